@@ -1,0 +1,33 @@
+# Witness Bench — two commands do everything: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: demo test lint bench setup screenshots dist dist-test clean
+
+$(STAMP): pyproject.toml scripts/setup.sh
+	@bash scripts/setup.sh
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --upgrade pip 2>&1 | grep -v 'is ignored' || true
+	@$(PY) -m pip install -q -e '.[dev]' 2>&1 | grep -v 'is ignored' || true
+	@$(PY) -c 'import bench_app, serial, PySide6, pyqtgraph, reportlab, pyhanko, sqlite_utils'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m bench_app demo
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+test: $(STAMP) lint
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n 2
+
+bench: $(STAMP)
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache

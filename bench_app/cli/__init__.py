@@ -1,0 +1,57 @@
+"""``bench-app`` command line.
+
+Each command group lives in its own module with a ``register(subparsers)`` function that adds its
+sub-command(s) and sets ``func`` on the parsed arguments. :func:`main` maps typed errors to exit
+codes: 0 ok, 2 usage, 3 transport/timeout, 4 protocol, 5 authentication, 6+ domain errors
+(see :mod:`bench_app.errors`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from bench_app import __version__
+from bench_app.errors import BenchError
+from drivers.errors import DriverError
+
+#: Modules that contribute sub-commands, in the order they appear in ``--help``.
+COMMAND_MODULES = [
+    "bench_app.cli.demo",
+    "bench_app.cli.simulate",
+    "bench_app.cli.read",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bench-app",
+        description="Witness Bench: read, witness and report on half-hourly metering outstations.",
+    )
+    parser.add_argument("--version", action="version", version=f"bench-app {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except DriverError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except BenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

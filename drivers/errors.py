@@ -1,0 +1,110 @@
+"""Typed errors raised by the driver layer.
+
+Every error names *where* it happened (port URL, protocol step) so that the CLI and the GUI can
+show a message a tester can act on without a traceback. The CLI maps them to exit codes:
+:class:`TransportError` and :class:`DriverTimeout` → 3, :class:`ProtocolError` → 4,
+:class:`AuthenticationError` → 5.
+"""
+
+from __future__ import annotations
+
+
+class DriverError(Exception):
+    """Base of every error raised by ``drivers``.
+
+    :param message: what went wrong, in words a tester understands.
+    :param port: the port URL the error happened on, if known.
+    :param step: the protocol step (``"sign-on"``, ``"AARQ"``, ``"profile block 3"``…), if known.
+    """
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, port: str | None = None, step: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.port = port
+        self.step = step
+
+    def __str__(self) -> str:
+        where = []
+        if self.port:
+            where.append(f"port {self.port}")
+        if self.step:
+            where.append(f"step {self.step!r}")
+        return f"{self.message} ({', '.join(where)})" if where else self.message
+
+    def located(self, *, port: str | None = None, step: str | None = None) -> DriverError:
+        """Fill in ``port``/``step`` when they are not known yet; returns ``self`` for ``raise``."""
+        if self.port is None and port is not None:
+            self.port = port
+        if self.step is None and step is not None:
+            self.step = step
+        return self
+
+
+class TransportError(DriverError):
+    """The port is missing, closed, busy or was unplugged."""
+
+    exit_code = 3
+
+
+class DriverTimeout(DriverError):
+    """No (complete) answer in time.
+
+    :param received: the bytes that did arrive before the deadline (may be empty).
+    """
+
+    exit_code = 3
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        port: str | None = None,
+        step: str | None = None,
+        received: bytes = b"",
+    ) -> None:
+        super().__init__(message, port=port, step=step)
+        self.received = bytes(received)
+
+    def __str__(self) -> str:
+        base = super().__str__()
+        if self.received:
+            shown = self.received[:64].hex(" ")
+            more = "…" if len(self.received) > 64 else ""
+            return f"{base}; {len(self.received)} byte(s) arrived: {shown}{more}"
+        return f"{base}; nothing arrived"
+
+
+class ProtocolError(DriverError):
+    """A bad checksum, an unexpected byte or malformed data.
+
+    :param data: the offending bytes (a frame, a line, a telegram), kept for the evidence.
+    """
+
+    exit_code = 4
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        data: bytes = b"",
+        port: str | None = None,
+        step: str | None = None,
+    ) -> None:
+        super().__init__(message, port=port, step=step)
+        self.data = bytes(data)
+
+    def __str__(self) -> str:
+        base = super().__str__()
+        if self.data:
+            shown = self.data[:64].hex(" ")
+            more = "…" if len(self.data) > 64 else ""
+            return f"{base}; bytes: {shown}{more}"
+        return base
+
+
+class AuthenticationError(DriverError):
+    """The meter refused the password or the association (wrong level, wrong secret)."""
+
+    exit_code = 5

@@ -1,0 +1,168 @@
+"""Byte trace: every chunk read from or written to a port, as evidence.
+
+A :class:`Trace` is an append-only list of :class:`TraceRecord`. Each record holds the direction
+(``"tx"`` written by us, ``"rx"`` read from the meter), a monotonic timestamp in nanoseconds
+(:func:`time.monotonic_ns`), the wall-clock UTC time in nanoseconds, the line settings in force
+(baud, ``"7E1"``/``"8N1"``) and the bytes. Protocol layers that know where a password sits call
+:meth:`Trace.redact` so that the secret never reaches a saved trace.
+
+Saved as JSON Lines, one record per line: ``{"dir": "tx", "t_ns": …, "wall_ns": …, "baud": 300,
+"line": "7E1", "hex": "2f3f210d0a", "note": "sign-on"}``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REDACTED_BYTE = ord("*")
+
+
+@dataclass
+class TraceRecord:
+    """One chunk of bytes on the wire.
+
+    :param direction: ``"tx"`` (client → meter) or ``"rx"`` (meter → client).
+    :param t_ns: :func:`time.monotonic_ns` when the chunk was written or finished arriving.
+    :param wall_ns: :func:`time.time_ns` at the same moment (UTC, nanoseconds since the epoch).
+    :param data: the bytes (already redacted where a protocol layer asked).
+    :param baud: the baud rate in force for these bytes (bits per second).
+    :param line: the character format in force, e.g. ``"7E1"`` or ``"8N1"``.
+    :param note: free text set by the protocol layer (``"sign-on"``, ``"redacted password"``…).
+    """
+
+    direction: str
+    t_ns: int
+    wall_ns: int
+    data: bytes
+    baud: int = 0
+    line: str = ""
+    note: str = ""
+
+    def to_json(self) -> dict:
+        return {
+            "dir": self.direction,
+            "t_ns": self.t_ns,
+            "wall_ns": self.wall_ns,
+            "baud": self.baud,
+            "line": self.line,
+            "hex": self.data.hex(),
+            "note": self.note,
+        }
+
+    @classmethod
+    def from_json(cls, obj: dict) -> TraceRecord:
+        return cls(
+            direction=obj["dir"],
+            t_ns=int(obj["t_ns"]),
+            wall_ns=int(obj.get("wall_ns", 0)),
+            data=bytes.fromhex(obj["hex"]),
+            baud=int(obj.get("baud", 0)),
+            line=str(obj.get("line", "")),
+            note=str(obj.get("note", "")),
+        )
+
+
+@dataclass
+class Trace:
+    """Thread-safe, append-only byte trace of one port session."""
+
+    records: list[TraceRecord] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(
+        self, direction: str, data: bytes, *, baud: int = 0, line: str = "", note: str = ""
+    ) -> int:
+        """Append one chunk and return its index (so a caller can redact or annotate it later)."""
+        now, wall = time.monotonic_ns(), time.time_ns()
+        rec = TraceRecord(direction, now, wall, bytes(data), baud, line, note)
+        with self._lock:
+            self.records.append(rec)
+            return len(self.records) - 1
+
+    def redact(self, secret: bytes, *, note: str = "password redacted") -> int:
+        """Replace each occurrence of ``secret`` in recorded bytes by ``*``; returns chunks changed.
+
+        Protocol layers call this right after they send (or the echo brings back) a password.
+        Occurrences split across two chunks are redacted too.
+        """
+        if not secret:
+            return 0
+        changed = 0
+        with self._lock:
+            for direction in ("tx", "rx"):
+                idx = [i for i, r in enumerate(self.records) if r.direction == direction]
+                joined = b"".join(self.records[i].data for i in idx)
+                if secret not in joined:
+                    continue
+                mask = bytearray(joined)
+                start = joined.find(secret)
+                while start >= 0:
+                    mask[start : start + len(secret)] = bytes([REDACTED_BYTE]) * len(secret)
+                    start = joined.find(secret, start + 1)
+                pos = 0
+                for i in idx:
+                    rec = self.records[i]
+                    new = bytes(mask[pos : pos + len(rec.data)])
+                    pos += len(rec.data)
+                    if new != rec.data:
+                        rec.data = new
+                        rec.note = f"{rec.note}; {note}" if rec.note else note
+                        changed += 1
+        return changed
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __iter__(self) -> Iterator[TraceRecord]:
+        with self._lock:
+            return iter(list(self.records))
+
+    def since(self, index: int) -> list[TraceRecord]:
+        """Records from ``index`` on (a *span* of the trace, e.g. one checklist step)."""
+        with self._lock:
+            return list(self.records[index:])
+
+    def byte_counts(self) -> tuple[int, int]:
+        """``(bytes_tx, bytes_rx)`` so far."""
+        with self._lock:
+            tx = sum(len(r.data) for r in self.records if r.direction == "tx")
+            rx = sum(len(r.data) for r in self.records if r.direction == "rx")
+        return tx, rx
+
+    def wire_time_s(self) -> float:
+        """Sum over all records of ``bytes × 10 / baud`` (least time the wire needs), seconds.
+
+        Assumes one start bit, one stop bit and 7 data + parity or 8 data bits: 10 bit times a byte.
+        Records with an unknown baud (0) count as zero.
+        """
+        with self._lock:
+            return sum(len(r.data) * 10 / r.baud for r in self.records if r.baud)
+
+    def to_jsonl(self) -> str:
+        with self._lock:
+            return "".join(json.dumps(r.to_json()) + "\n" for r in self.records)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the trace as JSON Lines to ``path`` and return it."""
+        path = Path(path)
+        path.write_text(self.to_jsonl(), encoding="utf-8")
+        return path
+
+    @classmethod
+    def from_jsonl(cls, lines: Iterable[str]) -> Trace:
+        trace = cls()
+        for line in lines:
+            line = line.strip()
+            if line:
+                trace.records.append(TraceRecord.from_json(json.loads(line)))
+        return trace
+
+    @classmethod
+    def load(cls, path: str | Path) -> Trace:
+        with open(path, encoding="utf-8") as fh:
+            return cls.from_jsonl(fh)

@@ -1,0 +1,322 @@
+"""Transports: the byte pipe under every protocol client.
+
+PyMeasure-style layering: :class:`Transport` owns the public read/write API, the trace, echo
+cancellation and timeouts; subclasses implement only the private ``_open``/``_close``/``_read``/
+``_write``/``_apply`` hooks. :class:`SerialTransport` opens anything pyserial understands by URL
+(``/dev/ttyUSB0``, ``COM3``, ``socket://127.0.0.1:4059``, ``rfc2217://host:port``, ``loop://``).
+Tests inject :class:`drivers.testing.ScriptedTransport` instead.
+
+Timeouts are in seconds; baud rates in bits per second.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import serial
+
+from drivers.errors import DriverTimeout, ProtocolError, TransportError
+from drivers.trace import Trace
+
+_PARITY = {"N": serial.PARITY_NONE, "E": serial.PARITY_EVEN, "O": serial.PARITY_ODD}
+
+
+@dataclass(frozen=True)
+class LineSettings:
+    """Character format and speed.
+
+    :param baud: bits per second (300…115200).
+    :param bytesize: data bits, 7 or 8.
+    :param parity: ``"N"``, ``"E"`` or ``"O"``.
+    :param stopbits: 1 or 2.
+    """
+
+    baud: int = 300
+    bytesize: int = 7
+    parity: str = "E"
+    stopbits: int = 1
+
+    @property
+    def name(self) -> str:
+        """Short form such as ``"7E1"``."""
+        return f"{self.bytesize}{self.parity}{self.stopbits}"
+
+    def with_baud(self, baud: int) -> LineSettings:
+        return LineSettings(baud, self.bytesize, self.parity, self.stopbits)
+
+    def __str__(self) -> str:
+        return f"{self.baud} {self.name}"
+
+
+#: IEC 62056-21 sign-on: 300 baud, 7 data bits, even parity, 1 stop bit.
+IEC_SIGN_ON = LineSettings(300, 7, "E", 1)
+#: HDLC on RS232/RS485 and after mode E: 8N1 (the baud is set per port).
+HDLC_8N1 = LineSettings(9600, 8, "N", 1)
+
+
+class Transport(ABC):
+    """Byte pipe with trace, timeouts and optional echo cancellation.
+
+    :param url: what to open; also used in every error message.
+    :param settings: initial line settings.
+    :param timeout: default read timeout in seconds for ``read_*`` calls.
+    :param echo: True for half-duplex optical heads and RS485 adapters that return what was sent;
+        the echo is read back and dropped after every write.
+    :param trace: where chunks are recorded; a new :class:`Trace` when omitted.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        settings: LineSettings = IEC_SIGN_ON,
+        *,
+        timeout: float = 2.0,
+        echo: bool = False,
+        trace: Trace | None = None,
+    ) -> None:
+        self.url = url
+        self._settings = settings
+        self.timeout = timeout
+        self.echo = echo
+        self.trace = trace if trace is not None else Trace()
+        self._buffer = bytearray()
+        self._is_open = False
+
+    # -- private hooks ---------------------------------------------------------------------------
+    @abstractmethod
+    def _open(self) -> None: ...
+
+    @abstractmethod
+    def _close(self) -> None: ...
+
+    @abstractmethod
+    def _write(self, data: bytes) -> None:
+        """Send all of ``data``; block until it is handed to the OS (or the wire)."""
+
+    @abstractmethod
+    def _read(self, timeout: float) -> bytes:
+        """Return what is available, waiting ≤ ``timeout`` s for the first byte; b"" if none."""
+
+    def _apply(self, settings: LineSettings) -> None:  # noqa: B027 - optional hook
+        """Apply new line settings to the open port (no-op for transports without a line)."""
+
+    def _drain(self) -> None:  # noqa: B027 - optional hook
+        """Wait until written bytes have left (before a baud change)."""
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def open(self) -> Transport:
+        if not self._is_open:
+            self._open()
+            self._is_open = True
+        return self
+
+    def close(self) -> None:
+        if self._is_open:
+            self._is_open = False
+            self._close()
+
+    @property
+    def is_open(self) -> bool:
+        return self._is_open
+
+    def __enter__(self) -> Transport:
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- settings --------------------------------------------------------------------------------
+    @property
+    def settings(self) -> LineSettings:
+        return self._settings
+
+    def set_line(self, settings: LineSettings) -> None:
+        """Change baud/format mid-session (e.g. 300 7E1 → 9600 7E1, or → 8N1 for mode E)."""
+        self._check_open("change line settings")
+        self._drain()
+        self._settings = settings
+        self._apply(settings)
+
+    # -- I/O -------------------------------------------------------------------------------------
+    def write(self, data: bytes, *, note: str = "", step: str = "") -> None:
+        """Send ``data``; with ``echo`` on, read back and drop the same bytes."""
+        self._check_open(step or "write")
+        try:
+            self._write(bytes(data))
+        except (OSError, serial.SerialException) as exc:
+            raise TransportError(f"write failed: {exc}", port=self.url, step=step or None) from exc
+        self.trace.add("tx", data, baud=self._settings.baud, line=self._settings.name, note=note)
+        if self.echo and data:
+            self._drop_echo(bytes(data), step or "write")
+
+    def _drop_echo(self, sent: bytes, step: str) -> None:
+        got = self._take(len(sent), self.timeout, step=f"{step} (echo)", note="echo")
+        if got != sent:
+            raise ProtocolError(
+                "echo does not match what was sent (is echo cancellation right for this head?)",
+                data=got,
+                port=self.url,
+                step=step,
+            )
+
+    def read_exactly(self, n: int, *, timeout: float | None = None, step: str = "") -> bytes:
+        """Return exactly ``n`` bytes or raise :class:`DriverTimeout` naming ``step``."""
+        return self._take(n, self.timeout if timeout is None else timeout, step=step)
+
+    def read_until(
+        self,
+        terminator: bytes,
+        *,
+        timeout: float | None = None,
+        step: str = "",
+        max_bytes: int = 1 << 20,
+    ) -> bytes:
+        """Return bytes up to and including ``terminator``; :class:`DriverTimeout` if none."""
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        search_from = 0
+        while True:
+            idx = self._buffer.find(terminator, search_from)
+            if idx >= 0:
+                end = idx + len(terminator)
+                out = bytes(self._buffer[:end])
+                del self._buffer[:end]
+                return out
+            search_from = max(0, len(self._buffer) - len(terminator) + 1)
+            if len(self._buffer) > max_bytes:
+                data = bytes(self._buffer)
+                self._buffer.clear()
+                raise ProtocolError(
+                    f"no {terminator!r} within {max_bytes} bytes",
+                    data=data,
+                    port=self.url,
+                    step=step,
+                )
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not self._fill(remaining, step):
+                data = bytes(self._buffer)
+                self._buffer.clear()
+                raise DriverTimeout(
+                    f"timed out waiting for {terminator!r}", port=self.url, step=step, received=data
+                )
+
+    def read_available(self, timeout: float = 0.0, *, step: str = "") -> bytes:
+        """Return whatever is buffered or arrives within ``timeout`` s (possibly b"")."""
+        if not self._buffer and timeout >= 0:
+            self._fill(timeout, step)
+        out = bytes(self._buffer)
+        self._buffer.clear()
+        return out
+
+    def unread(self, data: bytes) -> None:
+        """Push bytes back to the front of the input (a parser read too far)."""
+        self._buffer[:0] = data
+
+    def flush_input(self) -> bytes:
+        """Drop (and return, for the trace) anything waiting on the input."""
+        return self.read_available(0.0)
+
+    # -- internals -------------------------------------------------------------------------------
+    def _take(self, n: int, timeout: float, *, step: str, note: str = "") -> bytes:
+        deadline = time.monotonic() + timeout
+        while len(self._buffer) < n:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not self._fill(remaining, step, note=note):
+                data = bytes(self._buffer)
+                self._buffer.clear()
+                raise DriverTimeout(
+                    f"timed out waiting for {n} byte(s)", port=self.url, step=step, received=data
+                )
+        out = bytes(self._buffer[:n])
+        del self._buffer[:n]
+        return out
+
+    def _fill(self, timeout: float, step: str, note: str = "") -> bool:
+        """Read one chunk into the buffer; False when nothing came within ``timeout``."""
+        self._check_open(step or "read")
+        try:
+            chunk = self._read(max(0.0, timeout))
+        except (OSError, serial.SerialException) as exc:
+            raise TransportError(
+                f"read failed (unplugged?): {exc}", port=self.url, step=step or None
+            ) from exc
+        if not chunk:
+            return False
+        self.trace.add("rx", chunk, baud=self._settings.baud, line=self._settings.name, note=note)
+        self._buffer += chunk
+        return True
+
+    def _check_open(self, step: str) -> None:
+        if not self._is_open:
+            raise TransportError("port is not open", port=self.url, step=step)
+
+
+class SerialTransport(Transport):
+    """A pyserial port opened by URL (device path, ``COMn``, ``socket://``, ``rfc2217://``, ``loop://``)."""
+
+    def __init__(self, url: str, settings: LineSettings = IEC_SIGN_ON, **kwargs) -> None:
+        super().__init__(url, settings, **kwargs)
+        self._port: serial.SerialBase | None = None
+
+    def _open(self) -> None:
+        try:
+            port = serial.serial_for_url(self.url, do_not_open=True)
+            self._configure(port, self._settings)
+            port.timeout = 0.0
+            port.write_timeout = 10.0
+            port.open()
+        except (OSError, ValueError, serial.SerialException) as exc:
+            raise TransportError(f"cannot open port: {exc}", port=self.url, step="open") from exc
+        self._port = port
+
+    def _close(self) -> None:
+        if self._port is not None:
+            try:
+                self._port.close()
+            except (OSError, serial.SerialException):
+                pass
+            self._port = None
+
+    @staticmethod
+    def _configure(port: serial.SerialBase, settings: LineSettings) -> None:
+        port.baudrate = settings.baud
+        port.bytesize = settings.bytesize
+        port.parity = _PARITY[settings.parity]
+        port.stopbits = settings.stopbits
+
+    def _apply(self, settings: LineSettings) -> None:
+        assert self._port is not None
+        try:
+            self._configure(self._port, settings)
+        except (OSError, ValueError, serial.SerialException) as exc:
+            raise TransportError(f"cannot set {settings}: {exc}", port=self.url) from exc
+
+    def _drain(self) -> None:
+        if self._port is not None:
+            try:
+                self._port.flush()
+            except (OSError, serial.SerialException) as exc:
+                raise TransportError(f"flush failed: {exc}", port=self.url) from exc
+
+    def _write(self, data: bytes) -> None:
+        assert self._port is not None
+        self._port.write(data)
+
+    def _read(self, timeout: float) -> bytes:
+        port = self._port
+        assert port is not None
+        waiting = port.in_waiting
+        if waiting:
+            return port.read(waiting)
+        port.timeout = timeout
+        first = port.read(1)
+        if not first:
+            return b""
+        waiting = port.in_waiting
+        return first + port.read(waiting) if waiting else first
+
+
+def open_transport(url: str, settings: LineSettings = IEC_SIGN_ON, **kwargs) -> SerialTransport:
+    """Create and open a :class:`SerialTransport` (convenience for the CLI and tests)."""
+    return SerialTransport(url, settings, **kwargs).open()
