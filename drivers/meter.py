@@ -1,0 +1,145 @@
+"""The meter driver interface every protocol implements, and a factory that picks one by name.
+
+Layering (PyMeasure style): a :class:`~drivers.transport.Transport` carries bytes; a protocol client
+(``Iec21Client``, ``DlmsClient``) speaks the protocol on it; a *meter driver* (this interface) turns
+protocol operations into :mod:`drivers.model` objects. Each layer is injectable, so tests can hand a
+driver a :class:`~drivers.testing.ScriptedTransport`.
+
+Reads that take long call ``progress(done, total)`` (any units, ``total`` may be 0 when unknown) and
+deliver profile rows block by block through ``on_block(rows)`` as they arrive, so the caller can
+store each block in its own transaction (crash safety) before the next one is asked for.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from drivers.model import (
+    ClockReading,
+    Identity,
+    MeterEvent,
+    MeterReading,
+    Profile,
+    ProfileRow,
+    RegisterValue,
+)
+from drivers.trace import Trace
+
+BlockCallback = Callable[[list[ProfileRow]], None]
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass
+class ConnectOptions:
+    """How to reach a meter; protocol-specific fields are ignored by protocols that do not use them.
+
+    :param url: port URL (``/dev/ttyUSB0``, ``COM3``, ``socket://127.0.0.1:4059``…).
+    :param password: access password (IEC P1 password, DLMS LLS secret); None = no authentication.
+    :param baud: for IEC 62056-21 and mode E the *maximum* baud to switch to (300…19200);
+        for DLMS HDLC on RS232/RS485 the line baud.
+    :param device_address: IEC 62056-21 device address for ``/?addr!`` (empty = any).
+    :param client_sap: DLMS client SAP (16 public, others per association level).
+    :param server_logical: DLMS server logical address (1 = management logical device).
+    :param server_physical: DLMS server physical address (HDLC lower address).
+    :param mode_e: DLMS through the optical port (IEC 62056-21 sign-on, then HDLC).
+    :param framing: DLMS ``"hdlc"`` or ``"wrapper"`` (TCP 4059 style).
+    :param max_info: DLMS HDLC maximum information field length to propose (bytes, 32…2030).
+    :param echo: drop the echo of a half-duplex optical head / RS485 adapter.
+    :param timeout: per-answer timeout in seconds.
+    :param reaction_ms: IEC 62056-21 time to wait after the ACK before switching baud (ms).
+    :param trace: where to record bytes (a new Trace when omitted).
+    """
+
+    url: str
+    password: str | None = None
+    baud: int | None = None
+    device_address: str = ""
+    client_sap: int = 16
+    server_logical: int = 1
+    server_physical: int = 17
+    mode_e: bool = False
+    framing: str = "hdlc"
+    max_info: int = 128
+    echo: bool = False
+    timeout: float = 3.0
+    reaction_ms: int = 300
+    trace: Trace = field(default_factory=Trace)
+
+
+@runtime_checkable
+class MeterDriver(Protocol):
+    """What the bench can ask of any meter, whatever the protocol."""
+
+    protocol: str  #: ``"iec21"`` or ``"dlms"``
+    trace: Trace
+
+    def connect(self) -> None:
+        """Open the port, sign on / associate (authenticate when a password is set)."""
+
+    def close(self) -> None:
+        """Release the association / send break, close the port. Never raises."""
+
+    def read_identity(self) -> Identity: ...
+
+    def read_clock(self) -> ClockReading: ...
+
+    def set_clock(self, meter_time: datetime) -> ClockReading:
+        """Set the meter clock (UTC) and return a fresh reading of it afterwards."""
+
+    def read_registers(self) -> list[RegisterValue]: ...
+
+    def read_instantaneous(self) -> list[RegisterValue]:
+        """V/I per phase, P, PF, f — empty when the protocol/meter has none."""
+
+    def read_profile(
+        self,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        *,
+        on_block: BlockCallback | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> Profile:
+        """Rows with ``start <= row.start < end`` (None = from the oldest / up to the newest)."""
+
+    def read_events(
+        self, start: datetime | None = None, end: datetime | None = None
+    ) -> list[MeterEvent]: ...
+
+
+#: protocol name → "module:Class" of the driver, imported on first use.
+DRIVERS = {
+    "iec21": "drivers.iec62056_21.meter:Iec21Meter",
+    "dlms": "drivers.dlms.meter:DlmsMeter",
+}
+
+
+def create_meter(protocol: str, options: ConnectOptions) -> MeterDriver:
+    """Build (not connect) the driver for ``protocol`` (``"iec21"`` or ``"dlms"``)."""
+    try:
+        target = DRIVERS[protocol]
+    except KeyError:
+        raise ValueError(f"unknown protocol {protocol!r}; choose from {sorted(DRIVERS)}") from None
+    module_name, cls_name = target.split(":")
+    cls = getattr(importlib.import_module(module_name), cls_name)
+    return cls(options)
+
+
+def read_all(
+    meter: MeterDriver,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    *,
+    on_block: BlockCallback | None = None,
+    progress: ProgressCallback | None = None,
+) -> MeterReading:
+    """Identity, clock, registers, profile and events in one go (the meter must be connected)."""
+    identity = meter.read_identity()
+    clock = meter.read_clock()
+    registers = meter.read_registers()
+    profile = meter.read_profile(start, end, on_block=on_block, progress=progress)
+    events = meter.read_events(start, end)
+    return MeterReading(identity, clock, registers, profile, events)
