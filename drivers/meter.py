@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from drivers.model import (
+    Channel,
     ClockReading,
     Identity,
     MeterEvent,
@@ -76,6 +77,8 @@ class MeterDriver(Protocol):
 
     protocol: str  #: ``"iec21"`` or ``"dlms"``
     trace: Trace
+    #: the load-profile channels; set by :meth:`read_profile` before its first ``on_block`` call.
+    profile_channels: list[Channel]
 
     def connect(self) -> None:
         """Open the port, sign on / associate (authenticate when a password is set)."""

@@ -1,0 +1,115 @@
+"""``bench-app simulate`` (run a simulated outstation) and ``bench-app sim-control`` (act on it).
+
+``simulate`` prints ``listening on URL`` as its first stdout line (the URL a client opens), then
+``control on tcp://HOST:PORT`` (the bench-control channel), and runs until SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+
+from bench_app.errors import UsageError
+from drivers.sim import DEFECTS, MeterDescription, SimOptions, start_simulator
+from drivers.sim.control import ACTIONS, RemoteBenchControl
+from drivers.sim.faults import KINDS
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "simulate",
+        help="run a simulated outstation on a pty or a TCP port",
+        description="Run a simulated outstation. First stdout line: 'listening on URL'.",
+    )
+    p.add_argument("--protocol", choices=["iec21", "dlms"], default="dlms")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--listen", default="tcp://127.0.0.1:0", help="tcp://HOST:PORT (0 = any)")
+    where.add_argument("--pty", action="store_true", help="serve on a pseudo-terminal")
+    p.add_argument("--meter", help=f"meter description ({', '.join(MeterDescription.available())})")
+    p.add_argument("--seed", type=int, default=1, help="data seed (same seed, same data)")
+    p.add_argument("--days", type=int, help="days of stored data (default: description, 90)")
+    p.add_argument("--period", type=int, choices=[5, 10, 15, 20, 30], help="integration minutes")
+    p.add_argument("--password", help="override the meter's password (IEC P1 / DLMS level 2)")
+    p.add_argument("--baud-emulation", action="store_true", help="pace bytes at the line speed")
+    p.add_argument("--baud", type=int, default=9600, help="DLMS HDLC line baud (emulation)")
+    p.add_argument(
+        "--fault", action="append", default=[], metavar="KIND[:RATE]", help=f"{', '.join(KINDS)}"
+    )
+    p.add_argument("--defect", action="append", default=[], choices=DEFECTS)
+    p.add_argument("--framing", choices=["hdlc", "wrapper"], default="hdlc", help="DLMS only")
+    p.add_argument("--server-physical", type=int, default=17, help="DLMS HDLC physical address")
+    p.add_argument("--control-port", type=int, default=0, help="bench-control TCP port (0 = any)")
+    p.set_defaults(func=run_simulate)
+
+    c = sub.add_parser(
+        "sim-control",
+        help="act on a running simulator: pull a phase, cut the supply, offset the clock…",
+    )
+    c.add_argument("url", help="the 'control on tcp://…' URL printed by simulate")
+    c.add_argument("action", choices=sorted(ACTIONS))
+    c.add_argument("args", nargs="*")
+    c.set_defaults(func=run_control)
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    try:
+        options = SimOptions(
+            meter=args.meter or ("iec-generic" if args.protocol == "iec21" else "prometer100"),
+            seed=args.seed,
+            days=args.days,
+            period_min=args.period,
+            defects=list(args.defect),
+            faults=list(args.fault),
+            baud_emulation=args.baud_emulation,
+            password=args.password,
+        )
+        extra = {}
+        if args.protocol == "dlms":
+            extra = {"framing": args.framing, "server_physical": args.server_physical}
+        sim = start_simulator(
+            args.protocol,
+            "pty" if args.pty else args.listen,
+            options=options,
+            control_port=args.control_port,
+            baud=args.baud,
+            **extra,
+        )
+    except (ValueError, OSError) as exc:
+        raise UsageError(f"cannot start the simulator: {exc}") from exc
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    print(f"listening on {sim.url}", flush=True)
+    print(f"control on {sim.control_url}", flush=True)
+    state = sim.meter.state()
+    print(
+        f"meter {state['serial']} ({args.protocol}), {state['intervals']} intervals of "
+        f"{state['period_min']} min, defects: {', '.join(state['defects']) or 'none'}",
+        flush=True,
+    )
+    try:
+        while not stop.wait(0.2):
+            pass
+    finally:
+        sim.stop()
+        print("simulator stopped", file=sys.stderr, flush=True)
+    return 0
+
+
+def run_control(args: argparse.Namespace) -> int:
+    try:
+        result = RemoteBenchControl(args.url).do(args.action, *args.args)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    if result is not None:
+        print(json.dumps(result, indent=2, default=str))
+    else:
+        print(f"ok: {args.action} {' '.join(args.args)}".rstrip())
+    return 0
