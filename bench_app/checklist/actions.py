@@ -1,0 +1,316 @@
+"""Automatic and stimulus actions of the BSCP601 protocol test script (DR1 – DR4).
+
+Each action is registered by name in :data:`ACTIONS` (names used in the templates' ``action``
+field) and returns :class:`ActionResult` ``(actual, proposed_verdict, evidence)``. Figures (days,
+offsets in minutes, tolerances in seconds or kWh) come from the step's ``params``.
+
+Names: ``collect_and_reconcile`` (DR1-1), ``recollect_unchanged`` (DR1-2),
+``wrong_password_refused`` (DR2-1), ``right_password_collects`` (DR2-2),
+``clock_correction_refused`` (DR3-1), ``clock_correction_flagged`` (DR3-2, DR3-3) and the alarm
+stimuli in :mod:`bench_app.checklist.alarms`; CoP compliance checks live in
+:mod:`bench_app.checklist.cop_actions`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bench_app.checklist.context import (
+    ACTIONS,
+    ActionContext,
+    ActionResult,
+    StepAborted,
+    action,
+    compare_readings,
+    differences,
+    sp_label,
+    sp_start,
+)
+from drivers.errors import AuthenticationError
+from drivers.model import EventCode, StatusFlag, iso
+
+__all__ = ["ACTIONS", "ActionContext", "ActionResult", "StepAborted", "action"]
+
+
+def _window(ctx: ActionContext, meter) -> tuple[datetime, datetime]:
+    """The last ``days`` whole settlement periods before the meter's current time."""
+    clock = meter.read_clock()
+    ctx.observe_clock(clock, "clock before collection")
+    end = sp_start(clock.meter_time)
+    return end - timedelta(days=float(ctx.param("days", 1))), end
+
+
+def _cmp_text(cmp: dict) -> str:
+    parts = []
+    for key, words in (
+        ("missing_in_b", "missing"),
+        ("missing_in_a", "extra"),
+        ("value_diffs", "with different values"),
+        ("flag_diffs", "with different flags"),
+    ):
+        if cmp[key]:
+            parts.append(f"{cmp[key]} {words}")
+    return "; ".join(parts) + (" (e.g. " + "; ".join(cmp["examples"]) + ")" if cmp["examples"] else "")
+
+
+@action("collect_and_reconcile")
+def collect_and_reconcile(ctx: ActionContext) -> ActionResult:
+    """DR1-1: collect ≥ ``days`` and compare with the session's hhdc/manufacturer collections."""
+    sources = list(ctx.param("compare_sources", ["hhdc", "manufacturer"]))
+    tol = float(ctx.param("tolerance_kwh", 0.0))
+    refs = {}
+    for col in ctx.store.collections(ctx.session_id):
+        if col["source"] in sources:
+            refs[col["source"]] = col  # the latest of each source wins
+    ref_rows = {src: ctx.store.readings(col["id"]) for src, col in refs.items()}
+    with ctx.meter("collect") as meter:
+        start, end = _window(ctx, meter)
+        spans = [r.start for rows in ref_rows.values() for r in rows]
+        if spans:  # collect what the references cover
+            start, end = min(spans), max(spans) + timedelta(minutes=30)
+        cid, profile = ctx.collect_profile(meter, start, end, "DR1-1 collection")
+    bench = ctx.store.readings(cid)
+    if not profile.rows:
+        return ActionResult(
+            f"bench collected no data for {iso(start)}–{iso(end)}", "fail", ctx.evidence
+        )
+    lines = [
+        f"bench collected {len(profile.rows)} periods × {len(profile.channels)} channels "
+        f"({iso(start)}–{iso(end)}, collection {cid})"
+    ]
+    verdict = "pass"
+    for src in sources:
+        if src not in refs:
+            lines.append(f"no {src} collection in the session yet")
+            continue
+        cmp = compare_readings(ref_rows[src], bench, tol)
+        ctx.evidence.setdefault("comparisons", {})[src] = {k: v for k, v in cmp.items()}
+        if differences(cmp):
+            verdict = "fail"
+            lines.append(f"{src} (collection {refs[src]['id']}) disagrees: {_cmp_text(cmp)}")
+        else:
+            lines.append(f"{src} (collection {refs[src]['id']}): {cmp['compared']} values identical")
+    if not refs:
+        lines.append("bench collection checked for completeness only; import the HHDC and "
+                     "manufacturer collections and re-run to compare")
+        invalid = [r for r in profile.rows if r.status & StatusFlag.DATA_INVALID]
+        if invalid:
+            verdict = "fail"
+            lines.append(f"{len(invalid)} periods flagged DATA_INVALID")
+    return ActionResult("; ".join(lines), verdict, ctx.evidence)
+
+
+@action("recollect_unchanged")
+def recollect_unchanged(ctx: ActionContext) -> ActionResult:
+    """DR1-2: collect the previous step's period again; any difference means reading changed data."""
+    prev_step = ctx.param("previous_step", "DR1-1")
+    tol = float(ctx.param("tolerance_kwh", 0.0))
+    previous = None
+    for col in ctx.store.collections(ctx.session_id):
+        meta = col.get("meta") or {}
+        if col["source"] == "bench" and meta.get("step") == prev_step and meta.get("start"):
+            previous = col
+    with ctx.meter("re-collect") as meter:
+        if previous is None:  # no DR1-1 yet: collect twice here
+            start, end = _window(ctx, meter)
+            first, _ = ctx.collect_profile(meter, start, end, "first collection")
+        else:
+            first = previous["id"]
+            start = datetime.fromisoformat(previous["meta"]["start"].replace("Z", "+00:00"))
+            end = datetime.fromisoformat(previous["meta"]["end"].replace("Z", "+00:00"))
+            ctx.link("collection_ids", first)
+        second, profile = ctx.collect_profile(meter, start, end, "repeated collection")
+    cmp = compare_readings(ctx.store.readings(first), ctx.store.readings(second), tol)
+    ctx.evidence["comparison"] = cmp
+    what = f"collections {first} and {second} ({iso(start)}–{iso(end)})"
+    if not profile.rows:
+        return ActionResult(f"repeated collection returned no data; {what}", "fail", ctx.evidence)
+    if differences(cmp):
+        return ActionResult(
+            f"data changed between readings: {_cmp_text(cmp)}; {what}", "fail", ctx.evidence
+        )
+    return ActionResult(
+        f"{cmp['compared']} values and flags identical in {what}; reading changed nothing",
+        "pass",
+        ctx.evidence,
+    )
+
+
+def _wrong_password(ctx: ActionContext) -> str:
+    wrong = str(ctx.param("wrong_password", "WRONG-L2"))
+    return wrong if wrong != ctx.password else wrong + "x"
+
+
+@action("wrong_password_refused")
+def wrong_password_refused(ctx: ActionContext) -> ActionResult:
+    """DR2-1: a wrong Level 2 password must raise AuthenticationError and return no data."""
+    wrong = _wrong_password(ctx)
+    with ctx.meter("clock before") as meter:
+        before = meter.read_clock()
+        ctx.observe_clock(before, "clock before wrong-password attempt")
+    start = sp_start(before.meter_time) - timedelta(days=float(ctx.param("days", 1)))
+    refused, rows = "", 0
+    try:
+        with ctx.meter("wrong password", password=wrong) as meter:
+            rows = len(meter.read_profile(start, sp_start(before.meter_time)).rows)
+    except AuthenticationError as exc:
+        refused = str(exc)
+    window = timedelta(seconds=float(ctx.param("event_window_s", 120)))
+    with ctx.meter("events after") as meter:
+        events = meter.read_events(before.meter_time - window, None)
+    _, stored = ctx.store_events(events, "events after wrong password")
+    logged = [r for r in stored if int(r["code"]) == EventCode.WRONG_PASSWORD
+              and r["time"] >= before.meter_time - window]
+    ctx.link("event_ids", [r["id"] for r in logged])
+    log_text = (f"attempt logged at {iso(logged[0]['time'])}" if logged
+                else "no wrong-password event in the log")
+    if not refused:
+        return ActionResult(
+            f"wrong password {wrong!r} was ACCEPTED: {rows} periods returned; {log_text}",
+            "fail",
+            ctx.evidence,
+        )
+    if not logged and ctx.param("require_event", False):
+        return ActionResult(f"access refused ({refused}) but {log_text}", "fail", ctx.evidence)
+    return ActionResult(f"access refused ({refused}); no data; {log_text}", "pass", ctx.evidence)
+
+
+@action("right_password_collects")
+def right_password_collects(ctx: ActionContext) -> ActionResult:
+    """DR2-2: the right Level 2 password gives access and data."""
+    with ctx.meter("right password") as meter:
+        start, end = _window(ctx, meter)
+        cid, profile = ctx.collect_profile(meter, start, end, "DR2-2 collection")
+    if not profile.rows:
+        return ActionResult("access granted but no data returned", "fail", ctx.evidence)
+    return ActionResult(
+        f"access granted; {len(profile.rows)} periods × {len(profile.channels)} channels "
+        f"collected (collection {cid})",
+        "pass",
+        ctx.evidence,
+    )
+
+
+def _offset_clock(ctx: ActionContext, minutes: float) -> None:
+    """Put the meter clock ``minutes`` off UTC: bench control, or the right password on a real
+    meter (that setting itself is logged by the meter; the checks count events after it)."""
+    if ctx.control is not None:
+        ctx.control.set_clock_offset(minutes)
+        return
+    with ctx.meter(f"clock set to UTC{minutes:+g} min") as meter:
+        meter.set_clock(ctx.now() + timedelta(minutes=minutes))
+
+
+def _restore_clock(ctx: ActionContext) -> None:
+    if ctx.control is not None:
+        ctx.control.set_clock_offset(0)
+    else:
+        with ctx.meter("clock restored") as meter:
+            meter.set_clock(ctx.now())
+
+
+def _read_offset(ctx: ActionContext, minutes: float, tol: float):
+    with ctx.meter("clock after offset") as meter:
+        clock = meter.read_clock()
+    ctx.observe_clock(clock, f"clock after offset to UTC{minutes:+g} min")
+    if abs(clock.deviation_s - minutes * 60) > tol:
+        raise StepAborted(
+            f"could not put the clock at UTC{minutes:+g} min (deviation {clock.deviation_s:+.1f} s)"
+        )
+    return clock
+
+
+@action("clock_correction_refused")
+def clock_correction_refused(ctx: ActionContext) -> ActionResult:
+    """DR3-1: with the clock off by ``offset_min``, a correction with a wrong password is refused
+    and the clock stays where it was (within ``tolerance_s``)."""
+    minutes = float(ctx.param("offset_min", -10))
+    tol = float(ctx.param("tolerance_s", 30))
+    wrong = _wrong_password(ctx)
+    _offset_clock(ctx, minutes)
+    try:
+        before = _read_offset(ctx, minutes, tol)
+        refused = ""
+        try:
+            with ctx.meter("correction with wrong password", password=wrong) as meter:
+                meter.set_clock(ctx.now())
+        except AuthenticationError as exc:
+            refused = str(exc)
+        with ctx.meter("clock check") as meter:
+            after = meter.read_clock()
+        ctx.observe_clock(after, "clock after wrong-password correction attempt")
+    finally:
+        _restore_clock(ctx)
+    moved = after.deviation_s - before.deviation_s
+    text = f"clock deviation {before.deviation_s:+.1f} s before, {after.deviation_s:+.1f} s after"
+    if not refused:
+        return ActionResult(
+            f"correction with wrong password {wrong!r} was ACCEPTED; {text}", "fail", ctx.evidence
+        )
+    if abs(moved) > tol:
+        return ActionResult(f"refused ({refused}) but the clock moved: {text}", "fail", ctx.evidence)
+    return ActionResult(f"correction refused ({refused}); clock unchanged: {text}", "pass",
+                        ctx.evidence)
+
+
+@action("clock_correction_flagged")
+def clock_correction_flagged(ctx: ActionContext) -> ActionResult:
+    """DR3-2/DR3-3: with the clock off by ``offset_min``, correct it with the right password; the
+    clock must be within ``tolerance_s`` of UTC, a new CLOCK_SET event logged and the affected
+    settlement period flagged (CLOCK_CHANGE/PERIOD_ADJUSTED in the profile status, or — while the
+    period is still open and not in the profile — the event time inside that period)."""
+    minutes = float(ctx.param("offset_min", -10))
+    tol = float(ctx.param("tolerance_s", 30))
+    _offset_clock(ctx, minutes)
+    corrected = False
+    try:
+        before = _read_offset(ctx, minutes, tol)
+        look_from = sp_start(min(before.meter_time, ctx.now())) - timedelta(hours=1)
+        with ctx.meter("events before correction") as meter:
+            old = {(e.time, e.code) for e in meter.read_events(look_from, None)}
+        with ctx.meter("correction") as meter:
+            after = meter.set_clock(ctx.now())
+        ctx.observe_clock(after, "clock after correction with the right password")
+        corrected = abs(after.deviation_s) <= tol
+        with ctx.meter("evidence after correction") as meter:
+            events = meter.read_events(look_from, None)
+            profile = meter.read_profile(look_from, None)
+    finally:
+        if not corrected:
+            _restore_clock(ctx)
+    _, stored = ctx.store_events(events, "events after clock correction")
+    new = [r for r in stored
+           if int(r["code"]) == EventCode.CLOCK_SET and (r["time"], int(r["code"])) not in old]
+    ctx.link("event_ids", [r["id"] for r in new])
+    affected = {sp_start(before.meter_time), sp_start(after.meter_time)}
+    wanted = StatusFlag.CLOCK_CHANGE | StatusFlag.PERIOD_ADJUSTED
+    rows = [r for r in profile.rows if sp_start(r.start) in affected]
+    problems = []
+    if not corrected:
+        problems.append(f"clock NOT corrected (deviation {after.deviation_s:+.1f} s)")
+    if not new:
+        problems.append("no clock-change event logged")
+    if rows:
+        flagged = [r for r in rows if r.status & wanted]
+        how = "profile status" if flagged else ""
+    else:
+        flagged = [r for r in new if sp_start(r["time"]) in affected]
+        how = "event in the period (period still open)" if flagged else ""
+    where = " / ".join(sp_label(s) for s in sorted(affected))
+    if not flagged:
+        problems.append(f"affected period {where} NOT flagged")
+    if problems:
+        return ActionResult(
+            f"clock at UTC{minutes:+g} min: " + "; ".join(problems), "fail", ctx.evidence
+        )
+    return ActionResult(
+        f"clock at UTC{minutes:+g} min corrected to {after.deviation_s:+.1f} s; "
+        f"{len(new)} clock-change event(s) logged; {where} flagged ({how})",
+        "pass",
+        ctx.evidence,
+    )
+
+
+# Register the alarm stimuli and the CoP checks (they add to ACTIONS when imported).
+from bench_app.checklist import alarms as _alarms  # noqa: E402,F401
+from bench_app.checklist import cop_actions as _cop_actions  # noqa: E402,F401

@@ -1,0 +1,228 @@
+"""What an automatic or stimulus action gets to work with, and the helpers actions share.
+
+An action is a function ``action(ctx: ActionContext) -> ActionResult`` registered by name in
+:data:`ACTIONS` with :func:`action`. It talks to the meter through :meth:`ActionContext.meter`
+(connect with the session's options, optionally overridden — e.g. a wrong password; the trace is
+stored and linked as evidence when the connection ends), acts on the bench through
+:meth:`ActionContext.stimulus` (bench control on a simulator, the tester on a real meter) and stores
+what it read with :meth:`collect_profile`, :meth:`store_events` and :meth:`observe_clock`, which
+add the new row ids to :attr:`ActionContext.evidence`.
+
+Times are aware UTC; settlement periods are the 30-minute UTC-aligned periods (GB SP boundaries fall
+on :00 and :30 in both GMT and BST).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
+
+from bench_app.checklist.template import Step
+from drivers.meter import MeterDriver
+from drivers.model import ClockReading, EventCode, MeterEvent, Profile, iso
+
+SP = timedelta(minutes=30)
+
+#: ``meter_factory(**overrides) -> MeterDriver`` (not connected); overrides are ConnectOptions
+#: fields such as ``password``.
+MeterFactory = Callable[..., MeterDriver]
+#: ``prompt(message) -> answer``; for confirmations an answer starting with "n" (or "skip") means no.
+Prompt = Callable[[str], str]
+
+
+class ActionResult(NamedTuple):
+    """What an action found: the actual-result text, the proposed verdict, evidence links."""
+
+    actual: str
+    verdict: str  #: "pass" | "fail" | "na" | "not-run"
+    evidence: dict
+
+
+class StepAborted(Exception):
+    """The step could not be carried out (tester declined, no meter); recorded as not-run."""
+
+
+ACTIONS: dict[str, Callable[[ActionContext], ActionResult]] = {}
+
+
+def action(name: str) -> Callable:
+    """Register ``fn`` under ``name`` in :data:`ACTIONS`."""
+
+    def register(fn: Callable[[ActionContext], ActionResult]) -> Callable:
+        ACTIONS[name] = fn
+        return fn
+
+    return register
+
+
+def sp_start(when: datetime) -> datetime:
+    """Start of the 30-minute settlement period containing ``when`` (UTC)."""
+    when = when.astimezone(UTC)
+    return when.replace(minute=when.minute - when.minute % 30, second=0, microsecond=0)
+
+
+def sp_label(when: datetime) -> str:
+    """``"SP 03:30–04:00Z 2026-11-24"`` for messages."""
+    s = sp_start(when)
+    return f"SP {s:%H:%M}–{s + SP:%H:%M}Z {s:%Y-%m-%d}"
+
+
+@dataclass
+class ActionContext:
+    """Everything an action may use (see the module docstring).
+
+    :param store: the session :class:`~bench_app.store.Store`.
+    :param meter_factory: builds an unconnected driver; None when no meter is attached.
+    :param control: bench control (simulator) or None on a real meter.
+    :param prompt: asks the tester; None when nobody is there (``--auto``).
+    :param password: the session's Level 2 password (redacted from stored traces).
+    :param now: PC UTC clock (injectable for tests); ``sleep`` likewise.
+    """
+
+    store: Any
+    session_id: int
+    run_id: int
+    step: Step
+    meter_factory: MeterFactory | None
+    control: Any | None = None
+    prompt: Prompt | None = None
+    protocol: str = ""
+    password: str | None = None
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    sleep: Callable[[float], None] = time.sleep
+    evidence: dict = field(default_factory=dict)
+
+    @property
+    def params(self) -> dict:
+        return self.step.params
+
+    def param(self, name: str, default: Any = None) -> Any:
+        return self.step.params.get(name, default)
+
+    def link(self, kind: str, row_id: int | list[int]) -> None:
+        """Add stored row id(s) to ``evidence[kind]`` (kinds: collection_ids, trace_ids,
+        event_ids, clock_observation_ids, attachment_ids)."""
+        ids = self.evidence.setdefault(kind, [])
+        for i in row_id if isinstance(row_id, list) else [row_id]:
+            if i not in ids:
+                ids.append(i)
+
+    # -- meter -----------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def meter(self, label: str, **overrides: Any) -> Iterator[MeterDriver]:
+        """Connect a driver (options overridden by ``overrides``), yield it, close it and store
+        its trace (password redacted) linked as evidence — also when connecting failed."""
+        if self.meter_factory is None:
+            raise StepAborted("no meter connected to the bench (give --port and --protocol)")
+        driver = self.meter_factory(**overrides)
+        try:
+            driver.connect()
+            yield driver
+        finally:
+            with contextlib.suppress(Exception):
+                driver.close()
+            trace = driver.trace
+            if self.password:
+                trace.redact(self.password.encode())
+            if len(trace):
+                tid = self.store.add_trace(self.session_id, trace, label=f"{self.step.id} {label}")
+                self.link("trace_ids", tid)
+
+    def stimulus(self, method: str, *args: Any, instruction: str) -> None:
+        """Do ``control.method(*args)`` on a simulator, or ask the tester to do it on a real meter
+        and wait for the confirmation (:class:`StepAborted` when declined or nobody is there)."""
+        if self.control is not None:
+            getattr(self.control, method)(*args)
+            return
+        if self.prompt is None:
+            raise StepAborted(f"needs the tester to: {instruction} (no bench control, no prompt)")
+        answer = (self.prompt(f"{self.step.id}: {instruction} — press Enter when done") or "").strip()
+        if answer.lower().startswith(("n", "skip")):
+            raise StepAborted(f"tester did not confirm: {instruction}")
+
+    # -- storing evidence ------------------------------------------------------------------------
+    def new_collection(self, label: str, source: str = "bench", **meta: Any) -> int:
+        meta = {"step": self.step.id, "run_id": self.run_id, "label": label, **meta}
+        cid = self.store.new_collection(self.session_id, source, protocol=self.protocol, meta=meta)
+        self.link("collection_ids", cid)
+        return cid
+
+    def collect_profile(
+        self, meter: MeterDriver, start: datetime | None, end: datetime | None, label: str
+    ) -> tuple[int, Profile]:
+        """Read the profile in ``[start, end)`` and store it as a bench collection."""
+        profile = meter.read_profile(start, end)
+        cid = self.new_collection(
+            label,
+            start=iso(start) if start else None,
+            end=iso(end) if end else None,
+            period_min=profile.period_min,
+        )
+        if profile.rows:
+            self.store.add_profile_block(cid, profile.channels, profile.rows)
+        return cid, profile
+
+    def store_events(self, events: list[MeterEvent], label: str) -> tuple[int, list[dict]]:
+        """Store events read from the meter; returns (collection id, stored rows with ids)."""
+        cid = self.new_collection(label, kind="events")
+        if events:
+            self.store.add_events(cid, events)
+        return cid, self.store.events(self.session_id, collection_id=cid)
+
+    def observe_clock(self, reading: ClockReading, note: str) -> int:
+        oid = self.store.add_clock_observation(self.session_id, reading, note=f"{self.step.id}: {note}")
+        self.link("clock_observation_ids", oid)
+        return oid
+
+
+def find_events(
+    rows: list[dict], codes: set[int], lo: datetime, hi: datetime
+) -> list[dict]:
+    """Stored event rows whose code is in ``codes`` and time in ``[lo, hi)``."""
+    return [r for r in rows if int(r["code"]) in codes and lo <= r["time"] < hi]
+
+
+def event_names(codes: set[int] | list[int]) -> str:
+    return ", ".join(EventCode(c).text for c in sorted(codes))
+
+
+def compare_readings(a: list, b: list, tolerance: float = 0.0, limit: int = 3) -> dict:
+    """Compare two lists of store readings (``.start .channel .value .status``) key by key.
+
+    :returns: ``{"compared", "missing_in_b", "missing_in_a", "value_diffs", "flag_diffs",
+        "examples"}`` — counts, and up to ``limit`` example texts per kind.
+    """
+    ka = {(r.start, r.channel): r for r in a}
+    kb = {(r.start, r.channel): r for r in b}
+    out: dict[str, Any] = {"compared": 0, "missing_in_b": 0, "missing_in_a": 0, "value_diffs": 0,
+                           "flag_diffs": 0, "examples": []}
+    for key in sorted(set(ka) | set(kb)):
+        ra, rb = ka.get(key), kb.get(key)
+        where = f"{iso(key[0])} {key[1]}"
+        if rb is None:
+            out["missing_in_b"] += 1
+            text = f"{where} missing"
+        elif ra is None:
+            out["missing_in_a"] += 1
+            text = f"{where} only in the second"
+        else:
+            out["compared"] += 1
+            text = ""
+            if abs(float(ra.value) - float(rb.value)) > tolerance + 1e-9:
+                out["value_diffs"] += 1
+                text = f"{where} {ra.value:g} ≠ {rb.value:g}"
+            if int(ra.status) != int(rb.status):
+                out["flag_diffs"] += 1
+                text = text or f"{where} flags {int(ra.status):#06x} ≠ {int(rb.status):#06x}"
+        if text and len(out["examples"]) < limit:
+            out["examples"].append(text)
+    return out
+
+
+def differences(cmp: dict) -> int:
+    """Number of disagreements in a :func:`compare_readings` result."""
+    return cmp["missing_in_b"] + cmp["missing_in_a"] + cmp["value_diffs"] + cmp["flag_diffs"]

@@ -1,0 +1,270 @@
+"""Checklist templates: TOML data files in ``resources/checklists/``, validated with line numbers.
+
+A template is a witness's script: a name, a title, a version, the protocols it applies to and an
+ordered list of steps. Each step has an ``id``, ``title``, ``objective``, ``method``, ``expected``
+and a ``kind``:
+
+* ``automatic`` — the bench runs the named ``action`` and proposes the verdict;
+* ``stimulus`` — something is done to the meter (through bench control on a simulator, by the
+  tester on a real meter), then the bench reads back the evidence (also an ``action``);
+* ``manual`` — the tester types the actual result and the verdict;
+* ``attachment`` — a file or photo is attached (hashed by the store).
+
+Optional step fields: ``requires`` (protocol names such as ``"dlms"`` or capabilities such as
+``"set_clock"``; a step whose requirement the meter lacks is recorded ``na`` with the reason),
+``na_reason`` (text used for that reason) and ``params`` (a table of numbers and texts given to the
+action — tolerances, days, clock offsets in minutes).
+
+``tomllib`` gives no line numbers, so :class:`LineLocator` scans the text for ``[[steps]]`` headers
+and ``key =`` lines to turn a key path (``steps[3].kind``) into a line number for the error.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench_app.errors import TemplateError
+from bench_app.paths import resource_path
+
+KINDS = ("automatic", "stimulus", "manual", "attachment")
+TOP_REQUIRED = ("name", "title", "version", "applies_to", "steps")
+STEP_REQUIRED = ("id", "title", "objective", "method", "expected", "kind")
+STEP_OPTIONAL = ("action", "requires", "na_reason", "params")
+TOP_OPTIONAL = ("session_kind", "cops", "description")
+
+_HEADER = re.compile(r"^\s*\[\[\s*([A-Za-z0-9_.\-]+)\s*\]\]\s*(#.*)?$")
+_TABLE = re.compile(r"^\s*\[\s*([A-Za-z0-9_.\-]+)\s*\]\s*(#.*)?$")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+|\"[^\"]*\")\s*=")
+
+
+class LineLocator:
+    """Map key paths of a parsed TOML document to line numbers (1-based) in its text.
+
+    Supports what the templates use: top-level keys, ``[[steps]]`` arrays of tables and their
+    sub-tables (``[steps.params]``). Unknown paths fall back to the nearest enclosing table's line.
+    """
+
+    def __init__(self, text: str) -> None:
+        self._lines: dict[str, int] = {}
+        counters: dict[str, int] = {}
+        prefix = ""  # current table path, e.g. "steps[3]" or "steps[3].params"
+        for number, line in enumerate(text.splitlines(), start=1):
+            header = _HEADER.match(line)
+            if header:
+                name = header.group(1)
+                index = counters.get(name, 0)
+                counters[name] = index + 1
+                prefix = f"{name}[{index}]"
+                self._lines.setdefault(prefix, number)
+                continue
+            table = _TABLE.match(line)
+            if table:
+                parts = table.group(1).split(".")
+                # [steps.params] inside the latest [[steps]] → steps[N].params
+                head = parts[0]
+                if head in counters:
+                    prefix = ".".join([f"{head}[{counters[head] - 1}]", *parts[1:]])
+                else:
+                    prefix = table.group(1)
+                self._lines.setdefault(prefix, number)
+                continue
+            key = _KEY.match(line)
+            if key:
+                name = key.group(1).strip('"')
+                path = f"{prefix}.{name}" if prefix else name
+                self._lines.setdefault(path, number)
+
+    def line(self, path: str) -> int:
+        """Line of ``path`` (``"steps[2].kind"``), else of its closest parent; 1 when unknown."""
+        while path:
+            if path in self._lines:
+                return self._lines[path]
+            if "." in path:
+                path = path.rsplit(".", 1)[0]
+            elif "[" in path:
+                path = path.split("[", 1)[0]
+            else:
+                break
+        return self._lines.get(path, 1)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One checklist step (see the module docstring for the fields)."""
+
+    id: str
+    title: str
+    objective: str
+    method: str
+    expected: str
+    kind: str
+    action: str | None = None
+    requires: tuple[str, ...] = ()
+    na_reason: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Template:
+    """A parsed, validated template. ``source`` is the file it came from."""
+
+    name: str
+    title: str
+    version: str
+    applies_to: tuple[str, ...]
+    steps: tuple[Step, ...]
+    session_kind: str = ""
+    cops: tuple[str, ...] = ()
+    source: str = ""
+
+    def step(self, step_id: str) -> Step:
+        """The step called ``step_id``; :class:`TemplateError` when there is none."""
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        known = ", ".join(s.id for s in self.steps)
+        raise TemplateError(f"template {self.name}: no step {step_id!r} (steps: {known})")
+
+
+def templates_dir() -> Path:
+    """The folder of bundled templates (``resources/checklists``)."""
+    return resource_path("checklists")
+
+
+def parse_template(text: str, filename: str = "<template>", actions: set[str] | None = None) -> Template:
+    """Parse and validate template text; every error names ``filename:line`` and the field.
+
+    :param actions: the known action names (defaults to :data:`bench_app.checklist.actions.ACTIONS`).
+    """
+    if actions is None:
+        from bench_app.checklist.actions import ACTIONS
+
+        actions = set(ACTIONS)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        line = match.group(1) if match else "1"
+        raise TemplateError(f"{filename}:{line}: not valid TOML: {exc}") from None
+    loc = LineLocator(text)
+
+    def fail(path: str, message: str) -> TemplateError:
+        return TemplateError(f"{filename}:{loc.line(path)}: {message}")
+
+    for key in TOP_REQUIRED:
+        if key not in data:
+            raise fail(key, f"missing field {key!r}")
+    for key in data:
+        if key not in TOP_REQUIRED + TOP_OPTIONAL:
+            raise fail(key, f"unknown field {key!r}")
+    for key in ("name", "title", "version"):
+        if not isinstance(data[key], str) or not data[key].strip():
+            raise fail(key, f"field {key!r} must be a non-empty text")
+    applies = data["applies_to"]
+    if not isinstance(applies, list) or not applies or not all(isinstance(p, str) for p in applies):
+        raise fail("applies_to", "field 'applies_to' must be a non-empty list of protocol names")
+    steps_data = data["steps"]
+    if not isinstance(steps_data, list) or not steps_data:
+        raise fail("steps", "field 'steps' must be a non-empty array of [[steps]] tables")
+
+    steps: list[Step] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(steps_data):
+        base = f"steps[{index}]"
+        label = f"step {raw.get('id')}" if isinstance(raw.get("id"), str) else f"step #{index + 1}"
+        for key in STEP_REQUIRED:
+            if key not in raw:
+                raise fail(base, f"{label}: missing field {key!r}")
+            if not isinstance(raw[key], str) or not raw[key].strip():
+                raise fail(f"{base}.{key}", f"{label}: field {key!r} must be a non-empty text")
+        for key in raw:
+            if key not in STEP_REQUIRED + STEP_OPTIONAL:
+                raise fail(f"{base}.{key}", f"{label}: unknown field {key!r}")
+        if raw["id"] in seen:
+            raise fail(f"{base}.id", f"{label}: duplicate step id {raw['id']!r}")
+        seen.add(raw["id"])
+        kind = raw["kind"]
+        if kind not in KINDS:
+            raise fail(
+                f"{base}.kind",
+                f"{label}: unknown step kind {kind!r} in field 'kind' (choose from {', '.join(KINDS)})",
+            )
+        action = raw.get("action")
+        if kind in ("automatic", "stimulus"):
+            if not action:
+                raise fail(base, f"{label}: missing field 'action' (required for {kind} steps)")
+            if action not in actions:
+                raise fail(
+                    f"{base}.action",
+                    f"{label}: unknown action {action!r} in field 'action' "
+                    f"(known: {', '.join(sorted(actions))})",
+                )
+        elif action is not None:
+            raise fail(f"{base}.action", f"{label}: field 'action' is only for automatic/stimulus")
+        requires = raw.get("requires", [])
+        if not isinstance(requires, list) or not all(isinstance(r, str) for r in requires):
+            raise fail(f"{base}.requires", f"{label}: field 'requires' must be a list of texts")
+        params = raw.get("params", {})
+        if not isinstance(params, dict):
+            raise fail(f"{base}.params", f"{label}: field 'params' must be a table")
+        na_reason = raw.get("na_reason", "")
+        if not isinstance(na_reason, str):
+            raise fail(f"{base}.na_reason", f"{label}: field 'na_reason' must be a text")
+        steps.append(
+            Step(
+                id=raw["id"],
+                title=raw["title"],
+                objective=raw["objective"],
+                method=raw["method"],
+                expected=raw["expected"],
+                kind=kind,
+                action=action,
+                requires=tuple(requires),
+                na_reason=na_reason,
+                params=dict(params),
+                line=loc.line(base),
+            )
+        )
+    return Template(
+        name=data["name"],
+        title=data["title"],
+        version=data["version"],
+        applies_to=tuple(applies),
+        steps=tuple(steps),
+        session_kind=str(data.get("session_kind", "")),
+        cops=tuple(str(c) for c in data.get("cops", [])),
+        source=filename,
+    )
+
+
+def load_template(path: str | Path) -> Template:
+    """Read and validate a template file (:class:`TemplateError` naming file:line on problems)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise TemplateError(f"{path}: cannot read template: {exc.strerror or exc}") from None
+    return parse_template(text, path.name)
+
+
+def list_templates(folder: str | Path | None = None) -> list[Path]:
+    """Template files in ``folder`` (default: the bundled ones), sorted by name."""
+    folder = Path(folder) if folder else templates_dir()
+    return sorted(folder.glob("*.toml"))
+
+
+def find_template(name_or_path: str, folder: str | Path | None = None) -> Template:
+    """Load a template by name (``cop-compliance-core``) or by path to a ``.toml`` file."""
+    candidate = Path(name_or_path)
+    if candidate.suffix == ".toml" and candidate.exists():
+        return load_template(candidate)
+    for path in list_templates(folder):
+        if path.stem == name_or_path:
+            return load_template(path)
+    names = ", ".join(p.stem for p in list_templates(folder))
+    raise TemplateError(f"no checklist template {name_or_path!r} (available: {names})")

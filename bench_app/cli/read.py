@@ -1,0 +1,172 @@
+"""``bench-app read``: read a meter (identity, clock, registers, profile, events).
+
+Without ``--from/--to`` it reads everything the meter holds. ``--json`` prints one object (see
+:meth:`drivers.model.MeterReading.to_json`); the default is a readable summary. With ``--session``
+the read is stored in the session database block by block (resumable). Exit codes: 0 ok, 2 usage,
+3 transport/timeout, 4 protocol, 5 authentication.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import datetime
+
+from bench_app.errors import UsageError
+from drivers.meter import ConnectOptions, MeterDriver, create_meter, read_all
+from drivers.model import MeterReading, iso, utc
+
+
+def add_connection_options(p: argparse.ArgumentParser, *, required: bool = True) -> None:
+    """Port/protocol/password options shared by ``read``, ``checklist run`` and the demo."""
+    p.add_argument("--port", required=required, help="/dev/ttyUSB0, COM3, socket://HOST:PORT …")
+    p.add_argument("--protocol", choices=["iec21", "dlms"], required=required)
+    p.add_argument("--password", help="IEC P1 password / DLMS LLS secret")
+    p.add_argument("--baud", type=int, help="max baud (IEC, mode E) or line baud (DLMS HDLC)")
+    p.add_argument("--device-address", default="", help="IEC 62056-21 device address")
+    p.add_argument("--client-sap", type=int, default=None, help="DLMS client SAP (16 = public)")
+    p.add_argument("--server-logical", type=int, default=1, help="DLMS server logical address")
+    p.add_argument("--server-physical", type=int, default=17, help="DLMS server physical address")
+    p.add_argument("--mode-e", action="store_true", help="DLMS through the optical port (mode E)")
+    p.add_argument("--framing", choices=["hdlc", "wrapper"], default="hdlc", help="DLMS framing")
+    p.add_argument("--max-info", type=int, default=128, help="DLMS HDLC max information field")
+    p.add_argument("--echo", action="store_true", help="drop the echo of a half-duplex head")
+    p.add_argument("--timeout", type=float, default=3.0, help="seconds per answer")
+
+
+def connect_options(args: argparse.Namespace) -> ConnectOptions:
+    """Build :class:`ConnectOptions` from parsed :func:`add_connection_options` arguments."""
+    client_sap = args.client_sap
+    if client_sap is None:
+        client_sap = 48 if args.password else 16  # level 2 (HHDC) when a password is given
+    return ConnectOptions(
+        url=args.port,
+        password=args.password,
+        baud=args.baud,
+        device_address=args.device_address,
+        client_sap=client_sap,
+        server_logical=args.server_logical,
+        server_physical=args.server_physical,
+        mode_e=args.mode_e,
+        framing=args.framing,
+        max_info=args.max_info,
+        echo=args.echo,
+        timeout=args.timeout,
+    )
+
+
+def parse_time(text: str | None, name: str) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except ValueError:
+        raise UsageError(f"{name}: {text!r} is not an ISO 8601 date/time") from None
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("read", help="read a meter: identity, clock, registers, profile, events")
+    add_connection_options(p)
+    p.add_argument("--from", dest="start", help="first interval (ISO 8601, UTC if no offset)")
+    p.add_argument("--to", dest="end", help="read intervals starting before this (ISO 8601)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--trace", help="save the byte trace as JSON Lines to this file")
+    p.add_argument("--session", type=int, help="store the read in this session")
+    p.add_argument("--db", help="session database (default: user data folder)")
+    p.set_defaults(func=run)
+
+
+class _Progress:
+    """Progress on stderr, shown only once a read has taken more than 2 s."""
+
+    def __init__(self) -> None:
+        self.t0 = time.monotonic()
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if time.monotonic() - self.t0 < 2.0:
+            return
+        self.shown = True
+        pct = f" ({100 * done / total:.0f} %)" if total else ""
+        print(f"\rreading profile: {done}/{total or '?'}{pct}", end="", file=sys.stderr, flush=True)
+
+    def done(self) -> None:
+        if self.shown:
+            print(file=sys.stderr, flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    start, end = parse_time(args.start, "--from"), parse_time(args.end, "--to")
+    if start and end and end <= start:
+        raise UsageError("--to must be after --from")
+    meter = create_meter(args.protocol, connect_options(args))
+    progress = _Progress()
+    try:
+        meter.connect()
+        if args.session is not None:
+            reading = _read_into_session(args, meter, start, end, progress)
+        else:
+            reading = read_all(meter, start, end, progress=progress)
+    finally:
+        progress.done()
+        meter.close()
+        if args.trace:
+            meter.trace.save(args.trace)
+    if args.json:
+        print(json.dumps(reading.to_json(), indent=1))
+    else:
+        print(summary(reading))
+    return 0
+
+
+def _read_into_session(args, meter: MeterDriver, start, end, progress) -> MeterReading:
+    from bench_app.acquire import read_into_session
+    from bench_app.store import Store
+
+    store = Store.open(args.db)
+    try:
+        result = read_into_session(store, args.session, meter, start, end, progress=progress)
+    finally:
+        store.close()
+    print(
+        f"stored collection {result.collection_id} in session {args.session}: "
+        f"{result.rows_stored} new readings"
+        + (f" (resumed from {iso(result.resumed_from)})" if result.resumed_from else ""),
+        file=sys.stderr,
+    )
+    return result.reading
+
+
+def summary(reading: MeterReading) -> str:
+    """A readable multi-line summary of a read (what ``make demo`` prints)."""
+    ident = reading.identity
+    lines = [f"Meter       {ident.serial}  ({ident.manufacturer} {ident.model})".rstrip()]
+    if ident.outstation_type:
+        lines.append(f"Type code   {ident.outstation_type}")
+    for k, v in ident.firmware.items():
+        lines.append(f"Firmware    {k}: {v}")
+    if reading.clock:
+        c = reading.clock
+        lines.append(
+            f"Clock       meter {iso(c.meter_time)}  PC {iso(c.pc_time)}  "
+            f"deviation {c.deviation_s:+.1f} s"
+        )
+    for r in reading.registers:
+        lines.append(f"Register    {r.obis:<16} {r.value:>14} {r.unit or ''}")
+    p = reading.profile
+    if p and p.rows:
+        days = len({r.start.date() for r in p.rows})
+        flagged = sum(1 for r in p.rows if r.status)
+        lines.append(
+            f"Profile     {len(p.rows)} intervals of {p.period_min} min over {days} days, "
+            f"{len(p.channels)} channels, {flagged} flagged; "
+            f"{iso(p.rows[0].start)} → {iso(p.rows[-1].start)}"
+        )
+    elif p is not None:
+        lines.append("Profile     no intervals in the range")
+    lines.append(f"Events      {len(reading.events)}")
+    for e in reading.events[-5:]:
+        lines.append(f"            {iso(e.time)}  {e.code:>3}  {e.text}")
+    return "\n".join(lines)

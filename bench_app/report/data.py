@@ -1,0 +1,281 @@
+"""Everything a witness report shows, gathered from the Store into one plain object.
+
+:func:`collect_report_data` is the only function here that talks to the Store; the renderer
+(:mod:`bench_app.report.render`) takes a :class:`ReportData` and nothing else, so reports can be
+rendered from synthetic data in tests and benchmarks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from bench_app import __version__
+
+#: Verdicts in display order; anything else is shown as given.
+VERDICTS = ("pass", "fail", "na", "not-run")
+
+
+@dataclass
+class StepRow:
+    """One checklist step as the results table shows it (latest attempt)."""
+
+    step_id: str
+    objective: str = ""
+    method: str = ""
+    expected: str = ""
+    actual: str = ""
+    verdict: str = "not-run"  #: pass | fail | na | not-run
+    note: str = ""
+    attempt: int = 1
+    by: str = ""
+
+
+@dataclass
+class ChannelSeries:
+    """Interval values of one channel for the profile charts.
+
+    :param times: interval start times, POSIX seconds UTC, ascending.
+    :param values: one value per interval in ``unit`` (kWh / kvarh per period).
+    :param status: :class:`drivers.model.StatusFlag` bits per interval (non-zero = flagged).
+    """
+
+    obis: str
+    unit: str
+    times: list[float]
+    values: list[float]
+    status: list[int]
+    source: str = "bench"
+    collection_id: int | None = None
+
+
+@dataclass
+class Reconciliation:
+    """Reconciliation of the bench collection against the HHDC collection.
+
+    ``performed`` is False (and ``note`` says why) when the session has no HHDC collection or the
+    reconciliation module is not available; ``summary`` is label → value, ``discrepancies`` a list of
+    flat dicts with the same keys.
+    """
+
+    performed: bool
+    note: str = ""
+    summary: dict[str, Any] = field(default_factory=dict)
+    discrepancies: list[dict[str, Any]] = field(default_factory=list)
+    bench_collection: int | None = None
+    hhdc_collection: int | None = None
+
+
+@dataclass
+class ReportData:
+    """Everything the report shows. Datetimes are aware UTC; hashes are lowercase hex SHA-256."""
+
+    session: dict[str, Any]
+    participants: list[dict[str, Any]] = field(default_factory=list)
+    equipment: dict[str, Any] | None = None
+    software: dict[str, Any] | None = None
+    meter_identity: dict[str, Any] | None = None
+    checklist: dict[str, Any] | None = None  #: run: template, template_version, status…
+    steps: list[StepRow] = field(default_factory=list)
+    reconciliation: Reconciliation = field(
+        default_factory=lambda: Reconciliation(False, "not collected")
+    )
+    clock_observations: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    series: list[ChannelSeries] = field(default_factory=list)
+    collections: list[dict[str, Any]] = field(default_factory=list)
+    traces: list[dict[str, Any]] = field(default_factory=list)
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    audit_head: str = ""
+    template_version: str = ""
+    generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    app_version: str = __version__
+
+    @property
+    def overall(self) -> str:
+        """``PASS`` (every step pass/na), ``FAIL`` (any fail), ``INCOMPLETE`` or ``NOT RUN``."""
+        if not self.steps:
+            return "NOT RUN"
+        verdicts = {s.verdict for s in self.steps}
+        if "fail" in verdicts:
+            return "FAIL"
+        if verdicts <= {"pass", "na"}:
+            return "PASS"
+        return "INCOMPLETE"
+
+    @property
+    def firmware_mismatches(self) -> list[tuple[str, str, str]]:
+        """``(component, declared, read)`` where the meter's firmware differs from the declaration."""
+        declared = (self.equipment or {}).get("firmware") or {}
+        read = (self.meter_identity or {}).get("firmware") or {}
+        out = []
+        for comp in sorted(set(declared) & set(read)):
+            if str(declared[comp]).strip() != str(read[comp]).strip():
+                out.append((comp, str(declared[comp]), str(read[comp])))
+        return out
+
+    @property
+    def hhdc(self) -> dict[str, str]:
+        """HHDC name and MPID from the software record, else from an ``hhdc`` participant."""
+        sw = self.software or {}
+        name, mpid = sw.get("hhdc_name", ""), sw.get("hhdc_mpid", "")
+        for p in self.participants:
+            if p.get("role") == "hhdc":
+                name = name or p.get("organisation") or p.get("name", "")
+                mpid = mpid or p.get("mpid") or ""
+        return {"name": name or "", "mpid": mpid or ""}
+
+
+def _flat(obj: Any) -> dict[str, Any]:
+    """A discrepancy or summary object as a flat dict (dataclass, namedtuple, mapping, object)."""
+    if isinstance(obj, dict):
+        return dict(obj)
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.asdict(obj)
+    if hasattr(obj, "_asdict"):
+        return dict(obj._asdict())
+    if hasattr(obj, "__dict__"):
+        return {k: v for k, v in vars(obj).items() if not k.startswith("_")}
+    return {"value": obj}
+
+
+def _latest(collections: list[dict], source: str) -> dict | None:
+    matching = [c for c in collections if c.get("source") == source]
+    return max(matching, key=lambda c: c["id"]) if matching else None
+
+
+def _step_catalogue(template: str, version: str) -> dict[str, dict[str, str]]:
+    """Objective/method/expected per step id from the checklist engine, when it is available."""
+    try:
+        checklist = importlib.import_module("bench_app.checklist")
+    except ImportError:
+        return {}
+    loader = getattr(checklist, "load_template", None)
+    if loader is None:
+        return {}
+    try:
+        tpl = loader(template)
+    except Exception:  # noqa: BLE001 - a missing template only loses descriptive columns
+        return {}
+    steps = getattr(tpl, "steps", None) or (tpl.get("steps", []) if isinstance(tpl, dict) else [])
+    out: dict[str, dict[str, str]] = {}
+    for step in steps:
+        d = _flat(step)
+        sid = str(d.get("id") or d.get("step_id") or "")
+        if sid:
+            out[sid] = {k: str(d.get(k) or "") for k in ("objective", "method", "expected")}
+    return out
+
+
+def _reconcile(store: Any, collections: list[dict]) -> Reconciliation:
+    bench, hhdc = _latest(collections, "bench"), _latest(collections, "hhdc")
+    if bench is None or hhdc is None:
+        missing = "bench" if bench is None else "HHDC"
+        return Reconciliation(False, f"Not performed: the session has no {missing} collection.")
+    try:
+        module = importlib.import_module("bench_app.reconcile")
+    except ImportError:
+        return Reconciliation(
+            False,
+            "Not performed: the reconciliation module is not installed.",
+            bench_collection=bench["id"],
+            hhdc_collection=hhdc["id"],
+        )
+    result = module.reconcile(store, bench["id"], hhdc["id"])
+    summary = _flat(getattr(result, "summary", {}) or {})
+    discrepancies = [_flat(d) for d in (getattr(result, "discrepancies", None) or [])]
+    return Reconciliation(
+        True,
+        f"Bench collection #{bench['id']} against HHDC collection #{hhdc['id']}.",
+        summary,
+        discrepancies,
+        bench["id"],
+        hhdc["id"],
+    )
+
+
+def _series(store: Any, collection: dict | None) -> list[ChannelSeries]:
+    if collection is None:
+        return []
+    by_channel: dict[str, ChannelSeries] = {}
+    for r in store.readings(collection["id"]):
+        s = by_channel.get(r.channel)
+        if s is None:
+            s = ChannelSeries(r.channel, r.unit or "", [], [], [], collection.get("source", ""),
+                              collection["id"])
+            by_channel[r.channel] = s
+        s.times.append(r.start.timestamp())
+        s.values.append(float(r.value))
+        s.status.append(int(r.status or 0))
+    return list(by_channel.values())
+
+
+def collect_report_data(store: Any, session_id: int) -> ReportData:
+    """Read everything the report needs for ``session_id`` from ``store``.
+
+    :raises bench_app.errors.NotFoundError: (from the Store) when the session does not exist.
+    """
+    session = store.get_session(session_id)
+    collections = store.collections(session_id)
+    bench_cols = sorted(
+        (c for c in collections if c.get("source") == "bench"), key=lambda c: c["id"]
+    )
+    identity = None
+    for col in reversed(bench_cols):
+        meta = col.get("meta") or {}
+        if isinstance(meta, dict) and meta.get("identity"):
+            identity = meta["identity"]
+            break
+    chart_col = next((c for c in reversed(bench_cols) if c.get("rows")), None)
+    if chart_col is None and bench_cols:
+        chart_col = bench_cols[-1]
+
+    runs = [r for r in store.checklist_runs(session_id) if r.get("status") != "superseded"]
+    run = max(runs, key=lambda r: r["id"]) if runs else None
+    steps: list[StepRow] = []
+    template_version = ""
+    if run is not None:
+        template_version = f"{run.get('template', '')} {run.get('template_version', '')}".strip()
+        catalogue = _step_catalogue(run.get("template", ""), run.get("template_version", ""))
+        for res in store.step_results(run["id"], latest_only=True):
+            sid = str(res["step_id"])
+            info = dict(catalogue.get(sid, {}))
+            evidence = res.get("evidence") or {}
+            for key in ("objective", "method", "expected"):
+                if not info.get(key) and isinstance(evidence, dict) and evidence.get(key):
+                    info[key] = str(evidence[key])
+            steps.append(
+                StepRow(
+                    step_id=sid,
+                    objective=info.get("objective", ""),
+                    method=info.get("method", ""),
+                    expected=info.get("expected", ""),
+                    actual=str(res.get("actual") or ""),
+                    verdict=str(res.get("verdict") or "not-run"),
+                    note=str(res.get("note") or ""),
+                    attempt=int(res.get("attempt") or 1),
+                    by=str(res.get("by") or ""),
+                )
+            )
+
+    return ReportData(
+        session=session,
+        participants=store.participants(session_id),
+        equipment=store.equipment(session_id),
+        software=store.software(session_id),
+        meter_identity=identity,
+        checklist=run,
+        steps=steps,
+        reconciliation=_reconcile(store, collections),
+        clock_observations=store.clock_observations(session_id),
+        events=store.events(session_id),
+        series=_series(store, chart_col),
+        collections=collections,
+        traces=store.traces(session_id),
+        attachments=store.attachments(session_id),
+        audit_head=store.audit_head(session_id),
+        template_version=template_version,
+    )

@@ -1,0 +1,326 @@
+"""Numbered schema migrations tracked with ``PRAGMA user_version``.
+
+Migration *n* moves a database from version ``n - 1`` to ``n``. :func:`migrate` applies the
+missing ones in order, each in its own transaction together with the ``user_version`` bump, so a
+crash mid-upgrade leaves the database at the last complete version. A database whose
+``user_version`` is newer than :data:`SCHEMA_VERSION` is refused (an older Witness Bench must not
+write into a newer schema), and a non-empty SQLite file that is not a Witness Bench database
+(wrong ``application_id``) is refused too.
+
+Evidence tables are append-only by convention: rows are inserted, never updated; corrections are
+new rows (a later equipment record, a new checklist attempt, a superseding run).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+import sqlite_utils
+
+from bench_app.errors import StoreError
+
+#: ``PRAGMA application_id`` of a Witness Bench database ("WBNC").
+APPLICATION_ID = 0x57424E43
+
+
+def _m1_core(db: sqlite_utils.Database) -> None:
+    """Sessions, people, equipment, collections, readings, registers, events, clock, audit."""
+    db["sessions"].create(
+        {
+            "id": int,
+            "uid": str,
+            "reference": str,
+            "kind": str,
+            "cops": str,  # JSON list
+            "location": str,
+            "date": str,
+            "title": str,
+            "status": str,
+            "locked_by": str,
+            "locked_at": str,
+            "lock_reason": str,
+            "created_at": str,
+        },
+        pk="id",
+        not_null=["uid", "reference", "kind", "status", "created_at"],
+    )
+    db["sessions"].create_index(["uid"], unique=True)
+    db["participants"].create(
+        {
+            "id": int,
+            "session_id": int,
+            "name": str,
+            "organisation": str,
+            "role": str,
+            "mpid": str,
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("session_id", "sessions", "id")],
+        not_null=["session_id", "name", "role"],
+    )
+    db["equipment"].create(
+        {
+            "id": int,
+            "session_id": int,
+            "outstation_type": str,
+            "model": str,
+            "serials": str,  # JSON list
+            "firmware": str,  # JSON object
+            "hardware_version": str,
+            "channels": int,
+            "channel_types": str,
+            "comms_method": str,
+            "variants_covered": str,
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("session_id", "sessions", "id")],
+        not_null=["session_id"],
+    )
+    db["software"].create(
+        {
+            "id": int,
+            "session_id": int,
+            "hhdc_name": str,
+            "hhdc_mpid": str,
+            "hhdc_software": str,
+            "hhdc_version": str,
+            "hhdc_date": str,
+            "hhdc_host": str,
+            "hhdc_modules": str,
+            "manufacturer_software": str,
+            "manufacturer_version": str,
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("session_id", "sessions", "id")],
+        not_null=["session_id"],
+    )
+    db["collections"].create(
+        {
+            "id": int,
+            "uid": str,
+            "session_id": int,
+            "source": str,
+            "protocol": str,
+            "started_at": str,
+            "meta": str,  # JSON object
+            "source_file": str,
+            "source_hash": str,
+        },
+        pk="id",
+        foreign_keys=[("session_id", "sessions", "id")],
+        not_null=["uid", "session_id", "source", "started_at"],
+    )
+    db["collections"].create_index(["uid"], unique=True)
+    # The long narrow evidence table. start: UTC epoch seconds of the interval start.
+    db.execute(
+        """CREATE TABLE readings (
+            id INTEGER PRIMARY KEY,
+            collection_id INTEGER NOT NULL REFERENCES collections(id),
+            start INTEGER NOT NULL,
+            channel TEXT NOT NULL,
+            value REAL NOT NULL,
+            unit TEXT,
+            status INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (collection_id, start, channel)
+        )"""
+    )
+    db["registers"].create(
+        {"id": int, "collection_id": int, "obis": str, "value": "", "unit": str},
+        pk="id",
+        foreign_keys=[("collection_id", "collections", "id")],
+        not_null=["collection_id", "obis"],
+    )
+    db["events"].create(
+        {"id": int, "collection_id": int, "time": str, "code": int, "text": str},
+        pk="id",
+        foreign_keys=[("collection_id", "collections", "id")],
+        not_null=["collection_id", "time", "code"],
+    )
+    db["clock_observations"].create(
+        {
+            "id": int,
+            "session_id": int,
+            "meter_time": str,
+            "reference_time": str,
+            "deviation_s": float,
+            "note": str,
+        },
+        pk="id",
+        foreign_keys=[("session_id", "sessions", "id")],
+        not_null=["session_id", "meter_time", "reference_time"],
+    )
+    db["traces"].create(
+        {
+            "id": int,
+            "session_id": int,
+            "collection_id": int,
+            "label": str,
+            "sha256": str,  # of the uncompressed JSON Lines
+            "records": int,
+            "bytes_tx": int,
+            "bytes_rx": int,
+            "created_at": str,
+            "data": bytes,  # zlib-compressed JSON Lines
+        },
+        pk="id",
+        foreign_keys=[("session_id", "sessions", "id"), ("collection_id", "collections", "id")],
+        not_null=["session_id", "sha256", "data"],
+    )
+    db["attachments"].create(
+        {
+            "id": int,
+            "session_id": int,
+            "name": str,
+            "mime": str,
+            "size": int,
+            "sha256": str,
+            "created_at": str,
+            "data": bytes,
+        },
+        pk="id",
+        foreign_keys=[("session_id", "sessions", "id")],
+        not_null=["session_id", "name", "sha256", "data"],
+    )
+    db["audit"].create(
+        {
+            "id": int,
+            "session_id": int,
+            "seq": int,
+            "at": str,
+            "action": str,  # insert | lock
+            "tbl": str,
+            "lo": int,  # first row id covered
+            "hi": int,  # last row id covered
+            "n": int,  # number of rows covered
+            "digests": bytes,  # 8-byte SHA-256 prefix per row, in id order
+            "content": str,  # sha256 hex of digests
+            "prev": str,
+            "hash": str,
+        },
+        pk="id",
+        foreign_keys=[("session_id", "sessions", "id")],
+        not_null=["session_id", "seq", "action", "tbl", "n", "content", "prev", "hash"],
+    )
+    db["audit"].create_index(["session_id", "seq"], unique=True)
+
+
+def _m2_checklists(db: sqlite_utils.Database) -> None:
+    """Checklist runs, step attempts and confirmations (all append-only)."""
+    db["checklist_runs"].create(
+        {
+            "id": int,
+            "uid": str,
+            "session_id": int,
+            "template": str,
+            "template_version": str,
+            "supersedes": int,
+            "reason": str,
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("session_id", "sessions", "id"), ("supersedes", "checklist_runs", "id")],
+        not_null=["uid", "session_id", "template"],
+    )
+    db["checklist_runs"].create_index(["uid"], unique=True)
+    db["checklist_steps"].create(
+        {
+            "id": int,
+            "run_id": int,
+            "step_id": str,
+            "attempt": int,
+            "actual": str,
+            "verdict": str,
+            "proposed_verdict": str,
+            "evidence": str,  # JSON object
+            "note": str,
+            "by": str,
+            "at": str,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "checklist_runs", "id")],
+        not_null=["run_id", "step_id", "attempt", "verdict"],
+    )
+    db["checklist_confirmations"].create(
+        {"id": int, "run_id": int, "role": str, "name": str, "at": str},
+        pk="id",
+        foreign_keys=[("run_id", "checklist_runs", "id")],
+        not_null=["run_id", "role", "name"],
+    )
+
+
+def _m3_indexes(db: sqlite_utils.Database) -> None:
+    """Indexes for the per-session and per-collection look-ups the app does all the time."""
+    for table, cols in [
+        ("participants", ["session_id"]),
+        ("equipment", ["session_id"]),
+        ("software", ["session_id"]),
+        ("collections", ["session_id"]),
+        ("registers", ["collection_id"]),
+        ("events", ["collection_id"]),
+        ("clock_observations", ["session_id"]),
+        ("traces", ["session_id"]),
+        ("attachments", ["session_id"]),
+        ("checklist_runs", ["session_id"]),
+        ("checklist_steps", ["run_id", "step_id"]),
+        ("checklist_confirmations", ["run_id"]),
+    ]:
+        db[table].create_index(cols, if_not_exists=True)
+
+
+#: (version, description, function); version n upgrades n-1 → n.
+MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
+    (1, "core evidence tables and audit chain", _m1_core),
+    (2, "checklist runs, steps and confirmations", _m2_checklists),
+    (3, "look-up indexes", _m3_indexes),
+]
+
+#: The schema version this code writes.
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """``PRAGMA user_version`` of an open database (0 for a new file)."""
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(
+    db: sqlite_utils.Database, *, target: int = SCHEMA_VERSION, where: str = "database"
+) -> int:
+    """Bring ``db`` to schema version ``target``; returns the version found before migrating.
+
+    :raises StoreError: the database is newer than this code, or is not a Witness Bench file.
+    """
+    conn = db.conn
+    found = schema_version(conn)
+    app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
+    if found > SCHEMA_VERSION:
+        raise StoreError(
+            f"{where} has schema version {found}, but this Witness Bench only knows versions up to "
+            f"{SCHEMA_VERSION}; open it with a newer Witness Bench (nothing was changed)"
+        )
+    if app_id not in (0, APPLICATION_ID) or (found == 0 and _has_user_tables(conn)):
+        raise StoreError(f"{where} is not a Witness Bench session database (nothing was changed)")
+    for version, _description, func in MIGRATIONS:
+        if version <= found or version > target:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            func(db)
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {version}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    return found
+
+
+def _has_user_tables(conn: sqlite3.Connection) -> bool:
+    row = conn.execute(
+        "SELECT count(*) FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
+    ).fetchone()
+    return bool(row[0])
