@@ -43,7 +43,9 @@ HASHED_COLUMNS: dict[tuple[str, str], tuple[str, ...]] = {
         "uid", "reference", "kind", "cops", "location", "date", "title", "created_at",
     ),
     ("lock", "sessions"): ("status", "locked_by", "locked_at", "lock_reason"),
-    ("insert", "participants"): ("session_id", "name", "organisation", "role", "mpid", "created_at"),
+    ("insert", "participants"): (
+        "session_id", "name", "organisation", "role", "mpid", "created_at",
+    ),
     ("insert", "equipment"): (
         "session_id", "outstation_type", "model", "serials", "firmware", "hardware_version",
         "channels", "channel_types", "comms_method", "variants_covered", "created_at",
@@ -66,7 +68,9 @@ HASHED_COLUMNS: dict[tuple[str, str], tuple[str, ...]] = {
         "session_id", "collection_id", "label", "sha256", "records", "bytes_tx", "bytes_rx",
         "created_at", "data",
     ),
-    ("insert", "attachments"): ("session_id", "name", "mime", "size", "sha256", "created_at", "data"),
+    ("insert", "attachments"): (
+        "session_id", "name", "mime", "size", "sha256", "created_at", "data",
+    ),
     ("insert", "checklist_runs"): (
         "uid", "session_id", "template", "template_version", "supersedes", "reason", "created_at",
     ),
@@ -293,7 +297,8 @@ def _first_uncovered(
 def orphan_rows(conn: sqlite3.Connection) -> str | None:
     """A row of an evidence table that belongs to no session (checked by a whole-DB verify)."""
     checks = {
-        "readings": "SELECT id FROM readings WHERE collection_id NOT IN (SELECT id FROM collections)",
+        "readings": "SELECT id FROM readings WHERE collection_id NOT IN "
+        "(SELECT id FROM collections)",
         "registers": "SELECT id FROM registers WHERE collection_id NOT IN "
         "(SELECT id FROM collections)",
         "events": "SELECT id FROM events WHERE collection_id NOT IN (SELECT id FROM collections)",

@@ -128,11 +128,15 @@ def _m1_core(db: sqlite_utils.Database) -> None:
             UNIQUE (collection_id, start, channel)
         )"""
     )
-    db["registers"].create(
-        {"id": int, "collection_id": int, "obis": str, "value": "", "unit": str},
-        pk="id",
-        foreign_keys=[("collection_id", "collections", "id")],
-        not_null=["collection_id", "obis"],
+    # value has no declared type: numbers stay numbers, text stays text.
+    db.execute(
+        """CREATE TABLE registers (
+            id INTEGER PRIMARY KEY,
+            collection_id INTEGER NOT NULL REFERENCES collections(id),
+            obis TEXT NOT NULL,
+            value,
+            unit TEXT
+        )"""
     )
     db["events"].create(
         {"id": int, "collection_id": int, "time": str, "code": int, "text": str},

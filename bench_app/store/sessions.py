@@ -131,7 +131,9 @@ class SessionMixin(StoreBase):
         """id, session_id, name, organisation, role, mpid, created_at (in order added)."""
         self._session_row(session_id)
         return list(
-            self.db.query("SELECT * FROM participants WHERE session_id = ? ORDER BY id", [session_id])
+            self.db.query(
+                "SELECT * FROM participants WHERE session_id = ? ORDER BY id", [session_id]
+            )
         )
 
     # -- equipment and software (superseded by newer records, never updated) --------------------
@@ -174,7 +176,8 @@ class SessionMixin(StoreBase):
         self._session_row(session_id)
         rows = list(
             self.db.query(
-                "SELECT * FROM equipment WHERE session_id = ? ORDER BY id DESC LIMIT 1", [session_id]
+                "SELECT * FROM equipment WHERE session_id = ? ORDER BY id DESC LIMIT 1",
+                [session_id],
             )
         )
         if not rows:

@@ -1,0 +1,388 @@
+"""Collections and the evidence they hold: readings, registers, events, clock, traces, files.
+
+Readings live in one long narrow table ``readings(collection_id, start, channel, value, unit,
+status)`` with ``start`` the interval start in UTC epoch seconds and ``UNIQUE(collection_id, start,
+channel)``. Each profile block is stored with ``INSERT OR IGNORE`` in its own transaction together
+with its audit record, so a read killed mid-way loses at most the block in flight and a resumed
+read (from :meth:`EvidenceMixin.last_interval`) never duplicates rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bench_app.errors import IntegrityError, NotFoundError, StoreError, UsageError
+from bench_app.store.base import StoreBase, from_iso, new_uid, now_iso, to_iso
+from drivers.model import Channel, ClockReading, MeterEvent, ProfileRow, RegisterValue, normalise
+from drivers.trace import Trace
+
+SOURCES = ("bench", "hhdc", "manufacturer")
+
+_INSERT_READING = (
+    "INSERT OR IGNORE INTO readings (collection_id, start, channel, value, unit, status) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One stored interval value.
+
+    :param start: interval start, aware UTC.
+    :param channel: channel name (OBIS text as the source gave it, e.g. ``1.0.1.8.0.255``).
+    :param value: advance over the interval in ``unit`` (kilo units: kWh, kvarh…).
+    :param unit: unit text or None.
+    :param status: :class:`drivers.model.StatusFlag` bits (0…65535).
+    """
+
+    start: datetime
+    channel: str
+    value: float
+    unit: str | None = "kWh"
+    status: int = 0
+
+
+def epoch(dt: datetime) -> int:
+    """Aware (or naive = UTC) datetime → integer UTC epoch seconds."""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return int(dt.timestamp())
+
+
+def _finite(value: float, where: str) -> float:
+    try:
+        value = float(value)
+    except (TypeError, ValueError) as exc:
+        raise StoreError(f"{where}: value {value!r} is not a number") from exc
+    if not math.isfinite(value):
+        raise StoreError(f"{where}: value {value!r} is not finite")
+    return value
+
+
+class EvidenceMixin(StoreBase):
+    """Collections and their evidence."""
+
+    # -- collections ----------------------------------------------------------------------------
+
+    def new_collection(
+        self,
+        session_id: int,
+        source: str,
+        protocol: str = "",
+        meta: dict | None = None,
+        source_file: str = "",
+        source_hash: str = "",
+    ) -> int:
+        """Start a collection: who read (``bench``/``hhdc``/``manufacturer``), how, from where."""
+        if source not in SOURCES:
+            raise UsageError(
+                f"collection source must be one of {', '.join(SOURCES)}, not {source!r}"
+            )
+        record = {
+            "uid": new_uid(),
+            "session_id": session_id,
+            "source": source,
+            "protocol": protocol,
+            "started_at": now_iso(),
+            "meta": json.dumps(meta or {}, sort_keys=True, separators=(",", ":"), default=str),
+            "source_file": source_file,
+            "source_hash": source_hash,
+        }
+        return self._insert("collections", session_id, record)
+
+    def _collection_dicts(self, where: str, params: list) -> list[dict]:
+        rows = list(self.db.query(f"SELECT * FROM collections WHERE {where} ORDER BY id", params))
+        for row in rows:
+            row["meta"] = json.loads(row["meta"] or "{}")
+            row["rows"] = int(
+                self.conn.execute(
+                    "SELECT count(*) FROM readings WHERE collection_id = ?", (row["id"],)
+                ).fetchone()[0]
+            )
+        return rows
+
+    def collections(self, session_id: int) -> list[dict]:
+        """id, uid, session_id, source, protocol, started_at, meta (dict), source_file,
+        source_hash, rows (readings stored), oldest first."""
+        self._session_row(session_id)
+        return self._collection_dicts("session_id = ?", [session_id])
+
+    def collection(self, collection_id: int) -> dict:
+        """One collection as in :meth:`collections`."""
+        rows = self._collection_dicts("id = ?", [collection_id])
+        if not rows:
+            raise NotFoundError(f"collection {collection_id} does not exist in {self.path}")
+        return rows[0]
+
+    # -- readings -------------------------------------------------------------------------------
+
+    def add_profile_block(
+        self, collection_id: int, channels: Sequence[Channel], rows: Sequence[ProfileRow]
+    ) -> int:
+        """Store one block of profile rows in ONE transaction; returns the rows added.
+
+        Values are normalised to kilo units (Wh → kWh). Rows already stored (same start and
+        channel) are ignored, so re-reading an overlapping span is harmless. ``None`` values are
+        skipped (channel not captured for that interval).
+        """
+        scale = [normalise(1.0, ch.unit) for ch in channels]
+        tuples = []
+        for row in rows:
+            start = epoch(row.start)
+            status = int(row.status)
+            if len(row.values) != len(channels):
+                raise StoreError(
+                    f"collection {collection_id}: row {to_iso(row.start)} has {len(row.values)} "
+                    f"values for {len(channels)} channels"
+                )
+            for ch, (factor, unit), value in zip(channels, scale, row.values):
+                if value is None:
+                    continue
+                v = _finite(value, f"collection {collection_id} {to_iso(row.start)} {ch.obis}")
+                tuples.append((collection_id, start, ch.obis, v * factor, unit, status))
+        return self._add_reading_tuples(collection_id, tuples)
+
+    def add_readings(self, collection_id: int, readings: Iterable[Reading]) -> int:
+        """Store readings (already in the bench's units) in ONE transaction; returns rows added."""
+        tuples = [
+            (
+                collection_id,
+                epoch(r.start),
+                str(r.channel),
+                _finite(r.value, f"collection {collection_id} {to_iso(r.start)} {r.channel}"),
+                r.unit,
+                int(r.status),
+            )
+            for r in readings
+        ]
+        return self._add_reading_tuples(collection_id, tuples)
+
+    def _add_reading_tuples(self, collection_id: int, tuples: list[tuple]) -> int:
+        with self.atomic():
+            session_id = self._parent_session("collections", collection_id)
+            self.check_unlocked(session_id)
+            if not tuples:
+                return 0
+            lo = self._max_id("readings") + 1
+            self.conn.executemany(_INSERT_READING, tuples)
+            hi = self._max_id("readings")
+            self._append_audit(session_id, "insert", "readings", lo, hi)
+        return max(0, hi - lo + 1)
+
+    def last_interval(self, collection_id: int) -> datetime | None:
+        """Start (UTC) of the newest stored interval of the collection: where a read resumes."""
+        self._parent_session("collections", collection_id)
+        row = self.conn.execute(
+            "SELECT max(start) FROM readings WHERE collection_id = ?", (collection_id,)
+        ).fetchone()
+        return datetime.fromtimestamp(row[0], UTC) if row and row[0] is not None else None
+
+    def readings_raw(
+        self, collection_id: int, start: datetime | None = None, end: datetime | None = None
+    ) -> list[tuple[int, str, float, str | None, int]]:
+        """``(start_epoch_s, channel, value, unit, status)`` tuples, ordered by start then channel;
+        ``start <= interval start < end``. Fast path for reconciliation and plots."""
+        self._parent_session("collections", collection_id)
+        sql = "SELECT start, channel, value, unit, status FROM readings WHERE collection_id = ?"
+        params: list = [collection_id]
+        if start is not None:
+            sql += " AND start >= ?"
+            params.append(epoch(start))
+        if end is not None:
+            sql += " AND start < ?"
+            params.append(epoch(end))
+        return self.conn.execute(sql + " ORDER BY start, channel", params).fetchall()
+
+    def readings(
+        self, collection_id: int, start: datetime | None = None, end: datetime | None = None
+    ) -> list[Reading]:
+        """Stored readings with ``start <= interval start < end`` (UTC), oldest first."""
+        return [
+            Reading(datetime.fromtimestamp(s, UTC), ch, v, u, st)
+            for s, ch, v, u, st in self.readings_raw(collection_id, start, end)
+        ]
+
+    # -- registers, events, clock ---------------------------------------------------------------
+
+    def _add_many(self, table: str, session_id: int, sql: str, tuples: list[tuple]) -> int:
+        with self.atomic():
+            self.check_unlocked(session_id)
+            if not tuples:
+                return 0
+            lo = self._max_id(table) + 1
+            self.conn.executemany(sql, tuples)
+            hi = self._max_id(table)
+            self._append_audit(session_id, "insert", table, lo, hi)
+        return hi - lo + 1
+
+    def add_registers(self, collection_id: int, registers: Iterable[RegisterValue]) -> int:
+        """Store register values (numeric ones normalised to kilo units); returns rows added."""
+        tuples = []
+        for reg in registers:
+            value, unit = reg.value, reg.unit
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                value, unit = normalise(_finite(value, f"register {reg.obis}"), unit)
+            tuples.append((collection_id, reg.obis, value, unit))
+        sid = self._parent_session("collections", collection_id)
+        return self._add_many(
+            "registers",
+            sid,
+            "INSERT INTO registers (collection_id, obis, value, unit) VALUES (?,?,?,?)",
+            tuples,
+        )
+
+    def registers(self, collection_id: int) -> list[dict]:
+        """id, collection_id, obis, value, unit."""
+        self._parent_session("collections", collection_id)
+        return list(
+            self.db.query(
+                "SELECT * FROM registers WHERE collection_id = ? ORDER BY id", [collection_id]
+            )
+        )
+
+    def add_events(self, collection_id: int, events: Iterable[MeterEvent]) -> int:
+        """Store event-log entries of a collection; returns rows added."""
+        tuples = [(collection_id, to_iso(e.time), int(e.code), e.text) for e in events]
+        sid = self._parent_session("collections", collection_id)
+        return self._add_many(
+            "events",
+            sid,
+            "INSERT INTO events (collection_id, time, code, text) VALUES (?,?,?,?)",
+            tuples,
+        )
+
+    def events(self, session_id: int, collection_id: int | None = None) -> list[dict]:
+        """id, collection_id, time (aware UTC datetime), code, text — ordered by time."""
+        self._session_row(session_id)
+        sql = (
+            "SELECT e.* FROM events e JOIN collections c ON c.id = e.collection_id "
+            "WHERE c.session_id = ?"
+        )
+        params: list = [session_id]
+        if collection_id is not None:
+            sql += " AND e.collection_id = ?"
+            params.append(collection_id)
+        rows = list(self.db.query(sql + " ORDER BY e.time, e.id", params))
+        for row in rows:
+            row["time"] = from_iso(row["time"])
+        return rows
+
+    def add_clock_observation(self, session_id: int, reading: ClockReading, note: str = "") -> int:
+        """Record meter time against the reference (PC/UTC) time; deviation in seconds."""
+        record = {
+            "session_id": session_id,
+            "meter_time": to_iso(reading.meter_time),
+            "reference_time": to_iso(reading.pc_time),
+            "deviation_s": _finite(reading.deviation_s, "clock deviation"),
+            "note": note,
+        }
+        return self._insert("clock_observations", session_id, record)
+
+    def clock_observations(self, session_id: int) -> list[dict]:
+        """id, meter_time, reference_time (aware UTC), deviation_s (meter − reference), note."""
+        self._session_row(session_id)
+        rows = list(
+            self.db.query(
+                "SELECT id, meter_time, reference_time, deviation_s, note FROM clock_observations "
+                "WHERE session_id = ? ORDER BY id",
+                [session_id],
+            )
+        )
+        for row in rows:
+            row["meter_time"] = from_iso(row["meter_time"])
+            row["reference_time"] = from_iso(row["reference_time"])
+        return rows
+
+    # -- traces and attachments -----------------------------------------------------------------
+
+    def add_trace(
+        self, session_id: int, trace: Trace, label: str = "", collection_id: int | None = None
+    ) -> int:
+        """Store a byte trace zlib-compressed with the SHA-256 of its JSON Lines text."""
+        text = trace.to_jsonl().encode("utf-8")
+        tx, rx = trace.byte_counts()
+        record = {
+            "session_id": session_id,
+            "collection_id": collection_id,
+            "label": label,
+            "sha256": hashlib.sha256(text).hexdigest(),
+            "records": len(trace),
+            "bytes_tx": tx,
+            "bytes_rx": rx,
+            "created_at": now_iso(),
+            "data": zlib.compress(text, 6),
+        }
+        return self._insert("traces", session_id, record)
+
+    def traces(self, session_id: int) -> list[dict]:
+        """id, collection_id, label, sha256, records, bytes_tx, bytes_rx, created_at."""
+        self._session_row(session_id)
+        return list(
+            self.db.query(
+                "SELECT id, collection_id, label, sha256, records, bytes_tx, bytes_rx, created_at "
+                "FROM traces WHERE session_id = ? ORDER BY id",
+                [session_id],
+            )
+        )
+
+    def trace_jsonl(self, trace_id: int) -> bytes:
+        """The stored JSON Lines text, checked against its SHA-256."""
+        row = self.conn.execute(
+            "SELECT data, sha256 FROM traces WHERE id = ?", (trace_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"trace {trace_id} does not exist in {self.path}")
+        try:
+            text = zlib.decompress(row[0])
+        except zlib.error as exc:
+            raise IntegrityError(f"traces id {trace_id}: data is damaged ({exc})") from exc
+        if hashlib.sha256(text).hexdigest() != row[1]:
+            raise IntegrityError(f"traces id {trace_id}: SHA-256 does not match")
+        return text
+
+    def load_trace(self, trace_id: int) -> Trace:
+        """The stored trace (checked against its SHA-256)."""
+        return Trace.from_jsonl(self.trace_jsonl(trace_id).decode("utf-8").splitlines())
+
+    def add_attachment(self, session_id: int, name: str, data: bytes, mime: str = "") -> int:
+        """Store a file (photo, certificate, report PDF…) with its SHA-256."""
+        if not name:
+            raise UsageError("an attachment needs a name")
+        record = {
+            "session_id": session_id,
+            "name": name,
+            "mime": mime,
+            "size": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "created_at": now_iso(),
+            "data": bytes(data),
+        }
+        return self._insert("attachments", session_id, record)
+
+    def attachments(self, session_id: int) -> list[dict]:
+        """id, name, mime, size, sha256, created_at (without the bytes)."""
+        self._session_row(session_id)
+        return list(
+            self.db.query(
+                "SELECT id, name, mime, size, sha256, created_at FROM attachments "
+                "WHERE session_id = ? ORDER BY id",
+                [session_id],
+            )
+        )
+
+    def attachment_data(self, attachment_id: int) -> bytes:
+        """The bytes of an attachment, checked against its SHA-256."""
+        row = self.conn.execute(
+            "SELECT data, sha256 FROM attachments WHERE id = ?", (attachment_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"attachment {attachment_id} does not exist in {self.path}")
+        if hashlib.sha256(row[0]).hexdigest() != row[1]:
+            raise IntegrityError(f"attachments id {attachment_id}: SHA-256 does not match")
+        return bytes(row[0])
