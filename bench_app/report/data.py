@@ -56,9 +56,9 @@ class ChannelSeries:
 class Reconciliation:
     """Reconciliation of the bench collection against the HHDC collection.
 
-    ``performed`` is False (and ``note`` says why) when the session has no HHDC collection or the
-    reconciliation module is not available; ``summary`` is label → value, ``discrepancies`` a list of
-    flat dicts with the same keys.
+    ``performed`` is False (and ``note`` says why) when the session has no HHDC collection or
+    the reconciliation module is not available; ``summary`` is label → value, ``discrepancies``
+    a list of flat dicts with the same keys.
     """
 
     performed: bool
@@ -108,7 +108,7 @@ class ReportData:
 
     @property
     def firmware_mismatches(self) -> list[tuple[str, str, str]]:
-        """``(component, declared, read)`` where the meter's firmware differs from the declaration."""
+        """``(component, declared, read)`` where the meter's firmware differs from the declared."""
         declared = (self.equipment or {}).get("firmware") or {}
         read = (self.meter_identity or {}).get("firmware") or {}
         out = []
@@ -153,12 +153,12 @@ def _step_catalogue(template: str, version: str) -> dict[str, dict[str, str]]:
         checklist = importlib.import_module("bench_app.checklist")
     except ImportError:
         return {}
-    loader = getattr(checklist, "load_template", None)
-    if loader is None:
+    loader = getattr(checklist, "find_template", None) or getattr(checklist, "load_template", None)
+    if loader is None or not template:
         return {}
     try:
         tpl = loader(template)
-    except Exception:  # noqa: BLE001 - a missing template only loses descriptive columns
+    except Exception:  # a missing template only loses the descriptive columns
         return {}
     steps = getattr(tpl, "steps", None) or (tpl.get("steps", []) if isinstance(tpl, dict) else [])
     out: dict[str, dict[str, str]] = {}
@@ -200,16 +200,24 @@ def _reconcile(store: Any, collections: list[dict]) -> Reconciliation:
 def _series(store: Any, collection: dict | None) -> list[ChannelSeries]:
     if collection is None:
         return []
+    if hasattr(store, "readings_raw"):  # fast path: (epoch s, channel, value, unit, status)
+        rows = store.readings_raw(collection["id"])
+    else:
+        rows = [
+            (r.start.timestamp(), r.channel, r.value, r.unit, r.status)
+            for r in store.readings(collection["id"])
+        ]
     by_channel: dict[str, ChannelSeries] = {}
-    for r in store.readings(collection["id"]):
-        s = by_channel.get(r.channel)
+    for start, channel, value, unit, status in rows:
+        s = by_channel.get(channel)
         if s is None:
-            s = ChannelSeries(r.channel, r.unit or "", [], [], [], collection.get("source", ""),
-                              collection["id"])
-            by_channel[r.channel] = s
-        s.times.append(r.start.timestamp())
-        s.values.append(float(r.value))
-        s.status.append(int(r.status or 0))
+            s = ChannelSeries(
+                channel, unit or "", [], [], [], collection.get("source", ""), collection["id"]
+            )
+            by_channel[channel] = s
+        s.times.append(float(start))
+        s.values.append(float(value))
+        s.status.append(int(status or 0))
     return list(by_channel.values())
 
 

@@ -1,10 +1,11 @@
 """Render a :class:`~bench_app.report.data.ReportData` to an A4 PDF with ReportLab platypus.
 
-The document has a running header (session reference, checklist template version), a footer with
-"Page x of y" and the audit-chain head, embedded TrueType fonts, and a final signature page whose two
-empty boxes (:data:`bench_app.report.layout.SIGNATURE_BOXES`) receive the tester's and the witness's
-visible signatures. The audit head, session id and reference are also stored in the document
-information dictionary (``/WitnessBenchAuditHead`` …, and in ``/Keywords``) for ``bench-app verify``.
+The document has a running header (session reference, checklist template version), a footer
+with "Page x of y" and the audit-chain head, embedded TrueType fonts, and a final signature page
+whose two empty boxes (:data:`bench_app.report.layout.SIGNATURE_BOXES`) receive the tester's
+and the witness's visible signatures. The audit head, session id and reference are also stored
+in the document information dictionary (``/WitnessBenchAuditHead`` …, and in ``/Keywords``) for
+``bench-app verify``.
 
 The file is written to a temporary name beside ``out_path`` and renamed, so a failed render never
 leaves a partial PDF behind.
@@ -16,8 +17,10 @@ import os
 import tempfile
 from pathlib import Path
 
+from reportlab.graphics.shapes import STATE_DEFAULTS
 from reportlab.lib import colors
 from reportlab.pdfbase.pdfdoc import PDFDate, PDFDictionary, PDFInfo, PDFName, PDFString
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -53,8 +56,9 @@ class _ExtraInfo(PDFInfo):
             "Keywords": PDFString(self.keywords),
             "Trapped": PDFName(self.trapped),
         }
-        d["ModDate"] = d["CreationDate"] = PDFDate(ts=document._timeStamp,
-                                                  dateFormatter=self._dateFormatter)
+        d["ModDate"] = d["CreationDate"] = PDFDate(
+            ts=document._timeStamp, dateFormatter=self._dateFormatter
+        )
         for key, value in self.extra.items():
             d[key] = PDFString(value)
         return PDFDictionary(d).format(document)
@@ -69,6 +73,8 @@ def _canvas_class(data: ReportData, fonts: FontSet, extra_info: dict[str, str]) 
         """Canvas that draws header/footer after the last page is known ("page x of y")."""
 
         def __init__(self, *args, **kwargs):
+            kwargs["initialFontName"] = fonts.regular
+            kwargs["initialFontSize"] = kwargs.get("initialFontSize") or 9
             super().__init__(*args, **kwargs)
             info = _ExtraInfo()
             info.extra = dict(extra_info)
@@ -90,11 +96,14 @@ def _canvas_class(data: ReportData, fonts: FontSet, extra_info: dict[str, str]) 
         def _furniture(self, total: int) -> None:
             w, h = L.PAGE_WIDTH, L.PAGE_HEIGHT
             self.saveState()
-            self.setFont(fonts.bold, 8)
-            self.drawString(L.MARGIN, h - 36, _clip(f"Witness report — {reference}", 70))
+            right = _fit(f"Checklist template: {template}", fonts.regular, 7.5, L.FRAME_WIDTH * 0.4)
             self.setFont(fonts.regular, 7.5)
-            self.drawRightString(w - L.MARGIN, h - 36, _clip(f"Checklist template: {template}",
-                                                             60))
+            self.drawRightString(w - L.MARGIN, h - 36, right)
+            room = L.FRAME_WIDTH - stringWidth(right, fonts.regular, 7.5) - 12
+            self.setFont(fonts.bold, 8)
+            self.drawString(
+                L.MARGIN, h - 36, _fit(f"Witness report — {reference}", fonts.bold, 8, room)
+            )
             self.setStrokeColor(colors.grey)
             self.setLineWidth(0.5)
             self.line(L.MARGIN, h - 42, w - L.MARGIN, h - 42)
@@ -109,14 +118,20 @@ def _canvas_class(data: ReportData, fonts: FontSet, extra_info: dict[str, str]) 
     return _ReportCanvas
 
 
-def _clip(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
+def _fit(text: str, font: str, size: float, width: float) -> str:
+    """``text`` shortened with an ellipsis so it is at most ``width`` points wide."""
+    if stringWidth(text, font, size) <= width:
+        return text
+    while text and stringWidth(text + "…", font, size) > width:
+        text = text[:-1]
+    return text + "…"
 
 
 def _signature_page(canvas: Canvas, doc) -> None:
     fonts = register_fonts()
     canvas.saveState()
     for role, (x1, y1, x2, y2) in L.SIGNATURE_BOXES.items():
+        canvas.setFillColor(colors.black)
         canvas.setStrokeColor(colors.HexColor("#1f4e79"))
         canvas.setLineWidth(0.8)
         canvas.rect(x1, y1, x2 - x1, y2 - y1)
@@ -151,13 +166,16 @@ def build_story(data: ReportData, st: Styles) -> list:
                     "The tester signs first, then the witness. Each signature is a PAdES "
                     "signature added as an incremental update, so earlier signatures remain "
                     "valid and any later change to the signed content is detectable. Check with "
-                    "<font face='%s'>bench-app verify REPORT.pdf --trust CERT.pem</font>."
-                    % st.fonts.mono,
+                    f"<font face='{st.fonts.mono}'>bench-app verify REPORT.pdf --trust CERT.pem"
+                    "</font>.",
                     st.body,
                 ),
                 Spacer(1, 6),
-                Paragraph(f"Audit-chain head at rendering: <font face='{st.fonts.mono}' "
-                          f"size='7'>{data.audit_head or '(none)'}</font>", st.body),
+                Paragraph(
+                    f"Audit-chain head at rendering: <font face='{st.fonts.mono}' "
+                    f"size='7'>{data.audit_head or '(none)'}</font>",
+                    st.body,
+                ),
             ]
         )
     )
@@ -204,16 +222,42 @@ def render_report(data: ReportData, out_path: str | Path) -> Path:
             keywords=keywords,
             creator=f"Witness Bench {data.app_version}",
         )
-        main = Frame(L.MARGIN, L.MARGIN, L.FRAME_WIDTH, L.PAGE_HEIGHT - L.MARGIN - L.TOP_MARGIN,
-                     id="main", leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
-        sig = Frame(L.MARGIN, L.SIGNATURE_FRAME_BOTTOM, L.FRAME_WIDTH,
-                    L.PAGE_HEIGHT - L.TOP_MARGIN - L.SIGNATURE_FRAME_BOTTOM, id="sig",
-                    leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
-        doc.addPageTemplates([
-            PageTemplate(id="main", frames=[main]),
-            PageTemplate(id="signatures", frames=[sig], onPage=_signature_page),
-        ])
-        doc.build(build_story(data, st), canvasmaker=_canvas_class(data, fonts, extra))
+        main = Frame(
+            L.MARGIN,
+            L.MARGIN,
+            L.FRAME_WIDTH,
+            L.PAGE_HEIGHT - L.MARGIN - L.TOP_MARGIN,
+            id="main",
+            leftPadding=0,
+            rightPadding=0,
+            topPadding=0,
+            bottomPadding=0,
+        )
+        sig = Frame(
+            L.MARGIN,
+            L.SIGNATURE_FRAME_BOTTOM,
+            L.FRAME_WIDTH,
+            L.PAGE_HEIGHT - L.TOP_MARGIN - L.SIGNATURE_FRAME_BOTTOM,
+            id="sig",
+            leftPadding=0,
+            rightPadding=0,
+            topPadding=0,
+            bottomPadding=0,
+        )
+        doc.addPageTemplates(
+            [
+                PageTemplate(id="main", frames=[main]),
+                PageTemplate(id="signatures", frames=[sig], onPage=_signature_page),
+            ]
+        )
+        # The graphics renderer starts every drawing with STATE_DEFAULTS["fontName"] (Helvetica,
+        # not embedded); use the report font while building so only embedded fonts appear.
+        saved_font = STATE_DEFAULTS["fontName"]
+        STATE_DEFAULTS["fontName"] = fonts.regular
+        try:
+            doc.build(build_story(data, st), canvasmaker=_canvas_class(data, fonts, extra))
+        finally:
+            STATE_DEFAULTS["fontName"] = saved_font
         os.replace(tmp, out)
     except ReportError:
         tmp.unlink(missing_ok=True)

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
+from reportlab.lib import colors
+from reportlab.platypus import CondPageBreak, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from bench_app.report import layout as L
 from bench_app.report.charts import flagged_spans, profile_chart
 from bench_app.report.data import ReportData
 from bench_app.report.styles import (
     OVERALL_BG,
+    ROW_ALT,
     VERDICT_BG,
     WARN_BG,
     WARN_BORDER,
@@ -30,6 +32,11 @@ KIND_TEXT = {
     "protocol-approval": "BSCP601 protocol approval",
     "cop-compliance": "Code of Practice compliance",
 }
+
+
+def _head(text: str, style) -> list:
+    """A heading preceded by a conditional page break, so it never ends a page alone."""
+    return [CondPageBreak(120 if style.fontSize > 12 else 90), Paragraph(text, style)]
 
 
 def _cols(*fractions: float) -> list[float]:
@@ -53,21 +60,35 @@ def cover(d: ReportData, st: Styles) -> list:
                 ("Date", s.get("date") or ""),
                 ("Location", s.get("location") or ""),
                 ("HHDC", f"{hhdc['name'] or '—'} (MPID {hhdc['mpid'] or '—'})"),
-                ("Session", f"#{s.get('id', '')}, status {s.get('status', '')}"
-                 + (f", locked by {s.get('locked_by')} at {fmt(s.get('locked_at'))}"
-                    if s.get("locked_by") else "")),
+                (
+                    "Session",
+                    f"#{s.get('id', '')}, status {s.get('status', '')}"
+                    + (
+                        f", locked by {s.get('locked_by')} at {fmt(s.get('locked_at'))}"
+                        if s.get("locked_by")
+                        else ""
+                    ),
+                ),
                 ("Checklist template", d.template_version or "no checklist run"),
                 ("Generated", fmt(d.generated_at)),
             ],
             st,
             W,
         ),
-        Paragraph("Participants", st.h2),
+        *_head("Participants", st.h2),
     ]
-    rows = [[p.get("name", ""), p.get("organisation", ""), p.get("role", ""), p.get("mpid") or ""]
-            for p in d.participants]
-    out.append(table(["Name", "Organisation", "Role", "MPID"], rows or [["—", "", "", ""]],
-                     _cols(3, 3, 1.2, 1.2), st))
+    rows = [
+        [p.get("name", ""), p.get("organisation", ""), p.get("role", ""), p.get("mpid") or ""]
+        for p in d.participants
+    ]
+    out.append(
+        table(
+            ["Name", "Organisation", "Role", "MPID"],
+            rows or [["—", "", "", ""]],
+            _cols(3, 3, 1.2, 1.2),
+            st,
+        )
+    )
     out += [Spacer(1, 18), _overall_badge(d, st)]
     return out
 
@@ -75,114 +96,196 @@ def cover(d: ReportData, st: Styles) -> list:
 def _overall_badge(d: ReportData, st: Styles) -> Table:
     counts = Counter(s.verdict for s in d.steps)
     detail = ", ".join(f"{counts[v]} {v}" for v in ("pass", "fail", "na", "not-run") if counts[v])
-    t = Table([[Paragraph(f"Overall result: {d.overall}", st.badge)],
-               [para(detail or "no checklist steps recorded", st.small)]], colWidths=[W])
-    t.setStyle(TableStyle([
-        ("BACKGROUND", (0, 0), (-1, -1), OVERALL_BG.get(d.overall)),
-        ("BOX", (0, 0), (-1, -1), 1, WARN_BORDER if d.overall == "FAIL" else OVERALL_BG["NOT RUN"]),
-        ("ALIGN", (0, 0), (-1, -1), "CENTER"),
-        ("TOPPADDING", (0, 0), (-1, -1), 6),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
-    ]))
+    t = Table(
+        [
+            [Paragraph(f"Overall result: {d.overall}", st.badge)],
+            [para(detail or "no checklist steps recorded", st.small_center)],
+        ],
+        colWidths=[W],
+    )
+    t.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), st.fonts.regular),
+                ("BACKGROUND", (0, 0), (-1, -1), OVERALL_BG.get(d.overall)),
+                (
+                    "BOX",
+                    (0, 0),
+                    (-1, -1),
+                    1,
+                    WARN_BORDER if d.overall == "FAIL" else OVERALL_BG["NOT RUN"],
+                ),
+                ("ALIGN", (0, 0), (-1, -1), "CENTER"),
+                ("TOPPADDING", (0, 0), (-1, -1), 6),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+            ]
+        )
+    )
     return t
 
 
 def equipment(d: ReportData, st: Styles) -> list:
-    out: list = [Paragraph("1. Equipment under test", st.h1)]
+    out: list = [*_head("1. Equipment under test", st.h1)]
     eq = d.equipment or {}
     ident = d.meter_identity or {}
     if not eq:
         out.append(para("No equipment was declared for this session.", st.body))
-    out.append(key_values([
-        ("Outstation type", eq.get("outstation_type", "")),
-        ("Model", eq.get("model", "")),
-        ("Serial numbers", ", ".join(eq.get("serials") or [])),
-        ("Hardware version", eq.get("hardware_version", "")),
-        ("Channels", f"{eq.get('channels', '')} {eq.get('channel_types', '')}".strip()),
-        ("Communication method", eq.get("comms_method", "")),
-        ("Variants covered", eq.get("variants_covered", "")),
-        ("Identity read from meter", ", ".join(
-            f"{k} {ident[k]}" for k in ("manufacturer", "model", "serial", "outstation_type")
-            if ident.get(k)) or "not read"),
-    ], st, W))
+    out.append(
+        key_values(
+            [
+                ("Outstation type", eq.get("outstation_type", "")),
+                ("Model", eq.get("model", "")),
+                ("Serial numbers", ", ".join(eq.get("serials") or [])),
+                ("Hardware version", eq.get("hardware_version", "")),
+                ("Channels", f"{eq.get('channels', '')} {eq.get('channel_types', '')}".strip()),
+                ("Communication method", eq.get("comms_method", "")),
+                ("Variants covered", eq.get("variants_covered", "")),
+                (
+                    "Identity read from meter",
+                    ", ".join(
+                        f"{k} {ident[k]}"
+                        for k in ("manufacturer", "model", "serial", "outstation_type")
+                        if ident.get(k)
+                    )
+                    or "not read",
+                ),
+            ],
+            st,
+            W,
+        )
+    )
     declared = eq.get("firmware") or {}
     read = ident.get("firmware") or {}
     mismatches = {c for c, _, _ in d.firmware_mismatches}
     warnings = [f"{c}: declared {a}, read from the meter {b}" for c, a, b in d.firmware_mismatches]
     serials = eq.get("serials") or []
     if ident.get("serial") and serials and ident["serial"] not in serials:
-        warnings.append(f"serial read from the meter {ident['serial']} is not among the declared "
-                        f"serials ({', '.join(serials)})")
+        warnings.append(
+            f"serial read from the meter {ident['serial']} is not among the declared "
+            f"serials ({', '.join(serials)})"
+        )
     if declared or read:
-        out.append(Paragraph("Firmware versions", st.h2))
+        out += _head("Firmware versions", st.h2)
         rows, extra = [], []
         for i, comp in enumerate(sorted(set(declared) | set(read)), start=1):
-            status = ("MISMATCH" if comp in mismatches else
-                      "match" if comp in declared and comp in read else
-                      "not read" if comp in declared else "not declared")
+            status = (
+                "MISMATCH"
+                if comp in mismatches
+                else "match"
+                if comp in declared and comp in read
+                else "not read"
+                if comp in declared
+                else "not declared"
+            )
             rows.append([comp, declared.get(comp, "—"), read.get(comp, "—"), status])
             if comp in mismatches:
                 extra.append(("BACKGROUND", (3, i), (3, i), VERDICT_BG["fail"]))
-        out.append(table(["Component", "Declared", "Read from meter", "Status"], rows,
-                         _cols(2, 3, 3, 1.3), st, extra_style=extra))
+        out.append(
+            table(
+                ["Component", "Declared", "Read from meter", "Status"],
+                rows,
+                _cols(2, 3, 3, 1.3),
+                st,
+                extra_style=extra,
+            )
+        )
     if warnings:
-        out += [Spacer(1, 6), boxed(
-            [Paragraph("<b>Warning: the meter does not match the declaration</b>", st.body)]
-            + [para("• " + w, st.body) for w in warnings], W, WARN_BG, WARN_BORDER)]
+        out += [
+            Spacer(1, 6),
+            boxed(
+                [Paragraph("<b>Warning: the meter does not match the declaration</b>", st.body)]
+                + [para("• " + w, st.body) for w in warnings],
+                W,
+                WARN_BG,
+                WARN_BORDER,
+                st,
+            ),
+        ]
     return out
 
 
 def software(d: ReportData, st: Styles) -> list:
     sw = d.software or {}
-    out: list = [Paragraph("2. Software under test", st.h1)]
+    out: list = [*_head("2. Software under test", st.h1)]
     if not sw:
         out.append(para("No software was declared for this session.", st.body))
         return out
-    out.append(key_values([
-        ("HHDC name / MPID", f"{sw.get('hhdc_name', '')} / {sw.get('hhdc_mpid', '')}"),
-        ("HHDC software", sw.get("hhdc_software", "")),
-        ("HHDC version / date", f"{sw.get('hhdc_version', '')} / {sw.get('hhdc_date', '')}"),
-        ("HHDC host", sw.get("hhdc_host", "")),
-        ("HHDC modules", sw.get("hhdc_modules", "")),
-        ("Manufacturer software", f"{sw.get('manufacturer_software', '')} "
-                                  f"{sw.get('manufacturer_version', '')}".strip()),
-    ], st, W))
+    out.append(
+        key_values(
+            [
+                ("HHDC name / MPID", f"{sw.get('hhdc_name', '')} / {sw.get('hhdc_mpid', '')}"),
+                ("HHDC software", sw.get("hhdc_software", "")),
+                (
+                    "HHDC version / date",
+                    f"{sw.get('hhdc_version', '')} / {sw.get('hhdc_date', '')}",
+                ),
+                ("HHDC host", sw.get("hhdc_host", "")),
+                ("HHDC modules", sw.get("hhdc_modules", "")),
+                (
+                    "Manufacturer software",
+                    f"{sw.get('manufacturer_software', '')} "
+                    f"{sw.get('manufacturer_version', '')}".strip(),
+                ),
+            ],
+            st,
+            W,
+        )
+    )
     return out
 
 
 def results(d: ReportData, st: Styles) -> list:
-    out: list = [Paragraph("3. Test results", st.h1)]
+    out: list = [*_head("3. Test results", st.h1)]
     run = d.checklist
     if run is None:
         out.append(para("No checklist run was recorded for this session.", st.body))
         return out + [Spacer(1, 6), _overall_badge(d, st)]
     conf = run.get("confirmations") or ""
-    out.append(para(f"Checklist {run.get('template', '')} version "
-                    f"{run.get('template_version', '')}, run #{run.get('id', '')} "
-                    f"({run.get('status', '')}){'; confirmed by ' + fmt(conf) if conf else ''}.",
-                    st.body))
+    out.append(
+        para(
+            f"Checklist {run.get('template', '')} version "
+            f"{run.get('template_version', '')}, run #{run.get('id', '')} "
+            f"({run.get('status', '')}){'; confirmed by ' + fmt(conf) if conf else ''}.",
+            st.body,
+        )
+    )
     rows, extra = [], []
     for i, s in enumerate(d.steps, start=1):
         actual = s.actual + (f"\nNote: {s.note}" if s.note else "")
         if s.attempt > 1:
             actual += f"\n(attempt {s.attempt})"
-        rows.append([s.step_id, s.objective, s.method, s.expected, actual,
-                     para(s.verdict.upper(), st.cell_center)])
+        rows.append(
+            [
+                s.step_id,
+                s.objective,
+                s.method,
+                s.expected,
+                actual,
+                para(s.verdict.upper(), st.cell_center),
+            ]
+        )
         extra.append(("BACKGROUND", (5, i), (5, i), VERDICT_BG.get(s.verdict, VERDICT_BG["na"])))
-    out.append(table(["Step", "Objective", "Method", "Expected", "Actual", "Verdict"], rows,
-                     _cols(0.9, 2, 2.2, 2.2, 2.2, 1.0), st, extra_style=extra))
+    out.append(
+        table(
+            ["Step", "Objective", "Method", "Expected", "Actual", "Verdict"],
+            rows,
+            _cols(0.9, 2, 2.2, 2.2, 2.2, 1.0),
+            st,
+            extra_style=extra,
+        )
+    )
     out += [Spacer(1, 8), _overall_badge(d, st)]
     return out
 
 
 def reconciliation(d: ReportData, st: Styles) -> list:
     rec = d.reconciliation
-    out: list = [Paragraph("4. Reconciliation: bench against HHDC", st.h1), para(rec.note, st.body)]
+    out: list = [*_head("4. Reconciliation: bench against HHDC", st.h1), para(rec.note, st.body)]
     if not rec.performed:
         return out
     if rec.summary:
         out.append(key_values([(k.replace("_", " "), v) for k, v in rec.summary.items()], st, W))
-    out.append(Paragraph(f"Discrepancies ({len(rec.discrepancies)})", st.h2))
+    out += _head(f"Discrepancies ({len(rec.discrepancies)})", st.h2)
     if not rec.discrepancies:
         out.append(para("None: every settlement period and channel agrees.", st.body))
         return out
@@ -192,38 +295,67 @@ def reconciliation(d: ReportData, st: Styles) -> list:
     keys = keys[:8]
     shown = rec.discrepancies[:MAX_DISCREPANCY_ROWS]
     rows = [[row.get(k, "") for k in keys] for row in shown]
-    out.append(table([k.replace("_", " ") for k in keys], rows, _cols(*([1] * len(keys))), st))
+    weights = [
+        min(
+            max(
+                max((len(fmt(r.get(k, ""))) for r in shown[:50]), default=4),
+                max(len(w) for w in k.split("_")) + 1,
+                4,
+            ),
+            24,
+        )
+        for k in keys
+    ]
+    out.append(table([k.replace("_", " ") for k in keys], rows, _cols(*weights), st))
     if len(rec.discrepancies) > len(shown):
-        out.append(para(f"… and {len(rec.discrepancies) - len(shown)} more discrepancies not "
-                        "listed here.", st.small))
+        out.append(
+            para(
+                f"… and {len(rec.discrepancies) - len(shown)} more discrepancies not listed here.",
+                st.small,
+            )
+        )
     return out
 
 
 def clock(d: ReportData, st: Styles) -> list:
-    out: list = [Paragraph("5. Clock observations", st.h1)]
+    out: list = [*_head("5. Clock observations", st.h1)]
     if not d.clock_observations:
         return out + [para("No clock observations were recorded.", st.body)]
-    rows = [[o.get("id", ""), o.get("meter_time"), o.get("reference_time"),
-             f"{float(o.get('deviation_s') or 0):+.1f}", o.get("note", "")]
-            for o in d.clock_observations]
-    out.append(table(["#", "Meter time", "Reference time", "Deviation (s)", "Note"], rows,
-                     _cols(0.5, 2, 2, 1.2, 3), st))
+    rows = [
+        [
+            o.get("id", ""),
+            o.get("meter_time"),
+            o.get("reference_time"),
+            f"{float(o.get('deviation_s') or 0):+.1f}",
+            o.get("note", ""),
+        ]
+        for o in d.clock_observations
+    ]
+    out.append(
+        table(
+            ["#", "Meter time", "Reference time", "Deviation (s)", "Note"],
+            rows,
+            _cols(0.5, 2, 2, 1.2, 3),
+            st,
+        )
+    )
     return out
 
 
 def events(d: ReportData, st: Styles) -> list:
-    out: list = [Paragraph("6. Events", st.h1)]
+    out: list = [*_head("6. Events", st.h1)]
     if not d.events:
         return out + [para("No events were recorded.", st.body)]
-    rows = [[e.get("time"), e.get("code", ""), e.get("text", ""), e.get("collection_id", "")]
-            for e in d.events]
-    out.append(table(["Time (UTC)", "Code", "Text", "Collection"], rows, _cols(2, 0.7, 5, 1),
-                     st))
+    rows = [
+        [e.get("time"), e.get("code", ""), e.get("text", ""), e.get("collection_id", "")]
+        for e in d.events
+    ]
+    out.append(table(["Time (UTC)", "Code", "Text", "Collection"], rows, _cols(2, 0.7, 5, 1), st))
     return out
 
 
 def charts(d: ReportData, st: Styles) -> list:
-    out: list = [Paragraph("7. Half-hourly profile", st.h1)]
+    out: list = [*_head("7. Half-hourly profile", st.h1)]
     if not d.series:
         return out + [para("No interval data was collected.", st.body)]
     for s in d.series:
@@ -234,9 +366,11 @@ def charts(d: ReportData, st: Styles) -> list:
         period = (s.times[1] - s.times[0]) if n > 1 else 1800
         spans = flagged_spans(s.times, s.status, period)
         flagged = sum(1 for x in s.status if x)
-        caption = (f"{n} intervals from {first} to {last}; total {sum(s.values):.3f} {s.unit}; "
-                   f"{flagged} flagged intervals in {len(spans)} spans"
-                   f"{': ' + _flag_names(s.status) if flagged else ''}.")
+        caption = (
+            f"{n} intervals from {first} to {last}; total {sum(s.values):.3f} {s.unit}; "
+            f"{flagged} flagged intervals in {len(spans)} spans"
+            f"{': ' + _flag_names(s.status) if flagged else ''}."
+        )
         out.append(KeepTogether([drawing, para(caption, st.small), Spacer(1, 8)]))
     return out
 
@@ -257,32 +391,96 @@ def _flag_names(status: list[int]) -> str:
     return ", ".join(f"{k} ×{n}" for k, n in counts.most_common())
 
 
+def _hashed(header: list[str], items: list[tuple[list[Any], str]], widths: list[float], st: Styles):
+    """A table with each item's SHA-256 on its own full-width line below the item's row."""
+    rows: list[list[Any]] = []
+    extra: list[tuple] = []
+    for i, (cells, digest) in enumerate(items):
+        r = 1 + 2 * i
+        rows.append(cells)
+        rows.append(
+            [Paragraph(f"SHA-256 <font face='{st.fonts.mono}'>{digest or '—'}</font>", st.cell)]
+            + [""] * (len(cells) - 1)
+        )
+        extra += [
+            ("SPAN", (0, r + 1), (-1, r + 1)),
+            ("LINEABOVE", (0, r + 1), (-1, r + 1), 0.25, colors.white),
+        ]
+        if i % 2:
+            extra.append(("BACKGROUND", (0, r), (-1, r + 1), ROW_ALT))
+    if not items:
+        rows = [["—"] + [""] * (len(header) - 1)]
+    return table(header, rows, widths, st, extra_style=extra, zebra=False)
+
+
 def appendix(d: ReportData, st: Styles) -> list:
-    out: list = [Paragraph("Appendix A. Evidence", st.h1),
-                 para("Every collection, trace and attachment of the session with its SHA-256.",
-                      st.body),
-                 Paragraph("Collections", st.h2)]
-    rows: list[list[Any]] = [[c.get("id"), c.get("source", ""), c.get("protocol", ""),
-                              c.get("started_at"), c.get("rows", ""), c.get("source_file") or "",
-                              c.get("source_hash") or "—"] for c in d.collections]
-    out.append(table(["#", "Source", "Protocol", "Started", "Rows", "Source file", "SHA-256"],
-                     rows or [["—"] * 7], _cols(0.4, 0.9, 0.9, 1.6, 0.7, 1.8, 3.4), st,
-                     mono_cols=(6,)))
-    out.append(Paragraph("Communication traces", st.h2))
-    rows = [[t.get("id"), t.get("label", ""), t.get("records", ""),
-             f"{t.get('bytes_tx', '')} / {t.get('bytes_rx', '')}", t.get("created_at"),
-             t.get("sha256", "")] for t in d.traces]
-    out.append(table(["#", "Label", "Records", "Bytes tx / rx", "Created", "SHA-256"],
-                     rows or [["—"] * 6], _cols(0.4, 2.3, 0.8, 1.1, 1.6, 3.4), st,
-                     mono_cols=(5,)))
+    out: list = [
+        *_head("Appendix A. Evidence", st.h1),
+        para(
+            "Every collection, trace and attachment of the session with its SHA-256 "
+            "(for imported files, the hash of the source file).",
+            st.body,
+        ),
+        *_head("Collections", st.h2),
+    ]
+    out.append(
+        _hashed(
+            ["#", "Source", "Protocol", "Started", "Rows", "Source file"],
+            [
+                (
+                    [
+                        c.get("id"),
+                        c.get("source", ""),
+                        c.get("protocol", ""),
+                        c.get("started_at"),
+                        c.get("rows", ""),
+                        c.get("source_file") or "",
+                    ],
+                    c.get("source_hash") or "",
+                )
+                for c in d.collections
+            ],
+            _cols(0.4, 0.9, 0.9, 1.6, 0.7, 4),
+            st,
+        )
+    )
+    out += _head("Communication traces", st.h2)
+    out.append(
+        _hashed(
+            ["#", "Label", "Records", "Bytes tx / rx", "Created"],
+            [
+                (
+                    [
+                        t.get("id"),
+                        t.get("label", ""),
+                        t.get("records", ""),
+                        f"{t.get('bytes_tx', '')} / {t.get('bytes_rx', '')}",
+                        t.get("created_at"),
+                    ],
+                    t.get("sha256", ""),
+                )
+                for t in d.traces
+            ],
+            _cols(0.4, 4, 0.8, 1.2, 1.6),
+            st,
+        )
+    )
     if d.attachments:
-        out.append(Paragraph("Attachments", st.h2))
-        rows = [[a.get("id"), a.get("name", ""), a.get("mime", ""), a.get("sha256", "")]
-                for a in d.attachments]
-        out.append(table(["#", "Name", "Type", "SHA-256"], rows, _cols(0.4, 3.5, 1.5, 3.4), st,
-                         mono_cols=(3,)))
-    out += [Paragraph("Audit chain", st.h2),
-            para("Head of the session's audit chain when this report was rendered (SHA-256):",
-                 st.body),
-            para(d.audit_head or "(none)", st.cell_mono)]
+        out += _head("Attachments", st.h2)
+        out.append(
+            _hashed(
+                ["#", "Name", "Type"],
+                [
+                    ([a.get("id"), a.get("name", ""), a.get("mime", "")], a.get("sha256", ""))
+                    for a in d.attachments
+                ],
+                _cols(0.4, 5, 2),
+                st,
+            )
+        )
+    out += [
+        *_head("Audit chain", st.h2),
+        para("Head of the session's audit chain when this report was rendered (SHA-256):", st.body),
+        Paragraph(f"<font face='{st.fonts.mono}'>{d.audit_head or '(none)'}</font>", st.body),
+    ]
     return out

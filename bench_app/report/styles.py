@@ -39,24 +39,43 @@ class Styles:
         self.fonts = fonts
         r, b = fonts.regular, fonts.bold
         self.title = ParagraphStyle("title", fontName=b, fontSize=24, leading=30, spaceAfter=6)
-        self.subtitle = ParagraphStyle("subtitle", fontName=r, fontSize=13, leading=17,
-                                       textColor=colors.HexColor("#404040"), spaceAfter=14)
-        self.h1 = ParagraphStyle("h1", fontName=b, fontSize=14, leading=18, spaceBefore=10,
-                                 spaceAfter=6, textColor=HEADER_BG, keepWithNext=1)
-        self.h2 = ParagraphStyle("h2", fontName=b, fontSize=11, leading=14, spaceBefore=8,
-                                 spaceAfter=4, keepWithNext=1)
+        self.subtitle = ParagraphStyle(
+            "subtitle",
+            fontName=r,
+            fontSize=13,
+            leading=17,
+            textColor=colors.HexColor("#404040"),
+            spaceAfter=14,
+        )
+        self.h1 = ParagraphStyle(
+            "h1",
+            fontName=b,
+            fontSize=14,
+            leading=18,
+            spaceBefore=10,
+            spaceAfter=6,
+            textColor=HEADER_BG,
+        )
+        self.h2 = ParagraphStyle(
+            "h2", fontName=b, fontSize=11, leading=14, spaceBefore=8, spaceAfter=4
+        )
         self.body = ParagraphStyle("body", fontName=r, fontSize=9.5, leading=12.5, spaceAfter=4)
-        self.small = ParagraphStyle("small", fontName=r, fontSize=7.5, leading=9.5,
-                                    textColor=colors.HexColor("#404040"))
+        self.small = ParagraphStyle(
+            "small", fontName=r, fontSize=7.5, leading=9.5, textColor=colors.HexColor("#404040")
+        )
+        self.small_center = ParagraphStyle("smallc", parent=self.small, alignment=TA_CENTER)
         self.cell = ParagraphStyle("cell", fontName=r, fontSize=7.5, leading=9.2)
         self.cell_bold = ParagraphStyle("cellb", parent=self.cell, fontName=b)
-        self.cell_head = ParagraphStyle("cellh", parent=self.cell, fontName=b,
-                                        textColor=colors.white)
-        self.cell_mono = ParagraphStyle("cellm", parent=self.cell, fontName=fonts.mono,
-                                        fontSize=6.5, leading=8.2)
+        self.cell_head = ParagraphStyle(
+            "cellh", parent=self.cell, fontName=b, textColor=colors.white
+        )
+        self.cell_mono = ParagraphStyle(
+            "cellm", parent=self.cell, fontName=fonts.mono, fontSize=6.5, leading=8.2
+        )
         self.cell_center = ParagraphStyle("cellc", parent=self.cell_bold, alignment=TA_CENTER)
-        self.badge = ParagraphStyle("badge", fontName=b, fontSize=16, leading=20,
-                                    alignment=TA_CENTER)
+        self.badge = ParagraphStyle(
+            "badge", fontName=b, fontSize=16, leading=20, alignment=TA_CENTER
+        )
 
 
 def fmt(value: Any) -> str:
@@ -87,6 +106,7 @@ def table(
     *,
     mono_cols: Sequence[int] = (),
     extra_style: Sequence[tuple] = (),
+    zebra: bool = True,
 ) -> Table:
     """A full-width table with a repeated dark header row and wrapped Paragraph cells.
 
@@ -103,6 +123,7 @@ def table(
         data.append(cells)
     t = Table(data, colWidths=list(widths), repeatRows=1, hAlign="LEFT")
     style = [
+        ("FONTNAME", (0, 0), (-1, -1), st.fonts.regular),
         ("BACKGROUND", (0, 0), (-1, 0), HEADER_BG),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#a6a6a6")),
@@ -111,7 +132,7 @@ def table(
         ("TOPPADDING", (0, 0), (-1, -1), 2),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
     ]
-    for r in range(2, len(data), 2):
+    for r in range(2, len(data), 2 if zebra else len(data)):
         style.append(("BACKGROUND", (0, r), (-1, r), ROW_ALT))
     style.extend(extra_style)
     t.setStyle(TableStyle(style))
@@ -122,25 +143,35 @@ def key_values(pairs: Sequence[tuple[str, Any]], st: Styles, width: float) -> Ta
     """A two-column label/value table (labels bold, 32 % of ``width``)."""
     data = [[para(k, st.cell_bold), para(v, st.cell)] for k, v in pairs]
     t = Table(data, colWidths=[width * 0.32, width * 0.68], hAlign="LEFT")
-    t.setStyle(TableStyle([
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#d0d0d0")),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3),
-        ("TOPPADDING", (0, 0), (-1, -1), 2),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-    ]))
+    t.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), st.fonts.regular),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#d0d0d0")),
+                ("LEFTPADDING", (0, 0), (-1, -1), 3),
+                ("TOPPADDING", (0, 0), (-1, -1), 2),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+            ]
+        )
+    )
     return t
 
 
-def boxed(flowables: list, width: float, bg, border) -> Table:
+def boxed(flowables: list, width: float, bg, border, st: Styles) -> Table:
     """Flowables in a single-cell table with a coloured background and border (warnings)."""
     t = Table([[flowables]], colWidths=[width], hAlign="LEFT")
-    t.setStyle(TableStyle([
-        ("BACKGROUND", (0, 0), (-1, -1), bg),
-        ("BOX", (0, 0), (-1, -1), 1.2, border),
-        ("LEFTPADDING", (0, 0), (-1, -1), 6),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 6),
-        ("TOPPADDING", (0, 0), (-1, -1), 5),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
-    ]))
+    t.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), st.fonts.regular),
+                ("BACKGROUND", (0, 0), (-1, -1), bg),
+                ("BOX", (0, 0), (-1, -1), 1.2, border),
+                ("LEFTPADDING", (0, 0), (-1, -1), 6),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 6),
+                ("TOPPADDING", (0, 0), (-1, -1), 5),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+            ]
+        )
+    )
     return t
