@@ -1,0 +1,556 @@
+"""xDLMS APDUs with Logical Name referencing: AARQ/AARE, GET, SET, ACTION, RLRQ/RLRE, errors.
+
+Both directions are here (client requests/response parsers *and* server request parsers/response
+builders) so the client and the simulator speak exactly the same bytes.
+
+Conventions:
+
+* OBIS codes are 6 bytes on the wire; :func:`obis_bytes` / :func:`obis_str` convert from/to
+  ``"1.0.99.1.0.255"`` (``"1-0:99.1.0*255"`` is accepted too).
+* ``invoke`` is the whole Invoke-Id-And-Priority byte (default ``0xC1``: invoke-id 1, confirmed,
+  high priority).
+* Data carried by GET/SET/ACTION is kept as *encoded A-XDR bytes* (:mod:`drivers.dlms.axdr`);
+  the client decodes them after reassembling blocks.
+* AARQ: application context LN without ciphering (``2.16.756.5.8.1.1``); authentication none
+  or LLS (mechanism ``2.16.756.5.8.2.1``, ``…02 01``), the password being the
+  calling-authentication-value.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from dataclasses import dataclass
+from datetime import datetime
+
+from drivers.dlms import axdr
+from drivers.dlms.axdr import CosemDateTime, DataType, Typed
+from drivers.errors import AuthenticationError, ProtocolError
+
+CONTEXT_LN = bytes.fromhex("60857405080101")
+MECHANISM_LLS = bytes.fromhex("60857405080201")
+MECHANISM_HLS_GMAC = bytes.fromhex("60857405080205")
+#: get, set, action, selective access, block transfer with get/set/action, multiple refs,
+#: priority management, attribute 0 with get, event notification.
+DEFAULT_CONFORMANCE = 0x007E1F
+DEFAULT_INVOKE = 0xC1
+
+# Tags
+AARQ, AARE, RLRQ, RLRE = 0x60, 0x61, 0x62, 0x63
+GET_REQUEST, SET_REQUEST, ACTION_REQUEST = 0xC0, 0xC1, 0xC3
+GET_RESPONSE, SET_RESPONSE, ACTION_RESPONSE = 0xC4, 0xC5, 0xC7
+EXCEPTION_RESPONSE, CONFIRMED_SERVICE_ERROR = 0xD8, 0x0E
+
+#: Data-Access-Result / Action-Result codes → text.
+ACCESS_RESULTS = {
+    0: "success",
+    1: "hardware-fault",
+    2: "temporary-failure",
+    3: "read-write-denied",
+    4: "object-undefined",
+    9: "object-class-inconsistent",
+    11: "object-unavailable",
+    12: "type-unmatched",
+    13: "scope-of-access-violated",
+    14: "data-block-unavailable",
+    15: "long-get-aborted",
+    16: "no-long-get-in-progress",
+    17: "long-set-aborted",
+    18: "no-long-set-in-progress",
+    19: "data-block-number-invalid",
+    250: "other-reason",
+}
+READ_WRITE_DENIED = 3
+SCOPE_OF_ACCESS_VIOLATED = 13
+
+#: AARE result-source-diagnostic (acse-service-user) codes → text.
+ACSE_DIAGNOSTICS = {
+    0: "null",
+    1: "no-reason-given",
+    2: "application-context-name-not-supported",
+    11: "authentication-mechanism-name-not-recognised",
+    12: "authentication-mechanism-name-required",
+    13: "authentication-failure",
+    14: "authentication-required",
+}
+
+
+class DataAccessError(ProtocolError):
+    """The meter answered a GET/SET/ACTION with a Data-Access-Result other than success."""
+
+    def __init__(self, code: int, *, what: str = "", data: bytes = b"") -> None:
+        text = ACCESS_RESULTS.get(code, f"code {code}")
+        super().__init__(f"meter refused {what or 'the request'}: {text}", data=data)
+        self.code = code
+
+
+class AccessDenied(AuthenticationError):
+    """Read/write denied: the association level does not allow this object."""
+
+    def __init__(self, code: int, *, what: str = "") -> None:
+        text = ACCESS_RESULTS.get(code, f"code {code}")
+        super().__init__(
+            f"access to {what or 'the object'} denied at this association level: {text}"
+        )
+        self.code = code
+
+
+def raise_for_result(code: int, what: str, data: bytes = b"") -> None:
+    """Raise the typed error for a non-zero Data-Access-Result ``code``."""
+    if code == 0:
+        return
+    if code in (READ_WRITE_DENIED, SCOPE_OF_ACCESS_VIOLATED):
+        raise AccessDenied(code, what=what)
+    raise DataAccessError(code, what=what, data=data)
+
+
+# -- OBIS -----------------------------------------------------------------------------------------
+_OBIS_RE = re.compile(r"^(\d+)[.-](\d+)[.:](\d+)\.(\d+)\.(\d+)[.*](\d+)$")
+
+
+def obis_bytes(obis: str | bytes) -> bytes:
+    """``"1.0.99.1.0.255"`` (or ``"1-0:99.1.0*255"``, or 6 bytes) → 6 bytes."""
+    if isinstance(obis, bytes | bytearray):
+        if len(obis) != 6:
+            raise ValueError(f"OBIS code must be 6 bytes, got {len(obis)}")
+        return bytes(obis)
+    m = _OBIS_RE.match(obis.strip())
+    if not m or any(int(g) > 255 for g in m.groups()):
+        raise ValueError(f"not an OBIS code: {obis!r} (expected like 1.0.99.1.0.255)")
+    return bytes(int(g) for g in m.groups())
+
+
+def obis_str(raw: bytes) -> str:
+    """6 bytes → ``"1.0.99.1.0.255"``."""
+    if len(raw) != 6:
+        raise ProtocolError(f"OBIS code must be 6 bytes, got {len(raw)}", data=bytes(raw))
+    return ".".join(str(b) for b in raw)
+
+
+@dataclass(frozen=True)
+class Descriptor:
+    """COSEM attribute or method descriptor: class id, OBIS (6 bytes), attribute/method id."""
+
+    class_id: int
+    obis: bytes
+    index: int
+
+    @classmethod
+    def of(cls, class_id: int, obis: str | bytes, index: int) -> Descriptor:
+        return cls(class_id, obis_bytes(obis), index)
+
+    def encode(self) -> bytes:
+        return struct.pack(">H", self.class_id) + self.obis + struct.pack(">b", self.index)
+
+    def __str__(self) -> str:
+        return f"class {self.class_id} {obis_str(self.obis)} #{self.index}"
+
+
+# -- small BER helpers ----------------------------------------------------------------------------
+def _ber_len(n: int) -> bytes:
+    if n < 0x80:
+        return bytes([n])
+    size = (n.bit_length() + 7) // 8
+    return bytes([0x80 | size]) + n.to_bytes(size, "big")
+
+
+def _tlv(tag: int, value: bytes) -> bytes:
+    return bytes([tag]) + _ber_len(len(value)) + value
+
+
+def _ber_items(data: bytes, what: str) -> list[tuple[int, bytes]]:
+    """Split a BER sequence into (tag, value) pairs (single-byte tags)."""
+    items, pos = [], 0
+    while pos < len(data):
+        if pos + 2 > len(data):
+            raise ProtocolError(f"{what}: truncated element", data=data)
+        tag, first = data[pos], data[pos + 1]
+        pos += 2
+        if first & 0x80:
+            size = first & 0x7F
+            if size == 0 or size > 3 or pos + size > len(data):
+                raise ProtocolError(f"{what}: bad length form", data=data)
+            n = int.from_bytes(data[pos : pos + size], "big")
+            pos += size
+        else:
+            n = first
+        if pos + n > len(data):
+            raise ProtocolError(f"{what}: element 0x{tag:02X} truncated", data=data)
+        items.append((tag, data[pos : pos + n]))
+        pos += n
+    return items
+
+
+def _outer(data: bytes, tag: int, what: str) -> bytes:
+    data = bytes(data)
+    if not data or data[0] != tag:
+        raise ProtocolError(f"{what}: expected tag 0x{tag:02X}", data=data)
+    items = _ber_items(data, what)
+    if len(items) != 1:
+        raise ProtocolError(f"{what}: trailing bytes after the APDU", data=data)
+    return items[0][1]
+
+
+# -- association ----------------------------------------------------------------------------------
+def initiate_request(max_pdu: int = 0xFFFF, conformance: int = DEFAULT_CONFORMANCE) -> bytes:
+    """xDLMS InitiateRequest (DLMS version 6), unciphered."""
+    return (
+        b"\x01\x00\x00\x00\x06\x5f\x1f\x04\x00"
+        + conformance.to_bytes(3, "big")
+        + max_pdu.to_bytes(2, "big")
+    )
+
+
+def aarq(
+    password: bytes | str | None = None,
+    *,
+    max_pdu: int = 0xFFFF,
+    conformance: int = DEFAULT_CONFORMANCE,
+) -> bytes:
+    """AARQ for LN referencing: no authentication, or LLS with ``password``."""
+    body = _tlv(0xA1, _tlv(0x06, CONTEXT_LN))
+    if password is not None:
+        pw = password.encode("latin-1") if isinstance(password, str) else bytes(password)
+        body += b"\x8a\x02\x07\x80" + _tlv(0x8B, MECHANISM_LLS) + _tlv(0xAC, _tlv(0x80, pw))
+    body += _tlv(0xBE, _tlv(0x04, initiate_request(max_pdu, conformance)))
+    return _tlv(AARQ, body)
+
+
+@dataclass(frozen=True)
+class Association:
+    """A parsed AARQ (server side): mechanism ``"none"``, ``"lls"`` or ``"hls"``."""
+
+    mechanism: str
+    password: bytes | None
+    max_pdu: int
+    conformance: int
+    context: bytes
+
+
+def parse_aarq(data: bytes) -> Association:
+    """Parse an AARQ (for servers/simulators)."""
+    mech, pw, context = "none", None, b""
+    max_pdu, conformance = 0xFFFF, DEFAULT_CONFORMANCE
+    for tag, value in _ber_items(_outer(data, AARQ, "AARQ"), "AARQ"):
+        if tag == 0xA1:
+            context = value[2:] if value[:1] == b"\x06" else value
+        elif tag == 0x8B:
+            mech = {MECHANISM_LLS: "lls"}.get(bytes(value), "hls")
+        elif tag == 0xAC:
+            pw = value[2:] if value[:1] == b"\x80" else value
+        elif tag == 0xBE:
+            ini = value[2:] if value[:1] == b"\x04" else value
+            if len(ini) >= 14 and ini[0] == 0x01:
+                tail = ini[-9:]
+                if tail[:4] == b"\x5f\x1f\x04\x00":
+                    conformance = int.from_bytes(tail[4:7], "big")
+                    max_pdu = int.from_bytes(tail[7:9], "big")
+    return Association(mech, pw, max_pdu, conformance, bytes(context))
+
+
+@dataclass(frozen=True)
+class AssociationResult:
+    """A parsed AARE: ``result`` 0 accepted, 1 rejected-permanent, 2 rejected-transient."""
+
+    result: int
+    diagnostic: int
+    conformance: int = 0
+    max_pdu: int = 0
+    raw: bytes = b""
+
+    @property
+    def accepted(self) -> bool:
+        return self.result == 0
+
+    @property
+    def diagnostic_text(self) -> str:
+        return ACSE_DIAGNOSTICS.get(self.diagnostic, f"diagnostic {self.diagnostic}")
+
+
+def aare(
+    result: int = 0,
+    diagnostic: int = 0,
+    *,
+    conformance: int = DEFAULT_CONFORMANCE,
+    max_pdu: int = 0x01F4,
+    lls: bool = False,
+) -> bytes:
+    """AARE (for servers): accepted (``result`` 0) or rejected with an acse-service-user
+    ``diagnostic`` (13 = authentication-failure)."""
+    body = _tlv(0xA1, _tlv(0x06, CONTEXT_LN))
+    body += _tlv(0xA2, _tlv(0x02, bytes([result])))
+    body += _tlv(0xA3, _tlv(0xA1, _tlv(0x02, bytes([diagnostic]))))
+    if lls:
+        body += b"\x88\x02\x07\x80" + _tlv(0x89, MECHANISM_LLS)
+    if result == 0:
+        ini = (
+            b"\x08\x00\x06\x5f\x1f\x04\x00"
+            + conformance.to_bytes(3, "big")
+            + max_pdu.to_bytes(2, "big")
+            + b"\x00\x07"
+        )
+    else:
+        ini = b"\x0e\x01\x06\x01"  # ConfirmedServiceError: initiateError, initiate, other
+    body += _tlv(0xBE, _tlv(0x04, ini))
+    return _tlv(AARE, body)
+
+
+def parse_aare(data: bytes) -> AssociationResult:
+    """Parse an AARE; :class:`ProtocolError` when it is not one."""
+    result, diagnostic, conformance, max_pdu = None, 0, 0, 0
+    for tag, value in _ber_items(_outer(data, AARE, "AARE"), "AARE"):
+        if tag == 0xA2:
+            inner = _ber_items(value, "AARE result")
+            if not inner or inner[0][0] != 0x02 or len(inner[0][1]) != 1:
+                raise ProtocolError("AARE result is not a 1-byte integer", data=bytes(data))
+            result = inner[0][1][0]
+        elif tag == 0xA3:
+            inner = _ber_items(value, "AARE diagnostic")
+            if inner:
+                deeper = _ber_items(inner[0][1], "AARE diagnostic")
+                if deeper and deeper[0][1]:
+                    diagnostic = deeper[0][1][-1]
+        elif tag == 0xBE:
+            ini = value[2:] if value[:1] == b"\x04" else value
+            if ini[:1] == b"\x08" and b"\x5f\x1f\x04" in ini:
+                at = ini.index(b"\x5f\x1f\x04") + 4
+                conformance = int.from_bytes(ini[at : at + 3], "big")
+                max_pdu = int.from_bytes(ini[at + 3 : at + 5], "big")
+    if result is None:
+        raise ProtocolError("AARE has no association result", data=bytes(data))
+    return AssociationResult(result, diagnostic, conformance, max_pdu, bytes(data))
+
+
+def rlrq() -> bytes:
+    """Release request, reason normal."""
+    return bytes.fromhex("62 03 80 01 00")
+
+
+def rlre() -> bytes:
+    """Release response, reason normal."""
+    return bytes.fromhex("63 03 80 01 00")
+
+
+# -- selective access -----------------------------------------------------------------------------
+CLOCK_COLUMN = Typed(
+    DataType.STRUCTURE,
+    (
+        Typed(DataType.UINT16, 8),
+        Typed(DataType.OCTET_STRING, bytes([0, 0, 1, 0, 0, 255])),
+        Typed(DataType.INT8, 2),
+        Typed(DataType.UINT16, 0),
+    ),
+)
+
+
+def _dt_bytes(value: CosemDateTime | datetime) -> bytes:
+    return axdr.encode_datetime(value)
+
+
+def range_descriptor(
+    start: CosemDateTime | datetime, end: CosemDateTime | datetime
+) -> tuple[int, bytes]:
+    """Access selector 1 (range): restricting object clock 0.0.1.0.0.255 attr 2, from/to as
+    12-byte octet-strings, selected values = empty array (all columns). Returns
+    ``(selector, encoded parameters)`` for :func:`get_request`."""
+    params = Typed(
+        DataType.STRUCTURE,
+        (
+            CLOCK_COLUMN,
+            Typed(DataType.OCTET_STRING, _dt_bytes(start)),
+            Typed(DataType.OCTET_STRING, _dt_bytes(end)),
+            Typed(DataType.ARRAY, ()),
+        ),
+    )
+    return 1, params.encode()
+
+
+# -- requests -------------------------------------------------------------------------------------
+def get_request(
+    desc: Descriptor, access: tuple[int, bytes] | None = None, invoke: int = DEFAULT_INVOKE
+) -> bytes:
+    """GET-Request-Normal; ``access`` = ``(selector, encoded parameters)`` or None."""
+    sel = b"\x00" if access is None else bytes([1, access[0]]) + access[1]
+    return bytes([GET_REQUEST, 1, invoke]) + desc.encode() + sel
+
+
+def get_request_next(block_number: int, invoke: int = DEFAULT_INVOKE) -> bytes:
+    """GET-Request-Next acknowledging ``block_number`` (uint32)."""
+    return bytes([GET_REQUEST, 2, invoke]) + struct.pack(">I", block_number)
+
+
+def set_request(desc: Descriptor, data: bytes, invoke: int = DEFAULT_INVOKE) -> bytes:
+    """SET-Request-Normal with encoded A-XDR ``data``."""
+    return bytes([SET_REQUEST, 1, invoke]) + desc.encode() + b"\x00" + data
+
+
+def action_request(desc: Descriptor, data: bytes | None, invoke: int = DEFAULT_INVOKE) -> bytes:
+    """ACTION-Request-Normal; ``data`` = encoded parameters or None."""
+    params = b"\x00" if data is None else b"\x01" + data
+    return bytes([ACTION_REQUEST, 1, invoke]) + desc.encode() + params
+
+
+@dataclass(frozen=True)
+class Request:
+    """A parsed client request (server side).
+
+    ``kind``: ``"get"``, ``"get-next"``, ``"set"``, ``"action"``, ``"release"`` or ``"aarq"``.
+    ``access`` is ``(selector, decoded parameters)`` for a selective GET.
+    """
+
+    kind: str
+    invoke: int = DEFAULT_INVOKE
+    desc: Descriptor | None = None
+    access: tuple[int, object] | None = None
+    data: bytes | None = None
+    block_number: int = 0
+
+
+def _descriptor(apdu: bytes, pos: int, what: str) -> tuple[Descriptor, int]:
+    if pos + 9 > len(apdu):
+        raise ProtocolError(f"{what}: descriptor truncated", data=apdu)
+    class_id = int.from_bytes(apdu[pos : pos + 2], "big")
+    index = struct.unpack_from(">b", apdu, pos + 8)[0]
+    return Descriptor(class_id, bytes(apdu[pos + 2 : pos + 8]), index), pos + 9
+
+
+def parse_request(apdu: bytes) -> Request:
+    """Parse a client APDU (for servers/simulators)."""
+    apdu = bytes(apdu)
+    if not apdu:
+        raise ProtocolError("empty APDU", data=apdu)
+    tag = apdu[0]
+    if tag == AARQ:
+        return Request("aarq", data=apdu)
+    if tag == RLRQ:
+        return Request("release")
+    if tag not in (GET_REQUEST, SET_REQUEST, ACTION_REQUEST) or len(apdu) < 3:
+        raise ProtocolError(f"unsupported request tag 0x{tag:02X}", data=apdu)
+    choice, invoke = apdu[1], apdu[2]
+    if tag == GET_REQUEST and choice == 2:
+        if len(apdu) < 7:
+            raise ProtocolError("GET-Request-Next truncated", data=apdu)
+        return Request("get-next", invoke, block_number=int.from_bytes(apdu[3:7], "big"))
+    if choice != 1:
+        raise ProtocolError(f"request choice {choice} not supported", data=apdu)
+    desc, pos = _descriptor(apdu, 3, "request")
+    if pos >= len(apdu):
+        raise ProtocolError("request truncated after the descriptor", data=apdu)
+    if tag == GET_REQUEST:
+        access = None
+        if apdu[pos] == 1:
+            if pos + 1 >= len(apdu):
+                raise ProtocolError("access selector missing", data=apdu)
+            params, _ = axdr.decode(apdu[pos + 2 :])
+            access = (apdu[pos + 1], params)
+        return Request("get", invoke, desc, access)
+    if tag == SET_REQUEST:
+        if apdu[pos] != 0:
+            raise ProtocolError("SET with selective access not supported", data=apdu)
+        return Request("set", invoke, desc, data=apdu[pos + 1 :])
+    data = apdu[pos + 1 :] if apdu[pos] == 1 else None
+    return Request("action", invoke, desc, data=data)
+
+
+# -- responses ------------------------------------------------------------------------------------
+def get_response_normal(data: bytes | None, result: int = 0, invoke: int = DEFAULT_INVOKE) -> bytes:
+    """GET-Response-Normal with encoded ``data`` or a Data-Access-Result ``result``."""
+    body = b"\x00" + data if data is not None else bytes([1, result])
+    return bytes([GET_RESPONSE, 1, invoke]) + body
+
+
+def get_response_block(
+    raw: bytes, block_number: int, last: bool, invoke: int = DEFAULT_INVOKE
+) -> bytes:
+    """GET-Response-With-Datablock carrying ``raw`` (a slice of the encoded Data)."""
+    return (
+        bytes([GET_RESPONSE, 2, invoke, 1 if last else 0])
+        + struct.pack(">I", block_number)
+        + b"\x00"
+        + axdr.encode_length(len(raw))
+        + raw
+    )
+
+
+def set_response(result: int = 0, invoke: int = DEFAULT_INVOKE) -> bytes:
+    return bytes([SET_RESPONSE, 1, invoke, result])
+
+
+def action_response(
+    result: int = 0, data: bytes | None = None, invoke: int = DEFAULT_INVOKE
+) -> bytes:
+    tail = b"\x00" if data is None else b"\x01\x00" + data
+    return bytes([ACTION_RESPONSE, 1, invoke, result]) + tail
+
+
+def exception_response(state_error: int = 1, service_error: int = 2) -> bytes:
+    """ExceptionResponse: state-error 1 service-not-allowed, service-error 2 unsupported."""
+    return bytes([EXCEPTION_RESPONSE, state_error, service_error])
+
+
+@dataclass(frozen=True)
+class Response:
+    """A parsed server APDU.
+
+    ``kind``: ``"get"``, ``"get-block"``, ``"set"``, ``"action"``, ``"release"``.
+    ``data``: encoded Data (normal GET/ACTION) or the raw block slice (``"get-block"``).
+    ``result``: Data-Access-Result (0 = success).
+    """
+
+    kind: str
+    invoke: int = DEFAULT_INVOKE
+    result: int = 0
+    data: bytes | None = None
+    block_number: int = 0
+    last: bool = True
+
+
+def _service_error(apdu: bytes) -> ProtocolError:
+    if apdu[0] == EXCEPTION_RESPONSE:
+        state = apdu[1] if len(apdu) > 1 else -1
+        service = apdu[2] if len(apdu) > 2 else -1
+        return ProtocolError(
+            f"meter sent ExceptionResponse (state-error {state}, service-error {service})",
+            data=apdu,
+        )
+    return ProtocolError("meter sent ConfirmedServiceError", data=apdu)
+
+
+def parse_response(apdu: bytes) -> Response:
+    """Parse a server APDU. ExceptionResponse / ConfirmedServiceError → :class:`ProtocolError`."""
+    apdu = bytes(apdu)
+    if not apdu:
+        raise ProtocolError("empty APDU from the meter", data=apdu)
+    tag = apdu[0]
+    if tag in (EXCEPTION_RESPONSE, CONFIRMED_SERVICE_ERROR):
+        raise _service_error(apdu)
+    if tag == RLRE:
+        return Response("release")
+    if tag not in (GET_RESPONSE, SET_RESPONSE, ACTION_RESPONSE) or len(apdu) < 4:
+        raise ProtocolError(f"unexpected APDU tag 0x{tag:02X}", data=apdu)
+    choice, invoke = apdu[1], apdu[2]
+    if tag == GET_RESPONSE and choice == 1:
+        if apdu[3] == 0:
+            return Response("get", invoke, 0, apdu[4:])
+        if len(apdu) < 5:
+            raise ProtocolError("GET-Response result truncated", data=apdu)
+        return Response("get", invoke, apdu[4])
+    if tag == GET_RESPONSE and choice == 2:
+        if len(apdu) < 10:
+            raise ProtocolError("GET-Response-With-Datablock truncated", data=apdu)
+        last = apdu[3] != 0
+        block = int.from_bytes(apdu[4:8], "big")
+        if apdu[8] == 1:
+            return Response("get-block", invoke, apdu[9], None, block, last)
+        n, pos = axdr.decode_length(apdu, 9)
+        if pos + n != len(apdu):
+            raise ProtocolError("GET-Response data block length does not match", data=apdu)
+        return Response("get-block", invoke, 0, apdu[pos:], block, last)
+    if tag == SET_RESPONSE and choice == 1:
+        return Response("set", invoke, apdu[3])
+    if tag == ACTION_RESPONSE and choice == 1:
+        data = None
+        if len(apdu) > 5 and apdu[4] == 1 and apdu[5] == 0:
+            data = apdu[6:]
+        return Response("action", invoke, apdu[3], data)
+    raise ProtocolError(f"response choice {choice} of tag 0x{tag:02X} not supported", data=apdu)
