@@ -50,7 +50,9 @@ def _cmp_text(cmp: dict) -> str:
     ):
         if cmp[key]:
             parts.append(f"{cmp[key]} {words}")
-    return "; ".join(parts) + (" (e.g. " + "; ".join(cmp["examples"]) + ")" if cmp["examples"] else "")
+    return "; ".join(parts) + (
+        " (e.g. " + "; ".join(cmp["examples"]) + ")" if cmp["examples"] else ""
+    )
 
 
 @action("collect_and_reconcile")
@@ -89,10 +91,14 @@ def collect_and_reconcile(ctx: ActionContext) -> ActionResult:
             verdict = "fail"
             lines.append(f"{src} (collection {refs[src]['id']}) disagrees: {_cmp_text(cmp)}")
         else:
-            lines.append(f"{src} (collection {refs[src]['id']}): {cmp['compared']} values identical")
+            lines.append(
+                f"{src} (collection {refs[src]['id']}): {cmp['compared']} values identical"
+            )
     if not refs:
-        lines.append("bench collection checked for completeness only; import the HHDC and "
-                     "manufacturer collections and re-run to compare")
+        lines.append(
+            "bench collection checked for completeness only; import the HHDC and "
+            "manufacturer collections and re-run to compare"
+        )
         invalid = [r for r in profile.rows if r.status & StatusFlag.DATA_INVALID]
         if invalid:
             verdict = "fail"
@@ -102,7 +108,7 @@ def collect_and_reconcile(ctx: ActionContext) -> ActionResult:
 
 @action("recollect_unchanged")
 def recollect_unchanged(ctx: ActionContext) -> ActionResult:
-    """DR1-2: collect the previous step's period again; any difference means reading changed data."""
+    """DR1-2: collect the previous step's period again; a difference means reading changed data."""
     prev_step = ctx.param("previous_step", "DR1-1")
     tol = float(ctx.param("tolerance_kwh", 0.0))
     previous = None
@@ -159,11 +165,17 @@ def wrong_password_refused(ctx: ActionContext) -> ActionResult:
     with ctx.meter("events after") as meter:
         events = meter.read_events(before.meter_time - window, None)
     _, stored = ctx.store_events(events, "events after wrong password")
-    logged = [r for r in stored if int(r["code"]) == EventCode.WRONG_PASSWORD
-              and r["time"] >= before.meter_time - window]
+    logged = [
+        r
+        for r in stored
+        if int(r["code"]) == EventCode.WRONG_PASSWORD and r["time"] >= before.meter_time - window
+    ]
     ctx.link("event_ids", [r["id"] for r in logged])
-    log_text = (f"attempt logged at {iso(logged[0]['time'])}" if logged
-                else "no wrong-password event in the log")
+    log_text = (
+        f"attempt logged at {iso(logged[0]['time'])}"
+        if logged
+        else "no wrong-password event in the log"
+    )
     if not refused:
         return ActionResult(
             f"wrong password {wrong!r} was ACCEPTED: {rows} periods returned; {log_text}",
@@ -248,9 +260,12 @@ def clock_correction_refused(ctx: ActionContext) -> ActionResult:
             f"correction with wrong password {wrong!r} was ACCEPTED; {text}", "fail", ctx.evidence
         )
     if abs(moved) > tol:
-        return ActionResult(f"refused ({refused}) but the clock moved: {text}", "fail", ctx.evidence)
-    return ActionResult(f"correction refused ({refused}); clock unchanged: {text}", "pass",
-                        ctx.evidence)
+        return ActionResult(
+            f"refused ({refused}) but the clock moved: {text}", "fail", ctx.evidence
+        )
+    return ActionResult(
+        f"correction refused ({refused}); clock unchanged: {text}", "pass", ctx.evidence
+    )
 
 
 @action("clock_correction_flagged")
@@ -267,7 +282,7 @@ def clock_correction_flagged(ctx: ActionContext) -> ActionResult:
         before = _read_offset(ctx, minutes, tol)
         look_from = sp_start(min(before.meter_time, ctx.now())) - timedelta(hours=1)
         with ctx.meter("events before correction") as meter:
-            old = {(e.time, e.code) for e in meter.read_events(look_from, None)}
+            old = {(iso(e.time), int(e.code)) for e in meter.read_events(look_from, None)}
         with ctx.meter("correction") as meter:
             after = meter.set_clock(ctx.now())
         ctx.observe_clock(after, "clock after correction with the right password")
@@ -279,23 +294,29 @@ def clock_correction_flagged(ctx: ActionContext) -> ActionResult:
         if not corrected:
             _restore_clock(ctx)
     _, stored = ctx.store_events(events, "events after clock correction")
-    new = [r for r in stored
-           if int(r["code"]) == EventCode.CLOCK_SET and (r["time"], int(r["code"])) not in old]
+    new = [
+        r
+        for r in stored
+        if int(r["code"]) == EventCode.CLOCK_SET and (iso(r["time"]), int(r["code"])) not in old
+    ]
     ctx.link("event_ids", [r["id"] for r in new])
     affected = {sp_start(before.meter_time), sp_start(after.meter_time)}
     wanted = StatusFlag.CLOCK_CHANGE | StatusFlag.PERIOD_ADJUSTED
-    rows = [r for r in profile.rows if sp_start(r.start) in affected]
     problems = []
     if not corrected:
         problems.append(f"clock NOT corrected (deviation {after.deviation_s:+.1f} s)")
     if not new:
         problems.append("no clock-change event logged")
-    if rows:
-        flagged = [r for r in rows if r.status & wanted]
-        how = "profile status" if flagged else ""
-    else:
-        flagged = [r for r in new if sp_start(r["time"]) in affected]
-        how = "event in the period (period still open)" if flagged else ""
+    by_sp = {sp_start(r.start): r for r in profile.rows if sp_start(r.start) in affected}
+    flagged, how = [], ""
+    for sp in sorted(affected):
+        row = by_sp.get(sp)
+        if row is not None and row.status & wanted:
+            flagged.append(sp)
+            how = how or f"profile status {', '.join(StatusFlag.names(row.status))}"
+        elif row is None and any(sp_start(r["time"]) == sp for r in new):
+            flagged.append(sp)
+            how = how or "event tagged to the period (period still open)"
     where = " / ".join(sp_label(s) for s in sorted(affected))
     if not flagged:
         problems.append(f"affected period {where} NOT flagged")

@@ -30,7 +30,7 @@ SP = timedelta(minutes=30)
 #: ``meter_factory(**overrides) -> MeterDriver`` (not connected); overrides are ConnectOptions
 #: fields such as ``password``.
 MeterFactory = Callable[..., MeterDriver]
-#: ``prompt(message) -> answer``; for confirmations an answer starting with "n" (or "skip") means no.
+#: ``prompt(message) -> answer``; to a confirmation, an answer starting with "n"/"skip" means no.
 Prompt = Callable[[str], str]
 
 
@@ -140,7 +140,9 @@ class ActionContext:
             return
         if self.prompt is None:
             raise StepAborted(f"needs the tester to: {instruction} (no bench control, no prompt)")
-        answer = (self.prompt(f"{self.step.id}: {instruction} — press Enter when done") or "").strip()
+        answer = (
+            self.prompt(f"{self.step.id}: {instruction} — press Enter when done") or ""
+        ).strip()
         if answer.lower().startswith(("n", "skip")):
             raise StepAborted(f"tester did not confirm: {instruction}")
 
@@ -174,14 +176,14 @@ class ActionContext:
         return cid, self.store.events(self.session_id, collection_id=cid)
 
     def observe_clock(self, reading: ClockReading, note: str) -> int:
-        oid = self.store.add_clock_observation(self.session_id, reading, note=f"{self.step.id}: {note}")
+        oid = self.store.add_clock_observation(
+            self.session_id, reading, note=f"{self.step.id}: {note}"
+        )
         self.link("clock_observation_ids", oid)
         return oid
 
 
-def find_events(
-    rows: list[dict], codes: set[int], lo: datetime, hi: datetime
-) -> list[dict]:
+def find_events(rows: list[dict], codes: set[int], lo: datetime, hi: datetime) -> list[dict]:
     """Stored event rows whose code is in ``codes`` and time in ``[lo, hi)``."""
     return [r for r in rows if int(r["code"]) in codes and lo <= r["time"] < hi]
 
@@ -198,8 +200,14 @@ def compare_readings(a: list, b: list, tolerance: float = 0.0, limit: int = 3) -
     """
     ka = {(r.start, r.channel): r for r in a}
     kb = {(r.start, r.channel): r for r in b}
-    out: dict[str, Any] = {"compared": 0, "missing_in_b": 0, "missing_in_a": 0, "value_diffs": 0,
-                           "flag_diffs": 0, "examples": []}
+    out: dict[str, Any] = {
+        "compared": 0,
+        "missing_in_b": 0,
+        "missing_in_a": 0,
+        "value_diffs": 0,
+        "flag_diffs": 0,
+        "examples": [],
+    }
     for key in sorted(set(ka) | set(kb)):
         ra, rb = ka.get(key), kb.get(key)
         where = f"{iso(key[0])} {key[1]}"

@@ -136,10 +136,12 @@ def templates_dir() -> Path:
     return resource_path("checklists")
 
 
-def parse_template(text: str, filename: str = "<template>", actions: set[str] | None = None) -> Template:
+def parse_template(
+    text: str, filename: str = "<template>", actions: set[str] | None = None
+) -> Template:
     """Parse and validate template text; every error names ``filename:line`` and the field.
 
-    :param actions: the known action names (defaults to :data:`bench_app.checklist.actions.ACTIONS`).
+    :param actions: known action names (default: :data:`bench_app.checklist.actions.ACTIONS`).
     """
     if actions is None:
         from bench_app.checklist.actions import ACTIONS
@@ -192,7 +194,8 @@ def parse_template(text: str, filename: str = "<template>", actions: set[str] | 
         if kind not in KINDS:
             raise fail(
                 f"{base}.kind",
-                f"{label}: unknown step kind {kind!r} in field 'kind' (choose from {', '.join(KINDS)})",
+                f"{label}: unknown step kind {kind!r} in field 'kind' "
+                f"(choose from {', '.join(KINDS)})",
             )
         action = raw.get("action")
         if kind in ("automatic", "stimulus"):

@@ -1,0 +1,160 @@
+"""Fixtures for the checklist engine: a real Store on a temp file, the real simulated meter core
+(``drivers.sim.meter.SimMeter``) with its real bench control, and a small in-process driver that
+speaks to that meter without bytes (the protocol front ends are tested elsewhere; end-to-end
+tests over the real front ends are in ``test_checklist_e2e.py``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bench_app.store import Store
+from drivers.errors import AuthenticationError, TransportError
+from drivers.model import (
+    Channel,
+    ClockReading,
+    Identity,
+    Profile,
+    ProfileRow,
+    RegisterValue,
+)
+from drivers.sim.control import BenchControl
+from drivers.sim.meter import MeterDescription, SimMeter
+from drivers.trace import Trace
+
+PASSWORD = "HHDC2PASS"
+
+
+class SimDriver:
+    """MeterDriver over an in-process SimMeter (checks the Level 2 password on connect)."""
+
+    protocol = "dlms"
+
+    def __init__(self, sim: SimMeter, password: str | None = PASSWORD, register_scale=1.0):
+        self.sim = sim
+        self.password = password
+        self.trace = Trace()
+        self.register_scale = register_scale
+        self.connected = False
+
+    def _note(self, what: str) -> None:
+        self.trace.add("tx", what.encode(), note="in-process")
+
+    def connect(self) -> None:
+        self._note(f"connect {self.password}")
+        if not self.sim.powered:
+            raise TransportError("no answer: outstation unpowered", port="sim://")
+        if not self.sim.check_password(PASSWORD, self.password):
+            raise AuthenticationError("association refused (wrong password)", port="sim://")
+        self.connected = True
+
+    def close(self) -> None:
+        self.connected = False
+
+    def read_identity(self) -> Identity:
+        d = self.sim.description
+        return Identity(
+            d.serial,
+            d.manufacturer,
+            d.model,
+            d.outstation_type,
+            dict(d.firmware),
+            d.logical_device_name,
+        )
+
+    def read_clock(self) -> ClockReading:
+        self._note("clock")
+        return ClockReading.of(self.sim.meter_now(), self.sim.true_now())
+
+    def set_clock(self, meter_time: datetime) -> ClockReading:
+        self._note("set clock")
+        self.sim.set_clock(meter_time)
+        return self.read_clock()
+
+    def read_registers(self) -> list[RegisterValue]:
+        return [
+            RegisterValue(c.obis, v * self.register_scale, "Wh") for c, v in self.sim.registers_wh()
+        ]
+
+    def read_instantaneous(self) -> list[RegisterValue]:
+        return []
+
+    def read_profile(self, start=None, end=None, *, on_block=None, progress=None) -> Profile:
+        self._note("profile")
+        chans = [Channel(c.obis, "Wh") for c in self.sim.description.channels]
+        rows = [
+            ProfileRow(t, [float(v) for v in vals], st)
+            for t, vals, st in self.sim.profile_rows(start, end)
+        ]
+        return Profile(self.sim.period_min, chans, rows)
+
+    def read_events(self, start=None, end=None):
+        self._note("events")
+        return self.sim.events(start, end)
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store.open(tmp_path / "bench.db")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def session(store):
+    return store.create_session("BSCP601-TEST", "protocol-approval", cops=["CoP5"])
+
+
+def make_sim(*defects: str, days: int = 3, clock=None) -> SimMeter:
+    return SimMeter(
+        MeterDescription.load("prometer100"), seed=7, days=days, defects=defects, clock=clock
+    )
+
+
+def factory_for(sim: SimMeter, **kw):
+    """meter_factory(**overrides) as the engine expects."""
+
+    def factory(**overrides):
+        return SimDriver(sim, overrides.get("password", PASSWORD), **kw)
+
+    return factory
+
+
+@pytest.fixture
+def sim_engine(store, session):
+    """Build (engine, sim) for a template with the given defects."""
+    from bench_app.checklist import ChecklistEngine, find_template
+
+    def build(
+        template="bscp601-protocol-cop1-2-3-5-10",
+        *defects,
+        control=True,
+        prompt=None,
+        days=3,
+        clock=None,
+        sleep=None,
+        **kw,
+    ):
+        sim = make_sim(*defects, days=days, clock=clock)
+        engine = ChecklistEngine(
+            store,
+            session,
+            find_template(template),
+            factory_for(sim, **kw),
+            BenchControl(sim) if control else None,
+            prompt,
+            protocol="dlms",
+            password=PASSWORD,
+            now=(clock or (lambda: datetime.now(UTC))),
+            sleep=sleep or (lambda s: None),
+        )
+        return engine, sim
+
+    return build
+
+
+@pytest.fixture
+def sim_parts():
+    """(make_sim, factory_for) for tests that build their own engine."""
+    return make_sim, factory_for
