@@ -1,0 +1,310 @@
+"""Reconciliation: do two (or three) collections agree, settlement period by period?
+
+Each collection's readings are rolled up to 30-minute settlement periods (sum of values, OR of
+status flags — so a 15-minute bench read compares with an HHDC's half-hourly data) and matched on
+(period start UTC, channel). Channel names are compared in canonical ``C.D.E`` OBIS form so
+``1.0.1.8.0.255``, ``1-0:1.8.0*255`` and ``1.8.0`` meet; pass ``channel_map`` for other names.
+Settlement day and period number of each discrepancy come from :mod:`bench_app.settlement`, so
+clock-change days (46/50 periods) are numbered correctly.
+
+Also the CoP check "sum of HH values over a span agrees with the register advance within ±0.1 %".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from bench_app import settlement
+from bench_app.errors import NotFoundError, UsageError
+from bench_app.store import Store
+
+#: Default absolute tolerance on a period value, in the stored unit (kWh/kvarh): half of the last
+#: digit of a 3-decimal export.
+DEFAULT_TOLERANCE = 0.0005
+
+KINDS = ("missing_in_a", "missing_in_b", "value", "flag")
+
+_OBIS6 = re.compile(r"^(\d+)[.\-](\d+)[.:](\d+)\.(\d+)\.(\d+)(?:[.*](\d+))?$")
+_OBIS3 = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+
+
+def canonical_channel(name: str) -> str:
+    """``1.0.1.8.0.255`` / ``1-0:1.8.0*255`` / ``1.8.0`` → ``1.8.0``; other names unchanged."""
+    text = name.strip()
+    m = _OBIS6.match(text)
+    if m:
+        return f"{int(m.group(3))}.{int(m.group(4))}.{int(m.group(5))}"
+    m = _OBIS3.match(text)
+    if m:
+        return f"{int(m.group(1))}.{int(m.group(2))}.{int(m.group(3))}"
+    return text
+
+
+@dataclass
+class Discrepancy:
+    """One disagreement.
+
+    :param start: settlement period start (UTC).
+    :param sp: settlement period number (1…46/48/50).
+    :param settlement_day: the local settlement day.
+    :param kind: ``missing_in_a`` | ``missing_in_b`` | ``value`` | ``flag``.
+    :param a: A's value (kind value/missing_in_b) or status bits (kind flag); None if missing.
+    :param b: likewise for B.
+    """
+
+    start: datetime
+    sp: int
+    settlement_day: date
+    channel: str
+    kind: str
+    a: float | int | None
+    b: float | int | None
+
+    def to_json(self) -> dict:
+        return {
+            "start": self.start.isoformat().replace("+00:00", "Z"),
+            "settlement_day": self.settlement_day.isoformat(),
+            "sp": self.sp,
+            "channel": self.channel,
+            "kind": self.kind,
+            "a": self.a,
+            "b": self.b,
+        }
+
+
+@dataclass
+class ReconcileResult:
+    """Comparison of collection A with collection B (counts are of period × channel keys)."""
+
+    collection_a: int
+    collection_b: int
+    source_a: str
+    source_b: str
+    tolerance: float
+    compared: int = 0
+    matched: int = 0
+    missing_in_a: int = 0
+    missing_in_b: int = 0
+    value_diffs: int = 0
+    flag_diffs: int = 0
+    days: int = 0
+    clock_change_days: list[str] = field(default_factory=list)
+    discrepancies: list[Discrepancy] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """No discrepancy and something was compared."""
+        return not self.discrepancies and self.compared > 0
+
+    def summary(self) -> dict:
+        return {
+            "a": {"collection": self.collection_a, "source": self.source_a},
+            "b": {"collection": self.collection_b, "source": self.source_b},
+            "tolerance": self.tolerance,
+            "compared": self.compared,
+            "matched": self.matched,
+            "missing_in_a": self.missing_in_a,
+            "missing_in_b": self.missing_in_b,
+            "value_diffs": self.value_diffs,
+            "flag_diffs": self.flag_diffs,
+            "days": self.days,
+            "clock_change_days": self.clock_change_days,
+            "ok": self.ok,
+        }
+
+    def to_json(self) -> dict:
+        out = self.summary()
+        out["discrepancies"] = [d.to_json() for d in self.discrepancies]
+        return out
+
+
+@dataclass
+class MultiReconcileResult:
+    """Every pair of several collections (three: bench–hhdc, bench–manufacturer, hhdc–manuf.)."""
+
+    results: list[ReconcileResult]
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+    def to_json(self) -> dict:
+        return {"ok": self.ok, "pairs": [r.to_json() for r in self.results]}
+
+
+def _periods(
+    store: Store, collection_id: int, channel_map: Mapping[str, str] | None
+) -> tuple[dict[tuple[int, str], list], dict[str, str]]:
+    """``{(sp_start_epoch, canonical channel): [value, status]}`` and canonical → shown name."""
+    out: dict[tuple[int, str], list] = {}
+    names: dict[str, str] = {}
+    canon: dict[str, str] = {}
+    for start, channel, value, _unit, status in store.readings_raw(collection_id):
+        key_ch = canon.get(channel)
+        if key_ch is None:
+            mapped = channel_map.get(channel, channel) if channel_map else channel
+            key_ch = canon[channel] = canonical_channel(mapped)
+            names.setdefault(key_ch, channel)
+        key = (start - start % settlement.SP_SECONDS, key_ch)
+        cell = out.get(key)
+        if cell is None:
+            out[key] = [value, status]
+        else:
+            cell[0] += value
+            cell[1] |= status
+    return out, names
+
+
+def reconcile(
+    store: Store,
+    collection_a: int,
+    collection_b: int,
+    tolerance: float = DEFAULT_TOLERANCE,
+    *,
+    channel_map: Mapping[str, str] | None = None,
+) -> ReconcileResult:
+    """Compare two collections per settlement period and channel.
+
+    :param tolerance: largest absolute difference (kWh/kvarh) still counted as equal (≥ 0).
+    :param channel_map: source channel name → name to compare as (before canonicalisation).
+    """
+    if tolerance < 0:
+        raise UsageError(f"tolerance must be ≥ 0, not {tolerance}")
+    ca, cb = store.collection(collection_a), store.collection(collection_b)
+    a, names_a = _periods(store, collection_a, channel_map)
+    b, names_b = _periods(store, collection_b, channel_map)
+    res = ReconcileResult(collection_a, collection_b, ca["source"], cb["source"], tolerance)
+    keys = sorted(a.keys() | b.keys())
+    res.compared = len(keys)
+    days: set[date] = set()
+    where: dict[int, tuple[datetime, date, int]] = {}
+
+    def locate(ts: int) -> tuple[datetime, date, int]:
+        if ts not in where:
+            start = datetime.fromtimestamp(ts, UTC)
+            day, sp = settlement.settlement_period(start)
+            where[ts] = (start, day, sp)
+        return where[ts]
+
+    add = res.discrepancies.append
+    for key in keys:
+        ts, ch = key
+        va, vb = a.get(key), b.get(key)
+        shown = names_a.get(ch) or names_b.get(ch) or ch
+        if va is None or vb is None:
+            start, day, sp = locate(ts)
+            if va is None:
+                res.missing_in_a += 1
+                add(Discrepancy(start, sp, day, shown, "missing_in_a", None, vb[0]))
+            else:
+                res.missing_in_b += 1
+                add(Discrepancy(start, sp, day, shown, "missing_in_b", va[0], None))
+            continue
+        same = True
+        if abs(va[0] - vb[0]) > tolerance + 1e-12:
+            start, day, sp = locate(ts)
+            res.value_diffs += 1
+            add(Discrepancy(start, sp, day, shown, "value", va[0], vb[0]))
+            same = False
+        if va[1] != vb[1]:
+            start, day, sp = locate(ts)
+            res.flag_diffs += 1
+            add(Discrepancy(start, sp, day, shown, "flag", va[1], vb[1]))
+            same = False
+        if same:
+            res.matched += 1
+    for ts in {k[0] for k in keys}:
+        days.add(locate(ts)[1])
+    res.days = len(days)
+    res.clock_change_days = sorted(
+        d.isoformat() for d in days if settlement.periods_in_day(d) != 48
+    )
+    return res
+
+
+def reconcile_many(
+    store: Store,
+    collection_ids: Sequence[int],
+    tolerance: float = DEFAULT_TOLERANCE,
+    *,
+    channel_map: Mapping[str, str] | None = None,
+) -> MultiReconcileResult:
+    """Reconcile every pair of two or more collections (in the order given)."""
+    if len(collection_ids) < 2:
+        raise UsageError("reconciliation needs at least two collections")
+    results = []
+    for i, ca in enumerate(collection_ids):
+        for cb in collection_ids[i + 1 :]:
+            results.append(reconcile(store, ca, cb, tolerance, channel_map=channel_map))
+    return MultiReconcileResult(results)
+
+
+def pick_collection(store: Store, session_id: int, which: str | int) -> int:
+    """A collection of the session by id, or the newest one of a source (bench/hhdc/manufacturer)
+    that holds readings."""
+    colls = store.collections(session_id)
+    text = str(which)
+    if text.isdigit():
+        for c in colls:
+            if c["id"] == int(text):
+                return c["id"]
+        raise NotFoundError(f"collection {text} is not part of session {session_id}")
+    found = [c for c in colls if c["source"] == text and c["rows"]]
+    if not found:
+        raise NotFoundError(f"session {session_id} has no {text} collection with readings")
+    return found[-1]["id"]
+
+
+@dataclass
+class RegisterCheck:
+    """HH sum against register advance.
+
+    :param hh_sum: sum of the period values over the span (kWh).
+    :param advance: register end − register start (kWh).
+    :param diff_pct: (hh_sum − advance) / advance × 100, None when the advance is 0.
+    :param ok: ``|diff_pct| ≤ tolerance_pct`` (or both zero).
+    """
+
+    hh_sum: float
+    advance: float
+    diff_pct: float | None
+    tolerance_pct: float
+    periods: int
+    ok: bool
+
+    def to_json(self) -> dict:
+        return dict(self.__dict__)
+
+
+def check_advance(
+    hh_sum: float, advance: float, tolerance_pct: float = 0.1, periods: int = 0
+) -> RegisterCheck:
+    """Compare a sum of HH values with a register advance (both in the same unit)."""
+    if advance == 0:
+        ok = abs(hh_sum) < 1e-9
+        return RegisterCheck(hh_sum, advance, None, tolerance_pct, periods, ok)
+    pct = (hh_sum - advance) / advance * 100.0
+    return RegisterCheck(hh_sum, advance, pct, tolerance_pct, periods, abs(pct) <= tolerance_pct)
+
+
+def register_check(
+    store: Store,
+    collection_id: int,
+    channel: str,
+    start: datetime,
+    end: datetime,
+    register_start: float,
+    register_end: float,
+    tolerance_pct: float = 0.1,
+) -> RegisterCheck:
+    """CoP check: sum of HH values of ``channel`` with ``start <= interval < end`` against the
+    register advance ``register_end − register_start`` (kWh), within ±``tolerance_pct`` %."""
+    want = canonical_channel(channel)
+    rows = [
+        r for r in store.readings_raw(collection_id, start, end) if canonical_channel(r[1]) == want
+    ]
+    hh = sum(r[2] for r in rows)
+    return check_advance(hh, register_end - register_start, tolerance_pct, len(rows))

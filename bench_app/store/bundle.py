@@ -1,0 +1,253 @@
+"""Session bundles (``.wbs``): one zip holding a session, checkable anywhere.
+
+Contents:
+
+* ``session.sqlite`` — the session's rows (same schema, same row ids) including its audit chain;
+* ``traces/<id>.jsonl`` — each byte trace, uncompressed;
+* ``attachments/<id>-<name>`` and ``reports/<id>-<name>`` (PDF attachments);
+* ``manifest.json`` — format, schema version, session uid and reference, audit head, and the
+  SHA-256 of every other file.
+
+Import checks every file against the manifest, re-verifies the bundled audit chain and its head,
+and refuses the bundle (``IntegrityError``/``DataImportError``) before the target database is
+touched. Rows get new ids in the target; hashes do not change because they cover uids, not ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+import tempfile
+import zipfile
+from pathlib import Path
+
+from bench_app.errors import DataImportError, IntegrityError, StoreError
+from bench_app.store import audit
+from bench_app.store.base import now_iso
+from bench_app.store.migrations import SCHEMA_VERSION
+
+FORMAT = "witness-bench-session"
+FORMAT_VERSION = 1
+DB_NAME = "session.sqlite"
+#: Parent id columns remapped on import → the table whose new ids they take.
+_REMAP = {"session_id": "sessions", "collection_id": "collections", "run_id": "checklist_runs",
+          "supersedes": "checklist_runs"}  # fmt: skip
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:80] or "file"
+
+
+def _columns(conn: sqlite3.Connection, schema: str, table: str) -> list[str]:
+    return [r[1] for r in conn.execute(f"PRAGMA {schema}.table_info({table})")]
+
+
+def export_session(store, session_id: int, path: str | Path) -> dict:
+    """Write session ``session_id`` of ``store`` to the bundle ``path``; returns the manifest.
+
+    :raises IntegrityError: the session's audit chain does not verify (nothing is written).
+    """
+    from bench_app.store import Store
+
+    path = Path(path)
+    session = store.get_session(session_id)
+    check = store.verify(session_id)
+    if not check.ok:
+        raise IntegrityError(f"session {session_id} cannot be exported: {check.first_broken}")
+    with tempfile.TemporaryDirectory(prefix="wbs-") as tmp:
+        db_file = Path(tmp) / DB_NAME
+        Store.open(db_file, synchronous="OFF").close()
+        conn = store.conn
+        conn.execute("ATTACH DATABASE ? AS bundle", (str(db_file),))
+        try:
+            with store.atomic():
+                for table, sql in audit.SESSION_ROWS.items():
+                    cols = ", ".join(_columns(conn, "main", table))
+                    conn.execute(
+                        f"INSERT INTO bundle.{table} ({cols}) SELECT {cols} FROM main.{table} "
+                        f"WHERE id IN ({sql})",
+                        (session_id,),
+                    )
+                cols = ", ".join(_columns(conn, "main", "audit"))
+                conn.execute(
+                    f"INSERT INTO bundle.audit ({cols}) SELECT {cols} FROM main.audit "
+                    "WHERE session_id = ?",
+                    (session_id,),
+                )
+        finally:
+            conn.execute("DETACH DATABASE bundle")
+        with sqlite3.connect(db_file) as fix:  # fold the WAL into the file we ship
+            fix.execute("PRAGMA journal_mode = DELETE")
+        fix.close()
+        files: dict[str, bytes] = {DB_NAME: db_file.read_bytes()}
+    for tr in store.traces(session_id):
+        files[f"traces/{tr['id']}.jsonl"] = store.trace_jsonl(tr["id"])
+    for att in store.attachments(session_id):
+        folder = "reports" if att["mime"] == "application/pdf" else "attachments"
+        files[f"{folder}/{att['id']}-{_safe(att['name'])}"] = store.attachment_data(att["id"])
+    manifest = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "schema_version": SCHEMA_VERSION,
+        "created_at": now_iso(),
+        "session": {
+            "uid": session["uid"],
+            "reference": session["reference"],
+            "kind": session["kind"],
+            "status": session["status"],
+            "id": session_id,
+        },
+        "audit_head": check.head,
+        "audit_records": check.checked,
+        "files": {name: hashlib.sha256(data).hexdigest() for name, data in files.items()},
+    }
+    tmp_path = path.with_name(path.name + ".part")
+    try:
+        with zipfile.ZipFile(tmp_path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("manifest.json", json.dumps(manifest, indent=2, sort_keys=True))
+            for name, data in files.items():
+                zf.writestr(name, data)
+        tmp_path.replace(path)
+    except OSError as exc:
+        tmp_path.unlink(missing_ok=True)
+        raise StoreError(f"cannot write bundle {path}: {exc}") from exc
+    return manifest
+
+
+def read_bundle(path: str | Path) -> tuple[dict, dict[str, bytes]]:
+    """Open and check a bundle: every listed file present with its SHA-256, nothing extra.
+
+    :raises DataImportError: not a readable bundle. :raises IntegrityError: a hash mismatch.
+    """
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+            if "manifest.json" not in names:
+                raise DataImportError(f"{path}: not a Witness Bench bundle (no manifest.json)")
+            manifest = json.loads(zf.read("manifest.json"))
+            files = {n: zf.read(n) for n in names if n != "manifest.json"}
+    except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, KeyError) as exc:
+        raise DataImportError(f"{path}: cannot read bundle: {exc}") from exc
+    except Exception as exc:  # zlib/CRC errors surface as various types
+        raise IntegrityError(f"{path}: bundle is damaged: {exc}") from exc
+    if manifest.get("format") != FORMAT or not isinstance(manifest.get("files"), dict):
+        raise DataImportError(f"{path}: not a Witness Bench session bundle")
+    listed = manifest["files"]
+    for name, want in listed.items():
+        if name not in files:
+            raise IntegrityError(f"{path}: {name} is listed in the manifest but missing")
+        if hashlib.sha256(files[name]).hexdigest() != want:
+            raise IntegrityError(f"{path}: {name} does not match its SHA-256 in the manifest")
+    extra = sorted(set(files) - set(listed))
+    if extra:
+        raise IntegrityError(f"{path}: {extra[0]} is not listed in the manifest")
+    if DB_NAME not in files:
+        raise IntegrityError(f"{path}: {DB_NAME} is missing")
+    return manifest, files
+
+
+def import_session(store, path: str | Path) -> int:
+    """Check the bundle ``path`` and import its session into ``store``; returns the new id.
+
+    Nothing is written to ``store`` unless every check passes; the import is one transaction.
+    """
+    from bench_app.store import Store
+
+    path = Path(path)
+    manifest, files = read_bundle(path)
+    uid = manifest["session"]["uid"]
+    with tempfile.TemporaryDirectory(prefix="wbs-") as tmp:
+        db_file = Path(tmp) / DB_NAME
+        db_file.write_bytes(files[DB_NAME])
+        try:
+            src = Store.open(db_file, synchronous="OFF")
+        except StoreError as exc:
+            raise DataImportError(f"{path}: {exc}") from exc
+        try:
+            rows = src.conn.execute("SELECT id, uid FROM sessions").fetchall()
+            if len(rows) != 1 or rows[0][1] != uid:
+                raise IntegrityError(f"{path}: bundle does not hold exactly session {uid}")
+            old_sid = rows[0][0]
+            check = src.verify(old_sid)
+            if not check.ok:
+                raise IntegrityError(f"{path}: audit chain broken: {check.first_broken}")
+            if check.head != manifest.get("audit_head"):
+                raise IntegrityError(f"{path}: audit head differs from the manifest")
+            for tr in src.traces(old_sid):
+                name = f"traces/{tr['id']}.jsonl"
+                if name not in files or src.trace_jsonl(tr["id"]) != files[name]:
+                    raise IntegrityError(f"{path}: {name} differs from the bundled database")
+        finally:
+            src.close()
+        existing = store.conn.execute("SELECT id FROM sessions WHERE uid = ?", (uid,)).fetchone()
+        if existing:
+            raise DataImportError(
+                f"{path}: session {manifest['session'].get('reference')} is already in "
+                f"{store.path} as session {existing[0]}"
+            )
+        return _copy_in(store, db_file, old_sid)
+
+
+def _copy_in(store, db_file: Path, old_sid: int) -> int:
+    conn = store.conn
+    conn.execute("ATTACH DATABASE ? AS bundle", (str(db_file),))
+    try:
+        with store.atomic():
+            maps: dict[str, dict[int, int]] = {t: {} for t in set(_REMAP.values())}
+            records = conn.execute(
+                "SELECT id, seq, at, action, tbl, lo, hi, n, digests, content, prev, hash "
+                "FROM bundle.audit WHERE session_id = ? ORDER BY seq",
+                (old_sid,),
+            ).fetchall()
+            new_sid = None
+            for _aid, seq, at, action, tbl, lo, hi, n, digests, content, prev, hsh in records:
+                if action == "lock":
+                    new_lo = new_hi = new_sid
+                else:
+                    new_lo, new_hi = _copy_rows(conn, tbl, lo, hi, maps)
+                    if tbl == "sessions":
+                        new_sid = new_lo
+                if new_sid is None or new_hi - new_lo + 1 != n:
+                    raise IntegrityError(f"bundle audit record {seq} does not fit its rows")
+                conn.execute(
+                    "INSERT INTO audit (session_id, seq, at, action, tbl, lo, hi, n, digests, "
+                    "content, prev, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (new_sid, seq, at, action, tbl, new_lo, new_hi, n, digests, content, prev, hsh),
+                )
+            if new_sid is None:
+                raise IntegrityError("bundle holds no session record")
+            check = store.verify(new_sid)
+            if not check.ok:
+                raise IntegrityError(f"imported session does not verify: {check.first_broken}")
+    finally:
+        conn.execute("DETACH DATABASE bundle")
+    return new_sid
+
+
+def _copy_rows(
+    conn: sqlite3.Connection, table: str, lo: int, hi: int, maps: dict[str, dict[int, int]]
+) -> tuple[int, int]:
+    """Copy rows ``lo..hi`` of ``bundle.table`` to ``main.table`` with new ids and remapped
+    parents; returns the new (lo, hi)."""
+    cols = [c for c in _columns(conn, "bundle", table) if c != "id"]
+    remap = [(i, maps[_REMAP[c]]) for i, c in enumerate(cols) if c in _REMAP]
+    rows = conn.execute(
+        f"SELECT id, {', '.join(cols)} FROM bundle.{table} WHERE id BETWEEN ? AND ? ORDER BY id",
+        (lo, hi),
+    ).fetchall()
+    start = int(conn.execute(f"SELECT coalesce(max(id), 0) FROM main.{table}").fetchone()[0]) + 1
+    out = []
+    for k, row in enumerate(rows):
+        values = list(row[1:])
+        for i, m in remap:
+            if values[i] is not None:
+                values[i] = m[values[i]]
+        out.append([start + k, *values])
+        if table in maps:
+            maps[table][row[0]] = start + k
+    marks = ", ".join("?" * (len(cols) + 1))
+    conn.executemany(f"INSERT INTO main.{table} (id, {', '.join(cols)}) VALUES ({marks})", out)
+    return start, start + len(out) - 1
