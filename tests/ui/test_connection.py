@@ -1,0 +1,107 @@
+"""Connection panel + worker thread: connect, identity, profile stored first, cancel, lost link."""
+
+from __future__ import annotations
+
+import threading
+
+from PySide6.QtCore import QDate
+
+from ui.panels.connection import ConnectionPanel
+
+
+def _panel(qtbot, ctx):
+    panel = ConnectionPanel(ctx)
+    qtbot.addWidget(panel)
+    panel.port_combo.setEditText("socket://127.0.0.1:1")
+    panel.from_date.setDate(QDate(2026, 10, 20))
+    panel.to_date.setDate(QDate(2026, 10, 27))
+    return panel
+
+
+def _connect(qtbot, panel):
+    panel.connect_meter()
+    qtbot.waitUntil(lambda: panel.result_labels["serial"].text() == "FAKE-0001", timeout=5000)
+    qtbot.waitUntil(lambda: not panel.ctx.port.busy, timeout=5000)
+
+
+def test_connect_identity_clock_and_profile_are_stored(qtbot, ctx, fake_meter_factory):
+    panel = _panel(qtbot, ctx)
+    _connect(qtbot, panel)
+    assert ctx.status["state"] == "connected"
+    assert "+12.0 s" in panel.result_labels["deviation"].text()
+    blocks = []
+    panel.profile_block.connect(blocks.append)
+    with qtbot.waitSignal(panel.profile_done, timeout=10000) as sig:
+        panel.read_profile()
+    result = sig.args[0]
+    assert result["rows"] == 7 * 48
+    assert sum(len(b["rows"]) for b in blocks) == 7 * 48
+    readings = ctx.store.readings(result["collection_id"])
+    assert len(readings) == 7 * 48 * 2  # two channels, stored before emitted
+    assert ctx.store.clock_observations(ctx.session_id)
+    assert panel.progress.value() == 100
+
+
+def test_cancel_keeps_stored_blocks_and_offers_resume(qtbot, ctx, fake_meter_factory):
+    made, settings = fake_meter_factory
+    gate = threading.Event()
+    settings.update(gate=gate, block_rows=48)
+    panel = _panel(qtbot, ctx)
+    gate.set()
+    _connect(qtbot, panel)
+    gate.clear()
+    rows_seen = []
+    panel.profile_block.connect(lambda b: rows_seen.extend(b["rows"]))
+    panel.read_profile()
+    gate.set()
+    qtbot.waitUntil(lambda: len(rows_seen) >= 48, timeout=5000)
+    panel.cancel()
+    qtbot.waitUntil(lambda: not ctx.port.busy, timeout=5000)
+    assert panel.resume_btn.isVisibleTo(panel)
+    assert "cancelled" in panel.message.label.text().lower()
+    cid = ctx.port.worker.last_collection_id
+    kept = len({r.start for r in ctx.store.readings(cid)})
+    assert 48 <= kept < 7 * 48
+    with qtbot.waitSignal(panel.profile_done, timeout=10000):
+        panel.resume()
+    assert len({r.start for r in ctx.store.readings(cid)}) == 7 * 48
+
+
+def test_lost_connection_mid_read_keeps_blocks_and_resumes(qtbot, ctx, fake_meter_factory):
+    made, settings = fake_meter_factory
+    settings.update(fail_after_blocks=3)
+    panel = _panel(qtbot, ctx)
+    _connect(qtbot, panel)
+    panel.read_profile()
+    qtbot.waitUntil(lambda: panel.resume_btn.isVisibleTo(panel), timeout=5000)
+    text = panel.message.label.text()
+    assert "Connection lost" in text and "unplugged" in text and "Resume" in text
+    assert "Traceback" not in text
+    cid = ctx.port.worker.last_collection_id
+    assert len({r.start for r in ctx.store.readings(cid)}) == 3 * 48
+    settings.update(fail_after_blocks=None)
+    ctx.port.worker.meter.fail_after_blocks = None
+    with qtbot.waitSignal(panel.profile_done, timeout=10000):
+        panel.resume()
+    assert len({r.start for r in ctx.store.readings(cid)}) == 7 * 48
+    assert len(ctx.store.collections(ctx.session_id)) == 1
+
+
+def test_wrong_password_is_an_inline_message(qtbot, ctx, fake_meter_factory):
+    made, settings = fake_meter_factory
+    settings.update(password_ok=False)
+    panel = _panel(qtbot, ctx)
+    panel.connect_meter()
+    qtbot.waitUntil(lambda: panel.message.isVisibleTo(panel), timeout=5000)
+    assert "Access refused" in panel.message.label.text()
+    assert "password" in panel.message.label.text()
+    assert ctx.status["state"] == "error"
+
+
+def test_disconnect_stores_the_trace(qtbot, ctx, fake_meter_factory):
+    panel = _panel(qtbot, ctx)
+    _connect(qtbot, panel)
+    panel.toggle_connection()
+    assert ctx.port is None
+    traces = ctx.store.traces(ctx.session_id)
+    assert len(traces) == 1 and traces[0]["records"] >= 4

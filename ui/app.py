@@ -1,0 +1,53 @@
+"""QApplication set-up and the GUI entry point used by ``bench-app gui``."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from bench_app.paths import resource_path
+
+
+def make_app(argv: list[str] | None = None):
+    """Return the (single) QApplication, styled, with pyqtgraph configured."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(argv or sys.argv[:1])
+    app.setApplicationName("Witness Bench")
+    app.setOrganizationName("WitnessBench")
+    app.setStyle("Fusion")
+    qss = resource_path("styles", "app.qss")
+    if qss.exists():
+        app.setStyleSheet(qss.read_text(encoding="utf-8"))
+    import pyqtgraph as pg
+
+    pg.setConfigOptions(antialias=False, background="w", foreground="#333")
+    return app
+
+
+def build_window(db_path: str | Path | None = None, session_id: int | None = None):
+    """Open the store and return ``(MainWindow, BenchContext)``."""
+    from ui.context import BenchContext, open_store
+    from ui.main_window import MainWindow
+
+    store = open_store(db_path)
+    ctx = BenchContext(store, db_path or store.path)
+    window = MainWindow(ctx)
+    if session_id is not None:
+        store.get_session(session_id)  # NotFoundError names the id
+        window.open_session(session_id)
+    return window, ctx
+
+
+def main(db_path: str | Path | None = None, session_id: int | None = None) -> int:
+    """Run the GUI until the window is closed; returns the exit code."""
+    app = make_app()
+    window, _ctx = build_window(db_path, session_id)
+    window.show()
+    return int(app.exec())
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("QT_API", "pyside6")
+    sys.exit(main())

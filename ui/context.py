@@ -1,0 +1,104 @@
+"""Shared state of one window: the store, the open session, the port and the simulator.
+
+Panels never talk to each other directly; they read :class:`BenchContext` and listen to its
+signals. The store handle here belongs to the GUI thread; workers open their own (see
+:mod:`ui.workers`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from drivers.trace import Trace
+from ui.workers import MeterFactory, PortController
+
+
+def open_store(db_path: str | Path | None) -> Any:
+    """Open the session database (``None`` → default path); raises StoreError on failure."""
+    from bench_app.store import Store
+
+    return Store.open(db_path)
+
+
+class BenchContext(QObject):
+    """Window-wide state and notifications.
+
+    Signals: ``session_changed(id | None)``, ``data_changed(kind)`` with kind ``"profile"``,
+    ``"events"``, ``"trace"``, ``"checklist"``, ``"session"``; ``port_changed(controller | None)``;
+    ``status_changed(dict)`` with keys port, protocol, state, bytes_in, bytes_out, clock_dev_s.
+    """
+
+    session_changed = Signal(object)
+    data_changed = Signal(str)
+    port_changed = Signal(object)
+    status_changed = Signal(dict)
+
+    def __init__(self, store: Any = None, db_path: str | Path | None = None) -> None:
+        super().__init__()
+        self.store = store
+        self.db_path = Path(db_path) if db_path else (Path(store.path) if store else None)
+        self.session_id: int | None = None
+        self.port: PortController | None = None
+        self.sim: Any = None
+        self.trace: Trace | None = None
+        self.status: dict = {
+            "port": "",
+            "protocol": "",
+            "state": "disconnected",
+            "bytes_in": 0,
+            "bytes_out": 0,
+            "clock_dev_s": None,
+        }
+
+    # -- session -------------------------------------------------------------------------------
+    def set_session(self, session_id: int | None) -> None:
+        self.session_id = session_id
+        if self.port is not None:
+            self.port.worker.session_id = session_id
+        self.session_changed.emit(session_id)
+
+    def session(self) -> dict | None:
+        if self.store is None or self.session_id is None:
+            return None
+        return self.store.get_session(self.session_id)
+
+    # -- port ----------------------------------------------------------------------------------
+    def open_port(self, meter_factory: MeterFactory, *, port: str, protocol: str) -> PortController:
+        """Create the worker thread for a port (closing any previous one)."""
+        self.close_port()
+        db = self.db_path
+        store_factory = (lambda: open_store(db)) if (self.store is not None and db) else None
+        self.port = PortController(meter_factory, store_factory, self.session_id)
+        self.port.worker.state_changed.connect(lambda s: self.update_status(state=s))
+        self.update_status(port=port, protocol=protocol, state="connecting")
+        self.port_changed.emit(self.port)
+        return self.port
+
+    def close_port(self) -> None:
+        """Close the meter (its trace goes to the store) and stop the worker thread."""
+        if self.port is not None:
+            port, self.port = self.port, None
+            port.shutdown()
+            port.deleteLater()
+            self.port_changed.emit(None)
+            self.update_status(state="disconnected")
+            self.data_changed.emit("trace")
+
+    def stop_simulator(self) -> None:
+        if self.sim is not None:
+            sim, self.sim = self.sim, None
+            try:
+                sim.stop()
+            except Exception:  # noqa: BLE001 - stopping a simulator never blocks closing
+                pass
+
+    def update_status(self, **fields: Any) -> None:
+        self.status.update(fields)
+        self.status_changed.emit(dict(self.status))
+
+    def shutdown(self) -> None:
+        self.close_port()
+        self.stop_simulator()

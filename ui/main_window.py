@@ -1,0 +1,121 @@
+"""Main window: session sidebar on the left, panels in tabs, port status in the status bar."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
+
+from ui.context import BenchContext
+from ui.icons import icon
+from ui.panels.connection import ConnectionPanel
+from ui.panels.events import EventsPanel
+from ui.panels.live import LivePanel
+from ui.panels.profile import ProfilePanel
+from ui.panels.session_forms import SessionSidebar
+from ui.panels.trace import TracePanel
+
+
+def _optional_panel(module: str, cls: str, ctx: BenchContext) -> QWidget:
+    """Panels whose domain module may be missing get a placeholder that says why."""
+    try:
+        mod = __import__(module, fromlist=[cls])
+        return getattr(mod, cls)(ctx)
+    except ImportError as exc:
+        w = QWidget()
+        lay = QVBoxLayout(w)
+        lab = QLabel(f"This panel is not available in this build: {exc}")
+        lab.setWordWrap(True)
+        lay.addWidget(lab)
+        lay.addStretch(1)
+        return w
+
+
+class MainWindow(QMainWindow):
+    """The Witness Bench window. ``ctx`` carries the store and the open session."""
+
+    def __init__(self, ctx: BenchContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.setWindowTitle("Witness Bench")
+        self.resize(1366, 768)
+        self.sidebar = SessionSidebar(ctx)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.connection = ConnectionPanel(ctx)
+        self.live = LivePanel(ctx)
+        self.profile = ProfilePanel(ctx)
+        self.events = EventsPanel(ctx)
+        self.checklist = _optional_panel("ui.panels.checklist", "ChecklistPanel", ctx)
+        self.trace = TracePanel(ctx)
+        self.report = _optional_panel("ui.panels.report", "ReportPanel", ctx)
+        for panel, name, ic in [
+            (self.connection, "Connection", "connect"),
+            (self.live, "Live", "live"),
+            (self.profile, "Profile", "profile"),
+            (self.events, "Events", "events"),
+            (self.checklist, "Checklist", "checklist"),
+            (self.trace, "Trace", "trace"),
+            (self.report, "Report", "report"),
+        ]:
+            self.tabs.addTab(panel, icon(ic), name)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.sidebar)
+        split.addWidget(self.tabs)
+        split.setStretchFactor(1, 1)
+        split.setSizes([250, 1100])
+        self.setCentralWidget(split)
+
+        self.connection.profile_block.connect(self._on_block)
+        self.status_labels: dict[str, QLabel] = {}
+        for key in ("port", "protocol", "state", "bytes", "clock"):
+            lab = QLabel("")
+            lab.setObjectName("statusField")
+            self.statusBar().addPermanentWidget(lab)
+            self.status_labels[key] = lab
+        ctx.status_changed.connect(self._show_status)
+        self._show_status(ctx.status)
+        self.bytes_timer = QTimer(self)
+        self.bytes_timer.setInterval(500)
+        self.bytes_timer.timeout.connect(self._update_bytes)
+        self.bytes_timer.start()
+
+    def _on_block(self, block: dict) -> None:
+        if not self.profile._live_rows and block.get("channels"):
+            self.profile.reset_live(block["channels"])
+        self.profile.add_rows(block["rows"], block.get("channels"))
+
+    def _update_bytes(self) -> None:
+        if self.ctx.trace is not None:
+            tx, rx = self.ctx.trace.byte_counts()
+            if (tx, rx) != (self.ctx.status["bytes_out"], self.ctx.status["bytes_in"]):
+                self.ctx.update_status(bytes_out=tx, bytes_in=rx)
+
+    def _show_status(self, st: dict) -> None:
+        lab = self.status_labels
+        lab["port"].setText(f"Port: {st.get('port') or '—'}")
+        lab["protocol"].setText(f"Protocol: {st.get('protocol') or '—'}")
+        state = st.get("state", "")
+        colour = {"connected": "#1e7b34", "reading": "#2b5797", "error": "#b02a2a"}.get(
+            state, "#555"
+        )
+        lab["state"].setText(f"State: <b style='color:{colour}'>{state}</b>")
+        lab["bytes"].setText(f"Bytes in {st.get('bytes_in', 0):,} / out {st.get('bytes_out', 0):,}")
+        dev = st.get("clock_dev_s")
+        lab["clock"].setText(
+            "Clock deviation: —" if dev is None else f"Clock deviation: {dev:+.1f} s"
+        )
+
+    def open_session(self, session_id: int | None) -> None:
+        self.sidebar.refresh(select=session_id)
+        self.ctx.set_session(session_id)
+        self.sidebar._update_summary()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.ctx.shutdown()
+        super().closeEvent(event)
+
+    def panel(self, name: str) -> Any:
+        return getattr(self, name)

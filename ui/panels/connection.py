@@ -1,0 +1,402 @@
+"""Connection panel: pick a port and protocol, connect, read identity/clock/profile, set the clock.
+
+Every meter operation goes through the port's :class:`~ui.workers.PortController` (worker thread);
+this panel only builds :class:`~drivers.meter.ConnectOptions` and shows progress and results.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from drivers.meter import ConnectOptions, create_meter
+from drivers.model import ClockReading, Identity
+from drivers.trace import Trace
+from ui.context import BenchContext
+from ui.errors import InlineMessage
+from ui.icons import icon
+
+#: (label, protocol, mode_e)
+PROTOCOLS = [
+    ("IEC 62056-21 (optical, mode C)", "iec21", False),
+    ("DLMS/COSEM over HDLC (RS232/RS485)", "dlms", False),
+    ("DLMS/COSEM mode E (optical)", "dlms", True),
+]
+BAUDS = [300, 600, 1200, 2400, 4800, 9600, 19200]
+#: (label, client SAP)
+CLIENT_LEVELS = [
+    ("Public client — SAP 16, no security", 16),
+    ("Reader, Level 2 password (LLS) — SAP 32", 32),
+    ("Management (LLS) — SAP 1", 1),
+]
+
+
+def list_serial_ports() -> list[tuple[str, str]]:
+    """``[(device, description)]`` from pyserial, sorted by device name."""
+    try:
+        from serial.tools import list_ports
+
+        return sorted((p.device, p.description or "") for p in list_ports.comports())
+    except Exception:  # noqa: BLE001 - no port enumeration on this platform
+        return []
+
+
+class ConnectionPanel(QWidget):
+    """Port/protocol form, action buttons, progress bar with Cancel, identity and clock results."""
+
+    profile_block = Signal(object)  # {"rows": list[ProfileRow], "channels": list[Channel]}
+    profile_done = Signal(dict)
+
+    def __init__(self, ctx: BenchContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.identity: Identity | None = None
+        self.clock: ClockReading | None = None
+        self._resume: dict | None = None
+        self._build()
+        self.refresh_ports()
+        self._update_buttons()
+
+    # -- layout --------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.port_combo = QComboBox(editable=True)
+        self.port_combo.setMinimumWidth(320)
+        self.port_combo.lineEdit().setPlaceholderText("/dev/ttyUSB0, COM3 or socket://host:port")
+        self.refresh_btn = QPushButton(icon("refresh"), "Refresh")
+        self.refresh_btn.clicked.connect(self.refresh_ports)
+        self.protocol_combo = QComboBox()
+        for label, proto, mode_e in PROTOCOLS:
+            self.protocol_combo.addItem(label, (proto, mode_e))
+        self.baud_combo = QComboBox()
+        for b in BAUDS:
+            self.baud_combo.addItem(f"{b} baud", b)
+        self.baud_combo.setCurrentIndex(BAUDS.index(9600))
+        self.level_combo = QComboBox()
+        for label, sap in CLIENT_LEVELS:
+            self.level_combo.addItem(label, sap)
+        self.password_edit = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
+        self.password_edit.setPlaceholderText("6–12 characters, case-sensitive")
+        self.show_pw = QCheckBox("Show")
+        self.show_pw.toggled.connect(
+            lambda on: self.password_edit.setEchoMode(
+                QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password
+            )
+        )
+        self.sim_check = QCheckBox("Use the built-in simulated outstation (training)")
+        self.sim_check.toggled.connect(lambda on: self.port_combo.setEnabled(not on))
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        port_row = QHBoxLayout()
+        port_row.addWidget(self.port_combo, 1)
+        port_row.addWidget(self.refresh_btn)
+        form.addRow("Port or URL", port_row)
+        form.addRow("", self.sim_check)
+        form.addRow("Protocol", self.protocol_combo)
+        form.addRow("Maximum baud", self.baud_combo)
+        form.addRow("Client level", self.level_combo)
+        pw_row = QHBoxLayout()
+        pw_row.addWidget(self.password_edit, 1)
+        pw_row.addWidget(self.show_pw)
+        form.addRow("Password", pw_row)
+        settings = QGroupBox("Port and protocol")
+        settings.setLayout(form)
+
+        self.connect_btn = QPushButton(icon("connect"), "Connect")
+        self.connect_btn.clicked.connect(self.toggle_connection)
+        self.identity_btn = QPushButton(icon("identity"), "Read identity")
+        self.identity_btn.clicked.connect(lambda: self._request("identity"))
+        self.clock_btn = QPushButton(icon("clock"), "Read clock")
+        self.clock_btn.clicked.connect(lambda: self._request("clock"))
+        self.set_clock_btn = QPushButton(icon("clock"), "Set clock to PC UTC")
+        self.set_clock_btn.clicked.connect(self.set_clock)
+        self.events_btn = QPushButton(icon("events"), "Read events")
+        self.events_btn.clicked.connect(lambda: self._request("events"))
+        today = QDate.currentDate()
+        self.from_date = QDateEdit(
+            today.addDays(-7), calendarPopup=True, displayFormat="yyyy-MM-dd"
+        )
+        self.to_date = QDateEdit(today.addDays(1), calendarPopup=True, displayFormat="yyyy-MM-dd")
+        self.profile_btn = QPushButton(icon("profile"), "Read profile")
+        self.profile_btn.clicked.connect(self.read_profile)
+        self.resume_btn = QPushButton(icon("resume"), "Resume")
+        self.resume_btn.clicked.connect(self.resume)
+        self.resume_btn.hide()
+
+        actions = QGridLayout()
+        actions.addWidget(self.connect_btn, 0, 0)
+        actions.addWidget(self.identity_btn, 0, 1)
+        actions.addWidget(self.clock_btn, 0, 2)
+        actions.addWidget(self.set_clock_btn, 0, 3)
+        actions.addWidget(self.events_btn, 0, 4)
+        prof = QHBoxLayout()
+        prof.addWidget(QLabel("Profile from"))
+        prof.addWidget(self.from_date)
+        prof.addWidget(QLabel("to"))
+        prof.addWidget(self.to_date)
+        prof.addWidget(self.profile_btn)
+        prof.addWidget(self.resume_btn)
+        prof.addStretch(1)
+        actions.addLayout(prof, 1, 0, 1, 5)
+        action_box = QGroupBox("Actions")
+        action_box.setLayout(actions)
+
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("idle")
+        self.progress.setValue(0)
+        self.cancel_btn = QPushButton(icon("cancel"), "Cancel")
+        self.cancel_btn.clicked.connect(self.cancel)
+        prog_row = QHBoxLayout()
+        prog_row.addWidget(self.progress, 1)
+        prog_row.addWidget(self.cancel_btn)
+
+        self.message = InlineMessage()
+        self.result_form = QFormLayout()
+        self.result_labels: dict[str, QLabel] = {}
+        for key, label in [
+            ("serial", "Serial number"),
+            ("manufacturer", "Manufacturer"),
+            ("model", "Model"),
+            ("outstation_type", "Outstation type"),
+            ("firmware", "Firmware"),
+            ("clock", "Meter clock (UTC)"),
+            ("deviation", "Clock deviation"),
+            ("last", "Last result"),
+        ]:
+            lab = QLabel("—")
+            lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            lab.setWordWrap(True)
+            self.result_labels[key] = lab
+            self.result_form.addRow(label, lab)
+        results = QGroupBox("Meter")
+        results.setLayout(self.result_form)
+
+        top = QHBoxLayout()
+        left = QVBoxLayout()
+        left.addWidget(settings)
+        left.addWidget(action_box)
+        left.addLayout(prog_row)
+        left.addWidget(self.message)
+        left.addStretch(1)
+        top.addLayout(left, 3)
+        top.addWidget(results, 2)
+        self.setLayout(top)
+
+    # -- helpers -------------------------------------------------------------------------------
+    def refresh_ports(self) -> None:
+        current = self.port_combo.currentText()
+        self.port_combo.clear()
+        for device, desc in list_serial_ports():
+            self.port_combo.addItem(f"{device} — {desc}" if desc else device, device)
+        if current:
+            self.port_combo.setEditText(current)
+
+    def port_url(self) -> str:
+        idx = self.port_combo.currentIndex()
+        text = self.port_combo.currentText().strip()
+        if idx >= 0 and self.port_combo.itemText(idx) == text:
+            return str(self.port_combo.itemData(idx))
+        return text
+
+    def options(self, url: str) -> tuple[str, ConnectOptions]:
+        proto, mode_e = self.protocol_combo.currentData()
+        self.ctx.trace = Trace()
+        opts = ConnectOptions(
+            url=url,
+            password=self.password_edit.text() or None,
+            baud=int(self.baud_combo.currentData()),
+            client_sap=int(self.level_combo.currentData()),
+            mode_e=bool(mode_e),
+            trace=self.ctx.trace,
+        )
+        return proto, opts
+
+    @property
+    def connected(self) -> bool:
+        return self.ctx.port is not None and self.ctx.status.get("state") in (
+            "connected",
+            "reading",
+        )
+
+    def _update_buttons(self) -> None:
+        port = self.ctx.port
+        busy = port is not None and port.busy
+        live = self.connected
+        self.connect_btn.setText("Disconnect" if port is not None else "Connect")
+        self.connect_btn.setIcon(icon("disconnect" if port is not None else "connect"))
+        self.connect_btn.setEnabled(not busy or port is None)
+        for b in (
+            self.identity_btn,
+            self.clock_btn,
+            self.set_clock_btn,
+            self.events_btn,
+            self.profile_btn,
+            self.resume_btn,
+        ):
+            b.setEnabled(live and not busy)
+        self.cancel_btn.setEnabled(busy)
+
+    def _request(self, op: str, **kwargs: Any) -> None:
+        if self.ctx.port is None:
+            self.message.show_message("Not connected — press Connect first.", "warning")
+            return
+        self.message.clear()
+        self.progress.setRange(0, 0)
+        self.progress.setFormat(f"{op}…")
+        self.ctx.port.request(op, **kwargs)
+
+    # -- actions -------------------------------------------------------------------------------
+    def toggle_connection(self) -> None:
+        if self.ctx.port is not None:
+            self.ctx.close_port()
+            self.ctx.stop_simulator()
+            self.progress.setRange(0, 100)
+            self.progress.setFormat("disconnected")
+            self._update_buttons()
+            return
+        self.connect_meter()
+
+    def connect_meter(self) -> None:
+        """Start the worker for the chosen port (or the built-in simulator) and connect."""
+        self.message.clear()
+        proto, _ = self.protocol_combo.currentData()
+        if self.sim_check.isChecked():
+            try:
+                from drivers.sim import start_simulator
+
+                self.ctx.stop_simulator()
+                self.ctx.sim = start_simulator(
+                    proto, listen="tcp://127.0.0.1:0", seed=1, days=90, baud_emulation=False
+                )
+            except Exception as exc:  # noqa: BLE001 - shown inline
+                self.message.show_error(exc)
+                return
+            url = self.ctx.sim.url
+            self.port_combo.setEditText(url)
+        else:
+            url = self.port_url()
+        if not url:
+            self.message.show_message(
+                "Choose a port or type a URL such as socket://host:4059.", "warning"
+            )
+            return
+        proto, opts = self.options(url)
+        if self.ctx.sim is not None and opts.mode_e:
+            opts.mode_e = False
+        port = self.ctx.open_port(lambda: create_meter(proto, opts), port=url, protocol=proto)
+        port.worker.progress.connect(self._on_progress)
+        port.worker.block.connect(self._on_block)
+        port.worker.finished.connect(self._on_finished)
+        port.worker.failed.connect(self._on_failed)
+        port.busy_changed.connect(lambda _b: self._update_buttons())
+        port.worker.state_changed.connect(lambda _s: self._update_buttons())
+        self._request("connect")
+        self._update_buttons()
+
+    def read_profile(self) -> None:
+        start = datetime.combine(self.from_date.date().toPython(), time(), UTC)
+        end = datetime.combine(self.to_date.date().toPython(), time(), UTC)
+        if end <= start:
+            self.message.show_message("The 'to' date must be after the 'from' date.", "warning")
+            return
+        self._resume = None
+        self.resume_btn.hide()
+        self._request("profile", start=start, end=end)
+
+    def resume(self) -> None:
+        """Continue a cancelled or broken read from the last stored period (reconnecting)."""
+        if not self._resume:
+            return
+        r, self._resume = self._resume, None
+        self.resume_btn.hide()
+        if self.ctx.status.get("state") in ("error", "disconnected"):
+            self._request("connect")
+        self._request(
+            "profile",
+            start=r.get("resume_from"),
+            end=r.get("end"),
+            collection_id=r.get("collection_id"),
+        )
+
+    def set_clock(self) -> None:
+        self._request("set_clock", meter_time=datetime.now(UTC) + timedelta(seconds=0))
+
+    def cancel(self) -> None:
+        if self.ctx.port is not None:
+            self.ctx.port.cancel()
+            self.progress.setFormat("cancelling…")
+
+    # -- worker results ------------------------------------------------------------------------
+    def _on_progress(self, op: str, done: int, total: int) -> None:
+        if total > 0:
+            self.progress.setRange(0, total)
+            self.progress.setValue(min(done, total))
+            self.progress.setFormat(f"{op}: %p% ({done}/{total})")
+        else:
+            self.progress.setRange(0, 0)
+
+    def _on_block(self, op: str, block: dict) -> None:
+        self.profile_block.emit(block)
+
+    def _on_finished(self, op: str, result: Any) -> None:
+        self.progress.setRange(0, 100)
+        self.progress.setValue(100)
+        self.progress.setFormat(f"{op}: done")
+        lab = self.result_labels
+        if op == "identity":
+            self.identity = result
+            lab["serial"].setText(result.serial)
+            lab["manufacturer"].setText(result.manufacturer or "—")
+            lab["model"].setText(result.model or "—")
+            lab["outstation_type"].setText(result.outstation_type or "—")
+            fw = ", ".join(f"{k} {v}" for k, v in result.firmware.items())
+            lab["firmware"].setText(fw or "—")
+        elif op in ("clock", "set_clock"):
+            self.clock = result
+            lab["clock"].setText(result.meter_time.strftime("%Y-%m-%d %H:%M:%S"))
+            lab["deviation"].setText(f"{result.deviation_s:+.1f} s (meter − PC)")
+            self.ctx.update_status(clock_dev_s=result.deviation_s)
+        elif op == "profile":
+            lab["last"].setText(f"profile: {result['rows']} periods stored")
+            self.ctx.data_changed.emit("profile")
+            self.profile_done.emit(result)
+        elif op == "events":
+            lab["last"].setText(f"events: {len(result)} read")
+            self.ctx.data_changed.emit("events")
+        elif op == "connect":
+            lab["last"].setText(f"connected ({result.get('protocol', '')})")
+            self._request("identity")
+            self._request("clock")
+        self._update_buttons()
+
+    def _on_failed(self, op: str, exc: BaseException, context: dict) -> None:
+        self.progress.setRange(0, 100)
+        self.progress.setValue(0)
+        info = self.message.show_error(exc)
+        self.progress.setFormat(f"{op}: {info.title.lower()}")
+        if op == "profile":
+            saved = context.get("rows_saved", 0)
+            self.result_labels["last"].setText(f"profile stopped: {saved} periods kept")
+            if info.resumable and context.get("resume_from") is not None:
+                self._resume = context
+                self.resume_btn.show()
+            self.ctx.data_changed.emit("profile")
+        self._update_buttons()

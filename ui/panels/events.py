@@ -1,0 +1,144 @@
+"""Events panel: the session's event log (stored events of every collection), with the status flag
+each event raises, filterable by collection and text."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from drivers.model import EventCode, StatusFlag
+from ui.context import BenchContext
+from ui.errors import InlineMessage
+from ui.icons import icon
+from ui.panels.profile_data import LONDON, flag_colour
+
+
+class EventsPanel(QWidget):
+    """Table of events: time UTC, time local, code, text, flag raised, collection."""
+
+    HEADERS = ["Time (UTC)", "Local time", "Code", "Event", "Flag raised", "Collection"]
+
+    def __init__(self, ctx: BenchContext | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.events: list[dict] = []
+        self.collection_combo = QComboBox()
+        self.collection_combo.setMinimumWidth(200)
+        self.collection_combo.currentIndexChanged.connect(lambda _i: self._fill())
+        self.filter_edit = QLineEdit(placeholderText="Filter (e.g. phase, clock)")
+        self.filter_edit.textChanged.connect(lambda _t: self._fill())
+        self.read_btn = QPushButton(icon("events"), "Read events from meter")
+        self.read_btn.clicked.connect(self.read_from_meter)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Collection"))
+        bar.addWidget(self.collection_combo)
+        bar.addWidget(self.filter_edit, 1)
+        bar.addWidget(self.read_btn)
+        self.table = QTableWidget(0, len(self.HEADERS))
+        self.table.setHorizontalHeaderLabels(self.HEADERS)
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        hdr = self.table.horizontalHeader()
+        for col, w in enumerate([150, 150, 56, 300, 200]):
+            hdr.resizeSection(col, w)
+        hdr.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
+        self.count = QLabel("")
+        self.message = InlineMessage()
+        lay = QVBoxLayout(self)
+        lay.addLayout(bar)
+        lay.addWidget(self.message)
+        lay.addWidget(self.table, 1)
+        lay.addWidget(self.count)
+        if ctx is not None:
+            ctx.session_changed.connect(lambda _s: self.reload())
+            ctx.data_changed.connect(
+                lambda k: self.reload() if k in ("events", "profile") else None
+            )
+
+    def reload(self) -> None:
+        ctx = self.ctx
+        self.events = []
+        self.collection_combo.blockSignals(True)
+        self.collection_combo.clear()
+        self.collection_combo.addItem("All collections", None)
+        if ctx is not None and ctx.store is not None and ctx.session_id is not None:
+            self.events = list(ctx.store.events(ctx.session_id))
+            for c in ctx.store.collections(ctx.session_id):
+                self.collection_combo.addItem(f"#{c['id']} {c['source']}", c["id"])
+        self.collection_combo.blockSignals(False)
+        self._fill()
+
+    def set_events(self, events: list[dict]) -> None:
+        """Show ``events`` (dicts with time, code, text, collection_id) without a store."""
+        self.events = list(events)
+        self._fill()
+
+    def _fill(self) -> None:
+        cid = self.collection_combo.currentData()
+        needle = self.filter_edit.text().strip().lower()
+        rows = [
+            e
+            for e in self.events
+            if (cid is None or e.get("collection_id") == cid)
+            and (not needle or needle in _haystack(e))
+        ]
+        rows.sort(key=lambda e: e["time"])
+        self.table.setRowCount(len(rows))
+        for r, e in enumerate(rows):
+            t: datetime = e["time"]
+            flag = _flag_of(e.get("code"))
+            cells = [
+                t.strftime("%Y-%m-%d %H:%M:%S"),
+                t.astimezone(LONDON).strftime("%Y-%m-%d %H:%M:%S %Z"),
+                str(e.get("code", "")),
+                str(e.get("text", "")),
+                ", ".join(StatusFlag.names(flag)).replace("_", " ").lower() or "—",
+                f"#{e.get('collection_id', '')}",
+            ]
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if c == 4 and flag:
+                    item.setForeground(QBrush(QColor(flag_colour(flag))))
+                if c == 2:
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+                self.table.setItem(r, c, item)
+        self.count.setText(f"{len(rows)} of {len(self.events)} events")
+
+    def read_from_meter(self) -> None:
+        port: Any = self.ctx.port if self.ctx is not None else None
+        if port is None:
+            self.message.show_message("Not connected — connect on the Connection tab.", "warning")
+            return
+        self.message.clear()
+        port.request("events")
+
+
+def _haystack(event: dict) -> str:
+    """Lower-case text a filter matches: event text, code and the names of the flags raised."""
+    flags = " ".join(StatusFlag.names(_flag_of(event.get("code")))).replace("_", " ")
+    return f"{event.get('text', '')} {event.get('code', '')} {flags}".lower()
+
+
+def _flag_of(code: Any) -> int:
+    try:
+        return int(EventCode(int(code)).flag)
+    except (ValueError, TypeError):
+        return 0

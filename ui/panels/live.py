@@ -1,0 +1,280 @@
+"""Live panel: instantaneous V/I/P/PF/f polled at a chosen rate, plotted and shown as numbers.
+
+Polling asks the port worker for ``instantaneous`` (skipped while the worker is busy with another
+operation). Samples go into growing numpy buffers; a GUI-thread :class:`QTimer` redraws dirty
+curves with ``setData`` at most 10 times a second (downsampling and clip-to-view on), so the cost
+of a frame does not grow with the hours of data held.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui.context import BenchContext
+from ui.errors import InlineMessage
+from ui.icons import icon
+
+#: OBIS (C, D) → (key, plot group, label, unit)
+QUANTITIES: dict[tuple[int, int], tuple[str, str, str, str]] = {
+    (32, 7): ("V1", "V", "Voltage L1", "V"),
+    (52, 7): ("V2", "V", "Voltage L2", "V"),
+    (72, 7): ("V3", "V", "Voltage L3", "V"),
+    (31, 7): ("I1", "A", "Current L1", "A"),
+    (51, 7): ("I2", "A", "Current L2", "A"),
+    (71, 7): ("I3", "A", "Current L3", "A"),
+    (1, 7): ("P", "kW", "Active power import", "kW"),
+    (2, 7): ("Pexp", "kW", "Active power export", "kW"),
+    (13, 7): ("PF", "", "Power factor", ""),
+    (14, 7): ("f", "", "Frequency", "Hz"),
+}
+PHASE_PENS = {"1": "#c0392b", "2": "#2c3e50", "3": "#2b78c5", "P": "#1e7b34", "x": "#8e44ad"}
+RATES_HZ = [0.5, 1.0, 2.0, 5.0, 10.0]
+WINDOWS_S = [("Last 5 min", 300), ("Last hour", 3600), ("Last 8 h", 8 * 3600), ("All", 0)]
+
+
+def obis_key(obis: str) -> tuple[int, int] | None:
+    """``(C, D)`` of a dotted OBIS code, long (``1.0.32.7.0.255``) or short (``32.7.0``)."""
+    try:
+        parts = [int(p) for p in obis.replace(":", ".").replace("*", ".").split(".") if p != ""]
+    except ValueError:
+        return None
+    if len(parts) >= 5:
+        return parts[2], parts[3]
+    if len(parts) >= 2:
+        return parts[0], parts[1]
+    return None
+
+
+class SeriesBuffer:
+    """Append-only (t, y) arrays with amortised O(1) growth; ``view()`` returns live slices."""
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self.t = np.empty(capacity)
+        self.y = np.empty(capacity)
+        self.n = 0
+
+    def append(self, t: float, y: float) -> None:
+        if self.n == len(self.t):
+            self.t = np.resize(self.t, 2 * self.n)
+            self.y = np.resize(self.y, 2 * self.n)
+        self.t[self.n] = t
+        self.y[self.n] = y
+        self.n += 1
+
+    def view(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.t[: self.n], self.y[: self.n]
+
+
+class LivePanel(QWidget):
+    """Three stacked plots (voltage, current, power) with a shared time axis and a numeric panel."""
+
+    def __init__(self, ctx: BenchContext | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.buffers: dict[str, SeriesBuffer] = {}
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self.dirty: set[str] = set()
+        self.values: dict[str, QLabel] = {}
+        self.samples = 0
+        self._port: Any = None
+        self._build()
+        self.poll_timer = QTimer(self)
+        self.poll_timer.timeout.connect(self.poll)
+        self.draw_timer = QTimer(self)
+        self.draw_timer.setInterval(100)
+        self.draw_timer.timeout.connect(self.redraw)
+        self.draw_timer.start()
+        if ctx is not None:
+            ctx.port_changed.connect(self._on_port)
+
+    def _build(self) -> None:
+        self.rate_combo = QComboBox()
+        for hz in RATES_HZ:
+            self.rate_combo.addItem(f"{hz:g} Hz" if hz >= 1 else f"every {1 / hz:g} s", hz)
+        self.rate_combo.setCurrentIndex(1)
+        self.rate_combo.currentIndexChanged.connect(self._apply_rate)
+        self.window_combo = QComboBox()
+        for label, secs in WINDOWS_S:
+            self.window_combo.addItem(label, secs)
+        self.start_btn = QPushButton(icon("run"), "Start polling")
+        self.start_btn.setCheckable(True)
+        self.start_btn.toggled.connect(self.set_polling)
+        self.clear_btn = QPushButton(icon("cancel"), "Clear")
+        self.clear_btn.clicked.connect(self.clear)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Poll rate"))
+        bar.addWidget(self.rate_combo)
+        bar.addWidget(QLabel("Show"))
+        bar.addWidget(self.window_combo)
+        bar.addWidget(self.start_btn)
+        bar.addWidget(self.clear_btn)
+        bar.addStretch(1)
+        self.message = InlineMessage()
+
+        self.glw = pg.GraphicsLayoutWidget()
+        self.glw.setBackground("w")
+        self.plots: dict[str, pg.PlotItem] = {}
+        for row, (group, title) in enumerate(
+            [("V", "Voltage (V)"), ("A", "Current (A)"), ("kW", "Active power (kW)")]
+        ):
+            plot = self.glw.addPlot(row=row, col=0, axisItems={"bottom": pg.DateAxisItem()})
+            plot.setLabel("left", title)
+            plot.showGrid(x=True, y=True, alpha=0.25)
+            plot.setClipToView(True)
+            plot.setDownsampling(auto=True, mode="peak")
+            plot.addLegend(offset=(-10, 5), colCount=3)
+            if self.plots:
+                plot.setXLink(self.plots["V"])
+            self.plots[group] = plot
+
+        grid = QGridLayout()
+        for i, (_cd, (key, _g, label, unit)) in enumerate(QUANTITIES.items()):
+            name = QLabel(label)
+            val = QLabel("—")
+            val.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            val.setObjectName("liveValue")
+            val.setMinimumWidth(90)
+            grid.addWidget(name, i, 0)
+            grid.addWidget(val, i, 1)
+            grid.addWidget(QLabel(unit), i, 2)
+            self.values[key] = val
+        grid.setRowStretch(len(QUANTITIES), 1)
+        numbers = QGroupBox("Now")
+        numbers.setLayout(grid)
+        numbers.setMinimumWidth(240)
+
+        body = QHBoxLayout()
+        body.addWidget(self.glw, 1)
+        body.addWidget(numbers)
+        lay = QVBoxLayout(self)
+        lay.addLayout(bar)
+        lay.addWidget(self.message)
+        lay.addLayout(body, 1)
+
+    # -- data ----------------------------------------------------------------------------------
+    def _curve(self, key: str, group: str, label: str) -> pg.PlotDataItem:
+        curve = self.curves.get(key)
+        if curve is None:
+            colour = PHASE_PENS.get(key[-1], PHASE_PENS["P"] if group == "kW" else PHASE_PENS["x"])
+            curve = self.plots[group].plot(name=label, pen=pg.mkPen(colour, width=1.5))
+            curve.setClipToView(True)
+            curve.setDownsampling(auto=True, method="peak")
+            self.curves[key] = curve
+        return curve
+
+    def feed(self, t: float, values: dict[str, float]) -> None:
+        """Add one sample set at UNIX time ``t`` (s); keys as in :data:`QUANTITIES` (``V1``…)."""
+        by_key = {q[0]: q for q in QUANTITIES.values()}
+        for key, y in values.items():
+            q = by_key.get(key, (key, "kW", key, ""))
+            buf = self.buffers.get(key)
+            if buf is None:
+                buf = self.buffers[key] = SeriesBuffer()
+            buf.append(t, float(y))
+            if q[1]:
+                self._curve(key, q[1], q[2])
+                self.dirty.add(key)
+            if key in self.values:
+                self.values[key].setText(f"{y:,.3f}" if abs(y) < 100 else f"{y:,.1f}")
+        self.samples += 1
+
+    def feed_registers(self, registers: list, t: float | None = None) -> None:
+        """Add a :meth:`read_instantaneous` result (``RegisterValue`` list)."""
+        t = time.time() if t is None else t
+        values: dict[str, float] = {}
+        for reg in registers:
+            cd = obis_key(reg.obis)
+            if cd in QUANTITIES and isinstance(reg.value, int | float):
+                key, _g, _l, unit = QUANTITIES[cd]
+                v = float(reg.value)
+                if unit == "kW" and reg.unit == "W":
+                    v /= 1000.0
+                values[key] = v
+        if values:
+            self.feed(t, values)
+
+    def redraw(self) -> None:
+        """Push dirty buffers to their curves (GUI thread, from the draw timer)."""
+        if not self.dirty:
+            return
+        last = 0.0
+        for key in self.dirty:
+            t, y = self.buffers[key].view()
+            self.curves[key].setData(t, y)
+            last = max(last, float(t[-1]))
+        self.dirty.clear()
+        window = int(self.window_combo.currentData() or 0)
+        if window and last:
+            self.plots["V"].setXRange(last - window, last, padding=0.01)
+        for plot in self.plots.values():
+            plot.enableAutoRange(axis="y")
+
+    def clear(self) -> None:
+        for curve in self.curves.values():
+            curve.setData([], [])
+        self.buffers.clear()
+        self.dirty.clear()
+        self.samples = 0
+        for lab in self.values.values():
+            lab.setText("—")
+
+    # -- polling -------------------------------------------------------------------------------
+    def _on_port(self, port: Any) -> None:
+        self._port = port
+        if port is not None:
+            port.worker.finished.connect(self._on_finished)
+            port.worker.failed.connect(self._on_failed)
+        else:
+            self.start_btn.setChecked(False)
+
+    def _apply_rate(self) -> None:
+        self.poll_timer.setInterval(int(1000 / float(self.rate_combo.currentData())))
+
+    def set_polling(self, on: bool) -> None:
+        self.start_btn.setText("Stop polling" if on else "Start polling")
+        self.start_btn.setIcon(icon("cancel" if on else "run"))
+        if on:
+            self.message.clear()
+            self._apply_rate()
+            self.poll_timer.start()
+        else:
+            self.poll_timer.stop()
+
+    def poll(self) -> None:
+        port = self._port
+        if port is None:
+            self.message.show_message("Not connected — connect on the Connection tab.", "warning")
+            self.start_btn.setChecked(False)
+            return
+        if not port.busy:
+            port.request("instantaneous")
+
+    def _on_finished(self, op: str, result: Any) -> None:
+        if op == "instantaneous":
+            if not result:
+                self.message.show_message(
+                    "This meter or protocol reports no instantaneous values.", "info"
+                )
+                self.start_btn.setChecked(False)
+                return
+            self.feed_registers(result)
+
+    def _on_failed(self, op: str, exc: BaseException, _ctx: dict) -> None:
+        if op == "instantaneous":
+            self.start_btn.setChecked(False)
+            self.message.show_error(exc)

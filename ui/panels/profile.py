@@ -1,0 +1,339 @@
+"""Profile panel: half-hourly data as a settlement day, a time range, a 90-day heat map, or a
+comparison of two collections.
+
+Data comes from the store (``store.readings``) or, during a read, from the worker's ``block``
+signal (blocks are stored before they are emitted). Redraws are throttled by a timer so a long
+read never floods the event loop.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QDate, QTimer
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from drivers.model import Channel, ProfileRow, StatusFlag
+from ui.context import BenchContext
+from ui.errors import InlineMessage
+from ui.panels.compare import ComparePlot
+from ui.panels.profile_data import (
+    FLAG_COLOURS,
+    LONDON,
+    NORMAL_COLOUR,
+    ProfileSeries,
+    flag_colour,
+    settlement_day,
+)
+
+VIEWS = ["Settlement day", "Time range", "90-day heat map", "Compare collections"]
+
+
+class ProfilePanel(QWidget):
+    """Controls on top (collection, channel, day, UTC/local, view), plots below, flag legend."""
+
+    def __init__(self, ctx: BenchContext | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.series = ProfileSeries()
+        self._live_rows: dict[float, ProfileRow] = {}
+        self._live_channels: list[Channel] | list[str] = []
+        self._dirty = False
+        self._build()
+        self.timer = QTimer(self)
+        self.timer.setInterval(250)
+        self.timer.timeout.connect(self._flush)
+        self.timer.start()
+        if ctx is not None:
+            ctx.session_changed.connect(lambda _s: self.reload_collections())
+            ctx.data_changed.connect(self._on_data_changed)
+
+    # -- layout --------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.collection_combo = QComboBox()
+        self.collection_combo.setMinimumWidth(220)
+        self.collection_combo.currentIndexChanged.connect(self._load_selected)
+        self.channel_combo = QComboBox()
+        self.channel_combo.setMinimumWidth(150)
+        self.channel_combo.currentIndexChanged.connect(lambda _i: self.redraw())
+        self.view_combo = QComboBox()
+        self.view_combo.addItems(VIEWS)
+        self.view_combo.currentIndexChanged.connect(self._set_view)
+        self.day_edit = QDateEdit(
+            QDate.currentDate(), calendarPopup=True, displayFormat="ddd yyyy-MM-dd"
+        )
+        self.day_edit.dateChanged.connect(lambda _d: self.redraw())
+        self.prev_btn = QPushButton("◀")
+        self.next_btn = QPushButton("▶")
+        for b, step in ((self.prev_btn, -1), (self.next_btn, 1)):
+            b.setFixedWidth(32)
+            b.clicked.connect(
+                lambda _c=False, s=step: self.day_edit.setDate(self.day_edit.date().addDays(s))
+            )
+        self.local_check = QCheckBox("Local time (UK)")
+        self.local_check.setChecked(True)
+        self.local_check.toggled.connect(lambda _on: self.redraw())
+
+        bar1 = QHBoxLayout()
+        bar1.addWidget(QLabel("Collection"))
+        bar1.addWidget(self.collection_combo, 1)
+        bar1.addWidget(QLabel("Channel"))
+        bar1.addWidget(self.channel_combo)
+        bar1.addWidget(QLabel("View"))
+        bar1.addWidget(self.view_combo)
+        bar2 = QHBoxLayout()
+        bar2.addWidget(QLabel("Settlement day"))
+        bar2.addWidget(self.prev_btn)
+        bar2.addWidget(self.day_edit)
+        bar2.addWidget(self.next_btn)
+        bar2.addWidget(self.local_check)
+        self.day_info = QLabel("")
+        bar2.addWidget(self.day_info, 1)
+
+        self.stack = QStackedWidget()
+        # settlement day: bars per SP
+        self.day_plot = pg.PlotWidget(background="w")
+        self.day_plot.showGrid(y=True, alpha=0.25)
+        self.day_plot.setLabel("bottom", "Settlement period")
+        self.day_plot.setMouseEnabled(x=False, y=False)
+        self.bars = pg.BarGraphItem(x=[], height=[], width=0.8)
+        self.day_plot.addItem(self.bars)
+        self.stack.addWidget(self.day_plot)
+        # range: lines over time
+        self.range_plot = pg.PlotWidget(background="w", axisItems={"bottom": pg.DateAxisItem()})
+        self.range_plot.showGrid(x=True, y=True, alpha=0.25)
+        self.range_plot.setClipToView(True)
+        self.range_plot.setDownsampling(auto=True, mode="peak")
+        self.range_legend = self.range_plot.addLegend(offset=(-10, 5))
+        self.range_curves: list[pg.PlotDataItem] = []
+        self.flag_scatter = pg.ScatterPlotItem(size=7, pen=None)
+        self.range_plot.addItem(self.flag_scatter)
+        self.stack.addWidget(self.range_plot)
+        # heat map: day × SP
+        self.heat_plot = pg.PlotWidget(background="w")
+        self.heat_plot.setLabel("bottom", "Settlement period")
+        self.heat_plot.setLabel("left", "Settlement day")
+        self.heat_plot.invertY(True)
+        self.heat = pg.ImageItem(axisOrder="row-major")
+        self.heat.setColorMap(pg.colormap.get("viridis"))
+        self.heat_plot.addItem(self.heat)
+        self.heat_bar = pg.ColorBarItem(
+            colorMap=pg.colormap.get("viridis"), interactive=False, width=12
+        )
+        self.heat_bar.setImageItem(self.heat, insert_in=self.heat_plot.getPlotItem())
+        self.stack.addWidget(self.heat_plot)
+        # comparison
+        self.compare = ComparePlot(self)
+        self.stack.addWidget(self.compare)
+
+        self.legend = QLabel()
+        self.legend.setWordWrap(True)
+        self.message = InlineMessage()
+        lay = QVBoxLayout(self)
+        lay.addLayout(bar1)
+        lay.addLayout(bar2)
+        lay.addWidget(self.message)
+        lay.addWidget(self.stack, 1)
+        lay.addWidget(self.legend)
+
+    # -- data ----------------------------------------------------------------------------------
+    def reload_collections(self) -> None:
+        """Fill the collection selector from the store (newest first) and load the first."""
+        self.collection_combo.blockSignals(True)
+        self.collection_combo.clear()
+        cols: list[dict] = []
+        if self.ctx is not None and self.ctx.store is not None and self.ctx.session_id is not None:
+            cols = list(reversed(self.ctx.store.collections(self.ctx.session_id)))
+        for c in cols:
+            started = str(c.get("started_at", ""))[:16].replace("T", " ")
+            self.collection_combo.addItem(
+                f"#{c['id']} {c['source']} {c.get('protocol') or ''} {started} "
+                f"({c.get('rows', 0)} rows)",
+                c["id"],
+            )
+        self.compare.set_collections(cols)
+        self.collection_combo.blockSignals(False)
+        if cols:
+            self._load_selected()
+
+    def _load_selected(self) -> None:
+        cid = self.collection_combo.currentData()
+        if cid is None or self.ctx is None or self.ctx.store is None:
+            return
+        self.set_series(ProfileSeries.from_readings(self.ctx.store.readings(cid)))
+
+    def _on_data_changed(self, kind: str) -> None:
+        if kind == "profile":
+            self.reload_collections()
+
+    def set_series(self, series: ProfileSeries, *, go_to_latest: bool = True) -> None:
+        """Show ``series`` (replacing what is shown)."""
+        self.series = series
+        current = self.channel_combo.currentIndex()
+        self.channel_combo.blockSignals(True)
+        self.channel_combo.clear()
+        for name, unit in zip(series.channels, series.units):
+            self.channel_combo.addItem(f"{name} ({unit})" if unit else name)
+        self.channel_combo.setCurrentIndex(max(0, min(current, len(series.channels) - 1)))
+        self.channel_combo.blockSignals(False)
+        if go_to_latest and len(series):
+            last = settlement_day(datetime.fromtimestamp(float(series.starts[-1]), UTC))
+            self.day_edit.blockSignals(True)
+            self.day_edit.setDate(QDate(last.year, last.month, last.day))
+            self.day_edit.blockSignals(False)
+        self.redraw()
+
+    def add_rows(self, rows: list[ProfileRow], channels: list[Channel] | None = None) -> None:
+        """Append live blocks (already stored); the redraw happens on the next timer tick."""
+        if channels:
+            self._live_channels = channels
+        for r in rows:
+            self._live_rows[r.start.timestamp()] = r
+        self._dirty = True
+
+    def _flush(self) -> None:
+        if self._dirty:
+            self._dirty = False
+            self.set_series(
+                ProfileSeries.from_rows(self._live_channels, list(self._live_rows.values()))
+            )
+
+    def reset_live(self, channels: list[Channel] | list[str] | None = None) -> None:
+        self._live_rows.clear()
+        self._live_channels = channels or []
+
+    # -- drawing -------------------------------------------------------------------------------
+    def _set_view(self, index: int) -> None:
+        self.stack.setCurrentIndex(index)
+        self.redraw()
+
+    def day(self) -> date:
+        return self.day_edit.date().toPython()
+
+    def redraw(self) -> None:
+        view = self.stack.currentIndex()
+        ch = max(0, self.channel_combo.currentIndex())
+        present = 0
+        if view == 0:
+            present = self._draw_day(ch)
+        elif view == 1:
+            present = self._draw_range()
+        elif view == 2:
+            self._draw_heat(ch)
+        else:
+            self.compare.redraw(self.day(), self.local_check.isChecked(), ch)
+            present = self.compare.flags_present
+        self._draw_legend(present)
+
+    def _tick_label(self, start: datetime) -> str:
+        t = start.astimezone(LONDON) if self.local_check.isChecked() else start
+        return t.strftime("%H:%M")
+
+    def _draw_day(self, ch: int) -> int:
+        periods, vals, status = self.series.day(self.day(), ch)
+        n = len(periods)
+        x = np.arange(1, n + 1)
+        heights = np.nan_to_num(vals, nan=0.0)
+        brushes = [pg.mkBrush(flag_colour(int(s))) for s in status]
+        self.bars.setOpts(x=x, height=heights, width=0.8, brushes=brushes, pen=None)
+        step = 4 if n <= 48 else 5
+        ticks = [
+            (i + 1, f"{i + 1}\n{self._tick_label(p)}")
+            for i, p in enumerate(periods)
+            if i % step == 0 or i == n - 1
+        ]
+        self.day_plot.getAxis("bottom").setTicks([ticks, []])
+        self.day_plot.setXRange(0.4, n + 0.6, padding=0)
+        unit = self.series.units[ch] if ch < len(self.series.units) else ""
+        self.day_plot.setLabel("left", f"Energy per period ({unit})" if unit else "Value")
+        finite = vals[np.isfinite(vals)]
+        self.day_plot.setYRange(
+            0, float(finite.max()) * 1.1 if finite.size and finite.max() > 0 else 1
+        )
+        zone = "UK local" if self.local_check.isChecked() else "UTC"
+        missing = int(np.isnan(vals).sum())
+        note = " — clock-change day" if n != 48 else ""
+        total = float(np.nansum(vals)) if finite.size else 0.0
+        self.day_info.setText(
+            f"{n} periods{note} · times in {zone} · total {total:,.3f} {unit}"
+            + (f" · {missing} missing" if missing else "")
+        )
+        return int(np.bitwise_or.reduce(status)) if n else 0
+
+    def _draw_range(self) -> int:
+        s = self.series
+        for c in self.range_curves:
+            self.range_plot.removeItem(c)
+        self.range_curves.clear()
+        self.range_legend.clear()
+        colours = ["#2b78c5", "#c0392b", "#1e7b34", "#8e44ad", "#e67e22", "#2c3e50"]
+        for i, name in enumerate(s.channels):
+            curve = self.range_plot.plot(
+                s.starts,
+                s.values[:, i],
+                name=name,
+                pen=pg.mkPen(colours[i % len(colours)], width=1.2),
+            )
+            curve.setClipToView(True)
+            curve.setDownsampling(auto=True, method="peak")
+            self.range_curves.append(curve)
+        flagged = np.nonzero(s.status)[0] if len(s) else np.empty(0, dtype=int)
+        ch = max(0, self.channel_combo.currentIndex())
+        if flagged.size and s.values.shape[1] > ch:
+            self.flag_scatter.setData(
+                x=s.starts[flagged],
+                y=np.nan_to_num(s.values[flagged, ch]),
+                brush=[pg.mkBrush(flag_colour(int(v))) for v in s.status[flagged]],
+            )
+        else:
+            self.flag_scatter.setData([], [])
+        self.range_plot.setLabel("left", "Energy per period")
+        self.day_info.setText(f"{len(s)} periods over {len(s.days())} settlement days")
+        return int(np.bitwise_or.reduce(s.status)) if len(s) else 0
+
+    def _draw_heat(self, ch: int) -> None:
+        days, mat = self.series.heatmap(ch)
+        if not days:
+            self.heat.clear()
+            self.day_info.setText("no data")
+            return
+        self.heat.setImage(mat, autoLevels=False)
+        finite = mat[np.isfinite(mat)]
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        self.heat_bar.setLevels((lo, hi if hi > lo else lo + 1))
+        self.heat.setRect(0.5, -0.5, 50, len(days))
+        step = max(1, len(days) // 12)
+        self.heat_plot.getAxis("left").setTicks(
+            [[(i, d.strftime("%d %b")) for i, d in enumerate(days) if i % step == 0], []]
+        )
+        self.heat_plot.getAxis("bottom").setTicks(
+            [[(i, str(i)) for i in (1, 10, 20, 30, 40, 48)], []]
+        )
+        self.heat_plot.setRange(xRange=(0.5, 50.5), yRange=(-0.5, len(days) - 0.5), padding=0)
+        self.day_info.setText(f"{len(days)} days × settlement periods (46/48/50)")
+
+    def _draw_legend(self, present: int) -> None:
+        items = [f"<span style='color:{NORMAL_COLOUR}'>■</span> no flag"]
+        for flag, colour in FLAG_COLOURS:
+            if present & flag:
+                name = str(StatusFlag(flag).name).replace("_", " ").lower()
+                items.append(f"<span style='color:{colour}'>■</span> {name}")
+        if len(items) == 1:
+            items.append("(no flagged periods shown)")
+        self.legend.setText("Flags: " + " &nbsp; ".join(items))
+
+    def periods_shown(self) -> int:
+        """Number of periods on the current day view (46, 48 or 50)."""
+        return len(self.bars.opts.get("x", []))

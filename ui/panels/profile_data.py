@@ -1,0 +1,139 @@
+"""Array form of half-hourly data for plotting, and the settlement-day grid (GB local days).
+
+:class:`ProfileSeries` holds one collection's periods as numpy arrays (UNIX seconds, one column
+per channel, status bits). :func:`day_periods` gives the UTC start of each settlement period of a
+local (Europe/London) settlement day: 48 normally, 46 on the spring and 50 on the autumn
+clock-change day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from drivers.model import Channel, ProfileRow, StatusFlag
+
+LONDON = ZoneInfo("Europe/London")
+SP_SECONDS = 1800
+
+#: Flag → colour used for flagged periods (bars, markers, legend); first match wins.
+FLAG_COLOURS: list[tuple[StatusFlag, str]] = [
+    (StatusFlag.SUPPLY_FAILURE, "#b02a2a"),
+    (StatusFlag.PHASE_FAILURE, "#e67e22"),
+    (StatusFlag.CLOCK_CHANGE, "#8e44ad"),
+    (StatusFlag.PERIOD_ADJUSTED, "#9b59b6"),
+    (StatusFlag.RESET, "#c0392b"),
+    (StatusFlag.BATTERY, "#d4ac0d"),
+    (StatusFlag.DATA_CHANGE, "#16a085"),
+    (StatusFlag.REVERSE_RUNNING, "#2c3e50"),
+    (StatusFlag.OTHER_ERROR, "#7f8c8d"),
+    (StatusFlag.DATA_INVALID, "#000000"),
+]
+NORMAL_COLOUR = "#5b8fd6"
+
+
+def flag_colour(status: int) -> str:
+    """Colour for a period's status bits (:data:`NORMAL_COLOUR` when none are set)."""
+    for flag, colour in FLAG_COLOURS:
+        if status & flag:
+            return colour
+    return NORMAL_COLOUR
+
+
+def day_periods(day: date) -> list[datetime]:
+    """UTC start of each settlement period of local day ``day`` (46, 48 or 50 entries)."""
+    start = datetime(day.year, day.month, day.day, tzinfo=LONDON).astimezone(UTC)
+    nxt = day + timedelta(days=1)
+    end = datetime(nxt.year, nxt.month, nxt.day, tzinfo=LONDON).astimezone(UTC)
+    n = int((end - start).total_seconds() // SP_SECONDS)
+    return [start + timedelta(seconds=SP_SECONDS * i) for i in range(n)]
+
+
+def settlement_day(t: datetime) -> date:
+    """The local settlement day a UTC instant belongs to."""
+    return t.astimezone(LONDON).date()
+
+
+@dataclass
+class ProfileSeries:
+    """One collection's periods: ``starts`` (UNIX s, sorted), ``values`` (n × ch), ``status``."""
+
+    channels: list[str] = field(default_factory=list)
+    units: list[str] = field(default_factory=list)
+    starts: np.ndarray = field(default_factory=lambda: np.empty(0))
+    values: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
+    status: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    @classmethod
+    def from_rows(
+        cls, channels: list[Channel] | list[str], rows: list[ProfileRow]
+    ) -> ProfileSeries:
+        names = [c.obis if isinstance(c, Channel) else str(c) for c in channels]
+        units = [(c.unit or "") if isinstance(c, Channel) else "" for c in channels]
+        if not names and rows:
+            names = [f"channel {i + 1}" for i in range(len(rows[0].values))]
+            units = [""] * len(names)
+        by_start = {r.start.timestamp(): r for r in rows}
+        keys = sorted(by_start)
+        vals = np.full((len(keys), len(names)), np.nan)
+        status = np.zeros(len(keys), dtype=np.int64)
+        for i, k in enumerate(keys):
+            row = by_start[k]
+            n = min(len(row.values), len(names))
+            vals[i, :n] = [float(v) for v in row.values[:n]]
+            status[i] = int(row.status)
+        return cls(names, units, np.array(keys, dtype=float), vals, status)
+
+    @classmethod
+    def from_readings(cls, readings: list) -> ProfileSeries:
+        """Build from ``store.readings()`` objects (``start``, ``channel``, ``value``, ``unit``,
+        ``status``)."""
+        channels: dict[str, str] = {}
+        for r in readings:
+            channels.setdefault(r.channel, r.unit or "")
+        names = list(channels)
+        col = {n: i for i, n in enumerate(names)}
+        starts = sorted({r.start.timestamp() for r in readings})
+        row = {s: i for i, s in enumerate(starts)}
+        vals = np.full((len(starts), len(names)), np.nan)
+        status = np.zeros(len(starts), dtype=np.int64)
+        for r in readings:
+            i = row[r.start.timestamp()]
+            vals[i, col[r.channel]] = float(r.value)
+            status[i] |= int(r.status or 0)
+        return cls(names, list(channels.values()), np.array(starts, dtype=float), vals, status)
+
+    def day(self, day: date, channel: int) -> tuple[list[datetime], np.ndarray, np.ndarray]:
+        """``(period starts, values, status)`` for settlement day ``day``; NaN where missing."""
+        periods = day_periods(day)
+        vals = np.full(len(periods), np.nan)
+        status = np.zeros(len(periods), dtype=np.int64)
+        if len(self.starts):
+            keys = np.array([p.timestamp() for p in periods])
+            idx = np.searchsorted(self.starts, keys)
+            idx_c = np.clip(idx, 0, len(self.starts) - 1)
+            hit = self.starts[idx_c] == keys
+            if self.values.shape[1] > channel:
+                vals[hit] = self.values[idx_c[hit], channel]
+            status[hit] = self.status[idx_c[hit]]
+        return periods, vals, status
+
+    def days(self) -> list[date]:
+        """Settlement days that hold at least one period, oldest first."""
+        seen = {settlement_day(datetime.fromtimestamp(s, UTC)) for s in self.starts}
+        return sorted(seen)
+
+    def heatmap(self, channel: int, last_days: int = 90) -> tuple[list[date], np.ndarray]:
+        """``(days, matrix days × 50)`` of the last ``last_days`` days; NaN where no period."""
+        days = self.days()[-last_days:]
+        mat = np.full((len(days), 50), np.nan)
+        for i, d in enumerate(days):
+            _p, vals, _s = self.day(d, channel)
+            mat[i, : len(vals)] = vals
+        return days, mat
