@@ -17,9 +17,15 @@ from dataclasses import dataclass
 
 import serial
 
+try:  # POSIX: pyserial lets termios errors through when a device refuses a setting
+    from termios import error as _TermiosError
+except ImportError:  # Windows
+    _TermiosError = OSError
+
 from drivers.errors import DriverTimeout, ProtocolError, TransportError
 from drivers.trace import Trace
 
+_CONFIG_ERRORS = (OSError, ValueError, serial.SerialException, _TermiosError)
 _PARITY = {"N": serial.PARITY_NONE, "E": serial.PARITY_EVEN, "O": serial.PARITY_ODD}
 
 
@@ -258,17 +264,23 @@ class SerialTransport(Transport):
     def __init__(self, url: str, settings: LineSettings = IEC_SIGN_ON, **kwargs) -> None:
         super().__init__(url, settings, **kwargs)
         self._port: serial.SerialBase | None = None
+        self.software_framing = False
+        self._pending_error: Exception | None = None
 
     def _open(self) -> None:
         try:
             port = serial.serial_for_url(self.url, do_not_open=True)
-            self._configure(port, self._settings)
             port.timeout = 0.0
             port.write_timeout = 10.0
             port.open()
         except (OSError, ValueError, serial.SerialException) as exc:
             raise TransportError(f"cannot open port: {exc}", port=self.url, step="open") from exc
         self._port = port
+        try:
+            self._apply(self._settings)
+        except TransportError:
+            self._close()
+            raise
 
     def _close(self) -> None:
         if self._port is not None:
@@ -286,11 +298,27 @@ class SerialTransport(Transport):
         port.stopbits = settings.stopbits
 
     def _apply(self, settings: LineSettings) -> None:
+        """Apply ``settings``; a device that refuses 7-bit/parity framing gets it in software.
+
+        Pseudo-terminals on recent Linux kernels (and a few USB adapters) accept only 8N1. For those
+        the port runs 8N1 and received bytes are masked to 7 bits, which is what a 7E1 UART hands
+        over; :attr:`software_framing` tells. The trace records the framing the protocol asked for.
+        """
         assert self._port is not None
+        self.software_framing = False
         try:
             self._configure(self._port, settings)
-        except (OSError, ValueError, serial.SerialException) as exc:
+            return
+        except _CONFIG_ERRORS as exc:
+            if settings.bytesize == 8 and settings.parity == "N":
+                raise TransportError(f"cannot set {settings}: {exc}", port=self.url) from exc
+        try:  # reconfigure while closed: pyserial keeps the refused values otherwise
+            self._port.close()
+            self._configure(self._port, LineSettings(settings.baud, 8, "N", settings.stopbits))
+            self._port.open()
+        except _CONFIG_ERRORS as exc:
             raise TransportError(f"cannot set {settings}: {exc}", port=self.url) from exc
+        self.software_framing = True
 
     def _drain(self) -> None:
         if self._port is not None:
@@ -306,15 +334,28 @@ class SerialTransport(Transport):
     def _read(self, timeout: float) -> bytes:
         port = self._port
         assert port is not None
-        waiting = port.in_waiting
-        if waiting:
-            return port.read(waiting)
-        port.timeout = timeout
-        first = port.read(1)
-        if not first:
-            return b""
-        waiting = port.in_waiting
-        return first + port.read(waiting) if waiting else first
+        if self._pending_error is not None:  # the peer vanished right after the last data
+            exc, self._pending_error = self._pending_error, None
+            raise exc
+        data = b""
+        try:
+            self._set_timeout(timeout)
+            data = port.read(1)
+            if data:
+                self._set_timeout(0.0)
+                data += port.read(65536)
+        except (OSError, serial.SerialException) as exc:
+            if not data:
+                raise
+            self._pending_error = exc
+        if data and self.software_framing and self._settings.bytesize == 7:
+            data = bytes(b & 0x7F for b in data)
+        return data
+
+    def _set_timeout(self, timeout: float) -> None:
+        assert self._port is not None
+        if self._port.timeout != timeout:
+            self._port.timeout = timeout
 
 
 def open_transport(url: str, settings: LineSettings = IEC_SIGN_ON, **kwargs) -> SerialTransport:
