@@ -332,8 +332,12 @@ class DlmsClient:
         return rows
 
     def profile_layout(self, obis: str = OBIS_LOAD_PROFILE) -> tuple[int, list[CaptureObject]]:
-        """``(period_s, capture objects)`` of a load profile."""
-        return self.capture_period(obis), self.capture_objects(obis)
+        """``(period_s, capture objects)`` of a load profile; register scalers are read too."""
+        period, columns = self.capture_period(obis), self.capture_objects(obis)
+        for c in columns:
+            if c.class_id in (3, 4):
+                self.scaler_unit(c.obis)
+        return period, columns
 
     def profile_rows(
         self,
