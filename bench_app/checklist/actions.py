@@ -26,6 +26,7 @@ from bench_app.checklist.context import (
     sp_label,
     sp_start,
 )
+from bench_app.reconcile import reconcile
 from drivers.errors import AuthenticationError
 from drivers.model import EventCode, StatusFlag, iso
 
@@ -55,6 +56,24 @@ def _cmp_text(cmp: dict) -> str:
     )
 
 
+def _reconcile_text(res) -> str:
+    parts = [
+        f"{n} {words}"
+        for n, words in (
+            (res.value_diffs, "with different values"),
+            (res.flag_diffs, "with different flags"),
+            (res.missing_in_a, f"missing in {res.source_a}"),
+            (res.missing_in_b, "missing in the bench collection"),
+        )
+        if n
+    ]
+    ex = [
+        f"SP {d.sp} of {d.settlement_day} {d.channel} {d.kind} {d.a} vs {d.b}"
+        for d in res.discrepancies[:3]
+    ]
+    return "; ".join(parts or ["nothing compared"]) + (f" (e.g. {'; '.join(ex)})" if ex else "")
+
+
 @action("collect_and_reconcile")
 def collect_and_reconcile(ctx: ActionContext) -> ActionResult:
     """DR1-1: collect ≥ ``days`` and compare with the session's hhdc/manufacturer collections."""
@@ -71,7 +90,6 @@ def collect_and_reconcile(ctx: ActionContext) -> ActionResult:
         if spans:  # collect what the references cover
             start, end = min(spans), max(spans) + timedelta(minutes=30)
         cid, profile = ctx.collect_profile(meter, start, end, "DR1-1 collection")
-    bench = ctx.store.readings(cid)
     if not profile.rows:
         return ActionResult(
             f"bench collected no data for {iso(start)}–{iso(end)}", "fail", ctx.evidence
@@ -85,14 +103,15 @@ def collect_and_reconcile(ctx: ActionContext) -> ActionResult:
         if src not in refs:
             lines.append(f"no {src} collection in the session yet")
             continue
-        cmp = compare_readings(ref_rows[src], bench, tol)
-        ctx.evidence.setdefault("comparisons", {})[src] = {k: v for k, v in cmp.items()}
-        if differences(cmp):
+        res = reconcile(ctx.store, refs[src]["id"], cid, tol)
+        ctx.evidence.setdefault("reconcile", {})[src] = res.summary()
+        if not res.ok:
             verdict = "fail"
-            lines.append(f"{src} (collection {refs[src]['id']}) disagrees: {_cmp_text(cmp)}")
+            lines.append(f"{src} (collection {refs[src]['id']}) disagrees: {_reconcile_text(res)}")
         else:
             lines.append(
-                f"{src} (collection {refs[src]['id']}): {cmp['compared']} values identical"
+                f"{src} (collection {refs[src]['id']}): {res.matched} period values and flags "
+                "identical"
             )
     if not refs:
         lines.append(

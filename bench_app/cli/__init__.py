@@ -22,6 +22,10 @@ COMMAND_MODULES = [
     "bench_app.cli.demo",
     "bench_app.cli.simulate",
     "bench_app.cli.read",
+    "bench_app.cli.session",
+    "bench_app.cli.data",
+    "bench_app.cli.verify",
+    "bench_app.cli.checklist",
 ]
 
 

@@ -126,7 +126,7 @@ def test_dr1_1_reconciles_against_the_hhdc_collection(sim_engine, store, session
     assert again.verdict == verdict, again.actual
     assert "hhdc (collection" in again.actual
     if verdict == "fail":
-        assert "1 with different values" in again.actual
+        assert "1 with different values" in again.actual and "SP " in again.actual
     attempts = store.step_results(engine.run_id, latest_only=False)
     assert [a["attempt"] for a in attempts if a["step_id"] == "DR1-1"] == [1, 2]
 

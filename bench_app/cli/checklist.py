@@ -1,0 +1,292 @@
+"""``bench-app checklist``: list templates, run a session through one, show results, sign off.
+
+* ``checklist list [--json]`` — bundled templates (name, version, steps, title).
+* ``checklist run --session ID --template NAME [--auto] [--step ID …] [--port URL --protocol
+  dlms|iec21 --password P] [--control tcp://HOST:PORT] [--supersede REASON] [--db PATH]`` — with
+  ``--auto`` nobody is asked anything (stimulus steps need ``--control``; manual steps stay
+  not-run); without it stimulus and manual steps prompt on the terminal.
+* ``checklist show --session ID [--template NAME] [--json]`` — Objective | Method | Expected |
+  Actual | Verdict.
+* ``checklist record --session ID --step ID --actual TEXT --verdict V`` — a tester's result.
+* ``checklist attach --session ID --step ID --file PATH`` — attach evidence (hashed).
+* ``checklist confirm --session ID --role tester|witness --name N`` — sign-off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import shutil
+import sys
+import textwrap
+
+from bench_app.checklist import ChecklistEngine, find_template, list_templates, load_template
+from bench_app.checklist.engine import VERDICTS
+from bench_app.cli.read import add_connection_options, connect_options
+from bench_app.errors import UsageError
+from drivers.trace import Trace
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("checklist", help="witnessing checklists: list, run, show, confirm")
+    cs = p.add_subparsers(dest="checklist_command", metavar="ACTION")
+    cs.required = True
+
+    q = cs.add_parser("list", help="list the bundled checklist templates")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_list)
+
+    q = cs.add_parser("run", help="run a session through a template")
+    _session_args(q, template_required=True)
+    q.add_argument("--auto", action="store_true", help="ask nobody (simulator with --control)")
+    q.add_argument("--step", action="append", help="run only this step (repeatable)")
+    q.add_argument("--control", help="bench control of a simulator: tcp://HOST:PORT")
+    q.add_argument("--by", default="bench", help="who runs the bench (recorded per result)")
+    q.add_argument("--supersede", metavar="REASON", help="start a new run replacing the last one")
+    q.add_argument("--json", action="store_true", help="print the outcomes as JSON")
+    add_connection_options(q, required=False)
+    q.set_defaults(func=cmd_run)
+
+    q = cs.add_parser("show", help="print a session's checklist results")
+    _session_args(q)
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_show)
+
+    q = cs.add_parser("record", help="record a tester's actual result and verdict for a step")
+    _session_args(q)
+    q.add_argument("--step", required=True)
+    q.add_argument("--actual", required=True)
+    q.add_argument("--verdict", required=True, choices=VERDICTS)
+    q.add_argument("--note", default="")
+    q.add_argument("--by", default="")
+    q.set_defaults(func=cmd_record)
+
+    q = cs.add_parser("attach", help="attach a file (photo, certificate) to a step")
+    _session_args(q)
+    q.add_argument("--step", required=True)
+    q.add_argument("--file", required=True)
+    q.add_argument("--note", default="")
+    q.add_argument("--by", default="")
+    q.set_defaults(func=cmd_attach)
+
+    q = cs.add_parser("confirm", help="confirm (sign off) a run as tester or witness")
+    _session_args(q)
+    q.add_argument("--role", required=True, choices=["tester", "witness"])
+    q.add_argument("--name", required=True)
+    q.set_defaults(func=cmd_confirm)
+
+
+def _session_args(q: argparse.ArgumentParser, template_required: bool = False) -> None:
+    q.add_argument("--session", type=int, required=True, help="session id")
+    q.add_argument(
+        "--template",
+        required=template_required,
+        help="template name or .toml path (default: the session's only one)",
+    )
+    q.add_argument("--db", help="session database (default: user data folder)")
+
+
+def _open_store(args):
+    from bench_app.store import Store
+
+    return Store.open(args.db)
+
+
+def _template_for(store, args):
+    if args.template:
+        return find_template(args.template)
+    names = sorted({r["template"] for r in store.checklist_runs(args.session)})
+    if len(names) == 1:
+        return find_template(names[0])
+    if not names:
+        raise UsageError(f"session {args.session} has no checklist run yet; give --template")
+    raise UsageError(f"session {args.session} has runs of {', '.join(names)}; give --template")
+
+
+def cmd_list(args) -> int:
+    rows = []
+    for path in list_templates():
+        t = load_template(path)
+        rows.append(
+            {
+                "name": t.name,
+                "version": t.version,
+                "steps": len(t.steps),
+                "applies_to": list(t.applies_to),
+                "title": t.title,
+            }
+        )
+    if args.json:
+        print(json.dumps(rows, indent=1))
+    else:
+        for r in rows:
+            print(f"{r['name']:<34} v{r['version']:<8} {r['steps']:>3} steps  {r['title']}")
+    return 0
+
+
+def _terminal_prompt(message: str) -> str:
+    print(message, end="" if message.endswith(" ") else "\n> ", file=sys.stderr, flush=True)
+    try:
+        return input()
+    except EOFError:
+        return ""
+
+
+def cmd_run(args) -> int:
+    if bool(args.port) != bool(args.protocol):
+        raise UsageError("give both --port and --protocol (or neither, for manual steps only)")
+    template = find_template(args.template)
+    factory = None
+    if args.port:
+        from drivers.meter import create_meter
+
+        base = connect_options(args)
+
+        def factory(**overrides):
+            return create_meter(
+                args.protocol, dataclasses.replace(base, trace=Trace(), **overrides)
+            )
+
+    control = None
+    if args.control:
+        from drivers.sim.control import RemoteBenchControl
+
+        control = RemoteBenchControl(args.control)
+    store = _open_store(args)
+    try:
+        engine = ChecklistEngine(
+            store,
+            args.session,
+            template,
+            factory,
+            control,
+            None if args.auto else _terminal_prompt,
+            protocol=args.protocol or "",
+            password=args.password,
+            by=args.by,
+        )
+        if args.supersede:
+            engine.supersede(args.supersede)
+        steps = args.step or [s.id for s in template.steps]
+        for sid in steps:
+            template.step(sid)  # unknown step ids fail before anything runs
+        outcomes = []
+        for sid in steps:
+            out = engine.run_step(sid)
+            outcomes.append(out)
+            if not args.json:
+                print(f"{out.step_id:<8} {out.verdict:<8} {out.actual}", flush=True)
+        counts = {v: sum(o.verdict == v for o in outcomes) for v in VERDICTS}
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "run_id": engine.run_id,
+                        "template": template.name,
+                        "version": template.version,
+                        "counts": counts,
+                        "steps": [dataclasses.asdict(o) for o in outcomes],
+                    },
+                    indent=1,
+                    default=str,
+                )
+            )
+        else:
+            summary = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
+            print(f"run {engine.run_id} ({template.name} v{template.version}): {summary}")
+    finally:
+        store.close()
+    return 0
+
+
+def _wrap_table(rows: list[list[str]], headers: list[str], width: int) -> str:
+    """A plain-text table with wrapped cells, columns separated by `` | ``."""
+    fixed = {4: 8}  # Verdict column
+    free = max(width - 3 * (len(headers) - 1) - sum(fixed.values()), 40)
+    share = free // (len(headers) - len(fixed))
+    widths = [fixed.get(i, share) for i in range(len(headers))]
+    out = []
+    for cells in [headers, *rows]:
+        wrapped = [textwrap.wrap(c, w) or [""] for c, w in zip(cells, widths)]
+        for n in range(max(len(w) for w in wrapped)):
+            out.append(
+                " | ".join(
+                    (w[n] if n < len(w) else "").ljust(widths[i]) for i, w in enumerate(wrapped)
+                ).rstrip()
+            )
+        out.append("-+-".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def cmd_show(args) -> int:
+    store = _open_store(args)
+    try:
+        template = _template_for(store, args)
+        engine = ChecklistEngine(store, args.session, template)
+        run = engine.current_run()
+        results = engine.results()
+    finally:
+        store.close()
+    if args.json:
+        print(
+            json.dumps(
+                {"session": args.session, "template": template.name, "run": run, "steps": results},
+                indent=1,
+                default=str,
+            )
+        )
+        return 0
+    if run is None:
+        print(f"session {args.session}: no run of {template.name} yet")
+        return 0
+    who = ", ".join(f"{c['role']} {c['name']}" for c in run.get("confirmations") or [])
+    print(
+        f"session {args.session} — {template.title}\nrun {run['id']}: {template.name} "
+        f"v{run['template_version']} ({run['status']}{'; ' + who if who else ''})\n"
+    )
+    width = shutil.get_terminal_size((160, 20)).columns
+    rows = [
+        [f"{r['step']} {r['objective']}", r["method"], r["expected"], r["actual"], r["verdict"]]
+        for r in results
+    ]
+    print(_wrap_table(rows, ["Objective", "Method", "Expected", "Actual", "Verdict"], width))
+    return 0
+
+
+def _engine(store, args) -> ChecklistEngine:
+    return ChecklistEngine(store, args.session, _template_for(store, args))
+
+
+def cmd_record(args) -> int:
+    store = _open_store(args)
+    try:
+        out = _engine(store, args).record(args.step, args.actual, args.verdict, args.note, args.by)
+    finally:
+        store.close()
+    print(f"{out.step_id}: {out.verdict} recorded")
+    return 0
+
+
+def cmd_attach(args) -> int:
+    store = _open_store(args)
+    try:
+        out = _engine(store, args).attach(args.step, args.file, args.note, args.by)
+    finally:
+        store.close()
+    print(f"{out.step_id}: {out.actual}")
+    return 0
+
+
+def cmd_confirm(args) -> int:
+    store = _open_store(args)
+    try:
+        engine = _engine(store, args)
+        if engine.current_run() is None:
+            raise UsageError(f"session {args.session}: no run of {engine.template.name} to confirm")
+        engine.confirm(args.role, args.name)
+        run = engine.current_run()
+    finally:
+        store.close()
+    print(f"run {run['id']} confirmed by {args.role} {args.name}; status {run['status']}")
+    return 0
