@@ -1,0 +1,35 @@
+"""Helpers shared by the commands that use the session database."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from bench_app.paths import default_db_path
+from bench_app.store import Store
+
+
+def add_db_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--db PATH`` (default: ``WITNESS_BENCH_DB`` or ``<user data>/sessions.db``)."""
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        default=None,
+        help="session database (default: $WITNESS_BENCH_DB or the user data folder)",
+    )
+
+
+def db_path(args: argparse.Namespace):
+    """The database path the arguments name (``--db`` or the default)."""
+    return getattr(args, "db", None) or default_db_path()
+
+
+def open_store(args: argparse.Namespace) -> Store:
+    """Open the session database named by ``--db`` (or the default); caller closes it."""
+    return Store.open(db_path(args))
+
+
+def print_json(obj: object) -> None:
+    json.dump(obj, sys.stdout, indent=2, default=str, ensure_ascii=False)
+    sys.stdout.write("\n")

@@ -1,0 +1,161 @@
+"""``bench-app session``: create, list, show, lock, export and import test sessions.
+
+``session new`` prints only the new session's id, so scripts can capture it. Export writes a
+``.wbs`` bundle; import checks every SHA-256 and refuses a damaged bundle without touching the
+database.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from bench_app.cli.common import add_db_option, open_store, print_json
+from bench_app.store.sessions import KINDS
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("session", help="create, list, show, lock, export and import sessions")
+    ss = p.add_subparsers(dest="session_command", metavar="ACTION")
+    ss.required = True
+
+    q = ss.add_parser("new", help="create a session and print its id")
+    q.add_argument("--reference", required=True, help="BSCP601 application reference")
+    q.add_argument("--kind", required=True, choices=KINDS)
+    q.add_argument("--cop", action="append", default=[], help="Code of Practice (repeatable)")
+    q.add_argument("--location", default="", help="where the test takes place")
+    q.add_argument("--date", default=None, help="test date YYYY-MM-DD (default today)")
+    q.add_argument("--title", default="", help="free title")
+    add_db_option(q)
+    q.set_defaults(func=run_new)
+
+    q = ss.add_parser("list", help="list sessions")
+    q.add_argument("--json", action="store_true")
+    add_db_option(q)
+    q.set_defaults(func=run_list)
+
+    q = ss.add_parser("show", help="show one session with its collections and audit head")
+    q.add_argument("id", type=int)
+    q.add_argument("--json", action="store_true")
+    add_db_option(q)
+    q.set_defaults(func=run_show)
+
+    q = ss.add_parser("lock", help="lock a session (no further changes)")
+    q.add_argument("id", type=int)
+    q.add_argument("--by", required=True, help="who locks it")
+    q.add_argument("--reason", default="", help="why (e.g. report signed)")
+    add_db_option(q)
+    q.set_defaults(func=run_lock)
+
+    q = ss.add_parser("export", help="write the session as a .wbs bundle")
+    q.add_argument("id", type=int)
+    q.add_argument("file", help="bundle to write (FILE.wbs)")
+    add_db_option(q)
+    q.set_defaults(func=run_export)
+
+    q = ss.add_parser("import", help="check and import a .wbs bundle; prints the new id")
+    q.add_argument("file", help="bundle to read (FILE.wbs)")
+    add_db_option(q)
+    q.set_defaults(func=run_import)
+
+
+def run_new(args: argparse.Namespace) -> int:
+    with open_store(args) as store:
+        sid = store.create_session(
+            args.reference,
+            args.kind,
+            cops=args.cop,
+            location=args.location,
+            date=args.date,
+            title=args.title,
+        )
+    print(sid)
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    with open_store(args) as store:
+        sessions = store.list_sessions()
+    if args.json:
+        print_json(sessions)
+        return 0
+    if not sessions:
+        print("no sessions")
+    for s in sessions:
+        cops = ",".join(s["cops"]) or "-"
+        print(
+            f"{s['id']:>4}  {s['date']}  {s['status']:<6}  {s['kind']:<17}  {cops:<10}  "
+            f"{s['reference']}"
+        )
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    with open_store(args) as store:
+        sid = args.id
+        info = {
+            "session": store.get_session(sid),
+            "participants": store.participants(sid),
+            "equipment": store.equipment(sid),
+            "software": store.software(sid),
+            "collections": store.collections(sid),
+            "traces": store.traces(sid),
+            "attachments": store.attachments(sid),
+            "checklist_runs": store.checklist_runs(sid),
+            "audit_head": store.audit_head(sid),
+        }
+    if args.json:
+        print_json(info)
+        return 0
+    s = info["session"]
+    print(f"session {s['id']}: {s['reference']} ({s['kind']})")
+    print(
+        f"  date {s['date']}  location {s['location'] or '-'}  CoPs {', '.join(s['cops']) or '-'}"
+    )
+    status = s["status"]
+    if status != "draft":
+        status += f" by {s['locked_by']} at {s['locked_at']}"
+    print(f"  status {status}")
+    for p in info["participants"]:
+        mpid = f" [{p['mpid']}]" if p["mpid"] else ""
+        print(f"  {p['role']:<12} {p['name']} {p['organisation']}{mpid}")
+    eq = info["equipment"]
+    if eq:
+        print(
+            f"  equipment {eq['outstation_type']} {eq['model']} serials {', '.join(eq['serials'])}"
+        )
+    for c in info["collections"]:
+        print(
+            f"  collection {c['id']}: {c['source']:<12} {c['protocol'] or '-':<22} "
+            f"{c['rows']:>7} readings  {c['source_file']}"
+        )
+    print(
+        f"  traces {len(info['traces'])}  attachments {len(info['attachments'])}  "
+        f"checklist runs {len(info['checklist_runs'])}"
+    )
+    print(f"  audit head {info['audit_head']}")
+    return 0
+
+
+def run_lock(args: argparse.Namespace) -> int:
+    with open_store(args) as store:
+        store.lock_session(args.id, args.by, args.reason)
+        s = store.get_session(args.id)
+    print(f"session {args.id} locked by {s['locked_by']} at {s['locked_at']}")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    with open_store(args) as store:
+        manifest = store.export_bundle(args.id, args.file)
+    print(
+        f"wrote {args.file}: session {args.id}, {len(manifest['files'])} files, "
+        f"audit head {manifest['audit_head']}"
+    )
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    with open_store(args) as store:
+        sid = store.import_bundle(args.file)
+    print(sid)
+    return 0

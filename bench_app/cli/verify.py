@@ -1,0 +1,47 @@
+"""``bench-app verify``: check the audit chain of the session database, or a signed report.
+
+Without a file it re-hashes every audit record and every row it covers and exits 7 naming the
+first broken row (e.g. ``readings id 1234: content changed``). With ``REPORT.pdf`` it checks the
+report's signature and its link to the database (bench_app.signing.verify) and returns that
+check's exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from bench_app.cli.common import add_db_option, open_store, print_json
+from bench_app.errors import IntegrityError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("verify", help="verify the audit chain, or a signed report PDF")
+    p.add_argument("report", nargs="?", help="signed report PDF to verify")
+    p.add_argument("--session", type=int, help="only this session's chain")
+    p.add_argument("--trust", metavar="CERT.pem", help="trusted signer/CA certificate")
+    p.add_argument("--json", action="store_true")
+    add_db_option(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.report:
+        from bench_app.signing.verify import verify_report
+
+        return int(verify_report(args.report, trust=args.trust, db_path=args.db))
+    with open_store(args) as store:
+        if args.session is not None:
+            store.get_session(args.session)  # NotFoundError (exit 6) for an unknown id
+        result = store.verify(args.session)
+        integrity = store.integrity_check()
+        path = store.path
+    if integrity != "ok":
+        raise IntegrityError(f"{path}: SQLite integrity check failed: {integrity}")
+    if args.json:
+        print_json(result.to_json())
+    if not result.ok:
+        raise IntegrityError(f"audit chain broken in {path}: {result.first_broken}")
+    if not args.json:
+        scope = f"session {args.session}" if args.session is not None else "all sessions"
+        print(f"audit chain ok ({scope}): {result.checked} records, head {result.head}")
+    return 0
