@@ -1,0 +1,432 @@
+"""DLMS/COSEM front end of the simulated outstation: HDLC (with mode E) or the TCP wrapper.
+
+Connecting a third-party DLMS client
+------------------------------------
+* **Referencing**: Logical Name, no ciphering (application context ``2.16.756.5.8.1.1``).
+* **HDLC server address**: logical (upper) address **1** (management logical device), physical
+  (lower) address **17 = 0x11** by default (``server_physical=`` / ``--server-physical``). All
+  three address forms are accepted: 1 byte (logical only, ``0x03``), 2 bytes (7 + 7 bits,
+  ``0x02 0x23``) and 4 bytes (14 + 14 bits, ``0x00 0x02 0x00 0x23``). The reply uses the form the
+  client used. Frames addressed to another physical address are ignored (RS485 multidrop).
+  ``address_size=1|2|4`` restricts the accepted form.
+* **Client SAPs and LLS passwords** (from ``drivers/sim/meters/prometer100.toml``; HDLC client
+  address byte = ``SAP << 1 | 1``):
+
+  =====  ===  ============  =============================================================
+  level  SAP  password      rights
+  =====  ===  ============  =============================================================
+  0      16   (none)        public client: reads only LDN 0.0.42.0.0.255 and the clock
+  1      32   ``LEVEL1PW``  reads everything
+  2      48   ``HHDC2PASS`` HHDC reading level: reads everything, sets the clock
+  3      64   ``LEVEL3PWD`` also writes parameters (clock time zone, DST)
+  4      80   ``MASTER4PW`` as level 3
+  =====  ===  ============  =============================================================
+
+  Levels 1–4 need Low Level Security (mechanism ``2.16.756.5.8.2.1``) with the password; a
+  wrong password gets an AARE *rejected-permanent* / *authentication-failure* (13) and logs a
+  "wrong password" event. ``SimOptions.password`` (``--password``) replaces the level-2 secret.
+* **HDLC parameters**: the UA grants ``min(proposed, max_info)`` (``max_info`` default 2030) for
+  each direction and window 1. Default 128 bytes when the SNRM carries no parameters.
+  Long responses are segmented (I-frames with the segmentation bit, RR to continue).
+* **xDLMS**: conformance get, set, action, selective-access, block-transfer-with-get; responses
+  longer than ``min(client max PDU, max_pdu)`` (``max_pdu`` default 2048) go out as
+  GET-Response-With-Datablock. Server max receive PDU = ``max_pdu``.
+* **TCP wrapper** (``framing="wrapper"``): 8-byte header version 1, source wPort, destination
+  wPort, length; client wPort = client SAP, server wPort = 1.
+* **Mode E** (optical port, HDLC framing only): a connection that starts with ``/?…!`` CR LF at
+  300 baud gets ``/SML5\\2<LDN>`` CR LF; after ACK ``2 Z 2`` CR LF both sides continue in HDLC at
+  the baud of Z (0 = 300 … 6 = 19200).
+
+The COSEM objects are listed in :mod:`drivers.sim.dlms_cosem`. A meter with its supply cut
+(``meter.powered`` False) answers nothing and forgets the link. Faults (``FaultPlan``): corrupt
+(FCS bytes; wrapper: version bytes), drop, delay, nak (silence to that request), reject-password,
+stop (after the first GET data block the cable is "pulled").
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+from drivers.dlms import hdlc
+from drivers.errors import ProtocolError
+from drivers.sim import dlms_apdu as ap
+from drivers.sim.dlms_cosem import Context, CosemError, CosemModel
+from drivers.sim.faults import FaultPlan
+from drivers.sim.link import SimLink
+from drivers.sim.meter import SimMeter, SimOptions
+
+#: IEC 62056-21 baud character → baud.
+BAUDS = {"0": 300, "1": 600, "2": 1200, "3": 2400, "4": 4800, "5": 9600, "6": 19200}
+ACK = 0x06
+WRAPPER_VERSION = 1
+FRAMINGS = ("hdlc", "wrapper")
+
+
+class DlmsFrontEnd:
+    """Serve one connection of a simulated DLMS/COSEM meter.
+
+    :param meter: the simulated meter (shared with bench control).
+    :param options: simulator options (``password`` overrides the level-2 secret).
+    :param faults: fault plan applied to every reply.
+    :param framing: ``"hdlc"`` (serial, optical mode E) or ``"wrapper"`` (TCP 4059 style).
+    :param server_logical: HDLC upper address / wrapper wPort of the logical device (1).
+    :param server_physical: HDLC lower address (default 17 = 0x11; ≤ 127 for 2-byte forms).
+    :param address_size: accept only this destination address size (1, 2, 4); None = all.
+    :param max_info: largest HDLC information field granted, bytes (32…2030).
+    :param max_pdu: largest xDLMS PDU the server sends or receives, bytes (≥ 64).
+    :param mode_e: answer an IEC 62056-21 sign-on with the mode E identification.
+    """
+
+    def __init__(
+        self,
+        meter: SimMeter,
+        options: SimOptions | None = None,
+        faults: FaultPlan | None = None,
+        *,
+        framing: str = "hdlc",
+        server_logical: int = 1,
+        server_physical: int = 17,
+        address_size: int | None = None,
+        max_info: int = 2030,
+        max_pdu: int = 2048,
+        mode_e: bool = True,
+        **_ignored: Any,
+    ) -> None:
+        if framing not in FRAMINGS:
+            raise ValueError(f"DLMS framing must be one of {FRAMINGS}, not {framing!r}")
+        if address_size not in (None, 1, 2, 4):
+            raise ValueError(f"HDLC address size must be 1, 2 or 4 bytes, not {address_size}")
+        if not 32 <= max_info <= 2030:
+            raise ValueError(f"max_info {max_info} outside 32…2030 bytes")
+        self.meter = meter
+        self.options = options or SimOptions()
+        self.faults = faults or FaultPlan()
+        self.framing = framing
+        self.server_logical = server_logical
+        self.server_physical = server_physical
+        self.address_size = address_size
+        self.max_info = max_info
+        self.max_pdu = max(64, min(max_pdu, 0xFFFF))
+        self.mode_e = mode_e
+        self.model = CosemModel(meter)
+        self.link: SimLink | None = None
+        self.client = hdlc.client_address(hdlc.PUBLIC_CLIENT_SAP)
+        self.me = hdlc.server_address(server_logical, server_physical, 4)
+        self._reset_link()
+
+    # -- state ------------------------------------------------------------------------------------
+    def _reset_link(self) -> None:
+        """HDLC disconnected, no association (SNRM, DISC, power loss)."""
+        self.connected = False
+        self.vs = self.vr = 0
+        self.tx_max = self.rx_max = 128
+        self.rx_buf = bytearray()
+        self.tx_queue: list[bytes] = []
+        self.tx_is_block = False
+        self.last_frame: bytes | None = None
+        self.last_ns = 0
+        self.ctx: Context | None = None
+        self.client_pdu = 0xFFFF
+        self.blocks: tuple[int, bytes, int] | None = None  # invoke, data, block size
+        self.sent_block = False
+
+    # -- serving ----------------------------------------------------------------------------------
+    def serve(self, link: SimLink) -> None:
+        """Answer requests until the link closes (raises :class:`LinkClosed`)."""
+        self.link = link
+        reader = hdlc.FrameReader()
+        wrapped = bytearray()
+        text = bytearray()
+        awaiting_ack = False
+        while True:
+            data = link.read(0.5)
+            if not data:
+                continue
+            if not self.meter.powered:  # no supply: deaf and dumb, forgets the link
+                self._reset_link()
+                reader, text, awaiting_ack = hdlc.FrameReader(), bytearray(), False
+                wrapped.clear()
+                continue
+            if self.framing == "wrapper":
+                wrapped += data
+                self._wrapper_feed(wrapped)
+                continue
+            if self.mode_e and not self.connected and (text or (data[0] & 0x7F) in (0x2F, ACK)):
+                text += data
+                data, awaiting_ack = self._sign_on(text, awaiting_ack)
+                if not data:
+                    continue
+            reader.feed(data)
+            while True:
+                try:
+                    frame = reader.pop()
+                except ProtocolError:
+                    continue  # bad HCS/FCS: ignore, the client repeats
+                if frame is None:
+                    break
+                self._on_frame(frame)
+
+    def _sign_on(self, text: bytearray, awaiting_ack: bool) -> tuple[bytes, bool]:
+        """Handle IEC 62056-21 lines in ``text``; returns (bytes left for HDLC, awaiting ACK)."""
+        link = self.link
+        assert link is not None
+        while True:
+            masked = bytes(b & 0x7F for b in text)
+            end = masked.find(b"\r\n")
+            if end < 0:
+                if len(text) > 128 or (masked and masked[0] not in (0x2F, ACK)):
+                    rest = bytes(text)
+                    text.clear()
+                    return rest, awaiting_ack  # not a sign-on after all: hand to HDLC
+                return b"", awaiting_ack
+            line = masked[:end]
+            del text[: end + 2]
+            if line.startswith(b"/?") and line.endswith(b"!"):
+                link.baud = 300
+                d = self.meter.description
+                ident = f"/{d.flag}{d.max_baud_code}\\2{d.logical_device_name}\r\n"
+                self._emit(ident.encode("ascii"), slice(0, 0))
+                awaiting_ack = True
+            elif line[:1] == bytes([ACK]) and len(line) >= 4 and awaiting_ack:
+                z, y = chr(line[2]), chr(line[3])
+                awaiting_ack = False
+                if y == "2" and z in BAUDS:
+                    link.baud = BAUDS[z]
+                    rest = bytes(text)
+                    text.clear()
+                    return rest, False
+            if not text:
+                return b"", awaiting_ack
+
+    def _emit(self, data: bytes, checksum: slice) -> None:
+        out = self.faults.mangle(data, checksum)
+        if out is not None and self.link is not None:
+            self.link.write(out)
+
+    # -- HDLC -------------------------------------------------------------------------------------
+    def _addressed(self, dest: bytes) -> bool:
+        try:
+            logical, physical = hdlc.split_server_address(dest)
+        except ProtocolError:
+            return False
+        if self.address_size is not None and len(dest) != self.address_size:
+            return False
+        return logical == self.server_logical and physical in (None, self.server_physical)
+
+    def _on_frame(self, f: hdlc.HdlcFrame) -> None:
+        if not self._addressed(f.dest) or not self.meter.powered:
+            return
+        if self.faults.hit("nak"):
+            return  # silence: the client times out and repeats
+        self.client, self.me = f.src, f.dest
+        kind = f.kind
+        if kind == "SNRM":
+            try:
+                proposed = hdlc.decode_params(f.info)
+            except ProtocolError:
+                self._send_frmr(f.control, 0x01)
+                return
+            self._reset_link()
+            self.connected = True
+            self.tx_max = max(32, min(proposed.max_info_rx, self.max_info))
+            self.rx_max = max(32, min(proposed.max_info_tx, self.max_info))
+            granted = hdlc.HdlcParams(self.tx_max, self.rx_max, 1, 1)
+            self._send(hdlc.UA, hdlc.encode_params(granted))
+        elif kind == "DISC":
+            was = self.connected
+            self._reset_link()
+            self._send(hdlc.UA if was else hdlc.DM)
+        elif not self.connected:
+            if kind != "UI":
+                self._send(hdlc.DM)
+        elif kind == "I":
+            self._on_i(f)
+        elif kind == "RR":
+            self._on_rr(f.ctrl.nr or 0)
+        elif kind in ("RNR", "UI", "UA", "DM"):
+            return
+        else:
+            self._send_frmr(f.control, 0x01)
+
+    def _send(self, control: int, info: bytes = b"", segmented: bool = False) -> bytes:
+        frame = hdlc.encode_frame(self.client, self.me, control, info, segmented)
+        self._emit(frame, slice(-3, -1))
+        return frame
+
+    def _send_frmr(self, rejected: int, reason: int) -> None:
+        self._send(hdlc.FRMR, bytes([rejected, (self.vr << 5) | (self.vs << 1), reason]))
+
+    def _send_i(self, chunk: bytes, segmented: bool) -> None:
+        self.last_ns = self.vs
+        frame = hdlc.encode_frame(
+            self.client, self.me, hdlc.i_control(self.vs, self.vr), chunk, segmented
+        )
+        self.last_frame = frame
+        self.vs = (self.vs + 1) % 8
+        self._emit(frame, slice(-3, -1))
+        if not segmented and self.tx_is_block:
+            self.tx_is_block = False
+            self.faults.after_data_block()
+
+    def _on_i(self, f: hdlc.HdlcFrame) -> None:
+        ns = f.ctrl.ns or 0
+        if ns != self.vr:
+            if ns == (self.vr - 1) % 8 and self.last_frame is not None:
+                self._emit(self.last_frame, slice(-3, -1))  # our answer was lost: repeat it
+            else:
+                self._send(hdlc.rr_control(self.vr))
+            return
+        self.vr = (self.vr + 1) % 8
+        self.tx_queue.clear()
+        self.rx_buf += f.info
+        if f.segmented:
+            self._send(hdlc.rr_control(self.vr))
+            return
+        info = bytes(self.rx_buf)
+        self.rx_buf.clear()
+        apdu = info[3:] if info[:2] == b"\xe6\xe6" else info
+        response = hdlc.LLC_RESPONSE + self.handle_apdu(apdu, hdlc.decode_address(self.client)[0])
+        self.tx_is_block = self.sent_block
+        self.sent_block = False
+        chunks = [response[i : i + self.tx_max] for i in range(0, len(response), self.tx_max)]
+        self.tx_queue = chunks[1:]
+        self._send_i(chunks[0], bool(self.tx_queue))
+
+    def _on_rr(self, nr: int) -> None:
+        if self.tx_queue and nr == (self.last_ns + 1) % 8:
+            chunk = self.tx_queue.pop(0)
+            self._send_i(chunk, bool(self.tx_queue))
+        elif self.last_frame is not None and nr == self.last_ns:
+            self._emit(self.last_frame, slice(-3, -1))  # the client missed it: repeat
+        else:
+            self._send(hdlc.rr_control(self.vr))
+
+    # -- TCP wrapper ------------------------------------------------------------------------------
+    def _wrapper_feed(self, buf: bytearray) -> None:
+        while len(buf) >= 8:
+            version, src, dst, length = struct.unpack(">HHHH", buf[:8])
+            if version != WRAPPER_VERSION:
+                buf.clear()  # not a wrapper header: drop what we have and resynchronise
+                return
+            if len(buf) < 8 + length:
+                return
+            apdu = bytes(buf[8 : 8 + length])
+            del buf[: 8 + length]
+            if dst != self.server_logical or not self.meter.powered or self.faults.hit("nak"):
+                continue
+            response = self.handle_apdu(apdu, src)
+            block = self.sent_block
+            self.sent_block = False
+            header = struct.pack(">HHHH", WRAPPER_VERSION, dst, src, len(response))
+            self._emit(header + response, slice(0, 2))
+            if block:
+                self.faults.after_data_block()
+
+    # -- application layer ------------------------------------------------------------------------
+    def handle_apdu(self, apdu: bytes, sap: int) -> bytes:
+        """Answer one client APDU arriving from client ``sap`` (no LLC header)."""
+        if not apdu:
+            return ap.exception_response(ap.STATE_SERVICE_UNKNOWN, ap.SERVICE_NOT_SUPPORTED)
+        if apdu[0] == ap.AARQ:
+            return self._associate(apdu, sap)
+        if apdu[0] == ap.RLRQ:
+            self.ctx = None
+            self.blocks = None
+            return ap.rlre()
+        if self.ctx is None:
+            return ap.exception_response(
+                ap.STATE_SERVICE_NOT_ALLOWED, ap.SERVICE_OPERATION_NOT_POSSIBLE
+            )
+        try:
+            req = ap.parse_request(apdu)
+        except ap.RequestError as exc:
+            return ap.exception_response(
+                ap.STATE_SERVICE_UNKNOWN if exc.unknown else ap.STATE_SERVICE_NOT_ALLOWED,
+                ap.SERVICE_NOT_SUPPORTED if exc.unknown else 3,
+            )
+        if req.kind == "get-next":
+            return self._next_block(req)
+        self.blocks = None
+        try:
+            obj = self.model.find(req.class_id, req.obis)
+            if req.kind == "get":
+                data = obj.get(self.ctx, req.index, req.selector, req.params)
+            elif req.kind == "set":
+                obj.set(self.ctx, req.index, req.params)
+                return ap.set_response(req.invoke)
+            else:
+                result = obj.action(self.ctx, req.index, req.params)
+                return ap.action_response(req.invoke, ap.SUCCESS, result)
+        except CosemError as exc:
+            if req.kind == "get":
+                return ap.get_response(req.invoke, result=exc.code)
+            if req.kind == "set":
+                return ap.set_response(req.invoke, exc.code)
+            return ap.action_response(req.invoke, exc.code)
+        response = ap.get_response(req.invoke, data)
+        limit = min(self.client_pdu, self.max_pdu)
+        if len(response) <= limit:
+            return response
+        self.blocks = (req.invoke, data, max(16, limit - ap.BLOCK_OVERHEAD))
+        return self._block(1)
+
+    def _block(self, number: int) -> bytes:
+        assert self.blocks is not None
+        invoke, data, size = self.blocks
+        count = -(-len(data) // size)
+        chunk = data[(number - 1) * size : number * size]
+        self.sent_block = True
+        return ap.get_response_block(invoke, number, number >= count, chunk)
+
+    def _next_block(self, req: ap.Request) -> bytes:
+        if self.blocks is None:
+            return ap.get_response_block(
+                req.invoke, req.block, True, None, ap.NO_LONG_GET_IN_PROGRESS
+            )
+        _, data, size = self.blocks
+        number = req.block + 1
+        if not 1 <= number <= -(-len(data) // size):
+            self.blocks = None
+            return ap.get_response_block(
+                req.invoke, req.block, True, None, ap.DATA_BLOCK_NUMBER_INVALID
+            )
+        return self._block(number)
+
+    def _associate(self, apdu: bytes, sap: int) -> bytes:
+        self.ctx = None
+        self.blocks = None
+        try:
+            aarq = ap.parse_aarq(apdu)
+        except ap.RequestError:
+            return ap.aare(1, ap.DIAG_NO_REASON)
+        if aarq.context != ap.CONTEXT_LN or aarq.ciphered:
+            return ap.aare(1, ap.DIAG_CONTEXT_NOT_SUPPORTED, context=aarq.context or ap.CONTEXT_LN)
+        spec = self.meter.association(sap)
+        if spec is None:
+            return ap.aare(1, ap.DIAG_NO_REASON)
+        expected = spec.password
+        if spec.level == 2 and self.options.password:
+            expected = self.options.password
+        if expected:
+            if aarq.mechanism not in (None, ap.MECHANISM_LLS):
+                return ap.aare(1, ap.DIAG_MECHANISM_NOT_RECOGNISED)
+            if self.faults.active("reject-password"):
+                self.faults.injected["reject-password"] = (
+                    self.faults.injected.get("reject-password", 0) + 1
+                )
+                return ap.aare(1, ap.DIAG_AUTH_FAILURE)
+            if not self.meter.check_password(expected, aarq.password):
+                diag = (
+                    ap.DIAG_MECHANISM_REQUIRED if aarq.mechanism is None else ap.DIAG_AUTH_FAILURE
+                )
+                return ap.aare(1, diag)
+        self.ctx = Context(spec.level, sap)
+        self.client_pdu = aarq.max_pdu
+        conformance = aarq.conformance & ap.SERVER_CONFORMANCE
+        return ap.aare(
+            0,
+            conformance=conformance,
+            max_pdu=self.max_pdu,
+            mechanism=ap.MECHANISM_LLS if aarq.mechanism == ap.MECHANISM_LLS else None,
+        )
