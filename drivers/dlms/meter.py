@@ -21,6 +21,7 @@ from drivers.dlms.link import HdlcLink, Link, WrapperLink, mode_e_sign_on
 from drivers.errors import DriverError, ProtocolError
 from drivers.meter import BlockCallback, ConnectOptions, ProgressCallback
 from drivers.model import (
+    Channel,
     ClockReading,
     Identity,
     MeterEvent,
@@ -52,6 +53,8 @@ class DlmsMeter:
         self.link: Link | None = None
         self.client: DlmsClient | None = None
         self.identification: str | None = None  #: mode E identification line
+        #: load-profile channels; set by :meth:`read_profile` before its first ``on_block``.
+        self.profile_channels: list[Channel] = []
 
     # -- lifecycle -------------------------------------------------------------------------------
     def connect(self) -> None:
@@ -154,6 +157,7 @@ class DlmsMeter:
         period_s, columns = c.profile_layout(C.OBIS_LOAD_PROFILE)
         period = timedelta(seconds=period_s)
         channels = c.channels(columns)
+        self.profile_channels = channels
         if end is None:
             now = c.read_clock().to_datetime() or datetime.now().astimezone()
             end = utc(now)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from dlms_script import HdlcScript
 
 from drivers.dlms import apdu as A
 from drivers.dlms import axdr, hdlc
@@ -19,6 +18,7 @@ from drivers.meter import ConnectOptions
 from drivers.model import StatusFlag
 from drivers.testing import ScriptedTransport
 from drivers.transport import HDLC_8N1
+from tests.drivers.dlms.dlms_script import HdlcScript
 
 SERVER = hdlc.server_address(1, 0x11, 4)
 PUBLIC = hdlc.client_address(16)
