@@ -7,12 +7,12 @@ import subprocess
 
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
-from report_fixtures import fill_session, pdftotext
 
 from bench_app.errors import ReportError
 from bench_app.report import collect_report_data, render_report
 from bench_app.report.layout import INFO_AUDIT_HEAD, INFO_SESSION_ID
 from bench_app.report.sample import synthetic_report_data
+from tests.bench_app.report.report_fixtures import fill_session, pdftotext
 
 HEADINGS = [
     "Witness Report",

@@ -1,0 +1,143 @@
+"""PAdES signing of witness reports with pyHanko.
+
+Each role signs its own visible field (``Sig_tester``, ``Sig_witness``) in the box the renderer
+drew on the last page (:data:`bench_app.report.layout.SIGNATURE_BOXES`). Signatures are
+incremental updates, so the tester's signature stays valid after the witness signs. Baseline
+B-B by default, B-T when a timestamp server URL is given.
+
+Nothing is written unless signing succeeds: the signed PDF goes to a temporary file beside the
+target that is renamed at the end (and removed on any failure).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import fields, signers
+from pyhanko.sign.timestamps import HTTPTimeStamper
+from pyhanko.stamp import TextStampStyle
+
+from bench_app.errors import SigningError, UsageError
+from bench_app.report.layout import SIGNATURE_BOXES, SIGNATURE_FIELDS
+
+ROLES = tuple(SIGNATURE_FIELDS)
+
+_STAMP = TextStampStyle(
+    stamp_text="%(role)s: %(signer)s\n%(org)sSigned %(ts)s\nPAdES signature (%(level)s)",
+    border_width=0,
+)
+
+
+def load_signer(p12_path: str | Path, passphrase: bytes) -> signers.SimpleSigner:
+    """Open a PKCS#12 key file.
+
+    :raises SigningError: unreadable file or wrong passphrase (the message names the file).
+    """
+    path = Path(p12_path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SigningError(f"cannot read key file {path}: {exc}") from exc
+    try:
+        return signers.SimpleSigner.load_pkcs12_data(data, other_certs=[], passphrase=passphrase)
+    except (ValueError, TypeError) as exc:
+        raise SigningError(
+            f"cannot open key file {path}: wrong passphrase or not a PKCS#12 file"
+        ) from exc
+
+
+def signer_name(signer: signers.SimpleSigner) -> str:
+    """Common name of the signing certificate (the person), else its full subject."""
+    cert = signer.signing_cert
+    try:
+        return str(cert.subject.native.get("common_name") or cert.subject.human_friendly)
+    except Exception:  # pragma: no cover - exotic subjects
+        return cert.subject.human_friendly
+
+
+def _organisation(signer: signers.SimpleSigner) -> str:
+    org = signer.signing_cert.subject.native.get("organization_name")
+    return f"{org}\n" if org else ""
+
+
+def sign_pdf(
+    in_path: str | Path,
+    out_path: str | Path,
+    p12_path: str | Path | None,
+    passphrase: bytes | None,
+    role: str,
+    name: str | None = None,
+    timestamp_url: str | None = None,
+    *,
+    signer: signers.SimpleSigner | None = None,
+) -> Path:
+    """Sign ``in_path`` as ``role`` and write the result to ``out_path`` (may be the same file).
+
+    :param p12_path: PKCS#12 key file, opened with ``passphrase`` (or pass ``signer``).
+    :param role: ``"tester"`` or ``"witness"``; selects the field and its box on the last page.
+    :param name: signer name written into the signature (default: certificate common name).
+    :param timestamp_url: RFC 3161 server for PAdES B-T; None gives B-B.
+    :raises SigningError: wrong passphrase, field already signed, unreadable PDF.
+    :raises UsageError: unknown role.
+    """
+    if role not in SIGNATURE_FIELDS:
+        raise UsageError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    if signer is None:
+        if p12_path is None or passphrase is None:
+            raise UsageError("signing needs a PKCS#12 key file and its passphrase")
+        signer = load_signer(p12_path, passphrase)
+    src, out = Path(in_path), Path(out_path)
+    field_name = SIGNATURE_FIELDS[role]
+    who = name or signer_name(signer)
+    meta = signers.PdfSignatureMetadata(
+        field_name=field_name,
+        md_algorithm="sha256",
+        subfilter=fields.SigSeedSubFilter.PADES,
+        reason=f"{role.capitalize()} signature of the witness report",
+        name=who,
+        use_pades_lta=False,
+        embed_validation_info=False,
+    )
+    pdf_signer = signers.PdfSigner(
+        meta,
+        signer=signer,
+        timestamper=HTTPTimeStamper(timestamp_url) if timestamp_url else None,
+        stamp_style=_STAMP,
+        new_field_spec=fields.SigFieldSpec(field_name, on_page=-1, box=SIGNATURE_BOXES[role]),
+    )
+    params = {
+        "role": role.capitalize(),
+        "signer": who,
+        "org": _organisation(signer),
+        "level": "B-T" if timestamp_url else "B-B",
+    }
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=".signing-", suffix=".pdf", dir=out.parent)
+    except OSError as exc:
+        raise SigningError(f"cannot write signed report to {out}: {exc}") from exc
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as outf, src.open("rb") as inf:
+            writer = IncrementalPdfFileWriter(inf, strict=False)
+            _check_field_free(writer, field_name, src)
+            pdf_signer.sign_pdf(writer, output=outf, appearance_text_params=params)
+        os.replace(tmp, out)
+    except SigningError:
+        tmp.unlink(missing_ok=True)
+        raise
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise SigningError(f"cannot sign {src} into {out}: {exc}") from exc
+    except Exception as exc:  # pyHanko raises many types (PdfReadError, SigningError, ...)
+        tmp.unlink(missing_ok=True)
+        raise SigningError(f"cannot sign {src} as {role}: {exc}") from exc
+    return out
+
+
+def _check_field_free(writer: IncrementalPdfFileWriter, field_name: str, src: Path) -> None:
+    for name, value, _ref in fields.enumerate_sig_fields(writer.prev, filled_status=None):
+        if name == field_name and value is not None:
+            raise SigningError(f"{src} is already signed in field {field_name}")
