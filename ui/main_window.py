@@ -69,6 +69,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(split)
 
         self.connection.profile_block.connect(self._on_block)
+        if hasattr(self.checklist, "meter_setup"):
+            self.checklist.meter_setup = self.connection.meter_setup
         self.status_labels: dict[str, QLabel] = {}
         for key in ("port", "protocol", "state", "bytes", "clock"):
             lab = QLabel("")

@@ -26,6 +26,9 @@ COMMAND_MODULES = [
     "bench_app.cli.data",
     "bench_app.cli.verify",
     "bench_app.cli.checklist",
+    "bench_app.cli.gui",
+    "bench_app.cli.report",
+    "bench_app.cli.keys",
 ]
 
 

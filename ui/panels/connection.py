@@ -42,9 +42,11 @@ PROTOCOLS = [
 BAUDS = [300, 600, 1200, 2400, 4800, 9600, 19200]
 #: (label, client SAP)
 CLIENT_LEVELS = [
-    ("Public client — SAP 16, no security", 16),
-    ("Reader, Level 2 password (LLS) — SAP 32", 32),
-    ("Management (LLS) — SAP 1", 1),
+    ("Public client — SAP 16, no password", 16),
+    ("Level 1 (LLS) — SAP 32", 32),
+    ("Level 2, HHDC reading (LLS) — SAP 48", 48),
+    ("Level 3 (LLS) — SAP 64", 64),
+    ("Level 4, master (LLS) — SAP 80", 80),
 ]
 
 
@@ -277,22 +279,9 @@ class ConnectionPanel(QWidget):
     def connect_meter(self) -> None:
         """Start the worker for the chosen port (or the built-in simulator) and connect."""
         self.message.clear()
-        proto, _ = self.protocol_combo.currentData()
-        if self.sim_check.isChecked():
-            try:
-                from drivers.sim import start_simulator
-
-                self.ctx.stop_simulator()
-                self.ctx.sim = start_simulator(
-                    proto, listen="tcp://127.0.0.1:0", seed=1, days=90, baud_emulation=False
-                )
-            except Exception as exc:  # noqa: BLE001 - shown inline
-                self.message.show_error(exc)
-                return
-            url = self.ctx.sim.url
-            self.port_combo.setEditText(url)
-        else:
-            url = self.port_url()
+        url = self._start_simulator() if self.sim_check.isChecked() else self.port_url()
+        if url is None:
+            return
         if not url:
             self.message.show_message(
                 "Choose a port or type a URL such as socket://host:4059.", "warning"
@@ -310,6 +299,36 @@ class ConnectionPanel(QWidget):
         port.worker.state_changed.connect(lambda _s: self._update_buttons())
         self._request("connect")
         self._update_buttons()
+
+    def _start_simulator(self) -> str | None:
+        """Start (or reuse) the built-in simulated outstation; returns its URL, None on error."""
+        proto, _ = self.protocol_combo.currentData()
+        sim = self.ctx.sim
+        if sim is not None and getattr(sim, "protocol", proto) == proto:
+            return sim.url
+        try:
+            from drivers.sim import start_simulator
+
+            self.ctx.stop_simulator()
+            self.ctx.sim = start_simulator(
+                proto, listen="tcp://127.0.0.1:0", seed=1, days=90, baud_emulation=False
+            )
+        except Exception as exc:  # noqa: BLE001 - shown inline
+            self.message.show_error(exc)
+            return None
+        self.port_combo.setEditText(self.ctx.sim.url)
+        return self.ctx.sim.url
+
+    def meter_setup(self) -> tuple[str, ConnectOptions] | None:
+        """``(protocol, ConnectOptions)`` as set in the form (starts the simulator if chosen);
+        used by the checklist to open its own connections. None when no port is chosen."""
+        url = self._start_simulator() if self.sim_check.isChecked() else self.port_url()
+        if not url:
+            return None
+        proto, opts = self.options(url)
+        if self.ctx.sim is not None:
+            opts.mode_e = False
+        return proto, opts
 
     def read_profile(self) -> None:
         start = datetime.combine(self.from_date.date().toPython(), time(), UTC)

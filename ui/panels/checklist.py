@@ -1,0 +1,377 @@
+"""Checklist panel: walk a template's steps, run automatic/stimulus steps, record results, sign off.
+
+Steps run in a :class:`ChecklistWorker` thread with its own store connection and the
+:class:`bench_app.checklist.ChecklistEngine`; each step opens its own meter connection (the port's
+own connection is released first). On the built-in simulator, stimulus steps act on the simulated
+bench; on a real meter the engine's prompt shows the instruction here and waits for the tester.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from bench_app.checklist import ChecklistEngine, find_template, list_templates
+from drivers.meter import create_meter
+from ui.context import BenchContext, open_store
+from ui.errors import InlineMessage
+from ui.icons import icon, status_icon
+
+
+class ChecklistWorker(QObject):
+    """Runs engine steps in a worker thread; ``prompt`` questions are answered from the GUI."""
+
+    finished = Signal(object)  # list[StepOutcome]
+    failed = Signal(object)
+    prompt_requested = Signal(str)
+
+    def __init__(
+        self, db_path: Any, session_id: int, template_name: str, meter_setup: Any, control: Any
+    ) -> None:
+        super().__init__()
+        self.db_path, self.session_id, self.template_name = db_path, session_id, template_name
+        self.meter_setup, self.control = meter_setup, control
+        self._answer = ""
+        self._answered = threading.Event()
+
+    def answer(self, text: str) -> None:
+        self._answer = text
+        self._answered.set()
+
+    def _prompt(self, message: str) -> str:
+        self._answered.clear()
+        self.prompt_requested.emit(message)
+        self._answered.wait()
+        return self._answer
+
+    @Slot(object)
+    def run(self, step_ids: list[str]) -> None:
+        store = None
+        try:
+            store = open_store(self.db_path)
+            proto, opts = self.meter_setup if self.meter_setup else ("", None)
+            factory = (
+                (lambda **ov: create_meter(proto, replace(opts, trace=type(opts.trace)(), **ov)))
+                if opts is not None
+                else None
+            )
+            engine = ChecklistEngine(
+                store,
+                self.session_id,
+                find_template(self.template_name),
+                factory,
+                control=self.control,
+                prompt=self._prompt,
+                protocol=proto,
+                password=opts.password if opts is not None else None,
+                by="bench",
+            )
+            outcomes = [engine.run_step(s) for s in step_ids]
+        except Exception as exc:  # noqa: BLE001 - reported to the panel
+            self.failed.emit(exc)
+        else:
+            self.finished.emit(outcomes)
+        finally:
+            if store is not None:
+                store.close()
+
+
+class ChecklistPanel(QWidget):
+    """Steps list with status icons, step details, actions, result form and sign-off."""
+
+    step_finished = Signal(object)
+    submit = Signal(object)
+
+    def __init__(self, ctx: BenchContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.rows: list[dict] = []
+        self.thread: QThread | None = None
+        self.worker: ChecklistWorker | None = None
+        #: ``() -> (protocol, ConnectOptions)`` for step connections; set by the main window.
+        self.meter_setup: Any = None
+        self._build()
+        ctx.session_changed.connect(lambda _s: self.reload())
+        ctx.data_changed.connect(lambda k: self.reload() if k == "checklist" else None)
+        self.reload()
+
+    def _build(self) -> None:
+        self.template_combo = QComboBox()
+        for path in list_templates():
+            self.template_combo.addItem(path.stem, path.stem)
+        self.template_combo.currentIndexChanged.connect(lambda _i: self.reload())
+        self.run_label = QLabel("")
+        self.run_btn = QPushButton(icon("run"), "Run selected step")
+        self.run_btn.clicked.connect(self.run_selected)
+        self.run_all_btn = QPushButton(icon("run"), "Run all automatic")
+        self.run_all_btn.clicked.connect(self.run_all_automatic)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Template"))
+        bar.addWidget(self.template_combo, 1)
+        bar.addWidget(self.run_label)
+        bar.addWidget(self.run_btn)
+        bar.addWidget(self.run_all_btn)
+
+        self.steps = QListWidget()
+        self.steps.setMinimumWidth(300)
+        self.steps.currentRowChanged.connect(self._show_step)
+
+        self.detail_title = QLabel("")
+        self.detail_title.setObjectName("sidebarTitle")
+        self.detail_title.setWordWrap(True)
+        self.detail = QLabel("")
+        self.detail.setWordWrap(True)
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.actual_edit = QPlainTextEdit()
+        self.actual_edit.setPlaceholderText("Actual result, as observed")
+        self.actual_edit.setFixedHeight(64)
+        self.verdict_combo = QComboBox()
+        self.verdict_combo.addItems(["pass", "fail", "na", "not-run"])
+        self.note_edit = QLineEdit(placeholderText="Note (optional)")
+        self.by_edit = QLineEdit(placeholderText="Your name")
+        self.record_btn = QPushButton(icon("note"), "Record result")
+        self.record_btn.clicked.connect(self.record_result)
+        self.attach_btn = QPushButton(icon("attach"), "Attach file…")
+        self.attach_btn.clicked.connect(self.attach_dialog)
+        form = QFormLayout()
+        form.addRow("Actual", self.actual_edit)
+        row = QHBoxLayout()
+        row.addWidget(self.verdict_combo)
+        row.addWidget(self.by_edit, 1)
+        form.addRow("Verdict / by", row)
+        form.addRow("Note", self.note_edit)
+        btns = QHBoxLayout()
+        btns.addWidget(self.record_btn)
+        btns.addWidget(self.attach_btn)
+        btns.addStretch(1)
+        form.addRow("", btns)
+        record_box = QGroupBox("Record")
+        record_box.setLayout(form)
+
+        self.role_combo = QComboBox()
+        self.role_combo.addItems(["tester", "witness"])
+        self.signer_edit = QLineEdit(placeholderText="Full name")
+        self.confirm_btn = QPushButton(icon("sign"), "Confirm run")
+        self.confirm_btn.clicked.connect(self.confirm_run)
+        sign_row = QHBoxLayout()
+        sign_row.addWidget(self.role_combo)
+        sign_row.addWidget(self.signer_edit, 1)
+        sign_row.addWidget(self.confirm_btn)
+        sign_box = QGroupBox("Sign-off")
+        sign_box.setLayout(sign_row)
+
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(6, 0, 0, 0)
+        rl.addWidget(self.detail_title)
+        rl.addWidget(self.detail, 1)
+        rl.addWidget(record_box)
+        rl.addWidget(sign_box)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.steps)
+        split.addWidget(right)
+        split.setSizes([360, 700])
+        self.message = InlineMessage()
+        lay = QVBoxLayout(self)
+        lay.addLayout(bar)
+        lay.addWidget(self.message)
+        lay.addWidget(split, 1)
+
+    # -- engine in the GUI thread (quick, store-only operations) -------------------------------
+    def engine(self) -> ChecklistEngine | None:
+        name = self.template_combo.currentData()
+        if self.ctx.store is None or self.ctx.session_id is None or not name:
+            return None
+        return ChecklistEngine(self.ctx.store, self.ctx.session_id, find_template(name), by="gui")
+
+    def reload(self) -> None:
+        eng = self.engine()
+        current = self.steps.currentRow()
+        self.steps.blockSignals(True)
+        self.steps.clear()
+        self.rows = eng.results() if eng is not None else []
+        for r in self.rows:
+            item = QListWidgetItem(status_icon(r["verdict"]), f"{r['step']}  {r['title']}")
+            item.setToolTip(f"{r['kind']} · {r['verdict']}")
+            self.steps.addItem(item)
+        self.steps.blockSignals(False)
+        run = eng.current_run() if eng is not None else None
+        if run:
+            done = sum(1 for r in self.rows if r["verdict"] != "not-run")
+            self.run_label.setText(f"Run #{run['id']} · {run['status']} · {done}/{len(self.rows)}")
+        else:
+            self.run_label.setText("No run yet")
+        if self.rows:
+            self.steps.setCurrentRow(max(0, min(current, len(self.rows) - 1)))
+
+    def selected(self) -> dict | None:
+        i = self.steps.currentRow()
+        return self.rows[i] if 0 <= i < len(self.rows) else None
+
+    def _show_step(self, _i: int) -> None:
+        r = self.selected()
+        if r is None:
+            self.detail_title.clear()
+            self.detail.clear()
+            return
+        self.detail_title.setText(f"{r['step']} — {r['title']}  ({r['kind']})")
+        last = ""
+        if r["attempt"]:
+            last = (
+                f"<p><b>Latest (attempt {r['attempt']}):</b> {r['verdict'].upper()} — "
+                f"{r['actual']}<br><i>by {r['by']} at {str(r['at'])[:19]}</i></p>"
+            )
+        self.detail.setText(
+            f"<p><b>Objective:</b> {r['objective']}</p><p><b>Method:</b> {r['method']}</p>"
+            f"<p><b>Expected:</b> {r['expected']}</p>{last}"
+        )
+        auto = r["kind"] in ("automatic", "stimulus")
+        self.run_btn.setEnabled(auto and self.thread is None)
+        self.run_btn.setText(
+            "Perform stimulus and check" if r["kind"] == "stimulus" else "Run selected step"
+        )
+
+    def _guard(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            out = fn(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - inline message, never a traceback
+            self.message.show_error(exc)
+            return None
+        self.message.clear()
+        self.reload()
+        return out
+
+    def record_result(self) -> None:
+        r, eng = self.selected(), self.engine()
+        if r is None or eng is None:
+            return
+        self._guard(
+            eng.record,
+            r["step"],
+            self.actual_edit.toPlainText(),
+            self.verdict_combo.currentText(),
+            note=self.note_edit.text(),
+            by=self.by_edit.text().strip(),
+        )
+
+    def attach(self, path: str) -> None:
+        r, eng = self.selected(), self.engine()
+        if r is not None and eng is not None:
+            self._guard(
+                eng.attach,
+                r["step"],
+                path,
+                note=self.note_edit.text(),
+                by=self.by_edit.text().strip(),
+            )
+
+    def attach_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Attach evidence file")
+        if path:
+            self.attach(path)
+
+    def confirm_run(self) -> None:
+        eng = self.engine()
+        name = self.signer_edit.text().strip()
+        if eng is None:
+            return
+        if not name:
+            self.message.show_message("Type your full name to confirm the run.", "warning")
+            return
+        self._guard(eng.confirm, self.role_combo.currentText(), name)
+
+    # -- running steps in the worker -----------------------------------------------------------
+    def run_selected(self) -> None:
+        r = self.selected()
+        if r is not None:
+            self.run_steps([r["step"]])
+
+    def run_all_automatic(self) -> None:
+        self.run_steps([r["step"] for r in self.rows if r["kind"] in ("automatic", "stimulus")])
+
+    def run_steps(self, step_ids: list[str]) -> None:
+        if self.thread is not None or not step_ids or self.ctx.session_id is None:
+            return
+        setup = self.meter_setup() if callable(self.meter_setup) else None
+        if setup is None:
+            self.message.show_message(
+                "No meter configured: choose a port (or the simulator) on the Connection tab.",
+                "warning",
+            )
+            return
+        self.ctx.close_port()  # steps open their own connections
+        control = getattr(self.ctx.sim, "control", None)
+        self.thread = QThread()
+        self.worker = ChecklistWorker(
+            self.ctx.db_path, self.ctx.session_id, self.template_combo.currentData(), setup, control
+        )
+        self.worker.moveToThread(self.thread)
+        self.submit.connect(self.worker.run)
+        self.worker.finished.connect(self._done)
+        self.worker.failed.connect(self._failed)
+        self.worker.prompt_requested.connect(self._prompt)
+        self.thread.start()
+        self.run_btn.setEnabled(False)
+        self.run_all_btn.setEnabled(False)
+        self.message.show_message(f"Running {', '.join(step_ids)}…", "info")
+        self.submit.emit(step_ids)
+
+    def _prompt(self, text: str) -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            "Stimulus needed",
+            text,
+            QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.finished.connect(
+            lambda res: (
+                self.worker
+                and self.worker.answer("" if res == QMessageBox.StandardButton.Ok else "skip")
+            )
+        )
+        box.open()
+
+    def _stop_thread(self) -> None:
+        if self.thread is not None:
+            self.submit.disconnect()
+            self.thread.quit()
+            self.thread.wait(5000)
+            self.thread = None
+            self.worker = None
+        self.run_all_btn.setEnabled(True)
+
+    def _done(self, outcomes: list) -> None:
+        self._stop_thread()
+        verdicts = ", ".join(f"{o.step_id}: {o.verdict}" for o in outcomes)
+        self.reload()
+        self.message.show_message(f"Finished — {verdicts}", "ok")
+        self.ctx.data_changed.emit("trace")
+        self.step_finished.emit(outcomes)
+
+    def _failed(self, exc: BaseException) -> None:
+        self._stop_thread()
+        self.reload()
+        self.message.show_error(exc)
+        self.step_finished.emit([])
