@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bench_app import __version__
+from bench_app.errors import BenchError
 
 #: Verdicts in display order; anything else is shown as given.
 VERDICTS = ("pass", "fail", "na", "not-run")
@@ -142,6 +143,11 @@ def _flat(obj: Any) -> dict[str, Any]:
     return {"value": obj}
 
 
+#: Reconciliation compares A = bench with B = HHDC; show the sides by name.
+_SIDE = {"a": "bench (A)", "b": "HHDC (B)"}
+_SIDE_VALUE = {"a": "bench", "b": "HHDC"}
+
+
 def _latest(collections: list[dict], source: str) -> dict | None:
     matching = [c for c in collections if c.get("source") == source]
     return max(matching, key=lambda c: c["id"]) if matching else None
@@ -184,9 +190,19 @@ def _reconcile(store: Any, collections: list[dict]) -> Reconciliation:
             bench_collection=bench["id"],
             hhdc_collection=hhdc["id"],
         )
-    result = module.reconcile(store, bench["id"], hhdc["id"])
-    summary = _flat(getattr(result, "summary", {}) or {})
-    discrepancies = [_flat(d) for d in (getattr(result, "discrepancies", None) or [])]
+    try:
+        result = module.reconcile(store, bench["id"], hhdc["id"])
+    except BenchError as exc:
+        return Reconciliation(
+            False, f"Not performed: {exc}", bench_collection=bench["id"], hhdc_collection=hhdc["id"]
+        )
+    summary = getattr(result, "summary", None) or {}
+    summary = _flat(summary() if callable(summary) else summary)
+    summary = {_SIDE.get(k, k): v for k, v in summary.items()}
+    discrepancies = [
+        {_SIDE_VALUE.get(k, k): v for k, v in _flat(d).items()}
+        for d in (getattr(result, "discrepancies", None) or [])
+    ]
     return Reconciliation(
         True,
         f"Bench collection #{bench['id']} against HHDC collection #{hhdc['id']}.",

@@ -76,11 +76,15 @@ def _name(cert) -> str:
         return "?"
 
 
-def verify_pdf(path: str | Path, trust: list[Path] | None = None) -> list[SignatureReport]:
+def verify_pdf(
+    path: str | Path, trust: list[Path] | str | Path | None = None
+) -> list[SignatureReport]:
     """Validate every signature in ``path``; ``trust`` are PEM/DER certificates to trust.
 
     :raises ReportError: when the file cannot be read or parsed as PDF, or a trust file is bad.
     """
+    if isinstance(trust, (str, Path)):
+        trust = [Path(trust)]
     roots = []
     if trust:
         try:
@@ -185,7 +189,7 @@ def _session_check(info: dict[str, str], db_path: str | Path | None) -> tuple[bo
 
 def verify_report(
     pdf_path: str | Path,
-    trust: list[Path] | None = None,
+    trust: list[Path] | str | Path | None = None,
     db_path: str | Path | None = None,
     out: TextIO | None = None,
 ) -> int:
