@@ -29,8 +29,6 @@ COMMAND_MODULES = [
     "bench_app.cli.gui",
     "bench_app.cli.report",
     "bench_app.cli.keys",
-    "bench_app.cli.report",
-    "bench_app.cli.keys",
 ]
 
 
