@@ -135,26 +135,49 @@ class MultiReconcileResult:
         return {"ok": self.ok, "pairs": [r.to_json() for r in self.results]}
 
 
+def _period_seconds(starts: list[int]) -> int:
+    """Integration period of a collection: smallest gap between distinct starts (≤ 1800 s)."""
+    best = settlement.SP_SECONDS
+    for x, y in zip(starts, starts[1:]):
+        if 0 < y - x < best:
+            best = y - x
+    return best
+
+
 def _periods(
     store: Store, collection_id: int, channel_map: Mapping[str, str] | None
 ) -> tuple[dict[tuple[int, str], list], dict[str, str]]:
-    """``{(sp_start_epoch, canonical channel): [value, status]}`` and canonical → shown name."""
+    """``{(sp_start_epoch, canonical channel): [value, status]}`` and canonical → shown name.
+
+    Intervals are rolled up to 30-minute periods; a 20-minute interval straddling a half hour
+    is split in proportion to time (see :func:`bench_app.settlement.roll_up`).
+    """
+    rows = store.readings_raw(collection_id)
+    period = _period_seconds(sorted({r[0] for r in rows}))
+    aligned = settlement.SP_SECONDS % period == 0
     out: dict[tuple[int, str], list] = {}
     names: dict[str, str] = {}
     canon: dict[str, str] = {}
-    for start, channel, value, _unit, status in store.readings_raw(collection_id):
+    for start, channel, value, _unit, status in rows:
         key_ch = canon.get(channel)
         if key_ch is None:
             mapped = channel_map.get(channel, channel) if channel_map else channel
             key_ch = canon[channel] = canonical_channel(mapped)
             names.setdefault(key_ch, channel)
-        key = (start - start % settlement.SP_SECONDS, key_ch)
-        cell = out.get(key)
-        if cell is None:
-            out[key] = [value, status]
-        else:
-            cell[0] += value
-            cell[1] |= status
+        parts = (
+            ((start - start % settlement.SP_SECONDS, 1.0),)
+            if aligned
+            else settlement.split_period(start, period)
+        )
+        for sp_start, frac in parts:
+            key = (sp_start, key_ch)
+            part = value if frac == 1.0 else value * frac
+            cell = out.get(key)
+            if cell is None:
+                out[key] = [part, status]
+            else:
+                cell[0] += part
+                cell[1] |= status
     return out, names
 
 

@@ -3,8 +3,8 @@
 A settlement day runs from local midnight to local midnight (Europe/London). Periods are 30
 minutes long and numbered from 1: 48 on a normal day, 46 on the spring clock-change day (e.g.
 2026-03-29) and 50 on the autumn one (2026-10-25). Meters record in UTC; London's offset is always
-a whole hour, so UTC half-hours and local half-hours coincide and an interval of 5/10/15/20/30
-minutes never straddles two settlement periods.
+a whole hour, so UTC half-hours and local half-hours coincide; an interval of 5/10/15/30
+minutes never straddles two settlement periods (a 20-minute one can, see :func:`roll_up`).
 
 The time-zone rules come from the ``tzdata`` package when the operating system has none (Windows),
 so this works offline.
@@ -103,14 +103,29 @@ def floor_to_period(dt: datetime) -> datetime:
     return datetime.fromtimestamp(ts - ts % SP_SECONDS, UTC)
 
 
+def split_period(start_s: int, period_s: int) -> list[tuple[int, float]]:
+    """How an interval ``[start_s, start_s + period_s)`` (UTC epoch seconds) falls into 30-minute
+    periods: ``[(sp_start_s, fraction), …]``; fractions add up to 1."""
+    out = []
+    t, end = start_s, start_s + period_s
+    while t < end:
+        sp = t - t % SP_SECONDS
+        nxt = min(end, sp + SP_SECONDS)
+        out.append((sp, (nxt - t) / period_s))
+        t = nxt
+    return out
+
+
 def roll_up(
     rows: Iterable[ProfileRow], period_min: int, *, complete_only: bool = False
 ) -> list[ProfileRow]:
     """Roll integration periods of ``period_min`` (5/10/15/20/30) up to 30-minute periods.
 
-    Values are summed per channel (energy advances add up) and status flags OR-ed. A period with
-    fewer than ``30 / period_min`` rows is partial: kept by default, dropped with
-    ``complete_only``. ``None`` values stay None only if every row had None for that channel.
+    Values are summed per channel (energy advances add up) and status flags OR-ed. 20-minute
+    periods do not divide a half hour: the one straddling a boundary (hh:20–hh:40) is split in
+    proportion to time (uniform consumption assumed) and its flags go to both periods. A period
+    not fully covered is partial: kept by default, dropped with ``complete_only``. ``None`` values
+    stay None only if every row had None for that channel.
 
     :raises ValueError: ``period_min`` is not an allowed integration period, or a row does not
         start on a ``period_min`` boundary.
@@ -119,28 +134,30 @@ def roll_up(
         raise ValueError(
             f"integration period must be one of {INTEGRATION_PERIODS} minutes, not {period_min}"
         )
-    need = 30 // period_min
-    buckets: dict[int, tuple[list, int, int]] = {}
+    period_s = period_min * 60
+    buckets: dict[int, list] = {}  # sp start → [values, status, covered seconds]
     for row in rows:
         ts = int(as_utc(row.start).timestamp())
-        if ts % (period_min * 60):
+        if ts % period_s:
             raise ValueError(
                 f"row {as_utc(row.start).isoformat()} is not on a {period_min}-minute boundary"
             )
-        key = ts - ts % SP_SECONDS
-        if key not in buckets:
-            buckets[key] = (list(row.values), int(row.status), 1)
-            continue
-        values, status, count = buckets[key]
-        for i, v in enumerate(row.values):
-            if v is None:
-                continue
-            values[i] = v if values[i] is None else values[i] + v
-        buckets[key] = (values, status | int(row.status), count + 1)
+        for key, frac in split_period(ts, period_s):
+            cell = buckets.get(key)
+            if cell is None:
+                cell = buckets[key] = [[None] * len(row.values), 0, 0.0]
+            values = cell[0]
+            for i, v in enumerate(row.values):
+                if v is None:
+                    continue
+                part = v * frac if frac != 1 else v
+                values[i] = part if values[i] is None else values[i] + part
+            cell[1] |= int(row.status)
+            cell[2] += frac * period_s
     out = []
     for key in sorted(buckets):
-        values, status, count = buckets[key]
-        if complete_only and count < need:
+        values, status, covered = buckets[key]
+        if complete_only and covered < SP_SECONDS - 1e-6:
             continue
         out.append(ProfileRow(datetime.fromtimestamp(key, UTC), values, status))
     return out
