@@ -1,0 +1,296 @@
+"""``Iec21Meter``: the :class:`drivers.meter.MeterDriver` for IEC 62056-21 meters (``"iec21"``).
+
+Sessions:
+
+- **with a password** — :meth:`connect` signs on in programming mode and sends ``P1`` at once, so
+  a wrong password raises :class:`~drivers.errors.AuthenticationError` before anything is read.
+  Identity, clock and registers are then read with ``R1`` (lazily, cached), the profile and events
+  with ``R5``, the clock is set with ``W1``.
+- **without a password** — :meth:`connect` takes the data readout (mode C, Y=0) and answers
+  identity, clock, registers and instantaneous values from it; profile and events need a second
+  sign-on in programming mode (read-only, no ``P1``), opened on first use.
+
+The load profile is read in blocks of :attr:`Iec21Meter.block_days` days (one ``R5 P.01`` each)
+and each block is handed to ``on_block`` before the next is asked for. Without a start time the
+driver walks back day block by day block from the end until :attr:`Iec21Meter.empty_blocks_stop`
+consecutive blocks come back empty (``on_block`` then sees the newest block first).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from drivers.errors import AuthenticationError, DriverError, ProtocolError
+from drivers.iec62056_21.client import Iec21Client
+from drivers.iec62056_21.profile import LoadProfile
+from drivers.iec62056_21.readout import DataSet, Readout, normalise_address
+from drivers.meter import BlockCallback, ConnectOptions, ProgressCallback
+from drivers.model import (
+    ClockReading,
+    Identity,
+    MeterEvent,
+    Profile,
+    ProfileRow,
+    RegisterValue,
+    utc,
+)
+from drivers.transport import IEC_SIGN_ON, SerialTransport, Transport
+
+#: cumulative energy registers read in programming mode.
+REGISTERS = ("1.8.0", "2.8.0", "3.8.0", "4.8.0")
+#: instantaneous values: V L1-L3, I L1-L3, active power, power factor, frequency.
+INSTANTANEOUS = (
+    "32.7.0",
+    "52.7.0",
+    "72.7.0",
+    "31.7.0",
+    "51.7.0",
+    "71.7.0",
+    "1.7.0",
+    "13.7.0",
+    "14.7.0",
+)
+_MIN = timedelta(minutes=1)
+_ENERGY = re.compile(r"^[1-4]\.8\.\d+$")
+
+
+def _number(text: str) -> float | str:
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _digits(text: str) -> str:
+    return "".join(c for c in text if c.isdigit())
+
+
+def _parse_clock(date_text: str, time_text: str) -> datetime:
+    d, t = _digits(date_text)[-6:], _digits(time_text)
+    t = t[-6:] if len(t) >= 6 else (t + "00")[-6:]
+    try:
+        return datetime.strptime(d + t, "%y%m%d%H%M%S").replace(tzinfo=UTC)
+    except ValueError:
+        raise ProtocolError(
+            f"bad meter clock date {date_text!r} time {time_text!r}", step="read clock"
+        ) from None
+
+
+class Iec21Meter:
+    """IEC 62056-21 meter driver (see the module docstring for the session rules).
+
+    :param options: port URL, password, maximum baud, device address, echo, timeout (s),
+        reaction time (ms) and trace.
+    :param transport: inject a transport (tests); default a :class:`SerialTransport` on
+        ``options.url`` at 300 7E1.
+    """
+
+    protocol = "iec21"
+    block_days = 1
+    empty_blocks_stop = 3
+
+    def __init__(self, options: ConnectOptions, transport: Transport | None = None) -> None:
+        self.options = options
+        self.trace = options.trace
+        self.transport = transport or SerialTransport(
+            options.url, IEC_SIGN_ON, timeout=options.timeout, echo=options.echo, trace=self.trace
+        )
+        self.client = Iec21Client(
+            self.transport,
+            device_address=options.device_address,
+            max_baud=options.baud,
+            reaction_ms=options.reaction_ms,
+        )
+        self.readout: Readout | None = None
+        self._cache: dict[str, DataSet] = {}
+        self.period_min = 0
+
+    # -- session ---------------------------------------------------------------------------------
+    def connect(self) -> None:
+        self.transport.open()
+        try:
+            if self.options.password is not None:
+                self.client.start_programming(self.options.password)
+            else:
+                self.readout = self.client.read_out()
+                p = self.readout.get("0.8.4")
+                if p is not None and _digits(p.value):
+                    self.period_min = int(_digits(p.value))
+        except DriverError:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        try:
+            if self.client.mode == "programming":
+                self.client.send_break()
+        except DriverError:
+            pass
+        finally:
+            self.transport.close()
+
+    def _programming(self) -> None:
+        if self.client.mode != "programming":
+            self.client.start_programming(self.options.password)
+
+    def _get(self, address: str, *, fresh: bool = False) -> DataSet | None:
+        """A data set from the readout, or via R1 in programming mode (None: the meter has none)."""
+        if self.readout is not None and not fresh:
+            return self.readout.get(address)
+        if not fresh and address in self._cache:
+            return self._cache[address]
+        self._programming()
+        try:
+            ds = self.client.read_register(address)
+        except ProtocolError as exc:
+            if "(ERROR)" in exc.message:
+                return None
+            raise
+        self._cache[address] = ds
+        return ds
+
+    # -- reads -----------------------------------------------------------------------------------
+    def read_identity(self) -> Identity:
+        ident = self.client.identification
+        serial_set = self._get("C.1.0") or self._get("0.0.0")
+        firmware = self._get("0.2.0")
+        return Identity(
+            serial=serial_set.value if serial_set else "",
+            manufacturer=ident.flag if ident else "",
+            model=ident.ident if ident else "",
+            firmware={"application": firmware.value} if firmware and firmware.value else {},
+        )
+
+    def read_clock(self) -> ClockReading:
+        if self.readout is not None:
+            d, t = self.readout.get("0.9.2"), self.readout.get("0.9.1")
+            if d is None or t is None:
+                raise ProtocolError("the readout has no 0.9.1/0.9.2 clock", step="read clock")
+            pc = self.client.readout_times.get(t.address, datetime.now(UTC))
+            return ClockReading.of(_parse_clock(d.value, t.value), pc)
+        d = self._get("0.9.2", fresh=True)
+        t = self._get("0.9.1", fresh=True)
+        pc = datetime.now(UTC)
+        if d is None or t is None:
+            raise ProtocolError("the meter has no 0.9.1/0.9.2 clock", step="read clock")
+        if _digits(t.value)[-6:] < "000030":  # the date may have rolled over before the time read
+            d = self._get("0.9.2", fresh=True) or d
+        return ClockReading.of(_parse_clock(d.value, t.value), pc)
+
+    def set_clock(self, meter_time: datetime) -> ClockReading:
+        """``W1 0.9.1`` (time) then ``W1 0.9.2`` (date); needs the programming password."""
+        if self.options.password is None:
+            raise AuthenticationError(
+                "setting the clock needs the programming password",
+                port=self.options.url,
+                step="set clock",
+            )
+        self._programming()
+        when = utc(meter_time)
+        self.client.write_register("0.9.1", when.strftime("%H%M%S"))
+        self.client.write_register("0.9.2", when.strftime("%y%m%d"))
+        self.readout = None  # the cached readout clock is stale now
+        return self.read_clock()
+
+    def _values(self, addresses: tuple[str, ...], match) -> list[RegisterValue]:
+        if self.readout is not None:
+            sets = [d for d in self.readout.datasets if match(d.address)]
+        else:
+            sets = [d for d in (self._get(a) for a in addresses) if d is not None]
+        return [RegisterValue(d.address, _number(d.value), d.unit) for d in sets if d.values]
+
+    def read_registers(self) -> list[RegisterValue]:
+        return self._values(REGISTERS, lambda a: bool(_ENERGY.match(normalise_address(a))))
+
+    def read_instantaneous(self) -> list[RegisterValue]:
+        return self._values(INSTANTANEOUS, lambda a: normalise_address(a) in INSTANTANEOUS)
+
+    def read_profile(
+        self,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        *,
+        on_block: BlockCallback | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> Profile:
+        """Rows with ``start <= row.start < end``, one ``R5 P.01`` per block of days."""
+        self._programming()
+        end = utc(end) if end else self._now_ceiling()
+        start = utc(start) if start else None
+        day = timedelta(days=self.block_days)
+        rows: list[ProfileRow] = []
+        profile = Profile(self.period_min or 30, [])
+        if start is not None:
+            bounds = []
+            lo = start
+            while lo < end:
+                midnight = datetime(lo.year, lo.month, lo.day, tzinfo=UTC) + day
+                hi = min(end, midnight)
+                bounds.append((lo, hi))
+                lo = hi
+        else:
+            bounds = None
+        total = len(bounds) if bounds is not None else 0
+        done = empty = 0
+        hi = end
+        while True:
+            if bounds is not None:
+                if done >= len(bounds):
+                    break
+                lo, hi = bounds[done]
+            else:
+                if empty >= self.empty_blocks_stop:
+                    break
+                lo = datetime(hi.year, hi.month, hi.day, tzinfo=UTC)
+                if lo == hi:
+                    lo -= day
+            block = self._block(lo, hi, done + 1)
+            if block.rows:
+                profile.period_min = block.period_min
+                self.period_min = block.period_min
+                if not profile.channels:
+                    profile.channels = block.channels
+            empty = 0 if block.rows else empty + 1
+            rows.extend(block.rows)
+            done += 1
+            if on_block is not None and block.rows:
+                on_block(block.rows)
+            if progress is not None:
+                progress(done, total)
+            hi = lo
+        rows.sort(key=lambda r: r.start)
+        profile.rows = rows
+        return profile
+
+    def _now_ceiling(self) -> datetime:
+        now = datetime.now(UTC) + timedelta(days=1)
+        return datetime(now.year, now.month, now.day, tzinfo=UTC)
+
+    def _block(self, lo: datetime, hi: datetime, n: int) -> LoadProfile:
+        """Rows with ``lo <= start < hi`` (asks captures ceil_min(lo)+1 min … hi+period−1 min)."""
+        period = timedelta(minutes=self.period_min or 60)
+        first = lo.replace(second=0, microsecond=0)
+        if first < lo:
+            first += _MIN
+        top = hi.replace(second=0, microsecond=0)
+        if top < hi:
+            top += _MIN
+        request_to = top + period - _MIN
+        step = f"profile block {n} ({lo:%Y-%m-%d %H:%M}..{hi:%Y-%m-%d %H:%M})"
+        block = self.client.read_load_profile(first + _MIN, request_to, step=step)
+        block.rows = [r for r in block.rows if lo <= r.start < hi]
+        return block
+
+    def read_events(
+        self, start: datetime | None = None, end: datetime | None = None
+    ) -> list[MeterEvent]:
+        self._programming()
+        lo = utc(start).replace(second=0, microsecond=0) if start else None
+        hi = utc(end) if end else None
+        events = self.client.read_event_log(lo, hi.replace(second=0, microsecond=0) if hi else None)
+        return [
+            e
+            for e in events
+            if (start is None or e.time >= utc(start)) and (hi is None or e.time < hi)
+        ]
