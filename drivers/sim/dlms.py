@@ -40,7 +40,8 @@ Connecting a third-party DLMS client
 The COSEM objects are listed in :mod:`drivers.sim.dlms_cosem`. A meter with its supply cut
 (``meter.powered`` False) answers nothing and forgets the link. Faults (``FaultPlan``): corrupt
 (FCS bytes; wrapper: version bytes), drop, delay, nak (silence to that request), reject-password,
-stop (after the first GET data block the cable is "pulled").
+stop (the cable is "pulled" once the first data block has gone: a GET-Response-With-Datablock
+or a profile/event-log buffer answer).
 """
 
 from __future__ import annotations
@@ -365,6 +366,7 @@ class DlmsFrontEnd:
                 return ap.set_response(req.invoke, exc.code)
             return ap.action_response(req.invoke, exc.code)
         response = ap.get_response(req.invoke, data)
+        self.sent_block = req.class_id == 7 and req.index == 2  # a profile/log buffer: data
         limit = min(self.client_pdu, self.max_pdu)
         if len(response) <= limit:
             return response
