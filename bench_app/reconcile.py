@@ -12,10 +12,11 @@ Also the CoP check "sum of HH values over a span agrees with the register advanc
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from bench_app import settlement
 from bench_app.errors import NotFoundError, UsageError
@@ -152,13 +153,17 @@ def _periods(
     Intervals are rolled up to 30-minute periods; a 20-minute interval straddling a half hour
     is split in proportion to time (see :func:`bench_app.settlement.roll_up`).
     """
-    rows = store.readings_raw(collection_id)
+    store.collection(collection_id)  # NotFoundError for an unknown id
+    rows = store.conn.execute(
+        "SELECT start, channel, value, status FROM readings WHERE collection_id = ?",
+        (collection_id,),
+    ).fetchall()
     period = _period_seconds(sorted({r[0] for r in rows}))
     aligned = settlement.SP_SECONDS % period == 0
     out: dict[tuple[int, str], list] = {}
     names: dict[str, str] = {}
     canon: dict[str, str] = {}
-    for start, channel, value, _unit, status in rows:
+    for start, channel, value, status in rows:
         key_ch = canon.get(channel)
         if key_ch is None:
             mapped = channel_map.get(channel, channel) if channel_map else channel
@@ -188,6 +193,7 @@ def reconcile(
     tolerance: float = DEFAULT_TOLERANCE,
     *,
     channel_map: Mapping[str, str] | None = None,
+    _cache: dict | None = None,
 ) -> ReconcileResult:
     """Compare two collections per settlement period and channel.
 
@@ -196,12 +202,14 @@ def reconcile(
     """
     if tolerance < 0:
         raise UsageError(f"tolerance must be ≥ 0, not {tolerance}")
-    ca, cb = store.collection(collection_a), store.collection(collection_b)
-    a, names_a = _periods(store, collection_a, channel_map)
-    b, names_b = _periods(store, collection_b, channel_map)
+    cache = {} if _cache is None else _cache
+    for cid in (collection_a, collection_b):
+        if cid not in cache:
+            cache[cid] = (store.collection(cid), *_periods(store, cid, channel_map))
+    ca, a, names_a = cache[collection_a]
+    cb, b, names_b = cache[collection_b]
     res = ReconcileResult(collection_a, collection_b, ca["source"], cb["source"], tolerance)
-    keys = sorted(a.keys() | b.keys())
-    res.compared = len(keys)
+    res.compared = len(a) + sum(1 for k in b if k not in a)
     days: set[date] = set()
     where: dict[int, tuple[datetime, date, int]] = {}
 
@@ -212,35 +220,49 @@ def reconcile(
             where[ts] = (start, day, sp)
         return where[ts]
 
-    add = res.discrepancies.append
-    for key in keys:
-        ts, ch = key
-        va, vb = a.get(key), b.get(key)
-        shown = names_a.get(ch) or names_b.get(ch) or ch
-        if va is None or vb is None:
-            start, day, sp = locate(ts)
-            if va is None:
-                res.missing_in_a += 1
-                add(Discrepancy(start, sp, day, shown, "missing_in_a", None, vb[0]))
-            else:
-                res.missing_in_b += 1
-                add(Discrepancy(start, sp, day, shown, "missing_in_b", va[0], None))
+    found: list[tuple[tuple[int, str], Discrepancy]] = []
+    tol = tolerance + 1e-12
+
+    def add(key: tuple[int, str], kind: str, va, vb) -> None:
+        start, day, sp = locate(key[0])
+        shown = names_a.get(key[1]) or names_b.get(key[1]) or key[1]
+        found.append((key, Discrepancy(start, sp, day, shown, kind, va, vb)))
+
+    b_get = b.get
+    for key, va in a.items():
+        vb = b_get(key)
+        if vb is None:
+            res.missing_in_b += 1
+            add(key, "missing_in_b", va[0], None)
             continue
         same = True
-        if abs(va[0] - vb[0]) > tolerance + 1e-12:
-            start, day, sp = locate(ts)
+        if abs(va[0] - vb[0]) > tol:
             res.value_diffs += 1
-            add(Discrepancy(start, sp, day, shown, "value", va[0], vb[0]))
+            add(key, "value", va[0], vb[0])
             same = False
         if va[1] != vb[1]:
-            start, day, sp = locate(ts)
             res.flag_diffs += 1
-            add(Discrepancy(start, sp, day, shown, "flag", va[1], vb[1]))
+            add(key, "flag", va[1], vb[1])
             same = False
         if same:
             res.matched += 1
-    for ts in {k[0] for k in keys}:
-        days.add(locate(ts)[1])
+    for key, vb in b.items():
+        if key not in a:
+            res.missing_in_a += 1
+            add(key, "missing_in_a", None, vb[0])
+    order = {k: i for i, k in enumerate(KINDS)}
+    found.sort(key=lambda item: (item[0], order[item[1].kind]))
+    res.discrepancies = [d for _k, d in found]
+    starts = sorted({k[0] for k in a} | {k[0] for k in b})
+    if starts:
+        day = settlement.settlement_day(datetime.fromtimestamp(starts[0], UTC))
+        last = settlement.settlement_day(datetime.fromtimestamp(starts[-1], UTC))
+        while day <= last:
+            lo = int(settlement.day_start(day).timestamp())
+            i = bisect.bisect_left(starts, lo)
+            if i < len(starts) and starts[i] < lo + settlement.periods_in_day(day) * 1800:
+                days.add(day)
+            day += timedelta(days=1)
     res.days = len(days)
     res.clock_change_days = sorted(
         d.isoformat() for d in days if settlement.periods_in_day(d) != 48
@@ -259,9 +281,12 @@ def reconcile_many(
     if len(collection_ids) < 2:
         raise UsageError("reconciliation needs at least two collections")
     results = []
+    cache: dict = {}
     for i, ca in enumerate(collection_ids):
         for cb in collection_ids[i + 1 :]:
-            results.append(reconcile(store, ca, cb, tolerance, channel_map=channel_map))
+            results.append(
+                reconcile(store, ca, cb, tolerance, channel_map=channel_map, _cache=cache)
+            )
     return MultiReconcileResult(results)
 
 

@@ -170,21 +170,23 @@ def reading_digests(rows: Iterable[Sequence], uids: UidResolver) -> list[bytes]:
     Byte-identical to ``canonical([collection_uid, start, channel, value, unit, status])``.
     """
     dumps = json.dumps
-    strcache: dict[object, str] = {}
+    prefixes: dict[int, str] = {}
+    middles: dict[tuple[str, str | None], tuple[str, str]] = {}
     sha = hashlib.sha256
+    n = DIGEST_LEN
     out = []
+    append = out.append
     for _id, cid, start, channel, value, unit, status in rows:
-        juid = strcache.get(("c", cid))
-        if juid is None:
-            juid = strcache[("c", cid)] = dumps(uids("collections", cid), ensure_ascii=False)
-        jch = strcache.get(channel)
-        if jch is None:
-            jch = strcache[channel] = dumps(channel, ensure_ascii=False)
-        jun = strcache.get(unit)
-        if jun is None:
-            jun = strcache[unit] = dumps(unit, ensure_ascii=False)
-        text = f"[{juid},{start},{jch},{value!r},{jun},{status}]"
-        out.append(sha(text.encode("utf-8")).digest()[:DIGEST_LEN])
+        pre = prefixes.get(cid)
+        if pre is None:
+            pre = prefixes[cid] = "[" + dumps(uids("collections", cid), ensure_ascii=False) + ","
+        mid = middles.get((channel, unit))
+        if mid is None:
+            mid = middles[(channel, unit)] = (
+                "," + dumps(channel, ensure_ascii=False) + ",",
+                "," + dumps(unit, ensure_ascii=False) + ",",
+            )
+        append(sha(f"{pre}{start}{mid[0]}{value!r}{mid[1]}{status}]".encode()).digest()[:n])
     return out
 
 

@@ -187,15 +187,20 @@ class StoreBase:
     # -- audit ----------------------------------------------------------------------------------
 
     def _append_audit(
-        self, session_id: int, action: str, table: str, lo: int, hi: int
+        self, session_id: int, action: str, table: str, lo: int, hi: int, rows=None
     ) -> str | None:
         """Append the audit record covering rows ``lo..hi`` of ``table`` (inside a transaction).
 
+        ``rows``: for readings only, the ``(collection_id, start, channel, value, unit, status)``
+        tuples just inserted as ids ``lo..hi`` (saves reading them back).
         Returns the new head hash, or None when the range is empty.
         """
         if hi < lo:
             return None
-        _ids, digests = audit.row_digests(self.conn, action, table, lo, hi, self._uids)
+        if rows is not None and table == "readings":
+            digests = audit.reading_digests(((0, *r) for r in rows), self._uids)
+        else:
+            _ids, digests = audit.row_digests(self.conn, action, table, lo, hi, self._uids)
         blob = b"".join(digests)
         n = len(digests)
         if n != hi - lo + 1:

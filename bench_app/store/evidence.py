@@ -62,7 +62,7 @@ def _finite(value: float, where: str) -> float:
         raise StoreError(f"{where}: value {value!r} is not a number") from exc
     if not math.isfinite(value):
         raise StoreError(f"{where}: value {value!r} is not finite")
-    return value
+    return value + 0.0  # -0.0 is stored as 0 by SQLite; keep digests stable
 
 
 class EvidenceMixin(StoreBase):
@@ -131,8 +131,10 @@ class EvidenceMixin(StoreBase):
         channel) are ignored, so re-reading an overlapping span is harmless. ``None`` values are
         skipped (channel not captured for that interval).
         """
-        scale = [normalise(1.0, ch.unit) for ch in channels]
+        spec = [(ch.obis, *normalise(1.0, ch.unit)) for ch in channels]
+        isfinite = math.isfinite
         tuples = []
+        append = tuples.append
         for row in rows:
             start = epoch(row.start)
             status = int(row.status)
@@ -141,11 +143,16 @@ class EvidenceMixin(StoreBase):
                     f"collection {collection_id}: row {to_iso(row.start)} has {len(row.values)} "
                     f"values for {len(channels)} channels"
                 )
-            for ch, (factor, unit), value in zip(channels, scale, row.values):
+            for (obis, factor, unit), value in zip(spec, row.values):
                 if value is None:
                     continue
-                v = _finite(value, f"collection {collection_id} {to_iso(row.start)} {ch.obis}")
-                tuples.append((collection_id, start, ch.obis, v * factor, unit, status))
+                v = float(value) * factor + 0.0  # -0.0 would not round-trip via SQLite
+                if not isfinite(v):
+                    raise StoreError(
+                        f"collection {collection_id} {to_iso(row.start)} {obis}: value "
+                        f"{value!r} is not finite"
+                    )
+                append((collection_id, start, obis, v, unit, status))
         return self._add_reading_tuples(collection_id, tuples)
 
     def add_readings(self, collection_id: int, readings: Iterable[Reading]) -> int:
@@ -172,7 +179,12 @@ class EvidenceMixin(StoreBase):
             lo = self._max_id("readings") + 1
             self.conn.executemany(_INSERT_READING, tuples)
             hi = self._max_id("readings")
-            self._append_audit(session_id, "insert", "readings", lo, hi)
+            # Nothing ignored: the stored rows are exactly ``tuples`` in id order (REAL, INTEGER
+            # and TEXT round-trip unchanged), so their digests need no read-back.
+            exact = hi - lo + 1 == len(tuples)
+            self._append_audit(
+                session_id, "insert", "readings", lo, hi, rows=tuples if exact else None
+            )
         return max(0, hi - lo + 1)
 
     def last_interval(self, collection_id: int) -> datetime | None:
