@@ -41,6 +41,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--defect", action="append", default=[], choices=DEFECTS)
     p.add_argument("--framing", choices=["hdlc", "wrapper"], default="hdlc", help="DLMS only")
     p.add_argument("--server-physical", type=int, default=17, help="DLMS HDLC physical address")
+    p.add_argument(
+        "--address-size", type=int, choices=[1, 2, 4], help="DLMS: accept only this HDLC form"
+    )
+    p.add_argument("--max-info", type=int, default=2030, help="DLMS: largest HDLC info field")
+    p.add_argument("--max-pdu", type=int, default=2048, help="DLMS: largest xDLMS PDU (blocks)")
+    p.add_argument("--no-mode-e", action="store_true", help="DLMS: ignore IEC sign-on (optical)")
     p.add_argument("--control-port", type=int, default=0, help="bench-control TCP port (0 = any)")
     p.set_defaults(func=run_simulate)
 
@@ -68,7 +74,14 @@ def run_simulate(args: argparse.Namespace) -> int:
         )
         extra = {}
         if args.protocol == "dlms":
-            extra = {"framing": args.framing, "server_physical": args.server_physical}
+            extra = {
+                "framing": args.framing,
+                "server_physical": args.server_physical,
+                "address_size": args.address_size,
+                "max_info": args.max_info,
+                "max_pdu": args.max_pdu,
+                "mode_e": not args.no_mode_e,
+            }
         sim = start_simulator(
             args.protocol,
             "pty" if args.pty else args.listen,
