@@ -13,6 +13,9 @@ def make_app(argv: list[str] | None = None):
     """Return the (single) QApplication, styled, with pyqtgraph configured."""
     from PySide6.QtWidgets import QApplication
 
+    from ui.qtfix import protect_none
+
+    protect_none()
     app = QApplication.instance() or QApplication(argv or sys.argv[:1])
     app.setApplicationName("Witness Bench")
     app.setOrganizationName("WitnessBench")

@@ -138,8 +138,6 @@ class LivePanel(QWidget):
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
             plot.addLegend(offset=(-10, 5), colCount=3)
-            if self.plots:
-                plot.setXLink(self.plots["V"])
             self.plots[group] = plot
 
         grid = QGridLayout()
@@ -219,9 +217,12 @@ class LivePanel(QWidget):
             last = max(last, float(t[-1]))
         self.dirty.clear()
         window = int(self.window_combo.currentData() or 0)
-        if window and last:
-            self.plots["V"].setXRange(last - window, last, padding=0.01)
         for plot in self.plots.values():
+            # explicit ranges instead of setXLink: linked views crashed PySide6 6.12 in paint
+            if window and last:
+                plot.setXRange(last - window, last, padding=0.01)
+            else:
+                plot.enableAutoRange(axis="x")
             plot.enableAutoRange(axis="y")
 
     def clear(self) -> None:
