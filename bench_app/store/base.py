@@ -84,6 +84,8 @@ class StoreBase:
             if str(mode).lower() != "wal":
                 raise StoreError(f"cannot switch {path} to WAL mode (got {mode})")
             conn.execute(f"PRAGMA synchronous = {synchronous or cls.SYNCHRONOUS}")
+            conn.execute("PRAGMA cache_size = -32768")  # 32 MiB of pages: big sessions stay hot
+            conn.execute("PRAGMA temp_store = MEMORY")
             migrate(sqlite_utils.Database(conn), where=f"session database {path}")
         except sqlite3.DatabaseError as exc:
             conn.close()
