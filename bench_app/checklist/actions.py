@@ -240,9 +240,14 @@ def _restore_clock(ctx: ActionContext) -> None:
             meter.set_clock(ctx.now())
 
 
-def _read_offset(ctx: ActionContext, minutes: float, tol: float):
-    with ctx.meter("clock after offset") as meter:
+def _read_offset(ctx: ActionContext, minutes: float, tol: float, meter=None):
+    """Read the clock (in ``meter``'s connection, else a new one) and check it is off by
+    ``minutes`` (:class:`StepAborted` when the offset could not be set)."""
+    if meter is not None:
         clock = meter.read_clock()
+    else:
+        with ctx.meter("clock after offset") as fresh:
+            clock = fresh.read_clock()
     ctx.observe_clock(clock, f"clock after offset to UTC{minutes:+g} min")
     if abs(clock.deviation_s - minutes * 60) > tol:
         raise StepAborted(
@@ -298,11 +303,10 @@ def clock_correction_flagged(ctx: ActionContext) -> ActionResult:
     _offset_clock(ctx, minutes)
     corrected = False
     try:
-        before = _read_offset(ctx, minutes, tol)
-        look_from = sp_start(min(before.meter_time, ctx.now())) - timedelta(hours=1)
-        with ctx.meter("events before correction") as meter:
+        look_from = sp_start(ctx.now() - timedelta(minutes=abs(minutes))) - timedelta(hours=1)
+        with ctx.meter("offset check, events, correction") as meter:
+            before = _read_offset(ctx, minutes, tol, meter)
             old = {(iso(e.time), int(e.code)) for e in meter.read_events(look_from, None)}
-        with ctx.meter("correction") as meter:
             after = meter.set_clock(ctx.now())
         ctx.observe_clock(after, "clock after correction with the right password")
         corrected = abs(after.deviation_s) <= tol

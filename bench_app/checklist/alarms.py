@@ -27,26 +27,20 @@ from bench_app.checklist.context import (
     sp_label,
     sp_start,
 )
-from drivers.errors import DriverError
+from drivers.errors import DriverTimeout, TransportError
 from drivers.model import EventCode, iso
 
 
-def _clock(ctx: ActionContext, label: str):
-    with ctx.meter(label) as meter:
-        clock = meter.read_clock()
-    ctx.observe_clock(clock, label)
-    return clock
-
-
-def _connect_retry(ctx: ActionContext, label: str):
-    """Read the clock, retrying for ``reconnect_s`` seconds (a meter coming back from a reset or a
-    supply cut may need a moment)."""
+def _first_read(ctx: ActionContext, label: str, body: Callable):
+    """``body(meter)`` in a new connection, retrying the connection for ``reconnect_s`` seconds (a
+    meter coming back from a reset or a supply cut may need a moment)."""
     deadline = float(ctx.param("reconnect_s", 10.0))
     waited = 0.0
     while True:
         try:
-            return _clock(ctx, label)
-        except DriverError:
+            with ctx.meter(label) as meter:
+                return body(meter)
+        except (TransportError, DriverTimeout):
             if waited >= deadline:
                 raise
             ctx.sleep(0.5)
@@ -58,25 +52,42 @@ def check_alarm(
     codes: set[int],
     stimulate: Callable[[], None],
     extra: Callable[[], tuple[list[str], bool]] | None = None,
+    *,
+    before_read: Callable | None = None,
+    after_read: Callable | None = None,
 ) -> ActionResult:
-    """Run ``stimulate`` between two clock reads, then read events twice and judge.
+    """Read the clock, run ``stimulate``, then read clock + events + profile, and the events again
+    in a second connection, and judge (three connections in all).
 
     :param codes: the event codes that must each be present (e.g. one per phase).
-    :param extra: optional further check run after the stimulus → (texts, ok).
+    :param extra: optional further check run at the end → (texts, ok).
+    :param before_read: ``f(meter)`` also run in the connection before the stimulus.
+    :param after_read: ``f(meter)`` also run in the first connection after the stimulus.
     """
-    before = _clock(ctx, "clock before stimulus")
+    with ctx.meter("before stimulus") as meter:
+        before = meter.read_clock()
+        if before_read:
+            before_read(meter)
+    ctx.observe_clock(before, "clock before stimulus")
     stimulate()
-    after = _connect_retry(ctx, "clock after stimulus")
+
+    def read_one(meter):
+        after = meter.read_clock()
+        lo, hi = sp_start(before.meter_time), sp_start(after.meter_time) + SP
+        events = meter.read_events(lo - SP, None)
+        profile = meter.read_profile(lo, hi)
+        if after_read:
+            after_read(meter)
+        return after, events, profile
+
+    after, events, profile = _first_read(ctx, "events read 1", read_one)
+    ctx.observe_clock(after, "clock after stimulus")
     lo, hi = sp_start(before.meter_time), sp_start(after.meter_time) + SP
     slack = timedelta(seconds=float(ctx.param("slack_s", 5)))
-    reads = []
-    for n in (1, 2):
-        with ctx.meter(f"events read {n}") as meter:
-            events = meter.read_events(lo - SP, None)
-            profile = meter.read_profile(lo, hi) if n == 1 else None
-        _, stored = ctx.store_events(events, f"events read {n}")
-        reads.append((stored, profile))
-    (first, profile), (second, _) = reads
+    _, first = ctx.store_events(events, "events read 1")
+    with ctx.meter("events read 2") as meter:
+        events = meter.read_events(lo - SP, None)
+    _, second = ctx.store_events(events, "events read 2")
     problems, found_texts = [], []
     for code in sorted(codes):
         hits = [
@@ -142,11 +153,17 @@ def supply_failure(ctx: ActionContext) -> ActionResult:
     before the cut must come back identical afterwards."""
     hold = float(ctx.param("hold_s", 1.0))
     tol = float(ctx.param("tolerance_kwh", 0.0))
-    with ctx.meter("collect before supply cut") as meter:
-        clock = meter.read_clock()
-        end = sp_start(clock.meter_time)
-        start = end - timedelta(days=float(ctx.param("days", 1)))
-        first, profile = ctx.collect_profile(meter, start, end, "before supply cut")
+    window: dict = {}
+
+    def collect_before(meter) -> None:
+        end = sp_start(meter.read_clock().meter_time)
+        window["span"] = (end - timedelta(days=float(ctx.param("days", 1))), end)
+        window["first"], window["profile"] = ctx.collect_profile(
+            meter, *window["span"], "before supply cut"
+        )
+
+    def collect_after(meter) -> None:
+        window["second"], _ = ctx.collect_profile(meter, *window["span"], "after supply restore")
 
     def stimulate() -> None:
         ctx.stimulus("supply_cut", instruction="remove the outstation supply")
@@ -154,12 +171,11 @@ def supply_failure(ctx: ActionContext) -> ActionResult:
         ctx.stimulus("supply_restore", instruction="restore the outstation supply")
 
     def intact() -> tuple[list[str], bool]:
-        with ctx.meter("collect after supply restore") as meter:
-            second, _ = ctx.collect_profile(meter, start, end, "after supply restore")
+        first, second = window["first"], window["second"]
         cmp = compare_readings(ctx.store.readings(first), ctx.store.readings(second), tol)
         ctx.evidence["comparison"] = cmp
         lost = cmp["missing_in_b"] + cmp["value_diffs"] + cmp["flag_diffs"]
-        if lost or not profile.rows:
+        if lost or not window["profile"].rows:
             ex = "; ".join(cmp["examples"])
             return [
                 f"data before the cut NOT intact: {cmp['missing_in_b']} of "
@@ -168,7 +184,14 @@ def supply_failure(ctx: ActionContext) -> ActionResult:
             ], False
         return [f"{cmp['compared']} values before the cut intact after restore"], True
 
-    return check_alarm(ctx, {EventCode.SUPPLY_FAILURE}, stimulate, intact)
+    return check_alarm(
+        ctx,
+        {EventCode.SUPPLY_FAILURE},
+        stimulate,
+        intact,
+        before_read=collect_before,
+        after_read=collect_after,
+    )
 
 
 @action("battery_fault")
