@@ -156,15 +156,20 @@ class Iec21FrontEnd:
         framed: bool = True,
         data: bool = False,
         react: bool = False,
+        faults: bool = True,
     ) -> None:
         """Answer after the reaction time, through the fault plan (``data``: subject to NAK).
 
         ``react``: wait the reaction time even without emulation (first answer at a new baud:
-        the client needs it to switch its port).
+        the client needs it to switch its port). ``faults=False``: the identification, which has
+        no BCC, is never mangled (a client could not tell).
         """
         if (link.emulate or react) and self.reaction_s:
             time.sleep(self.reaction_s)
         self.last_reply = reply
+        if not faults:
+            link.write(reply)
+            return
         if data and self.faults.hit("nak"):
             link.write(_NAK)
             return
@@ -199,7 +204,8 @@ class Iec21FrontEnd:
         desc = self.meter.description
         self.state = "option"
         self.sessions += 1
-        self._send(link, f"/{desc.flag}{self.max_code}{desc.model}\r\n".encode(), framed=False)
+        ident = f"/{desc.flag}{self.max_code}{desc.model}\r\n".encode()
+        self._send(link, ident, framed=False, faults=False)
 
     def _option_select(self, link: SimLink, msg: bytes) -> None:
         m = re.fullmatch(rb"\x06([0-9])([0-9])([0-9])\r?\n", msg)
