@@ -253,6 +253,8 @@ class ClockObject(CosemObject):
         when = dt.to_datetime() if dt is not None else None
         if when is None:
             raise CosemError(ap.TYPE_UNMATCHED)
+        if abs(when - self.meter.true_now()) > timedelta(days=400):
+            raise CosemError(ap.OTHER_REASON)  # keeps data generation bounded
         self.meter.set_clock(when)
 
     def _param(self, name: str, value: Any, kind: type) -> None:
