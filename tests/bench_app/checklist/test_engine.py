@@ -314,3 +314,30 @@ def test_hh_sum_against_register_advance(sim_engine, scale, verdict):
     out = engine.run_step("CC-04")
     assert out.verdict == verdict, out.actual
     assert "2 of 2 periods" in out.actual and "tolerance ±0.1 %" in out.actual
+
+
+def test_cop11_variant_passes_on_a_healthy_meter(sim_engine):
+    engine, _ = sim_engine("bscp601-protocol-cop11")
+    outcomes = engine.run_all()
+    assert len(outcomes) == 13
+    assert all(o.verdict == "pass" for o in outcomes), [
+        (o.step_id, o.actual) for o in outcomes if o.verdict != "pass"
+    ]
+
+
+def test_protocol_name_requirement_and_custom_reason(store, session, sim_parts):
+    from bench_app.checklist import ChecklistEngine, parse_template
+
+    make_sim, factory_for = sim_parts
+    text = """name = "x"\ntitle = "X"\nversion = "1"\napplies_to = ["dlms", "iec21"]
+[[steps]]
+id = "S1"\ntitle = "t"\nobjective = "o"\nmethod = "m"\nexpected = "e"\nkind = "automatic"
+action = "clock_in_utc"\nrequires = ["dlms"]\nna_reason = "only DLMS meters log this"
+"""
+    template = parse_template(text, "x.toml")
+    sim = make_sim()
+    iec = ChecklistEngine(store, session, template, factory_for(sim), protocol="iec21")
+    out = iec.run_step("S1")
+    assert (out.verdict, out.actual) == ("na", "only DLMS meters log this")
+    dlms = ChecklistEngine(store, session, template, factory_for(sim), protocol="dlms")
+    assert dlms.run_step("S1").verdict == "pass"
