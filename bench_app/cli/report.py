@@ -10,14 +10,12 @@ stays valid when the witness countersigns.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from bench_app.cli.common import add_db_option, open_store
-from bench_app.errors import ReportError, UsageError
-from bench_app.report import collect_report_data, render_report
+from bench_app.errors import UsageError
+from bench_app.report.workflow import write_report
 from bench_app.signing.keys import read_passphrase
-from bench_app.signing.sign import ROLES, load_signer, sign_pdf, signer_name
-from bench_app.signing.verify import report_info, verify_pdf
+from bench_app.signing.sign import ROLES, load_signer
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,27 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _existing_signed(out: Path, session_id: int) -> bool:
-    """True when ``out`` is already a signed report of this session (countersign it)."""
-    if not out.is_file():
-        return False
-    try:
-        signed = bool(verify_pdf(out))
-    except ReportError:
-        return False
-    if not signed:
-        return False
-    sid = report_info(out).get("session_id")
-    if sid != str(session_id):
-        raise UsageError(
-            f"{out} is a signed report of session {sid or '?'}, not {session_id}; "
-            "choose another --out"
-        )
-    return True
-
-
 def run(args: argparse.Namespace) -> int:
-    out = Path(args.out)
     signer = None
     if args.sign:
         if not args.p12 or not args.role:
@@ -61,20 +39,20 @@ def run(args: argparse.Namespace) -> int:
         signer = load_signer(args.p12, read_passphrase(args.passphrase_file))
     elif args.p12 or args.role:
         raise UsageError("--p12/--role only make sense with --sign")
-    countersign = signer is not None and _existing_signed(out, args.session)
     with open_store(args) as store:
-        session = store.get_session(args.session)
-        if signer is not None:
-            name = signer_name(signer)
-            if session["status"] == "draft":
-                store.lock_session(args.session, by=name, reason="signed report")
-                print(f"session {args.session} locked by {name}")
-        if not countersign:
-            data = collect_report_data(store, args.session)
-            render_report(data, out)
-            print(f"report written: {out}")
-    if signer is not None:
-        sign_pdf(out, out, None, None, args.role, timestamp_url=args.timestamp_url, signer=signer)
-        verb = "countersigned" if countersign else "signed"
-        print(f"{verb} as {args.role} by {signer_name(signer)}: {out}")
+        done = write_report(
+            store,
+            args.session,
+            args.out,
+            signer=signer,
+            role=args.role,
+            timestamp_url=args.timestamp_url,
+        )
+    if done.locked_now:
+        print(f"session {args.session} locked by {done.signer}")
+    if done.rendered:
+        print(f"report written: {done.path}")
+    if done.signed_as:
+        verb = "countersigned" if done.countersigned else "signed"
+        print(f"{verb} as {done.signed_as} by {done.signer}: {done.path}")
     return 0

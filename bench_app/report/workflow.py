@@ -1,0 +1,90 @@
+"""Writing and signing a session's report in the one order that keeps signatures and hashes valid.
+
+Used by ``bench-app report``, the GUI's Report panel and the demo, so all three behave the same:
+
+1. a signer's key is loaded (and its passphrase checked) *before* anything is locked or written;
+2. signing locks the session first, so the rendered report carries the final audit-chain head;
+3. a file that already holds a signed report of the same session is countersigned (incremental
+   update) instead of being re-rendered, so the tester's signature stays valid when the witness
+   signs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench_app.errors import ReportError, UsageError
+from bench_app.report.data import collect_report_data
+from bench_app.report.render import render_report
+from bench_app.signing.sign import sign_pdf, signer_name
+from bench_app.signing.verify import report_info, verify_pdf
+
+
+@dataclass
+class ReportOutcome:
+    """What :func:`write_report` did."""
+
+    path: Path
+    rendered: bool
+    signed_as: str | None = None
+    signer: str | None = None
+    locked_now: bool = False
+    countersigned: bool = False
+
+
+def existing_signed(out: Path, session_id: int) -> bool:
+    """True when ``out`` is already a signed report of this session (so: countersign it).
+
+    :raises UsageError: ``out`` is a signed report of another session.
+    """
+    if not out.is_file():
+        return False
+    try:
+        signed = bool(verify_pdf(out))
+    except ReportError:
+        return False
+    if not signed:
+        return False
+    sid = report_info(out).get("session_id")
+    if sid != str(session_id):
+        raise UsageError(
+            f"{out} is a signed report of session {sid or '?'}, not {session_id}; "
+            "choose another output file"
+        )
+    return True
+
+
+def write_report(
+    store: Any,
+    session_id: int,
+    out: str | Path,
+    *,
+    signer: Any | None = None,
+    role: str | None = None,
+    timestamp_url: str | None = None,
+) -> ReportOutcome:
+    """Render (and optionally sign as ``role``) the report of ``session_id`` to ``out``.
+
+    :param signer: a loaded pyHanko signer (:func:`bench_app.signing.sign.load_signer`), or None
+        for an unsigned draft report.
+    :param role: ``"tester"`` or ``"witness"`` — required with ``signer``.
+    """
+    out = Path(out)
+    if signer is not None and role is None:
+        raise UsageError("signing needs a role: tester or witness")
+    countersign = signer is not None and existing_signed(out, session_id)
+    outcome = ReportOutcome(out, rendered=not countersign, countersigned=countersign)
+    session = store.get_session(session_id)
+    if signer is not None:
+        outcome.signer = signer_name(signer)
+        if session["status"] == "draft":
+            store.lock_session(session_id, by=outcome.signer, reason="signed report")
+            outcome.locked_now = True
+    if not countersign:
+        render_report(collect_report_data(store, session_id), out)
+    if signer is not None:
+        sign_pdf(out, out, None, None, role, timestamp_url=timestamp_url, signer=signer)
+        outcome.signed_as = role
+    return outcome
