@@ -186,11 +186,11 @@ def test_reject_password_fault(sim_factory):
 
 
 def test_stop_fault_cuts_a_long_read(sim_factory, h):
-    sim = sim_factory(faults=["stop"], days=10)
-    m = connect(sim, max_info=128)
+    sim = sim_factory(faults=["stop"], days=3)
+    m = connect(sim, max_info=128, timeout=0.2)
     try:
         with pytest.raises(DriverError):
-            m.read_profile(h.T0 - timedelta(days=10), h.T0)
+            m.read_profile(h.T0 - timedelta(days=3), h.T0)
         assert sim.faults.stopped
     finally:
         m.close()
