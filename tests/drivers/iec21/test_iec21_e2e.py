@@ -51,7 +51,8 @@ def test_read_90_days_4_channels_equal_the_simulator(listen):
         assert [c.unit for c in profile.channels] == ["kWh", "kWh", "kvarh", "kvarh"]
         assert profile.period_min == 30
         assert got_rows(profile) == expected_rows(sim, start, end)
-        assert blocks == [48] * 90
+        assert sum(blocks) == 90 * 48 and all(b % 48 == 0 for b in blocks)
+        assert 90 // 7 <= len(blocks) <= 90 // 4 + 1  # ~10 s of wire per block at 9600 Bd
         want = {spec.iec: wh / 1000 for spec, wh in sim.meter.registers_wh()}
         assert {r.obis: r.value for r in registers} == pytest.approx(want, abs=1.0)
         assert identity.serial == "GEN-SIM-004711" and identity.manufacturer == "GEN"
@@ -119,6 +120,7 @@ def test_set_clock_without_password_is_refused():
 
 def _read_two_days(sim, **kwargs):
     m = meter(sim.url, password="ABCDEF12", **kwargs)
+    m.block_days = 1
     end = midnight()
     start = end - timedelta(days=2)
     m.connect()
@@ -187,3 +189,21 @@ def test_line_speed_emulation_takes_at_least_the_wire_time():
     wire = m.trace.wire_time_s()
     assert wire > 1.0  # the 300-baud sign-on alone is ~1.1 s
     assert wall >= 0.95 * wire
+
+
+def test_one_day_blocks_and_progress():
+    with start_simulator("iec21", seed=3, days=4) as sim:
+        m = meter(sim.url, password="ABCDEF12", baud=300)
+        seen: list[tuple[int, int]] = []
+        m.connect()
+        try:
+            end = midnight()
+            start = end - timedelta(days=3) + timedelta(hours=12)  # half a day first
+            profile = m.read_profile(start, end, progress=lambda d, t: seen.append((d, t)))
+        finally:
+            m.close()
+    assert got_rows(profile) == expected_rows(sim, start, end)
+    assert len(profile.rows) == 2 * 48 + 24
+    requests = [r.data for r in m.trace if r.direction == "tx" and b"R5" in r.data]
+    assert len(requests) == 3  # 300 Bd: one day per block
+    assert seen == [(1, 3), (2, 3), (3, 3)]

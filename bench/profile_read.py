@@ -1,0 +1,118 @@
+"""Profile-read speed against the wire limit, with line-speed emulation on.
+
+Starts a simulated meter (``drivers.sim.start_simulator``, baud emulation on), connects through
+the generic driver factory (``drivers.meter.create_meter``), reads ``--days`` whole days of load
+profile, closes, and compares the wall time with the wire limit — the sum over every traced chunk
+of ``bytes × 10 / baud in force`` (``Trace.wire_time_s``), the 300-baud IEC sign-on included::
+
+    python bench/profile_read.py --protocol iec21 --baud 9600 --days 7 --json
+    {"wire_limit_s": 13.1, "wall_s": 14.6, "ratio": 1.11}
+
+``--details`` adds where the rest of the time went: the meter's reaction before each answer
+(request fully on the wire → first answer byte), the client's turnaround (last answer byte → next
+request), and the counts. The goal is ``ratio ≤ 1.25``.
+
+IEC 62056-21: ``--baud`` is the highest baud the client may switch to (the simulated meter offers
+it through its identification). DLMS: the HDLC line baud (the DLMS driver and simulator decide
+how it is used).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from drivers.iec62056_21.client import BAUD_CODES  # noqa: E402
+from drivers.meter import ConnectOptions, create_meter  # noqa: E402
+from drivers.sim import start_simulator  # noqa: E402
+from drivers.trace import Trace  # noqa: E402
+
+DEFAULT_PASSWORD = {"iec21": "ABCDEF12", "dlms": None}
+
+
+def gaps(trace: Trace) -> dict:
+    """Split the non-wire time: meter reaction (tx end → rx start) and client turnaround."""
+    reaction = turnaround = 0.0
+    recs = list(trace)
+    for prev, rec in zip(recs, recs[1:]):
+        if prev.direction == rec.direction or not prev.baud:
+            continue
+        # a record's t_ns is when the chunk was written (tx) or finished arriving (rx)
+        own = len(rec.data) * 10 / rec.baud if rec.baud else 0.0
+        gap = (rec.t_ns - prev.t_ns) / 1e9 - (own if rec.direction == "rx" else 0.0)
+        if prev.direction == "tx":
+            reaction += max(0.0, gap - len(prev.data) * 10 / prev.baud)
+        else:
+            turnaround += max(0.0, gap)
+    tx, rx = trace.byte_counts()
+    return {
+        "meter_reaction_s": round(reaction, 3),
+        "client_turnaround_s": round(turnaround, 3),
+        "requests": sum(1 for r in recs if r.direction == "tx"),
+        "bytes_tx": tx,
+        "bytes_rx": rx,
+    }
+
+
+def run(protocol: str, baud: int, days: int, listen: str, password: str | None) -> dict:
+    extra: dict = {}
+    if protocol == "iec21":
+        code = max((c for c, b in BAUD_CODES.items() if b <= baud), default="0")
+        extra["max_baud_code"] = code
+    else:
+        extra["baud"] = baud
+    sim = start_simulator(
+        protocol, listen=listen, seed=1, days=days + 2, baud_emulation=True, **extra
+    )
+    try:
+        options = ConnectOptions(sim.url, password=password, baud=baud, timeout=5.0)
+        meter = create_meter(protocol, options)
+        now = datetime.now(UTC)
+        end = datetime(now.year, now.month, now.day, tzinfo=UTC)
+        start = end - timedelta(days=days)
+        t0 = time.monotonic()
+        meter.connect()
+        try:
+            profile = meter.read_profile(start, end)
+        finally:
+            meter.close()
+        wall = time.monotonic() - t0
+    finally:
+        sim.stop()
+    wire = meter.trace.wire_time_s()
+    out = {"wire_limit_s": round(wire, 3), "wall_s": round(wall, 3), "ratio": round(wall / wire, 3)}
+    out["_details"] = {"rows": len(profile.rows), **gaps(meter.trace)}
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--protocol", choices=["iec21", "dlms"], default="iec21")
+    ap.add_argument("--baud", type=int, default=9600)
+    ap.add_argument("--days", type=int, default=7)
+    ap.add_argument("--listen", default="tcp://127.0.0.1:0", help="tcp://127.0.0.1:0 or pty")
+    ap.add_argument("--password", default=None, help="default: the simulated meter's")
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
+    ap.add_argument("--details", action="store_true", help="add where the time went")
+    args = ap.parse_args(argv)
+    password = args.password if args.password is not None else DEFAULT_PASSWORD[args.protocol]
+    result = run(args.protocol, args.baud, args.days, args.listen, password)
+    details = result.pop("_details")
+    if args.details:
+        result.update(details)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key:>20}: {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
