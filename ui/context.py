@@ -44,6 +44,7 @@ class BenchContext(QObject):
         self.port: PortController | None = None
         self.sim: Any = None
         self.trace: Trace | None = None
+        self._on_shutdown: list = []
         self.status: dict = {
             "port": "",
             "protocol": "",
@@ -99,6 +100,16 @@ class BenchContext(QObject):
         self.status.update(fields)
         self.status_changed.emit(dict(self.status))
 
+    def add_shutdown(self, fn: Any) -> None:
+        """Call ``fn()`` when the window shuts down (e.g. to stop a panel's worker thread)."""
+        self._on_shutdown.append(fn)
+
     def shutdown(self) -> None:
         self.close_port()
         self.stop_simulator()
+        while self._on_shutdown:
+            fn = self._on_shutdown.pop()
+            try:
+                fn()
+            except Exception:  # noqa: BLE001 - closing never raises to the caller
+                pass

@@ -310,3 +310,74 @@ class PortController(QObject):
         )
         self.thread.quit()
         self.thread.wait(timeout_ms)
+
+
+class _TaskWorker(QObject):
+    """Runs submitted callables one after another in :class:`TaskRunner`'s thread."""
+
+    done = Signal(str, object)
+    failed = Signal(str, object)
+
+    @Slot(str, object)
+    def run(self, name: str, fn: Callable[[], Any]) -> None:
+        try:
+            result = fn()
+        except Exception as exc:  # noqa: BLE001 - every failure is reported, never raised
+            self.failed.emit(name, exc)
+        else:
+            self.done.emit(name, result)
+
+
+class TaskRunner(QObject):
+    """One background :class:`QThread` for short store/file jobs (render, sign, verify).
+
+    ``submit(name, fn)`` queues ``fn()`` (it must open its own store: SQLite connections are
+    per thread); ``finished(name, result)`` or ``failed(name, exc)`` arrive in the GUI thread.
+    Jobs run in submission order. :meth:`shutdown` waits for the running job (≤ ``timeout_ms``).
+    """
+
+    finished = Signal(str, object)
+    failed = Signal(str, object)
+    busy_changed = Signal(bool)
+    _submit = Signal(str, object)
+
+    def __init__(self, name: str = "task-worker", parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.thread = QThread()
+        self.thread.setObjectName(name)
+        self.worker = _TaskWorker()
+        self.worker.moveToThread(self.thread)
+        self._submit.connect(self.worker.run)
+        self.worker.done.connect(self._on_done)
+        self.worker.failed.connect(self._on_failed)
+        self.pending = 0
+        self.thread.start()
+
+    @property
+    def busy(self) -> bool:
+        return self.pending > 0
+
+    def submit(self, name: str, fn: Callable[[], Any]) -> None:
+        """Queue ``fn`` under ``name`` (the name comes back with its result)."""
+        self.pending += 1
+        if self.pending == 1:
+            self.busy_changed.emit(True)
+        self._submit.emit(name, fn)
+
+    def _settle(self) -> None:
+        self.pending = max(0, self.pending - 1)
+        if self.pending == 0:
+            self.busy_changed.emit(False)
+
+    def _on_done(self, name: str, result: Any) -> None:
+        self._settle()
+        self.finished.emit(name, result)
+
+    def _on_failed(self, name: str, exc: Any) -> None:
+        self._settle()
+        self.failed.emit(name, exc)
+
+    def shutdown(self, timeout_ms: int = 30000) -> None:
+        if self.thread.isRunning():
+            self.thread.quit()
+            self.thread.wait(timeout_ms)

@@ -1,0 +1,486 @@
+"""Report panel: render the session's witness report, preview its pages, sign as tester or
+witness with a PKCS#12 key, and show the verification of every signature.
+
+Rendering, signing and verifying run in a :class:`~ui.workers.TaskRunner` thread
+(:mod:`ui.report_jobs`); the passphrase goes to the job as bytes and the field is cleared — it is
+never kept. Pages are previewed as PNGs made by poppler's ``pdftoppm`` (QtPdf is not part of
+PySide6-Essentials); without it the panel says so and still signs and verifies.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QPixmap
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from bench_app.paths import user_data_dir
+from bench_app.signing import new_self_signed
+from ui import report_jobs as jobs
+from ui.context import BenchContext, open_store
+from ui.errors import InlineMessage, describe
+from ui.icons import icon
+from ui.panels.session_forms import FormDialog
+from ui.workers import TaskRunner
+
+ROLES = ("tester", "witness")
+GOOD, BAD, MEH = "#1e7b34", "#b02a2a", "#8a6d00"
+
+
+class NewKeyDialog(FormDialog):
+    """Name, organisation, role, passphrase (twice) and folder for a self-signed signing key."""
+
+    def __init__(self, role: str = "tester", parent: QWidget | None = None) -> None:
+        super().__init__("Create a signing key", parent)
+        self.name = QLineEdit(placeholderText="Full name, as it will appear on the report")
+        self.org = QLineEdit()
+        self.role = QComboBox()
+        self.role.addItems(ROLES)
+        self.role.setCurrentText(role)
+        self.pass1 = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
+        self.pass2 = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
+        self.folder = QLineEdit(str(user_data_dir() / "keys"))
+        self.form.addRow("Name *", self.name)
+        self.form.addRow("Organisation", self.org)
+        self.form.addRow("Role", self.role)
+        self.form.addRow("Passphrase *", self.pass1)
+        self.form.addRow("Passphrase again *", self.pass2)
+        self.form.addRow("Folder", self.folder)
+
+    def validate(self) -> str | None:
+        if not self.name.text().strip():
+            return "Name is required."
+        if len(self.pass1.text()) < 8:
+            return "The passphrase must have at least 8 characters."
+        if self.pass1.text() != self.pass2.text():
+            return "The two passphrases differ."
+        return None
+
+    def create(self) -> tuple[Path, Path]:
+        """Write the key files; returns ``(p12, pem)``. Raises UsageError/SigningError."""
+        return new_self_signed(
+            self.name.text().strip(),
+            self.org.text().strip(),
+            self.role.currentText(),
+            self.folder.text().strip() or None,
+            passphrase=self.pass1.text().encode("utf-8"),
+        )
+
+
+def _mark(ok: bool, yes: str = "yes", no: str = "NO") -> QTableWidgetItem:
+    item = QTableWidgetItem(("✔ " + yes) if ok else ("✘ " + no))
+    item.setForeground(QColor(GOOD if ok else BAD))
+    return item
+
+
+class ReportPanel(QWidget):
+    """Preview on the left; report file, signing and verification on the right."""
+
+    HEADERS = ["Role", "Signer", "Signed (UTC)", "Intact", "Valid", "Trusted"]
+    state_changed = Signal(object)  #: a new :class:`~ui.report_jobs.ReportState` (or None)
+
+    def __init__(self, ctx: BenchContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.state: jobs.ReportState | None = None
+        self.trust: list[Path] = []
+        self._tmp = tempfile.TemporaryDirectory(prefix="wb-preview-")
+        self._renders = 0
+        self.runner = TaskRunner("report-worker", self)
+        self.runner.finished.connect(self._on_done)
+        self.runner.failed.connect(self._on_failed)
+        self.runner.busy_changed.connect(self._update_buttons)
+        self._build()
+        ctx.session_changed.connect(lambda _s: self.load_session())
+        thread = self.runner.thread  # stopped with the window (ctx.shutdown), not by GC
+        ctx.add_shutdown(lambda: (thread.quit(), thread.wait(30000)))
+        self.load_session()
+
+    # -- layout --------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.pages_box = QWidget()
+        self.pages_layout = QVBoxLayout(self.pages_box)
+        self.pages_layout.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self.pages_layout.setSpacing(12)
+        self.placeholder = QLabel()
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setMinimumWidth(380)
+        self.pages_layout.addWidget(self.placeholder)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setWidget(self.pages_box)
+        self.scroll.setObjectName("reportPreview")
+        self.scroll.setStyleSheet("#reportPreview > QWidget > QWidget { background: #e4e7eb; }")
+        self.page_label = QLabel("")
+
+        self.path_edit = QLineEdit()
+        self.path_edit.setPlaceholderText("report file (.pdf)")
+        self.path_btn = QPushButton(icon("export"), "…")
+        self.path_btn.setToolTip("Choose where the report PDF is written")
+        self.path_btn.clicked.connect(self.choose_path)
+        self.render_btn = QPushButton(icon("report"), "Render report")
+        self.render_btn.clicked.connect(self.render)
+        file_form = QFormLayout()
+        row = QHBoxLayout()
+        row.addWidget(self.path_edit, 1)
+        row.addWidget(self.path_btn)
+        file_form.addRow("File", row)
+        file_form.addRow("", self.render_btn)
+        file_box = QGroupBox("Report")
+        file_box.setLayout(file_form)
+
+        self.role_combo = QComboBox()
+        self.role_combo.addItems(ROLES)
+        self.role_combo.currentTextChanged.connect(lambda _r: self._update_buttons())
+        self.key_edit = QLineEdit()
+        self.key_edit.setPlaceholderText("PKCS#12 key file (.p12)")
+        self.key_btn = QPushButton(icon("identity"), "…")
+        self.key_btn.setToolTip("Choose your PKCS#12 key file")
+        self.key_btn.clicked.connect(self.choose_key)
+        self.pass_edit = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
+        self.pass_edit.setPlaceholderText("key passphrase (not stored)")
+        self.pass_edit.returnPressed.connect(self.sign)
+        self.sign_btn = QPushButton(icon("sign"), "Sign as tester")
+        self.sign_btn.clicked.connect(self.sign)
+        self.newkey_btn = QPushButton(icon("add"), "Create a key…")
+        self.newkey_btn.clicked.connect(self.create_key)
+        sign_form = QFormLayout()
+        sign_form.addRow("Role", self.role_combo)
+        krow = QHBoxLayout()
+        krow.addWidget(self.key_edit, 1)
+        krow.addWidget(self.key_btn)
+        sign_form.addRow("Key", krow)
+        sign_form.addRow("Passphrase", self.pass_edit)
+        brow = QHBoxLayout()
+        brow.addWidget(self.sign_btn)
+        brow.addWidget(self.newkey_btn)
+        brow.addStretch(1)
+        sign_form.addRow("", brow)
+        sign_box = QGroupBox("Sign")
+        sign_box.setLayout(sign_form)
+
+        self.table = QTableWidget(0, len(self.HEADERS))
+        self.table.setHorizontalHeaderLabels(self.HEADERS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+        hdr = self.table.horizontalHeader()
+        hdr.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        hdr.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.setMinimumHeight(96)
+        self.verify_label = QLabel("")
+        self.verify_label.setWordWrap(True)
+        self.verify_btn = QPushButton(icon("verify"), "Verify again")
+        self.verify_btn.clicked.connect(self.inspect)
+        self.trust_btn = QPushButton(icon("add"), "Trust certificates…")
+        self.trust_btn.setToolTip("PEM certificates of the signers you trust (from 'keys new')")
+        self.trust_btn.clicked.connect(self.choose_trust)
+        vrow = QHBoxLayout()
+        vrow.addWidget(self.verify_btn)
+        vrow.addWidget(self.trust_btn)
+        vrow.addStretch(1)
+        vlay = QVBoxLayout()
+        vlay.addWidget(self.table, 1)
+        vlay.addWidget(self.verify_label)
+        vlay.addLayout(vrow)
+        verify_box = QGroupBox("Verification")
+        verify_box.setLayout(vlay)
+
+        self.message = InlineMessage()
+        right = QWidget()
+        right.setMinimumWidth(430)
+        right.setMaximumWidth(560)
+        right.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(0, 0, 0, 0)
+        rl.addWidget(file_box)
+        rl.addWidget(sign_box)
+        rl.addWidget(verify_box, 1)
+        rl.addWidget(self.message)
+
+        left = QVBoxLayout()
+        left.addWidget(self.page_label)
+        left.addWidget(self.scroll, 1)
+        lay = QHBoxLayout(self)
+        lay.addLayout(left, 1)
+        lay.addWidget(right)
+        self._show_placeholder("Open a session to render its witness report.")
+
+    # -- state ---------------------------------------------------------------------------------
+    def _store_factory(self) -> Any:
+        db = self.ctx.db_path
+        return lambda: open_store(db)
+
+    def pdf_path(self) -> Path | None:
+        text = self.path_edit.text().strip()
+        return Path(text) if text else None
+
+    def load_session(self) -> None:
+        """Point the file at the session's default report and show it if it exists."""
+        self.message.clear()
+        self._set_state(None)
+        session = self.ctx.session()
+        if session is None:
+            self.path_edit.clear()
+            self._show_placeholder("Open a session to render its witness report.")
+        else:
+            self.path_edit.setText(str(jobs.default_report_path(self.ctx.db_path, session)))
+            self._show_placeholder(
+                "No report rendered yet. Press <b>Render report</b> to preview the session's "
+                "witness report; signing renders the final version and locks the session."
+            )
+            self.inspect(quiet=True)
+        self._update_buttons()
+
+    def _update_buttons(self, *_a: Any) -> None:
+        has = self.ctx.session_id is not None and self.ctx.db_path is not None
+        busy = self.runner.busy
+        for w in (self.render_btn, self.sign_btn, self.verify_btn):
+            w.setEnabled(has and not busy)
+        self.sign_btn.setText(f"Sign as {self.role_combo.currentText()}")
+
+    def _preview_dir(self) -> Path:
+        self._renders += 1
+        return Path(self._tmp.name) / f"r{self._renders}"
+
+    def _submit(self, name: str, fn: Any, busy_text: str) -> None:
+        self.message.show_message(busy_text, "info")
+        self.runner.submit(name, fn)
+        self._update_buttons()
+
+    # -- actions -------------------------------------------------------------------------------
+    def render(self) -> None:
+        pdf = self.pdf_path()
+        if pdf is None or self.ctx.session_id is None:
+            self.message.show_message("Choose the report file first.", "warning")
+            return
+        fn = partial(
+            jobs.render,
+            self._store_factory(),
+            self.ctx.session_id,
+            pdf,
+            self._preview_dir(),
+            list(self.trust),
+        )
+        self._submit("render", fn, "Rendering the report…")
+
+    def inspect(self, quiet: bool = False) -> None:
+        pdf = self.pdf_path()
+        if pdf is None or self.ctx.session_id is None:
+            return
+        fn = partial(
+            jobs.inspect,
+            self._store_factory(),
+            self.ctx.session_id,
+            pdf,
+            self._preview_dir(),
+            list(self.trust),
+        )
+        if quiet:
+            self.runner.submit("inspect-quiet", fn)
+        else:
+            self._submit("inspect", fn, "Verifying the signatures…")
+
+    def sign(self) -> None:
+        pdf, key = self.pdf_path(), self.key_edit.text().strip()
+        role = self.role_combo.currentText()
+        if pdf is None or self.ctx.session_id is None:
+            self.message.show_message("Choose the report file first.", "warning")
+            return
+        if not key:
+            self.message.show_message(
+                "Choose your PKCS#12 key file (or create one with Create a key…).", "warning"
+            )
+            return
+        if not self.pass_edit.text():
+            self.message.show_message("Type the passphrase of your key.", "warning")
+            self.pass_edit.setFocus()
+            return
+        passphrase = self.pass_edit.text().encode("utf-8")
+        self.pass_edit.clear()  # never kept in the widget once used
+        fn = partial(
+            jobs.sign,
+            self._store_factory(),
+            self.ctx.session_id,
+            pdf,
+            Path(key),
+            passphrase,
+            role,
+            self._preview_dir(),
+            list(self.trust),
+        )
+        del passphrase
+        self._submit("sign", fn, f"Signing as {role}…")
+
+    def choose_path(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Report file", self.path_edit.text(), "PDF (*.pdf)"
+        )
+        if path:
+            self.path_edit.setText(path if path.lower().endswith(".pdf") else path + ".pdf")
+            self.inspect(quiet=True)
+
+    def choose_key(self) -> None:
+        start = self.key_edit.text() or str(user_data_dir() / "keys")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "PKCS#12 signing key", start, "PKCS#12 (*.p12 *.pfx);;All files (*)"
+        )
+        if path:
+            self.key_edit.setText(path)
+
+    def choose_trust(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, "Trusted signer certificates", str(user_data_dir() / "keys"), "PEM (*.pem)"
+        )
+        if paths:
+            self.trust = [Path(p) for p in paths]
+            self.inspect()
+
+    def create_key(self, dialog: NewKeyDialog | None = None) -> Path | None:
+        """Ask for name/org/passphrase and write a self-signed key; fills the key field."""
+        dlg = dialog or NewKeyDialog(self.role_combo.currentText(), self)
+        if dialog is None and dlg.exec() != QDialog.DialogCode.Accepted:
+            return None
+        try:
+            p12, pem = dlg.create()
+        except Exception as exc:  # noqa: BLE001 - inline message, never a traceback
+            self.message.show_error(exc)
+            return None
+        self.key_edit.setText(str(p12))
+        self.role_combo.setCurrentText(dlg.role.currentText())
+        self.message.show_message(
+            f"Key created: {p12}<br>Give the certificate {pem.name} to whoever verifies "
+            "the report (Trust certificates…).",
+            "ok",
+        )
+        return p12
+
+    # -- results -------------------------------------------------------------------------------
+    def _on_done(self, name: str, state: Any) -> None:
+        self._update_buttons()
+        if name == "inspect-quiet" and state is None:
+            return
+        if state is None:
+            self.message.show_message("No report file yet: press Render report.", "info")
+            return
+        self._set_state(state)
+        if name == "sign":
+            self.message.show_message(state.note, "ok")
+            self.ctx.data_changed.emit("session")
+        elif name == "render":
+            draft = state.session_status == "draft"
+            self.message.show_message(
+                f"Report rendered: {state.pdf.name}"
+                + (
+                    " (draft — signing renders the final version and locks the session)."
+                    if draft
+                    else "."
+                ),
+                "ok",
+            )
+        else:
+            self.message.clear()
+
+    def _on_failed(self, name: str, exc: BaseException) -> None:
+        self._update_buttons()
+        info = describe(exc)
+        self.message.show_message(f"<b>{info.title}:</b> {info.what}<br>{info.todo}", "error")
+        if name == "sign":
+            self.pass_edit.setFocus()
+
+    def _set_state(self, state: jobs.ReportState | None) -> None:
+        self.state = state
+        self._show_pages(state)
+        self._show_signatures(state)
+        self.state_changed.emit(state)
+
+    def _show_placeholder(self, text: str) -> None:
+        self._clear_pages()
+        self.placeholder.setText(text)
+        self.placeholder.show()
+        self.page_label.setText("")
+
+    def _clear_pages(self) -> None:
+        while self.pages_layout.count() > 1:
+            item = self.pages_layout.takeAt(1)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+
+    def _show_pages(self, state: jobs.ReportState | None) -> None:
+        if state is None:
+            return
+        self._clear_pages()
+        if state.preview_error:
+            self.placeholder.setText(f"<b>No page preview:</b> {state.preview_error}")
+            self.placeholder.show()
+        else:
+            self.placeholder.hide()
+        for i, png in enumerate(state.pages, 1):
+            lab = QLabel()
+            lab.setPixmap(QPixmap(str(png)))
+            lab.setToolTip(f"Page {i} of {len(state.pages)}")
+            lab.setStyleSheet("background: white; border: 1px solid #b9c2cf;")
+            self.pages_layout.addWidget(lab)
+        n = len(state.pages)
+        self.page_label.setText(
+            f"<b>{state.pdf.name}</b> · {n} page{'s' if n != 1 else ''} · "
+            f"session {state.session_status or '?'}"
+        )
+
+    def _show_signatures(self, state: jobs.ReportState | None) -> None:
+        sigs = state.signatures if state is not None else []
+        self.table.setRowCount(len(sigs))
+        for row, s in enumerate(sigs):
+            role = s.field.removeprefix("Sig_") if s.field else "?"
+            when = s.signing_time.strftime("%Y-%m-%d %H:%M:%S") if s.signing_time else "—"
+            self.table.setItem(row, 0, QTableWidgetItem(role))
+            self.table.setItem(
+                row, 1, QTableWidgetItem(s.error and f"error: {s.error}" or s.signer)
+            )
+            self.table.setItem(row, 2, QTableWidgetItem(when))
+            self.table.setItem(row, 3, _mark(s.intact and s.docmdp_ok))
+            self.table.setItem(row, 4, _mark(s.valid))
+            trusted = _mark(s.trusted, no="not trusted")
+            if not s.trusted:
+                trusted.setForeground(QColor(MEH))
+                trusted.setToolTip("Self-signed: add the signer's certificate with Trust…")
+            self.table.setItem(row, 5, trusted)
+        if state is None:
+            self.verify_label.setText("")
+            return
+        ok = [s for s in sigs if s.ok]
+        if not sigs:
+            text = "<b>Not signed yet.</b>"
+        else:
+            colour = GOOD if len(ok) == len(sigs) else BAD
+            text = f"<b style='color:{colour}'>{len(ok)} of {len(sigs)} signature(s) valid.</b>"
+        if state.hash_message:
+            colour = {True: GOOD, False: BAD}.get(state.hash_ok, "#555")
+            text += f"<br><span style='color:{colour}'>{state.hash_message}</span>"
+        self.verify_label.setText(text)
+
+    def valid_signatures(self) -> int:
+        """Number of signatures shown as intact and valid (for tests and the smoke test)."""
+        return sum(1 for s in (self.state.signatures if self.state else []) if s.ok)
