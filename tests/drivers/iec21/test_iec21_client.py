@@ -234,3 +234,20 @@ def test_commands_outside_programming_mode_are_refused():
     c, _ = client([])
     with pytest.raises(ProtocolError, match="programming"):
         c.read_register("1.8.0")
+
+
+def test_half_duplex_echo_is_dropped_and_the_echoed_password_redacted():
+    def echoed(script):
+        return [(req, req + reply) for req, reply in script]
+
+    p1 = command("P1", "(ABCDEF12)")
+    t = ScriptedTransport(
+        echoed([(SIGN_ON, IDENT), (b"\x06051\r\n", P0), (p1, ACK)]), timeout=0.2, echo=True
+    )
+    t.open()
+    c = Iec21Client(t, reaction_ms=0)
+    c.start_programming("ABCDEF12")
+    assert c.logged_in
+    assert all(b"ABCDEF12" not in r.data for r in t.trace)
+    assert any(r.note.startswith("echo") and b"********" in r.data for r in t.trace)
+    t.assert_done()

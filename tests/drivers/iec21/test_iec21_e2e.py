@@ -207,3 +207,16 @@ def test_one_day_blocks_and_progress():
     requests = [r.data for r in m.trace if r.direction == "tx" and b"R5" in r.data]
     assert len(requests) == 3  # 300 Bd: one day per block
     assert seen == [(1, 3), (2, 3), (3, 3)]
+
+
+def test_other_writes_are_parameter_changes_logged_by_the_meter():
+    with start_simulator("iec21", seed=3, days=1) as sim:
+        m = meter(sim.url, password="ABCDEF12")
+        m.connect()
+        try:
+            m.client.write_register("C.7.0", "5")
+            assert m.client.read_register("0.0.0").value == "GEN-SIM-004711"
+        finally:
+            m.close()
+    assert sim.meter.parameters["C.7.0"] == "5"
+    assert [e.code for e in sim.meter.events()] == [EventCode.DATA_CHANGE]
