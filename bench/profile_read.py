@@ -30,10 +30,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from drivers.iec62056_21.client import BAUD_CODES  # noqa: E402
 from drivers.meter import ConnectOptions, create_meter  # noqa: E402
-from drivers.sim import start_simulator  # noqa: E402
+from drivers.sim import DEFAULT_METER, MeterDescription, start_simulator  # noqa: E402
 from drivers.trace import Trace  # noqa: E402
 
-DEFAULT_PASSWORD = {"iec21": "ABCDEF12", "dlms": None}
+
+def connect_options(protocol: str, url: str, baud: int, password: str | None) -> ConnectOptions:
+    """Read as the HHDC would: IEC programming password / DLMS association level 2."""
+    desc = MeterDescription.load(DEFAULT_METER[protocol])
+    if protocol == "iec21":
+        pw = password if password is not None else desc.iec_password
+        return ConnectOptions(url, password=pw, baud=baud, timeout=5.0)
+    level2 = next((a for a in desc.associations if a.level == 2), None)
+    sap = level2.sap if level2 else 16
+    pw = password if password is not None else (level2.password if level2 else None)
+    return ConnectOptions(url, password=pw or None, baud=baud, client_sap=sap, timeout=5.0)
 
 
 def gaps(trace: Trace) -> dict:
@@ -71,8 +81,7 @@ def run(protocol: str, baud: int, days: int, listen: str, password: str | None) 
         protocol, listen=listen, seed=1, days=days + 2, baud_emulation=True, **extra
     )
     try:
-        options = ConnectOptions(sim.url, password=password, baud=baud, timeout=5.0)
-        meter = create_meter(protocol, options)
+        meter = create_meter(protocol, connect_options(protocol, sim.url, baud, password))
         now = datetime.now(UTC)
         end = datetime(now.year, now.month, now.day, tzinfo=UTC)
         start = end - timedelta(days=days)
@@ -97,12 +106,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--baud", type=int, default=9600)
     ap.add_argument("--days", type=int, default=7)
     ap.add_argument("--listen", default="tcp://127.0.0.1:0", help="tcp://127.0.0.1:0 or pty")
-    ap.add_argument("--password", default=None, help="default: the simulated meter's")
+    ap.add_argument(
+        "--password", default=None, help="default: the simulated meter's (DLMS: level 2)"
+    )
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     ap.add_argument("--details", action="store_true", help="add where the time went")
     args = ap.parse_args(argv)
-    password = args.password if args.password is not None else DEFAULT_PASSWORD[args.protocol]
-    result = run(args.protocol, args.baud, args.days, args.listen, password)
+    result = run(args.protocol, args.baud, args.days, args.listen, args.password)
     details = result.pop("_details")
     if args.details:
         result.update(details)
