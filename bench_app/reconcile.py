@@ -193,12 +193,16 @@ def reconcile(
     tolerance: float = DEFAULT_TOLERANCE,
     *,
     channel_map: Mapping[str, str] | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
     _cache: dict | None = None,
 ) -> ReconcileResult:
     """Compare two collections per settlement period and channel.
 
     :param tolerance: largest absolute difference (kWh/kvarh) still counted as equal (≥ 0).
     :param channel_map: source channel name → name to compare as (before canonicalisation).
+    :param start: compare only periods starting at or after this (aware UTC); None = all.
+    :param end: compare only periods starting before this (aware UTC); None = all.
     """
     if tolerance < 0:
         raise UsageError(f"tolerance must be ≥ 0, not {tolerance}")
@@ -208,6 +212,11 @@ def reconcile(
             cache[cid] = (store.collection(cid), *_periods(store, cid, channel_map))
     ca, a, names_a = cache[collection_a]
     cb, b, names_b = cache[collection_b]
+    if start is not None or end is not None:
+        lo = start.timestamp() if start is not None else float("-inf")
+        hi = end.timestamp() if end is not None else float("inf")
+        a = {k: v for k, v in a.items() if lo <= k[0] < hi}
+        b = {k: v for k, v in b.items() if lo <= k[0] < hi}
     res = ReconcileResult(collection_a, collection_b, ca["source"], cb["source"], tolerance)
     res.compared = len(a) + sum(1 for k in b if k not in a)
     days: set[date] = set()
@@ -276,8 +285,11 @@ def reconcile_many(
     tolerance: float = DEFAULT_TOLERANCE,
     *,
     channel_map: Mapping[str, str] | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
 ) -> MultiReconcileResult:
-    """Reconcile every pair of two or more collections (in the order given)."""
+    """Reconcile every pair of two or more collections (in the order given), optionally only
+    the periods in ``[start, end)``."""
     if len(collection_ids) < 2:
         raise UsageError("reconciliation needs at least two collections")
     results = []
@@ -285,7 +297,16 @@ def reconcile_many(
     for i, ca in enumerate(collection_ids):
         for cb in collection_ids[i + 1 :]:
             results.append(
-                reconcile(store, ca, cb, tolerance, channel_map=channel_map, _cache=cache)
+                reconcile(
+                    store,
+                    ca,
+                    cb,
+                    tolerance,
+                    channel_map=channel_map,
+                    start=start,
+                    end=end,
+                    _cache=cache,
+                )
             )
     return MultiReconcileResult(results)
 

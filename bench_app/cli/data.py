@@ -34,6 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--tolerance", type=float, default=None, help="absolute tolerance per period (kWh)"
     )
+    p.add_argument("--from", dest="start", help="only periods from (ISO 8601, UTC if no offset)")
+    p.add_argument("--to", dest="end", help="only periods starting before this (ISO 8601)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--limit", type=int, default=50, help="discrepancies listed (text output)")
     p.add_argument("--fail-on-diff", action="store_true", help="exit 1 when anything differs")
@@ -66,9 +68,11 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_reconcile(args: argparse.Namespace) -> int:
+    from bench_app.cli.read import parse_time
     from bench_app.reconcile import DEFAULT_TOLERANCE, pick_collection, reconcile, reconcile_many
 
     tol = DEFAULT_TOLERANCE if args.tolerance is None else args.tolerance
+    start, end = parse_time(args.start, "--from"), parse_time(args.end, "--to")
     with open_store(args) as store:
         if args.a or args.b:
             if not (args.a and args.b):
@@ -86,9 +90,9 @@ def run_reconcile(args: argparse.Namespace) -> int:
                     "(bench, hhdc, manufacturer) to reconcile"
                 )
         results = (
-            [reconcile(store, ids[0], ids[1], tol)]
+            [reconcile(store, ids[0], ids[1], tol, start=start, end=end)]
             if len(ids) == 2
-            else reconcile_many(store, ids, tol).results
+            else reconcile_many(store, ids, tol, start=start, end=end).results
         )
     if args.json:
         if len(results) == 1:

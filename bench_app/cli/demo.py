@@ -1,41 +1,49 @@
-"""``bench-app demo``: the whole story against a built-in simulated outstation.
+"""``bench-app demo``: the whole witnessed session against a built-in simulated outstation.
 
-Starts a simulated meter on a local port, reads it through the real drivers, and prints a readable
-summary (serial, clock deviation, profile days).
+Simulated meter → session → read → HHDC and manufacturer exports imported → reconciliation →
+BSCP601 checklist run automatically → report signed by tester and witness → verified. Opens the
+GUI on that session when a display exists (unless ``--headless``).
 """
 
 from __future__ import annotations
 
 import argparse
-import time
+import os
+from pathlib import Path
 
-from bench_app.cli.read import summary
-from drivers.meter import ConnectOptions, create_meter, read_all
-from drivers.sim import start_simulator
+from bench_app.demo import run_demo
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="run a full scripted session against a simulated meter")
-    p.add_argument("--protocol", choices=["iec21", "dlms"], default="iec21")
+    p.add_argument("--protocol", choices=["dlms", "iec21"], default="dlms")
     p.add_argument("--days", type=int, default=90, help="days of data in the simulated meter")
     p.add_argument("--headless", action="store_true", help="never open the GUI")
-    p.add_argument("--out", help="folder for the demo's outputs")
+    p.add_argument("--out", default="out/demo", help="folder for the demo's outputs")
     p.set_defaults(func=run)
 
 
+def has_display() -> bool:
+    """True when a GUI can be shown (X11/Wayland display, or Windows/macOS desktop)."""
+    if os.name == "nt" or os.uname().sysname == "Darwin":
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def run(args: argparse.Namespace) -> int:
-    t0 = time.monotonic()
-    with start_simulator(args.protocol, "tcp://127.0.0.1:0", days=args.days) as sim:
-        print(f"Simulated {args.protocol} outstation listening on {sim.url}")
-        password = sim.meter.description.iec_password if args.protocol == "iec21" else None
-        meter = create_meter(args.protocol, ConnectOptions(url=sim.url, password=password))
-        try:
-            meter.connect()
-            reading = read_all(meter)
-        finally:
-            meter.close()
-    print(summary(reading))
-    tx, rx = meter.trace.byte_counts()
-    print(f"Trace       {len(meter.trace)} chunks, {tx} bytes sent, {rx} bytes received")
-    print(f"Done in {time.monotonic() - t0:.1f} s")
+    result = run_demo(Path(args.out), protocol=args.protocol, days=args.days)
+    counts = ", ".join(f"{n} {v}" for v, n in sorted(result.verdicts.items()))
+    print()
+    print(f"Checklist:  {counts}")
+    print(f"Session:    {result.session_id} in {result.db_path}")
+    print(f"Report:     {result.report_path.resolve()}")
+    print(f"Verify:     bench-app verify {result.report_path} --db {result.db_path}")
+    print(f"Done in {result.seconds:.1f} s")
+    if result.verify_code != 0:
+        return result.verify_code
+    if not args.headless and has_display():
+        from ui.app import main as gui_main
+
+        print("Opening the GUI on the demo session…")
+        return gui_main(str(result.db_path), result.session_id)
     return 0

@@ -1,0 +1,262 @@
+"""The demo story: a whole witnessed protocol test against the built-in simulated outstation.
+
+:func:`run_demo` starts a simulated DLMS (or IEC 62056-21) outstation, creates a session with its
+participants, equipment and software, reads the meter into the session, writes and imports an HHDC
+export and a manufacturer-software export of the last days (what the HHDC system and the vendor
+tool would have collected from the same meter), reconciles all three, runs the BSCP601 checklist
+automatically (the simulator's bench control pulls phases, cuts the supply…), writes the report,
+signs it as tester and as witness with demo keys, and verifies it.
+
+Everything goes to one output folder: ``demo.db`` (the session), ``hhdc-export.csv``,
+``manufacturer-export.csv``, ``keys/`` (demo keys; the passphrase is :data:`DEMO_PASSPHRASE` and
+is for the demo only) and ``witness-report.pdf``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from pathlib import Path
+
+from bench_app.acquire import read_into_session
+from bench_app.checklist import ChecklistEngine, find_template
+from bench_app.importers import import_csv
+from bench_app.reconcile import reconcile
+from bench_app.report.workflow import write_report
+from bench_app.settlement import period_number, settlement_day
+from bench_app.signing.keys import new_self_signed
+from bench_app.signing.sign import load_signer
+from bench_app.signing.verify import verify_report
+from bench_app.store import Reading, Store
+from drivers.meter import ConnectOptions, create_meter
+from drivers.sim import start_simulator
+
+DEMO_PASSPHRASE = b"witness-bench-demo"
+TEMPLATE = "bscp601-protocol-cop1-2-3-5-10"
+REFERENCE_DAYS = 3
+MPAN = "1200098765432"
+TESTER = ("Alex Tester", "Demo Meter Test Laboratory")
+WITNESS = ("Sam Witness", "Elexon (demo)")
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class DemoResult:
+    """Where the demo put things and what it found."""
+
+    out_dir: Path
+    db_path: Path
+    session_id: int
+    report_path: Path
+    verify_code: int
+    verdicts: dict[str, int] = field(default_factory=dict)
+    certificates: list[Path] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _export_rows(readings: list[Reading], days: int) -> list[Reading]:
+    """Readings of the last ``days`` complete settlement days."""
+    by_day: dict = {}
+    for r in readings:
+        by_day.setdefault(settlement_day(r.start), []).append(r)
+    complete = sorted(by_day)[1:-1]  # the first and the newest day may be partial
+    keep = set(complete[-days:])
+    return [r for r in readings if settlement_day(r.start) in keep]
+
+
+def write_interval_export(rows: list[Reading], serial: str, path: Path) -> Path:
+    """HHDC-style export in the ``generic-interval`` mapping's layout (one line a period)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["MPAN", "Serial", "Date", "SP", "Channel", "Value", "Unit", "Flag"])
+    for r in rows:
+        day = settlement_day(r.start)
+        w.writerow(
+            [
+                MPAN,
+                serial,
+                day.isoformat(),
+                period_number(r.start),
+                r.channel,
+                f"{r.value:.3f}",
+                r.unit,
+                r.status,
+            ]
+        )
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    return path
+
+
+def write_per_day_export(rows: list[Reading], serial: str, path: Path) -> Path:
+    """Manufacturer-software-style export in the ``per-day-columns`` layout (46/48/50 columns)."""
+    days: dict = {}
+    for r in rows:
+        key = (settlement_day(r.start), r.channel, r.unit)
+        days.setdefault(key, {})[period_number(r.start)] = r
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(
+        ["MPAN", "Serial", "Date", "Channel", "Unit"]
+        + [f"SP{n}" for n in range(1, 51)]
+        + [f"F{n}" for n in range(1, 51)]
+    )
+    for (day, channel, unit), periods in sorted(days.items()):
+        values = [f"{periods[n].value:.3f}" if n in periods else "" for n in range(1, 51)]
+        flags = [str(periods[n].status) if n in periods else "" for n in range(1, 51)]
+        w.writerow([MPAN, serial, day.isoformat(), channel, unit] + values + flags)
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    return path
+
+
+def _fresh(out_dir: Path) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    db = out_dir / "demo.db"
+    for name in ("demo.db", "demo.db-wal", "demo.db-shm", "witness-report.pdf"):
+        (out_dir / name).unlink(missing_ok=True)
+    return db
+
+
+def run_demo(
+    out_dir: str | Path, *, protocol: str = "dlms", days: int = 90, log: Log = print
+) -> DemoResult:
+    """Run the whole story; returns where everything is. Raises typed errors on failure."""
+    t0 = time.monotonic()
+    out = Path(out_dir)
+    db_path = _fresh(out)
+    with start_simulator(protocol, "tcp://127.0.0.1:0", days=days, seed=1) as sim:
+        desc = sim.meter.description
+        level2 = next(a for a in desc.associations if a.level == 2)
+        password = level2.password if protocol == "dlms" else desc.iec_password
+        log(f"1. simulated {protocol} outstation {desc.serial} ({desc.model}) on {sim.url}")
+        base = ConnectOptions(url=sim.url, password=password, client_sap=level2.sap)
+        store = Store.open(db_path)
+        try:
+            sid = _create_session(store, desc, protocol)
+            log(f"2. session {sid} created in {db_path}")
+            meter = create_meter(protocol, replace(base))
+            meter.connect()
+            try:
+                got = read_into_session(store, sid, meter, label="demo: initial read")
+            finally:
+                meter.close()
+            p = got.reading.profile
+            log(
+                f"3. read {len(p.rows) if p else 0} intervals × "
+                f"{len(p.channels) if p else 0} channels, clock deviation "
+                f"{got.reading.clock.deviation_s:+.1f} s, {len(got.reading.events)} events "
+                f"(collection {got.collection_id})"
+            )
+            bench_rows = store.readings(got.collection_id)
+            recent = _export_rows(bench_rows, REFERENCE_DAYS)
+            hhdc_csv = write_interval_export(recent, desc.serial, out / "hhdc-export.csv")
+            man_csv = write_per_day_export(recent, desc.serial, out / "manufacturer-export.csv")
+            hh = import_csv(store, sid, hhdc_csv, source="hhdc", mapping="generic-interval")
+            mf = import_csv(store, sid, man_csv, source="manufacturer", mapping="per-day-columns")
+            log(
+                f"4. imported HHDC export ({hh.rows} readings) and manufacturer export "
+                f"({mf.rows} readings)"
+            )
+            span = (recent[0].start, recent[-1].start + timedelta(minutes=30))
+            for name, cid in (("HHDC", hh.collection_id), ("manufacturer", mf.collection_id)):
+                res = reconcile(store, cid, got.collection_id, start=span[0], end=span[1])
+                log(
+                    f"   reconcile {name} vs bench over {res.days} settlement days: "
+                    f"{res.compared} period values compared, {res.matched} identical, "
+                    f"{len(res.discrepancies)} discrepancies"
+                )
+            verdicts = _run_checklist(store, sid, protocol, base, sim.control, password, log)
+            certs, report = _report(store, sid, out, log)
+        finally:
+            store.close()
+    log("8. verifying the signed report:")
+    code = verify_report(report, trust=certs, db_path=db_path)
+    result = DemoResult(out, db_path, sid, report, code, verdicts, certs)
+    result.seconds = time.monotonic() - t0
+    return result
+
+
+def _create_session(store: Store, desc, protocol: str) -> int:
+    sid = store.create_session(
+        "BSCP601-DEMO-0001",
+        "protocol-approval",
+        cops=["1", "2", "3", "5", "10"],
+        location="Witness Bench simulated test bench",
+        title=f"Protocol approval demo: {desc.model}",
+    )
+    store.add_participant(sid, TESTER[0], TESTER[1], role="tester")
+    store.add_participant(sid, WITNESS[0], WITNESS[1], role="witness")
+    store.add_participant(sid, "Demo Data Collection Ltd", "HHDC", role="hhdc", mpid="UKDC")
+    store.add_participant(sid, "Demo Applicant", desc.manufacturer, role="manufacturer")
+    store.set_equipment(
+        sid,
+        outstation_type=desc.outstation_type,
+        model=desc.model,
+        serials=[desc.serial],
+        firmware=dict(desc.firmware),
+        hardware_version=desc.hardware_version,
+        channels=len(desc.channels),
+        channel_types=", ".join(c.name for c in desc.channels),
+        comms_method="RS232 DLMS/COSEM over HDLC" if protocol == "dlms" else "optical IEC 62056-21",
+    )
+    store.set_software(
+        sid,
+        hhdc_name="Demo Data Collection Ltd",
+        hhdc_mpid="UKDC",
+        hhdc_software="CollectorSuite (demo)",
+        hhdc_version="4.2.0",
+        hhdc_date="2026-09-01",
+        hhdc_host="hhdc-demo-01",
+        hhdc_modules="comms, validation, D0036 export",
+        manufacturer_software="Vendor reading tool (demo)",
+        manufacturer_version="3.1.0",
+    )
+    return sid
+
+
+def _run_checklist(store, sid, protocol, base, control, password, log: Log) -> dict[str, int]:
+    def factory(**overrides):
+        return create_meter(protocol, replace(base, **overrides))
+
+    engine = ChecklistEngine(
+        store,
+        sid,
+        find_template(TEMPLATE),
+        factory,
+        control,
+        protocol=protocol,
+        password=password,
+        by=TESTER[0],
+    )
+    log(f"5. running checklist {TEMPLATE} automatically (bench control does the stimuli)")
+    verdicts: dict[str, int] = {}
+    for outcome in engine.run_all():
+        verdicts[outcome.verdict] = verdicts.get(outcome.verdict, 0) + 1
+        log(f"   {outcome.step_id:<8} {outcome.verdict:<8} {outcome.actual[:90]}")
+    engine.confirm("tester", TESTER[0])
+    engine.confirm("witness", WITNESS[0])
+    log("   run confirmed by tester and witness")
+    return verdicts
+
+
+def _report(store: Store, sid: int, out: Path, log: Log) -> tuple[list[Path], Path]:
+    keys = out / "keys"
+    keys.mkdir(exist_ok=True)
+    certs = []
+    signers = []
+    for (name, org), role in ((TESTER, "tester"), (WITNESS, "witness")):
+        for old in keys.glob(f"*{role}*"):
+            old.unlink()
+        p12, cert = new_self_signed(name, org, role, keys, passphrase=DEMO_PASSPHRASE)
+        certs.append(cert)
+        signers.append((role, load_signer(p12, DEMO_PASSPHRASE)))
+    log(f"6. demo signing keys in {keys} (passphrase for the demo only)")
+    report = out / "witness-report.pdf"
+    for role, signer in signers:
+        done = write_report(store, sid, report, signer=signer, role=role)
+        log(f"7. report {'written and ' if done.rendered else ''}signed as {role}: {report}")
+    return certs, report
