@@ -66,14 +66,18 @@ def read_into_session(
     clock = meter.read_clock()
     store.add_clock_observation(session_id, clock, note=f"{label}: clock at start of read")
     resumed_from = None
+    segments: list[tuple[datetime | None, datetime | None]] = [(start, end)]
     collection_id = find_resumable(store, session_id, identity.serial) if resume else None
-    if collection_id is not None:
-        last = store.last_interval(collection_id)
-        if last is not None:
-            period = _period_minutes(store, collection_id)
-            resumed_from = utc(last) + timedelta(minutes=period)
-            start = max(utc(start), resumed_from) if start else resumed_from
-    else:
+    span = store.interval_span(collection_id) if collection_id is not None else None
+    if collection_id is not None and span is not None:
+        # Drivers read forwards (DLMS) or newest first (IEC 62056-21 without a start), so an
+        # interrupted read may lack intervals after the newest stored one and before the oldest.
+        first, last, period_s = span
+        resumed_from = last + timedelta(seconds=period_s)
+        segments = [(max(utc(start), resumed_from) if start else resumed_from, end)]
+        if start is None or utc(start) < first:
+            segments.insert(0, (start, first))
+    elif collection_id is None:
         collection_id = store.new_collection(
             session_id,
             "bench",
@@ -85,14 +89,22 @@ def read_into_session(
             },
         )
     stored = 0
-    trace_id = None
 
     def on_block(rows: list[ProfileRow]) -> None:
         nonlocal stored
         stored += store.add_profile_block(collection_id, meter.profile_channels, rows)
 
+    profile: Profile | None = None
     try:
-        profile: Profile = meter.read_profile(start, end, on_block=on_block, progress=progress)
+        for seg_start, seg_end in segments:
+            if seg_start is not None and seg_end is not None and seg_start >= seg_end:
+                continue
+            part = meter.read_profile(seg_start, seg_end, on_block=on_block, progress=progress)
+            if profile is None:
+                profile = part
+            else:
+                profile.rows = sorted(profile.rows + part.rows, key=lambda r: r.start)
+                profile.channels = profile.channels or part.channels
         events = meter.read_events()
         store.add_events(collection_id, events)
         registers = meter.read_registers()
@@ -103,11 +115,3 @@ def read_into_session(
         )
     reading = MeterReading(identity, clock, registers, profile, events)
     return AcquireResult(collection_id, reading, stored, resumed_from, trace_id)
-
-
-def _period_minutes(store, collection_id: int) -> int:
-    rows = store.readings(collection_id)
-    starts = sorted({r.start for r in rows[-16:]})
-    if len(starts) >= 2:
-        return int((starts[-1] - starts[-2]).total_seconds() // 60) or 30
-    return 30

@@ -377,3 +377,45 @@ def register_check(
     ]
     hh = sum(r[2] for r in rows)
     return check_advance(hh, register_end - register_start, tolerance_pct, len(rows))
+
+
+def main_bench_collection(
+    store: Store, session_id: int, start: datetime | None = None, end: datetime | None = None
+) -> int | None:
+    """The bench collection holding most readings in ``[start, end)`` (newest wins a tie)."""
+    ids = [c["id"] for c in store.collections(session_id) if c["source"] == "bench"]
+    if not ids:
+        return None
+    lo = int(start.timestamp()) if start else -(2**62)
+    hi = int(end.timestamp()) if end else 2**62
+    counts = dict(
+        store.conn.execute(
+            f"SELECT collection_id, count(*) FROM readings WHERE collection_id IN "
+            f"({','.join('?' * len(ids))}) AND start >= ? AND start < ? GROUP BY collection_id",
+            (*ids, lo, hi),
+        ).fetchall()
+    )
+    return max(ids, key=lambda cid: (counts.get(cid, 0), cid))
+
+
+def reference_comparison(
+    store: Store, session_id: int, source: str = "hhdc", tolerance: float = DEFAULT_TOLERANCE
+) -> ReconcileResult | None:
+    """Compare the newest ``source`` collection (A) with the bench over the reference's own span.
+
+    A reference export (HHDC system, manufacturer software) covers a few days; the bench read
+    that best covers those days is B. None when either side is missing.
+    """
+    refs = [c for c in store.collections(session_id) if c["source"] == source and c["rows"]]
+    if not refs:
+        return None
+    ref = max(refs, key=lambda c: c["id"])
+    lo, hi = store.conn.execute(
+        "SELECT min(start), max(start) FROM readings WHERE collection_id = ?", (ref["id"],)
+    ).fetchone()
+    start = datetime.fromtimestamp(lo, UTC)
+    end = datetime.fromtimestamp(hi + settlement.SP_SECONDS, UTC)
+    bench = main_bench_collection(store, session_id, start, end)
+    if bench is None:
+        return None
+    return reconcile(store, ref["id"], bench, tolerance, start=start, end=end)

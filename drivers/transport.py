@@ -11,6 +11,7 @@ Timeouts are in seconds; baud rates in bits per second.
 
 from __future__ import annotations
 
+import socket
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -283,12 +284,25 @@ class SerialTransport(Transport):
             raise
 
     def _close(self) -> None:
-        if self._port is not None:
+        port, self._port = self._port, None
+        if port is None:
+            return
+        sock = getattr(port, "_socket", None)
+        if sock is not None:
+            # pyserial's socket:// close() sleeps 0.3 s "for quick reconnects"; a bench reconnects
+            # often (each checklist step) and our peers accept at once, so close it ourselves.
             try:
-                self._port.close()
-            except (OSError, serial.SerialException):
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
                 pass
-            self._port = None
+            sock.close()
+            port._socket = None
+            port.is_open = False
+            return
+        try:
+            port.close()
+        except (OSError, serial.SerialException):
+            pass
 
     @staticmethod
     def _configure(port: serial.SerialBase, settings: LineSettings) -> None:

@@ -8,13 +8,14 @@ rendered from synthetic data in tests and benchmarks.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from bench_app import __version__
-from bench_app.errors import BenchError
+from bench_app.checklist.template import find_template
+from bench_app.errors import BenchError, TemplateError
+from bench_app.reconcile import main_bench_collection, reference_comparison
 
 #: Verdicts in display order; anything else is shown as given.
 VERDICTS = ("pass", "fail", "na", "not-run")
@@ -143,9 +144,9 @@ def _flat(obj: Any) -> dict[str, Any]:
     return {"value": obj}
 
 
-#: Reconciliation compares A = bench with B = HHDC; show the sides by name.
-_SIDE = {"a": "bench (A)", "b": "HHDC (B)"}
-_SIDE_VALUE = {"a": "bench", "b": "HHDC"}
+#: Reconciliation compares A = HHDC with B = bench; show the sides by name.
+_SIDE = {"a": "HHDC (A)", "b": "bench (B)"}
+_SIDE_VALUE = {"a": "HHDC", "b": "bench"}
 
 
 def _latest(collections: list[dict], source: str) -> dict | None:
@@ -153,63 +154,40 @@ def _latest(collections: list[dict], source: str) -> dict | None:
     return max(matching, key=lambda c: c["id"]) if matching else None
 
 
-def _step_catalogue(template: str, version: str) -> dict[str, dict[str, str]]:
-    """Objective/method/expected per step id from the checklist engine, when it is available."""
+def _step_catalogue(template: str) -> dict[str, dict[str, str]]:
+    """Objective/method/expected per step id from the checklist template (empty if it is gone)."""
     try:
-        checklist = importlib.import_module("bench_app.checklist")
-    except ImportError:
+        tpl = find_template(template)
+    except TemplateError:  # a missing template only loses the descriptive columns
         return {}
-    loader = getattr(checklist, "find_template", None) or getattr(checklist, "load_template", None)
-    if loader is None or not template:
-        return {}
-    try:
-        tpl = loader(template)
-    except Exception:  # a missing template only loses the descriptive columns
-        return {}
-    steps = getattr(tpl, "steps", None) or (tpl.get("steps", []) if isinstance(tpl, dict) else [])
-    out: dict[str, dict[str, str]] = {}
-    for step in steps:
-        d = _flat(step)
-        sid = str(d.get("id") or d.get("step_id") or "")
-        if sid:
-            out[sid] = {k: str(d.get(k) or "") for k in ("objective", "method", "expected")}
-    return out
+    return {
+        step.id: {"objective": step.objective, "method": step.method, "expected": step.expected}
+        for step in tpl.steps
+    }
 
 
-def _reconcile(store: Any, collections: list[dict]) -> Reconciliation:
-    bench, hhdc = _latest(collections, "bench"), _latest(collections, "hhdc")
-    if bench is None or hhdc is None:
-        missing = "bench" if bench is None else "HHDC"
-        return Reconciliation(False, f"Not performed: the session has no {missing} collection.")
+def _reconcile(store: Any, session_id: int) -> Reconciliation:
+    """HHDC collection (A) against the bench read that covers it, over the HHDC's span."""
     try:
-        module = importlib.import_module("bench_app.reconcile")
-    except ImportError:
-        return Reconciliation(
-            False,
-            "Not performed: the reconciliation module is not installed.",
-            bench_collection=bench["id"],
-            hhdc_collection=hhdc["id"],
-        )
-    try:
-        result = module.reconcile(store, bench["id"], hhdc["id"])
+        result = reference_comparison(store, session_id, "hhdc")
     except BenchError as exc:
+        return Reconciliation(False, f"Not performed: {exc}")
+    if result is None:
         return Reconciliation(
-            False, f"Not performed: {exc}", bench_collection=bench["id"], hhdc_collection=hhdc["id"]
+            False, "Not performed: the session needs an HHDC collection and a bench read."
         )
-    summary = getattr(result, "summary", None) or {}
-    summary = _flat(summary() if callable(summary) else summary)
-    summary = {_SIDE.get(k, k): v for k, v in summary.items()}
+    summary = {_SIDE.get(k, k): v for k, v in _flat(result.summary()).items()}
     discrepancies = [
-        {_SIDE_VALUE.get(k, k): v for k, v in _flat(d).items()}
-        for d in (getattr(result, "discrepancies", None) or [])
+        {_SIDE_VALUE.get(k, k): v for k, v in _flat(d).items()} for d in result.discrepancies
     ]
     return Reconciliation(
         True,
-        f"Bench collection #{bench['id']} against HHDC collection #{hhdc['id']}.",
+        f"HHDC collection #{result.collection_a} against bench collection "
+        f"#{result.collection_b}, over the {result.days} settlement day(s) the HHDC export covers.",
         summary,
         discrepancies,
-        bench["id"],
-        hhdc["id"],
+        result.collection_b,
+        result.collection_a,
     )
 
 
@@ -253,9 +231,8 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
         if isinstance(meta, dict) and meta.get("identity"):
             identity = meta["identity"]
             break
-    chart_col = next((c for c in reversed(bench_cols) if c.get("rows")), None)
-    if chart_col is None and bench_cols:
-        chart_col = bench_cols[-1]
+    main_bench = main_bench_collection(store, session_id)
+    chart_col = next((c for c in bench_cols if c["id"] == main_bench), None)
 
     runs = [r for r in store.checklist_runs(session_id) if r.get("status") != "superseded"]
     run = max(runs, key=lambda r: r["id"]) if runs else None
@@ -263,7 +240,7 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
     template_version = ""
     if run is not None:
         template_version = f"{run.get('template', '')} {run.get('template_version', '')}".strip()
-        catalogue = _step_catalogue(run.get("template", ""), run.get("template_version", ""))
+        catalogue = _step_catalogue(run.get("template", ""))
         for res in store.step_results(run["id"], latest_only=True):
             sid = str(res["step_id"])
             info = dict(catalogue.get(sid, {}))
@@ -293,7 +270,7 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
         meter_identity=identity,
         checklist=run,
         steps=steps,
-        reconciliation=_reconcile(store, collections),
+        reconciliation=_reconcile(store, session_id),
         clock_observations=store.clock_observations(session_id),
         events=store.events(session_id),
         series=_series(store, chart_col),

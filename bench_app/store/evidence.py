@@ -195,6 +195,26 @@ class EvidenceMixin(StoreBase):
         ).fetchone()
         return datetime.fromtimestamp(row[0], UTC) if row and row[0] is not None else None
 
+    def interval_span(self, collection_id: int) -> tuple[datetime, datetime, int] | None:
+        """``(oldest start, newest start, period in s)`` of the stored intervals, or None.
+
+        The period is the smallest gap between distinct starts (1800 s when only one is stored).
+        """
+        self._parent_session("collections", collection_id)
+        lo, hi = self.conn.execute(
+            "SELECT min(start), max(start) FROM readings WHERE collection_id = ?", (collection_id,)
+        ).fetchone()
+        if lo is None:
+            return None
+        gap = self.conn.execute(
+            "SELECT min(b.start - a.start) FROM (SELECT DISTINCT start FROM readings "
+            "WHERE collection_id = ? ORDER BY start DESC LIMIT 64) a JOIN (SELECT DISTINCT start "
+            "FROM readings WHERE collection_id = ? ORDER BY start DESC LIMIT 64) b "
+            "ON b.start > a.start",
+            (collection_id, collection_id),
+        ).fetchone()[0]
+        return datetime.fromtimestamp(lo, UTC), datetime.fromtimestamp(hi, UTC), int(gap or 1800)
+
     def readings_raw(
         self, collection_id: int, start: datetime | None = None, end: datetime | None = None
     ) -> list[tuple[int, str, float, str | None, int]]:

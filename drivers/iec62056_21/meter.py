@@ -32,6 +32,7 @@ from drivers.iec62056_21.profile import LoadProfile
 from drivers.iec62056_21.readout import DataSet, Readout, normalise_address
 from drivers.meter import BlockCallback, ConnectOptions, ProgressCallback
 from drivers.model import (
+    Channel,
     ClockReading,
     Identity,
     MeterEvent,
@@ -118,6 +119,7 @@ class Iec21Meter:
         self.readout: Readout | None = None
         self._cache: dict[str, DataSet] = {}
         self.period_min = 0
+        self.profile_channels: list[Channel] = []
         self._day_bytes = 0.0  # measured answer bytes per day of profile
 
     # -- session ---------------------------------------------------------------------------------
@@ -258,6 +260,7 @@ class Iec21Meter:
             if block.rows:
                 profile.period_min = self.period_min = block.period_min
                 profile.channels = profile.channels or block.channels
+                self.profile_channels = profile.channels
                 if block_days >= 0.99:
                     self._day_bytes = (self.trace.byte_counts()[1] - rx_before) / block_days
             empty = 0 if block.rows else empty + 1
