@@ -173,9 +173,9 @@ def _reconcile(store: Any, session_id: int) -> Reconciliation:
     except BenchError as exc:
         return Reconciliation(False, f"Not performed: {exc}")
     if result is None:
-        return Reconciliation(
-            False, "Not performed: the session needs an HHDC collection and a bench read."
-        )
+        sources = {c["source"] for c in store.collections(session_id) if c["rows"]}
+        missing = "HHDC collection" if "hhdc" not in sources else "bench read covering it"
+        return Reconciliation(False, f"Not performed: the session has no {missing}.")
     summary = {_SIDE.get(k, k): v for k, v in _flat(result.summary()).items()}
     discrepancies = [
         {_SIDE_VALUE.get(k, k): v for k, v in _flat(d).items()} for d in result.discrepancies
