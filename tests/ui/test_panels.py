@@ -104,23 +104,49 @@ def test_profile_heat_map_and_range(qtbot):
     assert len(panel.range_curves) == 2
 
 
-def test_profile_compare_highlights_discrepancies(qtbot):
-    panel = ProfilePanel()
-    qtbot.addWidget(panel)
+def test_profile_compare_uses_the_reconciliation(qtbot, ctx):
+    from bench_app.reconcile import reconcile
+
     start = datetime(2026, 6, 1, 23, 0, tzinfo=UTC)
-    rows = _rows(start, 2)
-    other = [ProfileRow(r.start, list(r.values), r.status) for r in rows]
-    other[10].values[0] += 0.5
-    other[20].status = int(StatusFlag.BATTERY)
-    ch = [Channel("a", "kWh"), Channel("b", "kWh")]
-    panel.set_series(ProfileSeries.from_rows(ch, rows))
-    panel.compare.set_series(ProfileSeries.from_rows(ch, rows), ProfileSeries.from_rows(ch, other))
+    rows = [ProfileRow(r.start, r.values[:1], r.status) for r in _rows(start, 2)]
+    a = ctx.store.new_collection(ctx.session_id, "bench", protocol="dlms")
+    ctx.store.add_profile_block(a, [Channel("1.0.1.8.0.255", "kWh")], rows)
+    # HHDC: 15-minute data named 1.8.0 (rolled up and matched as the reconciliation does),
+    # SP 11 off by 0.5 kWh, SP 21 flagged, SP 31 missing
+    quarter = []
+    for i, r in enumerate(rows):
+        if i == 30:  # SP 31 of 2 June (rows start at SP 1)
+            continue
+        v = r.values[0] + (0.5 if i == 10 else 0.0)
+        st = int(StatusFlag.BATTERY) if i == 20 else r.status
+        quarter += [
+            ProfileRow(r.start, [v / 2], st),
+            ProfileRow(r.start + timedelta(minutes=15), [v / 2], st),
+        ]
+    b = ctx.store.new_collection(ctx.session_id, "hhdc")
+    ctx.store.add_profile_block(b, [Channel("1.8.0", "kWh")], quarter)
+    panel = ProfilePanel(ctx)
+    qtbot.addWidget(panel)
+    panel.reload_collections()
+    panel.compare.a_combo.setCurrentIndex(panel.compare.a_combo.findData(a))
+    panel.compare.b_combo.setCurrentIndex(panel.compare.b_combo.findData(b))
+    panel.collection_combo.setCurrentIndex(panel.collection_combo.findData(a))
     panel.day_edit.setDate(date(2026, 6, 2))
     panel.view_combo.setCurrentIndex(3)
-    assert panel.compare.discrepancies == [11, 21]
-    assert "2 discrepant" in panel.compare.summary.text()
+    expected = reconcile(ctx.store, a, b)
+    assert sorted({d.sp for d in expected.discrepancies}) == [11, 21, 31]
+    r = panel.compare.result
+    assert panel.compare.discrepancies == [11, 21, 31]
+    assert panel.compare.day_kinds == {11: ["value"], 21: ["flag"], 31: ["missing_in_b"]}
+    text = panel.compare.summary.text()
+    assert "3 discrepant" in text and "missing in B" in text
+    assert f"{expected.matched:,} of {expected.compared:,}" in text
+    _p, vb, _s = panel.compare.series_b.day(date(2026, 6, 2), 0)
+    assert np.isclose(vb[1], rows[1].values[0])  # quarter hours summed to the half hour
     panel.compare.diff_check.setChecked(True)
-    assert panel.compare.discrepancies == [11, 21]
+    assert panel.compare.discrepancies == [11, 21, 31]
+    panel.day_edit.setDate(date(2026, 6, 3))  # other day: nothing to flag
+    assert panel.compare.discrepancies == []
 
 
 def test_profile_panel_loads_stored_collection(qtbot, ctx):

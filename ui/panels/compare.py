@@ -1,8 +1,10 @@
 """Overlay or difference of two collections (bench vs HHDC vs manufacturer) for one settlement day.
 
-Discrepancies come from :mod:`bench_app.reconcile` when it offers a comparison for two collections;
-otherwise a period counts as a discrepancy when the values differ by more than
-:data:`TOLERANCE_KWH` or the flags differ (presentation only — the report uses the reconciler).
+Discrepancies come from :func:`bench_app.reconcile.reconcile` — the same comparison, tolerance
+(:data:`bench_app.reconcile.DEFAULT_TOLERANCE`), 30-minute roll-up, canonical channel matching
+and settlement-period numbering (:mod:`bench_app.settlement`) that the report uses — so the GUI
+and the report never disagree. The reconciliation runs once per pair of collections; moving
+between days only filters its result. Values are plotted rolled up to settlement periods too.
 """
 
 from __future__ import annotations
@@ -14,13 +16,19 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from bench_app.reconcile import DEFAULT_TOLERANCE, ReconcileResult, canonical_channel, reconcile
 from ui.panels.profile_data import LONDON, ProfileSeries
 
-TOLERANCE_KWH = 0.0005
+KIND_TEXT = {
+    "value": "value differs",
+    "flag": "flags differ",
+    "missing_in_a": "missing in A",
+    "missing_in_b": "missing in B",
+}
 
 
 class ComparePlot(QWidget):
-    """Two collection selectors, an overlay/difference toggle and the plot."""
+    """Two collection selectors, an overlay/difference toggle, the plot and the reconciliation."""
 
     def __init__(self, profile_panel: Any) -> None:
         super().__init__()
@@ -58,6 +66,7 @@ class ComparePlot(QWidget):
         for item in (self.bars_a, self.line_b, self.bad):
             self.plot.addItem(item)
         self.summary = QLabel("")
+        self.summary.setWordWrap(True)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(bar)
@@ -65,8 +74,10 @@ class ComparePlot(QWidget):
         lay.addWidget(self.summary)
         self.series_a = ProfileSeries()
         self.series_b = ProfileSeries()
+        self.result: ReconcileResult | None = None
         self.flags_present = 0
         self.discrepancies: list[int] = []
+        self.day_kinds: dict[int, list[str]] = {}
 
     def set_collections(self, cols: list[dict]) -> None:
         for i, combo in enumerate((self.a_combo, self.b_combo)):
@@ -78,34 +89,52 @@ class ComparePlot(QWidget):
             combo.blockSignals(False)
         self._reload(redraw=False)
 
-    def set_series(self, a: ProfileSeries, b: ProfileSeries) -> None:
-        """Compare two series directly (tests, imports not yet stored)."""
-        self.series_a, self.series_b = a, b
-
     def _reload(self, redraw: bool = True) -> None:
+        """Load both collections and reconcile them (bench_app.reconcile) once per selection."""
         ctx = self.panel.ctx
         if ctx is None or ctx.store is None:
             return
         ids = (self.a_combo.currentData(), self.b_combo.currentData())
-        loaded = [
-            ProfileSeries.from_readings(ctx.store.readings(cid))
+        self.series_a, self.series_b = (
+            ProfileSeries.from_readings(ctx.store.readings(cid)).half_hourly()
             if cid is not None
             else ProfileSeries()
             for cid in ids
-        ]
-        self.series_a, self.series_b = loaded
+        )
+        self.result = None
+        if None not in ids and ids[0] != ids[1]:
+            try:
+                self.result = reconcile(ctx.store, ids[0], ids[1], DEFAULT_TOLERANCE)
+            except Exception as exc:  # noqa: BLE001 - shown inline, the plot still works
+                self.panel.message.show_error(exc)
         if redraw:
             self.panel.redraw()
 
+    def _day_discrepancies(self, day: date, channel: str) -> dict[int, list[str]]:
+        """``{SP: [kinds]}`` of the reconciliation on ``day`` for ``channel`` (canonical match)."""
+        out: dict[int, list[str]] = {}
+        if self.result is None:
+            return out
+        want = canonical_channel(channel)
+        for d in self.result.discrepancies:
+            if d.settlement_day == day and canonical_channel(d.channel) == want:
+                out.setdefault(d.sp, []).append(d.kind)
+        return out
+
     def redraw(self, day: date, local: bool, channel: int) -> None:
-        periods, va, sa = self.series_a.day(day, channel)
-        _p, vb, sb = self.series_b.day(day, channel)
+        a, b = self.series_a, self.series_b
+        name = a.channels[channel] if channel < len(a.channels) else ""
+        periods, va, sa = a.day(day, channel)
+        jb = b.channel_index(name) if name else None
+        _p, vb, sb = b.day(day, jb) if jb is not None else (periods, np.full(len(va), np.nan), sa)
         n = len(periods)
         x = np.arange(1, n + 1)
-        differ = np.abs(np.nan_to_num(va) - np.nan_to_num(vb)) > TOLERANCE_KWH
-        differ |= np.isnan(va) != np.isnan(vb)
-        differ |= sa != sb
-        self.discrepancies = [int(i) + 1 for i in np.nonzero(differ)[0]]
+        self.day_kinds = self._day_discrepancies(day, name)
+        self.discrepancies = sorted(self.day_kinds)
+        differ = np.zeros(n, dtype=bool)
+        for sp in self.discrepancies:
+            if 1 <= sp <= n:
+                differ[sp - 1] = True
         if self.diff_check.isChecked():
             d = np.nan_to_num(vb) - np.nan_to_num(va)
             self.bars_a.setOpts(
@@ -130,12 +159,27 @@ class ComparePlot(QWidget):
         self.plot.setXRange(0.4, n + 0.6, padding=0)
         self.plot.enableAutoRange(axis="y")
         self.flags_present = int(np.bitwise_or.reduce(sa | sb)) if n else 0
-        if self.discrepancies:
-            shown = ", ".join(str(i) for i in self.discrepancies[:12])
-            more = "…" if len(self.discrepancies) > 12 else ""
-            self.summary.setText(
-                f"<b style='color:#b02a2a'>{len(self.discrepancies)} discrepant period(s)</b>: "
-                f"SP {shown}{more}"
+        self.summary.setText(self._summary_text())
+
+    def _summary_text(self) -> str:
+        r = self.result
+        if r is None:
+            return "<i>Choose two different collections (A and B) to reconcile them.</i>"
+        whole = (
+            f"Whole collections (tolerance {r.tolerance:g}): {r.matched:,} of {r.compared:,} "
+            f"period × channel values agree · {r.value_diffs} value, {r.flag_diffs} flag, "
+            f"{r.missing_in_a} missing in A, {r.missing_in_b} missing in B"
+        )
+        if not self.discrepancies:
+            return (
+                f"<b style='color:#1e7b34'>A and B agree on every period of this day.</b> {whole}"
             )
-        else:
-            self.summary.setText("<b style='color:#1e7b34'>A and B agree on every period.</b>")
+        shown = ", ".join(
+            f"{sp} ({'/'.join(KIND_TEXT.get(k, k) for k in self.day_kinds[sp])})"
+            for sp in self.discrepancies[:8]
+        )
+        more = "…" if len(self.discrepancies) > 8 else ""
+        return (
+            f"<b style='color:#b02a2a'>{len(self.discrepancies)} discrepant period(s) this day"
+            f"</b>: SP {shown}{more}<br>{whole}"
+        )

@@ -1,23 +1,24 @@
 """Array form of half-hourly data for plotting, and the settlement-day grid (GB local days).
 
 :class:`ProfileSeries` holds one collection's periods as numpy arrays (UNIX seconds, one column
-per channel, status bits). :func:`day_periods` gives the UTC start of each settlement period of a
-local (Europe/London) settlement day: 48 normally, 46 on the spring and 50 on the autumn
-clock-change day.
+per channel, status bits). Settlement days and periods come from :mod:`bench_app.settlement` (the
+same functions the reconciliation and the report use): 48 periods normally, 46 on the spring and
+50 on the autumn clock-change day.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime
 
 import numpy as np
 
+from bench_app.settlement import LONDON, SP_SECONDS
+from bench_app.settlement import day_periods as _day_periods
+from bench_app.settlement import settlement_day as _settlement_day
 from drivers.model import Channel, ProfileRow, StatusFlag
 
-LONDON = ZoneInfo("Europe/London")
-SP_SECONDS = 1800
+__all__ = ["LONDON", "SP_SECONDS", "ProfileSeries", "day_periods", "flag_colour", "settlement_day"]
 
 #: Flag → colour used for flagged periods (bars, markers, legend); first match wins.
 FLAG_COLOURS: list[tuple[StatusFlag, str]] = [
@@ -45,16 +46,12 @@ def flag_colour(status: int) -> str:
 
 def day_periods(day: date) -> list[datetime]:
     """UTC start of each settlement period of local day ``day`` (46, 48 or 50 entries)."""
-    start = datetime(day.year, day.month, day.day, tzinfo=LONDON).astimezone(UTC)
-    nxt = day + timedelta(days=1)
-    end = datetime(nxt.year, nxt.month, nxt.day, tzinfo=LONDON).astimezone(UTC)
-    n = int((end - start).total_seconds() // SP_SECONDS)
-    return [start + timedelta(seconds=SP_SECONDS * i) for i in range(n)]
+    return _day_periods(day)
 
 
 def settlement_day(t: datetime) -> date:
     """The local settlement day a UTC instant belongs to."""
-    return t.astimezone(LONDON).date()
+    return _settlement_day(t)
 
 
 @dataclass
@@ -108,6 +105,36 @@ class ProfileSeries:
             vals[i, col[r.channel]] = float(r.value)
             status[i] |= int(r.status or 0)
         return cls(names, list(channels.values()), np.array(starts, dtype=float), vals, status)
+
+    def half_hourly(self) -> ProfileSeries:
+        """The series rolled up to 30-minute settlement periods (values summed, flags OR-ed), as
+        :func:`bench_app.settlement.roll_up` and the reconciliation do; unchanged when already
+        half-hourly. A period whose every value is missing stays NaN."""
+        if not len(self):
+            return self
+        keys = self.starts - np.mod(self.starts, SP_SECONDS)
+        uniq, inv = np.unique(keys, return_inverse=True)
+        if len(uniq) == len(keys):
+            return self
+        vals = np.zeros((len(uniq), self.values.shape[1]))
+        seen = np.zeros((len(uniq), self.values.shape[1]))
+        np.add.at(vals, inv, np.nan_to_num(self.values))
+        np.add.at(seen, inv, np.isfinite(self.values))
+        vals[seen == 0] = np.nan
+        status = np.zeros(len(uniq), dtype=np.int64)
+        np.bitwise_or.at(status, inv, self.status)
+        return ProfileSeries(list(self.channels), list(self.units), uniq, vals, status)
+
+    def channel_index(self, name: str) -> int | None:
+        """Column of channel ``name``, matched in canonical OBIS form (``1.0.1.8.0.255`` meets
+        ``1-0:1.8.0*255`` and ``1.8.0``, as in the reconciliation); None when absent."""
+        from bench_app.reconcile import canonical_channel
+
+        want = canonical_channel(name)
+        for i, ch in enumerate(self.channels):
+            if canonical_channel(ch) == want:
+                return i
+        return None
 
     def day(self, day: date, channel: int) -> tuple[list[datetime], np.ndarray, np.ndarray]:
         """``(period starts, values, status)`` for settlement day ``day``; NaN where missing."""
