@@ -145,8 +145,10 @@ def run_demo(
             finally:
                 meter.close()
             p = got.reading.profile
+            days_read = len({r.start.date() for r in p.rows}) if p else 0
             log(
-                f"3. read {len(p.rows) if p else 0} intervals × "
+                f"3. read {desc.serial}: {days_read} days of profile, "
+                f"{len(p.rows) if p else 0} intervals × "
                 f"{len(p.channels) if p else 0} channels, clock deviation "
                 f"{got.reading.clock.deviation_s:+.1f} s, {len(got.reading.events)} events "
                 f"(collection {got.collection_id})"
