@@ -275,11 +275,101 @@ def _m3_indexes(db: sqlite_utils.Database) -> None:
         db[table].create_index(cols, if_not_exists=True)
 
 
+def _m4_equipment_register(db: sqlite_utils.Database) -> None:
+    """Equipment register (issue 10): outstation types, device model combinations, compliance
+    certificates, protocol approvals, BSCP601 applications and their links to sessions.
+
+    Register rows are reference data, not session evidence: they are updated in place (a
+    certificate is *removed* with a date and reason) and are not covered by the audit chain.
+    """
+    stamps = "created_at TEXT NOT NULL, updated_at TEXT NOT NULL"
+    removal = "removed_date TEXT, removed_reason TEXT"
+    for sql in (
+        f"""CREATE TABLE eq_types (
+            id INTEGER PRIMARY KEY,
+            code TEXT NOT NULL UNIQUE CHECK (length(code) = 3),
+            manufacturer TEXT NOT NULL DEFAULT '',
+            models TEXT NOT NULL DEFAULT '[]',
+            cops TEXT NOT NULL DEFAULT '[]',
+            notes TEXT NOT NULL DEFAULT '',
+            {stamps})""",
+        f"""CREATE TABLE eq_combinations (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            type_id INTEGER NOT NULL REFERENCES eq_types(id),
+            model TEXT NOT NULL,
+            metrology_fw TEXT NOT NULL DEFAULT '',
+            application_fw TEXT NOT NULL DEFAULT '',
+            communications_fw TEXT NOT NULL DEFAULT '',
+            hardware_version TEXT NOT NULL DEFAULT '',
+            notes TEXT NOT NULL DEFAULT '',
+            {stamps},
+            UNIQUE (type_id, model, metrology_fw, application_fw, communications_fw,
+                    hardware_version))""",
+        f"""CREATE TABLE eq_certificates (
+            id INTEGER PRIMARY KEY,
+            type_id INTEGER NOT NULL REFERENCES eq_types(id),
+            combination_id INTEGER REFERENCES eq_combinations(id),
+            cop TEXT NOT NULL,
+            cop_issue TEXT NOT NULL DEFAULT '',
+            testing_agent TEXT NOT NULL DEFAULT '',
+            issued_date TEXT NOT NULL DEFAULT '',
+            reference TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'issued' CHECK (status IN ('issued', 'removed')),
+            {removal},
+            {stamps})""",
+        "CREATE UNIQUE INDEX eq_certificates_natural ON eq_certificates "
+        "(type_id, ifnull(combination_id, 0), cop, cop_issue)",
+        f"""CREATE TABLE eq_approvals (
+            id INTEGER PRIMARY KEY,
+            combination_id INTEGER NOT NULL REFERENCES eq_combinations(id),
+            hhdc_name TEXT NOT NULL DEFAULT '',
+            hhdc_mpid TEXT NOT NULL DEFAULT '',
+            hhdc_software TEXT NOT NULL DEFAULT '',
+            hhdc_version TEXT NOT NULL DEFAULT '',
+            year INTEGER,
+            status TEXT NOT NULL DEFAULT 'approved' CHECK (status IN ('approved', 'removed')),
+            {removal},
+            {stamps},
+            UNIQUE (combination_id, hhdc_mpid, hhdc_software, hhdc_version))""",
+        f"""CREATE TABLE eq_applications (
+            id INTEGER PRIMARY KEY,
+            reference TEXT NOT NULL UNIQUE,
+            applicant TEXT NOT NULL DEFAULT '',
+            asks TEXT NOT NULL CHECK (asks IN ('compliance', 'protocol-approval', 'both')),
+            type_id INTEGER REFERENCES eq_types(id),
+            combination_id INTEGER REFERENCES eq_combinations(id),
+            cops TEXT NOT NULL DEFAULT '[]',
+            notes TEXT NOT NULL DEFAULT '',
+            {stamps})""",
+        """CREATE TABLE eq_application_sessions (
+            application_id INTEGER NOT NULL REFERENCES eq_applications(id),
+            session_id INTEGER NOT NULL REFERENCES sessions(id),
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (application_id, session_id))""",
+        """CREATE TABLE eq_session_variants (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES sessions(id),
+            tested_id INTEGER NOT NULL REFERENCES eq_combinations(id),
+            covered_id INTEGER NOT NULL REFERENCES eq_combinations(id),
+            reason TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            UNIQUE (session_id, tested_id, covered_id))""",
+        "CREATE INDEX eq_combinations_type ON eq_combinations (type_id)",
+        "CREATE INDEX eq_certificates_type ON eq_certificates (type_id)",
+        "CREATE INDEX eq_approvals_combination ON eq_approvals (combination_id)",
+        "CREATE INDEX eq_application_sessions_session ON eq_application_sessions (session_id)",
+        "CREATE INDEX eq_session_variants_session ON eq_session_variants (session_id)",
+    ):
+        db.execute(sql)
+
+
 #: (version, description, function); version n upgrades n-1 → n.
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "core evidence tables and audit chain", _m1_core),
     (2, "checklist runs, steps and confirmations", _m2_checklists),
     (3, "look-up indexes", _m3_indexes),
+    (4, "equipment register", _m4_equipment_register),
 ]
 
 #: The schema version this code writes.

@@ -1,0 +1,141 @@
+"""Field rules of the equipment register: normalising and validating codes, CoPs, dates, MPIDs.
+
+Every checker takes the raw text and returns the normal form or raises :class:`ValueError` with a
+short reason (the caller adds where: ``file:line`` for CSV, the field for the CLI/GUI).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+#: The register kinds (CLI names) → table.
+KINDS = {
+    "types": "eq_types",
+    "combos": "eq_combinations",
+    "certs": "eq_certificates",
+    "approvals": "eq_approvals",
+    "applications": "eq_applications",
+}
+FIRMWARE_PARTS = ("metrology", "application", "communications")
+CERT_STATUSES = ("issued", "removed")
+APPROVAL_STATUSES = ("approved", "removed")
+ASKS = ("compliance", "protocol-approval", "both")
+_ASK_ALIASES = {
+    "compliance": "compliance",
+    "cop-compliance": "compliance",
+    "protocol-approval": "protocol-approval",
+    "protocol": "protocol-approval",
+    "approval": "protocol-approval",
+    "both": "both",
+    "compliance+protocol-approval": "both",
+}
+
+_TYPE = re.compile(r"^[A-Z0-9]{3}$")
+_MPID = re.compile(r"^[A-Z0-9]{4}$")
+_COP = re.compile(r"^(?:cop)?\s*0*(1[01]|[1-9])$", re.IGNORECASE)
+
+
+def type_code(text: str) -> str:
+    """Valid Outstation Type code: exactly 3 letters/digits, upper-cased (``"pro"`` → ``"PRO"``)."""
+    code = (text or "").strip().upper()
+    if not _TYPE.match(code):
+        raise ValueError(f"outstation type {text!r} must be 3 letters or digits (e.g. PRO)")
+    return code
+
+
+def cop(text: str) -> str:
+    """Code of Practice number 1–11 as text: ``"CoP5"``, ``"cop 5"``, ``"5"`` → ``"5"``."""
+    m = _COP.match((text or "").strip())
+    if not m:
+        raise ValueError(f"Code of Practice {text!r} is not 1–11 (e.g. 5 or CoP5)")
+    return m.group(1)
+
+
+def cops(items) -> list[str]:
+    """A list of CoPs (text with ``;``/``,`` separators, or an iterable), normalised, unique,
+    in numeric order."""
+    if isinstance(items, str):
+        items = [p for p in re.split(r"[;,]", items) if p.strip()]
+    return sorted({cop(str(c)) for c in items}, key=int)
+
+
+def cop_lenient(text: str) -> str | None:
+    """:func:`cop`, or None for text that is not a CoP (session CoPs are free text)."""
+    try:
+        return cop(text)
+    except ValueError:
+        return None
+
+
+def iso_date(text: str, *, required: bool = False) -> str:
+    """``YYYY-MM-DD`` (checked as a calendar date); empty stays empty unless ``required``."""
+    text = (text or "").strip()
+    if not text:
+        if required:
+            raise ValueError("a date (YYYY-MM-DD) is required")
+        return ""
+    try:
+        if len(text) != 10:
+            raise ValueError
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise ValueError(f"date {text!r} is not YYYY-MM-DD") from None
+
+
+def year(text: str | int | None) -> int | None:
+    """Approval year 1990–2100; empty → None."""
+    if text is None or str(text).strip() == "":
+        return None
+    try:
+        value = int(str(text).strip())
+    except ValueError:
+        raise ValueError(f"year {text!r} is not a number") from None
+    if not 1990 <= value <= 2100:
+        raise ValueError(f"year {value} is outside 1990–2100")
+    return value
+
+
+def mpid(text: str, *, required: bool = False) -> str:
+    """Market Participant ID: 4 letters/digits, upper-cased; empty allowed unless ``required``."""
+    value = (text or "").strip().upper()
+    if not value:
+        if required:
+            raise ValueError("an HHDC MPID (4 letters, e.g. UKDC) is required")
+        return ""
+    if not _MPID.match(value):
+        raise ValueError(f"MPID {text!r} must be 4 letters or digits (e.g. UKDC)")
+    return value
+
+
+def asks(text: str) -> str:
+    """What an application asks for: ``compliance``, ``protocol-approval`` or ``both``."""
+    key = re.sub(r"[\s_]+", "-", (text or "").strip().lower())
+    if key not in _ASK_ALIASES:
+        raise ValueError(f"'asks' {text!r} must be one of {', '.join(ASKS)}")
+    return _ASK_ALIASES[key]
+
+
+def status(text: str, allowed: tuple[str, ...]) -> str:
+    value = (text or "").strip().lower() or allowed[0]
+    if value not in allowed:
+        raise ValueError(f"status {text!r} must be one of {', '.join(allowed)}")
+    return value
+
+
+def names(text) -> list[str]:
+    """Model names/variants: ``;``-separated text or an iterable → stripped, non-empty, unique."""
+    items = text.split(";") if isinstance(text, str) else list(text or [])
+    out: list[str] = []
+    for item in items:
+        item = str(item).strip()
+        if item and item not in out:
+            out.append(item)
+    return out
+
+
+def required(text: str | None, what: str) -> str:
+    value = (text or "").strip()
+    if not value:
+        raise ValueError(f"{what} is required")
+    return value
