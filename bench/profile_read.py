@@ -34,8 +34,13 @@ from drivers.sim import DEFAULT_METER, MeterDescription, start_simulator  # noqa
 from drivers.trace import Trace  # noqa: E402
 
 
-def connect_options(protocol: str, url: str, baud: int, password: str | None) -> ConnectOptions:
-    """Read as the HHDC would: IEC programming password / DLMS association level 2."""
+def connect_options(
+    protocol: str, url: str, baud: int, password: str | None, max_info: int = 128
+) -> ConnectOptions:
+    """Read as the HHDC would: IEC programming password / DLMS association level 2.
+
+    :param max_info: DLMS HDLC maximum information field to propose (bytes).
+    """
     desc = MeterDescription.load(DEFAULT_METER[protocol])
     if protocol == "iec21":
         pw = password if password is not None else desc.iec_password
@@ -43,7 +48,9 @@ def connect_options(protocol: str, url: str, baud: int, password: str | None) ->
     level2 = next((a for a in desc.associations if a.level == 2), None)
     sap = level2.sap if level2 else 16
     pw = password if password is not None else (level2.password if level2 else None)
-    return ConnectOptions(url, password=pw or None, baud=baud, client_sap=sap, timeout=5.0)
+    return ConnectOptions(
+        url, password=pw or None, baud=baud, client_sap=sap, timeout=5.0, max_info=max_info
+    )
 
 
 def gaps(trace: Trace) -> dict:
@@ -70,7 +77,14 @@ def gaps(trace: Trace) -> dict:
     }
 
 
-def run(protocol: str, baud: int, days: int, listen: str, password: str | None) -> dict:
+def run(
+    protocol: str,
+    baud: int,
+    days: int,
+    listen: str,
+    password: str | None,
+    max_info: int = 128,
+) -> dict:
     extra: dict = {}
     if protocol == "iec21":
         code = max((c for c, b in BAUD_CODES.items() if b <= baud), default="0")
@@ -81,7 +95,7 @@ def run(protocol: str, baud: int, days: int, listen: str, password: str | None) 
         protocol, listen=listen, seed=1, days=days + 2, baud_emulation=True, **extra
     )
     try:
-        meter = create_meter(protocol, connect_options(protocol, sim.url, baud, password))
+        meter = create_meter(protocol, connect_options(protocol, sim.url, baud, password, max_info))
         now = datetime.now(UTC)
         end = datetime(now.year, now.month, now.day, tzinfo=UTC)
         start = end - timedelta(days=days)
@@ -109,10 +123,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--password", default=None, help="default: the simulated meter's (DLMS: level 2)"
     )
+    ap.add_argument("--max-info", type=int, default=128, help="DLMS HDLC max info field (bytes)")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     ap.add_argument("--details", action="store_true", help="add where the time went")
     args = ap.parse_args(argv)
-    result = run(args.protocol, args.baud, args.days, args.listen, args.password)
+    result = run(args.protocol, args.baud, args.days, args.listen, args.password, args.max_info)
     details = result.pop("_details")
     if args.details:
         result.update(details)
