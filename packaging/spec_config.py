@@ -50,8 +50,9 @@ EXTRA_HIDDEN = (
 #: Qt modules the application uses (ui/ imports QtCore/QtGui/QtWidgets; QtSvg backs the SVG icons).
 QT_MODULES_USED = ("QtCore", "QtGui", "QtWidgets", "QtSvg")
 
-#: PySide6 modules never bundled. (pyqtgraph 0.14 imports QtOpenGL/QtOpenGLWidgets unconditionally,
-#: so those two stay; it copes without QtTest.)
+#: PySide6 modules never bundled. pyqtgraph copes without QtTest; QtOpenGL/QtOpenGLWidgets (9 MB),
+#: which pyqtgraph 0.14 imports unconditionally but we never use, get stand-ins from the runtime
+#: hook ``packaging/pyi_rth_wb_qt.py`` (``WB_WITH_OPENGL=1`` bundles the real ones).
 QT_EXCLUDES = tuple(
     f"PySide6.{m}"
     for m in (
@@ -73,6 +74,8 @@ QT_EXCLUDES = tuple(
         "QtQuickTest",
         "QtQuickWidgets",
         "QtTest",
+        "QtOpenGL",
+        "QtOpenGLWidgets",
         "QtDesigner",
         "QtHelp",
         "QtUiTools",
@@ -141,6 +144,7 @@ EXCLUDES = (
     "lxml.isoschematron",
     "lxml.cssselect",
     "distutils",
+    "readline",  # interactive line editing (and libreadline/libtinfo): no REPL in the bundle
     *QT_EXCLUDES,
 )
 
@@ -155,7 +159,7 @@ DROP_PATTERNS = (
     r"multimedia|printsupport|egldeviceintegrations|vectorimageformats|generic)/",
     # platforms: keep xcb, wayland, offscreen, minimal (Linux), windows (Windows), cocoa (macOS)
     r"^PySide6/Qt/plugins/platforms/(lib)?q(vnc|eglfs|minimalegl|linuxfb|vkkhrdisplay)\b",
-    r"^PySide6/Qt/lib/libQt6(Network|EglFSDeviceIntegration|EglFsKmsSupport)\.so",
+    r"^(PySide6/Qt/lib/)?libQt6(Network|EglFSDeviceIntegration|EglFsKmsSupport)\.so",
     r"^PySide6/Qt/plugins/imageformats/(lib)?q(gif|icns|jpeg|pdf|tga|tiff|wbmp|webp)\b",
     r"^PySide6/Qt/plugins/platformthemes/(lib)?qgtk3",
     # only the GTK platform theme (dropped above) needs these
@@ -182,6 +186,32 @@ def should_strip(dest: str) -> bool:
     if not re.search(r"\.so(\.[\d.]+)?$", dest):
         return False
     return not any(re.search(p, dest) for p in NO_STRIP_PATTERNS)
+
+
+def is_prunable(dest: str) -> bool:
+    """A shared library PyInstaller copied from the system into the bundle root (``libX.so.N``)."""
+    dest = dest.replace("\\", "/")
+    return "/" not in dest and dest.startswith("lib") and not dest.startswith("libpython")
+
+
+def orphaned_libraries(needed: dict[str, set[str]]) -> set[str]:
+    """Bundle-root system libraries that no remaining binary needs (transitively).
+
+    ``needed`` maps every ELF entry's ``dest`` to its DT_NEEDED sonames. Roots are all entries
+    that are not :func:`is_prunable` (extension modules, Qt libraries and plugins, libpython).
+    Used after :data:`DROP_PATTERNS` removed plugins (e.g. the GTK theme), whose dependencies
+    (cairo, pango, …) PyInstaller had already collected.
+    """
+    by_name = {dest.replace("\\", "/").rsplit("/", 1)[-1]: dest for dest in needed}
+    seen: set[str] = set()
+    stack = [dest for dest in needed if not is_prunable(dest)]
+    while stack:
+        dest = stack.pop()
+        if dest in seen:
+            continue
+        seen.add(dest)
+        stack.extend(by_name[n] for n in needed.get(dest, ()) if n in by_name)
+    return {dest for dest in needed if is_prunable(dest) and dest not in seen}
 
 
 def project_version(root: Path = ROOT) -> str:

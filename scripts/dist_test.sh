@@ -35,6 +35,9 @@ unset PYTHONPATH PYTHONHOME VIRTUAL_ENV WITNESS_BENCH_DB || true
 mkdir -p "$HOME"
 cd "$WORK"
 
+dangling="$(find "$DIST" -xtype l)"
+[[ -z "$dangling" ]] || { echo "$dangling" >&2; echo "dist-test: FAIL dangling symlinks in the bundle" >&2; exit 1; }
+
 snapshot() { (cd "$DIST" && find . -printf '%y %s %T@ %p\n' | LC_ALL=C sort); }
 snapshot >"$WORK/before.txt"
 
