@@ -107,7 +107,9 @@ class MainWindow(QMainWindow):
         lab["bytes"].setText(f"Bytes in {st.get('bytes_in', 0):,} / out {st.get('bytes_out', 0):,}")
         dev = st.get("clock_dev_s")
         lab["clock"].setText(
-            "Clock deviation: —" if dev is None else f"Clock deviation: {dev:+.1f} s"
+            "Clock deviation: —"
+            if dev is None
+            else f"Clock deviation: {round(dev, 1) + 0.0:+.1f} s"
         )
 
     def open_session(self, session_id: int | None) -> None:

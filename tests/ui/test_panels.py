@@ -205,3 +205,13 @@ def test_events_panel_shows_flags(qtbot, ctx):
     panel.filter_edit.setText("clock")
     assert panel.table.rowCount() == 1
     assert "clock change" in panel.table.item(0, 4).text()
+
+
+def test_trace_decodes_a_redacted_aarq_but_not_a_corrupt_frame():
+    info = b"\xe6\xe6\x00\x60\x10\xac\x0a\x80\x08SECRET12"
+    frame = encode_frame(0x03, 0x21, 0x10, info)
+    redacted = frame.replace(b"SECRET12", b"********")
+    assert summarise(redacted).endswith("AARQ (password redacted; FCS not checked)")
+    corrupt = bytearray(frame)
+    corrupt[-3] ^= 1
+    assert summarise(bytes(corrupt)).startswith("HDLC ? (HDLC frame check sequence")

@@ -134,6 +134,9 @@ class ChecklistPanel(QWidget):
 
         self.steps = QListWidget()
         self.steps.setMinimumWidth(300)
+        self.steps.setWordWrap(True)  # long step titles wrap instead of being cut off
+        self.steps.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.steps.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.steps.currentRowChanged.connect(self._show_step)
 
         self.detail_title = QLabel("")
@@ -240,7 +243,7 @@ class ChecklistPanel(QWidget):
         if r["attempt"]:
             last = (
                 f"<p><b>Latest (attempt {r['attempt']}):</b> {r['verdict'].upper()} — "
-                f"{r['actual']}<br><i>by {r['by']} at {str(r['at'])[:19]}</i></p>"
+                f"{r['actual']}<br><i>by {r['by']} at {str(r['at'])[:19].replace('T', ' ')}</i></p>"
             )
         self.detail.setText(
             f"<p><b>Objective:</b> {r['objective']}</p><p><b>Method:</b> {r['method']}</p>"

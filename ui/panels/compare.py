@@ -78,6 +78,7 @@ class ComparePlot(QWidget):
         self.flags_present = 0
         self.discrepancies: list[int] = []
         self.day_kinds: dict[int, list[str]] = {}
+        self.periods = 0
 
     def set_collections(self, cols: list[dict]) -> None:
         for i, combo in enumerate((self.a_combo, self.b_combo)):
@@ -110,6 +111,17 @@ class ComparePlot(QWidget):
         if redraw:
             self.panel.redraw()
 
+    def _name_legend(self) -> None:
+        """Legend entries name the collections ("A: #1 bench"), not just A and B."""
+        for item, combo, tag in (
+            (self.bars_a, self.a_combo, "A"),
+            (self.line_b, self.b_combo, "B"),
+        ):
+            label = self.legend.getLabel(item)
+            if label is not None:
+                text = combo.currentText().split(" (")[0]
+                label.setText(f"{tag}: {text}" if text else tag)
+
     def _day_discrepancies(self, day: date, channel: str) -> dict[int, list[str]]:
         """``{SP: [kinds]}`` of the reconciliation on ``day`` for ``channel`` (canonical match)."""
         out: dict[int, list[str]] = {}
@@ -127,8 +139,10 @@ class ComparePlot(QWidget):
         periods, va, sa = a.day(day, channel)
         jb = b.channel_index(name) if name else None
         _p, vb, sb = b.day(day, jb) if jb is not None else (periods, np.full(len(va), np.nan), sa)
-        n = len(periods)
+        n = self.periods = len(periods)
+        unit = a.units[channel] if channel < len(a.units) else ""
         x = np.arange(1, n + 1)
+        self._name_legend()
         self.day_kinds = self._day_discrepancies(day, name)
         self.discrepancies = sorted(self.day_kinds)
         differ = np.zeros(n, dtype=bool)
@@ -142,21 +156,21 @@ class ComparePlot(QWidget):
             )
             self.line_b.setData([], [])
             self.bad.setData(x[differ], d[differ])
-            self.plot.setLabel("left", "B − A")
+            self.plot.setLabel("left", f"B − A ({unit})" if unit else "B − A")
         else:
             self.bars_a.setOpts(
                 x=x, height=np.nan_to_num(va), width=0.8, brushes=None, brush="#5b8fd6"
             )
             self.line_b.setData(x, vb, connect="finite")
             self.bad.setData(x[differ], np.nan_to_num(np.fmax(va, vb))[differ])
-            self.plot.setLabel("left", "Energy per period")
+            self.plot.setLabel("left", f"Energy per period ({unit})" if unit else "Value")
         ticks = []
         for i, p in enumerate(periods):
             if i % 4 == 0 or i == n - 1:
                 t = p.astimezone(LONDON) if local else p
                 ticks.append((i + 1, f"{i + 1}\n{t:%H:%M}"))
         self.plot.getAxis("bottom").setTicks([ticks, []])
-        self.plot.setXRange(0.4, n + 0.6, padding=0)
+        self.plot.setXRange(-0.2, n + 1.2, padding=0)  # room for the SP 1 / last labels
         self.plot.enableAutoRange(axis="y")
         self.flags_present = int(np.bitwise_or.reduce(sa | sb)) if n else 0
         self.summary.setText(self._summary_text())

@@ -391,7 +391,8 @@ class ConnectionPanel(QWidget):
         elif op in ("clock", "set_clock"):
             self.clock = result
             lab["clock"].setText(result.meter_time.strftime("%Y-%m-%d %H:%M:%S"))
-            lab["deviation"].setText(f"{result.deviation_s:+.1f} s (meter − PC)")
+            dev = round(result.deviation_s, 1) + 0.0  # + 0.0: never show "-0.0"
+            lab["deviation"].setText(f"{dev:+.1f} s (meter − PC)")
             self.ctx.update_status(clock_dev_s=result.deviation_s)
         elif op == "profile":
             lab["last"].setText(f"profile: {result['rows']} periods stored")

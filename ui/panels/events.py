@@ -55,7 +55,7 @@ class EventsPanel(QWidget):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         hdr = self.table.horizontalHeader()
-        for col, w in enumerate([150, 150, 56, 300, 200]):
+        for col, w in enumerate([160, 200, 56, 320, 200]):
             hdr.resizeSection(col, w)
         hdr.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
         self.count = QLabel("")
@@ -120,7 +120,13 @@ class EventsPanel(QWidget):
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                     )
                 self.table.setItem(r, c, item)
-        self.count.setText(f"{len(rows)} of {len(self.events)} events")
+        if not self.events:
+            self.count.setText(
+                "No events stored for this session yet — press Read events from meter "
+                "(Connection tab: connect first)."
+            )
+        else:
+            self.count.setText(f"{len(rows)} of {len(self.events)} events")
 
     def read_from_meter(self) -> None:
         port: Any = self.ctx.port if self.ctx is not None else None

@@ -62,6 +62,14 @@ def obis_key(obis: str) -> tuple[int, int] | None:
     return None
 
 
+class ClockAxis(pg.DateAxisItem):
+    """Time axis labelled as wall-clock time (``14:03:05``), never as bare seconds (``5.000``)."""
+
+    def tickStrings(self, values: list, scale: float, spacing: float) -> list[str]:  # noqa: N802
+        fmt = "%H:%M:%S" if spacing < 60 else "%H:%M" if spacing < 86400 else "%d %b"
+        return [time.strftime(fmt, time.localtime(v)) for v in values]
+
+
 class LivePanel(QWidget):
     """Three stacked plots (voltage, current, power) with a shared time axis and a numeric panel."""
 
@@ -117,13 +125,19 @@ class LivePanel(QWidget):
         for row, (group, title) in enumerate(
             [("V", "Voltage (V)"), ("A", "Current (A)"), ("kW", "Active power (kW)")]
         ):
-            plot = self.glw.addPlot(row=row, col=0, axisItems={"bottom": pg.DateAxisItem()})
+            plot = self.glw.addPlot(row=row, col=0, axisItems={"bottom": ClockAxis()})
             plot.setLabel("left", title)
             # a GridItem, not showGrid(): axis grids made every frame ~15 ms slower (raster paint)
-            plot.addItem(pg.GridItem(pen=pg.mkPen("#e3e6ea"), textPen=None))
+            plot.addItem(pg.GridItem(pen=pg.mkPen("#d5dae1"), textPen=None))
+            plot.getAxis("left").setWidth(64)  # same width on all three: time axes line up
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
-            plot.addLegend(offset=(-10, 5), colCount=3)
+            plot.addLegend(  # top left (newest data is on the right), on a white card
+                offset=(10, 5),
+                colCount=3,
+                brush=pg.mkBrush(255, 255, 255, 225),
+                pen=pg.mkPen("#d0d5dd"),
+            )
             plot.sigXRangeChanged.connect(lambda _vb, _r, g=group: self._on_zoom(g))
             self.plots[group] = plot
 
@@ -222,15 +236,17 @@ class LivePanel(QWidget):
         last = max(
             (float(self.buffers[k].t[self.buffers[k].n - 1]) for k in self.dirty), default=0.0
         )
-        lo = last - window if window and last else None
+        first = min((float(b.t[0]) for b in self.buffers.values() if b.n), default=last)
+        # the chosen window, or less while less data is held (no empty stretch on the left)
+        lo = max(first, last - window) if window and last else None
         for key in self.dirty:
             t, y = self.buffers[key].decimated(lo, None, MAX_POINTS)
             self.curves[key].setData(t, y)
         self.dirty.clear()
         for plot in self.plots.values():
             # explicit ranges instead of setXLink: linked views crashed PySide6 6.12 in paint
-            if window and last:
-                plot.setXRange(last - window, last, padding=0.01)
+            if window and last and last > lo:
+                plot.setXRange(lo, last, padding=0.01)
             else:
                 plot.enableAutoRange(axis="x")
             plot.enableAutoRange(axis="y")

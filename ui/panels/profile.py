@@ -235,6 +235,8 @@ class ProfilePanel(QWidget):
         else:
             self.compare.redraw(self.day(), self.local_check.isChecked(), ch)
             present = self.compare.flags_present
+            zone = "UK local" if self.local_check.isChecked() else "UTC"
+            self.day_info.setText(f"{self.compare.periods} periods · times in {zone}")
         self._draw_legend(present)
 
     def _tick_label(self, start: datetime) -> str:
@@ -255,7 +257,7 @@ class ProfilePanel(QWidget):
             if i % step == 0 or i == n - 1
         ]
         self.day_plot.getAxis("bottom").setTicks([ticks, []])
-        self.day_plot.setXRange(0.4, n + 0.6, padding=0)
+        self.day_plot.setXRange(-0.2, n + 1.2, padding=0)  # room for the SP 1 / last labels
         unit = self.series.units[ch] if ch < len(self.series.units) else ""
         self.day_plot.setLabel("left", f"Energy per period ({unit})" if unit else "Value")
         finite = vals[np.isfinite(vals)]
@@ -310,6 +312,8 @@ class ProfilePanel(QWidget):
             self.day_info.setText("no data")
             return
         self.heat.setImage(mat, autoLevels=False)
+        unit = self.series.units[ch] if ch < len(self.series.units) else ""
+        self.heat_bar.axis.setLabel(f"per period ({unit})" if unit else "value")
         finite = mat[np.isfinite(mat)]
         lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
         self.heat_bar.setLevels((lo, hi if hi > lo else lo + 1))

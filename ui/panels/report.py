@@ -89,8 +89,11 @@ class NewKeyDialog(FormDialog):
 
 
 def _mark(ok: bool, yes: str = "yes", no: str = "NO") -> QTableWidgetItem:
-    item = QTableWidgetItem(("✔ " + yes) if ok else ("✘ " + no))
+    """A centred ✔/✘ cell; the tooltip says it in words."""
+    item = QTableWidgetItem("✔" if ok else "✘")
+    item.setToolTip(yes if ok else no)
     item.setForeground(QColor(GOOD if ok else BAD))
+    item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
     return item
 
 
@@ -137,7 +140,7 @@ class ReportPanel(QWidget):
 
         self.path_edit = QLineEdit()
         self.path_edit.setPlaceholderText("report file (.pdf)")
-        self.path_btn = QPushButton(icon("export"), "…")
+        self.path_btn = QPushButton("…")
         self.path_btn.setToolTip("Choose where the report PDF is written")
         self.path_btn.clicked.connect(self.choose_path)
         self.render_btn = QPushButton(icon("report"), "Render report")
@@ -156,7 +159,7 @@ class ReportPanel(QWidget):
         self.role_combo.currentTextChanged.connect(lambda _r: self._update_buttons())
         self.key_edit = QLineEdit()
         self.key_edit.setPlaceholderText("PKCS#12 key file (.p12)")
-        self.key_btn = QPushButton(icon("identity"), "…")
+        self.key_btn = QPushButton("…")
         self.key_btn.setToolTip("Choose your PKCS#12 key file")
         self.key_btn.clicked.connect(self.choose_key)
         self.pass_edit = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
@@ -190,6 +193,8 @@ class ReportPanel(QWidget):
         hdr.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         hdr.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.setMinimumHeight(96)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setWordWrap(False)
         self.verify_label = QLabel("")
         self.verify_label.setWordWrap(True)
         self.verify_btn = QPushButton(icon("verify"), "Verify again")
@@ -210,8 +215,7 @@ class ReportPanel(QWidget):
 
         self.message = InlineMessage()
         right = QWidget()
-        right.setMinimumWidth(430)
-        right.setMaximumWidth(560)
+        right.setFixedWidth(500)
         right.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
         rl = QVBoxLayout(right)
         rl.setContentsMargins(0, 0, 0, 0)
@@ -454,15 +458,15 @@ class ReportPanel(QWidget):
         self.table.setRowCount(len(sigs))
         for row, s in enumerate(sigs):
             role = s.field.removeprefix("Sig_") if s.field else "?"
-            when = s.signing_time.strftime("%Y-%m-%d %H:%M:%S") if s.signing_time else "—"
+            when = s.signing_time.strftime("%Y-%m-%d %H:%M") if s.signing_time else "—"
             self.table.setItem(row, 0, QTableWidgetItem(role))
-            self.table.setItem(
-                row, 1, QTableWidgetItem(s.error and f"error: {s.error}" or s.signer)
-            )
+            who = QTableWidgetItem(s.error and f"error: {s.error}" or s.signer)
+            who.setToolTip(who.text())
+            self.table.setItem(row, 1, who)
             self.table.setItem(row, 2, QTableWidgetItem(when))
-            self.table.setItem(row, 3, _mark(s.intact and s.docmdp_ok))
-            self.table.setItem(row, 4, _mark(s.valid))
-            trusted = _mark(s.trusted, no="not trusted")
+            self.table.setItem(row, 3, _mark(s.intact and s.docmdp_ok, "intact", "NOT intact"))
+            self.table.setItem(row, 4, _mark(s.valid, "valid", "INVALID"))
+            trusted = _mark(s.trusted, "trusted", "not trusted")
             if not s.trusted:
                 trusted.setForeground(QColor(MEH))
                 trusted.setToolTip("Self-signed: add the signer's certificate with Trust…")
@@ -476,6 +480,11 @@ class ReportPanel(QWidget):
         else:
             colour = GOOD if len(ok) == len(sigs) else BAD
             text = f"<b style='color:{colour}'>{len(ok)} of {len(sigs)} signature(s) valid.</b>"
+        if any(not s.trusted for s in sigs):
+            text += (
+                f"<br><span style='color:{MEH}'>Not trusted: the signers' certificates are not "
+                "among those you trust (add their .pem with Trust certificates…).</span>"
+            )
         if state.hash_message:
             colour = {True: GOOD, False: BAD}.get(state.hash_ok, "#555")
             text += f"<br><span style='color:{colour}'>{state.hash_message}</span>"

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -255,9 +254,9 @@ class SessionSidebar(QWidget):
         self.new_btn.clicked.connect(self.new_session)
         self.part_btn = QPushButton(icon("identity"), "Add participant…")
         self.part_btn.clicked.connect(self.add_participant)
-        self.equip_btn = QPushButton(icon("session"), "Equipment…")
+        self.equip_btn = QPushButton(icon("session"), "Equipment under test…")
         self.equip_btn.clicked.connect(self.edit_equipment)
-        self.soft_btn = QPushButton(icon("checklist"), "Software…")
+        self.soft_btn = QPushButton(icon("checklist"), "Software under test…")
         self.soft_btn.clicked.connect(self.edit_software)
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
@@ -270,11 +269,9 @@ class SessionSidebar(QWidget):
         lay.addWidget(title)
         lay.addWidget(self.list, 2)
         lay.addWidget(self.new_btn)
-        row = QHBoxLayout()
-        row.addWidget(self.equip_btn)
-        row.addWidget(self.soft_btn)
         lay.addWidget(self.part_btn)
-        lay.addLayout(row)
+        lay.addWidget(self.equip_btn)
+        lay.addWidget(self.soft_btn)
         lay.addWidget(self.summary, 1)
         self.setMinimumWidth(230)
         self.setMaximumWidth(300)
@@ -285,7 +282,7 @@ class SessionSidebar(QWidget):
         self.list.clear()
         sessions = self.ctx.store.list_sessions() if self.ctx.store is not None else []
         for s in sorted(sessions, key=lambda s: s["id"], reverse=True):
-            lock = " 🔒" if s.get("status") == "locked" else ""
+            lock = " — locked" if s.get("status") == "locked" else ""
             item = QListWidgetItem(
                 f"{s['reference']}{lock}\n{s.get('kind', '')} · {s.get('date', '')}"
             )

@@ -64,12 +64,24 @@ TX_BG, RX_BG = QColor("#eef4fc"), QColor("#eef8f0")
 def summarise(data: bytes) -> str:
     """One-line decoding of a chunk: HDLC frame kind and APDU, or IEC 62056-21 text."""
     if len(data) >= 9 and data[0] == 0x7E and data[-1] == 0x7E:
-        try:
-            from drivers.dlms.hdlc import parse_frame
+        from drivers.dlms.hdlc import crc16_x25, parse_frame
+        from drivers.trace import REDACTED_BYTE
 
+        note = ""
+        try:
             frame = parse_frame(data)
         except Exception as exc:  # noqa: BLE001 - a bad frame is itself worth showing
-            return f"HDLC ? ({exc})"
+            if bytes([REDACTED_BYTE]) * 4 not in data or "FCS" not in str(exc):
+                return f"HDLC ? ({exc})"
+            # the password inside was redacted after sending, so the stored FCS no longer fits:
+            # decode it with a recomputed FCS and say so (a genuine FCS error is shown as such)
+            body = bytearray(data[1:-1])
+            body[-2:] = crc16_x25(bytes(body[:-2])).to_bytes(2, "little")
+            try:
+                frame = parse_frame(bytes(body))
+            except Exception:  # noqa: BLE001
+                return f"HDLC ? ({exc})"
+            note = " (password redacted; FCS not checked)"
         c = frame.ctrl
         text = f"HDLC {c.kind}"
         if c.ns is not None:
@@ -84,7 +96,7 @@ def summarise(data: bytes) -> str:
                 text += {1: " normal", 2: " next/block", 3: " with-list"}.get(info[4], "")
         elif info:
             text += f" · {len(info)} byte segment"
-        return text + (" (segmented)" if frame.segmented else "")
+        return text + (" (segmented)" if frame.segmented else "") + note
     out = []
     for b in data:
         if b in CONTROL_NAMES:
@@ -217,7 +229,7 @@ class TracePanel(QWidget):
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self.table.setFont(mono)
         hdr = self.table.horizontalHeader()
-        for col, width in enumerate([48, 100, 64, 56, 52, 380]):
+        for col, width in enumerate([48, 124, 64, 56, 52, 380]):
             hdr.resizeSection(col, width)
         hdr.setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
         self.table.selectionModel().currentRowChanged.connect(self._show_detail)
@@ -239,7 +251,7 @@ class TracePanel(QWidget):
     def reload_sources(self) -> None:
         self.source_combo.blockSignals(True)
         self.source_combo.clear()
-        if self.ctx is not None and self.ctx.trace is not None:
+        if self.ctx is not None and self.ctx.trace is not None and self.ctx.port is not None:
             self.source_combo.addItem("Current port session (live)", "live")
         if self.ctx is not None and self.ctx.store is not None and self.ctx.session_id is not None:
             for t in reversed(self.ctx.store.traces(self.ctx.session_id)):
