@@ -14,6 +14,7 @@ from typing import Any
 
 from bench_app import __version__
 from bench_app.checklist.template import find_template
+from bench_app.equipment.checks import check_session, meter_identity
 from bench_app.errors import BenchError, TemplateError
 from bench_app.reconcile import main_bench_collection, reference_comparison
 
@@ -80,6 +81,9 @@ class ReportData:
     equipment: dict[str, Any] | None = None
     software: dict[str, Any] | None = None
     meter_identity: dict[str, Any] | None = None
+    #: :func:`bench_app.equipment.check_session` findings as dicts (code, severity, message,
+    #: source, component, declared, read) — see :mod:`bench_app.equipment.checks`.
+    equipment_findings: list[dict[str, Any]] = field(default_factory=list)
     checklist: dict[str, Any] | None = None  #: run: template, template_version, status…
     steps: list[StepRow] = field(default_factory=list)
     reconciliation: Reconciliation = field(
@@ -215,6 +219,15 @@ def _series(store: Any, collection: dict | None) -> list[ChannelSeries]:
     return list(by_channel.values())
 
 
+def _equipment_findings(store: Any, session_id: int, identity: dict | None) -> list[dict]:
+    """Equipment-register findings for the session (meter vs application, certificates)."""
+    try:
+        return [f.to_json() for f in check_session(store, session_id, identity=identity)]
+    except BenchError as exc:
+        return [{"code": "check-failed", "severity": "info", "source": "register",
+                 "message": f"equipment checks not run: {exc}"}]  # fmt: skip
+
+
 def collect_report_data(store: Any, session_id: int) -> ReportData:
     """Read everything the report needs for ``session_id`` from ``store``.
 
@@ -232,6 +245,8 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
             identity = meta["identity"]
             break
     main_bench = main_bench_collection(store, session_id)
+    if identity is None:  # read by a checklist step (EQ-1, CC-01) rather than a bench read
+        identity = meter_identity(store, session_id)
     chart_col = next((c for c in bench_cols if c["id"] == main_bench), None)
 
     runs = [r for r in store.checklist_runs(session_id) if r.get("status") != "superseded"]
@@ -268,6 +283,7 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
         equipment=store.equipment(session_id),
         software=store.software(session_id),
         meter_identity=identity,
+        equipment_findings=_equipment_findings(store, session_id, identity),
         checklist=run,
         steps=steps,
         reconciliation=_reconcile(store, session_id),

@@ -201,6 +201,33 @@ def equipment(d: ReportData, st: Styles) -> list:
                 st,
             ),
         ]
+    return out + _register_findings(d, st)
+
+
+#: Findings the declared-vs-read box above already shows.
+_SHOWN = {("equipment", "firmware-mismatch"), ("equipment", "serial-mismatch")}
+
+
+def _register_findings(d: ReportData, st: Styles) -> list:
+    """Equipment-register checks: meter vs application, certificates (warnings boxed)."""
+    shown = [f for f in d.equipment_findings if (f.get("source"), f.get("code")) not in _SHOWN]
+    warnings = [f for f in shown if f.get("severity") == "warning"]
+    notes = [f for f in shown if f.get("severity") != "warning"]
+    out: list = []
+    if warnings:
+        out += [
+            Spacer(1, 6),
+            boxed(
+                [Paragraph("<b>Warning: equipment register checks</b>", st.body)]
+                + [para("• " + str(f.get("message", "")), st.body) for f in warnings],
+                W,
+                WARN_BG,
+                WARN_BORDER,
+                st,
+            ),
+        ]
+    for f in notes:
+        out.append(para("Note: " + str(f.get("message", "")), st.small))
     return out
 
 

@@ -14,7 +14,7 @@ def test_demo_runs_whole_story(tmp_path):
     lines: list[str] = []
     result = run_demo(tmp_path / "demo", protocol="dlms", days=10, log=lines.append)
     assert result.verify_code == 0
-    assert result.verdicts == {"pass": 13}, lines
+    assert result.verdicts == {"pass": 14}, lines
     text = "\n".join(lines)
     assert "0 discrepancies" in text and "signed as witness" in text
     sigs = verify_pdf(result.report_path, trust=result.certificates)

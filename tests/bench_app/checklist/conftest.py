@@ -103,7 +103,19 @@ def store(tmp_path):
 
 @pytest.fixture
 def session(store):
-    return store.create_session("BSCP601-TEST", "protocol-approval", cops=["CoP5"])
+    sid = store.create_session("BSCP601-TEST", "protocol-approval", cops=["CoP5"])
+    declare_sim_equipment(store, sid)
+    return sid
+
+
+def declare_sim_equipment(store, sid: int, d: MeterDescription | None = None) -> None:
+    """Declare the simulated meter (default: the Prometer) as the session's equipment (step EQ-1
+    compares the meter with it)."""
+    d = d or MeterDescription.load("prometer100")
+    store.set_equipment(
+        sid, outstation_type=d.outstation_type, model=d.model, serials=[d.serial],
+        firmware=dict(d.firmware), hardware_version=d.hardware_version,
+    )  # fmt: skip
 
 
 def make_sim(*defects: str, days: int = 3, clock=None) -> SimMeter:

@@ -13,6 +13,7 @@ import pytest
 
 from bench_app.cli import main
 from bench_app.store import Store
+from tests.bench_app.checklist.conftest import declare_sim_equipment
 
 pytestmark = pytest.mark.slow
 
@@ -35,6 +36,7 @@ DR_IDS = [
     "DR4-3",
     "DR4-4",
     "DR4-5",
+    "EQ-1",
 ]
 
 
@@ -64,6 +66,8 @@ def bench(tmp_path):
             protocol, "tcp://127.0.0.1:0", seed=3, days=3, defects=list(defects), control_port=0
         )
         handles.append(sim)
+        with Store.open(db) as store:  # EQ-1 compares the meter with this declaration
+            declare_sim_equipment(store, sid, sim.meter.description)
 
         def run(*steps: str, capsys=None) -> dict:
             argv = [

@@ -22,7 +22,7 @@ def test_list_shows_bundled_templates(capsys):
     assert main(["checklist", "list", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     by_name = {r["name"]: r for r in rows}
-    assert by_name["bscp601-protocol-cop1-2-3-5-10"]["steps"] == 13
+    assert by_name["bscp601-protocol-cop1-2-3-5-10"]["steps"] == 14
     assert by_name["cop-compliance-core"]["version"]
 
 

@@ -23,6 +23,7 @@ DR_IDS = [
     "DR4-3",
     "DR4-4",
     "DR4-5",
+    "EQ-1",
 ]
 
 
@@ -319,7 +320,7 @@ def test_hh_sum_against_register_advance(sim_engine, scale, verdict):
 def test_cop11_variant_passes_on_a_healthy_meter(sim_engine):
     engine, _ = sim_engine("bscp601-protocol-cop11")
     outcomes = engine.run_all()
-    assert len(outcomes) == 13
+    assert len(outcomes) == 14
     assert all(o.verdict == "pass" for o in outcomes), [
         (o.step_id, o.actual) for o in outcomes if o.verdict != "pass"
     ]

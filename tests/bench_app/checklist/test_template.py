@@ -66,13 +66,14 @@ def test_bundled_templates_load_with_versions_and_data():
         "DR4-3",
         "DR4-4",
         "DR4-5",
+        "EQ-1",
     ]
     assert dr.version and set(dr.applies_to) == {"dlms", "iec21"}
     assert dr.step("DR3-2").params["offset_min"] == -10
     assert dr.step("DR3-3").params["offset_min"] == 10
     assert all(s.kind in KINDS and s.expected for s in dr.steps)
     cop11 = find_template("bscp601-protocol-cop11")
-    assert "AMHHDC" in cop11.title and len(cop11.steps) == 13
+    assert "AMHHDC" in cop11.title and len(cop11.steps) == 14
     core = find_template("cop-compliance-core")
     assert core.step("CC-02").params["min_days"] == 90
     assert core.step("CC-04").params["tolerance_pct"] == 0.1
