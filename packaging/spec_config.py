@@ -172,10 +172,10 @@ DROP_PATTERNS = (
 #: ELF files are stripped of symbols on Linux (libpython alone shrinks 23 → 6 MB) except these.
 #: Wheels repaired by auditwheel (``*.libs/`` folders and the extension modules whose RPATH points
 #: there) are patchelf-edited and ``strip`` corrupts them ("ELF load command address/offset not
-#: page-aligned"); build.spec also checks the RPATH. Qt ships its libraries stripped already.
+#: page-aligned"); build.spec also checks the RPATH. Qt ships its own libraries stripped (not ICU).
 NO_STRIP_PATTERNS = (
     r"(^|/)[^/]+\.libs/",
-    r"^(PySide6|shiboken6)/",
+    r"^(PySide6|shiboken6)/(?!Qt/lib/libicu)",  # Qt's ICU ships unstripped (6.5 MB → 5.6 MB)
     r"^libQt6",
 )
 

@@ -176,6 +176,8 @@ def test_keep_entry(dest, kept):
         ("numpy.libs/libscipy_openblas64_-32a4b2a6.so", False),
         ("pillow.libs/libjpeg-6dc8d115.so.62.4.0", False),
         ("PySide6/Qt/lib/libQt6Core.so.6", False),
+        ("PySide6/Qt/lib/libicui18n.so.73", True),
+        ("PySide6/QtCore.abi3.so", False),
         ("libQt6Core.so.6", False),
         ("resources/fonts/DejaVuSans.ttf", False),
     ],
