@@ -64,3 +64,16 @@ def test_opengl_stand_ins(monkeypatch):
 
     with pytest.raises(RuntimeError, match="OpenGL is not included"):
         Sub()
+
+
+def test_launcher_opens_the_gui_only_for_an_explorer_double_click():
+    spec = importlib.util.spec_from_file_location(
+        "wb_launcher_under_test", HOOK.with_name("bench_app_main.py")
+    )
+    launcher = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(launcher)  # __name__ is not "__main__": nothing runs
+    assert launcher.default_argv([], True) == ["gui"]
+    assert launcher.default_argv([], False) == []
+    assert launcher.default_argv(["--version"], True) == ["--version"]
+    if not sys.platform.startswith("win"):
+        assert launcher.launched_from_explorer() is False
