@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "bench_app.cli.gui",
     "bench_app.cli.report",
     "bench_app.cli.keys",
+    "bench_app.cli.equipment",
 ]
 
 
