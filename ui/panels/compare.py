@@ -79,6 +79,7 @@ class ComparePlot(QWidget):
         self.discrepancies: list[int] = []
         self.day_kinds: dict[int, list[str]] = {}
         self.periods = 0
+        self._stale = False
 
     def set_collections(self, cols: list[dict]) -> None:
         for i, combo in enumerate((self.a_combo, self.b_combo)):
@@ -88,16 +89,17 @@ class ComparePlot(QWidget):
                 combo.addItem(f"#{c['id']} {c['source']} ({c.get('rows', 0)})", c["id"])
             combo.setCurrentIndex(min(i, combo.count() - 1))
             combo.blockSignals(False)
-        self._reload(redraw=False)
+        self._stale = True  # loaded and reconciled when the Compare view is next drawn
 
     def _reload(self, redraw: bool = True) -> None:
         """Load both collections and reconcile them (bench_app.reconcile) once per selection."""
         ctx = self.panel.ctx
+        self._stale = False
         if ctx is None or ctx.store is None:
             return
         ids = (self.a_combo.currentData(), self.b_combo.currentData())
         self.series_a, self.series_b = (
-            ProfileSeries.from_readings(ctx.store.readings(cid)).half_hourly()
+            ProfileSeries.from_store(ctx.store, cid).half_hourly()
             if cid is not None
             else ProfileSeries()
             for cid in ids
@@ -134,6 +136,8 @@ class ComparePlot(QWidget):
         return out
 
     def redraw(self, day: date, local: bool, channel: int) -> None:
+        if self._stale:
+            self._reload(redraw=False)
         a, b = self.series_a, self.series_b
         name = a.channels[channel] if channel < len(a.channels) else ""
         periods, va, sa = a.day(day, channel)

@@ -170,7 +170,8 @@ class LivePanel(QWidget):
         curve = self.curves.get(key)
         if curve is None:
             colour = PHASE_PENS.get(key[-1], PHASE_PENS["P"] if group == "kW" else PHASE_PENS["x"])
-            curve = self.plots[group].plot(name=label, pen=pg.mkPen(colour, width=1.5))
+            # 1 px pens: the raster engine draws them ~2x faster than 1.5 px (frame time)
+            curve = self.plots[group].plot(name=label, pen=pg.mkPen(colour, width=1))
             curve.setClipToView(True)
             curve.setDownsampling(auto=True, method="peak")
             self.curves[key] = curve

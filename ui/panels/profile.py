@@ -172,7 +172,7 @@ class ProfilePanel(QWidget):
         cid = self.collection_combo.currentData()
         if cid is None or self.ctx is None or self.ctx.store is None:
             return
-        self.set_series(ProfileSeries.from_readings(self.ctx.store.readings(cid)))
+        self.set_series(ProfileSeries.from_store(self.ctx.store, cid))
 
     def _on_data_changed(self, kind: str) -> None:
         if kind == "profile":

@@ -136,6 +136,37 @@ class ProfileSeries:
                 return i
         return None
 
+    @classmethod
+    def from_raw(cls, rows: list[tuple]) -> ProfileSeries:
+        """Build from ``store.readings_raw()`` tuples ``(start_epoch_s, channel, value, unit,
+        status)`` with numpy (fast: 90 days × 4 channels in a few ms)."""
+        if not rows:
+            return cls()
+        units: dict[str, str] = {}
+        for r in rows:
+            if r[1] not in units:
+                units[r[1]] = r[3] or ""
+        names = list(units)
+        col = {n: i for i, n in enumerate(names)}
+        t = np.fromiter((r[0] for r in rows), dtype=float, count=len(rows))
+        c = np.fromiter((col[r[1]] for r in rows), dtype=np.int64, count=len(rows))
+        v = np.fromiter((r[2] for r in rows), dtype=float, count=len(rows))
+        st = np.fromiter((int(r[4] or 0) for r in rows), dtype=np.int64, count=len(rows))
+        starts, inv = np.unique(t, return_inverse=True)
+        vals = np.full((len(starts), len(names)), np.nan)
+        vals[inv, c] = v
+        status = np.zeros(len(starts), dtype=np.int64)
+        np.bitwise_or.at(status, inv, st)
+        return cls(names, list(units.values()), starts, vals, status)
+
+    @classmethod
+    def from_store(cls, store: object, collection_id: int) -> ProfileSeries:
+        """One stored collection (``readings_raw`` fast path when the store has it)."""
+        raw = getattr(store, "readings_raw", None)
+        if raw is not None:
+            return cls.from_raw(raw(collection_id))
+        return cls.from_readings(store.readings(collection_id))  # type: ignore[attr-defined]
+
     def day(self, day: date, channel: int) -> tuple[list[datetime], np.ndarray, np.ndarray]:
         """``(period starts, values, status)`` for settlement day ``day``; NaN where missing."""
         periods = day_periods(day)
