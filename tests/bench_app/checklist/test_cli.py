@@ -26,7 +26,8 @@ def test_list_shows_bundled_templates(capsys):
     assert by_name["cop-compliance-core"]["version"]
 
 
-def test_run_record_attach_confirm_show(db, capsys, tmp_path):
+def test_run_record_attach_confirm_show(db, capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # the table wraps to the terminal; keep phrases whole
     path, sid = db
     base = ["--session", str(sid), "--db", path]
     assert main(["checklist", "run", *base, "--template", "cop-compliance-core", "--auto"]) == 0
