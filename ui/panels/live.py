@@ -245,7 +245,8 @@ class LivePanel(QWidget):
             self.curves[key].setData(t, y)
         self.dirty.clear()
         for plot in self.plots.values():
-            # explicit ranges instead of setXLink: linked views crashed PySide6 6.12 in paint
+            # explicit ranges instead of setXLink (linked views hit the PySide6 6.12 refcount
+            # bug sooner, see ui/qtfix.py)
             if window and last and last > lo:
                 plot.setXRange(lo, last, padding=0.01)
             else:
