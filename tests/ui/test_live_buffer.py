@@ -51,3 +51,23 @@ def test_any_range_keeps_its_extremes_and_zoom_is_full_resolution():
         if i1 - i0 + 2 <= 1000:  # zoomed in: every sample, plus one either side
             lo, hi = max(0, i0 - 1), min(len(t), i1 + 1)
             assert np.array_equal(dt, t[lo:hi])
+
+
+def test_live_panel_plots_bounded_points_and_full_resolution_when_zoomed(qtbot):
+    from ui.panels.live import LivePanel
+
+    panel = LivePanel()
+    qtbot.addWidget(panel)
+    panel.window_combo.setCurrentIndex(panel.window_combo.findData(0))  # "All"
+    t0 = 1_700_000_000.0
+    for k in range(20_000):
+        panel.feed(t0 + k / 10, {"V1": 230.0 + (k % 50) / 10})
+    panel.redraw()
+    x, _y = panel.curves["V1"].getData()
+    assert len(x) <= 4100 and x[0] == t0 and x[-1] == t0 + 1999.9
+    plot = panel.plots["V"]
+    plot.setXRange(t0 + 100, t0 + 110, padding=0)  # the user zooms to 10 s (100 samples)
+    panel.redraw()
+    x, _y = panel.curves["V1"].getData()
+    inside = x[(x >= t0 + 100) & (x <= t0 + 110)]
+    assert len(inside) == 101  # every sample in view
