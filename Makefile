@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+DIST_STAMP := $(VENV)/.dist-stamp
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: demo test lint bench setup screenshots dist dist-test clean
@@ -28,6 +29,19 @@ test: $(STAMP) lint
 
 bench: $(STAMP)
 	$(PY) bench/run_all.py
+
+screenshots: $(STAMP)
+	xvfb-run -a -s "-screen 0 1366x768x24" $(PY) scripts/screenshots.py
+
+$(DIST_STAMP): $(STAMP)
+	@$(PY) -m pip install -q -e '.[dist]' 2>&1 | grep -v 'is ignored' || true
+	@touch $(DIST_STAMP)
+
+dist: $(DIST_STAMP)
+	$(VENV)/bin/pyinstaller --noconfirm --log-level WARN build.spec
+
+dist-test: dist
+	scripts/dist_test.sh dist/witness-bench
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache

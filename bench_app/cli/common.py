@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from bench_app.paths import default_db_path
-from bench_app.store import Store
+
+if TYPE_CHECKING:  # the store pulls in sqlite-utils (and numpy): import it when a command runs
+    from bench_app.store import Store
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:
@@ -27,6 +30,8 @@ def db_path(args: argparse.Namespace):
 
 def open_store(args: argparse.Namespace) -> Store:
     """Open the session database named by ``--db`` (or the default); caller closes it."""
+    from bench_app.store import Store
+
     return Store.open(db_path(args))
 
 

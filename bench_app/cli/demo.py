@@ -11,8 +11,6 @@ import argparse
 import os
 from pathlib import Path
 
-from bench_app.demo import run_demo
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="run a full scripted session against a simulated meter")
@@ -31,6 +29,8 @@ def has_display() -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bench_app.demo import run_demo
+
     result = run_demo(Path(args.out), protocol=args.protocol, days=args.days)
     counts = ", ".join(f"{n} {v}" for v, n in sorted(result.verdicts.items()))
     print()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench_app.signing.keys import ROLES, new_self_signed, read_passphrase
+ROLES = ("tester", "witness")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,6 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_new(args: argparse.Namespace) -> int:
+    from bench_app.signing.keys import new_self_signed, read_passphrase
+
     passphrase = read_passphrase(args.passphrase_file, confirm=True, prompt="New key passphrase")
     p12, pem = new_self_signed(
         args.name, args.org, args.role, args.out, passphrase=passphrase, days=args.days

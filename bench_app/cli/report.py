@@ -13,9 +13,8 @@ import argparse
 
 from bench_app.cli.common import add_db_option, open_store
 from bench_app.errors import UsageError
-from bench_app.report.workflow import write_report
-from bench_app.signing.keys import read_passphrase
-from bench_app.signing.sign import ROLES, load_signer
+
+ROLES = ("tester", "witness")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,6 +31,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bench_app.report.workflow import write_report
+    from bench_app.signing.keys import read_passphrase
+    from bench_app.signing.sign import load_signer
+
     signer = None
     if args.sign:
         if not args.p12 or not args.role:
