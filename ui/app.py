@@ -20,6 +20,11 @@ def make_app(argv: list[str] | None = None):
     app.setApplicationName("Witness Bench")
     app.setOrganizationName("WitnessBench")
     app.setStyle("Fusion")
+    from PySide6.QtGui import QIcon
+
+    app_icon = resource_path("icons", "app.png")
+    if app_icon.exists():
+        app.setWindowIcon(QIcon(str(app_icon)))
     qss = resource_path("styles", "app.qss")
     if qss.exists():
         app.setStyleSheet(qss.read_text(encoding="utf-8"))

@@ -6,31 +6,19 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget
 
 from ui.context import BenchContext
 from ui.icons import icon
+from ui.panels.checklist import ChecklistPanel
 from ui.panels.connection import ConnectionPanel
+from ui.panels.equipment import EquipmentPanel
 from ui.panels.events import EventsPanel
 from ui.panels.live import LivePanel
 from ui.panels.profile import ProfilePanel
+from ui.panels.report import ReportPanel
 from ui.panels.session_forms import SessionSidebar
 from ui.panels.trace import TracePanel
-
-
-def _optional_panel(module: str, cls: str, ctx: BenchContext) -> QWidget:
-    """Panels whose domain module may be missing get a placeholder that says why."""
-    try:
-        mod = __import__(module, fromlist=[cls])
-        return getattr(mod, cls)(ctx)
-    except ImportError as exc:
-        w = QWidget()
-        lay = QVBoxLayout(w)
-        lab = QLabel(f"This panel is not available in this build: {exc}")
-        lab.setWordWrap(True)
-        lay.addWidget(lab)
-        lay.addStretch(1)
-        return w
 
 
 class MainWindow(QMainWindow):
@@ -48,9 +36,10 @@ class MainWindow(QMainWindow):
         self.live = LivePanel(ctx)
         self.profile = ProfilePanel(ctx)
         self.events = EventsPanel(ctx)
-        self.checklist = _optional_panel("ui.panels.checklist", "ChecklistPanel", ctx)
+        self.checklist = ChecklistPanel(ctx)
         self.trace = TracePanel(ctx)
-        self.report = _optional_panel("ui.panels.report", "ReportPanel", ctx)
+        self.report = ReportPanel(ctx)
+        self.equipment = EquipmentPanel(ctx.store)
         for panel, name, ic in [
             (self.connection, "Connection", "connect"),
             (self.live, "Live", "live"),
@@ -59,6 +48,7 @@ class MainWindow(QMainWindow):
             (self.checklist, "Checklist", "checklist"),
             (self.trace, "Trace", "trace"),
             (self.report, "Report", "report"),
+            (self.equipment, "Equipment", "identity"),
         ]:
             self.tabs.addTab(panel, icon(ic), name)
         split = QSplitter(Qt.Orientation.Horizontal)
@@ -78,6 +68,7 @@ class MainWindow(QMainWindow):
             self.statusBar().addPermanentWidget(lab)
             self.status_labels[key] = lab
         ctx.status_changed.connect(self._show_status)
+        ctx.session_changed.connect(self._on_session_for_equipment)
         self._show_status(ctx.status)
         self.bytes_timer = QTimer(self)
         self.bytes_timer.setInterval(500)
@@ -94,6 +85,11 @@ class MainWindow(QMainWindow):
             tx, rx = self.ctx.trace.byte_counts()
             if (tx, rx) != (self.ctx.status["bytes_out"], self.ctx.status["bytes_in"]):
                 self.ctx.update_status(bytes_out=tx, bytes_in=rx)
+
+    def _on_session_for_equipment(self, session_id: int | None) -> None:
+        """The Equipment tab checks the open session against the register."""
+        if session_id is not None:
+            self.equipment.session_spin.setValue(int(session_id))
 
     def _show_status(self, st: dict) -> None:
         lab = self.status_labels

@@ -3,12 +3,11 @@
 Each job opens its own store (SQLite connections are per thread) and returns a
 :class:`ReportState` — the PDF, its preview page images and the verification of every signature.
 
-Signing follows ``bench-app report --sign`` (:mod:`bench_app.cli.report`) step for step: open the
-key first (a wrong passphrase fails before anything is locked or written); if the file already
-holds a signed report of this session, add the signature to it (countersign, no re-render);
-otherwise lock the session (when still a draft) **before** rendering, so the audit-chain head
-embedded in the PDF is the final one, then sign.
-"""
+Signing goes through :func:`bench_app.report.workflow.write_report`, like ``bench-app report
+--sign``: open the key first (a wrong passphrase fails before anything is locked or written); if
+the file already holds a signed report of this session, add the signature to it (countersign, no
+re-render); otherwise lock the session (when still a draft) **before** rendering, so the
+audit-chain head embedded in the PDF is the final one, then sign."""
 
 from __future__ import annotations
 
@@ -21,7 +20,8 @@ from typing import Any
 
 from bench_app.errors import ReportError, UsageError
 from bench_app.report import collect_report_data, render_report
-from bench_app.signing import load_signer, sign_pdf, signer_name, verify_pdf
+from bench_app.report.workflow import write_report
+from bench_app.signing import load_signer, verify_pdf
 from bench_app.signing.verify import SignatureReport, report_info
 
 PREVIEW_DPI = 60  #: preview resolution (dots per inch): an A4 page is ~500 × 700 px
@@ -80,25 +80,6 @@ def preview_pages(pdf: Path, out_dir: Path, dpi: int = PREVIEW_DPI) -> list[Path
         raise ReportError(f"pdftoppm could not preview {pdf}: {proc.stderr.strip()[:300]}")
     pages = list(out_dir.glob("page-*.png"))
     return sorted(pages, key=lambda p: int(p.stem.rsplit("-", 1)[1]))
-
-
-def signed_report_of(pdf: Path, session_id: int) -> bool:
-    """True when ``pdf`` already holds a signed report of ``session_id`` (add to it, don't
-    re-render). :raises UsageError: it is a signed report of another session."""
-    if not pdf.is_file():
-        return False
-    try:
-        if not verify_pdf(pdf):
-            return False
-    except ReportError:
-        return False
-    sid = report_info(pdf).get("session_id")
-    if sid != str(session_id):
-        raise UsageError(
-            f"{pdf} is a signed report of session {sid or '?'}, not {session_id}; "
-            "choose another report file"
-        )
-    return True
 
 
 def _state(
@@ -183,19 +164,13 @@ def sign(
     """
     pdf = Path(pdf)
     signer = load_signer(p12, passphrase)
-    countersign = signed_report_of(pdf, session_id)
-    name = signer_name(signer)
-    note = ""
-    if not countersign:
-        store = store_factory()
-        try:
-            if store.get_session(session_id)["status"] == "draft":
-                store.lock_session(session_id, by=name, reason="signed report")
-                note = f"Session locked by {name}. "
-            render_report(collect_report_data(store, session_id), pdf)
-        finally:
-            store.close()
-    sign_pdf(pdf, pdf, None, None, role, signer=signer)
+    store = store_factory()
+    try:
+        done = write_report(store, session_id, pdf, signer=signer, role=role)
+    finally:
+        store.close()
+    note = f"Session locked by {done.signer}. " if done.locked_now else ""
+    countersign, name = done.countersigned, done.signer
     state = _state(store_factory, session_id, pdf, preview_dir, list(trust))
     verb = "Countersigned" if countersign else "Signed"
     state.note = f"{note}{verb} as {role} by {name}."

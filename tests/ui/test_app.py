@@ -20,7 +20,18 @@ def test_main_window_has_all_tabs_and_status(qtbot, ctx):
     w = MainWindow(ctx)
     qtbot.addWidget(w)
     names = [w.tabs.tabText(i) for i in range(w.tabs.count())]
-    assert names == ["Connection", "Live", "Profile", "Events", "Checklist", "Trace", "Report"]
+    assert names == [
+        "Connection",
+        "Live",
+        "Profile",
+        "Events",
+        "Checklist",
+        "Trace",
+        "Report",
+        "Equipment",
+    ]
+    ctx.set_session(ctx.session_id)
+    assert w.equipment.session_spin.value() == ctx.session_id
     ctx.update_status(port="socket://x:1", protocol="dlms", state="connected", clock_dev_s=-2.5)
     assert "socket://x:1" in w.status_labels["port"].text()
     assert "-2.5 s" in w.status_labels["clock"].text()
