@@ -25,27 +25,6 @@ class Register(TypesMixin):
     """The equipment register over an open :class:`~bench_app.store.Store`."""
 
     # -- shared -------------------------------------------------------------------------------
-    def _upsert(self, table: str, match: tuple[str, tuple], record: dict, replace: bool, what: str):
-        where, args = match
-        row = self.conn.execute(f"SELECT id FROM {table} WHERE {where}", args).fetchone()
-        now = now_iso()
-        if row is not None:
-            if not replace:
-                raise UsageError(f"{what} is already in the register (id {row[0]})")
-            sets = ", ".join(f"{k} = ?" for k in record)
-            self.conn.execute(
-                f"UPDATE {table} SET {sets}, updated_at = ? WHERE id = ?",
-                (*record.values(), now, row[0]),
-            )
-            return int(row[0])
-        cols = ", ".join(record)
-        cur = self.conn.execute(
-            f"INSERT INTO {table} ({cols}, created_at, updated_at) "
-            f"VALUES ({', '.join('?' * len(record))}, ?, ?)",
-            (*record.values(), now, now),
-        )
-        return int(cur.lastrowid)
-
     def _remove(self, table: str, row_id: int, removed_date: str, reason: str, what: str) -> None:
         removed_date = checked(F.iso_date, removed_date, required=True, what=f"{what} removal")
         if not (reason or "").strip():

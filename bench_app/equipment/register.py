@@ -108,6 +108,32 @@ def _combo(row) -> Combination:
 class TypesMixin:
     """Outstation types and combinations (the base of :class:`Register`)."""
 
+    def _upsert(self, table: str, match: tuple[str, tuple], record: dict, replace: bool, what: str):
+        """Insert ``record`` into ``table``, or update the row ``match`` finds when ``replace``.
+
+        :param match: ``(where_sql, args)`` naming the natural key.
+        :raises UsageError: the entry exists and ``replace`` is False.
+        """
+        where, args = match
+        row = self.conn.execute(f"SELECT id FROM {table} WHERE {where}", args).fetchone()
+        now = now_iso()
+        if row is not None:
+            if not replace:
+                raise UsageError(f"{what} is already in the register (id {row[0]})")
+            sets = ", ".join(f"{k} = ?" for k in record)
+            self.conn.execute(
+                f"UPDATE {table} SET {sets}, updated_at = ? WHERE id = ?",
+                (*record.values(), now, row[0]),
+            )
+            return int(row[0])
+        cols = ", ".join(record)
+        cur = self.conn.execute(
+            f"INSERT INTO {table} ({cols}, created_at, updated_at) "
+            f"VALUES ({', '.join('?' * len(record))}, ?, ?)",
+            (*record.values(), now, now),
+        )
+        return int(cur.lastrowid)
+
     def __init__(self, store) -> None:
         self.store = store
         self.conn = store.conn
@@ -138,24 +164,9 @@ class TypesMixin:
             "notes": (notes or "").strip(),
         }
         with self.store.atomic():
-            row = self.conn.execute("SELECT id FROM eq_types WHERE code = ?", (code,)).fetchone()
-            now = now_iso()
-            if row is not None:
-                if not replace:
-                    raise UsageError(f"outstation type {code} is already in the register")
-                sets = ", ".join(f"{k} = ?" for k in record)
-                self.conn.execute(
-                    f"UPDATE eq_types SET {sets}, updated_at = ? WHERE id = ?",
-                    (*record.values(), now, row[0]),
-                )
-                return int(row[0])
-            cols = ", ".join(record)
-            cur = self.conn.execute(
-                f"INSERT INTO eq_types ({cols}, created_at, updated_at) "
-                f"VALUES ({', '.join('?' * len(record))}, ?, ?)",
-                (*record.values(), now, now),
+            return self._upsert(
+                "eq_types", ("code = ?", (code,)), record, replace, f"outstation type {code}"
             )
-            return int(cur.lastrowid)
 
     def types(self) -> list[dict]:
         """id, code, manufacturer, models (list), cops (list), notes — by code."""
