@@ -212,9 +212,18 @@ def run(out: Path) -> dict:
         rep.key_edit.setText(str(w_key))
         window.sidebar.refresh(select=sid)
         shots.append(grab(window, rep, "report", out))
+        from bench_app.equipment import import_csv as import_register
+        from bench_app.paths import resource_path
+
+        samples = resource_path("samples", "equipment")
+        for kind in ("types", "combos", "certs", "approvals", "applications"):
+            import_register(ctx.store, kind, samples / f"{kind}.csv")
+        window.equipment.refresh()
+        window.equipment.check(sid)
+        shots.append(grab(window, window.equipment, "equipment", out))
         result["valid_signatures"] = rep.valid_signatures()
         result["checklist"] = [(o.step_id, o.verdict) for o in finished[0]] if finished[0] else []
-        result["ok"] = result["valid_signatures"] == 2 and len(shots) == 9
+        result["ok"] = result["valid_signatures"] == 2 and len(shots) == 10
     except Exception as exc:  # noqa: BLE001 - reported in the JSON line, exit code 1
         from ui.errors import describe
 

@@ -23,7 +23,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from drivers.meter import MeterDriver
-from drivers.model import Channel, ProfileRow
+from drivers.model import Channel, Identity, ProfileRow
 from ui.errors import Cancelled
 
 MeterFactory = Callable[[], MeterDriver]
@@ -64,6 +64,7 @@ class PortWorker(QObject):
         self._store_factory = store_factory
         self.session_id = session_id
         self.meter: MeterDriver | None = None
+        self.identity: Identity | None = None
         self._store: Any = None
         self._cancel_upto = 0
         self._seq = 0
@@ -144,6 +145,7 @@ class PortWorker(QObject):
 
     def _op_disconnect(self, ctx: dict) -> dict:
         meter, self.meter = self.meter, None
+        self.identity = None
         if meter is None:
             return {"trace_id": None}
         meter.close()
@@ -156,7 +158,15 @@ class PortWorker(QObject):
         return {"trace_id": trace_id}
 
     def _op_identity(self, ctx: dict) -> Any:
-        return self._need_meter().read_identity()
+        self.identity = self._need_meter().read_identity()
+        return self.identity
+
+    def _collection_meta(self, **extra: Any) -> dict:
+        """Meta of a new bench collection: the identity read on this connection (the report
+        and the equipment checks compare it with the declared equipment) plus ``extra``."""
+        if self.identity is None:
+            return extra
+        return {"identity": self.identity.to_json(), **extra}
 
     def _op_clock(self, ctx: dict) -> Any:
         reading = self._need_meter().read_clock()
@@ -183,7 +193,10 @@ class PortWorker(QObject):
         events = self._need_meter().read_events(start, end)
         if self.store is not None and self.session_id is not None:
             cid = self.last_collection_id or self.store.new_collection(
-                self.session_id, "bench", protocol=self._need_meter().protocol
+                self.session_id,
+                "bench",
+                protocol=self._need_meter().protocol,
+                meta=self._collection_meta(),
             )
             self.last_collection_id = cid
             self.store.add_events(cid, events)
@@ -204,10 +217,10 @@ class PortWorker(QObject):
                 self.session_id,
                 "bench",
                 protocol=meter.protocol,
-                meta={
-                    "start": start.isoformat() if start else None,
-                    "end": end.isoformat() if end else None,
-                },
+                meta=self._collection_meta(
+                    start=start.isoformat() if start else None,
+                    end=end.isoformat() if end else None,
+                ),
             )
         self.last_collection_id = collection_id
         ctx.update(collection_id=collection_id, rows_saved=0, resume_from=start, end=end)

@@ -18,6 +18,20 @@ def _panel(qtbot, ctx):
     return panel
 
 
+class Turnstile:
+    """A gate for the fake meter: open while ``free``, else one block per :meth:`allow`."""
+
+    def __init__(self) -> None:
+        self.free = True
+        self._permits = threading.Semaphore(0)
+
+    def wait(self, timeout: float) -> bool:
+        return True if self.free else self._permits.acquire(timeout=timeout)
+
+    def allow(self, n: int) -> None:
+        self._permits.release(n)
+
+
 def _connect(qtbot, panel):
     panel.connect_meter()
     qtbot.waitUntil(lambda: panel.result_labels["serial"].text() == "FAKE-0001", timeout=5000)
@@ -44,19 +58,20 @@ def test_connect_identity_clock_and_profile_are_stored(qtbot, ctx, fake_meter_fa
 
 def test_cancel_keeps_stored_blocks_and_offers_resume(qtbot, ctx, fake_meter_factory):
     made, settings = fake_meter_factory
-    gate = threading.Event()
+    gate = Turnstile()
     settings.update(gate=gate, block_rows=48)
     panel = _panel(qtbot, ctx)
-    gate.set()
     _connect(qtbot, panel)
-    gate.clear()
+    gate.free = False  # from now on the meter answers one block per permit
     rows_seen = []
     panel.profile_block.connect(lambda b: rows_seen.extend(b["rows"]))
     panel.read_profile()
-    gate.set()
+    gate.allow(1)
     qtbot.waitUntil(lambda: len(rows_seen) >= 48, timeout=5000)
     panel.cancel()
+    gate.allow(1)  # the block in flight when Cancel was pressed
     qtbot.waitUntil(lambda: not ctx.port.busy, timeout=5000)
+    gate.free = True
     assert panel.resume_btn.isVisibleTo(panel)
     assert "cancelled" in panel.message.label.text().lower()
     cid = ctx.port.worker.last_collection_id
@@ -84,7 +99,9 @@ def test_lost_connection_mid_read_keeps_blocks_and_resumes(qtbot, ctx, fake_mete
     with qtbot.waitSignal(panel.profile_done, timeout=10000):
         panel.resume()
     assert len({r.start for r in ctx.store.readings(cid)}) == 7 * 48
-    assert len(ctx.store.collections(ctx.session_id)) == 1
+    (coll,) = ctx.store.collections(ctx.session_id)
+    # the identity read on connect travels with the collection (report and equipment checks)
+    assert coll["meta"]["identity"]["serial"] == panel.identity.serial
 
 
 def test_wrong_password_is_an_inline_message(qtbot, ctx, fake_meter_factory):

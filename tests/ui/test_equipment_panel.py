@@ -17,7 +17,7 @@ def test_tables_import_export_and_check(qtbot, store, tmp_path):
     combos = panel.tables["combos"]
     assert combos.rowCount() == 5
     headers = [combos.horizontalHeaderItem(i).text() for i in range(combos.columnCount())]
-    col = headers.index("equivalent to")
+    col = headers.index("Equivalent to")
     row = next(r for r in range(5) if combos.item(r, 0).text() == "PRO-P3E-B2")
     assert combos.item(row, col).text() == "PRO-P3E-B3"
     bad = tmp_path / "types.csv"

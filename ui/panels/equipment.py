@@ -48,6 +48,14 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _heading(column: str) -> str:
+    """Column title for a register field: ``cop_issue`` → ``CoP issue``, ``mpid`` → ``MPID``."""
+    words = column.replace("_", " ").split()
+    fixed = {"cop": "CoP", "cops": "CoPs", "mpid": "MPID", "hhdc": "HHDC", "id": "ID"}
+    text = " ".join(fixed.get(w, w) for w in words)
+    return text[:1].upper() + text[1:]
+
+
 class EquipmentPanel(QWidget):
     """Tabs of register tables, Import/Export/Refresh buttons and a session check."""
 
@@ -119,7 +127,7 @@ class EquipmentPanel(QWidget):
             cols, rows = self._rows(kind)
             table.clear()
             table.setColumnCount(len(cols))
-            table.setHorizontalHeaderLabels([c.replace("_", " ") for c in cols])
+            table.setHorizontalHeaderLabels([_heading(c) for c in cols])
             table.setRowCount(len(rows))
             for r, row in enumerate(rows):
                 removed = row.get("status") == "removed"
