@@ -31,4 +31,5 @@ if __name__ == "__main__":
     from bench_app.cli import main
 
     args = sys.argv[1:]
-    sys.exit(main(default_argv(args, not args and launched_from_explorer())))
+    # The bundle carries no package metadata, so the GUI's command plugin is named here.
+    sys.exit(main(default_argv(args, not args and launched_from_explorer()), plugins=["ui.cli"]))

@@ -45,7 +45,7 @@ def test_every_cli_command_module_is_a_hidden_import():
 
 def test_own_modules_match_the_source_tree():
     mods = cfg.own_modules()
-    assert "bench_app" in mods and "bench_app.cli.gui" in mods and "drivers.dlms.hdlc" in mods
+    assert "bench_app" in mods and "ui.cli" in mods and "drivers.dlms.hdlc" in mods
     assert not [m for m in mods if m.split(".")[0] not in cfg.OWN_PACKAGES]
     assert not [m for m in mods if "__pycache__" in m or m.endswith("__init__")]
     count = sum(1 for p in cfg.OWN_PACKAGES for f in (ROOT / p).rglob("*.py"))

@@ -1,4 +1,8 @@
-"""``bench-app gui``: open the desktop window (Qt is imported only here, inside the handler)."""
+"""``bench-app gui``: open the desktop window (Qt is imported only inside the handler).
+
+The GUI contributes this command to the ``bench-app`` CLI as a plugin (entry point group
+``witness_bench.commands``), so ``bench_app`` never imports ``ui``.
+"""
 
 from __future__ import annotations
 
