@@ -373,12 +373,35 @@ def events(d: ReportData, st: Styles) -> list:
     out: list = [*_head("6. Events", st.h1)]
     if not d.events:
         return out + [para("No events were recorded.", st.body)]
+    out.append(
+        para(
+            "Each event the meter logged, once; 'Read in' lists the collections whose event-log "
+            "read returned it (an alarm still present on a later read was not cleared by "
+            "reading).",
+            st.small,
+        )
+    )
     rows = [
-        [e.get("time"), e.get("code", ""), e.get("text", ""), e.get("collection_id", "")]
-        for e in d.events
+        [e["time"], e["code"], e["text"], ", ".join(f"#{c}" for c in e["collections"])]
+        for e in distinct_events(d.events)
     ]
-    out.append(table(["Time (UTC)", "Code", "Text", "Collection"], rows, _cols(2, 0.7, 5, 1), st))
+    out.append(table(["Time (UTC)", "Code", "Text", "Read in"], rows, _cols(2, 0.7, 3.5, 2.5), st))
     return out
+
+
+def distinct_events(events: list[dict]) -> list[dict]:
+    """One row per logged event (time, code, text), oldest first, with every collection that
+    read it — the same event appears in each event-log read of a session."""
+    seen: dict[tuple, dict] = {}
+    for e in events:
+        key = (str(e.get("time")), e.get("code", ""), e.get("text", ""))
+        row = seen.setdefault(
+            key, {"time": e.get("time"), "code": key[1], "text": key[2], "collections": []}
+        )
+        cid = e.get("collection_id")
+        if cid is not None and cid not in row["collections"]:
+            row["collections"].append(cid)
+    return sorted(seen.values(), key=lambda r: str(r["time"]))
 
 
 def charts(d: ReportData, st: Styles) -> list:

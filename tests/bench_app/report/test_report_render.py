@@ -119,3 +119,15 @@ def test_unwritable_target_raises_and_leaves_nothing(tmp_path):
     with pytest.raises(ReportError, match="file"):
         render_report(synthetic_report_data(days=1, channels=1), blocker / "r.pdf")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_events_read_twice_are_listed_once_with_both_reads():
+    from bench_app.report.sections import distinct_events
+
+    rows = [
+        {"time": "2026-11-24 10:05:00", "code": 20, "text": "Battery fault", "collection_id": 3},
+        {"time": "2026-11-24 10:05:00", "code": 20, "text": "Battery fault", "collection_id": 4},
+        {"time": "2026-11-24 09:00:00", "code": 30, "text": "Reset", "collection_id": 4},
+    ]
+    out = distinct_events(rows)
+    assert [(r["code"], r["collections"]) for r in out] == [(30, [4]), (20, [3, 4])]
