@@ -15,6 +15,7 @@ import time
 from datetime import datetime
 
 from bench_app.errors import UsageError
+from drivers.errors import AuthenticationError, DriverError
 from drivers.meter import ConnectOptions, MeterDriver, create_meter, read_all
 from drivers.model import MeterReading, iso, utc
 
@@ -109,6 +110,14 @@ def run(args: argparse.Namespace) -> int:
             reading = _read_into_session(args, meter, start, end, progress)
         else:
             reading = read_all(meter, start, end, progress=progress)
+    except DriverError as exc:
+        exc.located(port=args.port)
+        if isinstance(exc, AuthenticationError) and not args.password:
+            exc.message += (
+                "; without --password the meter is read as the public client, which may see "
+                "only the device name and clock — give the HHDC (level 2) password"
+            )
+        raise
     finally:
         progress.done()
         meter.close()

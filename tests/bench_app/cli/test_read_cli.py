@@ -93,3 +93,11 @@ def test_read_into_session_stores_collection(tmp_path, capsys):
 def test_bad_time_is_usage_error(capsys):
     code = main(["read", "--port", "loop://", "--protocol", "iec21", "--from", "yesterday"])
     assert code == 2 and "ISO 8601" in capsys.readouterr().err
+
+
+def test_public_client_refusal_says_to_give_the_password(capsys):
+    with start_simulator("dlms", days=1) as sim:
+        code = main(["read", "--port", sim.url, "--protocol", "dlms"])
+    err = capsys.readouterr().err
+    assert code == 5
+    assert "--password" in err and sim.url in err and "Traceback" not in err
