@@ -43,7 +43,7 @@ snapshot >"$WORK/before.txt"
 
 pass=0
 ok() { pass=$((pass + 1)); echo "dist-test: ok   $*"; }
-fail() { echo "dist-test: FAIL $*" >&2; exit 1; }
+fail() { echo "dist-test: FAIL $*" >&2; echo "dist-test: $pass passed, 1 failed" >&2; exit 1; }
 
 # 1. version ---------------------------------------------------------------------------------
 want="$(sed -n 's/^__version__ = "\(.*\)"/\1/p' "$ROOT/bench_app/__init__.py")"
@@ -123,4 +123,4 @@ if ! diff -u "$WORK/before.txt" "$WORK/after.txt" >"$WORK/bundle.diff"; then
     fail "the application wrote inside the bundle $DIST"
 fi
 ok "nothing written inside $DIST"
-echo "dist-test: $pass checks passed"
+echo "dist-test: $pass passed, 0 failed"
