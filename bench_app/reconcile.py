@@ -410,11 +410,8 @@ def reference_comparison(
     if not refs:
         return None
     ref = max(refs, key=lambda c: c["id"])
-    lo, hi = store.conn.execute(
-        "SELECT min(start), max(start) FROM readings WHERE collection_id = ?", (ref["id"],)
-    ).fetchone()
-    start = datetime.fromtimestamp(lo, UTC)
-    end = datetime.fromtimestamp(hi + settlement.SP_SECONDS, UTC)
+    start, last, _period = store.interval_span(ref["id"])
+    end = last + timedelta(seconds=settlement.SP_SECONDS)
     bench = main_bench_collection(store, session_id, start, end)
     if bench is None:
         return None
