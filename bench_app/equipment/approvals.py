@@ -1,0 +1,168 @@
+"""Approval records of the register (issue 18): conditions, metering dispensations and
+template-scope overrides.
+
+* A **condition** belongs to a certificate or a protocol approval and is a short text the session
+  check evaluates (:mod:`bench_app.equipment.conditions`), e.g. ``manufacturer software >= 8.1.2``
+  or ``types P3E R3E``.
+* A **dispensation** is a Metering Dispensation under BSCP32: its ``reference``, a ``scope``
+  text, an ``expiry`` date (YYYY-MM-DD, empty = none) and what it covers — a failed step
+  (``session`` + ``step_id``) and/or a CoP departure (``cop``). It is shown as a *deviation* in
+  the report; it never changes a verdict.
+* A **template override** records that a checklist template was run on a session it does not
+  serve, with the reason (also a deviation).
+"""
+
+from __future__ import annotations
+
+from bench_app.equipment import fields as F
+from bench_app.equipment.register import checked
+from bench_app.errors import NotFoundError, UsageError
+from bench_app.store.base import now_iso
+
+TARGETS = {"certificate": "eq_certificates", "approval": "eq_approvals"}
+DISPENSATION_STATUSES = ("granted", "removed")
+
+
+class ApprovalRecordsMixin:
+    """Conditions, dispensations and overrides (mixed into :class:`Register`)."""
+
+    store: object
+    conn: object
+
+    # -- conditions ---------------------------------------------------------------------------
+    def add_condition(self, target: str, target_id: int, text: str) -> int:
+        """Attach condition ``text`` to a certificate or approval (idempotent); returns its id.
+
+        :raises UsageError: unknown target kind, empty or unreadable condition text.
+        :raises NotFoundError: no such certificate/approval.
+        """
+        from bench_app.equipment.conditions import parse_condition
+
+        if target not in TARGETS:
+            raise UsageError(f"a condition belongs to one of {', '.join(TARGETS)}, not {target!r}")
+        text = " ".join((text or "").split())
+        checked(parse_condition, text, what="condition")
+        with self.store.atomic():
+            row = self.conn.execute(
+                f"SELECT id FROM {TARGETS[target]} WHERE id = ?", (int(target_id),)
+            ).fetchone()
+            if row is None:
+                raise NotFoundError(f"{target} {target_id} is not in the equipment register")
+            now = now_iso()
+            self.conn.execute(
+                "INSERT OR IGNORE INTO eq_conditions (target, target_id, text, created_at, "
+                "updated_at) VALUES (?,?,?,?,?)",
+                (target, int(target_id), text, now, now),
+            )
+            return int(
+                self.conn.execute(
+                    "SELECT id FROM eq_conditions WHERE target = ? AND target_id = ? AND text = ?",
+                    (target, int(target_id), text),
+                ).fetchone()[0]
+            )
+
+    def remove_condition(self, condition_id: int) -> None:
+        """Delete a condition (conditions are part of the record they belong to)."""
+        with self.store.atomic():
+            cur = self.conn.execute("DELETE FROM eq_conditions WHERE id = ?", (condition_id,))
+            if not cur.rowcount:
+                raise NotFoundError(f"condition {condition_id} is not in the equipment register")
+
+    def conditions(self, target: str | None = None, target_id: int | None = None) -> list[dict]:
+        """id, target, target_id, text — of one record or all."""
+        sql, args = "SELECT id, target, target_id, text FROM eq_conditions", []
+        if target is not None:
+            sql += " WHERE target = ? AND target_id = ?"
+            args = [target, int(target_id or 0)]
+        rows = self.conn.execute(sql + " ORDER BY target, target_id, id", args)
+        return [dict(zip(("id", "target", "target_id", "text"), r)) for r in rows]
+
+    # -- dispensations ------------------------------------------------------------------------
+    def add_dispensation(
+        self,
+        reference: str,
+        *,
+        session_id: int | None = None,
+        step_id: str = "",
+        cop: str = "",
+        scope: str = "",
+        expiry: str = "",
+        text: str = "",
+        replace: bool = False,
+    ) -> int:
+        """Record a BSCP32 metering dispensation covering a session's failed step and/or a CoP
+        departure. It is evidence of a deviation, never of a pass."""
+        reference = checked(F.required, reference, "dispensation reference (BSCP32)",
+                            what="dispensation")  # fmt: skip
+        step_id = (step_id or "").strip()
+        cop_no = checked(F.cop, cop, what="dispensation") if (cop or "").strip() else ""
+        if not step_id and not cop_no:
+            raise UsageError(f"dispensation {reference}: say what it covers (a step or a CoP)")
+        if step_id and session_id is None:
+            raise UsageError(f"dispensation {reference}: a step needs the session it belongs to")
+        record = {
+            "reference": reference,
+            "session_id": int(session_id) if session_id is not None else None,
+            "step_id": step_id,
+            "cop": cop_no,
+            "scope": (scope or "").strip(),
+            "expiry": checked(F.iso_date, expiry, what="dispensation expiry"),
+            "text": (text or "").strip(),
+        }
+        with self.store.atomic():
+            if session_id is not None:
+                self.store.get_session(int(session_id))  # NotFoundError naming the session
+            match = (
+                "reference = ? AND ifnull(session_id, 0) = ? AND step_id = ? AND cop = ?",
+                (reference, record["session_id"] or 0, step_id, cop_no),
+            )
+            return self._upsert("eq_dispensations", match, record, replace,
+                                f"dispensation {reference}")  # fmt: skip
+
+    def remove_dispensation(self, dispensation_id: int, removed_date: str, reason: str) -> None:
+        """Mark a dispensation withdrawn on ``removed_date`` for ``reason``."""
+        self._remove("eq_dispensations", dispensation_id, removed_date, reason, "dispensation")
+
+    def dispensations(self, session_id: int | None = None) -> list[dict]:
+        """id, reference, session_id, step_id, cop, scope, expiry, text, status, removed_date,
+        removed_reason. With ``session_id``: that session's plus the session-less ones."""
+        keys = ("id", "reference", "session_id", "step_id", "cop", "scope", "expiry", "text",
+                "status", "removed_date", "removed_reason")  # fmt: skip
+        sql = f"SELECT {', '.join(keys)} FROM eq_dispensations"
+        args: list = []
+        if session_id is not None:
+            sql += " WHERE session_id IS NULL OR session_id = ?"
+            args.append(int(session_id))
+        rows = self.conn.execute(sql + " ORDER BY reference, id", args)
+        return [dict(zip(keys, r)) for r in rows]
+
+    # -- template-scope overrides -------------------------------------------------------------
+    def record_template_override(
+        self, session_id: int, template: str, reason: str, by: str = ""
+    ) -> int:
+        """Allow ``template`` to run on ``session_id`` although it does not serve the session;
+        the reason is reported as a deviation."""
+        if not (reason or "").strip():
+            raise UsageError("say why the template is run on a session it does not serve")
+        with self.store.atomic():
+            self.store.check_unlocked(session_id)
+            self.conn.execute(
+                "INSERT OR REPLACE INTO eq_template_overrides (session_id, template, reason, by, "
+                "created_at) VALUES (?,?,?,?,?)",
+                (session_id, template.strip(), reason.strip(), (by or "").strip(), now_iso()),
+            )
+            return int(
+                self.conn.execute(
+                    "SELECT id FROM eq_template_overrides WHERE session_id = ? AND template = ?",
+                    (session_id, template.strip()),
+                ).fetchone()[0]
+            )
+
+    def template_overrides(self, session_id: int) -> list[dict]:
+        """id, template, reason, by, created_at of a session's overrides."""
+        rows = self.conn.execute(
+            "SELECT id, template, reason, by, created_at FROM eq_template_overrides "
+            "WHERE session_id = ? ORDER BY id",
+            (session_id,),
+        )
+        return [dict(zip(("id", "template", "reason", "by", "created_at"), r)) for r in rows]
