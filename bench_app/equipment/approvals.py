@@ -166,3 +166,23 @@ class ApprovalRecordsMixin:
             (session_id,),
         )
         return [dict(zip(("id", "template", "reason", "by", "created_at"), r)) for r in rows]
+
+
+def check_template_serves(store, session_id: int, template) -> None:
+    """Refuse a template that does not serve the session, unless an override is recorded.
+
+    :raises UsageError: naming the template, the session and each mismatch, and how to override.
+    """
+    why = template.mismatches(store.get_session(session_id))
+    if not why:
+        return
+    from bench_app.equipment.records import Register
+
+    if any(o["template"] == template.name for o in Register(store).template_overrides(session_id)):
+        return
+    raise UsageError(
+        f"template {template.name} does not serve session {session_id}: {'; '.join(why)}. "
+        f"Run a template that serves it, or record an override with a reason (reported as a "
+        f"deviation): bench-app equipment override --session {session_id} "
+        f"--template {template.name} --reason TEXT"
+    )
