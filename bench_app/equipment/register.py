@@ -206,9 +206,14 @@ class TypesMixin:
         key: str = "",
         notes: str = "",
         *,
+        solution_release: str = "",
         replace: bool = False,
     ) -> int:
         """Add a device model combination; returns its id.
+
+        A multi-device combination (SMETS1 DMC) may give only a ``solution_release`` (the
+        manufacturer release bundling its devices' firmware); its devices carry the firmware
+        (:meth:`~bench_app.equipment.devices.DevicesMixin.add_device`).
 
         :param firmware: metrology/application/communications → version (other keys refused).
         :param key: the combination's name in lists and CSVs (default :func:`default_key`).
@@ -222,8 +227,10 @@ class TypesMixin:
                 f"unknown firmware part(s) {', '.join(sorted(unknown))} "
                 f"(use {', '.join(F.FIRMWARE_PARTS)})"
             )
-        if not firmware:
-            raise UsageError("a combination needs at least one firmware version")
+        release = (solution_release or "").strip()
+        if not firmware and not release:
+            raise UsageError("a combination needs at least one firmware version "
+                             "(or the solution release of a multi-device combination)")  # fmt: skip
         code = checked(F.type_code, outstation_type, what="outstation type")
         model = checked(F.required, model, "model", what="combination")
         hw = (hardware_version or "").strip()
@@ -258,14 +265,19 @@ class TypesMixin:
                     "updated_at = ? WHERE id = ?",
                     (*values, now, row[0]),
                 )
-                return int(row[0])
-            cur = self.conn.execute(
-                "INSERT INTO eq_combinations (key, type_id, model, metrology_fw, application_fw, "
-                "communications_fw, hardware_version, notes, created_at, updated_at) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (key, *values, now, now),
-            )
-            return int(cur.lastrowid)
+                cid = int(row[0])
+            else:
+                cid = int(self.conn.execute(
+                    "INSERT INTO eq_combinations (key, type_id, model, metrology_fw, "
+                    "application_fw, communications_fw, hardware_version, notes, created_at, "
+                    "updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (key, *values, now, now),
+                ).lastrowid)  # fmt: skip
+            if release:
+                self.conn.execute(
+                    "UPDATE eq_combinations SET solution_release = ? WHERE id = ?", (release, cid)
+                )
+            return cid
 
     def combinations(self, outstation_type: str | None = None) -> list[Combination]:
         """All combinations (of one type), by type, model, firmware, hardware version."""
