@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QFontDatabase
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -256,8 +256,11 @@ class EquipmentPanel(QWidget):
         except BenchError as exc:
             self.message.setText(str(exc))
             return []
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         for line in format_shares(res).splitlines():
-            self.findings.addItem(line)
+            item = QListWidgetItem(line)
+            item.setFont(mono)
+            self.findings.addItem(item)
         return res
 
     def publish_list(self, which: str, version: str, when: str, path: str) -> bool:
