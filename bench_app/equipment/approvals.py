@@ -111,7 +111,7 @@ class ApprovalRecordsMixin:
         }
         with self.store.atomic():
             if session_id is not None:
-                self.store.get_session(int(session_id))  # NotFoundError naming the session
+                self.store.check_unlocked(int(session_id))  # names the session / who locked it
             match = (
                 "reference = ? AND ifnull(session_id, 0) = ? AND step_id = ? AND cop = ?",
                 (reference, record["session_id"] or 0, step_id, cop_no),
@@ -120,14 +120,21 @@ class ApprovalRecordsMixin:
                                 f"dispensation {reference}")  # fmt: skip
 
     def remove_dispensation(self, dispensation_id: int, removed_date: str, reason: str) -> None:
-        """Mark a dispensation withdrawn on ``removed_date`` for ``reason``."""
+        """Mark a dispensation withdrawn on ``removed_date`` for ``reason`` (refused when it
+        belongs to a locked session)."""
+        row = self.conn.execute(
+            "SELECT session_id FROM eq_dispensations WHERE id = ?", (dispensation_id,)
+        ).fetchone()
+        if row is not None and row[0] is not None:
+            self.store.check_unlocked(int(row[0]))
         self._remove("eq_dispensations", dispensation_id, removed_date, reason, "dispensation")
 
     def dispensations(self, session_id: int | None = None) -> list[dict]:
         """id, reference, session_id, step_id, cop, scope, expiry, text, status, removed_date,
-        removed_reason. With ``session_id``: that session's plus the session-less ones."""
+        removed_reason, created_at. With ``session_id``: that session's plus the session-less
+        ones. A session's own dispensation can only be added while the session is not locked."""
         keys = ("id", "reference", "session_id", "step_id", "cop", "scope", "expiry", "text",
-                "status", "removed_date", "removed_reason")  # fmt: skip
+                "status", "removed_date", "removed_reason", "created_at")  # fmt: skip
         sql = f"SELECT {', '.join(keys)} FROM eq_dispensations"
         args: list = []
         if session_id is not None:

@@ -14,6 +14,8 @@ mismatch. Codes:
   the session declares (``CoP 5 issue 6`` is not satisfied by issue 5);
 * ``condition-met`` / ``condition-unknown`` (info), ``condition-not-met`` (warning) — the
   conditions of the certificates and approvals the session relies on;
+* ``approval-scope`` (warning) — the HHDC's approvals are scoped for another role (asset
+  metering vs SVA/CVA collection);
 * ``approval-removed`` (warning) — the HHDC's approval for this combination was removed;
 * ``no-declaration`` (warning), ``no-identity``, ``type-not-registered``,
   ``combination-not-registered`` (info) — something could not be compared.
@@ -268,12 +270,32 @@ def _register_findings(
                         f"{last['removed_date']}: {last['removed_reason']}", "register",
                         "approval", "approved", "removed")
             )  # fmt: skip
-    approved = [
-        a["id"] for a in reg.approvals()
+    in_force = [
+        a for a in reg.approvals()
         if a["combination"] in keys_ok and a["status"] == "approved"
         and (not mpid or a["hhdc_mpid"] == mpid)
     ]  # fmt: skip
+    out += _scope_findings(in_force, [c for c, _ in cops], mpid)
+    approved = [a["id"] for a in in_force]
     return out + condition_findings(reg, store, session["id"], used, approved)
+
+
+def _scope_findings(in_force: list[dict], cops: list[str], mpid: str) -> list[Finding]:
+    """``approval-scope`` (warning) when every approval in force states a scope and none is
+    the role the session needs: asset metering (CoP 11) or SVA/CVA collection (other CoPs)."""
+    need = {"asset-hhdc"} if "11" in cops else {"sva-hhdc", "cva-cdca"}
+    scoped = [a for a in in_force if a["scope"]]
+    if not mpid or not scoped or len(scoped) < len(in_force):
+        return []
+    if any(need & set(a["scope"]) for a in scoped):
+        return []
+    held = ", ".join(sorted({s for a in scoped for s in a["scope"]}))
+    return [
+        Finding("approval-scope", "warning",
+                f"the protocol approval(s) for HHDC {mpid} are scoped {held}; this session "
+                f"needs {' or '.join(sorted(need))}", "register", "scope",
+                " or ".join(sorted(need)), held)
+    ]  # fmt: skip
 
 
 def condition_findings(

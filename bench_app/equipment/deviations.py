@@ -72,6 +72,9 @@ def session_deviations(
     if findings is None:
         findings = [f.to_json() for f in check_session(store, session_id)]
     disps = reg.dispensations(session_id)
+    locked_at = str(session.get("locked_at") or "")
+    if locked_at:  # a locked session's deviations do not change with later register entries
+        disps = [d for d in disps if d["session_id"] == session_id or d["created_at"] <= locked_at]
     out: list[Deviation] = []
     for template, step in _failed_steps(store, session_id):
         mine = [d for d in disps if d["session_id"] == session_id and d["step_id"] == step]

@@ -48,6 +48,9 @@ def cop(text: str) -> str:
     """Code of Practice number 1–11 as text: ``"CoP5"``, ``"cop 5"``, ``"5"`` → ``"5"``."""
     m = _COP.match((text or "").strip())
     if not m:
+        if _COP_ISSUE.match(" ".join((text or "").split())):
+            raise ValueError(f"give the Code of Practice number only here, not {text!r} (issues "
+                             "belong to sessions, templates and certificates)")  # fmt: skip
         raise ValueError(f"Code of Practice {text!r} is not 1–11 (e.g. 5 or CoP5)")
     return m.group(1)
 

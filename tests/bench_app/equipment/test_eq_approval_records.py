@@ -14,7 +14,7 @@ from bench_app.equipment.conditions import parse_condition
 from bench_app.equipment.deviations import session_deviations
 from bench_app.equipment.published import publish
 from bench_app.equipment.shares import coverage_shares
-from bench_app.errors import DataImportError, TemplateError, UsageError
+from bench_app.errors import DataImportError, SessionLockedError, TemplateError, UsageError
 from bench_app.paths import resource_path
 from bench_app.report import collect_report_data, render_report
 from tests.bench_app.report.report_fixtures import pdftotext
@@ -84,6 +84,14 @@ def test_condition_forms_and_types_condition(store, pro):
     store.set_software(sid, hhdc_mpid="UKDC", hhdc_version="4.2")
     found = [f for f in check_session(store, sid) if f.component == "condition"]
     assert [(f.code, f.read) for f in found] == [("condition-not-met", "not met")]
+    reg.add_approval("PRO-P3E", "UK Data Collection", "UKDC", "AM-Soft", "1.0", scope="amhhdc")
+    assert "approval-scope" not in {f.code for f in check_session(store, sid)}
+    cop11 = store.create_session("BSCP601-18", "protocol-approval", cops=["CoP 11"])
+    store.set_software(cop11, hhdc_mpid="UKDC")
+    assert "approval-scope" not in {f.code for f in check_session(store, cop11)}
+    reg.remove_approval(reg.approvals()[-1]["id"], "2026-01-01", "AMHHDC role withdrawn")
+    found = {f.code: f for f in check_session(store, cop11)}
+    assert "needs asset-hhdc" in found["approval-scope"].message
     with pytest.raises(UsageError, match="scope 'gas'"):
         reg.add_approval("PRO-P3E", "X", "ABCD", scope="gas")
 
@@ -126,6 +134,21 @@ def test_cop_departure_dispensation_and_bad_dispensations(store, pro):
         reg.add_dispensation("MD-X")
     with pytest.raises(UsageError, match="needs the session"):
         reg.add_dispensation("MD-X", step_id="DR1-1")
+
+
+def test_a_locked_sessions_deviations_do_not_change(store, pro):
+    reg, sid = pro
+    _failing_run(store, sid)
+    did = reg.add_dispensation("MD-1", session_id=sid, step_id="DR4-2")
+    store.lock_session(sid, "B. Witness", "signed")
+    before = session_deviations(store, sid)
+    with pytest.raises(SessionLockedError):
+        reg.add_dispensation("MD-2", session_id=sid, step_id="DR4-2")
+    with pytest.raises(SessionLockedError):
+        reg.remove_dispensation(did, "2026-11-01", "late")
+    reg.add_dispensation("MD-COP", cop="5")  # session-less, after the lock: not this session's
+    assert session_deviations(store, sid) == before
+    assert [d.reference for d in before] == ["MD-1", "CoP 5"]
 
 
 def test_amendment_links_to_the_approval_it_amends(store, pro):
@@ -229,3 +252,14 @@ def test_published_lists_csv_and_pdf_carry_version_and_date(store, pro, tmp_path
     assert "Valid Outstation Types" in text and "version 12.0" in text and "PRO" in text
     with pytest.raises(UsageError, match=".csv or .pdf"):
         publish(store, "types", "1", "2026-11-29", tmp_path / "x.txt")
+
+
+def test_cop_with_issue_is_read_where_issues_belong(store):
+    reg = Register(store)
+    reg.add_type("PRO")
+    reg.add_certificate("PRO", "CoP 5 issue 6")
+    assert (reg.certificates()[0]["cop"], reg.certificates()[0]["cop_issue"]) == ("5", "6")
+    with pytest.raises(UsageError, match="contradicts issue 5"):
+        reg.add_certificate("PRO", "5/6", "5")
+    with pytest.raises(UsageError, match="number only here"):
+        reg.add_type("ABC", cops=["CoP 5 issue 6"])
