@@ -330,6 +330,10 @@ def run_coverage(args: argparse.Namespace) -> int:
     print(f"tested {', '.join(res.tested) or 'nothing'}: covers {res.covered} = {res.share:.1%}")
     if res.covered_keys:
         print(f"  covered combinations: {', '.join(res.covered_keys)}")
+    if res.total:
+        print(f"  of which exact-tested {res.exact_tested / res.total:.1%}, assessed equivalent "
+              f"{res.assessed / res.total:.1%}, claimed but not assessed "
+              f"{res.unassessed / res.total:.1%}")  # fmt: skip
     g = res.greedy
     reach = "" if res.reachable else " (target cannot be reached)"
     print(f"target {res.target:.1%}{reach}")

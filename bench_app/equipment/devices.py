@@ -91,11 +91,7 @@ class DevicesMixin:
             )
 
     def solution_release(self, combination: str) -> str:
-        combo = self.combination(combination)
-        row = self.conn.execute(
-            "SELECT solution_release FROM eq_combinations WHERE id = ?", (combo.id,)
-        ).fetchone()
-        return str(row[0] or "")
+        return self.combination(combination).solution_release
 
     def signature(self, combo: Combination) -> tuple:
         """Firmware signature: type + per device (role, model, firmware); hardware ignored."""

@@ -263,3 +263,14 @@ def test_cop_with_issue_is_read_where_issues_belong(store):
         reg.add_certificate("PRO", "5/6", "5")
     with pytest.raises(UsageError, match="number only here"):
         reg.add_type("ABC", cops=["CoP 5 issue 6"])
+
+
+def test_planner_keeps_dmcs_of_other_releases_apart_and_splits_assessed(store):
+    from bench_app.equipment import analyse, parse_base
+
+    reg = _load_dmc_samples(store)
+    assert [c.key for c in reg.equivalents("DMC-DF-A")] == [
+        "DMC-DF-A", "DMC-DF-A-HW2", "DMC-DF-A-HW3"]  # fmt: skip  # not DMC-DF-B (7.9.3)
+    text = "combination,count\nDMC-DF-A,5\nDMC-DF-A-HW2,300\nDMC-DF-A-HW3,400\nDMC-DF-B,195\n"
+    res = analyse(parse_base(text, register=reg), ["DMC-DF-A"], register=reg)
+    assert (res.covered, res.exact_tested, res.assessed, res.unassessed) == (705, 5, 400, 300)
