@@ -79,6 +79,12 @@ def register(sub: argparse._SubParsersAction) -> None:
             q.add_argument("--reason", required=True)
             add_db_option(q)
             q.set_defaults(func=run_remove, kind=kind)
+        if kind in ("types", "combos", "applications"):
+            q = ks.add_parser("remove", help="delete an entry nothing else refers to")
+            q.add_argument("id", help={"types": "type code", "combos": "combination key",
+                                       "applications": "application reference"}[kind])  # fmt: skip
+            add_db_option(q)
+            q.set_defaults(func=run_delete, kind=kind)
         if kind == "applications":
             q = ks.add_parser("link", help="link a session to an application")
             q.add_argument("reference")
@@ -259,6 +265,15 @@ def run_remove(args: argparse.Namespace) -> int:
         else:
             reg.remove_approval(args.id, args.date, args.reason)
     print(f"{args.kind[:-1]} {args.id} removed on {args.date}")
+    return 0
+
+
+def run_delete(args: argparse.Namespace) -> int:
+    with open_store(args) as store:
+        reg = Register(store)
+        {"types": reg.remove_type, "combos": reg.remove_combination,
+         "applications": reg.remove_application}[args.kind](args.id)  # fmt: skip
+    print(f"{args.kind} {args.id} removed")
     return 0
 
 

@@ -143,6 +143,56 @@ class ApprovalRecordsMixin:
         rows = self.conn.execute(sql + " ORDER BY reference, id", args)
         return [dict(zip(keys, r)) for r in rows]
 
+    # -- removal of types, combinations and applications -------------------------------------
+    def _refuse_if_used(self, what: str, uses: list[tuple[str, str, tuple]]) -> None:
+        found = [f"{n} {label}" for label, sql, args in uses
+                 if (n := self.conn.execute(sql, args).fetchone()[0])]  # fmt: skip
+        if found:
+            raise UsageError(f"{what} is still used by {', '.join(found)}; remove those first")
+
+    def remove_type(self, code: str) -> None:
+        """Delete an outstation type that nothing refers to."""
+        with self.store.atomic():
+            tid = self._type_id(code)
+            self._refuse_if_used(f"outstation type {code.upper()}", [
+                (label, f"SELECT count(*) FROM {table} WHERE type_id = ?", (tid,))
+                for label, table in (("combination(s)", "eq_combinations"),
+                                     ("certificate(s)", "eq_certificates"),
+                                     ("application(s)", "eq_applications"))
+            ])  # fmt: skip
+            self.conn.execute("DELETE FROM eq_types WHERE id = ?", (tid,))
+
+    def remove_combination(self, key: str) -> None:
+        """Delete a combination (with its devices) that no record refers to."""
+        with self.store.atomic():
+            cid = self.combination(key).id
+            one = "SELECT count(*) FROM {} WHERE {} = ?"
+            self._refuse_if_used(f"combination {key!r}", [
+                (label, one.format(t, c), (cid,)) for label, t, c in (
+                    ("certificate(s)", "eq_certificates", "combination_id"),
+                    ("approval(s)", "eq_approvals", "combination_id"),
+                    ("application(s)", "eq_applications", "combination_id"),
+                    ("equivalence(s)", "eq_equivalences", "combination_id"),
+                    ("equivalence(s) as tested", "eq_equivalences", "tested_id"),
+                    ("snapshot row(s)", "eq_base_counts", "combination_id"),
+                    ("upgrade(s) from it", "eq_upgrade_moves", "from_id"),
+                    ("upgrade(s) to it", "eq_upgrade_moves", "to_id"),
+                    ("session variant claim(s)", "eq_session_variants", "tested_id"),
+                    ("session variant claim(s) as covered", "eq_session_variants", "covered_id"),
+                )
+            ])  # fmt: skip
+            self.conn.execute("DELETE FROM eq_devices WHERE combination_id = ?", (cid,))
+            self.conn.execute("DELETE FROM eq_combinations WHERE id = ?", (cid,))
+
+    def remove_application(self, reference: str) -> None:
+        """Delete an application and its session links (the sessions keep their evidence)."""
+        with self.store.atomic():
+            app = self.application(reference)
+            self.conn.execute(
+                "DELETE FROM eq_application_sessions WHERE application_id = ?", (app["id"],)
+            )
+            self.conn.execute("DELETE FROM eq_applications WHERE id = ?", (app["id"],))
+
     # -- template-scope overrides -------------------------------------------------------------
     def record_template_override(
         self, session_id: int, template: str, reason: str, by: str = ""

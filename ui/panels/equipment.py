@@ -233,6 +233,9 @@ class EquipmentPanel(QWidget):
         try:
             if kind in ("base", "upgrades"):
                 reg.remove_rows("snapshot" if kind == "base" else "plan", key)
+            elif kind in ("types", "combos", "applications"):
+                {"types": reg.remove_type, "combos": reg.remove_combination,
+                 "applications": reg.remove_application}[kind](key)  # fmt: skip
             else:
                 rid = int(key)
                 if kind in DATED_REMOVAL:
@@ -277,8 +280,8 @@ class EquipmentPanel(QWidget):
     def _ask_remove(self) -> None:
         kind, table = self.current_kind(), self.tables[self.current_kind()]
         row = table.currentRow()
-        if row < 0 or kind in ("types", "combos", "applications"):
-            self.message.setText(f"select a row of a kind that can be removed (not {kind})")
+        if row < 0:
+            self.message.setText("select the row to remove")
             return
         col = 1 if kind in ("base", "upgrades") else 0
         key = table.item(row, col).text()

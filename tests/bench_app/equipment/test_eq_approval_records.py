@@ -274,3 +274,20 @@ def test_planner_keeps_dmcs_of_other_releases_apart_and_splits_assessed(store):
     text = "combination,count\nDMC-DF-A,5\nDMC-DF-A-HW2,300\nDMC-DF-A-HW3,400\nDMC-DF-B,195\n"
     res = analyse(parse_base(text, register=reg), ["DMC-DF-A"], register=reg)
     assert (res.covered, res.exact_tested, res.assessed, res.unassessed) == (705, 5, 400, 300)
+
+
+def test_removal_of_types_combinations_and_applications(store, pro):
+    reg, sid = pro
+    with pytest.raises(UsageError, match=r"still used by 1 combination\(s\), 1 certificate"):
+        reg.remove_type("PRO")
+    with pytest.raises(UsageError, match=r"1 application\(s\)"):
+        reg.remove_combination("PRO-P3E")
+    reg.remove_application("BSCP601-18")
+    assert reg.application_for_session(sid) is None
+    assert store.get_session(sid)["reference"] == "BSCP601-18"  # the session keeps its evidence
+    reg.add_device("PRO-P3E", "outstation", "Prometer 100", "P3E", "A", "1.02")
+    reg.remove_combination("PRO-P3E")
+    assert reg.combinations() == [] and reg.devices() == []
+    reg.remove_certificate(reg.certificates()[0]["id"], "2026-01-01", "superseded")
+    with pytest.raises(UsageError, match="certificate"):  # removed, but still in the register
+        reg.remove_type("PRO")

@@ -41,6 +41,8 @@ def test_shares_devices_and_removal(db, capsys, tmp_path):
     capsys.readouterr()
     assert main([*args, "--plan", "2027-Q1", "--db", db]) != 0
     assert "upgrade plan '2027-Q1' is not in the register" in capsys.readouterr().err
+    assert main(["equipment", "types", "remove", "XS1", "--db", db]) != 0
+    assert "outstation type XS1 is still used by 5 combination(s)" in capsys.readouterr().err
     out = tmp_path / "dev.csv"
     assert main(["equipment", "devices", "export", str(out), "--db", db]) == 0
     assert out.read_text().count("\n") == 14  # header + 13 devices
