@@ -69,5 +69,11 @@ def test_approval_record_tabs_remove_deviations_shares_publish(qtbot, store, tmp
     assert panel.remove("dispensations", str(did), "2026-11-01", "lapsed")
     assert panel.remove("upgrades", "2027-Q1")
     assert panel.tables["upgrades"].rowCount() == 0
+    assert not panel.override(sid, "cop6-compliance", "")
+    assert "say why" in panel.message.text()
+    assert panel.override(sid, "cop6-compliance", "CoP 6 rehearsal")
+    panel.check(sid)
+    texts = [panel.findings.item(i).text() for i in range(panel.findings.count())]
+    assert any("template-override, cop6-compliance" in t for t in texts)
     assert panel.publish_list("types", "12.0", "2026-11-29", str(tmp_path / "types.csv"))
     assert "12.0" in (tmp_path / "types.csv").read_text()

@@ -106,6 +106,10 @@ class EquipmentPanel(QWidget):
         self.session_spin.setRange(1, 1_000_000)
         self.check_btn = QPushButton("Check session")
         self.check_btn.clicked.connect(lambda: self.check(self.session_spin.value()))
+        self.override_btn = QPushButton("Override template…")
+        self.override_btn.setToolTip("Let a checklist template run on this session although it "
+                                     "does not serve it (reported as a deviation)")  # fmt: skip
+        self.override_btn.clicked.connect(self._ask_override)
         self.findings = QListWidget()
         self.snapshot_edit = QLineEdit()
         self.snapshot_edit.setPlaceholderText("snapshot")
@@ -130,6 +134,7 @@ class EquipmentPanel(QWidget):
         buttons.addWidget(QLabel("Session"))
         buttons.addWidget(self.session_spin)
         buttons.addWidget(self.check_btn)
+        buttons.addWidget(self.override_btn)
         lower = QHBoxLayout()
         for w in (QLabel("Coverage of"), self.snapshot_edit, self.tested_edit, self.plan_edit,
                   self.shares_btn):  # fmt: skip
@@ -251,6 +256,16 @@ class EquipmentPanel(QWidget):
         self.refresh()
         return True
 
+    def override(self, session_id: int, template: str, reason: str, by: str = "gui") -> bool:
+        """Record a template-scope override for a session (a deviation in its report)."""
+        try:
+            Register(self.store).record_template_override(session_id, template, reason, by)
+        except BenchError as exc:
+            self.message.setText(str(exc))
+            return False
+        self.message.setText(f"session {session_id}: {template} may run; override recorded")
+        return True
+
     def shares(self, snapshot: str, tested: list[str], plan: str | None = None) -> list:
         """Coverage of ``snapshot`` by ``tested`` now (and after ``plan``), listed below."""
         self.findings.clear()
@@ -294,6 +309,17 @@ class EquipmentPanel(QWidget):
             if not ok:
                 return
         self.remove(kind, key, date, reason)
+
+    def _ask_override(self) -> None:
+        from bench_app.checklist.template import list_templates
+
+        names = [p.stem for p in list_templates()]
+        name, ok = QInputDialog.getItem(self, "Override", "Template", names, 0, False)
+        if not ok:
+            return
+        reason, ok = QInputDialog.getText(self, "Override", "Reason (shown in the report)")
+        if ok:
+            self.override(self.session_spin.value(), name, reason)
 
     def _ask_publish(self) -> None:
         which = self.list_choice.currentText()
