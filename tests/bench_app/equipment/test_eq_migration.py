@@ -94,7 +94,11 @@ def test_migration_9_keeps_a_version_4_register_and_adds_the_approval_records(tm
 
         (cert,) = Register(store).certificates()
         assert (cert["cop"], cert["cop_issue"], cert["scope"]) == ("5", "6", [])
-        with pytest.raises(sqlite3.IntegrityError):  # counts are never negative
+        store.conn.execute(
+            "INSERT INTO eq_combinations (key, type_id, model, created_at, updated_at) "
+            "VALUES ('K', 1, 'M', 'x', 'x')"
+        )
+        with pytest.raises(sqlite3.IntegrityError, match="CHECK"):  # counts are never negative
             store.conn.execute(
                 "INSERT INTO eq_base_counts (snapshot, snapshot_date, combination_id, active, "
                 "created_at, updated_at) VALUES ('s', '2026-01-01', 1, -1, 'x', 'x')"
