@@ -28,6 +28,7 @@ from typing import Any
 from bench_app.checklist.actions import ACTIONS
 from bench_app.checklist.context import ActionContext, MeterFactory, Prompt, StepAborted
 from bench_app.checklist.template import Step, Template
+from bench_app.equipment.approvals import check_template_serves
 from bench_app.errors import SessionLockedError, UsageError
 from drivers.errors import DriverError
 
@@ -117,6 +118,7 @@ class ChecklistEngine:
         if self._run_id is None:
             run = self.current_run()
             if run is None:
+                check_template_serves(self.store, self.session_id, self.template)
                 self._run_id = self.store.start_checklist_run(
                     self.session_id, self.template.name, self.template.version
                 )

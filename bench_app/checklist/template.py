@@ -15,6 +15,11 @@ Optional step fields: ``requires`` (protocol names such as ``"dlms"`` or capabil
 ``na_reason`` (text used for that reason) and ``params`` (a table of numbers and texts given to the
 action — tolerances, days, clock offsets in minutes).
 
+Optional top-level fields: ``session_kind`` / ``session_kinds`` (the session kinds the template
+serves) and ``cops`` (the Codes of Practice with their issues it serves, e.g. ``"CoP 5 issue 6"``;
+empty: any). :meth:`Template.mismatches` says why a template does not serve a session; the engine
+refuses to start such a run unless an override is recorded (a deviation in the report).
+
 ``tomllib`` gives no line numbers, so :class:`LineLocator` scans the text for ``[[steps]]`` headers
 and ``key =`` lines to turn a key path (``steps[3].kind``) into a line number for the error.
 """
@@ -31,10 +36,12 @@ from bench_app.errors import TemplateError
 from bench_app.paths import resource_path
 
 KINDS = ("automatic", "stimulus", "manual", "attachment")
+#: Session kinds a template can serve (as :data:`bench_app.store.sessions.KINDS`).
+SESSION_KINDS = ("protocol-approval", "cop-compliance")
 TOP_REQUIRED = ("name", "title", "version", "applies_to", "steps")
 STEP_REQUIRED = ("id", "title", "objective", "method", "expected", "kind")
 STEP_OPTIONAL = ("action", "requires", "na_reason", "params")
-TOP_OPTIONAL = ("session_kind", "cops", "description")
+TOP_OPTIONAL = ("session_kind", "session_kinds", "cops", "description")
 
 _HEADER = re.compile(r"^\s*\[\[\s*([A-Za-z0-9_.\-]+)\s*\]\]\s*(#.*)?$")
 _TABLE = re.compile(r"^\s*\[\s*([A-Za-z0-9_.\-]+)\s*\]\s*(#.*)?$")
@@ -121,6 +128,32 @@ class Template:
     session_kind: str = ""
     cops: tuple[str, ...] = ()
     source: str = ""
+    #: session kinds the template serves (``session_kind`` plus ``session_kinds``; empty: any)
+    session_kinds: tuple[str, ...] = ()
+
+    def mismatches(self, session: dict) -> list[str]:
+        """Why this template does not serve ``session`` (kind, cops); empty when it does.
+
+        A session CoP must be one of the template's (when it names any); when both state an
+        issue, the issues must agree. A session CoP without an issue is not refused for it.
+        """
+        from bench_app.equipment.fields import cop_ref_lenient, cop_text
+
+        out = []
+        kind = str(session.get("kind") or "")
+        if self.session_kinds and kind not in self.session_kinds:
+            out.append(f"it serves {' / '.join(self.session_kinds)} sessions, not {kind}")
+        mine = [r for r in (cop_ref_lenient(c) for c in self.cops) if r]
+        if mine:
+            for cop, issue in (r for r in (cop_ref_lenient(str(c)) for c in session.get("cops")
+                                           or []) if r):  # fmt: skip
+                issues = {i for c, i in mine if c == cop}
+                if not issues:
+                    out.append(f"it does not serve CoP {cop}")
+                elif issue and "" not in issues and issue not in issues:
+                    held = ", ".join(cop_text(cop, i) for i in sorted(issues))
+                    out.append(f"it serves {held}, not {cop_text(cop, issue)}")
+        return out
 
     def step(self, step_id: str) -> Step:
         """The step called ``step_id``; :class:`TemplateError` when there is none."""
@@ -170,6 +203,23 @@ def parse_template(
     applies = data["applies_to"]
     if not isinstance(applies, list) or not applies or not all(isinstance(p, str) for p in applies):
         raise fail("applies_to", "field 'applies_to' must be a non-empty list of protocol names")
+    cops = data.get("cops", [])
+    if not isinstance(cops, list) or not all(isinstance(c, str) for c in cops):
+        raise fail("cops", "field 'cops' must be a list of texts such as 'CoP 5 issue 6'")
+    from bench_app.equipment.fields import cop_ref
+
+    for c in cops:
+        try:
+            cop_ref(c)
+        except ValueError as exc:
+            raise fail("cops", f"field 'cops': {exc}") from None
+    kinds = data.get("session_kinds", [])
+    if not isinstance(kinds, list) or not all(k in SESSION_KINDS for k in kinds):
+        raise fail("session_kinds", "field 'session_kinds' must list session kinds from "
+                   + ", ".join(SESSION_KINDS))  # fmt: skip
+    if data.get("session_kind") and data["session_kind"] not in SESSION_KINDS:
+        raise fail("session_kind",
+                   f"field 'session_kind' must be one of {', '.join(SESSION_KINDS)}")  # fmt: skip
     steps_data = data["steps"]
     if not isinstance(steps_data, list) or not steps_data:
         raise fail("steps", "field 'steps' must be a non-empty array of [[steps]] tables")
@@ -242,6 +292,9 @@ def parse_template(
         session_kind=str(data.get("session_kind", "")),
         cops=tuple(str(c) for c in data.get("cops", [])),
         source=filename,
+        session_kinds=tuple(dict.fromkeys(
+            [k for k in [data.get("session_kind", "")] if k] + list(kinds)
+        )),  # fmt: skip
     )
 
 

@@ -11,6 +11,10 @@
     bench-app equipment check --session ID [--json]
     bench-app equipment coverage --base FILE.csv --tested KEY … --target 0.8 [--json]
 
+The approval records of issue 18 (devices, conditions, dispensations, equivalences, dated
+snapshots, upgrade plans, overrides, shares, deviations, published lists) are in
+:mod:`bench_app.cli.equipment_records`.
+
 Import reports every bad row as ``file:line: reason`` and stores nothing (exit 8).
 """
 
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 
+from bench_app.cli import equipment_records as X
 from bench_app.cli.common import add_db_option, open_store, print_json
 from bench_app.equipment import (
     COLUMNS,
@@ -51,11 +56,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         q.add_argument("--json", action="store_true")
         add_db_option(q)
         q.set_defaults(func=run_list, kind=kind)
-        q = ks.add_parser("add", help=_ADD_HELP[kind])
-        _add_options(kind, q)
+        new_kind = kind in X.NEW_KINDS
+        q = ks.add_parser("add", help=X.ADD_HELP[kind] if new_kind else _ADD_HELP[kind])
+        (X.add_options if new_kind else _add_options)(kind, q)
         q.add_argument("--replace", action="store_true", help="update the entry if it exists")
         add_db_option(q)
-        q.set_defaults(func=run_add, kind=kind)
+        q.set_defaults(func=X.run_add if new_kind else run_add, kind=kind)
+        if new_kind:
+            X.add_remove(kind, ks)
         q = ks.add_parser("import", help=f"import {kind} from CSV (all or nothing)")
         q.add_argument("file")
         add_db_option(q)
@@ -71,6 +79,12 @@ def register(sub: argparse._SubParsersAction) -> None:
             q.add_argument("--reason", required=True)
             add_db_option(q)
             q.set_defaults(func=run_remove, kind=kind)
+        if kind in ("types", "combos", "applications"):
+            q = ks.add_parser("remove", help="delete an entry nothing else refers to")
+            q.add_argument("id", help={"types": "type code", "combos": "combination key",
+                                       "applications": "application reference"}[kind])  # fmt: skip
+            add_db_option(q)
+            q.set_defaults(func=run_delete, kind=kind)
         if kind == "applications":
             q = ks.add_parser("link", help="link a session to an application")
             q.add_argument("reference")
@@ -78,6 +92,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             add_db_option(q)
             q.set_defaults(func=run_link)
 
+    X.register_commands(es)
     q = es.add_parser("equivalents", help="combinations equivalent to KEY (differ in hardware)")
     q.add_argument("key")
     q.add_argument("--json", action="store_true")
@@ -123,6 +138,7 @@ def _add_options(kind: str, q: argparse.ArgumentParser) -> None:
         q.add_argument("--hardware", default="", help="hardware version")
         q.add_argument("--key", default="", help="name of the combination (default: derived)")
         q.add_argument("--notes", default="")
+        q.add_argument("--solution-release", default="", help="e.g. 8.0.12g (bundled firmware)")
     elif kind == "certs":
         q.add_argument("--type", required=True, dest="outstation_type")
         q.add_argument("--cop", required=True)
@@ -131,6 +147,7 @@ def _add_options(kind: str, q: argparse.ArgumentParser) -> None:
         q.add_argument("--date", default="", help="issue date YYYY-MM-DD")
         q.add_argument("--reference", default="", help="certificate number")
         q.add_argument("--combination", default=None, help="limit to this combination key")
+        _scope_condition_options(q)
     elif kind == "approvals":
         q.add_argument("--combination", required=True)
         q.add_argument("--hhdc-name", required=True)
@@ -138,6 +155,7 @@ def _add_options(kind: str, q: argparse.ArgumentParser) -> None:
         q.add_argument("--software", default="", help="HHDC software")
         q.add_argument("--version", default="", help="HHDC software version")
         q.add_argument("--year", default=None)
+        _scope_condition_options(q)
     else:
         q.add_argument("--reference", required=True, help="BSCP601 application reference")
         q.add_argument("--applicant", default="")
@@ -147,9 +165,22 @@ def _add_options(kind: str, q: argparse.ArgumentParser) -> None:
         q.add_argument("--cop", action="append", default=[])
         q.add_argument("--session", action="append", type=int, default=[])
         q.add_argument("--notes", default="")
+        q.add_argument("--amends", type=int, default=None, help="id of the approval amended")
+        q.add_argument("--amendment", default="", help="firmware, hhdc-software or variant")
+
+
+def _scope_condition_options(q: argparse.ArgumentParser) -> None:
+    q.add_argument("--scope", action="append", default=[],
+                   help="sva-hhdc, cva-cdca or asset-hhdc (repeatable)")  # fmt: skip
+    q.add_argument("--condition", action="append", default=[],
+                   help="e.g. 'manufacturer software >= 8.1.2' (repeatable)")  # fmt: skip
 
 
 def _rows(reg: Register, kind: str) -> list[dict]:
+    if kind in X.NEW_KINDS:
+        from bench_app.equipment.csv_records import rows
+
+        return rows(reg, kind)
     if kind == "types":
         return reg.types()
     if kind == "combos":
@@ -188,7 +219,7 @@ def run_list(args: argparse.Namespace) -> int:
         print(f"no {args.kind} in the register")
         return 0
     cols = list(COLUMNS[args.kind])
-    if args.kind in ("certs", "approvals"):
+    if args.kind in ("certs", "approvals", *X.NEW_KINDS) and "id" not in cols:
         cols = ["id", *cols]
     print_table(rows, cols)
     return 0
@@ -203,17 +234,24 @@ def run_add(args: argparse.Namespace) -> int:
         elif kind == "combos":
             fw = {p: getattr(a, p) for p in ("metrology", "application", "communications")}
             new = reg.add_combination(a.outstation_type, a.model, fw, a.hardware, a.key, a.notes,
+                                      solution_release=a.solution_release,
                                       replace=a.replace)  # fmt: skip
             new = reg.combination(new).key
         elif kind == "certs":
             new = reg.add_certificate(a.outstation_type, a.cop, a.issue, a.agent, a.date,
-                                      a.reference, a.combination, replace=a.replace)  # fmt: skip
+                                      a.reference, a.combination, scope=a.scope,
+                                      replace=a.replace)  # fmt: skip
+            for text in a.condition:
+                reg.add_condition("certificate", new, text)
         elif kind == "approvals":
             new = reg.add_approval(a.combination, a.hhdc_name, a.mpid, a.software, a.version,
-                                   a.year, replace=a.replace)  # fmt: skip
+                                   a.year, scope=a.scope, replace=a.replace)  # fmt: skip
+            for text in a.condition:
+                reg.add_condition("approval", new, text)
         else:
             new = reg.add_application(a.reference, a.applicant, a.asks, a.outstation_type,
                                       a.combination, a.cop, a.notes, a.session,
+                                      amends=a.amends, amendment=a.amendment,
                                       replace=a.replace)  # fmt: skip
     print(new)
     return 0
@@ -227,6 +265,15 @@ def run_remove(args: argparse.Namespace) -> int:
         else:
             reg.remove_approval(args.id, args.date, args.reason)
     print(f"{args.kind[:-1]} {args.id} removed on {args.date}")
+    return 0
+
+
+def run_delete(args: argparse.Namespace) -> int:
+    with open_store(args) as store:
+        reg = Register(store)
+        {"types": reg.remove_type, "combos": reg.remove_combination,
+         "applications": reg.remove_application}[args.kind](args.id)  # fmt: skip
+    print(f"{args.kind} {args.id} removed")
     return 0
 
 
@@ -298,6 +345,10 @@ def run_coverage(args: argparse.Namespace) -> int:
     print(f"tested {', '.join(res.tested) or 'nothing'}: covers {res.covered} = {res.share:.1%}")
     if res.covered_keys:
         print(f"  covered combinations: {', '.join(res.covered_keys)}")
+    if res.total:
+        print(f"  of which exact-tested {res.exact_tested / res.total:.1%}, assessed equivalent "
+              f"{res.assessed / res.total:.1%}, claimed but not assessed "
+              f"{res.unassessed / res.total:.1%}")  # fmt: skip
     g = res.greedy
     reach = "" if res.reachable else " (target cannot be reached)"
     print(f"target {res.target:.1%}{reach}")

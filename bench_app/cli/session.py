@@ -21,7 +21,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     q = ss.add_parser("new", help="create a session and print its id")
     q.add_argument("--reference", required=True, help="BSCP601 application reference")
     q.add_argument("--kind", required=True, choices=KINDS)
-    q.add_argument("--cop", action="append", default=[], help="Code of Practice (repeatable)")
+    q.add_argument(
+        "--cop",
+        action="append",
+        default=[],
+        help="Code of Practice with its issue, e.g. 'CoP 5 issue 6' (repeatable)",
+    )
     q.add_argument("--location", default="", help="where the test takes place")
     q.add_argument("--date", default=None, help="test date YYYY-MM-DD (default today)")
     q.add_argument("--title", default="", help="free title")

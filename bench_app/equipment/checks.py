@@ -10,6 +10,12 @@ mismatch. Codes:
   was declared (``source``: ``application`` or ``equipment``);
 * ``declaration-mismatch`` (warning) — the session's equipment contradicts its application;
 * ``certificate-missing`` / ``certificate-removed`` (warning) — no issued certificate for a CoP;
+* ``certificate-wrong-issue`` (warning) — certificates exist for the CoP, but not at the issue
+  the session declares (``CoP 5 issue 6`` is not satisfied by issue 5);
+* ``condition-met`` / ``condition-unknown`` (info), ``condition-not-met`` (warning) — the
+  conditions of the certificates and approvals the session relies on;
+* ``approval-scope`` (warning) — the HHDC's approvals are scoped for another role (asset
+  metering vs SVA/CVA collection);
 * ``approval-removed`` (warning) — the HHDC's approval for this combination was removed;
 * ``no-declaration`` (warning), ``no-identity``, ``type-not-registered``,
   ``combination-not-registered`` (info) — something could not be compared.
@@ -24,6 +30,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bench_app.equipment import fields as F
+from bench_app.equipment.conditions import MET, NOT_MET, UNKNOWN, session_conditions
 from bench_app.equipment.records import Register
 from bench_app.equipment.register import Combination
 
@@ -211,14 +218,27 @@ def _register_findings(
     classes = {c.class_key for c in tested}
     keys_ok = {c.key for c in reg.combinations(code) if c.class_key in classes}
     certs = reg.certificates(code)
-    cops = [c for c in (F.cop_lenient(str(x)) for x in session.get("cops") or []) if c]
-    for cop in dict.fromkeys(cops):
+    cops = [c for c in (F.cop_ref_lenient(str(x)) for x in session.get("cops") or []) if c]
+    used: list[int] = []
+    for cop, issue in dict.fromkeys(cops):
         mine = [
             c for c in certs
             if c["cop"] == cop and (c["combination"] is None or c["combination"] in keys_ok)
         ]  # fmt: skip
         issued = [c for c in mine if c["status"] == "issued"]
+        right = [c for c in issued if not issue or c["cop_issue"] == issue]
+        if right:
+            used += [c["id"] for c in right]
+            continue
         if issued:
+            held = ", ".join(sorted({c["cop_issue"] or "unstated" for c in issued}))
+            out.append(
+                Finding("certificate-wrong-issue", "warning",
+                        f"the session declares {F.cop_text(cop, issue)}; the register holds "
+                        f"{code}'s CoP {cop} certificate(s) for issue {held} only, which do not "
+                        f"satisfy it", "register", f"CoP {cop}", f"issue {issue}",
+                        f"issue {held}")
+            )  # fmt: skip
             continue
         if mine:
             last = max(mine, key=lambda c: c["removed_date"] or "")
@@ -232,8 +252,8 @@ def _register_findings(
         else:
             out.append(
                 Finding("certificate-missing", "warning",
-                        f"no CoP {cop} compliance certificate for {code} in the register",
-                        "register", f"CoP {cop}", "issued", "none")
+                        f"no {F.cop_text(cop, issue)} compliance certificate for {code} in the "
+                        "register", "register", f"CoP {cop}", "issued", "none")
             )  # fmt: skip
     software = store.software(session["id"]) or {}
     mpid = str(software.get("hhdc_mpid") or "").strip().upper()
@@ -250,7 +270,47 @@ def _register_findings(
                         f"{last['removed_date']}: {last['removed_reason']}", "register",
                         "approval", "approved", "removed")
             )  # fmt: skip
-    return out
+    in_force = [
+        a for a in reg.approvals()
+        if a["combination"] in keys_ok and a["status"] == "approved"
+        and (not mpid or a["hhdc_mpid"] == mpid)
+    ]  # fmt: skip
+    out += _scope_findings(in_force, [c for c, _ in cops], mpid)
+    approved = [a["id"] for a in in_force]
+    return out + condition_findings(reg, store, session["id"], used, approved)
+
+
+def _scope_findings(in_force: list[dict], cops: list[str], mpid: str) -> list[Finding]:
+    """``approval-scope`` (warning) when every approval in force states a scope and none is
+    the role the session needs: asset metering (CoP 11) or SVA/CVA collection (other CoPs)."""
+    need = {"asset-hhdc"} if "11" in cops else {"sva-hhdc", "cva-cdca"}
+    scoped = [a for a in in_force if a["scope"]]
+    if not mpid or not scoped or len(scoped) < len(in_force):
+        return []
+    if any(need & set(a["scope"]) for a in scoped):
+        return []
+    held = ", ".join(sorted({s for a in scoped for s in a["scope"]}))
+    return [
+        Finding("approval-scope", "warning",
+                f"the protocol approval(s) for HHDC {mpid} are scoped {held}; this session "
+                f"needs {' or '.join(sorted(need))}", "register", "scope",
+                " or ".join(sorted(need)), held)
+    ]  # fmt: skip
+
+
+def condition_findings(
+    reg: Register, store: Any, session_id: int, cert_ids: list[int], approval_ids: list[int]
+) -> list[Finding]:
+    """One finding per condition of the certificates/approvals the session relies on:
+    ``condition-met`` (info), ``condition-not-met`` (warning), ``condition-unknown`` (info)."""
+    code = {MET: "condition-met", NOT_MET: "condition-not-met", UNKNOWN: "condition-unknown"}
+    return [
+        Finding(code[r.status], "warning" if r.status == NOT_MET else "info",
+                f"condition of {r.owner} '{r.text}': {r.status} ({r.detail})",
+                "register", "condition", r.text, r.status)
+        for r in session_conditions(reg, store, session_id, cert_ids, approval_ids,
+                                    meter_identity(store, session_id))
+    ]  # fmt: skip
 
 
 def summary(findings: list[Finding]) -> str:

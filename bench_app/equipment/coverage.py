@@ -3,6 +3,11 @@ combinations to test next to reach a target share.
 
 Units: counts are installed outstations (non-negative integers); shares are fractions 0–1.
 
+This is the *planner* (which combinations to test next): a tested combination is taken to cover
+its whole equivalence class. Hardware-only equivalence is only a claim until assessed, so the
+result also splits the covered count into ``exact_tested``, ``assessed`` and ``unassessed``;
+:mod:`bench_app.equipment.shares` reports dated snapshots with those shares kept apart.
+
 A tested combination covers its whole equivalence class (combinations differing only in hardware
 version) plus the classes of the variants it was *claimed* to cover (``covers`` column of the
 base file, or the sessions' variant claims in the register). Without claims the classes are
@@ -73,9 +78,21 @@ class CoverageResult:
     exact: Suggestion | None = None
     exact_note: str = ""
     reachable: bool = True
+    #: installations of exactly the tested combinations
+    exact_tested: int = 0
+    #: installations covered through an *assessed* equivalence (register) to a tested one
+    assessed: int = 0
+
+    @property
+    def unassessed(self) -> int:
+        """Covered only by hardware-only equivalence or a variant claim nobody assessed."""
+        return self.covered - self.exact_tested - self.assessed
 
     def to_json(self) -> dict:
         return {
+            "exact_tested": self.exact_tested,
+            "assessed": self.assessed,
+            "unassessed": self.unassessed,
             "total": self.total,
             "tested": self.tested,
             "covered": self.covered,
@@ -258,8 +275,14 @@ def analyse(
         else:
             note = "greedy is optimal here"
     covered_keys = sorted(e.key for e in base if tested_mask >> index[e.class_key] & 1)
+    exact_tested = sum(e.count for e in base if e.key in tested)
+    ok = {(q["combination"]) for q in (register.equivalences() if register is not None else [])
+          if q["status"] == "assessed" and q["tested"] in tested}  # fmt: skip
+    assessed = sum(e.count for e in base if e.key in ok and e.key in covered_keys
+                   and e.key not in tested)  # fmt: skip
     return CoverageResult(total, list(tested), wsum(tested_mask), share(tested_mask),
-                          covered_keys, target, greedy, exact, note, reachable)  # fmt: skip
+                          covered_keys, target, greedy, exact, note, reachable,
+                          exact_tested, assessed)  # fmt: skip
 
 
 def _exact(cands, start: int, target: float, share, wsum) -> Suggestion | None:

@@ -16,6 +16,7 @@ import csv
 import io
 from pathlib import Path
 
+from bench_app.equipment import csv_records as R
 from bench_app.equipment import fields as F
 from bench_app.equipment.records import Register
 from bench_app.errors import BenchError, DataImportError, StoreError, UsageError
@@ -40,6 +41,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "notes",
     ),
 }  # fmt: skip
+for _k, _extra in R.EXTRA_COLUMNS.items():
+    COLUMNS[_k] = COLUMNS[_k] + _extra
+COLUMNS.update(R.COLUMNS)
 #: kind → columns an import file must have.
 REQUIRED: dict[str, tuple[str, ...]] = {
     "types": ("code",),
@@ -47,6 +51,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "certs": ("outstation_type", "cop"),
     "approvals": ("combination", "hhdc_name", "hhdc_mpid"),
     "applications": ("reference", "asks"),
+    **R.REQUIRED,
 }
 #: Most bad rows listed in one error message (the rest are counted).
 MAX_LISTED = 50
@@ -64,25 +69,30 @@ def _norm(name: str) -> str:
 
 def _store_row(reg: Register, kind: str, r: dict[str, str]) -> int:
     """Add or update one entry from a CSV row (values are stripped texts); returns its id."""
+    if kind in R.COLUMNS:
+        return R.store_row(reg, kind, r)
     if kind == "types":
         return reg.add_type(r["code"], r["manufacturer"], r["models"], r["cops"], r["notes"],
                             replace=True)  # fmt: skip
     if kind == "combos":
         fw = {p: r[p] for p in F.FIRMWARE_PARTS}
-        return reg.add_combination(
+        cid = reg.add_combination(
             r["outstation_type"],
             r["model"],
             fw,
             r["hardware_version"],
             r["key"],
             r["notes"],
+            solution_release=r["solution_release"],
             replace=True,
         )
+        return cid
     if kind == "certs":
         return reg.add_certificate(
             r["outstation_type"], r["cop"], r["cop_issue"], r["testing_agent"], r["issued_date"],
             r["reference"], r["combination"] or None, status=r["status"],
-            removed_date=r["removed_date"], removed_reason=r["removed_reason"], replace=True,
+            removed_date=r["removed_date"], removed_reason=r["removed_reason"],
+            scope=r["scope"], replace=True,
         )  # fmt: skip
     if kind == "approvals":
         if r["outstation_type"]:
@@ -95,7 +105,7 @@ def _store_row(reg: Register, kind: str, r: dict[str, str]) -> int:
         return reg.add_approval(
             r["combination"], r["hhdc_name"], r["hhdc_mpid"], r["hhdc_software"],
             r["hhdc_version"], r["year"], status=r["status"], removed_date=r["removed_date"],
-            removed_reason=r["removed_reason"], replace=True,
+            removed_reason=r["removed_reason"], scope=r["scope"], replace=True,
         )  # fmt: skip
     sessions = []
     for part in r["sessions"].replace(",", ";").split(";"):
@@ -105,7 +115,9 @@ def _store_row(reg: Register, kind: str, r: dict[str, str]) -> int:
             sessions.append(int(part))
     return reg.add_application(
         r["reference"], r["applicant"], r["asks"], r["outstation_type"] or None,
-        r["combination"] or None, r["cops"], r["notes"], sessions, replace=True,
+        r["combination"] or None, r["cops"], r["notes"], sessions,
+        amends=int(r["amends"]) if r["amends"].isdigit() else (r["amends"] or None),
+        amendment=r["amendment"], replace=True,
     )  # fmt: skip
 
 
@@ -202,7 +214,9 @@ def rows_for(store, kind: str) -> list[dict[str, str]]:
     """The register ``kind`` as CSV-ready rows (every value text, lists ``;``-joined)."""
     kind, reg = _kind(kind), Register(store)
     out: list[dict] = []
-    if kind == "types":
+    if kind in R.COLUMNS:
+        out = R.rows(reg, kind)
+    elif kind == "types":
         for t in reg.types():
             out.append({**t, "models": ";".join(t["models"]), "cops": ";".join(t["cops"])})
     elif kind == "combos":
@@ -221,6 +235,8 @@ def rows_for(store, kind: str) -> list[dict[str, str]]:
                     "sessions": ";".join(str(s) for s in a["linked_sessions"]),
                 }
             )
+    if kind in R.EXTRA_COLUMNS:
+        out = [{**r, **R.extra_values(reg, kind, r)} for r in out]
     return [{c: "" if r.get(c) is None else str(r.get(c)) for c in COLUMNS[kind]} for r in out]
 
 

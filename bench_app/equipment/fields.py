@@ -48,6 +48,9 @@ def cop(text: str) -> str:
     """Code of Practice number 1–11 as text: ``"CoP5"``, ``"cop 5"``, ``"5"`` → ``"5"``."""
     m = _COP.match((text or "").strip())
     if not m:
+        if _COP_ISSUE.match(" ".join((text or "").split())):
+            raise ValueError(f"give the Code of Practice number only here, not {text!r} (issues "
+                             "belong to sessions, templates and certificates)")  # fmt: skip
         raise ValueError(f"Code of Practice {text!r} is not 1–11 (e.g. 5 or CoP5)")
     return m.group(1)
 
@@ -139,3 +142,90 @@ def required(text: str | None, what: str) -> str:
     if not value:
         raise ValueError(f"{what} is required")
     return value
+
+
+# -- issue 18: CoP issues, scopes, device roles, versions -------------------------------------
+#: Approval / certificate scope: the HHDC collecting for SVA settlement, for the CDCA (CVA), or
+#: as an asset-metering HHDC (CoP 11).
+SCOPES = ("sva-hhdc", "cva-cdca", "asset-hhdc")
+_SCOPE_ALIASES = {
+    "sva": "sva-hhdc", "sva-hhdc": "sva-hhdc", "hhdc": "sva-hhdc",
+    "cva": "cva-cdca", "cdca": "cva-cdca", "cva-cdca": "cva-cdca",
+    "asset": "asset-hhdc", "amhhdc": "asset-hhdc", "asset-hhdc": "asset-hhdc",
+}  # fmt: skip
+#: Device roles in a device model combination (SMETS1 DMC terms; ``outstation`` for HH meters).
+ROLES = ("outstation", "ESME", "GSME", "CH", "PPMID")
+_COP_ISSUE = re.compile(
+    r"^(?:cop)?\s*0*(1[01]|[1-9])\s*(?:(?:[/:]|\bissue\b|\bi)\s*([0-9][0-9.]*))?$", re.IGNORECASE
+)
+
+
+def cop_ref(text: str) -> tuple[str, str]:
+    """A CoP with its optional issue: ``"CoP 5 issue 6"``, ``"5/6"``, ``"CoP5:6"`` → ``("5", "6")``;
+    ``"CoP5"`` → ``("5", "")`` (issue not stated)."""
+    m = _COP_ISSUE.match(" ".join((text or "").split()))
+    if not m:
+        raise ValueError(f"Code of Practice {text!r} is not 1–11 with an optional issue "
+                         "(e.g. 'CoP 5 issue 6' or 5/6)")  # fmt: skip
+    return m.group(1), (m.group(2) or "")
+
+
+def cop_ref_lenient(text: str) -> tuple[str, str] | None:
+    """:func:`cop_ref`, or None for text that is not a CoP (session CoPs are free text)."""
+    try:
+        return cop_ref(text)
+    except ValueError:
+        return None
+
+
+def cop_text(cop_no: str, issue: str = "") -> str:
+    """``("5", "6")`` → ``"CoP 5 issue 6"``; without an issue ``"CoP 5"``."""
+    return f"CoP {cop_no} issue {issue}" if issue else f"CoP {cop_no}"
+
+
+def scopes(items) -> list[str]:
+    """Scopes (``;``/``,`` text or an iterable) → unique names from :data:`SCOPES`."""
+    if isinstance(items, str):
+        items = [p for p in re.split(r"[;,]", items) if p.strip()]
+    out: list[str] = []
+    for item in items or []:
+        key = re.sub(r"[\s_/]+", "-", str(item).strip().lower())
+        if key not in _SCOPE_ALIASES:
+            raise ValueError(f"scope {item!r} must be one of {', '.join(SCOPES)}")
+        if _SCOPE_ALIASES[key] not in out:
+            out.append(_SCOPE_ALIASES[key])
+    return out
+
+
+def role(text: str) -> str:
+    """Device role, case-blind: ``esme`` → ``ESME``; ``meter``/empty → ``outstation``."""
+    value = (text or "").strip()
+    if value.lower() in ("", "meter", "outstation"):
+        return "outstation"
+    for r in ROLES:
+        if r.lower() == value.lower():
+            return r
+    raise ValueError(f"device role {text!r} must be one of {', '.join(ROLES)}")
+
+
+def version_key(text: str) -> tuple[int, ...]:
+    """Numeric version key: ``"v8.1.2.19602"`` → ``(8, 1, 2, 19602)``.
+
+    :raises ValueError: no number in the text (such a version cannot be compared).
+    """
+    parts = re.findall(r"\d+", text or "")
+    if not parts:
+        raise ValueError(f"version {text!r} has no number to compare")
+    return tuple(int(p) for p in parts)
+
+
+def compare_versions(a: str, b: str) -> int:
+    """-1, 0 or 1 as version ``a`` is older, equal or newer than ``b`` (missing parts are 0)."""
+    ka, kb = version_key(a), version_key(b)
+    n = max(len(ka), len(kb))
+    ka, kb = ka + (0,) * (n - len(ka)), kb + (0,) * (n - len(kb))
+    return (ka > kb) - (ka < kb)
+
+
+#: What an amendment of an existing approval changes.
+AMENDMENTS = ("firmware", "hhdc-software", "variant")

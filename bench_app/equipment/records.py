@@ -16,12 +16,19 @@ import json
 from collections.abc import Iterable
 
 from bench_app.equipment import fields as F
+from bench_app.equipment.approvals import ApprovalRecordsMixin
+from bench_app.equipment.devices import DevicesMixin
 from bench_app.equipment.register import Combination, TypesMixin, _json, checked
 from bench_app.errors import NotFoundError, UsageError
 from bench_app.store.base import now_iso
 
 
-class Register(TypesMixin):
+def _scoped(row: dict) -> dict:
+    row["scope"] = json.loads(row.get("scope") or "[]")
+    return row
+
+
+class Register(ApprovalRecordsMixin, DevicesMixin, TypesMixin):
     """The equipment register over an open :class:`~bench_app.store.Store`."""
 
     # -- shared -------------------------------------------------------------------------------
@@ -60,14 +67,19 @@ class Register(TypesMixin):
         status: str = "issued",
         removed_date: str = "",
         removed_reason: str = "",
+        scope: Iterable[str] | str = (),
         replace: bool = False,
     ) -> int:
         """Add a compliance certificate; the same (type, combination, CoP, issue) is one entry.
 
         :param combination: key of the combination it is limited to (None: the whole type).
+        :param scope: names from :data:`~bench_app.equipment.fields.SCOPES`.
         """
         code = checked(F.type_code, outstation_type, what="outstation type")
-        cop = checked(F.cop, cop, what="certificate")
+        cop, issue = checked(F.cop_ref, cop, what="certificate")  # "CoP 5 issue 6" allowed
+        if issue and (cop_issue or "").strip() not in ("", issue):
+            raise UsageError(f"certificate: CoP {cop} issue {issue} contradicts issue {cop_issue}")
+        cop_issue = (cop_issue or "").strip() or issue
         status = checked(F.status, status, F.CERT_STATUSES, what="certificate")
         record = {
             "cop": cop,
@@ -75,6 +87,7 @@ class Register(TypesMixin):
             "testing_agent": (testing_agent or "").strip(),
             "issued_date": checked(F.iso_date, issued_date, what="certificate date"),
             "reference": (reference or "").strip(),
+            "scope": _json(checked(F.scopes, scope, what="certificate")),
             **self._removal(status, removed_date, removed_reason, "certificate"),
         }
         with self.store.atomic():
@@ -103,7 +116,8 @@ class Register(TypesMixin):
         issued_date, reference, status, removed_date, removed_reason."""
         sql = (
             "SELECT x.id, t.code, c.key, x.cop, x.cop_issue, x.testing_agent, x.issued_date, "
-            "x.reference, x.status, x.removed_date, x.removed_reason FROM eq_certificates x "
+            "x.reference, x.status, x.removed_date, x.removed_reason, x.scope "
+            "FROM eq_certificates x "
             "JOIN eq_types t ON t.id = x.type_id "
             "LEFT JOIN eq_combinations c ON c.id = x.combination_id"
         )
@@ -114,9 +128,9 @@ class Register(TypesMixin):
         sql += " ORDER BY t.code, CAST(x.cop AS INTEGER), x.cop_issue, x.id"
         keys = (
             "id", "outstation_type", "combination", "cop", "cop_issue", "testing_agent",
-            "issued_date", "reference", "status", "removed_date", "removed_reason",
+            "issued_date", "reference", "status", "removed_date", "removed_reason", "scope",
         )  # fmt: skip
-        return [dict(zip(keys, r)) for r in self.conn.execute(sql, args)]
+        return [_scoped(dict(zip(keys, r))) for r in self.conn.execute(sql, args)]
 
     # -- protocol approvals -------------------------------------------------------------------
     def add_approval(
@@ -131,9 +145,13 @@ class Register(TypesMixin):
         status: str = "approved",
         removed_date: str = "",
         removed_reason: str = "",
+        scope: Iterable[str] | str = (),
         replace: bool = False,
     ) -> int:
-        """Add a protocol approval of ``combination`` (key) for an HHDC's software version."""
+        """Add a protocol approval of ``combination`` (key) for an HHDC's software version.
+
+        :param scope: the role approved: ``sva-hhdc``, ``cva-cdca`` and/or ``asset-hhdc``.
+        """
         status = checked(F.status, status, F.APPROVAL_STATUSES, what="approval")
         record = {
             "hhdc_name": checked(F.required, hhdc_name, "HHDC name", what="approval"),
@@ -141,6 +159,7 @@ class Register(TypesMixin):
             "hhdc_software": (hhdc_software or "").strip(),
             "hhdc_version": (hhdc_version or "").strip(),
             "year": checked(F.year, year, what="approval"),
+            "scope": _json(checked(F.scopes, scope, what="approval")),
             **self._removal(status, removed_date, removed_reason, "approval"),
         }
         with self.store.atomic():
@@ -165,15 +184,15 @@ class Register(TypesMixin):
         hhdc_version, year, status, removed_date, removed_reason."""
         sql = (
             "SELECT a.id, t.code, c.key, a.hhdc_name, a.hhdc_mpid, a.hhdc_software, "
-            "a.hhdc_version, a.year, a.status, a.removed_date, a.removed_reason "
+            "a.hhdc_version, a.year, a.status, a.removed_date, a.removed_reason, a.scope "
             "FROM eq_approvals a JOIN eq_combinations c ON c.id = a.combination_id "
             "JOIN eq_types t ON t.id = c.type_id ORDER BY t.code, c.key, a.year, a.id"
         )
         keys = (
             "id", "outstation_type", "combination", "hhdc_name", "hhdc_mpid", "hhdc_software",
-            "hhdc_version", "year", "status", "removed_date", "removed_reason",
+            "hhdc_version", "year", "status", "removed_date", "removed_reason", "scope",
         )  # fmt: skip
-        return [dict(zip(keys, r)) for r in self.conn.execute(sql)]
+        return [_scoped(dict(zip(keys, r))) for r in self.conn.execute(sql)]
 
     # -- applications -------------------------------------------------------------------------
     def add_application(
@@ -187,16 +206,31 @@ class Register(TypesMixin):
         notes: str = "",
         sessions: Iterable[int] = (),
         *,
+        amends: int | None = None,
+        amendment: str = "",
         replace: bool = False,
     ) -> int:
-        """Add a BSCP601 application with its declared type/combination and linked sessions."""
+        """Add a BSCP601 application with its declared type/combination and linked sessions.
+
+        :param amends: id of the protocol approval this application amends (None: a new one).
+        :param amendment: what the amendment changes: ``firmware``, ``hhdc-software`` or
+            ``variant`` (required with ``amends``).
+        """
         reference = checked(F.required, reference, "application reference", what="application")
         record = {
             "applicant": (applicant or "").strip(),
             "asks": checked(F.asks, asks, what="application"),
             "cops": _json(checked(F.cops, cops, what="application CoPs")),
             "notes": (notes or "").strip(),
+            "amends_approval_id": int(amends) if amends not in (None, "") else None,
+            "amendment": (amendment or "").strip().lower(),
         }
+        if (record["amends_approval_id"] is None) != (not record["amendment"]):
+            raise UsageError(f"application {reference}: an amendment names both the approval it "
+                             "amends and what it changes (firmware, hhdc-software, variant)")
+        if record["amendment"] and record["amendment"] not in F.AMENDMENTS:
+            raise UsageError(f"application {reference}: amendment {amendment!r} must be one of "
+                             + ", ".join(F.AMENDMENTS))  # fmt: skip
         code = (
             checked(F.type_code, outstation_type, what="outstation type")
             if (outstation_type or "").strip()
@@ -207,6 +241,13 @@ class Register(TypesMixin):
             if combo is not None and code and combo.outstation_type != code:
                 raise UsageError(
                     f"combination {combo.key!r} is of type {combo.outstation_type}, not {code}"
+                )
+            if record["amends_approval_id"] is not None and not self.conn.execute(
+                "SELECT 1 FROM eq_approvals WHERE id = ?", (record["amends_approval_id"],)
+            ).fetchone():
+                raise NotFoundError(
+                    f"approval {record['amends_approval_id']} (amended by {reference}) is not "
+                    "in the equipment register"
                 )
             code = code or (combo.outstation_type if combo else "")
             record["type_id"] = self._type_id(code) if code else None
@@ -234,7 +275,7 @@ class Register(TypesMixin):
             )
 
     def _app_dict(self, row) -> dict:
-        app_id, ref, applicant, asks, code, key, cops, notes = row
+        app_id, ref, applicant, asks, code, key, cops, notes, amends, amendment = row
         linked = {
             r[0]
             for r in self.conn.execute(
@@ -262,10 +303,13 @@ class Register(TypesMixin):
             "notes": notes,
             "sessions": sorted(linked),
             "linked_sessions": explicit,
+            "amends": amends,
+            "amendment": amendment,
         }
 
     _APP_SQL = (
-        "SELECT a.id, a.reference, a.applicant, a.asks, t.code, c.key, a.cops, a.notes "
+        "SELECT a.id, a.reference, a.applicant, a.asks, t.code, c.key, a.cops, a.notes, "
+        "a.amends_approval_id, a.amendment "
         "FROM eq_applications a LEFT JOIN eq_types t ON t.id = a.type_id "
         "LEFT JOIN eq_combinations c ON c.id = a.combination_id"
     )

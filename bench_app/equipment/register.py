@@ -54,20 +54,26 @@ class Combination:
     firmware: dict[str, str] = field(default_factory=dict)
     hardware_version: str = ""
     notes: str = ""
+    #: manufacturer solution release bundling the devices' firmware (multi-device combinations)
+    solution_release: str = ""
 
     @property
     def class_key(self) -> tuple[str, ...]:
-        """Equivalence class: everything but the hardware version (model compared case-blind)."""
+        """Equivalence class: everything but the hardware version (model compared case-blind;
+        a multi-device combination's solution release counts as its firmware)."""
         return (
             self.outstation_type,
             " ".join(self.model.casefold().split()),
             *(self.firmware.get(p, "") for p in F.FIRMWARE_PARTS),
+            self.solution_release,
         )
 
     def shares_firmware(self, other: Combination) -> bool:
         """Same outstation type and the same metrology, application and communications firmware."""
-        return self.outstation_type == other.outstation_type and all(
-            self.firmware.get(p, "") == other.firmware.get(p, "") for p in F.FIRMWARE_PARTS
+        return (
+            self.outstation_type == other.outstation_type
+            and self.solution_release == other.solution_release
+            and all(self.firmware.get(p, "") == other.firmware.get(p, "") for p in F.FIRMWARE_PARTS)
         )
 
     def firmware_text(self) -> str:
@@ -84,6 +90,7 @@ class Combination:
             "firmware": dict(self.firmware),
             "hardware_version": self.hardware_version,
             "notes": self.notes,
+            "solution_release": self.solution_release,
         }
 
 
@@ -95,14 +102,15 @@ def default_key(code: str, model: str, firmware: dict[str, str], hardware_versio
 
 _COMBO_SQL = (
     "SELECT c.id, c.key, t.code, c.model, c.metrology_fw, c.application_fw, c.communications_fw, "
-    "c.hardware_version, c.notes FROM eq_combinations c JOIN eq_types t ON t.id = c.type_id"
+    "c.hardware_version, c.notes, c.solution_release "
+    "FROM eq_combinations c JOIN eq_types t ON t.id = c.type_id"
 )
 
 
 def _combo(row) -> Combination:
-    cid, key, code, model, met, app, comms, hw, notes = row
+    cid, key, code, model, met, app, comms, hw, notes, release = row
     fw = dict(zip(F.FIRMWARE_PARTS, (met, app, comms)))
-    return Combination(cid, key, code, model, fw, hw, notes)
+    return Combination(cid, key, code, model, fw, hw, notes, release or "")
 
 
 class TypesMixin:
@@ -206,9 +214,14 @@ class TypesMixin:
         key: str = "",
         notes: str = "",
         *,
+        solution_release: str = "",
         replace: bool = False,
     ) -> int:
         """Add a device model combination; returns its id.
+
+        A multi-device combination (SMETS1 DMC) may give only a ``solution_release`` (the
+        manufacturer release bundling its devices' firmware); its devices carry the firmware
+        (:meth:`~bench_app.equipment.devices.DevicesMixin.add_device`).
 
         :param firmware: metrology/application/communications → version (other keys refused).
         :param key: the combination's name in lists and CSVs (default :func:`default_key`).
@@ -222,8 +235,10 @@ class TypesMixin:
                 f"unknown firmware part(s) {', '.join(sorted(unknown))} "
                 f"(use {', '.join(F.FIRMWARE_PARTS)})"
             )
-        if not firmware:
-            raise UsageError("a combination needs at least one firmware version")
+        release = (solution_release or "").strip()
+        if not firmware and not release:
+            raise UsageError("a combination needs at least one firmware version "
+                             "(or the solution release of a multi-device combination)")  # fmt: skip
         code = checked(F.type_code, outstation_type, what="outstation type")
         model = checked(F.required, model, "model", what="combination")
         hw = (hardware_version or "").strip()
@@ -258,14 +273,19 @@ class TypesMixin:
                     "updated_at = ? WHERE id = ?",
                     (*values, now, row[0]),
                 )
-                return int(row[0])
-            cur = self.conn.execute(
-                "INSERT INTO eq_combinations (key, type_id, model, metrology_fw, application_fw, "
-                "communications_fw, hardware_version, notes, created_at, updated_at) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (key, *values, now, now),
-            )
-            return int(cur.lastrowid)
+                cid = int(row[0])
+            else:
+                cid = int(self.conn.execute(
+                    "INSERT INTO eq_combinations (key, type_id, model, metrology_fw, "
+                    "application_fw, communications_fw, hardware_version, notes, created_at, "
+                    "updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (key, *values, now, now),
+                ).lastrowid)  # fmt: skip
+            if release:
+                self.conn.execute(
+                    "UPDATE eq_combinations SET solution_release = ? WHERE id = ?", (release, cid)
+                )
+            return cid
 
     def combinations(self, outstation_type: str | None = None) -> list[Combination]:
         """All combinations (of one type), by type, model, firmware, hardware version."""
@@ -294,10 +314,11 @@ class TypesMixin:
     def equivalents(self, key_or_id: str | int) -> list[Combination]:
         """Combinations equivalent to this one (differ only in hardware version), itself first."""
         combo = self.combination(key_or_id)
+        sig = self.signature(combo)
         others = [
             c
             for c in self.combinations(combo.outstation_type)
-            if c.class_key == combo.class_key and c.id != combo.id
+            if c.class_key == combo.class_key and c.id != combo.id and self.signature(c) == sig
         ]
         return [combo, *others]
 

@@ -15,6 +15,7 @@ from typing import Any
 from bench_app import __version__
 from bench_app.checklist.template import find_template
 from bench_app.equipment.checks import check_session, meter_identity
+from bench_app.equipment.deviations import deviation_dicts
 from bench_app.errors import BenchError, TemplateError
 from bench_app.reconcile import main_bench_collection, reference_comparison
 
@@ -84,6 +85,8 @@ class ReportData:
     #: :func:`bench_app.equipment.check_session` findings as dicts (code, severity, message,
     #: source, component, declared, read) — see :mod:`bench_app.equipment.checks`.
     equipment_findings: list[dict[str, Any]] = field(default_factory=list)
+    #: :func:`bench_app.equipment.deviations.session_deviations` as dicts (kind, reference, text)
+    deviations: list[dict[str, Any]] = field(default_factory=list)
     checklist: dict[str, Any] | None = None  #: run: template, template_version, status…
     steps: list[StepRow] = field(default_factory=list)
     reconciliation: Reconciliation = field(
@@ -277,13 +280,15 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
                 )
             )
 
+    findings = _equipment_findings(store, session_id, identity)
     return ReportData(
+        deviations=deviation_dicts(store, session_id, findings),
         session=session,
         participants=store.participants(session_id),
         equipment=store.equipment(session_id),
         software=store.software(session_id),
         meter_identity=identity,
-        equipment_findings=_equipment_findings(store, session_id, identity),
+        equipment_findings=findings,
         checklist=run,
         steps=steps,
         reconciliation=_reconcile(store, session_id),

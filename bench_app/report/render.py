@@ -34,6 +34,7 @@ from reportlab.platypus import (
 )
 
 from bench_app.errors import ReportError
+from bench_app.report import deviations as report_deviations
 from bench_app.report import layout as L
 from bench_app.report import sections
 from bench_app.report.data import ReportData
@@ -151,6 +152,7 @@ def build_story(data: ReportData, st: Styles) -> list:
     story += sections.equipment(data, st)
     story += sections.software(data, st)
     story += sections.results(data, st)
+    story += report_deviations.section(data, st)
     story += sections.reconciliation(data, st)
     story += sections.clock(data, st)
     story += sections.events(data, st)

@@ -364,12 +364,109 @@ def _m4_equipment_register(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+def _m9_approval_records(db: sqlite_utils.Database) -> None:
+    """Approval records (issue 18): scopes and conditions on certificates and approvals,
+    metering dispensations (BSCP32), amendments, devices of a combination, equivalence
+    assessments, dated installed-base snapshots, upgrade plans, template-scope overrides and
+    the published lists' versions. Reference data like migration 4 (updated in place)."""
+    stamps = "created_at TEXT NOT NULL, updated_at TEXT NOT NULL"
+    for sql in (
+        "ALTER TABLE eq_certificates ADD COLUMN scope TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE eq_approvals ADD COLUMN scope TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE eq_combinations ADD COLUMN solution_release TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE eq_applications ADD COLUMN amends_approval_id INTEGER "
+        "REFERENCES eq_approvals(id)",
+        "ALTER TABLE eq_applications ADD COLUMN amendment TEXT NOT NULL DEFAULT ''",
+        f"""CREATE TABLE eq_conditions (
+            id INTEGER PRIMARY KEY,
+            target TEXT NOT NULL CHECK (target IN ('certificate', 'approval')),
+            target_id INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            {stamps},
+            UNIQUE (target, target_id, text))""",
+        f"""CREATE TABLE eq_dispensations (
+            id INTEGER PRIMARY KEY,
+            reference TEXT NOT NULL,
+            session_id INTEGER REFERENCES sessions(id),
+            step_id TEXT NOT NULL DEFAULT '',
+            cop TEXT NOT NULL DEFAULT '',
+            scope TEXT NOT NULL DEFAULT '',
+            expiry TEXT NOT NULL DEFAULT '',
+            text TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'granted' CHECK (status IN ('granted', 'removed')),
+            removed_date TEXT, removed_reason TEXT,
+            {stamps})""",
+        "CREATE UNIQUE INDEX eq_dispensations_natural ON eq_dispensations "
+        "(reference, ifnull(session_id, 0), step_id, cop)",
+        f"""CREATE TABLE eq_devices (
+            id INTEGER PRIMARY KEY,
+            combination_id INTEGER NOT NULL REFERENCES eq_combinations(id),
+            role TEXT NOT NULL,
+            model TEXT NOT NULL,
+            hardware_version TEXT NOT NULL DEFAULT '',
+            hardware_revision TEXT NOT NULL DEFAULT '',
+            firmware TEXT NOT NULL DEFAULT '',
+            factory_config TEXT NOT NULL DEFAULT '',
+            notes TEXT NOT NULL DEFAULT '',
+            {stamps},
+            UNIQUE (combination_id, role, model))""",
+        f"""CREATE TABLE eq_equivalences (
+            id INTEGER PRIMARY KEY,
+            combination_id INTEGER NOT NULL REFERENCES eq_combinations(id),
+            tested_id INTEGER NOT NULL REFERENCES eq_combinations(id),
+            status TEXT NOT NULL DEFAULT 'proposed'
+                CHECK (status IN ('proposed', 'assessed', 'removed')),
+            assessed_by TEXT NOT NULL DEFAULT '',
+            assessed_date TEXT NOT NULL DEFAULT '',
+            evidence TEXT NOT NULL DEFAULT '',
+            {stamps},
+            UNIQUE (combination_id, tested_id))""",
+        f"""CREATE TABLE eq_base_counts (
+            id INTEGER PRIMARY KEY,
+            snapshot TEXT NOT NULL,
+            snapshot_date TEXT NOT NULL,
+            combination_id INTEGER NOT NULL REFERENCES eq_combinations(id),
+            active INTEGER NOT NULL DEFAULT 0 CHECK (active >= 0),
+            dormant INTEGER NOT NULL DEFAULT 0 CHECK (dormant >= 0),
+            {stamps},
+            UNIQUE (snapshot, combination_id))""",
+        f"""CREATE TABLE eq_upgrade_moves (
+            id INTEGER PRIMARY KEY,
+            plan TEXT NOT NULL,
+            planned_date TEXT NOT NULL DEFAULT '',
+            from_id INTEGER NOT NULL REFERENCES eq_combinations(id),
+            to_id INTEGER NOT NULL REFERENCES eq_combinations(id),
+            count INTEGER NOT NULL CHECK (count >= 0),
+            {stamps},
+            UNIQUE (plan, from_id, to_id))""",
+        """CREATE TABLE eq_template_overrides (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES sessions(id),
+            template TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            by TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            UNIQUE (session_id, template))""",
+        """CREATE TABLE eq_publications (
+            id INTEGER PRIMARY KEY,
+            list TEXT NOT NULL,
+            version TEXT NOT NULL,
+            list_date TEXT NOT NULL,
+            rows INTEGER NOT NULL,
+            created_at TEXT NOT NULL)""",
+        "CREATE INDEX eq_devices_combination ON eq_devices (combination_id)",
+        "CREATE INDEX eq_dispensations_session ON eq_dispensations (session_id)",
+    ):
+        db.execute(sql)
+
+
 #: (version, description, function); version n upgrades n-1 → n.
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "core evidence tables and audit chain", _m1_core),
     (2, "checklist runs, steps and confirmations", _m2_checklists),
     (3, "look-up indexes", _m3_indexes),
     (4, "equipment register", _m4_equipment_register),
+    (9, "approval records: conditions, dispensations, devices, snapshots", _m9_approval_records),
 ]
 
 #: The schema version this code writes.

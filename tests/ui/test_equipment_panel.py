@@ -33,3 +33,47 @@ def test_tables_import_export_and_check(qtbot, store, tmp_path):
     found = panel.check(sid)
     assert [f.code for f in found] == ["firmware-mismatch"]
     assert "MET 9" in panel.findings.item(0).text()
+
+
+def test_approval_record_tabs_remove_deviations_shares_publish(qtbot, store, tmp_path):
+    """Issue 18 kinds in the panel: the DMC samples load, coverage lists exact/assessed/proposed
+    now and after the plan, a dispensation is withdrawn with date and reason, the session check
+    lists deviations, a published list is written."""
+    from ui.panels.equipment import EquipmentPanel
+
+    panel = EquipmentPanel(store)
+    qtbot.addWidget(panel)
+    for kind in ("types", "combos", "devices", "equivalences", "base", "upgrades"):
+        path = resource_path("samples", "equipment", f"dmc_{kind}.csv")
+        assert panel.import_file(kind, str(path)), panel.message.text()
+    assert panel.tables["devices"].rowCount() == 14
+    eq = panel.tables["equivalences"]
+    status_col = [eq.horizontalHeaderItem(i).text() for i in range(eq.columnCount())].index(
+        "Status"
+    )
+    assert sorted(eq.item(r, status_col).text() for r in range(2)) == ["assessed", "proposed"]
+    res = panel.shares("2026-09", ["DMC-DF-A"], "2027-Q1")
+    assert [r.counts["exact"] for r in res] == [5, 155]
+    texts = [panel.findings.item(i).text() for i in range(panel.findings.count())]
+    assert any("proposed" in t and "30.00%" in t for t in texts)
+    sid = store.create_session("APP-18", "protocol-approval", cops=["CoP 5 issue 6"])
+    from bench_app.equipment import Register
+
+    did = Register(store).add_dispensation("MD-9", cop="5", text="departure")
+    panel.refresh()
+    panel.check(sid)
+    texts = [panel.findings.item(i).text() for i in range(panel.findings.count())]
+    assert any(t.startswith("DEVIATION (cop-departure, MD-9)") for t in texts)
+    assert not panel.remove("dispensations", str(did), "2026-13-01", "lapsed")
+    assert "cannot remove" in panel.message.text()
+    assert panel.remove("dispensations", str(did), "2026-11-01", "lapsed")
+    assert panel.remove("upgrades", "2027-Q1")
+    assert panel.tables["upgrades"].rowCount() == 0
+    assert not panel.override(sid, "cop6-compliance", "")
+    assert "say why" in panel.message.text()
+    assert panel.override(sid, "cop6-compliance", "CoP 6 rehearsal")
+    panel.check(sid)
+    texts = [panel.findings.item(i).text() for i in range(panel.findings.count())]
+    assert any("template-override, cop6-compliance" in t for t in texts)
+    assert panel.publish_list("types", "12.0", "2026-11-29", str(tmp_path / "types.csv"))
+    assert "12.0" in (tmp_path / "types.csv").read_text()

@@ -317,7 +317,11 @@ def test_hh_sum_against_register_advance(sim_engine, scale, verdict):
     assert "2 of 2 periods" in out.actual and "tolerance ±0.1 %" in out.actual
 
 
-def test_cop11_variant_passes_on_a_healthy_meter(sim_engine):
+def test_cop11_variant_passes_on_a_healthy_meter(store, session, sim_engine):
+    from bench_app.equipment import Register
+
+    # the fixture's session declares CoP 5, which the CoP 11 script does not serve (issue 18)
+    Register(store).record_template_override(session, "bscp601-protocol-cop11", "CoP 11 rehearsal")
     engine, _ = sim_engine("bscp601-protocol-cop11")
     outcomes = engine.run_all()
     assert len(outcomes) == 14

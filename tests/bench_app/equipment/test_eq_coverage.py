@@ -29,6 +29,8 @@ def test_tested_variant_covers_its_equivalents_and_greedy_matches_the_hand_answe
     # by hand: A-R3E covers class A (400 + 100) = 500 / 1000
     assert (res.total, res.covered, res.share) == (1000, 500, 0.5)
     assert res.covered_keys == ["A-P3E", "A-R3E"]
+    # issue 18: the hardware-only equivalent is a claim until assessed
+    assert (res.exact_tested, res.assessed, res.unassessed) == (100, 0, 400)
     # greedy from 0.5: + B (250) → 0.75 < 0.8, + C (150) → 0.90
     assert res.greedy.keys == ["B", "C"] and res.greedy.share == pytest.approx(0.9)
     assert res.exact.keys == ["B", "C"] and res.exact_note == "greedy is optimal here"

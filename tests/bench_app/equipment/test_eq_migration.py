@@ -71,3 +71,35 @@ def test_constraints_back_the_api(tmp_path):
                 "INSERT INTO eq_certificates (type_id, cop, status, created_at, updated_at) "
                 "VALUES (1, '5', 'lost', 'x', 'x')"
             )
+
+
+def test_migration_9_keeps_a_version_4_register_and_adds_the_approval_records(tmp_path):
+    path = tmp_path / "v4.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    migrate(sqlite_utils.Database(conn), target=4)
+    now = "2026-01-01T00:00:00Z"
+    conn.execute("INSERT INTO eq_types (code, created_at, updated_at) VALUES ('PRO', ?, ?)",
+                 (now, now))  # fmt: skip
+    conn.execute(
+        "INSERT INTO eq_certificates (type_id, cop, cop_issue, created_at, updated_at) "
+        "VALUES (1, '5', '6', ?, ?)",
+        (now, now),
+    )
+    conn.close()
+    with Store.open(path) as store:
+        assert _tables(path) >= {"eq_conditions", "eq_dispensations", "eq_devices",
+                                 "eq_equivalences", "eq_base_counts", "eq_upgrade_moves",
+                                 "eq_template_overrides", "eq_publications"}  # fmt: skip
+        from bench_app.equipment import Register
+
+        (cert,) = Register(store).certificates()
+        assert (cert["cop"], cert["cop_issue"], cert["scope"]) == ("5", "6", [])
+        store.conn.execute(
+            "INSERT INTO eq_combinations (key, type_id, model, created_at, updated_at) "
+            "VALUES ('K', 1, 'M', 'x', 'x')"
+        )
+        with pytest.raises(sqlite3.IntegrityError, match="CHECK"):  # counts are never negative
+            store.conn.execute(
+                "INSERT INTO eq_base_counts (snapshot, snapshot_date, combination_id, active, "
+                "created_at, updated_at) VALUES ('s', '2026-01-01', 1, -1, 'x', 'x')"
+            )

@@ -1,0 +1,137 @@
+"""The published lists, exported from the register as versioned CSV or PDF (ReportLab).
+
+* ``approvals`` — the "CoP Compliance and Protocol Approval" list: one row per issued
+  compliance certificate (type, CoP with issue, testing agent, date, scope, conditions) and per
+  protocol approval in force (combination, HHDC name and MPID, software and version, year, scope,
+  conditions, the approval it amends). Removed entries are left out.
+* ``types`` — the "Valid Outstation Types" list: 3-character code, manufacturer, models.
+
+Every CSV row carries ``list_version`` and ``list_date``; the PDF names both in its title. Each
+export is recorded in ``eq_publications`` (list, version, date, rows).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from bench_app.equipment import fields as F
+from bench_app.equipment.records import Register
+from bench_app.equipment.register import checked
+from bench_app.errors import UsageError
+from bench_app.store.base import now_iso
+
+TITLES = {
+    "approvals": "CoP Compliance and Protocol Approval",
+    "types": "Valid Outstation Types",
+}
+COLUMNS = {
+    "approvals": ("entry", "outstation_type", "combination", "cop", "testing_agent",
+                  "issued_date", "hhdc_name", "hhdc_mpid", "hhdc_software", "hhdc_version",
+                  "year", "scope", "conditions", "amends"),
+    "types": ("code", "manufacturer", "models"),
+}  # fmt: skip
+
+
+def list_rows(store, which: str) -> list[dict[str, str]]:
+    """Rows of list ``which`` (``approvals`` or ``types``), every value text."""
+    if which not in TITLES:
+        raise UsageError(f"published list must be one of {', '.join(TITLES)}, not {which!r}")
+    reg = Register(store)
+    if which == "types":
+        return [{"code": t["code"], "manufacturer": t["manufacturer"],
+                 "models": "; ".join(t["models"])} for t in reg.types()]  # fmt: skip
+    conds: dict[tuple[str, int], list[str]] = {}
+    for c in reg.conditions():
+        conds.setdefault((c["target"], c["target_id"]), []).append(c["text"])
+    amended = {a["amends"]: a["reference"] for a in reg.applications() if a["amends"]}
+    out: list[dict[str, str]] = []
+    for c in reg.certificates():
+        if c["status"] != "issued":
+            continue
+        out.append({
+            "entry": "compliance", "outstation_type": c["outstation_type"],
+            "combination": c["combination"] or "", "cop": F.cop_text(c["cop"], c["cop_issue"]),
+            "testing_agent": c["testing_agent"], "issued_date": c["issued_date"],
+            "scope": "; ".join(c["scope"]),
+            "conditions": "; ".join(conds.get(("certificate", c["id"]), [])),
+        })  # fmt: skip
+    for a in reg.approvals():
+        if a["status"] != "approved":
+            continue
+        out.append({
+            "entry": "protocol approval", "outstation_type": a["outstation_type"],
+            "combination": a["combination"], "hhdc_name": a["hhdc_name"],
+            "hhdc_mpid": a["hhdc_mpid"], "hhdc_software": a["hhdc_software"],
+            "hhdc_version": a["hhdc_version"], "year": str(a["year"] or ""),
+            "scope": "; ".join(a["scope"]),
+            "conditions": "; ".join(conds.get(("approval", a["id"]), [])),
+            "amends": amended.get(a["id"], ""),
+        })  # fmt: skip
+    return [{k: str(r.get(k, "") or "") for k in COLUMNS[which]} for r in out]
+
+
+def _csv(rows: list[dict], which: str, version: str, when: str) -> str:
+    buf = io.StringIO(newline="")
+    cols = ["list", "list_version", "list_date", *COLUMNS[which]]
+    w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({"list": TITLES[which], "list_version": version, "list_date": when, **r})
+    return buf.getvalue()
+
+
+def _pdf(rows: list[dict], which: str, version: str, when: str, path: Path) -> None:
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+
+    from bench_app.report.fonts import register_fonts
+    from bench_app.report.styles import Styles, table
+
+    st = Styles(register_fonts())
+    doc = SimpleDocTemplate(str(path), pagesize=landscape(A4), title=f"{TITLES[which]} "
+                            f"v{version}", author="Witness Bench")  # fmt: skip
+    cols = [c for c in COLUMNS[which] if any(r[c] for r in rows)] or list(COLUMNS[which])
+    story = [
+        Paragraph(f"{TITLES[which]} — version {version}", st.h1),
+        Paragraph(f"List date {when}; {len(rows)} entries; exported from the Witness Bench "
+                  f"equipment register.", st.body),  # fmt: skip
+        Spacer(1, 6),
+    ]
+    if rows:
+        w = doc.width / len(cols)
+        story.append(table([c.replace("_", " ") for c in cols],
+                           [[r[c] for c in cols] for r in rows], [w] * len(cols), st))  # fmt: skip
+    else:
+        story.append(Paragraph("The register holds no entries for this list.", st.body))
+    doc.build(story)
+
+
+def publish(store, which: str, version: str, when: str, out: str | Path) -> tuple[Path, int]:
+    """Write list ``which`` at ``version`` dated ``when`` to ``out`` (``.csv`` or ``.pdf``).
+
+    :returns: (path, number of rows).
+    :raises UsageError: unknown list, empty version, bad date, other suffix, unwritable path.
+    """
+    rows = list_rows(store, which)
+    version = checked(F.required, version, "list version", what="published list")
+    when = checked(F.iso_date, when, required=True, what="list date")
+    path = Path(out)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".pdf"):
+        raise UsageError(f"{path}: the published list is written as .csv or .pdf")
+    try:
+        if suffix == ".csv":
+            path.write_text(_csv(rows, which, version, when), encoding="utf-8", newline="")
+        else:
+            _pdf(rows, which, version, when, path)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    with store.atomic():
+        store.conn.execute(
+            "INSERT INTO eq_publications (list, version, list_date, rows, created_at) "
+            "VALUES (?,?,?,?,?)",
+            (which, version, when, len(rows), now_iso()),
+        )
+    return path, len(rows)

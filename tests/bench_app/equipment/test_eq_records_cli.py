@@ -1,0 +1,186 @@
+"""``bench-app equipment`` for the issue-18 records, end to end on a real database: the DMC
+samples import, shares print now and after a plan, conditions/dispensations/overrides are
+added and removed, deviations list, published lists are written, bad input exits non-zero."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bench_app.cli import main
+from bench_app.paths import resource_path
+from bench_app.store import Store
+
+DMC = ["types", "combos", "devices", "equivalences", "base", "upgrades"]
+
+
+@pytest.fixture
+def db(tmp_path, capsys):
+    path = str(tmp_path / "eq.db")
+    for kind in DMC:
+        sample = resource_path("samples", "equipment", f"dmc_{kind}.csv")
+        assert main(["equipment", kind, "import", str(sample), "--db", path]) == 0
+    assert "14 devices imported" in capsys.readouterr().out
+    return path
+
+
+def test_shares_devices_and_removal(db, capsys, tmp_path):
+    args = ["equipment", "shares", "--snapshot", "2026-09", "--tested", "DMC-DF-A"]
+    assert main([*args, "--plan", "2027-Q1", "--db", db, "--json"]) == 0
+    now, after = json.loads(capsys.readouterr().out)
+    assert now["shares"]["exact"] == pytest.approx(0.005)
+    assert now["shares"]["proposed"] == pytest.approx(0.3)
+    assert after["counts"]["exact"] == 155
+    assert main([*args, "--db", db]) == 0
+    assert "proposed is not covered" in capsys.readouterr().out
+    assert main(["equipment", "devices", "list", "--db", db, "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)[0]
+    assert main(["equipment", "devices", "remove", str(first["id"]), "--db", db]) == 0
+    assert main(["equipment", "upgrades", "remove", "2027-Q1", "--db", db]) == 0
+    capsys.readouterr()
+    assert main([*args, "--plan", "2027-Q1", "--db", db]) != 0
+    assert "upgrade plan '2027-Q1' is not in the register" in capsys.readouterr().err
+    assert main(["equipment", "types", "remove", "XS1", "--db", db]) != 0
+    assert "outstation type XS1 is still used by 5 combination(s)" in capsys.readouterr().err
+    out = tmp_path / "dev.csv"
+    assert main(["equipment", "devices", "export", str(out), "--db", db]) == 0
+    assert out.read_text().count("\n") == 14  # header + 13 devices
+
+
+def test_conditions_dispensations_override_deviations_publish(db, capsys, tmp_path):
+    with Store.open(db) as store:
+        sid = store.create_session("APP-18", "protocol-approval", cops=["CoP 5 issue 5"])
+    base = ["--db", db]
+    assert (
+        main(
+            [
+                "equipment",
+                "certs",
+                "add",
+                "--type",
+                "XS1",
+                "--cop",
+                "5",
+                "--issue",
+                "6",
+                "--scope",
+                "sva",
+                "--condition",
+                "manufacturer software >= 8.1.2",
+                *base,
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    assert main(["equipment", "conditions", "list", "--json", *base]) == 0
+    (cond,) = json.loads(capsys.readouterr().out)
+    assert cond["text"] == "manufacturer software >= 8.1.2"
+    assert (
+        main(
+            [
+                "equipment",
+                "conditions",
+                "add",
+                "--target",
+                "approval",
+                "--id",
+                "99",
+                "--text",
+                "types A",
+                *base,
+            ]
+        )
+        != 0
+    )
+    assert "approval 99 is not in the equipment register" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "equipment",
+                "dispensations",
+                "add",
+                "--reference",
+                "MD-1",
+                "--cop",
+                "5",
+                "--expiry",
+                "2099-01-01",
+                *base,
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "equipment",
+                "override",
+                "--session",
+                str(sid),
+                "--template",
+                "bscp601-protocol-cop1-2-3-5-10",
+                "--reason",
+                "issue 5 retest",
+                *base,
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    assert main(["equipment", "deviations", "--session", str(sid), "--json", *base]) == 0
+    kinds = [d["kind"] for d in json.loads(capsys.readouterr().out)]
+    assert kinds == ["cop-departure", "template-override"]
+    assert (
+        main(
+            [
+                "equipment",
+                "dispensations",
+                "remove",
+                "1",
+                "--date",
+                "2026-11-01",
+                "--reason",
+                "lapsed",
+                *base,
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "equipment",
+                "publish",
+                "approvals",
+                "--version",
+                "75.0",
+                "--date",
+                "2026-11-29",
+                "--out",
+                str(tmp_path / "l.pdf"),
+                *base,
+            ]
+        )
+        == 0
+    )
+    assert (tmp_path / "l.pdf").read_bytes().startswith(b"%PDF")
+    assert (
+        main(
+            [
+                "equipment",
+                "publish",
+                "types",
+                "--version",
+                "",
+                "--date",
+                "2026-11-29",
+                "--out",
+                str(tmp_path / "t.csv"),
+                *base,
+            ]
+        )
+        != 0
+    )
+    assert "list version is required" in capsys.readouterr().err
