@@ -17,11 +17,19 @@ from bench_app.acquire.service import (
     resume_segments,
     stop_reason,
 )
-from bench_app.acquire.session import AcquireResult, find_resumable, read_into_session
+from bench_app.acquire.session import (
+    AcquireResult,
+    acquire_all,
+    collection_range,
+    find_resumable,
+    read_into_session,
+)
 
 __all__ = [
     "AcquireResult",
     "Acquisition",
+    "acquire_all",
+    "collection_range",
     "Block",
     "BlockHook",
     "ProgressHook",

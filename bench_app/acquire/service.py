@@ -309,7 +309,11 @@ class Acquisition:
             )
             self._emit(Block("profile", cid, rows, list(channels), added, tid))
 
+        calls = 0
+
         def on_block(rows: list[ProfileRow]) -> None:
+            nonlocal calls
+            calls += 1
             if rows:
                 channels = list(getattr(meter, "profile_channels", None) or [])
                 if not channels:  # channels known only at the end: store the rows then
@@ -325,6 +329,8 @@ class Acquisition:
             self.check_stop()
 
         profile = meter.read_profile(start, end, on_block=on_block, progress=on_progress)
+        if not calls and profile.rows:  # a driver without blocks: the whole profile is one
+            pending = list(profile.rows)
         if pending:
             store_rows(pending, profile.channels)
         return profile

@@ -20,7 +20,7 @@ from bench_app.acquire.service import (
     resume_segments,
 )
 from drivers.meter import MeterDriver
-from drivers.model import MeterReading
+from drivers.model import MeterReading, utc
 
 
 @dataclass
@@ -62,6 +62,18 @@ def find_resumable(store, session_id: int, serial: str) -> int | None:
     return None
 
 
+def collection_range(store, collection_id: int) -> tuple[datetime | None, datetime | None]:
+    """The ``(start, end)`` a stored bench collection was asked to read (None = open end), from
+    its meta (``range`` from a whole read, ``start``/``end`` from a profile read)."""
+    meta = store.collection(collection_id).get("meta") or {}
+    lo, hi = meta.get("range") or [meta.get("start"), meta.get("end")]
+
+    def parse(text: str | None) -> datetime | None:
+        return utc(datetime.fromisoformat(text.replace("Z", "+00:00"))) if text else None
+
+    return parse(lo), parse(hi)
+
+
 def read_into_session(
     store,
     session_id: int,
@@ -79,13 +91,8 @@ def read_into_session(
 ) -> AcquireResult:
     """Read identity, clock, profile, events and registers from a *connected* meter.
 
-    :param start: first interval start to read (UTC); None = everything the meter holds.
-    :param end: read intervals that start before this (UTC); None = up to the newest.
-    :param resume: continue the newest incomplete collection of the same meter, if any.
-    :param collection_id: continue exactly this collection (the GUI's Resume).
-    :raises AcquisitionStopped: ``should_stop()`` returned True (collection marked incomplete).
+    Builds an :class:`Acquisition` with the hooks and runs :func:`acquire_all`.
     """
-    store.check_unlocked(session_id)
     acq = Acquisition(
         store,
         session_id,
@@ -96,25 +103,51 @@ def read_into_session(
         should_stop=should_stop,
         redact=redact,
     )
+    return acquire_all(acq, start, end, resume=resume, collection_id=collection_id)
+
+
+def acquire_all(
+    acq: Acquisition,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    *,
+    resume: bool = True,
+    collection_id: int | None = None,
+) -> AcquireResult:
+    """A whole read through ``acq`` (its store and session must be set).
+
+    :param start: first interval start to read (UTC); None = everything the meter holds.
+    :param end: read intervals that start before this (UTC); None = up to the newest.
+    :param resume: continue the newest incomplete collection of the same meter, if any.
+    :param collection_id: continue exactly this collection (the GUI's Resume); ``start`` and
+        ``end`` default to the range it was asked for.
+    :raises AcquisitionStopped: ``should_stop()`` returned True (collection marked incomplete).
+    """
+    store, session_id = acq.store, acq.session_id
+    store.check_unlocked(session_id)
     identity = acq.read_identity()
-    if collection_id is None and resume:
+    if collection_id is not None:
+        if start is None and end is None:
+            start, end = collection_range(store, collection_id)
+    elif resume:
         collection_id = find_resumable(store, session_id, identity.serial)
     span = store.interval_span(collection_id) if collection_id is not None else None
     segments = resume_segments(span, start, end)
     resumed_from = segments[-1][0] if span is not None else None
     meta = {
-        "label": label,
+        "label": acq.label,
         "range": [start.isoformat() if start else None, end.isoformat() if end else None],
     }
     acq.begin(meta, collection_id=collection_id)
     stored = 0
+    outer = acq.on_block
 
     def count(block) -> None:
         nonlocal stored
         if block.kind == "profile":
             stored += block.added
-        if on_block is not None:
-            on_block(block)
+        if outer is not None:
+            outer(block)
 
     acq.on_block = count
     try:
@@ -125,7 +158,9 @@ def read_into_session(
     except BaseException as exc:
         acq.stopped(exc)
         raise
+    finally:
+        acq.on_block = outer
     acq.finish()
     reading = MeterReading(identity, clock, registers, profile, events)
     assert acq.collection_id is not None
-    return AcquireResult(acq.collection_id, reading, stored, resumed_from, acq.trace_ids)
+    return AcquireResult(acq.collection_id, reading, stored, resumed_from, list(acq.trace_ids))
