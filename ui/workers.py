@@ -193,6 +193,7 @@ class PortWorker(QObject):
         if acq is not None:
             acq.store, acq.session_id = self.store, self.session_id
             acq.label = f"{meter.protocol} port session"
+            acq.collection_id = None  # the sign-off belongs to the port session, not a read
             trace_id = acq.store_trace("until disconnect")
         self.state_changed.emit("disconnected")
         return {"trace_id": trace_id}
