@@ -24,7 +24,7 @@ Without a store (``store=None``) the same operations read and call the hooks but
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -219,10 +219,21 @@ class Acquisition:
         with contextlib.suppress(Exception):
             self.store.mark_collection(self.collection_id, "incomplete", stop_reason(exc))
 
-    def _need_collection(self) -> int | None:
-        if self.storing and self.collection_id is None:
+    @contextlib.contextmanager
+    def _collection(self) -> Iterator[int | None]:
+        """The open collection; an operation run without one (the GUI's Events button) gets a
+        collection of its own, marked complete — or incomplete — when the operation ends."""
+        own = self.storing and self.collection_id is None
+        if own:
             self.begin()
-        return self.collection_id
+        try:
+            yield self.collection_id
+        except BaseException as exc:
+            if own:
+                self.stopped(exc)
+            raise
+        if own:
+            self.finish()
 
     # -- operations -----------------------------------------------------------------------------
     def read_identity(self) -> Identity:
@@ -259,12 +270,12 @@ class Acquisition:
     def read_registers(self) -> list[RegisterValue]:
         """Read the energy registers into the collection (a register already stored is kept)."""
         self.check_stop()
-        regs = self.meter.read_registers()
-        cid = self._need_collection()
-        added, tid = self._store_block(
-            "registers", regs, lambda: self.store.add_registers(cid, regs)
-        )
-        self._emit(Block("registers", cid, list(regs), added=added, trace_id=tid))
+        with self._collection() as cid:
+            regs = self.meter.read_registers()
+            added, tid = self._store_block(
+                "registers", regs, lambda: self.store.add_registers(cid, regs)
+            )
+            self._emit(Block("registers", cid, list(regs), added=added, trace_id=tid))
         return regs
 
     def read_events(
@@ -272,17 +283,17 @@ class Acquisition:
     ) -> list[MeterEvent]:
         """Read the event log into the collection (entries already stored are not repeated)."""
         self.check_stop()
-        events = self.meter.read_events(start, end)
-        return self.store_events(events)
+        with self._collection():
+            return self.store_events(self.meter.read_events(start, end))
 
     def store_events(self, events: list[MeterEvent]) -> list[MeterEvent]:
         """Store events the caller read from this meter (with the bytes read since the last
         block) into the open collection."""
-        cid = self._need_collection()
-        added, tid = self._store_block(
-            "events", events, lambda: self.store.add_events(cid, events)
-        )
-        self._emit(Block("events", cid, list(events), added=added, trace_id=tid))
+        with self._collection() as cid:
+            added, tid = self._store_block(
+                "events", events, lambda: self.store.add_events(cid, events)
+            )
+            self._emit(Block("events", cid, list(events), added=added, trace_id=tid))
         return events
 
     def read_profile(
@@ -293,7 +304,12 @@ class Acquisition:
         :raises AcquisitionStopped: ``should_stop()`` became true; blocks read so far are kept.
         """
         self.check_stop()
-        cid = self._need_collection()
+        with self._collection() as cid:
+            return self._read_profile(cid, start, end)
+
+    def _read_profile(
+        self, cid: int | None, start: datetime | None, end: datetime | None
+    ) -> Profile:
         meter = self.meter
         pending: list[ProfileRow] = []
 

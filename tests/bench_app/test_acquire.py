@@ -258,3 +258,19 @@ def test_bundle_carries_blocks_and_states(store, sid, sim, tmp_path):
         assert other.collection_state(coll["id"])["state"] == "complete"
         assert other.uncovered_readings(coll["id"]) == 0
         assert other.verify(new_sid).ok
+
+
+def test_an_operation_without_a_read_gets_its_own_complete_collection(store, sid, sim):
+    """The GUI's Events button: the event log alone, stored, and not left 'incomplete'."""
+    meter = _meter(sim)
+    try:
+        acq = Acquisition(store, sid, meter)
+        acq.read_identity()
+        events = acq.read_events()
+    finally:
+        meter.close()
+    (coll,) = store.collections(sid)
+    assert coll["meta"]["identity"]["serial"] == acq.identity.serial
+    assert store.collection_state(coll["id"])["state"] == "complete"
+    assert len(store.events(sid, coll["id"])) == len(events) >= 2
+    assert [b["kind"] for b in store.blocks(coll["id"])] == ["events"]
