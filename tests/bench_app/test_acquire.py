@@ -274,3 +274,20 @@ def test_an_operation_without_a_read_gets_its_own_complete_collection(store, sid
     assert store.collection_state(coll["id"])["state"] == "complete"
     assert len(store.events(sid, coll["id"])) == len(events) >= 2
     assert [b["kind"] for b in store.blocks(coll["id"])] == ["events"]
+
+
+def test_a_collection_stored_before_states_existed_is_resumed_by_the_old_rule(store, sid, sim):
+    """An older database's unfinished read (profile stored, no registers, no state) continues."""
+    meter = _meter(sim)
+    try:
+        ident = meter.read_identity()
+        part = meter.read_profile()
+        cid = store.new_collection(sid, "bench", sim.protocol, meta={"identity": ident.to_json()})
+        store.add_profile_block(cid, part.channels, part.rows[: len(part.rows) // 2])
+        assert store.collection_state(cid) is None
+        res = read_into_session(store, sid, meter)
+    finally:
+        meter.close()
+    assert res.collection_id == cid
+    assert store.collection_state(cid)["state"] == "complete"
+    assert store.collection(cid)["rows"] == _expected_rows(sim)
