@@ -19,6 +19,7 @@ from bench_app.acquire.service import (
     StopHook,
     resume_segments,
 )
+from bench_app.errors import UsageError
 from drivers.meter import MeterDriver
 from drivers.model import MeterReading, utc
 
@@ -60,6 +61,16 @@ def find_resumable(store, session_id: int, serial: str) -> int | None:
             return None if store.registers(coll["id"]) else coll["id"]
         return coll["id"] if state["state"] == "incomplete" else None
     return None
+
+
+def _check_same_meter(store, collection_id: int, serial: str) -> None:
+    coll = store.collection(collection_id)
+    theirs = ((coll.get("meta") or {}).get("identity") or {}).get("serial")
+    if coll["source"] != "bench" or (theirs and theirs != serial):
+        raise UsageError(
+            f"collection {collection_id} is a {coll['source']} collection of meter "
+            f"{theirs or 'unknown'}; the meter connected is {serial}: it cannot continue it"
+        )
 
 
 def collection_range(store, collection_id: int) -> tuple[datetime | None, datetime | None]:
@@ -127,6 +138,7 @@ def acquire_all(
     store.check_unlocked(session_id)
     identity = acq.read_identity()
     if collection_id is not None:
+        _check_same_meter(store, collection_id, identity.serial)
         if start is None and end is None:
             start, end = collection_range(store, collection_id)
     elif resume:

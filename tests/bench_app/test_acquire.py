@@ -13,7 +13,7 @@ import pytest
 
 from bench_app.acquire import Acquisition, find_resumable, read_into_session, resume_segments
 from bench_app.cli import main
-from bench_app.errors import AcquisitionStopped
+from bench_app.errors import AcquisitionStopped, UsageError
 from bench_app.store import Store
 from bench_app.store.acquisition import KILLED_REASON
 from drivers.errors import TransportError
@@ -291,3 +291,14 @@ def test_a_collection_stored_before_states_existed_is_resumed_by_the_old_rule(st
     assert res.collection_id == cid
     assert store.collection_state(cid)["state"] == "complete"
     assert store.collection(cid)["rows"] == _expected_rows(sim)
+
+
+def test_resume_refuses_another_meters_collection(store, sid, sim):
+    cid = store.new_collection(sid, "bench", "dlms", meta={"identity": {"serial": "OTHER-1"}})
+    meter = _meter(sim)
+    try:
+        with pytest.raises(UsageError, match="OTHER-1"):
+            read_into_session(store, sid, meter, collection_id=cid)
+    finally:
+        meter.close()
+    assert store.collection(cid)["rows"] == 0
