@@ -59,3 +59,8 @@ class ReportError(BenchError):
 
 class SigningError(ReportError):
     """A key or passphrase problem while signing (wrong passphrase, unreadable PKCS#12)."""
+
+
+class AcquisitionStopped(BenchError):
+    """A read was stopped on request (``should_stop`` hook: Cancel in the GUI) between blocks;
+    every block read so far is stored and the collection is marked incomplete."""

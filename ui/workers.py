@@ -9,8 +9,13 @@ operation runs in the worker thread; results come back as queued signals:
 * ``finished(op, result)`` and ``failed(op, exc, context)`` — ``context`` carries what a Resume
   needs (``collection_id``, ``rows_saved``, ``resume_from``).
 
-Cancel sets a sequence mark that the worker checks between blocks and before each queued operation;
-a cancelled read keeps every block stored so far. :class:`PortController` is the GUI-side handle.
+Every read goes through the acquisition service :class:`bench_app.acquire.Acquisition` (the CLI's
+too): the worker moves its calls onto this thread and turns its hooks into these signals; the UI
+writes nothing to the store itself. Cancel sets a sequence mark that the service polls between
+blocks (``should_stop``) and the worker checks before each queued operation; a cancelled read keeps
+every block stored so far and its collection is marked incomplete. ``resume(collection_id)``
+continues an incomplete collection from what the store holds (also after a restart).
+:class:`PortController` is the GUI-side handle.
 """
 
 from __future__ import annotations
@@ -22,30 +27,23 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from bench_app.acquire import Acquisition, Block, acquire_all
+from bench_app.errors import AcquisitionStopped
 from drivers.meter import MeterDriver
-from drivers.model import Channel, Identity, ProfileRow
+from drivers.model import Identity
 from ui.errors import Cancelled
 
 MeterFactory = Callable[[], MeterDriver]
 StoreFactory = Callable[[], Any]
 
 
-def profile_channels(meter: MeterDriver) -> list[Channel] | None:
-    """The channels a driver reports before the profile is read (attribute or method), if any."""
-    for name in ("profile_channels", "channels"):
-        value = getattr(meter, name, None)
-        if callable(value):
-            try:
-                value = value()
-            except Exception:  # noqa: BLE001 - optional capability, fall back to buffering
-                value = None
-        if value:
-            return list(value)
-    return None
-
-
 class PortWorker(QObject):
-    """Runs meter operations for one port in a worker thread (see module docstring)."""
+    """Runs meter operations for one port in a worker thread (see module docstring).
+
+    Every read goes through :class:`bench_app.acquire.Acquisition` — the same service the CLI,
+    the demo and the checklist use: this worker only runs its calls in this thread and turns its
+    hooks into signals. It writes nothing to the store itself.
+    """
 
     progress = Signal(str, int, int)
     block = Signal(str, object)
@@ -64,12 +62,21 @@ class PortWorker(QObject):
         self._store_factory = store_factory
         self.session_id = session_id
         self.meter: MeterDriver | None = None
-        self.identity: Identity | None = None
+        self.acq: Acquisition | None = None
         self._store: Any = None
         self._cancel_upto = 0
         self._seq = 0
         self._lock = threading.Lock()
-        self.last_collection_id: int | None = None
+        self._ctx: dict = {}
+
+    @property
+    def identity(self) -> Identity | None:
+        return self.acq.identity if self.acq is not None else None
+
+    @property
+    def last_collection_id(self) -> int | None:
+        """The collection the latest read stored into (None before any)."""
+        return self.acq.collection_id if self.acq is not None else None
 
     # -- thread-safe controls ------------------------------------------------------------------
     def cancel(self, upto_seq: int) -> None:
@@ -77,10 +84,13 @@ class PortWorker(QObject):
         with self._lock:
             self._cancel_upto = max(self._cancel_upto, upto_seq)
 
-    def _check_cancel(self) -> None:
+    def _cancelled(self) -> bool:
         with self._lock:
-            if self._seq <= self._cancel_upto:
-                raise Cancelled("cancelled by the user")
+            return self._seq <= self._cancel_upto
+
+    def _check_cancel(self) -> None:
+        if self._cancelled():
+            raise Cancelled("cancelled by the user")
 
     @property
     def store(self) -> Any:
@@ -92,16 +102,20 @@ class PortWorker(QObject):
     @Slot(int, str, object)
     def run(self, seq: int, op: str, kwargs: dict) -> None:
         """Run operation ``op`` (``connect``, ``identity``, ``clock``, ``set_clock``,
-        ``instantaneous``, ``registers``, ``profile``, ``events``, ``disconnect``)."""
+        ``instantaneous``, ``registers``, ``profile``, ``events``, ``read``, ``resume``,
+        ``disconnect``)."""
         self._seq = seq
         context: dict = {}
+        self._ctx = context
         try:
             if op != "disconnect":
                 self._check_cancel()
             handler = getattr(self, f"_op_{op}")
             result = handler(context, **kwargs)
         except Exception as exc:  # noqa: BLE001 - every failure is reported, never raised
-            if not isinstance(exc, Cancelled) and op in ("connect", "profile", "events"):
+            if isinstance(exc, AcquisitionStopped):
+                exc = Cancelled(str(exc))
+            if not isinstance(exc, Cancelled) and op in ("connect", "profile", "events", "read"):
                 self.state_changed.emit("error")
             self.failed.emit(op, exc, context)
         else:
@@ -121,14 +135,31 @@ class PortWorker(QObject):
                 pass
             self._store = None
 
-    # -- operations ----------------------------------------------------------------------------
-    def _need_meter(self) -> MeterDriver:
-        if self.meter is None:
+    # -- hooks -> signals ----------------------------------------------------------------------
+    def _on_block(self, block: Block) -> None:
+        if block.kind != "profile":
+            return
+        ctx = self._ctx
+        ctx["rows_saved"] = ctx.get("rows_saved", 0) + len(block.items)
+        ctx["resume_from"] = max(r.start for r in block.items) + timedelta(minutes=30)
+        self.block.emit("profile", {"rows": list(block.items), "channels": block.channels})
+
+    def _on_progress(self, op: str, done: int, total: int) -> None:
+        self.progress.emit(op, done, total)
+
+    def _need_acq(self) -> Acquisition:
+        if self.meter is None or self.acq is None:
             from drivers.errors import TransportError
 
             raise TransportError("not connected; press Connect first")
-        return self.meter
+        self.acq.store = self.store  # opened lazily, in this thread
+        self.acq.session_id = self.session_id
+        return self.acq
 
+    def _need_meter(self) -> MeterDriver:
+        return self._need_acq().meter
+
+    # -- operations ----------------------------------------------------------------------------
     def _op_connect(self, ctx: dict) -> dict:
         if self.meter is not None:
             self._op_disconnect(ctx)
@@ -140,67 +171,50 @@ class PortWorker(QObject):
             meter.close()
             raise
         self.meter = meter
+        self.acq = Acquisition(
+            None,
+            None,
+            meter,
+            label=f"{meter.protocol} GUI read",
+            on_block=self._on_block,
+            progress=self._on_progress,
+            should_stop=self._cancelled,
+        )
         self.state_changed.emit("connected")
         return {"protocol": getattr(meter, "protocol", "")}
 
     def _op_disconnect(self, ctx: dict) -> dict:
         meter, self.meter = self.meter, None
-        self.identity = None
+        acq, self.acq = self.acq, None
         if meter is None:
             return {"trace_id": None}
         meter.close()
         trace_id = None
-        if self.store is not None and self.session_id is not None and len(meter.trace):
-            trace_id = self.store.add_trace(
-                self.session_id, meter.trace, label=f"{meter.protocol} port session"
-            )
+        if acq is not None:
+            acq.store, acq.session_id = self.store, self.session_id
+            acq.label = f"{meter.protocol} port session"
+            acq.collection_id = None  # the sign-off belongs to the port session, not a read
+            trace_id = acq.store_trace("until disconnect")
         self.state_changed.emit("disconnected")
         return {"trace_id": trace_id}
 
     def _op_identity(self, ctx: dict) -> Any:
-        self.identity = self._need_meter().read_identity()
-        return self.identity
-
-    def _collection_meta(self, **extra: Any) -> dict:
-        """Meta of a new bench collection: the identity read on this connection (the report
-        and the equipment checks compare it with the declared equipment) plus ``extra``."""
-        if self.identity is None:
-            return extra
-        return {"identity": self.identity.to_json(), **extra}
+        return self._need_acq().read_identity()
 
     def _op_clock(self, ctx: dict) -> Any:
-        reading = self._need_meter().read_clock()
-        if self.store is not None and self.session_id is not None:
-            self.store.add_clock_observation(self.session_id, reading, note="read from GUI")
-        return reading
+        return self._need_acq().read_clock("read from GUI")
 
     def _op_set_clock(self, ctx: dict, meter_time: datetime) -> Any:
-        reading = self._need_meter().set_clock(meter_time)
-        if self.store is not None and self.session_id is not None:
-            self.store.add_clock_observation(self.session_id, reading, note="after set clock")
-        return reading
+        return self._need_acq().set_clock(meter_time, "after set clock")
 
     def _op_instantaneous(self, ctx: dict) -> Any:
-        return self._need_meter().read_instantaneous()
+        return self._need_acq().read_instantaneous()
 
     def _op_registers(self, ctx: dict) -> Any:
-        regs = self._need_meter().read_registers()
-        if self.store is not None and self.last_collection_id is not None:
-            self.store.add_registers(self.last_collection_id, regs)
-        return regs
+        return self._need_acq().read_registers()
 
     def _op_events(self, ctx: dict, start=None, end=None) -> Any:
-        events = self._need_meter().read_events(start, end)
-        if self.store is not None and self.session_id is not None:
-            cid = self.last_collection_id or self.store.new_collection(
-                self.session_id,
-                "bench",
-                protocol=self._need_meter().protocol,
-                meta=self._collection_meta(),
-            )
-            self.last_collection_id = cid
-            self.store.add_events(cid, events)
-        return events
+        return self._need_acq().read_events(start, end)
 
     def _op_profile(
         self,
@@ -209,59 +223,63 @@ class PortWorker(QObject):
         end: datetime | None = None,
         collection_id: int | None = None,
     ) -> dict:
-        """Read the profile; each block is stored (one transaction) before it is emitted."""
-        meter = self._need_meter()
-        store = self.store
-        if store is not None and self.session_id is not None and collection_id is None:
-            collection_id = store.new_collection(
-                self.session_id,
-                "bench",
-                protocol=meter.protocol,
-                meta=self._collection_meta(
-                    start=start.isoformat() if start else None,
-                    end=end.isoformat() if end else None,
-                ),
-            )
-        self.last_collection_id = collection_id
-        ctx.update(collection_id=collection_id, rows_saved=0, resume_from=start, end=end)
-        pending: list[ProfileRow] = []
-        period = timedelta(minutes=30)
-
-        def on_block(rows: list[ProfileRow]) -> None:
-            self._check_cancel()
-            if not rows:
-                return
-            channels = profile_channels(meter)  # set by read_profile before its first block
-            if store is not None and collection_id is not None:
-                if channels is None:
-                    pending.extend(rows)  # channels only known at the end: store them then
-                else:
-                    batch = pending + list(rows)
-                    pending.clear()
-                    store.add_profile_block(collection_id, channels, batch)
-                    ctx["rows_saved"] += len(batch)
-                    ctx["resume_from"] = rows[-1].start + period
-            self.block.emit("profile", {"rows": list(rows), "channels": channels or []})
-
-        def on_progress(done: int, total: int) -> None:
-            self.progress.emit("profile", int(done), int(total))
-            self._check_cancel()
-
+        """Read the profile into a new collection (or continue ``collection_id`` from ``start``);
+        each block is stored with its bytes before it is emitted."""
+        acq = self._need_acq()
+        meta = {
+            "start": start.isoformat() if start else None,
+            "end": end.isoformat() if end else None,
+        }
+        acq.begin(meta, collection_id=collection_id)
+        ctx.update(collection_id=acq.collection_id, rows_saved=0, resume_from=start, end=end)
         self.state_changed.emit("reading")
         try:
-            profile = meter.read_profile(start, end, on_block=on_block, progress=on_progress)
+            profile = acq.read_profile(start, end)
+        except BaseException as exc:
+            acq.stopped(exc)
+            raise
         finally:
             self.state_changed.emit("connected" if self.meter is not None else "disconnected")
-        period = timedelta(minutes=profile.period_min or 30)
-        if pending and store is not None and collection_id is not None:
-            store.add_profile_block(collection_id, profile.channels, pending)
-            ctx["rows_saved"] += len(pending)
+        acq.finish()
         return {
-            "collection_id": collection_id,
+            "collection_id": acq.collection_id,
             "rows": len(profile.rows),
             "channels": [c.obis for c in profile.channels],
             "period_min": profile.period_min,
         }
+
+    def _op_read(
+        self,
+        ctx: dict,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        collection_id: int | None = None,
+        resume: bool = True,
+    ) -> dict:
+        """A whole read (identity, clock, profile, events, registers) exactly as
+        ``bench-app read --session`` does it; continues ``collection_id`` when given."""
+        acq = self._need_acq()
+        ctx.update(collection_id=collection_id, rows_saved=0, resume_from=start, end=end)
+        self.state_changed.emit("reading")
+        try:
+            result = acquire_all(acq, start, end, resume=resume, collection_id=collection_id)
+        finally:
+            ctx["collection_id"] = acq.collection_id
+            self.state_changed.emit("connected" if self.meter is not None else "disconnected")
+        profile = result.reading.profile
+        return {
+            "collection_id": result.collection_id,
+            "rows": len(profile.rows) if profile else 0,
+            "rows_stored": result.rows_stored,
+            "channels": [c.obis for c in profile.channels] if profile else [],
+            "period_min": profile.period_min if profile else None,
+            "resumed_from": result.resumed_from,
+        }
+
+    def _op_resume(self, ctx: dict, collection_id: int) -> dict:
+        """Continue an incomplete collection from what the store holds (also after a restart):
+        the intervals still missing from its range, then events and registers."""
+        return self._op_read(ctx, collection_id=collection_id)
 
 
 class PortController(QObject):

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
+from bench_app.acquire.service import Acquisition
 from bench_app.checklist.template import Step
 from drivers.meter import MeterDriver
 from drivers.model import ClockReading, EventCode, MeterEvent, Profile, iso
@@ -95,6 +96,7 @@ class ActionContext:
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     sleep: Callable[[float], None] = time.sleep
     evidence: dict = field(default_factory=dict)
+    _acquisitions: dict = field(default_factory=dict, repr=False)
 
     @property
     def params(self) -> dict:
@@ -115,22 +117,40 @@ class ActionContext:
     @contextlib.contextmanager
     def meter(self, label: str, **overrides: Any) -> Iterator[MeterDriver]:
         """Connect a driver (options overridden by ``overrides``), yield it, close it and store
-        its trace (password redacted) linked as evidence — also when connecting failed."""
+        its trace (password redacted) linked as evidence — also when connecting failed.
+
+        Bytes that carried stored evidence are stored with it, block by block, through the
+        acquisition service (:meth:`acquisition`); the rest is stored when the connection ends.
+        """
         if self.meter_factory is None:
             raise StepAborted("no meter connected to the bench (give --port and --protocol)")
         driver = self.meter_factory(**overrides)
+        acq = self.acquisition(driver, label)
         try:
             driver.connect()
             yield driver
         finally:
             with contextlib.suppress(Exception):
                 driver.close()
-            trace = driver.trace
-            if self.password:
-                trace.redact(self.password.encode())
-            if len(trace):
-                tid = self.store.add_trace(self.session_id, trace, label=f"{self.step.id} {label}")
-                self.link("trace_ids", tid)
+            acq.collection_id = None  # the connection's own bytes belong to the step
+            acq.label = f"{self.step.id} {label}"
+            acq.store_trace("connection")
+            self.link("trace_ids", list(acq.trace_ids))
+            self._acquisitions.pop(id(driver), None)
+
+    def acquisition(self, driver: MeterDriver, label: str = "") -> Acquisition:
+        """The acquisition service for a driver opened by :meth:`meter` (made on first use)."""
+        acq = self._acquisitions.get(id(driver))
+        if acq is None or acq.meter is not driver:
+            acq = Acquisition(
+                self.store,
+                self.session_id,
+                driver,
+                label=f"{self.step.id} {label}".strip(),
+                redact=(self.password.encode(),) if self.password else (),
+            )
+            self._acquisitions[id(driver)] = acq
+        return acq
 
     def stimulus(self, method: str, *args: Any, instruction: str) -> None:
         """Do ``control.method(*args)`` on a simulator, or ask the tester to do it on a real meter
@@ -153,26 +173,48 @@ class ActionContext:
         self.link("collection_ids", cid)
         return cid
 
+    def _begin(self, acq: Acquisition, label: str, **meta: Any) -> int:
+        acq.label = f"{self.step.id} {label}"
+        cid = acq.begin({"step": self.step.id, "run_id": self.run_id, "label": label, **meta})
+        assert cid is not None
+        self.link("collection_ids", cid)
+        return cid
+
     def collect_profile(
         self, meter: MeterDriver, start: datetime | None, end: datetime | None, label: str
     ) -> tuple[int, Profile]:
-        """Read the profile in ``[start, end)`` and store it as a bench collection."""
-        profile = meter.read_profile(start, end)
-        cid = self.new_collection(
-            label,
-            start=iso(start) if start else None,
-            end=iso(end) if end else None,
-            period_min=profile.period_min,
+        """Read the profile in ``[start, end)`` into a new bench collection, block by block
+        (each block stored with its bytes; an interrupted read leaves the collection marked
+        incomplete with the reason)."""
+        acq = self.acquisition(meter)
+        cid = self._begin(
+            acq, label, start=iso(start) if start else None, end=iso(end) if end else None
         )
-        if profile.rows:
-            self.store.add_profile_block(cid, profile.channels, profile.rows)
+        try:
+            profile = acq.read_profile(start, end)
+        except BaseException as exc:
+            acq.stopped(exc)
+            raise
+        acq.finish()
+        self.link("trace_ids", list(acq.trace_ids))
         return cid, profile
 
     def store_events(self, events: list[MeterEvent], label: str) -> tuple[int, list[dict]]:
-        """Store events read from the meter; returns (collection id, stored rows with ids)."""
-        cid = self.new_collection(label, kind="events")
-        if events:
-            self.store.add_events(cid, events)
+        """Store events read from the meter; returns (collection id, stored rows with ids).
+
+        With the meter of :meth:`meter` still open, the bytes that carried them are stored with
+        them (the acquisition service); otherwise the trace follows when the connection ends.
+        """
+        acq = next(reversed(self._acquisitions.values()), None)
+        if acq is None:
+            cid = self.new_collection(label, kind="events")
+            if events:
+                self.store.add_events(cid, events)
+        else:
+            cid = self._begin(acq, label, kind="events")
+            acq.store_events(events)
+            acq.finish()
+            self.link("trace_ids", list(acq.trace_ids))
         return cid, self.store.events(self.session_id, collection_id=cid)
 
     def observe_clock(self, reading: ClockReading, note: str) -> int:

@@ -93,6 +93,10 @@ class _Progress:
         pct = f" ({100 * done / total:.0f} %)" if total else ""
         print(f"\rreading profile: {done}/{total or '?'}{pct}", end="", file=sys.stderr, flush=True)
 
+    def hook(self, op: str, done: int, total: int) -> None:
+        """The acquisition service's ``progress(operation, done, total)`` hook."""
+        self(done, total)
+
     def done(self) -> None:
         if self.shown:
             print(file=sys.stderr, flush=True)
@@ -136,7 +140,9 @@ def _read_into_session(args, meter: MeterDriver, start, end, progress) -> MeterR
 
     store = Store.open(args.db)
     try:
-        result = read_into_session(store, args.session, meter, start, end, progress=progress)
+        result = read_into_session(
+            store, args.session, meter, start, end, progress=progress.hook, label="bench read"
+        )
     finally:
         store.close()
     print(

@@ -108,6 +108,8 @@ def run_show(args: argparse.Namespace) -> int:
             "checklist_runs": store.checklist_runs(sid),
             "audit_head": store.audit_head(sid),
         }
+        for c in info["collections"]:
+            c["state"] = store.collection_state(c["id"])
     if args.json:
         print_json(info)
         return 0
@@ -133,6 +135,9 @@ def run_show(args: argparse.Namespace) -> int:
             f"  collection {c['id']}: {c['source']:<12} {c['protocol'] or '-':<22} "
             f"{c['rows']:>7} readings  {c['source_file']}"
         )
+        state = c["state"]
+        if state and state["state"] == "incomplete":
+            print(f"    INCOMPLETE: {state['reason']}")
     print(
         f"  traces {len(info['traces'])}  attachments {len(info['attachments'])}  "
         f"checklist runs {len(info['checklist_runs'])}"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bench_app.store.acquisition import AcquisitionMixin
 from bench_app.store.audit import VerifyResult
 from bench_app.store.checklist import ChecklistMixin
 from bench_app.store.evidence import EvidenceMixin, Reading, epoch
@@ -20,7 +21,7 @@ from bench_app.store.migrations import SCHEMA_VERSION
 from bench_app.store.sessions import SessionMixin
 
 
-class Store(SessionMixin, EvidenceMixin, ChecklistMixin):
+class Store(SessionMixin, EvidenceMixin, ChecklistMixin, AcquisitionMixin):
     """The session database. Open with :meth:`Store.open`; close with :meth:`close`."""
 
     def export_bundle(self, session_id: int, path: str | Path) -> dict:

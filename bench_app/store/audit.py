@@ -79,6 +79,11 @@ HASHED_COLUMNS: dict[tuple[str, str], tuple[str, ...]] = {
         "by", "at",
     ),
     ("insert", "checklist_confirmations"): ("run_id", "role", "name", "at"),
+    ("insert", "acq_blocks"): (
+        "collection_id", "seq", "kind", "first_start", "last_start", "items", "added",
+        "trace_sha256", "at",
+    ),
+    ("insert", "acq_status"): ("collection_id", "state", "reason", "at"),
 }  # fmt: skip
 
 #: Evidence table → SQL selecting the ids of its rows that belong to session ``?``.
@@ -102,6 +107,10 @@ SESSION_ROWS = {
     "(SELECT id FROM checklist_runs WHERE session_id = ?)",
     "checklist_confirmations": "SELECT id FROM checklist_confirmations WHERE run_id IN "
     "(SELECT id FROM checklist_runs WHERE session_id = ?)",
+    "acq_blocks": "SELECT id FROM acq_blocks WHERE collection_id IN "
+    "(SELECT id FROM collections WHERE session_id = ?)",
+    "acq_status": "SELECT id FROM acq_status WHERE collection_id IN "
+    "(SELECT id FROM collections WHERE session_id = ?)",
 }
 
 
@@ -308,6 +317,10 @@ def orphan_rows(conn: sqlite3.Connection) -> str | None:
         "(SELECT id FROM sessions)",
         "checklist_steps": "SELECT id FROM checklist_steps WHERE run_id NOT IN "
         "(SELECT id FROM checklist_runs)",
+        "acq_blocks": "SELECT id FROM acq_blocks WHERE collection_id NOT IN "
+        "(SELECT id FROM collections)",
+        "acq_status": "SELECT id FROM acq_status WHERE collection_id NOT IN "
+        "(SELECT id FROM collections)",
     }
     for tbl, sql in checks.items():
         row = conn.execute(sql + " LIMIT 1").fetchone()

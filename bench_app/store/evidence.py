@@ -13,6 +13,7 @@ import hashlib
 import json
 import math
 import zlib
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -254,7 +255,11 @@ class EvidenceMixin(StoreBase):
         return hi - lo + 1
 
     def add_registers(self, collection_id: int, registers: Iterable[RegisterValue]) -> int:
-        """Store register values (numeric ones normalised to kilo units); returns rows added."""
+        """Store register values (numeric ones normalised to kilo units); returns rows added.
+
+        Idempotent: a register (OBIS code) already stored in the collection is not stored again,
+        so a resumed read keeps the value its first read stored and adds no duplicate.
+        """
         tuples = []
         for reg in registers:
             value, unit = reg.value, reg.unit
@@ -262,12 +267,24 @@ class EvidenceMixin(StoreBase):
                 value, unit = normalise(_finite(value, f"register {reg.obis}"), unit)
             tuples.append((collection_id, reg.obis, value, unit))
         sid = self._parent_session("collections", collection_id)
-        return self._add_many(
-            "registers",
-            sid,
-            "INSERT INTO registers (collection_id, obis, value, unit) VALUES (?,?,?,?)",
-            tuples,
-        )
+        with self.atomic():
+            have = {
+                r[0]
+                for r in self.conn.execute(
+                    "SELECT obis FROM registers WHERE collection_id = ?", (collection_id,)
+                )
+            }
+            new = []
+            for t in tuples:
+                if t[1] not in have:
+                    have.add(t[1])
+                    new.append(t)
+            return self._add_many(
+                "registers",
+                sid,
+                "INSERT INTO registers (collection_id, obis, value, unit) VALUES (?,?,?,?)",
+                new,
+            )
 
     def registers(self, collection_id: int) -> list[dict]:
         """id, collection_id, obis, value, unit."""
@@ -279,15 +296,35 @@ class EvidenceMixin(StoreBase):
         )
 
     def add_events(self, collection_id: int, events: Iterable[MeterEvent]) -> int:
-        """Store event-log entries of a collection; returns rows added."""
-        tuples = [(collection_id, to_iso(e.time), int(e.code), e.text) for e in events]
+        """Store event-log entries of a collection; returns rows added.
+
+        Idempotent, keyed on each entry's full identity: its content (time, code, text) and which
+        occurrence of that content it is in the log read (1st, 2nd…). Two real events with the
+        same content in the same second are two entries and both are stored; reading the same
+        log again into the collection (a resumed read) adds only entries not stored yet.
+        """
+        keys = [(to_iso(e.time), int(e.code), e.text) for e in events]
         sid = self._parent_session("collections", collection_id)
-        return self._add_many(
-            "events",
-            sid,
-            "INSERT INTO events (collection_id, time, code, text) VALUES (?,?,?,?)",
-            tuples,
-        )
+        with self.atomic():
+            have = Counter(
+                (t, c, x)
+                for t, c, x in self.conn.execute(
+                    "SELECT time, code, text FROM events WHERE collection_id = ?",
+                    (collection_id,),
+                )
+            )
+            seen: Counter = Counter()
+            tuples = []
+            for key in keys:  # in log order
+                seen[key] += 1
+                if seen[key] > have[key]:
+                    tuples.append((collection_id, *key))
+            return self._add_many(
+                "events",
+                sid,
+                "INSERT INTO events (collection_id, time, code, text) VALUES (?,?,?,?)",
+                tuples,
+            )
 
     def events(self, session_id: int, collection_id: int | None = None) -> list[dict]:
         """id, collection_id, time (aware UTC datetime), code, text — ordered by time."""

@@ -460,12 +460,48 @@ def _m9_approval_records(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+def _m5_acquisition(db: sqlite_utils.Database) -> None:
+    """Acquisition blocks and collection states (issue 16).
+
+    ``acq_blocks``: one row per stored block of a bench read (identity/clock, profile block,
+    event log, registers) naming the SHA-256 of the trace segment stored with it in the same
+    transaction (``traces.sha256``), so every stored reading is covered by its bytes.
+    ``acq_status``: append-only states of a collection (started, resumed, complete,
+    incomplete + reason); the newest row is the collection's state.
+    """
+    for sql in (
+        """CREATE TABLE acq_blocks (
+            id INTEGER PRIMARY KEY,
+            collection_id INTEGER NOT NULL REFERENCES collections(id),
+            seq INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            first_start INTEGER,
+            last_start INTEGER,
+            items INTEGER NOT NULL DEFAULT 0,
+            added INTEGER NOT NULL DEFAULT 0,
+            trace_sha256 TEXT,
+            at TEXT NOT NULL,
+            UNIQUE (collection_id, seq))""",
+        """CREATE TABLE acq_status (
+            id INTEGER PRIMARY KEY,
+            collection_id INTEGER NOT NULL REFERENCES collections(id),
+            state TEXT NOT NULL
+                CHECK (state IN ('started', 'resumed', 'complete', 'incomplete')),
+            reason TEXT NOT NULL DEFAULT '',
+            at TEXT NOT NULL)""",
+        "CREATE INDEX acq_status_collection ON acq_status (collection_id)",
+        "CREATE INDEX traces_collection ON traces (collection_id)",
+    ):
+        db.execute(sql)
+
+
 #: (version, description, function); version n upgrades n-1 → n.
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "core evidence tables and audit chain", _m1_core),
     (2, "checklist runs, steps and confirmations", _m2_checklists),
     (3, "look-up indexes", _m3_indexes),
     (4, "equipment register", _m4_equipment_register),
+    (5, "acquisition blocks and collection states", _m5_acquisition),
     (9, "approval records: conditions, dispensations, devices, snapshots", _m9_approval_records),
 ]
 

@@ -341,18 +341,39 @@ class ConnectionPanel(QWidget):
         self._request("profile", start=start, end=end)
 
     def resume(self) -> None:
-        """Continue a cancelled or broken read from the last stored period (reconnecting)."""
-        if not self._resume:
+        """Continue a stopped read (cancelled, broken, or found incomplete in the store after a
+        restart) from what the store holds, reconnecting when needed."""
+        if not self._resume or self._resume.get("collection_id") is None:
             return
         r, self._resume = self._resume, None
         self.resume_btn.hide()
         if self.ctx.status.get("state") in ("error", "disconnected"):
             self._request("connect")
-        self._request(
-            "profile",
-            start=r.get("resume_from"),
-            end=r.get("end"),
-            collection_id=r.get("collection_id"),
+        self._request("resume", collection_id=r["collection_id"])
+
+    def offer_resume(self, serial: str) -> None:
+        """Offer Resume when the store holds an incomplete collection of this meter (a read
+        stopped by a kill, crash, unplug or error, possibly before a restart)."""
+        store, sid = self.ctx.store, self.ctx.session_id
+        if store is None or sid is None or self._resume:
+            return
+        try:
+            found = [
+                c
+                for c in store.incomplete_collections(sid)
+                if ((c.get("meta") or {}).get("identity") or {}).get("serial") == serial
+            ]
+        except Exception:  # noqa: BLE001 - an offer, never an error
+            return
+        if not found:
+            return
+        coll = found[-1]
+        self._resume = {"collection_id": coll["id"]}
+        self.resume_btn.show()
+        self.message.show_message(
+            f"Collection {coll['id']} of this meter is incomplete ({coll['reason']}); "
+            f"{coll['rows']} readings are stored. Press Resume to read the rest.",
+            "warning",
         )
 
     def set_clock(self) -> None:
@@ -388,13 +409,14 @@ class ConnectionPanel(QWidget):
             lab["outstation_type"].setText(result.outstation_type or "—")
             fw = ", ".join(f"{k} {v}" for k, v in result.firmware.items())
             lab["firmware"].setText(fw or "—")
+            self.offer_resume(result.serial)
         elif op in ("clock", "set_clock"):
             self.clock = result
             lab["clock"].setText(result.meter_time.strftime("%Y-%m-%d %H:%M:%S"))
             dev = round(result.deviation_s, 1) + 0.0  # + 0.0: never show "-0.0"
             lab["deviation"].setText(f"{dev:+.1f} s (meter − PC)")
             self.ctx.update_status(clock_dev_s=result.deviation_s)
-        elif op == "profile":
+        elif op in ("profile", "read", "resume"):
             lab["last"].setText(f"profile: {result['rows']} periods stored")
             self.ctx.data_changed.emit("profile")
             self.profile_done.emit(result)
@@ -412,10 +434,10 @@ class ConnectionPanel(QWidget):
         self.progress.setValue(0)
         info = self.message.show_error(exc)
         self.progress.setFormat(f"{op}: {info.title.lower()}")
-        if op == "profile":
+        if op in ("profile", "read", "resume"):
             saved = context.get("rows_saved", 0)
             self.result_labels["last"].setText(f"profile stopped: {saved} periods kept")
-            if info.resumable and context.get("resume_from") is not None:
+            if info.resumable and context.get("collection_id") is not None:
                 self._resume = context
                 self.resume_btn.show()
             self.ctx.data_changed.emit("profile")

@@ -1,0 +1,178 @@
+"""A whole bench read into a session (identity, clock, profile, events, registers), resumable.
+
+:func:`read_into_session` is what ``bench-app read --session``, the demo and the GUI's *Read all*
+run. It continues the newest incomplete collection of the same meter in the session (from what the
+store holds: the intervals after the newest stored one and before the oldest), stores every block
+with its bytes (see :mod:`bench_app.acquire.service`) and marks the collection complete at the end,
+or incomplete with the reason when the read stops early.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bench_app.acquire.service import (
+    Acquisition,
+    BlockHook,
+    ProgressHook,
+    StopHook,
+    resume_segments,
+)
+from bench_app.errors import UsageError
+from drivers.meter import MeterDriver
+from drivers.model import MeterReading, utc
+
+
+@dataclass
+class AcquireResult:
+    """What one read stored.
+
+    :param rows_stored: readings (interval × channel) newly stored by this read.
+    :param resumed_from: where the profile read continued (UTC), None for a fresh collection.
+    :param trace_ids: the trace segments stored by this read, in order.
+    """
+
+    collection_id: int
+    reading: MeterReading
+    rows_stored: int
+    resumed_from: datetime | None
+    trace_ids: list[int] = field(default_factory=list)
+
+    @property
+    def trace_id(self) -> int | None:
+        """The last trace segment stored (None when the read stored no bytes)."""
+        return self.trace_ids[-1] if self.trace_ids else None
+
+
+def find_resumable(store, session_id: int, serial: str) -> int | None:
+    """Newest bench collection of this meter in the session, if its read did not complete.
+
+    A collection stored before acquisition states existed is incomplete when it has no registers
+    (registers are the last thing a read stores).
+    """
+    for coll in sorted(store.collections(session_id), key=lambda c: c["id"], reverse=True):
+        meta = coll.get("meta") or {}
+        ident = meta.get("identity") or {}
+        if coll["source"] != "bench" or ident.get("serial") != serial:
+            continue
+        state = store.collection_state(coll["id"])
+        if state is None:
+            return None if store.registers(coll["id"]) else coll["id"]
+        return coll["id"] if state["state"] == "incomplete" else None
+    return None
+
+
+def _check_same_meter(store, collection_id: int, serial: str) -> None:
+    coll = store.collection(collection_id)
+    theirs = ((coll.get("meta") or {}).get("identity") or {}).get("serial")
+    if coll["source"] != "bench" or (theirs and theirs != serial):
+        raise UsageError(
+            f"collection {collection_id} is a {coll['source']} collection of meter "
+            f"{theirs or 'unknown'}; the meter connected is {serial}: it cannot continue it"
+        )
+
+
+def collection_range(store, collection_id: int) -> tuple[datetime | None, datetime | None]:
+    """The ``(start, end)`` a stored bench collection was asked to read (None = open end), from
+    its meta (``range`` from a whole read, ``start``/``end`` from a profile read)."""
+    meta = store.collection(collection_id).get("meta") or {}
+    lo, hi = meta.get("range") or [meta.get("start"), meta.get("end")]
+
+    def parse(text: str | None) -> datetime | None:
+        return utc(datetime.fromisoformat(text.replace("Z", "+00:00"))) if text else None
+
+    return parse(lo), parse(hi)
+
+
+def read_into_session(
+    store,
+    session_id: int,
+    meter: MeterDriver,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    *,
+    resume: bool = True,
+    collection_id: int | None = None,
+    progress: ProgressHook | None = None,
+    on_block: BlockHook | None = None,
+    should_stop: StopHook | None = None,
+    label: str = "bench read",
+    redact: tuple[bytes, ...] = (),
+) -> AcquireResult:
+    """Read identity, clock, profile, events and registers from a *connected* meter.
+
+    Builds an :class:`Acquisition` with the hooks and runs :func:`acquire_all`.
+    """
+    acq = Acquisition(
+        store,
+        session_id,
+        meter,
+        label=label,
+        on_block=on_block,
+        progress=progress,
+        should_stop=should_stop,
+        redact=redact,
+    )
+    return acquire_all(acq, start, end, resume=resume, collection_id=collection_id)
+
+
+def acquire_all(
+    acq: Acquisition,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    *,
+    resume: bool = True,
+    collection_id: int | None = None,
+) -> AcquireResult:
+    """A whole read through ``acq`` (its store and session must be set).
+
+    :param start: first interval start to read (UTC); None = everything the meter holds.
+    :param end: read intervals that start before this (UTC); None = up to the newest.
+    :param resume: continue the newest incomplete collection of the same meter, if any.
+    :param collection_id: continue exactly this collection (the GUI's Resume); ``start`` and
+        ``end`` default to the range it was asked for.
+    :raises AcquisitionStopped: ``should_stop()`` returned True (collection marked incomplete).
+    """
+    store, session_id = acq.store, acq.session_id
+    store.check_unlocked(session_id)
+    identity = acq.read_identity()
+    if collection_id is not None:
+        _check_same_meter(store, collection_id, identity.serial)
+        if start is None and end is None:
+            start, end = collection_range(store, collection_id)
+    elif resume:
+        collection_id = find_resumable(store, session_id, identity.serial)
+    span = store.interval_span(collection_id) if collection_id is not None else None
+    segments = resume_segments(span, start, end)
+    resumed_from = segments[-1][0] if span is not None else None
+    meta = {
+        "label": acq.label,
+        "range": [start.isoformat() if start else None, end.isoformat() if end else None],
+    }
+    acq.begin(meta, collection_id=collection_id)
+    stored = 0
+    outer = acq.on_block
+
+    def count(block) -> None:
+        nonlocal stored
+        if block.kind == "profile":
+            stored += block.added
+        if outer is not None:
+            outer(block)
+
+    acq.on_block = count
+    try:
+        clock = acq.read_clock("clock at start of read")
+        profile = acq.read_profile_segments(segments)
+        events = acq.read_events()
+        registers = acq.read_registers()
+    except BaseException as exc:
+        acq.stopped(exc)
+        raise
+    finally:
+        acq.on_block = outer
+    acq.finish()
+    reading = MeterReading(identity, clock, registers, profile, events)
+    assert acq.collection_id is not None
+    return AcquireResult(acq.collection_id, reading, stored, resumed_from, list(acq.trace_ids))
