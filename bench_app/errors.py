@@ -59,3 +59,25 @@ class ReportError(BenchError):
 
 class SigningError(ReportError):
     """A key or passphrase problem while signing (wrong passphrase, unreadable PKCS#12)."""
+
+
+class CannotCompareError(BenchError):
+    """A reconciliation has nothing to compare (fewer than two sources, or nothing in the span).
+
+    Distinct from AGREE (0) and DIFFER (1) so scripts can tell the three apart.
+    """
+
+    exit_code = 12
+
+
+class NoDisplayError(BenchError):
+    """A window was asked for but there is no display (no ``DISPLAY``/``WAYLAND_DISPLAY``)."""
+
+    exit_code = 13
+
+
+class FileAccessError(BenchError):
+    """A file or folder named on the command line cannot be read or written (the message names
+    it and the reason, e.g. permission denied, disk full)."""
+
+    exit_code = 14

@@ -128,6 +128,8 @@ class ReconcileResult:
     span: tuple[datetime, datetime] | None = None
     span_text: str = "all periods of both collections"
     channels: dict[str, ChannelSummary] = field(default_factory=dict)
+    periods_a: int = 0
+    periods_b: int = 0
 
     @property
     def ok(self) -> bool:
@@ -136,8 +138,8 @@ class ReconcileResult:
 
     @property
     def verdict(self) -> str:
-        """AGREE, DIFFER, or CANNOT COMPARE (no period of either side in the span)."""
-        if self.compared == 0:
+        """AGREE, DIFFER, or CANNOT COMPARE (one side has no period in the span)."""
+        if self.periods_a == 0 or self.periods_b == 0:
             return CANNOT_COMPARE
         return AGREE if self.ok else DIFFER
 
@@ -273,6 +275,7 @@ def reconcile(
         res.span = (start, end)
         res.span_text = describe_span(start, end)
     res.compared = len(a) + sum(1 for k in b if k not in a)
+    res.periods_a, res.periods_b = len(a), len(b)
     days: set[date] = set()
     where: dict[int, tuple[datetime, date, int]] = {}
 
