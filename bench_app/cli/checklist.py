@@ -82,7 +82,8 @@ def _session_args(q: argparse.ArgumentParser, template_required: bool = False) -
     q.add_argument(
         "--template",
         required=template_required,
-        help="template name or .toml path (default: the session's only one)",
+        help="template name or .toml path"
+        + ("" if template_required else " (default: the one template the session has runs of)"),
     )
     q.add_argument("--db", help="session database (default: user data folder)")
 

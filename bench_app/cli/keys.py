@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 
+from bench_app.cli import validate
+
 ROLES = ("tester", "witness")
 
 
@@ -22,13 +24,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     new.add_argument("--role", choices=ROLES, required=True)
     new.add_argument("--out", metavar="DIR", help="folder (default: <user data>/keys)")
     new.add_argument("--passphrase-file", metavar="FILE", help="first line is the passphrase")
-    new.add_argument("--days", type=int, default=3 * 365, help="validity in days (default 1095)")
+    new.add_argument(
+        "--days",
+        type=validate.int_range(1, 36500),
+        default=3 * 365,
+        help="validity in days (default 1095)",
+    )
     new.set_defaults(func=run_new)
 
 
 def run_new(args: argparse.Namespace) -> int:
     from bench_app.signing.keys import new_self_signed, read_passphrase
 
+    if args.out:
+        validate.output_dir(args.out, "--out")
     passphrase = read_passphrase(args.passphrase_file, confirm=True, prompt="New key passphrase")
     p12, pem = new_self_signed(
         args.name, args.org, args.role, args.out, passphrase=passphrase, days=args.days

@@ -14,6 +14,7 @@ import sys
 import time
 from datetime import datetime
 
+from bench_app.cli import validate
 from bench_app.errors import UsageError
 from drivers.errors import AuthenticationError, DriverError
 from drivers.meter import ConnectOptions, MeterDriver, create_meter, read_all
@@ -22,19 +23,48 @@ from drivers.model import MeterReading, iso, utc
 
 def add_connection_options(p: argparse.ArgumentParser, *, required: bool = True) -> None:
     """Port/protocol/password options shared by ``read``, ``checklist run`` and the demo."""
-    p.add_argument("--port", required=required, help="/dev/ttyUSB0, COM3, socket://HOST:PORT …")
+    p.add_argument(
+        "--port",
+        type=validate.port_url,
+        required=required,
+        help="/dev/ttyUSB0, COM3, socket://HOST:PORT (tcp://HOST:PORT is taken as socket://)",
+    )
     p.add_argument("--protocol", choices=["iec21", "dlms"], required=required)
     p.add_argument("--password", help="IEC P1 password / DLMS LLS secret")
-    p.add_argument("--baud", type=int, help="max baud (IEC, mode E) or line baud (DLMS HDLC)")
+    p.add_argument(
+        "--baud", type=validate.baud, help="max baud (IEC, mode E) or line baud (DLMS HDLC)"
+    )
     p.add_argument("--device-address", default="", help="IEC 62056-21 device address")
-    p.add_argument("--client-sap", type=int, default=None, help="DLMS client SAP (16 = public)")
-    p.add_argument("--server-logical", type=int, default=1, help="DLMS server logical address")
-    p.add_argument("--server-physical", type=int, default=17, help="DLMS server physical address")
+    p.add_argument(
+        "--client-sap",
+        type=validate.int_range(1, 127),
+        default=None,
+        help="DLMS client SAP 1…127 (16 = public; default 48 with --password, else 16)",
+    )
+    p.add_argument(
+        "--server-logical",
+        type=validate.int_range(0, 16383),
+        default=1,
+        help="DLMS server logical address",
+    )
+    p.add_argument(
+        "--server-physical",
+        type=validate.int_range(0, 16383),
+        default=17,
+        help="DLMS server physical address",
+    )
     p.add_argument("--mode-e", action="store_true", help="DLMS through the optical port (mode E)")
     p.add_argument("--framing", choices=["hdlc", "wrapper"], default="hdlc", help="DLMS framing")
-    p.add_argument("--max-info", type=int, default=128, help="DLMS HDLC max information field")
+    p.add_argument(
+        "--max-info",
+        type=validate.int_range(32, 2030),
+        default=128,
+        help="DLMS HDLC max information field (32…2030 bytes)",
+    )
     p.add_argument("--echo", action="store_true", help="drop the echo of a half-duplex head")
-    p.add_argument("--timeout", type=float, default=3.0, help="seconds per answer")
+    p.add_argument(
+        "--timeout", type=validate.positive_float, default=3.0, help="seconds per answer (> 0)"
+    )
 
 
 def connect_options(args: argparse.Namespace) -> ConnectOptions:
@@ -73,7 +103,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--from", dest="start", help="first interval (ISO 8601, UTC if no offset)")
     p.add_argument("--to", dest="end", help="read intervals starting before this (ISO 8601)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--trace", help="save the byte trace as JSON Lines to this file")
+    p.add_argument(
+        "--trace", help="save the byte trace as JSON Lines to this file (its folder must exist)"
+    )
     p.add_argument("--session", type=int, help="store the read in this session")
     p.add_argument("--db", help="session database (default: user data folder)")
     p.set_defaults(func=run)
@@ -102,6 +134,8 @@ def run(args: argparse.Namespace) -> int:
     start, end = parse_time(args.start, "--from"), parse_time(args.end, "--to")
     if start and end and end <= start:
         raise UsageError("--to must be after --from")
+    if args.trace:
+        validate.output_file(args.trace, "--trace")
     meter = create_meter(args.protocol, connect_options(args))
     progress = _Progress()
     try:

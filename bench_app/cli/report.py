@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 
+from bench_app.cli import validate
 from bench_app.cli.common import add_db_option, open_store
 from bench_app.errors import UsageError
 
@@ -20,7 +21,9 @@ ROLES = ("tester", "witness")
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="write (and sign) the witness report PDF of a session")
     p.add_argument("--session", type=int, required=True, help="session id")
-    p.add_argument("--out", required=True, metavar="FILE.pdf", help="report file to write")
+    p.add_argument(
+        "--out", required=True, metavar="FILE.pdf", help="report file to write (folder must exist)"
+    )
     p.add_argument("--sign", action="store_true", help="sign the report (locks the session)")
     p.add_argument("--p12", metavar="FILE", help="PKCS#12 signing key (bench-app keys new)")
     p.add_argument("--role", choices=ROLES, help="sign as tester or witness")
@@ -35,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from bench_app.signing.keys import read_passphrase
     from bench_app.signing.sign import load_signer
 
+    validate.output_file(args.out, "--out")
     signer = None
     if args.sign:
         if not args.p12 or not args.role:

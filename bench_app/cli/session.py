@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from bench_app.cli import validate
 from bench_app.cli.common import add_db_option, open_store, print_json
 from bench_app.store.sessions import KINDS
 
@@ -23,7 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--kind", required=True, choices=KINDS)
     q.add_argument("--cop", action="append", default=[], help="Code of Practice (repeatable)")
     q.add_argument("--location", default="", help="where the test takes place")
-    q.add_argument("--date", default=None, help="test date YYYY-MM-DD (default today)")
+    q.add_argument(
+        "--date", type=validate.iso_date, default=None, help="test date YYYY-MM-DD (default today)"
+    )
     q.add_argument("--title", default="", help="free title")
     add_db_option(q)
     q.set_defaults(func=run_new)
@@ -48,7 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     q = ss.add_parser("export", help="write the session as a .wbs bundle")
     q.add_argument("id", type=int)
-    q.add_argument("file", help="bundle to write (FILE.wbs)")
+    q.add_argument("file", help="bundle to write (FILE.wbs); its folder must exist")
     add_db_option(q)
     q.set_defaults(func=run_export)
 
@@ -145,6 +148,7 @@ def run_lock(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    validate.output_file(args.file, "bundle")
     with open_store(args) as store:
         manifest = store.export_bundle(args.id, args.file)
     print(
@@ -155,6 +159,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
+    validate.input_file(args.file, "bundle")
     with open_store(args) as store:
         sid = store.import_bundle(args.file)
     print(sid)
