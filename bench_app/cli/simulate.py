@@ -53,11 +53,31 @@ def register(sub: argparse._SubParsersAction) -> None:
     c = sub.add_parser(
         "sim-control",
         help="act on a running simulator: pull a phase, cut the supply, offset the clock…",
+        description="Act on a running simulator through its bench-control channel (the "
+        "'control on tcp://…' line simulate prints). Writes nothing; prints 'ok: …' or the "
+        "simulator's state as JSON.\n\nactions and their arguments:\n"
+        + "\n".join(f"  {name:<18} {ACTION_ARGS.get(name, '')}" for name in sorted(ACTIONS)),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     c.add_argument("url", help="the 'control on tcp://…' URL printed by simulate")
-    c.add_argument("action", choices=sorted(ACTIONS))
-    c.add_argument("args", nargs="*")
+    c.add_argument("action", choices=sorted(ACTIONS), help="what to do (see the list above)")
+    c.add_argument("args", nargs="*", help="the action's arguments (see the list above)")
     c.set_defaults(func=run_control)
+
+
+#: What each sim-control action takes (help text; arity comes from drivers.sim.control.ACTIONS).
+ACTION_ARGS = {
+    "phase-failure": "PHASE (1, 2 or 3): remove that phase's voltage",
+    "phase-restore": "PHASE (1, 2 or 3): restore it",
+    "supply-cut": "(none): cut the outstation's auxiliary supply",
+    "supply-restore": "(none): restore the supply",
+    "battery-fault": "(none): simulate a battery fault",
+    "reset": "(none): a reset not caused by a supply failure",
+    "reverse": "on|off: run energy backwards (reverse running)",
+    "clock-offset": "MINUTES: set the meter clock to UTC + MINUTES (e.g. -10), no event",
+    "change-parameter": "NAME VALUE: change a parameter through the port",
+    "state": "(none): print the simulator's state as JSON",
+}
 
 
 def run_simulate(args: argparse.Namespace) -> int:
@@ -117,6 +137,12 @@ def run_simulate(args: argparse.Namespace) -> int:
 
 
 def run_control(args: argparse.Namespace) -> int:
+    takes = len(ACTIONS[args.action][1])
+    if len(args.args) != takes:  # before connecting: a usage error is not a network error
+        raise UsageError(
+            f"action {args.action!r} takes {takes} argument(s), got {len(args.args)}: "
+            f"{args.action} {ACTION_ARGS.get(args.action, '')}"
+        )
     try:
         result = RemoteBenchControl(args.url).do(args.action, *args.args)
     except ValueError as exc:
