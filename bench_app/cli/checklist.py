@@ -23,6 +23,7 @@ import textwrap
 
 from bench_app.checklist import ChecklistEngine, find_template, list_templates, load_template
 from bench_app.checklist.engine import VERDICTS
+from bench_app.cli.common import AnnouncedSleep
 from bench_app.cli.read import add_connection_options, connect_options
 from bench_app.errors import UsageError
 from drivers.trace import Trace
@@ -89,9 +90,10 @@ def _session_args(q: argparse.ArgumentParser, template_required: bool = False) -
 
 
 def _open_store(args):
+    from bench_app.cli.common import db_path
     from bench_app.store import Store
 
-    return Store.open(args.db)
+    return Store.open(db_path(args))
 
 
 def _template_for(store, args):
@@ -155,6 +157,7 @@ def cmd_run(args) -> int:
 
         control = RemoteBenchControl(args.control)
     store = _open_store(args)
+    waiting = AnnouncedSleep()
     try:
         engine = ChecklistEngine(
             store,
@@ -166,6 +169,7 @@ def cmd_run(args) -> int:
             protocol=args.protocol or "",
             password=args.password,
             by=args.by,
+            sleep=waiting,
         )
         if args.supersede:
             engine.supersede(args.supersede)
@@ -174,6 +178,7 @@ def cmd_run(args) -> int:
             template.step(sid)  # unknown step ids fail before anything runs
         outcomes = []
         for sid in steps:
+            waiting.what = f"step {sid}"
             out = engine.run_step(sid)
             outcomes.append(out)
             if not args.json:

@@ -26,8 +26,17 @@ def add_db_option(parser: argparse.ArgumentParser) -> None:
 
 
 def db_path(args: argparse.Namespace):
-    """The database path the arguments name (``--db`` or the default)."""
-    return getattr(args, "db", None) or default_db_path()
+    """The database path the arguments name (``--db`` or the default).
+
+    An explicit ``--db`` must name a file in an existing folder (a mistyped folder is an error,
+    never created); only the default location is created on first use.
+    """
+    given = getattr(args, "db", None)
+    if given:
+        from bench_app.cli.validate import output_file
+
+        return output_file(given, "--db")
+    return default_db_path()
 
 
 def open_store(args: argparse.Namespace) -> Store:
@@ -74,3 +83,26 @@ NO_DISPLAY_HINT = (
     "'xvfb-run -a bench-app gui' gives it a virtual one. "
     "Every bench task also works from the command line (bench-app --help)."
 )
+
+
+class AnnouncedSleep:
+    """A ``sleep`` for long jobs on a terminal: a wait longer than 2 s first says, on stderr,
+    what it waits for (:attr:`what`), for how long and until when (UTC)."""
+
+    def __init__(self, what: str = "") -> None:
+        self.what = what
+
+    def __call__(self, seconds: float) -> None:
+        import time
+        from datetime import UTC, datetime, timedelta
+
+        if seconds > 2:
+            until = datetime.now(UTC) + timedelta(seconds=seconds)
+            who = f"{self.what}: " if self.what else ""
+            print(
+                f"{who}waiting {seconds:.0f} s (hold/settle time or next period boundary), "
+                f"until {until:%H:%M:%S}Z…",
+                file=sys.stderr,
+                flush=True,
+            )
+        time.sleep(max(0.0, seconds))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 import time
 from datetime import datetime
 
@@ -112,20 +113,42 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 class _Progress:
-    """Progress on stderr, shown only once a read has taken more than 2 s."""
+    """Progress on stderr once a read has taken more than 2 s: days done of the requested span
+    with a percentage, or (no ``--from``) days walked back so far; before the first block, what
+    it is waiting for."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: str = "", timeout: float = 0.0) -> None:
         self.t0 = time.monotonic()
         self.shown = False
+        self.port, self.timeout = port, timeout
+        self._timer = threading.Timer(2.0, self._waiting)
+        self._timer.daemon = True
+        if port:
+            self._timer.start()
+
+    def _waiting(self) -> None:
+        if not self.shown:
+            print(
+                f"waiting for the meter on {self.port} (each answer up to {self.timeout:g} s)…",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def __call__(self, done: int, total: int) -> None:
         if time.monotonic() - self.t0 < 2.0:
             return
         self.shown = True
-        pct = f" ({100 * done / total:.0f} %)" if total else ""
-        print(f"\rreading profile: {done}/{total or '?'}{pct}", end="", file=sys.stderr, flush=True)
+        if total:
+            text = f"reading profile: {done}/{total} days ({100 * done / total:.0f} %)"
+        else:
+            text = (
+                f"reading profile: {done} days back so far "
+                "(no --from: until the meter holds no older data)"
+            )
+        print(f"\r{text}", end="", file=sys.stderr, flush=True)
 
     def done(self) -> None:
+        self._timer.cancel()
         if self.shown:
             print(file=sys.stderr, flush=True)
 
@@ -137,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
     if args.trace:
         validate.output_file(args.trace, "--trace")
     meter = create_meter(args.protocol, connect_options(args))
-    progress = _Progress()
+    progress = _Progress(args.port, args.timeout)
     try:
         meter.connect()
         if args.session is not None:
@@ -166,9 +189,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _read_into_session(args, meter: MeterDriver, start, end, progress) -> MeterReading:
     from bench_app.acquire import read_into_session
+    from bench_app.cli.common import db_path
     from bench_app.store import Store
 
-    store = Store.open(args.db)
+    store = Store.open(db_path(args))
     try:
         result = read_into_session(store, args.session, meter, start, end, progress=progress)
     finally:
@@ -203,13 +227,20 @@ def summary(reading: MeterReading) -> str:
         days = len({r.start.date() for r in p.rows})
         flagged = sum(1 for r in p.rows if r.status)
         lines.append(
-            f"Profile     {len(p.rows)} intervals of {p.period_min} min over {days} days, "
+            f"Profile     {len(p.rows)} intervals of {p.period_min} min over {days} "
+            f"day{'s' if days != 1 else ''} (UTC dates), "
             f"{len(p.channels)} channels, {flagged} flagged; "
             f"{iso(p.rows[0].start)} → {iso(p.rows[-1].start)}"
         )
     elif p is not None:
         lines.append("Profile     no intervals in the range")
-    lines.append(f"Events      {len(reading.events)}")
-    for e in reading.events[-5:]:
+    shown = reading.events[-5:]
+    more = (
+        f" (the last {len(shown)} shown; --json lists all)"
+        if len(shown) < len(reading.events)
+        else ""
+    )
+    lines.append(f"Events      {len(reading.events)}{more}")
+    for e in shown:
         lines.append(f"            {iso(e.time)}  {e.code:>3}  {e.text}")
     return "\n".join(lines)

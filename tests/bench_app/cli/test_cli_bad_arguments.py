@@ -144,6 +144,9 @@ def test_messages_name_the_problem(tmp_path, capfd):
         (["import", "--session", "1", "--source", "hhdc", str(tmp_path / "none.csv"), "--db", db],
          2, "no such file"),
         (["sim-control", "tcp://127.0.0.1:1", "phase-failure"], 2, "takes 1 argument"),
+        (["session", "list", "--db", str(tmp_path / "no" / "s.db")], 2, "does not exist"),
+        (["checklist", "show", "--session", "1", "--db", str(tmp_path / "no" / "s.db")], 2,
+         "does not exist"),
     ]  # fmt: skip
     for argv, want, text in checks:
         code, out, err = _run(argv, capfd)
