@@ -150,9 +150,10 @@ def run_import(args: argparse.Namespace) -> int:
     print(f"  {meta['identity_check']['result']}")
     if meta.get("repeated_local_hours"):
         print(f"  repeated autumn hour placed on {', '.join(meta['repeated_local_hours'])}")
+    first, last = (str(meta.get(k, "?")).replace("+00:00", "Z") for k in ("first", "last"))
     print(
         f"collection {res.collection_id}: {res.rows} readings from {res.file} "
-        f"({args.source}, {meta.get('first', '?')} → {meta.get('last', '?')})"
+        f"({args.source}, intervals {first} → {last})"
     )
     return 0
 

@@ -83,3 +83,15 @@ def test_gui_without_a_display_exits_13_before_qt(monkeypatch, tmp_path, capsys)
     assert "--smoke-test" in done.stderr and "xvfb-run" in done.stderr
     assert "Traceback" not in done.stderr and "Reinstalling" not in done.stderr
     assert not (tmp_path / "g.db").exists()
+
+
+def test_readme_exit_code_table_matches_the_cli():
+    import re
+    from pathlib import Path
+
+    from bench_app.cli import EXIT_CODES
+
+    readme = (Path(__file__).parents[3] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Exit codes", 1)[1].split("\n## ", 1)[0]
+    codes = {int(m) for m in re.findall(r"^\| (\d+) \|", table, flags=re.M)}
+    assert codes == set(EXIT_CODES)
