@@ -18,7 +18,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("keys", help="signing keys for reports")
     ksub = p.add_subparsers(dest="keys_command", metavar="ACTION")
     ksub.required = True
-    new = ksub.add_parser("new", help="create a self-signed signing certificate (PKCS#12)")
+    new = ksub.add_parser(
+        "new",
+        help="create a self-signed signing certificate (PKCS#12)",
+        description=(
+            "Needs --name and --role, and a passphrase (--passphrase-file, "
+            "$WITNESS_BENCH_PASSPHRASE or a prompt, asked twice; never stored). Writes "
+            "NAME-ROLE.p12 (the encrypted key: keep it private) and NAME-ROLE.pem (the "
+            "certificate: give it to whoever verifies, as --trust) into --out DIR (an "
+            "existing folder) or the user data folder's keys/."
+        ),
+    )
     new.add_argument("--name", required=True, help='signer\'s name, e.g. "Bob Witness"')
     new.add_argument("--org", default="", help="organisation")
     new.add_argument("--role", choices=ROLES, required=True)

@@ -99,7 +99,18 @@ def parse_time(text: str | None, name: str) -> datetime | None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("read", help="read a meter: identity, clock, registers, profile, events")
+    p = sub.add_parser(
+        "read",
+        help="read a meter: identity, clock, registers, profile, events",
+        description=(
+            "Needs --port and --protocol (and usually --password). Reads identity, clock, "
+            "registers, the load profile (--from/--to, else everything the meter holds) and "
+            "the event log. Writes: with --session the read into that session (resumable); "
+            "with --trace the byte trace as JSON Lines (its folder must exist). Prints a "
+            "summary, or --json one object. Exit codes: 0 ok, 2 usage, 3 transport/timeout, "
+            "4 protocol, 5 authentication."
+        ),
+    )
     add_connection_options(p)
     p.add_argument("--from", dest="start", help="first interval (ISO 8601, UTC if no offset)")
     p.add_argument("--to", dest="end", help="read intervals starting before this (ISO 8601)")

@@ -19,7 +19,16 @@ ROLES = ("tester", "witness")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("report", help="write (and sign) the witness report PDF of a session")
+    p = sub.add_parser(
+        "report",
+        help="write (and sign) the witness report PDF of a session",
+        description=(
+            "Needs --session and --out FILE.pdf (in an existing folder). Writes the witness "
+            "report PDF; with --sign --p12 KEY --role tester|witness it also signs it (the "
+            "first signature locks the session; a second role countersigns the same file "
+            "without invalidating the first)."
+        ),
+    )
     p.add_argument("--session", type=int, required=True, help="session id")
     p.add_argument(
         "--out", required=True, metavar="FILE.pdf", help="report file to write (folder must exist)"
