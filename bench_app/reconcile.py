@@ -87,17 +87,23 @@ class Discrepancy:
         }
 
 
-@dataclass
-class ChannelSummary:
-    """Per-channel counts and sums over the compared periods (sums as exact decimals)."""
+@dataclass(kw_only=True)
+class Counts:
+    """How many period × channel keys were compared, matched, and differed in which way."""
 
-    channel: str
     compared: int = 0
     matched: int = 0
     missing_in_a: int = 0
     missing_in_b: int = 0
     value_diffs: int = 0
     flag_diffs: int = 0
+
+
+@dataclass
+class ChannelSummary(Counts):
+    """Per-channel counts and sums over the compared periods (sums as exact decimals)."""
+
+    channel: str
     sum_a: Decimal = Decimal(0)
     sum_b: Decimal = Decimal(0)
 
@@ -108,7 +114,7 @@ class ChannelSummary:
 
 
 @dataclass
-class ReconcileResult:
+class ReconcileResult(Counts):
     """Comparison of collection A with collection B (counts are of period × channel keys)."""
 
     collection_a: int
@@ -116,12 +122,6 @@ class ReconcileResult:
     source_a: str
     source_b: str
     tolerance: float
-    compared: int = 0
-    matched: int = 0
-    missing_in_a: int = 0
-    missing_in_b: int = 0
-    value_diffs: int = 0
-    flag_diffs: int = 0
     days: int = 0
     clock_change_days: list[str] = field(default_factory=list)
     discrepancies: list[Discrepancy] = field(default_factory=list)

@@ -44,26 +44,25 @@ def baud(text: str) -> int:
     return value
 
 
-def positive_float(text: str) -> float:
-    """A finite number > 0 (seconds, kWh …)."""
+def _finite_float(text: str, allow_zero: bool) -> float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a number greater than 0")
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        more = "of 0 or more" if allow_zero else "greater than 0"
+        raise argparse.ArgumentTypeError(f"{text!r} must be a number {more}")
     return value
+
+
+def positive_float(text: str) -> float:
+    """A finite number > 0 (seconds, kWh …)."""
+    return _finite_float(text, allow_zero=False)
 
 
 def non_negative_float(text: str) -> float:
     """A finite number ≥ 0 (tolerances)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a number of 0 or more")
-    return value
+    return _finite_float(text, allow_zero=True)
 
 
 def positive_decimal(text: str) -> Decimal:

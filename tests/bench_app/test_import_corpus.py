@@ -62,30 +62,14 @@ def test_cp1252_file_really_is_not_utf8():
 
 
 def test_forcing_the_wrong_encoding_or_delimiter_is_a_clear_error(store, sid):
-    with pytest.raises(DataImportError, match=r"cp1252-site-name.csv:2: byte 0x.. is not valid"):
-        import_csv(
-            store,
-            sid,
-            CORPUS / "cp1252-site-name.csv",
-            source="hhdc",
-            options=ImportOptions(encoding="utf-8"),
-        )
-    with pytest.raises(DataImportError, match=r"header lacks .* read as .*comma, .*--delimiter"):
-        import_csv(
-            store,
-            sid,
-            CORPUS / "semicolon-decimal-comma.csv",
-            source="hhdc",
-            options=ImportOptions(delimiter=","),
-        )
-    with pytest.raises(DataImportError, match=r"value '0,470' is not a number \(it uses a deci"):
-        import_csv(
-            store,
-            sid,
-            CORPUS / "semicolon-decimal-comma.csv",
-            source="hhdc",
-            options=ImportOptions(decimal="."),
-        )
+    wrong = [
+        ("cp1252-site-name.csv", {"encoding": "utf-8"}, r"site-name.csv:2: byte 0x.. is not valid"),
+        ("semicolon-decimal-comma.csv", {"delimiter": ","}, r"lacks .* read as .*--delimiter"),
+        ("semicolon-decimal-comma.csv", {"decimal": "."}, r"'0,470' is not a number \(it uses"),
+    ]
+    for name, override, message in wrong:
+        with pytest.raises(DataImportError, match=message):
+            import_csv(store, sid, CORPUS / name, source="hhdc", options=ImportOptions(**override))
     assert store.collections(sid) == []
 
 
