@@ -12,6 +12,7 @@ import signal
 import sys
 import threading
 
+from bench_app.cli import validate
 from bench_app.errors import UsageError
 from drivers.sim import DEFECTS, MeterDescription, SimOptions, start_simulator
 from drivers.sim.control import ACTIONS, RemoteBenchControl
@@ -30,24 +31,50 @@ def register(sub: argparse._SubParsersAction) -> None:
     where.add_argument("--pty", action="store_true", help="serve on a pseudo-terminal")
     p.add_argument("--meter", help=f"meter description ({', '.join(MeterDescription.available())})")
     p.add_argument("--seed", type=int, default=1, help="data seed (same seed, same data)")
-    p.add_argument("--days", type=int, help="days of stored data (default: description, 90)")
+    p.add_argument(
+        "--days",
+        type=validate.int_range(1, 3660),
+        help="days of stored data, 1…3660 (default: description, 90)",
+    )
     p.add_argument("--period", type=int, choices=[5, 10, 15, 20, 30], help="integration minutes")
     p.add_argument("--password", help="override the meter's password (IEC P1 / DLMS level 2)")
     p.add_argument("--baud-emulation", action="store_true", help="pace bytes at the line speed")
-    p.add_argument("--baud", type=int, default=9600, help="DLMS HDLC line baud (emulation)")
+    p.add_argument(
+        "--baud", type=validate.baud, default=9600, help="DLMS HDLC line baud (emulation)"
+    )
     p.add_argument(
         "--fault", action="append", default=[], metavar="KIND[:RATE]", help=f"{', '.join(KINDS)}"
     )
     p.add_argument("--defect", action="append", default=[], choices=DEFECTS)
     p.add_argument("--framing", choices=["hdlc", "wrapper"], default="hdlc", help="DLMS only")
-    p.add_argument("--server-physical", type=int, default=17, help="DLMS HDLC physical address")
+    p.add_argument(
+        "--server-physical",
+        type=validate.int_range(0, 16383),
+        default=17,
+        help="DLMS HDLC physical address",
+    )
     p.add_argument(
         "--address-size", type=int, choices=[1, 2, 4], help="DLMS: accept only this HDLC form"
     )
-    p.add_argument("--max-info", type=int, default=2030, help="DLMS: largest HDLC info field")
-    p.add_argument("--max-pdu", type=int, default=2048, help="DLMS: largest xDLMS PDU (blocks)")
+    p.add_argument(
+        "--max-info",
+        type=validate.int_range(32, 2030),
+        default=2030,
+        help="DLMS: largest HDLC info field (32…2030)",
+    )
+    p.add_argument(
+        "--max-pdu",
+        type=validate.int_range(64, 65535),
+        default=2048,
+        help="DLMS: largest xDLMS PDU (blocks)",
+    )
     p.add_argument("--no-mode-e", action="store_true", help="DLMS: ignore IEC sign-on (optical)")
-    p.add_argument("--control-port", type=int, default=0, help="bench-control TCP port (0 = any)")
+    p.add_argument(
+        "--control-port",
+        type=validate.int_range(0, 65535),
+        default=0,
+        help="bench-control TCP port (0 = any)",
+    )
     p.set_defaults(func=run_simulate)
 
     c = sub.add_parser(
