@@ -80,12 +80,12 @@ def periods_in_day(day: date) -> int:
 
 
 def clock_change_note(day: date) -> str:
-    """``" (clocks go forward on 2026-03-29)"`` on a clock-change day, else ``""``."""
+    """``" — the clocks go forward that day"`` on a clock-change day, else ``""``."""
     n = settlement.periods_in_day(day)
     if n == 46:
-        return f" (clocks go forward on {day.isoformat()}: 46 settlement periods)"
+        return " — the clocks go forward that day"
     if n == 50:
-        return f" (clocks go back on {day.isoformat()}: 50 settlement periods)"
+        return " — the clocks go back that day"
     return ""
 
 

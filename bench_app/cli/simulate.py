@@ -154,6 +154,7 @@ def run_simulate(args: argparse.Namespace) -> int:
         f"{state['period_min']} min, defects: {', '.join(state['defects']) or 'none'}",
         flush=True,
     )
+    print("running until Ctrl-C (or SIGTERM)", file=sys.stderr, flush=True)
     try:
         while not stop.wait(0.2):
             pass
