@@ -16,10 +16,29 @@ import sys
 
 from bench_app.cli import validate
 from bench_app.cli.common import add_db_option, open_store, print_json
+from bench_app.csvformat import (
+    FormatError,
+    normalise_decimal,
+    normalise_delimiter,
+    normalise_encoding,
+)
 from bench_app.errors import CannotCompareError, UsageError
 
 #: Exit code of ``reconcile`` when something differs (AGREE is 0).
 EXIT_DIFFER = 1
+
+
+def _format_option(normalise):
+    """An argparse ``type=`` from a :mod:`bench_app.csvformat` normaliser (usage error, exit 2)."""
+
+    def check(text: str) -> str:
+        try:
+            return normalise(text)
+        except FormatError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    check.__name__ = normalise.__name__.replace("normalise_", "")
+    return check
 
 
 def _mapping_help() -> str:
@@ -63,9 +82,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="NAME|FILE.toml",
         help=f"column mapping (default generic-interval). Shipped: {_mapping_help()}",
     )
-    p.add_argument("--encoding", help="auto (default), utf-8, utf-8-sig, cp1252, latin-1 …")
-    p.add_argument("--delimiter", help="auto (default), comma, semicolon, tab, pipe or a character")
-    p.add_argument("--decimal", help="auto (default), point or comma")
+    p.add_argument(
+        "--encoding",
+        type=_format_option(normalise_encoding),
+        help="auto (default), utf-8, utf-8-sig, cp1252, latin-1 …",
+    )
+    p.add_argument(
+        "--delimiter",
+        type=_format_option(normalise_delimiter),
+        help="auto (default), comma, semicolon, tab, pipe or a character",
+    )
+    p.add_argument(
+        "--decimal", type=_format_option(normalise_decimal), help="auto (default), point or comma"
+    )
     p.add_argument(
         "--max-kwh-per-period",
         type=validate.positive_decimal,

@@ -193,8 +193,12 @@ def test_cli_import_reports_format_and_mapping_help(tmp_path, capsys):
     assert "--accept-serial" in capsys.readouterr().err
     assert main([*args, "--accept-serial", "--json", str(CORPUS / "other-serial.csv")]) == 0
     assert json.loads(capsys.readouterr().out)["meta"]["deviations"]
-    assert main([*args, "--encoding", "klingon", str(CORPUS / "tab.tsv")]) == 8
-    assert "unknown encoding 'klingon'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as usage:
+        main([*args, "--encoding", "klingon", str(CORPUS / "tab.tsv")])
+    assert usage.value.code == 2 and "unknown encoding 'klingon'" in capsys.readouterr().err
+    assert main([*args, "--delimiter", "semicolon", "--decimal", "comma",
+                 str(CORPUS / "semicolon-decimal-comma.csv")]) == 0  # fmt: skip
+    assert "semicolon, decimal comma" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         main(["import", "--help"])
     helptext = capsys.readouterr().out
