@@ -319,6 +319,9 @@ def cmd_record(args) -> int:
 
 
 def cmd_attach(args) -> int:
+    from bench_app.cli.validate import input_file
+
+    input_file(args.file, "--file")
     store = _open_store(args)
     try:
         out = _engine(store, args).attach(args.step, args.file, args.note, args.by)
