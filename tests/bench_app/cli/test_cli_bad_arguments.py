@@ -97,6 +97,9 @@ def _run(argv: list[str], capfd) -> tuple[int, str, str]:
 
 def test_every_command_with_bad_arguments_fails_cleanly(tmp_path, capfd, monkeypatch):
     monkeypatch.delenv("WITNESS_BENCH_PASSPHRASE", raising=False)
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)  # a command that writes a relative path writes it here
     db = str(tmp_path / "cli.db")
     failures = []
     codes: dict[int, int] = {}
