@@ -6,8 +6,9 @@
   (export is a channel of its own) and never more than the meter can pass in one period —
   ``--max-kwh-per-period``, the mapping's ``[checks] max_kwh_per_period`` or
   :data:`DEFAULT_MAX_KWH`.
-* **Identity** (:func:`identity_check`): the file's meter serial and MPAN against the session's
-  declared equipment, the serials the bench read, and the MPANs of earlier imports.
+* **Identity** (:func:`identity_check`): the file's meter serial against the session's declared
+  equipment and the serials the bench read (or, when the session has neither, earlier imports),
+  and its MPAN against the MPANs of earlier imports.
 """
 
 from __future__ import annotations
@@ -208,11 +209,12 @@ def _session_serials(store, session_id: int) -> set[str]:
     return serials
 
 
-def _session_mpans(store, session_id: int) -> set[str]:
-    mpans: set[str] = set()
+def _imported(store, session_id: int, key: str) -> set[str]:
+    """Serials or MPANs (``key`` = ``serials``/``mpans``) named by earlier imports."""
+    found: set[str] = set()
     for coll in store.collections(session_id):
-        mpans |= set((coll.get("meta") or {}).get("mpans") or [])
-    return mpans
+        found |= set((coll.get("meta") or {}).get(key) or [])
+    return found
 
 
 def identity_check(store, session_id: int, fname: str, meta: dict, accept: bool) -> dict:
@@ -224,13 +226,16 @@ def identity_check(store, session_id: int, fname: str, meta: dict, accept: bool)
     :raises DataImportError: a mismatch and not ``accept`` (nothing is stored then).
     """
     want_serials = _session_serials(store, session_id)
-    want_mpans = _session_mpans(store, session_id)
+    whose = "the session's meter"
+    if not want_serials:  # nothing declared or read: earlier imports are the reference
+        want_serials, whose = _imported(store, session_id, "serials"), "earlier imports"
+    want_mpans = _imported(store, session_id, "mpans")
     problems = []
     file_serials, file_mpans = set(meta.get("serials") or []), set(meta.get("mpans") or [])
     if want_serials and file_serials - want_serials:
         problems.append(
             f"meter serial {', '.join(sorted(file_serials - want_serials))} in {fname} is not "
-            f"the session's meter ({', '.join(sorted(want_serials))})"
+            f"{whose} ({', '.join(sorted(want_serials))})"
         )
     if len(file_mpans) > 1:
         problems.append(f"{fname} holds {len(file_mpans)} MPANs: {', '.join(sorted(file_mpans))}")
@@ -240,11 +245,14 @@ def identity_check(store, session_id: int, fname: str, meta: dict, accept: bool)
             f"imports ({', '.join(sorted(want_mpans))})"
         )
     if not want_serials:
-        result = "serial not checked: the session declares no meter serial and has no bench read"
+        result = (
+            "serial not checked: the session declares no meter serial, has no bench read "
+            "and no earlier import"
+        )
     elif not file_serials:
         result = f"serial not checked: {fname} has no serial column"
     else:
-        result = "serial matches the session's meter"
+        result = f"serial matches {whose}"
     check = {"result": result, "session_serials": sorted(want_serials), "problems": problems}
     if problems and not accept:
         raise DataImportError(

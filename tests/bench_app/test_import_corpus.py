@@ -156,6 +156,16 @@ def test_serial_is_compared_with_the_bench_read_and_mpan_with_earlier_imports(st
         import_csv(store, sid, moved, source="manufacturer")
 
 
+def test_without_a_declared_serial_earlier_imports_are_the_reference(store):
+    sid = store.create_session("APP-NONE", "protocol-approval")
+    first = import_csv(store, sid, CORPUS / "tab.tsv", source="hhdc")
+    assert first.meta["identity_check"]["result"].startswith("serial not checked")
+    with pytest.raises(DataImportError, match=r"XYZ99999 .* is not earlier imports \(PRO00001\)"):
+        import_csv(store, sid, CORPUS / "other-serial.csv", source="manufacturer")
+    again = import_csv(store, sid, CORPUS / "pipe.txt", source="manufacturer")
+    assert again.meta["identity_check"]["result"] == "serial matches earlier imports"
+
+
 def test_negative_and_absurd_values_are_file_line_errors(store, sid):
     with pytest.raises(DataImportError, match=r"negative-value.csv:11: value -5 kWh is negative"):
         import_csv(store, sid, CORPUS / "negative-value.csv", source="hhdc")
