@@ -16,6 +16,9 @@ from pathlib import Path
 from bench_app.cli import validate
 from bench_app.cli.common import NO_DISPLAY_HINT, has_display
 
+#: Where the demo writes when no --out is given (created with its parents).
+DEFAULT_OUT = "out/demo"
+
 DESCRIPTION = """\
 Run a whole witnessed protocol test against a built-in simulated outstation, headless:
 session, read, HHDC and manufacturer exports imported and reconciled, the BSCP601 checklist
@@ -41,7 +44,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--gui", action="store_true", help="then open the GUI on the demo session")
     p.add_argument("--headless", action="store_true", help="(the default; kept for old scripts)")
-    p.add_argument("--out", default="out/demo", help="folder for the demo's outputs")
+    p.add_argument(
+        "--out",
+        default=None,
+        help=f"folder for the demo's outputs (default {DEFAULT_OUT}, created; a folder you "
+        "name may be new but its parent must exist)",
+    )
     p.set_defaults(func=run)
 
 
@@ -53,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--gui and --headless contradict each other")
     if args.gui and not has_display():
         raise NoDisplayError(NO_DISPLAY_HINT)
-    out = validate.output_dir(args.out, "--out")
+    out = Path(DEFAULT_OUT) if args.out is None else validate.output_dir(args.out, "--out")
     result = run_demo(out, protocol=args.protocol, days=args.days)
     counts = ", ".join(f"{n} {v}" for v, n in sorted(result.verdicts.items()))
     print()

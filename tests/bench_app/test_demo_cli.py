@@ -12,21 +12,23 @@ import sys
 from pathlib import Path
 
 
-def _run(args: list[str], env: dict) -> subprocess.CompletedProcess:
+def _run(args: list[str], env: dict, cwd: Path) -> subprocess.CompletedProcess:
     # the timeout only stops a hung run (a GUI opened and waiting); it measures nothing
     return subprocess.run(
         [sys.executable, "-m", "bench_app", *args],
         capture_output=True,
         text=True,
         env=env,
+        cwd=cwd,
         timeout=600,
     )
 
 
 def test_demo_with_a_display_is_headless_and_its_verify_command_agrees(tmp_path):
     env = dict(os.environ, DISPLAY=":0", QT_QPA_PLATFORM="offscreen")
-    out_dir = tmp_path / "demo"
-    done = _run(["demo", "--days", "4", "--out", str(out_dir)], env)
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parents[2]), env.get("PYTHONPATH", "")])
+    out_dir = tmp_path / "out" / "demo"  # the default --out, as `make demo` in a fresh clone
+    done = _run(["demo", "--days", "4"], env, tmp_path)
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "Opening the GUI" not in out
@@ -41,7 +43,7 @@ def test_demo_with_a_display_is_headless_and_its_verify_command_agrees(tmp_path)
     verify = next(line for line in out.splitlines() if line.startswith("Verify:"))
     argv = shlex.split(verify.removeprefix("Verify:").strip())
     assert argv[0] == "bench-app" and "--trust" in argv
-    again = _run(argv[1:], env)
+    again = _run(argv[1:], env, tmp_path)
     assert again.returncode == 0, again.stdout + again.stderr
     assert again.stdout.count("intact, valid, trusted") == 2
     assert Path(argv[argv.index("--trust") + 1]).read_text().count("BEGIN CERTIFICATE") == 2
