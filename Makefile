@@ -18,8 +18,10 @@ $(STAMP): pyproject.toml scripts/setup.sh
 
 setup: $(STAMP)
 
+# Headless: runs the whole story and exits. `make demo DEMO_ARGS=--gui` opens the window after.
+DEMO_ARGS ?=
 demo: $(STAMP)
-	$(PY) -m bench_app demo
+	$(PY) -m bench_app demo $(DEMO_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -9,13 +9,15 @@ signs it as tester and as witness with demo keys, and verifies it.
 
 Everything goes to one output folder: ``demo.db`` (the session), ``hhdc-export.csv``,
 ``manufacturer-export.csv``, ``keys/`` (demo keys; the passphrase is :data:`DEMO_PASSPHRASE` and
-is for the demo only) and ``witness-report.pdf``.
+is for the demo only; ``keys/demo-trust.pem`` holds both demo certificates) and
+``witness-report.pdf``. The steps are logged numbered once each, detail lines wrapped (never cut).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import textwrap
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -36,6 +38,8 @@ from drivers.meter import ConnectOptions, create_meter
 from drivers.sim import start_simulator
 
 DEMO_PASSPHRASE = b"witness-bench-demo"
+#: File in ``keys/`` holding both demo certificates (the ``--trust`` of the printed verify command).
+TRUST_FILE = "demo-trust.pem"
 TEMPLATE = "bscp601-protocol-cop1-2-3-5-10"
 REFERENCE_DAYS = 3
 MPAN = "1200098765432"
@@ -57,6 +61,15 @@ class DemoResult:
     verdicts: dict[str, int] = field(default_factory=dict)
     certificates: list[Path] = field(default_factory=list)
     seconds: float = 0.0
+    trust_file: Path | None = None
+    files: dict[str, Path] = field(default_factory=dict)
+
+    def verify_command(self) -> list[str]:
+        """The ``bench-app verify`` arguments that reproduce the demo's own verification."""
+        cmd = ["verify", str(self.report_path.resolve())]
+        if self.trust_file is not None:
+            cmd += ["--trust", str(self.trust_file.resolve())]
+        return [*cmd, "--db", str(self.db_path.resolve())]
 
 
 def _export_rows(readings: list[Reading], days: int) -> list[Reading]:
@@ -167,7 +180,7 @@ def run_demo(
             for name, cid in (("HHDC", hh.collection_id), ("manufacturer", mf.collection_id)):
                 res = reconcile(store, cid, got.collection_id, start=span[0], end=span[1])
                 log(
-                    f"   reconcile {name} vs bench over {res.days} settlement days: "
+                    f"   reconcile {name} vs bench over {res.span_text}: {res.verdict}, "
                     f"{res.compared} period values compared, {res.matched} identical, "
                     f"{len(res.discrepancies)} discrepancies"
                 )
@@ -175,9 +188,19 @@ def run_demo(
             certs, report = _report(store, sid, out, log)
         finally:
             store.close()
-    log("8. verifying the signed report:")
-    code = verify_report(report, trust=certs, db_path=db_path)
-    result = DemoResult(out, db_path, sid, report, code, verdicts, certs)
+    trust = out / "keys" / TRUST_FILE
+    trust.write_text("".join(c.read_text(encoding="ascii") for c in certs), encoding="ascii")
+    log(f"8. verifying the signed report against both demo certificates ({trust}):")
+    code = verify_report(report, trust=[trust], db_path=db_path)
+    result = DemoResult(out, db_path, sid, report, code, verdicts, certs, trust_file=trust)
+    result.files = {
+        "session database": db_path,
+        "HHDC export": hhdc_csv,
+        "manufacturer export": man_csv,
+        "signing keys (PKCS#12) and certificates": out / "keys",
+        "trust file (both certificates)": trust,
+        "signed report": report,
+    }
     result.seconds = time.monotonic() - t0
     return result
 
@@ -238,7 +261,11 @@ def _run_checklist(store, sid, protocol, base, control, password, log: Log) -> d
     verdicts: dict[str, int] = {}
     for outcome in engine.run_all():
         verdicts[outcome.verdict] = verdicts.get(outcome.verdict, 0) + 1
-        log(f"   {outcome.step_id:<8} {outcome.verdict:<8} {outcome.actual[:90]}")
+        head = f"   {outcome.step_id:<8} {outcome.verdict:<8} "
+        lines = textwrap.wrap(outcome.actual, 96 - len(head), break_on_hyphens=False) or [""]
+        log(head + lines[0])
+        for more in lines[1:]:
+            log(" " * len(head) + more)
     engine.confirm("tester", TESTER[0])
     engine.confirm("witness", WITNESS[0])
     log("   run confirmed by tester and witness")
@@ -256,9 +283,13 @@ def _report(store: Store, sid: int, out: Path, log: Log) -> tuple[list[Path], Pa
         p12, cert = new_self_signed(name, org, role, keys, passphrase=DEMO_PASSPHRASE)
         certs.append(cert)
         signers.append((role, load_signer(p12, DEMO_PASSPHRASE)))
-    log(f"6. demo signing keys in {keys} (passphrase for the demo only)")
+    log(
+        f"6. demo signing keys in {keys} — passphrase "
+        f"'{DEMO_PASSPHRASE.decode()}' (for the demo only)"
+    )
     report = out / "witness-report.pdf"
+    log(f"7. witness report {report}")
     for role, signer in signers:
         done = write_report(store, sid, report, signer=signer, role=role)
-        log(f"7. report {'written and ' if done.rendered else ''}signed as {role}: {report}")
+        log(f"   {'written and ' if done.rendered else ''}signed as {role}")
     return certs, report

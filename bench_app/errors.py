@@ -64,3 +64,25 @@ class SigningError(ReportError):
 class AcquisitionStopped(BenchError):
     """A read was stopped on request (``should_stop`` hook: Cancel in the GUI) between blocks;
     every block read so far is stored and the collection is marked incomplete."""
+
+
+class CannotCompareError(BenchError):
+    """A reconciliation has nothing to compare (fewer than two sources, or nothing in the span).
+
+    Distinct from AGREE (0) and DIFFER (1) so scripts can tell the three apart.
+    """
+
+    exit_code = 12
+
+
+class NoDisplayError(BenchError):
+    """A window was asked for but there is no display (no ``DISPLAY``/``WAYLAND_DISPLAY``)."""
+
+    exit_code = 13
+
+
+class FileAccessError(BenchError):
+    """A file or folder named on the command line cannot be read or written (the message names
+    it and the reason, e.g. permission denied, disk full)."""
+
+    exit_code = 14

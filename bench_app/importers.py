@@ -5,48 +5,79 @@ Two layouts are supported (see ``resources/mappings/*.toml`` for the documented 
 * ``interval`` — one line per period and channel (date + settlement period, or a timestamp);
 * ``per-day`` — one line per settlement day and channel with 46/48/50 period columns.
 
-Every line is checked (dates, period numbers on clock-change days, numbers, flags, duplicates).
-Bad lines are reported as ``file:line: reason``; unless ``keep_valid`` is set nothing is stored
-when any line is bad. A successful import is one new collection holding every reading, committed
-in one transaction together with its audit records.
+The file's encoding, delimiter and decimal mark are detected unless the mapping or the caller
+fixes them (:mod:`bench_app.csvformat`). Every line is checked (dates, period numbers on
+clock-change days, local times in the repeated autumn hour and the skipped spring hour, numbers,
+flags, duplicates, plausible values: :mod:`bench_app.importcheck`). Bad lines are reported as
+``file:line: reason``; unless ``keep_valid`` is set nothing is stored when any line is bad. The
+file's meter serial and MPAN are compared with the session before anything is stored. A
+successful import is one new collection holding every reading, committed in one transaction
+together with its audit records.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
-import math
-import re
-import tomllib
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from bench_app import settlement
+from bench_app import importcheck
+from bench_app.csvformat import (
+    FormatError,
+    TextFormat,
+    decode,
+    detect_delimiter,
+    detect_encoding,
+    normalise_decimal,
+    normalise_delimiter,
+    normalise_encoding,
+    parse_decimal,
+)
 from bench_app.errors import DataImportError
-from bench_app.paths import resource_path
+from bench_app.importcheck import LineError, LocalTimes
+from bench_app.mappings import (
+    LAYOUTS,
+    Mapping,
+    available_mappings,
+    load_mapping,
+    mapping_summaries,
+    parse_flag,
+)
 from bench_app.store import Reading, Store
-from drivers.model import StatusFlag, normalise
 
-LAYOUTS = ("interval", "per-day")
 MAX_ERRORS_SHOWN = 10
+__all__ = [
+    "LAYOUTS",
+    "ImportOptions",
+    "ImportResult",
+    "Mapping",
+    "RowError",
+    "available_mappings",
+    "import_csv",
+    "load_mapping",
+    "mapping_summaries",
+    "parse_csv",
+    "parse_flag",
+]
 
 
 @dataclass
-class Mapping:
-    """A CSV column mapping loaded from TOML."""
+class ImportOptions:
+    """Caller's overrides of the mapping (the command line's options); None = the mapping's.
 
-    name: str
-    layout: str
-    columns: dict[str, str]
-    fmt: dict[str, str]
-    channels: dict[str, str] = field(default_factory=dict)
-    flags: dict[str, list[str] | int] = field(default_factory=dict)
-    delimiter: str = ","
-    encoding: str = "utf-8-sig"
-    skip_lines: int = 0
-    path: Path | None = None
+    :param max_kwh_per_period: largest plausible value of one period (kWh or kvarh), > 0.
+    :param accept_serial: store a file whose serial/MPAN differs from the session's, recording
+        the difference as a deviation in the collection's metadata.
+    """
+
+    encoding: str | None = None
+    delimiter: str | None = None
+    decimal: str | None = None
+    max_kwh_per_period: Decimal | None = None
+    accept_serial: bool = False
 
 
 @dataclass
@@ -81,144 +112,12 @@ class ImportResult:
         }
 
 
-def available_mappings() -> list[str]:
-    """Names of the mappings shipped in ``resources/mappings``."""
-    return sorted(p.stem for p in resource_path("mappings").glob("*.toml"))
-
-
-def load_mapping(name: str | Path) -> Mapping:
-    """A mapping by name (``generic-interval``) or by path to a ``.toml`` file.
-
-    :raises DataImportError: unknown name, unreadable or invalid TOML (naming the file).
-    """
-    path = Path(name)
-    if not (path.suffix == ".toml" and path.exists()):
-        path = resource_path("mappings", f"{name}.toml")
-    if not path.exists():
-        raise DataImportError(
-            f"no column mapping {str(name)!r}; available: {', '.join(available_mappings())}"
-        )
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise DataImportError(f"{path}: cannot read column mapping: {exc}") from exc
-    layout = data.get("layout", "interval")
-    if layout not in LAYOUTS:
-        raise DataImportError(f"{path}: layout must be one of {LAYOUTS}, not {layout!r}")
-    columns = {k: str(v) for k, v in data.get("columns", {}).items() if v}
-    need = ["value"] if layout == "interval" else ["date", "values"]
-    for key in need:
-        if key not in columns:
-            raise DataImportError(f"{path}: [columns] needs {key!r} for layout {layout!r}")
-    return Mapping(
-        name=str(data.get("name", path.stem)),
-        layout=layout,
-        columns=columns,
-        fmt={k: str(v) for k, v in data.get("format", {}).items()},
-        channels={str(k): str(v) for k, v in data.get("channels", {}).items()},
-        flags=dict(data.get("flags", {})),
-        delimiter=str(data.get("delimiter", ",")),
-        encoding=str(data.get("encoding", "utf-8-sig")),
-        skip_lines=int(data.get("skip_lines", 0)),
-        path=path,
-    )
-
-
-class _LineError(ValueError):
-    """A reason why the current line is bad."""
-
-
-def parse_flag(text: str, mapping: Mapping) -> int:
-    """Flag cell → StatusFlag bits: number, ``NAME|NAME``, or tokens from ``[flags]``."""
-    text = text.strip()
-    if not text:
-        return 0
-    try:
-        value = int(text, 0)
-    except ValueError:
-        value = None
-    if value is not None:
-        if not 0 <= value <= 0xFFFF:
-            raise _LineError(f"flag {text!r} is outside 0…65535")
-        return value
-    bits = 0
-    for token in re.split(r"[|;+\s]+", text):
-        if not token:
-            continue
-        if token in mapping.flags:
-            spec = mapping.flags[token]
-            if isinstance(spec, int):
-                bits |= spec
-                continue
-            for name in spec:
-                bits |= _flag_name(name, text)
-        else:
-            bits |= _flag_name(token, text)
-    return bits
-
-
-def _flag_name(name: str, text: str) -> int:
-    try:
-        return int(StatusFlag[name.strip().upper()])
-    except KeyError:
-        raise _LineError(f"unknown flag {name!r} in {text!r}") from None
-
-
-def _number(text: str, what: str) -> float:
-    try:
-        value = float(text.strip())
-    except ValueError:
-        raise _LineError(f"{what} {text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise _LineError(f"{what} {text!r} is not a finite number")
-    return value
-
-
 def _date(text: str, mapping: Mapping) -> date:
     pattern = mapping.fmt.get("date", "%Y-%m-%d")
     try:
         return datetime.strptime(text.strip(), pattern).date()
     except ValueError:
-        raise _LineError(f"date {text!r} does not match {pattern!r}") from None
-
-
-def _timestamp(text: str, mapping: Mapping) -> datetime:
-    pattern = mapping.fmt.get("timestamp", "iso")
-    try:
-        if pattern == "iso":
-            dt = datetime.fromisoformat(text.strip())
-        else:
-            dt = datetime.strptime(text.strip(), pattern)
-    except ValueError:
-        raise _LineError(f"timestamp {text!r} does not match {pattern!r}") from None
-    if dt.tzinfo is None:
-        zone = mapping.fmt.get("timezone", "UTC")
-        if zone.upper() == "UTC":
-            dt = dt.replace(tzinfo=UTC)
-        else:
-            try:
-                dt = (
-                    settlement.local_to_utc(dt)
-                    if zone == "Europe/London"
-                    else dt.replace(tzinfo=ZoneInfo(zone))
-                )
-            except ValueError as exc:
-                raise _LineError(str(exc)) from None
-    dt = dt.astimezone(UTC)
-    if dt.second or dt.microsecond:
-        raise _LineError(f"timestamp {text!r} is not on a whole minute")
-    return dt
-
-
-def _sp(text: str, day: date) -> datetime:
-    try:
-        sp = int(text.strip())
-    except ValueError:
-        raise _LineError(f"settlement period {text!r} is not a whole number") from None
-    try:
-        return settlement.period_start(day, sp)
-    except ValueError as exc:
-        raise _LineError(str(exc)) from None
+        raise LineError(f"date {text!r} does not match {pattern!r}") from None
 
 
 class _Header:
@@ -236,24 +135,65 @@ class _Header:
         pattern = self.mapping.columns.get(key)
         return None if not pattern else self.pos.get(pattern.replace("{n}", str(n)).lower())
 
+    def value_indexes(self) -> list[int]:
+        """Positions of every value cell (the value column, or SP1…SP50)."""
+        if self.mapping.layout == "interval":
+            i = self.index("value")
+            return [] if i is None else [i]
+        found = (self.pattern_index("values", n) for n in range(1, 51))
+        return [i for i in found if i is not None]
+
 
 def _cell(row: list[str], idx: int | None) -> str:
     return row[idx].strip() if idx is not None and idx < len(row) else ""
 
 
-def parse_csv(path: str | Path, mapping: Mapping) -> tuple[list[Reading], list[RowError], dict]:
+def _read_text(path: Path, mapping: Mapping, opts: ImportOptions) -> tuple[str, TextFormat]:
+    """The file's text and the format it was read with (delimiter/decimal filled in later)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataImportError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    try:
+        encoding = normalise_encoding(opts.encoding or mapping.encoding)
+        delimiter = normalise_delimiter(opts.delimiter or mapping.delimiter)
+        decimal_mark = normalise_decimal(opts.decimal or mapping.decimal)
+    except FormatError as exc:
+        raise DataImportError(str(exc)) from exc
+    fmt = TextFormat(encoding, delimiter, decimal_mark)
+    if encoding == "auto":
+        fmt.encoding, fmt.encoding_detected = detect_encoding(raw), True
+    try:
+        text = decode(raw, fmt.encoding, path.name)
+    except FormatError as exc:
+        raise DataImportError(str(exc)) from exc
+    return text.lstrip("\ufeff"), fmt
+
+
+def _wanted_names(mapping: Mapping) -> list[str]:
+    names = [v for k, v in mapping.columns.items() if k not in ("values", "flags")]
+    if "values" in mapping.columns:
+        names += [mapping.columns["values"].replace("{n}", str(n)) for n in (1, 2, 3)]
+    return names
+
+
+def parse_csv(
+    path: str | Path, mapping: Mapping, options: ImportOptions | None = None
+) -> tuple[list[Reading], list[RowError], dict]:
     """Read ``path`` with ``mapping``; returns (readings, errors, meta). Never raises for bad
     lines — they become :class:`RowError`; raises DataImportError if the file is unreadable or
-    its header lacks required columns."""
+    its header lacks required columns (naming the delimiter and encoding it tried)."""
     path = Path(path)
     fname = path.name
-    try:
-        text = path.read_text(encoding=mapping.encoding)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataImportError(f"{path}: cannot read: {exc}") from exc
+    opts = options or ImportOptions()
+    text, fmt = _read_text(path, mapping, opts)
     lines = text.splitlines(keepends=True)
-    reader = csv.reader(lines[mapping.skip_lines :], delimiter=mapping.delimiter)
     offset = mapping.skip_lines
+    body = lines[offset:]
+    if fmt.delimiter == "auto":
+        fmt.delimiter = detect_delimiter(body[0] if body else "", _wanted_names(mapping))
+        fmt.delimiter_detected = True
+    reader = csv.reader(body, delimiter=fmt.delimiter)
     try:
         header = next(reader)
     except StopIteration:
@@ -261,6 +201,72 @@ def parse_csv(path: str | Path, mapping: Mapping) -> tuple[list[Reading], list[R
     except csv.Error as exc:
         raise DataImportError(f"{fname}:{offset + 1}: {exc}") from exc
     cols = _Header(header, mapping)
+    _check_header(cols, mapping, fname, offset, fmt)
+    rows: list[tuple[int, list[str]]] = []
+    errors: list[RowError] = []
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            errors.append(RowError(fname, offset + reader.line_num, str(exc)))
+            continue
+        if any(c.strip() for c in row):
+            rows.append((offset + reader.line_num, row))
+    if fmt.decimal == "auto":
+        fmt.decimal = _detect_decimal(rows, cols, fmt.delimiter)
+    parser = _RowParser(mapping, cols, fmt.decimal, opts.max_kwh_per_period)
+    readings: list[Reading] = []
+    seen: dict[tuple[int, str], int] = {}
+    mpans: set[str] = set()
+    serials: set[str] = set()
+    for line, row in rows:
+        try:
+            got = parser.parse(row)
+        except (LineError, FormatError) as exc:
+            errors.append(RowError(fname, line, str(exc)))
+            continue
+        dup = next(((r, seen[k]) for r in got if (k := _key(r)) in seen), None)
+        if dup:
+            r, first = dup
+            errors.append(
+                RowError(fname, line, f"{r.channel} at {r.start.isoformat()} repeats line {first}")
+            )
+            continue
+        for r in got:
+            seen[_key(r)] = line
+        readings.extend(got)
+        mpan, serial = _cell(row, cols.index("mpan")), _cell(row, cols.index("serial"))
+        if mpan:
+            mpans.add(mpan)
+        if serial:
+            serials.add(serial)
+    errors.sort(key=lambda e: e.line)
+    meta = {
+        "mapping": mapping.name,
+        "layout": mapping.layout,
+        "format": fmt.to_json(),
+        "format_text": fmt.describe(),
+        "max_kwh_per_period": str(parser.limit),
+        "mpans": sorted(mpans),
+        "serials": sorted(serials),
+        "readings": len(readings),
+        "bad_lines": len(errors),
+    }
+    if parser.local_times.repeated:
+        meta["repeated_local_hours"] = sorted(parser.local_times.repeated)
+    if readings:
+        meta["first"] = min(r.start for r in readings).isoformat()
+        meta["last"] = max(r.start for r in readings).isoformat()
+    return readings, errors, meta
+
+
+def _key(r: Reading) -> tuple[int, str]:
+    return int(r.start.timestamp()), r.channel
+
+
+def _check_header(cols: _Header, mapping: Mapping, fname: str, offset: int, fmt) -> None:
     required = ["value"] if mapping.layout == "interval" else ["date"]
     if mapping.layout == "interval" and cols.index("timestamp") is None:
         required += ["date", "sp"]
@@ -270,122 +276,107 @@ def parse_csv(path: str | Path, mapping: Mapping) -> tuple[list[Reading], list[R
     if mapping.layout == "per-day" and cols.pattern_index("values", 1) is None:
         missing.append(mapping.columns["values"].replace("{n}", "1"))
     if missing:
+        found = ", ".join(list(cols.pos)[:8]) or "nothing"
         raise DataImportError(
             f"{fname}:{offset + 1}: header lacks column(s) {', '.join(missing)} "
-            f"required by mapping {mapping.name!r}"
+            f"required by mapping {mapping.name!r}; read as {fmt.describe()}, the header "
+            f"splits into: {found}. Check --mapping, or give --delimiter/--encoding"
         )
-    readings: list[Reading] = []
-    errors: list[RowError] = []
-    seen: dict[tuple[int, str], int] = {}
-    mpans: set[str] = set()
-    serials: set[str] = set()
-    parse_row = _interval_row if mapping.layout == "interval" else _per_day_row
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            errors.append(RowError(fname, offset + reader.line_num, str(exc)))
-            continue
-        line = offset + reader.line_num
-        if not any(c.strip() for c in row):
-            continue
-        try:
-            got = parse_row(row, cols, mapping)
-        except _LineError as exc:
-            errors.append(RowError(fname, line, str(exc)))
-            continue
-        dup = None
-        for r in got:
-            key = (int(r.start.timestamp()), r.channel)
-            if key in seen:
-                dup = (r, seen[key])
-                break
-        if dup:
-            r, first = dup
-            errors.append(
-                RowError(fname, line, f"{r.channel} at {r.start.isoformat()} repeats line {first}")
-            )
-            continue
-        for r in got:
-            seen[(int(r.start.timestamp()), r.channel)] = line
-        readings.extend(got)
-        mpan, serial = _cell(row, cols.index("mpan")), _cell(row, cols.index("serial"))
-        if mpan:
-            mpans.add(mpan)
-        if serial:
-            serials.add(serial)
-    meta = {
-        "mapping": mapping.name,
-        "layout": mapping.layout,
-        "mpans": sorted(mpans),
-        "serials": sorted(serials),
-        "readings": len(readings),
-        "bad_lines": len(errors),
-    }
-    if readings:
-        meta["first"] = min(r.start for r in readings).isoformat()
-        meta["last"] = max(r.start for r in readings).isoformat()
-    return readings, errors, meta
 
 
-def _channel(row: list[str], cols: _Header, mapping: Mapping) -> str:
-    name = _cell(row, cols.index("channel")) or mapping.fmt.get("channel", "")
-    if not name:
-        raise _LineError("channel is empty")
-    return mapping.channels.get(name, name)
+def _detect_decimal(rows: list[tuple[int, list[str]]], cols: _Header, delimiter: str) -> str:
+    """``,`` when the delimiter is not a comma and a value cell uses a comma, else ``.``."""
+    if delimiter == ",":
+        return "."
+    idx = cols.value_indexes()
+    for _line, row in rows:
+        for i in idx:
+            cell = row[i] if i < len(row) else ""
+            if "," in cell:
+                return ","
+            if "." in cell:
+                return "."
+    return "."
 
 
-def _interval_row(row: list[str], cols: _Header, mapping: Mapping) -> list[Reading]:
-    ts_text = _cell(row, cols.index("timestamp"))
-    if ts_text:
-        start = _timestamp(ts_text, mapping)
-    else:
+class _RowParser:
+    """Turns one CSV row into readings; keeps what spans rows (the repeated autumn hour)."""
+
+    def __init__(self, mapping: Mapping, cols: _Header, mark: str, limit: Decimal | None) -> None:
+        self.mapping = mapping
+        self.cols = cols
+        self.mark = mark
+        self.limit = limit or mapping.max_kwh_per_period or importcheck.DEFAULT_MAX_KWH
+        self.local_times = LocalTimes(mapping.fmt.get("timezone", "UTC"))
+        self.parse = self._interval if mapping.layout == "interval" else self._per_day
+
+    def _value(self, raw: str, unit: str, what: str) -> tuple[float, str]:
+        value = parse_decimal(raw, what, self.mark)
+        value, unit = importcheck.to_kilo(value, unit)
+        importcheck.check_plausible(value, unit, self.limit, what)
+        return float(value), unit
+
+    def _channel(self, row: list[str]) -> str:
+        name = _cell(row, self.cols.index("channel")) or self.mapping.fmt.get("channel", "")
+        if not name:
+            raise LineError("channel is empty")
+        return self.mapping.channels.get(name, name)
+
+    def _interval(self, row: list[str]) -> list[Reading]:
+        cols, mapping = self.cols, self.mapping
+        channel = self._channel(row)
+        ts_text = _cell(row, cols.index("timestamp"))
         d, sp = _cell(row, cols.index("date")), _cell(row, cols.index("sp"))
-        if not d or not sp:
-            raise _LineError("needs a timestamp or a date and settlement period")
-        start = _sp(sp, _date(d, mapping))
-    channel = _channel(row, cols, mapping)
-    raw = _cell(row, cols.index("value"))
-    if not raw:
-        raise _LineError("value is empty")
-    unit = _cell(row, cols.index("unit")) or mapping.fmt.get("default_unit", "kWh")
-    value, unit = normalise(_number(raw, "value"), unit)
-    status = parse_flag(_cell(row, cols.index("flag")), mapping)
-    return [Reading(start, channel, value, unit, status)]
-
-
-def _per_day_row(row: list[str], cols: _Header, mapping: Mapping) -> list[Reading]:
-    d = _cell(row, cols.index("date"))
-    if not d:
-        raise _LineError("date is empty")
-    day = _date(d, mapping)
-    n = settlement.periods_in_day(day)
-    channel = _channel(row, cols, mapping)
-    unit_in = _cell(row, cols.index("unit")) or mapping.fmt.get("default_unit", "kWh")
-    if cols.pattern_index("values", n) is None:
-        raise _LineError(
-            f"{day.isoformat()} has {n} settlement periods but the file has no column "
-            f"{mapping.columns['values'].replace('{n}', str(n))}"
-        )
-    out = []
-    for sp in range(1, 51):
-        vi = cols.pattern_index("values", sp)
-        raw = _cell(row, vi)
-        flag_text = _cell(row, cols.pattern_index("flags", sp))
-        if sp > n:
-            if raw or flag_text:
-                raise _LineError(
-                    f"SP{sp} has data but {day.isoformat()} has only {n} settlement periods"
-                )
-            continue
+        if d and sp and (not ts_text or not self.local_times.is_utc):
+            start = importcheck.sp_start(_date(d, mapping), sp)  # SP numbers are unambiguous
+        elif ts_text:
+            start = self.local_times.resolve(
+                ts_text,
+                mapping.fmt.get("timestamp", "iso"),
+                _cell(row, cols.index("offset")),
+                channel,
+            )
+        else:
+            raise LineError("needs a timestamp or a date and settlement period")
+        raw = _cell(row, cols.index("value"))
         if not raw:
-            continue  # no data for this period
-        value, unit = normalise(_number(raw, f"SP{sp} value"), unit_in)
-        status = parse_flag(flag_text, mapping)
-        out.append(Reading(settlement.period_start(day, sp), channel, value, unit, status))
-    return out
+            raise LineError("value is empty")
+        unit = _cell(row, cols.index("unit")) or mapping.fmt.get("default_unit", "kWh")
+        value, unit = self._value(raw, unit, "value")
+        status = parse_flag(_cell(row, cols.index("flag")), mapping)
+        return [Reading(start, channel, value, unit, status)]
+
+    def _per_day(self, row: list[str]) -> list[Reading]:
+        cols, mapping = self.cols, self.mapping
+        d = _cell(row, cols.index("date"))
+        if not d:
+            raise LineError("date is empty")
+        day = _date(d, mapping)
+        n = importcheck.periods_in_day(day)
+        channel = self._channel(row)
+        unit_in = _cell(row, cols.index("unit")) or mapping.fmt.get("default_unit", "kWh")
+        if cols.pattern_index("values", n) is None:
+            raise LineError(
+                f"{day.isoformat()} has {n} settlement periods but the file has no column "
+                f"{mapping.columns['values'].replace('{n}', str(n))}"
+            )
+        out = []
+        for sp in range(1, 51):
+            raw = _cell(row, cols.pattern_index("values", sp))
+            flag_text = _cell(row, cols.pattern_index("flags", sp))
+            if sp > n:
+                if raw or flag_text:
+                    raise LineError(
+                        f"SP{sp} has data but {day.isoformat()} has only {n} settlement periods"
+                        + importcheck.clock_change_note(day)
+                    )
+                continue
+            if not raw:
+                continue  # no data for this period
+            value, unit = self._value(raw, unit_in, f"SP{sp} value")
+            status = parse_flag(flag_text, mapping)
+            out.append(Reading(importcheck.sp_start(day, sp), channel, value, unit, status))
+        return out
 
 
 def file_sha256(path: str | Path) -> str:
@@ -405,17 +396,20 @@ def import_csv(
     mapping: str | Path | Mapping = "generic-interval",
     keep_valid: bool = False,
     protocol: str = "",
+    options: ImportOptions | None = None,
 ) -> ImportResult:
     """Import a CSV export as a new collection of ``source`` (``hhdc`` or ``manufacturer``).
 
     :raises DataImportError: bad lines (file:line: reason for the first few) and not
-        ``keep_valid``; or no readings at all. Nothing is stored then.
+        ``keep_valid``; no readings at all; or the file's serial/MPAN differs from the
+        session's and ``options.accept_serial`` is not set. Nothing is stored then.
     """
     path = Path(path)
+    opts = options or ImportOptions()
     store.check_unlocked(session_id)
     if not isinstance(mapping, Mapping):
         mapping = load_mapping(mapping)
-    readings, errors, meta = parse_csv(path, mapping)
+    readings, errors, meta = parse_csv(path, mapping, opts)
     if errors and not keep_valid:
         shown = "\n  ".join(str(e) for e in errors[:MAX_ERRORS_SHOWN])
         more = f"\n  … and {len(errors) - MAX_ERRORS_SHOWN} more" if len(errors) > 10 else ""
@@ -425,6 +419,7 @@ def import_csv(
         )
     if not readings:
         raise DataImportError(f"{path.name}: no readings found with mapping {mapping.name!r}")
+    meta.update(importcheck.identity_check(store, session_id, path.name, meta, opts.accept_serial))
     meta["keep_valid"] = keep_valid
     with store.atomic():
         cid = store.new_collection(

@@ -32,11 +32,13 @@ def resource_path(*parts: str) -> Path:
 
 
 def user_data_dir() -> Path:
-    """Per-user data folder (created on first use); ``WITNESS_BENCH_HOME`` overrides it (tests)."""
+    """Per-user data folder; ``WITNESS_BENCH_HOME`` overrides it (tests, evidence on a stick).
+
+    Only the path: whatever writes there (the default session database, keys) creates the
+    folder when it first writes, so a command given ``--db`` elsewhere never creates it.
+    """
     override = os.environ.get("WITNESS_BENCH_HOME")
-    path = Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR))
 
 
 def default_db_path() -> Path:

@@ -7,6 +7,12 @@ status flags — so a 15-minute bench read compares with an HHDC's half-hourly d
 Settlement day and period number of each discrepancy come from :mod:`bench_app.settlement`, so
 clock-change days (46/50 periods) are numbered correctly.
 
+Values are compared as decimals (:func:`to_decimal`: the stored value rounded to 10⁻⁹ kWh, far
+below any meter's resolution and far above float storage noise), so sums and differences carry no
+float noise (``3.131``, never ``3.1310000000000002``). A result says AGREE, DIFFER or CANNOT
+COMPARE (nothing in the span); :func:`export_span` gives the span an HHDC or manufacturer export
+covers, which is what a comparison with the (longer) bench read should be limited to.
+
 Also the CoP check "sum of HH values over a span agrees with the register advance within ±0.1 %".
 """
 
@@ -17,8 +23,10 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 from bench_app import settlement
+from bench_app.compare_basis import describe_span, export_span, show, to_decimal
 from bench_app.errors import NotFoundError, UsageError
 from bench_app.store import Store
 
@@ -27,6 +35,9 @@ from bench_app.store import Store
 DEFAULT_TOLERANCE = 0.0005
 
 KINDS = ("missing_in_a", "missing_in_b", "value", "flag")
+AGREE, DIFFER, CANNOT_COMPARE = "AGREE", "DIFFER", "CANNOT COMPARE"
+_COUNTER = {k: k if k.startswith("missing") else f"{k}_diffs" for k in KINDS}
+
 
 _OBIS6 = re.compile(r"^(\d+)[.\-](\d+)[.:](\d+)\.(\d+)\.(\d+)(?:[.*](\d+))?$")
 _OBIS3 = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
@@ -76,8 +87,34 @@ class Discrepancy:
         }
 
 
+@dataclass(kw_only=True)
+class Counts:
+    """How many period × channel keys were compared, matched, and differed in which way."""
+
+    compared: int = 0
+    matched: int = 0
+    missing_in_a: int = 0
+    missing_in_b: int = 0
+    value_diffs: int = 0
+    flag_diffs: int = 0
+
+
 @dataclass
-class ReconcileResult:
+class ChannelSummary(Counts):
+    """Per-channel counts and sums over the compared periods (sums as exact decimals)."""
+
+    channel: str
+    sum_a: Decimal = Decimal(0)
+    sum_b: Decimal = Decimal(0)
+
+    def to_json(self) -> dict:
+        out = dict(self.__dict__)
+        out["sum_a"], out["sum_b"] = show(self.sum_a), show(self.sum_b)
+        return out
+
+
+@dataclass
+class ReconcileResult(Counts):
     """Comparison of collection A with collection B (counts are of period × channel keys)."""
 
     collection_a: int
@@ -85,20 +122,26 @@ class ReconcileResult:
     source_a: str
     source_b: str
     tolerance: float
-    compared: int = 0
-    matched: int = 0
-    missing_in_a: int = 0
-    missing_in_b: int = 0
-    value_diffs: int = 0
-    flag_diffs: int = 0
     days: int = 0
     clock_change_days: list[str] = field(default_factory=list)
     discrepancies: list[Discrepancy] = field(default_factory=list)
+    span: tuple[datetime, datetime] | None = None
+    span_text: str = "all periods of both collections"
+    channels: dict[str, ChannelSummary] = field(default_factory=dict)
+    periods_a: int = 0
+    periods_b: int = 0
 
     @property
     def ok(self) -> bool:
         """No discrepancy and something was compared."""
         return not self.discrepancies and self.compared > 0
+
+    @property
+    def verdict(self) -> str:
+        """AGREE, DIFFER, or CANNOT COMPARE (one side has no period in the span)."""
+        if self.periods_a == 0 or self.periods_b == 0:
+            return CANNOT_COMPARE
+        return AGREE if self.ok else DIFFER
 
     def summary(self) -> dict:
         return {
@@ -114,6 +157,15 @@ class ReconcileResult:
             "days": self.days,
             "clock_change_days": self.clock_change_days,
             "ok": self.ok,
+            "verdict": self.verdict,
+            "span": None
+            if self.span is None
+            else [
+                self.span[0].isoformat().replace("+00:00", "Z"),
+                self.span[1].isoformat().replace("+00:00", "Z"),
+            ],
+            "span_text": self.span_text,
+            "channels": [c.to_json() for c in self.channels.values()],
         }
 
     def to_json(self) -> dict:
@@ -174,9 +226,10 @@ def _periods(
             if aligned
             else settlement.split_period(start, period)
         )
+        dec = to_decimal(value)
         for sp_start, frac in parts:
             key = (sp_start, key_ch)
-            part = value if frac == 1.0 else value * frac
+            part = dec if frac == 1.0 else to_decimal(dec * Decimal(repr(frac)))
             cell = out.get(key)
             if cell is None:
                 out[key] = [part, status]
@@ -218,7 +271,11 @@ def reconcile(
         a = {k: v for k, v in a.items() if lo <= k[0] < hi}
         b = {k: v for k, v in b.items() if lo <= k[0] < hi}
     res = ReconcileResult(collection_a, collection_b, ca["source"], cb["source"], tolerance)
+    if start is not None and end is not None:
+        res.span = (start, end)
+        res.span_text = describe_span(start, end)
     res.compared = len(a) + sum(1 for k in b if k not in a)
+    res.periods_a, res.periods_b = len(a), len(b)
     days: set[date] = set()
     where: dict[int, tuple[datetime, date, int]] = {}
 
@@ -230,15 +287,28 @@ def reconcile(
         return where[ts]
 
     found: list[tuple[tuple[int, str], Discrepancy]] = []
-    tol = tolerance + 1e-12
+    tol = to_decimal(tolerance)
+
+    def summary(ch: str) -> ChannelSummary:
+        if ch not in res.channels:
+            res.channels[ch] = ChannelSummary(names_a.get(ch) or names_b.get(ch) or ch)
+        return res.channels[ch]
 
     def add(key: tuple[int, str], kind: str, va, vb) -> None:
         start, day, sp = locate(key[0])
         shown = names_a.get(key[1]) or names_b.get(key[1]) or key[1]
+        va = float(va) if isinstance(va, Decimal) else va
+        vb = float(vb) if isinstance(vb, Decimal) else vb
         found.append((key, Discrepancy(start, sp, day, shown, kind, va, vb)))
+        attr = _COUNTER[kind]
+        ch = summary(key[1])
+        setattr(ch, attr, getattr(ch, attr) + 1)
 
     b_get = b.get
     for key, va in a.items():
+        ch = summary(key[1])
+        ch.compared += 1
+        ch.sum_a += va[0]
         vb = b_get(key)
         if vb is None:
             res.missing_in_b += 1
@@ -253,10 +323,15 @@ def reconcile(
             res.flag_diffs += 1
             add(key, "flag", va[1], vb[1])
             same = False
+        ch.sum_b += vb[0]
         if same:
             res.matched += 1
+            ch.matched += 1
     for key, vb in b.items():
         if key not in a:
+            ch = summary(key[1])
+            ch.compared += 1
+            ch.sum_b += vb[0]
             res.missing_in_a += 1
             add(key, "missing_in_a", None, vb[0])
     order = {k: i for i, k in enumerate(KINDS)}
@@ -410,8 +485,10 @@ def reference_comparison(
     if not refs:
         return None
     ref = max(refs, key=lambda c: c["id"])
-    start, last, _period = store.interval_span(ref["id"])
-    end = last + timedelta(seconds=settlement.SP_SECONDS)
+    span = export_span(store, ref["id"])
+    if span is None:
+        return None
+    start, end = span
     bench = main_bench_collection(store, session_id, start, end)
     if bench is None:
         return None

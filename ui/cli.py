@@ -14,7 +14,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "gui",
         help="open the desktop window",
-        description="Open the Witness Bench window. --smoke-test runs it offscreen against the "
+        description="Open the Witness Bench window (needs a display; without one it exits 13 "
+        "and says how to run headless). --smoke-test runs it offscreen against the "
         "built-in simulator (connect, 7 days of profile, one checklist step) and prints JSON.",
     )
     p.add_argument("--session", type=int, default=None, help="open this session id")
@@ -26,6 +27,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_gui(args: argparse.Namespace) -> int:
+    from bench_app.cli.common import NO_DISPLAY_HINT, has_display
+    from bench_app.errors import NoDisplayError
+
+    if not args.smoke_test and not has_display():  # before Qt, which would abort (rc 134)
+        raise NoDisplayError(NO_DISPLAY_HINT)
     if args.smoke_test:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
         from ui.smoke import main as smoke_main

@@ -2,20 +2,45 @@
 
 Each command group lives in its own module with a ``register(subparsers)`` function that adds its
 sub-command(s) and sets ``func`` on the parsed arguments. :func:`main` maps typed errors to exit
-codes: 0 ok, 2 usage, 3 transport/timeout, 4 protocol, 5 authentication, 6+ domain errors
-(see :mod:`bench_app.errors`).
+codes (:data:`EXIT_CODES`; the README's table is the same): never a traceback. An unexpected
+exception is a defect: it is reported in one line with exit code 70 (set ``WITNESS_BENCH_DEBUG=1``
+for the traceback).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
 from bench_app import __version__
-from bench_app.errors import BenchError
+from bench_app.errors import BenchError, FileAccessError
 from drivers.errors import DriverError
+
+#: Every exit code of ``bench-app`` and what it means (kept in step with the README table).
+EXIT_CODES = {
+    0: "ok; reconcile: AGREE; verify: report valid",
+    1: "reconcile: DIFFER; other unclassified failure",
+    2: "usage: missing or invalid arguments (the message names the option)",
+    3: "transport or timeout: the port cannot be opened or the meter does not answer",
+    4: "protocol: the meter answered something the standard does not allow",
+    5: "authentication: the password/level was refused",
+    6: "session database: cannot open/migrate/write; session or collection not found; locked",
+    7: "integrity: the audit chain or a bundle's hashes do not verify",
+    8: "import: a CSV or bundle was refused (file:line reasons); nothing stored",
+    9: "checklist template invalid",
+    10: "report could not be written or signed (key, passphrase)",
+    11: "verify: the signed report does not verify",
+    12: "reconcile: CANNOT COMPARE (fewer than two sources, or nothing in the span)",
+    13: "gui: no display (use --smoke-test, QT_QPA_PLATFORM=offscreen, or xvfb-run)",
+    14: "a file or folder cannot be read or written (permission, disk full …)",
+    70: "internal error (a defect; WITNESS_BENCH_DEBUG=1 shows the traceback)",
+    130: "interrupted (Ctrl-C)",
+}
+#: Exit code of an unexpected exception (EX_SOFTWARE).
+EXIT_INTERNAL = 70
 
 #: Entry-point group through which other packages (the GUI) add sub-commands to ``bench-app``.
 PLUGIN_GROUP = "witness_bench.commands"
@@ -82,3 +107,16 @@ def main(argv: Sequence[str] | None = None, plugins: Sequence[str] | None = None
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return FileAccessError.exit_code
+    except Exception as exc:  # a defect; the user still gets one clear line, not a traceback
+        if os.environ.get("WITNESS_BENCH_DEBUG"):
+            raise
+        print(
+            f"internal error: {type(exc).__name__}: {exc} — nothing further was done; run again "
+            "with WITNESS_BENCH_DEBUG=1 for the traceback and report it",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL

@@ -23,6 +23,7 @@ import textwrap
 
 from bench_app.checklist import ChecklistEngine, find_template, list_templates, load_template
 from bench_app.checklist.engine import VERDICTS
+from bench_app.cli.common import AnnouncedSleep
 from bench_app.cli.read import add_connection_options, connect_options
 from bench_app.errors import UsageError
 from drivers.trace import Trace
@@ -33,11 +34,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     cs = p.add_subparsers(dest="checklist_command", metavar="ACTION")
     cs.required = True
 
-    q = cs.add_parser("list", help="list the bundled checklist templates")
+    q = cs.add_parser(
+        "list",
+        help="list the bundled checklist templates",
+        description=(
+            "Needs nothing. Writes nothing; prints each bundled template: name, version, "
+            "steps, title."
+        ),
+    )
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=cmd_list)
 
-    q = cs.add_parser("run", help="run a session through a template")
+    q = cs.add_parser(
+        "run",
+        help="run a session through a template",
+        description=(
+            "Needs --session and --template; with --port/--protocol it drives the meter "
+            "(else only manual steps run), with --control and --auto the simulator's bench "
+            "control does the stimuli and nobody is asked. Writes: one checklist run in the "
+            "session (a result, evidence and trace per step). Prints one line per step and "
+            "a summary; waits over 2 s are announced."
+        ),
+    )
     _session_args(q, template_required=True)
     q.add_argument("--auto", action="store_true", help="ask nobody (simulator with --control)")
     q.add_argument("--step", action="append", help="run only this step (repeatable)")
@@ -48,12 +66,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_connection_options(q, required=False)
     q.set_defaults(func=cmd_run)
 
-    q = cs.add_parser("show", help="print a session's checklist results")
+    q = cs.add_parser(
+        "show",
+        help="print a session's checklist results",
+        description=(
+            "Needs --session. Writes nothing; prints the latest result of every step of the run."
+        ),
+    )
     _session_args(q)
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=cmd_show)
 
-    q = cs.add_parser("record", help="record a tester's actual result and verdict for a step")
+    q = cs.add_parser(
+        "record",
+        help="record a tester's actual result and verdict for a step",
+        description=(
+            "Needs --session, --step, --actual and --verdict. Writes one step result "
+            "(audited) into the session's open run."
+        ),
+    )
     _session_args(q)
     q.add_argument("--step", required=True)
     q.add_argument("--actual", required=True)
@@ -62,7 +93,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--by", default="")
     q.set_defaults(func=cmd_record)
 
-    q = cs.add_parser("attach", help="attach a file (photo, certificate) to a step")
+    q = cs.add_parser(
+        "attach",
+        help="attach a file (photo, certificate) to a step",
+        description=(
+            "Needs --session, --step and --file (an existing file). Writes a copy of the "
+            "file into the session database, linked to the step."
+        ),
+    )
     _session_args(q)
     q.add_argument("--step", required=True)
     q.add_argument("--file", required=True)
@@ -70,7 +108,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--by", default="")
     q.set_defaults(func=cmd_attach)
 
-    q = cs.add_parser("confirm", help="confirm (sign off) a run as tester or witness")
+    q = cs.add_parser(
+        "confirm",
+        help="confirm (sign off) a run as tester or witness",
+        description=(
+            "Needs --session, --role and --name. Writes the tester's or the witness's "
+            "confirmation of the run; a run confirmed by both is 'confirmed'."
+        ),
+    )
     _session_args(q)
     q.add_argument("--role", required=True, choices=["tester", "witness"])
     q.add_argument("--name", required=True)
@@ -82,15 +127,17 @@ def _session_args(q: argparse.ArgumentParser, template_required: bool = False) -
     q.add_argument(
         "--template",
         required=template_required,
-        help="template name or .toml path (default: the session's only one)",
+        help="template name or .toml path"
+        + ("" if template_required else " (default: the one template the session has runs of)"),
     )
     q.add_argument("--db", help="session database (default: user data folder)")
 
 
 def _open_store(args):
+    from bench_app.cli.common import db_path
     from bench_app.store import Store
 
-    return Store.open(args.db)
+    return Store.open(db_path(args))
 
 
 def _template_for(store, args):
@@ -154,6 +201,7 @@ def cmd_run(args) -> int:
 
         control = RemoteBenchControl(args.control)
     store = _open_store(args)
+    waiting = AnnouncedSleep()
     try:
         engine = ChecklistEngine(
             store,
@@ -165,6 +213,7 @@ def cmd_run(args) -> int:
             protocol=args.protocol or "",
             password=args.password,
             by=args.by,
+            sleep=waiting,
         )
         if args.supersede:
             engine.supersede(args.supersede)
@@ -173,6 +222,7 @@ def cmd_run(args) -> int:
             template.step(sid)  # unknown step ids fail before anything runs
         outcomes = []
         for sid in steps:
+            waiting.what = f"step {sid}"
             out = engine.run_step(sid)
             outcomes.append(out)
             if not args.json:
@@ -269,6 +319,9 @@ def cmd_record(args) -> int:
 
 
 def cmd_attach(args) -> int:
+    from bench_app.cli.validate import input_file
+
+    input_file(args.file, "--file")
     store = _open_store(args)
     try:
         out = _engine(store, args).attach(args.step, args.file, args.note, args.by)

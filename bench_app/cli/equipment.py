@@ -285,6 +285,9 @@ def run_link(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
+    from bench_app.cli.validate import input_file
+
+    input_file(args.file, "file")
     with open_store(args) as store:
         n = import_csv(store, args.kind, args.file)
     print(f"{n} {args.kind} imported from {args.file}")
@@ -292,6 +295,9 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    from bench_app.cli.validate import output_file
+
+    output_file(args.file, "file")
     with open_store(args) as store:
         n = export_csv(store, args.kind, args.file)
     print(f"{n} {args.kind} written to {args.file}")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 
+from bench_app.cli import validate
+
 ROLES = ("tester", "witness")
 
 
@@ -16,19 +18,36 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("keys", help="signing keys for reports")
     ksub = p.add_subparsers(dest="keys_command", metavar="ACTION")
     ksub.required = True
-    new = ksub.add_parser("new", help="create a self-signed signing certificate (PKCS#12)")
+    new = ksub.add_parser(
+        "new",
+        help="create a self-signed signing certificate (PKCS#12)",
+        description=(
+            "Needs --name and --role, and a passphrase (--passphrase-file, "
+            "$WITNESS_BENCH_PASSPHRASE or a prompt, asked twice; never stored). Writes "
+            "NAME-ROLE.p12 (the encrypted key: keep it private) and NAME-ROLE.pem (the "
+            "certificate: give it to whoever verifies, as --trust) into --out DIR (an "
+            "existing folder) or the user data folder's keys/."
+        ),
+    )
     new.add_argument("--name", required=True, help='signer\'s name, e.g. "Bob Witness"')
     new.add_argument("--org", default="", help="organisation")
     new.add_argument("--role", choices=ROLES, required=True)
     new.add_argument("--out", metavar="DIR", help="folder (default: <user data>/keys)")
     new.add_argument("--passphrase-file", metavar="FILE", help="first line is the passphrase")
-    new.add_argument("--days", type=int, default=3 * 365, help="validity in days (default 1095)")
+    new.add_argument(
+        "--days",
+        type=validate.int_range(1, 36500),
+        default=3 * 365,
+        help="validity in days (default 1095)",
+    )
     new.set_defaults(func=run_new)
 
 
 def run_new(args: argparse.Namespace) -> int:
     from bench_app.signing.keys import new_self_signed, read_passphrase
 
+    if args.out:
+        validate.output_dir(args.out, "--out")
     passphrase = read_passphrase(args.passphrase_file, confirm=True, prompt="New key passphrase")
     p12, pem = new_self_signed(
         args.name, args.org, args.role, args.out, passphrase=passphrase, days=args.days

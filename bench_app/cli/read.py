@@ -11,9 +11,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 import time
 from datetime import datetime
 
+from bench_app.cli import validate
 from bench_app.errors import UsageError
 from drivers.errors import AuthenticationError, DriverError
 from drivers.meter import ConnectOptions, MeterDriver, create_meter, read_all
@@ -22,19 +24,48 @@ from drivers.model import MeterReading, iso, utc
 
 def add_connection_options(p: argparse.ArgumentParser, *, required: bool = True) -> None:
     """Port/protocol/password options shared by ``read``, ``checklist run`` and the demo."""
-    p.add_argument("--port", required=required, help="/dev/ttyUSB0, COM3, socket://HOST:PORT …")
+    p.add_argument(
+        "--port",
+        type=validate.port_url,
+        required=required,
+        help="/dev/ttyUSB0, COM3, socket://HOST:PORT (tcp://HOST:PORT is taken as socket://)",
+    )
     p.add_argument("--protocol", choices=["iec21", "dlms"], required=required)
     p.add_argument("--password", help="IEC P1 password / DLMS LLS secret")
-    p.add_argument("--baud", type=int, help="max baud (IEC, mode E) or line baud (DLMS HDLC)")
+    p.add_argument(
+        "--baud", type=validate.baud, help="max baud (IEC, mode E) or line baud (DLMS HDLC)"
+    )
     p.add_argument("--device-address", default="", help="IEC 62056-21 device address")
-    p.add_argument("--client-sap", type=int, default=None, help="DLMS client SAP (16 = public)")
-    p.add_argument("--server-logical", type=int, default=1, help="DLMS server logical address")
-    p.add_argument("--server-physical", type=int, default=17, help="DLMS server physical address")
+    p.add_argument(
+        "--client-sap",
+        type=validate.int_range(1, 127),
+        default=None,
+        help="DLMS client SAP 1…127 (16 = public; default 48 with --password, else 16)",
+    )
+    p.add_argument(
+        "--server-logical",
+        type=validate.int_range(0, 16383),
+        default=1,
+        help="DLMS server logical address",
+    )
+    p.add_argument(
+        "--server-physical",
+        type=validate.int_range(0, 16383),
+        default=17,
+        help="DLMS server physical address",
+    )
     p.add_argument("--mode-e", action="store_true", help="DLMS through the optical port (mode E)")
     p.add_argument("--framing", choices=["hdlc", "wrapper"], default="hdlc", help="DLMS framing")
-    p.add_argument("--max-info", type=int, default=128, help="DLMS HDLC max information field")
+    p.add_argument(
+        "--max-info",
+        type=validate.int_range(32, 2030),
+        default=128,
+        help="DLMS HDLC max information field (32…2030 bytes)",
+    )
     p.add_argument("--echo", action="store_true", help="drop the echo of a half-duplex head")
-    p.add_argument("--timeout", type=float, default=3.0, help="seconds per answer")
+    p.add_argument(
+        "--timeout", type=validate.positive_float, default=3.0, help="seconds per answer (> 0)"
+    )
 
 
 def connect_options(args: argparse.Namespace) -> ConnectOptions:
@@ -68,36 +99,71 @@ def parse_time(text: str | None, name: str) -> datetime | None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("read", help="read a meter: identity, clock, registers, profile, events")
+    p = sub.add_parser(
+        "read",
+        help="read a meter: identity, clock, registers, profile, events",
+        description=(
+            "Needs --port and --protocol (and usually --password). Reads identity, clock, "
+            "registers, the load profile (--from/--to, else everything the meter holds) and "
+            "the event log. Writes: with --session the read into that session (resumable); "
+            "with --trace the byte trace as JSON Lines (its folder must exist). Prints a "
+            "summary, or --json one object. Exit codes: 0 ok, 2 usage, 3 transport/timeout, "
+            "4 protocol, 5 authentication."
+        ),
+    )
     add_connection_options(p)
     p.add_argument("--from", dest="start", help="first interval (ISO 8601, UTC if no offset)")
     p.add_argument("--to", dest="end", help="read intervals starting before this (ISO 8601)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--trace", help="save the byte trace as JSON Lines to this file")
+    p.add_argument(
+        "--trace", help="save the byte trace as JSON Lines to this file (its folder must exist)"
+    )
     p.add_argument("--session", type=int, help="store the read in this session")
     p.add_argument("--db", help="session database (default: user data folder)")
     p.set_defaults(func=run)
 
 
 class _Progress:
-    """Progress on stderr, shown only once a read has taken more than 2 s."""
+    """Progress on stderr once a read has taken more than 2 s: days done of the requested span
+    with a percentage, or (no ``--from``) days walked back so far; before the first block, what
+    it is waiting for."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: str = "", timeout: float = 0.0) -> None:
         self.t0 = time.monotonic()
         self.shown = False
+        self.port, self.timeout = port, timeout
+        self._timer = threading.Timer(2.0, self._waiting)
+        self._timer.daemon = True
+        if port:
+            self._timer.start()
+
+    def _waiting(self) -> None:
+        if not self.shown:
+            print(
+                f"waiting for the meter on {self.port} (each answer up to {self.timeout:g} s)…",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def __call__(self, done: int, total: int) -> None:
         if time.monotonic() - self.t0 < 2.0:
             return
         self.shown = True
-        pct = f" ({100 * done / total:.0f} %)" if total else ""
-        print(f"\rreading profile: {done}/{total or '?'}{pct}", end="", file=sys.stderr, flush=True)
+        if total:
+            text = f"reading profile: {done}/{total} days ({100 * done / total:.0f} %)"
+        else:
+            text = (
+                f"reading profile: {done} days back so far "
+                "(no --from: until the meter holds no older data)"
+            )
+        print(f"\r{text}", end="", file=sys.stderr, flush=True)
 
     def hook(self, op: str, done: int, total: int) -> None:
         """The acquisition service's ``progress(operation, done, total)`` hook."""
         self(done, total)
 
     def done(self) -> None:
+        self._timer.cancel()
         if self.shown:
             print(file=sys.stderr, flush=True)
 
@@ -106,8 +172,10 @@ def run(args: argparse.Namespace) -> int:
     start, end = parse_time(args.start, "--from"), parse_time(args.end, "--to")
     if start and end and end <= start:
         raise UsageError("--to must be after --from")
+    if args.trace:
+        validate.output_file(args.trace, "--trace")
     meter = create_meter(args.protocol, connect_options(args))
-    progress = _Progress()
+    progress = _Progress(args.port, args.timeout)
     try:
         meter.connect()
         if args.session is not None:
@@ -136,9 +204,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _read_into_session(args, meter: MeterDriver, start, end, progress) -> MeterReading:
     from bench_app.acquire import read_into_session
+    from bench_app.cli.common import db_path
     from bench_app.store import Store
 
-    store = Store.open(args.db)
+    store = Store.open(db_path(args))
     try:
         result = read_into_session(
             store, args.session, meter, start, end, progress=progress.hook, label="bench read"
@@ -175,13 +244,20 @@ def summary(reading: MeterReading) -> str:
         days = len({r.start.date() for r in p.rows})
         flagged = sum(1 for r in p.rows if r.status)
         lines.append(
-            f"Profile     {len(p.rows)} intervals of {p.period_min} min over {days} days, "
+            f"Profile     {len(p.rows)} intervals of {p.period_min} min over {days} "
+            f"day{'s' if days != 1 else ''} (UTC dates), "
             f"{len(p.channels)} channels, {flagged} flagged; "
             f"{iso(p.rows[0].start)} → {iso(p.rows[-1].start)}"
         )
     elif p is not None:
         lines.append("Profile     no intervals in the range")
-    lines.append(f"Events      {len(reading.events)}")
-    for e in reading.events[-5:]:
+    shown = reading.events[-5:]
+    more = (
+        f" (the last {len(shown)} shown; --json lists all)"
+        if len(shown) < len(reading.events)
+        else ""
+    )
+    lines.append(f"Events      {len(reading.events)}{more}")
+    for e in shown:
         lines.append(f"            {iso(e.time)}  {e.code:>3}  {e.text}")
     return "\n".join(lines)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 
+from bench_app.cli import validate
 from bench_app.cli.common import add_db_option, open_store
 from bench_app.errors import UsageError
 
@@ -18,9 +19,20 @@ ROLES = ("tester", "witness")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("report", help="write (and sign) the witness report PDF of a session")
+    p = sub.add_parser(
+        "report",
+        help="write (and sign) the witness report PDF of a session",
+        description=(
+            "Needs --session and --out FILE.pdf (in an existing folder). Writes the witness "
+            "report PDF; with --sign --p12 KEY --role tester|witness it also signs it (the "
+            "first signature locks the session; a second role countersigns the same file "
+            "without invalidating the first)."
+        ),
+    )
     p.add_argument("--session", type=int, required=True, help="session id")
-    p.add_argument("--out", required=True, metavar="FILE.pdf", help="report file to write")
+    p.add_argument(
+        "--out", required=True, metavar="FILE.pdf", help="report file to write (folder must exist)"
+    )
     p.add_argument("--sign", action="store_true", help="sign the report (locks the session)")
     p.add_argument("--p12", metavar="FILE", help="PKCS#12 signing key (bench-app keys new)")
     p.add_argument("--role", choices=ROLES, help="sign as tester or witness")
@@ -35,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from bench_app.signing.keys import read_passphrase
     from bench_app.signing.sign import load_signer
 
+    validate.output_file(args.out, "--out")
     signer = None
     if args.sign:
         if not args.p12 or not args.role:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from bench_app.cli import validate
 from bench_app.cli.common import add_db_option, open_store, print_json
 from bench_app.store.sessions import KINDS
 
@@ -18,7 +19,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     ss = p.add_subparsers(dest="session_command", metavar="ACTION")
     ss.required = True
 
-    q = ss.add_parser("new", help="create a session and print its id")
+    q = ss.add_parser(
+        "new",
+        help="create a session and print its id",
+        description=(
+            "Needs --reference and --kind. Writes a new draft session into the database and "
+            "prints only its id (so scripts can keep it). --date must be a real day "
+            "YYYY-MM-DD (default today)."
+        ),
+    )
     q.add_argument("--reference", required=True, help="BSCP601 application reference")
     q.add_argument("--kind", required=True, choices=KINDS)
     q.add_argument(
@@ -28,36 +37,73 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="Code of Practice with its issue, e.g. 'CoP 5 issue 6' (repeatable)",
     )
     q.add_argument("--location", default="", help="where the test takes place")
-    q.add_argument("--date", default=None, help="test date YYYY-MM-DD (default today)")
+    q.add_argument(
+        "--date", type=validate.iso_date, default=None, help="test date YYYY-MM-DD (default today)"
+    )
     q.add_argument("--title", default="", help="free title")
     add_db_option(q)
     q.set_defaults(func=run_new)
 
-    q = ss.add_parser("list", help="list sessions")
+    q = ss.add_parser(
+        "list",
+        help="list sessions",
+        description=(
+            "Needs nothing. Writes nothing; prints id, date, status, kind, CoPs and reference."
+        ),
+    )
     q.add_argument("--json", action="store_true")
     add_db_option(q)
     q.set_defaults(func=run_list)
 
-    q = ss.add_parser("show", help="show one session with its collections and audit head")
+    q = ss.add_parser(
+        "show",
+        help="show one session with its collections and audit head",
+        description=(
+            "Needs the session id. Writes nothing; prints the session, its participants, "
+            "equipment, collections and audit head."
+        ),
+    )
     q.add_argument("id", type=int)
     q.add_argument("--json", action="store_true")
     add_db_option(q)
     q.set_defaults(func=run_show)
 
-    q = ss.add_parser("lock", help="lock a session (no further changes)")
+    q = ss.add_parser(
+        "lock",
+        help="lock a session (no further changes)",
+        description=(
+            "Needs the session id and --by. Writes the lock (audited); the session can then "
+            "be read and reported but not changed."
+        ),
+    )
     q.add_argument("id", type=int)
     q.add_argument("--by", required=True, help="who locks it")
     q.add_argument("--reason", default="", help="why (e.g. report signed)")
     add_db_option(q)
     q.set_defaults(func=run_lock)
 
-    q = ss.add_parser("export", help="write the session as a .wbs bundle")
+    q = ss.add_parser(
+        "export",
+        help="write the session as a .wbs bundle",
+        description=(
+            "Needs the session id and FILE.wbs (in an existing folder). Writes one bundle "
+            "holding the session and a SHA-256 of every part."
+        ),
+    )
     q.add_argument("id", type=int)
-    q.add_argument("file", help="bundle to write (FILE.wbs)")
+    q.add_argument("file", help="bundle to write (FILE.wbs); its folder must exist")
     add_db_option(q)
     q.set_defaults(func=run_export)
 
-    q = ss.add_parser("import", help="check and import a .wbs bundle; prints the new id")
+    q = ss.add_parser(
+        "import",
+        help="check and import a .wbs bundle; prints the new id",
+        description=(
+            "Needs FILE.wbs. Checks every SHA-256 first; a damaged bundle is refused "
+            "without touching the database. Writes the session as a new one and prints its "
+            "id."
+        ),
+    )
     q.add_argument("file", help="bundle to read (FILE.wbs)")
     add_db_option(q)
     q.set_defaults(func=run_import)
@@ -155,6 +201,7 @@ def run_lock(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    validate.output_file(args.file, "bundle")
     with open_store(args) as store:
         manifest = store.export_bundle(args.id, args.file)
     print(
@@ -165,6 +212,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
+    validate.input_file(args.file, "bundle")
     with open_store(args) as store:
         sid = store.import_bundle(args.file)
     print(sid)

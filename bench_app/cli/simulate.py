@@ -12,6 +12,7 @@ import signal
 import sys
 import threading
 
+from bench_app.cli import validate
 from bench_app.errors import UsageError
 from drivers.sim import DEFECTS, MeterDescription, SimOptions, start_simulator
 from drivers.sim.control import ACTIONS, RemoteBenchControl
@@ -30,34 +31,80 @@ def register(sub: argparse._SubParsersAction) -> None:
     where.add_argument("--pty", action="store_true", help="serve on a pseudo-terminal")
     p.add_argument("--meter", help=f"meter description ({', '.join(MeterDescription.available())})")
     p.add_argument("--seed", type=int, default=1, help="data seed (same seed, same data)")
-    p.add_argument("--days", type=int, help="days of stored data (default: description, 90)")
+    p.add_argument(
+        "--days",
+        type=validate.int_range(1, 3660),
+        help="days of stored data, 1…3660 (default: description, 90)",
+    )
     p.add_argument("--period", type=int, choices=[5, 10, 15, 20, 30], help="integration minutes")
     p.add_argument("--password", help="override the meter's password (IEC P1 / DLMS level 2)")
     p.add_argument("--baud-emulation", action="store_true", help="pace bytes at the line speed")
-    p.add_argument("--baud", type=int, default=9600, help="DLMS HDLC line baud (emulation)")
+    p.add_argument(
+        "--baud", type=validate.baud, default=9600, help="DLMS HDLC line baud (emulation)"
+    )
     p.add_argument(
         "--fault", action="append", default=[], metavar="KIND[:RATE]", help=f"{', '.join(KINDS)}"
     )
     p.add_argument("--defect", action="append", default=[], choices=DEFECTS)
     p.add_argument("--framing", choices=["hdlc", "wrapper"], default="hdlc", help="DLMS only")
-    p.add_argument("--server-physical", type=int, default=17, help="DLMS HDLC physical address")
+    p.add_argument(
+        "--server-physical",
+        type=validate.int_range(0, 16383),
+        default=17,
+        help="DLMS HDLC physical address",
+    )
     p.add_argument(
         "--address-size", type=int, choices=[1, 2, 4], help="DLMS: accept only this HDLC form"
     )
-    p.add_argument("--max-info", type=int, default=2030, help="DLMS: largest HDLC info field")
-    p.add_argument("--max-pdu", type=int, default=2048, help="DLMS: largest xDLMS PDU (blocks)")
+    p.add_argument(
+        "--max-info",
+        type=validate.int_range(32, 2030),
+        default=2030,
+        help="DLMS: largest HDLC info field (32…2030)",
+    )
+    p.add_argument(
+        "--max-pdu",
+        type=validate.int_range(64, 65535),
+        default=2048,
+        help="DLMS: largest xDLMS PDU (blocks)",
+    )
     p.add_argument("--no-mode-e", action="store_true", help="DLMS: ignore IEC sign-on (optical)")
-    p.add_argument("--control-port", type=int, default=0, help="bench-control TCP port (0 = any)")
+    p.add_argument(
+        "--control-port",
+        type=validate.int_range(0, 65535),
+        default=0,
+        help="bench-control TCP port (0 = any)",
+    )
     p.set_defaults(func=run_simulate)
 
     c = sub.add_parser(
         "sim-control",
         help="act on a running simulator: pull a phase, cut the supply, offset the clock…",
+        description="Act on a running simulator through its bench-control channel (the "
+        "'control on tcp://…' line simulate prints). Writes nothing; prints 'ok: …' or the "
+        "simulator's state as JSON.\n\nactions and their arguments:\n"
+        + "\n".join(f"  {name:<18} {ACTION_ARGS.get(name, '')}" for name in sorted(ACTIONS)),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     c.add_argument("url", help="the 'control on tcp://…' URL printed by simulate")
-    c.add_argument("action", choices=sorted(ACTIONS))
-    c.add_argument("args", nargs="*")
+    c.add_argument("action", choices=sorted(ACTIONS), help="what to do (see the list above)")
+    c.add_argument("args", nargs="*", help="the action's arguments (see the list above)")
     c.set_defaults(func=run_control)
+
+
+#: What each sim-control action takes (help text; arity comes from drivers.sim.control.ACTIONS).
+ACTION_ARGS = {
+    "phase-failure": "PHASE (1, 2 or 3): remove that phase's voltage",
+    "phase-restore": "PHASE (1, 2 or 3): restore it",
+    "supply-cut": "(none): cut the outstation's auxiliary supply",
+    "supply-restore": "(none): restore the supply",
+    "battery-fault": "(none): simulate a battery fault",
+    "reset": "(none): a reset not caused by a supply failure",
+    "reverse": "on|off: run energy backwards (reverse running)",
+    "clock-offset": "MINUTES: set the meter clock to UTC + MINUTES (e.g. -10), no event",
+    "change-parameter": "NAME VALUE: change a parameter through the port",
+    "state": "(none): print the simulator's state as JSON",
+}
 
 
 def run_simulate(args: argparse.Namespace) -> int:
@@ -107,6 +154,7 @@ def run_simulate(args: argparse.Namespace) -> int:
         f"{state['period_min']} min, defects: {', '.join(state['defects']) or 'none'}",
         flush=True,
     )
+    print("running until Ctrl-C (or SIGTERM)", file=sys.stderr, flush=True)
     try:
         while not stop.wait(0.2):
             pass
@@ -117,6 +165,12 @@ def run_simulate(args: argparse.Namespace) -> int:
 
 
 def run_control(args: argparse.Namespace) -> int:
+    takes = len(ACTIONS[args.action][1])
+    if len(args.args) != takes:  # before connecting: a usage error is not a network error
+        raise UsageError(
+            f"action {args.action!r} takes {takes} argument(s), got {len(args.args)}: "
+            f"{args.action} {ACTION_ARGS.get(args.action, '')}"
+        )
     try:
         result = RemoteBenchControl(args.url).do(args.action, *args.args)
     except ValueError as exc:

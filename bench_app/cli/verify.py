@@ -15,7 +15,17 @@ from bench_app.errors import IntegrityError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("verify", help="verify the audit chain, or a signed report PDF")
+    p = sub.add_parser(
+        "verify",
+        help="verify the audit chain, or a signed report PDF",
+        description=(
+            "Without a file: re-hashes the session database's audit chain (exit 7 naming "
+            "the first broken row). With REPORT.pdf: checks every signature (trusted when "
+            "--trust names a PEM holding the signers' certificates; put both tester and "
+            "witness certificates in one file) and the report's link to --db (exit 11 when "
+            "anything fails). Writes nothing."
+        ),
+    )
     p.add_argument("report", nargs="?", help="signed report PDF to verify")
     p.add_argument("--session", type=int, help="only this session's chain")
     p.add_argument("--trust", metavar="CERT.pem", help="trusted signer/CA certificate")
