@@ -59,3 +59,7 @@ class ReportError(BenchError):
 
 class SigningError(ReportError):
     """A key or passphrase problem while signing (wrong passphrase, unreadable PKCS#12)."""
+
+
+class DamagedDatabaseError(IntegrityError):
+    """SQLite pages of the session database are damaged; reading stops and writes are refused."""
