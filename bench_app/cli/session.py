@@ -73,7 +73,7 @@ def run_new(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    with open_store(args) as store:
+    with open_store(args, readonly=True) as store:
         sessions = store.list_sessions()
     if args.json:
         print_json(sessions)
@@ -90,7 +90,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    with open_store(args) as store:
+    with open_store(args, readonly=True) as store:
         sid = args.id
         info = {
             "session": store.get_session(sid),

@@ -24,8 +24,10 @@ def check_session_data(
 ) -> tuple[bool, list[str]]:
     """``(ok, lines)``: the re-check of the signed session in ``db_path`` (default database when
     None). The last line of a failure names the reason."""
-    head, sid, ref = signed.get("audit_head", ""), signed.get("session_id", ""), signed.get(
-        "reference", ""
+    head, sid, ref = (
+        signed.get("audit_head", ""),
+        signed.get("session_id", ""),
+        signed.get("reference", ""),
     )
     if not head or not sid.isdigit():
         return _fail("the signed report names no session and audit head")
@@ -48,9 +50,7 @@ def _check(store, db: Path, sid: int, ref: str, head: str) -> tuple[bool, list[s
     try:
         session = store.get_session(sid)
     except NotFoundError:
-        other = store.conn.execute(
-            "SELECT id FROM sessions WHERE reference = ?", (ref,)
-        ).fetchone()
+        other = store.conn.execute("SELECT id FROM sessions WHERE reference = ?", (ref,)).fetchone()
         hint = f" (reference {ref!r} is session {other[0]} there)" if other else ""
         return _fail(f"session {sid} is not in {db}{hint}")
     if ref and session.get("reference") != ref:

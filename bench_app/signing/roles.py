@@ -46,9 +46,10 @@ def certificate_holder(cert) -> str:
 def same_person(a: str, b: str) -> bool:
     """Two holder names are one person (case, punctuation and spacing ignored)."""
     norm = re.compile(r"[^a-z0-9]+")
-    return bool(a.strip()) and norm.sub(" ", a.casefold()).strip() == norm.sub(
-        " ", b.casefold()
-    ).strip()
+    return (
+        bool(a.strip())
+        and norm.sub(" ", a.casefold()).strip() == norm.sub(" ", b.casefold()).strip()
+    )
 
 
 def check_role(cert, role: str, others: list) -> None:

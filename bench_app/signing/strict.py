@@ -48,7 +48,7 @@ def _plain(path: str) -> str:
         return "the XMP metadata"
     m = _KIDS.match(path)
     if m and path.count("Kids") == 1:
-        return f"page {int(m.group(1)) + 1}" + (f" ({path[m.end():]})" if path[m.end():] else "")
+        return f"page {int(m.group(1)) + 1}" + (f" ({path[m.end() :]})" if path[m.end() :] else "")
     return path.lstrip(".").replace(".", "/") or "the trailer"
 
 
