@@ -79,6 +79,7 @@ def check_role(cert, role: str, others: list) -> None:
             )
         if same_person(certificate_holder(other), holder):
             raise SigningError(
-                f"cannot sign as {role}: {holder} already signed the report as {other_role}; "
-                "tester and witness must be different people"
+                f"cannot sign as {role}: {holder!r} is the same person as the {other_role} "
+                f"{certificate_holder(other)!r} who already signed the report; tester and "
+                "witness must be different people"
             )

@@ -1,0 +1,88 @@
+"""Signer roles: a key carries its role and holder; tester and witness are different people."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench_app.cli import main
+from bench_app.errors import SigningError
+from bench_app.report import render_report
+from bench_app.report.sample import synthetic_report_data
+from bench_app.signing import new_self_signed, sign_pdf
+from bench_app.signing.verify import verify_report
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory):
+    d = tmp_path_factory.mktemp("rolekeys")
+    return {
+        "tester": new_self_signed("Alice Tester", "Meter Co", "tester", d, passphrase=b"t"),
+        "witness": new_self_signed("Bob Witness", "Elexon", "witness", d, passphrase=b"w"),
+        # the tester made herself a witness key too
+        "alice-witness": new_self_signed("alice  TESTER", "Elexon", "witness", d, passphrase=b"a"),
+    }
+
+
+@pytest.fixture
+def tester_signed(tmp_path, keys):
+    pdf = render_report(synthetic_report_data(days=1, channels=1), tmp_path / "r.pdf")
+    sign_pdf(pdf, pdf, keys["tester"][0], b"t", "tester")
+    return pdf
+
+
+def test_tester_key_cannot_sign_as_witness(tester_signed, keys):
+    before = tester_signed.read_bytes()
+    with pytest.raises(SigningError, match="cannot sign as witness: Alice Tester's certificate "
+                       "is a tester key"):  # fmt: skip
+        sign_pdf(tester_signed, tester_signed, keys["tester"][0], b"t", "witness")
+    assert tester_signed.read_bytes() == before
+
+
+def test_witness_key_cannot_sign_as_tester(tmp_path, keys):
+    pdf = render_report(synthetic_report_data(days=1, channels=1), tmp_path / "r.pdf")
+    with pytest.raises(SigningError, match="is a witness key"):
+        sign_pdf(pdf, pdf, keys["witness"][0], b"w", "tester")
+
+
+def test_same_person_cannot_witness_her_own_test(tester_signed, keys):
+    same = "'alice  TESTER' is the same person as the tester 'Alice Tester'"
+    with pytest.raises(SigningError, match=same):
+        sign_pdf(tester_signed, tester_signed, keys["alice-witness"][0], b"a", "witness")
+
+
+def test_a_real_witness_can_countersign(tester_signed, keys):
+    sign_pdf(tester_signed, tester_signed, keys["witness"][0], b"w", "witness")
+    trust = [keys["tester"][1], keys["witness"][1]]
+    assert verify_report(tester_signed, trust, check_db=False) == 0
+
+
+def test_verify_refuses_a_same_person_report_signed_around_the_check(
+    tester_signed, keys, monkeypatch, capsys
+):
+    """A report produced by other software (no role check when signing) still fails verify."""
+    import bench_app.signing.sign as sign_module
+
+    monkeypatch.setattr(sign_module, "check_role", lambda *a, **k: None)
+    sign_pdf(tester_signed, tester_signed, keys["alice-witness"][0], b"a", "witness")
+    trust = [keys["tester"][1], keys["alice-witness"][1]]
+    assert verify_report(tester_signed, trust, check_db=False) == 11
+    assert "tester and witness are the same person (Alice Tester)" in capsys.readouterr().out
+
+
+def test_verify_refuses_a_key_made_for_the_other_role(tmp_path, keys, monkeypatch, capsys):
+    import bench_app.signing.sign as sign_module
+
+    monkeypatch.setattr(sign_module, "check_role", lambda *a, **k: None)
+    pdf = render_report(synthetic_report_data(days=1, channels=1), tmp_path / "r.pdf")
+    sign_pdf(pdf, pdf, keys["witness"][0], b"w", "tester")
+    assert verify_report(pdf, [keys["witness"][1]], check_db=False) == 11
+    assert "Sig_tester is signed with a witness key (Bob Witness)" in capsys.readouterr().out
+
+
+def test_keys_new_prints_role_holder_and_fingerprint(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("WITNESS_BENCH_PASSPHRASE", "pp")
+    args = ["keys", "new", "--name", "Carol", "--role", "witness", "--out", str(tmp_path)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "role witness, holder Carol" in out
+    assert "certificate SHA-256 " in out
