@@ -83,6 +83,11 @@ def prepare_writable(path: Path) -> None:
         pass
     except OSError as exc:
         raise StoreError(f"cannot create session database {path}: {exc}") from exc
+    if not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
+        raise StoreError(
+            f"session database {path} (or its folder) is read-only; verify, session list/show "
+            "and unsigned reports can read it, nothing can be written (nothing was changed)"
+        )
     if path.stat().st_size == 0:
         return
     try:

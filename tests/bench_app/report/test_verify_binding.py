@@ -6,6 +6,7 @@ incremental PDF updates written with pyHanko's own writer.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -185,3 +186,37 @@ def test_json_report(bench, capsys):
     assert doc["result"] == "OK" and doc["exit_code"] == 0 and doc["data_checked"]
     assert [s["role"] for s in doc["signatures"]] == ["tester", "witness"]
     assert all(len(s["fingerprint"]) == 95 for s in doc["signatures"])
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_verify_report_on_a_readonly_database_in_a_readonly_folder(bench, tmp_path):
+    from tests.bench_app.test_store_opening import _run_cli
+
+    folder = tmp_path / "medium"
+    folder.mkdir()
+    db = folder / "s.db"
+    shutil.copyfile(bench["db"], db)
+    os.chmod(db, 0o444)
+    os.chmod(folder, 0o555)
+    try:
+        args = ["verify", str(bench["pdf"]), "--db", str(db)]
+        for t in bench["trust"]:
+            args += ["--trust", t]
+        done = _run_cli(args, tmp_path)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert done.stdout.splitlines()[-1] == "OK"
+        assert sorted(p.name for p in folder.iterdir()) == ["s.db"]
+    finally:
+        os.chmod(folder, 0o755)
+
+
+def test_verify_report_on_a_damaged_database_is_a_clear_failure(bench, tmp_path, capsys):
+    from tests.bench_app.test_store_opening import _damage
+
+    db = tmp_path / "s.db"
+    shutil.copyfile(bench["db"], db)
+    _damage(db)
+    assert _verify(bench, db=db) == 11
+    captured = capsys.readouterr()
+    assert f"database damaged at {db}" in captured.out
+    assert "Traceback" not in captured.out + captured.err
