@@ -32,10 +32,11 @@ def resource_path(*parts: str) -> Path:
 
 
 def user_data_dir() -> Path:
-    """Per-user data folder (created on first use); ``WITNESS_BENCH_HOME`` overrides it (tests)."""
+    """Per-user data folder (created on first use, owner-only: it holds sessions and keys);
+    ``WITNESS_BENCH_HOME`` overrides it (tests)."""
     override = os.environ.get("WITNESS_BENCH_HOME")
     path = Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR))
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 
 

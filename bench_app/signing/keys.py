@@ -137,7 +137,7 @@ def new_self_signed(
         stem.encode(), key, cert, None, serialization.BestAvailableEncryption(passphrase)
     )
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         _write_private(p12_path, p12)
         pem_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     except OSError as exc:

@@ -190,3 +190,13 @@ def test_damaged_database_is_named_and_writes_refused(filled, capsys):
     assert "database damaged at" in capsys.readouterr().err
     assert not out.exists()
     assert _digest(db) == before
+
+
+@pytest.mark.skipif(not POSIX, reason="POSIX file modes")
+def test_default_data_folder_and_database_are_owner_only(tmp_path, monkeypatch):
+    home = tmp_path / "home" / "WitnessBench"
+    monkeypatch.setenv("WITNESS_BENCH_HOME", str(home))
+    monkeypatch.delenv("WITNESS_BENCH_DB", raising=False)
+    assert main(["session", "new", "--reference", "R", "--kind", "protocol-approval"]) == 0
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    assert stat.S_IMODE((home / "sessions.db").stat().st_mode) == 0o600
