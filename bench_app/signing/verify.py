@@ -331,6 +331,10 @@ def check_report(
         elif not r.trusted:
             verdict.untrusted = True
     verdict.problems.extend(role_problems(reports))
+    present = {r.field for r in reports}
+    for role, fld in SIGNATURE_FIELDS.items():
+        if reports and fld not in present:
+            verdict.problems.append(f"{fld}: not signed (no {role} signature in the report)")
     first = min((r for r in reports if not r.error), key=lambda r: r.revision, default=None)
     if first is not None and first.field != SIGNATURE_FIELDS["tester"]:
         verdict.problems.append(f"the first signature is {first.field}, not the tester's")

@@ -86,3 +86,8 @@ def test_keys_new_prints_role_holder_and_fingerprint(tmp_path, monkeypatch, caps
     out = capsys.readouterr().out
     assert "role witness, holder Carol" in out
     assert "certificate SHA-256 " in out
+
+
+def test_a_report_without_the_witness_signature_is_not_ok(tester_signed, keys, capsys):
+    assert verify_report(tester_signed, [keys["tester"][1]], check_db=False) == 11
+    assert "Sig_witness: not signed" in capsys.readouterr().out
