@@ -37,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"Checklist:  {counts}")
     print(f"Session:    {result.session_id} in {result.db_path}")
     print(f"Report:     {result.report_path.resolve()}")
-    print(f"Verify:     bench-app verify {result.report_path} --db {result.db_path}")
+    trust = "".join(f" --trust {c}" for c in result.certificates)
+    print(f"Verify:     bench-app verify {result.report_path} --db {result.db_path}{trust}")
     print(f"Done in {result.seconds:.1f} s")
     if result.verify_code != 0:
         return result.verify_code
