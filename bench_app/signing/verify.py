@@ -332,6 +332,8 @@ def check_report(
             verdict.untrusted = True
     verdict.problems.extend(role_problems(reports))
     present = {r.field for r in reports}
+    for fld in sorted(present - set(SIGNATURE_FIELDS.values())):
+        verdict.problems.append(f"{fld}: a signature field a witness report does not have")
     for role, fld in SIGNATURE_FIELDS.items():
         if reports and fld not in present:
             verdict.problems.append(f"{fld}: not signed (no {role} signature in the report)")

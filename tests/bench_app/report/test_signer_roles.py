@@ -91,3 +91,24 @@ def test_keys_new_prints_role_holder_and_fingerprint(tmp_path, monkeypatch, caps
 def test_a_report_without_the_witness_signature_is_not_ok(tester_signed, keys, capsys):
     assert verify_report(tester_signed, [keys["tester"][1]], check_db=False) == 11
     assert "Sig_witness: not signed" in capsys.readouterr().out
+
+
+def test_a_third_signature_added_later_is_not_ok(tester_signed, keys, tmp_path, capsys):
+    """A signature in a field of its own (allowed by PDF rules) is still not part of a report."""
+    from pyhanko.sign import fields, signers
+
+    from bench_app.signing.sign import load_signer
+
+    sign_pdf(tester_signed, tester_signed, keys["witness"][0], b"w", "witness")
+    extra = new_self_signed("Eve Extra", "", "witness", tmp_path, passphrase=b"e")
+    meta = signers.PdfSignatureMetadata(field_name="Sig_extra", md_algorithm="sha256")
+    out = tmp_path / "three.pdf"
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    with tester_signed.open("rb") as inf, out.open("wb") as outf:
+        writer = IncrementalPdfFileWriter(inf, strict=False)
+        fields.append_signature_field(writer, fields.SigFieldSpec("Sig_extra"))
+        signers.PdfSigner(meta, signer=load_signer(extra[0], b"e")).sign_pdf(writer, output=outf)
+    trust = [keys["tester"][1], keys["witness"][1], extra[1]]
+    assert verify_report(out, trust, check_db=False) == 11
+    assert "Sig_extra: a signature field a witness report does not have" in capsys.readouterr().out
