@@ -22,7 +22,7 @@ from pyhanko.stamp import TextStampStyle
 
 from bench_app.errors import SigningError, UsageError
 from bench_app.report.layout import SIGNATURE_BOXES, SIGNATURE_FIELDS
-from bench_app.signing.roles import certificate_fingerprint, check_role
+from bench_app.signing.keys import certificate_fingerprint, check_role
 
 ROLES = tuple(SIGNATURE_FIELDS)
 
@@ -85,9 +85,9 @@ def sign_pdf(
     :param name: signer name written into the signature (default: certificate common name).
     :param timestamp_url: RFC 3161 server for PAdES B-T; None gives B-B.
     The certificate must have been made for ``role`` (its OU), and must not be the certificate,
-    key or person of a signature already in the PDF (:func:`bench_app.signing.roles.check_role`).
+    key or person of a signature already in the PDF (:func:`bench_app.signing.keys.check_role`).
     The document information and XMP metadata are left exactly as signed before, so the strict
-    verification (:mod:`bench_app.signing.strict`) sees only signature-field changes.
+    verification (:mod:`bench_app.signing.checks`) sees only signature-field changes.
 
     :raises SigningError: wrong passphrase, wrong role, same person, field already signed,
         unreadable PDF.

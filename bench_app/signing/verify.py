@@ -9,7 +9,7 @@ or any page is a disallowed change, named in the report.
 **first** signature covers, never from a later revision, so a forged link appended after signing
 is ignored (and the append itself fails the signatures). :func:`verify_report` prints (or returns
 as JSON) the signatures, each signer's certificate SHA-256 fingerprint, the role checks and the
-database re-check (:mod:`bench_app.signing.dbcheck`), and returns the exit code:
+database re-check (:mod:`bench_app.signing.checks`), and returns the exit code:
 
 - ``0`` (:data:`VERIFY_OK`): every signature intact, valid, trusted; data re-verified (or
   ``--no-db`` was asked for, and the output says the data was not checked);
@@ -42,13 +42,13 @@ from bench_app.report.layout import (
     INFO_SESSION_REF,
     SIGNATURE_FIELDS,
 )
-from bench_app.signing.roles import (
+from bench_app.signing.checks import STRICT_DIFF_POLICY, describe_changes
+from bench_app.signing.keys import (
     certificate_fingerprint,
     certificate_holder,
     certificate_role,
     same_person,
 )
-from bench_app.signing.strict import STRICT_DIFF_POLICY, describe_changes
 
 #: Exit codes of ``bench-app verify REPORT``.
 VERIFY_OK = 0
@@ -344,7 +344,7 @@ def check_report(
     if not check_db:
         verdict.data = ["session data: NOT CHECKED (--no-db: signatures only)"]
         return verdict
-    from bench_app.signing.dbcheck import check_session_data
+    from bench_app.signing.checks import check_session_data
 
     ok, lines = check_session_data(verdict.signed, db_path)
     verdict.data_checked = ok

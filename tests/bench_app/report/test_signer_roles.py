@@ -95,6 +95,7 @@ def test_a_report_without_the_witness_signature_is_not_ok(tester_signed, keys, c
 
 def test_a_third_signature_added_later_is_not_ok(tester_signed, keys, tmp_path, capsys):
     """A signature in a field of its own (allowed by PDF rules) is still not part of a report."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
 
     from bench_app.signing.sign import load_signer
@@ -103,8 +104,6 @@ def test_a_third_signature_added_later_is_not_ok(tester_signed, keys, tmp_path, 
     extra = new_self_signed("Eve Extra", "", "witness", tmp_path, passphrase=b"e")
     meta = signers.PdfSignatureMetadata(field_name="Sig_extra", md_algorithm="sha256")
     out = tmp_path / "three.pdf"
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-
     with tester_signed.open("rb") as inf, out.open("wb") as outf:
         writer = IncrementalPdfFileWriter(inf, strict=False)
         fields.append_signature_field(writer, fields.SigFieldSpec("Sig_extra"))
