@@ -8,7 +8,9 @@ every stored trace is decoded and scanned too.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -46,8 +48,9 @@ def _scan_store(where: str, db: Path, pw: str) -> None:
 
 
 def _scan_everything(tmp_path: Path, trace: Path, db: Path, sid: int, pw: str) -> None:
-    _scan_bytes("trace file", trace.read_bytes(), pw)
-    _scan_bytes("trace records", b"".join(r.data for r in Trace.load(trace)), pw)
+    if trace.exists():
+        _scan_bytes("trace file", trace.read_bytes(), pw)
+        _scan_bytes("trace records", b"".join(r.data for r in Trace.load(trace)), pw)
     conn = sqlite3.connect(db)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
@@ -55,6 +58,7 @@ def _scan_everything(tmp_path: Path, trace: Path, db: Path, sid: int, pw: str) -
         _scan_bytes(f.name, f.read_bytes(), pw)
     _scan_store("database", db, pw)
     wbs = tmp_path / "s.wbs"
+    wbs.unlink(missing_ok=True)
     assert main(["session", "export", str(sid), str(wbs), "--db", str(db)]) == 0
     _scan_bytes("bundle file", wbs.read_bytes(), pw)
     with zipfile.ZipFile(wbs) as zf:
@@ -132,3 +136,22 @@ def test_iec_redaction_never_rewrites_answers_or_command_letters(tmp_path, pw):
     # the meter's own answers still hold the very text that is the password: not rewritten
     assert pw.encode() in rx and b"1.8.0(" in rx and b"\x01P0\x02(" in rx
     assert all("password redacted" not in r.note for r in records if r.direction == "rx")
+
+
+def test_demo_session_with_checklist_holds_no_password(tmp_path):
+    """The whole demo — reads, every checklist step (wrong-password attempts included), the
+    signed report — then its database, report and an exported bundle are scanned."""
+    from bench_app.demo import run_demo
+
+    result = run_demo(tmp_path / "demo", protocol="dlms", days=2)
+    assert result.verify_code == 0
+    text = b""
+    if shutil.which("pdftotext"):  # the report's streams are compressed: scan its text too
+        text = subprocess.run(["pdftotext", str(result.report_path), "-"], capture_output=True,
+                              check=True).stdout  # fmt: skip
+        assert b"BSCP601" in text
+    for pw in [p for _, p in DLMS_LEVELS] + [IEC_PASSWORD]:
+        _scan_bytes("report", result.report_path.read_bytes(), pw)
+        _scan_bytes("report text", text, pw)
+        _scan_everything(tmp_path, tmp_path / "demo" / "none.jsonl", result.db_path,
+                         result.session_id, pw)  # fmt: skip
