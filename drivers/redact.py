@@ -83,6 +83,19 @@ def aarq_password_spans(aarq: bytes) -> list[Span]:
     return []
 
 
+def iec_value_spans(message: bytes) -> list[Span]:
+    """Spans of the value and the BCC in an IEC 62056-21 ``SOH W1 STX address(value) ETX BCC``
+    (a password written to the meter), located by the message structure; empty otherwise."""
+    data = bytes(message)
+    if len(data) < 7 or data[0] != 0x01 or data[1:2] != b"W" or data[3] != 0x02:
+        return []
+    etx = len(data) - 2
+    start = data.find(b"(", 4, etx)
+    if data[etx] != 0x03 or start < 0 or data[etx - 1 : etx] != b")":
+        return []
+    return [(start + 1, etx - 1), (len(data) - 1, len(data))]
+
+
 def iec_password_spans(message: bytes) -> list[Span]:
     """Spans of the password and the BCC in an IEC 62056-21 ``SOH P1 STX (password) ETX BCC``.
 

@@ -58,7 +58,7 @@ from drivers.iec62056_21.readout import (
     parse_readout,
 )
 from drivers.model import MeterEvent
-from drivers.redact import Span, iec_password_spans
+from drivers.redact import Span, iec_password_spans, iec_value_spans
 from drivers.transport import IEC_SIGN_ON, Transport
 
 #: identification baud character → bits per second (protocol mode C).
@@ -396,11 +396,16 @@ class Iec21Client:
             raise ProtocolError("empty answer", data=data, port=self.port, step=step)
         return DataSet(address, sets[0].values)
 
-    def write_register(self, address: str, value: str) -> None:
-        """``W1 address(value)`` → ACK; a refusal raises (Authentication when not logged in)."""
+    def write_register(self, address: str, value: str, *, secret: bool = False) -> None:
+        """``W1 address(value)`` → ACK; a refusal raises (Authentication when not logged in).
+
+        :param secret: ``value`` is a password (e.g. a new meter password): traced as ``*``.
+        """
         step = f"W1 {address}"
         self._need_programming(step)
-        kind, data = self._transact(command("W1", f"{address}({value})"), step)
+        message = command("W1", f"{address}({value})")
+        spans = iec_value_spans(message) if secret else []
+        kind, data = self._transact(message, step, secret=spans)
         if kind == ACK:
             return
         answer = "NAK" if kind == NAK else data.decode("ascii", "replace")
