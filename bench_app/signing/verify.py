@@ -328,6 +328,8 @@ def check_report(
         elif not r.ok:
             what = "not intact" if not r.intact else "invalid" if not r.valid else r.changes
             verdict.problems.append(f"{r.field}: {what}")
+        elif r.coverage not in ("ENTIRE_REVISION", "ENTIRE_FILE"):
+            verdict.problems.append(f"{r.field}: covers only part of its revision ({r.coverage})")
         elif not r.trusted:
             verdict.untrusted = True
     verdict.problems.extend(role_problems(reports))

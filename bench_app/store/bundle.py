@@ -236,6 +236,7 @@ def import_session(store, path: str | Path) -> int:
         manifest, files = read_bundle(path, tmp)
         uid = manifest["session"]["uid"]
         db_file = files[DB_NAME]
+        _refuse_code(path, db_file)
         try:
             src = Store.open(db_file, synchronous="OFF")
         except StoreError as exc:
@@ -265,6 +266,23 @@ def import_session(store, path: str | Path) -> int:
                 f"{store.path} as session {existing[0]}"
             )
         return _copy_in(store, db_file, old_sid)
+
+
+def _refuse_code(path: Path, db_file: Path) -> None:
+    """Refuse a bundled database that carries triggers or views (code that would run, or stand
+    in for a table, when we open, migrate or read it) — checked before it is opened for real."""
+    try:
+        conn = sqlite3.connect(f"{db_file.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            row = conn.execute(
+                "SELECT type, name FROM sqlite_master WHERE type IN ('trigger', 'view') LIMIT 1"
+            ).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise DataImportError(f"{path}: {DB_NAME} is not a readable database: {exc}") from exc
+    if row is not None:
+        raise IntegrityError(f"{path}: {DB_NAME} holds a {row[0]} {row[1]!r}; bundles hold data")
 
 
 def _copy_in(store, db_file: Path, old_sid: int) -> int:

@@ -147,3 +147,19 @@ def test_not_a_zip_is_exit_8(tmp_path, capsys):
     bad.write_bytes(b"PK\x03\x04 garbage")
     assert main(["session", "import", str(bad), "--db", str(tmp_path / "d.db")]) == 8
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_bundled_database_with_a_trigger_is_refused_before_it_is_opened(tmp_path, wbs):
+    files = _members(wbs)
+    db = tmp_path / "x.sqlite"
+    db.write_bytes(files["session.sqlite"])
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TRIGGER evil AFTER INSERT ON readings BEGIN DELETE FROM sessions; END")
+    conn.commit()
+    conn.close()
+    files["session.sqlite"] = db.read_bytes()
+    manifest = json.loads(files["manifest.json"])
+    manifest["files"]["session.sqlite"] = hashlib.sha256(files["session.sqlite"]).hexdigest()
+    manifest["sizes"]["session.sqlite"] = len(files["session.sqlite"])
+    bad = _write(tmp_path / "trigger.wbs", files, manifest)
+    _import_refused(tmp_path, bad, IntegrityError, "holds a trigger 'evil'")
