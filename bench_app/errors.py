@@ -39,6 +39,10 @@ class IntegrityError(StoreError):
     exit_code = 7
 
 
+class DamagedDatabaseError(IntegrityError):
+    """SQLite pages of the session database are damaged; reading stops and writes are refused."""
+
+
 class DataImportError(BenchError):
     """A CSV or bundle could not be imported; the message names the file, line and reason."""
 
@@ -59,7 +63,3 @@ class ReportError(BenchError):
 
 class SigningError(ReportError):
     """A key or passphrase problem while signing (wrong passphrase, unreadable PKCS#12)."""
-
-
-class DamagedDatabaseError(IntegrityError):
-    """SQLite pages of the session database are damaged; reading stops and writes are refused."""

@@ -125,7 +125,9 @@ class ActionContext:
         finally:
             with contextlib.suppress(Exception):
                 driver.close()
-            trace = driver.trace  # drivers never record a password (drivers.redact)
+            trace = driver.trace
+            if self.password:
+                trace.redact(self.password.encode())
             if len(trace):
                 tid = self.store.add_trace(self.session_id, trace, label=f"{self.step.id} {label}")
                 self.link("trace_ids", tid)
