@@ -126,19 +126,26 @@ def test_malformed_manifest_is_a_clear_error_with_exit_code(tmp_path, wbs, kind,
     assert code == 8 and message.split("'")[0] in err and "Traceback" not in err
 
 
-def test_hostile_column_name_in_the_bundled_database_is_refused(tmp_path, wbs):
+def _with_sql(tmp_path: Path, wbs: Path, sql: str) -> Path:
+    """A copy of ``wbs`` whose session.sqlite had ``sql`` run on it, hashes and sizes updated
+    (an adversary who rebuilds the manifest)."""
     files = _members(wbs)
     db = tmp_path / "x.sqlite"
     db.write_bytes(files["session.sqlite"])
     conn = sqlite3.connect(db)
-    conn.execute('ALTER TABLE readings ADD COLUMN "text) VALUES (1); DROP TABLE sessions; --" TEXT')
+    conn.execute(sql)
     conn.commit()
     conn.close()
     files["session.sqlite"] = db.read_bytes()
     manifest = json.loads(files["manifest.json"])
     manifest["files"]["session.sqlite"] = hashlib.sha256(files["session.sqlite"]).hexdigest()
     manifest["sizes"]["session.sqlite"] = len(files["session.sqlite"])
-    bad = _write(tmp_path / "cols.wbs", files, manifest)
+    return _write(tmp_path / "edited.wbs", files, manifest)
+
+
+def test_hostile_column_name_in_the_bundled_database_is_refused(tmp_path, wbs):
+    sql = 'ALTER TABLE readings ADD COLUMN "text) VALUES (1); DROP TABLE sessions; --" TEXT'
+    bad = _with_sql(tmp_path, wbs, sql)
     _import_refused(tmp_path, bad, IntegrityError, "bundle table readings has a column set unlike")
 
 
@@ -150,16 +157,6 @@ def test_not_a_zip_is_exit_8(tmp_path, capsys):
 
 
 def test_bundled_database_with_a_trigger_is_refused_before_it_is_opened(tmp_path, wbs):
-    files = _members(wbs)
-    db = tmp_path / "x.sqlite"
-    db.write_bytes(files["session.sqlite"])
-    conn = sqlite3.connect(db)
-    conn.execute("CREATE TRIGGER evil AFTER INSERT ON readings BEGIN DELETE FROM sessions; END")
-    conn.commit()
-    conn.close()
-    files["session.sqlite"] = db.read_bytes()
-    manifest = json.loads(files["manifest.json"])
-    manifest["files"]["session.sqlite"] = hashlib.sha256(files["session.sqlite"]).hexdigest()
-    manifest["sizes"]["session.sqlite"] = len(files["session.sqlite"])
-    bad = _write(tmp_path / "trigger.wbs", files, manifest)
+    sql = "CREATE TRIGGER evil AFTER INSERT ON readings BEGIN DELETE FROM sessions; END"
+    bad = _with_sql(tmp_path, wbs, sql)
     _import_refused(tmp_path, bad, IntegrityError, "holds a trigger 'evil'")

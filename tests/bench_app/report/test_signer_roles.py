@@ -11,16 +11,19 @@ from bench_app.report.sample import synthetic_report_data
 from bench_app.signing import new_self_signed, sign_pdf
 from bench_app.signing.verify import verify_report
 
+#: key name → (holder, organisation, role, passphrase); "alice-witness" is the tester who made
+#: herself a witness key too (same person, other spelling).
+KEYS = {
+    "tester": ("Alice Tester", "Meter Co", "tester", b"t"),
+    "witness": ("Bob Witness", "Elexon", "witness", b"w"),
+    "alice-witness": ("alice  TESTER", "Elexon", "witness", b"a"),
+}
+
 
 @pytest.fixture(scope="module")
 def keys(tmp_path_factory):
     d = tmp_path_factory.mktemp("rolekeys")
-    return {
-        "tester": new_self_signed("Alice Tester", "Meter Co", "tester", d, passphrase=b"t"),
-        "witness": new_self_signed("Bob Witness", "Elexon", "witness", d, passphrase=b"w"),
-        # the tester made herself a witness key too
-        "alice-witness": new_self_signed("alice  TESTER", "Elexon", "witness", d, passphrase=b"a"),
-    }
+    return {k: new_self_signed(n, o, r, d, passphrase=p) for k, (n, o, r, p) in KEYS.items()}
 
 
 @pytest.fixture
