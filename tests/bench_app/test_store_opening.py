@@ -155,6 +155,10 @@ def test_verify_list_show_on_a_readonly_file_in_a_readonly_folder(filled, tmp_pa
         assert done.returncode == 0 and "BSCP601-TEST-0001" in done.stdout, done.stderr
         done = _run_cli(["session", "show", str(sid), "--db", str(db)], tmp_path)
         assert done.returncode == 0, done.stderr
+        pdf = tmp_path / "draft.pdf"
+        done = _run_cli(["report", "--session", str(sid), "--out", str(pdf), "--db", str(db)],
+                        tmp_path)  # fmt: skip
+        assert done.returncode == 0 and pdf.stat().st_size > 1000, done.stderr
         new = ["session", "new", "--reference", "X", "--kind", "protocol-approval"]
         done = _run_cli([*new, "--db", str(db)], tmp_path)
         assert done.returncode == 6 and "is read-only" in done.stderr, done.stderr
