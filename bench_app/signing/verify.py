@@ -227,6 +227,18 @@ def report_info(path: str | Path) -> dict[str, str]:
         return {}
 
 
+def _signature_fields(path: str | Path) -> set[str]:
+    """Names of every signature field in the latest revision, signed or empty."""
+    from pyhanko.sign.fields import enumerate_sig_fields
+
+    try:
+        with Path(path).open("rb") as fh:
+            reader = PdfFileReader(fh, strict=False)
+            return {name for name, _value, _ref in enumerate_sig_fields(reader)}
+    except Exception:  # unreadable: verify_pdf has said so already
+        return set()
+
+
 def role_problems(reports: list[SignatureReport]) -> list[str]:
     """Signer-role violations: a field signed by a key made for another role, or one person
     (same certificate, key or name) signing as both tester and witness."""
@@ -334,7 +346,8 @@ def check_report(
             verdict.untrusted = True
     verdict.problems.extend(role_problems(reports))
     present = {r.field for r in reports}
-    for fld in sorted(present - set(SIGNATURE_FIELDS.values())):
+    for fld in sorted((present | _signature_fields(pdf_path)) - set(SIGNATURE_FIELDS.values())):
+        # an extra field, even unsigned, has a widget whose appearance can cover page content
         verdict.problems.append(f"{fld}: a signature field a witness report does not have")
     for role, fld in SIGNATURE_FIELDS.items():
         if reports and fld not in present:

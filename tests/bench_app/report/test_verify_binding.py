@@ -220,3 +220,20 @@ def test_verify_report_on_a_damaged_database_is_a_clear_failure(bench, tmp_path,
     captured = capsys.readouterr()
     assert f"database damaged at {db}" in captured.out
     assert "Traceback" not in captured.out + captured.err
+
+
+def test_an_empty_signature_field_added_after_signing_fails(bench, tmp_path, capsys):
+    """An unsigned field's widget can paint over the page; pyHanko allows adding one."""
+    from pyhanko.sign import fields
+
+    def add_field(w):
+        w._update_meta = lambda: None  # a careful adversary leaves /Info alone
+        spec = fields.SigFieldSpec("Sig_cover", on_page=0, box=(50, 50, 545, 790))
+        fields.append_signature_field(w, spec)
+
+    pdf = tmp_path / "covered.pdf"
+    _incremental(bench["pdf"], pdf, add_field)
+    assert _verify(bench, pdf=pdf) == 11
+    out = capsys.readouterr().out
+    assert "DISALLOWED" not in out  # PDF rules allow a new signature field ...
+    assert "Sig_cover: a signature field a witness report does not have" in out  # ... we do not
