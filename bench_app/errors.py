@@ -39,6 +39,10 @@ class IntegrityError(StoreError):
     exit_code = 7
 
 
+class DamagedDatabaseError(IntegrityError):
+    """SQLite pages of the session database are damaged; reading stops and writes are refused."""
+
+
 class DataImportError(BenchError):
     """A CSV or bundle could not be imported; the message names the file, line and reason."""
 

@@ -3,8 +3,8 @@
 A :class:`Trace` is an append-only list of :class:`TraceRecord`. Each record holds the direction
 (``"tx"`` written by us, ``"rx"`` read from the meter), a monotonic timestamp in nanoseconds
 (:func:`time.monotonic_ns`), the wall-clock UTC time in nanoseconds, the line settings in force
-(baud, ``"7E1"``/``"8N1"``) and the bytes. Protocol layers that know where a password sits call
-:meth:`Trace.redact` so that the secret never reaches a saved trace.
+(baud, ``"7E1"``/``"8N1"``) and the bytes. Protocol layers that know where a password sits pass
+its byte spans with the write (:mod:`drivers.redact`), so the secret never enters a record.
 
 Saved as JSON Lines, one record per line: ``{"dir": "tx", "t_ns": …, "wall_ns": …, "baud": 300,
 "line": "7E1", "hex": "2f3f210d0a", "note": "sign-on"}``.
@@ -15,11 +15,13 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REDACTED_BYTE = ord("*")
+from drivers.redact import REDACTED_BYTE, REDACTED_NOTE, Span, mask, spans_in_segment
+
+__all__ = ["REDACTED_BYTE", "Trace", "TraceRecord"]
 
 
 @dataclass
@@ -75,44 +77,52 @@ class Trace:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(
-        self, direction: str, data: bytes, *, baud: int = 0, line: str = "", note: str = ""
+        self,
+        direction: str,
+        data: bytes,
+        *,
+        baud: int = 0,
+        line: str = "",
+        note: str = "",
+        secret: Sequence[Span] = (),
     ) -> int:
-        """Append one chunk and return its index (so a caller can redact or annotate it later)."""
+        """Append one chunk and return its index (so a caller can annotate it later).
+
+        :param secret: byte spans of ``data`` holding a password: recorded as ``*``.
+        """
         now, wall = time.monotonic_ns(), time.time_ns()
+        if secret:
+            data = mask(data, secret)
+            note = f"{note}; {REDACTED_NOTE}" if note else REDACTED_NOTE
         rec = TraceRecord(direction, now, wall, bytes(data), baud, line, note)
         with self._lock:
             self.records.append(rec)
             return len(self.records) - 1
 
-    def redact(self, secret: bytes, *, note: str = "password redacted") -> int:
-        """Replace each occurrence of ``secret`` in recorded bytes by ``*``; returns chunks changed.
+    def redact(self, secret: bytes, *, note: str = REDACTED_NOTE) -> int:
+        """Kept for callers written before :mod:`drivers.redact`; does nothing, returns 0.
 
-        Protocol layers call this right after they send (or the echo brings back) a password.
-        Occurrences split across two chunks are redacted too.
+        Protocol layers now pass the password's byte spans with each write, so no record ever
+        holds it. Searching recorded bytes for a secret would also rewrite the meter's answers
+        and command letters that happen to contain the same bytes, so this no longer does it.
         """
-        if not secret:
-            return 0
-        changed = 0
+        return 0
+
+    def mask_stream(self, direction: str, first: int, spans: Sequence[Span]) -> int:
+        """Mask ``spans`` of the byte stream formed by the ``direction`` records from index
+        ``first`` on (an echo of a password that arrived in several chunks); returns the number
+        of records changed."""
+        changed, pos = 0, 0
         with self._lock:
-            for direction in ("tx", "rx"):
-                idx = [i for i, r in enumerate(self.records) if r.direction == direction]
-                joined = b"".join(self.records[i].data for i in idx)
-                if secret not in joined:
+            for rec in self.records[first:]:
+                if rec.direction != direction:
                     continue
-                mask = bytearray(joined)
-                start = joined.find(secret)
-                while start >= 0:
-                    mask[start : start + len(secret)] = bytes([REDACTED_BYTE]) * len(secret)
-                    start = joined.find(secret, start + 1)
-                pos = 0
-                for i in idx:
-                    rec = self.records[i]
-                    new = bytes(mask[pos : pos + len(rec.data)])
-                    pos += len(rec.data)
-                    if new != rec.data:
-                        rec.data = new
-                        rec.note = f"{rec.note}; {note}" if rec.note else note
-                        changed += 1
+                local = spans_in_segment(spans, pos, pos + len(rec.data))
+                pos += len(rec.data)
+                if local:
+                    rec.data = mask(rec.data, local)
+                    rec.note = f"{rec.note}; {REDACTED_NOTE}" if rec.note else REDACTED_NOTE
+                    changed += 1
         return changed
 
     def __len__(self) -> int:

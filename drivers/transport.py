@@ -14,6 +14,7 @@ from __future__ import annotations
 import socket
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import serial
@@ -24,6 +25,7 @@ except ImportError:  # Windows
     _TermiosError = OSError
 
 from drivers.errors import DriverTimeout, ProtocolError, TransportError
+from drivers.redact import Span, mask, shift
 from drivers.trace import Trace
 
 _CONFIG_ERRORS = (OSError, ValueError, serial.SerialException, _TermiosError)
@@ -147,23 +149,37 @@ class Transport(ABC):
         self._apply(settings)
 
     # -- I/O -------------------------------------------------------------------------------------
-    def write(self, data: bytes, *, note: str = "", step: str = "") -> None:
-        """Send ``data``; with ``echo`` on, read back and drop the same bytes."""
+    def write(
+        self, data: bytes, *, note: str = "", step: str = "", secret: Sequence[Span] = ()
+    ) -> None:
+        """Send ``data``; with ``echo`` on, read back and drop the same bytes.
+
+        :param secret: byte spans of ``data`` holding a password (:mod:`drivers.redact`): the
+            trace records them as ``*``, in what was sent and in its echo.
+        """
         self._check_open(step or "write")
         try:
             self._write(bytes(data))
         except (OSError, serial.SerialException) as exc:
             raise TransportError(f"write failed: {exc}", port=self.url, step=step or None) from exc
-        self.trace.add("tx", data, baud=self._settings.baud, line=self._settings.name, note=note)
+        self.trace.add(
+            "tx", data, baud=self._settings.baud, line=self._settings.name, note=note,
+            secret=secret,
+        )  # fmt: skip
         if self.echo and data:
-            self._drop_echo(bytes(data), step or "write")
+            first, buffered = len(self.trace), len(self._buffer)
+            try:
+                self._drop_echo(bytes(data), step or "write", secret)
+            finally:
+                if secret:
+                    self.trace.mask_stream("rx", first, shift(secret, -buffered))
 
-    def _drop_echo(self, sent: bytes, step: str) -> None:
+    def _drop_echo(self, sent: bytes, step: str, secret: Sequence[Span] = ()) -> None:
         got = self._take(len(sent), self.timeout, step=f"{step} (echo)", note="echo")
         if got != sent:
             raise ProtocolError(
                 "echo does not match what was sent (is echo cancellation right for this head?)",
-                data=got,
+                data=mask(got, secret),
                 port=self.url,
                 step=step,
             )

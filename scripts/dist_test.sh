@@ -74,9 +74,12 @@ DB="$WITNESS_BENCH_HOME/sessions.db"
 [[ -e "$OUT/demo.db" ]] && DB="$OUT/demo.db"
 pdfs=()
 [[ -d "$OUT" ]] && mapfile -t pdfs < <(find "$OUT" -name '*.pdf' | LC_ALL=C sort)
+# verify trusts only the certificates it is given (else UNTRUSTED, exit 15): the demo's keys
+trust=()
+for cert in "$OUT"/keys/*.pem; do [[ -e "$cert" ]] && trust+=(--trust "$cert"); done
 if ((${#pdfs[@]})); then
     for pdf in "${pdfs[@]}"; do
-        "$BIN" verify "$pdf" --db "$DB" >"$WORK/verify.log" 2>&1 || {
+        "$BIN" verify "$pdf" --db "$DB" "${trust[@]}" >"$WORK/verify.log" 2>&1 || {
             cat "$WORK/verify.log" >&2
             fail "bench-app verify $pdf exited non-zero"
         }
@@ -87,7 +90,7 @@ if ((${#pdfs[@]})); then
     cp "${pdfs[0]}" "$bad"
     size="$(wc -c <"$bad")"
     printf 'X' | dd of="$bad" bs=1 seek=$((size / 3)) conv=notrunc status=none
-    if "$BIN" verify "$bad" --db "$DB" >"$WORK/tampered.log" 2>&1; then
+    if "$BIN" verify "$bad" --db "$DB" "${trust[@]}" >"$WORK/tampered.log" 2>&1; then
         fail "bench-app verify accepted a tampered copy of $(basename "${pdfs[0]}")"
     fi
     ok "verify rejects a tampered copy (exit non-zero: $(tail -n 1 "$WORK/tampered.log" | cut -c1-80))"

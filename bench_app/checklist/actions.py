@@ -163,7 +163,8 @@ def recollect_unchanged(ctx: ActionContext) -> ActionResult:
 
 def _wrong_password(ctx: ActionContext) -> str:
     wrong = str(ctx.param("wrong_password", "WRONG-L2"))
-    return wrong if wrong != ctx.password else wrong + "x"
+    # never derived from the real password: the wrong one is quoted in stored step results
+    return wrong if wrong != ctx.password else ("WRONG-L2" if wrong != "WRONG-L2" else "WRONG-L2B")
 
 
 @action("wrong_password_refused")

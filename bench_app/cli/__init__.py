@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 
@@ -36,6 +37,7 @@ EXIT_CODES = {
     12: "reconcile: CANNOT COMPARE (fewer than two sources, or nothing in the span)",
     13: "gui: no display (use --smoke-test, QT_QPA_PLATFORM=offscreen, or xvfb-run)",
     14: "a file or folder cannot be read or written (permission, disk full …)",
+    15: "verify: UNTRUSTED (everything passed but a signer is not among the --trust certificates)",
     70: "internal error (a defect; WITNESS_BENCH_DEBUG=1 shows the traceback)",
     130: "interrupted (Ctrl-C)",
 }
@@ -82,6 +84,20 @@ def build_parser(plugins: Sequence[str] | None = None) -> argparse.ArgumentParse
     return parser
 
 
+def database_error(args: argparse.Namespace, exc: sqlite3.DatabaseError) -> BenchError:
+    """The typed error for an SQLite error no layer turned into one (damage found mid-read)."""
+    from pathlib import Path
+
+    from bench_app.errors import StoreError
+    from bench_app.paths import default_db_path
+    from bench_app.store.opening import damaged, is_damage
+
+    path = Path(getattr(args, "db", None) or default_db_path())
+    if is_damage(exc):
+        return damaged(path, exc)
+    return StoreError(f"session database {path}: {exc}")
+
+
 def main(argv: Sequence[str] | None = None, plugins: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit code.
 
@@ -102,6 +118,10 @@ def main(argv: Sequence[str] | None = None, plugins: Sequence[str] | None = None
     except BenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except sqlite3.DatabaseError as exc:  # damaged pages met after opening: name the file
+        err = database_error(args, exc)
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

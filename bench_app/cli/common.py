@@ -39,11 +39,14 @@ def db_path(args: argparse.Namespace):
     return default_db_path()
 
 
-def open_store(args: argparse.Namespace) -> Store:
-    """Open the session database named by ``--db`` (or the default); caller closes it."""
+def open_store(args: argparse.Namespace, *, readonly: bool = False) -> Store:
+    """Open the session database named by ``--db`` (or the default); caller closes it.
+
+    :param readonly: open without writing anything (verify, list, show, unsigned report).
+    """
     from bench_app.store import Store
 
-    return Store.open(db_path(args))
+    return Store.open(db_path(args), readonly=readonly)
 
 
 def print_json(obj: object) -> None:

@@ -52,6 +52,12 @@ def run_new(args: argparse.Namespace) -> int:
     p12, pem = new_self_signed(
         args.name, args.org, args.role, args.out, passphrase=passphrase, days=args.days
     )
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    cert = x509.load_pem_x509_certificate(pem.read_bytes())
+    fingerprint = cert.fingerprint(hashes.SHA256()).hex(":").upper()
     print(f"key (PKCS#12, encrypted): {p12}")
     print(f"certificate (trust root for verify): {pem}")
+    print(f"role {args.role}, holder {args.name.strip()}; certificate SHA-256 {fingerprint}")
     return 0

@@ -16,6 +16,7 @@ import time
 from datetime import datetime
 
 from bench_app.cli import validate
+from bench_app.cli.password import add_password_options, resolve_password
 from bench_app.errors import UsageError
 from drivers.errors import AuthenticationError, DriverError
 from drivers.meter import ConnectOptions, MeterDriver, create_meter, read_all
@@ -31,7 +32,7 @@ def add_connection_options(p: argparse.ArgumentParser, *, required: bool = True)
         help="/dev/ttyUSB0, COM3, socket://HOST:PORT (tcp://HOST:PORT is taken as socket://)",
     )
     p.add_argument("--protocol", choices=["iec21", "dlms"], required=required)
-    p.add_argument("--password", help="IEC P1 password / DLMS LLS secret")
+    add_password_options(p)
     p.add_argument(
         "--baud", type=validate.baud, help="max baud (IEC, mode E) or line baud (DLMS HDLC)"
     )
@@ -69,7 +70,9 @@ def add_connection_options(p: argparse.ArgumentParser, *, required: bool = True)
 
 
 def connect_options(args: argparse.Namespace) -> ConnectOptions:
-    """Build :class:`ConnectOptions` from parsed :func:`add_connection_options` arguments."""
+    """Build :class:`ConnectOptions` from parsed :func:`add_connection_options` arguments
+    (resolves the meter password from its source into ``args.password``)."""
+    resolve_password(args)
     client_sap = args.client_sap
     if client_sap is None:
         client_sap = 48 if args.password else 16  # level 2 (HHDC) when a password is given

@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         signer = load_signer(args.p12, read_passphrase(args.passphrase_file))
     elif args.p12 or args.role:
         raise UsageError("--p12/--role only make sense with --sign")
-    with open_store(args) as store:
+    with open_store(args, readonly=signer is None) as store:  # drafts only read the database
         done = write_report(
             store,
             args.session,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from bench_app.cli import validate
-from bench_app.cli.common import add_db_option, open_store, print_json
+from bench_app.cli.common import add_db_option, db_path, open_store, print_json
 from bench_app.store.sessions import KINDS
 
 
@@ -124,8 +124,13 @@ def run_new(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    with open_store(args) as store:
-        sessions = store.list_sessions()
+    from pathlib import Path
+
+    if not Path(db_path(args)).exists():  # nothing recorded yet: read-only, so create nothing
+        sessions = []
+    else:
+        with open_store(args, readonly=True) as store:
+            sessions = store.list_sessions()
     if args.json:
         print_json(sessions)
         return 0
@@ -141,7 +146,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    with open_store(args) as store:
+    with open_store(args, readonly=True) as store:
         sid = args.id
         info = {
             "session": store.get_session(sid),

@@ -2,8 +2,10 @@
 
 Without a file it re-hashes every audit record and every row it covers and exits 7 naming the
 first broken row (e.g. ``readings id 1234: content changed``). With ``REPORT.pdf`` it checks the
-report's signature and its link to the database (bench_app.signing.verify) and returns that
-check's exit code.
+report's signatures (trusted only through ``--trust``, repeatable, PEM bundles allowed), the signer
+roles, the session link signed by the first signature, and re-verifies that session's data in the
+database (``--no-db``: signatures only) — exit 0 OK, 11 FAILED, 15 UNTRUSTED
+(:mod:`bench_app.signing.verify`). The database is opened read-only.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import argparse
 
 from bench_app.cli.common import add_db_option, open_store, print_json
-from bench_app.errors import IntegrityError
+from bench_app.errors import IntegrityError, UsageError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,7 +30,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("report", nargs="?", help="signed report PDF to verify")
     p.add_argument("--session", type=int, help="only this session's chain")
-    p.add_argument("--trust", metavar="CERT.pem", help="trusted signer/CA certificate")
+    p.add_argument(
+        "--trust",
+        metavar="CERT.pem",
+        action="append",
+        default=None,
+        help="trusted signer/CA certificate(s), PEM bundle or DER; repeat for several",
+    )
+    p.add_argument(
+        "--no-db",
+        action="store_true",
+        help="with REPORT: check the signatures only, not the session data (said in the output)",
+    )
     p.add_argument("--json", action="store_true")
     add_db_option(p)
     p.set_defaults(func=run)
@@ -38,8 +51,18 @@ def run(args: argparse.Namespace) -> int:
     if args.report:
         from bench_app.signing.verify import verify_report
 
-        return int(verify_report(args.report, trust=args.trust, db_path=args.db))
-    with open_store(args) as store:
+        return int(
+            verify_report(
+                args.report,
+                trust=args.trust,
+                db_path=args.db,
+                check_db=not args.no_db,
+                as_json=args.json,
+            )
+        )
+    if args.no_db:
+        raise UsageError("--no-db only applies when verifying a REPORT")
+    with open_store(args, readonly=True) as store:
         if args.session is not None:
             store.get_session(args.session)  # NotFoundError (exit 6) for an unknown id
         result = store.verify(args.session)

@@ -1,4 +1,9 @@
-"""Signing keys: self-signed certificates in encrypted PKCS#12 files, and passphrase input.
+"""Signing keys: self-signed certificates in encrypted PKCS#12 files, passphrase input, and the
+role and holder each certificate carries.
+
+A Witness Bench key's certificate names its holder (CN) and its role (OU = ``tester`` or
+``witness``). Signing refuses a key made for another role, and a witness signature by the
+tester's certificate, key or name (:func:`check_role`); verification re-checks the same rules.
 
 A passphrase comes from ``--passphrase-file`` (first line), the ``WITNESS_BENCH_PASSPHRASE``
 environment variable, or an interactive prompt — in that order. It is never written anywhere.
@@ -8,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import hashlib
 import os
 import re
 import sys
@@ -137,7 +143,7 @@ def new_self_signed(
         stem.encode(), key, cert, None, serialization.BestAvailableEncryption(passphrase)
     )
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         _write_private(p12_path, p12)
         pem_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     except OSError as exc:
@@ -151,3 +157,74 @@ def _write_private(path: Path, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
+
+
+# -- role and holder of a certificate (asn1crypto, as pyHanko hands them) -------------------
+def certificate_fingerprint(cert) -> str:
+    """SHA-256 of the certificate's DER encoding, upper-case hex with ``:`` between bytes."""
+    digest = hashlib.sha256(cert.dump()).hexdigest().upper()
+    return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
+
+
+def _subject(cert) -> dict:
+    try:
+        return dict(cert.subject.native)
+    except Exception:  # pragma: no cover - exotic subjects
+        return {}
+
+
+def certificate_role(cert) -> str:
+    """The role in the certificate's OU (``tester``/``witness``), else ``""``."""
+    ou = _subject(cert).get("organizational_unit_name") or ""
+    values = ou if isinstance(ou, list) else [ou]
+    for value in values:
+        if str(value).strip().lower() in ROLES:
+            return str(value).strip().lower()
+    return ""
+
+
+def certificate_holder(cert) -> str:
+    """The person the certificate names (CN), else its whole subject."""
+    return str(_subject(cert).get("common_name") or cert.subject.human_friendly)
+
+
+def same_person(a: str, b: str) -> bool:
+    """Two holder names are one person (case, punctuation and spacing ignored)."""
+    norm = re.compile(r"[^a-z0-9]+")
+    return (
+        bool(a.strip())
+        and norm.sub(" ", a.casefold()).strip() == norm.sub(" ", b.casefold()).strip()
+    )
+
+
+def check_role(cert, role: str, others: list) -> None:
+    """Refuse to sign as ``role`` with ``cert`` when it was made for another role, or when it is
+    the certificate, key or person of a signature already in the report (``others``).
+
+    :raises SigningError: naming the role, the holder and the conflict.
+    """
+    made_for = certificate_role(cert)
+    holder = certificate_holder(cert)
+    if made_for != role:
+        what = f"a {made_for} key" if made_for else "a key that names no role"
+        raise SigningError(
+            f"cannot sign as {role}: {holder}'s certificate is {what}; "
+            f"create one with 'bench-app keys new --role {role}'"
+        )
+    for other in others:
+        other_role = certificate_role(other) or "another signer"
+        if other.dump() == cert.dump():
+            raise SigningError(
+                f"cannot sign as {role}: this certificate already signed the report as "
+                f"{other_role}; tester and witness must be different people"
+            )
+        if other.public_key.dump() == cert.public_key.dump():
+            raise SigningError(
+                f"cannot sign as {role}: this key already signed the report as {other_role}"
+            )
+        if same_person(certificate_holder(other), holder):
+            raise SigningError(
+                f"cannot sign as {role}: {holder!r} is the same person as the {other_role} "
+                f"{certificate_holder(other)!r} who already signed the report; tester and "
+                "witness must be different people"
+            )

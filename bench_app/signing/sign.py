@@ -22,11 +22,15 @@ from pyhanko.stamp import TextStampStyle
 
 from bench_app.errors import SigningError, UsageError
 from bench_app.report.layout import SIGNATURE_BOXES, SIGNATURE_FIELDS
+from bench_app.signing.keys import certificate_fingerprint, check_role
 
 ROLES = tuple(SIGNATURE_FIELDS)
 
 _STAMP = TextStampStyle(
-    stamp_text="%(role)s: %(signer)s\n%(org)sSigned %(ts)s\nPAdES signature (%(level)s)",
+    stamp_text=(
+        "%(role)s: %(signer)s\n%(org)sSigned %(ts)s\nPAdES signature (%(level)s)\n"
+        "Certificate SHA-256:\n%(fp1)s\n%(fp2)s"
+    ),
     border_width=0,
 )
 
@@ -80,7 +84,13 @@ def sign_pdf(
     :param role: ``"tester"`` or ``"witness"``; selects the field and its box on the last page.
     :param name: signer name written into the signature (default: certificate common name).
     :param timestamp_url: RFC 3161 server for PAdES B-T; None gives B-B.
-    :raises SigningError: wrong passphrase, field already signed, unreadable PDF.
+    The certificate must have been made for ``role`` (its OU), and must not be the certificate,
+    key or person of a signature already in the PDF (:func:`bench_app.signing.keys.check_role`).
+    The document information and XMP metadata are left exactly as signed before, so the strict
+    verification (:mod:`bench_app.signing.checks`) sees only signature-field changes.
+
+    :raises SigningError: wrong passphrase, wrong role, same person, field already signed,
+        unreadable PDF.
     :raises UsageError: unknown role.
     """
     if role not in SIGNATURE_FIELDS:
@@ -108,11 +118,15 @@ def sign_pdf(
         stamp_style=_STAMP,
         new_field_spec=fields.SigFieldSpec(field_name, on_page=-1, box=SIGNATURE_BOXES[role]),
     )
+    fingerprint = certificate_fingerprint(signer.signing_cert)
+    half = len(fingerprint) // 2 + 1
     params = {
         "role": role.capitalize(),
         "signer": who,
         "org": _organisation(signer),
         "level": "B-T" if timestamp_url else "B-B",
+        "fp1": fingerprint[:half],
+        "fp2": fingerprint[half:],
     }
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=".signing-", suffix=".pdf", dir=out.parent)
@@ -123,6 +137,8 @@ def sign_pdf(
         with os.fdopen(fd, "wb") as outf, src.open("rb") as inf:
             writer = IncrementalPdfFileWriter(inf, strict=False)
             _check_field_free(writer, field_name, src)
+            check_role(signer.signing_cert, role, _existing_signers(writer))
+            writer._update_meta = lambda: None  # keep /Info and XMP byte-identical when signing
             pdf_signer.sign_pdf(writer, output=outf, appearance_text_params=params)
         os.replace(tmp, out)
     except SigningError:
@@ -135,6 +151,14 @@ def sign_pdf(
         tmp.unlink(missing_ok=True)
         raise SigningError(f"cannot sign {src} as {role}: {exc}") from exc
     return out
+
+
+def _existing_signers(writer: IncrementalPdfFileWriter) -> list:
+    """Certificates of the signatures already in the PDF."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    reader: PdfFileReader = writer.prev
+    return [sig.signer_cert for sig in reader.embedded_signatures]
 
 
 def _check_field_free(writer: IncrementalPdfFileWriter, field_name: str, src: Path) -> None:

@@ -1,30 +1,65 @@
 """Independent verification of signed witness reports with pyHanko's validator.
 
-:func:`verify_pdf` returns one :class:`SignatureReport` per embedded signature;
-:func:`verify_report` prints them, compares the audit-chain head embedded in the report with
-the session database, and returns the ``bench-app verify`` exit code (0 all good, 11 otherwise).
+:func:`verify_pdf` returns one :class:`SignatureReport` per embedded signature, judged with a
+*strict* difference policy: after a signature only signature fields, their widgets and DSS /
+timestamp data may change — an incremental update of the document information, the XMP metadata
+or any page is a disallowed change, named in the report.
+
+:func:`report_info` reads the session link (id, reference, audit head) from the revision the
+**first** signature covers, never from a later revision, so a forged link appended after signing
+is ignored (and the append itself fails the signatures). :func:`verify_report` prints (or returns
+as JSON) the signatures, each signer's certificate SHA-256 fingerprint, the role checks and the
+database re-check (:mod:`bench_app.signing.checks`), and returns the exit code:
+
+- ``0`` (:data:`VERIFY_OK`): every signature intact, valid, trusted; data re-verified (or
+  ``--no-db`` was asked for, and the output says the data was not checked);
+- ``11`` (:data:`VERIFY_FAILED`): a signature, a role, the signed link or the data failed;
+- ``15`` (:data:`VERIFY_UNTRUSTED`): all of that passed but a signer's certificate is not in the
+  trust roots given with ``--trust`` (or none were given).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
 from pyhanko.keys import load_certs_from_pemder
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
-from bench_app.errors import BenchError, ReportError
-from bench_app.report.layout import INFO_AUDIT_HEAD, INFO_SESSION_ID, INFO_SESSION_REF
+from bench_app.errors import ReportError
+from bench_app.report.layout import (
+    INFO_AUDIT_HEAD,
+    INFO_SESSION_ID,
+    INFO_SESSION_REF,
+    SIGNATURE_FIELDS,
+)
+from bench_app.signing.checks import STRICT_DIFF_POLICY, describe_changes
+from bench_app.signing.keys import (
+    certificate_fingerprint,
+    certificate_holder,
+    certificate_role,
+    same_person,
+)
 
-#: Exit code of ``bench-app verify`` when a signature, its trust or the session hash fails.
+#: Exit codes of ``bench-app verify REPORT``.
+VERIFY_OK = 0
 VERIFY_FAILED = 11
+VERIFY_UNTRUSTED = 15
+
+_INFO_KEYS = {
+    INFO_SESSION_ID: "session_id",
+    INFO_SESSION_REF: "reference",
+    INFO_AUDIT_HEAD: "audit_head",
+}
 
 
 @dataclass
@@ -36,6 +71,11 @@ class SignatureReport:
     :param trusted: the certificate chains to one of the given trust roots.
     :param coverage: ``ENTIRE_FILE`` (last signature) or ``ENTIRE_REVISION`` (earlier ones).
     :param modifications: what later revisions changed (``NONE``, ``FORM_FILLING``, …).
+    :param fingerprint: SHA-256 of the signer's certificate (DER), hex, upper case.
+    :param role: the role the certificate was made for (its OU), ``""`` when it names none.
+    :param holder: the person the certificate names (its CN).
+    :param revision: the document revision this signature covers (0 = first).
+    :param changes: disallowed later changes, named (empty when there are none).
     """
 
     field: str
@@ -48,11 +88,22 @@ class SignatureReport:
     modifications: str = ""
     docmdp_ok: bool = True
     error: str = ""
+    fingerprint: str = ""
+    role: str = ""
+    holder: str = ""
+    revision: int = -1
+    changes: str = ""
 
     @property
     def ok(self) -> bool:
         """Intact, cryptographically valid and no disallowed later modifications."""
         return self.intact and self.valid and self.docmdp_ok and not self.error
+
+    def to_json(self) -> dict:
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["signing_time"] = self.signing_time.isoformat() if self.signing_time else None
+        out["ok"] = self.ok
+        return out
 
 
 @contextlib.contextmanager
@@ -76,21 +127,40 @@ def _name(cert) -> str:
         return "?"
 
 
+def load_trust(trust: list[Path] | list[str] | str | Path | None) -> list:
+    """Every certificate in the given PEM (bundles allowed) or DER files.
+
+    :raises ReportError: a file is unreadable or holds no certificate.
+    """
+    if trust is None:
+        return []
+    files = [Path(trust)] if isinstance(trust, (str, Path)) else [Path(t) for t in trust]
+    roots = []
+    for path in files:
+        try:
+            certs = list(load_certs_from_pemder([str(path)]))
+        except Exception as exc:
+            raise ReportError(f"cannot load trust certificate(s) from {path}: {exc}") from exc
+        if not certs:
+            raise ReportError(f"trust file {path} holds no certificate")
+        roots.extend(certs)
+    return roots
+
+
+def _failed(sig, exc: Exception) -> SignatureReport:
+    return SignatureReport(
+        sig.field_name, "?", None, False, False, False, "", error=str(exc) or type(exc).__name__
+    )
+
+
 def verify_pdf(
-    path: str | Path, trust: list[Path] | str | Path | None = None
+    path: str | Path, trust: list[Path] | list[str] | str | Path | None = None
 ) -> list[SignatureReport]:
-    """Validate every signature in ``path``; ``trust`` are PEM/DER certificates to trust.
+    """Validate every signature in ``path``; ``trust`` are PEM/DER files (bundles) to trust.
 
     :raises ReportError: when the file cannot be read or parsed as PDF, or a trust file is bad.
     """
-    if isinstance(trust, (str, Path)):
-        trust = [Path(trust)]
-    roots = []
-    if trust:
-        try:
-            roots = list(load_certs_from_pemder([str(p) for p in trust]))
-        except Exception as exc:
-            raise ReportError(f"cannot load trust certificate(s) {trust}: {exc}") from exc
+    roots = load_trust(trust)
     out: list[SignatureReport] = []
     try:
         with _quiet_pyhanko(), Path(path).open("rb") as fh:
@@ -98,33 +168,32 @@ def verify_pdf(
             for sig in reader.embedded_signatures:
                 context = ValidationContext(trust_roots=roots, allow_fetching=False)
                 try:
-                    st = validate_pdf_signature(sig, signer_validation_context=context)
-                except Exception as exc:  # a broken signature must not hide the others
-                    out.append(
-                        SignatureReport(
-                            sig.field_name,
-                            "?",
-                            None,
-                            False,
-                            False,
-                            False,
-                            "",
-                            error=str(exc) or type(exc).__name__,
-                        )
+                    st = validate_pdf_signature(
+                        sig, signer_validation_context=context, diff_policy=STRICT_DIFF_POLICY
                     )
+                except Exception as exc:  # a broken signature must not hide the others
+                    out.append(_failed(sig, exc))
                     continue
                 level = st.modification_level
+                docmdp_ok = st.docmdp_ok is not False
+                changes = "" if docmdp_ok else describe_changes(st.diff_result)
+                cert = st.signing_cert
                 out.append(
                     SignatureReport(
                         field=sig.field_name,
-                        signer=_name(st.signing_cert),
+                        signer=_name(cert),
                         signing_time=st.signer_reported_dt,
                         intact=bool(st.intact),
                         valid=bool(st.valid),
                         trusted=bool(st.trusted) and bool(roots),
                         coverage=st.coverage.name if st.coverage else "",
                         modifications=level.name if level is not None else "",
-                        docmdp_ok=st.docmdp_ok is not False,
+                        docmdp_ok=docmdp_ok,
+                        fingerprint=certificate_fingerprint(cert),
+                        role=certificate_role(cert),
+                        holder=certificate_holder(cert),
+                        revision=int(sig.signed_revision),
+                        changes=changes,
                     )
                 )
     except OSError as exc:
@@ -137,98 +206,200 @@ def verify_pdf(
 
 
 def report_info(path: str | Path) -> dict[str, str]:
-    """Session id, reference and audit head embedded in the report's document information."""
-    keys = {
-        INFO_SESSION_ID: "session_id",
-        INFO_SESSION_REF: "reference",
-        INFO_AUDIT_HEAD: "audit_head",
-    }
+    """Session id, reference and audit head as signed by the first signature.
+
+    Read from the document information of the revision the earliest signature covers; an
+    unsigned report falls back to its (only) current revision. Empty dict when unreadable.
+    """
     try:
         with Path(path).open("rb") as fh:
-            info = PdfFileReader(fh, strict=False).trailer_view.get("/Info")
-            info = info.get_object() if info is not None else {}
-            return {v: str(info.get("/" + k, "")) for k, v in keys.items() if ("/" + k) in info}
+            reader = PdfFileReader(fh, strict=False)
+            revisions = [s.signed_revision for s in reader.embedded_signatures]
+            resolver = reader.get_historical_resolver(min(revisions)) if revisions else reader
+            raw = resolver.trailer_view.raw_get("/Info")
+            if isinstance(raw, generic.IndirectObject):
+                # resolve in *that* revision: IndirectObject.get_object() reads the latest one
+                info = resolver.get_object(raw.reference)
+            else:
+                info = raw
+            return {v: str(info.get("/" + k, "")) for k, v in _INFO_KEYS.items() if "/" + k in info}
     except Exception:
         return {}
 
 
-def _session_check(info: dict[str, str], db_path: str | Path | None) -> tuple[bool | None, str]:
-    """``(matches, message)``; ``matches`` is None when the check could not be made."""
-    head, sid = info.get("audit_head", ""), info.get("session_id", "")
-    if not head or not sid.isdigit():
-        return None, "session hash: not checked (the report carries no session hash)"
-    from bench_app.paths import default_db_path
+def _signature_fields(path: str | Path) -> set[str]:
+    """Names of every signature field in the latest revision, signed or empty."""
+    from pyhanko.sign.fields import enumerate_sig_fields
 
-    db = Path(db_path) if db_path else default_db_path()
-    if not db.exists():
-        return None, f"session hash: not checked (no database at {db})"
     try:
-        from bench_app.store import Store
+        with Path(path).open("rb") as fh:
+            reader = PdfFileReader(fh, strict=False)
+            return {name for name, _value, _ref in enumerate_sig_fields(reader)}
+    except Exception:  # unreadable: verify_pdf has said so already
+        return set()
 
-        store = Store.open(db)
-        try:
-            session = store.get_session(int(sid))
-            current = store.audit_head(int(sid))
-        finally:
-            store.close()
-    except BenchError as exc:
-        return None, f"session hash: not checked ({exc})"
-    ref = info.get("reference", "")
-    if ref and session.get("reference") != ref:
-        return None, (
-            f"session hash: not checked (session {sid} in {db} is "
-            f"{session.get('reference')!r}, not {ref!r})"
+
+def role_problems(reports: list[SignatureReport]) -> list[str]:
+    """Signer-role violations: a field signed by a key made for another role, or one person
+    (same certificate, key or name) signing as both tester and witness."""
+    problems: list[str] = []
+    by_role: dict[str, SignatureReport] = {}
+    fields_to_role = {f: r for r, f in SIGNATURE_FIELDS.items()}
+    for r in reports:
+        role = fields_to_role.get(r.field)
+        if role is None or r.error:
+            continue
+        by_role[role] = r
+        if r.role != role:
+            made = f"a {r.role} key" if r.role else "a key without a role"
+            problems.append(f"{r.field} is signed with {made} ({r.holder}), not a {role} key")
+    tester, witness = by_role.get("tester"), by_role.get("witness")
+    if tester and witness:
+        if tester.fingerprint == witness.fingerprint:
+            problems.append("tester and witness signed with the same certificate")
+        elif same_person(tester.holder, witness.holder):
+            problems.append(f"tester and witness are the same person ({tester.holder})")
+    return problems
+
+
+def _signature_lines(reports: list[SignatureReport]) -> list[str]:
+    lines = []
+    for r in reports:
+        if r.error:
+            lines.append(f"{r.field}: ERROR {r.error}")
+            continue
+        when = r.signing_time.isoformat() if r.signing_time else "unknown time"
+        state = "intact" if r.intact else "NOT INTACT"
+        valid = "valid" if r.valid else "INVALID"
+        trusted = "trusted" if r.trusted else "UNTRUSTED"
+        later = f", later changes {r.modifications.lower()}" if r.modifications else ""
+        extra = "" if r.docmdp_ok else f", DISALLOWED CHANGES after signing: {r.changes}"
+        lines.append(
+            f"{r.field}: {r.signer} [{r.role or 'no role'}], signed {when}: {state}, {valid}, "
+            f"{trusted}, coverage {r.coverage.lower().replace('_', ' ')}{later}{extra}"
         )
-    if current == head:
-        return True, f"session hash: matches session {sid} in {db} ({head[:16]}…)"
-    return False, (
-        f"session hash: DIFFERS from session {sid} in {db} "
-        f"(report {head[:16]}…, database {current[:16]}…)"
-    )
+        lines.append(f"  certificate SHA-256 {r.fingerprint}")
+    return lines
+
+
+@dataclass
+class ReportVerdict:
+    """Everything :func:`verify_report` found; ``result`` is OK, UNTRUSTED or FAILED."""
+
+    file: str
+    signatures: list[SignatureReport] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    signed: dict[str, str] = field(default_factory=dict)
+    data_checked: bool = False
+    data: list[str] = field(default_factory=list)
+    untrusted: bool = False
+
+    @property
+    def result(self) -> str:
+        if self.problems:
+            return "FAILED"
+        return "UNTRUSTED" if self.untrusted else "OK"
+
+    @property
+    def exit_code(self) -> int:
+        return {"OK": VERIFY_OK, "UNTRUSTED": VERIFY_UNTRUSTED}.get(self.result, VERIFY_FAILED)
+
+    def to_json(self) -> dict:
+        return {
+            "file": self.file,
+            "result": self.result,
+            "exit_code": self.exit_code,
+            "signatures": [s.to_json() for s in self.signatures],
+            "signed_session": self.signed,
+            "data_checked": self.data_checked,
+            "data": self.data,
+            "problems": self.problems,
+        }
+
+
+def check_report(
+    pdf_path: str | Path,
+    trust: list[Path] | list[str] | str | Path | None = None,
+    db_path: str | Path | None = None,
+    *,
+    check_db: bool = True,
+) -> ReportVerdict:
+    """Verify signatures, roles, the signed session link and (unless ``check_db`` is False) the
+    session's data in ``db_path``; see the module docstring for the verdicts."""
+    verdict = ReportVerdict(str(pdf_path))
+    try:
+        verdict.signatures = reports = verify_pdf(pdf_path, trust)
+    except ReportError as exc:
+        verdict.problems.append(str(exc))
+        return verdict
+    if not reports:
+        verdict.problems.append("no signatures")
+    for r in reports:
+        if r.error:
+            verdict.problems.append(f"{r.field}: {r.error}")
+        elif not r.ok:
+            what = "not intact" if not r.intact else "invalid" if not r.valid else r.changes
+            verdict.problems.append(f"{r.field}: {what}")
+        elif r.coverage not in ("ENTIRE_REVISION", "ENTIRE_FILE"):
+            verdict.problems.append(f"{r.field}: covers only part of its revision ({r.coverage})")
+        elif not r.trusted:
+            verdict.untrusted = True
+    verdict.problems.extend(role_problems(reports))
+    present = {r.field for r in reports}
+    for fld in sorted((present | _signature_fields(pdf_path)) - set(SIGNATURE_FIELDS.values())):
+        # an extra field, even unsigned, has a widget whose appearance can cover page content
+        verdict.problems.append(f"{fld}: a signature field a witness report does not have")
+    for role, fld in SIGNATURE_FIELDS.items():
+        if reports and fld not in present:
+            verdict.problems.append(f"{fld}: not signed (no {role} signature in the report)")
+    first = min((r for r in reports if not r.error), key=lambda r: r.revision, default=None)
+    if first is not None and first.field != SIGNATURE_FIELDS["tester"]:
+        verdict.problems.append(f"the first signature is {first.field}, not the tester's")
+    verdict.signed = report_info(pdf_path) if reports else {}
+    if not check_db:
+        verdict.data = ["session data: NOT CHECKED (--no-db: signatures only)"]
+        return verdict
+    from bench_app.signing.checks import check_session_data
+
+    ok, lines = check_session_data(verdict.signed, db_path)
+    verdict.data_checked = ok
+    verdict.data = lines
+    if not ok:
+        verdict.problems.append(lines[-1] if lines else "session data not checked")
+    return verdict
 
 
 def verify_report(
     pdf_path: str | Path,
-    trust: list[Path] | str | Path | None = None,
+    trust: list[Path] | list[str] | str | Path | None = None,
     db_path: str | Path | None = None,
     out: TextIO | None = None,
+    *,
+    check_db: bool = True,
+    as_json: bool = False,
 ) -> int:
-    """Print one line per signature and the session-hash check; return the exit code.
-
-    0 only when there is at least one signature, every signature is intact and valid (and
-    trusted when ``trust`` is given) and the embedded session hash does not contradict the
-    database; otherwise :data:`VERIFY_FAILED` (11).
-    """
+    """Print the verification of ``pdf_path`` (text, or JSON with ``as_json``); return the exit
+    code: :data:`VERIFY_OK` (0), :data:`VERIFY_FAILED` (11) or :data:`VERIFY_UNTRUSTED` (15)."""
     out = out or sys.stdout
-    try:
-        reports = verify_pdf(pdf_path, trust)
-    except ReportError as exc:
-        print(f"{pdf_path}: {exc}", file=out)
-        return VERIFY_FAILED
-    ok = bool(reports)
-    if not reports:
-        print(f"{pdf_path}: no signatures", file=out)
-    for r in reports:
-        when = r.signing_time.isoformat() if r.signing_time else "unknown time"
-        if r.error:
-            print(f"{r.field}: ERROR {r.error}", file=out)
-            ok = False
-            continue
-        trusted = "trusted" if r.trusted else "untrusted"
-        state = "intact" if r.intact else "NOT INTACT"
-        valid = "valid" if r.valid else "INVALID"
-        extra = "" if r.docmdp_ok else ", DISALLOWED CHANGES after signing"
+    verdict = check_report(pdf_path, trust, db_path, check_db=check_db)
+    if as_json:
+        json.dump(verdict.to_json(), out, indent=2, ensure_ascii=False)
+        out.write("\n")
+        return verdict.exit_code
+    for line in _signature_lines(verdict.signatures):
+        print(line, file=out)
+    if verdict.signed:
+        s = verdict.signed
         print(
-            f"{r.field}: {r.signer}, signed {when}: {state}, {valid}, {trusted}, "
-            f"coverage {r.coverage.lower().replace('_', ' ')}"
-            f"{', later changes ' + r.modifications.lower() if r.modifications else ''}{extra}",
+            f"signed session: id {s.get('session_id', '?')}, reference "
+            f"{s.get('reference', '?')!r}, audit head {s.get('audit_head', '?')}",
             file=out,
         )
-        if not r.ok or (trust and not r.trusted):
-            ok = False
-    matches, message = _session_check(report_info(pdf_path), db_path)
-    print(message, file=out)
-    if matches is False:
-        ok = False
-    print("OK" if ok else "FAILED", file=out)
-    return 0 if ok else VERIFY_FAILED
+    for line in verdict.data:
+        print(line, file=out)
+    for problem in verdict.problems:
+        print(f"problem: {problem}", file=out)
+    if verdict.result == "UNTRUSTED":
+        print("a signer's certificate is not among the --trust certificates", file=out)
+    print(verdict.result, file=out)
+    return verdict.exit_code

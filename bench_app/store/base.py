@@ -20,7 +20,7 @@ import sqlite_utils
 
 from bench_app.errors import NotFoundError, SessionLockedError, StoreError
 from bench_app.paths import default_db_path
-from bench_app.store import audit
+from bench_app.store import audit, opening
 from bench_app.store.migrations import SCHEMA_VERSION, migrate
 
 
@@ -60,19 +60,34 @@ class StoreBase:
         self._lock = threading.RLock()
         self._uids = audit.UidResolver(conn)
         self._session_of: dict[tuple[str, int], int] = {}
+        #: True when opened with ``readonly=True``: every write is refused.
+        self.readonly = False
 
     @classmethod
-    def open(cls, path: str | Path | None = None, *, synchronous: str | None = None):
+    def open(
+        cls,
+        path: str | Path | None = None,
+        *,
+        synchronous: str | None = None,
+        readonly: bool = False,
+    ):
         """Open (creating and migrating as needed) the session database at ``path``.
 
         :param path: SQLite file; None → :func:`bench_app.paths.default_db_path`.
         :param synchronous: ``"FULL"`` (default, durable) or ``"NORMAL"`` (faster bulk loads;
             still consistent after a crash, may lose the last commits on power loss).
+        :param readonly: never write to the file (no migration, no WAL switch); works on a
+            read-only file or medium; every write is refused (:mod:`bench_app.store.opening`).
         :raises StoreError: the file cannot be opened, is newer than this code, or is not ours.
+        :raises DamagedDatabaseError: SQLite pages of the file are damaged.
         """
         path = Path(path) if path is not None else default_db_path()
+        if readonly:
+            store = cls(path, opening.connect_readonly(path))
+            store.readonly = True
+            return store
+        opening.prepare_writable(path)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(
                 str(path), isolation_level=None, check_same_thread=False, timeout=10.0
             )
@@ -89,6 +104,8 @@ class StoreBase:
             migrate(sqlite_utils.Database(conn), where=f"session database {path}")
         except sqlite3.DatabaseError as exc:
             conn.close()
+            if opening.is_damage(exc):
+                raise opening.damaged(path, exc) from exc
             raise StoreError(f"cannot open session database {path}: {exc}") from exc
         except BaseException:
             conn.close()
@@ -130,16 +147,22 @@ class StoreBase:
                 else:
                     self.conn.execute(f"RELEASE {name}")
                 return
+            if self.readonly:
+                raise StoreError(
+                    f"session database {self.path} is open read-only; nothing was written"
+                )
             try:
                 self.conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
                 raise StoreError(f"session database {self.path} is busy: {exc}") from exc
             try:
                 yield
-            except BaseException:
+            except BaseException as exc:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
                 self._forget_caches()
+                if opening.is_damage(exc):
+                    raise opening.damaged(self.path, exc) from exc
                 raise
             try:
                 self.conn.execute("COMMIT")

@@ -102,6 +102,7 @@ def export_session(store, session_id: int, path: str | Path) -> dict:
         "audit_head": check.head,
         "audit_records": check.checked,
         "files": {name: hashlib.sha256(data).hexdigest() for name, data in files.items()},
+        "sizes": {name: len(data) for name, data in files.items()},
     }
     tmp_path = path.with_name(path.name + ".part")
     try:
@@ -116,37 +117,111 @@ def export_session(store, session_id: int, path: str | Path) -> dict:
     return manifest
 
 
-def read_bundle(path: str | Path) -> tuple[dict, dict[str, bytes]]:
-    """Open and check a bundle: every listed file present with its SHA-256, nothing extra.
+#: Largest ``manifest.json`` read (bytes).
+MAX_MANIFEST = 1 << 20
+#: Largest single member and largest sum of members, bytes (a manifest may declare less).
+MAX_MEMBER = 1 << 30
+MAX_TOTAL = 4 << 30
+MAX_MEMBERS = 100_000
+_CHUNK = 1 << 20
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 
-    :raises DataImportError: not a readable bundle. :raises IntegrityError: a hash mismatch.
+
+def _bad(path: Path, text: str) -> DataImportError:
+    return DataImportError(f"{path}: malformed bundle: {text}")
+
+
+def _read_manifest(path: Path, zf: zipfile.ZipFile) -> dict:
+    """The manifest, read first and alone, size-capped and shape-checked."""
+    with zf.open("manifest.json") as fh:
+        raw = fh.read(MAX_MANIFEST + 1)
+    if len(raw) > MAX_MANIFEST:
+        raise _bad(path, f"manifest.json is larger than {MAX_MANIFEST} bytes")
+    try:
+        manifest = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise _bad(path, f"manifest.json is not JSON ({exc})") from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise DataImportError(f"{path}: not a Witness Bench session bundle")
+    files, sizes = manifest.get("files"), manifest.get("sizes", {})
+    if not isinstance(files, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and _HEX64.fullmatch(v) for k, v in files.items()
+    ):
+        raise _bad(path, "manifest 'files' must map names to SHA-256 hex digests")
+    if not isinstance(sizes, dict) or not all(
+        isinstance(sizes.get(k, 0), int) and 0 <= sizes.get(k, 0) <= MAX_MEMBER for k in files
+    ):
+        raise _bad(path, f"manifest 'sizes' must be byte counts up to {MAX_MEMBER}")
+    session = manifest.get("session")
+    if not isinstance(session, dict) or not isinstance(session.get("uid"), str):
+        raise _bad(path, "manifest has no session uid")
+    if not isinstance(manifest.get("audit_head"), str):
+        raise _bad(path, "manifest has no audit head")
+    return manifest
+
+
+def _stream_member(
+    path: Path, zf: zipfile.ZipFile, name: str, want: str, limit: int, out: Path
+) -> int:
+    """Copy member ``name`` to ``out`` (at most ``limit`` bytes) checking its SHA-256."""
+    digest, size = hashlib.sha256(), 0
+    with zf.open(name) as src, out.open("wb") as dst:
+        while chunk := src.read(min(_CHUNK, limit - size + 1)):
+            size += len(chunk)
+            if size > limit:
+                raise IntegrityError(
+                    f"{path}: {name} is larger than the {limit} bytes the manifest allows"
+                )
+            digest.update(chunk)
+            dst.write(chunk)
+    if digest.hexdigest() != want:
+        raise IntegrityError(f"{path}: {name} does not match its SHA-256 in the manifest")
+    return size
+
+
+def read_bundle(path: str | Path, workdir: str | Path) -> tuple[dict, dict[str, Path]]:
+    """Open and check a bundle: the manifest first; then every listed member (and nothing else)
+    is streamed into ``workdir`` within its declared size (or :data:`MAX_MEMBER`) and the
+    :data:`MAX_TOTAL` budget, and its SHA-256 checked. Returns the manifest and name → file.
+
+    :raises DataImportError: not a readable bundle, malformed manifest.
+    :raises IntegrityError: a member missing, extra, oversize or with a wrong hash.
     """
-    path = Path(path)
+    path, workdir = Path(path), Path(workdir)
+    out: dict[str, Path] = {}
     try:
         with zipfile.ZipFile(path) as zf:
             names = zf.namelist()
+            if len(names) > MAX_MEMBERS or len(set(names)) != len(names):
+                raise _bad(path, "too many or duplicate member names")
             if "manifest.json" not in names:
                 raise DataImportError(f"{path}: not a Witness Bench bundle (no manifest.json)")
-            manifest = json.loads(zf.read("manifest.json"))
-            files = {n: zf.read(n) for n in names if n != "manifest.json"}
+            manifest = _read_manifest(path, zf)
+            listed, sizes = manifest["files"], manifest.get("sizes", {})
+            extra = sorted(set(names) - set(listed) - {"manifest.json"})
+            if extra:
+                raise IntegrityError(f"{path}: {extra[0]} is not listed in the manifest")
+            for name in listed:
+                if name not in names:
+                    raise IntegrityError(f"{path}: {name} is listed in the manifest but missing")
+            if DB_NAME not in listed:
+                raise IntegrityError(f"{path}: {DB_NAME} is missing")
+            budget = MAX_TOTAL
+            for k, (name, want) in enumerate(sorted(listed.items())):
+                limit = min(int(sizes.get(name, MAX_MEMBER)), budget)
+                if zf.getinfo(name).file_size > limit:
+                    raise IntegrityError(
+                        f"{path}: {name} is larger than the {limit} bytes the manifest allows"
+                    )
+                out[name] = workdir / f"member-{k}"
+                budget -= _stream_member(path, zf, name, want, limit, out[name])
+    except (DataImportError, IntegrityError):
+        raise
     except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, KeyError) as exc:
         raise DataImportError(f"{path}: cannot read bundle: {exc}") from exc
     except Exception as exc:  # zlib/CRC errors surface as various types
         raise IntegrityError(f"{path}: bundle is damaged: {exc}") from exc
-    if manifest.get("format") != FORMAT or not isinstance(manifest.get("files"), dict):
-        raise DataImportError(f"{path}: not a Witness Bench session bundle")
-    listed = manifest["files"]
-    for name, want in listed.items():
-        if name not in files:
-            raise IntegrityError(f"{path}: {name} is listed in the manifest but missing")
-        if hashlib.sha256(files[name]).hexdigest() != want:
-            raise IntegrityError(f"{path}: {name} does not match its SHA-256 in the manifest")
-    extra = sorted(set(files) - set(listed))
-    if extra:
-        raise IntegrityError(f"{path}: {extra[0]} is not listed in the manifest")
-    if DB_NAME not in files:
-        raise IntegrityError(f"{path}: {DB_NAME} is missing")
-    return manifest, files
+    return manifest, out
 
 
 def import_session(store, path: str | Path) -> int:
@@ -157,11 +232,11 @@ def import_session(store, path: str | Path) -> int:
     from bench_app.store import Store
 
     path = Path(path)
-    manifest, files = read_bundle(path)
-    uid = manifest["session"]["uid"]
     with tempfile.TemporaryDirectory(prefix="wbs-") as tmp:
-        db_file = Path(tmp) / DB_NAME
-        db_file.write_bytes(files[DB_NAME])
+        manifest, files = read_bundle(path, tmp)
+        uid = manifest["session"]["uid"]
+        db_file = files[DB_NAME]
+        _refuse_code(path, db_file)
         try:
             src = Store.open(db_file, synchronous="OFF")
         except StoreError as exc:
@@ -178,8 +253,10 @@ def import_session(store, path: str | Path) -> int:
                 raise IntegrityError(f"{path}: audit head differs from the manifest")
             for tr in src.traces(old_sid):
                 name = f"traces/{tr['id']}.jsonl"
-                if name not in files or src.trace_jsonl(tr["id"]) != files[name]:
+                if name not in files or src.trace_jsonl(tr["id"]) != files[name].read_bytes():
                     raise IntegrityError(f"{path}: {name} differs from the bundled database")
+        except sqlite3.DatabaseError as exc:
+            raise DataImportError(f"{path}: {DB_NAME} is damaged: {exc}") from exc
         finally:
             src.close()
         existing = store.conn.execute("SELECT id FROM sessions WHERE uid = ?", (uid,)).fetchone()
@@ -189,6 +266,23 @@ def import_session(store, path: str | Path) -> int:
                 f"{store.path} as session {existing[0]}"
             )
         return _copy_in(store, db_file, old_sid)
+
+
+def _refuse_code(path: Path, db_file: Path) -> None:
+    """Refuse a bundled database that carries triggers or views (code that would run, or stand
+    in for a table, when we open, migrate or read it) — checked before it is opened for real."""
+    try:
+        conn = sqlite3.connect(f"{db_file.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            row = conn.execute(
+                "SELECT type, name FROM sqlite_master WHERE type IN ('trigger', 'view') LIMIT 1"
+            ).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise DataImportError(f"{path}: {DB_NAME} is not a readable database: {exc}") from exc
+    if row is not None:
+        raise IntegrityError(f"{path}: {DB_NAME} holds a {row[0]} {row[1]!r}; bundles hold data")
 
 
 def _copy_in(store, db_file: Path, old_sid: int) -> int:
@@ -232,7 +326,13 @@ def _copy_rows(
 ) -> tuple[int, int]:
     """Copy rows ``lo..hi`` of ``bundle.table`` to ``main.table`` with new ids and remapped
     parents; returns the new (lo, hi)."""
-    cols = [c for c in _columns(conn, "bundle", table) if c != "id"]
+    if table not in audit.SESSION_ROWS:  # the name comes from a bundled audit record
+        raise IntegrityError(f"bundle audit record names unknown table {table!r}")
+    cols = [c for c in _columns(conn, "main", table) if c != "id"]  # our schema's columns
+    theirs = set(_columns(conn, "bundle", table)) - {"id"}
+    if theirs != set(cols):
+        odd = sorted(theirs ^ set(cols))[0]
+        raise IntegrityError(f"bundle table {table} has a column set unlike ours ({odd!r})")
     remap = [(i, maps[_REMAP[c]]) for i, c in enumerate(cols) if c in _REMAP]
     rows = conn.execute(
         f"SELECT id, {', '.join(cols)} FROM bundle.{table} WHERE id BETWEEN ? AND ? ORDER BY id",

@@ -60,6 +60,7 @@ from drivers.model import (
     RegisterValue,
     utc,
 )
+from drivers.redact import aarq_password_spans
 
 OBIS_LDN = "0.0.42.0.0.255"
 OBIS_SERIAL = "0.0.96.1.0.255"
@@ -137,7 +138,9 @@ class DlmsClient:
         """Connect the link (if needed) and send AARQ; AARE rejected → AuthenticationError."""
         if not getattr(self.link, "connected", True):
             self.link.connect()
-        answer = self.link.exchange(A.aarq(password, max_pdu=self.max_pdu), step="AARQ")
+        request = A.aarq(password, max_pdu=self.max_pdu)
+        # the password's place in the logical AARQ; every frame carrying it is traced masked
+        answer = self.link.exchange(request, step="AARQ", secret=aarq_password_spans(request))
         if answer[:1] in (bytes([A.EXCEPTION_RESPONSE]), bytes([A.CONFIRMED_SERVICE_ERROR])):
             A.parse_response(answer)  # raises ProtocolError with the meter's reason
         result = A.parse_aare(answer)

@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 
 from drivers.dlms import hdlc
 from drivers.dlms.hdlc import FrameReader, HdlcFrame, HdlcParams
 from drivers.errors import DriverTimeout, ProtocolError
+from drivers.redact import Span, shift, spans_in_segment
 from drivers.transport import IEC_SIGN_ON, LineSettings, Transport
 
 #: IEC 62056-21 baud characters.
@@ -40,8 +42,11 @@ class Link(ABC):
         """Establish the link (SNRM/UA for HDLC; nothing for the wrapper)."""
 
     @abstractmethod
-    def exchange(self, apdu: bytes, *, step: str = "") -> bytes:
-        """Send ``apdu`` and return the complete response APDU."""
+    def exchange(self, apdu: bytes, *, step: str = "", secret: Sequence[Span] = ()) -> bytes:
+        """Send ``apdu`` and return the complete response APDU.
+
+        :param secret: byte spans of ``apdu`` holding a password; the trace never records them.
+        """
 
     @abstractmethod
     def disconnect(self) -> None:
@@ -99,11 +104,22 @@ class HdlcLink(Link):
 
     # -- frame I/O -------------------------------------------------------------------------------
     def _send(
-        self, control: int, info: bytes = b"", segmented: bool = False, note: str = ""
-    ) -> bytes:
+        self,
+        control: int,
+        info: bytes = b"",
+        segmented: bool = False,
+        note: str = "",
+        secret: Sequence[Span] = (),
+    ) -> tuple[bytes, list[Span]]:
+        """Write one frame; returns it and the spans of it to mask in the trace (the parts of
+        ``secret``, spans of ``info``, plus the FCS computed over them)."""
         frame = hdlc.encode_frame(self.server_addr, self.client_addr, control, info, segmented)
-        self.transport.write(frame, note=note)
-        return frame
+        hidden: list[Span] = []
+        if secret:
+            info_at = len(frame) - 3 - len(info)  # ... info FCS(2) flag
+            hidden = [*shift(secret, info_at), (len(frame) - 3, len(frame) - 1)]
+        self.transport.write(frame, note=note, secret=hidden)
+        return frame, hidden
 
     def _receive(self, step: str) -> HdlcFrame:
         """Next frame addressed to us; raises DriverTimeout or ProtocolError (bad FCS)."""
@@ -125,7 +141,7 @@ class HdlcLink(Link):
             if chunk:
                 self.reader.feed(chunk)
 
-    def _transact(self, frame: bytes, step: str) -> HdlcFrame:
+    def _transact(self, frame: bytes, step: str, secret: Sequence[Span] = ()) -> HdlcFrame:
         """Send ``frame`` and return the answer, repeating the frame on timeout / bad FCS."""
         attempt = 0
         while True:
@@ -135,7 +151,7 @@ class HdlcLink(Link):
                 attempt += 1
                 if attempt > self.retries:
                     raise exc.located(port=self.transport.url, step=step) from None
-                self.transport.write(frame, note=f"repeat {attempt}")
+                self.transport.write(frame, note=f"repeat {attempt}", secret=secret)
                 continue
             self._check_fatal(answer, step)
             return answer
@@ -165,7 +181,7 @@ class HdlcLink(Link):
         """SNRM → UA; negotiated sizes in :attr:`params` (seen from the client)."""
         self.reader = FrameReader()
         info = b"" if self.proposed == HdlcParams() else hdlc.encode_params(self.proposed)
-        frame = self._send(hdlc.SNRM, info, note="SNRM")
+        frame, _ = self._send(hdlc.SNRM, info, note="SNRM")
         answer = self._transact(frame, "SNRM")
         if answer.kind != "UA":
             raise ProtocolError(
@@ -187,7 +203,7 @@ class HdlcLink(Link):
             return
         self.connected = False
         try:
-            frame = self._send(hdlc.DISC, note="DISC")
+            frame, _ = self._send(hdlc.DISC, note="DISC")
             answer = self._transact(frame, "DISC")
             if answer.kind not in ("UA", "DM"):
                 raise ProtocolError(f"expected UA to DISC, got {answer.kind}")
@@ -195,20 +211,29 @@ class HdlcLink(Link):
             pass
 
     # -- APDUs -----------------------------------------------------------------------------------
-    def exchange(self, apdu: bytes, *, step: str = "") -> bytes:
+    def exchange(self, apdu: bytes, *, step: str = "", secret: Sequence[Span] = ()) -> bytes:
+        """Send ``apdu`` in as many I-frames as the max info length needs; return the answer.
+
+        :param secret: spans of ``apdu`` holding a password: each frame that carries part of it
+            is traced with those bytes (and the frame's FCS) masked, repeats included.
+        """
         if not self.connected:
             raise ProtocolError(
                 "HDLC link is not connected", port=self.transport.url, step=step or "request"
             )
         payload = hdlc.LLC_REQUEST + bytes(apdu)
+        spans = shift(secret, len(hdlc.LLC_REQUEST))
         size = max(1, self.params.max_info_tx)
-        chunks = [payload[i : i + size] for i in range(0, len(payload), size)]
+        starts = range(0, len(payload), size)
         answer: HdlcFrame | None = None
-        for i, chunk in enumerate(chunks):
-            more = i < len(chunks) - 1
-            frame = self._send(hdlc.i_control(self.ns, self.nr), chunk, more, note=step)
+        for i, at in enumerate(starts):
+            more = i < len(starts) - 1
+            chunk, local = payload[at : at + size], spans_in_segment(spans, at, at + size)
+            frame, hidden = self._send(
+                hdlc.i_control(self.ns, self.nr), chunk, more, note=step, secret=local
+            )
             self.ns = (self.ns + 1) & 7
-            answer = self._transact(frame, step)
+            answer = self._transact(frame, step, hidden)
             if more and answer.kind not in ("RR", "RNR") and answer.kind != "I":
                 raise ProtocolError(
                     f"expected RR after a segment, got {answer.kind}",
@@ -234,7 +259,7 @@ class HdlcLink(Link):
                 if not frame.segmented:
                     break
             # segmented (or a repeat we already have): ask for the next one
-            rr = self._send(hdlc.rr_control(self.nr), note="RR")
+            rr, _ = self._send(hdlc.rr_control(self.nr), note="RR")
             frame = self._transact(rr, step)
         if not data.startswith(hdlc.LLC_RESPONSE):
             raise ProtocolError(
@@ -268,9 +293,9 @@ class WrapperLink(Link):
     def header(version: int, src: int, dst: int, length: int) -> bytes:
         return b"".join(v.to_bytes(2, "big") for v in (version, src, dst, length))
 
-    def exchange(self, apdu: bytes, *, step: str = "") -> bytes:
+    def exchange(self, apdu: bytes, *, step: str = "", secret: Sequence[Span] = ()) -> bytes:
         msg = self.header(self.VERSION, self.client_sap, self.server_logical, len(apdu)) + apdu
-        self.transport.write(msg, note=step)
+        self.transport.write(msg, note=step, secret=shift(secret, 8))
         while True:
             head = self.transport.read_exactly(8, step=step)
             version, src, dst, length = (

@@ -4,8 +4,8 @@ Builds the stack from :class:`~drivers.meter.ConnectOptions`: a
 :class:`~drivers.transport.SerialTransport` (8N1 at ``baud``, default 9600; or 300 7E1 then mode
 E when ``mode_e``), an :class:`~drivers.dlms.link.HdlcLink` or
 :class:`~drivers.dlms.link.WrapperLink` (``framing``), then a
-:class:`~drivers.dlms.client.DlmsClient`. The LLS password is redacted from the trace as soon as
-the AARQ has been sent.
+:class:`~drivers.dlms.client.DlmsClient`. The LLS password never enters the trace: the client
+passes its place in the AARQ to the link, which masks it in every frame it writes.
 
 :meth:`DlmsMeter.read_profile` asks for one day per range GET and hands each day's rows to
 ``on_block`` before asking for the next; ``progress(days_done, days_total)``.
@@ -88,16 +88,7 @@ class DlmsMeter:
             raise ValueError(f"unknown DLMS framing {o.framing!r}; use 'hdlc' or 'wrapper'")
         self.client = DlmsClient(self.link, client_sap=o.client_sap)
         self.link.connect()
-        try:
-            self.client.associate(o.password)
-        finally:
-            if o.password:
-                self._redact(o.password.encode("latin-1"))
-
-    def _redact(self, pw: bytes) -> None:
-        # Short secrets would match unrelated bytes: redact with their BER prefix then.
-        secret = pw if len(pw) >= 4 else b"\x80" + bytes([len(pw)]) + pw
-        self.trace.redact(secret)
+        self.client.associate(o.password)  # the link traces the AARQ's password masked
 
     def close(self) -> None:
         try:

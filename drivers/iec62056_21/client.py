@@ -31,6 +31,7 @@ would lose the first bytes of a meter that answers after 200 ms.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -57,6 +58,7 @@ from drivers.iec62056_21.readout import (
     parse_readout,
 )
 from drivers.model import MeterEvent
+from drivers.redact import Span, iec_password_spans, iec_value_spans
 from drivers.transport import IEC_SIGN_ON, Transport
 
 #: identification baud character → bits per second (protocol mode C).
@@ -207,7 +209,13 @@ class Iec21Client:
                 deadline = time.monotonic() + t.timeout
 
     def _transact(
-        self, message: bytes, step: str, *, note: str = "", repeat_on_nak: bool = True
+        self,
+        message: bytes,
+        step: str,
+        *,
+        note: str = "",
+        repeat_on_nak: bool = True,
+        secret: Sequence[Span] = (),
     ) -> tuple[int, bytes]:
         """Send ``message`` and return the meter's answer ``(ACK|NAK|SOH|STX, data)``.
 
@@ -215,7 +223,7 @@ class Iec21Client:
         A NAK that survives every retry is returned to the caller (P1 treats it as a refusal).
         """
         t = self.transport
-        t.write(message, note=note, step=step)
+        t.write(message, note=note, step=step, secret=secret)
         attempts = 0
         joined = bytearray()
         while True:
@@ -226,7 +234,10 @@ class Iec21Client:
                     raise
                 attempts += 1
                 t.flush_input()
-                t.write(NAK_BYTES if exc.received else message, note="repeat", step=step)
+                if exc.received:
+                    t.write(NAK_BYTES, note="repeat", step=step)
+                else:
+                    t.write(message, note="repeat", step=step, secret=secret)
                 continue
             if kind == ACK:
                 return ACK, b""
@@ -234,7 +245,7 @@ class Iec21Client:
                 if attempts >= self.retries or not repeat_on_nak:
                     return NAK, b""
                 attempts += 1
-                t.write(message, note="repeat after NAK", step=step)
+                t.write(message, note="repeat after NAK", step=step, secret=secret)
                 continue
             try:
                 head, data, last = check_block(raw)
@@ -335,15 +346,17 @@ class Iec21Client:
         raise AssertionError("unreachable")
 
     def login(self, password: str) -> None:
-        """Send ``P1 (password)``; ACK = accepted. The password is redacted in the trace."""
+        """Send ``P1 (password)``; ACK = accepted.
+
+        The trace records the password field and the BCC as ``*``, located in the P1 message's
+        structure (:func:`drivers.redact.iec_password_spans`); the meter's answer is untouched.
+        """
         step = "password (P1)"
-        secret = password.encode("ascii")
-        try:
-            kind, data = self._transact(
-                command("P1", f"({password})"), step, note="password", repeat_on_nak=False
-            )
-        finally:
-            self.transport.trace.redact(secret)
+        message = command("P1", f"({password})")
+        kind, data = self._transact(
+            message, step, note="password", repeat_on_nak=False,
+            secret=iec_password_spans(message),
+        )  # fmt: skip
         if kind != ACK:
             answer = "NAK" if kind == NAK else data.decode("ascii", "replace")
             self.logged_in = False
@@ -383,11 +396,16 @@ class Iec21Client:
             raise ProtocolError("empty answer", data=data, port=self.port, step=step)
         return DataSet(address, sets[0].values)
 
-    def write_register(self, address: str, value: str) -> None:
-        """``W1 address(value)`` → ACK; a refusal raises (Authentication when not logged in)."""
+    def write_register(self, address: str, value: str, *, secret: bool = False) -> None:
+        """``W1 address(value)`` → ACK; a refusal raises (Authentication when not logged in).
+
+        :param secret: ``value`` is a password (e.g. a new meter password): traced as ``*``.
+        """
         step = f"W1 {address}"
         self._need_programming(step)
-        kind, data = self._transact(command("W1", f"{address}({value})"), step)
+        message = command("W1", f"{address}({value})")
+        spans = iec_value_spans(message) if secret else []
+        kind, data = self._transact(message, step, secret=spans)
         if kind == ACK:
             return
         answer = "NAK" if kind == NAK else data.decode("ascii", "replace")

@@ -112,14 +112,15 @@ def test_socket_url_and_unplugged_peer():
     srv.close()
 
 
-def test_trace_redacts_password_split_across_chunks(tmp_path):
+def test_trace_masks_secret_spans_and_an_echo_split_across_chunks(tmp_path):
     tr = Trace()
-    tr.add("tx", b"\x01P1\x02(SEC", baud=300, line="7E1")
-    tr.add("tx", b"RET)\x03x", baud=300, line="7E1")
-    tr.add("rx", b"\x06", baud=300)
-    assert tr.redact(b"SECRET") == 2
-    joined = b"".join(r.data for r in tr if r.direction == "tx")
-    assert b"SECRET" not in joined and b"(******)" in joined
+    tr.add("tx", b"\x01P1\x02(SEC)\x03x", baud=300, line="7E1", secret=[(5, 8), (10, 11)])
+    first = len(tr)
+    tr.add("rx", b"\x01P1\x02(S", baud=300)
+    tr.add("rx", b"EC)\x03x\x06", baud=300)
+    assert tr.mask_stream("rx", first, [(5, 8), (10, 11)]) == 2
+    assert tr.records[0].data == b"\x01P1\x02(***)\x03*"
+    assert b"".join(r.data for r in tr.records[1:]) == b"\x01P1\x02(***)\x03*\x06"
     path = tr.save(tmp_path / "t.jsonl")
     again = Trace.load(path)
     assert [r.data for r in again] == [r.data for r in tr]

@@ -90,10 +90,12 @@ def test_report_sign_countersign_verify(setup, capsys):
     trust = [str(keys / "alice-tester-tester.pem")]
     rc = main(["verify", str(out), "--trust", trust[0], "--db", str(db)])
     text = capsys.readouterr().out
-    assert rc == 11  # the witness certificate is not trusted
-    assert "session hash: matches" in text
-    assert verify_pdf(out, [keys / "alice-tester-tester.pem", keys / "bob-witness-witness.pem"])
-    assert main(["verify", str(out), "--db", str(db)]) == 0
+    assert rc == 15  # the witness certificate is not trusted
+    assert "every row they cover re-verified" in text and text.splitlines()[-1] == "UNTRUSTED"
+    both = [str(keys / "alice-tester-tester.pem"), str(keys / "bob-witness-witness.pem")]
+    assert verify_pdf(out, both)
+    assert main(["verify", str(out), "--db", str(db), "--trust", both[0], "--trust", both[1]]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "OK"
 
 
 def test_wrong_passphrase_neither_locks_nor_writes(setup, capsys):

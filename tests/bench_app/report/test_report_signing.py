@@ -57,21 +57,25 @@ def test_two_signatures_intact_valid_and_trusted(signed, keys):
         assert r.signing_time is not None
     assert reports[0].coverage == "ENTIRE_REVISION"
     assert reports[1].coverage == "ENTIRE_FILE"
-    assert verify_report(pdf, _trust(keys), db_path=pdf.parent / "none.db") == 0
+    assert verify_report(pdf, _trust(keys), check_db=False) == 0
 
 
-def test_without_trust_roots_signatures_are_untrusted_but_pass(signed, capsys):
+def test_without_trust_roots_signatures_are_untrusted_not_ok(signed, capsys):
     _, pdf = signed
     reports = verify_pdf(pdf, None)
     assert all(r.intact and r.valid and not r.trusted for r in reports)
-    assert verify_report(pdf, None, db_path=pdf.parent / "none.db") == 0
+    assert verify_report(pdf, None, check_db=False) == 15
     out = capsys.readouterr().out
-    assert out.count("untrusted") == 2 and "OK" in out
+    assert out.count("UNTRUSTED") == 3 and out.splitlines()[-1] == "UNTRUSTED"
+    assert "session data: NOT CHECKED" in out
 
 
-def test_trust_that_misses_a_signer_fails(signed, keys):
+def test_trust_that_misses_a_signer_is_untrusted(signed, keys, capsys):
     _, pdf = signed
-    assert verify_report(pdf, [keys["tester"][1]], db_path=pdf.parent / "none.db") == 11
+    assert verify_report(pdf, [keys["tester"][1]], check_db=False) == 15
+    out = capsys.readouterr().out
+    assert "Sig_tester: Alice Tester (Meter Co) [tester], signed" in out
+    assert ", trusted," in out and out.splitlines()[-1] == "UNTRUSTED"
 
 
 def test_pdfsig_lists_two_valid_signatures(signed):
@@ -104,7 +108,7 @@ def test_flipping_one_signed_byte_fails_verification(signed, keys, tmp_path, whi
     raw[offset] ^= 0x01
     bad = tmp_path / "tampered.pdf"
     bad.write_bytes(bytes(raw))
-    assert verify_report(bad, _trust(keys), db_path=tmp_path / "none.db") == 11
+    assert verify_report(bad, _trust(keys), check_db=False) == 11
     assert "FAILED" in capsys.readouterr().out
 
 
@@ -127,10 +131,10 @@ def test_same_role_cannot_sign_twice_and_file_is_untouched(signed, keys):
 
 def test_unsigned_or_garbage_pdf_fails(tmp_path):
     plain = render_report(synthetic_report_data(days=1, channels=1), tmp_path / "plain.pdf")
-    assert verify_report(plain, None, db_path=tmp_path / "none.db") == 11
+    assert verify_report(plain, None, check_db=False) == 11
     junk = tmp_path / "junk.pdf"
     junk.write_bytes(b"not a pdf at all")
-    assert verify_report(junk, None, db_path=tmp_path / "none.db") == 11
+    assert verify_report(junk, None, check_db=False) == 11
 
 
 def test_new_key_is_encrypted_with_signing_key_usage(keys):
