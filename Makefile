@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 DIST_STAMP := $(VENV)/.dist-stamp
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test lint bench setup screenshots dist dist-test clean
+.PHONY: demo test lint typecheck win-deps bench setup screenshots dist dist-test clean
 
 $(STAMP): pyproject.toml scripts/setup.sh
 	@bash scripts/setup.sh
@@ -24,8 +24,16 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
-test: $(STAMP) lint
+# mypy settings live in pyproject.toml ([tool.mypy]: drivers/ and bench_app/).
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+test: $(STAMP) lint typecheck
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n 2
+
+# Every dependency (with the dist extra) must have a Windows wheel: resolve them for win_amd64.
+win-deps: $(STAMP)
+	@bash scripts/win_deps.sh
 
 bench: $(STAMP)
 	$(PY) bench/run_all.py

@@ -350,7 +350,7 @@ def _interval_row(row: list[str], cols: _Header, mapping: Mapping) -> list[Readi
     raw = _cell(row, cols.index("value"))
     if not raw:
         raise _LineError("value is empty")
-    unit = _cell(row, cols.index("unit")) or mapping.fmt.get("default_unit", "kWh")
+    unit: str | None = _cell(row, cols.index("unit")) or mapping.fmt.get("default_unit", "kWh")
     value, unit = normalise(_number(raw, "value"), unit)
     status = parse_flag(_cell(row, cols.index("flag")), mapping)
     return [Reading(start, channel, value, unit, status)]

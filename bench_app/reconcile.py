@@ -410,7 +410,10 @@ def reference_comparison(
     if not refs:
         return None
     ref = max(refs, key=lambda c: c["id"])
-    start, last, _period = store.interval_span(ref["id"])
+    span = store.interval_span(ref["id"])
+    if span is None:
+        return None
+    start, last, _period = span
     end = last + timedelta(seconds=settlement.SP_SECONDS)
     bench = main_bench_collection(store, session_id, start, end)
     if bench is None:

@@ -15,13 +15,14 @@ import socket
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import Self
 
 import serial
 
 try:  # POSIX: pyserial lets termios errors through when a device refuses a setting
     from termios import error as _TermiosError
 except ImportError:  # Windows
-    _TermiosError = OSError
+    _TermiosError = OSError  # type: ignore[misc, assignment]
 
 from drivers.errors import DriverTimeout, ProtocolError, TransportError
 from drivers.trace import Trace
@@ -113,7 +114,7 @@ class Transport(ABC):
         """Wait until written bytes have left (before a baud change)."""
 
     # -- lifecycle -------------------------------------------------------------------------------
-    def open(self) -> Transport:
+    def open(self) -> Self:
         if not self._is_open:
             self._open()
             self._is_open = True

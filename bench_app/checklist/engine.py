@@ -220,6 +220,8 @@ class ChecklistEngine:
         try:
             if self.meter_factory is None:
                 raise StepAborted("no meter connected to the bench")
+            if step.action is None:
+                raise StepAborted(f"step {step.id} names no action")
             actual, verdict, evidence = ACTIONS[step.action](ctx)
         except StepAborted as exc:
             actual, verdict, evidence = f"not run: {exc}", "not-run", ctx.evidence
@@ -243,6 +245,8 @@ class ChecklistEngine:
         return self._record(step, actual, verdict, by=self.by)
 
     def _ask_verdict(self, step: Step) -> str | None:
+        if self.prompt is None:
+            return None
         for _ in range(3):
             answer = (self.prompt(f"{step.id} verdict (pass/fail/na): ") or "").strip().lower()
             if answer in ("pass", "fail", "na"):

@@ -84,7 +84,7 @@ def write_report(
             outcome.locked_now = True
     if not countersign:
         render_report(collect_report_data(store, session_id), out)
-    if signer is not None:
+    if signer is not None and role is not None:
         sign_pdf(out, out, None, None, role, timestamp_url=timestamp_url, signer=signer)
         outcome.signed_as = role
     return outcome

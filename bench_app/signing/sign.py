@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Any, cast
 
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
@@ -52,6 +53,8 @@ def load_signer(p12_path: str | Path, passphrase: bytes) -> signers.SimpleSigner
 def signer_name(signer: signers.SimpleSigner) -> str:
     """Common name of the signing certificate (the person), else its full subject."""
     cert = signer.signing_cert
+    if cert is None:
+        return "(no certificate)"
     try:
         return str(cert.subject.native.get("common_name") or cert.subject.human_friendly)
     except Exception:  # pragma: no cover - exotic subjects
@@ -59,7 +62,8 @@ def signer_name(signer: signers.SimpleSigner) -> str:
 
 
 def _organisation(signer: signers.SimpleSigner) -> str:
-    org = signer.signing_cert.subject.native.get("organization_name")
+    cert = signer.signing_cert
+    org = cert.subject.native.get("organization_name") if cert is not None else None
     return f"{org}\n" if org else ""
 
 
@@ -106,7 +110,10 @@ def sign_pdf(
         signer=signer,
         timestamper=HTTPTimeStamper(timestamp_url) if timestamp_url else None,
         stamp_style=_STAMP,
-        new_field_spec=fields.SigFieldSpec(field_name, on_page=-1, box=SIGNATURE_BOXES[role]),
+        # pyhanko takes the box in points as floats; its annotation says int
+        new_field_spec=fields.SigFieldSpec(
+            field_name, on_page=-1, box=cast(Any, SIGNATURE_BOXES[role])
+        ),
     )
     params = {
         "role": role.capitalize(),

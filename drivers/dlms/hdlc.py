@@ -65,7 +65,7 @@ def _make_table() -> list[int]:
 _CRC_TABLE = _make_table()
 
 
-def crc16_x25(data: bytes) -> int:
+def crc16_x25(data: bytes | bytearray) -> int:
     """CRC-16/X.25 (reflected poly 0x8408, init 0xFFFF, final XOR 0xFFFF) of ``data``, 0…0xFFFF.
 
     On the wire it is sent least-significant byte first: ``crc.to_bytes(2, "little")``.
@@ -94,7 +94,7 @@ def encode_address(value: int, length: int = 1) -> bytes:
     return bytes(out)
 
 
-def decode_address(data: bytes) -> tuple[int, int]:
+def decode_address(data: bytes | bytearray) -> tuple[int, int]:
     """Decode an address that starts ``data``; returns ``(value, length_in_bytes)``.
 
     :raises ProtocolError: no terminating byte (LSB = 1) within 4 bytes, or a 3-byte address.

@@ -45,6 +45,7 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from drivers.dlms import axdr
@@ -240,7 +241,7 @@ class ClockObject(CosemObject):
         self.getters.update(
             {
                 2: lambda c, s, x: _octets(dt_bytes(meter.meter_now())),
-                3: lambda c, s, x: axdr.encode(int(p["time_zone"]), DataType.INT16),
+                3: lambda c, s, x: axdr.encode(p["time_zone"], DataType.INT16),
                 4: lambda c, s, x: axdr.encode(0, DataType.UINT8),
                 5: lambda c, s, x: _octets(bytes.fromhex("ffff03fe07010000008000ff")),
                 6: lambda c, s, x: _octets(bytes.fromhex("ffff0afe07020000008000ff")),
@@ -439,11 +440,14 @@ class CosemModel:
             DataObject(EVENT_CODE, self._last_event),
             ClockObject(meter),
         ]
+        def register(i: int) -> bytes:
+            return _uint(meter.registers_wh()[i][1])
+
         for i, spec in enumerate(d.channels):
             objs.append(
                 RegisterObject(
                     obis_of(spec.obis),
-                    lambda i=i: _uint(meter.registers_wh()[i][1]),
+                    partial(register, i),
                     0,
                     UNITS.get(spec.unit, UNIT_NONE),
                 )
@@ -516,7 +520,7 @@ class CosemModel:
             return axdr.encode(int(round(raw / 10**scaler)), kind)
 
         return [
-            RegisterObject(obis_of(o), lambda o=o, s=s, k=k: value(o, s, k), s, u)
+            RegisterObject(obis_of(o), partial(value, o, s, k), s, u)
             for o, s, u, k in specs
         ]
 

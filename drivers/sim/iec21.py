@@ -138,14 +138,14 @@ class Iec21FrontEnd:
             if first in (ACK, NAK):
                 return self._cut(buf, 1)
             if first == SOH:
-                end = self._block_end(buf)
-                if end is None:
+                block_end = self._block_end(buf)
+                if block_end is None:
                     if len(buf) > MAX_MESSAGE:  # no ETX/EOT within bounds: noise
                         del buf[:1]
                         self._scanned = 1
                         continue
                     return None
-                return self._cut(buf, end + 2)
+                return self._cut(buf, block_end + 2)
             del buf[:1]  # noise, stray CR LF
         return None
 
