@@ -25,8 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench_app.checklist.actions import ACTIONS
 from bench_app.checklist.context import ActionContext, MeterFactory, Prompt, StepAborted
+from bench_app.checklist.registry import load_actions
 from bench_app.checklist.template import Step, Template
 from bench_app.errors import SessionLockedError, UsageError
 from drivers.errors import DriverError
@@ -222,7 +222,7 @@ class ChecklistEngine:
                 raise StepAborted("no meter connected to the bench")
             if step.action is None:
                 raise StepAborted(f"step {step.id} names no action")
-            actual, verdict, evidence = ACTIONS[step.action](ctx)
+            actual, verdict, evidence = load_actions()[step.action](ctx)
         except StepAborted as exc:
             actual, verdict, evidence = f"not run: {exc}", "not-run", ctx.evidence
         except (DriverError, ValueError, OSError) as exc:

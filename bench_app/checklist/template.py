@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench_app.checklist.registry import load_actions
 from bench_app.errors import TemplateError
 from bench_app.paths import resource_path
 
@@ -141,12 +142,11 @@ def parse_template(
 ) -> Template:
     """Parse and validate template text; every error names ``filename:line`` and the field.
 
-    :param actions: known action names (default: :data:`bench_app.checklist.actions.ACTIONS`).
+    :param actions: known action names (default: every registered action,
+        :func:`bench_app.checklist.registry.load_actions`).
     """
     if actions is None:
-        from bench_app.checklist.actions import ACTIONS
-
-        actions = set(ACTIONS)
+        actions = set(load_actions())
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -1,7 +1,7 @@
 """PAdES signing of witness reports with pyHanko.
 
 Each role signs its own visible field (``Sig_tester``, ``Sig_witness``) in the box the renderer
-drew on the last page (:data:`bench_app.report.layout.SIGNATURE_BOXES`). Signatures are
+drew on the last page (:data:`bench_app.pdf_layout.SIGNATURE_BOXES`). Signatures are
 incremental updates, so the tester's signature stays valid after the witness signs. Baseline
 B-B by default, B-T when a timestamp server URL is given.
 
@@ -22,7 +22,7 @@ from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko.stamp import TextStampStyle
 
 from bench_app.errors import SigningError, UsageError
-from bench_app.report.layout import SIGNATURE_BOXES, SIGNATURE_FIELDS
+from bench_app.pdf_layout import SIGNATURE_BOXES, SIGNATURE_FIELDS
 
 ROLES = tuple(SIGNATURE_FIELDS)
 

@@ -21,7 +21,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
 from bench_app.errors import BenchError, ReportError
-from bench_app.report.layout import INFO_AUDIT_HEAD, INFO_SESSION_ID, INFO_SESSION_REF
+from bench_app.pdf_layout import INFO_AUDIT_HEAD, INFO_SESSION_ID, INFO_SESSION_REF
 
 #: Exit code of ``bench-app verify`` when a signature, its trust or the session hash fails.
 VERIFY_FAILED = 11
