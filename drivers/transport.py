@@ -11,6 +11,7 @@ Timeouts are in seconds; baud rates in bits per second.
 
 from __future__ import annotations
 
+import logging
 import socket
 import time
 from abc import ABC, abstractmethod
@@ -26,6 +27,8 @@ except ImportError:  # Windows
 
 from drivers.errors import DriverTimeout, ProtocolError, TransportError
 from drivers.trace import Trace
+
+log = logging.getLogger(__name__)
 
 _CONFIG_ERRORS = (OSError, ValueError, serial.SerialException, _TermiosError)
 _PARITY = {"N": serial.PARITY_NONE, "E": serial.PARITY_EVEN, "O": serial.PARITY_ODD}
@@ -294,16 +297,16 @@ class SerialTransport(Transport):
             # often (each checklist step) and our peers accept at once, so close it ourselves.
             try:
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            except OSError as exc:
+                log.debug("%s: socket shutdown on close: %s", self.url, exc)
             sock.close()
             port._socket = None
             port.is_open = False
             return
         try:
             port.close()
-        except (OSError, serial.SerialException):
-            pass
+        except (OSError, serial.SerialException) as exc:
+            log.warning("%s: closing the port failed: %s", self.url, exc)
 
     @staticmethod
     def _configure(port: serial.SerialBase, settings: LineSettings) -> None:

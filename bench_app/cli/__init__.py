@@ -3,19 +3,25 @@
 Each command group lives in its own module with a ``register(subparsers)`` function that adds its
 sub-command(s) and sets ``func`` on the parsed arguments. :func:`main` maps typed errors to exit
 codes: 0 ok, 2 usage, 3 transport/timeout, 4 protocol, 5 authentication, 6+ domain errors
-(see :mod:`bench_app.errors`).
+(see :mod:`bench_app.errors`). An error is printed as ``error: …`` followed by ``hint: …`` (what
+to do, from the error class). ``-v``/``-vv`` and ``--log FILE`` (before the command) control
+logging (:mod:`bench_app.logs`).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 from collections.abc import Sequence
 
 from bench_app import __version__
 from bench_app.errors import BenchError
+from bench_app.logs import configure_cli, hint_of
 from drivers.errors import DriverError
+
+log = logging.getLogger(__name__)
 
 #: Entry-point group through which other packages (the GUI) add sub-commands to ``bench-app``.
 PLUGIN_GROUP = "witness_bench.commands"
@@ -49,6 +55,16 @@ def build_parser(plugins: Sequence[str] | None = None) -> argparse.ArgumentParse
         description="Witness Bench: read, witness and report on half-hourly metering outstations.",
     )
     parser.add_argument("--version", action="version", version=f"bench-app {__version__}")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="log more on stderr (-v info, -vv debug with tracebacks); give before the command",
+    )
+    parser.add_argument(
+        "--log", metavar="FILE", default=None, help="also write a full (debug) log to FILE"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     extra = plugin_modules() if plugins is None else list(plugins)
@@ -69,16 +85,22 @@ def main(argv: Sequence[str] | None = None, plugins: Sequence[str] | None = None
         return 0
     parser = build_parser(plugins)
     args = parser.parse_args(args_list)
+    configure_cli(args.verbose, args.log)
     try:
         return int(args.func(args) or 0)
-    except DriverError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except BenchError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+    except (DriverError, BenchError) as exc:
+        return report_error(exc)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+
+
+def report_error(exc: DriverError | BenchError) -> int:
+    """Print ``error: …`` and ``hint: …`` on stderr, log the traceback (debug); the exit code."""
+    log.debug("%s ended the command", type(exc).__name__, exc_info=exc)
+    print(f"error: {exc}", file=sys.stderr)
+    if hint := hint_of(exc):
+        print(f"hint: {hint}", file=sys.stderr)
+    return exc.exit_code
