@@ -38,6 +38,7 @@ COMMAND_MODULES = [
     "bench_app.cli.report",
     "bench_app.cli.keys",
     "bench_app.cli.equipment",
+    "bench_app.cli.trace",
 ]
 
 
