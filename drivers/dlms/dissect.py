@@ -87,18 +87,37 @@ class DlmsStream:
 
     def _bad_frame(self, exc: ProtocolError) -> Dissection:
         raw = exc.data
-        if bytes([REDACTED_BYTE]) * 4 in raw and "FCS" in str(exc) and len(raw) > 4:
-            # the password inside was redacted after sending: recompute the FCS to decode it
+        unchecked = None
+        if "FCS" in str(exc) and len(raw) > 4:
+            # decode the contents with a recomputed FCS — shown as unchecked, never as good
             body = bytearray(raw[1:-1])
             body[-2:] = hdlc.crc16_x25(bytes(body[:-2])).to_bytes(2, "little")
             try:
-                d = self.frame(hdlc.parse_frame(bytes(body)))
+                unchecked = self.frame(hdlc.parse_frame(bytes(body)))
             except ProtocolError:
-                pass
+                unchecked = None
             else:
-                d.tree.append((1, "FCS not checked: the password inside was redacted"))
-                return d
-        return Dissection(f"BAD HDLC frame: {exc.message}", [(0, str(exc))], "bad", "hdlc")
+                unchecked.tree = [
+                    (d, "FCS recomputed to decode (the received one is wrong)")
+                    if t == "HCS/FCS correct"
+                    else (d, t)
+                    for d, t in unchecked.tree
+                ]
+        if unchecked is not None and bytes([REDACTED_BYTE]) * 4 in raw:
+            # the password inside was redacted after sending: that is why the FCS no longer fits
+            unchecked.tree = [
+                (d, "FCS not checked: the password inside was redacted")
+                if t.startswith("FCS recomputed")
+                else (d, t)
+                for d, t in unchecked.tree
+            ]
+            return unchecked
+        tree = [(0, f"BAD frame: {exc.message}"), (1, f"{len(raw)} bytes")]
+        summary = f"BAD HDLC frame: {exc.message}"
+        if unchecked is not None:
+            summary += f" — unchecked: {unchecked.summary}"
+            tree += [(1, "contents, NOT checked:")] + [(d + 2, t) for d, t in unchecked.tree]
+        return Dissection(summary, tree, "bad", "hdlc")
 
     def _feed_wrapper(self, data: bytes) -> list[Dissection]:
         self.wrapped += data
@@ -161,8 +180,7 @@ class DlmsStream:
         if info[:2] in (b"\xe6\xe6", b"\xe6\xe7"):
             info = info[3:]
         d = dissect_apdu(info)
-        d.tree[:0] = tree
-        d.summary = f"{d.summary}"
+        d.tree += tree  # what was asked/answered first, then the frame that carried it
         d.protocol = "hdlc"
         return d
 

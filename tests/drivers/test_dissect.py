@@ -122,3 +122,13 @@ def test_iec_refusals_and_an_unredacted_password_is_never_shown():
     p1, nak, err = dissect_records(records)
     assert p1.summary == "P1: password sent" and "SECRET99" not in tree_text(p1.tree)
     assert nak.level == "refused" and err.level == "refused"
+
+
+def test_a_bad_frame_never_claims_a_correct_checksum():
+    info = b"\xe6\xe7\x00\xc4\x01\xc1\x00\x09\x03ABC"
+    frame = bytearray(hdlc.encode_frame(0x21, hdlc.server_address(1, 17, 4), 0x30, info))
+    frame[-2] ^= 0x55
+    (d,) = dissect_records([TraceRecord("rx", 0, 0, bytes(frame))])
+    text = tree_text(d.tree)
+    assert d.level == "bad" and "GET.response: success, 'ABC'" in d.summary
+    assert "correct" not in text and "NOT checked" in text

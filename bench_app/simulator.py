@@ -1,0 +1,31 @@
+"""The built-in simulated outstation as the GUI and the demo start it (through ``bench_app``).
+
+The GUI never imports ``drivers.sim`` itself: it asks :func:`start_builtin` for a simulator on a
+free local TCP port and gets a handle with ``url``, ``protocol``, ``control`` and ``stop()``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drivers.sim import SimHandle, start_simulator
+
+#: what the built-in simulator holds: a fixed seed (the same data every run) and 90 days.
+BUILTIN_SEED = 1
+BUILTIN_DAYS = 90
+
+
+def start_builtin(protocol: str, **overrides: Any) -> SimHandle:
+    """Start the built-in ``protocol`` simulator (``"dlms"`` or ``"iec21"``) on 127.0.0.1.
+
+    Keyword ``overrides`` go to :func:`drivers.sim.start_simulator` (``days=``, ``faults=``…).
+
+    :raises ValueError: unknown protocol or option.
+    """
+    options: dict[str, Any] = {
+        "seed": BUILTIN_SEED,
+        "days": BUILTIN_DAYS,
+        "baud_emulation": False,
+    }
+    options.update(overrides)
+    return start_simulator(protocol, listen="tcp://127.0.0.1:0", **options)
