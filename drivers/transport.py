@@ -375,7 +375,3 @@ class SerialTransport(Transport):
         if self._port.timeout != timeout:
             self._port.timeout = timeout
 
-
-def open_transport(url: str, settings: LineSettings = IEC_SIGN_ON, **kwargs) -> SerialTransport:
-    """Create and open a :class:`SerialTransport` (convenience for the CLI and tests)."""
-    return SerialTransport(url, settings, **kwargs).open()

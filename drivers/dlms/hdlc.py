@@ -167,11 +167,6 @@ def rr_control(nr: int, poll: bool = True) -> int:
     return ((nr & 7) << 5) | (PF if poll else 0) | 0x01
 
 
-def rnr_control(nr: int, poll: bool = True) -> int:
-    """RNR (receive not ready) control byte."""
-    return ((nr & 7) << 5) | (PF if poll else 0) | 0x05
-
-
 @dataclass(frozen=True)
 class Control:
     """A decoded control byte: ``kind`` ∈ I, RR, RNR, SNRM, UA, DISC, DM, FRMR, UI, ?."""
@@ -453,11 +448,6 @@ class HdlcParams:
     max_info_rx: int = 128
     window_tx: int = 1
     window_rx: int = 1
-
-    def swapped(self) -> HdlcParams:
-        """The same parameters seen from the other end (tx ↔ rx)."""
-        return HdlcParams(self.max_info_rx, self.max_info_tx, self.window_rx, self.window_tx)
-
 
 def _param(pid: int, value: int, width: int | None = None) -> bytes:
     if width is None:

@@ -82,10 +82,6 @@ class CosemError(Exception):
         self.code = code
 
 
-def obis_text(obis: bytes) -> str:
-    return ".".join(str(b) for b in obis)
-
-
 def obis_of(text: str) -> bytes:
     return bytes(int(p) for p in text.split("."))
 

@@ -123,16 +123,6 @@ class SimLink:
             time.sleep(delay)
         self._last_rx = time.monotonic()
 
-    def drain_input(self, quiet_s: float = 0.05) -> bytes:
-        """Read and drop input until the line has been quiet for ``quiet_s`` (resynchronise)."""
-        dropped = bytearray()
-        while True:
-            chunk = self._read_fn(quiet_s)
-            if not chunk:
-                return bytes(dropped)
-            dropped += chunk
-
-
 class Handler(Protocol):
     """A protocol front end: serves one connection until the link closes."""
 

@@ -216,10 +216,6 @@ class SimMeter:
     def _floor(self, epoch: float) -> int:
         return int(epoch // self.period_s) * self.period_s
 
-    def interval_start(self, when: datetime) -> datetime:
-        """Start of the integration period containing ``when``."""
-        return datetime.fromtimestamp(self._floor(when.timestamp()), UTC)
-
     # -- data generation -------------------------------------------------------------------------
     def _value(self, ch: int, spec: ChannelSpec, ts: int) -> int:
         hour = (ts % 86400) / 3600.0
