@@ -106,3 +106,22 @@ def test_no_loops_between_bench_app_packages():
 
 def test_the_detector_sees_a_loop():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_ui_holds_no_protocol_code_and_no_simulator_import():
+    """The GUI decodes traces through drivers.dissect and starts the simulator through
+    bench_app.simulator: it imports neither codecs (HDLC, A-XDR, APDU, IEC readout) nor
+    drivers.sim."""
+    forbidden = ("drivers.sim", "drivers.dlms", "drivers.iec62056_21")
+    offenders = {}
+    for path in (ROOT / "ui").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            bad = [n for n in names if n.startswith(forbidden)]
+            if bad:
+                offenders.setdefault(str(path.relative_to(ROOT)), []).extend(bad)
+    assert offenders == {}
