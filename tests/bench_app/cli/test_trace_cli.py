@@ -39,7 +39,8 @@ def test_a_file_with_a_bad_frame_exits_1_and_names_it(tmp_path, capsys):
     assert main(["trace", "show", str(path), "--bad", "--hex"]) == 1
     out = capsys.readouterr().out
     assert "BAD     BAD HDLC frame" in out and "1 bad record(s)" in out
-    assert "HDLC SNRM" not in out  # --bad hides the good one
+    assert "ok      HDLC SNRM" not in out  # --bad hides the good one
+    assert "unchecked: HDLC SNRM" in out  # what the bad frame would have said
 
 
 @pytest.mark.parametrize(
