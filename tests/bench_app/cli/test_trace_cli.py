@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from bench_app.cli import main
-from bench_app.store import Store
 from drivers.dlms import hdlc
 from drivers.sim import start_simulator
 from drivers.trace import Trace
@@ -13,11 +12,8 @@ from drivers.trace import Trace
 pytestmark = pytest.mark.slow
 
 
-def test_session_traces_are_decoded(tmp_path, capsys):
-    db = tmp_path / "s.db"
-    store = Store.open(db)
-    sid = store.create_session("TRACE-1", "protocol-approval")
-    store.close()
+def test_session_traces_are_decoded(store, session_id, capsys):
+    db, sid = store.path, session_id
     with start_simulator("dlms", days=1) as sim:
         assert main(["read", "--port", sim.url, "--protocol", "dlms", "--password",
                      "HHDC2PASS", "--session", str(sid), "--db", str(db)]) == 0  # fmt: skip
