@@ -509,3 +509,38 @@ def test_link_closed_is_not_counted_as_an_error():
         with socket.create_connection((host, int(port)), timeout=3) as s:
             assert s.recv(10) == b""
         assert srv.errors == [] and srv.connections == 1
+
+
+wrapper_floods = st.lists(
+    st.one_of(
+        st.binary(max_size=300),
+        st.builds(  # well-formed headers claiming any length, with any body
+            lambda n, body: struct.pack(">HHHH", 1, 48, 1, n) + body,
+            st.integers(0, 0xFFFF),
+            st.binary(max_size=64),
+        ),
+    ),
+    max_size=6,
+)
+
+
+@pytest.fixture(scope="module")
+def wrapper_sim():
+    with start_simulator("dlms", days=1, seed=5, framing="wrapper") as sim:
+        yield sim
+
+
+@SETTINGS
+@given(wrapper_floods)
+def test_wrapper_garbage_flood_then_a_normal_read(wrapper_sim, chunks):
+    _flood(wrapper_sim.url, chunks)
+    m = create_meter(
+        "dlms",
+        ConnectOptions(wrapper_sim.url, password="HHDC2PASS", client_sap=48, framing="wrapper"),
+    )
+    m.connect()
+    try:
+        assert m.read_identity().serial == "PRO-SIM-000123"
+    finally:
+        m.close()
+    assert wrapper_sim.server.errors == []
