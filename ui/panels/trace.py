@@ -50,7 +50,6 @@ LEVEL_STYLE = {
 }
 #: words that make a driver's note worth showing beside the decoding.
 NOTE_WORDS = ("repeat", "redact", "retry", "resync", "discard", "echo", "timeout")
-HEX_PREVIEW = 8  #: bytes shown in the table's hex column (all of them in the detail view)
 
 
 def summarise(data: bytes) -> str:
@@ -62,7 +61,9 @@ def summarise(data: bytes) -> str:
 class TraceModel(QAbstractTableModel):
     """Rows = trace records (optionally filtered); columns as in :attr:`HEADERS`."""
 
-    HEADERS = ["#", "Time (UTC)", "Δt ms", "Dir", "Bytes", "Decoded", "Hex"]
+    #: the bytes themselves are in the detail view beside the decoded tree, so that the
+    #: decoding gets the table's width
+    HEADERS = ["#", "Time (UTC)", "Δt ms", "Dir", "Bytes", "Decoded"]
     DECODED = 5
 
     def __init__(self) -> None:
@@ -109,11 +110,9 @@ class TraceModel(QAbstractTableModel):
             return "→ TX" if rec.direction == "tx" else "← RX"
         if col == 4:
             return str(len(rec.data))
-        if col == 5:  # notes that add to the decoding (repeats, redaction); all in the tooltip
-            extra = rec.note if any(w in rec.note for w in NOTE_WORDS) else ""
-            return self.summary(i) + (f"  [{extra}]" if extra else "")
-        shown = rec.data[:HEX_PREVIEW].hex(" ").upper()
-        return shown + (" …" if len(rec.data) > HEX_PREVIEW else "")
+        # the decoding, with notes that add to it (repeats, redaction); all in the tooltip
+        extra = rec.note if any(w in rec.note for w in NOTE_WORDS) else ""
+        return self.summary(i) + (f"  [{extra}]" if extra else "")
 
     def data(self, index: QModelIndex, role: int = 0) -> Any:
         i = self.rows[index.row()]
@@ -122,9 +121,7 @@ class TraceModel(QAbstractTableModel):
         level = self.level(i)
         if role == Qt.ItemDataRole.DisplayRole:
             return self._text(i, col)
-        if role == Qt.ItemDataRole.ToolTipRole and col in (5, 6):
-            if col == 6:
-                return rec.data.hex(" ").upper()
+        if role == Qt.ItemDataRole.ToolTipRole and col == self.DECODED:
             return self.summary(i) + (f"\nnote: {rec.note}" if rec.note else "")
         if role == Qt.ItemDataRole.ForegroundRole:
             if level in LEVEL_STYLE:
