@@ -113,7 +113,8 @@ class DlmsStream:
             ]
             return unchecked
         tree = [(0, f"BAD frame: {exc.message}"), (1, f"{len(raw)} bytes")]
-        summary = f"BAD HDLC frame: {exc.message}"
+        short = next((f"{c} wrong" for c in ("FCS", "HCS") if f"({c})" in exc.message), "")
+        summary = f"BAD HDLC frame: {short or exc.message}"
         if unchecked is not None:
             summary += f" — unchecked: {unchecked.summary}"
             tree += [(1, "contents, NOT checked:")] + [(d + 2, t) for d, t in unchecked.tree]

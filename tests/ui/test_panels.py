@@ -218,4 +218,4 @@ def test_trace_decodes_a_redacted_aarq_but_not_a_corrupt_frame():
     assert summarise(redacted).startswith("AARQ: associate with no authentication")
     corrupt = bytearray(frame)
     corrupt[-3] ^= 1
-    assert summarise(bytes(corrupt)).startswith("BAD HDLC frame: HDLC frame check sequence")
+    assert summarise(bytes(corrupt)).startswith("BAD HDLC frame: FCS wrong — unchecked: AARQ")
