@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 
 #: a client that sends nothing for this long (seconds) is dropped.
 DEFAULT_IDLE_TIMEOUT_S = 120.0
+#: :attr:`SimServer.errors` keeps the most recent this many lines.
+MAX_ERRORS_KEPT = 100
 
 
 class LinkClosed(Exception):
@@ -244,11 +246,13 @@ class SimServer:
             log.debug("simulator %s: connection %d closed: %s", self.url, self.connections, exc)
         except Exception as exc:  # isolation: one bad client never stops the simulator
             self.errors.append(f"connection {self.connections}: {type(exc).__name__}: {exc}")
+            del self.errors[:-MAX_ERRORS_KEPT]
             log.exception(
                 "simulator %s: connection %d ended by an unexpected error; still serving",
                 self.url,
                 self.connections,
             )
+            self._stop.wait(0.2)  # a pty is served again at once: never spin on a fault
 
     def _serve_tcp(self) -> None:
         assert self._sock is not None
