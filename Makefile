@@ -28,8 +28,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-test: $(STAMP) lint typecheck
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n 2
+# The type checker and the tests both run (a typing error does not hide the test results);
+# make test fails if either fails.
+test: $(STAMP) lint
+	@status=0; $(VENV)/bin/mypy || status=$$?; \
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n 2 || status=$$?; \
+	exit $$status
 
 # Every dependency (with the dist extra) must have a Windows wheel: resolve them for win_amd64.
 win-deps: $(STAMP)
