@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 DIST_STAMP := $(VENV)/.dist-stamp
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test lint bench setup screenshots dist dist-test clean
+.PHONY: demo test lint typecheck win-deps bench setup screenshots dist dist-test clean
 
 $(STAMP): pyproject.toml scripts/setup.sh
 	@bash scripts/setup.sh
@@ -26,8 +26,20 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
+# mypy settings live in pyproject.toml ([tool.mypy]: drivers/ and bench_app/).
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+# The type checker and the tests both run (a typing error does not hide the test results);
+# make test fails if either fails.
 test: $(STAMP) lint
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n 2
+	@status=0; $(VENV)/bin/mypy || status=$$?; \
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n 2 || status=$$?; \
+	exit $$status
+
+# Every dependency (with the dist extra) must have a Windows wheel: resolve them for win_amd64.
+win-deps: $(STAMP)
+	@bash scripts/win_deps.sh
 
 bench: $(STAMP)
 	$(PY) bench/run_all.py

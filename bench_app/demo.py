@@ -163,7 +163,8 @@ def run_demo(
                 f"3. read {desc.serial}: {days_read} days of profile, "
                 f"{len(p.rows) if p else 0} intervals × "
                 f"{len(p.channels) if p else 0} channels, clock deviation "
-                f"{got.reading.clock.deviation_s:+.1f} s, {len(got.reading.events)} events "
+                f"{got.reading.clock.deviation_s if got.reading.clock else 0.0:+.1f} s, "
+                f"{len(got.reading.events)} events "
                 f"(collection {got.collection_id})"
             )
             bench_rows = store.readings(got.collection_id)
@@ -178,6 +179,8 @@ def run_demo(
             )
             span = (recent[0].start, recent[-1].start + timedelta(minutes=30))
             for name, cid in (("HHDC", hh.collection_id), ("manufacturer", mf.collection_id)):
+                if cid is None:  # an export with no readings has no collection
+                    continue
                 res = reconcile(store, cid, got.collection_id, start=span[0], end=span[1])
                 log(
                     f"   reconcile {name} vs bench over {res.span_text}: {res.verdict}, "

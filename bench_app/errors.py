@@ -2,6 +2,8 @@
 
 The CLI prints ``error: <message>`` and exits with :attr:`BenchError.exit_code`; the GUI shows the
 message in a dialog. Messages name what and where (session id, file and line, table and row).
+Each class carries a :attr:`BenchError.title` and a :attr:`BenchError.hint` (what to do), printed
+by the CLI as ``hint: …`` and shown by the GUI.
 """
 
 from __future__ import annotations
@@ -10,11 +12,17 @@ from __future__ import annotations
 class BenchError(Exception):
     """Base of every error raised by ``bench_app``."""
 
+    title = "Bench error"
+    hint = "Try again; if it persists, report it with the session's trace and the log file."
+
     exit_code = 1
 
 
 class UsageError(BenchError):
     """The command's arguments do not make sense together."""
+
+    title = "Invalid input"
+    hint = "Correct the value named above and try again (--help lists the options)."
 
     exit_code = 2
 
@@ -22,19 +30,37 @@ class UsageError(BenchError):
 class StoreError(BenchError):
     """The session database cannot be opened, migrated or written (locked, newer, disk full)."""
 
+    title = "Session database problem"
+    hint = "Check the disk has space and the database file is not open in another program."
+
     exit_code = 6
 
 
 class NotFoundError(StoreError):
     """A session, collection or other record does not exist."""
 
+    title = "Not found"
+    hint = "List the sessions (bench-app session list) and pick an existing record."
+
 
 class SessionLockedError(StoreError):
     """The session was signed or locked; it can be read but not changed."""
 
+    title = "Session is locked"
+    hint = (
+        "A signed or locked session cannot be changed. Create a new session (or a new checklist run"
+        " that supersedes this one) to record more results."
+    )
+
 
 class IntegrityError(StoreError):
     """The audit chain or a bundle's hashes do not verify."""
+
+    title = "Integrity check failed"
+    hint = (
+        "Do not sign this session. Keep the database file as evidence and contact the lab's quality"
+        " lead."
+    )
 
     exit_code = 7
 
@@ -46,11 +72,17 @@ class DamagedDatabaseError(IntegrityError):
 class DataImportError(BenchError):
     """A CSV or bundle could not be imported; the message names the file, line and reason."""
 
+    title = "Import failed"
+    hint = "Fix the file at the line named above and import it again."
+
     exit_code = 8
 
 
 class TemplateError(BenchError):
     """A checklist template is invalid; the message names file:line and the field."""
+
+    title = "Checklist template problem"
+    hint = "Fix the template file at the line named above."
 
     exit_code = 9
 
@@ -58,16 +90,25 @@ class TemplateError(BenchError):
 class ReportError(BenchError):
     """The report could not be written, signed or verified."""
 
+    title = "Report problem"
+    hint = "Check the session data is complete and write the report again."
+
     exit_code = 10
 
 
 class SigningError(ReportError):
     """A key or passphrase problem while signing (wrong passphrase, unreadable PKCS#12)."""
 
+    title = "Signing failed"
+    hint = "Check the key file and its passphrase, then sign again. The unsigned report is kept."
+
 
 class AcquisitionStopped(BenchError):
     """A read was stopped on request (``should_stop`` hook: Cancel in the GUI) between blocks;
     every block read so far is stored and the collection is marked incomplete."""
+
+    title = "Read stopped"
+    hint = "Everything read so far is stored; resume the read to fetch the rest."
 
 
 class CannotCompareError(BenchError):
@@ -76,12 +117,16 @@ class CannotCompareError(BenchError):
     Distinct from AGREE (0) and DIFFER (1) so scripts can tell the three apart.
     """
 
+    title = "Nothing to compare"
+    hint = "Import both exports (HHDC and manufacturer) or read the meter over the same span."
     exit_code = 12
 
 
 class NoDisplayError(BenchError):
     """A window was asked for but there is no display (no ``DISPLAY``/``WAYLAND_DISPLAY``)."""
 
+    title = "No display"
+    hint = "Run headless: bench-app gui --smoke-test, QT_QPA_PLATFORM=offscreen, or xvfb-run -a."
     exit_code = 13
 
 
@@ -89,4 +134,6 @@ class FileAccessError(BenchError):
     """A file or folder named on the command line cannot be read or written (the message names
     it and the reason, e.g. permission denied, disk full)."""
 
+    title = "File not accessible"
+    hint = "Check the path, its permissions and the free space on the disk."
     exit_code = 14

@@ -4,6 +4,10 @@ Every error names *where* it happened (port URL, protocol step) so that the CLI 
 show a message a tester can act on without a traceback. The CLI maps them to exit codes:
 :class:`TransportError` and :class:`DriverTimeout` → 3, :class:`ProtocolError` → 4,
 :class:`AuthenticationError` → 5.
+
+Each class also carries the advice a tester needs (:attr:`DriverError.title`,
+:attr:`DriverError.hint`, :attr:`DriverError.resumable`) so that the CLI prints the same "what to
+do" as the GUI.
 """
 
 from __future__ import annotations
@@ -18,6 +22,12 @@ class DriverError(Exception):
     """
 
     exit_code = 1
+    #: short heading for a dialog.
+    title = "Meter error"
+    #: what the tester can do about it (one or two sentences).
+    hint = "Check the connection settings and try again."
+    #: a read interrupted by this error can be resumed from what was stored.
+    resumable = False
 
     def __init__(self, message: str, *, port: str | None = None, step: str | None = None) -> None:
         super().__init__(message)
@@ -46,6 +56,13 @@ class TransportError(DriverError):
     """The port is missing, closed, busy or was unplugged."""
 
     exit_code = 3
+    title = "Connection lost"
+    hint = (
+        "Check the port exists and no other program holds it (refresh the port list). Data "
+        "already received is stored: read again (GUI: press Resume) to continue from the last "
+        "stored period."
+    )
+    resumable = True
 
 
 class DriverTimeout(DriverError):
@@ -55,6 +72,12 @@ class DriverTimeout(DriverError):
     """
 
     exit_code = 3
+    title = "No answer from the meter"
+    hint = (
+        "Check the cable or optical head is seated, the port and baud rate, and that the meter "
+        "is powered. If a read was running, read again (GUI: press Resume) once the link is back."
+    )
+    resumable = True
 
     def __init__(
         self,
@@ -83,6 +106,12 @@ class ProtocolError(DriverError):
     """
 
     exit_code = 4
+    title = "Unexpected answer from the meter"
+    hint = (
+        "Check the protocol and addressing settings match the meter. The raw bytes are in the "
+        "session's trace (bench-app trace show); attach them if you report the fault."
+    )
+    resumable = True
 
     def __init__(
         self,
@@ -108,3 +137,8 @@ class AuthenticationError(DriverError):
     """The meter refused the password or the association (wrong level, wrong secret)."""
 
     exit_code = 5
+    title = "Access refused"
+    hint = (
+        "Check the password and the client level (association) for this meter, then connect "
+        "again. Repeated wrong passwords may be logged by the outstation."
+    )

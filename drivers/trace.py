@@ -23,6 +23,35 @@ from drivers.redact import REDACTED_BYTE, REDACTED_NOTE, Span, mask, spans_in_se
 
 __all__ = ["REDACTED_BYTE", "Trace", "TraceRecord"]
 
+LEVELS = ("ok", "refused", "bad")
+
+
+@dataclass
+class Dissection:
+    """What one record (or one message inside it) means.
+
+    :param summary: one line for a table column.
+    :param tree: ``(depth, text)`` lines, depth 0 = the message, deeper = its fields.
+    :param level: ``"ok"``, ``"refused"`` or ``"bad"`` (see the module docstring).
+    :param protocol: ``"hdlc"``, ``"wrapper"``, ``"iec21"`` or ``""`` (unknown).
+    """
+
+    summary: str
+    tree: list[tuple[int, str]] = field(default_factory=list)
+    level: str = "ok"
+    protocol: str = ""
+
+    @staticmethod
+    def join(parts: list[Dissection], *, protocol: str = "") -> Dissection:
+        """Several messages completed in one chunk → one record dissection (worst level wins)."""
+        if not parts:
+            return Dissection("", [], "ok", protocol)
+        if len(parts) == 1:
+            return parts[0]
+        level = max((p.level for p in parts), key=LEVELS.index)
+        tree = [line for p in parts for line in p.tree]
+        return Dissection(" ‖ ".join(p.summary for p in parts), tree, level, parts[0].protocol)
+
 
 @dataclass
 class TraceRecord:

@@ -11,22 +11,26 @@ Timeouts are in seconds; baud rates in bits per second.
 
 from __future__ import annotations
 
+import logging
 import socket
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Self
 
 import serial
 
 try:  # POSIX: pyserial lets termios errors through when a device refuses a setting
     from termios import error as _TermiosError
 except ImportError:  # Windows
-    _TermiosError = OSError
+    _TermiosError = OSError  # type: ignore[misc, assignment]
 
 from drivers.errors import DriverTimeout, ProtocolError, TransportError
 from drivers.redact import Span, mask, shift
 from drivers.trace import Trace
+
+log = logging.getLogger(__name__)
 
 _CONFIG_ERRORS = (OSError, ValueError, serial.SerialException, _TermiosError)
 _PARITY = {"N": serial.PARITY_NONE, "E": serial.PARITY_EVEN, "O": serial.PARITY_ODD}
@@ -115,7 +119,7 @@ class Transport(ABC):
         """Wait until written bytes have left (before a baud change)."""
 
     # -- lifecycle -------------------------------------------------------------------------------
-    def open(self) -> Transport:
+    def open(self) -> Self:
         if not self._is_open:
             self._open()
             self._is_open = True
@@ -309,16 +313,16 @@ class SerialTransport(Transport):
             # often (each checklist step) and our peers accept at once, so close it ourselves.
             try:
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            except OSError as exc:
+                log.debug("%s: socket shutdown on close: %s", self.url, exc)
             sock.close()
             port._socket = None
             port.is_open = False
             return
         try:
             port.close()
-        except (OSError, serial.SerialException):
-            pass
+        except (OSError, serial.SerialException) as exc:
+            log.warning("%s: closing the port failed: %s", self.url, exc)
 
     @staticmethod
     def _configure(port: serial.SerialBase, settings: LineSettings) -> None:
@@ -387,7 +391,3 @@ class SerialTransport(Transport):
         if self._port.timeout != timeout:
             self._port.timeout = timeout
 
-
-def open_transport(url: str, settings: LineSettings = IEC_SIGN_ON, **kwargs) -> SerialTransport:
-    """Create and open a :class:`SerialTransport` (convenience for the CLI and tests)."""
-    return SerialTransport(url, settings, **kwargs).open()

@@ -1,4 +1,4 @@
-"""Shared fixtures: isolated user data folder and database for every test."""
+"""Shared fixtures: isolated user data folder and database for every test; a real store."""
 
 from __future__ import annotations
 
@@ -16,3 +16,19 @@ def _isolated_user_data(tmp_path, monkeypatch):
     monkeypatch.setenv("WITNESS_BENCH_HOME", str(home))
     monkeypatch.setenv("WITNESS_BENCH_DB", str(home / "sessions.db"))
     yield
+
+
+@pytest.fixture
+def store(tmp_path):
+    """A real SQLite session store in a fresh file (closed after the test)."""
+    from bench_app.store import Store
+
+    st = Store.open(tmp_path / "store.db")
+    yield st
+    st.close()
+
+
+@pytest.fixture
+def session_id(store):
+    """A protocol-approval session (CoP 5) in :func:`store`."""
+    return store.create_session("P601-TEST-1", "protocol-approval", cops=["5"], location="Lab 2")

@@ -50,6 +50,9 @@ def build_window(db_path: str | Path | None = None, session_id: int | None = Non
 
 def main(db_path: str | Path | None = None, session_id: int | None = None) -> int:
     """Run the GUI until the window is closed; returns the exit code."""
+    from bench_app.logs import configure_gui
+
+    configure_gui()
     app = make_app()
     window, _ctx = build_window(db_path, session_id)
     window.show()

@@ -1,7 +1,8 @@
 """Turn errors from the layers below into messages a tester can act on — never a traceback.
 
 :func:`describe` maps :mod:`drivers.errors` and :mod:`bench_app.errors` exceptions to an
-:class:`ErrorInfo` (title, what happened, what to do, whether a Resume makes sense);
+:class:`ErrorInfo` (title, what happened, what to do, whether a Resume makes sense) from the
+``title``/``hint``/``resumable`` the error classes carry (the CLI prints the same hint);
 :func:`show_error` puts it in a dialog, :class:`InlineMessage` in a panel.
 """
 
@@ -51,80 +52,17 @@ def describe(exc: BaseException) -> ErrorInfo:
             resumable=True,
             severity="warning",
         )
-    if isinstance(exc, de.AuthenticationError):
+    if isinstance(exc, de.DriverError | be.BenchError):
+        # The advice lives on the error classes (shared with the CLI's "hint:" line).
         return ErrorInfo(
-            "Access refused",
+            exc.title,
             what,
-            "Check the password and the client level (association) for this meter, then connect "
-            "again. Repeated wrong passwords may be logged by the outstation.",
+            exc.hint,
+            resumable=bool(getattr(exc, "resumable", False)),
+            severity="warning" if isinstance(exc, be.SessionLockedError) else "error",
         )
-    if isinstance(exc, de.DriverTimeout):
-        return ErrorInfo(
-            "No answer from the meter",
-            what,
-            "Check the cable or optical head is seated, the port and baud rate, and that the meter "
-            "is powered. If a read was running, press Resume once the link is back.",
-            resumable=True,
-        )
-    if isinstance(exc, de.TransportError):
-        return ErrorInfo(
-            "Connection lost",
-            what,
-            "Check the port exists and no other program holds it (refresh the port list). Data "
-            "already received is stored; press Resume to continue the read.",
-            resumable=True,
-        )
-    if isinstance(exc, de.ProtocolError):
-        return ErrorInfo(
-            "Unexpected answer from the meter",
-            what,
-            "Check the protocol and addressing settings match the meter. The raw bytes are in the "
-            "Trace tab; attach them to the session if you report the fault.",
-            resumable=True,
-        )
-    if isinstance(exc, de.DriverError):
-        return ErrorInfo("Meter error", what, "Check the connection settings and try again.")
-    if isinstance(exc, be.SessionLockedError):
-        return ErrorInfo(
-            "Session is locked",
-            what,
-            "A signed or locked session cannot be changed. Create a new session (or a new "
-            "checklist run that supersedes this one) to record more results.",
-            severity="warning",
-        )
-    if isinstance(exc, be.NotFoundError):
-        return ErrorInfo("Not found", what, "Refresh the session list and pick an existing record.")
-    if isinstance(exc, be.IntegrityError):
-        return ErrorInfo(
-            "Integrity check failed",
-            what,
-            "Do not sign this session. Keep the database file as evidence and contact the lab's "
-            "quality lead.",
-        )
-    if isinstance(exc, be.StoreError):
-        return ErrorInfo(
-            "Session database problem",
-            what,
-            "Check the disk has space and the database file is not open in another program.",
-        )
-    if isinstance(exc, be.SigningError):
-        return ErrorInfo(
-            "Signing failed",
-            what,
-            "Check the key file and its passphrase, then sign again. The unsigned report is kept.",
-        )
-    if isinstance(exc, be.ReportError):
-        return ErrorInfo("Report problem", what, "Check the session data is complete and retry.")
-    if isinstance(exc, be.TemplateError):
-        return ErrorInfo("Checklist template problem", what, "Fix the template file named above.")
-    if isinstance(exc, be.DataImportError):
-        return ErrorInfo("Import failed", what, "Fix the file at the line named above and retry.")
-    if isinstance(exc, be.UsageError | ValueError):
+    if isinstance(exc, ValueError):
         return ErrorInfo("Invalid input", what, "Correct the highlighted field and try again.")
-    if isinstance(exc, be.BenchError):
-        return ErrorInfo(
-            "Bench error", what, "Try again; if it persists, report it with the trace."
-        )
     if isinstance(exc, OSError):
         return ErrorInfo("File or device problem", what, "Check the path or device and retry.")
     return ErrorInfo(

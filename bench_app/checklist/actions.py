@@ -355,8 +355,3 @@ def clock_correction_flagged(ctx: ActionContext) -> ActionResult:
         ctx.evidence,
     )
 
-
-# Register the alarm stimuli and the CoP checks (they add to ACTIONS when imported).
-from bench_app.checklist import alarms as _alarms  # noqa: E402,F401
-from bench_app.checklist import cop_actions as _cop_actions  # noqa: E402,F401
-from bench_app.checklist import equipment_action as _equipment_action  # noqa: E402,F401

@@ -158,12 +158,14 @@ def supply_failure(ctx: ActionContext) -> ActionResult:
     def collect_before(meter) -> None:
         end = sp_start(meter.read_clock().meter_time)
         window["span"] = (end - timedelta(days=float(ctx.param("days", 1))), end)
+        start, end = window["span"]
         window["first"], window["profile"] = ctx.collect_profile(
-            meter, *window["span"], "before supply cut"
+            meter, start, end, "before supply cut"
         )
 
     def collect_after(meter) -> None:
-        window["second"], _ = ctx.collect_profile(meter, *window["span"], "after supply restore")
+        start, end = window["span"]
+        window["second"], _ = ctx.collect_profile(meter, start, end, "after supply restore")
 
     def stimulate() -> None:
         ctx.stimulus("supply_cut", instruction="remove the outstation supply")

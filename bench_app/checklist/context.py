@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from bench_app.acquire.service import Acquisition
+from bench_app.checklist import registry
 from bench_app.checklist.template import Step
 from drivers.meter import MeterDriver
 from drivers.model import ClockReading, EventCode, MeterEvent, Profile, iso
@@ -47,17 +48,9 @@ class StepAborted(Exception):
     """The step could not be carried out (tester declined, no meter); recorded as not-run."""
 
 
-ACTIONS: dict[str, Callable[[ActionContext], ActionResult]] = {}
-
-
-def action(name: str) -> Callable:
-    """Register ``fn`` under ``name`` in :data:`ACTIONS`."""
-
-    def register(fn: Callable[[ActionContext], ActionResult]) -> Callable:
-        ACTIONS[name] = fn
-        return fn
-
-    return register
+# The registry lives in its own module (re-exported here for the action modules).
+ACTIONS = registry.ACTIONS
+action = registry.action
 
 
 def sp_start(when: datetime) -> datetime:

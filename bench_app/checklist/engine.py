@@ -25,8 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench_app.checklist.actions import ACTIONS
 from bench_app.checklist.context import ActionContext, MeterFactory, Prompt, StepAborted
+from bench_app.checklist.registry import load_actions
 from bench_app.checklist.template import Step, Template
 from bench_app.equipment.approvals import check_template_serves
 from bench_app.errors import SessionLockedError, UsageError
@@ -222,7 +222,9 @@ class ChecklistEngine:
         try:
             if self.meter_factory is None:
                 raise StepAborted("no meter connected to the bench")
-            actual, verdict, evidence = ACTIONS[step.action](ctx)
+            if step.action is None:
+                raise StepAborted(f"step {step.id} names no action")
+            actual, verdict, evidence = load_actions()[step.action](ctx)
         except StepAborted as exc:
             actual, verdict, evidence = f"not run: {exc}", "not-run", ctx.evidence
         except (DriverError, ValueError, OSError) as exc:
@@ -245,6 +247,8 @@ class ChecklistEngine:
         return self._record(step, actual, verdict, by=self.by)
 
     def _ask_verdict(self, step: Step) -> str | None:
+        if self.prompt is None:
+            return None
         for _ in range(3):
             answer = (self.prompt(f"{step.id} verdict (pass/fail/na): ") or "").strip().lower()
             if answer in ("pass", "fail", "na"):

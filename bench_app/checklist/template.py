@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench_app.checklist.registry import load_actions
 from bench_app.errors import TemplateError
 from bench_app.paths import resource_path
 
@@ -137,7 +138,7 @@ class Template:
         A session CoP must be one of the template's (when it names any); when both state an
         issue, the issues must agree. A session CoP without an issue is not refused for it.
         """
-        from bench_app.equipment.fields import cop_ref_lenient, cop_text
+        from bench_app.cops import cop_ref_lenient, cop_text
 
         out = []
         kind = str(session.get("kind") or "")
@@ -174,12 +175,11 @@ def parse_template(
 ) -> Template:
     """Parse and validate template text; every error names ``filename:line`` and the field.
 
-    :param actions: known action names (default: :data:`bench_app.checklist.actions.ACTIONS`).
+    :param actions: known action names (default: every registered action,
+        :func:`bench_app.checklist.registry.load_actions`).
     """
     if actions is None:
-        from bench_app.checklist.actions import ACTIONS
-
-        actions = set(ACTIONS)
+        actions = set(load_actions())
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -206,7 +206,7 @@ def parse_template(
     cops = data.get("cops", [])
     if not isinstance(cops, list) or not all(isinstance(c, str) for c in cops):
         raise fail("cops", "field 'cops' must be a list of texts such as 'CoP 5 issue 6'")
-    from bench_app.equipment.fields import cop_ref
+    from bench_app.cops import cop_ref
 
     for c in cops:
         try:

@@ -4,13 +4,16 @@ Each command group lives in its own module with a ``register(subparsers)`` funct
 sub-command(s) and sets ``func`` on the parsed arguments. :func:`main` maps typed errors to exit
 codes (:data:`EXIT_CODES`; the README's table is the same): never a traceback. An unexpected
 exception is a defect: it is reported in one line with exit code 70 (set ``WITNESS_BENCH_DEBUG=1``
-for the traceback).
+for the traceback). An error is printed as ``error: …`` followed by ``hint: …`` (what
+to do, from the error class). ``-v``/``-vv`` and ``--log FILE`` (before the command) control
+logging (:mod:`bench_app.logs`).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import sqlite3
 import sys
@@ -18,7 +21,10 @@ from collections.abc import Sequence
 
 from bench_app import __version__
 from bench_app.errors import BenchError, FileAccessError
+from bench_app.logs import configure_cli, hint_of
 from drivers.errors import DriverError
+
+log = logging.getLogger(__name__)
 
 #: Every exit code of ``bench-app`` and what it means (kept in step with the README table).
 EXIT_CODES = {
@@ -59,6 +65,7 @@ COMMAND_MODULES = [
     "bench_app.cli.report",
     "bench_app.cli.keys",
     "bench_app.cli.equipment",
+    "bench_app.cli.trace",
 ]
 
 
@@ -76,6 +83,16 @@ def build_parser(plugins: Sequence[str] | None = None) -> argparse.ArgumentParse
         description="Witness Bench: read, witness and report on half-hourly metering outstations.",
     )
     parser.add_argument("--version", action="version", version=f"bench-app {__version__}")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="log more on stderr (-v info, -vv debug with tracebacks); give before the command",
+    )
+    parser.add_argument(
+        "--log", metavar="FILE", default=None, help="also write a full (debug) log to FILE"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     extra = plugin_modules() if plugins is None else list(plugins)
@@ -110,18 +127,13 @@ def main(argv: Sequence[str] | None = None, plugins: Sequence[str] | None = None
         return 0
     parser = build_parser(plugins)
     args = parser.parse_args(args_list)
+    configure_cli(args.verbose, args.log)
     try:
         return int(args.func(args) or 0)
-    except DriverError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except BenchError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+    except (DriverError, BenchError) as exc:
+        return report_error(exc)
     except sqlite3.DatabaseError as exc:  # damaged pages met after opening: name the file
-        err = database_error(args, exc)
-        print(f"error: {err}", file=sys.stderr)
-        return err.exit_code
+        return report_error(database_error(args, exc))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -132,6 +144,7 @@ def main(argv: Sequence[str] | None = None, plugins: Sequence[str] | None = None
         print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         return FileAccessError.exit_code
     except Exception as exc:  # a defect; the user still gets one clear line, not a traceback
+        log.exception("internal error in %s", args_list[:1])
         if os.environ.get("WITNESS_BENCH_DEBUG"):
             raise
         print(
@@ -140,3 +153,12 @@ def main(argv: Sequence[str] | None = None, plugins: Sequence[str] | None = None
             file=sys.stderr,
         )
         return EXIT_INTERNAL
+
+
+def report_error(exc: DriverError | BenchError) -> int:
+    """Print ``error: …`` and ``hint: …`` on stderr, log the traceback (debug); the exit code."""
+    log.debug("%s ended the command", type(exc).__name__, exc_info=exc)
+    print(f"error: {exc}", file=sys.stderr)
+    if hint := hint_of(exc):
+        print(f"hint: {hint}", file=sys.stderr)
+    return exc.exit_code

@@ -341,5 +341,6 @@ def cmd_confirm(args) -> int:
         run = engine.current_run()
     finally:
         store.close()
+    assert run is not None  # checked above, in the same process
     print(f"run {run['id']} confirmed by {args.role} {args.name}; status {run['status']}")
     return 0

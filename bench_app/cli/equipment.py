@@ -227,6 +227,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_add(args: argparse.Namespace) -> int:
     a, kind = args, args.kind
+    new: int | str
     with open_store(args) as store:
         reg = Register(store)
         if kind == "types":

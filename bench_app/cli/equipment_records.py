@@ -210,7 +210,7 @@ def run_deviations(a: argparse.Namespace) -> int:
 
 
 def run_publish(a: argparse.Namespace) -> int:
-    from bench_app.equipment.published import publish
+    from bench_app.report.published_lists import publish
 
     with open_store(a) as store:
         path, n = publish(store, a.list, a.version, a.date, a.out)

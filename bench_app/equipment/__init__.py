@@ -11,7 +11,7 @@ Issue 18 added the approval records: CoP issues, conditions and scopes, BSCP32 d
 amendments (:mod:`.approvals`, :mod:`.conditions`), the session's deviations
 (:func:`session_deviations`), devices of multi-device combinations, equivalence assessments, dated
 installed-base snapshots and upgrade plans (:mod:`.devices`, :func:`coverage_shares`) and the
-published lists (:func:`publish`).
+published lists (:func:`bench_app.report.published_lists.publish`).
 """
 
 from bench_app.equipment.checks import MISMATCH_CODES, Finding, check_session, meter_identity
@@ -19,7 +19,6 @@ from bench_app.equipment.coverage import CoverageResult, analyse, load_base, par
 from bench_app.equipment.csvio import COLUMNS, export_csv, import_csv, import_text, rows_for
 from bench_app.equipment.deviations import Deviation, session_deviations
 from bench_app.equipment.fields import KINDS
-from bench_app.equipment.published import publish
 from bench_app.equipment.records import Register
 from bench_app.equipment.register import Combination
 from bench_app.equipment.shares import Shares, coverage_shares
@@ -43,7 +42,6 @@ __all__ = [
     "load_base",
     "meter_identity",
     "parse_base",
-    "publish",
     "rows_for",
     "session_deviations",
 ]

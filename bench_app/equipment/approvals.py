@@ -217,12 +217,17 @@ class ApprovalRecordsMixin:
 
     def template_overrides(self, session_id: int) -> list[dict]:
         """id, template, reason, by, created_at of a session's overrides."""
-        rows = self.conn.execute(
-            "SELECT id, template, reason, by, created_at FROM eq_template_overrides "
-            "WHERE session_id = ? ORDER BY id",
-            (session_id,),
-        )
-        return [dict(zip(("id", "template", "reason", "by", "created_at"), r)) for r in rows]
+        return template_overrides(self.conn, session_id)
+
+
+def template_overrides(conn, session_id: int) -> list[dict]:
+    """id, template, reason, by, created_at of a session's template-scope overrides."""
+    rows = conn.execute(
+        "SELECT id, template, reason, by, created_at FROM eq_template_overrides "
+        "WHERE session_id = ? ORDER BY id",
+        (session_id,),
+    )
+    return [dict(zip(("id", "template", "reason", "by", "created_at"), r)) for r in rows]
 
 
 def check_template_serves(store, session_id: int, template) -> None:
@@ -233,9 +238,7 @@ def check_template_serves(store, session_id: int, template) -> None:
     why = template.mismatches(store.get_session(session_id))
     if not why:
         return
-    from bench_app.equipment.records import Register
-
-    if any(o["template"] == template.name for o in Register(store).template_overrides(session_id)):
+    if any(o["template"] == template.name for o in template_overrides(store.conn, session_id)):
         return
     raise UsageError(
         f"template {template.name} does not serve session {session_id}: {'; '.join(why)}. "

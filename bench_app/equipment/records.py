@@ -237,7 +237,7 @@ class Register(ApprovalRecordsMixin, DevicesMixin, TypesMixin):
             else ""
         )
         with self.store.atomic():
-            combo = self.combination(combination) if (combination or "").strip() else None
+            combo = self.combination(combination) if combination and combination.strip() else None
             if combo is not None and code and combo.outstation_type != code:
                 raise UsageError(
                     f"combination {combo.key!r} is of type {combo.outstation_type}, not {code}"

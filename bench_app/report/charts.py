@@ -110,8 +110,8 @@ def _time_ticks(t0: float, t1: float, max_ticks: int = 8) -> tuple[list[float], 
     span = max(t1 - t0, 1.0)
     step = next((s for s in _TICK_STEPS if span / s <= max_ticks), _TICK_STEPS[-1])
     first = math.ceil(t0 / step) * step
-    ticks = []
-    t = first
+    ticks: list[float] = []
+    t: float = first
     while t <= t1:
         ticks.append(t)
         t += step

@@ -296,8 +296,20 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
         events=store.events(session_id),
         series=_series(store, chart_col),
         collections=collections,
-        traces=store.traces(session_id),
+        traces=_traces_with_findings(store, session_id),
         attachments=store.attachments(session_id),
         audit_head=store.audit_head(session_id),
         template_version=template_version,
     )
+
+
+def _traces_with_findings(store: Any, session_id: int) -> list[dict[str, Any]]:
+    """The session's traces, each with ``bad`` (frames with a wrong checksum or undecodable)
+    and ``refused`` (NAK, rejected association, access denied) counted by the dissector."""
+    from drivers.dissect import dissect_trace
+
+    out = []
+    for t in store.traces(session_id):
+        levels = [d.level for d in dissect_trace(store.load_trace(t["id"]))]
+        out.append({**t, "bad": levels.count("bad"), "refused": levels.count("refused")})
+    return out

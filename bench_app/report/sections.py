@@ -503,7 +503,7 @@ def appendix(d: ReportData, st: Styles) -> list:
                     [
                         t.get("id"),
                         t.get("label", ""),
-                        t.get("records", ""),
+                        _trace_records(t),
                         f"{t.get('bytes_tx', '')} / {t.get('bytes_rx', '')}",
                         t.get("created_at"),
                     ],
@@ -511,7 +511,7 @@ def appendix(d: ReportData, st: Styles) -> list:
                 )
                 for t in d.traces
             ],
-            _cols(0.4, 4, 0.8, 1.2, 1.6),
+            _cols(0.4, 3.4, 1.4, 1.2, 1.6),
             st,
         )
     )
@@ -534,3 +534,9 @@ def appendix(d: ReportData, st: Styles) -> list:
         Paragraph(f"<font face='{st.fonts.mono}'>{d.audit_head or '(none)'}</font>", st.body),
     ]
     return out
+
+
+def _trace_records(t: dict) -> str:
+    """``"312"`` or ``"312 (2 bad, 1 refused)"``: bad frames and refusals found by dissecting."""
+    notes = [f"{t[k]} {k}" for k in ("bad", "refused") if t.get(k)]
+    return f"{t.get('records', '')}" + (f" ({', '.join(notes)})" if notes else "")

@@ -11,6 +11,7 @@ Used by ``bench-app report``, the GUI's Report panel and the demo, so all three 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ from bench_app.report.data import collect_report_data
 from bench_app.report.render import render_report
 from bench_app.signing.sign import sign_pdf, signer_name
 from bench_app.signing.verify import report_info, verify_pdf
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -43,7 +46,8 @@ def existing_signed(out: Path, session_id: int) -> bool:
         return False
     try:
         signed = bool(verify_pdf(out))
-    except ReportError:
+    except ReportError as exc:
+        log.info("%s is not a readable signed report (%s): it will be replaced", out, exc)
         return False
     if not signed:
         return False
@@ -84,7 +88,7 @@ def write_report(
             outcome.locked_now = True
     if not countersign:
         render_report(collect_report_data(store, session_id), out)
-    if signer is not None:
+    if signer is not None and role is not None:
         sign_pdf(out, out, None, None, role, timestamp_url=timestamp_url, signer=signer)
         outcome.signed_as = role
     return outcome

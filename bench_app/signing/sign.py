@@ -1,7 +1,7 @@
 """PAdES signing of witness reports with pyHanko.
 
 Each role signs its own visible field (``Sig_tester``, ``Sig_witness``) in the box the renderer
-drew on the last page (:data:`bench_app.report.layout.SIGNATURE_BOXES`). Signatures are
+drew on the last page (:data:`bench_app.pdf_layout.SIGNATURE_BOXES`). Signatures are
 incremental updates, so the tester's signature stays valid after the witness signs. Baseline
 B-B by default, B-T when a timestamp server URL is given.
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Any, cast
 
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
@@ -21,7 +22,7 @@ from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko.stamp import TextStampStyle
 
 from bench_app.errors import SigningError, UsageError
-from bench_app.report.layout import SIGNATURE_BOXES, SIGNATURE_FIELDS
+from bench_app.pdf_layout import SIGNATURE_BOXES, SIGNATURE_FIELDS
 from bench_app.signing.keys import certificate_fingerprint, check_role
 
 ROLES = tuple(SIGNATURE_FIELDS)
@@ -56,6 +57,8 @@ def load_signer(p12_path: str | Path, passphrase: bytes) -> signers.SimpleSigner
 def signer_name(signer: signers.SimpleSigner) -> str:
     """Common name of the signing certificate (the person), else its full subject."""
     cert = signer.signing_cert
+    if cert is None:
+        return "(no certificate)"
     try:
         return str(cert.subject.native.get("common_name") or cert.subject.human_friendly)
     except Exception:  # pragma: no cover - exotic subjects
@@ -63,7 +66,8 @@ def signer_name(signer: signers.SimpleSigner) -> str:
 
 
 def _organisation(signer: signers.SimpleSigner) -> str:
-    org = signer.signing_cert.subject.native.get("organization_name")
+    cert = signer.signing_cert
+    org = cert.subject.native.get("organization_name") if cert is not None else None
     return f"{org}\n" if org else ""
 
 
@@ -116,7 +120,10 @@ def sign_pdf(
         signer=signer,
         timestamper=HTTPTimeStamper(timestamp_url) if timestamp_url else None,
         stamp_style=_STAMP,
-        new_field_spec=fields.SigFieldSpec(field_name, on_page=-1, box=SIGNATURE_BOXES[role]),
+        # pyhanko takes the box in points as floats; its annotation says int
+        new_field_spec=fields.SigFieldSpec(
+            field_name, on_page=-1, box=cast(Any, SIGNATURE_BOXES[role])
+        ),
     )
     fingerprint = certificate_fingerprint(signer.signing_cert)
     half = len(fingerprint) // 2 + 1

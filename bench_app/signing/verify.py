@@ -36,7 +36,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
 from bench_app.errors import ReportError
-from bench_app.report.layout import (
+from bench_app.pdf_layout import (
     INFO_AUDIT_HEAD,
     INFO_SESSION_ID,
     INFO_SESSION_REF,

@@ -183,7 +183,7 @@ def reading_digests(rows: Iterable[Sequence], uids: UidResolver) -> list[bytes]:
     middles: dict[tuple[str, str | None], tuple[str, str]] = {}
     sha = hashlib.sha256
     n = DIGEST_LEN
-    out = []
+    out: list[bytes] = []
     append = out.append
     for _id, cid, start, channel, value, unit, status in rows:
         pre = prefixes.get(cid)

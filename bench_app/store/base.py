@@ -236,6 +236,8 @@ class StoreBase:
         ).fetchone()
         seq, prev = (last[0] + 1, last[1]) if last else (1, audit.GENESIS)
         session_uid = self._uids("sessions", session_id)
+        if session_uid is None:
+            raise StoreError(f"session {session_id} has no uid; audit refused")
         at = now_iso()
         content = audit.sha256_hex(blob)
         digest = audit.record_hash(session_uid, seq, at, action, table, n, content, prev)
@@ -250,9 +252,9 @@ class StoreBase:
         """Insert one evidence row and its audit record in one transaction; returns its id."""
         with self.atomic():
             self.check_unlocked(session_id)
-            row_id = self.db[table].insert(record).last_pk
+            row_id = int(self.db.table(table).insert(record).last_pk or 0)
             self._append_audit(session_id, "insert", table, row_id, row_id)
-        return int(row_id)
+        return row_id
 
     def _max_id(self, table: str) -> int:
         return int(self.conn.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0])

@@ -304,7 +304,7 @@ def _copy_in(store, db_file: Path, old_sid: int) -> int:
                     new_lo, new_hi = _copy_rows(conn, tbl, lo, hi, maps)
                     if tbl == "sessions":
                         new_sid = new_lo
-                if new_sid is None or new_hi - new_lo + 1 != n:
+                if new_sid is None or new_hi is None or new_lo is None or new_hi - new_lo + 1 != n:
                     raise IntegrityError(f"bundle audit record {seq} does not fit its rows")
                 conn.execute(
                     "INSERT INTO audit (session_id, seq, at, action, tbl, lo, hi, n, digests, "

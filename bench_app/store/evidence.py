@@ -134,7 +134,7 @@ class EvidenceMixin(StoreBase):
         """
         spec = [(ch.obis, *normalise(1.0, ch.unit)) for ch in channels]
         isfinite = math.isfinite
-        tuples = []
+        tuples: list[tuple] = []
         append = tuples.append
         for row in rows:
             start = epoch(row.start)

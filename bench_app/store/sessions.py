@@ -55,7 +55,7 @@ class SessionMixin(StoreBase):
             "created_at": created,
         }
         with self.atomic():
-            sid = int(self.db["sessions"].insert(record).last_pk)
+            sid = int(self.db.table("sessions").insert(record).last_pk or 0)
             self._append_audit(sid, "insert", "sessions", sid, sid)
         return sid
 

@@ -1,7 +1,7 @@
 """xDLMS APDUs with Logical Name referencing: AARQ/AARE, GET, SET, ACTION, RLRQ/RLRE, errors.
 
-Both directions are here (client requests/response parsers *and* server request parsers/response
-builders) so the client and the simulator speak exactly the same bytes.
+This is the client's half: it builds requests and parses responses. The simulator has its own,
+independent server half (:mod:`drivers.sim.dlms_apdu`), so that each checks the other in tests.
 
 Conventions:
 
@@ -217,38 +217,6 @@ def aarq(
 
 
 @dataclass(frozen=True)
-class Association:
-    """A parsed AARQ (server side): mechanism ``"none"``, ``"lls"`` or ``"hls"``."""
-
-    mechanism: str
-    password: bytes | None
-    max_pdu: int
-    conformance: int
-    context: bytes
-
-
-def parse_aarq(data: bytes) -> Association:
-    """Parse an AARQ (for servers/simulators)."""
-    mech, pw, context = "none", None, b""
-    max_pdu, conformance = 0xFFFF, DEFAULT_CONFORMANCE
-    for tag, value in _ber_items(_outer(data, AARQ, "AARQ"), "AARQ"):
-        if tag == 0xA1:
-            context = value[2:] if value[:1] == b"\x06" else value
-        elif tag == 0x8B:
-            mech = {MECHANISM_LLS: "lls"}.get(bytes(value), "hls")
-        elif tag == 0xAC:
-            pw = value[2:] if value[:1] == b"\x80" else value
-        elif tag == 0xBE:
-            ini = value[2:] if value[:1] == b"\x04" else value
-            if len(ini) >= 14 and ini[0] == 0x01:
-                tail = ini[-9:]
-                if tail[:4] == b"\x5f\x1f\x04\x00":
-                    conformance = int.from_bytes(tail[4:7], "big")
-                    max_pdu = int.from_bytes(tail[7:9], "big")
-    return Association(mech, pw, max_pdu, conformance, bytes(context))
-
-
-@dataclass(frozen=True)
 class AssociationResult:
     """A parsed AARE: ``result`` 0 accepted, 1 rejected-permanent, 2 rejected-transient."""
 
@@ -265,34 +233,6 @@ class AssociationResult:
     @property
     def diagnostic_text(self) -> str:
         return ACSE_DIAGNOSTICS.get(self.diagnostic, f"diagnostic {self.diagnostic}")
-
-
-def aare(
-    result: int = 0,
-    diagnostic: int = 0,
-    *,
-    conformance: int = DEFAULT_CONFORMANCE,
-    max_pdu: int = 0x01F4,
-    lls: bool = False,
-) -> bytes:
-    """AARE (for servers): accepted (``result`` 0) or rejected with an acse-service-user
-    ``diagnostic`` (13 = authentication-failure)."""
-    body = _tlv(0xA1, _tlv(0x06, CONTEXT_LN))
-    body += _tlv(0xA2, _tlv(0x02, bytes([result])))
-    body += _tlv(0xA3, _tlv(0xA1, _tlv(0x02, bytes([diagnostic]))))
-    if lls:
-        body += b"\x88\x02\x07\x80" + _tlv(0x89, MECHANISM_LLS)
-    if result == 0:
-        ini = (
-            b"\x08\x00\x06\x5f\x1f\x04\x00"
-            + conformance.to_bytes(3, "big")
-            + max_pdu.to_bytes(2, "big")
-            + b"\x00\x07"
-        )
-    else:
-        ini = b"\x0e\x01\x06\x01"  # ConfirmedServiceError: initiateError, initiate, other
-    body += _tlv(0xBE, _tlv(0x04, ini))
-    return _tlv(AARE, body)
 
 
 def parse_aare(data: bytes) -> AssociationResult:
@@ -324,11 +264,6 @@ def parse_aare(data: bytes) -> AssociationResult:
 def rlrq() -> bytes:
     """Release request, reason normal."""
     return bytes.fromhex("62 03 80 01 00")
-
-
-def rlre() -> bytes:
-    """Release response, reason normal."""
-    return bytes.fromhex("63 03 80 01 00")
 
 
 # -- selective access -----------------------------------------------------------------------------
@@ -390,104 +325,7 @@ def action_request(desc: Descriptor, data: bytes | None, invoke: int = DEFAULT_I
     return bytes([ACTION_REQUEST, 1, invoke]) + desc.encode() + params
 
 
-@dataclass(frozen=True)
-class Request:
-    """A parsed client request (server side).
-
-    ``kind``: ``"get"``, ``"get-next"``, ``"set"``, ``"action"``, ``"release"`` or ``"aarq"``.
-    ``access`` is ``(selector, decoded parameters)`` for a selective GET.
-    """
-
-    kind: str
-    invoke: int = DEFAULT_INVOKE
-    desc: Descriptor | None = None
-    access: tuple[int, object] | None = None
-    data: bytes | None = None
-    block_number: int = 0
-
-
-def _descriptor(apdu: bytes, pos: int, what: str) -> tuple[Descriptor, int]:
-    if pos + 9 > len(apdu):
-        raise ProtocolError(f"{what}: descriptor truncated", data=apdu)
-    class_id = int.from_bytes(apdu[pos : pos + 2], "big")
-    index = struct.unpack_from(">b", apdu, pos + 8)[0]
-    return Descriptor(class_id, bytes(apdu[pos + 2 : pos + 8]), index), pos + 9
-
-
-def parse_request(apdu: bytes) -> Request:
-    """Parse a client APDU (for servers/simulators)."""
-    apdu = bytes(apdu)
-    if not apdu:
-        raise ProtocolError("empty APDU", data=apdu)
-    tag = apdu[0]
-    if tag == AARQ:
-        return Request("aarq", data=apdu)
-    if tag == RLRQ:
-        return Request("release")
-    if tag not in (GET_REQUEST, SET_REQUEST, ACTION_REQUEST) or len(apdu) < 3:
-        raise ProtocolError(f"unsupported request tag 0x{tag:02X}", data=apdu)
-    choice, invoke = apdu[1], apdu[2]
-    if tag == GET_REQUEST and choice == 2:
-        if len(apdu) < 7:
-            raise ProtocolError("GET-Request-Next truncated", data=apdu)
-        return Request("get-next", invoke, block_number=int.from_bytes(apdu[3:7], "big"))
-    if choice != 1:
-        raise ProtocolError(f"request choice {choice} not supported", data=apdu)
-    desc, pos = _descriptor(apdu, 3, "request")
-    if pos >= len(apdu):
-        raise ProtocolError("request truncated after the descriptor", data=apdu)
-    if tag == GET_REQUEST:
-        access = None
-        if apdu[pos] == 1:
-            if pos + 1 >= len(apdu):
-                raise ProtocolError("access selector missing", data=apdu)
-            params, _ = axdr.decode(apdu[pos + 2 :])
-            access = (apdu[pos + 1], params)
-        return Request("get", invoke, desc, access)
-    if tag == SET_REQUEST:
-        if apdu[pos] != 0:
-            raise ProtocolError("SET with selective access not supported", data=apdu)
-        return Request("set", invoke, desc, data=apdu[pos + 1 :])
-    data = apdu[pos + 1 :] if apdu[pos] == 1 else None
-    return Request("action", invoke, desc, data=data)
-
-
 # -- responses ------------------------------------------------------------------------------------
-def get_response_normal(data: bytes | None, result: int = 0, invoke: int = DEFAULT_INVOKE) -> bytes:
-    """GET-Response-Normal with encoded ``data`` or a Data-Access-Result ``result``."""
-    body = b"\x00" + data if data is not None else bytes([1, result])
-    return bytes([GET_RESPONSE, 1, invoke]) + body
-
-
-def get_response_block(
-    raw: bytes, block_number: int, last: bool, invoke: int = DEFAULT_INVOKE
-) -> bytes:
-    """GET-Response-With-Datablock carrying ``raw`` (a slice of the encoded Data)."""
-    return (
-        bytes([GET_RESPONSE, 2, invoke, 1 if last else 0])
-        + struct.pack(">I", block_number)
-        + b"\x00"
-        + axdr.encode_length(len(raw))
-        + raw
-    )
-
-
-def set_response(result: int = 0, invoke: int = DEFAULT_INVOKE) -> bytes:
-    return bytes([SET_RESPONSE, 1, invoke, result])
-
-
-def action_response(
-    result: int = 0, data: bytes | None = None, invoke: int = DEFAULT_INVOKE
-) -> bytes:
-    tail = b"\x00" if data is None else b"\x01\x00" + data
-    return bytes([ACTION_RESPONSE, 1, invoke, result]) + tail
-
-
-def exception_response(state_error: int = 1, service_error: int = 2) -> bytes:
-    """ExceptionResponse: state-error 1 service-not-allowed, service-error 2 unsupported."""
-    return bytes([EXCEPTION_RESPONSE, state_error, service_error])
-
-
 @dataclass(frozen=True)
 class Response:
     """A parsed server APDU.

@@ -424,7 +424,3 @@ def decode_typed(data: bytes) -> tuple[Typed, bytes]:
     value, pos = _decode(data, 0, True, 0)
     return value, data[pos:]
 
-
-def decode_at(data: bytes, pos: int) -> tuple[Any, int]:
-    """Decode one plain value at ``pos`` of ``data``; returns ``(value, new_pos)`` (no copy)."""
-    return _decode(data, pos, False, 0)

@@ -40,6 +40,7 @@ the clock column; the helpers ask for clock ∈ [start + period, end] so rows wi
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -61,6 +62,8 @@ from drivers.model import (
     utc,
 )
 from drivers.redact import aarq_password_spans
+
+log = logging.getLogger(__name__)
 
 OBIS_LDN = "0.0.42.0.0.255"
 OBIS_SERIAL = "0.0.96.1.0.255"
@@ -160,14 +163,14 @@ class DlmsClient:
         try:
             if self.association is not None:
                 self.link.exchange(A.rlrq(), step="RLRQ")
-        except DriverError:
-            pass
+        except DriverError as exc:
+            log.info("release: RLRQ not answered (%s); disconnecting anyway", exc)
         finally:
             self.association = None
             try:
                 self.link.disconnect()
-            except DriverError:
-                pass
+            except DriverError as exc:
+                log.info("release: disconnect failed: %s", exc)
 
     # -- services --------------------------------------------------------------------------------
     def get_raw(

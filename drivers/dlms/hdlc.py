@@ -65,7 +65,7 @@ def _make_table() -> list[int]:
 _CRC_TABLE = _make_table()
 
 
-def crc16_x25(data: bytes) -> int:
+def crc16_x25(data: bytes | bytearray) -> int:
     """CRC-16/X.25 (reflected poly 0x8408, init 0xFFFF, final XOR 0xFFFF) of ``data``, 0…0xFFFF.
 
     On the wire it is sent least-significant byte first: ``crc.to_bytes(2, "little")``.
@@ -94,7 +94,7 @@ def encode_address(value: int, length: int = 1) -> bytes:
     return bytes(out)
 
 
-def decode_address(data: bytes) -> tuple[int, int]:
+def decode_address(data: bytes | bytearray) -> tuple[int, int]:
     """Decode an address that starts ``data``; returns ``(value, length_in_bytes)``.
 
     :raises ProtocolError: no terminating byte (LSB = 1) within 4 bytes, or a 3-byte address.
@@ -165,11 +165,6 @@ def i_control(ns: int, nr: int, poll: bool = True) -> int:
 def rr_control(nr: int, poll: bool = True) -> int:
     """RR (receive ready) control byte acknowledging up to N(R) − 1."""
     return ((nr & 7) << 5) | (PF if poll else 0) | 0x01
-
-
-def rnr_control(nr: int, poll: bool = True) -> int:
-    """RNR (receive not ready) control byte."""
-    return ((nr & 7) << 5) | (PF if poll else 0) | 0x05
 
 
 @dataclass(frozen=True)
@@ -299,24 +294,39 @@ def parse_frame(data: bytes) -> HdlcFrame:
     return HdlcFrame(dest, src, control, info, bool(fmt & SEGMENTED_BIT), length)
 
 
+#: bytes of discarded garbage the reader keeps for the trace (the most recent ones).
+MAX_DISCARDED = 4096
+
+
 @dataclass
 class FrameReader:
     """Extract frames from a byte stream, resynchronising after garbage.
 
     :meth:`feed` bytes as they arrive, then call :meth:`pop` until it returns None. Bytes that
-    cannot start a frame are dropped and kept in :attr:`discarded` (evidence for the trace).
-    A closing flag may double as the next frame's opening flag.
+    cannot start a frame are dropped and the last :data:`MAX_DISCARDED` of them are kept in
+    :attr:`discarded` (evidence for the trace). A closing flag may double as the next frame's
+    opening flag.
+
+    Linear time: the buffer never holds more than one maximal frame beyond what was just fed,
+    and while a frame is incomplete each later candidate start is examined once (its header
+    check sequence first, the full FCS only if that matches), not once per :meth:`feed`.
     """
 
     buffer: bytearray = field(default_factory=bytearray)
     discarded: bytearray = field(default_factory=bytearray)
+    _base: int = 0  # stream offset of buffer[0]
+    _scan: int = 0  # stream offset up to which later flags have been queued
+    _pending: list[int] = field(default_factory=list)  # stream offsets of undecided candidates
 
     def feed(self, data: bytes) -> None:
         self.buffer += data
 
     def _drop(self, n: int) -> None:
         self.discarded += self.buffer[:n]
+        if len(self.discarded) > MAX_DISCARDED:
+            del self.discarded[: len(self.discarded) - MAX_DISCARDED]
         del self.buffer[:n]
+        self._base += n
 
     def frame_end(self) -> int | None:
         """Resynchronise and return the byte count of the complete frame at the buffer's start.
@@ -333,6 +343,7 @@ class FrameReader:
                 self._drop(start)
             while len(buf) >= 2 and buf[1] == FLAG:
                 del buf[0]  # idle/shared flags, not garbage
+                self._base += 1
             if len(buf) < 3:
                 return None
             if buf[1] & 0xF0 != 0xA0:
@@ -354,23 +365,58 @@ class FrameReader:
                 continue
             return length + 2
 
-    def _later_valid_frame(self) -> int | None:
+    def _candidate(self, p: int) -> bool | None:
+        """Is a valid frame at ``buffer[p]`` (a flag)? None: cannot tell yet (more bytes needed)."""
         buf = self.buffer
-        p = buf.find(FLAG, 1)
-        while 0 < p < len(buf) - 8:
-            if buf[p + 1] & 0xF0 == 0xA0:
-                length = ((buf[p + 1] << 8) | buf[p + 2]) & MAX_FRAME_LENGTH
-                end = p + length + 1
-                if (
-                    length >= 7
-                    and end < len(buf)
-                    and buf[end] == FLAG
-                    and crc16_x25(buf[p + 1 : end - 2])
-                    == int.from_bytes(buf[end - 2 : end], "little")
-                ):
-                    return p
+        if len(buf) < p + 3:
+            return None
+        if buf[p + 1] & 0xF0 != 0xA0:
+            return False
+        length = ((buf[p + 1] << 8) | buf[p + 2]) & MAX_FRAME_LENGTH
+        if length < 7:
+            return False
+        # Header check first (cheap, and rejects garbage with probability 1 − 1/65536).
+        head = buf[p + 1 : p + 1 + min(length, 13)]
+        try:
+            _, dlen = decode_address(head[2:6])
+            _, slen = decode_address(head[2 + dlen : 6 + dlen])
+        except ProtocolError:
+            return False if len(head) >= 13 or len(buf) >= p + 1 + length else None
+        hlen = 2 + dlen + slen + 1  # format, addresses, control
+        if length > hlen + 2:  # an information field follows: the HCS must match
+            if len(buf) < p + 1 + hlen + 2:
+                return None
+            hcs = int.from_bytes(buf[p + 1 + hlen : p + 3 + hlen], "little")
+            if crc16_x25(buf[p + 1 : p + 1 + hlen]) != hcs:
+                return False
+        end = p + length + 1
+        if end >= len(buf):
+            return None
+        return buf[end] == FLAG and crc16_x25(buf[p + 1 : end - 2]) == int.from_bytes(
+            buf[end - 2 : end], "little"
+        )
+
+    def _later_valid_frame(self) -> int | None:
+        """Offset in the buffer of the first later flag that starts a complete valid frame."""
+        buf, base = self.buffer, self._base
+        p = buf.find(FLAG, max(self._scan - base, 1))
+        while p >= 0:
+            self._pending.append(base + p)
             p = buf.find(FLAG, p + 1)
-        return None
+        self._scan = base + len(buf)
+        undecided: list[int] = []
+        found = None
+        for offset in self._pending:
+            p = offset - base
+            if p < 1:
+                continue
+            verdict = self._candidate(p) if found is None else None
+            if verdict:
+                found = p
+            elif verdict is None:
+                undecided.append(offset)
+        self._pending = undecided
+        return found
 
     def pop(self) -> HdlcFrame | None:
         """Next complete frame, or None if more bytes are needed.
@@ -383,6 +429,7 @@ class FrameReader:
             return None
         raw = bytes(self.buffer[:end])
         del self.buffer[: end - 1]  # keep the closing flag: it may open the next frame
+        self._base += end - 1
         return parse_frame(raw)
 
 
@@ -401,11 +448,6 @@ class HdlcParams:
     max_info_rx: int = 128
     window_tx: int = 1
     window_rx: int = 1
-
-    def swapped(self) -> HdlcParams:
-        """The same parameters seen from the other end (tx ↔ rx)."""
-        return HdlcParams(self.max_info_rx, self.max_info_tx, self.window_rx, self.window_tx)
-
 
 def _param(pid: int, value: int, width: int | None = None) -> bytes:
     if width is None:

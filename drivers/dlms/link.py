@@ -18,6 +18,7 @@ Timeouts are in seconds (the transport's ``timeout`` unless given).
 
 from __future__ import annotations
 
+import logging
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -27,6 +28,8 @@ from drivers.dlms.hdlc import FrameReader, HdlcFrame, HdlcParams
 from drivers.errors import DriverTimeout, ProtocolError
 from drivers.redact import Span, shift, spans_in_segment
 from drivers.transport import IEC_SIGN_ON, LineSettings, Transport
+
+log = logging.getLogger(__name__)
 
 #: IEC 62056-21 baud characters.
 BAUD_CODES = {"0": 300, "1": 600, "2": 1200, "3": 2400, "4": 4800, "5": 9600, "6": 19200}
@@ -207,8 +210,8 @@ class HdlcLink(Link):
             answer = self._transact(frame, "DISC")
             if answer.kind not in ("UA", "DM"):
                 raise ProtocolError(f"expected UA to DISC, got {answer.kind}")
-        except (DriverTimeout, ProtocolError):
-            pass
+        except (DriverTimeout, ProtocolError) as exc:
+            log.info("DISC not acknowledged (%s); the link is considered closed", exc)
 
     # -- APDUs -----------------------------------------------------------------------------------
     def exchange(self, apdu: bytes, *, step: str = "", secret: Sequence[Span] = ()) -> bytes:

@@ -13,6 +13,7 @@ passes its place in the AARQ to the link, which masks it in every frame it write
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from drivers.dlms import client as C
@@ -31,6 +32,8 @@ from drivers.model import (
     utc,
 )
 from drivers.transport import HDLC_8N1, IEC_SIGN_ON, SerialTransport, Transport
+
+log = logging.getLogger(__name__)
 
 BLOCK = timedelta(days=1)  #: span of one profile range request
 
@@ -95,13 +98,13 @@ class DlmsMeter:
             if self.client is not None:
                 self.client.release()
         except Exception:  # noqa: BLE001 - close never raises
-            pass
+            log.warning("close: releasing the association failed", exc_info=True)
         finally:
             if self.transport is not None:
                 try:
                     self.transport.close()
-                except DriverError:
-                    pass
+                except DriverError as exc:
+                    log.warning("close: %s", exc)
 
     def _c(self) -> DlmsClient:
         if self.client is None:
@@ -125,8 +128,8 @@ class DlmsMeter:
         if c.clock_deviation == 0:
             try:
                 c.read_clock()  # learn the meter's deviation before writing
-            except DriverError:
-                pass
+            except DriverError as exc:
+                log.info("set clock: could not read the deviation first (%s); sending UTC", exc)
         c.set_clock(meter_time)
         return self.read_clock()
 

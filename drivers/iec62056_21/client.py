@@ -202,7 +202,9 @@ class Iec21Client:
                     return buf[0], bytes(buf[: end + 2])
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise DriverTimeout("no complete answer", port=self.port, step=step, received=buf)
+                raise DriverTimeout(
+                    "no complete answer", port=self.port, step=step, received=bytes(buf)
+                )
             chunk = t.read_available(remaining, step=step)
             if chunk:
                 buf += chunk

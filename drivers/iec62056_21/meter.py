@@ -22,6 +22,7 @@ sees the newest block first).
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from datetime import UTC, datetime, timedelta
@@ -42,6 +43,8 @@ from drivers.model import (
     utc,
 )
 from drivers.transport import IEC_SIGN_ON, SerialTransport, Transport
+
+log = logging.getLogger(__name__)
 
 #: cumulative energy registers read in programming mode.
 REGISTERS = ("1.8.0", "2.8.0", "3.8.0", "4.8.0")
@@ -141,8 +144,8 @@ class Iec21Meter:
         try:
             if self.client.mode == "programming":
                 self.client.send_break()
-        except DriverError:
-            pass
+        except DriverError as exc:
+            log.info("close: break command not sent (%s)", exc)
         finally:
             self.transport.close()
 

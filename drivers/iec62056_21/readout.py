@@ -209,7 +209,3 @@ def parse_readout(data: bytes) -> Readout:
         raise
     return Readout(ident, datasets)
 
-
-def format_value(value: str, unit: str | None = None) -> str:
-    """``("018250.375", "kWh")`` → ``"(018250.375*kWh)"``."""
-    return f"({value}*{unit})" if unit else f"({value})"

@@ -20,7 +20,7 @@ from typing import Any
 
 from drivers.sim.control import BenchControl, ControlServer
 from drivers.sim.faults import FaultPlan
-from drivers.sim.link import SimServer
+from drivers.sim.link import DEFAULT_IDLE_TIMEOUT_S, SimServer
 from drivers.sim.meter import DEFECTS, MeterDescription, SimMeter, SimOptions
 
 __all__ = [
@@ -81,6 +81,7 @@ def start_simulator(
     clock: Callable[[], datetime] | None = None,
     control_port: int | None = None,
     baud: int = 9600,
+    idle_timeout_s: float | None = DEFAULT_IDLE_TIMEOUT_S,
     **kwargs: Any,
 ) -> SimHandle:
     """Start a simulated outstation speaking ``protocol`` (``"iec21"`` or ``"dlms"``).
@@ -91,6 +92,7 @@ def start_simulator(
     :param clock: true-UTC clock for the meter (tests inject one).
     :param control_port: also open the JSON bench-control channel on this TCP port (0 = any).
     :param baud: DLMS on RS232/RS485 (not mode E): the fixed line baud (emulation paces at it).
+    :param idle_timeout_s: drop a client that has sent nothing for this long (s; None = never).
     :param kwargs: front-end specific extras (DLMS: ``framing``, ``server_physical``…).
     """
     if protocol not in FRONT_ENDS:
@@ -108,6 +110,7 @@ def start_simulator(
         listen,
         baud_emulation=opts.baud_emulation,
         initial_baud=INITIAL_BAUD.get(protocol, baud),
+        idle_timeout_s=idle_timeout_s,
     )
     url = server.start()
     control = BenchControl(meter)

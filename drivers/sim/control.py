@@ -8,29 +8,88 @@ offer the same methods, so the checklist engine does not care which it has.
 Actions (CLI name → method): ``phase-failure N``, ``phase-restore N``, ``supply-cut``,
 ``supply-restore``, ``battery-fault``, ``reset``, ``reverse on|off``, ``clock-offset MINUTES``,
 ``change-parameter NAME VALUE``, ``state``.
+
+Arguments are validated before anything is done (a phase is 1…3, a clock offset a finite number
+of minutes within ±400 days, a parameter name non-empty text of ≤ 64 characters); a refused
+request gets ``{"ok": false, "error": …}`` and the channel keeps serving. A request line is at most
+:data:`MAX_LINE` bytes; an idle control client is dropped after ``idle_timeout_s``.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import math
 import socket
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from drivers.errors import DriverTimeout, ProtocolError, TransportError
 from drivers.sim.meter import SimMeter
 
-#: CLI action name → (method name, argument converters).
-ACTIONS: dict[str, tuple[str, tuple]] = {
-    "phase-failure": ("phase_failure", (int,)),
-    "phase-restore": ("phase_restore", (int,)),
+log = logging.getLogger(__name__)
+
+#: longest accepted request line (bytes); a longer one is refused and the connection closed.
+MAX_LINE = 4096
+
+
+def _phase(text: str) -> int:
+    """``"1"``…``"3"`` → phase number."""
+    try:
+        phase = int(str(text).strip())
+    except ValueError:
+        raise ValueError(f"phase must be 1, 2 or 3, not {text!r}") from None
+    if phase not in (1, 2, 3):
+        raise ValueError(f"phase must be 1, 2 or 3, not {text!r}")
+    return phase
+
+
+def _minutes(text: str) -> float:
+    """A finite number of minutes (``"-5"``, ``"2.5"``); NaN/inf/text refused."""
+    try:
+        value = float(str(text).strip())
+    except ValueError:
+        raise ValueError(f"clock offset must be a number of minutes, not {text!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"clock offset must be a finite number of minutes, not {text!r}")
+    return value
+
+
+def _on_off(text: str) -> bool:
+    word = str(text).strip().lower()
+    if word in ("1", "on", "true", "yes"):
+        return True
+    if word in ("0", "off", "false", "no"):
+        return False
+    raise ValueError(f"reverse takes on or off, not {text!r}")
+
+
+def _name(text: str) -> str:
+    name = str(text).strip()
+    if not name or len(name) > 64 or not name.isprintable():
+        raise ValueError(f"parameter name must be 1…64 printable characters, not {text!r}")
+    return name
+
+
+def _value(text: str) -> str:
+    value = str(text)
+    if len(value) > 256 or not value.isprintable():
+        raise ValueError("parameter value must be ≤ 256 printable characters")
+    return value
+
+
+#: CLI action name → (method name, argument converters; each raises ValueError when refused).
+ACTIONS: dict[str, tuple[str, tuple[Callable[[str], Any], ...]]] = {
+    "phase-failure": ("phase_failure", (_phase,)),
+    "phase-restore": ("phase_restore", (_phase,)),
     "supply-cut": ("supply_cut", ()),
     "supply-restore": ("supply_restore", ()),
     "battery-fault": ("battery_fault", ()),
     "reset": ("reset", ()),
-    "reverse": ("reverse", (lambda s: str(s).lower() in ("1", "on", "true", "yes"),)),
-    "clock-offset": ("set_clock_offset", (float,)),
-    "change-parameter": ("change_parameter", (str, str)),
+    "reverse": ("reverse", (_on_off,)),
+    "clock-offset": ("set_clock_offset", (_minutes,)),
+    "change-parameter": ("change_parameter", (_name, _value)),
     "state": ("state", ()),
 }
 
@@ -87,8 +146,15 @@ class BenchControl:
 class ControlServer:
     """JSON-lines TCP: ``{"action": "phase-failure", "args": ["2"]}`` → ``{"ok": true, …}``."""
 
-    def __init__(self, control: BenchControl, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        control: BenchControl,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        idle_timeout_s: float = 60.0,
+    ) -> None:
         self.control = control
+        self.idle_timeout_s = idle_timeout_s
         self._sock = socket.create_server((host, port))
         self._sock.settimeout(0.2)
         h, p = self._sock.getsockname()[:2]
@@ -111,16 +177,39 @@ class ControlServer:
                 conn, _ = self._sock.accept()
             except (TimeoutError, OSError):
                 continue
-            with conn, conn.makefile("rwb") as fh:
-                for line in fh:
-                    try:
-                        req = json.loads(line)
-                        result = self.control.do(req["action"], *map(str, req.get("args", [])))
-                        reply = {"ok": True, "result": result}
-                    except (ValueError, KeyError, TypeError) as exc:
-                        reply = {"ok": False, "error": str(exc)}
-                    fh.write((json.dumps(reply) + "\n").encode())
+            try:
+                self._serve_connection(conn)
+            except (OSError, ValueError) as exc:  # client gone, idle, or an over-long line
+                log.info("bench control: connection closed: %s", exc)
+            except Exception:  # isolation: a bad request never stops the control channel
+                log.exception("bench control: connection ended by an unexpected error")
+
+    def _serve_connection(self, conn: socket.socket) -> None:
+        conn.settimeout(self.idle_timeout_s)
+        with conn, conn.makefile("rwb") as fh:
+            while line := fh.readline(MAX_LINE + 1):
+                if len(line) > MAX_LINE and not line.endswith(b"\n"):
+                    fh.write(b'{"ok": false, "error": "request line too long"}\n')
                     fh.flush()
+                    return
+                fh.write((json.dumps(self.answer(line)) + "\n").encode())
+                fh.flush()
+
+    def answer(self, line: bytes) -> dict[str, Any]:
+        """The reply to one request line; never raises."""
+        try:
+            req = json.loads(line)
+            if not isinstance(req, dict) or not isinstance(req.get("action"), str):
+                raise ValueError('a request is {"action": NAME, "args": [...]}')
+            args = req.get("args", [])
+            if not isinstance(args, list):
+                raise ValueError("args must be a list")
+            return {"ok": True, "result": self.control.do(req["action"], *map(str, args))}
+        except (ValueError, KeyError, TypeError, OverflowError, RecursionError) as exc:
+            return {"ok": False, "error": str(exc)}
+        except Exception as exc:
+            log.exception("bench control: %r failed", line[:200])
+            return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
 
 
 class RemoteBenchControl:

@@ -61,6 +61,7 @@ from drivers.sim.meter import SimMeter, SimOptions
 BAUDS = {"0": 300, "1": 600, "2": 1200, "3": 2400, "4": 4800, "5": 9600, "6": 19200}
 ACK = 0x06
 WRAPPER_VERSION = 1
+_STRIP_PARITY = bytes(i & 0x7F for i in range(256))  #: 7E1 bytes as 7-bit characters
 FRAMINGS = ("hdlc", "wrapper")
 
 
@@ -172,17 +173,19 @@ class DlmsFrontEnd:
         """Handle IEC 62056-21 lines in ``text``; returns (bytes left for HDLC, awaiting ACK)."""
         link = self.link
         assert link is not None
+        masked = bytes(text).translate(_STRIP_PARITY)  # once: linear in the bytes received
+        pos = 0
         while True:
-            masked = bytes(b & 0x7F for b in text)
-            end = masked.find(b"\r\n")
+            end = masked.find(b"\r\n", pos)
             if end < 0:
-                if len(text) > 128 or (masked and masked[0] not in (0x2F, ACK)):
+                del text[:pos]
+                if len(text) > 128 or (text and (text[0] & 0x7F) not in (0x2F, ACK)):
                     rest = bytes(text)
                     text.clear()
                     return rest, awaiting_ack  # not a sign-on after all: hand to HDLC
                 return b"", awaiting_ack
-            line = masked[:end]
-            del text[: end + 2]
+            line = masked[pos:end]
+            pos = end + 2
             if line.startswith(b"/?") and line.endswith(b"!"):
                 link.baud = 300
                 d = self.meter.description
@@ -194,10 +197,11 @@ class DlmsFrontEnd:
                 awaiting_ack = False
                 if y == "2" and z in BAUDS:
                     link.baud = BAUDS[z]
-                    rest = bytes(text)
+                    rest = bytes(text[pos:])
                     text.clear()
                     return rest, False
-            if not text:
+            if pos >= len(text):
+                text.clear()
                 return b"", awaiting_ack
 
     def _emit(self, data: bytes, checksum: slice) -> None:
@@ -281,6 +285,10 @@ class DlmsFrontEnd:
         self.vr = (self.vr + 1) % 8
         self.tx_queue.clear()
         self.rx_buf += f.info
+        if len(self.rx_buf) > self.max_pdu + len(hdlc.LLC_REQUEST):
+            self.rx_buf.clear()  # longer than the PDU we accept: refuse, keep the buffer bounded
+            self._send_frmr(f.control, 0x04)  # information field too long
+            return
         if f.segmented:
             self._send(hdlc.rr_control(self.vr))
             return
@@ -307,8 +315,8 @@ class DlmsFrontEnd:
     def _wrapper_feed(self, buf: bytearray) -> None:
         while len(buf) >= 8:
             version, src, dst, length = struct.unpack(">HHHH", buf[:8])
-            if version != WRAPPER_VERSION:
-                buf.clear()  # not a wrapper header: drop what we have and resynchronise
+            if version != WRAPPER_VERSION or length > self.max_pdu:
+                buf.clear()  # not a wrapper header (or too long): drop and resynchronise
                 return
             if len(buf) < 8 + length:
                 return

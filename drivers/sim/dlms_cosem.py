@@ -45,6 +45,7 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from drivers.dlms import axdr
@@ -65,16 +66,20 @@ UNITS = {"kWh": 30, "Wh": 30, "kvarh": 32, "varh": 32, "kVAh": 31, "V": 35, "A":
 UNIT_HZ, UNIT_NONE = 44, 255
 
 
+#: selective-access dates are clamped into this span (the meter holds no data outside it, and
+#: date arithmetic near year 1 or 9999 would overflow; epoch seconds stay valid on every OS).
+EARLIEST = datetime(1980, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+#: time_zone attribute range (minutes, Blue Book: −720…720; 0x8000 = not specified).
+TIME_ZONE_RANGE = range(-720, 721)
+
+
 class CosemError(Exception):
     """A request refused with a Data-Access-Result / Action-Result ``code``."""
 
     def __init__(self, code: int) -> None:
         super().__init__(f"data-access-result {code}")
         self.code = code
-
-
-def obis_text(obis: bytes) -> str:
-    return ".".join(str(b) for b in obis)
 
 
 def obis_of(text: str) -> bytes:
@@ -232,7 +237,7 @@ class ClockObject(CosemObject):
         self.getters.update(
             {
                 2: lambda c, s, x: _octets(dt_bytes(meter.meter_now())),
-                3: lambda c, s, x: axdr.encode(int(p["time_zone"]), DataType.INT16),
+                3: lambda c, s, x: axdr.encode(p["time_zone"], DataType.INT16),
                 4: lambda c, s, x: axdr.encode(0, DataType.UINT8),
                 5: lambda c, s, x: _octets(bytes.fromhex("ffff03fe07010000008000ff")),
                 6: lambda c, s, x: _octets(bytes.fromhex("ffff0afe07020000008000ff")),
@@ -243,8 +248,8 @@ class ClockObject(CosemObject):
         )
         self.setters = {
             2: (2, self._set_time),
-            3: (3, lambda v: self._param("time_zone", v, int)),
-            8: (3, lambda v: self._param("dst_enabled", v, bool)),
+            3: (3, self._set_time_zone),
+            8: (3, self._set_dst_enabled),
         }
         self.methods = {3: (2, self._adjust_to_minute), 6: (2, self._shift_time)}
 
@@ -253,14 +258,22 @@ class ClockObject(CosemObject):
         when = dt.to_datetime() if dt is not None else None
         if when is None:
             raise CosemError(ap.TYPE_UNMATCHED)
-        if abs(when - self.meter.true_now()) > timedelta(days=400):
-            raise CosemError(ap.OTHER_REASON)  # keeps data generation bounded
-        self.meter.set_clock(when)
+        try:
+            self.meter.set_clock(when)  # refuses a clock beyond ±400 days (bounded data)
+        except (ValueError, OverflowError):
+            raise CosemError(ap.OTHER_REASON) from None
 
-    def _param(self, name: str, value: Any, kind: type) -> None:
-        if not isinstance(value, int | bool):
+    def _set_time_zone(self, value: Any) -> None:
+        if not isinstance(value, int) or isinstance(value, bool):
             raise CosemError(ap.TYPE_UNMATCHED)
-        self.meter.change_parameter(name, kind(value))
+        if value not in TIME_ZONE_RANGE and value != axdr.DEVIATION_NOT_SPECIFIED:
+            raise CosemError(ap.OTHER_REASON)  # a time zone beyond ±12 h
+        self.meter.change_parameter("time_zone", value)
+
+    def _set_dst_enabled(self, value: Any) -> None:
+        if not isinstance(value, bool):
+            raise CosemError(ap.TYPE_UNMATCHED)
+        self.meter.change_parameter("dst_enabled", value)
 
     def _adjust_to_minute(self, params: Any) -> None:
         now = self.meter.meter_now()
@@ -318,8 +331,8 @@ class ProfileObject(CosemObject):
         out = []
         for item in selected:
             try:
-                class_id, obis, attr = item[0], bytes(item[1]), item[2]
-            except (TypeError, IndexError, ValueError):
+                class_id, obis, attr = item[0], _obis_value(item[1]), item[2]
+            except (TypeError, IndexError, KeyError):
                 raise CosemError(ap.TYPE_UNMATCHED) from None
             idx = next((i for i, c in enumerate(self.columns) if c == (class_id, obis, attr)), None)
             if idx is None:
@@ -334,8 +347,8 @@ class ProfileObject(CosemObject):
         elif selector == 1:
             try:
                 restrict, lo, hi, selected = params
-                restrict_key = (restrict[0], bytes(restrict[1]), restrict[2])
-            except (TypeError, ValueError, IndexError):
+                restrict_key = (restrict[0], _obis_value(restrict[1]), restrict[2])
+            except (TypeError, ValueError, IndexError, KeyError):
                 raise CosemError(ap.TYPE_UNMATCHED) from None
             if restrict_key != self.columns[0]:
                 raise CosemError(ap.OTHER_REASON)
@@ -344,9 +357,11 @@ class ProfileObject(CosemObject):
             cols = self._select_columns(selected)
         elif selector == 2:
             try:
-                first, last, col_lo, col_hi = (int(v) for v in params)
+                first, last, col_lo, col_hi = params
             except (TypeError, ValueError):
                 raise CosemError(ap.TYPE_UNMATCHED) from None
+            if not all(isinstance(v, int) and not isinstance(v, bool) for v in params):
+                raise CosemError(ap.TYPE_UNMATCHED)  # floats (inf, NaN) are not entry numbers
             every = self.rows(None, None)
             first = max(first, 1)
             rows = every[first - 1 : (last or len(every))]
@@ -364,11 +379,19 @@ class ProfileObject(CosemObject):
         return b"".join(parts)
 
 
+def _obis_value(value: Any) -> bytes:
+    """A logical name from a client: exactly 6 bytes (never ``bytes(int)``, which allocates)."""
+    if not isinstance(value, bytes | bytearray) or len(value) != 6:
+        raise TypeError("a logical name is a 6-byte octet-string")
+    return bytes(value)
+
+
 def _bound(value: Any) -> datetime | None:
     dt = axdr.as_datetime(value)
     if dt is None:
         raise CosemError(ap.TYPE_UNMATCHED)
-    return dt.to_datetime()  # None when "not specified" → open bound
+    when = dt.to_datetime()  # None when "not specified" → open bound
+    return None if when is None else min(max(when, EARLIEST), LATEST)
 
 
 class AssociationObject(CosemObject):
@@ -413,11 +436,14 @@ class CosemModel:
             DataObject(EVENT_CODE, self._last_event),
             ClockObject(meter),
         ]
+        def register(i: int) -> bytes:
+            return _uint(meter.registers_wh()[i][1])
+
         for i, spec in enumerate(d.channels):
             objs.append(
                 RegisterObject(
                     obis_of(spec.obis),
-                    lambda i=i: _uint(meter.registers_wh()[i][1]),
+                    partial(register, i),
                     0,
                     UNITS.get(spec.unit, UNIT_NONE),
                 )
@@ -490,7 +516,7 @@ class CosemModel:
             return axdr.encode(int(round(raw / 10**scaler)), kind)
 
         return [
-            RegisterObject(obis_of(o), lambda o=o, s=s, k=k: value(o, s, k), s, u)
+            RegisterObject(obis_of(o), partial(value, o, s, k), s, u)
             for o, s, u, k in specs
         ]
 

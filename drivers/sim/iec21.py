@@ -53,6 +53,8 @@ from drivers.sim.meter import SimMeter, SimOptions
 
 _ACK = bytes([ACK])
 _NAK = bytes([NAK])
+#: longest command message accepted (bytes, SOH…BCC); a longer one is dropped as noise.
+MAX_MESSAGE = 1024
 
 
 def iec_address(obis: str) -> str:
@@ -93,6 +95,7 @@ class Iec21FrontEnd:
         self.authenticated = False
         self.last_reply = b""
         self.sessions = 0
+        self._scanned = 1  # bytes of a pending SOH message already searched for ETX/EOT
 
     # -- loop ------------------------------------------------------------------------------------
     def serve(self, link: SimLink) -> None:
@@ -120,7 +123,7 @@ class Iec21FrontEnd:
         while buf:
             first = buf[0]
             if first == ord("/"):
-                end = buf.find(b"\n")
+                end = buf.find(b"\n", 0, 65)  # a sign-on is short: bounded search
                 if end < 0:
                     if len(buf) > 64:
                         del buf[:1]
@@ -128,24 +131,43 @@ class Iec21FrontEnd:
                     return None
                 return self._cut(buf, end + 1)
             if first == ACK and self.state == "option":
-                end = buf.find(b"\n")
+                end = buf.find(b"\n", 0, 8)
                 if end < 0:
                     return None if len(buf) < 8 else self._cut(buf, 1)
                 return self._cut(buf, end + 1)
             if first in (ACK, NAK):
                 return self._cut(buf, 1)
             if first == SOH:
-                end = next((i for i in range(1, len(buf)) if buf[i] in (ETX, EOT)), -1)
-                if end < 0 or end + 1 >= len(buf):
+                block_end = self._block_end(buf)
+                if block_end is None:
+                    if len(buf) > MAX_MESSAGE:  # no ETX/EOT within bounds: noise
+                        del buf[:1]
+                        self._scanned = 1
+                        continue
                     return None
-                return self._cut(buf, end + 2)
+                return self._cut(buf, block_end + 2)
             del buf[:1]  # noise, stray CR LF
         return None
 
-    @staticmethod
-    def _cut(buf: bytearray, n: int) -> bytes:
+    def _block_end(self, buf: bytearray) -> int | None:
+        """Index of the ETX/EOT of the SOH message at ``buf[0]`` with its BCC present, or None.
+
+        Linear overall: bytes already searched are not searched again when more arrive.
+        """
+        limit = min(len(buf), MAX_MESSAGE)
+        found = (buf.find(ETX, self._scanned, limit), buf.find(EOT, self._scanned, limit))
+        ends = [i for i in found if i >= 0]
+        if not ends:
+            self._scanned = max(1, limit)
+            return None
+        end = min(ends)
+        self._scanned = end  # found: wait here for the BCC byte
+        return end if end + 1 < len(buf) else None
+
+    def _cut(self, buf: bytearray, n: int) -> bytes:
         out = bytes(buf[:n])
         del buf[:n]
+        self._scanned = 1
         return out
 
     def _send(

@@ -9,20 +9,35 @@ in ~10 ms slices).
 
 :class:`SimServer` serves one connection at a time (a bench port has one cable) over either
 ``tcp://127.0.0.1:PORT`` (client URL ``socket://127.0.0.1:PORT``; port 0 picks a free one) or a pty
-pair (client URL: the slave device path, e.g. ``/dev/pts/7``).
+pair (client URL: the slave device path, e.g. ``/dev/pts/7``; POSIX only — refused with a clear
+:class:`~drivers.errors.TransportError` on Windows, where ``tty`` does not exist).
+
+Robustness: each connection is isolated — an unexpected error in a front end ends that connection
+with a logged error (counted in :attr:`SimServer.errors`) and the server keeps serving; a client
+that sends nothing for ``idle_timeout_s`` seconds is dropped (:class:`LinkClosed`).
 """
 
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import select
 import socket
+import sys
 import threading
 import time
-import tty
 from collections.abc import Callable
 from typing import Protocol
+
+from drivers.errors import TransportError
+
+log = logging.getLogger(__name__)
+
+#: a client that sends nothing for this long (seconds) is dropped.
+DEFAULT_IDLE_TIMEOUT_S = 120.0
+#: :attr:`SimServer.errors` keeps the most recent this many lines.
+MAX_ERRORS_KEPT = 100
 
 
 class LinkClosed(Exception):
@@ -36,6 +51,8 @@ class SimLink:
     :param write_fn: sends bytes.
     :param baud: initial baud (bits per second) — 300 for IEC 62056-21 sign-on.
     :param emulate: pace both directions at ``bytes × 10 / baud``.
+    :param idle_timeout_s: :meth:`read` raises :class:`LinkClosed` once the client has sent
+        nothing for this many seconds (None: never).
     """
 
     def __init__(
@@ -46,8 +63,11 @@ class SimLink:
         baud: int = 300,
         emulate: bool = False,
         stop: threading.Event | None = None,
+        idle_timeout_s: float | None = None,
     ) -> None:
         self._read_fn = read_fn
+        self.idle_timeout_s = idle_timeout_s
+        self._last_rx = time.monotonic()
         self._write_fn = write_fn
         self.baud = baud
         self.emulate = emulate
@@ -62,17 +82,20 @@ class SimLink:
         if self.stop.is_set():
             raise LinkClosed("server stopping")
         data = self._read_fn(timeout)
-        if data:
-            self.bytes_in += len(data)
-            if self.emulate:
-                now = time.monotonic()
-                # The client's write cannot start before our last reply finished on the wire.
-                self._rx_ready = (
-                    max(self._rx_ready, now, self._tx_ready) + len(data) * 10 / self.baud
-                )
-                delay = self._rx_ready - time.monotonic()
-                if delay > 0:
-                    time.sleep(delay)
+        if not data:
+            idle = time.monotonic() - self._last_rx
+            if self.idle_timeout_s is not None and idle > self.idle_timeout_s:
+                raise LinkClosed(f"client idle for {idle:.0f} s")
+            return data
+        self._last_rx = time.monotonic()
+        self.bytes_in += len(data)
+        if self.emulate:
+            now = time.monotonic()
+            # The client's write cannot start before our last reply finished on the wire.
+            self._rx_ready = max(self._rx_ready, now, self._tx_ready) + len(data) * 10 / self.baud
+            delay = self._rx_ready - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
         return data
 
     def write(self, data: bytes) -> None:
@@ -84,6 +107,7 @@ class SimLink:
         self.bytes_out += len(data)
         if not self.emulate:
             self._write_fn(data)
+            self._last_rx = time.monotonic()  # idle counts from the end of our answer
             return
         per_byte = 10 / self.baud
         slice_len = max(1, int(0.01 / per_byte))
@@ -99,16 +123,7 @@ class SimLink:
         delay = t - time.monotonic()
         if delay > 0:
             time.sleep(delay)
-
-    def drain_input(self, quiet_s: float = 0.05) -> bytes:
-        """Read and drop input until the line has been quiet for ``quiet_s`` (resynchronise)."""
-        dropped = bytearray()
-        while True:
-            chunk = self._read_fn(quiet_s)
-            if not chunk:
-                return bytes(dropped)
-            dropped += chunk
-
+        self._last_rx = time.monotonic()
 
 class Handler(Protocol):
     """A protocol front end: serves one connection until the link closes."""
@@ -123,6 +138,7 @@ class SimServer:
     :param listen: ``"tcp://127.0.0.1:0"`` (any free port), ``"tcp://HOST:PORT"`` or ``"pty"``.
     :param baud_emulation: pace bytes at the baud in force.
     :param initial_baud: the line speed a new connection starts at.
+    :param idle_timeout_s: drop a client that has sent nothing for this long (seconds).
     """
 
     def __init__(
@@ -132,8 +148,10 @@ class SimServer:
         *,
         baud_emulation: bool = False,
         initial_baud: int = 300,
+        idle_timeout_s: float | None = DEFAULT_IDLE_TIMEOUT_S,
     ) -> None:
         self._factory = handler_factory
+        self.idle_timeout_s = idle_timeout_s
         self.listen = listen
         self.baud_emulation = baud_emulation
         self.initial_baud = initial_baud
@@ -144,11 +162,21 @@ class SimServer:
         self._slave: int | None = None
         self.url = ""
         self.connections = 0
+        #: one line per connection that ended with an unexpected error (also logged).
+        self.errors: list[str] = []
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> str:
         """Start serving in a daemon thread; returns the URL a client opens."""
         if self.listen == "pty":
+            if sys.platform == "win32":
+                raise TransportError(
+                    "a pty is POSIX only: on Windows serve the simulator on tcp://127.0.0.1:PORT "
+                    "(client URL socket://127.0.0.1:PORT) or through a com0com virtual port pair",
+                    port="pty",
+                )
+            import tty  # POSIX only: imported here so that the module imports on Windows
+
             self._master, self._slave = os.openpty()
             tty.setraw(self._slave)
             self.url = os.ttyname(self._slave)
@@ -197,12 +225,34 @@ class SimServer:
         self.stop()
 
     # -- serving ---------------------------------------------------------------------------------
+    def _link(
+        self, read: Callable[[float], bytes], write: Callable[[bytes], None]
+    ) -> SimLink:
+        return SimLink(
+            read,
+            write,
+            baud=self.initial_baud,
+            emulate=self.baud_emulation,
+            stop=self._stop,
+            idle_timeout_s=self.idle_timeout_s,
+        )
+
     def _run(self, link: SimLink) -> None:
+        """Serve one connection; whatever goes wrong ends only this connection."""
         self.connections += 1
         try:
             self._factory().serve(link)
-        except LinkClosed:
-            pass
+        except LinkClosed as exc:
+            log.debug("simulator %s: connection %d closed: %s", self.url, self.connections, exc)
+        except Exception as exc:  # isolation: one bad client never stops the simulator
+            self.errors.append(f"connection {self.connections}: {type(exc).__name__}: {exc}")
+            del self.errors[:-MAX_ERRORS_KEPT]
+            log.exception(
+                "simulator %s: connection %d ended by an unexpected error; still serving",
+                self.url,
+                self.connections,
+            )
+            self._stop.wait(0.2)  # a pty is served again at once: never spin on a fault
 
     def _serve_tcp(self) -> None:
         assert self._sock is not None
@@ -236,9 +286,7 @@ class SimServer:
             except OSError as exc:
                 raise LinkClosed(str(exc)) from exc
 
-        return SimLink(
-            read, write, baud=self.initial_baud, emulate=self.baud_emulation, stop=self._stop
-        )
+        return self._link(read, write)
 
     def _serve_pty(self) -> None:
         master = self._master
@@ -272,12 +320,4 @@ class SimServer:
 
         # A pty is one cable: the same front end keeps serving whoever opens the slave next.
         while not self._stop.is_set():
-            self._run(
-                SimLink(
-                    read,
-                    write,
-                    baud=self.initial_baud,
-                    emulate=self.baud_emulation,
-                    stop=self._stop,
-                )
-            )
+            self._run(self._link(read, write))

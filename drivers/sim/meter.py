@@ -130,6 +130,18 @@ def _mix(*parts: int) -> float:
     return z / 2.0**64
 
 
+#: the meter clock stays within this of true time (keeps data generation bounded, ~400 days).
+MAX_CLOCK_OFFSET = timedelta(days=400)
+
+
+def _check_offset(offset: timedelta, what: str) -> None:
+    if abs(offset) > MAX_CLOCK_OFFSET:
+        raise ValueError(
+            f"{what} would put the meter clock {offset.days} days from true time "
+            f"(limit ±{MAX_CLOCK_OFFSET.days} days)"
+        )
+
+
 class SimMeter:
     """A running simulated outstation (thread-safe: front ends and bench control share it).
 
@@ -203,10 +215,6 @@ class SimMeter:
 
     def _floor(self, epoch: float) -> int:
         return int(epoch // self.period_s) * self.period_s
-
-    def interval_start(self, when: datetime) -> datetime:
-        """Start of the integration period containing ``when``."""
-        return datetime.fromtimestamp(self._floor(when.timestamp()), UTC)
 
     # -- data generation -------------------------------------------------------------------------
     def _value(self, ch: int, spec: ChannelSpec, ts: int) -> int:
@@ -352,6 +360,9 @@ class SimMeter:
     # -- changes through a port ------------------------------------------------------------------
     def set_clock(self, new_meter_time: datetime) -> None:
         """A client set the clock through a port: the event is logged and the periods flagged."""
+        if new_meter_time.tzinfo is None:
+            raise ValueError("the new meter time must be timezone-aware (UTC)")
+        _check_offset(new_meter_time - self._clock(), "clock set")
         with self._lock:
             old = self.meter_now()
             self._refresh()
@@ -392,6 +403,8 @@ class SimMeter:
             self.log(EventCode(EventCode.PHASE_FAILURE_L1 + phase - 1))
 
     def phase_restore(self, phase: int) -> None:
+        if phase not in (1, 2, 3):
+            raise ValueError(f"phase must be 1, 2 or 3, not {phase}")
         with self._lock:
             self._phases_ok[phase - 1] = True
             self.log(EventCode.PHASE_RESTORED, flag=False)
@@ -431,7 +444,16 @@ class SimMeter:
                 )
 
     def set_clock_offset(self, minutes: float) -> None:
-        """Bench set-up: meter clock = true UTC + ``minutes`` (no event: not via a port)."""
+        """Bench set-up: meter clock = true UTC + ``minutes`` (no event: not via a port).
+
+        :raises ValueError: ``minutes`` not a finite number within ±400 days.
+        """
+        if not isinstance(minutes, int | float) or not math.isfinite(minutes):
+            raise ValueError(f"clock offset must be a finite number of minutes, not {minutes!r}")
+        if abs(minutes) > MAX_CLOCK_OFFSET.total_seconds() / 60:
+            raise ValueError(
+                f"clock offset {minutes} min is beyond ±{MAX_CLOCK_OFFSET.days} days of true time"
+            )
         with self._lock:
             self._refresh()
             self._offset = timedelta(minutes=minutes)

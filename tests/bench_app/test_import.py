@@ -11,7 +11,6 @@ from bench_app import settlement
 from bench_app.cli import main
 from bench_app.errors import DataImportError
 from bench_app.importers import available_mappings, import_csv, load_mapping, parse_flag
-from bench_app.store import Store
 from drivers.model import StatusFlag
 from tests.bench_app.storehelp import utc
 
@@ -58,13 +57,6 @@ def write_per_day(path, days, *, columns=50, flags=False, tweak=None):
                 tweak(row)
             w.writerow(row)
     return path
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store.open(tmp_path / "s.db")
-    yield s
-    s.close()
 
 
 @pytest.fixture

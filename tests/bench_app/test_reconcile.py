@@ -22,13 +22,6 @@ from tests.bench_app.storehelp import CHANNELS, day_rows, session_with, utc
 DAYS = (date(2026, 3, 29), date(2026, 10, 25))
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = Store.open(tmp_path / "r.db")
-    yield s
-    s.close()
-
-
 def test_identical_data_has_no_discrepancy(store):
     _sid, (a, b) = session_with(store, "bench", "hhdc", days=DAYS)
     res = reconcile(store, a, b)

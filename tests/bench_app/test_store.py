@@ -14,13 +14,6 @@ from drivers.trace import Trace
 from tests.bench_app.storehelp import CHANNELS, profile_rows, utc
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = Store.open(tmp_path / "s.db")
-    yield s
-    s.close()
-
-
 def test_open_sets_wal_and_foreign_keys(store):
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1

@@ -16,20 +16,6 @@ from tests.ui.fakes import FakeMeter  # noqa: E402
 
 
 @pytest.fixture
-def store(tmp_path):
-    from bench_app.store import Store
-
-    st = Store.open(tmp_path / "gui.db")
-    yield st
-    st.close()
-
-
-@pytest.fixture
-def session_id(store):
-    return store.create_session("P601-TEST-1", "protocol-approval", cops=["5"], location="Lab 2")
-
-
-@pytest.fixture
 def ctx(qapp, store, session_id):
     from ui.app import make_app
     from ui.context import BenchContext

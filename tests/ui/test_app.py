@@ -113,11 +113,15 @@ def test_checklist_step_runs_in_worker_against_simulator(qtbot, ctx):
     panel.template_combo.setCurrentIndex(
         panel.template_combo.findData("bscp601-protocol-cop1-2-3-5-10")
     )
-    idx = next(i for i, r in enumerate(panel.rows) if r["step"] == "DR2-1")
+    from bench_app.checklist.template import find_template
+
+    template = find_template("bscp601-protocol-cop1-2-3-5-10")
+    step_id = next(s.id for s in template.steps if s.action == "wrong_password_refused")
+    idx = next(i for i, r in enumerate(panel.rows) if r["step"] == step_id)
     panel.steps.setCurrentRow(idx)
     with qtbot.waitSignal(panel.step_finished, timeout=60000) as sig:
         panel.run_selected()
-    assert sig.args[0][0].step_id == "DR2-1"
+    assert sig.args[0][0].step_id == step_id
     assert panel.rows[idx]["verdict"] == "pass"
     assert ctx.store.traces(ctx.session_id)
 

@@ -178,20 +178,24 @@ def test_trace_panel_decodes_searches_exports(qtbot, tmp_path):
     panel.set_trace(trace)
     assert panel.model.rowCount() == 3
     assert summarise(trace.records[0].data) == "HDLC SNRM"
-    assert "GET.request normal" in panel.model.summary(2)
-    assert "1.8.0(001234.5*kWh)" in panel.model.summary(1)
+    assert panel.model.summary(2) == (
+        "GET 1.0.99.1.0.255 load profile · class 7 attribute 2 (buffer)"
+    )
+    assert "F.F(00)" in panel.model.summary(1)
     panel.search_edit.setText("1.8.0")
     panel.apply_search()
     assert panel.model.rows == [1]
     panel.search_edit.setText("7E A0")
     panel.apply_search()
     assert panel.model.rows == [0, 2]
-    panel.table.selectRow(0)
+    panel.table.selectRow(1)
     assert "7E A0" in panel.detail.toPlainText()
+    top = panel.tree.topLevelItem(0)
+    assert top.text(0).startswith("GET 1.0.99.1.0.255") or top.text(0).startswith("HDLC I")
     out = panel.export(tmp_path / "t.jsonl")
     assert len(Trace.load(out)) == 3
     txt = panel.export(tmp_path / "t.txt").read_text()
-    assert "HDLC SNRM" in txt and "GET.request" in txt
+    assert "HDLC SNRM" in txt and "GET 1.0.99.1.0.255" in txt
 
 
 def test_events_panel_shows_flags(qtbot, ctx):
@@ -211,7 +215,7 @@ def test_trace_decodes_a_redacted_aarq_but_not_a_corrupt_frame():
     info = b"\xe6\xe6\x00\x60\x10\xac\x0a\x80\x08SECRET12"
     frame = encode_frame(0x03, 0x21, 0x10, info)
     redacted = frame.replace(b"SECRET12", b"********")
-    assert summarise(redacted).endswith("AARQ (password redacted; FCS not checked)")
+    assert summarise(redacted).startswith("AARQ: associate with no authentication")
     corrupt = bytearray(frame)
     corrupt[-3] ^= 1
-    assert summarise(bytes(corrupt)).startswith("HDLC ? (HDLC frame check sequence")
+    assert summarise(bytes(corrupt)).startswith("BAD HDLC frame: FCS wrong — unchecked: AARQ")

@@ -307,12 +307,10 @@ class ConnectionPanel(QWidget):
         if sim is not None and getattr(sim, "protocol", proto) == proto:
             return sim.url
         try:
-            from drivers.sim import start_simulator
+            from bench_app.simulator import start_builtin
 
             self.ctx.stop_simulator()
-            self.ctx.sim = start_simulator(
-                proto, listen="tcp://127.0.0.1:0", seed=1, days=90, baud_emulation=False
-            )
+            self.ctx.sim = start_builtin(proto)
         except Exception as exc:  # noqa: BLE001 - shown inline
             self.message.show_error(exc)
             return None

@@ -38,9 +38,9 @@ from bench_app.equipment import COLUMNS, Register, check_session, export_csv, im
 from bench_app.equipment.csv_records import COLUMNS as NEW_KINDS
 from bench_app.equipment.csv_records import rows as new_rows
 from bench_app.equipment.deviations import session_deviations
-from bench_app.equipment.published import publish
 from bench_app.equipment.shares import coverage_shares, format_shares
 from bench_app.errors import BenchError
+from bench_app.report.published_lists import publish
 
 TITLES = {
     "types": "Outstation types",

@@ -1,5 +1,10 @@
-"""Trace panel: every byte of the session in hex and ASCII, direction-coloured, time-stamped, with a
-one-line decoding per chunk (HDLC frame and APDU kind, IEC 62056-21 lines), search and export.
+"""Trace panel: every byte of the session, decoded so that a witness can read it.
+
+Each record (a chunk written to or read from the port) shows its time, direction, size and what
+it asked or answered (:mod:`drivers.dissect`: OBIS code and attribute, selective-access dates,
+"AARE: rejected — authentication failure", "R1: read 1.8.0", …). Records whose checksum is wrong
+or that cannot be parsed are highlighted red, refusals (NAK, rejected association, data-access
+errors) amber. The selected record shows its decoded tree beside its hex dump. Search, export.
 
 Sources: the live trace of the open port (refreshed while it grows) and the traces stored with the
 session (``store.traces`` / ``store.load_trace``).
@@ -12,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer
-from PySide6.QtGui import QBrush, QColor, QFont, QFontDatabase
+from PySide6.QtGui import QBrush, QColor, QFontDatabase
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -24,117 +29,53 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableView,
+    QTreeWidget,
+    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from drivers.dissect import Dissection, dissect_records, hex_dump
 from drivers.trace import Trace, TraceRecord
 from ui.context import BenchContext
 from ui.errors import InlineMessage
 from ui.icons import icon
 
-APDU_NAMES = {
-    0x60: "AARQ",
-    0x61: "AARE",
-    0x62: "RLRQ",
-    0x63: "RLRE",
-    0xC0: "GET.request",
-    0xC4: "GET.response",
-    0xC1: "SET.request",
-    0xC5: "SET.response",
-    0xC3: "ACTION.request",
-    0xC7: "ACTION.response",
-    0xD8: "ExceptionResponse",
-    0x0E: "ConfirmedServiceError",
-}
-CONTROL_NAMES = {
-    0x01: "<SOH>",
-    0x02: "<STX>",
-    0x03: "<ETX>",
-    0x04: "<EOT>",
-    0x06: "<ACK>",
-    0x15: "<NAK>",
-    0x0D: "",
-    0x0A: "⏎",
-}
 TX_COLOUR, RX_COLOUR = QColor("#1f5fa8"), QColor("#1e7b34")
 TX_BG, RX_BG = QColor("#eef4fc"), QColor("#eef8f0")
+#: record level → (text colour, background); "ok" uses the direction colours.
+LEVEL_STYLE = {
+    "bad": (QColor("#8f1d1d"), QColor("#fbd5d5")),
+    "refused": (QColor("#7a4b00"), QColor("#ffe9b8")),
+}
+#: words that make a driver's note worth showing beside the decoding.
+NOTE_WORDS = ("repeat", "redact", "retry", "resync", "discard", "echo", "timeout")
 
 
 def summarise(data: bytes) -> str:
-    """One-line decoding of a chunk: HDLC frame kind and APDU, or IEC 62056-21 text."""
-    if len(data) >= 9 and data[0] == 0x7E and data[-1] == 0x7E:
-        from drivers.dlms.hdlc import crc16_x25, parse_frame
-        from drivers.trace import REDACTED_BYTE
-
-        note = ""
-        try:
-            frame = parse_frame(data)
-        except Exception as exc:  # noqa: BLE001 - a bad frame is itself worth showing
-            if bytes([REDACTED_BYTE]) * 4 not in data or "FCS" not in str(exc):
-                return f"HDLC ? ({exc})"
-            # the password inside was redacted after sending, so the stored FCS no longer fits:
-            # decode it with a recomputed FCS and say so (a genuine FCS error is shown as such)
-            body = bytearray(data[1:-1])
-            body[-2:] = crc16_x25(bytes(body[:-2])).to_bytes(2, "little")
-            try:
-                frame = parse_frame(bytes(body))
-            except Exception:  # noqa: BLE001
-                return f"HDLC ? ({exc})"
-            note = " (password redacted; FCS not checked)"
-        c = frame.ctrl
-        text = f"HDLC {c.kind}"
-        if c.ns is not None:
-            text += f" N(S)={c.ns}"
-        if c.nr is not None:
-            text += f" N(R)={c.nr}"
-        info = frame.info
-        if info[:2] in (b"\xe6\xe6", b"\xe6\xe7") and len(info) > 3:
-            tag = info[3]
-            text += f" · {APDU_NAMES.get(tag, f'APDU 0x{tag:02X}')}"
-            if tag in (0xC0, 0xC4) and len(info) > 4:
-                text += {1: " normal", 2: " next/block", 3: " with-list"}.get(info[4], "")
-        elif info:
-            text += f" · {len(info)} byte segment"
-        return text + (" (segmented)" if frame.segmented else "") + note
-    out = []
-    for b in data:
-        if b in CONTROL_NAMES:
-            out.append(CONTROL_NAMES[b])
-        elif 32 <= b < 127:
-            out.append(chr(b))
-        else:
-            out.append(f"<{b:02X}>")
-    text = "".join(out)
-    return text if len(text) <= 120 else text[:117] + "…"
-
-
-def hex_dump(data: bytes, width: int = 16) -> str:
-    """Classic dump: offset, hex bytes, ASCII (dots for non-printables)."""
-    lines = []
-    for off in range(0, len(data), width):
-        chunk = data[off : off + width]
-        hexes = " ".join(f"{b:02X}" for b in chunk).ljust(width * 3 - 1)
-        ascii_ = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
-        lines.append(f"{off:04X}  {hexes}  {ascii_}")
-    return "\n".join(lines)
+    """One-line decoding of a single chunk on its own (see :func:`drivers.dissect.dissect_records`
+    for a whole trace, where frames spanning chunks are reassembled)."""
+    return dissect_records([TraceRecord("tx", 0, 0, bytes(data))])[0].summary
 
 
 class TraceModel(QAbstractTableModel):
     """Rows = trace records (optionally filtered); columns as in :attr:`HEADERS`."""
 
-    HEADERS = ["#", "Time (UTC)", "Δt ms", "Dir", "Bytes", "Decoded", "Hex"]
+    #: the bytes themselves are in the detail view beside the decoded tree, so that the
+    #: decoding gets the table's width
+    HEADERS = ["#", "Time (UTC)", "Δt ms", "Dir", "Bytes", "Decoded"]
+    DECODED = 5
 
     def __init__(self) -> None:
         super().__init__()
         self.records: list[TraceRecord] = []
         self.rows: list[int] = []
-        self._summary: dict[int, str] = {}
+        self.dissections: list[Dissection] = []
 
     def set_records(self, records: list[TraceRecord], rows: list[int] | None = None) -> None:
         self.beginResetModel()
-        if records is not self.records:
-            self._summary.clear()
+        if records != self.records or len(self.dissections) != len(records):
+            self.dissections = dissect_records(records)  # reassembles frames across chunks
         self.records = records
         self.rows = list(range(len(records))) if rows is None else rows
         self.endResetModel()
@@ -151,34 +92,44 @@ class TraceModel(QAbstractTableModel):
         return None
 
     def summary(self, i: int) -> str:
-        if i not in self._summary:
-            self._summary[i] = summarise(self.records[i].data)
-        return self._summary[i]
+        return self.dissections[i].summary
+
+    def level(self, i: int) -> str:
+        return self.dissections[i].level
+
+    def _text(self, i: int, col: int) -> str:
+        rec = self.records[i]
+        if col == 0:
+            return str(i + 1)
+        if col == 1:
+            t = datetime.fromtimestamp(rec.wall_ns / 1e9, UTC)
+            return t.strftime("%H:%M:%S.") + f"{t.microsecond // 1000:03d}"
+        if col == 2:
+            return f"{(rec.t_ns - self.records[i - 1].t_ns) / 1e6:.1f}" if i else "0.0"
+        if col == 3:
+            return "→ TX" if rec.direction == "tx" else "← RX"
+        if col == 4:
+            return str(len(rec.data))
+        # the decoding, with notes that add to it (repeats, redaction); all in the tooltip
+        extra = rec.note if any(w in rec.note for w in NOTE_WORDS) else ""
+        return self.summary(i) + (f"  [{extra}]" if extra else "")
 
     def data(self, index: QModelIndex, role: int = 0) -> Any:
         i = self.rows[index.row()]
         rec = self.records[i]
         col = index.column()
+        level = self.level(i)
         if role == Qt.ItemDataRole.DisplayRole:
-            if col == 0:
-                return str(i + 1)
-            if col == 1:
-                t = datetime.fromtimestamp(rec.wall_ns / 1e9, UTC)
-                return t.strftime("%H:%M:%S.") + f"{t.microsecond // 1000:03d}"
-            if col == 2:
-                return f"{(rec.t_ns - self.records[i - 1].t_ns) / 1e6:.1f}" if i else "0.0"
-            if col == 3:
-                return "→ TX" if rec.direction == "tx" else "← RX"
-            if col == 4:
-                return str(len(rec.data))
-            if col == 5:
-                return self.summary(i) + (f"  [{rec.note}]" if rec.note else "")
-            if col == 6:
-                shown = rec.data[:24].hex(" ").upper()
-                return shown + (" …" if len(rec.data) > 24 else "")
+            return self._text(i, col)
+        if role == Qt.ItemDataRole.ToolTipRole and col == self.DECODED:
+            return self.summary(i) + (f"\nnote: {rec.note}" if rec.note else "")
         if role == Qt.ItemDataRole.ForegroundRole:
+            if level in LEVEL_STYLE:
+                return QBrush(LEVEL_STYLE[level][0])
             return QBrush(TX_COLOUR if rec.direction == "tx" else RX_COLOUR)
         if role == Qt.ItemDataRole.BackgroundRole:
+            if level in LEVEL_STYLE:
+                return QBrush(LEVEL_STYLE[level][1])
             return QBrush(TX_BG if rec.direction == "tx" else RX_BG)
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (0, 2, 4):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -186,7 +137,7 @@ class TraceModel(QAbstractTableModel):
 
 
 class TracePanel(QWidget):
-    """Source selector, search, export, record table and a hex/ASCII detail view."""
+    """Source selector, search, export, record table and the selected record decoded + hex."""
 
     def __init__(self, ctx: BenchContext | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -206,7 +157,9 @@ class TracePanel(QWidget):
 
     def _build(self) -> None:
         self.source_combo = QComboBox()
-        self.source_combo.setMinimumWidth(280)
+        # never clip: as wide as its longest entry (bounded), full text in the tooltip
+        self.source_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.source_combo.setMinimumContentsLength(36)
         self.source_combo.currentIndexChanged.connect(self._load_source)
         self.search_edit = QLineEdit(placeholderText="Search hex (7E A0) or text (P.01)")
         self.search_edit.returnPressed.connect(self.apply_search)
@@ -215,33 +168,67 @@ class TracePanel(QWidget):
         self.export_btn = QPushButton(icon("export"), "Export…")
         self.export_btn.clicked.connect(self.export_dialog)
         self.count_label = QLabel("")
+        self.legend = QLabel(
+            f'<span style="background:{LEVEL_STYLE["refused"][1].name()}">&nbsp;refused&nbsp;'
+            f'</span> <span style="background:{LEVEL_STYLE["bad"][1].name()}">&nbsp;bad frame'
+            "&nbsp;</span>"
+        )
+        self.legend.setToolTip(
+            "Refused: the meter said no (NAK, association rejected, access denied).\n"
+            "Bad frame: checksum wrong or bytes that cannot be decoded."
+        )
+        source_row = QHBoxLayout()  # the source gets a whole row: its label is never clipped
+        source_row.addWidget(QLabel("Trace"))
+        source_row.addWidget(self.source_combo, 1)
         bar = QHBoxLayout()
-        bar.addWidget(QLabel("Trace"))
-        bar.addWidget(self.source_combo, 1)
         bar.addWidget(self.search_edit, 1)
         bar.addWidget(self.search_btn)
         bar.addWidget(self.export_btn)
+        bar.addStretch(1)
+        bar.addWidget(self.legend)
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(22)
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self.table.setFont(mono)
         hdr = self.table.horizontalHeader()
-        for col, width in enumerate([48, 124, 64, 56, 52, 380]):
-            hdr.resizeSection(col, width)
-        hdr.setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
+        for col in range(len(TraceModel.HEADERS)):
+            mode = QHeaderView.ResizeMode.ResizeToContents
+            if col == TraceModel.DECODED:
+                mode = QHeaderView.ResizeMode.Stretch
+            hdr.setSectionResizeMode(col, mode)
         self.table.selectionModel().currentRowChanged.connect(self._show_detail)
+        self.detail_head = QLabel("Select a record to see it decoded.")
+        self.detail_head.setWordWrap(True)
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabel("Decoded")
+        self.tree.setFont(mono)
         self.detail = QPlainTextEdit(readOnly=True)
         self.detail.setFont(mono)
         self.detail.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        beside = QSplitter(Qt.Orientation.Horizontal)
+        beside.addWidget(self.tree)
+        beside.addWidget(self.detail)
+        hex_width = self.detail.fontMetrics().horizontalAdvance("0" * 76) + 40  # 16-byte lines
+        self.detail.setMinimumWidth(hex_width)  # a hex line is never cut
+        beside.setStretchFactor(0, 1)
+        beside.setStretchFactor(1, 0)
+        beside.setSizes([400, hex_width])
+        lower = QWidget()
+        lower_lay = QVBoxLayout(lower)
+        lower_lay.setContentsMargins(0, 0, 0, 0)
+        lower_lay.addWidget(self.detail_head)
+        lower_lay.addWidget(beside, 1)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
-        split.addWidget(self.detail)
-        split.setSizes([420, 160])
+        split.addWidget(lower)
+        split.setSizes([380, 220])
         self.message = InlineMessage()
         lay = QVBoxLayout(self)
+        lay.addLayout(source_row)
         lay.addLayout(bar)
         lay.addWidget(self.message)
         lay.addWidget(split, 1)
@@ -255,15 +242,20 @@ class TracePanel(QWidget):
             self.source_combo.addItem("Current port session (live)", "live")
         if self.ctx is not None and self.ctx.store is not None and self.ctx.session_id is not None:
             for t in reversed(self.ctx.store.traces(self.ctx.session_id)):
-                self.source_combo.addItem(
+                text = (
                     f"#{t['id']} {t.get('label', '')} — {t.get('records', 0)} records, "
-                    f"{t.get('bytes_tx', 0)} B out / {t.get('bytes_rx', 0)} B in",
-                    t["id"],
+                    f"{t.get('bytes_tx', 0)} B out / {t.get('bytes_rx', 0)} B in"
                 )
+                self.source_combo.addItem(text, t["id"])
+                self.source_combo.setItemData(
+                    self.source_combo.count() - 1, text, Qt.ItemDataRole.ToolTipRole
+                )
+        self.source_combo.setToolTip(self.source_combo.currentText())
         self.source_combo.blockSignals(False)
         self._load_source()
 
     def _load_source(self) -> None:
+        self.source_combo.setToolTip(self.source_combo.currentText())
         key = self.source_combo.currentData()
         if key == "live" and self.ctx is not None:
             self.set_trace(self.ctx.trace)
@@ -290,9 +282,12 @@ class TracePanel(QWidget):
         records = list(self.trace)
         self.model.set_records(records, self._filter(records))
         tx, rx = self.trace.byte_counts()
+        levels = [d.level for d in self.model.dissections]
+        bad, refused = levels.count("bad"), levels.count("refused")
         self.count_label.setText(
             f"{len(self.model.rows)} of {n} records · {tx} bytes out, {rx} bytes in · "
-            f"least wire time {self.trace.wire_time_s():.2f} s"
+            f"least wire time {self.trace.wire_time_s():.2f} s · "
+            f"{bad} bad frame(s), {refused} refusal(s)"
         )
 
     # -- search / export -----------------------------------------------------------------------
@@ -348,14 +343,28 @@ class TracePanel(QWidget):
                 self.message.show_error(exc)
 
     def _show_detail(self, current: QModelIndex, _prev: QModelIndex) -> None:
+        self.tree.clear()
         if not current.isValid():
             self.detail.clear()
+            self.detail_head.setText("Select a record to see it decoded.")
             return
         i = self.model.rows[current.row()]
         rec = self.model.records[i]
-        head = (
+        d = self.model.dissections[i]
+        self.detail_head.setText(
             f"Record {i + 1} · {rec.direction.upper()} · {len(rec.data)} bytes · "
-            f"{rec.baud or '?'} baud {rec.line} · {self.model.summary(i)}"
+            f"{rec.baud or '?'} baud {rec.line} · {d.level}"
+            + (f" · {rec.note}" if rec.note else "")
         )
-        self.detail.setPlainText(head + "\n\n" + hex_dump(rec.data))
-        self.detail.setFont(QFont(self.table.font()))
+        parents: list[QTreeWidgetItem] = []
+        for depth, text in d.tree or [(0, d.summary)]:
+            del parents[depth:]
+            item = QTreeWidgetItem([text])
+            item.setToolTip(0, text)
+            if parents:
+                parents[-1].addChild(item)
+            else:
+                self.tree.addTopLevelItem(item)
+            parents.append(item)
+        self.tree.expandAll()
+        self.detail.setPlainText(hex_dump(rec.data))

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bench_app.store import Store
 from drivers.errors import AuthenticationError, TransportError
 from drivers.model import (
     Channel,
@@ -94,13 +93,6 @@ class SimDriver:
     def read_events(self, start=None, end=None):
         self._note("events")
         return self.sim.events(start, end)
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store.open(tmp_path / "bench.db")
-    yield s
-    s.close()
 
 
 @pytest.fixture

@@ -5,15 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench_app.equipment import Register
-from bench_app.store import Store
 from tests.bench_app.equipment.eqhelp import FW
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store.open(tmp_path / "register.db")
-    yield s
-    s.close()
 
 
 @pytest.fixture

@@ -12,11 +12,11 @@ from bench_app.checklist import ChecklistEngine, find_template, parse_template
 from bench_app.equipment import Register, check_session, import_csv
 from bench_app.equipment.conditions import parse_condition
 from bench_app.equipment.deviations import session_deviations
-from bench_app.equipment.published import publish
 from bench_app.equipment.shares import coverage_shares
 from bench_app.errors import DataImportError, SessionLockedError, TemplateError, UsageError
 from bench_app.paths import resource_path
 from bench_app.report import collect_report_data, render_report
+from bench_app.report.published_lists import publish
 from tests.bench_app.report.report_fixtures import pdftotext
 
 SAMPLES = resource_path("samples") / "equipment"

@@ -12,7 +12,6 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 
 from bench_app.errors import SigningError, UsageError
 from bench_app.report import render_report
-from bench_app.report.sample import synthetic_report_data
 from bench_app.signing import (
     PASSPHRASE_ENV,
     new_self_signed,
@@ -22,6 +21,7 @@ from bench_app.signing import (
     verify_report,
 )
 from bench_app.signing.verify import report_info
+from tests.bench_app.report.sample_data import synthetic_report_data
 
 
 @pytest.fixture(scope="module")

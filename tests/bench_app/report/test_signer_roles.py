@@ -7,9 +7,9 @@ import pytest
 from bench_app.cli import main
 from bench_app.errors import SigningError
 from bench_app.report import render_report
-from bench_app.report.sample import synthetic_report_data
 from bench_app.signing import new_self_signed, sign_pdf
 from bench_app.signing.verify import verify_report
+from tests.bench_app.report.sample_data import synthetic_report_data
 
 #: key name → (holder, organisation, role, passphrase); "alice-witness" is the tester who made
 #: herself a witness key too (same person, other spelling).

@@ -18,6 +18,7 @@ from drivers.meter import ConnectOptions
 from drivers.model import StatusFlag
 from drivers.testing import ScriptedTransport
 from drivers.transport import HDLC_8N1
+from tests.drivers.dlms import server_apdus as S
 from tests.drivers.dlms.dlms_script import HdlcScript
 
 SERVER = hdlc.server_address(1, 0x11, 4)
@@ -35,10 +36,10 @@ def _client(
 
 def test_association_get_clock_release_exact_bytes() -> None:
     s = HdlcScript(SERVER, PUBLIC).snrm(ua_info=b"")
-    s.request(A.aarq(None), A.aare())
+    s.request(A.aarq(None), S.aare())
     get_clock = bytes.fromhex("C0 01 C1 00 08 00 00 01 00 00 FF 02 00")
-    s.request(get_clock, A.get_response_normal(axdr.encode(CLOCK_RAW, DataType.OCTET_STRING)))
-    s.request(A.rlrq(), A.rlre()).disc()
+    s.request(get_clock, S.get_response_normal(axdr.encode(CLOCK_RAW, DataType.OCTET_STRING)))
+    s.request(A.rlrq(), S.rlre()).disc()
     client, t = _client(s)
     client.associate()
     assert t.written.startswith(bytes.fromhex("7E A0 0A 00 02 00 23 21 93 18 71 7E"))
@@ -54,7 +55,7 @@ def test_association_get_clock_release_exact_bytes() -> None:
 def test_wrong_password_names_the_client_sap() -> None:
     sap = 0x20
     s = HdlcScript(SERVER, hdlc.client_address(sap)).snrm(ua_info=b"")
-    s.request(A.aarq("wrong"), A.aare(1, 13))
+    s.request(A.aarq("wrong"), S.aare(1, 13))
     client, t = _client(s, sap=sap)
     with pytest.raises(AuthenticationError, match="client SAP 32") as err:
         client.associate("wrong")
@@ -67,11 +68,11 @@ def test_block_transfer_reassembles_get_next() -> None:
     blocks = [value[:150], value[150:300], value[300:]]
     s = HdlcScript(SERVER, PUBLIC, server_max_info=1024, client_max_info=1024)
     s.snrm(hdlc.encode_params(hdlc.HdlcParams(1024, 1024, 1, 1)))
-    s.request(A.aarq(None), A.aare())
+    s.request(A.aarq(None), S.aare())
     desc = A.Descriptor.of(1, "0.0.96.1.0.255", 2)
-    s.request(A.get_request(desc), A.get_response_block(blocks[0], 1, False))
-    s.request(A.get_request_next(1), A.get_response_block(blocks[1], 2, False))
-    s.request(A.get_request_next(2), A.get_response_block(blocks[2], 3, True))
+    s.request(A.get_request(desc), S.get_response_block(blocks[0], 1, False))
+    s.request(A.get_request_next(1), S.get_response_block(blocks[1], 2, False))
+    s.request(A.get_request_next(2), S.get_response_block(blocks[2], 3, True))
     client, t = _client(s, max_info=1024)
     client.associate()
     assert client.get(1, "0.0.96.1.0.255", 2) == list(range(100))
@@ -83,11 +84,11 @@ def test_segmentation_both_ways() -> None:
     # acknowledged by RR; a 200-byte string comes back in 7 segments pulled with RR.
     s = HdlcScript(SERVER, hdlc.client_address(0x20), server_max_info=32, client_max_info=32)
     s.snrm(hdlc.encode_params(hdlc.HdlcParams(32, 32, 1, 1)))
-    s.request(A.aarq("12345678"), A.aare(lls=True))
+    s.request(A.aarq("12345678"), S.aare(lls=True))
     text = "X" * 200
     s.request(
         A.get_request(A.Descriptor.of(1, "0.0.42.0.0.255", 2)),
-        A.get_response_normal(axdr.encode(text, DataType.VISIBLE_STRING)),
+        S.get_response_normal(axdr.encode(text, DataType.VISIBLE_STRING)),
     )
     client, t = _client(s, sap=0x20, max_info=32)
     client.associate("12345678")
@@ -102,7 +103,7 @@ def test_segmentation_both_ways() -> None:
 def _profile_script(rows: list, period_s: int = 1800) -> tuple[HdlcScript, datetime]:
     s = HdlcScript(SERVER, PUBLIC, server_max_info=512, client_max_info=512)
     s.snrm(hdlc.encode_params(hdlc.HdlcParams(512, 512, 1, 1)))
-    s.request(A.aarq(None), A.aare())
+    s.request(A.aarq(None), S.aare())
     lp = "1.0.99.1.0.255"
 
     def cap(class_id: int, obis: str, attr: int) -> Typed:
@@ -127,14 +128,14 @@ def _profile_script(rows: list, period_s: int = 1800) -> tuple[HdlcScript, datet
     )
     s.request(
         A.get_request(A.Descriptor.of(7, lp, 4)),
-        A.get_response_normal(axdr.encode(period_s, DataType.UINT32)),
+        S.get_response_normal(axdr.encode(period_s, DataType.UINT32)),
     )
-    s.request(A.get_request(A.Descriptor.of(7, lp, 3)), A.get_response_normal(caps.encode()))
+    s.request(A.get_request(A.Descriptor.of(7, lp, 3)), S.get_response_normal(caps.encode()))
     su = {"1.0.1.8.0.255": (0, 30), "1.0.2.8.0.255": (-1, 30)}
     for obis, (scaler, unit) in su.items():
         s.request(
             A.get_request(A.Descriptor.of(3, obis, 3)),
-            A.get_response_normal(
+            S.get_response_normal(
                 Typed(
                     DataType.STRUCTURE, (Typed(DataType.INT8, scaler), Typed(DataType.ENUM, unit))
                 ).encode()
@@ -143,7 +144,7 @@ def _profile_script(rows: list, period_s: int = 1800) -> tuple[HdlcScript, datet
     start = datetime(2026, 1, 1, tzinfo=UTC)
     sel = A.range_descriptor(start + timedelta(seconds=period_s), start + timedelta(hours=2))
     buffer = Typed(DataType.ARRAY, tuple(rows)).encode()
-    s.request(A.get_request(A.Descriptor.of(7, lp, 2), sel), A.get_response_normal(buffer))
+    s.request(A.get_request(A.Descriptor.of(7, lp, 2), sel), S.get_response_normal(buffer))
     return s, start
 
 
@@ -212,7 +213,7 @@ def test_silent_meter_times_out_after_retries() -> None:
 
 def test_wrapper_framing() -> None:
     req = A.get_request(A.Descriptor.of(8, "0.0.1.0.0.255", 2))
-    resp = A.get_response_normal(axdr.encode(CLOCK_RAW, DataType.OCTET_STRING))
+    resp = S.get_response_normal(axdr.encode(CLOCK_RAW, DataType.OCTET_STRING))
     t = ScriptedTransport(
         [
             (
@@ -239,8 +240,8 @@ def test_mode_e_sign_on_switches_to_8n1() -> None:
 
 def test_meter_driver_redacts_password_and_delivers_day_blocks() -> None:
     s = HdlcScript(SERVER, hdlc.client_address(0x20)).snrm(ua_info=b"")
-    s.request(A.aarq("secret99"), A.aare(lls=True))
-    s.request(A.rlrq(), A.rlre()).disc()
+    s.request(A.aarq("secret99"), S.aare(lls=True))
+    s.request(A.rlrq(), S.rlre()).disc()
     t = ScriptedTransport(s.exchanges, HDLC_8N1, timeout=0.2)
     opts = ConnectOptions("script://", password="secret99", client_sap=0x20, server_physical=0x11)
     meter = DlmsMeter(opts, transport=t)

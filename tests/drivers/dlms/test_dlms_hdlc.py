@@ -78,7 +78,6 @@ def test_bad_fcs_and_hcs_are_protocol_errors() -> None:
 def test_control_bytes() -> None:
     assert hdlc.i_control(ns=3, nr=5) == 0xB6
     assert hdlc.rr_control(2) == 0x51
-    assert hdlc.rnr_control(1, poll=False) == 0x25
     assert hdlc.parse_control(0x51) == hdlc.Control("RR", None, 2, True)
     assert hdlc.parse_control(0xB6) == hdlc.Control("I", 3, 5, True)
     for ctl, kind in ((0x73, "UA"), (0x53, "DISC"), (0x1F, "DM"), (0x97, "FRMR"), (0x93, "SNRM")):

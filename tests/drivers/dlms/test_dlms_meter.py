@@ -13,6 +13,7 @@ from drivers.meter import ConnectOptions, MeterDriver
 from drivers.model import EventCode
 from drivers.testing import ScriptedTransport
 from drivers.transport import HDLC_8N1
+from tests.drivers.dlms import server_apdus as S
 from tests.drivers.dlms.dlms_script import HdlcScript
 
 SERVER = hdlc.server_address(1, 0x11, 4)
@@ -30,7 +31,7 @@ def get(
     access: tuple[int, bytes] | None = None,
 ) -> tuple[bytes, bytes]:
     req = A.get_request(A.Descriptor.of(cls, obis, attr), access)
-    return req, A.get_response_normal(value.encode() if value else None, result)
+    return req, S.get_response_normal(value.encode() if value else None, result)
 
 
 def text(s: str) -> Typed:
@@ -56,10 +57,10 @@ def clock(dt: datetime) -> Typed:
 def meter_for(requests: list[tuple[bytes, bytes]]) -> tuple[DlmsMeter, ScriptedTransport]:
     s = HdlcScript(SERVER, CLIENT, 1024, 1024)
     s.snrm(hdlc.encode_params(hdlc.HdlcParams(1024, 1024, 1, 1)))
-    s.request(A.aarq("pw2level"), A.aare(lls=True))
+    s.request(A.aarq("pw2level"), S.aare(lls=True))
     for req, resp in requests:
         s.request(req, resp)
-    s.request(A.rlrq(), A.rlre()).disc()
+    s.request(A.rlrq(), S.rlre()).disc()
     t = ScriptedTransport(s.exchanges, HDLC_8N1, timeout=0.2)
     opts = ConnectOptions(
         "script://", password="pw2level", client_sap=0x20, server_physical=0x11, max_info=1024
@@ -93,7 +94,7 @@ def test_set_clock_then_read_back() -> None:
     m, t = meter_for(
         [
             get("0.0.1.0.0.255", 2, clock(T0), cls=8),
-            (set_req, A.set_response(0)),
+            (set_req, S.set_response(0)),
             get("0.0.1.0.0.255", 2, clock(target), cls=8),
         ]
     )

@@ -1,0 +1,35 @@
+"""Codes of Practice cited with their issue (``"CoP 5 issue 6"``).
+
+Shared by the checklist templates and the equipment register, so neither imports the other.
+"""
+
+from __future__ import annotations
+
+import re
+
+_COP_ISSUE = re.compile(
+    r"^(?:cop)?\s*0*(1[01]|[1-9])\s*(?:(?:[/:]|\bissue\b|\bi)\s*([0-9][0-9.]*))?$", re.IGNORECASE
+)
+
+
+def cop_ref(text: str) -> tuple[str, str]:
+    """A CoP with its optional issue: ``"CoP 5 issue 6"``, ``"5/6"``, ``"CoP5:6"`` → ``("5", "6")``;
+    ``"CoP5"`` → ``("5", "")`` (issue not stated)."""
+    m = _COP_ISSUE.match(" ".join((text or "").split()))
+    if not m:
+        raise ValueError(f"Code of Practice {text!r} is not 1–11 with an optional issue "
+                         "(e.g. 'CoP 5 issue 6' or 5/6)")  # fmt: skip
+    return m.group(1), (m.group(2) or "")
+
+
+def cop_ref_lenient(text: str) -> tuple[str, str] | None:
+    """:func:`cop_ref`, or None for text that is not a CoP (session CoPs are free text)."""
+    try:
+        return cop_ref(text)
+    except ValueError:
+        return None
+
+
+def cop_text(cop_no: str, issue: str = "") -> str:
+    """``("5", "6")`` → ``"CoP 5 issue 6"``; without an issue ``"CoP 5"``."""
+    return f"CoP {cop_no} issue {issue}" if issue else f"CoP {cop_no}"

@@ -1,0 +1,106 @@
+"""Logging set-up. Modules log through ``logging.getLogger(__name__)``; only this module adds
+handlers (``drivers`` has a ``NullHandler`` so it stays silent inside other programs).
+
+* CLI (:func:`configure_cli`): warnings and errors on stderr; ``-v`` adds info, ``-vv`` debug
+  (with tracebacks of the errors the CLI reports); ``--log FILE`` writes everything (debug) to
+  ``FILE`` as well.
+* GUI (:func:`configure_gui`): a rotating log file ``<user data folder>/logs/witness-bench.log``
+  (1 MB × 5 files), info and above, and uncaught exceptions.
+
+Calling a ``configure_*`` function again replaces the handlers it added before (the test-suite
+and the demo run ``main`` many times in one process).
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import sys
+from pathlib import Path
+
+from bench_app.paths import user_data_dir
+
+FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(threadName)s] %(message)s"
+#: log file of the GUI, inside the user data folder.
+GUI_LOG_NAME = "witness-bench.log"
+GUI_LOG_BYTES = 1_000_000
+GUI_LOG_BACKUPS = 5
+_MARK = "_witness_bench_handler"
+
+
+class _Stderr:
+    """Writes to whatever ``sys.stderr`` is *now* (pytest and the GUI replace it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text) if sys.stderr else 0
+
+    def flush(self) -> None:
+        if sys.stderr:
+            sys.stderr.flush()
+
+
+def _install(handlers: list[logging.Handler], level: int) -> None:
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, _MARK, False)]:
+        root.removeHandler(old)
+        old.close()
+    for h in handlers:
+        setattr(h, _MARK, True)
+        root.addHandler(h)
+    root.setLevel(level)
+
+
+def configure_cli(verbosity: int = 0, log_file: str | Path | None = None) -> None:
+    """stderr at WARNING (``verbosity`` 1: INFO, 2+: DEBUG); ``log_file`` at DEBUG, appended."""
+    console = logging.StreamHandler(_Stderr())
+    console.setLevel(
+        logging.DEBUG if verbosity >= 2 else logging.INFO if verbosity == 1 else logging.WARNING
+    )
+    console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handlers: list[logging.Handler] = [console]
+    if log_file is not None:
+        path = Path(log_file)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        file = logging.FileHandler(path, encoding="utf-8")
+        file.setLevel(logging.DEBUG)
+        file.setFormatter(logging.Formatter(FORMAT))
+        handlers.append(file)
+    _install(handlers, logging.DEBUG if log_file is not None or verbosity >= 2 else console.level)
+
+
+def gui_log_path(folder: str | Path | None = None) -> Path:
+    """Where the GUI logs: ``folder`` or ``<user data folder>/logs``, file :data:`GUI_LOG_NAME`."""
+    base = Path(folder) if folder is not None else user_data_dir() / "logs"
+    return base / GUI_LOG_NAME
+
+
+def configure_gui(folder: str | Path | None = None) -> Path:
+    """Rotating file log for the GUI (INFO and above) and a hook logging uncaught exceptions.
+
+    :returns: the log file path (shown in the GUI's About/Help so a tester can attach it).
+    """
+    path = gui_log_path(folder)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=GUI_LOG_BYTES, backupCount=GUI_LOG_BACKUPS, encoding="utf-8"
+    )
+    handler.setLevel(logging.INFO)
+    handler.setFormatter(logging.Formatter(FORMAT))
+    _install([handler], logging.INFO)
+    previous = sys.excepthook
+
+    def log_uncaught(kind, value, tb) -> None:
+        if not issubclass(kind, KeyboardInterrupt):
+            logging.getLogger("ui").critical("uncaught exception", exc_info=(kind, value, tb))
+        previous(kind, value, tb)
+
+    if getattr(previous, _MARK, False) is False:
+        setattr(log_uncaught, _MARK, True)
+        sys.excepthook = log_uncaught
+    logging.getLogger(__name__).info("Witness Bench GUI started; log file %s", path)
+    return path
+
+
+def hint_of(exc: BaseException) -> str:
+    """The "what to do" advice an error class carries (empty when it has none)."""
+    return str(getattr(exc, "hint", "") or "")
