@@ -1,0 +1,184 @@
+"""The "Meter" box of the Connection panel: identity, clock and how the identity compares with
+the session's declared equipment, shown in place as soon as the identity is read.
+
+Manufacturer names come from the FLAG id table ``resources/identity/flag_ids.csv``; the model
+from the meter description (``resources/meters/*.toml`` or the simulator's descriptions) whose
+FLAG id and outstation type match, else the identification text the meter sent. Mismatches are the
+:class:`bench_app.equipment.checks.Finding` objects of :func:`check_session`; this module only
+shows them.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QVBoxLayout
+
+from bench_app.paths import resource_path
+
+BAD = "#b02a2a"
+GOOD = "#1e7b34"
+#: result rows: key → label
+ROWS = [
+    ("serial", "Serial number"),
+    ("manufacturer", "Manufacturer"),
+    ("model", "Model"),
+    ("outstation_type", "Outstation type"),
+    ("firmware", "Firmware"),
+    ("clock", "Meter clock"),
+    ("deviation", "Clock deviation"),
+    ("last", "Last result"),
+]
+#: Finding.component → the row it belongs to (firmware components go to "firmware")
+_ROW_OF = {"serial": "serial", "outstation_type": "outstation_type"}
+
+
+@cache
+def flag_names() -> dict[str, str]:
+    """FLAG id (3 capital letters) → manufacturer name, from the resources table."""
+    path = resource_path("identity", "flag_ids.csv")
+    if not path.exists():
+        return {}
+    lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if not ln.startswith("#")]
+    return {r["flag"].strip().upper(): r["name"].strip() for r in csv.DictReader(lines)}
+
+
+def manufacturer_text(flag: str) -> str:
+    """``"Landis+Gyr (Zug) (FLAG LGZ)"``; the id as read when it is not in the table."""
+    code = (flag or "").strip()
+    if not code:
+        return "—"
+    name = flag_names().get(code[:3].upper())
+    return f"{name} (FLAG {code[:3].upper()})" if name else f"{code} (FLAG id not in the table)"
+
+
+def _description_dirs() -> list[Path]:
+    dirs = [resource_path("meters")]
+    try:
+        import drivers.sim
+
+        dirs.append(Path(drivers.sim.__file__).parent / "meters")
+    except ImportError:  # pragma: no cover - the simulator is part of the product
+        pass
+    return [d for d in dirs if d.is_dir()]
+
+
+@cache
+def _descriptions() -> list[dict]:
+    out = []
+    for folder in _description_dirs():
+        for path in sorted(folder.glob("*.toml")):
+            try:
+                out.append(tomllib.loads(path.read_text(encoding="utf-8")))
+            except (OSError, tomllib.TOMLDecodeError):
+                continue
+    return out
+
+
+def model_text(identity: Any) -> str:
+    """Model from the matching meter description (FLAG id + outstation type), else as read."""
+    flag = (identity.manufacturer or "")[:3].upper()
+    otype = (identity.outstation_type or "").upper()
+    for d in _descriptions():
+        same_flag = bool(flag) and str(d.get("flag", "")).upper() == flag
+        same_type = not otype or str(d.get("outstation_type", "")).upper() == otype
+        if d.get("model") and same_flag and same_type:
+            return f"{d['model']} (meter description; identification {identity.model or '—'})"
+    return identity.model or "—"
+
+
+class IdentityView(QGroupBox):
+    """Read-only rows (``labels[key]``) plus a banner summarising mismatches with the session."""
+
+    def __init__(self) -> None:
+        super().__init__("Meter")
+        self.banner = QLabel("")
+        self.banner.setWordWrap(True)
+        self.banner.setObjectName("identityBanner")
+        self.banner.hide()
+        form = QFormLayout()
+        self.labels: dict[str, QLabel] = {}
+        for key, label in ROWS:
+            lab = QLabel("—")
+            lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            lab.setWordWrap(True)
+            self.labels[key] = lab
+            form.addRow(label, lab)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.banner)
+        lay.addLayout(form)
+        lay.addStretch(1)
+        self.mismatched: set[str] = set()
+
+    def show(self, identity: Any, findings: list | None) -> list:  # type: ignore[override]
+        """Fill the identity rows and mark each mismatch in its row; returns the mismatches.
+
+        :param findings: :func:`check_session` results; None when no session is open.
+        """
+        compared = findings is not None
+        findings = findings or []
+        mism = [f for f in findings if getattr(f, "is_mismatch", False)]
+        notes: dict[str, list[str]] = {}
+        for f in mism:
+            row = _ROW_OF.get(f.component, "firmware" if f.code == "firmware-mismatch" else "")
+            if row:
+                what = "the application" if f.source == "application" else "the session"
+                comp = f"{f.component}: " if row == "firmware" else ""
+                notes.setdefault(row, []).append(
+                    f"{comp}{what} declares <b>{html.escape(f.declared or '—')}</b>"
+                )
+        fw = "<br>".join(
+            f"{html.escape(k)} {html.escape(v)}" for k, v in identity.firmware.items()
+        )
+        values = {
+            "serial": html.escape(identity.serial or "—"),
+            "manufacturer": html.escape(manufacturer_text(identity.manufacturer)),
+            "model": html.escape(model_text(identity)),
+            "outstation_type": html.escape(identity.outstation_type or "—"),
+            "firmware": fw or "—",
+        }
+        self.mismatched = set(notes)
+        for key, text in values.items():
+            lab = self.labels[key]
+            if key in notes:
+                lab.setText(
+                    f"<span style='color:{BAD}'><b>✘ {text}</b></span><br>"
+                    f"<span style='color:{BAD}'>{'<br>'.join(notes[key])}</span>"
+                )
+                lab.setToolTip("Differs from what was declared for this session")
+            else:
+                lab.setText(text)
+                lab.setToolTip("")
+        if mism:
+            self.banner.setText(
+                f"<b style='color:{BAD}'>✘ This meter is not the declared equipment:</b> "
+                + "; ".join(html.escape(f.message) for f in mism)
+            )
+            self.banner.setStyleSheet(
+                f"background:#fbeaea; border:1px solid {BAD}; padding:4px; border-radius:3px"
+            )
+            self.banner.show()
+        elif any(f.code == "no-declaration" for f in findings):
+            self.banner.setText(
+                "Nothing declared to compare with: record the equipment under test "
+                "(sidebar) to check the identity."
+            )
+            self.banner.setStyleSheet("background:#fff6dd; padding:4px; border-radius:3px")
+            self.banner.show()
+        elif not compared:
+            self.banner.setText("No session open: the identity is not compared with anything.")
+            self.banner.setStyleSheet("background:#fff6dd; padding:4px; border-radius:3px")
+            self.banner.show()
+        else:
+            self.banner.setText(
+                f"<b style='color:{GOOD}'>✔ Identity matches the declared equipment</b>"
+            )
+            self.banner.setStyleSheet("background:#e9f5ec; padding:4px; border-radius:3px")
+            self.banner.show()
+        return mism
