@@ -59,6 +59,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(split)
 
         self.connection.profile_block.connect(self._on_block)
+        self.checklist.results_changed.connect(self.sidebar.update_overall)
+        self.checklist.open_evidence.connect(self.open_evidence)
         if hasattr(self.checklist, "meter_setup"):
             self.checklist.meter_setup = self.connection.meter_setup
         self.status_labels: dict[str, QLabel] = {}
@@ -79,6 +81,23 @@ class MainWindow(QMainWindow):
         if not self.profile._live_rows and block.get("channels"):
             self.profile.reset_live(block["channels"])
         self.profile.add_rows(block["rows"], block.get("channels"))
+
+    def open_evidence(self, kind: str, row_id: int) -> None:
+        """Show a piece of evidence a checklist result names: a trace or a collection."""
+        if kind == "trace":
+            self.trace.reload_sources()
+            idx = self.trace.source_combo.findData(row_id)
+            if idx >= 0:
+                self.trace.source_combo.setCurrentIndex(idx)
+            self.tabs.setCurrentWidget(self.trace)
+        elif kind == "collection":
+            self.profile.reload_collections()
+            idx = self.profile.collection_combo.findData(row_id)
+            if idx >= 0:
+                self.profile.collection_combo.setCurrentIndex(idx)
+            self.tabs.setCurrentWidget(self.profile)
+        elif kind in ("event", "clock"):
+            self.tabs.setCurrentWidget(self.events)
 
     def _update_bytes(self) -> None:
         if self.ctx.trace is not None:

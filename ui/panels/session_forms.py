@@ -6,6 +6,7 @@ Every form validates before it writes (required fields, MPID = 4 letters, firmwa
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -34,6 +35,13 @@ from ui.icons import icon
 KINDS = [("Protocol approval (BSCP601)", "protocol-approval"), ("CoP compliance", "cop-compliance")]
 ROLES = ["tester", "witness", "hhdc", "manufacturer"]
 MPID_RE = re.compile(r"^[A-Z]{4}$")
+#: overall result → (text colour, background)
+OVERALL_COLOURS = {
+    "PASS": ("#ffffff", "#1e7b34"),
+    "FAIL": ("#ffffff", "#b02a2a"),
+    "INCOMPLETE": ("#5c4400", "#fff1c2"),
+    "NOT RUN": ("#333333", "#e4e7eb"),
+}
 
 
 class FormDialog(QDialog):
@@ -262,12 +270,17 @@ class SessionSidebar(QWidget):
         self.summary.setWordWrap(True)
         self.summary.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.summary.setObjectName("sessionSummary")
+        self.overall = QLabel("")
+        self.overall.setObjectName("overallResult")
+        self.overall.setWordWrap(True)
+        self.overall_status = ""
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         title = QLabel("Sessions")
         title.setObjectName("sidebarTitle")
         lay.addWidget(title)
         lay.addWidget(self.list, 2)
+        lay.addWidget(self.overall)
         lay.addWidget(self.new_btn)
         lay.addWidget(self.part_btn)
         lay.addWidget(self.equip_btn)
@@ -299,10 +312,37 @@ class SessionSidebar(QWidget):
         self._update_summary()
         self.session_selected.emit(sid)
 
+    def set_overall(self, status: str, reasons: list[str]) -> None:
+        """Show the session's overall result (``PASS``/``FAIL``/``INCOMPLETE``/``NOT RUN``) and why;
+        always visible above the session's buttons."""
+        self.overall_status = status
+        fg, bg = OVERALL_COLOURS.get(status, ("#333333", "#f1f3f5"))
+        why = "".join(f"<br>· {html.escape(r)}" for r in reasons)
+        self.overall.setText(f"<b>Overall result: {html.escape(status)}</b>{why}")
+        self.overall.setToolTip("By the report's rules: any failed step fails the session")
+        self.overall.setStyleSheet(
+            f"QLabel#overallResult {{ color: {fg}; background: {bg}; padding: 6px;"
+            " border-radius: 3px; }"
+        )
+
+    def update_overall(self) -> None:
+        """Recompute the overall result from the session's checklist (store, never SQL here)."""
+        if self.ctx.session_id is None or self.ctx.store is None:
+            self.set_overall("NOT RUN", ["no session open"])
+            return
+        from ui.panels.checklist_view import checklist_overall
+
+        try:
+            status, reasons = checklist_overall(self.ctx.store, self.ctx.session_id)
+        except Exception as exc:  # noqa: BLE001 - the sidebar never breaks the window
+            status, reasons = "UNKNOWN", [str(exc)]
+        self.set_overall(status, reasons)
+
     def _update_summary(self) -> None:
         has = self.ctx.session_id is not None and self.ctx.store is not None
         for b in (self.part_btn, self.equip_btn, self.soft_btn):
             b.setEnabled(has)
+        self.update_overall()
         if not has:
             self.summary.setText("No session open. Create one with New session…")
             return
