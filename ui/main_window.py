@@ -76,6 +76,9 @@ class MainWindow(QMainWindow):
         self.bytes_timer.setInterval(500)
         self.bytes_timer.timeout.connect(self._update_bytes)
         self.bytes_timer.start()
+        from ui.settings import restore_window
+
+        restore_window(self)  # geometry, last port, protocol, baud, level, template
 
     def _on_block(self, block: dict) -> None:
         if not self.profile._live_rows and block.get("channels"):
@@ -133,6 +136,12 @@ class MainWindow(QMainWindow):
         self.sidebar._update_summary()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        from ui.settings import save_window
+
+        try:
+            save_window(self)
+        except Exception:  # noqa: BLE001 - remembering settings never blocks closing
+            pass
         self.ctx.shutdown()
         super().closeEvent(event)
 
