@@ -58,6 +58,17 @@ def manufacturer_text(flag: str) -> str:
     return f"{name} (FLAG {code[:3].upper()})" if name else f"{code} (FLAG id not in the table)"
 
 
+def manufacturer_html(identity: Any) -> str:
+    """Manufacturer by name from the FLAG table; the matching meter description's manufacturer
+    below it when that names someone else (the FLAG register keeps historical owners)."""
+    text = html.escape(manufacturer_text(identity.manufacturer))
+    desc = _description_for(identity)
+    named = str((desc or {}).get("manufacturer", ""))
+    if named and named.lower() not in text.lower():
+        text += f"<br><span style='color:#666'>meter description: {html.escape(named)}</span>"
+    return text
+
+
 def _description_dirs() -> list[Path]:
     dirs = [resource_path("meters")]
     try:
@@ -81,15 +92,23 @@ def _descriptions() -> list[dict]:
     return out
 
 
-def model_text(identity: Any) -> str:
-    """Model from the matching meter description (FLAG id + outstation type), else as read."""
+def _description_for(identity: Any) -> dict | None:
+    """The meter description whose FLAG id and outstation type match the identity read."""
     flag = (identity.manufacturer or "")[:3].upper()
     otype = (identity.outstation_type or "").upper()
     for d in _descriptions():
         same_flag = bool(flag) and str(d.get("flag", "")).upper() == flag
         same_type = not otype or str(d.get("outstation_type", "")).upper() == otype
-        if d.get("model") and same_flag and same_type:
-            return f"{d['model']} (meter description; identification {identity.model or '—'})"
+        if same_flag and same_type:
+            return d
+    return None
+
+
+def model_text(identity: Any) -> str:
+    """Model from the matching meter description (FLAG id + outstation type), else as read."""
+    d = _description_for(identity)
+    if d and d.get("model"):
+        return f"{d['model']} (meter description; identification {identity.model or '—'})"
     return identity.model or "—"
 
 
@@ -125,28 +144,38 @@ class IdentityView(QGroupBox):
         findings = findings or []
         mism = [f for f in findings if getattr(f, "is_mismatch", False)]
         notes: dict[str, list[str]] = {}
+        fw_bad: dict[str, list[str]] = {}
         for f in mism:
             row = _ROW_OF.get(f.component, "firmware" if f.code == "firmware-mismatch" else "")
-            if row:
-                what = "the application" if f.source == "application" else "the session"
-                comp = f"{f.component}: " if row == "firmware" else ""
-                notes.setdefault(row, []).append(
-                    f"{comp}{what} declares <b>{html.escape(f.declared or '—')}</b>"
+            what = "the application" if f.source == "application" else "the session"
+            note = f"{what} declares <b>{html.escape(f.declared or '—')}</b>"
+            if row == "firmware":
+                fw_bad.setdefault(f.component, []).append(note)
+            elif row:
+                notes.setdefault(row, []).append(note)
+        fw_lines = []
+        for comp, version in identity.firmware.items():
+            line = f"{html.escape(comp)} {html.escape(version)}"
+            if comp in fw_bad:  # only the component that differs is marked
+                line = (
+                    f"<span style='color:{BAD}'><b>✘ {line}</b> — "
+                    f"{'; '.join(fw_bad[comp])}</span>"
                 )
-        fw = "<br>".join(
-            f"{html.escape(k)} {html.escape(v)}" for k, v in identity.firmware.items()
-        )
+            fw_lines.append(line)
         values = {
             "serial": html.escape(identity.serial or "—"),
-            "manufacturer": html.escape(manufacturer_text(identity.manufacturer)),
+            "manufacturer": manufacturer_html(identity),
             "model": html.escape(model_text(identity)),
             "outstation_type": html.escape(identity.outstation_type or "—"),
-            "firmware": fw or "—",
+            "firmware": "<br>".join(fw_lines) or "—",
         }
-        self.mismatched = set(notes)
+        self.mismatched = set(notes) | ({"firmware"} if fw_bad else set())
         for key, text in values.items():
             lab = self.labels[key]
-            if key in notes:
+            if key == "firmware" and fw_bad:
+                lab.setText(text)
+                lab.setToolTip("The marked firmware differs from what was declared")
+            elif key in notes:
                 lab.setText(
                     f"<span style='color:{BAD}'><b>✘ {text}</b></span><br>"
                     f"<span style='color:{BAD}'>{'<br>'.join(notes[key])}</span>"

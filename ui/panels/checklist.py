@@ -451,9 +451,10 @@ class ChecklistPanel(QWidget):
 
     def _done(self, outcomes: list) -> None:
         self._stop_thread()
-        verdicts = ", ".join(f"{o.step_id}: {o.verdict}" for o in outcomes)
+        verdicts = ", ".join(f"{o.step_id}: {o.verdict.upper()}" for o in outcomes)
         self.reload()
-        self.message.show_message(f"Finished — {verdicts}", "ok")
+        failed = any(o.verdict == "fail" for o in outcomes)  # a fail is never shown in green
+        self.message.show_message(f"Finished — {verdicts}", "error" if failed else "ok")
         self.ctx.data_changed.emit("trace")
         self.step_finished.emit(outcomes)
 

@@ -64,9 +64,8 @@ class EventsPanel(QWidget):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         hdr = self.table.horizontalHeader()
-        for col, w in enumerate([178, 74, 190, 52, 250, 150]):
-            hdr.resizeSection(col, w)
-        hdr.setSectionResizeMode(len(self.HEADERS) - 1, QHeaderView.ResizeMode.Stretch)
+        hdr.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)  # nothing clipped
+        hdr.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)  # the event text
         self.count = QLabel("")
         self.message = InlineMessage()
         lay = QVBoxLayout(self)

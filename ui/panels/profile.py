@@ -150,7 +150,7 @@ class ProfilePanel(QWidget):
         self.heat_back = pg.ImageItem(axisOrder="row-major")  # no data / no such SP, below
         self.heat_back.setZValue(-1)
         self.heat_plot.addItem(self.heat_back)
-        self.heat_flags = pg.ScatterPlotItem(symbol="s", size=9, brush=None, pxMode=True)
+        self.heat_flags = pg.ScatterPlotItem(symbol="s", size=13, brush=None, pxMode=True)
         self.heat_plot.addItem(self.heat_flags)
         self.heat_plot.scene().sigMouseMoved.connect(self._hover_heat)
         self.stack.addWidget(self.heat_plot)
@@ -399,7 +399,7 @@ class ProfilePanel(QWidget):
             extra = self.range_names
         elif view == 2:
             extra = HEAT_EXTRA
-        self.legend.setText(legend_html(present, extra=extra))
+        self.legend.setText(legend_html(present, extra=extra, normal=view != 2))
 
     # -- tooltips ------------------------------------------------------------------------------
     def day_tooltip(self, index: int) -> str:

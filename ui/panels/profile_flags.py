@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 from bisect import bisect_left
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 
@@ -23,10 +23,12 @@ from ui.timebase import gb
 #: heat-map cell colours (RGBA) for periods without a value
 NO_DATA_RGBA = (246, 205, 205, 255)  #: the SP exists on that day but nothing was read
 NO_SUCH_SP_RGBA = (222, 225, 229, 255)  #: the day has fewer SPs (46 / 48)
+NOT_YET_RGBA = (255, 255, 255, 255)  #: the period has not ended yet (today, later)
 #: heat-map legend entries for those cells
 HEAT_EXTRA = [
     ("#{:02x}{:02x}{:02x}".format(*NO_DATA_RGBA[:3]), "no data"),
     ("#{:02x}{:02x}{:02x}".format(*NO_SUCH_SP_RGBA[:3]), "no such SP (46/48-period day)"),
+    ("#c8ccd2", "□ not ended yet"),
 ]
 
 
@@ -94,28 +96,40 @@ def period_tooltip(
     return "<br>".join(lines)
 
 
-def legend_html(present: int, *, extra: list[tuple[str, str]] | None = None) -> str:
-    """Legend: one entry per flag kind present (plus ``extra`` ``(colour, label)`` entries)."""
-    items = [f"<span style='color:{NORMAL_COLOUR}'>■</span> no flag"]
+def legend_html(
+    present: int, *, extra: list[tuple[str, str]] | None = None, normal: bool = True
+) -> str:
+    """Legend: one entry per flag kind present (plus ``extra`` ``(colour, label)`` entries);
+    ``normal`` adds the unflagged colour (not on the heat map, whose cells are values)."""
+    items = [f"<span style='color:{NORMAL_COLOUR}'>■</span> no flag"] if normal else []
     for flag, colour in FLAG_COLOURS:
         if present & flag:
             name = str(StatusFlag(flag).name).replace("_", " ").lower()
             items.append(f"<span style='color:{colour}'>■</span> {name}")
-    if len(items) == 1:
+    if len(items) == int(normal):
         items.append("(no flagged periods shown)")
     for colour, label in extra or []:
         items.append(f"<span style='color:{colour}'>■</span> {label}")
     return "Flags: " + " &nbsp; ".join(items)
 
 
-def heat_background(days: list[date], mat: np.ndarray) -> np.ndarray:
+def heat_background(
+    days: list[date], mat: np.ndarray, now: datetime | None = None
+) -> np.ndarray:
     """RGBA image (days × 50) behind the heat map: pale red where an SP exists but has no value,
-    grey where the day has no such SP (46 / 48-period days), transparent where there is a value."""
+    grey where the day has no such SP (46 / 48-period days), white where the period has not ended
+    by ``now`` (default: the current time), transparent where there is a value."""
+    from bench_app.settlement import day_start
+
+    now_s = (now or datetime.now(UTC)).timestamp()
     rgba = np.zeros((len(days), mat.shape[1], 4), dtype=np.uint8)
     for i, d in enumerate(days):
         n = periods_in_day(d)
+        ends = day_start(d).timestamp() + SP_SECONDS * np.arange(1, n + 1)
         missing = ~np.isfinite(mat[i, :n])
-        rgba[i, :n][missing] = NO_DATA_RGBA
+        row = rgba[i, :n]
+        row[missing & (ends <= now_s)] = NO_DATA_RGBA
+        row[missing & (ends > now_s)] = NOT_YET_RGBA
         rgba[i, n:] = NO_SUCH_SP_RGBA
     return rgba
 

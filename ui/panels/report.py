@@ -183,8 +183,9 @@ class ReportPanel(QWidget):
         hdr.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.setMinimumHeight(96)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.table.setWordWrap(False)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # names: both ends stay
+        self.table.setWordWrap(True)  # "Alice Tester (Acme Meter Lab)" wraps, never cut
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # a giant name: both ends
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.hash_label = ElidedLabel("")
         self.hash_label.setObjectName("sessionHash")
         self.verify_label = QLabel("")
@@ -452,10 +453,11 @@ class ReportPanel(QWidget):
         self.table.setRowCount(len(sigs))
         for row, s in enumerate(sigs):
             role = s.field.removeprefix("Sig_") if s.field else "?"
-            when = gb(s.signing_time, "%Y-%m-%d %H:%M") if s.signing_time else "—"
+            when = gb(s.signing_time, "%d %b %Y\n%H:%M") if s.signing_time else "—"
             self.table.setItem(row, 0, QTableWidgetItem(role))
-            who = QTableWidgetItem(s.error and f"error: {s.error}" or s.signer)
-            who.setToolTip(who.text())
+            name = s.error and f"error: {s.error}" or s.signer
+            who = QTableWidgetItem(name.replace(" (", "\n("))  # organisation on its own line
+            who.setToolTip(name)
             self.table.setItem(row, 1, who)
             when_item = QTableWidgetItem(when)
             if s.signing_time:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QPixmap
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QPixmap, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -84,6 +84,11 @@ class PagePreview(QWidget):
         self.scroll.setObjectName("reportPreview")
         self.scroll.setStyleSheet("#reportPreview > QWidget > QWidget { background: #e4e7eb; }")
         self.scroll.verticalScrollBar().valueChanged.connect(lambda _v: self._sync_page())
+        # fit width follows the viewport once the layout has settled (tab shown, window resized)
+        self._refit_timer = QTimer(self)
+        self._refit_timer.setSingleShot(True)
+        self._refit_timer.setInterval(0)
+        self._refit_timer.timeout.connect(self._refit)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(bar)
@@ -166,10 +171,17 @@ class PagePreview(QWidget):
         )
         self.go_to(page)
 
-    def resizeEvent(self, event) -> None:  # noqa: N802, ANN001
-        super().resizeEvent(event)
-        if self.fit and self.pixmaps:
+    def _refit(self) -> None:
+        if self.fit and self.pixmaps and self.fit_zoom() != self.zoom:
             self._apply_zoom()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._refit_timer.start()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        self._refit_timer.start()
 
     # -- navigation ----------------------------------------------------------------------------
     def current_page(self) -> int:
