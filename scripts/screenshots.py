@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -183,6 +184,9 @@ def run(out: Path) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     make_app()
     tmp = tempfile.TemporaryDirectory(prefix="wb-shots-")
+    # keys, reports and the window's remembered settings stay in the temporary folder: the
+    # shots never depend on (or change) the user's own settings
+    os.environ["WITNESS_BENCH_HOME"] = str(Path(tmp.name) / "home")
     window, ctx = build_window(Path(tmp.name) / "bench.db")
     result: dict = {"ok": False, "shots": []}
     shots = result["shots"]
