@@ -83,19 +83,20 @@ class GBTimeAxis(pg.DateAxisItem):
         return f"{self._title} (GB local, {zone_name(when)})"
 
     def tickStrings(self, values: list, scale: float, spacing: float) -> list[str]:  # noqa: N802
+        if values:
+            title = self.title_text(datetime.fromtimestamp(float(values[-1]), UTC))
+            if title != self.labelText:  # relabel only when the zone changes (GMT <-> BST)
+                self.setLabel(title)
+        span = (max(values) - min(values)) if values else 0.0
         fmt = (
             "%H:%M:%S"
             if spacing < 60
-            else "%H:%M"
+            else ("%d %b %H:%M" if span >= 86400 else "%H:%M")
             if spacing < 86400
             else "%d %b"
             if spacing < 86400 * 300
             else "%b %Y"
         )
-        if values:
-            title = self.title_text(datetime.fromtimestamp(float(values[-1]), UTC))
-            if title != self.labelText:  # relabel only when the zone changes (GMT <-> BST)
-                self.setLabel(title)
         out = []
         for v in values:
             try:
@@ -105,9 +106,17 @@ class GBTimeAxis(pg.DateAxisItem):
         return out
 
     def tickValues(self, minVal: float, maxVal: float, size: float) -> list:  # noqa: N802,N803
-        """Major ticks only: the minor level of DateAxisItem would draw a second format."""
+        """One tick level (DateAxisItem draws two, each in its own format): the coarsest level
+        with at least three ticks in view, else the finest one that has any."""
         mid = datetime.fromtimestamp((float(minVal) + float(maxVal)) / 2, UTC)
         offset = mid.astimezone(LONDON).utcoffset()
         self.utcOffset = -int(offset.total_seconds()) if offset else 0  # seconds west of UTC
         levels = super().tickValues(minVal, maxVal, size)
-        return levels[:1] if levels else levels
+        shown = [
+            (spacing, [v for v in ticks if minVal <= v <= maxVal]) for spacing, ticks in levels
+        ]
+        for spacing, ticks in shown:
+            if len(ticks) >= 3:
+                return [(spacing, ticks)]
+        nonempty = [lv for lv in shown if lv[1]]
+        return nonempty[-1:] if nonempty else []
