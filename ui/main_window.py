@@ -87,18 +87,18 @@ class MainWindow(QMainWindow):
 
     def open_evidence(self, kind: str, row_id: int) -> None:
         """Show a piece of evidence a checklist result names: a trace or a collection."""
-        if kind == "trace":
-            self.trace.reload_sources()
-            idx = self.trace.source_combo.findData(row_id)
+        targets = {
+            "trace": (self.trace, "reload_sources", "source_combo"),
+            "collection": (self.profile, "reload_collections", "collection_combo"),
+        }
+        if kind in targets:
+            panel, reload, combo_name = targets[kind]
+            getattr(panel, reload)()
+            combo = getattr(panel, combo_name)
+            idx = combo.findData(row_id)
             if idx >= 0:
-                self.trace.source_combo.setCurrentIndex(idx)
-            self.tabs.setCurrentWidget(self.trace)
-        elif kind == "collection":
-            self.profile.reload_collections()
-            idx = self.profile.collection_combo.findData(row_id)
-            if idx >= 0:
-                self.profile.collection_combo.setCurrentIndex(idx)
-            self.tabs.setCurrentWidget(self.profile)
+                combo.setCurrentIndex(idx)
+            self.tabs.setCurrentWidget(panel)
         elif kind in ("event", "clock"):
             self.tabs.setCurrentWidget(self.events)
 

@@ -56,7 +56,16 @@ def test_to_before_from_is_a_warning_not_a_read(qtbot, ctx):
     assert "'to' day" in panel.message.label.text()
 
 
-def _connected(qtbot, ctx):
+def _connected(qtbot, ctx, otype, serial, metrology):
+    """Declare the session's equipment, then connect to the fake meter (serial FAKE-0001, type
+    FAK, metrology firmware 1.0) and wait for its identity."""
+    ctx.store.set_equipment(
+        ctx.session_id,
+        outstation_type=otype,
+        model="Declared 100",
+        serials=[serial],
+        firmware={"metrology": metrology},
+    )
     panel = ConnectionPanel(ctx)
     qtbot.addWidget(panel)
     panel.port_combo.setEditText("socket://127.0.0.1:1")
@@ -67,15 +76,7 @@ def _connected(qtbot, ctx):
 
 
 def test_mismatched_identity_is_flagged_on_connection(qtbot, ctx, fake_meter_factory):
-    # the fake meter reads serial FAKE-0001, type FAK, metrology 1.0
-    ctx.store.set_equipment(
-        ctx.session_id,
-        outstation_type="PRO",
-        model="Prometer 100",
-        serials=["SIM0000001"],
-        firmware={"metrology": "1.02"},
-    )
-    panel = _connected(qtbot, ctx)
+    panel = _connected(qtbot, ctx, "PRO", "SIM0000001", "1.02")
     view = panel.identity_view
     assert view.mismatched == {"serial", "outstation_type", "firmware"}
     serial = panel.result_labels["serial"].text()
@@ -87,14 +88,7 @@ def test_mismatched_identity_is_flagged_on_connection(qtbot, ctx, fake_meter_fac
 
 
 def test_matching_identity_is_confirmed(qtbot, ctx, fake_meter_factory):
-    ctx.store.set_equipment(
-        ctx.session_id,
-        outstation_type="FAK",
-        model="Fake 100",
-        serials=["FAKE-0001"],
-        firmware={"metrology": "1.0"},
-    )
-    panel = _connected(qtbot, ctx)
+    panel = _connected(qtbot, ctx, "FAK", "FAKE-0001", "1.0")
     assert panel.identity_view.mismatched == set()
     assert "#b02a2a" not in panel.result_labels["serial"].text()
     assert "matches" in panel.identity_view.banner.text()
