@@ -1,6 +1,7 @@
 """What the window remembers between runs (``QSettings``, an INI file in the user data folder, so
 ``WITNESS_BENCH_HOME`` on a USB stick carries it too): window geometry, the last port, protocol,
-baud, client level and checklist template. Passwords are never stored."""
+baud, client level, whether the built-in simulator was used, and the checklist template.
+Passwords are never stored."""
 
 from __future__ import annotations
 
@@ -31,7 +32,10 @@ def save_window(window: Any) -> None:
     s = app_settings()
     s.setValue("window/geometry", window.saveGeometry())
     conn = window.connection
-    s.setValue("connection/port", conn.port_combo.currentText().strip())
+    sim = conn.sim_check.isChecked()
+    s.setValue("connection/simulator", sim)
+    if not sim:  # the simulator's URL changes every run: keep the last real port instead
+        s.setValue("connection/port", conn.port_combo.currentText().strip())
     proto, mode_e = conn.protocol_combo.currentData()
     s.setValue("connection/protocol", f"{proto}:{'E' if mode_e else ''}")
     s.setValue("connection/baud", int(conn.baud_combo.currentData()))
@@ -52,6 +56,8 @@ def restore_window(window: Any) -> bool:
     port = s.value("connection/port")
     if port:
         conn.port_combo.setEditText(str(port))
+    if str(s.value("connection/simulator", "false")).lower() == "true":
+        conn.sim_check.setChecked(True)
     proto = str(s.value("connection/protocol") or "")
     if proto:
         name, _, mode = proto.partition(":")

@@ -50,3 +50,21 @@ def test_first_run_has_defaults(qtbot, ctx):
     qtbot.addWidget(w)
     assert (w.width(), w.height()) == (1366, 768)
     assert w.connection.baud_combo.currentData() == 9600
+
+
+def test_the_simulator_choice_is_remembered_but_not_its_port(qtbot, ctx):
+    from ui.main_window import MainWindow
+
+    w = MainWindow(ctx)
+    qtbot.addWidget(w)
+    w.connection.port_combo.setEditText("COM3")
+    w.close()
+    w = MainWindow(ctx)
+    qtbot.addWidget(w)
+    w.connection.sim_check.setChecked(True)
+    w.connection.port_combo.setEditText("socket://127.0.0.1:40404")  # the simulator's, this run
+    w.close()
+    w2 = MainWindow(ctx)
+    qtbot.addWidget(w2)
+    assert w2.connection.sim_check.isChecked()
+    assert w2.connection.port_combo.currentText() == "COM3"
