@@ -24,9 +24,12 @@ from ui.panels.trace import TracePanel
 class MainWindow(QMainWindow):
     """The Witness Bench window. ``ctx`` carries the store and the open session."""
 
-    def __init__(self, ctx: BenchContext) -> None:
+    def __init__(self, ctx: BenchContext, *, remember: bool = False) -> None:
+        """``remember``: restore the user's settings now and save them on close (the real GUI;
+        smoke tests, benchmarks and screenshots leave the user's settings alone)."""
         super().__init__()
         self.ctx = ctx
+        self.remember = remember
         self.setWindowTitle("Witness Bench")
         self.resize(1366, 768)
         self.sidebar = SessionSidebar(ctx)
@@ -76,9 +79,10 @@ class MainWindow(QMainWindow):
         self.bytes_timer.setInterval(500)
         self.bytes_timer.timeout.connect(self._update_bytes)
         self.bytes_timer.start()
-        from ui.settings import restore_window
+        if remember:
+            from ui.settings import restore_window
 
-        restore_window(self)  # geometry, last port, protocol, baud, level, template
+            restore_window(self)  # geometry, last port, protocol, baud, level, template
 
     def _on_block(self, block: dict) -> None:
         if not self.profile._live_rows and block.get("channels"):
@@ -136,12 +140,13 @@ class MainWindow(QMainWindow):
         self.sidebar._update_summary()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        from ui.settings import save_window
+        if self.remember:
+            from ui.settings import save_window
 
-        try:
-            save_window(self)
-        except Exception:  # noqa: BLE001 - remembering settings never blocks closing
-            pass
+            try:
+                save_window(self)
+            except Exception:  # noqa: BLE001 - remembering settings never blocks closing
+                pass
         self.ctx.shutdown()
         super().closeEvent(event)
 

@@ -8,7 +8,7 @@ from ui.settings import app_settings
 def test_settings_survive_a_restart(qtbot, ctx):
     from ui.main_window import MainWindow
 
-    w = MainWindow(ctx)
+    w = MainWindow(ctx, remember=True)
     qtbot.addWidget(w)
     w.show()
     w.setGeometry(40, 50, 700, 500)  # inside the offscreen screen (800 × 600)
@@ -29,7 +29,7 @@ def test_settings_survive_a_restart(qtbot, ctx):
         text = f.read()
     assert "HHDC2PASS" not in text  # passwords are never remembered
 
-    w2 = MainWindow(ctx)
+    w2 = MainWindow(ctx, remember=True)
     qtbot.addWidget(w2)
     c2 = w2.connection
     assert c2.port_combo.currentText() == "socket://10.0.0.7:4059"
@@ -46,7 +46,7 @@ def test_settings_survive_a_restart(qtbot, ctx):
 def test_first_run_has_defaults(qtbot, ctx):
     from ui.main_window import MainWindow
 
-    w = MainWindow(ctx)
+    w = MainWindow(ctx, remember=True)
     qtbot.addWidget(w)
     assert (w.width(), w.height()) == (1366, 768)
     assert w.connection.baud_combo.currentData() == 9600
@@ -55,16 +55,26 @@ def test_first_run_has_defaults(qtbot, ctx):
 def test_the_simulator_choice_is_remembered_but_not_its_port(qtbot, ctx):
     from ui.main_window import MainWindow
 
-    w = MainWindow(ctx)
+    w = MainWindow(ctx, remember=True)
     qtbot.addWidget(w)
     w.connection.port_combo.setEditText("COM3")
     w.close()
-    w = MainWindow(ctx)
+    w = MainWindow(ctx, remember=True)
     qtbot.addWidget(w)
     w.connection.sim_check.setChecked(True)
     w.connection.port_combo.setEditText("socket://127.0.0.1:40404")  # the simulator's, this run
     w.close()
-    w2 = MainWindow(ctx)
+    w2 = MainWindow(ctx, remember=True)
     qtbot.addWidget(w2)
     assert w2.connection.sim_check.isChecked()
     assert w2.connection.port_combo.currentText() == "COM3"
+
+
+def test_windows_that_do_not_remember_leave_the_settings_alone(qtbot, ctx):
+    from ui.main_window import MainWindow
+
+    w = MainWindow(ctx)  # smoke test, benchmarks, screenshots
+    qtbot.addWidget(w)
+    w.connection.port_combo.setEditText("COM9")
+    w.close()
+    assert app_settings().value("connection/port") is None
