@@ -74,16 +74,19 @@ class GBTimeAxis(pg.DateAxisItem):
     """A time axis in GB local time with one tick format per zoom level (never mixed) and a title
     naming the zone: ``Time (GB local, GMT)``. Values are UNIX seconds."""
 
-    def __init__(self, title: str = "Time", **kwargs: object) -> None:
+    def __init__(self, title: str = "Time", *, titled: bool = True, **kwargs: object) -> None:
+        """``titled=False``: no title (stacked plots sharing the bottom plot's title)."""
         super().__init__(orientation="bottom", **kwargs)
         self._title = title
-        self.setLabel(self.title_text())
+        self._titled = titled
+        if titled:
+            self.setLabel(self.title_text())
 
     def title_text(self, when: datetime | None = None) -> str:
         return f"{self._title} (GB local, {zone_name(when)})"
 
     def tickStrings(self, values: list, scale: float, spacing: float) -> list[str]:  # noqa: N802
-        if values:
+        if values and self._titled:
             title = self.title_text(datetime.fromtimestamp(float(values[-1]), UTC))
             if title != self.labelText:  # relabel only when the zone changes (GMT <-> BST)
                 self.setLabel(title)

@@ -48,6 +48,10 @@ def test_live_y_range_has_a_minimum_span_and_gb_phase_colours(qtbot, ctx):
     assert panel.curves["V1"].opts["pen"].color().name() == PHASE_PENS["1"] == "#8b4513"
     assert panel.curves["V2"].opts["pen"].color().name() == "#000000"
     assert panel.curves["V3"].opts["pen"].color().name() == "#8c8c8c"
+    # one time-axis title, under the bottom plot, naming the GB zone of the data (BST in July)
+    axes = [p.getAxis("bottom") for p in panel.plots.values()]
+    assert [a.label.isVisible() for a in axes] == [False, False, True]
+    assert axes[-1].labelText == "Time (GB local, BST)"
 
 
 def test_time_axes_are_titled_gb_local_with_one_format(qapp):

@@ -132,10 +132,9 @@ class LivePanel(QWidget):
             legend.setMinimumHeight(22)
             self.glw.addItem(legend, row=2 * row, col=0)
             self.legends[group] = legend
-            axis = GBTimeAxis("Time")
+            # one time-axis title, under the bottom plot
+            axis = GBTimeAxis("Time", titled=row == len(groups) - 1)
             plot = self.glw.addPlot(row=2 * row + 1, col=0, axisItems={"bottom": axis})
-            if row < len(groups) - 1:
-                axis.showLabel(False)  # one time-axis title, under the bottom plot
             plot.setLabel("left", title)
             # a GridItem, not showGrid(): axis grids made every frame ~15 ms slower (raster paint)
             plot.addItem(pg.GridItem(pen=pg.mkPen("#d5dae1"), textPen=None))
