@@ -85,6 +85,13 @@ def test_mismatched_identity_is_flagged_on_connection(qtbot, ctx, fake_meter_fac
     assert "metrology" in panel.result_labels["firmware"].text()
     assert "1.02" in panel.result_labels["firmware"].text()
     assert view.banner.isVisibleTo(panel) and "not the declared" in view.banner.text()
+    # correcting the declaration re-checks the identity already shown
+    ctx.store.set_equipment(
+        ctx.session_id, outstation_type="FAK", model="Fake 100", serials=["FAKE-0001"],
+        firmware={"metrology": "1.0"},
+    )  # fmt: skip
+    ctx.data_changed.emit("equipment")
+    assert view.mismatched == set() and "matches" in view.banner.text()
 
 
 def test_matching_identity_is_confirmed(qtbot, ctx, fake_meter_factory):

@@ -78,6 +78,9 @@ class ConnectionPanel(QWidget):
         self.refresh_ports()
         self._update_buttons()
         ctx.session_changed.connect(lambda _s: self.check_identity())
+        ctx.data_changed.connect(
+            lambda kind: self.check_identity() if kind in ("equipment", "session") else None
+        )
 
     # -- layout --------------------------------------------------------------------------------
     def _build(self) -> None:

@@ -392,6 +392,7 @@ class SessionSidebar(QWidget):
         if dlg.exec() == QDialog.DialogCode.Accepted:
             self._store_call(self.ctx.store.set_equipment, self.ctx.session_id, **dlg.values())
             self._update_summary()
+            self.ctx.data_changed.emit("equipment")  # the identity shown is checked again
 
     def edit_software(self) -> None:
         dlg = SoftwareDialog(self.ctx.store.software(self.ctx.session_id), self)
