@@ -38,7 +38,7 @@ def build_window(
     db_path: str | Path | None = None, session_id: int | None = None, *, remember: bool = False
 ):
     """Open the store and return ``(MainWindow, BenchContext)``; ``remember``: the window
-    restores and saves the user's settings (:mod:`ui.settings`)."""
+    restores and saves the user's settings (:mod:`ui.main_window`)."""
     from ui.context import BenchContext, open_store
     from ui.main_window import MainWindow
 

@@ -158,8 +158,7 @@ class IdentityView(QGroupBox):
             line = f"{html.escape(comp)} {html.escape(version)}"
             if comp in fw_bad:  # only the component that differs is marked
                 line = (
-                    f"<span style='color:{BAD}'><b>✘ {line}</b> — "
-                    f"{'; '.join(fw_bad[comp])}</span>"
+                    f"<span style='color:{BAD}'><b>✘ {line}</b> — {'; '.join(fw_bad[comp])}</span>"
                 )
             fw_lines.append(line)
         values = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ui.settings import app_settings
+from ui.main_window import app_settings
 
 
 def test_settings_survive_a_restart(qtbot, ctx):

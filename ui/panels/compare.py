@@ -184,9 +184,7 @@ class ComparePlot(QWidget):
                 x,
                 vb,
                 connect="finite",
-                symbolBrush=[
-                    pg.mkBrush(flag_colour(int(v)) if v else "#e67e22") for v in sb
-                ],
+                symbolBrush=[pg.mkBrush(flag_colour(int(v)) if v else "#e67e22") for v in sb],
             )
             self.bad.setData(x[differ], np.nan_to_num(np.fmax(va, vb))[differ])
             self.plot.setLabel("left", f"Energy per period ({unit})" if unit else "Value")

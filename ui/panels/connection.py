@@ -388,9 +388,7 @@ class ConnectionPanel(QWidget):
             self.check_identity()
         elif op in ("clock", "set_clock"):
             self.clock = result
-            lab["clock"].setText(
-                f"{gb_and_utc(result.meter_time)}<br>{sp_text(result.meter_time)}"
-            )
+            lab["clock"].setText(f"{gb_and_utc(result.meter_time)}<br>{sp_text(result.meter_time)}")
             dev = round(result.deviation_s, 1) + 0.0  # + 0.0: never show "-0.0"
             lab["deviation"].setText(f"{dev:+.1f} s (meter − PC)")
             self.ctx.update_status(clock_dev_s=result.deviation_s)

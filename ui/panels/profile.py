@@ -318,9 +318,7 @@ class ProfilePanel(QWidget):
         colours = ["#2b78c5", "#c0392b", "#1e7b34", "#8e44ad", "#e67e22", "#2c3e50"]
         for i, name in enumerate(s.channels):
             colour = colours[i % len(colours)]
-            curve = self.range_plot.plot(
-                s.starts, s.values[:, i], pen=pg.mkPen(colour, width=1.2)
-            )
+            curve = self.range_plot.plot(s.starts, s.values[:, i], pen=pg.mkPen(colour, width=1.2))
             self.range_names.append((colour, f"— {name}"))
             curve.setClipToView(True)
             curve.setDownsampling(auto=True, method="peak")

@@ -113,9 +113,7 @@ def legend_html(
     return "Flags: " + " &nbsp; ".join(items)
 
 
-def heat_background(
-    days: list[date], mat: np.ndarray, now: datetime | None = None
-) -> np.ndarray:
+def heat_background(days: list[date], mat: np.ndarray, now: datetime | None = None) -> np.ndarray:
     """RGBA image (days × 50) behind the heat map: pale red where an SP exists but has no value,
     grey where the day has no such SP (46 / 48-period days), white where the period has not ended
     by ``now`` (default: the current time), transparent where there is a value."""

@@ -38,10 +38,9 @@ from bench_app.paths import user_data_dir
 from bench_app.signing import new_self_signed
 from ui import report_jobs as jobs
 from ui.context import BenchContext, open_store
-from ui.elide import ElidedLabel
 from ui.errors import InlineMessage, describe
 from ui.icons import icon
-from ui.panels.report_preview import PagePreview
+from ui.panels.report_preview import ElidedLabel, PagePreview
 from ui.panels.session_forms import FormDialog
 from ui.timebase import gb
 from ui.workers import TaskRunner

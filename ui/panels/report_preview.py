@@ -1,8 +1,9 @@
 """Page preview of the witness report: pages stacked in a scroll area with zoom (25–300 %), fit
 width (the default, so a page is readable at 1366×768) and page navigation.
 
-Pages are PNGs rendered by :func:`ui.report_jobs.preview_pages`; zooming scales the rendered
-images (the preview resolution is chosen so that fit width and 150 % stay sharp).
+:class:`ElidedLabel` shows long text (the session hash, names) elided in the middle with the full
+text in its tooltip. Pages are PNGs rendered by :func:`ui.report_jobs.preview_pages`; zooming
+scales the rendered images (the preview resolution keeps fit width and 150 % sharp).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -166,9 +168,7 @@ class PagePreview(QWidget):
         self.zoom_label.setText(f"{self.zoom} %")
         self.pages_layout.activate()
         # what the scroll area would do on its next layout pass, done now so navigation works
-        self.pages_box.resize(
-            self.pages_box.sizeHint().expandedTo(self.scroll.viewport().size())
-        )
+        self.pages_box.resize(self.pages_box.sizeHint().expandedTo(self.scroll.viewport().size()))
         self.go_to(page)
 
     def _refit(self) -> None:
@@ -217,3 +217,33 @@ class PagePreview(QWidget):
         for w in (self.page_spin, self.out_btn, self.in_btn, self.fit_btn):
             w.setEnabled(has)
         self._sync_page()
+
+
+class ElidedLabel(QLabel):
+    """Plain-text label; :meth:`full_text` is the whole text, :meth:`text` what fits."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(60)
+        self.set_full_text(text)
+
+    def set_full_text(self, text: str, tooltip: str | None = None) -> None:
+        self._full = text
+        self.setToolTip(tooltip if tooltip is not None else text)
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def _elide(self) -> None:
+        width = max(10, self.contentsRect().width())
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle, width)
+        super().setText(shown)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._elide()
