@@ -3,6 +3,7 @@ references as links (``trace:5``, ``collection:3``) and timestamps in GB local t
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +32,13 @@ EVIDENCE_LINKS = {
     "attachment_ids": ("attachment", "attachment"),
 }
 NO_VERDICT = "— choose a verdict —"
+#: overall result → (text colour, background), as the sidebar shows it
+OVERALL_COLOURS = {
+    "PASS": ("#ffffff", "#1e7b34"),
+    "FAIL": ("#ffffff", "#b02a2a"),
+    "INCOMPLETE": ("#5c4400", "#fff1c2"),
+    "NOT RUN": ("#333333", "#e4e7eb"),
+}
 
 
 def evidence_links(evidence: dict) -> str:
@@ -90,3 +98,18 @@ def checklist_overall(store: Any, session_id: int) -> tuple[str, list[str]]:
         return "NOT RUN", reasons
     status = "FAIL" if failed else "INCOMPLETE" if missing else "PASS"
     return status, reasons
+
+
+def overall_html(status: str, reasons: list[str]) -> str:
+    """``Overall result: FAIL`` in bold and one line per reason."""
+    why = "".join(f"<br>· {html.escape(r)}" for r in reasons)
+    return f"<b>Overall result: {html.escape(status)}</b>{why}"
+
+
+def overall_style(status: str) -> str:
+    """Style sheet of the sidebar's overall-result label: white on red for FAIL, and so on."""
+    fg, bg = OVERALL_COLOURS.get(status, ("#333333", "#f1f3f5"))
+    return (
+        f"QLabel#overallResult {{ color: {fg}; background: {bg}; padding: 6px;"
+        " border-radius: 3px; }"
+    )

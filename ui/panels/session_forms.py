@@ -6,7 +6,6 @@ Every form validates before it writes (required fields, MPID = 4 letters, firmwa
 
 from __future__ import annotations
 
-import html
 import re
 from typing import Any
 
@@ -35,13 +34,6 @@ from ui.icons import icon
 KINDS = [("Protocol approval (BSCP601)", "protocol-approval"), ("CoP compliance", "cop-compliance")]
 ROLES = ["tester", "witness", "hhdc", "manufacturer"]
 MPID_RE = re.compile(r"^[A-Z]{4}$")
-#: overall result → (text colour, background)
-OVERALL_COLOURS = {
-    "PASS": ("#ffffff", "#1e7b34"),
-    "FAIL": ("#ffffff", "#b02a2a"),
-    "INCOMPLETE": ("#5c4400", "#fff1c2"),
-    "NOT RUN": ("#333333", "#e4e7eb"),
-}
 
 
 class FormDialog(QDialog):
@@ -315,15 +307,12 @@ class SessionSidebar(QWidget):
     def set_overall(self, status: str, reasons: list[str]) -> None:
         """Show the session's overall result (``PASS``/``FAIL``/``INCOMPLETE``/``NOT RUN``) and why;
         always visible above the session's buttons."""
+        from ui.panels.checklist_view import overall_html, overall_style
+
         self.overall_status = status
-        fg, bg = OVERALL_COLOURS.get(status, ("#333333", "#f1f3f5"))
-        why = "".join(f"<br>· {html.escape(r)}" for r in reasons)
-        self.overall.setText(f"<b>Overall result: {html.escape(status)}</b>{why}")
+        self.overall.setText(overall_html(status, reasons))
         self.overall.setToolTip("By the report's rules: any failed step fails the session")
-        self.overall.setStyleSheet(
-            f"QLabel#overallResult {{ color: {fg}; background: {bg}; padding: 6px;"
-            " border-radius: 3px; }"
-        )
+        self.overall.setStyleSheet(overall_style(status))
 
     def update_overall(self) -> None:
         """Recompute the overall result from the session's checklist (store, never SQL here)."""
