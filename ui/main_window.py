@@ -168,7 +168,7 @@ class MainWindow(QMainWindow):
             if idx >= 0:
                 combo.setCurrentIndex(idx)
             self.tabs.setCurrentWidget(panel)
-        elif kind in ("event", "clock"):
+        elif kind == "event":
             self.tabs.setCurrentWidget(self.events)
 
     def _update_bytes(self) -> None:

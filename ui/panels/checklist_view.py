@@ -23,7 +23,8 @@ KIND_MARK = {
     "manual": "MANUAL",
     "attachment": "MANUAL (attachment)",
 }
-#: evidence key → (link scheme, label)
+#: evidence key → (link scheme, label); the window opens ``trace``, ``collection`` and ``event``
+#: links; clock readings and attachments are named (they are listed in the report)
 EVIDENCE_LINKS = {
     "collection_ids": ("collection", "collection"),
     "trace_ids": ("trace", "trace"),
@@ -31,6 +32,7 @@ EVIDENCE_LINKS = {
     "clock_observation_ids": ("clock", "clock reading"),
     "attachment_ids": ("attachment", "attachment"),
 }
+OPENABLE = ("collection", "trace", "event")
 NO_VERDICT = "— choose a verdict —"
 #: overall result → (text colour, background), as the sidebar shows it
 OVERALL_COLOURS = {
@@ -42,11 +44,14 @@ OVERALL_COLOURS = {
 
 
 def evidence_links(evidence: dict) -> str:
-    """HTML links ``<a href="trace:5">trace #5</a>`` for the stored rows a result names."""
+    """HTML links ``<a href="trace:5">trace #5</a>`` for the stored rows a result names (plain
+    text for kinds the window has no view of)."""
     parts = []
     for key, (scheme, label) in EVIDENCE_LINKS.items():
         for rid in evidence.get(key) or []:
-            parts.append(f"<a href='{scheme}:{int(rid)}'>{label} #{int(rid)}</a>")
+            text = f"{label} #{int(rid)}"
+            linked = scheme in OPENABLE
+            parts.append(f"<a href='{scheme}:{int(rid)}'>{text}</a>" if linked else text)
     return ", ".join(parts)
 
 
