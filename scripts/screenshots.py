@@ -1,19 +1,24 @@
 """Take the README screenshots: the real window at 1366×768 against the built-in simulator.
 
 Creates a session (participants, equipment, software under test), connects to the simulated
-outstation, reads 8 days of profile and the event log, polls live values, adds a small generated
-HHDC collection (a copy of the bench data with two planted differences) so the Compare view has
-something to show, runs two checklist steps, renders and signs the report (tester + witness) and
-grabs every panel to ``docs/screenshots/<panel>.png``.
+outstation, shows the identity checked against the declared equipment (and, in a second session,
+a mismatch), acts on the simulated bench yesterday (phase failures L1-L3 over consecutive SPs,
+supply cut, battery fault, reset, reverse running: the bench-control clock offset puts each
+stimulus in a past settlement period, so the flags are in the profile), reads 5 weeks of profile
+and the event log, polls live values, adds a generated HHDC collection of the flagged day (a copy
+of the bench data with two planted differences), runs DR1-1 (fails on those differences), DR2-1
+and DR2-2, renders and signs the report (tester + witness) and grabs each view to
+``<out>/<name>.png`` (12 files).
 
-Run under a virtual display: ``xvfb-run -s "-screen 0 1366x768x24" .venv/bin/python
-scripts/screenshots.py [--out DIR]``. Prints one JSON line; exit 0 on success.
+Run under a virtual display from any folder: ``xvfb-run -a -s "-screen 0 1366x768x24"
+.venv/bin/python scripts/screenshots.py [--out DIR]``. Prints one JSON line; exit 0 on success.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -48,7 +53,10 @@ def grab(window, panel, name: str, out: Path) -> dict:
         from PySide6.QtGui import QImage
 
         img.convertToFormat(QImage.Format.Format_Indexed8).save(str(path), "PNG", 0)
-    return {"file": str(path.relative_to(ROOT)), "bytes": path.stat().st_size}
+    shown = path.resolve()
+    if shown.is_relative_to(ROOT):
+        shown = shown.relative_to(ROOT)
+    return {"file": str(shown), "bytes": path.stat().st_size}
 
 
 def populate_session(store) -> int:
@@ -62,13 +70,17 @@ def populate_session(store) -> int:
     store.add_participant(sid, "Alice Tester", "Acme Meter Lab", "tester")
     store.add_participant(sid, "Bob Witness", "Elexon", "witness")
     store.add_participant(sid, "UK Data Collection", "UKDC Ltd", "hhdc", mpid="UKDC")
-    store.set_equipment(
+    store.set_equipment(  # what the simulated Prometer reports (drivers/sim/meters)
         sid,
         outstation_type="PRO",
-        model="Prometer 100 (simulated)",
-        serials=["SIM0000001"],
-        firmware={"metrology": "1.02", "application": "3.4"},
-        hardware_version="B",
+        model="Prometer 100 P3E (simulated)",
+        serials=["PRO-SIM-000123"],
+        firmware={
+            "metrology": "MET 2.14",
+            "application": "APP 5.3.1",
+            "communications": "COM 3.07",
+        },
+        hardware_version="HW-B2",
         channels=4,
     )
     store.set_software(
@@ -81,27 +93,29 @@ def populate_session(store) -> int:
     return sid
 
 
-def add_hhdc_copy(store, session_id: int, bench_collection: int) -> int:
-    """An HHDC collection that equals the bench one except two planted differences."""
+def add_hhdc_copy(store, session_id: int, bench_collection: int, day) -> int:
+    """An HHDC collection of settlement day ``day`` equal to the bench one except two planted
+    differences: a value on SP 30 and a battery flag on SP 36."""
     from collections import defaultdict
 
+    from bench_app.settlement import day_periods
     from drivers.model import Channel, ProfileRow, StatusFlag
 
-    readings = store.readings(bench_collection)
+    periods = day_periods(day)
+    lo, hi = periods[0], periods[-1]
+    readings = [r for r in store.readings(bench_collection) if lo <= r.start <= hi]
     channels = list(dict.fromkeys((r.channel, r.unit) for r in readings))
     rows: dict = defaultdict(lambda: [[None] * len(channels), 0])
     col = {c[0]: i for i, c in enumerate(channels)}
     for r in readings:
         rows[r.start][0][col[r.channel]] = r.value
         rows[r.start][1] |= int(r.status or 0)
-    starts = sorted(rows)
-    target = starts[-48 - 20] if len(starts) > 80 else starts[0]
     out = []
-    for st in starts:
+    for st in sorted(rows):
         values, status = rows[st]
-        if st == target:
+        if st == periods[29]:
             values = [v + 0.125 if i == 0 else v for i, v in enumerate(values)]
-        if st == starts[-48 - 30]:
+        if st == periods[35]:
             status |= int(StatusFlag.BATTERY)
         out.append(ProfileRow(st, values, status))
     cid = store.new_collection(session_id, "hhdc", protocol="csv", meta={"generated": True})
@@ -109,9 +123,60 @@ def add_hhdc_copy(store, session_id: int, bench_collection: int) -> int:
     return cid
 
 
+def stimulate_yesterday(control, day) -> None:
+    """Bench stimuli at GB local times of settlement day ``day`` (in the past): the bench-control
+    clock offset moves the meter clock there for each action, then back to true UTC."""
+    from datetime import UTC, datetime
+
+    from bench_app.settlement import LONDON
+
+    def at(hh: int, mm: int) -> None:
+        target = datetime(day.year, day.month, day.day, hh, mm, tzinfo=LONDON)
+        control.set_clock_offset((target - datetime.now(UTC)).total_seconds() / 60)
+
+    plan = [
+        ((7, 10), lambda: control.phase_failure(1)),  # DR4-1a: each phase in turn,
+        ((7, 40), lambda: (control.phase_restore(1), control.phase_failure(2))),  # over
+        ((8, 10), lambda: (control.phase_restore(2), control.phase_failure(3))),  # consecutive SPs
+        ((8, 40), lambda: control.phase_restore(3)),
+        ((10, 20), control.supply_cut),
+        ((10, 50), control.supply_restore),
+        ((13, 5), control.battery_fault),
+        ((15, 35), control.reset),
+        ((18, 15), lambda: control.reverse(True)),
+        ((18, 45), lambda: control.reverse(False)),
+    ]
+    try:
+        for (hh, mm), act in plan:
+            at(hh, mm)
+            act()
+    finally:
+        control.set_clock_offset(0)
+
+
+def mismatch_session(store) -> int:
+    """A second session whose declared equipment is not the meter on the bench."""
+    sid = store.create_session(
+        "P601-2026-015", "protocol-approval", cops=["5"], location="Lab 2, bench A",
+        title="Prometer 100 R3E variant",
+    )  # fmt: skip
+    store.set_equipment(
+        sid,
+        outstation_type="PRO",
+        model="Prometer 100 R3E",
+        serials=["PRO-R3E-000456"],
+        firmware={"metrology": "MET 2.14", "application": "APP 5.2.0"},
+        channels=4,
+    )
+    return sid
+
+
 def run(out: Path) -> dict:
+    from datetime import timedelta
+
     from PySide6.QtCore import QDate
 
+    from bench_app.settlement import settlement_day
     from bench_app.signing import new_self_signed
     from ui.app import build_window, make_app
     from ui.smoke import configure_simulator, wait_until
@@ -119,6 +184,9 @@ def run(out: Path) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     make_app()
     tmp = tempfile.TemporaryDirectory(prefix="wb-shots-")
+    # keys, reports and the window's remembered settings stay in the temporary folder: the
+    # shots never depend on (or change) the user's own settings
+    os.environ["WITNESS_BENCH_HOME"] = str(Path(tmp.name) / "home")
     window, ctx = build_window(Path(tmp.name) / "bench.db")
     result: dict = {"ok": False, "shots": []}
     shots = result["shots"]
@@ -131,24 +199,25 @@ def run(out: Path) -> dict:
         conn = window.connection
         conn.connect_meter()
         wait_until(lambda: conn.identity is not None and not ctx.port.busy, 30, "connect")
+        from datetime import UTC, datetime
+
+        flag_day = settlement_day(datetime.now(UTC)) - timedelta(days=1)
+        stimulate_yesterday(ctx.sim.control, flag_day)
         today = QDate.currentDate()
-        conn.from_date.setDate(today.addDays(-35))  # a month for the heat map
+        conn.from_date.setDate(today.addDays(-34))  # 5 weeks (both days included): heat map
         conn.to_date.setDate(today)
         done: list = []
         conn.profile_done.connect(done.append)
         conn.read_profile()
         wait_until(lambda: bool(done), 120, "profile read")
-        control = ctx.sim.control  # bench stimuli, so the event log has something to show
-        control.phase_failure(2)
-        control.phase_restore(2)
-        control.supply_cut()
-        control.supply_restore()
-        control.battery_fault()
         conn._request("events")
         wait_until(lambda: not ctx.port.busy, 60, "events read")
         conn._request("clock")
         wait_until(lambda: not ctx.port.busy, 30, "clock read")
         shots.append(grab(window, conn, "connection", out))
+        window.open_session(mismatch_session(ctx.store))  # identity checked at once, in place
+        shots.append(grab(window, conn, "connection-mismatch", out))
+        window.open_session(sid)
 
         live = window.live
         window.tabs.setCurrentWidget(live)
@@ -159,13 +228,12 @@ def run(out: Path) -> dict:
         shots.append(grab(window, live, "live", out))
 
         bench_cid = done[0]["collection_id"]
-        hhdc_cid = add_hhdc_copy(ctx.store, sid, bench_cid)
+        hhdc_cid = add_hhdc_copy(ctx.store, sid, bench_cid, flag_day)
         prof = window.profile
         prof.reload_collections()
         prof.collection_combo.setCurrentIndex(prof.collection_combo.findData(bench_cid))
-        last = prof.series.days()[-2]
-        prof.day_edit.setDate(QDate(last.year, last.month, last.day))
         prof.view_combo.setCurrentIndex(0)
+        prof.day_edit.setDate(QDate(flag_day.year, flag_day.month, flag_day.day))
         shots.append(grab(window, prof, "profile", out))
         prof.view_combo.setCurrentIndex(2)
         shots.append(grab(window, prof, "profile-heatmap", out))
@@ -183,11 +251,11 @@ def run(out: Path) -> dict:
         )
         finished: list = []
         chk.step_finished.connect(finished.append)
-        chk.run_steps(["DR2-1", "DR2-2"])
-        wait_until(lambda: bool(finished), 180, "checklist steps")
-        idx = next(i for i, r in enumerate(chk.rows) if r["step"] == "DR2-2")
-        chk.steps.setCurrentRow(idx)
-        shots.append(grab(window, chk, "checklist", out))
+        chk.run_steps(["DR1-1", "DR2-1", "DR2-2"])
+        wait_until(lambda: bool(finished), 300, "checklist steps")
+        for step, name in (("DR2-2", "checklist"), ("DR1-1", "checklist-fail")):
+            chk.steps.setCurrentRow(next(i for i, r in enumerate(chk.rows) if r["step"] == step))
+            shots.append(grab(window, chk, name, out))
 
         trace = window.trace
         trace.reload_sources()
@@ -223,7 +291,13 @@ def run(out: Path) -> dict:
         shots.append(grab(window, window.equipment, "equipment", out))
         result["valid_signatures"] = rep.valid_signatures()
         result["checklist"] = [(o.step_id, o.verdict) for o in finished[0]] if finished[0] else []
-        result["ok"] = result["valid_signatures"] == 2 and len(shots) == 10
+        result["flagged_periods"] = int((prof.series.status != 0).sum())
+        result["ok"] = (
+            result["valid_signatures"] == 2
+            and len(shots) == 12
+            and ("DR1-1", "fail") in result["checklist"]
+            and result["flagged_periods"] > 0
+        )
     except Exception as exc:  # noqa: BLE001 - reported in the JSON line, exit code 1
         from ui.errors import describe
 
@@ -241,7 +315,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(ROOT / "docs" / "screenshots"), help="output folder")
     args = ap.parse_args()
-    result = run(Path(args.out))
+    result = run(Path(args.out).expanduser().resolve())
     print(json.dumps(result), flush=True)
     return 0 if result["ok"] else 1
 

@@ -34,14 +34,17 @@ def make_app(argv: list[str] | None = None):
     return app
 
 
-def build_window(db_path: str | Path | None = None, session_id: int | None = None):
-    """Open the store and return ``(MainWindow, BenchContext)``."""
+def build_window(
+    db_path: str | Path | None = None, session_id: int | None = None, *, remember: bool = False
+):
+    """Open the store and return ``(MainWindow, BenchContext)``; ``remember``: the window
+    restores and saves the user's settings (:mod:`ui.main_window`)."""
     from ui.context import BenchContext, open_store
     from ui.main_window import MainWindow
 
     store = open_store(db_path)
     ctx = BenchContext(store, db_path or store.path)
-    window = MainWindow(ctx)
+    window = MainWindow(ctx, remember=remember)
     if session_id is not None:
         store.get_session(session_id)  # NotFoundError names the id
         window.open_session(session_id)
@@ -54,7 +57,7 @@ def main(db_path: str | Path | None = None, session_id: int | None = None) -> in
 
     configure_gui()
     app = make_app()
-    window, _ctx = build_window(db_path, session_id)
+    window, _ctx = build_window(db_path, session_id, remember=True)
     window.show()
     return int(app.exec())
 

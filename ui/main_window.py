@@ -1,13 +1,20 @@
-"""Main window: session sidebar on the left, panels in tabs, port status in the status bar."""
+"""Main window: session sidebar on the left, panels in tabs, port status in the status bar.
+
+What the window remembers between runs (``QSettings``, an INI file in the user data folder, so
+``WITNESS_BENCH_HOME`` on a USB stick carries it too): window geometry, the last port, protocol,
+baud, client level, whether the built-in simulator was used, and the checklist template.
+Passwords are never stored. Only the real GUI (``bench-app gui``) restores and saves them.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget
 
+from bench_app.paths import user_data_dir
 from ui.context import BenchContext
 from ui.icons import icon
 from ui.panels.checklist import ChecklistPanel
@@ -20,13 +27,76 @@ from ui.panels.report import ReportPanel
 from ui.panels.session_forms import SessionSidebar
 from ui.panels.trace import TracePanel
 
+FILE_NAME = "settings.ini"
+
+
+def app_settings() -> QSettings:
+    """The settings file ``<user data folder>/settings.ini``."""
+    return QSettings(str(user_data_dir() / FILE_NAME), QSettings.Format.IniFormat)
+
+
+def _select_data(combo: Any, value: Any) -> None:
+    """Select the combo entry whose data equals ``value`` (stored as text: compare as text)."""
+    for i in range(combo.count()):
+        if str(combo.itemData(i)) == str(value):
+            combo.setCurrentIndex(i)
+            return
+
+
+def save_window(window: Any) -> None:
+    """Remember ``window``'s geometry and its connection/checklist choices."""
+    s = app_settings()
+    s.setValue("window/geometry", window.saveGeometry())
+    conn = window.connection
+    sim = conn.sim_check.isChecked()
+    s.setValue("connection/simulator", sim)
+    if not sim:  # the simulator's URL changes every run: keep the last real port instead
+        s.setValue("connection/port", conn.port_combo.currentText().strip())
+    proto, mode_e = conn.protocol_combo.currentData()
+    s.setValue("connection/protocol", f"{proto}:{'E' if mode_e else ''}")
+    s.setValue("connection/baud", int(conn.baud_combo.currentData()))
+    s.setValue("connection/client_sap", int(conn.level_combo.currentData()))
+    template = window.checklist.template_combo.currentData()
+    if template:
+        s.setValue("checklist/template", template)
+    s.sync()
+
+
+def restore_window(window: Any) -> bool:
+    """Apply what :func:`save_window` remembered; False when nothing was saved yet."""
+    s = app_settings()
+    geometry = s.value("window/geometry")
+    if isinstance(geometry, QByteArray | bytes) and geometry:
+        window.restoreGeometry(QByteArray(geometry))
+    conn = window.connection
+    port = s.value("connection/port")
+    if port:
+        conn.port_combo.setEditText(str(port))
+    if str(s.value("connection/simulator", "false")).lower() == "true":
+        conn.sim_check.setChecked(True)
+    proto = str(s.value("connection/protocol") or "")
+    if proto:
+        name, _, mode = proto.partition(":")
+        _select_data(conn.protocol_combo, (name, mode == "E"))
+    if s.value("connection/baud"):
+        _select_data(conn.baud_combo, s.value("connection/baud"))
+    if s.value("connection/client_sap"):
+        _select_data(conn.level_combo, s.value("connection/client_sap"))
+    template = s.value("checklist/template")
+    if template:
+        _select_data(window.checklist.template_combo, template)
+    return geometry is not None
+
 
 class MainWindow(QMainWindow):
     """The Witness Bench window. ``ctx`` carries the store and the open session."""
 
-    def __init__(self, ctx: BenchContext) -> None:
+    def __init__(self, ctx: BenchContext, *, remember: bool = False) -> None:
+        """``remember``: restore the user's settings now and save them on close (the real GUI;
+        smoke tests, benchmarks and screenshots leave the user's settings alone)."""
         super().__init__()
         self.ctx = ctx
+        self.remember = remember
         self.setWindowTitle("Witness Bench")
         self.resize(1366, 768)
         self.sidebar = SessionSidebar(ctx)
@@ -59,6 +129,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(split)
 
         self.connection.profile_block.connect(self._on_block)
+        self.checklist.results_changed.connect(self.sidebar.update_overall)
+        self.checklist.open_evidence.connect(self.open_evidence)
         if hasattr(self.checklist, "meter_setup"):
             self.checklist.meter_setup = self.connection.meter_setup
         self.status_labels: dict[str, QLabel] = {}
@@ -74,11 +146,30 @@ class MainWindow(QMainWindow):
         self.bytes_timer.setInterval(500)
         self.bytes_timer.timeout.connect(self._update_bytes)
         self.bytes_timer.start()
+        if remember:
+            restore_window(self)  # geometry, last port, protocol, baud, level, template
 
     def _on_block(self, block: dict) -> None:
         if not self.profile._live_rows and block.get("channels"):
             self.profile.reset_live(block["channels"])
         self.profile.add_rows(block["rows"], block.get("channels"))
+
+    def open_evidence(self, kind: str, row_id: int) -> None:
+        """Show a piece of evidence a checklist result names: a trace or a collection."""
+        targets = {
+            "trace": (self.trace, "reload_sources", "source_combo"),
+            "collection": (self.profile, "reload_collections", "collection_combo"),
+        }
+        if kind in targets:
+            panel, reload, combo_name = targets[kind]
+            getattr(panel, reload)()
+            combo = getattr(panel, combo_name)
+            idx = combo.findData(row_id)
+            if idx >= 0:
+                combo.setCurrentIndex(idx)
+            self.tabs.setCurrentWidget(panel)
+        elif kind == "event":
+            self.tabs.setCurrentWidget(self.events)
 
     def _update_bytes(self) -> None:
         if self.ctx.trace is not None:
@@ -114,6 +205,11 @@ class MainWindow(QMainWindow):
         self.sidebar._update_summary()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if self.remember:
+            try:
+                save_window(self)
+            except Exception:  # noqa: BLE001 - remembering settings never blocks closing
+                pass
         self.ctx.shutdown()
         super().closeEvent(event)
 

@@ -24,7 +24,8 @@ from bench_app.report.workflow import write_report
 from bench_app.signing import load_signer, verify_pdf
 from bench_app.signing.verify import SignatureReport, report_info
 
-PREVIEW_DPI = 60  #: preview resolution (dots per inch): an A4 page is ~500 × 700 px
+PREVIEW_DPI = 110  #: preview resolution (dots per inch): an A4 page is ~910 × 1290 px, sharp
+#: at fit width on a 1366×768 screen and at 150 % zoom
 
 
 @dataclass
@@ -44,6 +45,8 @@ class ReportState:
     hash_message: str = ""
     session_status: str = ""
     note: str = ""
+    report_hash: str = ""  #: the session hash (audit head) the report carries, full hex
+    db_hash: str = ""  #: the database's session hash now, full hex
 
 
 def default_report_path(db_path: str | Path | None, session: dict) -> Path:
@@ -100,6 +103,7 @@ def _state(
             state.hash_message = "The report carries no session hash of this session."
         else:
             current = store.audit_head(session_id)
+            state.report_hash, state.db_hash = head, current
             state.hash_ok = current == head
             state.hash_message = (
                 f"Session hash matches the database ({head[:16]}…)."

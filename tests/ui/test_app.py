@@ -80,10 +80,10 @@ def test_checklist_records_result_attaches_and_signs_off(qtbot, ctx, tmp_path):
     panel.steps.setCurrentRow(0)
     assert "Objective" in panel.detail.text() and "Expected" in panel.detail.text()
     panel.actual_edit.setPlainText("")
+    panel.verdict_combo.setCurrentText("pass")
     panel.record_result()
     assert "actual result is empty" in panel.message.label.text()
     panel.actual_edit.setPlainText("identical values on all 48 SPs")
-    panel.verdict_combo.setCurrentText("pass")
     panel.by_edit.setText("A. Tester")
     panel.record_result()
     assert panel.rows[0]["verdict"] == "pass"

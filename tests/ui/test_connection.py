@@ -13,8 +13,8 @@ def _panel(qtbot, ctx):
     panel = ConnectionPanel(ctx)
     qtbot.addWidget(panel)
     panel.port_combo.setEditText("socket://127.0.0.1:1")
-    panel.from_date.setDate(QDate(2026, 10, 20))
-    panel.to_date.setDate(QDate(2026, 10, 27))
+    panel.from_date.setDate(QDate(2026, 11, 2))  # 7 GMT settlement days, both ends included
+    panel.to_date.setDate(QDate(2026, 11, 8))
     return panel
 
 

@@ -205,10 +205,14 @@ def test_events_panel_shows_flags(qtbot, ctx):
     qtbot.addWidget(panel)
     panel.reload()
     assert panel.table.rowCount() == 2
-    assert panel.table.item(0, 4).text() == "phase failure"
+    assert panel.table.item(0, 5).text() == "phase failure"
+    # GB local time with its zone, UTC beside it, and the settlement period (20 Oct 2026: BST)
+    assert panel.table.item(0, 0).text() == "2026-10-20 03:00:00 BST"
+    assert panel.table.item(0, 1).text() == "02:00:00"
+    assert panel.table.item(0, 2).text() == "SP 7 of Tue 20 Oct 2026"
     panel.filter_edit.setText("clock")
     assert panel.table.rowCount() == 1
-    assert "clock change" in panel.table.item(0, 4).text()
+    assert "clock change" in panel.table.item(0, 5).text()
 
 
 def test_trace_decodes_a_redacted_aarq_but_not_a_corrupt_frame():

@@ -57,8 +57,8 @@ def test_render_sign_countersign_verify(qtbot, ctx, panel, keys):
     name, state = _run(qtbot, panel, panel.render)
     assert name == "render" and state.pdf.is_file()
     if shutil.which("pdftoppm"):
-        assert len(state.pages) >= 2 and panel.pages_layout.count() == 1 + len(state.pages)
-        assert not panel.placeholder.isVisibleTo(panel)
+        assert len(state.pages) >= 2 and len(panel.preview.page_labels) == len(state.pages)
+        assert not panel.preview.placeholder.isVisibleTo(panel)
     assert panel.table.rowCount() == 0 and "Not signed yet" in panel.verify_label.text()
     assert ctx.session()["status"] == "draft"  # a preview render does not lock
 
@@ -67,8 +67,17 @@ def test_render_sign_countersign_verify(qtbot, ctx, panel, keys):
     assert panel.valid_signatures() == 1 and panel.state.hash_ok is True
     assert "Signed as tester by Alice Tester" in panel.message.label.text()
 
+    panel.role_combo.setCurrentText("witness")
+    assert panel.sign_btn.isEnabled() and panel.sign_btn.text() == "Sign as witness"
     _sign(qtbot, panel, "witness", witness, PASS.decode())
     assert "Countersigned as witness by Bob Witness" in panel.message.label.text()
+    # once countersigned, "Sign as witness" is disabled and says by whom
+    assert not panel.sign_btn.isEnabled() and "Bob Witness" in panel.sign_btn.toolTip()
+    # the full session hash is there (elided in the middle only when space is short)
+    assert panel.hash_label.full_text() == panel.state.report_hash
+    assert (
+        len(panel.state.report_hash) == 64 and panel.state.report_hash in panel.hash_label.toolTip()
+    )
     assert panel.table.rowCount() == 2 and panel.valid_signatures() == 2
     roles = {panel.table.item(r, 0).text() for r in range(2)}
     assert roles == {"tester", "witness"}
@@ -83,6 +92,36 @@ def test_render_sign_countersign_verify(qtbot, ctx, panel, keys):
     name, exc = _run(qtbot, panel, panel.render, "failed")
     assert "already holds signatures" in str(exc)
     assert "already holds signatures" in panel.message.label.text()
+
+
+def test_preview_zoom_fit_width_and_page_navigation(qtbot, ctx, panel):
+    if not shutil.which("pdftoppm"):
+        pytest.skip("page preview needs poppler's pdftoppm")
+    panel.resize(1366 - 260, 720)
+    panel.show()
+    qtbot.waitExposed(panel)
+    _run(qtbot, panel, panel.render)
+    pv = panel.preview
+    n = len(pv.page_labels)
+    assert n >= 2 and pv.fit and pv.count_label.text() == f"of {n}"
+    # fit width: the page fills the viewport width (readable), not a 500 px thumbnail
+    page_w = pv.page_labels[0].pixmap().width()
+    avail = pv.scroll.viewport().width()
+    assert avail - 60 <= page_w <= avail
+    pv.step_zoom(1)
+    assert not pv.fit and pv.page_labels[0].pixmap().width() > page_w
+    pv.set_zoom(50)
+    assert pv.zoom == 50 and pv.zoom_label.text() == "50 %"
+    pv.set_fit(True)
+    assert pv.page_labels[0].pixmap().width() == page_w
+    pv.go_to(n - 1)
+    assert pv.scroll.verticalScrollBar().value() > 0
+    assert pv.current_page() == n - 1 or pv.scroll.verticalScrollBar().value() == (
+        pv.scroll.verticalScrollBar().maximum()
+    )
+    assert not pv.next_btn.isEnabled() or pv.current_page() < n - 1
+    pv.go_to(0)
+    assert pv.current_page() == 0 and pv.page_spin.value() == 1 and not pv.prev_btn.isEnabled()
 
 
 def test_wrong_passphrase_is_inline_and_changes_nothing(qtbot, ctx, panel, keys):

@@ -8,11 +8,13 @@ bench; on a real meter the engine's prompt shows the instruction here and waits 
 
 from __future__ import annotations
 
+import html
 import threading
 from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -36,6 +38,14 @@ from drivers.meter import create_meter
 from ui.context import BenchContext, open_store
 from ui.errors import InlineMessage
 from ui.icons import icon, status_icon
+from ui.panels.checklist_view import (
+    KIND_MARK,
+    NO_VERDICT,
+    VERDICT_STYLE,
+    evidence_links,
+    verdict_banner_style,
+    when_text,
+)
 
 
 class ChecklistWorker(QObject):
@@ -101,6 +111,10 @@ class ChecklistPanel(QWidget):
 
     step_finished = Signal(object)
     submit = Signal(object)
+    #: an evidence link was clicked: ``(kind, row id)``, kind ``trace``, ``collection``, …
+    open_evidence = Signal(str, int)
+    #: the step results shown changed (a run, a record, another session or template)
+    results_changed = Signal()
 
     def __init__(self, ctx: BenchContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -118,7 +132,16 @@ class ChecklistPanel(QWidget):
     def _build(self) -> None:
         self.template_combo = QComboBox()
         for path in list_templates():
-            self.template_combo.addItem(path.stem, path.stem)
+            try:
+                title = find_template(path.stem).title or path.stem
+            except Exception:  # noqa: BLE001 - a broken template still shows by its file name
+                title = path.stem
+            self.template_combo.addItem(title, path.stem)
+            self.template_combo.setItemData(
+                self.template_combo.count() - 1,
+                f"template {path.name}",
+                Qt.ItemDataRole.ToolTipRole,
+            )
         self.template_combo.currentIndexChanged.connect(lambda _i: self.reload())
         self.run_label = QLabel("")
         self.run_btn = QPushButton(icon("run"), "Run selected step")
@@ -142,15 +165,26 @@ class ChecklistPanel(QWidget):
         self.detail_title = QLabel("")
         self.detail_title.setObjectName("sidebarTitle")
         self.detail_title.setWordWrap(True)
+        self.banner = QLabel("")
+        self.banner.setObjectName("verdictBanner")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
         self.detail = QLabel("")
         self.detail.setWordWrap(True)
         self.detail.setAlignment(Qt.AlignmentFlag.AlignTop)
-        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.detail.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.LinksAccessibleByMouse
+        )
+        self.detail.setOpenExternalLinks(False)
+        self.detail.linkActivated.connect(self._open_link)
         self.actual_edit = QPlainTextEdit()
         self.actual_edit.setPlaceholderText("Actual result, as observed")
         self.actual_edit.setFixedHeight(64)
         self.verdict_combo = QComboBox()
-        self.verdict_combo.addItems(["pass", "fail", "na", "not-run"])
+        self.verdict_combo.addItem(NO_VERDICT, None)  # no default: the tester must choose
+        for v in ("pass", "fail", "na", "not-run"):
+            self.verdict_combo.addItem(v, v)
         self.note_edit = QLineEdit(placeholderText="Note (optional)")
         self.by_edit = QLineEdit(placeholderText="Your name")
         self.record_btn = QPushButton(icon("note"), "Record result")
@@ -188,6 +222,7 @@ class ChecklistPanel(QWidget):
         rl = QVBoxLayout(right)
         rl.setContentsMargins(6, 0, 0, 0)
         rl.addWidget(self.detail_title)
+        rl.addWidget(self.banner)
         rl.addWidget(self.detail, 1)
         rl.addWidget(record_box)
         rl.addWidget(sign_box)
@@ -215,8 +250,17 @@ class ChecklistPanel(QWidget):
         self.steps.clear()
         self.rows = eng.results() if eng is not None else []
         for r in self.rows:
-            item = QListWidgetItem(status_icon(r["verdict"]), f"{r['step']}  {r['title']}")
-            item.setToolTip(f"{r['kind']} · {r['verdict']}")
+            mark = KIND_MARK.get(r["kind"], r["kind"])
+            word = VERDICT_STYLE.get(r["verdict"], ("", "", r["verdict"].upper()))[2]
+            item = QListWidgetItem(
+                status_icon(r["verdict"]), f"{r['step']}  {r['title']}\n{mark} · {word}"
+            )
+            item.setToolTip(f"{mark} step · {word}")
+            if r["verdict"] == "fail":
+                item.setForeground(QBrush(QColor(VERDICT_STYLE["fail"][1])))
+                font = QFont(item.font())
+                font.setBold(True)
+                item.setFont(font)
             self.steps.addItem(item)
         self.steps.blockSignals(False)
         run = eng.current_run() if eng is not None else None
@@ -227,6 +271,7 @@ class ChecklistPanel(QWidget):
             self.run_label.setText("No run yet")
         if self.rows:
             self.steps.setCurrentRow(max(0, min(current, len(self.rows) - 1)))
+        self.results_changed.emit()
 
     def selected(self) -> dict | None:
         i = self.steps.currentRow()
@@ -234,16 +279,25 @@ class ChecklistPanel(QWidget):
 
     def _show_step(self, _i: int) -> None:
         r = self.selected()
+        self.verdict_combo.setCurrentIndex(0)  # never pre-filled from the previous step
         if r is None:
             self.detail_title.clear()
             self.detail.clear()
+            self.banner.hide()
             return
-        self.detail_title.setText(f"{r['step']} — {r['title']}  ({r['kind']})")
+        mark = KIND_MARK.get(r["kind"], r["kind"])
+        self.detail_title.setText(f"{r['step']} — {r['title']}  ({mark})")
+        self._show_banner(r)
         last = ""
         if r["attempt"]:
+            links = evidence_links(r.get("evidence") or {})
+            fg, bg, word = VERDICT_STYLE.get(r["verdict"], ("#333", "#fff", r["verdict"].upper()))
             last = (
-                f"<p><b>Latest (attempt {r['attempt']}):</b> {r['verdict'].upper()} — "
-                f"{r['actual']}<br><i>by {r['by']} at {str(r['at'])[:19].replace('T', ' ')}</i></p>"
+                f"<p><b>Latest (attempt {r['attempt']}):</b> "
+                f"<b style='color:{bg if r['verdict'] in ('fail', 'pass') else fg}'>{word}</b> — "
+                f"{html.escape(str(r['actual']))}<br><i>by {html.escape(str(r['by']))} at "
+                f"{when_text(r['at'])}</i></p>"
+                + (f"<p><b>Evidence:</b> {links}</p>" if links else "")
             )
         self.detail.setText(
             f"<p><b>Objective:</b> {r['objective']}</p><p><b>Method:</b> {r['method']}</p>"
@@ -254,6 +308,31 @@ class ChecklistPanel(QWidget):
         self.run_btn.setText(
             "Perform stimulus and check" if r["kind"] == "stimulus" else "Run selected step"
         )
+
+    def _show_banner(self, r: dict) -> None:
+        """A coloured banner with the step's verdict word: red FAIL, green PASS, grey otherwise."""
+        word = VERDICT_STYLE.get(r["verdict"], ("#333", "#fff", r["verdict"].upper()))[2]
+        how = "recorded by hand" if r["kind"] in ("manual", "attachment") else "automatic check"
+        text = f"<b>{word}</b>"
+        if r["verdict"] != "not-run":
+            text += f" &nbsp;·&nbsp; {how}"
+        else:
+            text += " &nbsp;·&nbsp; no result recorded yet"
+        self.banner.setText(text)
+        self.banner.setStyleSheet(verdict_banner_style(r["verdict"]))
+        self.banner.show()
+
+    def banner_verdict(self) -> str:
+        """The verdict word the banner shows (``FAIL``, ``PASS``, …; empty when hidden)."""
+        if self.banner.isHidden():
+            return ""
+        text = self.banner.text()
+        return text[3 : text.index("</b>")] if text.startswith("<b>") else text
+
+    def _open_link(self, href: str) -> None:
+        kind, _, rid = href.partition(":")
+        if rid.isdigit():
+            self.open_evidence.emit(kind, int(rid))
 
     def _guard(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -269,11 +348,16 @@ class ChecklistPanel(QWidget):
         r, eng = self.selected(), self.engine()
         if r is None or eng is None:
             return
+        verdict = self.verdict_combo.currentData()
+        if not verdict:
+            self.message.show_message("Choose a verdict first (there is no default).", "warning")
+            self.verdict_combo.setFocus()
+            return
         self._guard(
             eng.record,
             r["step"],
             self.actual_edit.toPlainText(),
-            self.verdict_combo.currentText(),
+            verdict,
             note=self.note_edit.text(),
             by=self.by_edit.text().strip(),
         )
@@ -367,9 +451,10 @@ class ChecklistPanel(QWidget):
 
     def _done(self, outcomes: list) -> None:
         self._stop_thread()
-        verdicts = ", ".join(f"{o.step_id}: {o.verdict}" for o in outcomes)
+        verdicts = ", ".join(f"{o.step_id}: {o.verdict.upper()}" for o in outcomes)
         self.reload()
-        self.message.show_message(f"Finished — {verdicts}", "ok")
+        failed = any(o.verdict == "fail" for o in outcomes)  # a fail is never shown in green
+        self.message.show_message(f"Finished — {verdicts}", "error" if failed else "ok")
         self.ctx.data_changed.emit("trace")
         self.step_finished.emit(outcomes)
 

@@ -17,7 +17,8 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from bench_app.reconcile import DEFAULT_TOLERANCE, ReconcileResult, canonical_channel, reconcile
-from ui.panels.profile_data import LONDON, ProfileSeries
+from ui.panels.profile_data import LONDON, NORMAL_COLOUR, ProfileSeries, flag_colour
+from ui.panels.profile_flags import period_tooltip
 
 KIND_TEXT = {
     "value": "value differs",
@@ -49,8 +50,10 @@ class ComparePlot(QWidget):
         self.plot = pg.PlotWidget(background="w")
         self.plot.showGrid(y=True, alpha=0.25)
         self.plot.setLabel("bottom", "Settlement period")
-        self.legend = self.plot.addLegend(offset=(-10, 5))
-        self.bars_a = pg.BarGraphItem(x=[], height=[], width=0.8, brush="#5b8fd6", name="A")
+        self.plot.scene().sigMouseMoved.connect(self._hover)
+        self.key = QLabel("")  # the legend, in its own line above the plot: never over the data
+        self.key.setWordWrap(True)
+        self.bars_a = pg.BarGraphItem(x=[], height=[], width=0.8, brush=NORMAL_COLOUR, name="A")
         self.line_b = pg.PlotDataItem(
             [],
             [],
@@ -70,6 +73,7 @@ class ComparePlot(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(bar)
+        lay.addWidget(self.key)
         lay.addWidget(self.plot, 1)
         lay.addWidget(self.summary)
         self.series_a = ProfileSeries()
@@ -80,6 +84,7 @@ class ComparePlot(QWidget):
         self.day_kinds: dict[int, list[str]] = {}
         self.periods = 0
         self._stale = False
+        self._day: tuple = ([], np.empty(0), np.empty(0), np.empty(0), np.empty(0), "")
 
     def set_collections(self, cols: list[dict]) -> None:
         for i, combo in enumerate((self.a_combo, self.b_combo)):
@@ -114,15 +119,22 @@ class ComparePlot(QWidget):
             self.panel.redraw()
 
     def _name_legend(self) -> None:
-        """Legend entries name the collections ("A: #1 bench"), not just A and B."""
-        for item, combo, tag in (
-            (self.bars_a, self.a_combo, "A"),
-            (self.line_b, self.b_combo, "B"),
-        ):
-            label = self.legend.getLabel(item)
-            if label is not None:
-                text = combo.currentText().split(" (")[0]
-                label.setText(f"{tag}: {text}" if text else tag)
+        """Legend line naming the collections ("A: #1 bench"), the flag colouring and the
+        discrepancy marker."""
+        a = self.a_combo.currentText().split(" (")[0] or "—"
+        b = self.b_combo.currentText().split(" (")[0] or "—"
+        if self.diff_check.isChecked():
+            self.key.setText(
+                f"<span style='color:{NORMAL_COLOUR}'>■</span> B − A ({a} vs {b}), "
+                "<span style='color:#b02a2a'>■ ✕</span> discrepancy"
+            )
+            return
+        self.key.setText(
+            f"<span style='color:{NORMAL_COLOUR}'>■</span> A: {a} (bars; flagged periods in the "
+            f"flag's colour) &nbsp; <span style='color:#e67e22'>●—</span> B: {b} "
+            "(points; flagged in the flag's colour) &nbsp; "
+            "<b style='color:#b02a2a'>✕</b> discrepancy"
+        )
 
     def _day_discrepancies(self, day: date, channel: str) -> dict[int, list[str]]:
         """``{SP: [kinds]}`` of the reconciliation on ``day`` for ``channel`` (canonical match)."""
@@ -163,9 +175,17 @@ class ComparePlot(QWidget):
             self.plot.setLabel("left", f"B − A ({unit})" if unit else "B − A")
         else:
             self.bars_a.setOpts(
-                x=x, height=np.nan_to_num(va), width=0.8, brushes=None, brush="#5b8fd6"
+                x=x,
+                height=np.nan_to_num(va),
+                width=0.8,
+                brushes=[pg.mkBrush(flag_colour(int(v))) for v in sa],
             )
-            self.line_b.setData(x, vb, connect="finite")
+            self.line_b.setData(
+                x,
+                vb,
+                connect="finite",
+                symbolBrush=[pg.mkBrush(flag_colour(int(v)) if v else "#e67e22") for v in sb],
+            )
             self.bad.setData(x[differ], np.nan_to_num(np.fmax(va, vb))[differ])
             self.plot.setLabel("left", f"Energy per period ({unit})" if unit else "Value")
         ticks = []
@@ -173,11 +193,30 @@ class ComparePlot(QWidget):
             if i % 4 == 0 or i == n - 1:
                 t = p.astimezone(LONDON) if local else p
                 ticks.append((i + 1, f"{i + 1}\n{t:%H:%M}"))
+        zone = t.tzname() if local and periods else "UTC"
+        self.plot.setLabel("bottom", f"Settlement period and start time ({zone})")
         self.plot.getAxis("bottom").setTicks([ticks, []])
         self.plot.setXRange(-0.2, n + 1.2, padding=0)  # room for the SP 1 / last labels
         self.plot.enableAutoRange(axis="y")
         self.flags_present = int(np.bitwise_or.reduce(sa | sb)) if n else 0
+        self._day = (periods, va, vb, sa, sb, unit)
         self.summary.setText(self._summary_text())
+
+    def tooltip(self, index: int) -> str:
+        """Tooltip of settlement period ``index`` (0-based): A and B, their flags and causes."""
+        periods, va, vb, sa, sb, unit = self._day
+        if not 0 <= index < len(periods):
+            return ""
+        ev = self.panel.event_index
+        a = period_tooltip(periods[index], index + 1, float(va[index]), unit, int(sa[index]), ev)
+        b = period_tooltip(periods[index], index + 1, float(vb[index]), unit, int(sb[index]), ev)
+        kinds = self.day_kinds.get(index + 1, [])
+        diff = f"<br><b style='color:#b02a2a'>✕ {', '.join(kinds)}</b>" if kinds else ""
+        return f"<b>A</b> {a}<br><b>B</b> {b.split('<br>', 1)[1]}{diff}"
+
+    def _hover(self, pos: Any) -> None:
+        p = self.plot.getPlotItem().vb.mapSceneToView(pos)
+        self.plot.setToolTip(self.tooltip(int(round(p.x())) - 1))
 
     def _summary_text(self) -> str:
         r = self.result

@@ -6,10 +6,10 @@ this panel only builds :class:`~drivers.meter.ConnectOptions` and shows progress
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -32,6 +32,8 @@ from drivers.trace import Trace
 from ui.context import BenchContext
 from ui.errors import InlineMessage
 from ui.icons import icon
+from ui.identity_view import IdentityView
+from ui.timebase import gb_and_utc, gb_day_span, sp_text
 
 #: (label, protocol, mode_e)
 PROTOCOLS = [
@@ -75,6 +77,10 @@ class ConnectionPanel(QWidget):
         self._build()
         self.refresh_ports()
         self._update_buttons()
+        ctx.session_changed.connect(lambda _s: self.check_identity())
+        ctx.data_changed.connect(
+            lambda kind: self.check_identity() if kind in ("equipment", "session") else None
+        )
 
     # -- layout --------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -132,10 +138,13 @@ class ConnectionPanel(QWidget):
         self.events_btn = QPushButton(icon("events"), "Read events")
         self.events_btn.clicked.connect(lambda: self._request("events"))
         today = QDate.currentDate()
+        # GB settlement days, both ends included (a BST day starts at 23:00 UTC the day before)
         self.from_date = QDateEdit(
-            today.addDays(-7), calendarPopup=True, displayFormat="yyyy-MM-dd"
+            today.addDays(-7), calendarPopup=True, displayFormat="ddd yyyy-MM-dd"
         )
-        self.to_date = QDateEdit(today.addDays(1), calendarPopup=True, displayFormat="yyyy-MM-dd")
+        self.to_date = QDateEdit(today, calendarPopup=True, displayFormat="ddd yyyy-MM-dd")
+        for w in (self.from_date, self.to_date):
+            w.setToolTip("GB settlement days (Europe/London), both days included")
         self.profile_btn = QPushButton(icon("profile"), "Read profile")
         self.profile_btn.clicked.connect(self.read_profile)
         self.resume_btn = QPushButton(icon("resume"), "Resume")
@@ -149,10 +158,11 @@ class ConnectionPanel(QWidget):
         actions.addWidget(self.set_clock_btn, 0, 3)
         actions.addWidget(self.events_btn, 0, 4)
         prof = QHBoxLayout()
-        prof.addWidget(QLabel("Profile from"))
+        prof.addWidget(QLabel("Profile, settlement days"))
         prof.addWidget(self.from_date)
         prof.addWidget(QLabel("to"))
         prof.addWidget(self.to_date)
+        prof.addWidget(QLabel("(inclusive)"))
         prof.addWidget(self.profile_btn)
         prof.addWidget(self.resume_btn)
         prof.addStretch(1)
@@ -171,25 +181,9 @@ class ConnectionPanel(QWidget):
         prog_row.addWidget(self.cancel_btn)
 
         self.message = InlineMessage()
-        self.result_form = QFormLayout()
-        self.result_labels: dict[str, QLabel] = {}
-        for key, label in [
-            ("serial", "Serial number"),
-            ("manufacturer", "Manufacturer"),
-            ("model", "Model"),
-            ("outstation_type", "Outstation type"),
-            ("firmware", "Firmware"),
-            ("clock", "Meter clock (UTC)"),
-            ("deviation", "Clock deviation"),
-            ("last", "Last result"),
-        ]:
-            lab = QLabel("—")
-            lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            lab.setWordWrap(True)
-            self.result_labels[key] = lab
-            self.result_form.addRow(label, lab)
-        results = QGroupBox("Meter")
-        results.setLayout(self.result_form)
+        self.identity_view = IdentityView()
+        self.result_labels = self.identity_view.labels
+        results = self.identity_view
 
         top = QHBoxLayout()
         left = QVBoxLayout()
@@ -328,11 +322,20 @@ class ConnectionPanel(QWidget):
             opts.mode_e = False
         return proto, opts
 
+    def profile_span(self) -> tuple[datetime, datetime]:
+        """UTC ``[start, end)`` of the chosen GB settlement days, both days included.
+
+        :raises ValueError: the 'to' day is before the 'from' day.
+        """
+        return gb_day_span(self.from_date.date().toPython(), self.to_date.date().toPython())
+
     def read_profile(self) -> None:
-        start = datetime.combine(self.from_date.date().toPython(), time(), UTC)
-        end = datetime.combine(self.to_date.date().toPython(), time(), UTC)
-        if end <= start:
-            self.message.show_message("The 'to' date must be after the 'from' date.", "warning")
+        try:
+            start, end = self.profile_span()
+        except ValueError:
+            self.message.show_message(
+                "The 'to' day must be the 'from' day or later (both days are read).", "warning"
+            )
             return
         self._resume = None
         self.resume_btn.hide()
@@ -401,16 +404,11 @@ class ConnectionPanel(QWidget):
         lab = self.result_labels
         if op == "identity":
             self.identity = result
-            lab["serial"].setText(result.serial)
-            lab["manufacturer"].setText(result.manufacturer or "—")
-            lab["model"].setText(result.model or "—")
-            lab["outstation_type"].setText(result.outstation_type or "—")
-            fw = ", ".join(f"{k} {v}" for k, v in result.firmware.items())
-            lab["firmware"].setText(fw or "—")
+            self.check_identity()
             self.offer_resume(result.serial)
         elif op in ("clock", "set_clock"):
             self.clock = result
-            lab["clock"].setText(result.meter_time.strftime("%Y-%m-%d %H:%M:%S"))
+            lab["clock"].setText(f"{gb_and_utc(result.meter_time)}<br>{sp_text(result.meter_time)}")
             dev = round(result.deviation_s, 1) + 0.0  # + 0.0: never show "-0.0"
             lab["deviation"].setText(f"{dev:+.1f} s (meter − PC)")
             self.ctx.update_status(clock_dev_s=result.deviation_s)
@@ -426,6 +424,22 @@ class ConnectionPanel(QWidget):
             self._request("identity")
             self._request("clock")
         self._update_buttons()
+
+    def check_identity(self) -> list:
+        """Show the identity read and compare it at once with the session's declared equipment
+        (:func:`bench_app.equipment.checks.check_session`); returns the mismatch findings."""
+        if self.identity is None:
+            return []
+        findings: list | None = None
+        store, sid = self.ctx.store, self.ctx.session_id
+        if store is not None and sid is not None:
+            from bench_app.equipment.checks import check_session
+
+            try:
+                findings = check_session(store, sid, identity=self.identity.to_json())
+            except Exception as exc:  # noqa: BLE001 - the identity is still shown
+                self.message.show_error(exc)
+        return self.identity_view.show(self.identity, findings)
 
     def _on_failed(self, op: str, exc: BaseException, context: dict) -> None:
         self.progress.setRange(0, 100)

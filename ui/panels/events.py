@@ -3,7 +3,7 @@ each event raises, filterable by collection and text."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -25,13 +25,22 @@ from drivers.model import EventCode, StatusFlag
 from ui.context import BenchContext
 from ui.errors import InlineMessage
 from ui.icons import icon
-from ui.panels.profile_data import LONDON, flag_colour
+from ui.panels.profile_data import flag_colour
+from ui.timebase import gb, sp_text
 
 
 class EventsPanel(QWidget):
     """Table of events: time UTC, time local, code, text, flag raised, collection."""
 
-    HEADERS = ["Time (UTC)", "Local time", "Code", "Event", "Flag raised", "Collection"]
+    HEADERS = [
+        "GB local time",
+        "UTC",
+        "Settlement period",
+        "Code",
+        "Event",
+        "Flag raised",
+        "Collection",
+    ]
 
     def __init__(self, ctx: BenchContext | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -55,9 +64,8 @@ class EventsPanel(QWidget):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         hdr = self.table.horizontalHeader()
-        for col, w in enumerate([160, 200, 56, 320, 200]):
-            hdr.resizeSection(col, w)
-        hdr.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
+        hdr.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)  # nothing clipped
+        hdr.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)  # the event text
         self.count = QLabel("")
         self.message = InlineMessage()
         lay = QVBoxLayout(self)
@@ -104,8 +112,9 @@ class EventsPanel(QWidget):
             t: datetime = e["time"]
             flag = _flag_of(e.get("code"))
             cells = [
-                t.strftime("%Y-%m-%d %H:%M:%S"),
-                t.astimezone(LONDON).strftime("%Y-%m-%d %H:%M:%S %Z"),
+                gb(t),
+                t.astimezone(UTC).strftime("%H:%M:%S"),
+                sp_text(t),
                 str(e.get("code", "")),
                 str(e.get("text", "")),
                 ", ".join(StatusFlag.names(flag)).replace("_", " ").lower() or "—",
@@ -113,9 +122,11 @@ class EventsPanel(QWidget):
             ]
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                if c == 4 and flag:
+                if c == 5 and flag:
                     item.setForeground(QBrush(QColor(flag_colour(flag))))
-                if c == 2:
+                if c == 1:
+                    item.setToolTip(t.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"))
+                if c == 3:
                     item.setTextAlignment(
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                     )

@@ -6,6 +6,11 @@ min/max pyramid); a GUI-thread :class:`QTimer` redraws dirty curves with ``setDa
 times a second, giving each curve at most :data:`MAX_POINTS` points for the range in view (full
 resolution when zoomed in), so the cost of a frame does not grow with the hours of data held.
 Zooming or panning re-decimates for the new range on the next tick.
+
+Legends sit in a band above each plot, never over the data. Phase colours follow the GB
+harmonised cable colours (BS 7671 since 2004): L1 brown, L2 black, L3 grey; power is green.
+Y ranges never shrink below a minimum span per quantity (:data:`MIN_SPAN`), so 0.2 V of noise does
+not fill a plot as if it were a fault. The time axis is GB local time, titled with GMT/BST.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
@@ -30,6 +36,7 @@ from ui.context import BenchContext
 from ui.errors import InlineMessage
 from ui.icons import icon
 from ui.panels.live_buffer import MAX_POINTS, SeriesBuffer
+from ui.timebase import GBTimeAxis
 
 #: OBIS (C, D) → (key, plot group, label, unit)
 QUANTITIES: dict[tuple[int, int], tuple[str, str, str, str]] = {
@@ -44,7 +51,10 @@ QUANTITIES: dict[tuple[int, int], tuple[str, str, str, str]] = {
     (13, 7): ("PF", "", "Power factor", ""),
     (14, 7): ("f", "", "Frequency", "Hz"),
 }
-PHASE_PENS = {"1": "#c0392b", "2": "#2c3e50", "3": "#2b78c5", "P": "#1e7b34", "x": "#8e44ad"}
+#: GB harmonised phase colours (BS 7671): L1 brown, L2 black, L3 grey; power green, other purple
+PHASE_PENS = {"1": "#8b4513", "2": "#000000", "3": "#8c8c8c", "P": "#1e7b34", "x": "#8e44ad"}
+#: smallest y span shown per plot group (V, A, kW): noise is not drawn as a full-height swing
+MIN_SPAN = {"V": 20.0, "A": 2.0, "kW": 1.0}
 RATES_HZ = [0.5, 1.0, 2.0, 5.0, 10.0]
 WINDOWS_S = [("Last 5 min", 300), ("Last hour", 3600), ("Last 8 h", 8 * 3600), ("All", 0)]
 
@@ -60,14 +70,6 @@ def obis_key(obis: str) -> tuple[int, int] | None:
     if len(parts) >= 2:
         return parts[0], parts[1]
     return None
-
-
-class ClockAxis(pg.DateAxisItem):
-    """Time axis labelled as wall-clock time (``14:03:05``), never as bare seconds (``5.000``)."""
-
-    def tickStrings(self, values: list, scale: float, spacing: float) -> list[str]:  # noqa: N802
-        fmt = "%H:%M:%S" if spacing < 60 else "%H:%M" if spacing < 86400 else "%d %b"
-        return [time.strftime(fmt, time.localtime(v)) for v in values]
 
 
 class LivePanel(QWidget):
@@ -122,22 +124,23 @@ class LivePanel(QWidget):
         self.glw = pg.GraphicsLayoutWidget()
         self.glw.setBackground("w")
         self.plots: dict[str, pg.PlotItem] = {}
-        for row, (group, title) in enumerate(
-            [("V", "Voltage (V)"), ("A", "Current (A)"), ("kW", "Active power (kW)")]
-        ):
-            plot = self.glw.addPlot(row=row, col=0, axisItems={"bottom": ClockAxis()})
+        self.legends: dict[str, pg.LegendItem] = {}
+        groups = [("V", "Voltage (V)"), ("A", "Current (A)"), ("kW", "Active power (kW)")]
+        for row, (group, title) in enumerate(groups):
+            # the legend has its own band above the plot: it never covers data
+            legend = pg.LegendItem(colCount=3, horSpacing=18, verSpacing=-6)
+            legend.setMinimumHeight(22)
+            self.glw.addItem(legend, row=2 * row, col=0)
+            self.legends[group] = legend
+            # one time-axis title, under the bottom plot
+            axis = GBTimeAxis("Time", titled=row == len(groups) - 1)
+            plot = self.glw.addPlot(row=2 * row + 1, col=0, axisItems={"bottom": axis})
             plot.setLabel("left", title)
             # a GridItem, not showGrid(): axis grids made every frame ~15 ms slower (raster paint)
             plot.addItem(pg.GridItem(pen=pg.mkPen("#d5dae1"), textPen=None))
             plot.getAxis("left").setWidth(64)  # same width on all three: time axes line up
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
-            plot.addLegend(  # top left (newest data is on the right), on a white card
-                offset=(10, 5),
-                colCount=3,
-                brush=pg.mkBrush(255, 255, 255, 225),
-                pen=pg.mkPen("#d0d5dd"),
-            )
             plot.sigXRangeChanged.connect(lambda _vb, _r, g=group: self._on_zoom(g))
             self.plots[group] = plot
 
@@ -171,7 +174,8 @@ class LivePanel(QWidget):
         if curve is None:
             colour = PHASE_PENS.get(key[-1], PHASE_PENS["P"] if group == "kW" else PHASE_PENS["x"])
             # 1 px pens: the raster engine draws them ~2x faster than 1.5 px (frame time)
-            curve = self.plots[group].plot(name=label, pen=pg.mkPen(colour, width=1))
+            curve = self.plots[group].plot(pen=pg.mkPen(colour, width=1))
+            self.legends[group].addItem(curve, label)
             curve.setClipToView(True)
             curve.setDownsampling(auto=True, method="peak")
             self.curves[key] = curve
@@ -244,14 +248,30 @@ class LivePanel(QWidget):
             t, y = self.buffers[key].decimated(lo, None, MAX_POINTS)
             self.curves[key].setData(t, y)
         self.dirty.clear()
-        for plot in self.plots.values():
+        for group, plot in self.plots.items():
             # explicit ranges instead of setXLink (linked views hit the PySide6 6.12 refcount
             # bug sooner, see ui/qtfix.py)
             if window and last and last > lo:
                 plot.setXRange(lo, last, padding=0.01)
             else:
                 plot.enableAutoRange(axis="x")
+            self._set_y_range(group, plot)
+
+    def _set_y_range(self, group: str, plot: pg.PlotItem) -> None:
+        """Fit the y range to the curves shown, never narrower than ``MIN_SPAN[group]``."""
+        lo, hi = np.inf, -np.inf
+        for key, g in self.group_of.items():
+            y = self.curves[key].yData if g == group else None
+            if y is not None and len(y):
+                lo, hi = min(lo, float(np.nanmin(y))), max(hi, float(np.nanmax(y)))
+        if not np.isfinite(lo) or not np.isfinite(hi):
             plot.enableAutoRange(axis="y")
+            return
+        span = MIN_SPAN.get(group, 0.0)
+        if hi - lo < span:
+            mid = (hi + lo) / 2
+            lo, hi = mid - span / 2, mid + span / 2
+        plot.setYRange(lo, hi, padding=0.05)
 
     def _on_zoom(self, group: str) -> None:
         """The user zoomed or panned a plot: re-decimate its curves on the next tick."""

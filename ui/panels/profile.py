@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QDate, QTimer
+from PySide6.QtCore import QDate, QPointF, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -25,18 +25,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from drivers.model import Channel, ProfileRow, StatusFlag
+from bench_app.settlement import periods_in_day
+from drivers.model import Channel, ProfileRow
 from ui.context import BenchContext
 from ui.errors import InlineMessage
 from ui.panels.compare import ComparePlot
 from ui.panels.profile_data import (
-    FLAG_COLOURS,
     LONDON,
-    NORMAL_COLOUR,
     ProfileSeries,
     flag_colour,
     settlement_day,
 )
+from ui.panels.profile_flags import (
+    HEAT_EXTRA,
+    EventIndex,
+    clock_change_days,
+    heat_background,
+    legend_html,
+    period_tooltip,
+)
+from ui.timebase import GBTimeAxis, zone_name
 
 VIEWS = ["Settlement day", "Time range", "90-day heat map", "Compare collections"]
 
@@ -51,6 +59,9 @@ class ProfilePanel(QWidget):
         self._live_rows: dict[float, ProfileRow] = {}
         self._live_channels: list[Channel] | list[str] = []
         self._dirty = False
+        self.event_index = EventIndex()
+        self.heat_days: list[date] = []
+        self.heat_status = np.zeros((0, 50), dtype=np.int64)
         self._build()
         self.timer = QTimer(self)
         self.timer.setInterval(250)
@@ -82,7 +93,7 @@ class ProfilePanel(QWidget):
             b.clicked.connect(
                 lambda _c=False, s=step: self.day_edit.setDate(self.day_edit.date().addDays(s))
             )
-        self.local_check = QCheckBox("Local time (UK)")
+        self.local_check = QCheckBox("GB local time (untick: UTC)")
         self.local_check.setChecked(True)
         self.local_check.toggled.connect(lambda _on: self.redraw())
 
@@ -108,15 +119,18 @@ class ProfilePanel(QWidget):
         self.day_plot.showGrid(y=True, alpha=0.25)
         self.day_plot.setLabel("bottom", "Settlement period")
         self.day_plot.setMouseEnabled(x=False, y=False)
+        self.day_plot.scene().sigMouseMoved.connect(self._hover_day)
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.8)
         self.day_plot.addItem(self.bars)
         self.stack.addWidget(self.day_plot)
         # range: lines over time
-        self.range_plot = pg.PlotWidget(background="w", axisItems={"bottom": pg.DateAxisItem()})
+        self.range_plot = pg.PlotWidget(
+            background="w", axisItems={"bottom": GBTimeAxis("Period start")}
+        )
         self.range_plot.showGrid(x=True, y=True, alpha=0.25)
         self.range_plot.setClipToView(True)
         self.range_plot.setDownsampling(auto=True, mode="peak")
-        self.range_legend = self.range_plot.addLegend(offset=(-10, 5))
+        self.range_names: list[tuple[str, str]] = []  # (colour, channel) for the legend line
         self.range_curves: list[pg.PlotDataItem] = []
         self.flag_scatter = pg.ScatterPlotItem(size=7, pen=None)
         self.range_plot.addItem(self.flag_scatter)
@@ -133,6 +147,12 @@ class ProfilePanel(QWidget):
             colorMap=pg.colormap.get("viridis"), interactive=False, width=12
         )
         self.heat_bar.setImageItem(self.heat, insert_in=self.heat_plot.getPlotItem())
+        self.heat_back = pg.ImageItem(axisOrder="row-major")  # no data / no such SP, below
+        self.heat_back.setZValue(-1)
+        self.heat_plot.addItem(self.heat_back)
+        self.heat_flags = pg.ScatterPlotItem(symbol="s", size=13, brush=None, pxMode=True)
+        self.heat_plot.addItem(self.heat_flags)
+        self.heat_plot.scene().sigMouseMoved.connect(self._hover_heat)
         self.stack.addWidget(self.heat_plot)
         # comparison
         self.compare = ComparePlot(self)
@@ -154,8 +174,11 @@ class ProfilePanel(QWidget):
         self.collection_combo.blockSignals(True)
         self.collection_combo.clear()
         cols: list[dict] = []
+        events: list[dict] = []
         if self.ctx is not None and self.ctx.store is not None and self.ctx.session_id is not None:
             cols = list(reversed(self.ctx.store.collections(self.ctx.session_id)))
+            events = list(self.ctx.store.events(self.ctx.session_id))
+        self.event_index = EventIndex(events)
         for c in cols:
             started = str(c.get("started_at", ""))[:16].replace("T", " ")
             self.collection_combo.addItem(
@@ -177,6 +200,9 @@ class ProfilePanel(QWidget):
     def _on_data_changed(self, kind: str) -> None:
         if kind == "profile":
             self.reload_collections()
+        elif kind == "events" and self.ctx is not None and self.ctx.session_id is not None:
+            self.event_index = EventIndex(list(self.ctx.store.events(self.ctx.session_id)))
+            self.redraw()
 
     def set_series(self, series: ProfileSeries, *, go_to_latest: bool = True) -> None:
         """Show ``series`` (replacing what is shown)."""
@@ -231,13 +257,19 @@ class ProfilePanel(QWidget):
         elif view == 1:
             present = self._draw_range()
         elif view == 2:
-            self._draw_heat(ch)
+            present = self._draw_heat(ch)
         else:
             self.compare.redraw(self.day(), self.local_check.isChecked(), ch)
             present = self.compare.flags_present
-            zone = "UK local" if self.local_check.isChecked() else "UTC"
-            self.day_info.setText(f"{self.compare.periods} periods · times in {zone}")
-        self._draw_legend(present)
+            self.day_info.setText(f"{self.compare.periods} periods · times in {self.zone_text()}")
+        self._draw_legend(present, view)
+
+    def zone_text(self) -> str:
+        """``"GB local (BST)"`` for the day shown, or ``"UTC"``."""
+        if not self.local_check.isChecked():
+            return "UTC"
+        d = self.day()
+        return f"GB local ({zone_name(datetime(d.year, d.month, d.day, 12, tzinfo=UTC))})"
 
     def _tick_label(self, start: datetime) -> str:
         t = start.astimezone(LONDON) if self.local_check.isChecked() else start
@@ -257,19 +289,22 @@ class ProfilePanel(QWidget):
             if i % step == 0 or i == n - 1
         ]
         self.day_plot.getAxis("bottom").setTicks([ticks, []])
+        self.day_plot.setLabel("bottom", f"Settlement period and start time ({self.zone_text()})")
         self.day_plot.setXRange(-0.2, n + 1.2, padding=0)  # room for the SP 1 / last labels
+        self._day_data = (periods, vals, status)
         unit = self.series.units[ch] if ch < len(self.series.units) else ""
         self.day_plot.setLabel("left", f"Energy per period ({unit})" if unit else "Value")
         finite = vals[np.isfinite(vals)]
         self.day_plot.setYRange(
             0, float(finite.max()) * 1.1 if finite.size and finite.max() > 0 else 1
         )
-        zone = "UK local" if self.local_check.isChecked() else "UTC"
         missing = int(np.isnan(vals).sum())
         note = " — clock-change day" if n != 48 else ""
         total = float(np.nansum(vals)) if finite.size else 0.0
+        flagged = int(np.count_nonzero(status))
         self.day_info.setText(
-            f"{n} periods{note} · times in {zone} · total {total:,.3f} {unit}"
+            f"{n} periods{note} · times in {self.zone_text()} · total {total:,.3f} {unit}"
+            + (f" · {flagged} flagged" if flagged else "")
             + (f" · {missing} missing" if missing else "")
         )
         return int(np.bitwise_or.reduce(status)) if n else 0
@@ -279,15 +314,12 @@ class ProfilePanel(QWidget):
         for c in self.range_curves:
             self.range_plot.removeItem(c)
         self.range_curves.clear()
-        self.range_legend.clear()
+        self.range_names = []
         colours = ["#2b78c5", "#c0392b", "#1e7b34", "#8e44ad", "#e67e22", "#2c3e50"]
         for i, name in enumerate(s.channels):
-            curve = self.range_plot.plot(
-                s.starts,
-                s.values[:, i],
-                name=name,
-                pen=pg.mkPen(colours[i % len(colours)], width=1.2),
-            )
+            colour = colours[i % len(colours)]
+            curve = self.range_plot.plot(s.starts, s.values[:, i], pen=pg.mkPen(colour, width=1.2))
+            self.range_names.append((colour, f"— {name}"))
             curve.setClipToView(True)
             curve.setDownsampling(auto=True, method="peak")
             self.range_curves.append(curve)
@@ -305,38 +337,102 @@ class ProfilePanel(QWidget):
         self.day_info.setText(f"{len(s)} periods over {len(s.days())} settlement days")
         return int(np.bitwise_or.reduce(s.status)) if len(s) else 0
 
-    def _draw_heat(self, ch: int) -> None:
+    def _draw_heat(self, ch: int) -> int:
         days, mat = self.series.heatmap(ch)
+        self.heat_days = days
         if not days:
             self.heat.clear()
+            self.heat_back.clear()
+            self.heat_flags.setData([], [])
+            self.heat_plot.setTitle("Heat map: no data")
             self.day_info.setText("no data")
-            return
-        self.heat.setImage(mat, autoLevels=False)
+            return 0
+        self.heat.setImage(mat, autoLevels=False)  # NaN cells are transparent
+        self.heat_back.setImage(heat_background(days, mat), autoLevels=False)
         unit = self.series.units[ch] if ch < len(self.series.units) else ""
         self.heat_bar.axis.setLabel(f"per period ({unit})" if unit else "value")
         finite = mat[np.isfinite(mat)]
         lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
         self.heat_bar.setLevels((lo, hi if hi > lo else lo + 1))
-        self.heat.setRect(0.5, -0.5, 50, len(days))
-        step = max(1, len(days) // 12)
-        self.heat_plot.getAxis("left").setTicks(
-            [[(i, d.strftime("%d %b")) for i, d in enumerate(days) if i % step == 0], []]
+        for item in (self.heat, self.heat_back):
+            item.setRect(0.5, -0.5, 50, len(days))
+        self.heat_status = np.zeros((len(days), 50), dtype=np.int64)
+        for i, d in enumerate(days):
+            _p, _v, st = self.series.day(d, ch)
+            self.heat_status[i, : len(st)] = st
+        rows, cols = np.nonzero(self.heat_status)
+        self.heat_flags.setData(
+            x=cols + 1.0,
+            y=rows.astype(float),
+            pen=[pg.mkPen(flag_colour(int(v)), width=2.5) for v in self.heat_status[rows, cols]],
+            brush=None,
         )
+        changes = clock_change_days(days)
+        step = max(1, len(days) // 12)
+        ticks = [
+            (i, d.strftime("%d %b") + (f" ◆{periods_in_day(d)}" if i in changes else ""))
+            for i, d in enumerate(days)
+            if i % step == 0 or i in changes
+        ]
+        self.heat_plot.getAxis("left").setTicks([ticks, []])
         self.heat_plot.getAxis("bottom").setTicks(
-            [[(i, str(i)) for i in (1, 10, 20, 30, 40, 48)], []]
+            [[(i, str(i)) for i in (1, 10, 20, 30, 40, 46, 48, 50)], []]
         )
         self.heat_plot.setRange(xRange=(0.5, 50.5), yRange=(-0.5, len(days) - 0.5), padding=0)
-        self.day_info.setText(f"{len(days)} days × settlement periods (46/48/50)")
+        span = f"{days[0]:%d %b %Y} – {days[-1]:%d %b %Y}"
+        marks = (
+            f" · ◆ {len(changes)} clock-change day{'s' if len(changes) != 1 else ''} (46/50 SPs)"
+            if changes
+            else ""
+        )
+        self.heat_plot.setTitle(f"{len(days)} settlement days, {span}{marks}", size="10pt")
+        self.day_info.setText(
+            f"{len(days)} days × settlement periods · {len(rows)} flagged periods"
+        )
+        return int(np.bitwise_or.reduce(self.heat_status, axis=None))
 
-    def _draw_legend(self, present: int) -> None:
-        items = [f"<span style='color:{NORMAL_COLOUR}'>■</span> no flag"]
-        for flag, colour in FLAG_COLOURS:
-            if present & flag:
-                name = str(StatusFlag(flag).name).replace("_", " ").lower()
-                items.append(f"<span style='color:{colour}'>■</span> {name}")
-        if len(items) == 1:
-            items.append("(no flagged periods shown)")
-        self.legend.setText("Flags: " + " &nbsp; ".join(items))
+    def _draw_legend(self, present: int, view: int = 0) -> None:
+        extra: list[tuple[str, str]] = []
+        if view == 1:
+            extra = self.range_names
+        elif view == 2:
+            extra = HEAT_EXTRA
+        self.legend.setText(legend_html(present, extra=extra, normal=view != 2))
+
+    # -- tooltips ------------------------------------------------------------------------------
+    def day_tooltip(self, index: int) -> str:
+        """Tooltip of bar ``index`` (0-based) of the settlement day shown."""
+        periods, vals, status = getattr(self, "_day_data", ([], [], []))
+        if not 0 <= index < len(periods):
+            return ""
+        ch = max(0, self.channel_combo.currentIndex())
+        unit = self.series.units[ch] if ch < len(self.series.units) else ""
+        return period_tooltip(
+            periods[index], index + 1, float(vals[index]), unit, int(status[index]),
+            self.event_index,
+        )  # fmt: skip
+
+    def heat_tooltip(self, row: int, sp: int) -> str:
+        """Tooltip of heat-map cell (day ``row``, settlement period ``sp``)."""
+        if not 0 <= row < len(self.heat_days) or not 1 <= sp <= 50:
+            return ""
+        d = self.heat_days[row]
+        ch = max(0, self.channel_combo.currentIndex())
+        periods, vals, status = self.series.day(d, ch)
+        if sp > len(periods):
+            return f"<b>{d:%a %d %b %Y}</b> has {len(periods)} settlement periods: no SP {sp}"
+        unit = self.series.units[ch] if ch < len(self.series.units) else ""
+        return period_tooltip(
+            periods[sp - 1], sp, float(vals[sp - 1]), unit, int(status[sp - 1]), self.event_index
+        )
+
+    def _hover_day(self, pos: QPointF) -> None:
+        p = self.day_plot.getPlotItem().vb.mapSceneToView(pos)
+        self.day_plot.setToolTip(self.day_tooltip(int(round(p.x())) - 1))
+
+    def _hover_heat(self, pos: QPointF) -> None:
+        p = self.heat_plot.getPlotItem().vb.mapSceneToView(pos)
+        self.heat_plot.setToolTip(self.heat_tooltip(int(round(p.y())), int(round(p.x()))))
 
     def periods_shown(self) -> int:
         """Number of periods on the current day view (46, 48 or 50)."""

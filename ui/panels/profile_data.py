@@ -20,15 +20,16 @@ from drivers.model import Channel, ProfileRow, StatusFlag
 
 __all__ = ["LONDON", "SP_SECONDS", "ProfileSeries", "day_periods", "flag_colour", "settlement_day"]
 
-#: Flag → colour used for flagged periods (bars, markers, legend); first match wins.
+#: Flag → colour used for flagged periods (bars, markers, legend); first match wins. Chosen to be
+#: told apart from each other and from the unflagged blue at a glance.
 FLAG_COLOURS: list[tuple[StatusFlag, str]] = [
     (StatusFlag.SUPPLY_FAILURE, "#b02a2a"),
     (StatusFlag.PHASE_FAILURE, "#e67e22"),
     (StatusFlag.CLOCK_CHANGE, "#8e44ad"),
-    (StatusFlag.PERIOD_ADJUSTED, "#9b59b6"),
-    (StatusFlag.RESET, "#c0392b"),
+    (StatusFlag.PERIOD_ADJUSTED, "#e377c2"),
+    (StatusFlag.RESET, "#17becf"),
     (StatusFlag.BATTERY, "#d4ac0d"),
-    (StatusFlag.DATA_CHANGE, "#16a085"),
+    (StatusFlag.DATA_CHANGE, "#2ca02c"),
     (StatusFlag.REVERSE_RUNNING, "#2c3e50"),
     (StatusFlag.OTHER_ERROR, "#7f8c8d"),
     (StatusFlag.DATA_INVALID, "#000000"),

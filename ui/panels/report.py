@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QPixmap
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QScrollArea,
     QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
@@ -41,7 +40,9 @@ from ui import report_jobs as jobs
 from ui.context import BenchContext, open_store
 from ui.errors import InlineMessage, describe
 from ui.icons import icon
+from ui.panels.report_preview import ElidedLabel, PagePreview
 from ui.panels.session_forms import FormDialog
+from ui.timebase import gb
 from ui.workers import TaskRunner
 
 ROLES = ("tester", "witness")
@@ -100,7 +101,7 @@ def _mark(ok: bool, yes: str = "yes", no: str = "NO") -> QTableWidgetItem:
 class ReportPanel(QWidget):
     """Preview on the left; report file, signing and verification on the right."""
 
-    HEADERS = ["Role", "Signer", "Signed (UTC)", "Intact", "Valid", "Trusted"]
+    HEADERS = ["Role", "Signer", "Signed (GB)", "Intact", "Valid", "Trusted"]
     state_changed = Signal(object)  #: a new :class:`~ui.report_jobs.ReportState` (or None)
 
     def __init__(self, ctx: BenchContext, parent: QWidget | None = None) -> None:
@@ -122,20 +123,7 @@ class ReportPanel(QWidget):
 
     # -- layout --------------------------------------------------------------------------------
     def _build(self) -> None:
-        self.pages_box = QWidget()
-        self.pages_layout = QVBoxLayout(self.pages_box)
-        self.pages_layout.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
-        self.pages_layout.setSpacing(12)
-        self.placeholder = QLabel()
-        self.placeholder.setWordWrap(True)
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.placeholder.setMinimumWidth(380)
-        self.pages_layout.addWidget(self.placeholder)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setWidget(self.pages_box)
-        self.scroll.setObjectName("reportPreview")
-        self.scroll.setStyleSheet("#reportPreview > QWidget > QWidget { background: #e4e7eb; }")
+        self.preview = PagePreview()
         self.page_label = QLabel("")
 
         self.path_edit = QLineEdit()
@@ -194,7 +182,11 @@ class ReportPanel(QWidget):
         hdr.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.setMinimumHeight(96)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.table.setWordWrap(False)
+        self.table.setWordWrap(True)  # "Alice Tester (Acme Meter Lab)" wraps, never cut
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # a giant name: both ends
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.hash_label = ElidedLabel("")
+        self.hash_label.setObjectName("sessionHash")
         self.verify_label = QLabel("")
         self.verify_label.setWordWrap(True)
         self.verify_btn = QPushButton(icon("verify"), "Verify again")
@@ -209,6 +201,10 @@ class ReportPanel(QWidget):
         vlay = QVBoxLayout()
         vlay.addWidget(self.table, 1)
         vlay.addWidget(self.verify_label)
+        hrow = QHBoxLayout()
+        hrow.addWidget(QLabel("Session hash"))
+        hrow.addWidget(self.hash_label, 1)
+        vlay.addLayout(hrow)
         vlay.addLayout(vrow)
         verify_box = QGroupBox("Verification")
         verify_box.setLayout(vlay)
@@ -226,7 +222,7 @@ class ReportPanel(QWidget):
 
         left = QVBoxLayout()
         left.addWidget(self.page_label)
-        left.addWidget(self.scroll, 1)
+        left.addWidget(self.preview, 1)
         lay = QHBoxLayout(self)
         lay.addLayout(left, 1)
         lay.addWidget(right)
@@ -263,7 +259,22 @@ class ReportPanel(QWidget):
         busy = self.runner.busy
         for w in (self.render_btn, self.sign_btn, self.verify_btn):
             w.setEnabled(has and not busy)
-        self.sign_btn.setText(f"Sign as {self.role_combo.currentText()}")
+        role = self.role_combo.currentText()
+        signer = self.signed_by(role)
+        if signer:  # countersigned (or signed) already: a second signature in a role is refused
+            self.sign_btn.setEnabled(False)
+            self.sign_btn.setText(f"Signed as {role} ✔")
+            self.sign_btn.setToolTip(f"This report is already signed as {role} by {signer}")
+        else:
+            self.sign_btn.setText(f"Sign as {role}")
+            self.sign_btn.setToolTip("")
+
+    def signed_by(self, role: str) -> str:
+        """Who signed the shown report in ``role`` (``""`` when nobody did)."""
+        for s in self.state.signatures if self.state is not None else []:
+            if s.field and s.field.removeprefix("Sig_") == role and not s.error:
+                return s.signer
+        return ""
 
     def _preview_dir(self) -> Path:
         self._renders += 1
@@ -418,35 +429,18 @@ class ReportPanel(QWidget):
         self.state = state
         self._show_pages(state)
         self._show_signatures(state)
+        self._update_buttons()
         self.state_changed.emit(state)
 
     def _show_placeholder(self, text: str) -> None:
-        self._clear_pages()
-        self.placeholder.setText(text)
-        self.placeholder.show()
+        self.preview.show_placeholder(text)
         self.page_label.setText("")
-
-    def _clear_pages(self) -> None:
-        while self.pages_layout.count() > 1:
-            item = self.pages_layout.takeAt(1)
-            if item.widget() is not None:
-                item.widget().deleteLater()
 
     def _show_pages(self, state: jobs.ReportState | None) -> None:
         if state is None:
             return
-        self._clear_pages()
-        if state.preview_error:
-            self.placeholder.setText(f"<b>No page preview:</b> {state.preview_error}")
-            self.placeholder.show()
-        else:
-            self.placeholder.hide()
-        for i, png in enumerate(state.pages, 1):
-            lab = QLabel()
-            lab.setPixmap(QPixmap(str(png)))
-            lab.setToolTip(f"Page {i} of {len(state.pages)}")
-            lab.setStyleSheet("background: white; border: 1px solid #b9c2cf;")
-            self.pages_layout.addWidget(lab)
+        note = f"<b>No page preview:</b> {state.preview_error}" if state.preview_error else ""
+        self.preview.set_pages(list(state.pages), note)
         n = len(state.pages)
         self.page_label.setText(
             f"<b>{state.pdf.name}</b> · {n} page{'s' if n != 1 else ''} · "
@@ -458,12 +452,16 @@ class ReportPanel(QWidget):
         self.table.setRowCount(len(sigs))
         for row, s in enumerate(sigs):
             role = s.field.removeprefix("Sig_") if s.field else "?"
-            when = s.signing_time.strftime("%Y-%m-%d %H:%M") if s.signing_time else "—"
+            when = gb(s.signing_time, "%d %b %Y\n%H:%M") if s.signing_time else "—"
             self.table.setItem(row, 0, QTableWidgetItem(role))
-            who = QTableWidgetItem(s.error and f"error: {s.error}" or s.signer)
-            who.setToolTip(who.text())
+            name = s.error and f"error: {s.error}" or s.signer
+            who = QTableWidgetItem(name.replace(" (", "\n("))  # organisation on its own line
+            who.setToolTip(name)
             self.table.setItem(row, 1, who)
-            self.table.setItem(row, 2, QTableWidgetItem(when))
+            when_item = QTableWidgetItem(when)
+            if s.signing_time:
+                when_item.setToolTip(f"{s.signing_time:%Y-%m-%d %H:%M:%S} UTC")
+            self.table.setItem(row, 2, when_item)
             self.table.setItem(row, 3, _mark(s.intact and s.docmdp_ok, "intact", "NOT intact"))
             self.table.setItem(row, 4, _mark(s.valid, "valid", "INVALID"))
             trusted = _mark(s.trusted, "trusted", "not trusted")
@@ -473,7 +471,13 @@ class ReportPanel(QWidget):
             self.table.setItem(row, 5, trusted)
         if state is None:
             self.verify_label.setText("")
+            self.hash_label.set_full_text("")
             return
+        if state.report_hash:
+            tip = f"report:   {state.report_hash}\ndatabase: {state.db_hash}"
+            self.hash_label.set_full_text(state.report_hash, tip)
+        else:
+            self.hash_label.set_full_text("—", "The report carries no session hash")
         ok = [s for s in sigs if s.ok]
         if not sigs:
             text = "<b>Not signed yet.</b>"

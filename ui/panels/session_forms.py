@@ -262,12 +262,17 @@ class SessionSidebar(QWidget):
         self.summary.setWordWrap(True)
         self.summary.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.summary.setObjectName("sessionSummary")
+        self.overall = QLabel("")
+        self.overall.setObjectName("overallResult")
+        self.overall.setWordWrap(True)
+        self.overall_status = ""
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         title = QLabel("Sessions")
         title.setObjectName("sidebarTitle")
         lay.addWidget(title)
         lay.addWidget(self.list, 2)
+        lay.addWidget(self.overall)
         lay.addWidget(self.new_btn)
         lay.addWidget(self.part_btn)
         lay.addWidget(self.equip_btn)
@@ -299,10 +304,34 @@ class SessionSidebar(QWidget):
         self._update_summary()
         self.session_selected.emit(sid)
 
+    def set_overall(self, status: str, reasons: list[str]) -> None:
+        """Show the session's overall result (``PASS``/``FAIL``/``INCOMPLETE``/``NOT RUN``) and why;
+        always visible above the session's buttons."""
+        from ui.panels.checklist_view import overall_html, overall_style
+
+        self.overall_status = status
+        self.overall.setText(overall_html(status, reasons))
+        self.overall.setToolTip("By the report's rules: any failed step fails the session")
+        self.overall.setStyleSheet(overall_style(status))
+
+    def update_overall(self) -> None:
+        """Recompute the overall result from the session's checklist (store, never SQL here)."""
+        if self.ctx.session_id is None or self.ctx.store is None:
+            self.set_overall("NOT RUN", ["no session open"])
+            return
+        from ui.panels.checklist_view import checklist_overall
+
+        try:
+            status, reasons = checklist_overall(self.ctx.store, self.ctx.session_id)
+        except Exception as exc:  # noqa: BLE001 - the sidebar never breaks the window
+            status, reasons = "UNKNOWN", [str(exc)]
+        self.set_overall(status, reasons)
+
     def _update_summary(self) -> None:
         has = self.ctx.session_id is not None and self.ctx.store is not None
         for b in (self.part_btn, self.equip_btn, self.soft_btn):
             b.setEnabled(has)
+        self.update_overall()
         if not has:
             self.summary.setText("No session open. Create one with New session…")
             return
@@ -352,6 +381,7 @@ class SessionSidebar(QWidget):
         if dlg.exec() == QDialog.DialogCode.Accepted:
             self._store_call(self.ctx.store.set_equipment, self.ctx.session_id, **dlg.values())
             self._update_summary()
+            self.ctx.data_changed.emit("equipment")  # the identity shown is checked again
 
     def edit_software(self) -> None:
         dlg = SoftwareDialog(self.ctx.store.software(self.ctx.session_id), self)
