@@ -71,8 +71,8 @@ def default_span(
     """
     ca, cb = store.collection(collection_a), store.collection(collection_b)
     exports = [c for c in (ca, cb) if c["source"] != "bench"]
-    spans = [(c, export_span(store, c["id"])) for c in exports]
-    spans = [(c, sp) for c, sp in spans if sp is not None]
+    found = [(c, export_span(store, c["id"])) for c in exports]
+    spans = [(c, sp) for c, sp in found if sp is not None]
     if not spans:
         return None, "all periods of both collections"
     start = min(sp[0] for _c, sp in spans)

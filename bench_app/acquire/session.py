@@ -136,6 +136,7 @@ def acquire_all(
     """
     store, session_id = acq.store, acq.session_id
     store.check_unlocked(session_id)
+    assert session_id is not None  # check_unlocked refused a missing session (None too)
     identity = acq.read_identity()
     if collection_id is not None:
         _check_same_meter(store, collection_id, identity.serial)

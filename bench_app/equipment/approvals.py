@@ -15,7 +15,7 @@ template-scope overrides.
 from __future__ import annotations
 
 from bench_app.equipment import fields as F
-from bench_app.equipment.register import checked
+from bench_app.equipment.register import RegisterBase, checked
 from bench_app.errors import NotFoundError, UsageError
 from bench_app.store.base import now_iso
 
@@ -23,11 +23,8 @@ TARGETS = {"certificate": "eq_certificates", "approval": "eq_approvals"}
 DISPENSATION_STATUSES = ("granted", "removed")
 
 
-class ApprovalRecordsMixin:
+class ApprovalRecordsMixin(RegisterBase):
     """Conditions, dispensations and overrides (mixed into :class:`Register`)."""
-
-    store: object
-    conn: object
 
     # -- conditions ---------------------------------------------------------------------------
     def add_condition(self, target: str, target_id: int, text: str) -> int:

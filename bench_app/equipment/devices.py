@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 from bench_app.equipment import fields as F
-from bench_app.equipment.register import Combination, checked
+from bench_app.equipment.register import Combination, RegisterBase, checked, inserted_id
 from bench_app.errors import NotFoundError, UsageError
 from bench_app.store.base import now_iso
 
@@ -34,11 +34,8 @@ def _count(value, what: str) -> int:
     return n
 
 
-class DevicesMixin:
+class DevicesMixin(RegisterBase):
     """Devices, equivalences, snapshots and plans (mixed into :class:`Register`)."""
-
-    store: object
-    conn: object
 
     # -- devices ------------------------------------------------------------------------------
     def add_device(
@@ -130,7 +127,7 @@ class DevicesMixin:
                 "updated_at) VALUES (?,?,'proposed',?,?)",
                 (combo.id, base.id, now, now),
             )
-            return int(cur.lastrowid)
+            return inserted_id(cur)
 
     def assess_equivalent(
         self, combination: str, tested: str, by: str, assessed_date: str, evidence: str

@@ -206,13 +206,14 @@ class Register(ApprovalRecordsMixin, DevicesMixin, TypesMixin):
         notes: str = "",
         sessions: Iterable[int] = (),
         *,
-        amends: int | None = None,
+        amends: int | str | None = None,
         amendment: str = "",
         replace: bool = False,
     ) -> int:
         """Add a BSCP601 application with its declared type/combination and linked sessions.
 
-        :param amends: id of the protocol approval this application amends (None: a new one).
+        :param amends: id of the protocol approval this application amends, as a number or as
+            text (a CSV cell: not a number raises ValueError); None or '': a new one.
         :param amendment: what the amendment changes: ``firmware``, ``hhdc-software`` or
             ``variant`` (required with ``amends``).
         """

@@ -19,16 +19,29 @@ transaction. Bad values raise :class:`~bench_app.errors.UsageError` naming the f
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bench_app.equipment import fields as F
 from bench_app.errors import NotFoundError, UsageError
 from bench_app.store.base import now_iso
 
+if TYPE_CHECKING:
+    from bench_app.store import Store
+
 
 def _json(obj: object) -> str:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+def inserted_id(cur: sqlite3.Cursor) -> int:
+    """Id of the row the INSERT just run on ``cur`` added (sqlite3 types ``lastrowid`` as
+    Optional: it is None only on a cursor that has not inserted anything)."""
+    rowid = cur.lastrowid
+    assert rowid is not None, "no INSERT was run on this cursor"
+    return rowid
 
 
 def checked(fn, *args, what: str = "", **kw):
@@ -113,10 +126,38 @@ def _combo(row) -> Combination:
     return Combination(cid, key, code, model, fw, hw, notes, release or "")
 
 
-class TypesMixin:
+class RegisterBase:
+    """What every mixin of :class:`~bench_app.equipment.records.Register` may use: the store, its
+    connection, and the methods one mixin calls on another (declared for the type checker only;
+    the definitions are in the mixin named beside each)."""
+
+    store: Store
+    conn: sqlite3.Connection
+
+    if TYPE_CHECKING:
+        # TypesMixin
+        def _upsert(
+            self, table: str, match: tuple[str, tuple], record: dict, replace: bool, what: str
+        ) -> int: ...
+        def _type_id(self, code: str) -> int: ...
+        def combination(self, key_or_id: str | int) -> Combination: ...
+
+        # DevicesMixin
+        def signature(self, combo: Combination) -> tuple: ...
+
+        # Register (records.py)
+        def _remove(
+            self, table: str, row_id: int, removed_date: str, reason: str, what: str
+        ) -> None: ...
+        def application(self, reference: str) -> dict: ...
+
+
+class TypesMixin(RegisterBase):
     """Outstation types and combinations (the base of :class:`Register`)."""
 
-    def _upsert(self, table: str, match: tuple[str, tuple], record: dict, replace: bool, what: str):
+    def _upsert(
+        self, table: str, match: tuple[str, tuple], record: dict, replace: bool, what: str
+    ) -> int:
         """Insert ``record`` into ``table``, or update the row ``match`` finds when ``replace``.
 
         :param match: ``(where_sql, args)`` naming the natural key.
@@ -140,9 +181,9 @@ class TypesMixin:
             f"VALUES ({', '.join('?' * len(record))}, ?, ?)",
             (*record.values(), now, now),
         )
-        return int(cur.lastrowid)
+        return inserted_id(cur)
 
-    def __init__(self, store) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         self.conn = store.conn
 
@@ -275,12 +316,12 @@ class TypesMixin:
                 )
                 cid = int(row[0])
             else:
-                cid = int(self.conn.execute(
+                cid = inserted_id(self.conn.execute(
                     "INSERT INTO eq_combinations (key, type_id, model, metrology_fw, "
                     "application_fw, communications_fw, hardware_version, notes, created_at, "
                     "updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
                     (key, *values, now, now),
-                ).lastrowid)  # fmt: skip
+                ))  # fmt: skip
             if release:
                 self.conn.execute(
                     "UPDATE eq_combinations SET solution_release = ? WHERE id = ?", (release, cid)
@@ -371,7 +412,7 @@ class TypesMixin:
                     (session_id, base.id, t.id, reason, now),
                 )
                 if cur.rowcount:
-                    ids.append(int(cur.lastrowid))
+                    ids.append(inserted_id(cur))
             eq = self.store.equipment(session_id)
             if eq is not None:
                 claims = self.session_variants(session_id)

@@ -145,7 +145,9 @@ def sign_pdf(
             writer = IncrementalPdfFileWriter(inf, strict=False)
             _check_field_free(writer, field_name, src)
             check_role(signer.signing_cert, role, _existing_signers(writer))
-            writer._update_meta = lambda: None  # keep /Info and XMP byte-identical when signing
+            # keep /Info and XMP byte-identical when signing: pyHanko has no public switch for
+            # its metadata update, so this one writer's private method is replaced
+            writer._update_meta = lambda: None  # type: ignore[method-assign]
             pdf_signer.sign_pdf(writer, output=outf, appearance_text_params=params)
         os.replace(tmp, out)
     except SigningError:

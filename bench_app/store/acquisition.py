@@ -14,6 +14,7 @@ collection whose newest state is ``started``/``resumed`` is reported as incomple
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from bench_app.errors import UsageError
 from bench_app.store.base import StoreBase, now_iso
@@ -31,6 +32,12 @@ KILLED_REASON = (
 
 class AcquisitionMixin(StoreBase):
     """Blocks, trace segments and collection states (see module docstring)."""
+
+    if TYPE_CHECKING:
+        # defined by EvidenceMixin (Store mixes in both); declared so these methods type-check
+        def collections(self, session_id: int) -> list[dict]: ...
+        def interval_span(self, collection_id: int) -> tuple[datetime, datetime, int] | None: ...
+        def load_trace(self, trace_id: int) -> Trace: ...
 
     def add_block_record(
         self,
@@ -151,12 +158,12 @@ class AcquisitionMixin(StoreBase):
         This is what the GUI offers to resume and what the report lists as incomplete.
         """
         out = []
-        for coll in self.collections(session_id):  # type: ignore[attr-defined]
+        for coll in self.collections(session_id):
             state = self.collection_state(coll["id"])
             if state is None or state["state"] != "incomplete":
                 continue
             coll["reason"] = state["reason"]
-            coll["span"] = self.interval_span(coll["id"])  # type: ignore[attr-defined]
+            coll["span"] = self.interval_span(coll["id"])
             out.append(coll)
         return out
 

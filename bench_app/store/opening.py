@@ -146,8 +146,10 @@ def connect_readonly(path: Path) -> sqlite3.Connection:
             if is_damage(exc):
                 raise damaged(path, exc) from exc
             raise StoreError(f"cannot read session database {path}: {exc}") from exc
-    except sqlite3.DatabaseError:
-        pass  # "not a database" and damage are named by the header check below
+    except sqlite3.DatabaseError as exc:
+        if conn is None:  # connect() itself failed: there is no connection to check
+            raise StoreError(f"cannot read session database {path}: {exc}") from exc
+        # "not a database" and damage are named by the header check below
     try:
         found = _check_header(conn, path)
         if found < SCHEMA_VERSION:
