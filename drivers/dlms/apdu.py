@@ -18,7 +18,6 @@ Conventions:
 
 from __future__ import annotations
 
-import re
 import struct
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +25,7 @@ from datetime import datetime
 from drivers.dlms import axdr
 from drivers.dlms.axdr import CosemDateTime, DataType, Typed
 from drivers.errors import AuthenticationError, ProtocolError
+from drivers.obis import Obis
 
 CONTEXT_LN = bytes.fromhex("60857405080101")
 MECHANISM_LLS = bytes.fromhex("60857405080201")
@@ -105,26 +105,17 @@ def raise_for_result(code: int, what: str, data: bytes = b"") -> None:
 
 
 # -- OBIS -----------------------------------------------------------------------------------------
-_OBIS_RE = re.compile(r"^(\d+)[.-](\d+)[.:](\d+)\.(\d+)\.(\d+)[.*](\d+)$")
-
-
 def obis_bytes(obis: str | bytes) -> bytes:
-    """``"1.0.99.1.0.255"`` (or ``"1-0:99.1.0*255"``, or 6 bytes) → 6 bytes."""
-    if isinstance(obis, bytes | bytearray):
-        if len(obis) != 6:
-            raise ValueError(f"OBIS code must be 6 bytes, got {len(obis)}")
-        return bytes(obis)
-    m = _OBIS_RE.match(obis.strip())
-    if not m or any(int(g) > 255 for g in m.groups()):
-        raise ValueError(f"not an OBIS code: {obis!r} (expected like 1.0.99.1.0.255)")
-    return bytes(int(g) for g in m.groups())
+    """``"1.0.99.1.0.255"`` (or ``"1-0:99.1.0*255"``, or 6 bytes) → 6 bytes (:class:`Obis`)."""
+    return Obis.parse(obis).to_bytes()
 
 
 def obis_str(raw: bytes) -> str:
-    """6 bytes → ``"1.0.99.1.0.255"``."""
-    if len(raw) != 6:
-        raise ProtocolError(f"OBIS code must be 6 bytes, got {len(raw)}", data=bytes(raw))
-    return ".".join(str(b) for b in raw)
+    """6 bytes → ``"1.0.99.1.0.255"``; anything else → :class:`ProtocolError`."""
+    if not isinstance(raw, bytes | bytearray) or len(raw) != 6:
+        shown = bytes(raw) if isinstance(raw, bytes | bytearray) else b""
+        raise ProtocolError(f"OBIS code must be 6 bytes, got {raw!r}", data=shown)
+    return Obis.parse(raw).long
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from drivers.model import (
     RegisterValue,
     utc,
 )
+from drivers.obis import canonical
 from drivers.transport import IEC_SIGN_ON, SerialTransport, Transport
 
 #: cumulative energy registers read in programming mode.
@@ -214,7 +215,9 @@ class Iec21Meter:
             sets = [d for d in self.readout.datasets if match(d.address)]
         else:
             sets = [d for d in (self._get(a) for a in addresses) if d is not None]
-        return [RegisterValue(d.address, _number(d.value), d.unit) for d in sets if d.values]
+        return [
+            RegisterValue(canonical(d.address), _number(d.value), d.unit) for d in sets if d.values
+        ]
 
     def read_registers(self) -> list[RegisterValue]:
         return self._values(REGISTERS, lambda a: bool(_ENERGY.match(normalise_address(a))))
@@ -259,7 +262,9 @@ class Iec21Meter:
             block_days = (hi - lo) / _DAY
             if block.rows:
                 profile.period_min = self.period_min = block.period_min
-                profile.channels = profile.channels or block.channels
+                profile.channels = profile.channels or [
+                    Channel(canonical(c.obis), c.unit) for c in block.channels
+                ]
                 self.profile_channels = profile.channels
                 if block_days >= 0.99:
                     self._day_bytes = (self.trace.byte_counts()[1] - rx_before) / block_days

@@ -49,6 +49,7 @@ from typing import Any
 
 from drivers.dlms import axdr
 from drivers.dlms.axdr import CosemDateTime, DataType
+from drivers.obis import Obis
 from drivers.sim import dlms_apdu as ap
 from drivers.sim.meter import SimMeter
 
@@ -74,11 +75,11 @@ class CosemError(Exception):
 
 
 def obis_text(obis: bytes) -> str:
-    return ".".join(str(b) for b in obis)
+    return Obis.parse(obis).long
 
 
 def obis_of(text: str) -> bytes:
-    return bytes(int(p) for p in text.split("."))
+    return Obis.parse(text).to_bytes()
 
 
 def dt_bytes(when: datetime, hundredths: bool = True) -> bytes:
