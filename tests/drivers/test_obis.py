@@ -11,7 +11,14 @@ from drivers.obis import Obis, ObisError, canonical
 
 @pytest.mark.parametrize(
     "text",
-    ["1.0.1.8.0.255", "1-0:1.8.0*255", "1-0:1.8.0", "1.8.0", " 1.8.0 ", bytes([1, 0, 1, 8, 0, 255])],
+    [
+        "1.0.1.8.0.255",
+        "1-0:1.8.0*255",
+        "1-0:1.8.0",
+        "1.8.0",
+        " 1.8.0 ",
+        bytes([1, 0, 1, 8, 0, 255]),
+    ],
 )
 def test_spellings_of_active_import_are_one_code(text: str | bytes) -> None:
     o = Obis.parse(text)
