@@ -9,7 +9,7 @@ Connecting a third-party DLMS client
   ``0x02 0x23``) and 4 bytes (14 + 14 bits, ``0x00 0x02 0x00 0x23``). The reply uses the form the
   client used. Frames addressed to another physical address are ignored (RS485 multidrop).
   ``address_size=1|2|4`` restricts the accepted form.
-* **Client SAPs and LLS passwords** (from ``drivers/sim/meters/prometer100.toml``; HDLC client
+* **Client SAPs and LLS passwords** (from ``resources/meters/prometer100.toml``; HDLC client
   address byte = ``SAP << 1 | 1``):
 
   =====  ===  ============  =============================================================
@@ -110,7 +110,7 @@ class DlmsFrontEnd:
         self.max_info = max_info
         self.max_pdu = max(64, min(max_pdu, 0xFFFF))
         self.mode_e = mode_e
-        self.model = CosemModel(meter)
+        self.model = CosemModel(meter, without=frozenset(self.options.without))
         self.link: SimLink | None = None
         self.client = hdlc.client_address(hdlc.PUBLIC_CLIENT_SAP)
         self.me = hdlc.server_address(server_logical, server_physical, 4)
