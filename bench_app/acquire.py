@@ -113,5 +113,6 @@ def read_into_session(
         trace_id = store.add_trace(
             session_id, meter.trace, label=label, collection_id=collection_id
         )
-    reading = MeterReading(identity, clock, registers, profile, events)
+    warnings = list(getattr(meter, "warnings", []))  # optional objects the driver could not read
+    reading = MeterReading(identity, clock, registers, profile, events, warnings=warnings)
     return AcquireResult(collection_id, reading, stored, resumed_from, trace_id)

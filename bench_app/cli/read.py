@@ -3,7 +3,9 @@
 Without ``--from/--to`` it reads everything the meter holds. ``--json`` prints one object (see
 :meth:`drivers.model.MeterReading.to_json`); the default is a readable summary. With ``--session``
 the read is stored in the session database block by block (resumable). Exit codes: 0 ok, 2 usage,
-3 transport/timeout, 4 protocol, 5 authentication.
+3 transport/timeout, 4 protocol, 5 authentication, 11 read with warnings (some optional object was
+missing, refused or undecodable; everything else was read, stored and printed, and the
+``warnings`` list says what and why).
 """
 
 from __future__ import annotations
@@ -14,10 +16,14 @@ import sys
 import time
 from datetime import datetime
 
+from bench_app import meters
 from bench_app.errors import UsageError
 from drivers.errors import AuthenticationError, DriverError
 from drivers.meter import ConnectOptions, MeterDriver, create_meter, read_all
 from drivers.model import MeterReading, iso, utc
+
+#: exit code of a read that finished but could not get every object (see ``warnings``).
+EXIT_READ_WITH_WARNINGS = 11
 
 
 def add_connection_options(p: argparse.ArgumentParser, *, required: bool = True) -> None:
@@ -35,13 +41,22 @@ def add_connection_options(p: argparse.ArgumentParser, *, required: bool = True)
     p.add_argument("--max-info", type=int, default=128, help="DLMS HDLC max information field")
     p.add_argument("--echo", action="store_true", help="drop the echo of a half-duplex head")
     p.add_argument("--timeout", type=float, default=3.0, help="seconds per answer")
+    p.add_argument(
+        "--meter",
+        help="meter description (name in resources/meters or the user's meters folder, or a "
+        ".toml path); default prometer100",
+    )
 
 
 def connect_options(args: argparse.Namespace) -> ConnectOptions:
     """Build :class:`ConnectOptions` from parsed :func:`add_connection_options` arguments."""
+    description = meters.load(args.meter) if getattr(args, "meter", None) else None
     client_sap = args.client_sap
     if client_sap is None:
-        client_sap = 48 if args.password else 16  # level 2 (HHDC) when a password is given
+        level = 2 if args.password else 0  # level 2 (HHDC) when a password is given
+        client_sap = 48 if args.password else 16
+        if description is not None and level in description.level_numbers:
+            client_sap = description.level(level).client_sap
     return ConnectOptions(
         url=args.port,
         password=args.password,
@@ -55,6 +70,7 @@ def connect_options(args: argparse.Namespace) -> ConnectOptions:
         max_info=args.max_info,
         echo=args.echo,
         timeout=args.timeout,
+        description=description,
     )
 
 
@@ -127,6 +143,12 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(reading.to_json(), indent=1))
     else:
         print(summary(reading))
+    if reading.warnings:
+        print(
+            f"read with {len(reading.warnings)} warning(s): not everything could be read",
+            file=sys.stderr,
+        )
+        return EXIT_READ_WITH_WARNINGS
     return 0
 
 
@@ -178,4 +200,6 @@ def summary(reading: MeterReading) -> str:
     lines.append(f"Events      {len(reading.events)}")
     for e in reading.events[-5:]:
         lines.append(f"            {iso(e.time)}  {e.code:>3}  {e.text}")
+    for w in reading.warnings:
+        lines.append(f"Warning     {w}")
     return "\n".join(lines)

@@ -12,8 +12,10 @@ import signal
 import sys
 import threading
 
+from bench_app import meters
 from bench_app.errors import UsageError
-from drivers.sim import DEFECTS, MeterDescription, SimOptions, start_simulator
+from drivers.obis import Obis, ObisError
+from drivers.sim import DEFAULT_METER, DEFECTS, SimOptions, start_simulator
 from drivers.sim.control import ACTIONS, RemoteBenchControl
 from drivers.sim.faults import KINDS
 
@@ -28,7 +30,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     where = p.add_mutually_exclusive_group()
     where.add_argument("--listen", default="tcp://127.0.0.1:0", help="tcp://HOST:PORT (0 = any)")
     where.add_argument("--pty", action="store_true", help="serve on a pseudo-terminal")
-    p.add_argument("--meter", help=f"meter description ({', '.join(MeterDescription.available())})")
+    p.add_argument(
+        "--meter",
+        help="meter description: a name from resources/meters or the user's meters folder "
+        f"({', '.join(meters.available())}) or a .toml path",
+    )
+    p.add_argument(
+        "--without",
+        action="append",
+        default=[],
+        metavar="OBIS",
+        help="DLMS: leave this object out (repeatable), e.g. --without 0.0.99.98.0.255",
+    )
     p.add_argument("--seed", type=int, default=1, help="data seed (same seed, same data)")
     p.add_argument("--days", type=int, help="days of stored data (default: description, 90)")
     p.add_argument("--period", type=int, choices=[5, 10, 15, 20, 30], help="integration minutes")
@@ -61,9 +74,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_simulate(args: argparse.Namespace) -> int:
+    without = []
+    for code in args.without:
+        try:
+            without.append(Obis.parse(code).long)
+        except ObisError as exc:
+            raise UsageError(f"--without: {exc}") from None
+    if without and args.protocol != "dlms":
+        raise UsageError("--without applies to the DLMS simulator only")
+    meter = meters.find(args.meter or DEFAULT_METER[args.protocol])
     try:
         options = SimOptions(
-            meter=args.meter or ("iec-generic" if args.protocol == "iec21" else "prometer100"),
+            meter=str(meter),
+            without=without,
             seed=args.seed,
             days=args.days,
             period_min=args.period,
@@ -104,7 +127,8 @@ def run_simulate(args: argparse.Namespace) -> int:
     state = sim.meter.state()
     print(
         f"meter {state['serial']} ({args.protocol}), {state['intervals']} intervals of "
-        f"{state['period_min']} min, defects: {', '.join(state['defects']) or 'none'}",
+        f"{state['period_min']} min, defects: {', '.join(state['defects']) or 'none'}"
+        + (f", without: {', '.join(without)}" if without else ""),
         flush=True,
     )
     try:

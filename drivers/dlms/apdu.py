@@ -24,7 +24,7 @@ from datetime import datetime
 
 from drivers.dlms import axdr
 from drivers.dlms.axdr import CosemDateTime, DataType, Typed
-from drivers.errors import AuthenticationError, ProtocolError
+from drivers.errors import AuthenticationError, ObjectError, ProtocolError
 from drivers.obis import Obis
 
 CONTEXT_LN = bytes.fromhex("60857405080101")
@@ -75,22 +75,27 @@ ACSE_DIAGNOSTICS = {
 }
 
 
-class DataAccessError(ProtocolError):
+class DataAccessError(ObjectError):
     """The meter answered a GET/SET/ACTION with a Data-Access-Result other than success."""
 
     def __init__(self, code: int, *, what: str = "", data: bytes = b"") -> None:
         text = ACCESS_RESULTS.get(code, f"code {code}")
-        super().__init__(f"meter refused {what or 'the request'}: {text}", data=data)
+        super().__init__(
+            f"meter refused {what or 'the request'}: {text}", data=data, reason=f"refused: {text}"
+        )
         self.code = code
 
 
-class AccessDenied(AuthenticationError):
-    """Read/write denied: the association level does not allow this object."""
+class AccessDenied(AuthenticationError, ObjectError):
+    """Read/write denied: the association level does not allow this object (exit code 5 when it
+    aborts a command; an optional object's denial is a warning)."""
 
     def __init__(self, code: int, *, what: str = "") -> None:
         text = ACCESS_RESULTS.get(code, f"code {code}")
-        super().__init__(
-            f"access to {what or 'the object'} denied at this association level: {text}"
+        ObjectError.__init__(
+            self,
+            f"access to {what or 'the object'} denied at this association level: {text}",
+            reason=f"access denied at this association level: {text}",
         )
         self.code = code
 

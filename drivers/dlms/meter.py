@@ -13,26 +13,41 @@ the AARQ has been sent.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
+from drivers.description import Description, builtin_dir, load_description
 from drivers.dlms import client as C
+from drivers.dlms.apdu import AccessDenied
 from drivers.dlms.client import DlmsClient
 from drivers.dlms.link import HdlcLink, Link, WrapperLink, mode_e_sign_on
-from drivers.errors import DriverError, ProtocolError
+from drivers.errors import DriverError, ObjectError
 from drivers.meter import BlockCallback, ConnectOptions, ProgressCallback
 from drivers.model import (
     Channel,
     ClockReading,
+    EventCode,
     Identity,
     MeterEvent,
     Profile,
     ProfileRow,
+    ReadWarning,
     RegisterValue,
     utc,
 )
 from drivers.transport import HDLC_8N1, IEC_SIGN_ON, SerialTransport, Transport
 
 BLOCK = timedelta(days=1)  #: span of one profile range request
+MAX_SPAN = timedelta(days=400)  #: the furthest back a read without a start goes
+T = TypeVar("T")
+
+
+@functools.cache
+def default_description() -> Description:
+    """The built-in ``prometer100`` description (the bench's reference outstation)."""
+    return load_description(builtin_dir() / "prometer100.toml")
 
 
 class DlmsMeter:
@@ -55,6 +70,10 @@ class DlmsMeter:
         self.identification: str | None = None  #: mode E identification line
         #: load-profile channels; set by :meth:`read_profile` before its first ``on_block``.
         self.profile_channels: list[Channel] = []
+        #: where this meter type keeps its objects, its event codes and status bits.
+        self.description: Description = options.description or default_description()
+        #: what could not be read so far (optional objects missing, refused or undecodable).
+        self.warnings: list[ReadWarning] = []
 
     # -- lifecycle -------------------------------------------------------------------------------
     def connect(self) -> None:
@@ -87,6 +106,9 @@ class DlmsMeter:
         else:
             raise ValueError(f"unknown DLMS framing {o.framing!r}; use 'hdlc' or 'wrapper'")
         self.client = DlmsClient(self.link, client_sap=o.client_sap)
+        d = self.description
+        self.client.status_obis = d.profile_status or C.OBIS_STATUS
+        self.client.range_deviation_unspecified = d.has_quirk("range_deviation_unspecified")
         self.link.connect()
         try:
             self.client.associate(o.password)
@@ -118,15 +140,63 @@ class DlmsMeter:
         return self.client
 
     # -- reads -----------------------------------------------------------------------------------
+    def _warn(self, obj: str, attribute: int | str | None, reason: str) -> None:
+        self.warnings.append(ReadWarning(obj, attribute, reason))
+
+    def _optional(self, what: str, fn: Callable[[], T]) -> T | None:
+        """``fn()``, or None with a warning when the object is missing, refused or undecodable."""
+        try:
+            return fn()
+        except ObjectError as exc:
+            self._warn(exc.obj or what, exc.attribute, f"{what}: {exc.reason}")
+            return None
+
+    def _text(self, what: str, obis: str) -> str | None:
+        value = self._optional(what, lambda: self._c().get(C.CLASS_DATA, obis, 2))
+        if value is None:
+            return None
+        if isinstance(value, bytes | str | int) and not isinstance(value, bool):
+            return C._text(value)  # noqa: SLF001 — the client's one text rule
+        self._warn(obis, 2, f"{what}: {type(value).__name__} value is not text")
+        return None
+
     def read_identity(self) -> Identity:
-        return self._c().read_identity()
+        """Logical device name, serial, outstation type and each firmware identifier at the
+        OBIS codes the description names; one that is missing or refused is a warning (the
+        serial falls back to the logical device name)."""
+        d = self.description
+        # order: device name, serial, firmware identifiers, then the type code
+        first = {k: o for k, o in d.identity.items() if k != "outstation_type"}
+        found = {k: self._text(k.replace("_", " "), o) for k, o in first.items()}
+        firmware = {}
+        for role, obis in d.firmware.items():
+            text = self._text(f"{role} firmware identifier", obis)
+            if text is not None:
+                firmware[role] = text
+        if "outstation_type" in d.identity:
+            found["outstation_type"] = self._text("outstation type", d.identity["outstation_type"])
+        ldn = found.get("logical_device_name")
+        return Identity(
+            serial=found.get("serial") or ldn or "",
+            manufacturer=(ldn or "")[:3],
+            model=ldn or "",
+            outstation_type=found.get("outstation_type"),
+            firmware=firmware,
+            logical_device_name=ldn,
+        )
 
     def read_clock(self) -> ClockReading:
         cdt = self._c().read_clock()
         pc = datetime.now().astimezone()
         meter = cdt.to_datetime()
         if meter is None:
-            raise ProtocolError(f"meter clock has unspecified fields: {cdt}", step="clock")
+            raise ObjectError(
+                f"meter clock has unspecified fields: {cdt}",
+                obj=C.OBIS_CLOCK,
+                attribute=2,
+                reason="clock has unspecified fields",
+                step="clock",
+            )
         return ClockReading.of(meter, pc)
 
     def set_clock(self, meter_time: datetime) -> ClockReading:
@@ -139,11 +209,27 @@ class DlmsMeter:
         c.set_clock(meter_time)
         return self.read_clock()
 
+    def _registers(self, what: str, codes: Iterable[str]) -> list[RegisterValue]:
+        """Each register that reads; when the association level is refused *every* one, that
+        is an access problem, not a missing object: the refusal is raised (exit 5, hint)."""
+        out, denied = [], None
+        for obis in codes:
+            try:
+                out.append(self._c().read_register(obis))
+            except ObjectError as exc:
+                if isinstance(exc, AccessDenied) and denied is None:
+                    denied = exc
+                self._warn(exc.obj or obis, exc.attribute, f"{what}: {exc.reason}")
+        if denied is not None and not out:
+            raise denied
+        return out
+
     def read_registers(self) -> list[RegisterValue]:
-        return self._c().read_registers(C.ENERGY_REGISTERS)
+        """The description's energy registers; each missing/refused one is a warning."""
+        return self._registers("energy register", [r.obis for r in self.description.registers])
 
     def read_instantaneous(self) -> list[RegisterValue]:
-        return self._c().read_registers(C.INSTANTANEOUS, skip_missing=True)
+        return self._registers("instantaneous value", self.description.instantaneous)
 
     def read_profile(
         self,
@@ -153,8 +239,17 @@ class DlmsMeter:
         on_block: BlockCallback | None = None,
         progress: ProgressCallback | None = None,
     ) -> Profile:
+        """Channels, units and scalers from the meter's own capture objects and scaler_unit.
+
+        The span is bounded: without ``start`` it goes back ``entries_in_use`` periods, at most
+        :data:`MAX_SPAN`; one range GET per :data:`BLOCK`. Status words are mapped to bench flags
+        with the description's ``status_bits``.
+        """
         c = self._c()
-        period_s, columns = c.profile_layout(C.OBIS_LOAD_PROFILE)
+        obis = self.description.load_profile
+        period_s, columns = c.profile_layout(obis)
+        if not 60 <= period_s <= 86400:
+            raise C.bad_value(obis, 4, f"capture_period {period_s} s is not a load profile period")
         period = timedelta(seconds=period_s)
         channels = c.channels(columns)
         self.profile_channels = channels
@@ -162,14 +257,10 @@ class DlmsMeter:
             now = c.read_clock().to_datetime() or datetime.now().astimezone()
             end = utc(now)
         if start is None:
-            try:
-                entries = int(c.get(C.CLASS_PROFILE, C.OBIS_LOAD_PROFILE, 7))
-            except DriverError:
-                entries = 0
-            if entries <= 0:
-                start = utc(end) - timedelta(days=366)
-            else:
-                start = utc(end) - period * (entries + 1)
+            entries = self._optional("entries_in_use", lambda: c.get(C.CLASS_PROFILE, obis, 7))
+            if not isinstance(entries, int) or isinstance(entries, bool) or entries <= 0:
+                entries = MAX_SPAN // period
+            start = utc(end) - min(period * (entries + 1), MAX_SPAN)
         start, end = utc(start), utc(end)
         # align the start to a period boundary (rows start on boundaries)
         offset = (start - start.replace(hour=0, minute=0, second=0, microsecond=0)) % period
@@ -182,7 +273,9 @@ class DlmsMeter:
         block_start = start
         while block_start < end:
             block_end = min(block_start + BLOCK, end)
-            block = c.read_load_profile(block_start, block_end, layout=(period_s, columns))
+            block = c.read_load_profile(block_start, block_end, obis, layout=(period_s, columns))
+            for row in block:
+                row.status = self._flags(row.status)
             rows.extend(block)
             if on_block and block:
                 on_block(block)
@@ -192,7 +285,38 @@ class DlmsMeter:
             block_start = block_end
         return Profile(period_s // 60, channels, rows)
 
+    def _flags(self, raw: int) -> int:
+        d = self.description
+        return int(d.flags_of(raw)) if d.status_bits else raw
+
     def read_events(
         self, start: datetime | None = None, end: datetime | None = None
     ) -> list[MeterEvent]:
-        return self._c().read_events(start, end)
+        """Every event log the description names, merged by time; codes mapped to bench kinds.
+
+        A log the meter lacks or refuses is a warning; a code the description does not map
+        is kept as code 0 with the meter's number in the text, and warned about once."""
+        d = self.description
+        events: list[MeterEvent] = []
+        unmapped: set[int] = set()
+        for obis in d.event_logs:
+            got = self._optional(
+                f"event log {obis}", lambda o=obis: self._c().read_events(start, end, o)
+            )
+            for e in got or []:
+                kind = d.event_kind(e.code) if d.event_codes else _canonical(e.code)
+                if kind is None:
+                    unmapped.add(e.code)
+                    events.append(MeterEvent(e.time, 0, f"meter event code {e.code}"))
+                else:
+                    events.append(MeterEvent(e.time, int(kind), kind.text))
+        for code in sorted(unmapped):
+            self._warn(d.event_code, 2, f"event code {code} is not in description {d.name!r}")
+        return sorted(events, key=lambda e: e.time)
+
+
+def _canonical(code: int) -> EventCode | None:
+    try:
+        return EventCode(code)
+    except ValueError:
+        return None

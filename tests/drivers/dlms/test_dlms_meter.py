@@ -137,7 +137,7 @@ def test_events_are_canonical() -> None:
     t.assert_done()
     assert [(e.code, e.text) for e in events] == [
         (10, "Outstation supply failure"),
-        (999, "event 999"),
+        (0, "meter event code 999"),  # not in the description: no bench kind is guessed
     ]
     assert events[0].time == T0 + timedelta(minutes=7)
 
