@@ -149,8 +149,9 @@ def read_all(
 
     Tolerant: an object the meter lacks, refuses or sends undecodable (:class:`ObjectError`)
     becomes a :class:`ReadWarning` in ``MeterReading.warnings`` and the rest is read; transport,
-    timeout and authentication errors (a whole group refused at this level) still abort. Drivers add their own per-object warnings
-    (a missing firmware identifier, one event log of two) through their ``warnings`` list.
+    timeout and authentication errors (a whole group refused at this level) still abort. Drivers
+    add their own per-object warnings (a missing firmware identifier, one event log of two)
+    through their ``warnings`` list.
     """
     own: list[ReadWarning] = []
 
