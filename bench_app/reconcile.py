@@ -29,7 +29,6 @@ DEFAULT_TOLERANCE = 0.0005
 KINDS = ("missing_in_a", "missing_in_b", "value", "flag")
 
 
-
 def canonical_channel(name: str) -> str:
     """``1.0.1.8.0.255`` / ``1-0:1.8.0*255`` / ``1.8.0`` → ``1.8.0``; other names unchanged."""
     text = name.strip()
