@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "bench_app.cli.demo",
     "bench_app.cli.simulate",
     "bench_app.cli.read",
+    "bench_app.cli.probe",
     "bench_app.cli.session",
     "bench_app.cli.data",
     "bench_app.cli.verify",

@@ -28,7 +28,6 @@ from drivers.meter import BlockCallback, ConnectOptions, ProgressCallback
 from drivers.model import (
     Channel,
     ClockReading,
-    EventCode,
     Identity,
     MeterEvent,
     Profile,
@@ -74,6 +73,7 @@ class DlmsMeter:
         self.description: Description = options.description or default_description()
         #: what could not be read so far (optional objects missing, refused or undecodable).
         self.warnings: list[ReadWarning] = []
+        self._status_warned = False
 
     # -- lifecycle -------------------------------------------------------------------------------
     def connect(self) -> None:
@@ -286,8 +286,15 @@ class DlmsMeter:
         return Profile(period_s // 60, channels, rows)
 
     def _flags(self, raw: int) -> int:
+        """Meter status word → bench flags; without ``[status_bits]`` it is kept as sent (warned
+        once: the flags of such a read are the meter's bits, not the bench's)."""
         d = self.description
-        return int(d.flags_of(raw)) if d.status_bits else raw
+        if d.status_bits:
+            return int(d.flags_of(raw))
+        if raw and not self._status_warned:
+            self._status_warned = True
+            self._warn(d.profile_status, 2, f"description {d.name!r} maps no status bits")
+        return raw
 
     def read_events(
         self, start: datetime | None = None, end: datetime | None = None
@@ -304,7 +311,7 @@ class DlmsMeter:
                 f"event log {obis}", lambda o=obis: self._c().read_events(start, end, o)
             )
             for e in got or []:
-                kind = d.event_kind(e.code) if d.event_codes else _canonical(e.code)
+                kind = d.event_kind(e.code)
                 if kind is None:
                     unmapped.add(e.code)
                     events.append(MeterEvent(e.time, 0, f"meter event code {e.code}"))
@@ -313,10 +320,3 @@ class DlmsMeter:
         for code in sorted(unmapped):
             self._warn(d.event_code, 2, f"event code {code} is not in description {d.name!r}")
         return sorted(events, key=lambda e: e.time)
-
-
-def _canonical(code: int) -> EventCode | None:
-    try:
-        return EventCode(code)
-    except ValueError:
-        return None
