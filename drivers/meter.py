@@ -56,6 +56,8 @@ class ConnectOptions:
     :param timeout: per-answer timeout in seconds.
     :param reaction_ms: IEC 62056-21 time to wait after the ACK before switching baud (ms).
     :param trace: where to record bytes (a new Trace when omitted).
+    :param listen_only: IEC 62056-21 only: never transmit; read a pushed (mode D) telegram at
+        ``baud`` (default 2400).
     :param description: the meter type's description (:mod:`drivers.description`): where its
         objects live, its event codes and status bits; None = the built-in ``prometer100``.
     """
@@ -75,6 +77,8 @@ class ConnectOptions:
     reaction_ms: int = 300
     trace: Trace = field(default_factory=Trace)
     description: Description | None = None
+    #: IEC 62056-21 mode D: send nothing, take the telegram the meter pushes (passive port).
+    listen_only: bool = False
 
 
 @runtime_checkable

@@ -71,6 +71,7 @@ def connect_options(args: argparse.Namespace) -> ConnectOptions:
         echo=args.echo,
         timeout=args.timeout,
         description=description,
+        listen_only=getattr(args, "listen_only", False),
     )
 
 
@@ -89,6 +90,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--from", dest="start", help="first interval (ISO 8601, UTC if no offset)")
     p.add_argument("--to", dest="end", help="read intervals starting before this (ISO 8601)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--listen-only",
+        action="store_true",
+        help="IEC 62056-21 mode D: send nothing, read the telegram the meter pushes "
+        "(--baud, default 2400)",
+    )
     p.add_argument("--trace", help="save the byte trace as JSON Lines to this file")
     p.add_argument("--session", type=int, help="store the read in this session")
     p.add_argument("--db", help="session database (default: user data folder)")
@@ -115,6 +122,8 @@ class _Progress:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.listen_only and (args.protocol != "iec21" or args.password or args.session):
+        raise UsageError("--listen-only is IEC 62056-21 only, without --password or --session")
     start, end = parse_time(args.start, "--from"), parse_time(args.end, "--to")
     if start and end and end <= start:
         raise UsageError("--to must be after --from")

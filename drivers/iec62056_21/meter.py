@@ -26,7 +26,7 @@ import math
 import re
 from datetime import UTC, datetime, timedelta
 
-from drivers.errors import AuthenticationError, DriverError, ProtocolError
+from drivers.errors import AuthenticationError, DriverError, ObjectError, ProtocolError
 from drivers.iec62056_21.client import Iec21Client
 from drivers.iec62056_21.profile import LoadProfile
 from drivers.iec62056_21.readout import DataSet, Readout, normalise_address
@@ -38,6 +38,7 @@ from drivers.model import (
     MeterEvent,
     Profile,
     ProfileRow,
+    ReadWarning,
     RegisterValue,
     utc,
 )
@@ -59,6 +60,8 @@ INSTANTANEOUS = (
     "14.7.0",
 )
 _MIN = timedelta(minutes=1)
+#: line speed of a mode D push when ``--baud`` is not given (IEC 62056-21 mode D: 2400 Bd).
+MODE_D_BAUD = 2400
 _DAY = timedelta(days=1)
 _ENERGY = re.compile(r"^[1-4]\.8\.\d+$")
 
@@ -80,8 +83,11 @@ def _parse_clock(date_text: str, time_text: str) -> datetime:
     try:
         return datetime.strptime(d + t, "%y%m%d%H%M%S").replace(tzinfo=UTC)
     except ValueError:
-        raise ProtocolError(
-            f"bad meter clock date {date_text!r} time {time_text!r}", step="read clock"
+        raise ObjectError(
+            f"bad meter clock date {date_text!r} time {time_text!r}",
+            obj="0.9.1/0.9.2",
+            reason=f"clock date {date_text!r} time {time_text!r} is not a date and time",
+            step="read clock",
         ) from None
 
 
@@ -122,10 +128,15 @@ class Iec21Meter:
         self.period_min = 0
         self.profile_channels: list[Channel] = []
         self._day_bytes = 0.0  # measured answer bytes per day of profile
+        #: what could not be read / checked (e.g. a telegram without BCC)
+        self.warnings: list[ReadWarning] = []
 
     # -- session ---------------------------------------------------------------------------------
     def connect(self) -> None:
         self.transport.open()
+        if self.options.listen_only:
+            self._listen()
+            return
         try:
             if self.options.password is not None:
                 self.client.start_programming(self.options.password)
@@ -137,6 +148,29 @@ class Iec21Meter:
         except DriverError:
             self.close()
             raise
+
+    def _listen(self) -> None:
+        """Mode D: take one pushed telegram, sending nothing (no sign-on, no password)."""
+        self.transport.set_line(IEC_SIGN_ON.with_baud(self.options.baud or MODE_D_BAUD))
+        try:
+            self.readout = self.client.listen(timeout=max(30.0, self.options.timeout * 10))
+        except DriverError:
+            self.close()
+            raise
+        if not self.readout.framed:
+            self.warnings.append(
+                ReadWarning(
+                    "telegram", None, "sent without STX/ETX: no BCC, its integrity was not checked"
+                )
+            )
+
+    def _listening(self, what: str, address: str) -> None:
+        if self.options.listen_only:
+            raise ObjectError(
+                f"{what}: a pushed telegram carries none (listen-only)",
+                obj=address,
+                reason="not available in listen-only mode (the meter pushes no such data)",
+            )
 
     def close(self) -> None:
         try:
@@ -183,20 +217,32 @@ class Iec21Meter:
         if self.readout is not None:
             d, t = self.readout.get("0.9.2"), self.readout.get("0.9.1")
             if d is None or t is None:
-                raise ProtocolError("the readout has no 0.9.1/0.9.2 clock", step="read clock")
+                raise ObjectError(
+                    "the readout has no 0.9.1/0.9.2 clock",
+                    obj="0.9.1/0.9.2",
+                    reason="not in the readout",
+                    step="read clock",
+                )
             pc = self.client.readout_times.get(t.address, datetime.now(UTC))
             return ClockReading.of(_parse_clock(d.value, t.value), pc)
         d = self._get("0.9.2", fresh=True)
         t = self._get("0.9.1", fresh=True)
         pc = datetime.now(UTC)
         if d is None or t is None:
-            raise ProtocolError("the meter has no 0.9.1/0.9.2 clock", step="read clock")
+            raise ObjectError(
+                "the meter has no 0.9.1/0.9.2 clock",
+                obj="0.9.1/0.9.2",
+                reason="the meter has none",
+                step="read clock",
+            )
         if _digits(t.value)[-6:] < "000030":  # the date may have rolled over before the time read
             d = self._get("0.9.2", fresh=True) or d
         return ClockReading.of(_parse_clock(d.value, t.value), pc)
 
     def set_clock(self, meter_time: datetime) -> ClockReading:
         """``W1 0.9.1`` (time) then ``W1 0.9.2`` (date); needs the programming password."""
+        if self.options.listen_only:
+            raise ProtocolError("listen-only: the bench sends nothing, so cannot set the clock")
         if self.options.password is None:
             raise AuthenticationError(
                 "setting the clock needs the programming password",
@@ -237,6 +283,7 @@ class Iec21Meter:
 
         ``progress(days_done, days_total)`` (total 0 when walking back without a start).
         """
+        self._listening("load profile", "P.01")
         self._programming()
         end = utc(end) if end else self._now_ceiling()
         start = utc(start) if start else None
@@ -316,6 +363,7 @@ class Iec21Meter:
     def read_events(
         self, start: datetime | None = None, end: datetime | None = None
     ) -> list[MeterEvent]:
+        self._listening("event log", "P.98")
         self._programming()
         lo = utc(start).replace(second=0, microsecond=0) if start else None
         hi = utc(end) if end else None
