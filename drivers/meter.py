@@ -52,6 +52,7 @@ class ConnectOptions:
     :param mode_e: DLMS through the optical port (IEC 62056-21 sign-on, then HDLC).
     :param framing: DLMS ``"hdlc"`` or ``"wrapper"`` (TCP 4059 style).
     :param max_info: DLMS HDLC maximum information field length to propose (bytes, 32…2030).
+    :param window: DLMS HDLC receive window to propose (1…7 frames per RR; the CLI uses 7).
     :param echo: drop the echo of a half-duplex optical head / RS485 adapter.
     :param timeout: per-answer timeout in seconds.
     :param reaction_ms: IEC 62056-21 time to wait after the ACK before switching baud (ms).
@@ -72,6 +73,7 @@ class ConnectOptions:
     mode_e: bool = False
     framing: str = "hdlc"
     max_info: int = 128
+    window: int = 1
     echo: bool = False
     timeout: float = 3.0
     reaction_ms: int = 300

@@ -39,6 +39,10 @@ def add_connection_options(p: argparse.ArgumentParser, *, required: bool = True)
     p.add_argument("--mode-e", action="store_true", help="DLMS through the optical port (mode E)")
     p.add_argument("--framing", choices=["hdlc", "wrapper"], default="hdlc", help="DLMS framing")
     p.add_argument("--max-info", type=int, default=128, help="DLMS HDLC max information field")
+    p.add_argument(
+        "--window", type=int, default=7, choices=range(1, 8), metavar="1..7",
+        help="DLMS HDLC receive window to propose (frames per acknowledgement)",
+    )  # fmt: skip
     p.add_argument("--echo", action="store_true", help="drop the echo of a half-duplex head")
     p.add_argument("--timeout", type=float, default=3.0, help="seconds per answer")
     p.add_argument(
@@ -68,6 +72,7 @@ def connect_options(args: argparse.Namespace) -> ConnectOptions:
         mode_e=args.mode_e,
         framing=args.framing,
         max_info=args.max_info,
+        window=getattr(args, "window", 1),
         echo=args.echo,
         timeout=args.timeout,
         description=description,

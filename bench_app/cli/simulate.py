@@ -59,6 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--max-info", type=int, default=2030, help="DLMS: largest HDLC info field")
     p.add_argument("--max-pdu", type=int, default=2048, help="DLMS: largest xDLMS PDU (blocks)")
+    p.add_argument("--window", type=int, default=7, help="DLMS: largest HDLC window granted")
     p.add_argument("--no-mode-e", action="store_true", help="DLMS: ignore IEC sign-on (optical)")
     p.add_argument("--control-port", type=int, default=0, help="bench-control TCP port (0 = any)")
     p.set_defaults(func=run_simulate)
@@ -103,6 +104,7 @@ def run_simulate(args: argparse.Namespace) -> int:
                 "address_size": args.address_size,
                 "max_info": args.max_info,
                 "max_pdu": args.max_pdu,
+                "window": args.window,
                 "mode_e": not args.no_mode_e,
             }
         sim = start_simulator(

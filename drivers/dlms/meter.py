@@ -101,6 +101,7 @@ class DlmsMeter:
                 server_logical=o.server_logical,
                 server_physical=o.server_physical,
                 max_info=o.max_info,
+                window=o.window,
                 timeout=o.timeout,
             )
         else:
