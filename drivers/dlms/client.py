@@ -474,6 +474,8 @@ class DlmsClient:
         events = []
         for row in rows:
             when, code = None, None
+            if not isinstance(row, tuple | list):
+                raise bad_value(obis, 2, f"event row {_short(row)} is not a structure")
             for col, value in zip(columns, row, strict=False):
                 if col.class_id == CLASS_CLOCK:
                     cdt = axdr.as_datetime(value)

@@ -242,7 +242,16 @@ class HdlcLink(Link):
         """Gather the (possibly segmented) response starting with ``first``."""
         data = bytearray()
         frame = first
+        stray = 0
         while True:
+            if frame.kind in ("RR", "RNR") and stray < self.retries:
+                # a late acknowledgement of a request segment we had repeated: the answer follows
+                stray += 1
+                following = self._next_in_window(step)
+                if following is None:
+                    following = self._transact(self._send(hdlc.rr_control(self.nr)), step)
+                frame = following
+                continue
             if frame.kind != "I":
                 raise ProtocolError(
                     f"expected an I-frame answer, got {frame.kind}", data=frame.encode(),
