@@ -38,7 +38,10 @@ from drivers.model import (
 )
 from drivers.transport import HDLC_8N1, IEC_SIGN_ON, SerialTransport, Transport
 
-BLOCK = timedelta(days=1)  #: span of one profile range request
+BLOCK = timedelta(days=1)  #: unit of a profile range request (whole days)
+#: a profile block is sized to take about this long on the wire (crash safety vs. overhead), s.
+BLOCK_TARGET_S = 15.0
+MAX_BLOCK_DAYS = 31
 MAX_SPAN = timedelta(days=400)  #: the furthest back a read without a start goes
 T = TypeVar("T")
 
@@ -74,6 +77,8 @@ class DlmsMeter:
         #: what could not be read so far (optional objects missing, refused or undecodable).
         self.warnings: list[ReadWarning] = []
         self._status_warned = False
+        #: whole days per profile range GET; None = sized from the line baud (days_per_block)
+        self.block_days: int | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
     def connect(self) -> None:
@@ -243,7 +248,8 @@ class DlmsMeter:
         """Channels, units and scalers from the meter's own capture objects and scaler_unit.
 
         The span is bounded: without ``start`` it goes back ``entries_in_use`` periods, at most
-        :data:`MAX_SPAN`; one range GET per :data:`BLOCK`. Status words are mapped to bench flags
+        :data:`MAX_SPAN`; one range GET per block of whole days (:meth:`days_per_block`, each
+        handed to ``on_block`` before the next is asked for). Status words are mapped to bench flags
         with the description's ``status_bits``.
         """
         c = self._c()
@@ -266,6 +272,7 @@ class DlmsMeter:
         # align the start to a period boundary (rows start on boundaries)
         offset = (start - start.replace(hour=0, minute=0, second=0, microsecond=0)) % period
         start = start - offset
+        step = BLOCK * self.days_per_block(period_s, len(columns))
         total = max(1, -(-(end - start) // BLOCK))
         rows: list[ProfileRow] = []
         done = 0
@@ -273,18 +280,28 @@ class DlmsMeter:
             progress(0, total)
         block_start = start
         while block_start < end:
-            block_end = min(block_start + BLOCK, end)
+            block_end = min(block_start + step, end)
             block = c.read_load_profile(block_start, block_end, obis, layout=(period_s, columns))
             for row in block:
                 row.status = self._flags(row.status)
             rows.extend(block)
             if on_block and block:
                 on_block(block)
-            done += 1
+            done = min(total, done + step // BLOCK)
             if progress:
                 progress(done, total)
             block_start = block_end
         return Profile(period_s // 60, channels, rows)
+
+    def days_per_block(self, period_s: int, columns: int) -> int:
+        """Whole days per range GET: :attr:`block_days` if set, else as many as take about
+        :data:`BLOCK_TARGET_S` on the wire at the line baud (fewer requests, less overhead)."""
+        if self.block_days:
+            return self.block_days
+        row_bytes = 18 + 5 * max(0, columns - 1)  # structure, date-time, uint32-ish columns
+        per_day = (86400 // max(1, period_s)) * row_bytes
+        target = BLOCK_TARGET_S * (self.options.baud or 9600) / 10
+        return max(1, min(MAX_BLOCK_DAYS, int(target // per_day)))
 
     def _flags(self, raw: int) -> int:
         """Meter status word → bench flags; without ``[status_bits]`` it is kept as sent (warned

@@ -173,6 +173,7 @@ def test_profile_is_read_one_day_per_block() -> None:
         sel = A.range_descriptor(d0 + period, d0 + timedelta(days=1))
         exchanges.append(get(LP, 2, rows, cls=7, access=sel))
     m, t = meter_for(exchanges)
+    m.block_days = 1  # the default sizes blocks from the baud (several days at 9600 Bd)
     m.connect()
     blocks, progress = [], []
     profile = m.read_profile(
