@@ -370,6 +370,43 @@ def get_request(
     return bytes([GET_REQUEST, 1, invoke]) + desc.encode() + sel
 
 
+#: conformance bit "multiple-references" (bit 14 counted from the MSB of 24): GET-with-list.
+MULTIPLE_REFERENCES = 1 << (23 - 14)
+
+
+def get_request_with_list(descs: list[Descriptor], invoke: int = DEFAULT_INVOKE) -> bytes:
+    """GET-Request-With-List: several attributes (no selective access) in one request."""
+    body = b"".join(d.encode() + b"\x00" for d in descs)
+    return bytes([GET_REQUEST, 3, invoke]) + axdr.encode_length(len(descs)) + body
+
+
+def parse_list_results(data: bytes) -> list[tuple[int, bytes]]:
+    """The SEQUENCE OF Get-Data-Result of a GET-Response-With-List (count first):
+    ``[(0, encoded Data) | (Data-Access-Result, b"")]``; malformed → ProtocolError."""
+    try:
+        count, pos = axdr.decode_length(data, 0)
+    except (ValueError, IndexError) as exc:
+        raise ProtocolError(f"GET-Response-With-List count unreadable: {exc}", data=data) from None
+    out: list[tuple[int, bytes]] = []
+    for i in range(count):
+        if pos >= len(data):
+            raise ProtocolError(f"GET-Response-With-List ends before item {i}", data=data)
+        choice = data[pos]
+        if choice == 1 and pos + 1 < len(data):
+            out.append((data[pos + 1], b""))
+            pos += 2
+        elif choice == 0:
+            _, rest = axdr.decode(data[pos + 1 :])
+            end = len(data) - len(rest)
+            out.append((0, data[pos + 1 : end]))
+            pos = end
+        else:
+            raise ProtocolError(f"GET-Response-With-List item {i} malformed", data=data)
+    if pos != len(data):
+        raise ProtocolError("GET-Response-With-List has trailing bytes", data=data)
+    return out
+
+
 def get_request_next(block_number: int, invoke: int = DEFAULT_INVOKE) -> bytes:
     """GET-Request-Next acknowledging ``block_number`` (uint32)."""
     return bytes([GET_REQUEST, 2, invoke]) + struct.pack(">I", block_number)
@@ -531,6 +568,8 @@ def parse_response(apdu: bytes) -> Response:
         if len(apdu) < 5:
             raise ProtocolError("GET-Response result truncated", data=apdu)
         return Response("get", invoke, apdu[4])
+    if tag == GET_RESPONSE and choice == 3:
+        return Response("get-list", invoke, 0, apdu[3:])
     if tag == GET_RESPONSE and choice == 2:
         if len(apdu) < 10:
             raise ProtocolError("GET-Response-With-Datablock truncated", data=apdu)

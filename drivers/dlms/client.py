@@ -217,12 +217,16 @@ class DlmsClient:
         if resp.kind == "get":
             A.raise_for_result(resp.result, str(desc), resp.data or b"")
             return resp.data or b""
+        return self._blocks(resp, step, str(desc))
+
+    def _blocks(self, resp: A.Response, step: str, what: str) -> bytes:
+        """Reassemble a GET-Response-With-Datablock sequence starting with ``resp``."""
         data = bytearray()
         expected = 1
         while True:
             if resp.kind != "get-block":
                 raise ProtocolError(f"expected a data block, got {resp.kind}", step=step)
-            A.raise_for_result(resp.result, f"{desc} block {resp.block_number}")
+            A.raise_for_result(resp.result, f"{what} block {resp.block_number}")
             if resp.block_number != expected:
                 raise ProtocolError(
                     f"data block {resp.block_number} arrived, expected {expected}", step=step
@@ -233,6 +237,44 @@ class DlmsClient:
             request = A.get_request_next(resp.block_number)
             resp = A.parse_response(self.link.exchange(request, step=f"{step} block {expected}"))
             expected += 1
+
+    @property
+    def can_get_with_list(self) -> bool:
+        """The association's negotiated conformance allows GET-with-list (multiple-references)."""
+        a = self.association
+        return a is not None and bool(a.conformance & A.MULTIPLE_REFERENCES)
+
+    def get_list(self, items: list[tuple[int, str, int]]) -> list[Any]:
+        """GET-with-list: ``[(class, obis, attr)…]`` → one decoded value or :class:`ObjectError`
+        per item (a refused or undecodable item does not spoil the others)."""
+        descs = [A.Descriptor.of(c, o, a) for c, o, a in items]
+        step = f"GET with list of {len(descs)}"
+        resp = A.parse_response(self.link.exchange(A.get_request_with_list(descs), step=step))
+        if resp.kind == "get-list":
+            raw = resp.data or b""
+        elif resp.kind == "get-block":
+            raw = self._blocks(resp, step, step)
+        else:
+            raise ProtocolError(f"expected GET-Response-With-List, got {resp.kind}", step=step)
+        results = A.parse_list_results(raw)
+        if len(results) != len(descs):
+            raise ProtocolError(f"{len(results)} results for {len(descs)} items", step=step)
+        out: list[Any] = []
+        for (class_id, obis, attr), (code, data) in zip(items, results, strict=True):
+            name = A.obis_str(A.obis_bytes(obis))
+            try:
+                A.raise_for_result(code, f"class {class_id} {name} #{attr}")
+                value, rest = axdr.decode(data)
+                if rest:
+                    raise bad_value(name, attr, "stray bytes after the value")
+                out.append(value)
+            except ObjectError as exc:
+                if not exc.obj:
+                    exc.obj, exc.attribute = name, attr
+                out.append(exc)
+            except (ProtocolError, ValueError, IndexError) as exc:
+                out.append(bad_value(name, attr, f"undecodable value: {exc}"))
+        return out
 
     def get(
         self,
@@ -323,17 +365,19 @@ class DlmsClient:
     def scaler_unit(self, obis: str) -> tuple[int, str | None]:
         """Register attribute 3 (cached): ``(scaler, unit text)``."""
         if obis not in self._scalers:
-            value = self.get(CLASS_REGISTER, obis, 3)
-            if not (isinstance(value, tuple) and len(value) == 2):
-                raise bad_value(
-                    obis, 3, f"scaler_unit {_short(value)} is not a 2-element structure"
-                )
-            scaler, unit = value
-            if not _is_int(scaler) or not -128 <= scaler <= 127:
-                raise bad_value(obis, 3, f"scaler {_short(scaler)} is not an integer -128…127")
-            if not _is_int(unit):
-                raise bad_value(obis, 3, f"unit {_short(unit)} is not an enumeration")
-            self._scalers[obis] = (scaler, UNITS.get(unit))
+            self.remember_scaler_unit(obis, self.get(CLASS_REGISTER, obis, 3))
+        return self._scalers[obis]
+
+    def remember_scaler_unit(self, obis: str, value: Any) -> tuple[int, str | None]:
+        """Check a decoded scaler_unit of ``obis`` and cache it: ``(scaler, unit text)``."""
+        if not (isinstance(value, tuple) and len(value) == 2):
+            raise bad_value(obis, 3, f"scaler_unit {_short(value)} is not a 2-element structure")
+        scaler, unit = value
+        if not _is_int(scaler) or not -128 <= scaler <= 127:
+            raise bad_value(obis, 3, f"scaler {_short(scaler)} is not an integer -128…127")
+        if not _is_int(unit):
+            raise bad_value(obis, 3, f"unit {_short(unit)} is not an enumeration")
+        self._scalers[obis] = (scaler, UNITS.get(unit))
         return self._scalers[obis]
 
     def read_register(self, obis: str) -> RegisterValue:

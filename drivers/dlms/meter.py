@@ -16,14 +16,14 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from drivers.description import Description, builtin_dir, load_description
 from drivers.dlms import client as C
 from drivers.dlms.apdu import AccessDenied
 from drivers.dlms.client import DlmsClient
 from drivers.dlms.link import HdlcLink, Link, WrapperLink, mode_e_sign_on
-from drivers.errors import DriverError, ObjectError
+from drivers.errors import DriverError, ObjectError, ProtocolError
 from drivers.meter import BlockCallback, ConnectOptions, ProgressCallback
 from drivers.model import (
     Channel,
@@ -77,6 +77,7 @@ class DlmsMeter:
         #: what could not be read so far (optional objects missing, refused or undecodable).
         self.warnings: list[ReadWarning] = []
         self._status_warned = False
+        self._list_ok = True  #: GET-with-list still worth trying on this association
         #: whole days per profile range GET; None = sized from the line baud (days_per_block)
         self.block_days: int | None = None
 
@@ -157,9 +158,36 @@ class DlmsMeter:
             self._warn(exc.obj or what, exc.attribute, f"{what}: {exc.reason}")
             return None
 
-    def _text(self, what: str, obis: str) -> str | None:
-        value = self._optional(what, lambda: self._c().get(C.CLASS_DATA, obis, 2))
-        if value is None:
+    def _use_list(self) -> bool:
+        c = self._c()
+        return (
+            self._list_ok
+            and c.can_get_with_list
+            and not self.description.has_quirk("no_get_with_list")
+        )
+
+    def _fetch(self, items: list[tuple[int, str, int]]) -> list[Any]:
+        """Values of ``items`` (class, OBIS, attribute): one GET-with-list when the association
+        allows it, else one GET each. A failed item is its :class:`ObjectError`, not a raise."""
+        c = self._c()
+        if len(items) > 1 and self._use_list():
+            try:
+                return c.get_list(items)
+            except ObjectError:
+                raise
+            except ProtocolError:
+                self._list_ok = False  # conformance says yes, the meter says no: one by one
+        out: list[Any] = []
+        for class_id, obis, attr in items:
+            try:
+                out.append(c.get(class_id, obis, attr))
+            except ObjectError as exc:
+                out.append(exc)
+        return out
+
+    def _text(self, what: str, obis: str, value: Any) -> str | None:
+        if isinstance(value, ObjectError):
+            self._warn(value.obj or obis, value.attribute, f"{what}: {value.reason}")
             return None
         if isinstance(value, bytes | str | int) and not isinstance(value, bool):
             return C._text(value)  # noqa: SLF001 — the client's one text rule
@@ -168,26 +196,28 @@ class DlmsMeter:
 
     def read_identity(self) -> Identity:
         """Logical device name, serial, outstation type and each firmware identifier at the
-        OBIS codes the description names; one that is missing or refused is a warning (the
-        serial falls back to the logical device name)."""
+        OBIS codes the description names (one GET-with-list when allowed); one that is missing
+        or refused is a warning (the serial falls back to the logical device name)."""
         d = self.description
         # order: device name, serial, firmware identifiers, then the type code
-        first = {k: o for k, o in d.identity.items() if k != "outstation_type"}
-        found = {k: self._text(k.replace("_", " "), o) for k, o in first.items()}
-        firmware = {}
-        for role, obis in d.firmware.items():
-            text = self._text(f"{role} firmware identifier", obis)
-            if text is not None:
-                firmware[role] = text
+        names = [(k.replace("_", " "), o) for k, o in d.identity.items() if k != "outstation_type"]
+        names += [(f"{role} firmware identifier", o) for role, o in d.firmware.items()]
         if "outstation_type" in d.identity:
-            found["outstation_type"] = self._text("outstation type", d.identity["outstation_type"])
-        ldn = found.get("logical_device_name")
+            names.append(("outstation type", d.identity["outstation_type"]))
+        values = self._fetch([(C.CLASS_DATA, o, 2) for _, o in names])
+        texts = {w: self._text(w, o, v) for (w, o), v in zip(names, values, strict=True)}
+        firmware = {
+            role: texts[f"{role} firmware identifier"]
+            for role in d.firmware
+            if texts[f"{role} firmware identifier"] is not None
+        }
+        ldn = texts.get("logical device name")
         return Identity(
-            serial=found.get("serial") or ldn or "",
+            serial=texts.get("serial") or ldn or "",
             manufacturer=(ldn or "")[:3],
             model=ldn or "",
-            outstation_type=found.get("outstation_type"),
-            firmware=firmware,
+            outstation_type=texts.get("outstation type"),
+            firmware=firmware,  # type: ignore[arg-type]
             logical_device_name=ldn,
         )
 
@@ -218,14 +248,36 @@ class DlmsMeter:
     def _registers(self, what: str, codes: Iterable[str]) -> list[RegisterValue]:
         """Each register that reads; when the association level is refused *every* one, that
         is an access problem, not a missing object: the refusal is raised (exit 5, hint)."""
+        c = self._c()
+        codes = list(codes)
         out, denied = [], None
-        for obis in codes:
-            try:
-                out.append(self._c().read_register(obis))
-            except ObjectError as exc:
-                if isinstance(exc, AccessDenied) and denied is None:
-                    denied = exc
-                self._warn(exc.obj or obis, exc.attribute, f"{what}: {exc.reason}")
+        if len(codes) > 1 and self._use_list():
+            values = self._fetch([(C.CLASS_REGISTER, o, a) for o in codes for a in (3, 2)])
+            results: list[RegisterValue | ObjectError] = []
+            for i, obis in enumerate(codes):
+                su, raw = values[2 * i], values[2 * i + 1]
+                try:
+                    for v in (su, raw):
+                        if isinstance(v, ObjectError):
+                            raise v
+                    scaler, unit = c.remember_scaler_unit(obis, su)
+                    results.append(RegisterValue(obis, C.scale(raw, scaler, obis), unit))
+                except ObjectError as exc:
+                    results.append(exc)
+        else:
+            results = []
+            for obis in codes:
+                try:
+                    results.append(c.read_register(obis))
+                except ObjectError as exc:
+                    results.append(exc)
+        for obis, r in zip(codes, results, strict=True):
+            if isinstance(r, ObjectError):
+                if isinstance(r, AccessDenied) and denied is None:
+                    denied = r
+                self._warn(r.obj or obis, r.attribute, f"{what}: {r.reason}")
+            else:
+                out.append(r)
         if denied is not None and not out:
             raise denied
         return out

@@ -385,6 +385,8 @@ class DlmsFrontEnd:
         if req.kind == "get-next":
             return self._next_block(req)
         self.blocks = None
+        if req.kind == "get-list":
+            return self._get_list(req)
         try:
             obj = self.model.find(req.class_id, req.obis)
             if req.kind == "get":
@@ -407,6 +409,22 @@ class DlmsFrontEnd:
         if len(response) <= limit:
             return response
         self.blocks = (req.invoke, data, max(16, limit - ap.BLOCK_OVERHEAD))
+        return self._block(1)
+
+    def _get_list(self, req: ap.Request) -> bytes:
+        """GET-with-list: each item answered on its own (data or its Data-Access-Result)."""
+        assert self.ctx is not None
+        results: list[bytes | int] = []
+        for class_id, obis, attr in req.items:
+            try:
+                results.append(self.model.find(class_id, obis).get(self.ctx, attr))
+            except CosemError as exc:
+                results.append(exc.code)
+        response = ap.get_response_list(req.invoke, results)
+        limit = min(self.client_pdu, self.max_pdu)
+        if len(response) <= limit:
+            return response
+        self.blocks = (req.invoke, response[3:], max(16, limit - ap.BLOCK_OVERHEAD))
         return self._block(1)
 
     def _block(self, number: int) -> bytes:

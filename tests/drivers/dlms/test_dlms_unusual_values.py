@@ -14,6 +14,7 @@ import math
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,6 +24,7 @@ from drivers.dlms.client import DlmsClient
 from drivers.dlms.meter import DlmsMeter, default_description
 from drivers.errors import DriverError
 from drivers.meter import ConnectOptions, read_all
+from drivers.sim import dlms_apdu as sim_apdu
 
 T0 = datetime(2026, 3, 28, 12, tzinfo=UTC)  # two days before the spring clock change
 D = default_description()
@@ -75,8 +77,9 @@ SCALARS = st.one_of(
     st.sampled_from([0, 65535]).map(lambda v: t(U.UINT16, v)),
     st.sampled_from([math.nan, math.inf, -0.0, 1e300]).map(lambda v: t(U.FLOAT64, v)),
     st.binary(max_size=14).map(lambda v: t(U.OCTET_STRING, v)),
-    st.sampled_from([b"\xff" * 12, bytes(12), b"\x07\xea\x0d\x20\xff\x19\x3c\x3c\xff\x80\x00\xff"])
-    .map(lambda v: t(U.OCTET_STRING, v)),
+    st.sampled_from(
+        [b"\xff" * 12, bytes(12), b"\x07\xea\x0d\x20\xff\x19\x3c\x3c\xff\x80\x00\xff"]
+    ).map(lambda v: t(U.OCTET_STRING, v)),
     st.text(alphabet="AZ09 -", max_size=8).map(lambda v: t(U.VISIBLE_STRING, v)),
 )
 UNUSUAL = st.recursive(
@@ -93,8 +96,16 @@ NAMED = {
     (LP, 7): st.just(t(U.UINT32, 2**32 - 1)),
     (D.registers[0].obis, 3): st.just(t(U.STRUCTURE, (t(U.OCTET_STRING, b"\xfd"), t(U.ENUM, 30)))),
     (LP, 2): st.just(
-        t(U.ARRAY, (t(U.STRUCTURE, (dt(T0), t(U.OCTET_STRING, b"\x00\x01"))
-                                    + tuple(t(U.UINT32, 5) for _ in D.registers)),))
+        t(
+            U.ARRAY,
+            (
+                t(
+                    U.STRUCTURE,
+                    (dt(T0), t(U.OCTET_STRING, b"\x00\x01"))
+                    + tuple(t(U.UINT32, 5) for _ in D.registers),
+                ),
+            ),
+        )
     ),  # fmt: skip
 }
 KEYS = sorted(normal())
@@ -113,6 +124,13 @@ class FakeLink:
     def exchange(self, apdu: bytes, step: str = "") -> bytes:
         self.requests += 1
         assert self.requests < 2000, "unbounded request loop"
+        if apdu[:2] == b"\xc0\x03":  # GET-with-list: each item from the table
+            req = sim_apdu.parse_request(apdu)
+            results: list[bytes | int] = []
+            for _class_id, obis, attr in req.items:
+                value = self.table.get((A.obis_str(obis), attr))
+                results.append(4 if value is None else value.encode())
+            return sim_apdu.get_response_list(req.invoke, results)
         req = A.parse_request(apdu)
         key = (A.obis_str(req.desc.obis), req.desc.index)
         value = self.table.get(key)
@@ -124,9 +142,11 @@ class FakeLink:
         pass
 
 
-def read(table: dict[tuple[str, int], Typed], start: datetime | None) -> None:
+def read(table: dict[tuple[str, int], Typed], start: datetime | None, lists: bool = False) -> None:
     meter = DlmsMeter(ConnectOptions("fake://meter"))
     meter.client = DlmsClient(FakeLink(table))  # type: ignore[arg-type]
+    if lists:  # an association whose conformance allows GET-with-list
+        meter.client.association = SimpleNamespace(conformance=A.MULTIPLE_REFERENCES)
     try:
         reading = read_all(meter, start, None if start is None else start + timedelta(days=2))
         meter.read_instantaneous()
@@ -141,10 +161,11 @@ def read(table: dict[tuple[str, int], Typed], start: datetime | None) -> None:
 @given(
     replaced=st.dictionaries(st.sampled_from(KEYS), UNUSUAL, max_size=4),
     open_start=st.booleans(),
+    lists=st.booleans(),
 )
-def test_unusual_values_anywhere_only_typed_errors_escape(replaced, open_start):
+def test_unusual_values_anywhere_only_typed_errors_escape(replaced, open_start, lists):
     table = {**normal(), **replaced}
-    read(table, None if open_start else T0 - timedelta(days=1))
+    read(table, None if open_start else T0 - timedelta(days=1), lists)
 
 
 @settings(max_examples=40, deadline=None)
@@ -157,8 +178,14 @@ def test_the_values_the_issue_names(data, open_start):
     read(table, None if open_start else T0 - timedelta(days=1))
 
 
-def test_the_healthy_table_reads_without_warnings():
+@pytest.mark.parametrize("lists", [False, True])
+def test_the_healthy_table_reads_without_warnings(lists):
     meter = DlmsMeter(ConnectOptions("fake://meter"))
-    meter.client = DlmsClient(FakeLink(normal()))  # type: ignore[arg-type]
+    link = FakeLink(normal())
+    meter.client = DlmsClient(link)  # type: ignore[arg-type]
+    if lists:
+        meter.client.association = SimpleNamespace(conformance=A.MULTIPLE_REFERENCES)
     reading = read_all(meter, T0 - timedelta(days=1), T0 + timedelta(days=1))
     assert reading.warnings == [] and len(reading.profile.rows) == 1 and len(reading.events) == 1
+    assert len(reading.identity.firmware) == 3 and len(reading.registers) == 4
+    assert link.requests == (8 if lists else 20)  # identity + registers: 2 requests, not 14
