@@ -77,3 +77,18 @@ def test_draft_of_the_second_meter_reads_it_fully(tmp_path, capsys):
     assert {e["code"] for e in as_drafted["events"]} == {0}  # no kind guessed
     assert second == 0 and completed["warnings"] == []
     assert {e["text"] for e in completed["events"]} == {"Phase failure L3", "Battery fault"}
+
+
+def test_probe_iec21_lists_the_readout_and_names_the_iec_description(capsys):
+    with start_simulator("iec21", days=1) as sim:
+        code = main(["probe", "--port", sim.url, "--protocol", "iec21", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["level"] == "data readout"
+    assert {"1.8.0", "0.9.1"} <= set(out["addresses"])
+    assert out["identification"].startswith("GEN")
+    assert out["match"] == "iec-generic"  # same registers as prometer100, but its flag
+
+
+def test_draft_needs_dlms():
+    assert main(["probe", "--port", "socket://127.0.0.1:9", "--protocol", "iec21",
+                 "--draft", "x.toml"]) == 2  # fmt: skip
