@@ -361,6 +361,20 @@ def range_descriptor(
     return 1, params.encode()
 
 
+def entry_descriptor(first: int, last: int) -> tuple[int, bytes]:
+    """Access selector 2 (entry): entries ``first…last`` (1 = oldest), all columns."""
+    params = Typed(
+        DataType.STRUCTURE,
+        (
+            Typed(DataType.UINT32, first),
+            Typed(DataType.UINT32, last),
+            Typed(DataType.UINT16, 1),
+            Typed(DataType.UINT16, 0),
+        ),
+    )
+    return 2, params.encode()
+
+
 # -- requests -------------------------------------------------------------------------------------
 def get_request(
     desc: Descriptor, access: tuple[int, bytes] | None = None, invoke: int = DEFAULT_INVOKE

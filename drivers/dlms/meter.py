@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from drivers.description import Description, builtin_dir, load_description
+from drivers.dlms import apdu as A
 from drivers.dlms import client as C
 from drivers.dlms.apdu import AccessDenied
 from drivers.dlms.client import DlmsClient
@@ -78,6 +79,7 @@ class DlmsMeter:
         self.warnings: list[ReadWarning] = []
         self._status_warned = False
         self._list_ok = True  #: GET-with-list still worth trying on this association
+        self._entries: tuple[int, datetime] | None = None  #: entry-based reads: count, newest
         #: whole days per profile range GET; None = sized from the line baud (days_per_block)
         self.block_days: int | None = None
 
@@ -333,7 +335,7 @@ class DlmsMeter:
         block_start = start
         while block_start < end:
             block_end = min(block_start + step, end)
-            block = c.read_load_profile(block_start, block_end, obis, layout=(period_s, columns))
+            block = self._block(block_start, block_end, period_s, columns)
             for row in block:
                 row.status = self._flags(row.status)
             rows.extend(block)
@@ -344,6 +346,37 @@ class DlmsMeter:
                 progress(done, total)
             block_start = block_end
         return Profile(period_s // 60, channels, rows)
+
+    def _block(
+        self, lo: datetime, hi: datetime, period_s: int, columns: list[C.CaptureObject]
+    ) -> list[ProfileRow]:
+        """Rows with ``lo <= start < hi``: by range, or — quirk ``entry_based_profile``, for
+        meters without range selection — by entry numbers counted back from the newest row."""
+        c = self._c()
+        obis = self.description.load_profile
+        if not self.description.has_quirk("entry_based_profile"):
+            return c.read_load_profile(lo, hi, obis, layout=(period_s, columns))
+        if self._entries is None:
+            entries = c.get(C.CLASS_PROFILE, obis, 7)
+            if not isinstance(entries, int) or isinstance(entries, bool) or entries < 0:
+                raise C.bad_value(obis, 7, f"entries_in_use {entries!r} is not a count")
+            now = utc(c.read_clock().to_datetime() or datetime.now().astimezone())
+            newest_end = now - (now - now.replace(hour=0, minute=0, second=0)) % timedelta(
+                seconds=period_s
+            )
+            self._entries = (entries, newest_end.replace(microsecond=0))
+        entries, newest_end = self._entries
+        period = timedelta(seconds=period_s)
+        first = max(1, entries - -(-(newest_end - lo) // period))  # one spare on each side
+        last = min(entries, entries - (newest_end - hi) // period + 1)
+        if entries == 0 or first > last:
+            return []
+        raw = c.get(C.CLASS_PROFILE, obis, 2, A.entry_descriptor(first, last))
+        if not isinstance(raw, list):
+            raise C.bad_value(obis, 2, "buffer is not an array")
+        rows = c.profile_rows(raw, period_s, columns, obis)
+        # as a range read: rows that start at ``lo`` or later and have ended by ``hi``
+        return [r for r in rows if lo <= r.start and r.start + period <= hi]
 
     def days_per_block(self, period_s: int, columns: int) -> int:
         """Whole days per range GET: :attr:`block_days` if set, else as many as take about

@@ -54,3 +54,32 @@ def test_a_refused_item_of_the_list_is_a_warning_the_rest_is_read():
         ("0.1.0.2.0.255", 2), ("1.0.3.8.0.255", 3),
     }  # fmt: skip
     assert "GET with list of 6" in steps(trace)
+
+
+def test_entry_based_quirk_reads_the_same_rows_without_range_selection(sim_factory, h):
+    """A meter without range selection (quirk ``entry_based_profile``): entries counted back
+    from the newest row give the same rows as a range read."""
+    from datetime import timedelta
+
+    sim = sim_factory(days=5)
+    by_entry = dataclasses.replace(PROMETER, quirks=frozenset({"entry_based_profile"}))
+    profiles, traces = [], []
+    for description in (PROMETER, by_entry):
+        m = DlmsMeter(
+            ConnectOptions(
+                sim.url, password="HHDC2PASS", client_sap=48, timeout=2.0, description=description
+            )
+        )
+        m.connect()
+        try:
+            profiles.append(m.read_profile(h.T0 - timedelta(days=3), h.T0 - timedelta(hours=5)))
+        finally:
+            m.close()
+        traces.append(m.trace)
+    by_range, entries = profiles
+    assert len(by_range.rows) == 3 * 48 - 10
+    assert [(r.start, r.values, r.status) for r in entries.rows] == [
+        (r.start, r.values, r.status) for r in by_range.rows
+    ]
+    sent = b"".join(r.data for r in traces[1] if r.direction == "tx")
+    assert b"\x01\x02\x02\x04\x06" in sent  # access selector 2 (entry) + its structure
