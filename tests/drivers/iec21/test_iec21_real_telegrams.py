@@ -102,15 +102,20 @@ class PushingMeter:
         self.thread.join(timeout=5)
 
 
-def test_listen_only_reads_a_pushed_telegram_and_sends_nothing(capsys):
-    meter = PushingMeter(TELEGRAM.encode("ascii"))
+def listen(payload: bytes, capsys) -> tuple[int, dict, bytes]:
+    """``bench-app read --listen-only --json`` against a meter pushing ``payload``."""
+    meter = PushingMeter(payload)
     try:
         code = main(["read", "--port", meter.url, "--protocol", "iec21", "--listen-only",
                      "--json"])  # fmt: skip
     finally:
         meter.close()
-    out = json.loads(capsys.readouterr().out)
-    assert bytes(meter.received) == b""  # a passive port: the bench never transmitted
+    return code, json.loads(capsys.readouterr().out), bytes(meter.received)
+
+
+def test_listen_only_reads_a_pushed_telegram_and_sends_nothing(capsys):
+    code, out, received = listen(TELEGRAM.encode("ascii"), capsys)
+    assert received == b""  # a passive port: the bench never transmitted
     assert code == 11  # read with warnings: no BCC, and a push carries no profile/events
     assert out["identity"]["serial"] == "61234567"
     assert out["identity"]["manufacturer"] == "ISk"
@@ -125,14 +130,7 @@ def test_listen_only_reads_a_pushed_telegram_and_sends_nothing(capsys):
 
 def test_listen_only_framed_push_has_no_bcc_warning(capsys):
     body = TELEGRAM.split("\r\n\r\n", 1)[1]
-    payload = b"/ISk5MT174-0001\r\n" + data_block(body)
-    meter = PushingMeter(payload)
-    try:
-        code = main(["read", "--port", meter.url, "--protocol", "iec21", "--listen-only",
-                     "--json"])  # fmt: skip
-    finally:
-        meter.close()
-    out = json.loads(capsys.readouterr().out)
+    code, out, _ = listen(b"/ISk5MT174-0001\r\n" + data_block(body), capsys)
     assert code == 11
     assert "telegram" not in {w["object"] for w in out["warnings"]}
 
