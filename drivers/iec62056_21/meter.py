@@ -149,6 +149,19 @@ class Iec21Meter:
             self.close()
             raise
 
+    def _address(self, key: str, default: str) -> str:
+        """An IEC address from the meter description's ``[iec21]`` table, else ``default``."""
+        d = self.options.description
+        return d.iec21.get(key, default) if d is not None else default
+
+    @property
+    def _time(self) -> str:
+        return self._address("time", "0.9.1")
+
+    @property
+    def _date(self) -> str:
+        return self._address("date", "0.9.2")
+
     def _listen(self) -> None:
         """Mode D: take one pushed telegram, sending nothing (no sign-on, no password)."""
         self.transport.set_line(IEC_SIGN_ON.with_baud(self.options.baud or MODE_D_BAUD))
@@ -204,7 +217,7 @@ class Iec21Meter:
     # -- reads -----------------------------------------------------------------------------------
     def read_identity(self) -> Identity:
         ident = self.client.identification
-        serial_set = self._get("C.1.0") or self._get("0.0.0")
+        serial_set = self._get(self._address("serial", "C.1.0")) or self._get("0.0.0")
         firmware = self._get("0.2.0")
         return Identity(
             serial=serial_set.value if serial_set else "",
@@ -215,7 +228,7 @@ class Iec21Meter:
 
     def read_clock(self) -> ClockReading:
         if self.readout is not None:
-            d, t = self.readout.get("0.9.2"), self.readout.get("0.9.1")
+            d, t = self.readout.get(self._date), self.readout.get(self._time)
             if d is None or t is None:
                 raise ObjectError(
                     "the readout has no 0.9.1/0.9.2 clock",
@@ -225,8 +238,8 @@ class Iec21Meter:
                 )
             pc = self.client.readout_times.get(t.address, datetime.now(UTC))
             return ClockReading.of(_parse_clock(d.value, t.value), pc)
-        d = self._get("0.9.2", fresh=True)
-        t = self._get("0.9.1", fresh=True)
+        d = self._get(self._date, fresh=True)
+        t = self._get(self._time, fresh=True)
         pc = datetime.now(UTC)
         if d is None or t is None:
             raise ObjectError(
@@ -236,7 +249,7 @@ class Iec21Meter:
                 step="read clock",
             )
         if _digits(t.value)[-6:] < "000030":  # the date may have rolled over before the time read
-            d = self._get("0.9.2", fresh=True) or d
+            d = self._get(self._date, fresh=True) or d
         return ClockReading.of(_parse_clock(d.value, t.value), pc)
 
     def set_clock(self, meter_time: datetime) -> ClockReading:
@@ -251,8 +264,8 @@ class Iec21Meter:
             )
         self._programming()
         when = utc(meter_time)
-        self.client.write_register("0.9.1", when.strftime("%H%M%S"))
-        self.client.write_register("0.9.2", when.strftime("%y%m%d"))
+        self.client.write_register(self._time, when.strftime("%H%M%S"))
+        self.client.write_register(self._date, when.strftime("%y%m%d"))
         self.readout = None  # the cached readout clock is stale now
         return self.read_clock()
 
@@ -266,6 +279,11 @@ class Iec21Meter:
         ]
 
     def read_registers(self) -> list[RegisterValue]:
+        d = self.options.description
+        named = tuple(r.iec for r in d.registers if r.iec) if d is not None else ()
+        if named:  # the description's registers (programming mode asks for exactly these)
+            keys = {normalise_address(a) for a in named}
+            return self._values(named, lambda a: normalise_address(a) in keys)
         return self._values(REGISTERS, lambda a: bool(_ENERGY.match(normalise_address(a))))
 
     def read_instantaneous(self) -> list[RegisterValue]:

@@ -156,3 +156,27 @@ def test_listen_only_refuses_other_protocols_and_passwords(capsys):
                  "--listen-only"]) == 2  # fmt: skip
     assert main(["read", "--port", "socket://127.0.0.1:9", "--protocol", "iec21",
                  "--listen-only", "--password", "ABCDEF12"]) == 2  # fmt: skip
+
+
+def test_description_names_the_iec_addresses(capsys):
+    """A description whose [iec21] table and channels name other addresses is followed."""
+    from drivers.description import parse_description
+    from drivers.iec62056_21.meter import Iec21Meter
+    from drivers.meter import ConnectOptions
+
+    d = parse_description(
+        'name = "lab-iec"\nprotocols = ["iec21"]\n'
+        '[[channels]]\nobis = "1.0.1.8.1.255"\niec = "1.8.1"\n'
+        '[iec21]\nserial = "0.0.0"\n',
+        "lab-iec.toml",
+    )
+    meter = PushingMeter(TELEGRAM.encode("ascii"))
+    try:
+        m = Iec21Meter(ConnectOptions(meter.url, listen_only=True, description=d))
+        m.connect()
+        ident, regs = m.read_identity(), m.read_registers()
+        m.close()
+    finally:
+        meter.close()
+    assert ident.serial == "00339188"  # 0.0.0, not C.1.0
+    assert [(r.obis, r.value) for r in regs] == [("1.0.1.8.1.255", 8000.123)]
