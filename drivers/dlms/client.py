@@ -50,6 +50,7 @@ from drivers.dlms import apdu as A
 from drivers.dlms import axdr
 from drivers.dlms.axdr import CosemDateTime, DataType, Typed
 from drivers.dlms.link import Link
+from drivers.dlms.values import _is_int, _short, _text, bad_value, check_scaler_unit, scale
 from drivers.errors import AuthenticationError, DriverError, ObjectError, ProtocolError
 from drivers.model import (
     Channel,
@@ -100,43 +101,6 @@ class CaptureObject:
     obis: str
     attr: int
     data_index: int = 0
-
-
-def scale(raw: Any, scaler: int, obj: str = "") -> float | int:
-    """``raw × 10^scaler``, rounded to the scaler's decimals (ints stay ints when scaler ≥ 0).
-
-    A value that is not a number (or not finite) is an :class:`ObjectError` naming ``obj``.
-    """
-    if not isinstance(raw, int | float) or isinstance(raw, bool) or raw != raw:
-        raise ObjectError(
-            f"value of {obj or 'register'} is {_short(raw)}, not a number",
-            obj=obj,
-            attribute=2,
-            reason=f"value is {_short(raw)}, not a number",
-        )
-    if scaler >= 0:
-        return raw * 10**scaler
-    return round(raw * 10.0**scaler, -scaler)
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def bad_value(obj: str, attr: int | str, what: str) -> ObjectError:
-    """An :class:`ObjectError` for an unexpected value of attribute ``attr`` of ``obj``."""
-    return ObjectError(f"{obj} attribute {attr}: {what}", obj=obj, attribute=attr, reason=what)
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bytes):
-        return value.decode("latin-1").rstrip("\x00")
-    return "" if value is None else str(value)
 
 
 class DlmsClient:
@@ -241,8 +205,9 @@ class DlmsClient:
     @property
     def can_get_with_list(self) -> bool:
         """The association's negotiated conformance allows GET-with-list (multiple-references)."""
-        a = self.association
-        return a is not None and bool(a.conformance & A.MULTIPLE_REFERENCES)
+        return self.association is not None and bool(
+            self.association.conformance & A.MULTIPLE_REFERENCES
+        )
 
     def get_list(self, items: list[tuple[int, str, int]]) -> list[Any]:
         """GET-with-list: ``[(class, obis, attr)…]`` → one decoded value or :class:`ObjectError`
@@ -370,13 +335,7 @@ class DlmsClient:
 
     def remember_scaler_unit(self, obis: str, value: Any) -> tuple[int, str | None]:
         """Check a decoded scaler_unit of ``obis`` and cache it: ``(scaler, unit text)``."""
-        if not (isinstance(value, tuple) and len(value) == 2):
-            raise bad_value(obis, 3, f"scaler_unit {_short(value)} is not a 2-element structure")
-        scaler, unit = value
-        if not _is_int(scaler) or not -128 <= scaler <= 127:
-            raise bad_value(obis, 3, f"scaler {_short(scaler)} is not an integer -128…127")
-        if not _is_int(unit):
-            raise bad_value(obis, 3, f"unit {_short(unit)} is not an enumeration")
+        scaler, unit = check_scaler_unit(obis, value)
         self._scalers[obis] = (scaler, UNITS.get(unit))
         return self._scalers[obis]
 
