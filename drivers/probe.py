@@ -17,11 +17,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from drivers.description import Description
+from drivers.dlms.values import _text
 from drivers.errors import AuthenticationError, DriverError, ObjectError
 from drivers.meter import ConnectOptions, create_meter
 from drivers.obis import Obis, ObisError
 
 OBIS_ASSOCIATION = "0.0.40.0.0.255"
+OBIS_LDN = "0.0.42.0.0.255"
 #: attribute access modes (Association LN access_rights) → text.
 ACCESS = {0: "none", 1: "read", 2: "write", 3: "read-write"}
 #: class id → interface class name.
@@ -115,7 +117,13 @@ def probe_dlms(options: ConnectOptions) -> ProbeResult:
             client = meter.client
             objects = parse_object_list(client.get(15, OBIS_ASSOCIATION, 2))
             level = "public (SAP 16)" if opts.password is None else f"SAP {opts.client_sap}"
-            result = ProbeResult("dlms", level, objects, identification=meter.identification or "")
+            ident = meter.identification or ""
+            if not ident and any(o.obis == OBIS_LDN and o.readable() for o in objects):
+                try:  # the logical device name says who it is (often maker + serial)
+                    ident = _text(client.get(1, OBIS_LDN, 2))
+                except ObjectError:
+                    pass
+            result = ProbeResult("dlms", level, objects, identification=ident)
             for o in objects:
                 if o.class_id == 7 and o.readable(3):
                     try:

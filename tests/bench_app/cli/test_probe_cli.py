@@ -29,6 +29,10 @@ def test_probe_lists_objects_with_access_and_names_the_description(name, capsys)
     assert objects["0.0.1.0.0.255"]["access"]["2"] == "read"  # the public client may read it
     assert objects["1.0.1.8.0.255"]["access"]["2"] == "none"  # … but not the energy
     assert f"matches description {name!r}" in text
+    assert (
+        result["identification"]
+        == {"prometer100": "SMLPRO000000123", "northgate-nx7": "NGTNX70099887766"}[name]
+    )  # the LDN
     # the other built-in meter does not fit: its objects are not all there
     others = [c for c in result["candidates"] if c["name"] != name]
     assert all(c["score"] < 0.9 for c in others if c["name"] in PASSWORDS)
