@@ -19,7 +19,6 @@ Also the CoP check "sum of HH values over a span agrees with the register advanc
 from __future__ import annotations
 
 import bisect
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -29,6 +28,7 @@ from bench_app import settlement
 from bench_app.compare_basis import describe_span, export_span, show, to_decimal
 from bench_app.errors import NotFoundError, UsageError
 from bench_app.store import Store
+from drivers.obis import Obis, ObisError
 
 #: Default absolute tolerance on a period value, in the stored unit (kWh/kvarh): half of the last
 #: digit of a 3-decimal export.
@@ -39,20 +39,14 @@ AGREE, DIFFER, CANNOT_COMPARE = "AGREE", "DIFFER", "CANNOT COMPARE"
 _COUNTER = {k: k if k.startswith("missing") else f"{k}_diffs" for k in KINDS}
 
 
-_OBIS6 = re.compile(r"^(\d+)[.\-](\d+)[.:](\d+)\.(\d+)\.(\d+)(?:[.*](\d+))?$")
-_OBIS3 = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
-
 
 def canonical_channel(name: str) -> str:
     """``1.0.1.8.0.255`` / ``1-0:1.8.0*255`` / ``1.8.0`` → ``1.8.0``; other names unchanged."""
     text = name.strip()
-    m = _OBIS6.match(text)
-    if m:
-        return f"{int(m.group(3))}.{int(m.group(4))}.{int(m.group(5))}"
-    m = _OBIS3.match(text)
-    if m:
-        return f"{int(m.group(1))}.{int(m.group(2))}.{int(m.group(3))}"
-    return text
+    try:
+        return Obis.parse(text).short
+    except ObisError:
+        return text
 
 
 @dataclass

@@ -142,3 +142,29 @@ class AuthenticationError(DriverError):
         "Check the password and the client level (association) for this meter, then connect "
         "again. Repeated wrong passwords may be logged by the outstation."
     )
+
+
+class ObjectError(ProtocolError):
+    """One object could not be read: the meter lacks it, refused it, or sent a value the bench
+    cannot decode. Reads of *optional* objects turn this into a warning and carry on.
+
+    :param obj: the object (DLMS OBIS code in long form, IEC 62056-21 address).
+    :param attribute: the attribute number (DLMS) or item name, when known.
+    :param reason: the short reason for a warning (defaults to ``message``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        obj: str = "",
+        attribute: int | str | None = None,
+        reason: str = "",
+        data: bytes = b"",
+        port: str | None = None,
+        step: str | None = None,
+    ) -> None:
+        super().__init__(message, data=data, port=port, step=step)
+        self.obj = obj
+        self.attribute = attribute
+        self.reason = reason or message

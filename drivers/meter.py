@@ -16,8 +16,10 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
+from drivers.description import Description
+from drivers.errors import AuthenticationError, ObjectError
 from drivers.model import (
     Channel,
     ClockReading,
@@ -26,6 +28,7 @@ from drivers.model import (
     MeterReading,
     Profile,
     ProfileRow,
+    ReadWarning,
     RegisterValue,
 )
 from drivers.trace import Trace
@@ -49,10 +52,15 @@ class ConnectOptions:
     :param mode_e: DLMS through the optical port (IEC 62056-21 sign-on, then HDLC).
     :param framing: DLMS ``"hdlc"`` or ``"wrapper"`` (TCP 4059 style).
     :param max_info: DLMS HDLC maximum information field length to propose (bytes, 32…2030).
+    :param window: DLMS HDLC receive window to propose (1…7 frames per RR; the CLI uses 7).
     :param echo: drop the echo of a half-duplex optical head / RS485 adapter.
     :param timeout: per-answer timeout in seconds.
     :param reaction_ms: IEC 62056-21 time to wait after the ACK before switching baud (ms).
     :param trace: where to record bytes (a new Trace when omitted).
+    :param listen_only: IEC 62056-21 only: never transmit; read a pushed (mode D) telegram at
+        ``baud`` (default 2400).
+    :param description: the meter type's description (:mod:`drivers.description`): where its
+        objects live, its event codes and status bits; None = the built-in ``prometer100``.
     """
 
     url: str
@@ -65,10 +73,14 @@ class ConnectOptions:
     mode_e: bool = False
     framing: str = "hdlc"
     max_info: int = 128
+    window: int = 1
     echo: bool = False
     timeout: float = 3.0
     reaction_ms: int = 300
     trace: Trace = field(default_factory=Trace)
+    description: Description | None = None
+    #: IEC 62056-21 mode D: send nothing, take the telegram the meter pushes (passive port).
+    listen_only: bool = False
 
 
 @runtime_checkable
@@ -139,10 +151,33 @@ def read_all(
     on_block: BlockCallback | None = None,
     progress: ProgressCallback | None = None,
 ) -> MeterReading:
-    """Identity, clock, registers, profile and events in one go (the meter must be connected)."""
+    """Identity, clock, registers, profile and events in one go (the meter must be connected).
+
+    Tolerant: an object the meter lacks, refuses or sends undecodable (:class:`ObjectError`)
+    becomes a :class:`ReadWarning` in ``MeterReading.warnings`` and the rest is read; transport,
+    timeout and authentication errors (a whole group refused at this level) still abort. Drivers
+    add their own per-object warnings (a missing firmware identifier, one event log of two)
+    through their ``warnings`` list.
+    """
+    own: list[ReadWarning] = []
+
+    def optional(what: str, fn: Callable[[], Any], default: Any) -> Any:
+        try:
+            return fn()
+        except AuthenticationError:
+            raise  # the whole group refused at this level: a password problem, not a gap
+        except ObjectError as exc:
+            own.append(ReadWarning(exc.obj or what, exc.attribute, f"{what}: {exc.reason}"))
+            return default
+
     identity = meter.read_identity()
-    clock = meter.read_clock()
-    registers = meter.read_registers()
-    profile = meter.read_profile(start, end, on_block=on_block, progress=progress)
-    events = meter.read_events(start, end)
-    return MeterReading(identity, clock, registers, profile, events)
+    clock = optional("clock", meter.read_clock, None)
+    registers = optional("registers", meter.read_registers, [])
+    profile = optional(
+        "load profile",
+        lambda: meter.read_profile(start, end, on_block=on_block, progress=progress),
+        None,
+    )
+    events = optional("events", lambda: meter.read_events(start, end), [])
+    warnings = list(getattr(meter, "warnings", [])) + own
+    return MeterReading(identity, clock, registers, profile, events, warnings=warnings)

@@ -255,6 +255,27 @@ class MeterEvent:
 
 
 @dataclass
+class ReadWarning:
+    """Something a read could not get, while the rest was read and kept.
+
+    :param object: what was not read (OBIS code, IEC address, or ``"profile"``/``"events"``…).
+    :param attribute: the attribute number / item, when known.
+    :param reason: why (``"refused: object-undefined"``, ``"undecodable value: …"``).
+    """
+
+    object: str
+    attribute: int | str | None
+    reason: str
+
+    def to_json(self) -> dict:
+        return {"object": self.object, "attribute": self.attribute, "reason": self.reason}
+
+    def __str__(self) -> str:
+        attr = f" attribute {self.attribute}" if self.attribute not in (None, "") else ""
+        return f"{self.object}{attr}: {self.reason}"
+
+
+@dataclass
 class MeterReading:
     """Everything one read produced; :meth:`to_json` is the ``bench-app read --json`` shape."""
 
@@ -264,6 +285,8 @@ class MeterReading:
     profile: Profile | None = None
     events: list[MeterEvent] = field(default_factory=list)
     instantaneous: list[RegisterValue] = field(default_factory=list)
+    #: what could not be read (the read went on); empty when everything was read.
+    warnings: list[ReadWarning] = field(default_factory=list)
 
     def to_json(self) -> dict:
         out: dict = {
@@ -275,4 +298,5 @@ class MeterReading:
         }
         if self.instantaneous:
             out["instantaneous"] = [r.to_json() for r in self.instantaneous]
+        out["warnings"] = [w.to_json() for w in self.warnings]
         return out

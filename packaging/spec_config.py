@@ -9,7 +9,6 @@ Bundle layout (onedir, ``dist/witness-bench/``)::
     bench-app[.exe]              the executable (same CLI as ``python -m bench_app``)
     _internal/                   Python runtime, libraries, Qt, and our data:
         resources/...            everything under ``resources/`` (resource_path() finds it)
-        drivers/sim/meters/*.toml
 """
 
 from __future__ import annotations
@@ -267,9 +266,9 @@ def hiddenimports(root: Path = ROOT) -> list[str]:
 def resource_datas(root: Path = ROOT) -> list[tuple[str, str]]:
     """``(source file, bundle folder)`` pairs: all of ``resources/`` and package data files.
 
-    Package data is every non-Python file inside :data:`OWN_PACKAGES` (e.g.
-    ``drivers/sim/meters/*.toml``), kept at the same relative folder so ``Path(__file__)`` lookups
-    work frozen.
+    Package data is every non-Python file inside :data:`OWN_PACKAGES` (e.g. a ``*.toml`` a package
+    keeps beside its code), kept at the same relative folder so ``Path(__file__)`` lookups work
+    frozen. Meter descriptions live in ``resources/meters/`` (``drivers.description.builtin_dir``).
     """
     pairs: list[tuple[str, str]] = []
     for path in sorted((root / "resources").rglob("*")):

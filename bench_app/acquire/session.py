@@ -174,6 +174,7 @@ def acquire_all(
     finally:
         acq.on_block = outer
     acq.finish()
-    reading = MeterReading(identity, clock, registers, profile, events)
+    warnings = list(getattr(acq.meter, "warnings", []))  # optional objects it could not read
+    reading = MeterReading(identity, clock, registers, profile, events, warnings=warnings)
     assert acq.collection_id is not None
     return AcquireResult(acq.collection_id, reading, stored, resumed_from, list(acq.trace_ids))

@@ -3,7 +3,9 @@
 Without ``--from/--to`` it reads everything the meter holds. ``--json`` prints one object (see
 :meth:`drivers.model.MeterReading.to_json`); the default is a readable summary. With ``--session``
 the read is stored in the session database block by block (resumable). Exit codes: 0 ok, 2 usage,
-3 transport/timeout, 4 protocol, 5 authentication.
+3 transport/timeout, 4 protocol, 5 authentication, 16 read with warnings (some optional object was
+missing, refused or undecodable; everything else was read, stored and printed, and the
+``warnings`` list says what and why).
 """
 
 from __future__ import annotations
@@ -15,12 +17,16 @@ import threading
 import time
 from datetime import datetime
 
+from bench_app import meters
 from bench_app.cli import validate
 from bench_app.cli.password import add_password_options, resolve_password
 from bench_app.errors import UsageError
 from drivers.errors import AuthenticationError, DriverError
 from drivers.meter import ConnectOptions, MeterDriver, create_meter, read_all
 from drivers.model import MeterReading, iso, utc
+
+#: exit code of a read that finished but could not get every object (see ``warnings``).
+EXIT_READ_WITH_WARNINGS = 16
 
 
 def add_connection_options(p: argparse.ArgumentParser, *, required: bool = True) -> None:
@@ -63,9 +69,18 @@ def add_connection_options(p: argparse.ArgumentParser, *, required: bool = True)
         default=128,
         help="DLMS HDLC max information field (32…2030 bytes)",
     )
+    p.add_argument(
+        "--window", type=int, default=7, choices=range(1, 8), metavar="1..7",
+        help="DLMS HDLC receive window to propose (frames per acknowledgement)",
+    )  # fmt: skip
     p.add_argument("--echo", action="store_true", help="drop the echo of a half-duplex head")
     p.add_argument(
         "--timeout", type=validate.positive_float, default=3.0, help="seconds per answer (> 0)"
+    )
+    p.add_argument(
+        "--meter",
+        help="meter description (name in resources/meters or the user's meters folder, or a "
+        ".toml path); default prometer100",
     )
 
 
@@ -73,9 +88,13 @@ def connect_options(args: argparse.Namespace) -> ConnectOptions:
     """Build :class:`ConnectOptions` from parsed :func:`add_connection_options` arguments
     (resolves the meter password from its source into ``args.password``)."""
     resolve_password(args)
+    description = meters.load(args.meter) if getattr(args, "meter", None) else None
     client_sap = args.client_sap
     if client_sap is None:
-        client_sap = 48 if args.password else 16  # level 2 (HHDC) when a password is given
+        level = 2 if args.password else 0  # level 2 (HHDC) when a password is given
+        client_sap = 48 if args.password else 16
+        if description is not None and level in description.level_numbers:
+            client_sap = description.level(level).client_sap
     return ConnectOptions(
         url=args.port,
         password=args.password,
@@ -87,8 +106,11 @@ def connect_options(args: argparse.Namespace) -> ConnectOptions:
         mode_e=args.mode_e,
         framing=args.framing,
         max_info=args.max_info,
+        window=getattr(args, "window", 1),
         echo=args.echo,
         timeout=args.timeout,
+        description=description,
+        listen_only=getattr(args, "listen_only", False),
     )
 
 
@@ -118,6 +140,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--from", dest="start", help="first interval (ISO 8601, UTC if no offset)")
     p.add_argument("--to", dest="end", help="read intervals starting before this (ISO 8601)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--listen-only",
+        action="store_true",
+        help="IEC 62056-21 mode D: send nothing, read the telegram the meter pushes "
+        "(--baud, default 2400)",
+    )
     p.add_argument(
         "--trace", help="save the byte trace as JSON Lines to this file (its folder must exist)"
     )
@@ -172,6 +200,8 @@ class _Progress:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.listen_only and (args.protocol != "iec21" or args.password or args.session):
+        raise UsageError("--listen-only is IEC 62056-21 only, without --password or --session")
     start, end = parse_time(args.start, "--from"), parse_time(args.end, "--to")
     if start and end and end <= start:
         raise UsageError("--to must be after --from")
@@ -202,6 +232,12 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(reading.to_json(), indent=1))
     else:
         print(summary(reading))
+    if reading.warnings:
+        print(
+            f"read with {len(reading.warnings)} warning(s): not everything could be read",
+            file=sys.stderr,
+        )
+        return EXIT_READ_WITH_WARNINGS
     return 0
 
 
@@ -263,4 +299,6 @@ def summary(reading: MeterReading) -> str:
     lines.append(f"Events      {len(reading.events)}{more}")
     for e in shown:
         lines.append(f"            {iso(e.time)}  {e.code:>3}  {e.text}")
+    for w in reading.warnings:
+        lines.append(f"Warning     {w}")
     return "\n".join(lines)

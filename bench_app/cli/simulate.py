@@ -12,9 +12,11 @@ import signal
 import sys
 import threading
 
+from bench_app import meters
 from bench_app.cli import validate
 from bench_app.errors import UsageError
-from drivers.sim import DEFECTS, MeterDescription, SimOptions, start_simulator
+from drivers.obis import Obis, ObisError
+from drivers.sim import DEFAULT_METER, DEFECTS, SimOptions, start_simulator
 from drivers.sim.control import ACTIONS, RemoteBenchControl
 from drivers.sim.faults import KINDS
 
@@ -29,7 +31,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     where = p.add_mutually_exclusive_group()
     where.add_argument("--listen", default="tcp://127.0.0.1:0", help="tcp://HOST:PORT (0 = any)")
     where.add_argument("--pty", action="store_true", help="serve on a pseudo-terminal")
-    p.add_argument("--meter", help=f"meter description ({', '.join(MeterDescription.available())})")
+    p.add_argument(
+        "--meter",
+        help="meter description: a name from resources/meters or the user's meters folder "
+        f"({', '.join(meters.available())}) or a .toml path",
+    )
+    p.add_argument(
+        "--without",
+        action="append",
+        default=[],
+        metavar="OBIS",
+        help="DLMS: leave this object out (repeatable), e.g. --without 0.0.99.98.0.255",
+    )
     p.add_argument("--seed", type=int, default=1, help="data seed (same seed, same data)")
     p.add_argument(
         "--days",
@@ -67,6 +80,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=validate.int_range(64, 65535),
         default=2048,
         help="DLMS: largest xDLMS PDU (blocks)",
+    )
+    p.add_argument(
+        "--window", type=validate.int_range(1, 7), default=7,
+        help="DLMS: largest HDLC window granted (1…7)",
     )
     p.add_argument("--no-mode-e", action="store_true", help="DLMS: ignore IEC sign-on (optical)")
     p.add_argument(
@@ -108,9 +125,19 @@ ACTION_ARGS = {
 
 
 def run_simulate(args: argparse.Namespace) -> int:
+    without = []
+    for code in args.without:
+        try:
+            without.append(Obis.parse(code).long)
+        except ObisError as exc:
+            raise UsageError(f"--without: {exc}") from None
+    if without and args.protocol != "dlms":
+        raise UsageError("--without applies to the DLMS simulator only")
+    meter = meters.find(args.meter or DEFAULT_METER[args.protocol])
     try:
         options = SimOptions(
-            meter=args.meter or ("iec-generic" if args.protocol == "iec21" else "prometer100"),
+            meter=str(meter),
+            without=without,
             seed=args.seed,
             days=args.days,
             period_min=args.period,
@@ -127,6 +154,7 @@ def run_simulate(args: argparse.Namespace) -> int:
                 "address_size": args.address_size,
                 "max_info": args.max_info,
                 "max_pdu": args.max_pdu,
+                "window": args.window,
                 "mode_e": not args.no_mode_e,
             }
         sim = start_simulator(
@@ -151,7 +179,8 @@ def run_simulate(args: argparse.Namespace) -> int:
     state = sim.meter.state()
     print(
         f"meter {state['serial']} ({args.protocol}), {state['intervals']} intervals of "
-        f"{state['period_min']} min, defects: {', '.join(state['defects']) or 'none'}",
+        f"{state['period_min']} min, defects: {', '.join(state['defects']) or 'none'}"
+        + (f", without: {', '.join(without)}" if without else ""),
         flush=True,
     )
     print("running until Ctrl-C (or SIGTERM)", file=sys.stderr, flush=True)

@@ -18,14 +18,14 @@ Conventions:
 
 from __future__ import annotations
 
-import re
 import struct
 from dataclasses import dataclass
 from datetime import datetime
 
 from drivers.dlms import axdr
 from drivers.dlms.axdr import CosemDateTime, DataType, Typed
-from drivers.errors import AuthenticationError, ProtocolError
+from drivers.errors import AuthenticationError, ObjectError, ProtocolError
+from drivers.obis import Obis
 
 CONTEXT_LN = bytes.fromhex("60857405080101")
 MECHANISM_LLS = bytes.fromhex("60857405080201")
@@ -75,22 +75,27 @@ ACSE_DIAGNOSTICS = {
 }
 
 
-class DataAccessError(ProtocolError):
+class DataAccessError(ObjectError):
     """The meter answered a GET/SET/ACTION with a Data-Access-Result other than success."""
 
     def __init__(self, code: int, *, what: str = "", data: bytes = b"") -> None:
         text = ACCESS_RESULTS.get(code, f"code {code}")
-        super().__init__(f"meter refused {what or 'the request'}: {text}", data=data)
+        super().__init__(
+            f"meter refused {what or 'the request'}: {text}", data=data, reason=f"refused: {text}"
+        )
         self.code = code
 
 
-class AccessDenied(AuthenticationError):
-    """Read/write denied: the association level does not allow this object."""
+class AccessDenied(AuthenticationError, ObjectError):
+    """Read/write denied: the association level does not allow this object (exit code 5 when it
+    aborts a command; an optional object's denial is a warning)."""
 
     def __init__(self, code: int, *, what: str = "") -> None:
         text = ACCESS_RESULTS.get(code, f"code {code}")
-        super().__init__(
-            f"access to {what or 'the object'} denied at this association level: {text}"
+        ObjectError.__init__(
+            self,
+            f"access to {what or 'the object'} denied at this association level: {text}",
+            reason=f"access denied at this association level: {text}",
         )
         self.code = code
 
@@ -105,26 +110,17 @@ def raise_for_result(code: int, what: str, data: bytes = b"") -> None:
 
 
 # -- OBIS -----------------------------------------------------------------------------------------
-_OBIS_RE = re.compile(r"^(\d+)[.-](\d+)[.:](\d+)\.(\d+)\.(\d+)[.*](\d+)$")
-
-
 def obis_bytes(obis: str | bytes) -> bytes:
-    """``"1.0.99.1.0.255"`` (or ``"1-0:99.1.0*255"``, or 6 bytes) → 6 bytes."""
-    if isinstance(obis, bytes | bytearray):
-        if len(obis) != 6:
-            raise ValueError(f"OBIS code must be 6 bytes, got {len(obis)}")
-        return bytes(obis)
-    m = _OBIS_RE.match(obis.strip())
-    if not m or any(int(g) > 255 for g in m.groups()):
-        raise ValueError(f"not an OBIS code: {obis!r} (expected like 1.0.99.1.0.255)")
-    return bytes(int(g) for g in m.groups())
+    """``"1.0.99.1.0.255"`` (or ``"1-0:99.1.0*255"``, or 6 bytes) → 6 bytes (:class:`Obis`)."""
+    return Obis.parse(obis).to_bytes()
 
 
 def obis_str(raw: bytes) -> str:
-    """6 bytes → ``"1.0.99.1.0.255"``."""
-    if len(raw) != 6:
-        raise ProtocolError(f"OBIS code must be 6 bytes, got {len(raw)}", data=bytes(raw))
-    return ".".join(str(b) for b in raw)
+    """6 bytes → ``"1.0.99.1.0.255"``; anything else → :class:`ProtocolError`."""
+    if not isinstance(raw, bytes | bytearray) or len(raw) != 6:
+        shown = bytes(raw) if isinstance(raw, bytes | bytearray) else b""
+        raise ProtocolError(f"OBIS code must be 6 bytes, got {raw!r}", data=shown)
+    return Obis.parse(raw).long
 
 
 @dataclass(frozen=True)
@@ -300,6 +296,20 @@ def range_descriptor(
     return 1, params.encode()
 
 
+def entry_descriptor(first: int, last: int) -> tuple[int, bytes]:
+    """Access selector 2 (entry): entries ``first…last`` (1 = oldest), all columns."""
+    params = Typed(
+        DataType.STRUCTURE,
+        (
+            Typed(DataType.UINT32, first),
+            Typed(DataType.UINT32, last),
+            Typed(DataType.UINT16, 1),
+            Typed(DataType.UINT16, 0),
+        ),
+    )
+    return 2, params.encode()
+
+
 # -- requests -------------------------------------------------------------------------------------
 def get_request(
     desc: Descriptor, access: tuple[int, bytes] | None = None, invoke: int = DEFAULT_INVOKE
@@ -307,6 +317,43 @@ def get_request(
     """GET-Request-Normal; ``access`` = ``(selector, encoded parameters)`` or None."""
     sel = b"\x00" if access is None else bytes([1, access[0]]) + access[1]
     return bytes([GET_REQUEST, 1, invoke]) + desc.encode() + sel
+
+
+#: conformance bit "multiple-references" (bit 14 counted from the MSB of 24): GET-with-list.
+MULTIPLE_REFERENCES = 1 << (23 - 14)
+
+
+def get_request_with_list(descs: list[Descriptor], invoke: int = DEFAULT_INVOKE) -> bytes:
+    """GET-Request-With-List: several attributes (no selective access) in one request."""
+    body = b"".join(d.encode() + b"\x00" for d in descs)
+    return bytes([GET_REQUEST, 3, invoke]) + axdr.encode_length(len(descs)) + body
+
+
+def parse_list_results(data: bytes) -> list[tuple[int, bytes]]:
+    """The SEQUENCE OF Get-Data-Result of a GET-Response-With-List (count first):
+    ``[(0, encoded Data) | (Data-Access-Result, b"")]``; malformed → ProtocolError."""
+    try:
+        count, pos = axdr.decode_length(data, 0)
+    except (ValueError, IndexError) as exc:
+        raise ProtocolError(f"GET-Response-With-List count unreadable: {exc}", data=data) from None
+    out: list[tuple[int, bytes]] = []
+    for i in range(count):
+        if pos >= len(data):
+            raise ProtocolError(f"GET-Response-With-List ends before item {i}", data=data)
+        choice = data[pos]
+        if choice == 1 and pos + 1 < len(data):
+            out.append((data[pos + 1], b""))
+            pos += 2
+        elif choice == 0:
+            _, rest = axdr.decode(data[pos + 1 :])
+            end = len(data) - len(rest)
+            out.append((0, data[pos + 1 : end]))
+            pos = end
+        else:
+            raise ProtocolError(f"GET-Response-With-List item {i} malformed", data=data)
+    if pos != len(data):
+        raise ProtocolError("GET-Response-With-List has trailing bytes", data=data)
+    return out
 
 
 def get_request_next(block_number: int, invoke: int = DEFAULT_INVOKE) -> bytes:
@@ -373,6 +420,8 @@ def parse_response(apdu: bytes) -> Response:
         if len(apdu) < 5:
             raise ProtocolError("GET-Response result truncated", data=apdu)
         return Response("get", invoke, apdu[4])
+    if tag == GET_RESPONSE and choice == 3:
+        return Response("get-list", invoke, 0, apdu[3:])
     if tag == GET_RESPONSE and choice == 2:
         if len(apdu) < 10:
             raise ProtocolError("GET-Response-With-Datablock truncated", data=apdu)

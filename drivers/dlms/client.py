@@ -41,6 +41,7 @@ the clock column; the helpers ask for clock ∈ [start + period, end] so rows wi
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -50,7 +51,8 @@ from drivers.dlms import apdu as A
 from drivers.dlms import axdr
 from drivers.dlms.axdr import CosemDateTime, DataType, Typed
 from drivers.dlms.link import Link
-from drivers.errors import AuthenticationError, DriverError, ProtocolError
+from drivers.dlms.values import _is_int, _short, _text, bad_value, check_scaler_unit, scale
+from drivers.errors import AuthenticationError, DriverError, ObjectError, ProtocolError
 from drivers.model import (
     Channel,
     EventCode,
@@ -105,21 +107,6 @@ class CaptureObject:
     data_index: int = 0
 
 
-def scale(raw: Any, scaler: int) -> float | int:
-    """``raw × 10^scaler``, rounded to the scaler's decimals (ints stay ints when scaler ≥ 0)."""
-    if not isinstance(raw, int | float) or isinstance(raw, bool):
-        raise ProtocolError(f"register value {raw!r} is not a number")
-    if scaler >= 0:
-        return raw * 10**scaler
-    return round(raw * 10.0**scaler, -scaler)
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bytes):
-        return value.decode("latin-1").rstrip("\x00")
-    return "" if value is None else str(value)
-
-
 class DlmsClient:
     """xDLMS client on a connected or unconnected :class:`Link`.
 
@@ -134,6 +121,10 @@ class DlmsClient:
         self.max_pdu = max_pdu
         self.association: A.AssociationResult | None = None
         self.clock_deviation = 0
+        #: the profile's status column (a meter description may name another object).
+        self.status_obis = OBIS_STATUS
+        #: quirk: send range-selection date-times with deviation "not specified".
+        self.range_deviation_unspecified = False
         self._scalers: dict[str, tuple[int, str | None]] = {}
 
     # -- association ------------------------------------------------------------------------------
@@ -184,17 +175,28 @@ class DlmsClient:
     ) -> bytes:
         """GET → encoded A-XDR Data (blocks reassembled)."""
         desc = A.Descriptor.of(class_id, obis, attr)
-        step = step or f"GET {desc}"
+        try:
+            return self._get_raw(desc, access, step or f"GET {desc}")
+        except ObjectError as exc:
+            if not exc.obj:
+                exc.obj, exc.attribute = A.obis_str(desc.obis), attr
+            raise
+
+    def _get_raw(self, desc: A.Descriptor, access: tuple[int, bytes] | None, step: str) -> bytes:
         resp = A.parse_response(self.link.exchange(A.get_request(desc, access), step=step))
         if resp.kind == "get":
             A.raise_for_result(resp.result, str(desc), resp.data or b"")
             return resp.data or b""
+        return self._blocks(resp, step, str(desc))
+
+    def _blocks(self, resp: A.Response, step: str, what: str) -> bytes:
+        """Reassemble a GET-Response-With-Datablock sequence starting with ``resp``."""
         data = bytearray()
         expected = 1
         while True:
             if resp.kind != "get-block":
                 raise ProtocolError(f"expected a data block, got {resp.kind}", step=step)
-            A.raise_for_result(resp.result, f"{desc} block {resp.block_number}")
+            A.raise_for_result(resp.result, f"{what} block {resp.block_number}")
             if resp.block_number != expected:
                 raise ProtocolError(
                     f"data block {resp.block_number} arrived, expected {expected}", step=step
@@ -206,6 +208,45 @@ class DlmsClient:
             resp = A.parse_response(self.link.exchange(request, step=f"{step} block {expected}"))
             expected += 1
 
+    @property
+    def can_get_with_list(self) -> bool:
+        """The association's negotiated conformance allows GET-with-list (multiple-references)."""
+        return self.association is not None and bool(
+            self.association.conformance & A.MULTIPLE_REFERENCES
+        )
+
+    def get_list(self, items: list[tuple[int, str, int]]) -> list[Any]:
+        """GET-with-list: ``[(class, obis, attr)…]`` → one decoded value or :class:`ObjectError`
+        per item (a refused or undecodable item does not spoil the others)."""
+        descs = [A.Descriptor.of(c, o, a) for c, o, a in items]
+        step = f"GET with list of {len(descs)}"
+        resp = A.parse_response(self.link.exchange(A.get_request_with_list(descs), step=step))
+        if resp.kind == "get-list":
+            raw = resp.data or b""
+        elif resp.kind == "get-block":
+            raw = self._blocks(resp, step, step)
+        else:
+            raise ProtocolError(f"expected GET-Response-With-List, got {resp.kind}", step=step)
+        results = A.parse_list_results(raw)
+        if len(results) != len(descs):
+            raise ProtocolError(f"{len(results)} results for {len(descs)} items", step=step)
+        out: list[Any] = []
+        for (class_id, obis, attr), (code, data) in zip(items, results, strict=True):
+            name = A.obis_str(A.obis_bytes(obis))
+            try:
+                A.raise_for_result(code, f"class {class_id} {name} #{attr}")
+                value, rest = axdr.decode(data)
+                if rest:
+                    raise bad_value(name, attr, "stray bytes after the value")
+                out.append(value)
+            except ObjectError as exc:
+                if not exc.obj:
+                    exc.obj, exc.attribute = name, attr
+                out.append(exc)
+            except (ProtocolError, ValueError, IndexError) as exc:
+                out.append(bad_value(name, attr, f"undecodable value: {exc}"))
+        return out
+
     def get(
         self,
         class_id: int,
@@ -215,9 +256,17 @@ class DlmsClient:
     ) -> Any:
         """GET → plain decoded value (see :mod:`drivers.dlms.axdr`)."""
         raw = self.get_raw(class_id, obis, attr, selector)
-        value, rest = axdr.decode(raw)
+        name = A.obis_str(A.obis_bytes(obis))
+        try:
+            value, rest = axdr.decode(raw)
+        except (ProtocolError, ValueError, IndexError, OverflowError) as exc:
+            reason = f"undecodable value: {getattr(exc, 'message', exc)}"
+            raise ObjectError(
+                f"{name} attribute {attr}: {reason}", obj=name, attribute=attr, reason=reason,
+                data=raw,
+            ) from None  # fmt: skip
         if rest:
-            raise ProtocolError(f"{len(rest)} stray byte(s) after the value", data=raw)
+            raise bad_value(name, attr, f"{len(rest)} stray byte(s) after the value")
         return value
 
     def set(self, class_id: int, obis: str | bytes, attr: int, data: bytes | Typed) -> None:
@@ -273,7 +322,7 @@ class DlmsClient:
         """Clock attribute 2 as sent (deviation and status kept)."""
         value = axdr.as_datetime(self.get(CLASS_CLOCK, OBIS_CLOCK, 2))
         if value is None:
-            raise ProtocolError("clock is not a 12-byte date-time", step="clock")
+            raise bad_value(OBIS_CLOCK, 2, "clock is not a 12-byte date-time")
         if value.deviation != axdr.DEVIATION_NOT_SPECIFIED:
             self.clock_deviation = value.deviation
         return value
@@ -287,15 +336,18 @@ class DlmsClient:
     def scaler_unit(self, obis: str) -> tuple[int, str | None]:
         """Register attribute 3 (cached): ``(scaler, unit text)``."""
         if obis not in self._scalers:
-            value = self.get(CLASS_REGISTER, obis, 3)
-            if not (isinstance(value, tuple) and len(value) == 2):
-                raise ProtocolError(f"scaler_unit of {obis} is not a 2-element structure")
-            self._scalers[obis] = (int(value[0]), UNITS.get(int(value[1])))
+            self.remember_scaler_unit(obis, self.get(CLASS_REGISTER, obis, 3))
+        return self._scalers[obis]
+
+    def remember_scaler_unit(self, obis: str, value: Any) -> tuple[int, str | None]:
+        """Check a decoded scaler_unit of ``obis`` and cache it: ``(scaler, unit text)``."""
+        scaler, unit = check_scaler_unit(obis, value)
+        self._scalers[obis] = (scaler, UNITS.get(unit))
         return self._scalers[obis]
 
     def read_register(self, obis: str) -> RegisterValue:
         scaler, unit = self.scaler_unit(obis)
-        return RegisterValue(obis, scale(self.get(CLASS_REGISTER, obis, 2), scaler), unit)
+        return RegisterValue(obis, scale(self.get(CLASS_REGISTER, obis, 2), scaler, obis), unit)
 
     def read_registers(self, codes: Iterable[str], *, skip_missing: bool = False) -> list:
         out = []
@@ -311,15 +363,19 @@ class DlmsClient:
     def capture_objects(self, obis: str) -> list[CaptureObject]:
         value = self.get(CLASS_PROFILE, obis, 3)
         try:
-            return [
-                CaptureObject(int(c), A.obis_str(ln), int(a), int(i)) for (c, ln, a, i) in value
-            ]
-        except (TypeError, ValueError) as exc:
-            raise ProtocolError(f"capture_objects of {obis} malformed: {exc}") from None
+            out = [CaptureObject(c, A.obis_str(ln), a, i) for (c, ln, a, i) in value]
+        except (TypeError, ValueError, ProtocolError) as exc:
+            raise bad_value(obis, 3, f"capture_objects malformed: {exc}") from None
+        if not out or not all(_is_int(v) for c in out for v in (c.class_id, c.attr, c.data_index)):
+            raise bad_value(obis, 3, f"capture_objects {_short(value)} malformed")
+        return out
 
     def capture_period(self, obis: str) -> int:
-        """Profile attribute 4, seconds."""
-        return int(self.get(CLASS_PROFILE, obis, 4))
+        """Profile attribute 4, seconds (0 = asynchronous, e.g. an event log)."""
+        value = self.get(CLASS_PROFILE, obis, 4)
+        if not _is_int(value) or value < 0:
+            raise bad_value(obis, 4, f"capture_period {_short(value)} is not a number of seconds")
+        return value
 
     def buffer(self, obis: str, start: datetime | None = None, end: datetime | None = None) -> list:
         """Profile buffer rows (plain tuples); by range when ``start``/``end`` are given
@@ -328,13 +384,16 @@ class DlmsClient:
         if start is not None or end is not None:
             lo = utc(start) if start else datetime(2000, 1, 1)
             hi = utc(end) if end else datetime(2099, 12, 31, 23, 59, 59)
+            dev = self.clock_deviation
+            if self.range_deviation_unspecified:
+                dev = axdr.DEVIATION_NOT_SPECIFIED
             access = A.range_descriptor(
-                CosemDateTime.from_datetime(lo, deviation=self.clock_deviation),
-                CosemDateTime.from_datetime(hi, deviation=self.clock_deviation),
+                CosemDateTime.from_datetime(lo, deviation=dev),
+                CosemDateTime.from_datetime(hi, deviation=dev),
             )
         rows = self.get(CLASS_PROFILE, obis, 2, access)
         if not isinstance(rows, list):
-            raise ProtocolError(f"buffer of {obis} is not an array")
+            raise bad_value(obis, 2, f"buffer is {_short(rows)}, not an array")
         return rows
 
     def profile_layout(self, obis: str = OBIS_LOAD_PROFILE) -> tuple[int, list[CaptureObject]]:
@@ -350,15 +409,21 @@ class DlmsClient:
         rows: list,
         period_s: int,
         columns: list[CaptureObject],
+        obis: str = OBIS_LOAD_PROFILE,
     ) -> list[ProfileRow]:
-        """Turn buffer rows into :class:`ProfileRow` (start = clock − period, scaled values)."""
+        """Turn buffer rows into :class:`ProfileRow` (start = clock − period, scaled values).
+
+        The clock column may be anywhere; unexpected cells are :class:`ObjectError` naming
+        ``obis``. Status is the raw status word (map it with the meter description)."""
+        if period_s <= 0:
+            raise bad_value(obis, 4, f"capture_period {period_s} s: not a load profile")
         period = timedelta(seconds=period_s)
         out: list[ProfileRow] = []
         last_end: datetime | None = None
         scalers = [self.scaler_unit(c.obis)[0] if c.class_id in (3, 4) else 0 for c in columns]
         for row in rows:
             if not isinstance(row, tuple | list) or len(row) != len(columns):
-                raise ProtocolError(f"profile row {row!r} does not match {len(columns)} columns")
+                raise bad_value(obis, 2, f"row {_short(row)} does not match {len(columns)} columns")
             end_time, status, values = None, 0, []
             for col, sc, value in zip(columns, scalers, row, strict=True):
                 if col.class_id == CLASS_CLOCK:
@@ -366,12 +431,14 @@ class DlmsClient:
                     end_time = cdt.to_datetime() if cdt else None
                     if end_time is None and value is None and last_end is not None:
                         end_time = last_end + period
-                elif col.obis == OBIS_STATUS:
-                    status = int(value or 0)
+                elif col.obis == self.status_obis:
+                    if value is not None and not _is_int(value):
+                        raise bad_value(obis, 2, f"status {_short(value)} is not an integer")
+                    status = value or 0
                 else:
-                    values.append(scale(value, sc) if value is not None else float("nan"))
+                    values.append(scale(value, sc, col.obis) if value is not None else math.nan)
             if end_time is None:
-                raise ProtocolError(f"profile row without a usable clock: {row!r}")
+                raise bad_value(obis, 2, f"row {_short(row)} has no usable clock")
             last_end = end_time
             out.append(ProfileRow(end_time - period, values, status))
         return out
@@ -387,14 +454,14 @@ class DlmsClient:
         period_s, columns = layout or self.profile_layout(obis)
         period = timedelta(seconds=period_s)
         raw = self.buffer(obis, utc(start) + period, utc(end))
-        rows = self.profile_rows(raw, period_s, columns)
+        rows = self.profile_rows(raw, period_s, columns, obis)
         return [r for r in rows if utc(start) <= r.start < utc(end)]
 
     def channels(self, columns: list[CaptureObject]) -> list[Channel]:
         return [
             Channel(c.obis, self.scaler_unit(c.obis)[1] if c.class_id in (3, 4) else None)
             for c in columns
-            if c.class_id != CLASS_CLOCK and c.obis != OBIS_STATUS
+            if c.class_id != CLASS_CLOCK and c.obis != self.status_obis
         ]
 
     def read_profile(
@@ -416,6 +483,8 @@ class DlmsClient:
         events = []
         for row in rows:
             when, code = None, None
+            if not isinstance(row, tuple | list):
+                raise bad_value(obis, 2, f"event row {_short(row)} is not a structure")
             for col, value in zip(columns, row, strict=False):
                 if col.class_id == CLASS_CLOCK:
                     cdt = axdr.as_datetime(value)
@@ -423,7 +492,7 @@ class DlmsClient:
                 elif code is None and isinstance(value, int):
                     code = value
             if when is None or code is None:
-                raise ProtocolError(f"event row without time or code: {row!r}")
+                raise bad_value(obis, 2, f"event row {_short(row)} has no time or code")
             try:
                 text = EventCode(code).text
             except ValueError:

@@ -278,9 +278,7 @@ def _request(apdu: bytes, name: str) -> Dissection:
         text = f"GET next: block {block + 1} please"
         return Dissection(text, [(0, text), (1, f"invoke-id {invoke & 0x0F}")])
     if choice == 3:
-        count = apdu[3]
-        text = f"{name} with list: {count} attributes"
-        return Dissection(text, [(0, text)])
+        return _request_list(apdu, name)
     target, pos = _descriptor(apdu, 3, method=apdu[0] == 0xC3)
     tree = [(0, f"{name} {target}"), (1, f"invoke-id {invoke & 0x0F}")]
     extra = ""
@@ -300,6 +298,47 @@ def _request(apdu: bytes, name: str) -> Dissection:
         extra = f"= {_value(typed)}"
         tree += [(1, "value")] + _value_tree(typed, 2)
     return Dissection(f"{name} {target}" + (f" {extra}" if extra else ""), tree)
+
+
+def _request_list(apdu: bytes, name: str) -> Dissection:
+    """GET/SET-Request-With-List: each attribute asked (descriptor + optional access selection)."""
+    count, pos = apdu[3], 4
+    targets: list[str] = []
+    for _ in range(count):
+        target, pos = _descriptor(apdu, pos)
+        if pos < len(apdu) and apdu[pos] == 1:  # selective access: selector + parameters
+            typed, rest = decode_typed(apdu[pos + 2 :])
+            target += f" ({_access(apdu[pos + 1], typed)})"
+            pos = len(apdu) - len(rest)
+        else:
+            pos += 1
+        targets.append(target)
+    text = f"{name} with list ({count}): " + "; ".join(targets)
+    tree = [(0, f"{name} with list: {count} attributes"), (1, f"invoke-id {apdu[2] & 0x0F}")]
+    return Dissection(text, tree + [(1, t) for t in targets])
+
+
+def _response_list(apdu: bytes, name: str) -> Dissection:
+    """GET-Response-With-List: per item data or a data-access-result."""
+    count, rest = apdu[3], apdu[4:]
+    parts: list[str] = []
+    tree: list[tuple[int, str]] = [(0, f"{name} with list: {count} results")]
+    refused = 0
+    for i in range(count):
+        if not rest:
+            raise ProtocolError(f"{name} with list: item {i + 1} of {count} missing")
+        if rest[0] == 0:
+            typed, rest = decode_typed(rest[1:])
+            parts.append(_value(typed))
+            tree += [(1, f"{i + 1}: {_value(typed)}")] + _value_tree(typed, 2)
+        else:
+            refused += 1
+            why = ACCESS_RESULTS.get(rest[1], f"result {rest[1]}") if len(rest) > 1 else "?"
+            parts.append(why)
+            tree.append((1, f"{i + 1}: {why}"))
+            rest = rest[2:]
+    text = f"{name} with list: " + "; ".join(parts)
+    return Dissection(text, tree, "refused" if refused == count and count else "ok")
 
 
 def _access(selector: int, params: Typed) -> str:
@@ -328,7 +367,7 @@ def _response(apdu: bytes, name: str) -> Dissection:
         text = f"{name}: success, {_value(typed)}"
         return Dissection(text, [(0, f"{name}: success")] + _value_tree(typed, 1))
     if apdu[0] == 0xC4 and choice == 3:
-        return Dissection(f"{name} with list", [(0, name)])
+        return _response_list(apdu, name)
     result = apdu[3]
     if result != 0:
         return _refused(name, result)

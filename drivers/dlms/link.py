@@ -1,10 +1,12 @@
 """Carry xDLMS APDUs over a :class:`~drivers.transport.Transport`: HDLC, TCP wrapper, mode E.
 
 * :class:`HdlcLink` — IEC 62056-46 over a serial line (8N1) or the optical port after mode E:
-  SNRM/UA parameter negotiation, I-frames with N(S)/N(R), window 1, segmentation both ways
-  (our long APDUs are split to the negotiated max info length and each segment waits for the
-  server's RR; segmented answers are pulled with RR), DISC at the end. A frame with a bad
-  HCS/FCS, or no answer within the timeout, makes the client send its last frame again
+  SNRM/UA parameter negotiation (max info length and window, up to 7), I-frames with N(S)/N(R),
+  segmentation both ways (our long APDUs are split to the negotiated max info length and each
+  segment waits for the server's RR; a segmented answer arrives a window at a time — frames
+  without the final bit are taken without a reply, the final one is acknowledged with RR, and a
+  gap in N(S) makes the client ask again from the missing frame), DISC at the end. A frame with
+  a bad HCS/FCS, or no answer within the timeout, makes the client send its last frame again
   (``retries`` times) — a server receiving a repeated I-frame (same N(S)) or a repeated RR should
   resend its last frame. DM → :class:`~drivers.errors.ProtocolError` ("meter disconnected"),
   FRMR → :class:`~drivers.errors.ProtocolError` with the rejected frame.
@@ -70,6 +72,7 @@ class HdlcLink(Link):
     :param server_physical: server lower address, or None for a 1-byte server address.
     :param address_size: 1, 2 or 4 bytes; None picks 1 without a physical address, else 4.
     :param max_info: max information field length to propose both ways (bytes, 32…2030).
+    :param window: receive window to propose (frames the server may send before our RR, 1…7).
     :param retries: repeats of a frame after a timeout or a corrupt answer.
     :param timeout: seconds to wait for each answer frame (the transport's timeout if None).
     """
@@ -83,16 +86,19 @@ class HdlcLink(Link):
         server_physical: int | None = 17,
         address_size: int | None = None,
         max_info: int = 128,
+        window: int = 1,
         retries: int = 3,
         timeout: float | None = None,
     ) -> None:
+        if not 1 <= window <= 7:
+            raise ValueError(f"HDLC window {window} outside 1…7")
         self.transport = transport
         self.client_sap = client_sap
         if address_size is None:
             address_size = 1 if server_physical is None else 4
         self.server_addr = hdlc.server_address(server_logical, server_physical, address_size)
         self.client_addr = hdlc.client_address(client_sap)
-        self.proposed = HdlcParams(max_info, max_info, 1, 1)
+        self.proposed = HdlcParams(max_info, max_info, 1, window)
         self.params = HdlcParams()
         self.retries = retries
         self.timeout = timeout
@@ -196,7 +202,7 @@ class HdlcLink(Link):
             max_info_tx=min(self.proposed.max_info_tx, server.max_info_rx),
             max_info_rx=server.max_info_tx,
             window_tx=1,
-            window_rx=1,
+            window_rx=max(1, min(self.proposed.window_rx, server.window_tx)),
         )
         self.ns = self.nr = 0
         self.connected = True
@@ -224,6 +230,10 @@ class HdlcLink(Link):
             raise ProtocolError(
                 "HDLC link is not connected", port=self.transport.url, step=step or "request"
             )
+        if self.params.window_rx > 1:
+            # frames a window repeated after the last answer was complete: not for this request
+            self.reader = FrameReader()
+            self.transport.flush_input()
         payload = hdlc.LLC_REQUEST + bytes(apdu)
         spans = shift(secret, len(hdlc.LLC_REQUEST))
         size = max(1, self.params.max_info_tx)
@@ -245,11 +255,32 @@ class HdlcLink(Link):
         assert answer is not None
         return self._collect(answer, step)
 
+    def _next_in_window(self, step: str) -> HdlcFrame | None:
+        """The next good frame of a window (damaged ones are skipped: the final frame's RR will
+        ask for them again); None when nothing more comes in time (the final frame was lost)."""
+        while True:
+            try:
+                return self._receive(step)
+            except ProtocolError:
+                continue
+            except DriverTimeout:
+                return None
+
     def _collect(self, first: HdlcFrame, step: str) -> bytes:
         """Gather the (possibly segmented) response starting with ``first``."""
         data = bytearray()
         frame = first
+        stray = 0
         while True:
+            if frame.kind in ("RR", "RNR") and stray < self.retries:
+                # a late acknowledgement of a request segment we had repeated: the answer follows
+                stray += 1
+                following = self._next_in_window(step)
+                if following is None:
+                    rr, _ = self._send(hdlc.rr_control(self.nr), note="RR")
+                    following = self._transact(rr, step)
+                frame = following
+                continue
             if frame.kind != "I":
                 raise ProtocolError(
                     f"expected an I-frame answer, got {frame.kind}", data=frame.encode(),
@@ -261,7 +292,13 @@ class HdlcLink(Link):
                 data += frame.info
                 if not frame.segmented:
                     break
-            # segmented (or a repeat we already have): ask for the next one
+            if not ctrl.pf:  # more frames of this window are on their way: no reply yet
+                following = self._next_in_window(step)
+                if following is not None:
+                    self._check_fatal(following, step)
+                    frame = following
+                    continue
+            # end of a window (or a repeat / a gap): ask for the next frame we need
             rr, _ = self._send(hdlc.rr_control(self.nr), note="RR")
             frame = self._transact(rr, step)
         if not data.startswith(hdlc.LLC_RESPONSE):

@@ -100,6 +100,26 @@ class Identification:
         return cls(text[:3], text[3], ident.strip(), text[2].islower(), text)
 
 
+#: a pushed telegram longer than this without an end is refused (bytes).
+LISTEN_MAX_BYTES = 65536
+
+
+def _telegram_end(buf: bytes) -> int:
+    """Length of the complete telegram at the start of ``buf`` (``/`` first), 0 if incomplete."""
+    eol = buf.find(b"\n")
+    if eol < 0:
+        return 0
+    stx = buf.find(b"\x02", eol)
+    bang = buf.find(b"!", eol)
+    if stx >= 0 and (bang < 0 or stx < bang):
+        etx = next((i for i in range(stx + 1, len(buf)) if buf[i] in (ETX, EOT)), -1)
+        return etx + 2 if 0 <= etx < len(buf) - 1 else 0
+    if bang >= 0:
+        nl = buf.find(b"\n", bang)
+        return nl + 1 if nl >= 0 else 0
+    return 0
+
+
 class Iec21Client:
     """IEC 62056-21 protocol client on an open :class:`~drivers.transport.Transport`.
 
@@ -308,6 +328,47 @@ class Iec21Client:
             offset = base + found + len(key)
             wall = next((w for end, w in ends if end > offset), ends[-1][1] if ends else 0)
             self.readout_times.setdefault(ds.address, datetime.fromtimestamp(wall / 1e9, UTC))
+
+    # -- mode D / passive port --------------------------------------------------------------------
+    def listen(self, timeout: float = 30.0, max_bytes: int = LISTEN_MAX_BYTES) -> Readout:
+        """Wait for a telegram the meter pushes by itself (mode D) without sending anything.
+
+        Takes ``/ident`` CR LF then either a framed block (``STX … ETX BCC``) or unframed data
+        lines up to ``!`` CR LF (``Readout.framed`` False: no BCC to check).
+
+        :param timeout: seconds to wait for the whole telegram (mode D meters push every few s).
+        :param max_bytes: give up (ProtocolError) if no end arrives within this many bytes.
+        """
+        step = "listen"
+        t = self.transport
+        buf = bytearray()
+        deadline = time.monotonic() + timeout
+        while True:
+            slash = buf.find(b"/")
+            if slash > 0:
+                del buf[:slash]  # the tail of a telegram already under way
+            if slash >= 0:
+                end = _telegram_end(bytes(buf))
+                if end:
+                    t.unread(bytes(buf[end:]))
+                    raw = bytes(buf[:end])
+                    try:
+                        readout = parse_readout(raw)
+                    except ProtocolError as exc:
+                        raise exc.located(port=self.port, step=step) from None
+                    self.identification = Identification.parse(raw[: raw.find(b"\n") + 1])
+                    return readout
+            if len(buf) > max_bytes:
+                raise ProtocolError(
+                    f"no complete telegram in {len(buf)} bytes", port=self.port, step=step,
+                    data=bytes(buf[:64]),
+                )  # fmt: skip
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise DriverTimeout(
+                    "no telegram pushed", port=self.port, step=step, received=bytes(buf)
+                )
+            buf += t.read_available(min(remaining, 0.5), step=step)
 
     # -- programming mode ------------------------------------------------------------------------
     def start_programming(self, password: str | None = None) -> str:

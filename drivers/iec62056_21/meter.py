@@ -27,7 +27,7 @@ import math
 import re
 from datetime import UTC, datetime, timedelta
 
-from drivers.errors import AuthenticationError, DriverError, ProtocolError
+from drivers.errors import AuthenticationError, DriverError, ObjectError, ProtocolError
 from drivers.iec62056_21.client import Iec21Client
 from drivers.iec62056_21.profile import LoadProfile
 from drivers.iec62056_21.readout import DataSet, Readout, normalise_address
@@ -39,9 +39,11 @@ from drivers.model import (
     MeterEvent,
     Profile,
     ProfileRow,
+    ReadWarning,
     RegisterValue,
     utc,
 )
+from drivers.obis import canonical
 from drivers.transport import IEC_SIGN_ON, SerialTransport, Transport
 
 log = logging.getLogger(__name__)
@@ -61,6 +63,8 @@ INSTANTANEOUS = (
     "14.7.0",
 )
 _MIN = timedelta(minutes=1)
+#: line speed of a mode D push when ``--baud`` is not given (IEC 62056-21 mode D: 2400 Bd).
+MODE_D_BAUD = 2400
 _DAY = timedelta(days=1)
 _ENERGY = re.compile(r"^[1-4]\.8\.\d+$")
 
@@ -82,8 +86,11 @@ def _parse_clock(date_text: str, time_text: str) -> datetime:
     try:
         return datetime.strptime(d + t, "%y%m%d%H%M%S").replace(tzinfo=UTC)
     except ValueError:
-        raise ProtocolError(
-            f"bad meter clock date {date_text!r} time {time_text!r}", step="read clock"
+        raise ObjectError(
+            f"bad meter clock date {date_text!r} time {time_text!r}",
+            obj="0.9.1/0.9.2",
+            reason=f"clock date {date_text!r} time {time_text!r} is not a date and time",
+            step="read clock",
         ) from None
 
 
@@ -124,10 +131,15 @@ class Iec21Meter:
         self.period_min = 0
         self.profile_channels: list[Channel] = []
         self._day_bytes = 0.0  # measured answer bytes per day of profile
+        #: what could not be read / checked (e.g. a telegram without BCC)
+        self.warnings: list[ReadWarning] = []
 
     # -- session ---------------------------------------------------------------------------------
     def connect(self) -> None:
         self.transport.open()
+        if self.options.listen_only:
+            self._listen()
+            return
         try:
             if self.options.password is not None:
                 self.client.start_programming(self.options.password)
@@ -139,6 +151,42 @@ class Iec21Meter:
         except DriverError:
             self.close()
             raise
+
+    def _address(self, key: str, default: str) -> str:
+        """An IEC address from the meter description's ``[iec21]`` table, else ``default``."""
+        d = self.options.description
+        return d.iec21.get(key, default) if d is not None else default
+
+    @property
+    def _time(self) -> str:
+        return self._address("time", "0.9.1")
+
+    @property
+    def _date(self) -> str:
+        return self._address("date", "0.9.2")
+
+    def _listen(self) -> None:
+        """Mode D: take one pushed telegram, sending nothing (no sign-on, no password)."""
+        self.transport.set_line(IEC_SIGN_ON.with_baud(self.options.baud or MODE_D_BAUD))
+        try:
+            self.readout = self.client.listen(timeout=max(30.0, self.options.timeout * 10))
+        except DriverError:
+            self.close()
+            raise
+        if not self.readout.framed:
+            self.warnings.append(
+                ReadWarning(
+                    "telegram", None, "sent without STX/ETX: no BCC, its integrity was not checked"
+                )
+            )
+
+    def _listening(self, what: str, address: str) -> None:
+        if self.options.listen_only:
+            raise ObjectError(
+                f"{what}: a pushed telegram carries none (listen-only)",
+                obj=address,
+                reason="not available in listen-only mode (the meter pushes no such data)",
+            )
 
     def close(self) -> None:
         try:
@@ -172,7 +220,7 @@ class Iec21Meter:
     # -- reads -----------------------------------------------------------------------------------
     def read_identity(self) -> Identity:
         ident = self.client.identification
-        serial_set = self._get("C.1.0") or self._get("0.0.0")
+        serial_set = self._get(self._address("serial", "C.1.0")) or self._get("0.0.0")
         firmware = self._get("0.2.0")
         return Identity(
             serial=serial_set.value if serial_set else "",
@@ -183,22 +231,34 @@ class Iec21Meter:
 
     def read_clock(self) -> ClockReading:
         if self.readout is not None:
-            d, t = self.readout.get("0.9.2"), self.readout.get("0.9.1")
+            d, t = self.readout.get(self._date), self.readout.get(self._time)
             if d is None or t is None:
-                raise ProtocolError("the readout has no 0.9.1/0.9.2 clock", step="read clock")
+                raise ObjectError(
+                    "the readout has no 0.9.1/0.9.2 clock",
+                    obj="0.9.1/0.9.2",
+                    reason="not in the readout",
+                    step="read clock",
+                )
             pc = self.client.readout_times.get(t.address, datetime.now(UTC))
             return ClockReading.of(_parse_clock(d.value, t.value), pc)
-        d = self._get("0.9.2", fresh=True)
-        t = self._get("0.9.1", fresh=True)
+        d = self._get(self._date, fresh=True)
+        t = self._get(self._time, fresh=True)
         pc = datetime.now(UTC)
         if d is None or t is None:
-            raise ProtocolError("the meter has no 0.9.1/0.9.2 clock", step="read clock")
+            raise ObjectError(
+                "the meter has no 0.9.1/0.9.2 clock",
+                obj="0.9.1/0.9.2",
+                reason="the meter has none",
+                step="read clock",
+            )
         if _digits(t.value)[-6:] < "000030":  # the date may have rolled over before the time read
-            d = self._get("0.9.2", fresh=True) or d
+            d = self._get(self._date, fresh=True) or d
         return ClockReading.of(_parse_clock(d.value, t.value), pc)
 
     def set_clock(self, meter_time: datetime) -> ClockReading:
         """``W1 0.9.1`` (time) then ``W1 0.9.2`` (date); needs the programming password."""
+        if self.options.listen_only:
+            raise ProtocolError("listen-only: the bench sends nothing, so cannot set the clock")
         if self.options.password is None:
             raise AuthenticationError(
                 "setting the clock needs the programming password",
@@ -207,8 +267,8 @@ class Iec21Meter:
             )
         self._programming()
         when = utc(meter_time)
-        self.client.write_register("0.9.1", when.strftime("%H%M%S"))
-        self.client.write_register("0.9.2", when.strftime("%y%m%d"))
+        self.client.write_register(self._time, when.strftime("%H%M%S"))
+        self.client.write_register(self._date, when.strftime("%y%m%d"))
         self.readout = None  # the cached readout clock is stale now
         return self.read_clock()
 
@@ -217,9 +277,16 @@ class Iec21Meter:
             sets = [d for d in self.readout.datasets if match(d.address)]
         else:
             sets = [d for d in (self._get(a) for a in addresses) if d is not None]
-        return [RegisterValue(d.address, _number(d.value), d.unit) for d in sets if d.values]
+        return [
+            RegisterValue(canonical(d.address), _number(d.value), d.unit) for d in sets if d.values
+        ]
 
     def read_registers(self) -> list[RegisterValue]:
+        d = self.options.description
+        named = tuple(r.iec for r in d.registers if r.iec) if d is not None else ()
+        if named:  # the description's registers (programming mode asks for exactly these)
+            keys = {normalise_address(a) for a in named}
+            return self._values(named, lambda a: normalise_address(a) in keys)
         return self._values(REGISTERS, lambda a: bool(_ENERGY.match(normalise_address(a))))
 
     def read_instantaneous(self) -> list[RegisterValue]:
@@ -237,6 +304,7 @@ class Iec21Meter:
 
         ``progress(days_done, days_total)`` (total 0 when walking back without a start).
         """
+        self._listening("load profile", "P.01")
         self._programming()
         end = utc(end) if end else self._now_ceiling()
         start = utc(start) if start else None
@@ -262,7 +330,9 @@ class Iec21Meter:
             block_days = (hi - lo) / _DAY
             if block.rows:
                 profile.period_min = self.period_min = block.period_min
-                profile.channels = profile.channels or block.channels
+                profile.channels = profile.channels or [
+                    Channel(canonical(c.obis), c.unit) for c in block.channels
+                ]
                 self.profile_channels = profile.channels
                 if block_days >= 0.99:
                     self._day_bytes = (self.trace.byte_counts()[1] - rx_before) / block_days
@@ -314,6 +384,7 @@ class Iec21Meter:
     def read_events(
         self, start: datetime | None = None, end: datetime | None = None
     ) -> list[MeterEvent]:
+        self._listening("event log", "P.98")
         self._programming()
         lo = utc(start).replace(second=0, microsecond=0) if start else None
         hi = utc(end) if end else None

@@ -13,7 +13,13 @@ BCC = XOR of every byte after the first ``SOH`` or ``STX`` up to and including `
 Data lines: ``address(value*unit)(value*unit)…``. :func:`parse_data` accepts CR LF or LF line ends,
 spaces around items, empty values ``()``, several value groups per address, several data sets on
 one line, and value groups without an address (they form a data set with address ``""``, as in
-load-profile value lines). Only :class:`~drivers.errors.ProtocolError` ever escapes the parsers.
+load-profile value lines; in a readout they are *continuation lines* of the data set above).
+Units are returned in their usual case whatever the meter sent (``KWH``, ``kwh`` → ``kWh``).
+
+Real meters also send data messages **without STX/ETX** (mode D push telegrams, optical heads that
+drop STX): ``/ident`` CR LF, data lines, ``!`` CR LF. :func:`parse_readout` accepts them and says so
+(``Readout.framed`` is False: there is no BCC, the message's integrity was not checked).
+Only :class:`~drivers.errors.ProtocolError` ever escapes the parsers.
 """
 
 from __future__ import annotations
@@ -107,6 +113,8 @@ class Readout:
 
     identification: str
     datasets: list[DataSet] = field(default_factory=list)
+    #: False when the message came without STX/ETX: no BCC was there to check.
+    framed: bool = True
 
     def get(self, address: str) -> DataSet | None:
         """First data set whose address equals ``address`` (``1-0:`` prefixes and ``*F``/``&F``
@@ -130,11 +138,26 @@ def _text(data: bytes) -> str:
     return bytes(b & 0x7F for b in data).decode("ascii")
 
 
-def parse_data(data: bytes | str) -> list[DataSet]:
+#: unit text in lower case → its usual spelling (meters send ``KWH``, ``kwh``, ``Kwh``…).
+_UNITS = {
+    u.lower(): u
+    for u in ("Wh", "kWh", "MWh", "varh", "kvarh", "Mvarh", "VAh", "kVAh", "MVAh", "W", "kW",
+              "MW", "var", "kvar", "VA", "kVA", "V", "kV", "A", "Hz", "min", "s", "h", "%")
+}  # fmt: skip
+
+
+def canonical_unit(unit: str) -> str:
+    """``"KWH"`` → ``"kWh"``; units the table does not know come back as sent."""
+    return _UNITS.get(unit.strip().lower(), unit.strip())
+
+
+def parse_data(data: bytes | str, *, continuation: bool = False) -> list[DataSet]:
     """Parse data lines (the part between STX and ETX) into :class:`DataSet` objects.
 
     Parsing stops at ``!`` (end of readout) outside brackets. Control characters other than CR/LF
-    are treated as spaces.
+    are treated as spaces. With ``continuation`` a line that starts with ``(`` adds its value
+    groups to the data set of the line above (readouts); without, it is a data set with address
+    ``""`` (load-profile value lines).
 
     :raises ProtocolError: an unclosed ``(`` or a ``)`` without ``(``.
     """
@@ -155,11 +178,13 @@ def parse_data(data: bytes | str) -> list[DataSet]:
             body = text[i + 1 : close]
             value, star, unit = body.partition("*")
             addr = "".join(address).strip()
+            if current is None and not addr and continuation and out:
+                current = out[-1]
             if current is None or addr:
                 current = DataSet(addr)
                 out.append(current)
                 address = []
-            current.values.append((value.strip(), unit.strip() if star else None))
+            current.values.append((value.strip(), canonical_unit(unit) if star else None))
             i = close + 1
             continue
         if c == ")":
@@ -179,19 +204,23 @@ def parse_data(data: bytes | str) -> list[DataSet]:
     return out
 
 
-def parse_readout(data: bytes) -> Readout:
-    """Parse a mode A/B/C data readout (identification line optional, then the data block).
+def parse_readout(data: bytes, *, unframed: bool = True) -> Readout:
+    """Parse a mode A/B/C/D data readout (identification line optional, then the data).
 
     ``data`` is ``[/XXXZident CR LF] STX lines ! CR LF ETX BCC``; bytes after the BCC are ignored.
+    Without STX (and ``unframed``) it is ``/XXXZident CR LF [CR LF] lines ! CR LF`` — the result
+    then has ``framed = False``.
 
-    :raises ProtocolError: missing STX/ETX/BCC, BCC mismatch, malformed data lines or
-        non-ASCII identification — and nothing else.
+    :raises ProtocolError: missing STX/ETX/BCC (framed), BCC mismatch, malformed data lines,
+        no ``!`` end (unframed) or non-ASCII identification — and nothing else.
     """
     data = bytes(data)
     ident = ""
     stx = data.find(b"\x02")
     if stx < 0:
-        raise ProtocolError("readout has no STX", data=data)
+        if not unframed:
+            raise ProtocolError("readout has no STX", data=data)
+        return _parse_unframed(data)
     head = data[:stx]
     slash = head.find(b"/")
     if slash >= 0:
@@ -203,9 +232,33 @@ def parse_readout(data: bytes) -> Readout:
         ident = _text(line).strip()
     _, body, _ = check_block(data[stx:])
     try:
-        datasets = parse_data(body)
+        datasets = parse_data(body, continuation=True)
     except ProtocolError as exc:
         exc.data = data
         raise
     return Readout(ident, datasets)
 
+
+def _parse_unframed(data: bytes) -> Readout:
+    """``/ident`` CR LF, data lines, ``!`` — a telegram without STX/ETX and so without a BCC."""
+    slash = data.find(b"/")
+    if slash < 0:
+        raise ProtocolError("telegram has neither STX nor an identification line '/'", data=data)
+    eol = data.find(b"\n", slash)
+    if eol < 0:
+        raise ProtocolError("telegram identification line has no line end", data=data)
+    ident = _text(data[slash + 1 : eol]).strip()
+    body = data[eol + 1 :]
+    if b"!" not in body:
+        raise ProtocolError("telegram has no end '!'", data=data)
+    try:
+        datasets = parse_data(body, continuation=True)
+    except ProtocolError as exc:
+        exc.data = data
+        raise
+    return Readout(ident, datasets, framed=False)
+
+
+def format_value(value: str, unit: str | None = None) -> str:
+    """``("018250.375", "kWh")`` → ``"(018250.375*kWh)"``."""
+    return f"({value}*{unit})" if unit else f"({value})"

@@ -9,7 +9,7 @@ Connecting a third-party DLMS client
   ``0x02 0x23``) and 4 bytes (14 + 14 bits, ``0x00 0x02 0x00 0x23``). The reply uses the form the
   client used. Frames addressed to another physical address are ignored (RS485 multidrop).
   ``address_size=1|2|4`` restricts the accepted form.
-* **Client SAPs and LLS passwords** (from ``drivers/sim/meters/prometer100.toml``; HDLC client
+* **Client SAPs and LLS passwords** (from ``resources/meters/prometer100.toml``; HDLC client
   address byte = ``SAP << 1 | 1``):
 
   =====  ===  ============  =============================================================
@@ -26,7 +26,9 @@ Connecting a third-party DLMS client
   wrong password gets an AARE *rejected-permanent* / *authentication-failure* (13) and logs a
   "wrong password" event. ``SimOptions.password`` (``--password``) replaces the level-2 secret.
 * **HDLC parameters**: the UA grants ``min(proposed, max_info)`` (``max_info`` default 2030) for
-  each direction and window 1. Default 128 bytes when the SNRM carries no parameters.
+  each direction, a transmit window of ``min(client's receive window, window)`` (``window``
+  default 7; go-back-N on an RR that names an earlier frame) and a receive window of 1. Default
+  128 bytes and window 1 when the SNRM carries no parameters.
   Long responses are segmented (I-frames with the segmentation bit, RR to continue).
 * **xDLMS**: conformance get, set, action, selective-access, block-transfer-with-get; responses
   longer than ``min(client max PDU, max_pdu)`` (``max_pdu`` default 2048) go out as
@@ -93,6 +95,7 @@ class DlmsFrontEnd:
         max_info: int = 2030,
         max_pdu: int = 2048,
         mode_e: bool = True,
+        window: int = 7,
         **_ignored: Any,
     ) -> None:
         if framing not in FRAMINGS:
@@ -111,7 +114,10 @@ class DlmsFrontEnd:
         self.max_info = max_info
         self.max_pdu = max(64, min(max_pdu, 0xFFFF))
         self.mode_e = mode_e
-        self.model = CosemModel(meter)
+        if not 1 <= window <= 7:
+            raise ValueError(f"HDLC window {window} outside 1…7")
+        self.window = window
+        self.model = CosemModel(meter, without=frozenset(self.options.without))
         self.link: SimLink | None = None
         self.client = hdlc.client_address(hdlc.PUBLIC_CLIENT_SAP)
         self.me = hdlc.server_address(server_logical, server_physical, 4)
@@ -123,8 +129,10 @@ class DlmsFrontEnd:
         self.connected = False
         self.vs = self.vr = 0
         self.tx_max = self.rx_max = 128
+        self.window_tx = 1  #: frames we may send before the client's RR (negotiated)
         self.rx_buf = bytearray()
         self.tx_queue: list[bytes] = []
+        self.unacked: list[tuple[int, bytes]] = []  #: (N(S), segment) sent, not yet acknowledged
         self.tx_is_block = False
         self.last_frame: bytes | None = None
         self.last_ns = 0
@@ -236,7 +244,8 @@ class DlmsFrontEnd:
             self.connected = True
             self.tx_max = max(32, min(proposed.max_info_rx, self.max_info))
             self.rx_max = max(32, min(proposed.max_info_tx, self.max_info))
-            granted = hdlc.HdlcParams(self.tx_max, self.rx_max, 1, 1)
+            self.window_tx = max(1, min(proposed.window_rx, self.window))
+            granted = hdlc.HdlcParams(self.tx_max, self.rx_max, self.window_tx, 1)
             self._send(hdlc.UA, hdlc.encode_params(granted))
         elif kind == "DISC":
             was = self.connected
@@ -262,10 +271,19 @@ class DlmsFrontEnd:
     def _send_frmr(self, rejected: int, reason: int) -> None:
         self._send(hdlc.FRMR, bytes([rejected, (self.vr << 5) | (self.vs << 1), reason]))
 
-    def _send_i(self, chunk: bytes, segmented: bool) -> None:
+    def _send_window(self) -> None:
+        """Send queued segments while the window allows; the last one sent has the final bit."""
+        while self.tx_queue and len(self.unacked) < self.window_tx:
+            chunk = self.tx_queue.pop(0)
+            more = bool(self.tx_queue)
+            final = not more or len(self.unacked) + 1 == self.window_tx
+            self._send_i(chunk, more, final)
+
+    def _send_i(self, chunk: bytes, segmented: bool, final: bool = True) -> None:
         self.last_ns = self.vs
+        self.unacked.append((self.vs, chunk))
         frame = hdlc.encode_frame(
-            self.client, self.me, hdlc.i_control(self.vs, self.vr), chunk, segmented
+            self.client, self.me, hdlc.i_control(self.vs, self.vr, final), chunk, segmented
         )
         self.last_frame = frame
         self.vs = (self.vs + 1) % 8
@@ -277,13 +295,18 @@ class DlmsFrontEnd:
     def _on_i(self, f: hdlc.HdlcFrame) -> None:
         ns = f.ctrl.ns or 0
         if ns != self.vr:
-            if ns == (self.vr - 1) % 8 and self.last_frame is not None:
-                self._emit(self.last_frame, slice(-3, -1))  # our answer was lost: repeat it
+            if ns == (self.vr - 1) % 8 and (f.segmented or self.rx_buf):
+                self._send(hdlc.rr_control(self.vr))  # a request segment again: ack it again
+            elif ns == (self.vr - 1) % 8 and self.unacked:
+                self._go_back(self.unacked[0][0])  # our answer was lost: send it again
+            elif ns == (self.vr - 1) % 8 and self.last_frame is not None:
+                self._emit(self.last_frame, slice(-3, -1))
             else:
                 self._send(hdlc.rr_control(self.vr))
             return
         self.vr = (self.vr + 1) % 8
         self.tx_queue.clear()
+        self.unacked.clear()
         self.rx_buf += f.info
         if len(self.rx_buf) > self.max_pdu + len(hdlc.LLC_REQUEST):
             self.rx_buf.clear()  # longer than the PDU we accept: refuse, keep the buffer bounded
@@ -298,18 +321,31 @@ class DlmsFrontEnd:
         response = hdlc.LLC_RESPONSE + self.handle_apdu(apdu, hdlc.decode_address(self.client)[0])
         self.tx_is_block = self.sent_block
         self.sent_block = False
-        chunks = [response[i : i + self.tx_max] for i in range(0, len(response), self.tx_max)]
-        self.tx_queue = chunks[1:]
-        self._send_i(chunks[0], bool(self.tx_queue))
+        size = self.tx_max
+        self.tx_queue = [response[i : i + size] for i in range(0, len(response), size)]
+        self._send_window()
 
     def _on_rr(self, nr: int) -> None:
-        if self.tx_queue and nr == (self.last_ns + 1) % 8:
-            chunk = self.tx_queue.pop(0)
-            self._send_i(chunk, bool(self.tx_queue))
-        elif self.last_frame is not None and nr == self.last_ns:
-            self._emit(self.last_frame, slice(-3, -1))  # the client missed it: repeat
-        else:
-            self._send(hdlc.rr_control(self.vr))
+        """RR(N(R)): frames before N(R) arrived; resend from N(R) (go-back-N) or go on.
+
+        An RR naming neither an unacknowledged frame nor the next one is a stale repeat: ignored
+        (the client polls again with its current N(R) after its timeout)."""
+        sent = [ns for ns, _ in self.unacked]
+        if nr in sent:
+            del self.unacked[: sent.index(nr)]
+            self._go_back(nr)  # the client missed frame N(R) (and what followed it)
+        elif nr == self.vs:
+            self.unacked.clear()
+            if self.tx_queue:
+                self._send_window()
+            else:
+                self._send(hdlc.rr_control(self.vr))
+
+    def _go_back(self, nr: int) -> None:
+        self.tx_queue = [chunk for _, chunk in self.unacked] + self.tx_queue
+        self.unacked.clear()
+        self.vs = nr
+        self._send_window()
 
     # -- TCP wrapper ------------------------------------------------------------------------------
     def _wrapper_feed(self, buf: bytearray) -> None:
@@ -357,6 +393,8 @@ class DlmsFrontEnd:
         if req.kind == "get-next":
             return self._next_block(req)
         self.blocks = None
+        if req.kind == "get-list":
+            return self._get_list(req)
         try:
             obj = self.model.find(req.class_id, req.obis)
             if req.kind == "get":
@@ -379,6 +417,22 @@ class DlmsFrontEnd:
         if len(response) <= limit:
             return response
         self.blocks = (req.invoke, data, max(16, limit - ap.BLOCK_OVERHEAD))
+        return self._block(1)
+
+    def _get_list(self, req: ap.Request) -> bytes:
+        """GET-with-list: each item answered on its own (data or its Data-Access-Result)."""
+        assert self.ctx is not None
+        results: list[bytes | int] = []
+        for class_id, obis, attr in req.items:
+            try:
+                results.append(self.model.find(class_id, obis).get(self.ctx, attr))
+            except CosemError as exc:
+                results.append(exc.code)
+        response = ap.get_response_list(req.invoke, results)
+        limit = min(self.client_pdu, self.max_pdu)
+        if len(response) <= limit:
+            return response
+        self.blocks = (req.invoke, response[3:], max(16, limit - ap.BLOCK_OVERHEAD))
         return self._block(1)
 
     def _block(self, number: int) -> bytes:

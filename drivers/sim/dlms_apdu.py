@@ -31,9 +31,11 @@ CONTEXT_SN = bytes.fromhex("60857405080102")
 #: mechanism names: LLS ends 02 01, HLS GMAC 02 05.
 MECHANISM_LLS = bytes.fromhex("60857405080201")
 
-#: conformance bits (bit 0 = MSB of 24): block-transfer-with-get (11), get (19), set (20),
-#: selective-access (21), action (23).
-SERVER_CONFORMANCE = (1 << (23 - 11)) | (1 << (23 - 19)) | (1 << (23 - 20)) | (1 << (23 - 21)) | 1
+#: conformance bits (bit 0 = MSB of 24): block-transfer-with-get (11), multiple-references (14,
+#: GET-with-list), get (19), set (20), selective-access (21), action (23).
+SERVER_CONFORMANCE = (
+    (1 << (23 - 11)) | (1 << (23 - 14)) | (1 << (23 - 19)) | (1 << (23 - 20)) | (1 << (23 - 21)) | 1
+)
 
 # acse-service-user diagnostics
 DIAG_NULL = 0
@@ -253,6 +255,8 @@ class Request:
     params: Any = None
     block: int = 0
     raw_data: bytes = b""
+    #: GET-with-list: ``(class_id, obis, attribute)`` per item (``kind == "get-list"``).
+    items: tuple[tuple[int, bytes, int], ...] = ()
 
 
 def _decode_all(data: bytes, apdu: bytes, what: str) -> Any:
@@ -280,6 +284,8 @@ def parse_request(apdu: bytes) -> Request:
         if len(apdu) != 7:
             raise RequestError("GET-Request-Next must be 7 bytes", apdu)
         return Request("get-next", invoke, block=struct.unpack(">I", apdu[3:7])[0])
+    if tag == GET_REQUEST and choice == 3:
+        return _parse_get_list(apdu, invoke)
     if choice != 1:
         raise RequestError(f"request choice {choice} not supported", apdu, unknown=True)
     if len(apdu) < 13:
@@ -308,6 +314,33 @@ def parse_request(apdu: bytes) -> Request:
         return Request("action", invoke, class_id, obis, index)
     value = _decode_all(rest, apdu, "ACTION parameters")
     return Request("action", invoke, class_id, obis, index, params=value, raw_data=rest)
+
+
+def _parse_get_list(apdu: bytes, invoke: int) -> Request:
+    """GET-Request-With-List: count, then descriptor + access-selection flag (0) per item."""
+    try:
+        count, pos = axdr.decode_length(apdu, 3)
+    except (ValueError, IndexError):
+        raise RequestError("GET-with-list count unreadable", apdu) from None
+    items = []
+    for _ in range(count):
+        if pos + 10 > len(apdu):
+            raise RequestError("GET-with-list descriptor truncated", apdu)
+        class_id = struct.unpack(">H", apdu[pos : pos + 2])[0]
+        index = struct.unpack(">b", apdu[pos + 8 : pos + 9])[0]
+        if apdu[pos + 9] != 0:
+            raise RequestError("GET-with-list with selective access not supported", apdu)
+        items.append((class_id, bytes(apdu[pos + 2 : pos + 8]), index))
+        pos += 10
+    if pos != len(apdu) or not items:
+        raise RequestError("GET-with-list malformed", apdu)
+    return Request("get-list", invoke, items=tuple(items))
+
+
+def get_response_list(invoke: int, results: list[bytes | int]) -> bytes:
+    """GET-Response-With-List: encoded Data or a Data-Access-Result per item."""
+    parts = [b"\x00" + r if isinstance(r, bytes) else bytes([1, r]) for r in results]
+    return bytes([GET_RESPONSE, 3, invoke]) + axdr.encode_length(len(parts)) + b"".join(parts)
 
 
 # -- responses ------------------------------------------------------------------------------------

@@ -48,8 +48,11 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
+from drivers.description import Description
 from drivers.dlms import axdr
 from drivers.dlms.axdr import CosemDateTime, DataType
+from drivers.model import EventCode
+from drivers.obis import Obis
 from drivers.sim import dlms_apdu as ap
 from drivers.sim.meter import SimMeter
 
@@ -82,8 +85,12 @@ class CosemError(Exception):
         self.code = code
 
 
+def obis_text(obis: bytes) -> str:
+    return Obis.parse(obis).long
+
+
 def obis_of(text: str) -> bytes:
-    return bytes(int(p) for p in text.split("."))
+    return Obis.parse(text).to_bytes()
 
 
 def dt_bytes(when: datetime, hundredths: bool = True) -> bytes:
@@ -350,7 +357,7 @@ class ProfileObject(CosemObject):
                 restrict_key = (restrict[0], _obis_value(restrict[1]), restrict[2])
             except (TypeError, ValueError, IndexError, KeyError):
                 raise CosemError(ap.TYPE_UNMATCHED) from None
-            if restrict_key != self.columns[0]:
+            if restrict_key not in self.columns or restrict_key[0] != 8:
                 raise CosemError(ap.OTHER_REASON)
             start, end = _bound(lo), _bound(hi)
             rows = self.rows(start, end)
@@ -412,28 +419,50 @@ class AssociationObject(CosemObject):
         )  # fmt: skip
 
 
-class CosemModel:
-    """Every COSEM object of one simulated meter, keyed by ``(class_id, obis)``."""
+#: event kinds served from a second event log when the description names one (power quality).
+PHASE_EVENTS = frozenset(
+    {
+        EventCode.PHASE_FAILURE_L1,
+        EventCode.PHASE_FAILURE_L2,
+        EventCode.PHASE_FAILURE_L3,
+        EventCode.PHASE_RESTORED,
+    }
+)
 
-    def __init__(self, meter: SimMeter) -> None:
+
+class CosemModel:
+    """Every COSEM object of one simulated meter, keyed by ``(class_id, obis)``.
+
+    Which objects exist, at which OBIS codes, and how event codes and status bits are numbered come
+    from the meter description (``description.meter_type``, the file the drivers read too).
+    ``without`` leaves objects out (long OBIS codes), so a lab can rehearse a meter that lacks them.
+    """
+
+    def __init__(self, meter: SimMeter, without: frozenset[str] | set[str] = frozenset()) -> None:
         self.meter = meter
         d = meter.description
+        t = d.meter_type or Description("builtin", "<builtin>")
+        self.meter_type = t
+        values = {
+            "logical_device_name": d.logical_device_name,
+            "serial": d.serial,
+            "outstation_type": d.outstation_type,
+        }
         objs: list[CosemObject] = [
-            DataObject(LDN, lambda: _octets(d.logical_device_name)),
-            DataObject(obis_of("0.0.96.1.0.255"), lambda: _octets(d.serial)),
-            DataObject(obis_of("0.0.96.1.1.255"), lambda: _octets(d.outstation_type)),
-            DataObject(obis_of("1.0.0.2.0.255"), lambda: _octets(d.firmware.get("metrology", ""))),
+            DataObject(obis_of(o), partial(lambda k: _octets(values.get(k, "")), k))
+            for k, o in t.identity.items()
+        ]
+        objs += [
+            DataObject(obis_of(o), partial(lambda k: _octets(d.firmware.get(k, "")), k))
+            for k, o in t.firmware.items()
+        ]
+        status = obis_of(t.profile_status or obis_text(STATUS))
+        event_code = obis_of(t.event_code)
+        objs += [
             DataObject(
-                obis_of("0.1.0.2.0.255"), lambda: _octets(d.firmware.get("application", ""))
+                status, lambda: axdr.encode(self._status(meter.meter_now()), DataType.UINT16)
             ),
-            DataObject(
-                obis_of("0.2.0.2.0.255"), lambda: _octets(d.firmware.get("communications", ""))
-            ),
-            DataObject(
-                STATUS,
-                lambda: axdr.encode(meter.status_of(meter.meter_now()) & 0xFFFF, DataType.UINT16),
-            ),
-            DataObject(EVENT_CODE, self._last_event),
+            DataObject(event_code, self._last_event),
             ClockObject(meter),
         ]
         def register(i: int) -> bytes:
@@ -448,30 +477,48 @@ class CosemModel:
                     UNITS.get(spec.unit, UNIT_NONE),
                 )
             )
-        objs += self._instantaneous()
+        wanted = set(t.instantaneous)
+        objs += [o for o in self._instantaneous() if obis_text(o.obis) in wanted]
         per_day = 86400 // meter.period_s
+        columns = [(1, status, 2)] + [(3, obis_of(c.obis), 2) for c in d.channels]
+        self.clock_column = int(t.raw.get("simulation", {}).get("clock_column", 0))
+        columns.insert(self.clock_column, (8, CLOCK, 2))
         objs.append(
             ProfileObject(
-                LOAD_PROFILE,
-                [(8, CLOCK, 2), (1, STATUS, 2)] + [(3, obis_of(c.obis), 2) for c in d.channels],
+                obis_of(t.load_profile),
+                columns,
                 self._profile_rows,
                 lambda: meter.period_s,
                 meter.interval_count,
                 lambda: max(meter.interval_count(), 120 * per_day),
             )
         )
-        objs.append(
-            ProfileObject(
-                EVENT_LOG,
-                [(8, CLOCK, 2), (1, EVENT_CODE, 2)],
-                self._event_rows,
-                lambda: 0,
-                lambda: int(meter.state()["events"]),
-                lambda: max(int(meter.state()["events"]), 1000),
+        for n, log in enumerate(t.event_logs):
+            objs.append(
+                ProfileObject(
+                    obis_of(log),
+                    [(8, CLOCK, 2), (1, event_code, 2)],
+                    partial(self._event_rows, log_number=n),
+                    lambda: 0,
+                    lambda: int(meter.state()["events"]),
+                    lambda: max(int(meter.state()["events"]), 1000),
+                )
             )
-        )
         objs.append(AssociationObject(self))
-        self.objects = {(o.class_id, o.obis): o for o in objs}
+        gone = {Obis.parse(w).long for w in without}
+        self.objects = {(o.class_id, o.obis): o for o in objs if obis_text(o.obis) not in gone}
+
+    def _status_now(self) -> bytes:
+        return axdr.encode(self._status(self.meter.meter_now()), DataType.UINT16)
+
+    def _status(self, when: datetime) -> int:
+        """The meter's status word for the period at ``when`` (description's bit numbering)."""
+        return self.meter_type.status_of(self.meter.status_of(when)) & 0xFFFF
+
+    def _code(self, code: int) -> int:
+        """Bench event kind → the meter's own event code."""
+        mine = self.meter_type.meter_event_code(EventCode(code)) if self.meter_type else None
+        return code if mine is None else mine
 
     # -- lookups ----------------------------------------------------------------------------------
     def find(self, class_id: int, obis: bytes) -> CosemObject:
@@ -495,7 +542,7 @@ class CosemModel:
     # -- data sources -----------------------------------------------------------------------------
     def _last_event(self) -> bytes:
         events = self.meter._events  # noqa: SLF001 — peek without the read side effects
-        return axdr.encode(events[-1][1] if events else 0, DataType.UINT16)
+        return axdr.encode(self._code(events[-1][1]) if events else 0, DataType.UINT16)
 
     def _instantaneous(self) -> list[CosemObject]:
         meter = self.meter
@@ -534,19 +581,20 @@ class CosemModel:
             clock = row_start + timedelta(seconds=period)
             if start is not None and clock < start:
                 continue
-            cells = [
-                _octets(dt_bytes(clock, hundredths=False)),
-                b"\x12" + struct.pack(">H", status & 0xFFFF),
-            ]
-            cells += [_uint(v) for v in values]
+            status_word = self.meter_type.status_of(status) & 0xFFFF
+            cells = [b"\x12" + struct.pack(">H", status_word)] + [_uint(v) for v in values]
+            cells.insert(self.clock_column, _octets(dt_bytes(clock, hundredths=False)))
             out.append((clock, cells))
         return out
 
     def _event_rows(
-        self, start: datetime | None, end: datetime | None
+        self, start: datetime | None, end: datetime | None, log_number: int = 0
     ) -> list[tuple[datetime, list[bytes]]]:
+        """Rows of event log ``log_number``: with two logs, phase events go to the second."""
         hi = None if end is None else end + timedelta(microseconds=1)
+        split = len(self.meter_type.event_logs) > 1
         return [
-            (e.time, [_octets(dt_bytes(e.time)), b"\x12" + struct.pack(">H", int(e.code))])
+            (e.time, [_octets(dt_bytes(e.time)), b"\x12" + struct.pack(">H", self._code(e.code))])
             for e in self.meter.events(start, hi)
+            if not split or (e.code in PHASE_EVENTS) == (log_number == 1)
         ]

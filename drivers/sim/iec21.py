@@ -47,6 +47,7 @@ from drivers.iec62056_21.readout import (
     parse_data,
 )
 from drivers.model import EventCode
+from drivers.obis import Obis, ObisError
 from drivers.sim.faults import FaultPlan
 from drivers.sim.link import SimLink
 from drivers.sim.meter import SimMeter, SimOptions
@@ -59,8 +60,10 @@ MAX_MESSAGE = 1024
 
 def iec_address(obis: str) -> str:
     """``"1.0.32.7.0.255"`` → ``"32.7.0"`` (C.D.E of a full OBIS code)."""
-    parts = obis.split(".")
-    return ".".join(parts[2:5]) if len(parts) == 6 else obis
+    try:
+        return Obis.parse(obis).short
+    except ObisError:
+        return obis
 
 
 class Iec21FrontEnd:

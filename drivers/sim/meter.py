@@ -1,7 +1,8 @@
 """The simulated outstation's state: one data-driven meter that every protocol front end serves.
 
 QCoDeS-style: a :class:`MeterDescription` is loaded from a TOML file shipped in
-``drivers/sim/meters/`` (serial, firmware, associations, channels…); :class:`SimMeter` turns it into
+``resources/meters/`` (serial, firmware, associations, channels…; the same file the drivers read,
+see :mod:`drivers.description`); :class:`SimMeter` turns it into
 a living meter — deterministic half-hourly data from a seed, registers that equal the sum of the
 stored intervals plus a base, an event log, a clock that can be offset, and the bench actions a
 tester performs by hand (pull a phase, cut the supply…). The IEC 62056-21 and DLMS front ends
@@ -26,9 +27,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from drivers.description import Description, DescriptionError, builtin_dir, parse_description
 from drivers.model import EventCode, MeterEvent
 
-METERS_DIR = Path(__file__).with_name("meters")
+METERS_DIR = builtin_dir()
 DEFECTS = (
     "accept-wrong-password",
     "clear-alarms-on-read",
@@ -64,7 +66,11 @@ class AssociationSpec:
 
 @dataclass(frozen=True)
 class MeterDescription:
-    """Everything that makes one simulated meter type; see ``drivers/sim/meters/*.toml``."""
+    """Everything that makes one simulated meter type; see ``resources/meters/*.toml``.
+
+    ``meter_type`` is the same file read as the drivers read it (OBIS codes, event codes, status
+    bits, SAPs); the other fields are the simulated meter's values.
+    """
 
     name: str
     manufacturer: str
@@ -81,17 +87,23 @@ class MeterDescription:
     max_baud_code: str
     associations: tuple[AssociationSpec, ...]
     channels: tuple[ChannelSpec, ...]
+    meter_type: Description | None = None
 
     @classmethod
     def load(cls, name_or_path: str | Path = "prometer100") -> MeterDescription:
-        """Load a bundled description by name (``prometer100``, ``iec-generic``) or a TOML path."""
+        """Load a bundled description by name (``prometer100``, ``northgate-nx7``…) or a TOML path.
+
+        Raises :class:`~drivers.description.DescriptionError` (a ValueError) naming file:line.
+        """
         path = Path(name_or_path)
         if not path.suffix:
             path = METERS_DIR / f"{name_or_path}.toml"
         try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ValueError(f"cannot load meter description {path}: {exc}") from exc
+            text = path.read_text(encoding="utf-8")
+            raw = tomllib.loads(text)
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise DescriptionError(f"cannot load meter description {path}: {exc}") from exc
+        meter_type = parse_description(text, str(path), default_name=path.stem)
         try:
             return cls(
                 name=raw["name"],
@@ -107,11 +119,17 @@ class MeterDescription:
                 days=int(raw.get("days", 90)),
                 iec_password=raw.get("iec_password", ""),
                 max_baud_code=str(raw.get("max_baud_code", "5")),
-                associations=tuple(AssociationSpec(**a) for a in raw.get("associations", [])),
+                associations=tuple(
+                    AssociationSpec(a["level"], a["sap"], a.get("password", ""))
+                    for a in raw.get("associations", [])
+                ),
                 channels=tuple(ChannelSpec(**c) for c in raw["channels"]),
+                meter_type=meter_type,
             )
         except (KeyError, TypeError) as exc:
-            raise ValueError(f"meter description {path}: missing or bad field {exc}") from exc
+            raise DescriptionError(
+                f"{path}: not a simulated meter description: missing or bad field {exc}"
+            ) from exc
 
     @staticmethod
     def available() -> list[str]:
@@ -489,6 +507,8 @@ class SimOptions:
     faults: list[str] = field(default_factory=list)
     baud_emulation: bool = False
     password: str | None = None  #: overrides the description's IEC password / level-2 secret
+    #: DLMS objects to leave out (any OBIS spelling), to rehearse meters that lack them.
+    without: list[str] = field(default_factory=list)
 
     def build_meter(self, clock: Callable[[], datetime] | None = None) -> SimMeter:
         return SimMeter(

@@ -50,6 +50,8 @@ def _meter(sim):
     protocol = sim.protocol
     password = PASSWORDS.get(protocol) or sim.meter.description.iec_password
     m = create_meter(protocol, ConnectOptions(url=sim.url, password=password, client_sap=48))
+    if protocol == "dlms":
+        m.block_days = 1  # one day per block, so a stop can fall between profile blocks
     m.connect()
     return m
 

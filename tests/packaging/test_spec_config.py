@@ -71,11 +71,23 @@ def test_every_resource_file_and_package_data_is_bundled():
         if path.is_file() and "__pycache__" not in path.parts:
             dest = path.parent.relative_to(ROOT).as_posix()
             assert (path.resolve(), dest) in bundled, f"{path} not bundled at {dest}"
-    meters = sorted((ROOT / "drivers" / "sim" / "meters").glob("*.toml"))
-    assert meters
+    meters = sorted((ROOT / "resources" / "meters").glob("*.toml"))
+    assert len(meters) >= 4  # the meter descriptions the drivers and the simulator read
     for toml in meters:
-        assert (toml.resolve(), "drivers/sim/meters") in bundled
+        assert (toml.resolve(), "resources/meters") in bundled
     assert not [s for s, _ in pairs if s.endswith((".py", ".pyc"))]
+
+
+def test_drivers_find_meter_descriptions_where_the_bundle_puts_them(monkeypatch, tmp_path):
+    """drivers.description.builtin_dir() (drivers cannot use bench_app.paths) agrees with the
+    datas: frozen it looks under sys._MEIPASS/resources/meters."""
+    from drivers import description
+
+    frozen = tmp_path / "_internal"
+    monkeypatch.setattr(sys, "_MEIPASS", str(frozen), raising=False)
+    assert description.builtin_dir() == frozen / "resources" / "meters"
+    dests = {dest for _, dest in cfg.resource_datas()}
+    assert "resources/meters" in dests
 
 
 def test_resource_path_finds_what_the_bundle_ships(monkeypatch, tmp_path):

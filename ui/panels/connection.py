@@ -221,6 +221,7 @@ class ConnectionPanel(QWidget):
             baud=int(self.baud_combo.currentData()),
             client_sap=int(self.level_combo.currentData()),
             mode_e=bool(mode_e),
+            window=7,  # as the CLI proposes: the meter grants what it can
             trace=self.ctx.trace,
         )
         return proto, opts

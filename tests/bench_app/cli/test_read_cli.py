@@ -26,7 +26,7 @@ def test_json_shape_and_trace(protocol, tmp_path, capsys):
     assert set(out) >= {"identity", "clock", "registers", "profile", "events"}
     assert out["identity"]["serial"] == sim.meter.description.serial
     assert set(out["clock"]) == {"meter_time", "pc_time", "deviation_s"}
-    import_obis = "1.0.1.8.0.255" if protocol == "dlms" else "1.8.0"
+    import_obis = "1.0.1.8.0.255"  # both drivers report the canonical long OBIS code
     (active,) = [r for r in out["registers"] if r["obis"] == import_obis]
     spec, wh = sim.meter.registers_wh()[0]
     assert active["value"] * (1 if active["unit"] == "Wh" else 1000) == pytest.approx(wh)

@@ -20,7 +20,7 @@ def test_session_traces_are_decoded(store, session_id, capsys):
     capsys.readouterr()
     assert main(["trace", "show", "--session", str(sid), "--db", str(db), "--tree"]) == 0
     out = capsys.readouterr().out
-    assert "AARE: accepted" in out and "GET 0.0.96.1.0.255 serial number" in out
+    assert "AARE: accepted" in out and "0.0.96.1.0.255 serial number" in out
     assert "HCS/FCS correct" in out  # --tree
     assert "HHDC2PASS" not in out
 

@@ -8,11 +8,13 @@ from drivers.dlms.apdu import DEFAULT_CONFORMANCE, DEFAULT_INVOKE
 from drivers.sim import dlms_apdu as ap
 
 
-def aare(result: int = 0, diagnostic: int = 0, *, lls: bool = False) -> bytes:
+def aare(
+    result: int = 0, diagnostic: int = 0, *, lls: bool = False, conformance: int | None = None
+) -> bytes:
     return ap.aare(
         result,
         diagnostic,
-        conformance=DEFAULT_CONFORMANCE,
+        conformance=DEFAULT_CONFORMANCE if conformance is None else conformance,
         max_pdu=0x01F4,
         mechanism=ap.MECHANISM_LLS if lls else None,
     )

@@ -83,8 +83,8 @@ def test_snrm_parameters_are_negotiated(sim_factory, raw_factory):
     c = raw_factory(sim_factory(max_info=512).url)
     ua = c.snrm(hdlc.encode_params(hdlc.HdlcParams(1024, 64, 7, 7)))
     granted = hdlc.decode_params(ua.info)
-    # UA: transmit = the server's direction
-    assert granted == hdlc.HdlcParams(max_info_tx=64, max_info_rx=512, window_tx=1, window_rx=1)
+    # UA: transmit = the server's direction; it sends up to 7 frames per RR (issue 15)
+    assert granted == hdlc.HdlcParams(max_info_tx=64, max_info_rx=512, window_tx=7, window_rx=1)
 
 
 def test_long_response_is_segmented_within_max_info(sim_factory, raw_factory, h):

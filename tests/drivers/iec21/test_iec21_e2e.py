@@ -53,7 +53,7 @@ def test_read_90_days_4_channels_equal_the_simulator(listen):
         assert got_rows(profile) == expected_rows(sim, start, end)
         assert sum(blocks) == 90 * 48 and all(b % 48 == 0 for b in blocks)
         assert 90 // 7 <= len(blocks) <= 90 // 4 + 1  # ~10 s of wire per block at 9600 Bd
-        want = {spec.iec: wh / 1000 for spec, wh in sim.meter.registers_wh()}
+        want = {spec.obis: wh / 1000 for spec, wh in sim.meter.registers_wh()}
         assert {r.obis: r.value for r in registers} == pytest.approx(want, abs=1.0)
         assert identity.serial == "GEN-SIM-004711" and identity.manufacturer == "GEN"
 
@@ -72,9 +72,10 @@ def test_readout_mode_without_password_and_whole_profile():
             m.close()
     assert ident.model == "GEN HH-4 (simulated)" and ident.firmware == {"application": "APP 5.3.1"}
     assert abs(clock.deviation_s) < 2.0
-    assert [r.obis for r in regs] == ["1.8.0", "2.8.0", "3.8.0", "4.8.0"]
+    # the same canonical OBIS codes the DLMS driver reports
+    assert [r.obis for r in regs] == [f"1.0.{c}.8.0.255" for c in (1, 2, 3, 4)]
     assert regs[2].unit == "kvarh"
-    assert {r.obis for r in inst} >= {"32.7.0", "31.7.0", "14.7.0"}
+    assert {r.obis for r in inst} >= {"1.0.32.7.0.255", "1.0.31.7.0.255", "1.0.14.7.0.255"}
     assert got_rows(profile) == expected_rows(sim, None, None)
     assert len(profile.rows) == sim.meter.interval_count()
 

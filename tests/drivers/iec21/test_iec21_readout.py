@@ -56,7 +56,9 @@ def test_parse_variations_lf_spaces_empty_groups_prefixes():
     assert r.get("C.1.0").values == [("", None)]
     assert r.get("1.6.0").values == [("0.512", "kW"), ("2601151030", None)]
     assert r.get("0.9.2").value == "26-01-15"
-    assert r.datasets[-1].address == "" and r.datasets[-1].values == [("1.0", None), ("2.0", None)]
+    # a line without an address continues the data set above it (issue 15: continuation lines)
+    assert r.datasets[-1].address == "0.9.2"
+    assert r.get("0.9.2").values == [("26-01-15", None), ("1.0", None), ("2.0", None)]
 
 
 def test_crlf_and_lf_give_the_same_datasets():
