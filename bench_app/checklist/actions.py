@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bench_app.checklist.alarms import close_period
 from bench_app.checklist.context import (
     ACTIONS,
     ActionContext,
@@ -23,9 +24,11 @@ from bench_app.checklist.context import (
     action,
     compare_readings,
     differences,
-    sp_label,
+    event_identities,
+    new_events,
     sp_start,
 )
+from bench_app.checklist.simtime import sp_name
 from bench_app.reconcile import reconcile
 from drivers.errors import AuthenticationError
 from drivers.model import EventCode, StatusFlag, iso
@@ -295,61 +298,67 @@ def clock_correction_refused(ctx: ActionContext) -> ActionResult:
 @action("clock_correction_flagged")
 def clock_correction_flagged(ctx: ActionContext) -> ActionResult:
     """DR3-2/DR3-3: with the clock off by ``offset_min``, correct it with the right password; the
-    clock must be within ``tolerance_s`` of UTC, a new CLOCK_SET event logged and the affected
-    settlement period flagged (CLOCK_CHANGE/PERIOD_ADJUSTED in the profile status, or — while the
-    period is still open and not in the profile — the event time inside that period)."""
+    clock must be within ``tolerance_s`` of UTC, a new CLOCK_SET event logged (full identity), and
+    — once the period has **closed** — the affected settlement period's profile status must carry
+    CLOCK_CHANGE/PERIOD_ADJUSTED, in two reads (not cleared by reading)."""
     minutes = float(ctx.param("offset_min", -10))
     tol = float(ctx.param("tolerance_s", 30))
     _offset_clock(ctx, minutes)
     corrected = False
     try:
-        look_from = sp_start(ctx.now() - timedelta(minutes=abs(minutes))) - timedelta(hours=1)
         with ctx.meter("offset check, events, correction") as meter:
             before = _read_offset(ctx, minutes, tol, meter)
-            old = {(iso(e.time), int(e.code)) for e in meter.read_events(look_from, None)}
+            look_from = sp_start(before.meter_time) - timedelta(hours=1)
+            old = event_identities(meter.read_events(look_from, None))
             after = meter.set_clock(ctx.now())
         ctx.observe_clock(after, "clock after correction with the right password")
         corrected = abs(after.deviation_s) <= tol
-        with ctx.meter("evidence after correction") as meter:
-            events = meter.read_events(look_from, None)
-            profile = meter.read_profile(look_from, None)
     finally:
         if not corrected:
             _restore_clock(ctx)
-    _, stored = ctx.store_events(events, "events after clock correction")
-    new = [
-        r
-        for r in stored
-        if int(r["code"]) == EventCode.CLOCK_SET and (iso(r["time"]), int(r["code"])) not in old
-    ]
+    close_period(ctx, "clock before the affected period closed")
+    reads = []
+    for n in (1, 2):
+        with ctx.meter(f"evidence after the period closed, read {n}") as meter:
+            events = meter.read_events(look_from, None)
+            profile = meter.read_profile(look_from, None)
+        _, stored = ctx.store_events(events, f"events after clock correction, read {n}")
+        reads.append((stored, profile))
+    (stored, profile), (stored2, profile2) = reads
+    new = [r for r in new_events(stored, old) if int(r["code"]) == EventCode.CLOCK_SET]
     ctx.link("event_ids", [r["id"] for r in new])
-    affected = {sp_start(before.meter_time), sp_start(after.meter_time)}
+    affected = sorted({sp_start(before.meter_time), sp_start(after.meter_time)})
     wanted = StatusFlag.CLOCK_CHANGE | StatusFlag.PERIOD_ADJUSTED
     problems = []
     if not corrected:
         problems.append(f"clock NOT corrected (deviation {after.deviation_s:+.1f} s)")
     if not new:
         problems.append("no clock-change event logged")
-    by_sp = {sp_start(r.start): r for r in profile.rows if sp_start(r.start) in affected}
+    elif not {r["identity"] for r in new} <= event_identities(stored2):
+        problems.append("clock-change event gone in the second read: reading cleared it")
+
+    def status(prof, sp):
+        rows = [r for r in prof.rows if sp_start(r.start) == sp]
+        return None if not rows else int(rows[0].status)
+
     flagged, how = [], ""
-    for sp in sorted(affected):
-        row = by_sp.get(sp)
-        if row is not None and row.status & wanted:
+    for sp in affected:
+        s1, s2 = status(profile, sp), status(profile2, sp)
+        if s1 is not None and s1 & wanted and s2 is not None and s2 & wanted:
             flagged.append(sp)
-            how = how or f"profile status {', '.join(StatusFlag.names(row.status))}"
-        elif row is None and any(sp_start(r["time"]) == sp for r in new):
-            flagged.append(sp)
-            how = how or "event tagged to the period (period still open)"
-    where = " / ".join(sp_label(s) for s in sorted(affected))
+            how = how or f"profile status {', '.join(StatusFlag.names(s1))}"
+    where = " / ".join(sp_name(s) for s in affected)
+    ctx.evidence["closed_periods"] = [sp_name(s) for s in flagged]
     if not flagged:
-        problems.append(f"affected period {where} NOT flagged")
+        problems.append(f"closed period {where} NOT flagged in the profile")
     if problems:
         return ActionResult(
             f"clock at UTC{minutes:+g} min: " + "; ".join(problems), "fail", ctx.evidence
         )
     return ActionResult(
         f"clock at UTC{minutes:+g} min corrected to {after.deviation_s:+.1f} s; "
-        f"{len(new)} clock-change event(s) logged; {where} flagged ({how})",
+        f"{len(new)} clock-change event(s) logged; closed {' / '.join(map(sp_name, flagged))} "
+        f"flagged ({how}); still flagged on a second read",
         "pass",
         ctx.evidence,
     )

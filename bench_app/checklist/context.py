@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
+from bench_app.checklist.simtime import BenchTime, ShiftedClockMeter
 from bench_app.checklist.template import Step
 from drivers.meter import MeterDriver
 from drivers.model import ClockReading, EventCode, MeterEvent, Profile, iso
@@ -95,6 +96,8 @@ class ActionContext:
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     sleep: Callable[[float], None] = time.sleep
     evidence: dict = field(default_factory=dict)
+    #: reference time (simulated on a simulator with bench control); None = the bare PC clock.
+    bench_time: BenchTime | None = None
 
     @property
     def params(self) -> dict:
@@ -121,7 +124,9 @@ class ActionContext:
         driver = self.meter_factory(**overrides)
         try:
             driver.connect()
-            yield driver
+            yield (
+                driver if self.bench_time is None else ShiftedClockMeter(driver, self.bench_time)
+            )  # type: ignore[misc]
         finally:
             with contextlib.suppress(Exception):
                 driver.close()
@@ -186,6 +191,39 @@ class ActionContext:
 def find_events(rows: list[dict], codes: set[int], lo: datetime, hi: datetime) -> list[dict]:
     """Stored event rows whose code is in ``codes`` and time in ``[lo, hi)``."""
     return [r for r in rows if int(r["code"]) in codes and lo <= r["time"] < hi]
+
+
+def event_key(row: dict | MeterEvent) -> tuple[str, int]:
+    """``(time ISO, code)`` of a stored event row or a :class:`MeterEvent`."""
+    if isinstance(row, dict):
+        return iso(row["time"]), int(row["code"])
+    return iso(row.time), int(row.code)
+
+
+def event_identities(rows: list) -> set[tuple[str, int, int]]:
+    """Full identities ``(time, code, occurrence)`` of events as read (occurrence counts equal
+    time and code, so two clock changes in the same meter second are two events)."""
+    seen: dict[tuple[str, int], int] = {}
+    out = set()
+    for r in rows:
+        key = event_key(r)
+        seen[key] = seen.get(key, 0) + 1
+        out.add((*key, seen[key]))
+    return out
+
+
+def new_events(rows: list[dict], old: set[tuple[str, int, int]]) -> list[dict]:
+    """Stored event rows (in log order) whose full identity is not in ``old``; each returned row
+    gets its ``identity``."""
+    seen: dict[tuple[str, int], int] = {}
+    out = []
+    for r in rows:
+        key = event_key(r)
+        seen[key] = seen.get(key, 0) + 1
+        ident = (*key, seen[key])
+        if ident not in old:
+            out.append({**r, "identity": ident})
+    return out
 
 
 def event_names(codes: set[int] | list[int]) -> str:

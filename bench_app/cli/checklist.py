@@ -22,7 +22,9 @@ import sys
 import textwrap
 
 from bench_app.checklist import ChecklistEngine, find_template, list_templates, load_template
+from bench_app.checklist.context import StepAborted
 from bench_app.checklist.engine import VERDICTS
+from bench_app.checklist.verdict import overall_result
 from bench_app.cli.read import add_connection_options, connect_options
 from bench_app.errors import UsageError
 from drivers.trace import Trace
@@ -129,8 +131,8 @@ def _terminal_prompt(message: str) -> str:
     print(message, end="" if message.endswith(" ") else "\n> ", file=sys.stderr, flush=True)
     try:
         return input()
-    except EOFError:
-        return ""
+    except EOFError:  # end of input is "not done", never an Enter that confirms a stimulus
+        raise StepAborted("end of input at the prompt") from None
 
 
 def cmd_run(args) -> int:
@@ -226,12 +228,19 @@ def cmd_show(args) -> int:
         engine = ChecklistEngine(store, args.session, template)
         run = engine.current_run()
         results = engine.results()
+        overall = overall_result(store, args.session, template.name)
     finally:
         store.close()
     if args.json:
         print(
             json.dumps(
-                {"session": args.session, "template": template.name, "run": run, "steps": results},
+                {
+                    "session": args.session,
+                    "template": template.name,
+                    "run": run,
+                    "steps": results,
+                    "overall": overall.to_json(),
+                },
                 indent=1,
                 default=str,
             )
@@ -251,6 +260,14 @@ def cmd_show(args) -> int:
         for r in results
     ]
     print(_wrap_table(rows, ["Objective", "Method", "Expected", "Actual", "Verdict"], width))
+    print(f"\nOverall result: {overall.status}")
+    for reason in overall.reasons:
+        print(f"  - {reason}")
+    for dev in overall.deviations:
+        print(
+            f"  deviation {dev.step_id or dev.kind}: {dev.text}"
+            + (f" — {dev.reason}" if dev.reason else "")
+        )
     return 0
 
 

@@ -7,7 +7,8 @@ offer the same methods, so the checklist engine does not care which it has.
 
 Actions (CLI name → method): ``phase-failure N``, ``phase-restore N``, ``supply-cut``,
 ``supply-restore``, ``battery-fault``, ``reset``, ``reverse on|off``, ``clock-offset MINUTES``,
-``change-parameter NAME VALUE``, ``state``.
+``change-parameter NAME VALUE``, ``advance SECONDS`` (simulated time, 0 < SECONDS ≤ one week),
+``state``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ ACTIONS: dict[str, tuple[str, tuple]] = {
     "reverse": ("reverse", (lambda s: str(s).lower() in ("1", "on", "true", "yes"),)),
     "clock-offset": ("set_clock_offset", (float,)),
     "change-parameter": ("change_parameter", (str, str)),
+    "advance": ("advance", (float,)),
     "state": ("state", ()),
 }
 
@@ -67,6 +69,10 @@ class BenchControl:
 
     def change_parameter(self, name: str, value: Any) -> None:
         self.meter.change_parameter(name, value)
+
+    def advance(self, seconds: float) -> dict:
+        """Simulated time: let ``seconds`` pass in the meter at once (see SimMeter.advance)."""
+        return self.meter.advance(seconds)
 
     def state(self) -> dict:
         return self.meter.state()
@@ -183,6 +189,9 @@ class RemoteBenchControl:
 
     def change_parameter(self, name: str, value: Any) -> None:
         self.do("change-parameter", name, value)
+
+    def advance(self, seconds: float) -> dict:
+        return self.do("advance", seconds)
 
     def state(self) -> dict:
         return self.do("state")

@@ -5,7 +5,7 @@ tests over the real front ends are in ``test_checklist_e2e.py``)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -65,7 +65,8 @@ class SimDriver:
 
     def read_clock(self) -> ClockReading:
         self._note("clock")
-        return ClockReading.of(self.sim.meter_now(), self.sim.true_now())
+        pc = self.sim.true_now() - timedelta(seconds=self.sim.advanced_s)  # the bare PC clock
+        return ClockReading.of(self.sim.meter_now(), pc)
 
     def set_clock(self, meter_time: datetime) -> ClockReading:
         self._note("set clock")
