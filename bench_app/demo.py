@@ -37,7 +37,8 @@ from drivers.sim import start_simulator
 
 DEMO_PASSPHRASE = b"witness-bench-demo"
 TEMPLATE = "bscp601-protocol-cop1-2-3-5-10"
-REFERENCE_DAYS = 3
+#: Days of HH data the HHDC and manufacturer exports cover: the BSCP601 set-up minimum (20).
+REFERENCE_DAYS = 20
 MPAN = "1200098765432"
 TESTER = ("Alex Tester", "Demo Meter Test Laboratory")
 WITNESS = ("Sam Witness", "Elexon (demo)")
@@ -113,6 +114,30 @@ def write_per_day_export(rows: list[Reading], serial: str, path: Path) -> Path:
     return path
 
 
+def import_reference_exports(
+    store: Store,
+    sid: int,
+    bench_collection: int,
+    serial: str,
+    out: Path,
+    days: int = 0,
+    sources: tuple[str, ...] = ("hhdc", "manufacturer"),
+):
+    """Write what the HHDC system and the manufacturer's software would have collected (the last
+    ``days`` whole days of ``bench_collection``; default :data:`REFERENCE_DAYS`, the BSCP601 set-up
+    minimum) as their CSV exports in ``out`` and import those of ``sources``; returns the two
+    import results (None for a source not imported)."""
+    recent = _export_rows(store.readings(bench_collection), days or REFERENCE_DAYS)
+    hh = mf = None
+    if "hhdc" in sources:
+        hhdc_csv = write_interval_export(recent, serial, out / "hhdc-export.csv")
+        hh = import_csv(store, sid, hhdc_csv, source="hhdc", mapping="generic-interval")
+    if "manufacturer" in sources:
+        man_csv = write_per_day_export(recent, serial, out / "manufacturer-export.csv")
+        mf = import_csv(store, sid, man_csv, source="manufacturer", mapping="per-day-columns")
+    return hh, mf
+
+
 def _fresh(out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     db = out_dir / "demo.db"
@@ -153,19 +178,20 @@ def run_demo(
                 f"{got.reading.clock.deviation_s:+.1f} s, {len(got.reading.events)} events "
                 f"(collection {got.collection_id})"
             )
-            bench_rows = store.readings(got.collection_id)
-            recent = _export_rows(bench_rows, REFERENCE_DAYS)
-            hhdc_csv = write_interval_export(recent, desc.serial, out / "hhdc-export.csv")
-            man_csv = write_per_day_export(recent, desc.serial, out / "manufacturer-export.csv")
-            hh = import_csv(store, sid, hhdc_csv, source="hhdc", mapping="generic-interval")
-            mf = import_csv(store, sid, man_csv, source="manufacturer", mapping="per-day-columns")
+            hh, mf = import_reference_exports(store, sid, got.collection_id, desc.serial, out)
             log(
                 f"4. imported HHDC export ({hh.rows} readings) and manufacturer export "
-                f"({mf.rows} readings)"
+                f"({mf.rows} readings) of the last {REFERENCE_DAYS} days"
             )
-            span = (recent[0].start, recent[-1].start + timedelta(minutes=30))
             for name, cid in (("HHDC", hh.collection_id), ("manufacturer", mf.collection_id)):
-                res = reconcile(store, cid, got.collection_id, start=span[0], end=span[1])
+                span = store.interval_span(cid)
+                res = reconcile(
+                    store,
+                    cid,
+                    got.collection_id,
+                    start=span[0],
+                    end=span[1] + timedelta(minutes=30),
+                )
                 log(
                     f"   reconcile {name} vs bench over {res.days} settlement days: "
                     f"{res.compared} period values compared, {res.matched} identical, "

@@ -77,54 +77,94 @@ def _reconcile_text(res) -> str:
     return "; ".join(parts or ["nothing compared"]) + (f" (e.g. {'; '.join(ex)})" if ex else "")
 
 
+SOURCE_TEXT = {"hhdc": "HHDC", "manufacturer": "manufacturer-software"}
+
+
+def _setup_problem(ctx: ActionContext, src: str, col: dict) -> str:
+    """The BSCP601 set-up condition for one export: at least ``setup_days`` days of half-hourly
+    data that is not uniform (one channel with at least two different values)."""
+    need = float(ctx.param("setup_days", 20))
+    span = ctx.store.interval_span(col["id"])
+    if span is None:
+        return f"the {SOURCE_TEXT[src]} export (collection {col['id']}) holds no data"
+    days = ((span[1] - span[0]).total_seconds() + span[2]) / 86400
+    if days + 1 / 24 < need:  # an hour of slack: a spring clock-change day is 23 h long
+        return (
+            f"set-up condition not met: the {SOURCE_TEXT[src]} export (collection {col['id']}) "
+            f"covers {days:.1f} days, the script needs at least {need:g} days"
+        )
+    values: dict[str, set] = {}
+    for r in ctx.store.readings(col["id"]):
+        values.setdefault(r.channel, set()).add(round(float(r.value), 6))
+    if not any(len(v) > 1 for v in values.values()):
+        return (
+            f"set-up condition not met: the {SOURCE_TEXT[src]} export (collection {col['id']}) "
+            "holds uniform data; load the outstation with non-uniform data"
+        )
+    return ""
+
+
 @action("collect_and_reconcile")
 def collect_and_reconcile(ctx: ActionContext) -> ActionResult:
-    """DR1-1: collect ≥ ``days`` and compare with the session's hhdc/manufacturer collections."""
+    """DR1-1: needs the HHDC **and** the manufacturer-software exports of the session (each ≥
+    ``setup_days`` of non-uniform data, else not run with advice); compares them directly
+    (identical values and flags per settlement period and channel, ``tolerance_kwh``), then
+    collects the same span with the bench and compares each export with it."""
     sources = list(ctx.param("compare_sources", ["hhdc", "manufacturer"]))
     tol = float(ctx.param("tolerance_kwh", 0.0))
     refs = {}
     for col in ctx.store.collections(ctx.session_id):
-        if col["source"] in sources:
+        if col["source"] in sources and col.get("rows"):
             refs[col["source"]] = col  # the latest of each source wins
-    ref_rows = {src: ctx.store.readings(col["id"]) for src, col in refs.items()}
+    missing = [s for s in sources if s not in refs]
+    if missing:
+        advice = "; ".join(
+            f"import the {SOURCE_TEXT.get(s, s)} export (bench-app import --source {s} …)"
+            for s in missing
+        )
+        return ActionResult(f"not run: {advice}, then re-run DR1-1", "not-run", ctx.evidence)
+    for src in sources:
+        ctx.link("collection_ids", refs[src]["id"])
+        problem = _setup_problem(ctx, src, refs[src])
+        if problem:
+            return ActionResult(f"not run: {problem}", "not-run", ctx.evidence)
+    spans = [ctx.store.interval_span(refs[s]["id"]) for s in sources]
+    start = min(sp[0] for sp in spans)
+    end = max(sp[1] for sp in spans) + timedelta(seconds=spans[0][2])
+    lines, verdict = [], "pass"
+    a, b = sources[0], sources[1] if len(sources) > 1 else sources[0]
+    if a != b:
+        res = reconcile(ctx.store, refs[a]["id"], refs[b]["id"], tol, start=start, end=end)
+        ctx.evidence.setdefault("reconcile", {})[f"{a}-{b}"] = res.summary()
+        if not res.ok:
+            verdict = "fail"
+            lines.append(f"{SOURCE_TEXT[a]} vs {SOURCE_TEXT[b]} disagree: {_reconcile_text(res)}")
+        else:
+            lines.append(
+                f"{SOURCE_TEXT[a]} (collection {refs[a]['id']}) and {SOURCE_TEXT[b]} "
+                f"(collection {refs[b]['id']}): {res.matched} period values and flags identical"
+            )
     with ctx.meter("collect") as meter:
-        start, end = _window(ctx, meter)
-        spans = [r.start for rows in ref_rows.values() for r in rows]
-        if spans:  # collect what the references cover
-            start, end = min(spans), max(spans) + timedelta(minutes=30)
+        clock = meter.read_clock()
+        ctx.observe_clock(clock, "clock before collection")
         cid, profile = ctx.collect_profile(meter, start, end, "DR1-1 collection")
     if not profile.rows:
         return ActionResult(
             f"bench collected no data for {iso(start)}–{iso(end)}", "fail", ctx.evidence
         )
-    lines = [
+    lines.insert(
+        0,
         f"bench collected {len(profile.rows)} periods × {len(profile.channels)} channels "
-        f"({iso(start)}–{iso(end)}, collection {cid})"
-    ]
-    verdict = "pass"
+        f"({iso(start)}–{iso(end)}, collection {cid})",
+    )
     for src in sources:
-        if src not in refs:
-            lines.append(f"no {src} collection in the session yet")
-            continue
-        res = reconcile(ctx.store, refs[src]["id"], cid, tol)
+        res = reconcile(ctx.store, refs[src]["id"], cid, tol, start=start, end=end)
         ctx.evidence.setdefault("reconcile", {})[src] = res.summary()
         if not res.ok:
             verdict = "fail"
-            lines.append(f"{src} (collection {refs[src]['id']}) disagrees: {_reconcile_text(res)}")
+            lines.append(f"{SOURCE_TEXT[src]} vs bench disagree: {_reconcile_text(res)}")
         else:
-            lines.append(
-                f"{src} (collection {refs[src]['id']}): {res.matched} period values and flags "
-                "identical"
-            )
-    if not refs:
-        lines.append(
-            "bench collection checked for completeness only; import the HHDC and "
-            "manufacturer collections and re-run to compare"
-        )
-        invalid = [r for r in profile.rows if r.status & StatusFlag.DATA_INVALID]
-        if invalid:
-            verdict = "fail"
-            lines.append(f"{len(invalid)} periods flagged DATA_INVALID")
+            lines.append(f"{SOURCE_TEXT[src]} vs bench: {res.matched} period values identical")
     return ActionResult("; ".join(lines), verdict, ctx.evidence)
 
 
@@ -209,17 +249,32 @@ def wrong_password_refused(ctx: ActionContext) -> ActionResult:
     return ActionResult(f"access refused ({refused}); no data; {log_text}", "pass", ctx.evidence)
 
 
+def _level_text(ctx: ActionContext) -> str:
+    assoc = ctx.evidence.get("association")
+    if not assoc:
+        return ""
+    return f" (association level {assoc['level']}, client SAP {assoc['client_sap']})"
+
+
 @action("right_password_collects")
 def right_password_collects(ctx: ActionContext) -> ActionResult:
-    """DR2-2: the right Level 2 password gives access and data."""
-    with ctx.meter("right password") as meter:
-        start, end = _window(ctx, meter)
-        cid, profile = ctx.collect_profile(meter, start, end, "DR2-2 collection")
+    """DR2-2: the right Level 2 password gives access and data (a refusal is a FAIL)."""
+    try:
+        with ctx.meter("right password") as meter:
+            start, end = _window(ctx, meter)
+            cid, profile = ctx.collect_profile(meter, start, end, "DR2-2 collection")
+    except AuthenticationError as exc:
+        return ActionResult(
+            f"the meter REFUSED the Level 2 password given for the session{_level_text(ctx)}: "
+            f"{exc}",
+            "fail",
+            ctx.evidence,
+        )
     if not profile.rows:
         return ActionResult("access granted but no data returned", "fail", ctx.evidence)
     return ActionResult(
-        f"access granted; {len(profile.rows)} periods × {len(profile.channels)} channels "
-        f"collected (collection {cid})",
+        f"access granted{_level_text(ctx)}; {len(profile.rows)} periods × "
+        f"{len(profile.channels)} channels collected (collection {cid})",
         "pass",
         ctx.evidence,
     )

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
+from bench_app.checklist.levels import session_association
 from bench_app.checklist.simtime import BenchTime, ShiftedClockMeter
 from bench_app.checklist.template import Step
 from drivers.meter import MeterDriver
@@ -121,6 +122,12 @@ class ActionContext:
         its trace (password redacted) linked as evidence — also when connecting failed."""
         if self.meter_factory is None:
             raise StepAborted("no meter connected to the bench (give --port and --protocol)")
+        level = self.step.params.get("association_level")
+        if level is not None and self.protocol == "dlms" and "client_sap" not in overrides:
+            # DR2/DR3 run on the level-2 (HHDC) association of the described meter
+            assoc = session_association(self.store, self.session_id, int(level))
+            overrides["client_sap"] = assoc.client_sap
+            self.evidence["association"] = assoc._asdict()
         driver = self.meter_factory(**overrides)
         try:
             driver.connect()

@@ -275,7 +275,7 @@ def test_manual_and_attachment_steps(sim_engine, store, session, tmp_path):
     out = engine.run_step("CC-06")
     assert (out.verdict, out.actual) == ("pass", "Four levels listed in the manual")
     auto, _ = sim_engine("cop-compliance-core")
-    assert auto.run_step("CC-07").verdict == "not-run"
+    assert auto.run_step("CC-06").verdict == "not-run"
     assert auto.run_step("CC-09").verdict == "not-run"
     pdf = tmp_path / "certificate.pdf"
     pdf.write_bytes(b"%PDF-1.4 certificate")
@@ -343,3 +343,28 @@ action = "clock_in_utc"\nrequires = ["dlms"]\nna_reason = "only DLMS meters log 
     assert (out.verdict, out.actual) == ("na", "only DLMS meters log this")
     dlms = ChecklistEngine(store, session, template, factory_for(sim), protocol="dlms")
     assert dlms.run_step("S1").verdict == "pass"
+
+
+def test_password_length_rule_is_checked_against_the_meter(sim_engine):
+    engine, _ = sim_engine("cop-compliance-core")
+    out = engine.run_step("CC-07")
+    assert out.verdict == "pass", out.actual
+    assert "14-character password refused" in out.actual
+    assert "5-character password refused" in out.actual
+    broken, _ = sim_engine("cop-compliance-core", "password-length-unchecked")
+    out = broken.run_step("CC-07")
+    assert out.verdict == "fail" and "was ACCEPTED" in out.actual
+
+
+def test_end_of_input_at_a_prompt_is_not_run(sim_engine):
+    from bench_app.checklist.context import StepAborted
+
+    def eof(message):
+        raise StepAborted("end of input at the prompt")
+
+    engine, _ = sim_engine("cop-compliance-core", prompt=eof)
+    out = engine.run_step("CC-06")
+    assert out.verdict == "not-run" and "end of input" in out.actual
+    real, _ = sim_engine(control=False, prompt=eof)
+    out = real.run_step("DR4-2")  # the stimulus prompt got no answer: not done, not a pass
+    assert out.verdict == "not-run" and "end of input" in out.actual
