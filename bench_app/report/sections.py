@@ -6,10 +6,10 @@ from collections import Counter
 from typing import Any
 
 from reportlab.lib import colors
-from reportlab.platypus import CondPageBreak, KeepTogether, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import CondPageBreak, Paragraph, Spacer, Table, TableStyle
 
 from bench_app.report import layout as L
-from bench_app.report.charts import flagged_spans, profile_chart
+from bench_app.report import record
 from bench_app.report.data import ReportData
 from bench_app.report.styles import (
     OVERALL_BG,
@@ -56,7 +56,6 @@ def cover(d: ReportData, st: Styles) -> list:
             [
                 ("Application reference", s.get("reference", "")),
                 ("Kind of test", kind),
-                ("Codes of Practice", ", ".join(s.get("cops") or []) or "—"),
                 ("Date", s.get("date") or ""),
                 ("Location", s.get("location") or ""),
                 ("HHDC", f"{hhdc['name'] or '—'} (MPID {hhdc['mpid'] or '—'})"),
@@ -71,10 +70,13 @@ def cover(d: ReportData, st: Styles) -> list:
                 ),
                 ("Checklist template", d.template_version or "no checklist run"),
                 ("Generated", fmt(d.generated_at)),
+                *record.cover_rows(d),
+                ("Audit head", d.audit_head or "(none)"),
             ],
             st,
             W,
         ),
+        *record.simulator_notice(d, st),
         *_head("Participants", st.h2),
     ]
     rows = [
@@ -266,7 +268,7 @@ def results(d: ReportData, st: Styles) -> list:
     run = d.checklist
     if run is None:
         out.append(para("No checklist run was recorded for this session.", st.body))
-        return out + [Spacer(1, 6), _overall_badge(d, st)]
+        return out + [Spacer(1, 6), _overall_badge(d, st), *record.overall_reasons(d, st)]
     conf = run.get("confirmations") or ""
     out.append(
         para(
@@ -281,27 +283,39 @@ def results(d: ReportData, st: Styles) -> list:
         actual = s.actual + (f"\nNote: {s.note}" if s.note else "")
         if s.attempt > 1:
             actual += f"\n(attempt {s.attempt})"
+        if s.proposed:
+            actual += f"\nBench proposed {s.proposed.upper()}; recorded by {s.by or '—'}"
         rows.append(
             [
-                s.step_id,
+                f"{s.step_id}\n{s.title}" if s.title else s.step_id,
                 s.objective,
-                s.method,
                 s.expected,
                 actual,
+                para(record.evidence_text(s.evidence), st.cell),
                 para(s.verdict.upper(), st.cell_center),
             ]
         )
         extra.append(("BACKGROUND", (5, i), (5, i), VERDICT_BG.get(s.verdict, VERDICT_BG["na"])))
     out.append(
+        para(
+            "Every step of the template is listed, including those not run and not applicable, "
+            "with the reason. The method of each step is in the template; Evidence names the "
+            "stored traces, collections, events and clock observations the result rests on "
+            "(Appendix A).",
+            st.small,
+        )
+    )
+    out.append(
         table(
-            ["Step", "Objective", "Method", "Expected", "Actual", "Verdict"],
+            ["Step", "Objective", "Expected", "Actual", "Evidence", "Verdict"],
             rows,
-            _cols(0.9, 2, 2.2, 2.2, 2.2, 1.0),
+            _cols(1.1, 2, 2, 3.2, 1.5, 0.95),
             st,
             extra_style=extra,
         )
     )
-    out += [Spacer(1, 8), _overall_badge(d, st)]
+    out += [Spacer(1, 8), _overall_badge(d, st), *record.overall_reasons(d, st)]
+    out += [Spacer(1, 6), *record.deviations(d, st, "3a. ")]
     return out
 
 
@@ -351,16 +365,16 @@ def clock(d: ReportData, st: Styles) -> list:
     rows = [
         [
             o.get("id", ""),
-            o.get("meter_time"),
-            o.get("reference_time"),
-            f"{float(o.get('deviation_s') or 0):+.1f}",
+            record.local_utc(o.get("meter_time")),
+            record.local_utc(o.get("reference_time")),
+            record.signed(float(o.get("deviation_s") or 0)),
             o.get("note", ""),
         ]
         for o in d.clock_observations
     ]
     out.append(
         table(
-            ["#", "Meter time", "Reference time", "Deviation (s)", "Note"],
+            ["#", "Meter time", "Reference time", "Deviation (s)", "Note"],  # local (UTC)
             rows,
             _cols(0.5, 2, 2, 1.2, 3),
             st,
@@ -405,24 +419,8 @@ def distinct_events(events: list[dict]) -> list[dict]:
 
 
 def charts(d: ReportData, st: Styles) -> list:
-    out: list = [*_head("7. Half-hourly profile", st.h1)]
-    if not d.series:
-        return out + [para("No interval data was collected.", st.body)]
-    for s in d.series:
-        drawing = profile_chart(s, W, 165, st.fonts)
-        n = len(s.times)
-        first = fmt_ts(s.times[0]) if n else "—"
-        last = fmt_ts(s.times[-1]) if n else "—"
-        period = (s.times[1] - s.times[0]) if n > 1 else 1800
-        spans = flagged_spans(s.times, s.status, period)
-        flagged = sum(1 for x in s.status if x)
-        caption = (
-            f"{n} intervals from {first} to {last}; total {sum(s.values):.3f} {s.unit}; "
-            f"{flagged} flagged intervals in {len(spans)} spans"
-            f"{': ' + _flag_names(s.status) if flagged else ''}."
-        )
-        out.append(KeepTogether([drawing, para(caption, st.small), Spacer(1, 8)]))
-    return out
+    """The profile as days × settlement periods heat maps with daily totals."""
+    return record.profile_section(d, st, "7.")
 
 
 def fmt_ts(t: float) -> str:

@@ -79,6 +79,7 @@ HASHED_COLUMNS: dict[tuple[str, str], tuple[str, ...]] = {
         "by", "at",
     ),
     ("insert", "checklist_confirmations"): ("run_id", "role", "name", "at"),
+    ("insert", "session_records"): ("session_id", "kind", "data", "created_at"),
 }  # fmt: skip
 
 #: Evidence table → SQL selecting the ids of its rows that belong to session ``?``.
@@ -102,6 +103,7 @@ SESSION_ROWS = {
     "(SELECT id FROM checklist_runs WHERE session_id = ?)",
     "checklist_confirmations": "SELECT id FROM checklist_confirmations WHERE run_id IN "
     "(SELECT id FROM checklist_runs WHERE session_id = ?)",
+    "session_records": "SELECT id FROM session_records WHERE session_id = ?",
 }
 
 

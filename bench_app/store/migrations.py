@@ -364,13 +364,28 @@ def _m4_equipment_register(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+def _m6_session_records(db: sqlite_utils.Database) -> None:
+    """Session records set from the CLI (issue 13): bench connection (simulator or port, baud,
+    framing, probe), test equipment, reference time source, CoP issues. ``kind`` names the record,
+    ``data`` is a JSON object; the newest record of a kind supersedes older ones (append-only)."""
+    db["session_records"].create(
+        {"id": int, "session_id": int, "kind": str, "data": str, "created_at": str},
+        pk="id",
+        foreign_keys=[("session_id", "sessions", "id")],
+        not_null=["session_id", "kind", "data"],
+    )
+    db.execute("CREATE INDEX session_records_session ON session_records (session_id, kind)")
+
+
 #: (version, description, function); version n upgrades n-1 → n.
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "core evidence tables and audit chain", _m1_core),
     (2, "checklist runs, steps and confirmations", _m2_checklists),
     (3, "look-up indexes", _m3_indexes),
     (4, "equipment register", _m4_equipment_register),
-]
+    (6, "session records: bench connection, test equipment, time source, CoP issues",
+     _m6_session_records),
+]  # fmt: skip
 
 #: The schema version this code writes.
 SCHEMA_VERSION = MIGRATIONS[-1][0]
