@@ -24,6 +24,8 @@ from pathlib import Path
 
 from bench_app.acquire import read_into_session
 from bench_app.checklist import ChecklistEngine, find_template
+from bench_app.checklist.simtime import secs
+from bench_app.checklist.verdict import overall_result
 from bench_app.importers import import_csv
 from bench_app.reconcile import reconcile
 from bench_app.report.workflow import write_report
@@ -58,6 +60,7 @@ class DemoResult:
     verdicts: dict[str, int] = field(default_factory=dict)
     certificates: list[Path] = field(default_factory=list)
     seconds: float = 0.0
+    overall: str = ""  #: :func:`bench_app.checklist.verdict.overall_result` status
 
 
 def _export_rows(readings: list[Reading], days: int) -> list[Reading]:
@@ -162,6 +165,11 @@ def run_demo(
         store = Store.open(db_path)
         try:
             sid = _create_session(store, desc, protocol)
+            store.set_session_record(
+                sid,
+                "bench",
+                {"simulator": True, "meter": desc.name, "port": sim.url, "protocol": protocol},
+            )
             log(f"2. session {sid} created in {db_path}")
             meter = create_meter(protocol, replace(base))
             meter.connect()
@@ -175,7 +183,7 @@ def run_demo(
                 f"3. read {desc.serial}: {days_read} days of profile, "
                 f"{len(p.rows) if p else 0} intervals × "
                 f"{len(p.channels) if p else 0} channels, clock deviation "
-                f"{got.reading.clock.deviation_s:+.1f} s, {len(got.reading.events)} events "
+                f"{secs(got.reading.clock.deviation_s)} s, {len(got.reading.events)} events "
                 f"(collection {got.collection_id})"
             )
             hh, mf = import_reference_exports(store, sid, got.collection_id, desc.serial, out)
@@ -198,6 +206,10 @@ def run_demo(
                     f"{len(res.discrepancies)} discrepancies"
                 )
             verdicts = _run_checklist(store, sid, protocol, base, sim.control, password, log)
+            overall = overall_result(store, sid)
+            log(f"   overall result: {overall.status}")
+            for reason in overall.reasons:
+                log(f"     - {reason}")
             certs, report = _report(store, sid, out, log)
         finally:
             store.close()
@@ -205,6 +217,7 @@ def run_demo(
     code = verify_report(report, trust=certs, db_path=db_path)
     result = DemoResult(out, db_path, sid, report, code, verdicts, certs)
     result.seconds = time.monotonic() - t0
+    result.overall = overall.status
     return result
 
 

@@ -28,7 +28,7 @@ from bench_app.checklist.context import (
     new_events,
     sp_start,
 )
-from bench_app.checklist.simtime import sp_name
+from bench_app.checklist.simtime import secs, sp_name
 from bench_app.reconcile import reconcile
 from drivers.errors import AuthenticationError
 from drivers.model import EventCode, StatusFlag, iso
@@ -309,7 +309,8 @@ def _read_offset(ctx: ActionContext, minutes: float, tol: float, meter=None):
     ctx.observe_clock(clock, f"clock after offset to UTC{minutes:+g} min")
     if abs(clock.deviation_s - minutes * 60) > tol:
         raise StepAborted(
-            f"could not put the clock at UTC{minutes:+g} min (deviation {clock.deviation_s:+.1f} s)"
+            f"could not put the clock at UTC{minutes:+g} min "
+            f"(deviation {secs(clock.deviation_s)} s)"
         )
     return clock
 
@@ -336,7 +337,7 @@ def clock_correction_refused(ctx: ActionContext) -> ActionResult:
     finally:
         _restore_clock(ctx)
     moved = after.deviation_s - before.deviation_s
-    text = f"clock deviation {before.deviation_s:+.1f} s before, {after.deviation_s:+.1f} s after"
+    text = f"clock deviation {secs(before.deviation_s)} s before, {secs(after.deviation_s)} s after"
     if not refused:
         return ActionResult(
             f"correction with wrong password {wrong!r} was ACCEPTED; {text}", "fail", ctx.evidence
@@ -386,7 +387,7 @@ def clock_correction_flagged(ctx: ActionContext) -> ActionResult:
     wanted = StatusFlag.CLOCK_CHANGE | StatusFlag.PERIOD_ADJUSTED
     problems = []
     if not corrected:
-        problems.append(f"clock NOT corrected (deviation {after.deviation_s:+.1f} s)")
+        problems.append(f"clock NOT corrected (deviation {secs(after.deviation_s)} s)")
     if not new:
         problems.append("no clock-change event logged")
     elif not {r["identity"] for r in new} <= event_identities(stored2):
@@ -411,7 +412,7 @@ def clock_correction_flagged(ctx: ActionContext) -> ActionResult:
             f"clock at UTC{minutes:+g} min: " + "; ".join(problems), "fail", ctx.evidence
         )
     return ActionResult(
-        f"clock at UTC{minutes:+g} min corrected to {after.deviation_s:+.1f} s; "
+        f"clock at UTC{minutes:+g} min corrected to {secs(after.deviation_s)} s; "
         f"{len(new)} clock-change event(s) logged; closed {' / '.join(map(sp_name, flagged))} "
         f"flagged ({how}); still flagged on a second read",
         "pass",

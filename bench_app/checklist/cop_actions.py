@@ -13,6 +13,7 @@ import math
 from datetime import timedelta
 
 from bench_app.checklist.context import ActionContext, ActionResult, StepAborted, action
+from bench_app.checklist.simtime import secs
 from drivers.errors import AuthenticationError
 from drivers.model import iso, normalise
 
@@ -171,7 +172,7 @@ def clock_in_utc(ctx: ActionContext) -> ActionResult:
         clock = meter.read_clock()
     ctx.observe_clock(clock, "clock against UTC")
     text = (
-        f"meter {iso(clock.meter_time)} vs PC UTC {iso(clock.pc_time)}: {clock.deviation_s:+.1f} s"
+        f"meter {iso(clock.meter_time)} vs PC UTC {iso(clock.pc_time)}: {secs(clock.deviation_s)} s"
     )
     if abs(clock.deviation_s) <= limit:
         return ActionResult(f"{text} (limit ±{limit:g} s)", "pass", ctx.evidence)

@@ -38,6 +38,12 @@ def sp_name(when: datetime) -> str:
     )
 
 
+def secs(value: float) -> str:
+    """Seconds with sign and one decimal (``+1.5``, ``-0.3``), never ``-0.0``."""
+    text = f"{value:+.1f}"
+    return "0.0" if float(text) == 0 else text
+
+
 class BenchTime:
     """Reference time of a checklist run, simulated when bench control can advance time.
 

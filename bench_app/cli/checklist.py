@@ -168,6 +168,8 @@ def cmd_run(args) -> int:
             password=args.password,
             by=args.by,
         )
+        if args.port:
+            _record_bench(store, args, control)
         if args.supersede:
             engine.supersede(args.supersede)
         steps = args.step or [s.id for s in template.steps]
@@ -200,6 +202,30 @@ def cmd_run(args) -> int:
     finally:
         store.close()
     return 0
+
+
+def _record_bench(store, args, control) -> None:
+    """Record how the meter was reached (a new record only when it changed): bench control means
+    the built-in simulator; otherwise port, protocol, baud and framing."""
+    framing = (
+        "IEC 62056-21 mode C"
+        if args.protocol == "iec21"
+        else f"DLMS {'mode E' if args.mode_e else args.framing}"
+    )
+    data = {
+        "simulator": control is not None,
+        "meter": "",
+        "port": args.port,
+        "protocol": args.protocol,
+        "baud": args.baud,
+        "framing": framing,
+        "probe": "",
+    }
+    old = store.session_records(args.session).get("bench") or {}
+    if control is not None:
+        data["meter"] = str((control.state() or {}).get("serial", ""))
+    if {k: old.get(k) for k in data} != data:
+        store.set_session_record(args.session, "bench", data)
 
 
 def _wrap_table(rows: list[list[str]], headers: list[str], width: int) -> str:

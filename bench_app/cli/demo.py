@@ -35,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     counts = ", ".join(f"{n} {v}" for v, n in sorted(result.verdicts.items()))
     print()
     print(f"Checklist:  {counts}")
+    print(f"Overall:    {result.overall}")
     print(f"Session:    {result.session_id} in {result.db_path}")
     print(f"Report:     {result.report_path.resolve()}")
     print(f"Verify:     bench-app verify {result.report_path} --db {result.db_path}")
