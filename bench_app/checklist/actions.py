@@ -107,9 +107,10 @@ def _setup_problem(ctx: ActionContext, src: str, col: dict) -> str:
 @action("collect_and_reconcile")
 def collect_and_reconcile(ctx: ActionContext) -> ActionResult:
     """DR1-1: needs the HHDC **and** the manufacturer-software exports of the session (each ≥
-    ``setup_days`` of non-uniform data, else not run with advice); compares them directly
-    (identical values and flags per settlement period and channel, ``tolerance_kwh``), then
-    collects the same span with the bench and compares each export with it."""
+    ``setup_days`` of non-uniform data, else not run with advice); compares them directly over
+    their whole span (identical values and flags per settlement period and channel,
+    ``tolerance_kwh``), then collects the newest ``bench_days`` of that span (0 = all of it) with
+    the bench and compares each export with it."""
     sources = list(ctx.param("compare_sources", ["hhdc", "manufacturer"]))
     tol = float(ctx.param("tolerance_kwh", 0.0))
     refs = {}
@@ -132,6 +133,8 @@ def collect_and_reconcile(ctx: ActionContext) -> ActionResult:
     start = min(sp[0] for sp in spans)
     end = max(sp[1] for sp in spans) + timedelta(seconds=spans[0][2])
     lines, verdict = [], "pass"
+    bench_days = float(ctx.param("bench_days", 0))
+    bench_start = max(start, end - timedelta(days=bench_days)) if bench_days > 0 else start
     a, b = sources[0], sources[1] if len(sources) > 1 else sources[0]
     if a != b:
         res = reconcile(ctx.store, refs[a]["id"], refs[b]["id"], tol, start=start, end=end)
@@ -147,18 +150,18 @@ def collect_and_reconcile(ctx: ActionContext) -> ActionResult:
     with ctx.meter("collect") as meter:
         clock = meter.read_clock()
         ctx.observe_clock(clock, "clock before collection")
-        cid, profile = ctx.collect_profile(meter, start, end, "DR1-1 collection")
+        cid, profile = ctx.collect_profile(meter, bench_start, end, "DR1-1 collection")
     if not profile.rows:
         return ActionResult(
-            f"bench collected no data for {iso(start)}–{iso(end)}", "fail", ctx.evidence
+            f"bench collected no data for {iso(bench_start)}–{iso(end)}", "fail", ctx.evidence
         )
     lines.insert(
         0,
         f"bench collected {len(profile.rows)} periods × {len(profile.channels)} channels "
-        f"({iso(start)}–{iso(end)}, collection {cid})",
+        f"({iso(bench_start)}–{iso(end)}, collection {cid})",
     )
     for src in sources:
-        res = reconcile(ctx.store, refs[src]["id"], cid, tol, start=start, end=end)
+        res = reconcile(ctx.store, refs[src]["id"], cid, tol, start=bench_start, end=end)
         ctx.evidence.setdefault("reconcile", {})[src] = res.summary()
         if not res.ok:
             verdict = "fail"

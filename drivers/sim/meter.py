@@ -295,7 +295,7 @@ class SimMeter:
                 if ts not in self._lost
             ]
             if "reading-changes-data" in self.defects and out:
-                ts = int(out[-1][0].timestamp())
+                ts = int(out[0][0].timestamp())  # the oldest period read: inside any window
                 self._values[ts][0] += 1  # the act of reading bumps a stored value
             return out
 

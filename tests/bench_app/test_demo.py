@@ -12,7 +12,7 @@ from bench_app.store import Store
 
 def test_demo_runs_whole_story(tmp_path):
     lines: list[str] = []
-    result = run_demo(tmp_path / "demo", protocol="dlms", days=10, log=lines.append)
+    result = run_demo(tmp_path / "demo", protocol="dlms", days=22, log=lines.append)
     assert result.verify_code == 0
     assert result.verdicts == {"pass": 14}, lines
     text = "\n".join(lines)

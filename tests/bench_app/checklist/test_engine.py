@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bench_app.errors import SessionLockedError, UsageError
-from drivers.model import Channel, ProfileRow
 
 DR_IDS = [
     "DR1-1",
@@ -45,7 +44,7 @@ def _resolve(store, session, evidence):
 
 
 def test_healthy_meter_passes_every_dr_step_with_resolvable_evidence(sim_engine, store, session):
-    engine, sim = sim_engine()
+    engine, sim = sim_engine(exports=True)
     outcomes = engine.run_all()
     assert [o.step_id for o in outcomes] == DR_IDS
     assert {o.step_id: o.verdict for o in outcomes} == dict.fromkeys(DR_IDS, "pass"), [
@@ -81,7 +80,7 @@ def test_healthy_meter_passes_every_dr_step_with_resolvable_evidence(sim_engine,
     ],
 )
 def test_each_defect_fails_its_step_with_a_telling_actual(sim_engine, defect, step, words):
-    engine, _ = sim_engine("bscp601-protocol-cop1-2-3-5-10", defect)
+    engine, _ = sim_engine("bscp601-protocol-cop1-2-3-5-10", defect, exports=step == "DR1-2")
     if step == "DR1-2":
         assert engine.run_step("DR1-1").verdict == "pass"
     outcome = engine.run_step(step)
@@ -96,40 +95,27 @@ def test_healthy_counterparts_of_defect_steps_pass(sim_engine):
         assert outcome.verdict == "pass", outcome.actual
 
 
-def _hhdc_copy(store, session, bench_cid, bump=0.0):
-    src = store.readings(bench_cid)
-    cid = store.new_collection(session, "hhdc", meta={"file": "hhdc.csv"})
-    by_start: dict = {}
-    for r in src:
-        by_start.setdefault(r.start, []).append(r)
-    chans = sorted({r.channel for r in src})
-    rows = []
-    for i, (start, rs) in enumerate(sorted(by_start.items())):
-        vals = {r.channel: r.value for r in rs}
-        rows.append(
-            ProfileRow(
-                start,
-                [vals[c] + (bump if i == 5 and j == 0 else 0.0) for j, c in enumerate(chans)],
-                rs[0].status,
-            )
-        )
-    store.add_profile_block(cid, [Channel(c, "kWh") for c in chans], rows)
-    return cid
+@pytest.mark.parametrize(("bump", "verdict"), [(0.0, "pass"), (250.0, "fail")])  # Wh
+def test_dr1_1_compares_both_exports_and_the_bench(sim_engine, store, session, bump, verdict):
+    from tests.bench_app.checklist.conftest import add_exports
 
-
-@pytest.mark.parametrize(("bump", "verdict"), [(0.0, "pass"), (0.25, "fail")])
-def test_dr1_1_reconciles_against_the_hhdc_collection(sim_engine, store, session, bump, verdict):
-    engine, _ = sim_engine()
+    engine, sim = sim_engine(days=22)
     first = engine.run_step("DR1-1")
-    bench_cid = first.evidence["collection_ids"][0]
-    _hhdc_copy(store, session, bench_cid, bump)
+    assert first.verdict == "not-run" and "import the HHDC export" in first.actual
+    add_exports(store, session, sim, days=5, bump=bump)
+    short = engine.run_step("DR1-1")  # the set-up condition is checked, not assumed
+    assert short.verdict == "not-run" and "at least 20 days" in short.actual
+    cols = add_exports(store, session, sim, days=21, bump=bump)
     again = engine.run_step("DR1-1")
     assert again.verdict == verdict, again.actual
-    assert "hhdc (collection" in again.actual
-    if verdict == "fail":
+    assert set(cols.values()) <= set(again.evidence["collection_ids"])
+    if verdict == "pass":
+        assert "HHDC (collection" in again.actual and "identical" in again.actual
+    else:  # the HHDC export disagrees with the manufacturer's directly
+        assert "HHDC vs manufacturer-software disagree" in again.actual
         assert "1 with different values" in again.actual and "SP " in again.actual
     attempts = store.step_results(engine.run_id, latest_only=False)
-    assert [a["attempt"] for a in attempts if a["step_id"] == "DR1-1"] == [1, 2]
+    assert [a["attempt"] for a in attempts if a["step_id"] == "DR1-1"] == [1, 2, 3]
 
 
 def test_requirements_the_protocol_lacks_make_steps_na(store, session, sim_parts):
@@ -319,7 +305,7 @@ def test_hh_sum_against_register_advance(sim_engine, scale, verdict):
 
 
 def test_cop11_variant_passes_on_a_healthy_meter(sim_engine):
-    engine, _ = sim_engine("bscp601-protocol-cop11")
+    engine, _ = sim_engine("bscp601-protocol-cop11", exports=True)
     outcomes = engine.run_all()
     assert len(outcomes) == 14
     assert all(o.verdict == "pass" for o in outcomes), [

@@ -117,8 +117,8 @@ def test_simulator_session_is_marked_on_every_page(sim_engine, store, session, t
     assert len(pages) >= 3
     for n, page in enumerate(pages, start=1):
         assert "SIMULATED OUTSTATION" in page, f"page {n} is not marked"
-    store.set_session_record(session, "bench", {"simulator": False, "port": "COM3", "baud": 9600,
-                                                "framing": "7E1", "probe": "ABB probe"})  # fmt: skip
+    real = {"simulator": False, "port": "COM3", "baud": 9600, "framing": "7E1", "probe": "ABB"}
+    store.set_session_record(session, "bench", real)
     text = "".join(_pages(write_report(store, session, tmp_path / "real.pdf").path))
     assert "SIMULATED OUTSTATION" not in text
-    assert "port COM3" in text and "baud 9600" in text and "probe ABB probe" in text
+    assert "port COM3" in text and "baud 9600" in text and "probe ABB" in text
