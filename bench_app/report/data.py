@@ -8,6 +8,7 @@ rendered from synthetic data in tests and benchmarks.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -324,7 +325,7 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
         clock_observations=store.clock_observations(session_id),
         events=store.events(session_id),
         series=_series(store, chart_col),
-        collections=collections,
+        collections=[_with_rows_hash(store, c) for c in collections],
         traces=store.traces(session_id),
         attachments=store.attachments(session_id),
         audit_head=store.audit_head(session_id),
@@ -335,6 +336,25 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
         ended_at=_when(last),
         app_build=_build(),
     )
+
+
+def _with_rows_hash(store: Any, col: dict) -> dict:
+    """The collection with ``rows_sha256`` (SHA-256 of its readings, one ``start,channel,value,
+    unit,status`` line each in start/channel order) and ``span`` (first – last interval start)."""
+    out = dict(col)
+    if not col.get("rows"):
+        return out
+    digest = hashlib.sha256()
+    rows = store.readings_raw(col["id"])
+    for start, channel, value, unit, status in rows:
+        digest.update(f"{start},{channel},{value!r},{unit or ''},{int(status or 0)}\n".encode())
+    out["rows_sha256"] = digest.hexdigest()
+    if rows:
+        out["span"] = (
+            datetime.fromtimestamp(rows[0][0], UTC),
+            datetime.fromtimestamp(rows[-1][0], UTC),
+        )
+    return out
 
 
 def _when(text: str | None) -> datetime | None:

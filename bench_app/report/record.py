@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from reportlab.graphics.shapes import Drawing, Line, Rect, String
 from reportlab.lib import colors
-from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import CondPageBreak, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from bench_app import settlement
 from bench_app.checklist.verdict import RULES
@@ -159,7 +159,7 @@ def evidence_text(evidence: dict) -> str:
 def deviations(d: ReportData, st: Styles, number: str = "") -> list:
     """The Deviations section: manual overrides (bench's proposal, recorded verdict, who, why),
     n/a without the template's reason and equipment warnings."""
-    out: list = [Paragraph(f"{number}Deviations".strip(), st.h1)]
+    out: list = [CondPageBreak(120), Paragraph(f"{number}Deviations".strip(), st.h1)]
     devs = list(d.verdict.deviations) if d.verdict is not None else []
     if not devs:
         return out + [para("None: no verdict was overridden and no deviation was found.", st.body)]
@@ -266,7 +266,7 @@ def daily_totals(s: ChannelSeries, st: Styles) -> Table:
 
 def profile_section(d: ReportData, st: Styles, number: str = "7.") -> list:
     """The profile: per channel a days × settlement-periods heat map and the daily totals."""
-    out: list = [Paragraph(f"{number} Half-hourly profile", st.h1)]
+    out: list = [CondPageBreak(120), Paragraph(f"{number} Half-hourly profile", st.h1)]
     if not d.series:
         return out + [para("No interval data was collected.", st.body)]
     out.append(

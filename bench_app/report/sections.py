@@ -472,25 +472,42 @@ def appendix(d: ReportData, st: Styles) -> list:
         *_head("Collections", st.h2),
     ]
     out.append(
-        _hashed(
-            ["#", "Source", "Protocol", "Started", "Rows", "Source file"],
-            [
-                (
-                    [
-                        c.get("id"),
-                        c.get("source", ""),
-                        c.get("protocol", ""),
-                        c.get("started_at"),
-                        c.get("rows", ""),
-                        c.get("source_file") or "",
-                    ],
-                    c.get("source_hash") or "",
-                )
-                for c in d.collections
-            ],
-            _cols(0.4, 0.9, 0.9, 1.6, 0.7, 4),
-            st,
+        para(
+            "Each collection with its label (the checklist step that made it), the span of its "
+            "intervals and the SHA-256 of its rows (one 'start,channel,value,unit,status' line "
+            "each); an imported file also gives the SHA-256 of the source file.",
+            st.small,
         )
+    )
+    items = []
+    for c in d.collections:
+        meta = c.get("meta") if isinstance(c.get("meta"), dict) else {}
+        label = " ".join(str(meta.get(k)) for k in ("step", "label") if meta.get(k))
+        span = c.get("span")
+        digest = c.get("rows_sha256") or "—"
+        if c.get("source_hash"):
+            digest += f"; source file {c['source_hash']}"
+        items.append(
+            (
+                [
+                    c.get("id"),
+                    c.get("source", ""),
+                    label or c.get("source_file") or "",
+                    f"{fmt_ts(span[0].timestamp())} – {fmt_ts(span[1].timestamp())}"
+                    if span
+                    else "—",
+                    c.get("rows", ""),
+                ],
+                digest,
+            )
+        )
+    out.append(
+        _hashed(
+            ["#", "Source", "Label", "Span (interval starts)", "Rows"],
+            items,
+            _cols(0.4, 0.9, 3, 3, 0.6),
+            st,
+        )  # fmt: skip
     )
     out += _head("Communication traces", st.h2)
     out.append(
