@@ -39,12 +39,6 @@ RULES = (
     "deviations.",
 )
 
-#: Equipment finding codes that fail the session (the meter is not what was declared).
-MISMATCH_CODES = frozenset(
-    {"firmware-mismatch", "type-mismatch", "serial-mismatch", "declaration-mismatch"}
-)
-
-
 @dataclass
 class StepVerdict:
     """One template step as the result sees it (latest attempt of the current run).
@@ -155,13 +149,14 @@ def _na_justified(row: StepVerdict, tpl: Template | None) -> bool:
     return bool(step and step.na_reason)
 
 
-def _equipment(store: Any, session_id: int) -> list[dict]:
-    from bench_app.equipment.checks import check_session  # keeps import cost off the CLI path
+def _equipment(store: Any, session_id: int) -> tuple[list[dict], frozenset]:
+    """The equipment findings and the codes that mean "not what was declared" (fail)."""
+    from bench_app.equipment.checks import MISMATCH_CODES, check_session  # import cost: lazily
 
     try:
-        return [f.to_json() for f in check_session(store, session_id)]
+        return [f.to_json() for f in check_session(store, session_id)], MISMATCH_CODES
     except BenchError:
-        return []
+        return [], MISMATCH_CODES
 
 
 def _reconciliations(store: Any, session_id: int) -> list[tuple[str, Any]]:
@@ -228,8 +223,9 @@ def overall_result(store: Any, session_id: int, template: str | None = None) -> 
         missing = [r for r in ("tester", "witness") if r not in roles]
         if missing:
             incomplete.append(f"run #{run['id']} not confirmed by the {' and '.join(missing)}")
-    for f in _equipment(store, session_id):
-        if f.get("code") in MISMATCH_CODES:
+    findings, mismatch = _equipment(store, session_id)
+    for f in findings:
+        if f.get("code") in mismatch:
             fails.append(f"equipment check: {f.get('message')}")
         elif f.get("severity") == "warning":
             res.deviations.append(Deviation("equipment", "", str(f.get("message"))))
