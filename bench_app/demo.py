@@ -36,6 +36,7 @@ from bench_app.signing.verify import verify_report
 from bench_app.store import Reading, Store
 from drivers.meter import ConnectOptions, create_meter
 from drivers.sim import start_simulator
+from drivers.trace import Trace
 
 DEMO_PASSPHRASE = b"witness-bench-demo"
 TEMPLATE = "bscp601-protocol-cop1-2-3-5-10"
@@ -260,8 +261,8 @@ def _create_session(store: Store, desc, protocol: str) -> int:
 
 
 def _run_checklist(store, sid, protocol, base, control, password, log: Log) -> dict[str, int]:
-    def factory(**overrides):
-        return create_meter(protocol, replace(base, **overrides))
+    def factory(**overrides):  # a fresh trace per connection: each step stores only its bytes
+        return create_meter(protocol, replace(base, trace=Trace(), **overrides))
 
     engine = ChecklistEngine(
         store,

@@ -33,10 +33,16 @@ DECLARATIONS = {
 }
 
 
-def local_utc(when: datetime | None) -> str:
-    """``2026-11-29 09:30:00 GMT (09:30:00 UTC)`` — GB local time with UTC alongside."""
-    if when is None:
+def local_utc(when: datetime | str | None) -> str:
+    """``2026-11-29 09:30:00 GMT (09:30:00 UTC)`` — GB local time with UTC alongside (an ISO
+    text is parsed; one that is not a time is returned as it is)."""
+    if when is None or when == "":
         return "—"
+    if isinstance(when, str):
+        try:
+            when = datetime.fromisoformat(when.replace("Z", "+00:00"))
+        except ValueError:
+            return when
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     local = settlement.to_local(when)

@@ -512,7 +512,7 @@ def appendix(d: ReportData, st: Styles) -> list:
     out += _head("Communication traces", st.h2)
     out.append(
         _hashed(
-            ["#", "Label", "Records", "Bytes tx / rx", "Created"],
+            ["#", "Label", "Records", "Bytes tx / rx", "Created (local, UTC)"],
             [
                 (
                     [
@@ -520,13 +520,13 @@ def appendix(d: ReportData, st: Styles) -> list:
                         t.get("label", ""),
                         t.get("records", ""),
                         f"{t.get('bytes_tx', '')} / {t.get('bytes_rx', '')}",
-                        t.get("created_at"),
+                        record.local_utc(t.get("created_at")),
                     ],
                     t.get("sha256", ""),
                 )
                 for t in d.traces
             ],
-            _cols(0.4, 4, 0.8, 1.2, 1.6),
+            _cols(0.4, 3.4, 0.8, 1.3, 2.3),
             st,
         )
     )

@@ -24,6 +24,10 @@ def test_demo_runs_whole_story(tmp_path):
     try:
         assert store.get_session(result.session_id)["status"] == "locked"
         assert store.verify(result.session_id).ok
+        traces = store.traces(result.session_id)
+        first = traces[0]["bytes_rx"]  # the demo's initial read of the whole profile
+        eq1 = [t for t in traces if t["label"].startswith("EQ-1")]
+        assert eq1 and all(t["bytes_rx"] < first for t in eq1)  # each step stores its own bytes
         sources = sorted(c["source"] for c in store.collections(result.session_id))
         assert {"bench", "hhdc", "manufacturer"} <= set(sources)
     finally:
