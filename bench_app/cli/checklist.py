@@ -167,6 +167,7 @@ def cmd_run(args) -> int:
             protocol=args.protocol or "",
             password=args.password,
             by=args.by,
+            progress=_wait_progress,
         )
         if args.port:
             _record_bench(store, args, control)
@@ -202,6 +203,12 @@ def cmd_run(args) -> int:
     finally:
         store.close()
     return 0
+
+
+def _wait_progress(remaining_s: float, message: str) -> None:
+    """A real meter: show the wait for a settlement period to close (every 30 s and the end)."""
+    if int(remaining_s) % 30 == 0 or remaining_s <= 1:
+        print(f"  … {message}", file=sys.stderr, flush=True)
 
 
 def _record_bench(store, args, control) -> None:

@@ -63,7 +63,8 @@ def cover(d: ReportData, st: Styles) -> list:
                     "Session",
                     f"#{s.get('id', '')}, status {s.get('status', '')}"
                     + (
-                        f", locked by {s.get('locked_by')} at {fmt(s.get('locked_at'))}"
+                        f", locked by {s.get('locked_by')} at "
+                        f"{record.local_utc(s.get('locked_at'))}"
                         if s.get("locked_by")
                         else ""
                     ),
@@ -269,12 +270,15 @@ def results(d: ReportData, st: Styles) -> list:
     if run is None:
         out.append(para("No checklist run was recorded for this session.", st.body))
         return out + [Spacer(1, 6), _overall_badge(d, st), *record.overall_reasons(d, st)]
-    conf = run.get("confirmations") or ""
+    conf = "; ".join(
+        f"{c.get('role')} {c.get('name')} at {record.local_utc(c.get('at'))}"
+        for c in run.get("confirmations") or []
+    )
     out.append(
         para(
             f"Checklist {run.get('template', '')} version "
             f"{run.get('template_version', '')}, run #{run.get('id', '')} "
-            f"({run.get('status', '')}){'; confirmed by ' + fmt(conf) if conf else ''}.",
+            f"({run.get('status', '')}){'; confirmed by ' + conf if conf else ''}.",
             st.body,
         )
     )
