@@ -375,7 +375,7 @@ def clock_correction_flagged(ctx: ActionContext) -> ActionResult:
     finally:
         if not corrected:
             _restore_clock(ctx)
-    close_period(ctx, "clock before the affected period closed")
+    close_period(ctx, "clock before the affected period closed", since=after)
     reads = []
     for n in (1, 2):
         with ctx.meter(f"evidence after the period closed, read {n}") as meter:

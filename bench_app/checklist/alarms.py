@@ -16,7 +16,7 @@ Names: ``phase_failure`` (params ``phases``, ``hold_s``), ``supply_failure`` (``
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bench_app.checklist.context import (
     SP,
@@ -64,15 +64,23 @@ def _status_of(profile, when) -> int | None:
     return status
 
 
-def close_period(ctx: ActionContext, label: str) -> ClockReading:
-    """Read the meter clock and let the settlement period it is in close (simulated time on the
-    simulator, a wait with progress on a real meter); returns the clock read before."""
-    with ctx.meter(label) as meter:
-        clock = meter.read_clock()
-    ctx.observe_clock(clock, label)
+def close_period(ctx: ActionContext, label: str, since: ClockReading | None = None) -> datetime:
+    """Let the settlement period the meter clock is in close (simulated time on the simulator, a
+    wait with progress on a real meter); returns the meter time it started from.
+
+    :param since: a clock reading of this step: the meter time now is estimated from it and the
+        bench clock (no connection); without it the clock is read in a new connection.
+    """
+    if since is not None:
+        meter_now = since.meter_time + (ctx.now() - since.pc_time)
+    else:
+        with ctx.meter(label) as meter:
+            clock = meter.read_clock()
+        ctx.observe_clock(clock, label)
+        meter_now = clock.meter_time
     if ctx.bench_time is not None:
-        ctx.bench_time.close_period(clock.meter_time, float(ctx.param("close_margin_s", 2.0)))
-    return clock
+        ctx.bench_time.close_period(meter_now, float(ctx.param("close_margin_s", 2.0)))
+    return meter_now
 
 
 def check_alarm(
@@ -104,8 +112,8 @@ def check_alarm(
             before_read(meter)
     ctx.observe_clock(before, "clock before stimulus")
     stimulate()
-    closed = close_period(ctx, "clock after stimulus")
-    lo, hi = sp_start(before.meter_time), sp_start(closed.meter_time) + SP
+    closed = close_period(ctx, "clock after stimulus", since=before)
+    lo, hi = sp_start(before.meter_time), sp_start(closed) + SP
 
     def read_one(meter):
         after = meter.read_clock()

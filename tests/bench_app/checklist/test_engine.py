@@ -147,7 +147,8 @@ def test_real_meter_prompts_the_tester_for_stimuli(store, session, sim_parts):
 
     make_sim, factory_for = sim_parts
 
-    sim = make_sim()
+    pc = [datetime.now(UTC)]  # the PC clock; time passes while the bench waits
+    sim = make_sim(clock=lambda: pc[0])
     asked = []
 
     def tester(message):  # the tester does what is asked on the (simulated) meter
@@ -164,7 +165,8 @@ def test_real_meter_prompts_the_tester_for_stimuli(store, session, sim_parts):
         None,
         tester,
         protocol="dlms",
-        sleep=lambda s: sim.advance(s) if s > 0 else None,  # time passes while the bench waits
+        now=lambda: pc[0],
+        sleep=lambda s: pc.__setitem__(0, pc[0] + timedelta(seconds=s)),
     )
     out = engine.run_step("DR4-2")
     assert out.verdict == "pass", out.actual
@@ -201,7 +203,8 @@ def test_real_meter_clock_offset_uses_the_right_password(store, session, sim_par
 
     make_sim, factory_for = sim_parts
 
-    sim = make_sim()
+    pc = [datetime.now(UTC)]  # the PC clock; time passes while the bench waits
+    sim = make_sim(clock=lambda: pc[0])
     engine = ChecklistEngine(
         store,
         session,
@@ -210,7 +213,8 @@ def test_real_meter_clock_offset_uses_the_right_password(store, session, sim_par
         None,
         None,
         protocol="dlms",
-        sleep=sim.advance,  # waiting for the period to close lets the meter's time pass
+        now=lambda: pc[0],
+        sleep=lambda s: pc.__setitem__(0, pc[0] + timedelta(seconds=s)),
     )
     out = engine.run_step("DR3-1")
     assert out.verdict == "pass", out.actual
