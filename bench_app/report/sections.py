@@ -34,6 +34,10 @@ KIND_TEXT = {
 }
 
 
+#: Verdict as the results table prints it (whole words, so a narrow column never splits one).
+VERDICT_TEXT = {"pass": "PASS", "fail": "FAIL", "na": "N/A", "not-run": "NOT RUN"}
+
+
 def _head(text: str, style) -> list:
     """A heading preceded by a conditional page break, so it never ends a page alone."""
     return [CondPageBreak(120 if style.fontSize > 12 else 90), Paragraph(text, style)]
@@ -296,7 +300,7 @@ def results(d: ReportData, st: Styles) -> list:
                 s.expected,
                 actual,
                 para(record.evidence_text(s.evidence), st.cell),
-                para(s.verdict.upper(), st.cell_center),
+                para(VERDICT_TEXT.get(s.verdict, s.verdict.upper()), st.cell_center),
             ]
         )
         extra.append(("BACKGROUND", (5, i), (5, i), VERDICT_BG.get(s.verdict, VERDICT_BG["na"])))
@@ -509,7 +513,7 @@ def appendix(d: ReportData, st: Styles) -> list:
         _hashed(
             ["#", "Source", "Label", "Span (interval starts)", "Rows"],
             items,
-            _cols(0.4, 0.9, 3, 3, 0.6),
+            _cols(0.4, 1.25, 2.75, 2.9, 0.7),
             st,
         )  # fmt: skip
     )
