@@ -407,7 +407,9 @@ def events(d: ReportData, st: Styles) -> list:
         [e["time"], e["code"], e["text"], ", ".join(f"#{c}" for c in e["collections"])]
         for e in distinct_events(d.events)
     ]
-    out.append(table(["Time (UTC)", "Code", "Text", "Read in"], rows, _cols(2, 0.7, 3.5, 2.5), st))
+    out.append(
+        table(["Time (local, UTC)", "Code", "Text", "Read in"], rows, _cols(2.6, 0.6, 3.2, 2.3), st)
+    )
     return out
 
 

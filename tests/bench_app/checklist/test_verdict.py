@@ -122,3 +122,19 @@ def test_simulator_session_is_marked_on_every_page(sim_engine, store, session, t
     text = "".join(_pages(write_report(store, session, tmp_path / "real.pdf").path))
     assert "SIMULATED OUTSTATION" not in text
     assert "port COM3" in text and "baud 9600" in text and "probe ABB" in text
+
+
+def test_checklist_show_prints_the_same_overall_result(sim_engine, store, session, capsys):
+    import json
+
+    from bench_app.cli import main
+
+    engine, _ = sim_engine()
+    engine.run_step("DR2-2")
+    base = ["checklist", "show", "--session", str(session), "--db", str(store.path)]
+    assert main(base) == 0
+    text = capsys.readouterr().out
+    assert "Overall result: INCOMPLETE" in text and "DR1-1 not run: never attempted" in text
+    assert main([*base, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["overall"]["status"] == overall_result(store, session).status == "INCOMPLETE"
