@@ -184,7 +184,8 @@ def run_demo(
                 f"3. read {desc.serial}: {days_read} days of profile, "
                 f"{len(p.rows) if p else 0} intervals × "
                 f"{len(p.channels) if p else 0} channels, clock deviation "
-                f"{secs(got.reading.clock.deviation_s)} s, {len(got.reading.events)} events "
+                f"{secs(got.reading.clock.deviation_s) if got.reading.clock else '—'} s, "
+                f"{len(got.reading.events)} events "
                 f"(collection {got.collection_id})"
             )
             hh, mf = import_reference_exports(store, sid, got.collection_id, desc.serial, out)

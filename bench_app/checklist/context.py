@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from bench_app.checklist.levels import session_association
 from bench_app.checklist.simtime import BenchTime, ShiftedClockMeter
@@ -131,9 +131,10 @@ class ActionContext:
         driver = self.meter_factory(**overrides)
         try:
             driver.connect()
-            yield (
-                driver if self.bench_time is None else ShiftedClockMeter(driver, self.bench_time)
-            )  # type: ignore[misc]
+            if self.bench_time is None:
+                yield driver
+            else:  # same interface as the driver; clock readings against the bench time
+                yield cast(MeterDriver, ShiftedClockMeter(driver, self.bench_time))
         finally:
             with contextlib.suppress(Exception):
                 driver.close()

@@ -42,7 +42,8 @@ def local_utc(when: datetime | str | None) -> str:
         try:
             when = datetime.fromisoformat(when.replace("Z", "+00:00"))
         except ValueError:
-            return when
+            return str(when)
+    assert isinstance(when, datetime)
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     local = settlement.to_local(when)

@@ -491,7 +491,7 @@ def appendix(d: ReportData, st: Styles) -> list:
     )
     items = []
     for c in d.collections:
-        meta = c.get("meta") if isinstance(c.get("meta"), dict) else {}
+        meta: dict = c["meta"] if isinstance(c.get("meta"), dict) else {}
         label = " ".join(str(meta.get(k)) for k in ("step", "label") if meta.get(k))
         span = c.get("span")
         digest = c.get("rows_sha256") or "—"
