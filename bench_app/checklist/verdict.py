@@ -10,8 +10,9 @@ Rules (printed in the report by :data:`RULES`):
   reconciliation that disagrees → **FAIL**.
 * Otherwise any step not run (never attempted, skipped, ended at a prompt), ``na`` without the
   template's reason, an unconfirmed run or no checklist run at all → **INCOMPLETE**.
-* Other equipment warnings (certificates missing or removed) and manual overrides of the bench's
-  proposed verdict are listed as **deviations** next to the result; they never pass silently.
+* Other equipment warnings (certificates missing or removed), manual overrides of the bench's
+  proposed verdict and export periods no bench read covered are listed as **deviations** next to
+  the result; they never pass silently.
 
 >>> res = overall_result(store, session_id)
 >>> res.status, res.reasons[:1], [r.step_id for r in res.steps][:2]
@@ -230,10 +231,16 @@ def overall_result(store: Any, session_id: int, template: str | None = None) -> 
         elif f.get("severity") == "warning":
             res.deviations.append(Deviation("equipment", "", str(f.get("message"))))
     for source, rec in _reconciliations(store, session_id):
-        if not rec.ok:
+        what = f"reconciliation {source} #{rec.collection_a} vs bench #{rec.collection_b}"
+        if rec.value_diffs or rec.flag_diffs or rec.missing_in_a:
             fails.append(
-                f"reconciliation {source} #{rec.collection_a} vs bench #{rec.collection_b} "
-                f"disagrees ({len(rec.discrepancies)} discrepancies)"
+                f"{what} disagrees: {rec.value_diffs} values and {rec.flag_diffs} flags differ, "
+                f"{rec.missing_in_a} periods missing in the {source} export"
+            )
+        elif rec.missing_in_b or not rec.compared:
+            res.deviations.append(
+                Deviation("reconciliation", "", f"{what}: the bench read does not cover "
+                          f"{rec.missing_in_b} of the export's periods (not compared)")  # fmt: skip
             )
     res.status = "FAIL" if fails else "INCOMPLETE" if incomplete else "PASS"
     res.reasons = fails + incomplete

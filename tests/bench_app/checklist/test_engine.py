@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bench_app.checklist.verdict import overall_result
 from bench_app.errors import SessionLockedError, UsageError
 
 DR_IDS = [
@@ -61,6 +62,11 @@ def test_healthy_meter_passes_every_dr_step_with_resolvable_evidence(sim_engine,
     run = store.checklist_runs(session)[-1]
     assert run["template_version"] == engine.template.version
     assert store.verify(session).ok
+    engine.confirm("tester", "A. Tester")
+    engine.confirm("witness", "B. Witness")
+    result = overall_result(store, session)  # no full bench read: the rest is a deviation
+    assert result.status == "PASS", result.reasons
+    assert all(d.kind == "reconciliation" for d in result.deviations)
     # the real password never reaches a stored trace
     for t in store.traces(session):
         assert b"HHDC2PASS" not in b"".join(r.data for r in store.load_trace(t["id"]))

@@ -138,3 +138,17 @@ def test_checklist_show_prints_the_same_overall_result(sim_engine, store, sessio
     assert main([*base, "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["overall"]["status"] == overall_result(store, session).status == "INCOMPLETE"
+
+
+def test_a_reconciliation_that_disagrees_fails_the_session(sim_engine, store, session):
+    from tests.bench_app.checklist.conftest import add_exports
+
+    engine, sim = sim_engine(days=22)
+    for step in TEMPLATE_STEPS:
+        engine.record(step, "ok", "pass")
+    _confirm(engine)
+    add_exports(store, session, sim, days=21, sources=("bench",))  # a full bench read
+    add_exports(store, session, sim, days=21, bump=250.0, sources=("hhdc",))  # one value off
+    result = overall_result(store, session)
+    assert result.status == "FAIL"
+    assert any(r.startswith("reconciliation hhdc") and "1 values" in r for r in result.reasons)
