@@ -16,12 +16,13 @@ Names: ``phase_failure`` (params ``phases``, ``hold_s``), ``supply_failure`` (``
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bench_app.checklist.context import (
     SP,
     ActionContext,
     ActionResult,
+    StepAborted,
     action,
     compare_readings,
     event_identities,
@@ -51,6 +52,10 @@ def _first_read(ctx: ActionContext, label: str, body: Callable):
             waited += 0.5
 
 
+def _utc(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def _status_of(profile, when) -> int | None:
     """Status bits of the profile row of the settlement period containing ``when`` (None when
     the period is not in the profile, i.e. not closed yet)."""
@@ -64,12 +69,21 @@ def _status_of(profile, when) -> int | None:
     return status
 
 
-def close_period(ctx: ActionContext, label: str, since: ClockReading | None = None) -> datetime:
+def close_period(
+    ctx: ActionContext,
+    label: str,
+    since: ClockReading | None = None,
+    *,
+    may_leave: bool = False,
+) -> datetime:
     """Let the settlement period the meter clock is in close (simulated time on the simulator, a
     wait with progress on a real meter); returns the meter time it started from.
 
     :param since: a clock reading of this step: the meter time now is estimated from it and the
         bench clock (no connection); without it the clock is read in a new connection.
+    :param may_leave: on a real meter with a tester at the prompt and more than ``ask_above_s``
+        to wait, offer to leave the step and resume it later (:class:`StepAborted`; the step's
+        evidence then holds what the resumed check needs).
     """
     if since is not None:
         meter_now = since.meter_time + (ctx.now() - since.pc_time)
@@ -78,9 +92,32 @@ def close_period(ctx: ActionContext, label: str, since: ClockReading | None = No
             clock = meter.read_clock()
         ctx.observe_clock(clock, label)
         meter_now = clock.meter_time
-    if ctx.bench_time is not None:
-        ctx.bench_time.close_period(meter_now, float(ctx.param("close_margin_s", 2.0)))
+    end = sp_start(meter_now) + SP
+    wait = (end - meter_now).total_seconds()
+    bt = ctx.bench_time
+    ask = may_leave and bt is not None and not bt.simulated and ctx.prompt is not None
+    if ask and wait > float(ctx.param("ask_above_s", 60)):
+        answer = ctx.prompt(  # type: ignore[misc]
+            f"{ctx.step.id}: {sp_name(meter_now)} closes in {wait:.0f} s — press Enter to "
+            "wait, or type 'later' to leave this step and re-run it after the period closed"
+        )
+        if (answer or "").strip().lower().startswith(("l", "n", "skip")):
+            raise StepAborted(
+                f"waiting for {sp_name(meter_now)} to close; stimulus done — re-run "
+                f"{ctx.step.id} after {end.astimezone(UTC):%H:%M} UTC to check the closed "
+                "period"
+            )
+    if bt is not None:
+        bt.close_period(meter_now, float(ctx.param("close_margin_s", 2.0)))
     return meter_now
+
+
+def _pending(ctx: ActionContext) -> dict | None:
+    """What the step's latest attempt left for a resumed check (None when nothing is pending)."""
+    latest = [r for r in ctx.store.step_results(ctx.run_id) if r["step_id"] == ctx.step.id]
+    if not latest or latest[-1].get("verdict") != "not-run":
+        return None
+    return (latest[-1].get("evidence") or {}).get("pending")
 
 
 def check_alarm(
@@ -105,15 +142,28 @@ def check_alarm(
     :param after_read: ``f(meter)`` also run in the first connection after the period closed.
     :param distinct_periods: each code's event must be in its own consecutive period (DR4-1a).
     """
-    with ctx.meter("before stimulus") as meter:
-        before = meter.read_clock()
-        old = event_identities(meter.read_events(sp_start(before.meter_time) - SP, None))
-        if before_read:
-            before_read(meter)
-    ctx.observe_clock(before, "clock before stimulus")
-    stimulate()
-    closed = close_period(ctx, "clock after stimulus", since=before)
-    lo, hi = sp_start(before.meter_time), sp_start(closed) + SP
+    resumable = before_read is None and after_read is None and extra is None
+    pending = _pending(ctx) if resumable else None
+    if pending:  # a tester left this step waiting for the period: check it now, no new stimulus
+        lo, hi = _utc(pending["lo"]), _utc(pending["hi"])
+        old = {tuple(i) for i in pending["old"]}
+        ctx.evidence["resumed"] = pending
+        close_period(ctx, "clock at resume")  # closed already, or wait for it now
+    else:
+        with ctx.meter("before stimulus") as meter:
+            before = meter.read_clock()
+            old = event_identities(meter.read_events(sp_start(before.meter_time) - SP, None))
+            if before_read:
+                before_read(meter)
+        ctx.observe_clock(before, "clock before stimulus")
+        stimulate()
+        lo = sp_start(before.meter_time)
+        hi = sp_start(before.meter_time + (ctx.now() - before.pc_time)) + SP
+        if resumable:
+            ctx.evidence["pending"] = {"lo": iso(lo), "hi": iso(hi), "old": sorted(old)}
+        closed = close_period(ctx, "clock after stimulus", since=before, may_leave=resumable)
+        hi = sp_start(closed) + SP
+        ctx.evidence.pop("pending", None)
 
     def read_one(meter):
         after = meter.read_clock()
@@ -210,12 +260,14 @@ def supply_failure(ctx: ActionContext) -> ActionResult:
     def collect_before(meter) -> None:
         end = sp_start(meter.read_clock().meter_time)
         window["span"] = (end - timedelta(days=float(ctx.param("days", 1))), end)
+        start, stop = window["span"]
         window["first"], window["profile"] = ctx.collect_profile(
-            meter, *window["span"], "before supply cut"
+            meter, start, stop, "before supply cut"
         )
 
     def collect_after(meter) -> None:
-        window["second"], _ = ctx.collect_profile(meter, *window["span"], "after supply restore")
+        start, stop = window["span"]
+        window["second"], _ = ctx.collect_profile(meter, start, stop, "after supply restore")
 
     def stimulate() -> None:
         ctx.stimulus("supply_cut", instruction="remove the outstation supply")

@@ -364,3 +364,35 @@ def test_end_of_input_at_a_prompt_is_not_run(sim_engine):
     real, _ = sim_engine(control=False, prompt=eof)
     out = real.run_step("DR4-2")  # the stimulus prompt got no answer: not done, not a pass
     assert out.verdict == "not-run" and "end of input" in out.actual
+
+
+def test_real_meter_step_can_be_left_waiting_and_resumed(store, session, sim_parts):
+    """A tester who does not want to wait for the period to close leaves the step (not run, with
+    what to do); re-running it later checks the closed period without a new stimulus."""
+    from bench_app.checklist import ChecklistEngine, find_template
+
+    make_sim, factory_for = sim_parts
+    pc = [datetime(2026, 11, 29, 7, 35, tzinfo=UTC)]  # 25 minutes before SP 16 closes
+    sim = make_sim(clock=lambda: pc[0])
+    answers: list[str] = []
+
+    def tester(message: str) -> str:
+        answers.append(message)
+        if "battery" in message:
+            sim.battery_fault()
+        return "later" if "closes in" in message else ""
+
+    def engine(prompt):
+        return ChecklistEngine(store, session, find_template("bscp601-protocol-cop1-2-3-5-10"),
+                               factory_for(sim), None, prompt, protocol="dlms",
+                               now=lambda: pc[0], sleep=lambda s: None)  # fmt: skip
+
+    left = engine(tester).run_step("DR4-2")
+    assert left.verdict == "not-run" and "re-run DR4-2 after 08:00 UTC" in left.actual
+    assert left.evidence["pending"]["hi"] == "2026-11-29T08:00:00Z"
+    faults = len(sim.events())
+    pc[0] += timedelta(minutes=30)  # the tester comes back after the period closed
+    done = engine(lambda m: "").run_step("DR4-2")
+    assert done.verdict == "pass", done.actual
+    assert "closed 2026-11-29 SP 16, 07:30–08:00 GMT" in done.actual
+    assert len(sim.events()) == faults  # no second stimulus
