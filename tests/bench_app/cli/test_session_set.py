@@ -73,3 +73,14 @@ def test_bad_input_is_a_clear_error(db, capsys, cmd):
     assert main(["session", "set", *cmd, "--db", str(db)]) != 0
     err = capsys.readouterr().err
     assert err.strip() and "Traceback" not in err
+
+
+def test_session_records_travel_in_a_bundle(tmp_path):
+    with Store.open(tmp_path / "a.db") as store:
+        sid = store.create_session("B-1", "protocol-approval")
+        store.set_session_record(sid, "bench", {"simulator": True, "meter": "prometer100"})
+        store.export_bundle(sid, tmp_path / "x.wbs")
+    with Store.open(tmp_path / "b.db") as other:
+        nid = other.import_bundle(tmp_path / "x.wbs")
+        assert other.session_records(nid) == {"bench": {"simulator": True, "meter": "prometer100"}}
+        assert other.verify(nid).ok
