@@ -21,11 +21,13 @@ import textwrap
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
 from pathlib import Path
 
 from bench_app.acquire import read_into_session
 from bench_app.checklist import ChecklistEngine, find_template
+from bench_app.checklist.simtime import secs
+from bench_app.checklist.verdict import overall_result
+from bench_app.compare_basis import export_span
 from bench_app.importers import import_csv
 from bench_app.reconcile import reconcile
 from bench_app.report.workflow import write_report
@@ -36,12 +38,14 @@ from bench_app.signing.verify import verify_report
 from bench_app.store import Reading, Store
 from drivers.meter import ConnectOptions, create_meter
 from drivers.sim import start_simulator
+from drivers.trace import Trace
 
 DEMO_PASSPHRASE = b"witness-bench-demo"
 #: File in ``keys/`` holding both demo certificates (the ``--trust`` of the printed verify command).
 TRUST_FILE = "demo-trust.pem"
 TEMPLATE = "bscp601-protocol-cop1-2-3-5-10"
-REFERENCE_DAYS = 3
+#: Days of HH data the HHDC and manufacturer exports cover: the BSCP601 set-up minimum (20).
+REFERENCE_DAYS = 20
 MPAN = "1200098765432"
 TESTER = ("Alex Tester", "Demo Meter Test Laboratory")
 WITNESS = ("Sam Witness", "Elexon (demo)")
@@ -61,6 +65,7 @@ class DemoResult:
     verdicts: dict[str, int] = field(default_factory=dict)
     certificates: list[Path] = field(default_factory=list)
     seconds: float = 0.0
+    overall: str = ""  #: :func:`bench_app.checklist.verdict.overall_result` status
     trust_file: Path | None = None
     files: dict[str, Path] = field(default_factory=dict)
 
@@ -126,6 +131,30 @@ def write_per_day_export(rows: list[Reading], serial: str, path: Path) -> Path:
     return path
 
 
+def import_reference_exports(
+    store: Store,
+    sid: int,
+    bench_collection: int,
+    serial: str,
+    out: Path,
+    days: int = 0,
+    sources: tuple[str, ...] = ("hhdc", "manufacturer"),
+):
+    """Write what the HHDC system and the manufacturer's software would have collected (the last
+    ``days`` whole days of ``bench_collection``; default :data:`REFERENCE_DAYS`, the BSCP601 set-up
+    minimum) as their CSV exports in ``out`` and import those of ``sources``; returns the two
+    import results (None for a source not imported)."""
+    recent = _export_rows(store.readings(bench_collection), days or REFERENCE_DAYS)
+    hh = mf = None
+    if "hhdc" in sources:
+        hhdc_csv = write_interval_export(recent, serial, out / "hhdc-export.csv")
+        hh = import_csv(store, sid, hhdc_csv, source="hhdc", mapping="generic-interval")
+    if "manufacturer" in sources:
+        man_csv = write_per_day_export(recent, serial, out / "manufacturer-export.csv")
+        mf = import_csv(store, sid, man_csv, source="manufacturer", mapping="per-day-columns")
+    return hh, mf
+
+
 def _fresh(out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     db = out_dir / "demo.db"
@@ -150,6 +179,11 @@ def run_demo(
         store = Store.open(db_path)
         try:
             sid = _create_session(store, desc, protocol)
+            store.set_session_record(
+                sid,
+                "bench",
+                {"simulator": True, "meter": desc.name, "port": sim.url, "protocol": protocol},
+            )
             log(f"2. session {sid} created in {db_path}")
             meter = create_meter(protocol, replace(base))
             meter.connect()
@@ -163,23 +197,18 @@ def run_demo(
                 f"3. read {desc.serial}: {days_read} days of profile, "
                 f"{len(p.rows) if p else 0} intervals × "
                 f"{len(p.channels) if p else 0} channels, clock deviation "
-                f"{got.reading.clock.deviation_s if got.reading.clock else 0.0:+.1f} s, "
+                f"{secs(got.reading.clock.deviation_s) if got.reading.clock else '—'} s, "
                 f"{len(got.reading.events)} events "
                 f"(collection {got.collection_id})"
             )
-            bench_rows = store.readings(got.collection_id)
-            recent = _export_rows(bench_rows, REFERENCE_DAYS)
-            hhdc_csv = write_interval_export(recent, desc.serial, out / "hhdc-export.csv")
-            man_csv = write_per_day_export(recent, desc.serial, out / "manufacturer-export.csv")
-            hh = import_csv(store, sid, hhdc_csv, source="hhdc", mapping="generic-interval")
-            mf = import_csv(store, sid, man_csv, source="manufacturer", mapping="per-day-columns")
+            hh, mf = import_reference_exports(store, sid, got.collection_id, desc.serial, out)
             log(
                 f"4. imported HHDC export ({hh.rows} readings) and manufacturer export "
-                f"({mf.rows} readings)"
+                f"({mf.rows} readings) of the last {REFERENCE_DAYS} days"
             )
-            span = (recent[0].start, recent[-1].start + timedelta(minutes=30))
             for name, cid in (("HHDC", hh.collection_id), ("manufacturer", mf.collection_id)):
-                if cid is None:  # an export with no readings has no collection
+                span = export_span(store, cid) if cid is not None else None
+                if cid is None or span is None:  # an export with no readings has no collection
                     continue
                 res = reconcile(store, cid, got.collection_id, start=span[0], end=span[1])
                 log(
@@ -188,6 +217,10 @@ def run_demo(
                     f"{len(res.discrepancies)} discrepancies"
                 )
             verdicts = _run_checklist(store, sid, protocol, base, sim.control, password, log)
+            overall = overall_result(store, sid)
+            log(f"   overall result: {overall.status}")
+            for reason in overall.reasons:
+                log(f"     - {reason}")
             certs, report = _report(store, sid, out, log)
         finally:
             store.close()
@@ -198,13 +231,14 @@ def run_demo(
     result = DemoResult(out, db_path, sid, report, code, verdicts, certs, trust_file=trust)
     result.files = {
         "session database": db_path,
-        "HHDC export": hhdc_csv,
-        "manufacturer export": man_csv,
+        "HHDC export": out / "hhdc-export.csv",
+        "manufacturer export": out / "manufacturer-export.csv",
         "signing keys (PKCS#12) and certificates": out / "keys",
         "trust file (both certificates)": trust,
         "signed report": report,
     }
     result.seconds = time.monotonic() - t0
+    result.overall = overall.status
     return result
 
 
@@ -247,8 +281,8 @@ def _create_session(store: Store, desc, protocol: str) -> int:
 
 
 def _run_checklist(store, sid, protocol, base, control, password, log: Log) -> dict[str, int]:
-    def factory(**overrides):
-        return create_meter(protocol, replace(base, **overrides))
+    def factory(**overrides):  # a fresh trace per connection: each step stores only its bytes
+        return create_meter(protocol, replace(base, trace=Trace(), **overrides))
 
     engine = ChecklistEngine(
         store,

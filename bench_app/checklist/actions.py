@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bench_app.checklist.alarms import close_period
 from bench_app.checklist.context import (
     ACTIONS,
     ActionContext,
@@ -23,9 +24,11 @@ from bench_app.checklist.context import (
     action,
     compare_readings,
     differences,
-    sp_label,
+    event_identities,
+    new_events,
     sp_start,
 )
+from bench_app.checklist.simtime import secs, sp_name
 from bench_app.reconcile import reconcile
 from drivers.errors import AuthenticationError
 from drivers.model import EventCode, StatusFlag, iso
@@ -74,54 +77,97 @@ def _reconcile_text(res) -> str:
     return "; ".join(parts or ["nothing compared"]) + (f" (e.g. {'; '.join(ex)})" if ex else "")
 
 
+SOURCE_TEXT = {"hhdc": "HHDC", "manufacturer": "manufacturer-software"}
+
+
+def _setup_problem(ctx: ActionContext, src: str, col: dict) -> str:
+    """The BSCP601 set-up condition for one export: at least ``setup_days`` days of half-hourly
+    data that is not uniform (one channel with at least two different values)."""
+    need = float(ctx.param("setup_days", 20))
+    span = ctx.store.interval_span(col["id"])
+    if span is None:
+        return f"the {SOURCE_TEXT[src]} export (collection {col['id']}) holds no data"
+    days = ((span[1] - span[0]).total_seconds() + span[2]) / 86400
+    if days + 1 / 24 < need:  # an hour of slack: a spring clock-change day is 23 h long
+        return (
+            f"set-up condition not met: the {SOURCE_TEXT[src]} export (collection {col['id']}) "
+            f"covers {days:.1f} days, the script needs at least {need:g} days"
+        )
+    values: dict[str, set] = {}
+    for r in ctx.store.readings(col["id"]):
+        values.setdefault(r.channel, set()).add(round(float(r.value), 6))
+    if not any(len(v) > 1 for v in values.values()):
+        return (
+            f"set-up condition not met: the {SOURCE_TEXT[src]} export (collection {col['id']}) "
+            "holds uniform data; load the outstation with non-uniform data"
+        )
+    return ""
+
+
 @action("collect_and_reconcile")
 def collect_and_reconcile(ctx: ActionContext) -> ActionResult:
-    """DR1-1: collect ≥ ``days`` and compare with the session's hhdc/manufacturer collections."""
+    """DR1-1: needs the HHDC **and** the manufacturer-software exports of the session (each ≥
+    ``setup_days`` of non-uniform data, else not run with advice); compares them directly over
+    their whole span (identical values and flags per settlement period and channel,
+    ``tolerance_kwh``), then collects the newest ``bench_days`` of that span (0 = all of it) with
+    the bench and compares each export with it."""
     sources = list(ctx.param("compare_sources", ["hhdc", "manufacturer"]))
     tol = float(ctx.param("tolerance_kwh", 0.0))
     refs = {}
     for col in ctx.store.collections(ctx.session_id):
-        if col["source"] in sources:
+        if col["source"] in sources and col.get("rows"):
             refs[col["source"]] = col  # the latest of each source wins
-    ref_rows = {src: ctx.store.readings(col["id"]) for src, col in refs.items()}
+    missing = [s for s in sources if s not in refs]
+    if missing:
+        advice = "; ".join(
+            f"import the {SOURCE_TEXT.get(s, s)} export (bench-app import --source {s} …)"
+            for s in missing
+        )
+        return ActionResult(f"not run: {advice}, then re-run DR1-1", "not-run", ctx.evidence)
+    for src in sources:
+        ctx.link("collection_ids", refs[src]["id"])
+        problem = _setup_problem(ctx, src, refs[src])
+        if problem:
+            return ActionResult(f"not run: {problem}", "not-run", ctx.evidence)
+    spans = [ctx.store.interval_span(refs[s]["id"]) for s in sources]
+    start = min(sp[0] for sp in spans)
+    end = max(sp[1] for sp in spans) + timedelta(seconds=spans[0][2])
+    lines, verdict = [], "pass"
+    bench_days = float(ctx.param("bench_days", 0))
+    bench_start = max(start, end - timedelta(days=bench_days)) if bench_days > 0 else start
+    a, b = sources[0], sources[1] if len(sources) > 1 else sources[0]
+    if a != b:
+        res = reconcile(ctx.store, refs[a]["id"], refs[b]["id"], tol, start=start, end=end)
+        ctx.evidence.setdefault("reconcile", {})[f"{a}-{b}"] = res.summary()
+        if not res.ok:
+            verdict = "fail"
+            lines.append(f"{SOURCE_TEXT[a]} vs {SOURCE_TEXT[b]} disagree: {_reconcile_text(res)}")
+        else:
+            lines.append(
+                f"{SOURCE_TEXT[a]} (collection {refs[a]['id']}) and {SOURCE_TEXT[b]} "
+                f"(collection {refs[b]['id']}): {res.matched} period values and flags identical"
+            )
     with ctx.meter("collect") as meter:
-        start, end = _window(ctx, meter)
-        spans = [r.start for rows in ref_rows.values() for r in rows]
-        if spans:  # collect what the references cover
-            start, end = min(spans), max(spans) + timedelta(minutes=30)
-        cid, profile = ctx.collect_profile(meter, start, end, "DR1-1 collection")
+        clock = meter.read_clock()
+        ctx.observe_clock(clock, "clock before collection")
+        cid, profile = ctx.collect_profile(meter, bench_start, end, "DR1-1 collection")
     if not profile.rows:
         return ActionResult(
-            f"bench collected no data for {iso(start)}–{iso(end)}", "fail", ctx.evidence
+            f"bench collected no data for {iso(bench_start)}–{iso(end)}", "fail", ctx.evidence
         )
-    lines = [
+    lines.insert(
+        0,
         f"bench collected {len(profile.rows)} periods × {len(profile.channels)} channels "
-        f"({iso(start)}–{iso(end)}, collection {cid})"
-    ]
-    verdict = "pass"
+        f"({iso(bench_start)}–{iso(end)}, collection {cid})",
+    )
     for src in sources:
-        if src not in refs:
-            lines.append(f"no {src} collection in the session yet")
-            continue
-        res = reconcile(ctx.store, refs[src]["id"], cid, tol)
+        res = reconcile(ctx.store, refs[src]["id"], cid, tol, start=bench_start, end=end)
         ctx.evidence.setdefault("reconcile", {})[src] = res.summary()
         if not res.ok:
             verdict = "fail"
-            lines.append(f"{src} (collection {refs[src]['id']}) disagrees: {_reconcile_text(res)}")
+            lines.append(f"{SOURCE_TEXT[src]} vs bench disagree: {_reconcile_text(res)}")
         else:
-            lines.append(
-                f"{src} (collection {refs[src]['id']}): {res.matched} period values and flags "
-                "identical"
-            )
-    if not refs:
-        lines.append(
-            "bench collection checked for completeness only; import the HHDC and "
-            "manufacturer collections and re-run to compare"
-        )
-        invalid = [r for r in profile.rows if r.status & StatusFlag.DATA_INVALID]
-        if invalid:
-            verdict = "fail"
-            lines.append(f"{len(invalid)} periods flagged DATA_INVALID")
+            lines.append(f"{SOURCE_TEXT[src]} vs bench: {res.matched} period values identical")
     return ActionResult("; ".join(lines), verdict, ctx.evidence)
 
 
@@ -207,17 +253,32 @@ def wrong_password_refused(ctx: ActionContext) -> ActionResult:
     return ActionResult(f"access refused ({refused}); no data; {log_text}", "pass", ctx.evidence)
 
 
+def _level_text(ctx: ActionContext) -> str:
+    assoc = ctx.evidence.get("association")
+    if not assoc:
+        return ""
+    return f" (association level {assoc['level']}, client SAP {assoc['client_sap']})"
+
+
 @action("right_password_collects")
 def right_password_collects(ctx: ActionContext) -> ActionResult:
-    """DR2-2: the right Level 2 password gives access and data."""
-    with ctx.meter("right password") as meter:
-        start, end = _window(ctx, meter)
-        cid, profile = ctx.collect_profile(meter, start, end, "DR2-2 collection")
+    """DR2-2: the right Level 2 password gives access and data (a refusal is a FAIL)."""
+    try:
+        with ctx.meter("right password") as meter:
+            start, end = _window(ctx, meter)
+            cid, profile = ctx.collect_profile(meter, start, end, "DR2-2 collection")
+    except AuthenticationError as exc:
+        return ActionResult(
+            f"the meter REFUSED the Level 2 password given for the session{_level_text(ctx)}: "
+            f"{exc}",
+            "fail",
+            ctx.evidence,
+        )
     if not profile.rows:
         return ActionResult("access granted but no data returned", "fail", ctx.evidence)
     return ActionResult(
-        f"access granted; {len(profile.rows)} periods × {len(profile.channels)} channels "
-        f"collected (collection {cid})",
+        f"access granted{_level_text(ctx)}; {len(profile.rows)} periods × "
+        f"{len(profile.channels)} channels collected (collection {cid})",
         "pass",
         ctx.evidence,
     )
@@ -252,7 +313,8 @@ def _read_offset(ctx: ActionContext, minutes: float, tol: float, meter=None):
     ctx.observe_clock(clock, f"clock after offset to UTC{minutes:+g} min")
     if abs(clock.deviation_s - minutes * 60) > tol:
         raise StepAborted(
-            f"could not put the clock at UTC{minutes:+g} min (deviation {clock.deviation_s:+.1f} s)"
+            f"could not put the clock at UTC{minutes:+g} min "
+            f"(deviation {secs(clock.deviation_s)} s)"
         )
     return clock
 
@@ -279,7 +341,7 @@ def clock_correction_refused(ctx: ActionContext) -> ActionResult:
     finally:
         _restore_clock(ctx)
     moved = after.deviation_s - before.deviation_s
-    text = f"clock deviation {before.deviation_s:+.1f} s before, {after.deviation_s:+.1f} s after"
+    text = f"clock deviation {secs(before.deviation_s)} s before, {secs(after.deviation_s)} s after"
     if not refused:
         return ActionResult(
             f"correction with wrong password {wrong!r} was ACCEPTED; {text}", "fail", ctx.evidence
@@ -296,61 +358,67 @@ def clock_correction_refused(ctx: ActionContext) -> ActionResult:
 @action("clock_correction_flagged")
 def clock_correction_flagged(ctx: ActionContext) -> ActionResult:
     """DR3-2/DR3-3: with the clock off by ``offset_min``, correct it with the right password; the
-    clock must be within ``tolerance_s`` of UTC, a new CLOCK_SET event logged and the affected
-    settlement period flagged (CLOCK_CHANGE/PERIOD_ADJUSTED in the profile status, or — while the
-    period is still open and not in the profile — the event time inside that period)."""
+    clock must be within ``tolerance_s`` of UTC, a new CLOCK_SET event logged (full identity), and
+    — once the period has **closed** — the affected settlement period's profile status must carry
+    CLOCK_CHANGE/PERIOD_ADJUSTED, in two reads (not cleared by reading)."""
     minutes = float(ctx.param("offset_min", -10))
     tol = float(ctx.param("tolerance_s", 30))
     _offset_clock(ctx, minutes)
     corrected = False
     try:
-        look_from = sp_start(ctx.now() - timedelta(minutes=abs(minutes))) - timedelta(hours=1)
         with ctx.meter("offset check, events, correction") as meter:
             before = _read_offset(ctx, minutes, tol, meter)
-            old = {(iso(e.time), int(e.code)) for e in meter.read_events(look_from, None)}
+            look_from = sp_start(before.meter_time) - timedelta(hours=1)
+            old = event_identities(meter.read_events(look_from, None))
             after = meter.set_clock(ctx.now())
         ctx.observe_clock(after, "clock after correction with the right password")
         corrected = abs(after.deviation_s) <= tol
-        with ctx.meter("evidence after correction") as meter:
-            events = meter.read_events(look_from, None)
-            profile = meter.read_profile(look_from, None)
     finally:
         if not corrected:
             _restore_clock(ctx)
-    _, stored = ctx.store_events(events, "events after clock correction")
-    new = [
-        r
-        for r in stored
-        if int(r["code"]) == EventCode.CLOCK_SET and (iso(r["time"]), int(r["code"])) not in old
-    ]
+    close_period(ctx, "clock before the affected period closed", since=after)
+    reads = []
+    for n in (1, 2):
+        with ctx.meter(f"evidence after the period closed, read {n}") as meter:
+            events = meter.read_events(look_from, None)
+            profile = meter.read_profile(look_from, None)
+        _, stored = ctx.store_events(events, f"events after clock correction, read {n}")
+        reads.append((stored, profile))
+    (stored, profile), (stored2, profile2) = reads
+    new = [r for r in new_events(stored, old) if int(r["code"]) == EventCode.CLOCK_SET]
     ctx.link("event_ids", [r["id"] for r in new])
-    affected = {sp_start(before.meter_time), sp_start(after.meter_time)}
+    affected = sorted({sp_start(before.meter_time), sp_start(after.meter_time)})
     wanted = StatusFlag.CLOCK_CHANGE | StatusFlag.PERIOD_ADJUSTED
     problems = []
     if not corrected:
-        problems.append(f"clock NOT corrected (deviation {after.deviation_s:+.1f} s)")
+        problems.append(f"clock NOT corrected (deviation {secs(after.deviation_s)} s)")
     if not new:
         problems.append("no clock-change event logged")
-    by_sp = {sp_start(r.start): r for r in profile.rows if sp_start(r.start) in affected}
+    elif not {r["identity"] for r in new} <= event_identities(stored2):
+        problems.append("clock-change event gone in the second read: reading cleared it")
+
+    def status(prof, sp):
+        rows = [r for r in prof.rows if sp_start(r.start) == sp]
+        return None if not rows else int(rows[0].status)
+
     flagged, how = [], ""
-    for sp in sorted(affected):
-        row = by_sp.get(sp)
-        if row is not None and row.status & wanted:
+    for sp in affected:
+        s1, s2 = status(profile, sp), status(profile2, sp)
+        if s1 is not None and s1 & wanted and s2 is not None and s2 & wanted:
             flagged.append(sp)
-            how = how or f"profile status {', '.join(StatusFlag.names(row.status))}"
-        elif row is None and any(sp_start(r["time"]) == sp for r in new):
-            flagged.append(sp)
-            how = how or "event tagged to the period (period still open)"
-    where = " / ".join(sp_label(s) for s in sorted(affected))
+            how = how or f"profile status {', '.join(StatusFlag.names(s1))}"
+    where = " / ".join(sp_name(s) for s in affected)
+    ctx.evidence["closed_periods"] = [sp_name(s) for s in flagged]
     if not flagged:
-        problems.append(f"affected period {where} NOT flagged")
+        problems.append(f"closed period {where} NOT flagged in the profile")
     if problems:
         return ActionResult(
             f"clock at UTC{minutes:+g} min: " + "; ".join(problems), "fail", ctx.evidence
         )
     return ActionResult(
-        f"clock at UTC{minutes:+g} min corrected to {after.deviation_s:+.1f} s; "
-        f"{len(new)} clock-change event(s) logged; {where} flagged ({how})",
+        f"clock at UTC{minutes:+g} min corrected to {secs(after.deviation_s)} s; "
+        f"{len(new)} clock-change event(s) logged; closed {' / '.join(map(sp_name, flagged))} "
+        f"flagged ({how}); still flagged on a second read",
         "pass",
         ctx.evidence,
     )

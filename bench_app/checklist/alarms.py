@@ -1,10 +1,12 @@
 """Stimulus actions of DR4 (and CoP alarm checks): do something to the meter, then prove the alarm.
 
 On a simulator the stimulus goes through bench control; on a real meter the tester is asked to do
-it and confirm. Then the event log is read **twice** (two connections): the expected
-:class:`~drivers.model.EventCode` must be present with a time inside the settlement period(s) in
-which the stimulus happened, in both reads (alarms are not cleared by reading). When the period is
-already closed and in the profile, its status must carry the event's :class:`StatusFlag` too.
+it and confirm. The settlement period is then **closed** (simulated time on the simulator, a
+wait on a real meter) and the event log and profile are read **twice** (two connections): the
+expected :class:`~drivers.model.EventCode` must be a new event in the period(s) of the stimulus in
+both reads, and the closed period's status must carry the event's :class:`StatusFlag` in both
+reads (alarms are not cleared by reading). Results name the period as the GB settlement day and
+SP number with local time and UTC.
 
 Names: ``phase_failure`` (params ``phases``, ``hold_s``), ``supply_failure`` (``days``, ``hold_s``,
 ``tolerance_kwh``, ``reconnect_s``), ``battery_fault``, ``forced_reset`` (``hold_s``),
@@ -14,21 +16,24 @@ Names: ``phase_failure`` (params ``phases``, ``hold_s``), ``supply_failure`` (``
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from bench_app.checklist.context import (
     SP,
     ActionContext,
     ActionResult,
+    StepAborted,
     action,
     compare_readings,
+    event_identities,
+    event_key,
     event_names,
-    find_events,
-    sp_label,
+    new_events,
     sp_start,
 )
+from bench_app.checklist.simtime import sp_name
 from drivers.errors import DriverTimeout, TransportError
-from drivers.model import EventCode, iso
+from drivers.model import ClockReading, EventCode, iso
 
 
 def _first_read(ctx: ActionContext, label: str, body: Callable):
@@ -47,6 +52,74 @@ def _first_read(ctx: ActionContext, label: str, body: Callable):
             waited += 0.5
 
 
+def _utc(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _status_of(profile, when) -> int | None:
+    """Status bits of the profile row of the settlement period containing ``when`` (None when
+    the period is not in the profile, i.e. not closed yet)."""
+    sp = sp_start(when)
+    rows = [r for r in (profile.rows if profile else []) if sp_start(r.start) == sp]
+    if not rows:
+        return None
+    status = 0
+    for r in rows:  # shorter integration periods: OR of the periods inside the SP
+        status |= int(r.status)
+    return status
+
+
+def close_period(
+    ctx: ActionContext,
+    label: str,
+    since: ClockReading | None = None,
+    *,
+    may_leave: bool = False,
+) -> datetime:
+    """Let the settlement period the meter clock is in close (simulated time on the simulator, a
+    wait with progress on a real meter); returns the meter time it started from.
+
+    :param since: a clock reading of this step: the meter time now is estimated from it and the
+        bench clock (no connection); without it the clock is read in a new connection.
+    :param may_leave: on a real meter with a tester at the prompt and more than ``ask_above_s``
+        to wait, offer to leave the step and resume it later (:class:`StepAborted`; the step's
+        evidence then holds what the resumed check needs).
+    """
+    if since is not None:
+        meter_now = since.meter_time + (ctx.now() - since.pc_time)
+    else:
+        with ctx.meter(label) as meter:
+            clock = meter.read_clock()
+        ctx.observe_clock(clock, label)
+        meter_now = clock.meter_time
+    end = sp_start(meter_now) + SP
+    wait = (end - meter_now).total_seconds()
+    bt = ctx.bench_time
+    ask = may_leave and bt is not None and not bt.simulated and ctx.prompt is not None
+    if ask and wait > float(ctx.param("ask_above_s", 60)):
+        answer = ctx.prompt(  # type: ignore[misc]
+            f"{ctx.step.id}: {sp_name(meter_now)} closes in {wait:.0f} s — press Enter to "
+            "wait, or type 'later' to leave this step and re-run it after the period closed"
+        )
+        if (answer or "").strip().lower().startswith(("l", "n", "skip")):
+            raise StepAborted(
+                f"waiting for {sp_name(meter_now)} to close; stimulus done — re-run "
+                f"{ctx.step.id} after {end.astimezone(UTC):%H:%M} UTC to check the closed "
+                "period"
+            )
+    if bt is not None:
+        bt.close_period(meter_now, float(ctx.param("close_margin_s", 2.0)))
+    return meter_now
+
+
+def _pending(ctx: ActionContext) -> dict | None:
+    """What the step's latest attempt left for a resumed check (None when nothing is pending)."""
+    latest = [r for r in ctx.store.step_results(ctx.run_id) if r["step_id"] == ctx.step.id]
+    if not latest or latest[-1].get("verdict") != "not-run":
+        return None
+    return (latest[-1].get("evidence") or {}).get("pending")
+
+
 def check_alarm(
     ctx: ActionContext,
     codes: set[int],
@@ -55,79 +128,106 @@ def check_alarm(
     *,
     before_read: Callable | None = None,
     after_read: Callable | None = None,
+    distinct_periods: bool = False,
 ) -> ActionResult:
-    """Read the clock, run ``stimulate``, then read clock + events + profile, and the events again
-    in a second connection, and judge (three connections in all).
+    """Read the clock, run ``stimulate``, let the period close, then read clock + events +
+    profile, and the events and profile again in a second connection, and judge.
 
-    :param codes: the event codes that must each be present (e.g. one per phase).
+    Each code in ``codes`` must have a new event (full identity: time, code, occurrence) in both
+    reads, and the **closed** settlement period it is tagged to must carry the code's status flag
+    in the profile in both reads (alarms are not cleared by reading).
+
     :param extra: optional further check run at the end → (texts, ok).
     :param before_read: ``f(meter)`` also run in the connection before the stimulus.
-    :param after_read: ``f(meter)`` also run in the first connection after the stimulus.
+    :param after_read: ``f(meter)`` also run in the first connection after the period closed.
+    :param distinct_periods: each code's event must be in its own consecutive period (DR4-1a).
     """
-    with ctx.meter("before stimulus") as meter:
-        before = meter.read_clock()
-        if before_read:
-            before_read(meter)
-    ctx.observe_clock(before, "clock before stimulus")
-    stimulate()
+    resumable = before_read is None and after_read is None and extra is None
+    pending = _pending(ctx) if resumable else None
+    if pending:  # a tester left this step waiting for the period: check it now, no new stimulus
+        lo, hi = _utc(pending["lo"]), _utc(pending["hi"])
+        old = {tuple(i) for i in pending["old"]}
+        ctx.evidence["resumed"] = pending
+        close_period(ctx, "clock at resume")  # closed already, or wait for it now
+    else:
+        with ctx.meter("before stimulus") as meter:
+            before = meter.read_clock()
+            old = event_identities(meter.read_events(sp_start(before.meter_time) - SP, None))
+            if before_read:
+                before_read(meter)
+        ctx.observe_clock(before, "clock before stimulus")
+        stimulate()
+        lo = sp_start(before.meter_time)
+        hi = sp_start(before.meter_time + (ctx.now() - before.pc_time)) + SP
+        if resumable:
+            ctx.evidence["pending"] = {"lo": iso(lo), "hi": iso(hi), "old": sorted(old)}
+        closed = close_period(ctx, "clock after stimulus", since=before, may_leave=resumable)
+        hi = sp_start(closed) + SP
+        ctx.evidence.pop("pending", None)
 
     def read_one(meter):
         after = meter.read_clock()
-        lo, hi = sp_start(before.meter_time), sp_start(after.meter_time) + SP
         events = meter.read_events(lo - SP, None)
         profile = meter.read_profile(lo, hi)
         if after_read:
             after_read(meter)
         return after, events, profile
 
-    after, events, profile = _first_read(ctx, "events read 1", read_one)
-    ctx.observe_clock(after, "clock after stimulus")
-    lo, hi = sp_start(before.meter_time), sp_start(after.meter_time) + SP
-    slack = timedelta(seconds=float(ctx.param("slack_s", 5)))
+    after, events, profile = _first_read(ctx, "events and profile read 1", read_one)
+    ctx.observe_clock(after, "clock after the period closed")
     _, first = ctx.store_events(events, "events read 1")
-    with ctx.meter("events read 2") as meter:
-        events = meter.read_events(lo - SP, None)
-    _, second = ctx.store_events(events, "events read 2")
-    problems, found_texts = [], []
+    with ctx.meter("events and profile read 2") as meter:
+        events2 = meter.read_events(lo - SP, None)
+        profile2 = meter.read_profile(lo, hi)
+    _, second = ctx.store_events(events2, "events read 2")
+    new_first = new_events(first, old)
+    second_ids = event_identities(second)
+    problems, found_texts, periods = [], [], []
     for code in sorted(codes):
-        hits = [
-            r for r in find_events(first, {code}, lo, hi) if r["time"] >= before.meter_time - slack
-        ]
         name = EventCode(code).text
+        hits = [r for r in new_first if int(r["code"]) == code and lo <= r["time"] < hi]
         if not hits:
             near = ", ".join(f"{r['text']} {iso(r['time'])}" for r in first[-5:]) or "none"
-            problems.append(
-                f"no '{name}' event in {sp_label(before.meter_time)} (events read: {near})"
-            )
+            problems.append(f"no '{name}' event logged in {sp_name(lo)} (read: {near})")
             continue
         hit = hits[-1]
         ctx.link("event_ids", hit["id"])
-        again = [r for r in second if int(r["code"]) == code and r["time"] == hit["time"]]
-        if not again:
+        if hit["identity"] not in second_ids:
             problems.append(
                 f"'{name}' at {iso(hit['time'])} present in the first read but gone in the second: "
                 "reading cleared the alarm"
             )
             continue
-        ctx.link("event_ids", again[0]["id"])
-        found_texts.append(f"'{name}' at {iso(hit['time'])} ({sp_label(hit['time'])})")
+        ctx.link("event_ids", [r["id"] for r in second if event_key(r) == hit["identity"][:2]][:1])
+        where = sp_name(hit["time"])
+        periods.append(sp_start(hit["time"]))
         flag = EventCode(code).flag
-        row = next(
-            (
-                r
-                for r in (profile.rows if profile else [])
-                if sp_start(r.start) == sp_start(hit["time"])
-            ),
-            None,
-        )
-        if row is not None and flag and not row.status & flag:
-            problems.append(
-                f"period {sp_label(hit['time'])} closed but its status lacks {flag.name}"
+        if flag:
+            s1, s2 = _status_of(profile, hit["time"]), _status_of(profile2, hit["time"])
+            if s1 is None:
+                problems.append(f"period {where} not closed in the profile read after it ended")
+                continue
+            if not s1 & flag:
+                problems.append(f"closed period {where}: status lacks {flag.name}")
+                continue
+            if s2 is None or not s2 & flag:
+                problems.append(f"closed period {where}: {flag.name} cleared by the first read")
+                continue
+            found_texts.append(
+                f"'{name}' at {iso(hit['time'])}, closed {where} flagged {flag.name}"
             )
+        else:
+            found_texts.append(f"'{name}' at {iso(hit['time'])} ({where})")
+    if distinct_periods and len(periods) == len(codes):
+        ordered = sorted(periods)
+        gaps = {b - a for a, b in zip(ordered, ordered[1:], strict=False)}
+        if len(set(periods)) != len(periods) or gaps - {SP}:
+            problems.append("the events are not each in their own consecutive settlement period")
+    ctx.evidence["closed_periods"] = [sp_name(p) for p in sorted(set(periods))]
     texts, ok = extra() if extra else ([], True)
     if problems or not ok:
         return ActionResult("; ".join(problems + texts), "fail", ctx.evidence)
-    summary = "; ".join(found_texts) + "; still present on a second read"
+    summary = "; ".join(found_texts) + "; event and flag still present on a second read"
     return ActionResult("; ".join([summary, *texts]), "pass", ctx.evidence)
 
 
@@ -138,13 +238,15 @@ def phase_failure(ctx: ActionContext) -> ActionResult:
     hold = float(ctx.param("hold_s", 0.5))
 
     def stimulate() -> None:
-        for p in phases:
+        for n, p in enumerate(phases):
+            if n:  # each phase in its own settlement period: close the previous one first
+                close_period(ctx, f"clock before removing phase L{p}")
             ctx.stimulus("phase_failure", p, instruction=f"remove phase L{p}")
             ctx.sleep(hold)
             ctx.stimulus("phase_restore", p, instruction=f"restore phase L{p}")
 
     codes = {EventCode.PHASE_FAILURE_L1 + p - 1 for p in phases}
-    return check_alarm(ctx, codes, stimulate)
+    return check_alarm(ctx, codes, stimulate, distinct_periods=True)
 
 
 @action("supply_failure")
@@ -158,14 +260,14 @@ def supply_failure(ctx: ActionContext) -> ActionResult:
     def collect_before(meter) -> None:
         end = sp_start(meter.read_clock().meter_time)
         window["span"] = (end - timedelta(days=float(ctx.param("days", 1))), end)
-        start, end = window["span"]
+        start, stop = window["span"]
         window["first"], window["profile"] = ctx.collect_profile(
-            meter, start, end, "before supply cut"
+            meter, start, stop, "before supply cut"
         )
 
     def collect_after(meter) -> None:
-        start, end = window["span"]
-        window["second"], _ = ctx.collect_profile(meter, start, end, "after supply restore")
+        start, stop = window["span"]
+        window["second"], _ = ctx.collect_profile(meter, start, stop, "after supply restore")
 
     def stimulate() -> None:
         ctx.stimulus("supply_cut", instruction="remove the outstation supply")

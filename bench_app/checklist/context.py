@@ -19,10 +19,12 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from bench_app.acquire.service import Acquisition
 from bench_app.checklist import registry
+from bench_app.checklist.levels import session_association
+from bench_app.checklist.simtime import BenchTime, ShiftedClockMeter
 from bench_app.checklist.template import Step
 from drivers.meter import MeterDriver
 from drivers.model import ClockReading, EventCode, MeterEvent, Profile, iso
@@ -90,6 +92,8 @@ class ActionContext:
     sleep: Callable[[float], None] = time.sleep
     evidence: dict = field(default_factory=dict)
     _acquisitions: dict = field(default_factory=dict, repr=False)
+    #: reference time (simulated on a simulator with bench control); None = the bare PC clock.
+    bench_time: BenchTime | None = None
 
     @property
     def params(self) -> dict:
@@ -117,11 +121,20 @@ class ActionContext:
         """
         if self.meter_factory is None:
             raise StepAborted("no meter connected to the bench (give --port and --protocol)")
+        level = self.step.params.get("association_level")
+        if level is not None and self.protocol == "dlms" and "client_sap" not in overrides:
+            # DR2/DR3 run on the level-2 (HHDC) association of the described meter
+            assoc = session_association(self.store, self.session_id, int(level))
+            overrides["client_sap"] = assoc.client_sap
+            self.evidence["association"] = assoc._asdict()
         driver = self.meter_factory(**overrides)
         acq = self.acquisition(driver, label)
         try:
             driver.connect()
-            yield driver
+            if self.bench_time is None:
+                yield driver
+            else:  # same interface as the driver; clock readings against the bench time
+                yield cast(MeterDriver, ShiftedClockMeter(driver, self.bench_time))
         finally:
             with contextlib.suppress(Exception):
                 driver.close()
@@ -133,8 +146,11 @@ class ActionContext:
 
     def acquisition(self, driver: MeterDriver, label: str = "") -> Acquisition:
         """The acquisition service for a driver opened by :meth:`meter` (made on first use)."""
-        acq = self._acquisitions.get(id(driver))
-        if acq is None or acq.meter is not driver:
+        # a ShiftedClockMeter wraps the connected driver: one acquisition (one byte mark) per
+        # connection, whichever of the two a step hands over
+        key = id(getattr(driver, "_driver", driver))
+        acq = self._acquisitions.get(key)
+        if acq is None:
             acq = Acquisition(
                 self.store,
                 self.session_id,
@@ -142,7 +158,7 @@ class ActionContext:
                 label=f"{self.step.id} {label}".strip(),
                 redact=(self.password.encode(),) if self.password else (),
             )
-            self._acquisitions[id(driver)] = acq
+            self._acquisitions[key] = acq
         return acq
 
     def stimulus(self, method: str, *args: Any, instruction: str) -> None:
@@ -221,6 +237,39 @@ class ActionContext:
 def find_events(rows: list[dict], codes: set[int], lo: datetime, hi: datetime) -> list[dict]:
     """Stored event rows whose code is in ``codes`` and time in ``[lo, hi)``."""
     return [r for r in rows if int(r["code"]) in codes and lo <= r["time"] < hi]
+
+
+def event_key(row: dict | MeterEvent) -> tuple[str, int]:
+    """``(time ISO, code)`` of a stored event row or a :class:`MeterEvent`."""
+    if isinstance(row, dict):
+        return iso(row["time"]), int(row["code"])
+    return iso(row.time), int(row.code)
+
+
+def event_identities(rows: list) -> set[tuple[str, int, int]]:
+    """Full identities ``(time, code, occurrence)`` of events as read (occurrence counts equal
+    time and code, so two clock changes in the same meter second are two events)."""
+    seen: dict[tuple[str, int], int] = {}
+    out = set()
+    for r in rows:
+        key = event_key(r)
+        seen[key] = seen.get(key, 0) + 1
+        out.add((*key, seen[key]))
+    return out
+
+
+def new_events(rows: list[dict], old: set[tuple[str, int, int]]) -> list[dict]:
+    """Stored event rows (in log order) whose full identity is not in ``old``; each returned row
+    gets its ``identity``."""
+    seen: dict[tuple[str, int], int] = {}
+    out = []
+    for r in rows:
+        key = event_key(r)
+        seen[key] = seen.get(key, 0) + 1
+        ident = (*key, seen[key])
+        if ident not in old:
+            out.append({**r, "identity": ident})
+    return out
 
 
 def event_names(codes: set[int] | list[int]) -> str:

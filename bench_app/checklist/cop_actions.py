@@ -12,7 +12,9 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
-from bench_app.checklist.context import ActionContext, ActionResult, action
+from bench_app.checklist.context import ActionContext, ActionResult, StepAborted, action
+from bench_app.checklist.simtime import secs
+from drivers.errors import AuthenticationError
 from drivers.model import iso, normalise
 
 
@@ -170,7 +172,7 @@ def clock_in_utc(ctx: ActionContext) -> ActionResult:
         clock = meter.read_clock()
     ctx.observe_clock(clock, "clock against UTC")
     text = (
-        f"meter {iso(clock.meter_time)} vs PC UTC {iso(clock.pc_time)}: {clock.deviation_s:+.1f} s"
+        f"meter {iso(clock.meter_time)} vs PC UTC {iso(clock.pc_time)}: {secs(clock.deviation_s)} s"
     )
     if abs(clock.deviation_s) <= limit:
         return ActionResult(f"{text} (limit ±{limit:g} s)", "pass", ctx.evidence)
@@ -178,3 +180,51 @@ def clock_in_utc(ctx: ActionContext) -> ActionResult:
     if abs(hours - round(hours)) * 3600 <= limit and round(hours):
         text += f" — a whole {round(hours):+d} h: the clock looks set to local time"
     return ActionResult(f"{text}, outside ±{limit:g} s", "fail", ctx.evidence)
+
+
+def _signs_on(ctx: ActionContext, label: str, password: str) -> tuple[bool, str]:
+    """Try a connection with ``password`` (reading the clock); (accepted, refusal text)."""
+    try:
+        with ctx.meter(label, password=password) as meter:
+            meter.read_clock()
+    except AuthenticationError as exc:
+        return False, str(exc)
+    return True, ""
+
+
+@action("password_length_rule")
+def password_length_rule(ctx: ActionContext) -> ActionResult:
+    """CoP password rule: the Level 2 password in use is ``min_length``–``max_length`` characters
+    and accepted; the meter refuses it with characters added beyond ``max_length`` and a prefix
+    shorter than ``min_length`` (a meter that compares only a fixed number of characters or
+    accepts any length fails)."""
+    lo, hi = int(ctx.param("min_length", 6)), int(ctx.param("max_length", 12))
+    password = ctx.password or ""
+    if not password:
+        raise StepAborted("no Level 2 password given for the session (--password)")
+    problems, notes = [], []
+    if not lo <= len(password) <= hi:
+        problems.append(
+            f"the Level 2 password in use has {len(password)} characters, not {lo}–{hi}"
+        )
+    ok, refusal = _signs_on(ctx, "password in use", password)
+    if not ok:
+        problems.append(f"the Level 2 password in use was refused ({refusal})")
+    else:
+        notes.append(f"{len(password)}-character password accepted")
+    long_pw = password + "0123456789ABCDEF"[: hi + 1 - len(password) + 1]
+    ok, refusal = _signs_on(ctx, f"{len(long_pw)}-character password", long_pw)
+    if ok:
+        problems.append(f"a {len(long_pw)}-character password (above {hi}) was ACCEPTED")
+    else:
+        notes.append(f"{len(long_pw)}-character password refused")
+    short_pw = password[: lo - 1]
+    ok, refusal = _signs_on(ctx, f"{len(short_pw)}-character password", short_pw)
+    if ok:
+        problems.append(f"a {len(short_pw)}-character password (below {lo}) was ACCEPTED")
+    else:
+        notes.append(f"{len(short_pw)}-character password refused")
+    ctx.evidence["password_lengths"] = {"min": lo, "max": hi, "in_use": len(password)}
+    if problems:
+        return ActionResult("; ".join(problems + notes), "fail", ctx.evidence)
+    return ActionResult(f"rule {lo}–{hi} characters: " + "; ".join(notes), "pass", ctx.evidence)

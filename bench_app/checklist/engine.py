@@ -21,12 +21,13 @@ import mimetypes
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from bench_app.checklist.context import ActionContext, MeterFactory, Prompt, StepAborted
 from bench_app.checklist.registry import load_actions
+from bench_app.checklist.simtime import BenchTime, Progress
 from bench_app.checklist.template import Step, Template
 from bench_app.equipment.approvals import check_template_serves
 from bench_app.errors import SessionLockedError, UsageError
@@ -65,6 +66,8 @@ class ChecklistEngine:
     :param password: the Level 2 password in use (redacted from stored traces).
     :param by: who runs the bench (recorded with every result).
     :param capabilities: overrides :data:`DEFAULT_CAPABILITIES` for the protocol.
+    :param progress: ``progress(remaining_s, message)`` while a step waits for a settlement
+        period to close on a real meter (on a simulator, time is advanced instead).
     """
 
     def __init__(
@@ -82,6 +85,7 @@ class ChecklistEngine:
         capabilities: set[str] | None = None,
         now: Callable[[], datetime] | None = None,
         sleep: Callable[[float], None] | None = None,
+        progress: Progress | None = None,
     ) -> None:
         self.store = store
         self.session_id = session_id
@@ -97,8 +101,10 @@ class ChecklistEngine:
             if capabilities is not None
             else set(DEFAULT_CAPABILITIES.get(protocol, set()))
         )
-        self.now = now or (lambda: datetime.now(UTC))
         self.sleep = sleep or time.sleep
+        #: reference time; simulated (bench control ``advance``) on a simulator
+        self.bench_time = BenchTime(now, control, self.sleep, progress)
+        self.now = self.bench_time.now
         self._run_id: int | None = None
         store.get_session(session_id)  # NotFoundError early
 
@@ -192,18 +198,23 @@ class ChecklistEngine:
         run_id = self._check_open()
         step = self.template.step(step_id)
         if self.protocol and self.protocol not in self.template.applies_to:
-            return self._record(step, f"template does not apply to protocol {self.protocol}", "na")
+            return self._record(
+                step, f"template does not apply to protocol {self.protocol}", "na", proposed="na"
+            )
         missing = self.unmet(step)
         if missing and self.protocol:
             reason = step.na_reason or (
                 f"protocol {self.protocol} cannot do this step (needs {', '.join(missing)})"
             )
-            return self._record(step, reason, "na")
+            return self._record(step, reason, "na", proposed="na")
         if step.kind in ("automatic", "stimulus"):
             return self._run_action(run_id, step)
-        if step.kind == "manual":
-            return self._ask_manual(step)
-        return self._ask_attachment(step)
+        try:
+            if step.kind == "manual":
+                return self._ask_manual(step)
+            return self._ask_attachment(step)
+        except StepAborted as exc:  # end of input at a prompt: not done, never pass or fail
+            return self._record(step, f"not run: {exc}", "not-run")
 
     def _run_action(self, run_id: int, step: Step) -> StepOutcome:
         ctx = ActionContext(
@@ -218,6 +229,7 @@ class ChecklistEngine:
             password=self.password,
             now=self.now,
             sleep=self.sleep,
+            bench_time=self.bench_time,
         )
         try:
             if self.meter_factory is None:

@@ -22,7 +22,9 @@ import sys
 import textwrap
 
 from bench_app.checklist import ChecklistEngine, find_template, list_templates, load_template
+from bench_app.checklist.context import StepAborted
 from bench_app.checklist.engine import VERDICTS
+from bench_app.checklist.verdict import overall_result
 from bench_app.cli.common import AnnouncedSleep
 from bench_app.cli.read import add_connection_options, connect_options
 from bench_app.errors import UsageError
@@ -176,8 +178,8 @@ def _terminal_prompt(message: str) -> str:
     print(message, end="" if message.endswith(" ") else "\n> ", file=sys.stderr, flush=True)
     try:
         return input()
-    except EOFError:
-        return ""
+    except EOFError:  # end of input is "not done", never an Enter that confirms a stimulus
+        raise StepAborted("end of input at the prompt") from None
 
 
 def cmd_run(args) -> int:
@@ -214,7 +216,10 @@ def cmd_run(args) -> int:
             password=args.password,
             by=args.by,
             sleep=waiting,
+            progress=_wait_progress,
         )
+        if args.port:
+            _record_bench(store, args, control)
         if args.supersede:
             engine.supersede(args.supersede)
         steps = args.step or [s.id for s in template.steps]
@@ -250,6 +255,36 @@ def cmd_run(args) -> int:
     return 0
 
 
+def _wait_progress(remaining_s: float, message: str) -> None:
+    """A real meter: show the wait for a settlement period to close (every 30 s and the end)."""
+    if int(remaining_s) % 30 == 0 or remaining_s <= 1:
+        print(f"  … {message}", file=sys.stderr, flush=True)
+
+
+def _record_bench(store, args, control) -> None:
+    """Record how the meter was reached (a new record only when it changed): bench control means
+    the built-in simulator; otherwise port, protocol, baud and framing."""
+    framing = (
+        "IEC 62056-21 mode C"
+        if args.protocol == "iec21"
+        else f"DLMS {'mode E' if args.mode_e else args.framing}"
+    )
+    data = {
+        "simulator": control is not None,
+        "meter": "",
+        "port": args.port,
+        "protocol": args.protocol,
+        "baud": args.baud,
+        "framing": framing,
+        "probe": "",
+    }
+    old = store.session_records(args.session).get("bench") or {}
+    if control is not None:
+        data["meter"] = str((control.state() or {}).get("serial", ""))
+    if {k: old.get(k) for k in data} != data:
+        store.set_session_record(args.session, "bench", data)
+
+
 def _wrap_table(rows: list[list[str]], headers: list[str], width: int) -> str:
     """A plain-text table with wrapped cells, columns separated by `` | ``."""
     fixed = {4: 8}  # Verdict column
@@ -276,12 +311,19 @@ def cmd_show(args) -> int:
         engine = ChecklistEngine(store, args.session, template)
         run = engine.current_run()
         results = engine.results()
+        overall = overall_result(store, args.session, template.name)
     finally:
         store.close()
     if args.json:
         print(
             json.dumps(
-                {"session": args.session, "template": template.name, "run": run, "steps": results},
+                {
+                    "session": args.session,
+                    "template": template.name,
+                    "run": run,
+                    "steps": results,
+                    "overall": overall.to_json(),
+                },
                 indent=1,
                 default=str,
             )
@@ -301,6 +343,14 @@ def cmd_show(args) -> int:
         for r in results
     ]
     print(_wrap_table(rows, ["Objective", "Method", "Expected", "Actual", "Verdict"], width))
+    print(f"\nOverall result: {overall.status}")
+    for reason in overall.reasons:
+        print(f"  - {reason}")
+    for dev in overall.deviations:
+        print(
+            f"  deviation {dev.step_id or dev.kind}: {dev.text}"
+            + (f" — {dev.reason}" if dev.reason else "")
+        )
     return 0
 
 

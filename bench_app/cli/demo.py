@@ -66,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
     counts = ", ".join(f"{n} {v}" for v, n in sorted(result.verdicts.items()))
     print()
     print(f"Checklist:  {counts}")
+    print(f"Overall:    {result.overall}")
     print(f"Session:    {result.session_id} in {result.db_path.resolve()}")
     for what, path in result.files.items():
         print(f"Wrote:      {Path(path).resolve()}  ({what})")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench_app.cli import validate
+from bench_app.cli import session_set, validate
 from bench_app.cli.common import add_db_option, db_path, open_store, print_json
 from bench_app.store.sessions import KINDS
 
@@ -81,6 +81,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--reason", default="", help="why (e.g. report signed)")
     add_db_option(q)
     q.set_defaults(func=run_lock)
+
+    session_set.register(ss)
 
     q = ss.add_parser(
         "export",

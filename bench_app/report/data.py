@@ -8,12 +8,14 @@ rendered from synthetic data in tests and benchmarks.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from bench_app import __version__
 from bench_app.checklist.template import find_template
+from bench_app.checklist.verdict import overall_result
 from bench_app.equipment.checks import check_session, meter_identity
 from bench_app.equipment.deviations import deviation_dicts
 from bench_app.errors import BenchError, TemplateError
@@ -36,6 +38,10 @@ class StepRow:
     note: str = ""
     attempt: int = 1
     by: str = ""
+    title: str = ""
+    reason: str = ""  #: why not run / n/a
+    proposed: str = ""  #: the bench's automatic verdict, when a person overrode it
+    evidence: dict = field(default_factory=dict)  #: ids of traces, collections, events, clock
 
 
 @dataclass
@@ -102,10 +108,33 @@ class ReportData:
     template_version: str = ""
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     app_version: str = __version__
+    #: :func:`bench_app.checklist.verdict.overall_result` — the one overall result (None for
+    #: synthetic data, where :attr:`overall` falls back to the step verdicts).
+    verdict: Any = None
+    #: session records (migration 6): bench, test_equipment, time_source, cop_issues.
+    records: dict[str, Any] = field(default_factory=dict)
+    started_at: datetime | None = None  #: first audit record of the session
+    ended_at: datetime | None = None  #: newest audit record of the session
+    app_build: str = ""
+
+    @property
+    def simulator(self) -> bool:
+        """True when the session's meter was the built-in simulator."""
+        return bool((self.records.get("bench") or {}).get("simulator"))
+
+    @property
+    def document_number(self) -> str:
+        """``WB-<reference>-<session uid 8>-<audit head 8>``: changes with every new evidence."""
+        ref = str(self.session.get("reference", "")) or f"S{self.session.get('id', '')}"
+        uid = str(self.session.get("uid", ""))[:8] or "00000000"
+        return f"WB-{ref}-{uid}-{(self.audit_head or '0' * 8)[:8]}"
 
     @property
     def overall(self) -> str:
-        """``PASS`` (every step pass/na), ``FAIL`` (any fail), ``INCOMPLETE`` or ``NOT RUN``."""
+        """The overall result: :attr:`verdict`'s status (PASS / FAIL / INCOMPLETE); for synthetic
+        data without one: FAIL if any fail, PASS if all pass/na, else INCOMPLETE (NOT RUN)."""
+        if self.verdict is not None:
+            return str(self.verdict.status)
         if not self.steps:
             return "NOT RUN"
         verdicts = {s.verdict for s in self.steps}
@@ -252,33 +281,39 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
         identity = meter_identity(store, session_id)
     chart_col = next((c for c in bench_cols if c["id"] == main_bench), None)
 
-    runs = [r for r in store.checklist_runs(session_id) if r.get("status") != "superseded"]
-    run = max(runs, key=lambda r: r["id"]) if runs else None
+    verdict = overall_result(store, session_id)
+    run = (
+        next((r for r in store.checklist_runs(session_id) if r["id"] == verdict.run_id), None)
+        if verdict.run_id is not None
+        else None
+    )
     steps: list[StepRow] = []
     template_version = ""
     if run is not None:
         template_version = f"{run.get('template', '')} {run.get('template_version', '')}".strip()
         catalogue = _step_catalogue(run.get("template", ""))
-        for res in store.step_results(run["id"], latest_only=True):
-            sid = str(res["step_id"])
-            info = dict(catalogue.get(sid, {}))
-            evidence = res.get("evidence") or {}
-            for key in ("objective", "method", "expected"):
-                if not info.get(key) and isinstance(evidence, dict) and evidence.get(key):
-                    info[key] = str(evidence[key])
+        for res in verdict.steps:  # every template step, attempted or not
+            info = catalogue.get(res.step_id, {})
             steps.append(
                 StepRow(
-                    step_id=sid,
+                    step_id=res.step_id,
                     objective=info.get("objective", ""),
                     method=info.get("method", ""),
                     expected=info.get("expected", ""),
-                    actual=str(res.get("actual") or ""),
-                    verdict=str(res.get("verdict") or "not-run"),
-                    note=str(res.get("note") or ""),
-                    attempt=int(res.get("attempt") or 1),
-                    by=str(res.get("by") or ""),
+                    actual=res.actual or (f"not run: {res.reason}" if res.reason else ""),
+                    verdict=res.verdict,
+                    attempt=res.attempt,
+                    by=res.by,
+                    title=res.title,
+                    reason=res.reason,
+                    proposed=res.proposed if res.proposed != res.verdict else "",
+                    evidence=res.evidence,
                 )
             )
+    first, last = store.conn.execute(
+        "SELECT min(at), max(at) FROM audit WHERE session_id = ?", (session_id,)
+    ).fetchone()
+    records = store.session_records(session_id) if hasattr(store, "session_records") else {}
 
     findings = _equipment_findings(store, session_id, identity)
     return ReportData(
@@ -295,11 +330,16 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
         clock_observations=store.clock_observations(session_id),
         events=store.events(session_id),
         series=_series(store, chart_col),
-        collections=collections,
+        collections=[_with_rows_hash(store, c) for c in collections],
         traces=_traces_with_findings(store, session_id),
         attachments=store.attachments(session_id),
         audit_head=store.audit_head(session_id),
         template_version=template_version,
+        verdict=verdict,
+        records=records,
+        started_at=_when(first),
+        ended_at=_when(last),
+        app_build=_build(),
     )
 
 
@@ -313,3 +353,40 @@ def _traces_with_findings(store: Any, session_id: int) -> list[dict[str, Any]]:
         levels = [d.level for d in dissect_trace(store.load_trace(t["id"]))]
         out.append({**t, "bad": levels.count("bad"), "refused": levels.count("refused")})
     return out
+
+
+def _with_rows_hash(store: Any, col: dict) -> dict:
+    """The collection with ``rows_sha256`` (SHA-256 of its readings, one ``start,channel,value,
+    unit,status`` line each in start/channel order) and ``span`` (first – last interval start)."""
+    out = dict(col)
+    if not col.get("rows"):
+        return out
+    digest = hashlib.sha256()
+    rows = store.readings_raw(col["id"])
+    for start, channel, value, unit, status in rows:
+        digest.update(f"{start},{channel},{value!r},{unit or ''},{int(status or 0)}\n".encode())
+    out["rows_sha256"] = digest.hexdigest()
+    if rows:
+        out["span"] = (
+            datetime.fromtimestamp(rows[0][0], UTC),
+            datetime.fromtimestamp(rows[-1][0], UTC),
+        )
+    return out
+
+
+def _when(text: str | None) -> datetime | None:
+    """An audit timestamp (ISO text) as an aware UTC datetime; None when absent or unreadable."""
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _build() -> str:
+    """Build of this copy: ``frozen`` bundle or ``source`` checkout (with the git head if any)."""
+    import sys
+
+    return "frozen bundle" if getattr(sys, "frozen", False) else "source install"

@@ -36,7 +36,7 @@ from reportlab.platypus import (
 from bench_app.errors import ReportError
 from bench_app.report import deviations as report_deviations
 from bench_app.report import layout as L
-from bench_app.report import sections
+from bench_app.report import record, sections
 from bench_app.report.data import ReportData
 from bench_app.report.fonts import FontSet, register_fonts
 from bench_app.report.styles import Styles
@@ -114,6 +114,11 @@ def _canvas_class(data: ReportData, fonts: FontSet, extra_info: dict[str, str]) 
             self.setFont(fonts.regular, 7.5)
             self.drawCentredString(w / 2, 28, f"Witness Bench {data.app_version}")
             self.drawRightString(w - L.MARGIN, 28, f"Page {self._pageNumber} of {total}")
+            if data.simulator:  # on every page: the meter was the built-in simulator
+                self.setFillColor(colors.HexColor("#c00000"))
+                self.setFont(fonts.bold, 8)
+                self.drawCentredString(w / 2, h - 22, record.SIMULATOR_MARK)
+                self.drawCentredString(w / 2, 16, record.SIMULATOR_MARK)
             self.restoreState()
 
     return _ReportCanvas
@@ -172,6 +177,8 @@ def build_story(data: ReportData, st: Styles) -> list:
                     "</font>.",
                     st.body,
                 ),
+                Spacer(1, 6),
+                *record.declarations(data, st),
                 Spacer(1, 6),
                 Paragraph(
                     f"Audit-chain head at rendering: <font face='{st.fonts.mono}' "

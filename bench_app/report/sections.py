@@ -6,10 +6,10 @@ from collections import Counter
 from typing import Any
 
 from reportlab.lib import colors
-from reportlab.platypus import CondPageBreak, KeepTogether, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import CondPageBreak, Paragraph, Spacer, Table, TableStyle
 
 from bench_app.report import layout as L
-from bench_app.report.charts import flagged_spans, profile_chart
+from bench_app.report import record
 from bench_app.report.data import ReportData
 from bench_app.report.styles import (
     OVERALL_BG,
@@ -34,6 +34,10 @@ KIND_TEXT = {
 }
 
 
+#: Verdict as the results table prints it (whole words, so a narrow column never splits one).
+VERDICT_TEXT = {"pass": "PASS", "fail": "FAIL", "na": "N/A", "not-run": "NOT RUN"}
+
+
 def _head(text: str, style) -> list:
     """A heading preceded by a conditional page break, so it never ends a page alone."""
     return [CondPageBreak(120 if style.fontSize > 12 else 90), Paragraph(text, style)]
@@ -56,7 +60,6 @@ def cover(d: ReportData, st: Styles) -> list:
             [
                 ("Application reference", s.get("reference", "")),
                 ("Kind of test", kind),
-                ("Codes of Practice", ", ".join(s.get("cops") or []) or "—"),
                 ("Date", s.get("date") or ""),
                 ("Location", s.get("location") or ""),
                 ("HHDC", f"{hhdc['name'] or '—'} (MPID {hhdc['mpid'] or '—'})"),
@@ -64,17 +67,21 @@ def cover(d: ReportData, st: Styles) -> list:
                     "Session",
                     f"#{s.get('id', '')}, status {s.get('status', '')}"
                     + (
-                        f", locked by {s.get('locked_by')} at {fmt(s.get('locked_at'))}"
+                        f", locked by {s.get('locked_by')} at "
+                        f"{record.local_utc(s.get('locked_at'))}"
                         if s.get("locked_by")
                         else ""
                     ),
                 ),
                 ("Checklist template", d.template_version or "no checklist run"),
                 ("Generated", fmt(d.generated_at)),
+                *record.cover_rows(d),
+                ("Audit head", d.audit_head or "(none)"),
             ],
             st,
             W,
         ),
+        *record.simulator_notice(d, st),
         *_head("Participants", st.h2),
     ]
     rows = [
@@ -266,13 +273,16 @@ def results(d: ReportData, st: Styles) -> list:
     run = d.checklist
     if run is None:
         out.append(para("No checklist run was recorded for this session.", st.body))
-        return out + [Spacer(1, 6), _overall_badge(d, st)]
-    conf = run.get("confirmations") or ""
+        return out + [Spacer(1, 6), _overall_badge(d, st), *record.overall_reasons(d, st)]
+    conf = "; ".join(
+        f"{c.get('role')} {c.get('name')} at {record.local_utc(c.get('at'))}"
+        for c in run.get("confirmations") or []
+    )
     out.append(
         para(
             f"Checklist {run.get('template', '')} version "
             f"{run.get('template_version', '')}, run #{run.get('id', '')} "
-            f"({run.get('status', '')}){'; confirmed by ' + fmt(conf) if conf else ''}.",
+            f"({run.get('status', '')}){'; confirmed by ' + conf if conf else ''}.",
             st.body,
         )
     )
@@ -281,27 +291,39 @@ def results(d: ReportData, st: Styles) -> list:
         actual = s.actual + (f"\nNote: {s.note}" if s.note else "")
         if s.attempt > 1:
             actual += f"\n(attempt {s.attempt})"
+        if s.proposed:
+            actual += f"\nBench proposed {s.proposed.upper()}; recorded by {s.by or '—'}"
         rows.append(
             [
-                s.step_id,
+                f"{s.step_id}\n{s.title}" if s.title else s.step_id,
                 s.objective,
-                s.method,
                 s.expected,
                 actual,
-                para(s.verdict.upper(), st.cell_center),
+                para(record.evidence_text(s.evidence), st.cell),
+                para(VERDICT_TEXT.get(s.verdict, s.verdict.upper()), st.cell_center),
             ]
         )
         extra.append(("BACKGROUND", (5, i), (5, i), VERDICT_BG.get(s.verdict, VERDICT_BG["na"])))
     out.append(
+        para(
+            "Every step of the template is listed, including those not run and not applicable, "
+            "with the reason. The method of each step is in the template; Evidence names the "
+            "stored traces, collections, events and clock observations the result rests on "
+            "(Appendix A).",
+            st.small,
+        )
+    )
+    out.append(
         table(
-            ["Step", "Objective", "Method", "Expected", "Actual", "Verdict"],
+            ["Step", "Objective", "Expected", "Actual", "Evidence", "Verdict"],
             rows,
-            _cols(0.9, 2, 2.2, 2.2, 2.2, 1.0),
+            _cols(1.1, 2, 2, 3.2, 1.5, 0.95),
             st,
             extra_style=extra,
         )
     )
-    out += [Spacer(1, 8), _overall_badge(d, st)]
+    out += [Spacer(1, 8), _overall_badge(d, st), *record.overall_reasons(d, st)]
+    out += [Spacer(1, 6), *record.deviations(d, st, "3a. ")]
     return out
 
 
@@ -351,16 +373,16 @@ def clock(d: ReportData, st: Styles) -> list:
     rows = [
         [
             o.get("id", ""),
-            o.get("meter_time"),
-            o.get("reference_time"),
-            f"{float(o.get('deviation_s') or 0):+.1f}",
+            record.local_utc(o.get("meter_time")),
+            record.local_utc(o.get("reference_time")),
+            record.signed(float(o.get("deviation_s") or 0)),
             o.get("note", ""),
         ]
         for o in d.clock_observations
     ]
     out.append(
         table(
-            ["#", "Meter time", "Reference time", "Deviation (s)", "Note"],
+            ["#", "Meter time", "Reference time", "Deviation (s)", "Note"],  # local (UTC)
             rows,
             _cols(0.5, 2, 2, 1.2, 3),
             st,
@@ -385,7 +407,9 @@ def events(d: ReportData, st: Styles) -> list:
         [e["time"], e["code"], e["text"], ", ".join(f"#{c}" for c in e["collections"])]
         for e in distinct_events(d.events)
     ]
-    out.append(table(["Time (UTC)", "Code", "Text", "Read in"], rows, _cols(2, 0.7, 3.5, 2.5), st))
+    out.append(
+        table(["Time (local, UTC)", "Code", "Text", "Read in"], rows, _cols(2.6, 0.6, 3.2, 2.3), st)
+    )
     return out
 
 
@@ -405,24 +429,8 @@ def distinct_events(events: list[dict]) -> list[dict]:
 
 
 def charts(d: ReportData, st: Styles) -> list:
-    out: list = [*_head("7. Half-hourly profile", st.h1)]
-    if not d.series:
-        return out + [para("No interval data was collected.", st.body)]
-    for s in d.series:
-        drawing = profile_chart(s, W, 165, st.fonts)
-        n = len(s.times)
-        first = fmt_ts(s.times[0]) if n else "—"
-        last = fmt_ts(s.times[-1]) if n else "—"
-        period = (s.times[1] - s.times[0]) if n > 1 else 1800
-        spans = flagged_spans(s.times, s.status, period)
-        flagged = sum(1 for x in s.status if x)
-        caption = (
-            f"{n} intervals from {first} to {last}; total {sum(s.values):.3f} {s.unit}; "
-            f"{flagged} flagged intervals in {len(spans)} spans"
-            f"{': ' + _flag_names(s.status) if flagged else ''}."
-        )
-        out.append(KeepTogether([drawing, para(caption, st.small), Spacer(1, 8)]))
-    return out
+    """The profile as days × settlement periods heat maps with daily totals."""
+    return record.profile_section(d, st, "7.")
 
 
 def fmt_ts(t: float) -> str:
@@ -474,30 +482,47 @@ def appendix(d: ReportData, st: Styles) -> list:
         *_head("Collections", st.h2),
     ]
     out.append(
-        _hashed(
-            ["#", "Source", "Protocol", "Started", "Rows", "Source file"],
-            [
-                (
-                    [
-                        c.get("id"),
-                        c.get("source", ""),
-                        c.get("protocol", ""),
-                        c.get("started_at"),
-                        c.get("rows", ""),
-                        c.get("source_file") or "",
-                    ],
-                    c.get("source_hash") or "",
-                )
-                for c in d.collections
-            ],
-            _cols(0.4, 0.9, 0.9, 1.6, 0.7, 4),
-            st,
+        para(
+            "Each collection with its label (the checklist step that made it), the span of its "
+            "intervals and the SHA-256 of its rows (one 'start,channel,value,unit,status' line "
+            "each); an imported file also gives the SHA-256 of the source file.",
+            st.small,
         )
+    )
+    items = []
+    for c in d.collections:
+        meta: dict = c["meta"] if isinstance(c.get("meta"), dict) else {}
+        label = " ".join(str(meta.get(k)) for k in ("step", "label") if meta.get(k))
+        span = c.get("span")
+        digest = c.get("rows_sha256") or "—"
+        if c.get("source_hash"):
+            digest += f"; source file {c['source_hash']}"
+        items.append(
+            (
+                [
+                    c.get("id"),
+                    c.get("source", ""),
+                    label or c.get("source_file") or "",
+                    f"{fmt_ts(span[0].timestamp())} – {fmt_ts(span[1].timestamp())}"
+                    if span
+                    else "—",
+                    c.get("rows", ""),
+                ],
+                digest,
+            )
+        )
+    out.append(
+        _hashed(
+            ["#", "Source", "Label", "Span (interval starts)", "Rows"],
+            items,
+            _cols(0.4, 1.25, 2.75, 2.9, 0.7),
+            st,
+        )  # fmt: skip
     )
     out += _head("Communication traces", st.h2)
     out.append(
         _hashed(
-            ["#", "Label", "Records", "Bytes tx / rx", "Created"],
+            ["#", "Label", "Records", "Bytes tx / rx", "Created (local, UTC)"],
             [
                 (
                     [
@@ -505,13 +530,13 @@ def appendix(d: ReportData, st: Styles) -> list:
                         t.get("label", ""),
                         _trace_records(t),
                         f"{t.get('bytes_tx', '')} / {t.get('bytes_rx', '')}",
-                        t.get("created_at"),
+                        record.local_utc(t.get("created_at")),
                     ],
                     t.get("sha256", ""),
                 )
                 for t in d.traces
             ],
-            _cols(0.4, 3.4, 1.4, 1.2, 1.6),
+            _cols(0.4, 2.5, 1.7, 1.3, 2.3),
             st,
         )
     )

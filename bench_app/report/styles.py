@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -13,6 +13,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Paragraph, Table, TableStyle
 
 from bench_app.report.fonts import FontSet
+from bench_app.settlement import to_local
 
 HEADER_BG = colors.HexColor("#1f4e79")
 ROW_ALT = colors.HexColor("#f2f5f9")
@@ -79,11 +80,15 @@ class Styles:
 
 
 def fmt(value: Any) -> str:
-    """Display text of a value: datetimes as ``YYYY-MM-DD HH:MM:SS UTC``, floats to 6 digits."""
+    """Display text of a value: aware datetimes in GB local time with UTC alongside
+    (``2026-11-29 09:30:00 GMT (09:30:00 UTC)``), floats to 6 digits."""
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value.tzinfo else value.isoformat(" ")
+        if not value.tzinfo:
+            return value.isoformat(" ")
+        local = to_local(value)
+        return f"{local:%Y-%m-%d %H:%M:%S %Z} ({value.astimezone(UTC):%H:%M:%S} UTC)"
     if isinstance(value, float):
         return f"{value:.6g}"
     if isinstance(value, (list, tuple, set)):

@@ -18,10 +18,11 @@ from bench_app.store.audit import VerifyResult
 from bench_app.store.checklist import ChecklistMixin
 from bench_app.store.evidence import EvidenceMixin, Reading, epoch
 from bench_app.store.migrations import SCHEMA_VERSION
+from bench_app.store.records import SessionRecordsMixin
 from bench_app.store.sessions import SessionMixin
 
 
-class Store(SessionMixin, EvidenceMixin, ChecklistMixin, AcquisitionMixin):
+class Store(SessionMixin, EvidenceMixin, ChecklistMixin, AcquisitionMixin, SessionRecordsMixin):
     """The session database. Open with :meth:`Store.open`; close with :meth:`close`."""
 
     def export_bundle(self, session_id: int, path: str | Path) -> dict:

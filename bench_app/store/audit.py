@@ -84,6 +84,7 @@ HASHED_COLUMNS: dict[tuple[str, str], tuple[str, ...]] = {
         "trace_sha256", "at",
     ),
     ("insert", "acq_status"): ("collection_id", "state", "reason", "at"),
+    ("insert", "session_records"): ("session_id", "kind", "data", "created_at"),
 }  # fmt: skip
 
 #: Evidence table → SQL selecting the ids of its rows that belong to session ``?``.
@@ -111,6 +112,7 @@ SESSION_ROWS = {
     "(SELECT id FROM collections WHERE session_id = ?)",
     "acq_status": "SELECT id FROM acq_status WHERE collection_id IN "
     "(SELECT id FROM collections WHERE session_id = ?)",
+    "session_records": "SELECT id FROM session_records WHERE session_id = ?",
 }
 
 

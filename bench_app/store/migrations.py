@@ -364,7 +364,7 @@ def _m4_equipment_register(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
-def _m9_approval_records(db: sqlite_utils.Database) -> None:
+def _m7_approval_records(db: sqlite_utils.Database) -> None:
     """Approval records (issue 18): scopes and conditions on certificates and approvals,
     metering dispensations (BSCP32), amendments, devices of a combination, equivalence
     assessments, dated installed-base snapshots, upgrade plans, template-scope overrides and
@@ -495,6 +495,19 @@ def _m5_acquisition(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+def _m6_session_records(db: sqlite_utils.Database) -> None:
+    """Session records set from the CLI (issue 13): bench connection (simulator or port, baud,
+    framing, probe), test equipment, reference time source, CoP issues. ``kind`` names the record,
+    ``data`` is a JSON object; the newest record of a kind supersedes older ones (append-only)."""
+    db["session_records"].create(
+        {"id": int, "session_id": int, "kind": str, "data": str, "created_at": str},
+        pk="id",
+        foreign_keys=[("session_id", "sessions", "id")],
+        not_null=["session_id", "kind", "data"],
+    )
+    db.execute("CREATE INDEX session_records_session ON session_records (session_id, kind)")
+
+
 #: (version, description, function); version n upgrades n-1 → n.
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "core evidence tables and audit chain", _m1_core),
@@ -502,8 +515,10 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (3, "look-up indexes", _m3_indexes),
     (4, "equipment register", _m4_equipment_register),
     (5, "acquisition blocks and collection states", _m5_acquisition),
-    (9, "approval records: conditions, dispensations, devices, snapshots", _m9_approval_records),
-]
+    (6, "session records: bench connection, test equipment, time source, CoP issues",
+     _m6_session_records),
+    (7, "approval records: conditions, dispensations, devices, snapshots", _m7_approval_records),
+]  # fmt: skip
 
 #: The schema version this code writes.
 SCHEMA_VERSION = MIGRATIONS[-1][0]

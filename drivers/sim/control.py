@@ -7,11 +7,13 @@ offer the same methods, so the checklist engine does not care which it has.
 
 Actions (CLI name → method): ``phase-failure N``, ``phase-restore N``, ``supply-cut``,
 ``supply-restore``, ``battery-fault``, ``reset``, ``reverse on|off``, ``clock-offset MINUTES``,
-``change-parameter NAME VALUE``, ``state``.
+``change-parameter NAME VALUE``, ``advance SECONDS`` (simulated time, 0 < SECONDS ≤ one week),
+``state``.
 
 Arguments are validated before anything is done (a phase is 1…3, a clock offset a finite number
-of minutes within ±400 days, a parameter name non-empty text of ≤ 64 characters); a refused
-request gets ``{"ok": false, "error": …}`` and the channel keeps serving. A request line is at most
+of minutes within ±400 days, an advance 0 < SECONDS ≤ 604800, a parameter name non-empty text of
+≤ 64 characters); a refused request gets ``{"ok": false, "error": …}`` and the channel keeps
+serving. A request line is at most
 :data:`MAX_LINE` bytes; an idle control client is dropped after ``idle_timeout_s``.
 """
 
@@ -56,6 +58,17 @@ def _minutes(text: str) -> float:
     return value
 
 
+def _advance_seconds(text: str) -> float:
+    """Simulated time to add: a finite number of seconds, 0 < s ≤ one week (604 800 s)."""
+    try:
+        value = float(str(text).strip())
+    except ValueError:
+        raise ValueError(f"advance takes a number of seconds, not {text!r}") from None
+    if not (math.isfinite(value) and 0 < value <= 604800):
+        raise ValueError(f"advance takes 0 < seconds ≤ 604800 (one week), not {text!r}")
+    return value
+
+
 def _on_off(text: str) -> bool:
     word = str(text).strip().lower()
     if word in ("1", "on", "true", "yes"):
@@ -90,6 +103,7 @@ ACTIONS: dict[str, tuple[str, tuple[Callable[[str], Any], ...]]] = {
     "reverse": ("reverse", (_on_off,)),
     "clock-offset": ("set_clock_offset", (_minutes,)),
     "change-parameter": ("change_parameter", (_name, _value)),
+    "advance": ("advance", (_advance_seconds,)),
     "state": ("state", ()),
 }
 
@@ -126,6 +140,10 @@ class BenchControl:
 
     def change_parameter(self, name: str, value: Any) -> None:
         self.meter.change_parameter(name, value)
+
+    def advance(self, seconds: float) -> dict:
+        """Simulated time: let ``seconds`` pass in the meter at once (see SimMeter.advance)."""
+        return self.meter.advance(seconds)
 
     def state(self) -> dict:
         return self.meter.state()
@@ -272,6 +290,9 @@ class RemoteBenchControl:
 
     def change_parameter(self, name: str, value: Any) -> None:
         self.do("change-parameter", name, value)
+
+    def advance(self, seconds: float) -> dict:
+        return self.do("advance", seconds)
 
     def state(self) -> dict:
         return self.do("state")

@@ -13,7 +13,11 @@ Interval keys are the interval *start* in meter-clock time, as epoch seconds.
 
 Defects (``defects=``) make the meter misbehave on purpose so the checklist can be shown to catch
 it: ``accept-wrong-password``, ``clear-alarms-on-read``, ``lose-data-on-supply-cut``,
-``clock-correction-unflagged``, ``reading-changes-data``.
+``clock-correction-unflagged``, ``reading-changes-data``, ``password-length-unchecked`` (the meter
+stops enforcing the 6–12 character password rule and ignores characters after the stored password).
+
+Simulated time: :meth:`SimMeter.advance` lets N seconds pass at once (clock, closing periods and
+everything after), so a bench can close a settlement period instead of waiting for it.
 """
 
 from __future__ import annotations
@@ -37,7 +41,12 @@ DEFECTS = (
     "lose-data-on-supply-cut",
     "clock-correction-unflagged",
     "reading-changes-data",
+    "password-length-unchecked",
 )
+#: Largest single step of simulated time (:meth:`SimMeter.advance`), seconds: one week.
+MAX_ADVANCE_S = 7 * 86400
+#: Password lengths a meter accepts (CoPs 1, 2, 3, 5: 6 to 12 characters).
+PASSWORD_LENGTHS = (6, 12)
 PERIODS = (5, 10, 15, 20, 30)
 _MASK64 = (1 << 64) - 1
 
@@ -194,6 +203,7 @@ class SimMeter:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._lock = threading.RLock()
         self._offset = timedelta(0)
+        self._advance = timedelta(0)  # simulated time: how far the bench moved time forward
         self._starts: list[int] = []  # sorted interval starts (epoch s, meter time)
         self._values: dict[int, list[int]] = {}
         self._status: dict[int, int] = {}
@@ -217,12 +227,31 @@ class SimMeter:
         return self.period_min * 60
 
     def true_now(self) -> datetime:
-        return self._clock()
+        """UTC as the simulated world sees it: the clock plus the simulated time advanced."""
+        return self._clock() + self._advance
 
     def meter_now(self) -> datetime:
-        """The meter's clock (UTC plus the current offset)."""
+        """The meter's clock (UTC plus the simulated advance plus the current offset)."""
         with self._lock:
-            return self._clock() + self._offset
+            return self._clock() + self._advance + self._offset
+
+    @property
+    def advanced_s(self) -> float:
+        """Seconds of simulated time the bench has advanced (0 … :data:`MAX_ADVANCE_S` per call)."""
+        return self._advance.total_seconds()
+
+    def advance(self, seconds: float) -> dict:
+        """Simulated time: let ``seconds`` (0 < s ≤ :data:`MAX_ADVANCE_S`) pass at once. The whole
+        meter moves with it: the clock, the periods that close (profile), event times after it.
+        Returns :meth:`state`. :raises ValueError: for a bad number of seconds."""
+        if not isinstance(seconds, int | float) or not math.isfinite(seconds):
+            raise ValueError(f"advance needs a number of seconds, not {seconds!r}")
+        if not 0 < seconds <= MAX_ADVANCE_S:
+            raise ValueError(f"advance must be > 0 and at most {MAX_ADVANCE_S} s, not {seconds}")
+        with self._lock:
+            self._advance += timedelta(seconds=seconds)
+            self._refresh()
+        return self.state()
 
     @property
     def clock_offset_s(self) -> float:
@@ -292,7 +321,7 @@ class SimMeter:
                 if ts not in self._lost
             ]
             if "reading-changes-data" in self.defects and out:
-                ts = int(out[-1][0].timestamp())
+                ts = int(out[0][0].timestamp())  # the oldest period read: inside any window
                 self._values[ts][0] += 1  # the act of reading bumps a stored value
             return out
 
@@ -368,7 +397,13 @@ class SimMeter:
         """True when ``given`` matches (case-sensitive). A refusal is logged as an event."""
         if isinstance(given, bytes):
             given = given.decode("latin-1")
-        ok = (given or "") == expected
+        given = given or ""
+        lo, hi = PASSWORD_LENGTHS
+        if "password-length-unchecked" in self.defects:
+            # the defect: a fixed-size compare that ignores whatever follows the stored password
+            ok = bool(expected) and given[: len(expected)] == expected
+        else:
+            ok = given == expected and (not expected or lo <= len(given) <= hi)
         if not ok:
             self.log(EventCode.WRONG_PASSWORD)
             if "accept-wrong-password" in self.defects:
@@ -387,7 +422,7 @@ class SimMeter:
             unflagged = "clock-correction-unflagged" in self.defects
             if not unflagged:
                 self.log(EventCode.CLOCK_SET)
-            self._offset = new_meter_time - self._clock()
+            self._offset = new_meter_time - self.true_now()
             self._refresh()
             if not unflagged:
                 self._flag(new_meter_time.timestamp(), EventCode.CLOCK_SET.flag)
@@ -484,6 +519,7 @@ class SimMeter:
                 "serial": self.description.serial,
                 "meter_time": self.meter_now().isoformat(),
                 "clock_offset_s": self.clock_offset_s,
+                "advanced_s": self.advanced_s,
                 "powered": self.powered,
                 "phases_ok": list(self._phases_ok),
                 "battery_ok": self._battery_ok,

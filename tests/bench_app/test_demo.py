@@ -12,7 +12,7 @@ from bench_app.store import Store
 
 def test_demo_runs_whole_story(tmp_path):
     lines: list[str] = []
-    result = run_demo(tmp_path / "demo", protocol="dlms", days=10, log=lines.append)
+    result = run_demo(tmp_path / "demo", protocol="dlms", days=22, log=lines.append)
     assert result.verify_code == 0
     assert result.verdicts == {"pass": 14}, lines
     text = "\n".join(lines)
@@ -24,6 +24,10 @@ def test_demo_runs_whole_story(tmp_path):
     try:
         assert store.get_session(result.session_id)["status"] == "locked"
         assert store.verify(result.session_id).ok
+        traces = store.traces(result.session_id)
+        first = traces[0]["bytes_rx"]  # the demo's initial read of the whole profile
+        eq1 = [t for t in traces if t["label"].startswith("EQ-1")]
+        assert eq1 and all(t["bytes_rx"] < first for t in eq1)  # each step stores its own bytes
         sources = sorted(c["source"] for c in store.collections(result.session_id))
         assert {"bench", "hhdc", "manufacturer"} <= set(sources)
     finally:

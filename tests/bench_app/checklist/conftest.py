@@ -5,7 +5,7 @@ tests over the real front ends are in ``test_checklist_e2e.py``)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -66,7 +66,8 @@ class SimDriver:
 
     def read_clock(self) -> ClockReading:
         self._note("clock")
-        return ClockReading.of(self.sim.meter_now(), self.sim.true_now())
+        pc = self.sim.true_now() - timedelta(seconds=self.sim.advanced_s)  # the bare PC clock
+        return ClockReading.of(self.sim.meter_now(), pc)
 
     def set_clock(self, meter_time: datetime) -> ClockReading:
         self._note("set clock")
@@ -112,6 +113,28 @@ def declare_sim_equipment(store, sid: int, d: MeterDescription | None = None) ->
     )  # fmt: skip
 
 
+def add_exports(store, sid: int, sim: SimMeter, days: int = 21, bump: float = 0.0,
+                sources=("hhdc", "manufacturer")) -> dict[str, int]:  # fmt: skip
+    """What the HHDC system and the manufacturer software collected from ``sim``: the last
+    ``days`` whole days up to today's midnight (UTC) as ``hhdc`` / ``manufacturer`` collections
+    (values as the in-process driver reports them, Wh). ``bump`` is added to one HHDC value."""
+    now = sim.meter_now()
+    end = datetime(now.year, now.month, now.day, tzinfo=UTC)
+    rows = sim.profile_rows(end - timedelta(days=days), end)
+    chans = [Channel(c.obis, "Wh") for c in sim.description.channels]
+    out = {}
+    for source in sources:
+        cid = store.new_collection(sid, source, meta={"file": f"{source}.csv"})
+        block = [
+            ProfileRow(t, [float(v) + (bump if (source, i, j) == ("hhdc", 5, 0) else 0.0)
+                           for j, v in enumerate(vals)], st)  # fmt: skip
+            for i, (t, vals, st) in enumerate(rows)
+        ]
+        store.add_profile_block(cid, chans, block)
+        out[source] = cid
+    return out
+
+
 def make_sim(*defects: str, days: int = 3, clock=None) -> SimMeter:
     return SimMeter(
         MeterDescription.load("prometer100"), seed=7, days=days, defects=defects, clock=clock
@@ -140,9 +163,12 @@ def sim_engine(store, session):
         days=3,
         clock=None,
         sleep=None,
+        exports=False,
         **kw,
     ):
-        sim = make_sim(*defects, days=days, clock=clock)
+        sim = make_sim(*defects, days=max(days, 22) if exports else days, clock=clock)
+        if exports:
+            add_exports(store, session, sim)
         engine = ChecklistEngine(
             store,
             session,

@@ -12,7 +12,7 @@ from bench_app import meters
 from bench_app.cli import main
 from bench_app.store import Store
 from drivers.sim import SimOptions, start_simulator
-from tests.bench_app.checklist.conftest import declare_sim_equipment
+from tests.bench_app.checklist.conftest import add_exports, declare_sim_equipment
 
 pytestmark = pytest.mark.slow
 
@@ -21,11 +21,12 @@ def test_bscp601_checklist_passes_against_the_second_dlms_meter(tmp_path, capsys
     d = meters.load("northgate-nx7")
     assert d.level(2).client_sap == 33  # not the Prometer's 48: the SAP comes from the file
     db = tmp_path / "nx7.db"
-    opts = SimOptions(meter="northgate-nx7", seed=3, days=3)
+    opts = SimOptions(meter="northgate-nx7", seed=3, days=22)  # BSCP601 set-up: >= 20 days
     with start_simulator("dlms", options=opts, control_port=0) as sim:
         with Store.open(db) as store:
             sid = store.create_session("BSCP601-NX7", "protocol-approval", cops=["CoP5"])
             declare_sim_equipment(store, sid, sim.meter.description)
+            add_exports(store, sid, sim.meter)  # DR1-1 compares the HHDC and maker's exports
         argv = [
             "checklist", "run", "--session", str(sid), "--db", str(db),
             "--template", "bscp601-protocol-cop1-2-3-5-10", "--auto", "--json",

@@ -96,7 +96,7 @@ def test_run_record_attach_confirm_show(db, capsys, tmp_path, monkeypatch):
     with Store.open(path) as store:
         runs = store.checklist_runs(sid)
         assert [r["status"] for r in runs] == ["superseded", "open"]
-        assert runs[-1]["template_version"] == "1.0.0"
+        assert runs[-1]["template_version"] == "1.1.0"
         assert store.verify(sid).ok
 
 

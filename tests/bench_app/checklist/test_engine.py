@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bench_app.checklist.verdict import overall_result
 from bench_app.errors import SessionLockedError, UsageError
-from drivers.model import Channel, ProfileRow
 
 DR_IDS = [
     "DR1-1",
@@ -45,7 +45,7 @@ def _resolve(store, session, evidence):
 
 
 def test_healthy_meter_passes_every_dr_step_with_resolvable_evidence(sim_engine, store, session):
-    engine, sim = sim_engine()
+    engine, sim = sim_engine(exports=True)
     outcomes = engine.run_all()
     assert [o.step_id for o in outcomes] == DR_IDS
     assert {o.step_id: o.verdict for o in outcomes} == dict.fromkeys(DR_IDS, "pass"), [
@@ -62,6 +62,11 @@ def test_healthy_meter_passes_every_dr_step_with_resolvable_evidence(sim_engine,
     run = store.checklist_runs(session)[-1]
     assert run["template_version"] == engine.template.version
     assert store.verify(session).ok
+    engine.confirm("tester", "A. Tester")
+    engine.confirm("witness", "B. Witness")
+    result = overall_result(store, session)  # no full bench read: the rest is a deviation
+    assert result.status == "PASS", result.reasons
+    assert all(d.kind == "reconciliation" for d in result.deviations)
     # the real password never reaches a stored trace
     for t in store.traces(session):
         assert b"HHDC2PASS" not in b"".join(r.data for r in store.load_trace(t["id"]))
@@ -81,7 +86,7 @@ def test_healthy_meter_passes_every_dr_step_with_resolvable_evidence(sim_engine,
     ],
 )
 def test_each_defect_fails_its_step_with_a_telling_actual(sim_engine, defect, step, words):
-    engine, _ = sim_engine("bscp601-protocol-cop1-2-3-5-10", defect)
+    engine, _ = sim_engine("bscp601-protocol-cop1-2-3-5-10", defect, exports=step == "DR1-2")
     if step == "DR1-2":
         assert engine.run_step("DR1-1").verdict == "pass"
     outcome = engine.run_step(step)
@@ -96,40 +101,27 @@ def test_healthy_counterparts_of_defect_steps_pass(sim_engine):
         assert outcome.verdict == "pass", outcome.actual
 
 
-def _hhdc_copy(store, session, bench_cid, bump=0.0):
-    src = store.readings(bench_cid)
-    cid = store.new_collection(session, "hhdc", meta={"file": "hhdc.csv"})
-    by_start: dict = {}
-    for r in src:
-        by_start.setdefault(r.start, []).append(r)
-    chans = sorted({r.channel for r in src})
-    rows = []
-    for i, (start, rs) in enumerate(sorted(by_start.items())):
-        vals = {r.channel: r.value for r in rs}
-        rows.append(
-            ProfileRow(
-                start,
-                [vals[c] + (bump if i == 5 and j == 0 else 0.0) for j, c in enumerate(chans)],
-                rs[0].status,
-            )
-        )
-    store.add_profile_block(cid, [Channel(c, "kWh") for c in chans], rows)
-    return cid
+@pytest.mark.parametrize(("bump", "verdict"), [(0.0, "pass"), (250.0, "fail")])  # Wh
+def test_dr1_1_compares_both_exports_and_the_bench(sim_engine, store, session, bump, verdict):
+    from tests.bench_app.checklist.conftest import add_exports
 
-
-@pytest.mark.parametrize(("bump", "verdict"), [(0.0, "pass"), (0.25, "fail")])
-def test_dr1_1_reconciles_against_the_hhdc_collection(sim_engine, store, session, bump, verdict):
-    engine, _ = sim_engine()
+    engine, sim = sim_engine(days=22)
     first = engine.run_step("DR1-1")
-    bench_cid = first.evidence["collection_ids"][0]
-    _hhdc_copy(store, session, bench_cid, bump)
+    assert first.verdict == "not-run" and "import the HHDC export" in first.actual
+    add_exports(store, session, sim, days=5, bump=bump)
+    short = engine.run_step("DR1-1")  # the set-up condition is checked, not assumed
+    assert short.verdict == "not-run" and "at least 20 days" in short.actual
+    cols = add_exports(store, session, sim, days=21, bump=bump)
     again = engine.run_step("DR1-1")
     assert again.verdict == verdict, again.actual
-    assert "hhdc (collection" in again.actual
-    if verdict == "fail":
+    assert set(cols.values()) <= set(again.evidence["collection_ids"])
+    if verdict == "pass":
+        assert "HHDC (collection" in again.actual and "identical" in again.actual
+    else:  # the HHDC export disagrees with the manufacturer's directly
+        assert "HHDC vs manufacturer-software disagree" in again.actual
         assert "1 with different values" in again.actual and "SP " in again.actual
     attempts = store.step_results(engine.run_id, latest_only=False)
-    assert [a["attempt"] for a in attempts if a["step_id"] == "DR1-1"] == [1, 2]
+    assert [a["attempt"] for a in attempts if a["step_id"] == "DR1-1"] == [1, 2, 3]
 
 
 def test_requirements_the_protocol_lacks_make_steps_na(store, session, sim_parts):
@@ -161,7 +153,8 @@ def test_real_meter_prompts_the_tester_for_stimuli(store, session, sim_parts):
 
     make_sim, factory_for = sim_parts
 
-    sim = make_sim()
+    pc = [datetime.now(UTC)]  # the PC clock; time passes while the bench waits
+    sim = make_sim(clock=lambda: pc[0])
     asked = []
 
     def tester(message):  # the tester does what is asked on the (simulated) meter
@@ -178,7 +171,8 @@ def test_real_meter_prompts_the_tester_for_stimuli(store, session, sim_parts):
         None,
         tester,
         protocol="dlms",
-        sleep=lambda s: None,
+        now=lambda: pc[0],
+        sleep=lambda s: pc.__setitem__(0, pc[0] + timedelta(seconds=s)),
     )
     out = engine.run_step("DR4-2")
     assert out.verdict == "pass", out.actual
@@ -215,7 +209,8 @@ def test_real_meter_clock_offset_uses_the_right_password(store, session, sim_par
 
     make_sim, factory_for = sim_parts
 
-    sim = make_sim()
+    pc = [datetime.now(UTC)]  # the PC clock; time passes while the bench waits
+    sim = make_sim(clock=lambda: pc[0])
     engine = ChecklistEngine(
         store,
         session,
@@ -224,6 +219,8 @@ def test_real_meter_clock_offset_uses_the_right_password(store, session, sim_par
         None,
         None,
         protocol="dlms",
+        now=lambda: pc[0],
+        sleep=lambda s: pc.__setitem__(0, pc[0] + timedelta(seconds=s)),
     )
     out = engine.run_step("DR3-1")
     assert out.verdict == "pass", out.actual
@@ -274,7 +271,7 @@ def test_manual_and_attachment_steps(sim_engine, store, session, tmp_path):
     out = engine.run_step("CC-06")
     assert (out.verdict, out.actual) == ("pass", "Four levels listed in the manual")
     auto, _ = sim_engine("cop-compliance-core")
-    assert auto.run_step("CC-07").verdict == "not-run"
+    assert auto.run_step("CC-06").verdict == "not-run"
     assert auto.run_step("CC-09").verdict == "not-run"
     pdf = tmp_path / "certificate.pdf"
     pdf.write_bytes(b"%PDF-1.4 certificate")
@@ -322,7 +319,7 @@ def test_cop11_variant_passes_on_a_healthy_meter(store, session, sim_engine):
 
     # the fixture's session declares CoP 5, which the CoP 11 script does not serve (issue 18)
     Register(store).record_template_override(session, "bscp601-protocol-cop11", "CoP 11 rehearsal")
-    engine, _ = sim_engine("bscp601-protocol-cop11")
+    engine, _ = sim_engine("bscp601-protocol-cop11", exports=True)
     outcomes = engine.run_all()
     assert len(outcomes) == 14
     assert all(o.verdict == "pass" for o in outcomes), [
@@ -346,3 +343,60 @@ action = "clock_in_utc"\nrequires = ["dlms"]\nna_reason = "only DLMS meters log 
     assert (out.verdict, out.actual) == ("na", "only DLMS meters log this")
     dlms = ChecklistEngine(store, session, template, factory_for(sim), protocol="dlms")
     assert dlms.run_step("S1").verdict == "pass"
+
+
+def test_password_length_rule_is_checked_against_the_meter(sim_engine):
+    engine, _ = sim_engine("cop-compliance-core")
+    out = engine.run_step("CC-07")
+    assert out.verdict == "pass", out.actual
+    assert "14-character password refused" in out.actual
+    assert "5-character password refused" in out.actual
+    broken, _ = sim_engine("cop-compliance-core", "password-length-unchecked")
+    out = broken.run_step("CC-07")
+    assert out.verdict == "fail" and "was ACCEPTED" in out.actual
+
+
+def test_end_of_input_at_a_prompt_is_not_run(sim_engine):
+    from bench_app.checklist.context import StepAborted
+
+    def eof(message):
+        raise StepAborted("end of input at the prompt")
+
+    engine, _ = sim_engine("cop-compliance-core", prompt=eof)
+    out = engine.run_step("CC-06")
+    assert out.verdict == "not-run" and "end of input" in out.actual
+    real, _ = sim_engine(control=False, prompt=eof)
+    out = real.run_step("DR4-2")  # the stimulus prompt got no answer: not done, not a pass
+    assert out.verdict == "not-run" and "end of input" in out.actual
+
+
+def test_real_meter_step_can_be_left_waiting_and_resumed(store, session, sim_parts):
+    """A tester who does not want to wait for the period to close leaves the step (not run, with
+    what to do); re-running it later checks the closed period without a new stimulus."""
+    from bench_app.checklist import ChecklistEngine, find_template
+
+    make_sim, factory_for = sim_parts
+    pc = [datetime(2026, 11, 29, 7, 35, tzinfo=UTC)]  # 25 minutes before SP 16 closes
+    sim = make_sim(clock=lambda: pc[0])
+    answers: list[str] = []
+
+    def tester(message: str) -> str:
+        answers.append(message)
+        if "battery" in message:
+            sim.battery_fault()
+        return "later" if "closes in" in message else ""
+
+    def engine(prompt):
+        return ChecklistEngine(store, session, find_template("bscp601-protocol-cop1-2-3-5-10"),
+                               factory_for(sim), None, prompt, protocol="dlms",
+                               now=lambda: pc[0], sleep=lambda s: None)  # fmt: skip
+
+    left = engine(tester).run_step("DR4-2")
+    assert left.verdict == "not-run" and "re-run DR4-2 after 08:00 UTC" in left.actual
+    assert left.evidence["pending"]["hi"] == "2026-11-29T08:00:00Z"
+    faults = len(sim.events())
+    pc[0] += timedelta(minutes=30)  # the tester comes back after the period closed
+    done = engine(lambda m: "").run_step("DR4-2")
+    assert done.verdict == "pass", done.actual
+    assert "closed 2026-11-29 SP 16, 07:30–08:00 GMT" in done.actual
+    assert len(sim.events()) == faults  # no second stimulus

@@ -130,6 +130,7 @@ def test_defects_misbehave_as_named():
         "lose-data-on-supply-cut",
         "clock-correction-unflagged",
         "reading-changes-data",
+        "password-length-unchecked",
     }
     m, _ = make(defects=["accept-wrong-password"])
     assert m.check_password("HHDC2PASS", "WRONG!")
@@ -148,3 +149,28 @@ def test_defects_misbehave_as_named():
     assert m.profile_rows() != m.profile_rows()
     with pytest.raises(ValueError, match="unknown defect"):
         make(defects=["no-such-defect"])
+
+
+def test_password_length_rule_is_enforced_unless_the_defect_is_on():
+    m, _ = make()
+    assert m.check_password("HHDC2PASS", "HHDC2PASS")
+    assert not m.check_password("HHDC2PASS", "HHDC2PASS-EXTRA")  # 15 characters
+    assert not m.check_password("ABCDE", "ABCDE")  # 5 characters: below the 6–12 rule
+    m, _ = make(defects=["password-length-unchecked"])
+    assert m.check_password("HHDC2PASS", "HHDC2PASS-EXTRA")
+
+
+def test_advance_moves_the_whole_meter_and_is_bounded():
+    m, _ = make()
+    before = m.meter_now()
+    count = m.interval_count()
+    m.reset()
+    m.advance(3600)
+    assert (m.meter_now() - before).total_seconds() == pytest.approx(3600, abs=1)
+    assert m.interval_count() == count + 2  # two more half-hours closed
+    assert m.state()["advanced_s"] == 3600
+    m.set_clock(m.true_now())  # a client setting the clock keeps it on simulated UTC
+    assert abs(m.clock_offset_s) < 1
+    for bad in (0, -5, float("nan"), float("inf"), 8 * 86400, "10"):
+        with pytest.raises(ValueError):
+            m.advance(bad)

@@ -1,0 +1,131 @@
+"""Bench time: the reference clock a checklist run uses, and closing a settlement period.
+
+On the built-in simulator, bench control can let time pass at once (``advance SECONDS``): the
+simulated meter's clock, its profile (periods close) and its event log all move together, so an
+alarm check can close the period it tagged in milliseconds. The reference time the bench compares
+the meter with then moves by the same amount (:attr:`BenchTime.shift`), so clock deviations stay
+true. Against a real meter :meth:`BenchTime.wait_until_meter` waits for the period to close,
+reporting the remaining seconds to a progress callback.
+
+Settlement periods are named the GB way: ``"2026-11-29 SP 16, 07:30–08:00 GMT (UTC 07:30–08:00)"``
+(settlement day and SP number in Europe/London, local times, then UTC).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from bench_app import settlement
+from drivers.model import ClockReading
+
+#: ``progress(remaining_s, message)`` while the bench waits for a period to close.
+Progress = Callable[[float, str], None]
+
+
+def sp_name(when: datetime) -> str:
+    """The settlement period containing ``when`` (aware): ``"2026-11-29 SP 16, 07:30–08:00 GMT
+    (UTC 07:30–08:00)"``; on clock-change days the SP number follows the 46/50-period day."""
+    start = settlement.floor_to_period(when)
+    end = start + settlement.SP
+    day, sp = settlement.settlement_period(start)
+    lo, hi = settlement.to_local(start), settlement.to_local(end)
+    zone = lo.strftime("%Z") if lo.strftime("%Z") == hi.strftime("%Z") else "local"
+    return (
+        f"{day.isoformat()} SP {sp}, {lo:%H:%M}–{hi:%H:%M} {zone} "
+        f"(UTC {start.astimezone(UTC):%H:%M}–{end.astimezone(UTC):%H:%M})"
+    )
+
+
+def secs(value: float) -> str:
+    """Seconds with sign and one decimal (``+1.5``, ``-0.3``), never ``-0.0``."""
+    text = f"{value:+.1f}"
+    return "0.0" if float(text) == 0 else text
+
+
+class BenchTime:
+    """Reference time of a checklist run, simulated when bench control can advance time.
+
+    :param now: the PC's UTC clock.
+    :param control: bench control (simulator) or None; simulated when it has ``advance``.
+    :param sleep: ``sleep(seconds)`` used while waiting on a real meter.
+    :param progress: told the remaining seconds while waiting (real meter) or advancing.
+    """
+
+    def __init__(
+        self,
+        now: Callable[[], datetime] | None = None,
+        control: object | None = None,
+        sleep: Callable[[float], None] | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self._now = now or (lambda: datetime.now(UTC))
+        self.control = control
+        self.sleep = sleep or time.sleep
+        self.progress = progress
+        self.shift = timedelta(0)
+        self.simulated = control is not None and hasattr(control, "advance")
+        if self.simulated:
+            state = control.state() or {}  # type: ignore[union-attr]
+            self.shift = timedelta(seconds=float(state.get("advanced_s", 0) or 0))
+
+    def now(self) -> datetime:
+        """Reference UTC now (PC clock plus the simulated time advanced so far)."""
+        return self._now() + self.shift
+
+    def adjust(self, reading: ClockReading) -> ClockReading:
+        """A driver's clock reading against the reference time instead of the bare PC clock."""
+        if not self.shift:
+            return reading
+        return ClockReading.of(reading.meter_time, reading.pc_time + self.shift)
+
+    def advance(self, seconds: float) -> None:
+        """Let ``seconds`` pass: at once on the simulator, by waiting on a real meter."""
+        if seconds <= 0:
+            return
+        if self.simulated:
+            self.control.advance(round(seconds, 3))  # type: ignore[union-attr]
+            self.shift += timedelta(seconds=round(seconds, 3))
+            return
+        left = float(seconds)
+        while left > 0:  # counted by the sleeps done, so an injected sleep ends the wait too
+            if self.progress:
+                self.progress(left, f"waiting {left:.0f} s for the settlement period to close")
+            step = min(left, 1.0)
+            self.sleep(step)
+            left -= step
+
+    def wait_until_meter(
+        self, meter_now: datetime, target: datetime, margin_s: float = 2.0
+    ) -> float:
+        """Let time pass until the meter clock (now ``meter_now``) is ``margin_s`` past
+        ``target``; returns the seconds that passed (0 when already there)."""
+        seconds = (target - meter_now).total_seconds() + margin_s
+        if seconds <= 0:
+            return 0.0
+        self.advance(seconds)
+        return seconds
+
+    def close_period(self, meter_now: datetime, margin_s: float = 2.0) -> datetime:
+        """Close the settlement period containing ``meter_now`` (meter time); returns its end."""
+        end = settlement.floor_to_period(meter_now) + settlement.SP
+        self.wait_until_meter(meter_now, end, margin_s)
+        return end
+
+
+class ShiftedClockMeter:
+    """A driver whose clock readings are against :class:`BenchTime` (everything else passes)."""
+
+    def __init__(self, driver: object, bench_time: BenchTime) -> None:
+        self._driver = driver
+        self._time = bench_time
+
+    def __getattr__(self, name: str):
+        return getattr(self._driver, name)
+
+    def read_clock(self) -> ClockReading:
+        return self._time.adjust(self._driver.read_clock())  # type: ignore[attr-defined]
+
+    def set_clock(self, meter_time: datetime) -> ClockReading:
+        return self._time.adjust(self._driver.set_clock(meter_time))  # type: ignore[attr-defined]
