@@ -66,7 +66,8 @@ def test_render_sign_countersign_verify(qtbot, ctx, panel, keys):
     _sign(qtbot, panel, "tester", tester, PASS.decode())
     assert ctx.session()["status"] == "locked"  # locked before the final render
     assert panel.valid_signatures() == 1 and panel.state.result == "INCOMPLETE"
-    assert "waiting for the witness" in panel.verdict_label.text()
+    assert "waiting for the witness's signature" in panel.verdict_label.text()  # plain text
+    assert panel.role_combo.currentText() == "witness"  # the next signer is preselected
     assert "Signed as tester by Alice Tester" in panel.message.label.text()
 
     panel.role_combo.setCurrentText("witness")

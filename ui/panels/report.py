@@ -202,6 +202,7 @@ class ReportPanel(QWidget):
         self.hash_label.setObjectName("sessionHash")
         self.verdict_label = QLabel("")  # OK / UNTRUSTED / FAILED …, the one-line answer
         self.verdict_label.setObjectName("verdict")
+        self.verdict_label.setTextFormat(Qt.TextFormat.PlainText)
         self.verdict_label.setWordWrap(True)
         self.verify_label = QLabel("")  # problems, data check, fingerprints
         self.verify_label.setWordWrap(True)
@@ -506,6 +507,9 @@ class ReportPanel(QWidget):
 
     def _set_state(self, state: jobs.ReportState | None) -> None:
         self.state = state
+        unsigned = [r for r in ROLES if not self.signed_by(r)]
+        if unsigned and self.role_combo.currentText() not in unsigned:
+            self.role_combo.setCurrentText(unsigned[0])  # tester signed: the witness is next
         self._show_pages(state)
         self._show_signatures(state)
         self._update_buttons()
@@ -598,13 +602,18 @@ class ReportPanel(QWidget):
             f"#verdict {{ color: {fg}; background: {bg}; border-radius: 4px; padding: 4px 6px; "
             "font-weight: bold; }"
         )
-        self.verdict_label.setText(escape(text))
+        self.verdict_label.setText(text)
         self.verdict_label.setVisible(bool(text))
 
     def _details_html(self, state: jobs.ReportState, untrusted: list[str]) -> str:
         """Problems (each one), the data check, trust hints and each certificate's fingerprint."""
         out: list[str] = []
-        if state.problems:
+        if state.result == jobs.INCOMPLETE:  # only the countersignature is missing
+            out.append(
+                f"<span style='color:{MEH}'><b>Still to do:</b> the witness signs above "
+                "with their own key and passphrase.</span>"
+            )
+        elif state.problems:
             out.append(f"<b style='color:{BAD}'>Problems</b>")
             out += [f"<span style='color:{BAD}'>• {escape(p)}</span>" for p in state.problems]
         if state.trust_error:
