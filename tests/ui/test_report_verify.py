@@ -140,3 +140,13 @@ def test_trusted_certificates_are_remembered(qtbot, signed):
     assert w2.report.trust == [signed["tester"], signed["witness"]]
     assert "Bob Witness" in w2.report.trust_label.full_text()
     qtbot.waitUntil(lambda: not w2.report.runner.busy, timeout=60000)
+
+
+def test_another_sessions_report_is_never_green(qtbot, signed):
+    ctx = signed["ctx"]
+    other = ctx.store.create_session("OTHER-1", "protocol-approval")
+    ctx.set_session(other)
+    panel = _panel(qtbot, signed, [signed["tester"], signed["witness"]])
+    assert panel.state.result == "OK"  # the report itself verifies against its own session
+    assert "BSCP601-TEST-0001" in panel.verdict_label.text() and not _is_green(panel)
+    assert "not of the session open in the window" in panel.verify_label.text()

@@ -616,6 +616,11 @@ class ReportPanel(QWidget):
         elif state.problems:
             out.append(f"<b style='color:{BAD}'>Problems</b>")
             out += [f"<span style='color:{BAD}'>• {escape(p)}</span>" for p in state.problems]
+        if state.other_session and state.result != jobs.NOT_SIGNED:
+            out.append(
+                f"<b style='color:{MEH}'>This is the report of {escape(state.other_session)}, "
+                "not of the session open in the window.</b>"
+            )
         if state.trust_error:
             out.append(
                 f"<span style='color:{BAD}'>Trusted certificates unreadable: "
