@@ -208,12 +208,15 @@ class ComparePlot(QWidget):
                 width=0.8,
                 brushes=[pg.mkBrush(flag_colour(int(v))) for v in sa],
             )
-            self.line_b.setData(
-                x,
-                vb,
-                connect="finite",
-                symbolBrush=[pg.mkBrush(flag_colour(int(v)) if v else "#e67e22") for v in sb],
-            )
+            if np.isfinite(vb).any():
+                self.line_b.setData(
+                    x,
+                    vb,
+                    connect="finite",
+                    symbolBrush=[pg.mkBrush(flag_colour(int(v)) if v else "#e67e22") for v in sb],
+                )
+            else:  # B has nothing on this day (e.g. outside the export's span)
+                self.line_b.setData([], [])
             self.bad.setData(x[differ], np.nan_to_num(np.fmax(va, vb))[differ])
             self.plot.setLabel("left", f"Energy per period ({unit})" if unit else "Value")
         ticks = []
