@@ -267,10 +267,10 @@ def run(out: Path) -> dict:
 
         rep = window.report
         keys = Path(tmp.name) / "keys"
-        t_key, _ = new_self_signed(
+        t_key, t_pem = new_self_signed(
             "Alice Tester", "Acme Meter Lab", "tester", keys, passphrase=PASS
         )
-        w_key, _ = new_self_signed("Bob Witness", "Elexon", "witness", keys, passphrase=PASS)
+        w_key, w_pem = new_self_signed("Bob Witness", "Elexon", "witness", keys, passphrase=PASS)
         for role, key in (("tester", t_key), ("witness", w_key)):
             rep.role_combo.setCurrentText(role)
             rep.key_edit.setText(str(key))
@@ -278,6 +278,8 @@ def run(out: Path) -> dict:
             rep.sign()
             wait_until(lambda: not rep.runner.busy, 120, f"report signing ({role})")
         rep.key_edit.setText(str(w_key))
+        rep.set_trust([t_pem, w_pem])  # the witness trusts both certificates: verdict OK
+        wait_until(lambda: not rep.runner.busy, 120, "report verification")
         window.sidebar.refresh(select=sid)
         shots.append(grab(window, rep, "report", out))
         from bench_app.equipment import import_csv as import_register
@@ -290,10 +292,12 @@ def run(out: Path) -> dict:
         window.equipment.check(sid)
         shots.append(grab(window, window.equipment, "equipment", out))
         result["valid_signatures"] = rep.valid_signatures()
+        result["report_verdict"] = rep.state.result if rep.state is not None else None
         result["checklist"] = [(o.step_id, o.verdict) for o in finished[0]] if finished[0] else []
         result["flagged_periods"] = int((prof.series.status != 0).sum())
         result["ok"] = (
             result["valid_signatures"] == 2
+            and result["report_verdict"] == "OK"
             and len(shots) == 12
             and ("DR1-1", "fail") in result["checklist"]
             and result["flagged_periods"] > 0

@@ -2,12 +2,14 @@
 
 What the window remembers between runs (``QSettings``, an INI file in the user data folder, so
 ``WITNESS_BENCH_HOME`` on a USB stick carries it too): window geometry, the last port, protocol,
-baud, client level, whether the built-in simulator was used, and the checklist template.
+baud, client level, whether the built-in simulator was used, the checklist template and the
+report's trusted certificate files (their paths; the certificates are read again each time).
 Passwords are never stored. Only the real GUI (``bench-app gui``) restores and saves them.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
@@ -59,6 +61,7 @@ def save_window(window: Any) -> None:
     template = window.checklist.template_combo.currentData()
     if template:
         s.setValue("checklist/template", template)
+    s.setValue("report/trust", [str(p) for p in window.report.trust])
     s.sync()
 
 
@@ -85,6 +88,11 @@ def restore_window(window: Any) -> bool:
     template = s.value("checklist/template")
     if template:
         _select_data(window.checklist.template_combo, template)
+    trust = s.value("report/trust") or []
+    trust = [trust] if isinstance(trust, str) else list(trust)
+    kept = [Path(t) for t in trust if t and Path(t).is_file()]  # a moved file is dropped
+    if kept:
+        window.report.set_trust(kept, quiet=True)
     return geometry is not None
 
 

@@ -1,7 +1,10 @@
 """Report jobs the Report panel runs in its worker thread: render, sign, inspect (no Qt here).
 
 Each job opens its own store (SQLite connections are per thread) and returns a
-:class:`ReportState` — the PDF, its preview page images and the verification of every signature.
+:class:`ReportState` — the PDF, its preview page images and its verification by
+:func:`bench_app.signing.check_report`, exactly what ``bench-app verify REPORT --trust … --db DB``
+prints: signatures, roles, the session link signed by the tester and the session's data re-hashed
+in the database. The panel never judges a report by the current audit head alone.
 
 Signing goes through :func:`bench_app.report.workflow.write_report`, like ``bench-app report
 --sign``: open the key first (a wrong passphrase fails before anything is locked or written); if
@@ -18,14 +21,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench_app.errors import ReportError, UsageError
+from bench_app.errors import BenchError, ReportError, UsageError
+from bench_app.pdf_layout import SIGNATURE_FIELDS
 from bench_app.report import collect_report_data, render_report
 from bench_app.report.workflow import write_report
-from bench_app.signing import load_signer, verify_pdf
-from bench_app.signing.verify import SignatureReport, report_info
+from bench_app.signing import check_report, load_signer, verify_pdf
+from bench_app.signing.verify import ReportVerdict, SignatureReport, load_trust, report_info
 
 PREVIEW_DPI = 110  #: preview resolution (dots per inch): an A4 page is ~910 × 1290 px, sharp
 #: at fit width on a 1366×768 screen and at 150 % zoom
+
+
+#: What the panel shows as the verdict: the CLI's three, plus two states of a report that is not
+#: finished yet (never shown as OK): NOT SIGNED (a draft) and INCOMPLETE (only the witness's
+#: signature is missing; ``bench-app verify`` says FAILED until it is there).
+OK = "OK"
+UNTRUSTED = "UNTRUSTED"
+FAILED = "FAILED"
+NOT_SIGNED = "NOT SIGNED"
+INCOMPLETE = "INCOMPLETE"
+_NO_SIGNATURES = "no signatures"
+_NO_WITNESS = f"{SIGNATURE_FIELDS['witness']}: not signed"
 
 
 @dataclass
@@ -34,19 +50,47 @@ class ReportState:
 
     :param pages: preview PNGs, page order (empty when no preview could be made).
     :param preview_error: why there is no preview (e.g. pdftoppm missing), else "".
-    :param hash_ok: the audit head embedded in the PDF equals the database's (None: not checked).
+    :param verdict: :func:`bench_app.signing.check_report` of the file against the trusted
+        certificates and the session database — the same check as ``bench-app verify``.
+    :param trust_error: the trusted certificate files could not be read (checked as untrusted).
+    :param hash_ok: unsigned drafts only: the draft's session hash is the database's now.
     """
 
     pdf: Path
     pages: list[Path] = field(default_factory=list)
     preview_error: str = ""
-    signatures: list[SignatureReport] = field(default_factory=list)
+    verdict: ReportVerdict | None = None
+    trust_error: str = ""
     hash_ok: bool | None = None
     hash_message: str = ""
     session_status: str = ""
     note: str = ""
     report_hash: str = ""  #: the session hash (audit head) the report carries, full hex
     db_hash: str = ""  #: the database's session hash now, full hex
+    other_session: str = ""  #: "session 3 'REF'" when the report is not the open session's
+
+    @property
+    def signatures(self) -> list[SignatureReport]:
+        return self.verdict.signatures if self.verdict is not None else []
+
+    @property
+    def result(self) -> str:
+        """OK, UNTRUSTED, FAILED, NOT SIGNED or INCOMPLETE (see the module constants)."""
+        v = self.verdict
+        if v is None:
+            return FAILED
+        if not v.signatures and v.problems[:1] == [_NO_SIGNATURES]:
+            return NOT_SIGNED  # readable, no signature (the data check has nothing to check)
+        if v.problems and all(p.startswith(_NO_WITNESS) for p in v.problems):
+            return INCOMPLETE
+        return v.result
+
+    @property
+    def problems(self) -> list[str]:
+        """What failed, as ``bench-app verify`` names it (empty for a draft)."""
+        if self.verdict is None or self.result == NOT_SIGNED:
+            return []
+        return list(self.verdict.problems)
 
 
 def default_report_path(db_path: str | Path | None, session: dict) -> Path:
@@ -93,26 +137,42 @@ def _state(
         state.pages = preview_pages(pdf, preview_dir)
     except ReportError as exc:
         state.preview_error = str(exc)
-    state.signatures = verify_pdf(pdf, trust or None)
-    info = report_info(pdf)
+    try:
+        load_trust(trust)
+    except ReportError as exc:  # judged without them: UNTRUSTED at best, never OK
+        state.trust_error = str(exc)
+        trust = []
     store = store_factory()
     try:
+        db_path = store.path
         state.session_status = str(store.get_session(session_id).get("status", ""))
-        head = info.get("audit_head", "")
-        if not head or info.get("session_id") != str(session_id):
-            state.hash_message = "The report carries no session hash of this session."
-        else:
-            current = store.audit_head(session_id)
-            state.report_hash, state.db_hash = head, current
-            state.hash_ok = current == head
-            state.hash_message = (
-                f"Session hash matches the database ({head[:16]}…)."
-                if state.hash_ok
-                else f"Session hash DIFFERS: report {head[:16]}…, database {current[:16]}… — "
-                "the session changed after this report was made."
-            )
     finally:
         store.close()
+    # the very check of `bench-app verify REPORT --trust … --db DB` (the database read-only)
+    state.verdict = verdict = check_report(pdf, trust or None, db_path)
+    signed = verdict.signed if verdict.signatures else report_info(pdf)
+    head, sid = signed.get("audit_head", ""), signed.get("session_id", "")
+    state.report_hash = head
+    if sid and sid != str(session_id):
+        state.other_session = f"session {sid} {signed.get('reference', '')!r}".strip()
+    if sid.isdigit():
+        store = store_factory()
+        try:
+            state.db_hash = store.audit_head(int(sid))
+        except BenchError:
+            state.db_hash = ""
+        finally:
+            store.close()
+    if state.result == NOT_SIGNED:  # a draft: is it the session as it is now?
+        if not head or sid != str(session_id):
+            state.hash_message = "The draft carries no session hash of this session."
+        else:
+            state.hash_ok = state.db_hash == head
+            state.hash_message = (
+                "The draft shows the session as it is now."
+                if state.hash_ok
+                else "The session changed after this draft was rendered: render it again."
+            )
     return state
 
 

@@ -3,22 +3,31 @@
 Discrepancies come from :func:`bench_app.reconcile.reconcile` — the same comparison, tolerance
 (:data:`bench_app.reconcile.DEFAULT_TOLERANCE`), 30-minute roll-up, canonical channel matching
 and settlement-period numbering (:mod:`bench_app.settlement`) that the report uses — so the GUI
-and the report never disagree. The reconciliation runs once per pair of collections; moving
-between days only filters its result. Values are plotted rolled up to settlement periods too.
+and the report never disagree. Like ``bench-app reconcile``, it compares over the span
+:func:`bench_app.compare_basis.default_span` chooses (bench vs an export: the export's own
+settlement periods, not the bench's 90 days) and says which, as GB settlement days and SP
+numbers; "All periods" compares everything (``--all-periods``). The reconciliation runs once per
+pair of collections; moving between days only filters its result and says whether the day shown
+is in the compared span. Values are plotted rolled up to settlement periods too.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from bench_app.compare_basis import default_span, show
 from bench_app.reconcile import DEFAULT_TOLERANCE, ReconcileResult, canonical_channel, reconcile
+from bench_app.settlement import SP, day_start
 from ui.panels.profile_data import LONDON, NORMAL_COLOUR, ProfileSeries, flag_colour
 from ui.panels.profile_flags import period_tooltip
+from ui.timebase import sp_text
+
+ALL_PERIODS = "all periods of both collections"
 
 KIND_TEXT = {
     "value": "value differs",
@@ -37,6 +46,12 @@ class ComparePlot(QWidget):
         self.a_combo = QComboBox()
         self.b_combo = QComboBox()
         self.diff_check = QCheckBox("Show difference (B − A)")
+        self.all_check = QCheckBox("All periods")
+        self.all_check.setToolTip(
+            "Compare every period of both collections, not only the export's own span "
+            "(bench-app reconcile --all-periods)"
+        )
+        self.all_check.toggled.connect(lambda _on: self._reload())
         for w in (self.a_combo, self.b_combo):
             w.setMinimumWidth(200)
             w.currentIndexChanged.connect(lambda _i: self._reload())
@@ -47,6 +62,7 @@ class ComparePlot(QWidget):
         bar.addWidget(QLabel("B"))
         bar.addWidget(self.b_combo, 1)
         bar.addWidget(self.diff_check)
+        bar.addWidget(self.all_check)
         self.plot = pg.PlotWidget(background="w")
         self.plot.showGrid(y=True, alpha=0.25)
         self.plot.setLabel("bottom", "Settlement period")
@@ -79,6 +95,8 @@ class ComparePlot(QWidget):
         self.series_a = ProfileSeries()
         self.series_b = ProfileSeries()
         self.result: ReconcileResult | None = None
+        self.span: tuple[datetime, datetime] | None = None  #: compared [start, end), None = all
+        self.day_shown: date | None = None
         self.flags_present = 0
         self.discrepancies: list[int] = []
         self.day_kinds: dict[int, list[str]] = {}
@@ -109,10 +127,19 @@ class ComparePlot(QWidget):
             else ProfileSeries()
             for cid in ids
         )
-        self.result = None
+        self.result, self.span = None, None
         if None not in ids and ids[0] != ids[1]:
             try:
-                self.result = reconcile(ctx.store, ids[0], ids[1], DEFAULT_TOLERANCE)
+                # the span bench-app reconcile compares by default (the export's own periods)
+                span, text = (
+                    (None, ALL_PERIODS)
+                    if self.all_check.isChecked()
+                    else default_span(ctx.store, ids[0], ids[1])
+                )
+                lo, hi = span if span else (None, None)
+                result = reconcile(ctx.store, ids[0], ids[1], DEFAULT_TOLERANCE, start=lo, end=hi)
+                result.span_text = text
+                self.result, self.span = result, span
             except Exception as exc:  # noqa: BLE001 - shown inline, the plot still works
                 self.panel.message.show_error(exc)
         if redraw:
@@ -159,6 +186,7 @@ class ComparePlot(QWidget):
         unit = a.units[channel] if channel < len(a.units) else ""
         x = np.arange(1, n + 1)
         self._name_legend()
+        self.day_shown = day
         self.day_kinds = self._day_discrepancies(day, name)
         self.discrepancies = sorted(self.day_kinds)
         differ = np.zeros(n, dtype=bool)
@@ -180,12 +208,15 @@ class ComparePlot(QWidget):
                 width=0.8,
                 brushes=[pg.mkBrush(flag_colour(int(v))) for v in sa],
             )
-            self.line_b.setData(
-                x,
-                vb,
-                connect="finite",
-                symbolBrush=[pg.mkBrush(flag_colour(int(v)) if v else "#e67e22") for v in sb],
-            )
+            if np.isfinite(vb).any():
+                self.line_b.setData(
+                    x,
+                    vb,
+                    connect="finite",
+                    symbolBrush=[pg.mkBrush(flag_colour(int(v)) if v else "#e67e22") for v in sb],
+                )
+            else:  # B has nothing on this day (e.g. outside the export's span)
+                self.line_b.setData([], [])
             self.bad.setData(x[differ], np.nan_to_num(np.fmax(va, vb))[differ])
             self.plot.setLabel("left", f"Energy per period ({unit})" if unit else "Value")
         ticks = []
@@ -218,18 +249,63 @@ class ComparePlot(QWidget):
         p = self.plot.getPlotItem().vb.mapSceneToView(pos)
         self.plot.setToolTip(self.tooltip(int(round(p.x())) - 1))
 
+    def span_description(self) -> str:
+        """Which periods the reconciliation compares, in GB settlement days and SP numbers:
+        ``SP 1 of Mon 26 Oct 2026 → SP 48 of Wed 28 Oct 2026 (hhdc collection 2 span …)``."""
+        r = self.result
+        if r is None:
+            return ""
+        if self.span is None:
+            return f"every period of both collections ({r.span_text})"
+        lo, hi = self.span
+        return f"{sp_text(lo)} → {sp_text(hi - SP)} — {r.span_text}"
+
+    def _day_in_span(self) -> tuple[int, int] | None:
+        """``(first SP, last SP)`` of the day shown that lie in the compared span; None when
+        none do. The whole day when everything is compared."""
+        day = self.day_shown
+        n = self.periods
+        if day is None or n == 0:
+            return None
+        if self.span is None:
+            return 1, n
+        lo, hi = self.span
+        start = day_start(day)
+        inside = [i + 1 for i in range(n) if lo <= start + i * SP < hi]
+        return (inside[0], inside[-1]) if inside else None
+
     def _summary_text(self) -> str:
         r = self.result
         if r is None:
             return "<i>Choose two different collections (A and B) to reconcile them.</i>"
-        whole = (
-            f"Whole collections (tolerance {r.tolerance:g}): {r.matched:,} of {r.compared:,} "
-            f"period × channel values agree · {r.value_diffs} value, {r.flag_diffs} flag, "
+        verdict = r.verdict
+        colour = {"AGREE": "#1e7b34", "DIFFER": "#b02a2a"}.get(verdict, "#8a6d00")
+        counts = (
+            f"{r.matched:,} of {r.compared:,} period × channel values agree "
+            f"(tolerance {show(r.tolerance)}) · {r.value_diffs} value, {r.flag_diffs} flag, "
             f"{r.missing_in_a} missing in A, {r.missing_in_b} missing in B"
         )
-        if not self.discrepancies:
+        if verdict == "CANNOT COMPARE":
+            empty = " and ".join(
+                side for side, n in (("A", r.periods_a), ("B", r.periods_b)) if n == 0
+            )
+            counts = f"{empty} holds no period in this span"
+        whole = (
+            f"<b style='color:{colour}'>{verdict}</b> over {self.span_description()}<br>{counts}"
+        )
+        inside = self._day_in_span()
+        if inside is None:
             return (
-                f"<b style='color:#1e7b34'>A and B agree on every period of this day.</b> {whole}"
+                "<b style='color:#555'>This day is outside the compared span: nothing on it "
+                f"was compared.</b><br>{whole}"
+            )
+        part = "" if inside == (1, self.periods) else f" (SP {inside[0]}–{inside[1]})"
+        if not self.discrepancies:
+            if verdict == "CANNOT COMPARE":
+                return whole
+            return (
+                f"<b style='color:#1e7b34'>A and B agree on every compared period of this "
+                f"day{part}.</b><br>{whole}"
             )
         shown = ", ".join(
             f"{sp} ({'/'.join(KIND_TEXT.get(k, k) for k in self.day_kinds[sp])})"
@@ -238,5 +314,5 @@ class ComparePlot(QWidget):
         more = "…" if len(self.discrepancies) > 8 else ""
         return (
             f"<b style='color:#b02a2a'>{len(self.discrepancies)} discrepant period(s) this day"
-            f"</b>: SP {shown}{more}<br>{whole}"
+            f"{part}</b>: SP {shown}{more}<br>{whole}"
         )

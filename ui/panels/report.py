@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import tempfile
 from functools import partial
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +22,14 @@ from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
@@ -34,8 +37,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from bench_app.errors import ReportError
 from bench_app.paths import user_data_dir
 from bench_app.signing import new_self_signed
+from bench_app.signing.keys import certificate_fingerprint, certificate_holder
+from bench_app.signing.verify import load_trust
 from ui import report_jobs as jobs
 from ui.context import BenchContext, open_store
 from ui.errors import InlineMessage, describe
@@ -47,6 +53,13 @@ from ui.workers import TaskRunner
 
 ROLES = ("tester", "witness")
 GOOD, BAD, MEH = "#1e7b34", "#b02a2a", "#8a6d00"
+#: verdict band colours (text, background): green only for OK
+VERDICT_COLOURS = {
+    "ok": ("#ffffff", GOOD),
+    "error": ("#ffffff", BAD),
+    "warn": ("#3d2f00", "#ffd666"),
+    "draft": ("#333333", "#e4e4e4"),
+}
 
 
 class NewKeyDialog(FormDialog):
@@ -116,6 +129,7 @@ class ReportPanel(QWidget):
         self.runner.failed.connect(self._on_failed)
         self.runner.busy_changed.connect(self._update_buttons)
         self._build()
+        self._show_trust([], [])
         ctx.session_changed.connect(lambda _s: self.load_session())
         thread = self.runner.thread  # stopped with the window (ctx.shutdown), not by GC
         ctx.add_shutdown(lambda: (thread.quit(), thread.wait(30000)))
@@ -169,7 +183,7 @@ class ReportPanel(QWidget):
         brow.addWidget(self.newkey_btn)
         brow.addStretch(1)
         sign_form.addRow("", brow)
-        sign_box = QGroupBox("Sign")
+        self.sign_box = sign_box = QGroupBox("Sign")
         sign_box.setLayout(sign_form)
 
         self.table = QTableWidget(0, len(self.HEADERS))
@@ -180,33 +194,55 @@ class ReportPanel(QWidget):
         hdr = self.table.horizontalHeader()
         hdr.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         hdr.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.table.setMinimumHeight(96)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.setWordWrap(True)  # "Alice Tester (Acme Meter Lab)" wraps, never cut
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # a giant name: both ends
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.hash_label = ElidedLabel("")
         self.hash_label.setObjectName("sessionHash")
-        self.verify_label = QLabel("")
+        self.verdict_label = QLabel("")  # OK / UNTRUSTED / FAILED …, the one-line answer
+        self.verdict_label.setObjectName("verdict")
+        self.verdict_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.verdict_label.setWordWrap(True)
+        self.verify_label = QLabel("")  # problems, data check, fingerprints
         self.verify_label.setWordWrap(True)
+        self.verify_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.verify_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        details = QScrollArea()
+        details.setWidgetResizable(True)
+        details.setFrameShape(QFrame.Shape.NoFrame)
+        details.setWidget(self.verify_label)
+        details.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        details.setStyleSheet(
+            "QScrollArea, QScrollArea > QWidget > QWidget { background: transparent; }"
+        )
+        self.trust_label = ElidedLabel("")
         self.verify_btn = QPushButton(icon("verify"), "Verify again")
         self.verify_btn.clicked.connect(self.inspect)
-        self.trust_btn = QPushButton(icon("add"), "Trust certificates…")
-        self.trust_btn.setToolTip("PEM certificates of the signers you trust (from 'keys new')")
+        self.trust_btn = QPushButton(icon("add"), "Trusted certificates…")
+        self.trust_btn.setToolTip(
+            "Choose the PEM certificates of the signers you trust (the .pem files 'keys new' "
+            "wrote; a file may hold several). Remembered for next time."
+        )
         self.trust_btn.clicked.connect(self.choose_trust)
         vrow = QHBoxLayout()
         vrow.addWidget(self.verify_btn)
         vrow.addWidget(self.trust_btn)
         vrow.addStretch(1)
         vlay = QVBoxLayout()
-        vlay.addWidget(self.table, 1)
-        vlay.addWidget(self.verify_label)
+        vlay.addWidget(self.verdict_label)
+        vlay.addWidget(self.table)
+        vlay.addWidget(details, 1)
+        trow = QHBoxLayout()
+        trow.addWidget(QLabel("Trusted"))
+        trow.addWidget(self.trust_label, 1)
+        vlay.addLayout(trow)
         hrow = QHBoxLayout()
         hrow.addWidget(QLabel("Session hash"))
         hrow.addWidget(self.hash_label, 1)
         vlay.addLayout(hrow)
         vlay.addLayout(vrow)
-        verify_box = QGroupBox("Verification")
+        verify_box = QGroupBox("Verification (as bench-app verify)")
         verify_box.setLayout(vlay)
 
         self.message = InlineMessage()
@@ -268,6 +304,8 @@ class ReportPanel(QWidget):
         else:
             self.sign_btn.setText(f"Sign as {role}")
             self.sign_btn.setToolTip("")
+        # signed in both roles: nothing left to sign, the verification gets the room
+        self.sign_box.setVisible(not all(self.signed_by(r) for r in ROLES))
 
     def signed_by(self, role: str) -> str:
         """Who signed the shown report in ``role`` (``""`` when nobody did)."""
@@ -366,12 +404,54 @@ class ReportPanel(QWidget):
             self.key_edit.setText(path)
 
     def choose_trust(self) -> None:
+        start = str(self.trust[0].parent) if self.trust else str(user_data_dir() / "keys")
         paths, _ = QFileDialog.getOpenFileNames(
-            self, "Trusted signer certificates", str(user_data_dir() / "keys"), "PEM (*.pem)"
+            self,
+            "Trusted signer certificates",
+            start,
+            "Certificates (*.pem *.crt *.cer *.der);;All files (*)",
         )
         if paths:
-            self.trust = [Path(p) for p in paths]
-            self.inspect()
+            self.set_trust([Path(p) for p in paths])
+
+    def set_trust(self, paths: list[Path], *, quiet: bool = False) -> bool:
+        """Trust the certificates in ``paths`` (PEM files or bundles, or DER) and verify again.
+
+        A file that holds no readable certificate is refused with an inline message and the
+        previous choice stays; returns False then."""
+        paths = [Path(p) for p in paths]
+        try:
+            certs = load_trust(paths) if paths else []
+        except ReportError as exc:
+            self.message.show_message(
+                f"<b>Certificates not trusted:</b> {escape(str(exc))}.<br>Choose the signers' "
+                "PEM certificates (the .pem files written by Create a key… or "
+                "<tt>bench-app keys new</tt>).",
+                "error",
+            )
+            return False
+        self.trust = paths
+        self._show_trust(paths, certs)
+        self.inspect(quiet=quiet)
+        return True
+
+    def _show_trust(self, paths: list[Path], certs: list) -> None:
+        """Whom the shown verification trusts: the certificates' holders and their files."""
+        holders = list(dict.fromkeys(certificate_holder(c) or "?" for c in certs))
+        files = ", ".join(p.name for p in paths)
+        if certs:
+            self.trust_label.set_full_text(
+                f"{', '.join(holders)} ({files})",
+                "\n".join(
+                    [str(p) for p in paths]
+                    + [f"{certificate_holder(c)}: {certificate_fingerprint(c)}" for c in certs]
+                ),
+            )
+        else:
+            self.trust_label.set_full_text(
+                "nobody yet — choose the signers' certificates",
+                "Without trusted certificates a signed report can only be UNTRUSTED",
+            )
 
     def create_key(self, dialog: NewKeyDialog | None = None) -> Path | None:
         """Ask for name/org/passphrase and write a self-signed key; fills the key field."""
@@ -427,6 +507,9 @@ class ReportPanel(QWidget):
 
     def _set_state(self, state: jobs.ReportState | None) -> None:
         self.state = state
+        unsigned = [r for r in ROLES if not self.signed_by(r)]
+        if unsigned and self.role_combo.currentText() not in unsigned:
+            self.role_combo.setCurrentText(unsigned[0])  # tester signed: the witness is next
         self._show_pages(state)
         self._show_signatures(state)
         self._update_buttons()
@@ -456,43 +539,116 @@ class ReportPanel(QWidget):
             self.table.setItem(row, 0, QTableWidgetItem(role))
             name = s.error and f"error: {s.error}" or s.signer
             who = QTableWidgetItem(name.replace(" (", "\n("))  # organisation on its own line
-            who.setToolTip(name)
+            fp = f"\ncertificate SHA-256 {s.fingerprint}" if s.fingerprint else ""
+            who.setToolTip(name + fp)
             self.table.setItem(row, 1, who)
             when_item = QTableWidgetItem(when)
             if s.signing_time:
                 when_item.setToolTip(f"{s.signing_time:%Y-%m-%d %H:%M:%S} UTC")
             self.table.setItem(row, 2, when_item)
-            self.table.setItem(row, 3, _mark(s.intact and s.docmdp_ok, "intact", "NOT intact"))
+            intact = s.intact and s.docmdp_ok and not s.error
+            self.table.setItem(row, 3, _mark(intact, "intact", "NOT intact"))
             self.table.setItem(row, 4, _mark(s.valid, "valid", "INVALID"))
             trusted = _mark(s.trusted, "trusted", "not trusted")
             if not s.trusted:
                 trusted.setForeground(QColor(MEH))
-                trusted.setToolTip("Self-signed: add the signer's certificate with Trust…")
+                trusted.setToolTip(
+                    "Not among the certificates you trust: add the signer's .pem with "
+                    "Trusted certificates…"
+                )
             self.table.setItem(row, 5, trusted)
+        self.table.setVisible(bool(sigs))
+        if sigs:  # exactly its rows: the space below is for the problems and fingerprints
+            self.table.resizeRowsToContents()
+            rows = sum(self.table.rowHeight(r) for r in range(len(sigs)))
+            frame = 2 * self.table.frameWidth()
+            self.table.setFixedHeight(self.table.horizontalHeader().height() + rows + frame)
         if state is None:
+            self._set_verdict("", "")
             self.verify_label.setText("")
             self.hash_label.set_full_text("")
             return
         if state.report_hash:
-            tip = f"report:   {state.report_hash}\ndatabase: {state.db_hash}"
+            tip = f"signed:   {state.report_hash}\ndatabase: {state.db_hash or '—'}"
             self.hash_label.set_full_text(state.report_hash, tip)
         else:
             self.hash_label.set_full_text("—", "The report carries no session hash")
-        ok = [s for s in sigs if s.ok]
-        if not sigs:
-            text = "<b>Not signed yet.</b>"
-        else:
-            colour = GOOD if len(ok) == len(sigs) else BAD
-            text = f"<b style='color:{colour}'>{len(ok)} of {len(sigs)} signature(s) valid.</b>"
-        if any(not s.trusted for s in sigs):
-            text += (
-                f"<br><span style='color:{MEH}'>Not trusted: the signers' certificates are not "
-                "among those you trust (add their .pem with Trust certificates…).</span>"
+        result = state.result
+        untrusted = [s.holder or s.signer for s in sigs if not s.error and not s.trusted]
+        who = " and ".join(dict.fromkeys(untrusted)) or "a signer"
+        headline = {
+            jobs.OK: "OK — every signature intact, valid and trusted; the session's data "
+            "re-verified in the database.",
+            jobs.UNTRUSTED: f"UNTRUSTED — intact and valid, data re-verified, but {who} is "
+            "not among the certificates you trust.",
+            jobs.FAILED: "FAILED — do not rely on this report: "
+            + ("see the problems below." if len(state.problems) != 1 else "see the problem below."),
+            jobs.INCOMPLETE: "INCOMPLETE — waiting for the witness's signature "
+            "(bench-app verify says FAILED until then).",
+            jobs.NOT_SIGNED: "NOT SIGNED — a draft; signing as tester makes the final report.",
+        }[result]
+        kind = {jobs.OK: "ok", jobs.FAILED: "error", jobs.NOT_SIGNED: "draft"}.get(result, "warn")
+        if result == jobs.OK and state.other_session:
+            kind = "warn"
+            headline += f" But it is the report of {state.other_session}, not the open session."
+        self._set_verdict(headline, kind)
+        self.verify_label.setText(self._details_html(state, untrusted))
+
+    def _set_verdict(self, text: str, kind: str) -> None:
+        """The one-line answer on a coloured band; green only for OK."""
+        fg, bg = VERDICT_COLOURS.get(kind, ("#333", "transparent"))
+        self.verdict_label.setProperty("kind", kind)
+        self.verdict_label.setStyleSheet(
+            f"#verdict {{ color: {fg}; background: {bg}; border-radius: 4px; padding: 4px 6px; "
+            "font-weight: bold; }"
+        )
+        self.verdict_label.setText(text)
+        self.verdict_label.setVisible(bool(text))
+
+    def _details_html(self, state: jobs.ReportState, untrusted: list[str]) -> str:
+        """Problems (each one), the data check, trust hints and each certificate's fingerprint."""
+        out: list[str] = []
+        if state.result == jobs.INCOMPLETE:  # only the countersignature is missing
+            out.append(
+                f"<span style='color:{MEH}'><b>Still to do:</b> the witness signs above "
+                "with their own key and passphrase.</span>"
             )
-        if state.hash_message:
-            colour = {True: GOOD, False: BAD}.get(state.hash_ok, "#555")
-            text += f"<br><span style='color:{colour}'>{state.hash_message}</span>"
-        self.verify_label.setText(text)
+        elif state.problems:
+            out.append(f"<b style='color:{BAD}'>Problems</b>")
+            out += [f"<span style='color:{BAD}'>• {escape(p)}</span>" for p in state.problems]
+        if state.other_session and state.result != jobs.NOT_SIGNED:
+            out.append(
+                f"<b style='color:{MEH}'>This is the report of {escape(state.other_session)}, "
+                "not of the session open in the window.</b>"
+            )
+        if state.trust_error:
+            out.append(
+                f"<span style='color:{BAD}'>Trusted certificates unreadable: "
+                f"{escape(state.trust_error)}</span>"
+            )
+        if untrusted and not state.problems or untrusted and state.result == jobs.INCOMPLETE:
+            out.append(
+                f"<span style='color:{MEH}'>Not trusted: {escape(', '.join(untrusted))}. "
+                "Compare the fingerprint below with the signer's certificate, then add it with "
+                "<b>Trusted certificates…</b></span>"
+            )
+        verdict = state.verdict
+        if verdict is not None and verdict.data_checked:
+            out += [f"<span style='color:{GOOD}'>{escape(d)}</span>" for d in verdict.data]
+        if state.hash_message:  # an unsigned draft
+            colour = {True: GOOD, False: MEH}.get(state.hash_ok, "#555")
+            out.append(f"<span style='color:{colour}'>{escape(state.hash_message)}</span>")
+        sigs = [s for s in state.signatures if s.fingerprint]
+        if sigs:
+            out.append("<br><b>Certificates</b> (SHA-256, as printed in each signature box)")
+        for s in sigs:
+            half = len(s.fingerprint) // 2 + 1  # the same split as the signature box
+            out.append(
+                f"{escape(s.field.removeprefix('Sig_'))}: {escape(s.holder or s.signer)} "
+                f"[{escape(s.role or 'no role')} key]<br>"
+                f"<tt>{s.fingerprint[:half]}<br>{s.fingerprint[half:]}</tt>"
+            )
+        return "<br>".join(out)
 
     def valid_signatures(self) -> int:
         """Number of signatures shown as intact and valid (for tests and the smoke test)."""
