@@ -26,13 +26,6 @@ PASSWORDS = {"dlms": "HHDC2PASS"}
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = Store.open(tmp_path / "acq.db")
-    yield s
-    s.close()
-
-
-@pytest.fixture
 def sid(store):
     return store.create_session("ACQ-1", "protocol-approval")
 

@@ -21,13 +21,6 @@ SERIAL = "PRO00001"
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = Store.open(tmp_path / "corpus.db")
-    yield s
-    s.close()
-
-
-@pytest.fixture
 def sid(store):
     sid = store.create_session("APP-CORPUS", "protocol-approval")
     store.set_equipment(sid, outstation_type="PRO", model="Prometer 100", serials=[SERIAL])
