@@ -82,13 +82,21 @@ def overall_lines(result: Any, limit: int = 4) -> list[str]:
     kept = [r for r in result.reasons if not r.startswith(prefixes)]
     fails = [r for r in kept if " failed:" in r or r.startswith("equipment") or "disagrees" in r]
     rest = [r for r in kept if r not in fails]
+    fails = [_short(r) for r in fails]
     lines = fails[:limit]
     if len(fails) > limit:
         lines.append(f"… {len(fails) - limit} more failures")
     if not_run:
         shown = ", ".join(not_run[:5]) + ("…" if len(not_run) > 5 else "")
         lines.append(f"{len(not_run)} of {len(result.steps)} steps not run ({shown})")
-    return lines + rest
+    return lines + [_short(r) for r in rest]
+
+
+def _short(text: str, width: int = 84) -> str:
+    """One reason cut to ``width`` characters at a word (the tooltip has it in full)."""
+    if len(text) <= width:
+        return text
+    return text[:width].rsplit(" ", 1)[0].rstrip(",;:") + " …"
 
 
 def overall_tooltip(result: Any) -> str:

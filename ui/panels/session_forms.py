@@ -258,6 +258,9 @@ class SessionSidebar(QWidget):
         self.ctx = ctx
         self.list = QListWidget()
         self.list.currentItemChanged.connect(self._on_select)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.list.setMinimumHeight(84)  # two sessions stay readable beside a long result
         self.new_btn = QPushButton(icon("add"), "New session…")
         self.new_btn.clicked.connect(self.new_session)
         self.part_btn = QPushButton(icon("identity"), "Add participant…")
