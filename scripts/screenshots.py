@@ -6,9 +6,12 @@ a mismatch), acts on the simulated bench yesterday (phase failures L1-L3 over co
 supply cut, battery fault, reset, reverse running: the bench-control clock offset puts each
 stimulus in a past settlement period, so the flags are in the profile), reads 5 weeks of profile
 and the event log, polls live values, adds a generated HHDC collection of the flagged day (a copy
-of the bench data with two planted differences), runs DR1-1 (fails on those differences), DR2-1
-and DR2-2, renders and signs the report (tester + witness) and grabs each view to
-``<out>/<name>.png`` (12 files).
+of the bench data with two planted differences), then runs the checklist on the simulator with
+simulated time (DR2-x, DR3-2 and the alarm steps DR4-x, which close the settlement periods
+they tagged; the simulator runs with the ``clock-correction-unflagged`` defect, so DR3-2 fails),
+reads the profile again so the alarm steps' flags are in it, selects a refused record and (from a
+second simulator that corrupts checksums) a bad frame in the trace, renders and signs the report
+(tester + witness) and grabs each view to ``<out>/<name>.png`` (14 files).
 
 Run under a virtual display from any folder: ``xvfb-run -a -s "-screen 0 1366x768x24"
 .venv/bin/python scripts/screenshots.py [--out DIR]``. Prints one JSON line; exit 0 on success.
@@ -171,13 +174,70 @@ def mismatch_session(store) -> int:
     return sid
 
 
+#: the simulator's deliberate defect: DR3-2 (clock correction flagged) fails, as a witness must see
+DEFECT = "clock-correction-unflagged"
+#: checklist steps run on the simulator with simulated time (the alarm steps close their periods);
+#: DR1-1 needs 20 days of HHDC and manufacturer exports, which the screenshots do not load
+STEPS = ["DR2-1", "DR2-2", "DR3-2", "DR4-1a", "DR4-1b", "DR4-2", "DR4-3", "DR4-4", "DR4-5"]
+
+
+def read_profile(window, ctx, first_day, last_day) -> dict:
+    """Connect when needed and read the profile of GB settlement days ``first_day…last_day``."""
+    from PySide6.QtCore import QDate
+
+    from ui.smoke import wait_until
+
+    conn = window.connection
+    if ctx.port is None:
+        conn.connect_meter()
+        wait_until(lambda: ctx.port is not None and not ctx.port.busy, 30, "connect")
+    conn.from_date.setDate(QDate(first_day.year, first_day.month, first_day.day))
+    conn.to_date.setDate(QDate(last_day.year, last_day.month, last_day.day))
+    done: list = []
+    conn.profile_done.connect(done.append)
+    conn.read_profile()
+    wait_until(lambda: bool(done), 180, "profile read")
+    conn.profile_done.disconnect(done.append)
+    wait_until(lambda: not ctx.port.busy, 30, "reads after the profile")
+    return done[0]
+
+
+def select_level(window, ctx, sid: int, level: str) -> bool:
+    """Show the trace holding a record of ``level`` (``bad``/``refused``) with it selected."""
+    trace = window.trace
+    trace.reload_sources()
+    for t in sorted(ctx.store.traces(sid), key=lambda t: t["id"], reverse=True):
+        trace.source_combo.setCurrentIndex(trace.source_combo.findData(t["id"]))
+        settle(100)
+        m = trace.model
+        rows = list(m.rows) if m.rows is not None else list(range(len(m.records)))
+        for view_row, i in enumerate(rows):
+            if m.level(i) == level:
+                trace.table.selectRow(view_row)
+                return True
+    return False
+
+
+def alarm_day(store, sid: int):
+    """The settlement day of the alarm steps' closed periods (simulated time may pass midnight)."""
+    from datetime import date
+
+    from bench_app.checklist.verdict import overall_result
+
+    for step in overall_result(store, sid).steps:
+        if step.step_id.startswith("DR4") and step.evidence.get("closed_periods"):
+            return date.fromisoformat(step.evidence["closed_periods"][-1][:10])
+    return None
+
+
 def run(out: Path) -> dict:
-    from datetime import timedelta
+    from datetime import UTC, datetime, timedelta
 
     from PySide6.QtCore import QDate
 
     from bench_app.settlement import settlement_day
     from bench_app.signing import new_self_signed
+    from bench_app.simulator import start_builtin
     from ui.app import build_window, make_app
     from ui.smoke import configure_simulator, wait_until
 
@@ -196,20 +256,15 @@ def run(out: Path) -> dict:
         sid = populate_session(ctx.store)
         window.open_session(sid)
         configure_simulator(window)
+        ctx.sim = start_builtin("dlms", defects=[DEFECT])  # the connection panel reuses it
         conn = window.connection
         conn.connect_meter()
         wait_until(lambda: conn.identity is not None and not ctx.port.busy, 30, "connect")
-        from datetime import UTC, datetime
-
-        flag_day = settlement_day(datetime.now(UTC)) - timedelta(days=1)
+        today = settlement_day(datetime.now(UTC))
+        flag_day = today - timedelta(days=1)
         stimulate_yesterday(ctx.sim.control, flag_day)
-        today = QDate.currentDate()
-        conn.from_date.setDate(today.addDays(-34))  # 5 weeks (both days included): heat map
-        conn.to_date.setDate(today)
-        done: list = []
-        conn.profile_done.connect(done.append)
-        conn.read_profile()
-        wait_until(lambda: bool(done), 120, "profile read")
+        first_day = today - timedelta(days=34)  # 5 weeks (both days included): heat map
+        bench_cid = read_profile(window, ctx, first_day, today)["collection_id"]
         conn._request("events")
         wait_until(lambda: not ctx.port.busy, 60, "events read")
         conn._request("clock")
@@ -227,35 +282,44 @@ def run(out: Path) -> dict:
         live.start_btn.setChecked(False)
         shots.append(grab(window, live, "live", out))
 
-        bench_cid = done[0]["collection_id"]
         hhdc_cid = add_hhdc_copy(ctx.store, sid, bench_cid, flag_day)
+
+        # the checklist on the simulator, simulated time: the alarm steps close their periods
+        chk = window.checklist
+        chk.template_combo.setCurrentIndex(
+            chk.template_combo.findData("bscp601-protocol-cop1-2-3-5-10")
+        )
+        chk._prompt = lambda _text: chk.worker and chk.worker.answer("")  # nobody at the bench
+        finished: list = []
+        chk.step_finished.connect(finished.append)
+        chk.run_steps(STEPS)
+        wait_until(lambda: bool(finished), 600, "checklist steps")
+        for step, name in (("DR4-1a", "checklist"), ("DR3-2", "checklist-fail")):
+            chk.steps.setCurrentRow(next(i for i, r in enumerate(chk.rows) if r["step"] == step))
+            shots.append(grab(window, chk, name, out))
+
+        # the profile read after the run holds the alarm steps' flags (meter time has advanced)
+        day = alarm_day(ctx.store, sid) or today
+        after_cid = read_profile(window, ctx, first_day, max(day, today))["collection_id"]
+        ctx.close_port()
         prof = window.profile
         prof.reload_collections()
-        prof.collection_combo.setCurrentIndex(prof.collection_combo.findData(bench_cid))
+        prof.collection_combo.setCurrentIndex(prof.collection_combo.findData(after_cid))
         prof.view_combo.setCurrentIndex(0)
-        prof.day_edit.setDate(QDate(flag_day.year, flag_day.month, flag_day.day))
+        prof.day_edit.setDate(QDate(day.year, day.month, day.day))
         shots.append(grab(window, prof, "profile", out))
+        result["flagged_periods"] = int((prof.series.status != 0).sum())
+        result["alarm_day"] = day.isoformat()
         prof.view_combo.setCurrentIndex(2)
         shots.append(grab(window, prof, "profile-heatmap", out))
         prof.compare.a_combo.setCurrentIndex(prof.compare.a_combo.findData(bench_cid))
         prof.compare.b_combo.setCurrentIndex(prof.compare.b_combo.findData(hhdc_cid))
         prof.view_combo.setCurrentIndex(3)
+        prof.day_edit.setDate(QDate(flag_day.year, flag_day.month, flag_day.day))
         shots.append(grab(window, prof, "profile-compare", out))
 
         window.events.reload()
         shots.append(grab(window, window.events, "events", out))
-
-        chk = window.checklist
-        chk.template_combo.setCurrentIndex(
-            chk.template_combo.findData("bscp601-protocol-cop1-2-3-5-10")
-        )
-        finished: list = []
-        chk.step_finished.connect(finished.append)
-        chk.run_steps(["DR1-1", "DR2-1", "DR2-2"])
-        wait_until(lambda: bool(finished), 300, "checklist steps")
-        for step, name in (("DR2-2", "checklist"), ("DR1-1", "checklist-fail")):
-            chk.steps.setCurrentRow(next(i for i, r in enumerate(chk.rows) if r["step"] == step))
-            shots.append(grab(window, chk, name, out))
 
         trace = window.trace
         trace.reload_sources()
@@ -264,6 +328,16 @@ def run(out: Path) -> dict:
         if trace.model.rowCount():
             trace.table.selectRow(min(3, trace.model.rowCount() - 1))
         shots.append(grab(window, trace, "trace", out))
+        if select_level(window, ctx, sid, "refused"):  # DR2-1's wrong password: AARE rejected
+            shots.append(grab(window, trace, "trace-refused", out))
+        # a noisy line: a second simulator corrupts a share of its frames' checksums
+        ctx.stop_simulator()
+        ctx.sim = start_builtin("dlms", faults=["corrupt:0.3"])
+        conn.connect_meter()
+        wait_until(lambda: ctx.port is not None and not ctx.port.busy, 60, "noisy connect")
+        ctx.close_port()
+        if select_level(window, ctx, sid, "bad"):
+            shots.append(grab(window, trace, "trace-bad-frame", out))
 
         rep = window.report
         keys = Path(tmp.name) / "keys"
@@ -294,13 +368,14 @@ def run(out: Path) -> dict:
         result["valid_signatures"] = rep.valid_signatures()
         result["report_verdict"] = rep.state.result if rep.state is not None else None
         result["checklist"] = [(o.step_id, o.verdict) for o in finished[0]] if finished[0] else []
-        result["flagged_periods"] = int((prof.series.status != 0).sum())
+        result["simulator_badge"] = window.sidebar.simulated
         result["ok"] = (
             result["valid_signatures"] == 2
             and result["report_verdict"] == "OK"
-            and len(shots) == 12
-            and ("DR1-1", "fail") in result["checklist"]
+            and len(shots) >= 12
+            and ("DR3-2", "fail") in result["checklist"]
             and result["flagged_periods"] > 0
+            and result["simulator_badge"]
         )
     except Exception as exc:  # noqa: BLE001 - reported in the JSON line, exit code 1
         from ui.errors import describe

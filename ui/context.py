@@ -88,6 +88,33 @@ class BenchContext(QObject):
             self.update_status(state="disconnected")
             self.data_changed.emit("trace")
 
+    def record_bench(
+        self, protocol: str, url: str, baud: int | None, mode_e: bool, framing: str = "hdlc"
+    ) -> bool:
+        """Record in the open session how the meter is reached (the built-in simulator when
+        ``url`` is the running simulator's), through the CLI's own
+        :func:`bench_app.store.records.record_bench`; tells the window when it changed."""
+        if self.store is None or self.session_id is None:
+            return False
+        from bench_app.store.records import framing_text, record_bench
+
+        sim = self.sim if self.sim is not None and self.sim.url == url else None
+        control = getattr(sim, "control", None)
+        meter = str((control.state() or {}).get("serial", "")) if control is not None else ""
+        changed = record_bench(
+            self.store,
+            self.session_id,
+            simulator=sim is not None,
+            meter=meter,
+            port=url,
+            protocol=protocol,
+            baud=baud,
+            framing=framing_text(protocol, mode_e=mode_e, framing=framing.upper()),
+        )
+        if changed:
+            self.data_changed.emit("session")
+        return changed
+
     def stop_simulator(self) -> None:
         if self.sim is not None:
             sim, self.sim = self.sim, None

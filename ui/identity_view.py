@@ -2,8 +2,9 @@
 the session's declared equipment, shown in place as soon as the identity is read.
 
 Manufacturer names come from the FLAG id table ``resources/identity/flag_ids.csv``; the model
-from the meter description (``resources/meters/*.toml`` or the simulator's descriptions) whose
-FLAG id and outstation type match, else the identification text the meter sent. Mismatches are the
+from the meter description whose FLAG id and outstation type match — the descriptions the drivers
+use, found by :mod:`bench_app.meters` (the user's ``meters/`` folder, then the bundled
+``resources/meters/``) — else the identification text the meter sent. Mismatches are the
 :class:`bench_app.equipment.checks.Finding` objects of :func:`check_session`; this module only
 shows them.
 """
@@ -12,15 +13,17 @@ from __future__ import annotations
 
 import csv
 import html
-import tomllib
 from functools import cache
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QVBoxLayout
 
+from bench_app import meters
 from bench_app.paths import resource_path
+
+if TYPE_CHECKING:
+    from drivers.description import Description
 
 BAD = "#b02a2a"
 GOOD = "#1e7b34"
@@ -62,47 +65,41 @@ def manufacturer_html(identity: Any) -> str:
     """Manufacturer by name from the FLAG table; the matching meter description's manufacturer
     below it when that names someone else (the FLAG register keeps historical owners)."""
     text = html.escape(manufacturer_text(identity.manufacturer))
-    desc = _description_for(identity)
-    named = str((desc or {}).get("manufacturer", ""))
+    named = description_field(_description_for(identity), "manufacturer")
     if named and named.lower() not in text.lower():
         text += f"<br><span style='color:#666'>meter description: {html.escape(named)}</span>"
     return text
 
 
-def _description_dirs() -> list[Path]:
-    dirs = [resource_path("meters")]
-    return [d for d in dirs if d.is_dir()]
-
-
 @cache
-def _descriptions() -> list[dict]:
-    out = []
-    for folder in _description_dirs():
-        for path in sorted(folder.glob("*.toml")):
-            try:
-                out.append(tomllib.loads(path.read_text(encoding="utf-8")))
-            except (OSError, tomllib.TOMLDecodeError):
-                continue
-    return out
+def _descriptions() -> tuple[Description, ...]:
+    """Every meter description the drivers use (user folder first, then the bundled ones), from
+    :mod:`bench_app.meters`; cached: the files do not change while the window is open."""
+    return tuple(meters.all_descriptions())
 
 
-def _description_for(identity: Any) -> dict | None:
+def _description_for(identity: Any) -> Description | None:
     """The meter description whose FLAG id and outstation type match the identity read."""
     flag = (identity.manufacturer or "")[:3].upper()
     otype = (identity.outstation_type or "").upper()
     for d in _descriptions():
-        same_flag = bool(flag) and str(d.get("flag", "")).upper() == flag
-        same_type = not otype or str(d.get("outstation_type", "")).upper() == otype
+        same_flag = bool(flag) and d.flag.upper() == flag
+        same_type = not otype or d.outstation_type.upper() == otype
         if same_flag and same_type:
             return d
     return None
 
 
+def description_field(desc: Description | None, key: str) -> str:
+    """A text field of the description (``model``, ``manufacturer``) as its file states it."""
+    return str((desc.raw if desc is not None else {}).get(key) or "")
+
+
 def model_text(identity: Any) -> str:
     """Model from the matching meter description (FLAG id + outstation type), else as read."""
-    d = _description_for(identity)
-    if d and d.get("model"):
-        return f"{d['model']} (meter description; identification {identity.model or '—'})"
+    model = description_field(_description_for(identity), "model")
+    if model:
+        return f"{model} (meter description; identification {identity.model or '—'})"
     return identity.model or "—"
 
 

@@ -201,11 +201,23 @@ class MainWindow(QMainWindow):
         lab["state"].setText(f"State: <b style='color:{colour}'>{state}</b>")
         lab["bytes"].setText(f"Bytes in {st.get('bytes_in', 0):,} / out {st.get('bytes_out', 0):,}")
         dev = st.get("clock_dev_s")
-        lab["clock"].setText(
-            "Clock deviation: —"
-            if dev is None
-            else f"Clock deviation: {round(dev, 1) + 0.0:+.1f} s"
-        )
+        text = "Clock deviation: —"
+        if dev is not None:
+            text = f"Clock deviation: {round(dev, 1) + 0.0:+.1f} s"
+        ahead = self._simulated_time_s()
+        if dev is not None and ahead:
+            # the checklist let simulated time pass in the simulator: say so, not "clock wrong"
+            text += f" (simulated time +{ahead / 3600:.1f} h)"
+        lab["clock"].setText(text)
+
+    def _simulated_time_s(self) -> float:
+        """Seconds the built-in simulator's meter time was advanced (checklist runs with
+        simulated time); 0 without a simulator."""
+        control = getattr(self.ctx.sim, "control", None)
+        try:
+            return float((control.state() or {}).get("advanced_s") or 0) if control else 0.0
+        except Exception:  # noqa: BLE001 - the status bar never breaks the window
+            return 0.0
 
     def open_session(self, session_id: int | None) -> None:
         self.sidebar.refresh(select=session_id)

@@ -264,25 +264,18 @@ def _wait_progress(remaining_s: float, message: str) -> None:
 def _record_bench(store, args, control) -> None:
     """Record how the meter was reached (a new record only when it changed): bench control means
     the built-in simulator; otherwise port, protocol, baud and framing."""
-    framing = (
-        "IEC 62056-21 mode C"
-        if args.protocol == "iec21"
-        else f"DLMS {'mode E' if args.mode_e else args.framing}"
+    from bench_app.store.records import framing_text, record_bench
+
+    record_bench(
+        store,
+        args.session,
+        simulator=control is not None,
+        meter=str((control.state() or {}).get("serial", "")) if control is not None else "",
+        port=args.port,
+        protocol=args.protocol,
+        baud=args.baud,
+        framing=framing_text(args.protocol, mode_e=args.mode_e, framing=args.framing),
     )
-    data = {
-        "simulator": control is not None,
-        "meter": "",
-        "port": args.port,
-        "protocol": args.protocol,
-        "baud": args.baud,
-        "framing": framing,
-        "probe": "",
-    }
-    old = store.session_records(args.session).get("bench") or {}
-    if control is not None:
-        data["meter"] = str((control.state() or {}).get("serial", ""))
-    if {k: old.get(k) for k in data} != data:
-        store.set_session_record(args.session, "bench", data)
 
 
 def _wrap_table(rows: list[list[str]], headers: list[str], width: int) -> str:

@@ -48,3 +48,52 @@ class SessionRecordsMixin:
         ):
             out[row["kind"]] = json.loads(row["data"])
         return out
+
+
+#: the ``bench`` record's fields, in the order the report lists them
+BENCH_FIELDS = ("simulator", "meter", "port", "protocol", "baud", "framing", "probe")
+
+
+def framing_text(protocol: str, *, mode_e: bool = False, framing: str = "") -> str:
+    """How the bytes were framed, as the ``bench`` record states it: ``IEC 62056-21 mode C``,
+    ``DLMS mode E`` or ``DLMS <framing>`` (e.g. ``DLMS HDLC``)."""
+    if protocol == "iec21":
+        return "IEC 62056-21 mode C"
+    return f"DLMS {'mode E' if mode_e else framing}".strip()
+
+
+def record_bench(
+    store: SessionRecordsMixin,
+    session_id: int,
+    *,
+    simulator: bool,
+    meter: str = "",
+    port: str = "",
+    protocol: str = "",
+    baud: int | None = None,
+    framing: str = "",
+    probe: str = "",
+) -> bool:
+    """Record how the meter of ``session_id`` was reached — the built-in simulator or a port —
+    as its ``bench`` record; a new record only when something changed (the CLI's checklist run
+    and the GUI's connections and checklist runs all call this). Returns True when recorded."""
+    data = {
+        "simulator": bool(simulator),
+        "meter": meter,
+        "port": port,
+        "protocol": protocol,
+        "baud": baud,
+        "framing": framing,
+        "probe": probe,
+    }
+    old = store.session_records(session_id).get("bench") or {}
+    if {k: old.get(k) for k in data} == data:
+        return False
+    store.set_session_record(session_id, "bench", data)
+    return True
+
+
+def is_simulator_session(store: SessionRecordsMixin, session_id: int) -> bool:
+    """True when the session's newest ``bench`` record says the meter was the built-in
+    simulator (the report, the CLI and the GUI mark such sessions)."""
+    return bool((store.session_records(session_id).get("bench") or {}).get("simulator"))

@@ -149,3 +149,18 @@ def _phase() -> int:
     from drivers.model import StatusFlag
 
     return int(StatusFlag.PHASE_FAILURE)
+
+
+def test_live_blocks_show_in_the_stored_kilo_units():
+    """A read in progress (meter's Wh) and the stored collection (kWh) show the same numbers."""
+    from datetime import UTC, datetime
+
+    from drivers.model import Channel, ProfileRow
+    from ui.panels.profile_data import ProfileSeries
+
+    s = ProfileSeries.from_rows(
+        [Channel("1.0.1.8.0.255", "Wh"), Channel("1.0.32.7.0.255", "V")],
+        [ProfileRow(datetime(2026, 11, 2, tzinfo=UTC), [12345.0, 230.0])],
+    )
+    assert s.units == ["kWh", "V"]
+    assert s.values[0, 0] == 12.345 and s.values[0, 1] == 230.0

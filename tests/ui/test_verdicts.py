@@ -70,7 +70,8 @@ def test_pass_is_green_and_manual_and_automatic_steps_are_marked(qtbot, ctx):
     for r, text in zip(panel.rows, texts):
         assert ("MANUAL" in text) == (r["kind"] in ("manual", "attachment"))
         assert ("AUTO" in text) == (r["kind"] in ("automatic", "stimulus"))
-    assert w.sidebar.overall_status == "NOT RUN"
+    assert w.sidebar.overall_status == "INCOMPLETE"  # no run yet: the report's rule
+    assert "no checklist run" in w.sidebar.overall.text()
     i = _row(panel, "DR2-2")
     panel.steps.setCurrentRow(i)
     assert panel.banner_verdict() == "NOT RUN"
@@ -103,3 +104,27 @@ def test_evidence_references_are_links_that_open_the_evidence(qtbot, ctx):
     panel.detail.linkActivated.emit(f"collection:{cid}")
     assert w.tabs.currentWidget() is w.profile
     assert w.profile.collection_combo.currentData() == cid
+
+
+def test_sidebar_shows_the_reports_overall_result_when_one_step_ran(qtbot, ctx):
+    """One step run (and passed) of many: INCOMPLETE, exactly as overall_result says."""
+    from bench_app.checklist.verdict import overall_result
+
+    w, panel = _panel(qtbot, ctx)
+    eng = ChecklistEngine(ctx.store, ctx.session_id, find_template(TEMPLATE), by="test")
+    eng.record("DR2-2", "granted", "pass", by="bench")
+    panel.reload()  # results_changed → the sidebar recomputes
+    res = overall_result(ctx.store, ctx.session_id)
+    assert res.status == "INCOMPLETE"
+    assert w.sidebar.overall_status == res.status
+    text = w.sidebar.overall.text()
+    assert "Overall result: INCOMPLETE" in text
+    not_run = sum(1 for s in res.steps if s.verdict == "not-run")
+    assert f"{not_run} of {len(res.steps)} steps not run" in text
+    assert "not confirmed by the tester and witness" in text
+    assert w.sidebar.overall.toolTip().count("\n") >= len(res.reasons)  # every reason there
+    # a failed step turns the same sidebar to FAIL, again as the report's function says
+    eng.record("DR2-1", "data returned with the wrong password", "fail", by="A. Tester")
+    panel.reload()
+    assert w.sidebar.overall_status == overall_result(ctx.store, ctx.session_id).status == "FAIL"
+    assert "DR2-1 failed" in w.sidebar.overall.text()

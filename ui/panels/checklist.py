@@ -408,6 +408,11 @@ class ChecklistPanel(QWidget):
             )
             return
         self.ctx.close_port()  # steps open their own connections
+        proto, opts = setup
+        try:  # the session records how its steps reached the meter (simulator or port)
+            self.ctx.record_bench(proto, opts.url, opts.baud, bool(opts.mode_e), opts.framing)
+        except Exception as exc:  # noqa: BLE001 - shown inline, never stops the run
+            self.message.show_error(exc)
         control = getattr(self.ctx.sim, "control", None)
         self.thread = QThread()
         self.worker = ChecklistWorker(

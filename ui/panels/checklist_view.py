@@ -74,35 +74,36 @@ def verdict_banner_style(verdict: str) -> str:
     )
 
 
-def checklist_overall(store: Any, session_id: int) -> tuple[str, list[str]]:
-    """Overall result of the session's latest checklist run by the report's rule: ``FAIL`` (any
-    step failed), ``PASS`` (every step pass or n/a), ``INCOMPLETE``, or ``NOT RUN`` (no run).
-    Returns ``(status, reasons)``; reasons name the failed and the missing steps.
+def overall_lines(result: Any, limit: int = 4) -> list[str]:
+    """The reasons of an :class:`bench_app.checklist.verdict.OverallResult`, short enough for the
+    sidebar: failures first (at most ``limit``), the steps not run as one line, then the rest."""
+    not_run = [s.step_id for s in result.steps if s.verdict == "not-run"]
+    prefixes = tuple(f"{sid} not run:" for sid in not_run)
+    kept = [r for r in result.reasons if not r.startswith(prefixes)]
+    fails = [r for r in kept if " failed:" in r or r.startswith("equipment") or "disagrees" in r]
+    rest = [r for r in kept if r not in fails]
+    fails = [_short(r) for r in fails]
+    lines = fails[:limit]
+    if len(fails) > limit:
+        lines.append(f"… {len(fails) - limit} more failures")
+    if not_run:
+        shown = ", ".join(not_run[:5]) + ("…" if len(not_run) > 5 else "")
+        lines.append(f"{len(not_run)} of {len(result.steps)} steps not run ({shown})")
+    return lines + [_short(r) for r in rest]
 
-    A stand-in until the sidebar is fed by the report's own overall-result function.
-    """
-    from bench_app.checklist import ChecklistEngine, find_template
 
-    runs = [r for r in store.checklist_runs(session_id) if r["status"] != "superseded"]
-    if not runs:
-        return "NOT RUN", ["no checklist run yet"]
-    run = runs[-1]
-    eng = ChecklistEngine(store, session_id, find_template(run["template"]), by="gui")
-    rows = eng.results()
-    failed = [r["step"] for r in rows if r["verdict"] == "fail"]
-    missing = [r["step"] for r in rows if r["verdict"] not in ("pass", "na", "fail")]
-    reasons = []
-    if failed:
-        reasons.append(f"failed: {', '.join(failed)}")
-    if missing:
-        shown = ", ".join(missing[:6]) + ("…" if len(missing) > 6 else "")
-        reasons.append(f"{len(missing)} of {len(rows)} steps without a result ({shown})")
-    if run["status"] != "confirmed":
-        reasons.append(f"run #{run['id']} not yet confirmed by tester and witness")
-    if not rows:
-        return "NOT RUN", reasons
-    status = "FAIL" if failed else "INCOMPLETE" if missing else "PASS"
-    return status, reasons
+def _short(text: str, width: int = 84) -> str:
+    """One reason cut to ``width`` characters at a word (the tooltip has it in full)."""
+    if len(text) <= width:
+        return text
+    return text[:width].rsplit(" ", 1)[0].rstrip(",;:") + " …"
+
+
+def overall_tooltip(result: Any) -> str:
+    """Every reason and deviation of the overall result, one a line (the sidebar's tooltip)."""
+    lines = ["By the report's rules (bench_app.checklist.verdict):", *result.reasons]
+    lines += [f"deviation: {d.text}" for d in result.deviations]
+    return "\n".join(lines)
 
 
 def overall_html(status: str, reasons: list[str]) -> str:

@@ -74,6 +74,8 @@ class ConnectionPanel(QWidget):
         self.identity: Identity | None = None
         self.clock: ClockReading | None = None
         self._resume: dict | None = None
+        #: ``(protocol, url, baud, mode_e)`` of the latest connection, for the bench record
+        self._bench: tuple[str, str, int | None, bool, str] | None = None
         self._build()
         self.refresh_ports()
         self._update_buttons()
@@ -286,6 +288,7 @@ class ConnectionPanel(QWidget):
         if self.ctx.sim is not None and opts.mode_e:
             opts.mode_e = False
         port = self.ctx.open_port(lambda: create_meter(proto, opts), port=url, protocol=proto)
+        self._bench = (proto, url, opts.baud, bool(opts.mode_e), opts.framing)
         port.worker.progress.connect(self._on_progress)
         port.worker.block.connect(self._on_block)
         port.worker.finished.connect(self._on_finished)
@@ -422,9 +425,19 @@ class ConnectionPanel(QWidget):
             self.ctx.data_changed.emit("events")
         elif op == "connect":
             lab["last"].setText(f"connected ({result.get('protocol', '')})")
+            self._record_bench()
             self._request("identity")
             self._request("clock")
         self._update_buttons()
+
+    def _record_bench(self) -> None:
+        """The session's bench record: simulator or port, as connected (never fatal)."""
+        if self._bench is None:
+            return
+        try:
+            self.ctx.record_bench(*self._bench)
+        except Exception as exc:  # noqa: BLE001 - shown inline, the connection stays
+            self.message.show_error(exc)
 
     def check_identity(self) -> list:
         """Show the identity read and compare it at once with the session's declared equipment

@@ -150,7 +150,9 @@ class ProfilePanel(QWidget):
         self.heat_back = pg.ImageItem(axisOrder="row-major")  # no data / no such SP, below
         self.heat_back.setZValue(-1)
         self.heat_plot.addItem(self.heat_back)
-        self.heat_flags = pg.ScatterPlotItem(symbol="s", size=13, brush=None, pxMode=True)
+        self.heat_flags = pg.ScatterPlotItem(  # outlines sized in cells: they never spill over
+            symbol="s", size=0.84, brush=None, pxMode=False
+        )
         self.heat_plot.addItem(self.heat_flags)
         self.heat_plot.scene().sigMouseMoved.connect(self._hover_heat)
         self.stack.addWidget(self.heat_plot)
@@ -199,6 +201,10 @@ class ProfilePanel(QWidget):
 
     def _on_data_changed(self, kind: str) -> None:
         if kind == "profile":
+            # the read ended: the stored collection replaces the live blocks, and a pending
+            # redraw of those blocks must not paint over it a moment later
+            self._dirty = False
+            self._live_rows.clear()
             self.reload_collections()
         elif kind == "events" and self.ctx is not None and self.ctx.session_id is not None:
             self.event_index = EventIndex(list(self.ctx.store.events(self.ctx.session_id)))

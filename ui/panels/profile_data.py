@@ -16,7 +16,7 @@ import numpy as np
 from bench_app.settlement import LONDON, SP_SECONDS
 from bench_app.settlement import day_periods as _day_periods
 from bench_app.settlement import settlement_day as _settlement_day
-from drivers.model import Channel, ProfileRow, StatusFlag
+from drivers.model import Channel, ProfileRow, StatusFlag, normalise
 
 __all__ = ["LONDON", "SP_SECONDS", "ProfileSeries", "day_periods", "flag_colour", "settlement_day"]
 
@@ -73,7 +73,11 @@ class ProfileSeries:
         cls, channels: list[Channel] | list[str], rows: list[ProfileRow]
     ) -> ProfileSeries:
         names = [c.obis if isinstance(c, Channel) else str(c) for c in channels]
-        units = [(c.unit or "") if isinstance(c, Channel) else "" for c in channels]
+        # live blocks come as the meter sent them (Wh…): shown in the kilo units the store keeps,
+        # so a read in progress and the stored collection never differ by a factor of 1000
+        scale = [normalise(1.0, c.unit) if isinstance(c, Channel) else (1.0, "") for c in channels]
+        factors = [f for f, _u in scale]
+        units = [u or "" for _f, u in scale]
         if not names and rows:
             names = [f"channel {i + 1}" for i in range(len(rows[0].values))]
             units = [""] * len(names)
@@ -84,7 +88,8 @@ class ProfileSeries:
         for i, k in enumerate(keys):
             row = by_start[k]
             n = min(len(row.values), len(names))
-            vals[i, :n] = [float(v) for v in row.values[:n]]
+            vals[i, :n] = [float(v) * (factors[j] if j < len(factors) else 1.0)
+                           for j, v in enumerate(row.values[:n])]  # fmt: skip
             status[i] = int(row.status)
         return cls(names, units, np.array(keys, dtype=float), vals, status)
 

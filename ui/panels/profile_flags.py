@@ -28,7 +28,7 @@ NOT_YET_RGBA = (255, 255, 255, 255)  #: the period has not ended yet (today, lat
 HEAT_EXTRA = [
     ("#{:02x}{:02x}{:02x}".format(*NO_DATA_RGBA[:3]), "no data"),
     ("#{:02x}{:02x}{:02x}".format(*NO_SUCH_SP_RGBA[:3]), "no such SP (46/48-period day)"),
-    ("#c8ccd2", "□ not ended yet"),
+    ("#ffffff", "not ended yet"),  # white, as in the map (drawn framed in the legend)
 ]
 
 
@@ -109,7 +109,8 @@ def legend_html(
     if len(items) == int(normal):
         items.append("(no flagged periods shown)")
     for colour, label in extra or []:
-        items.append(f"<span style='color:{colour}'>■</span> {label}")
+        frame = "; background:#9aa0a6" if colour.lower() == "#ffffff" else ""
+        items.append(f"<span style='color:{colour}{frame}'>■</span> {label}")
     return "Flags: " + " &nbsp; ".join(items)
 
 

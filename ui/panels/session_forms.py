@@ -240,6 +240,14 @@ class SoftwareDialog(FormDialog):
         return {k: e.text().strip() for k, e in self.edits.items()}
 
 
+#: the sidebar's badge on a session whose meter was the built-in simulator
+SIM_BADGE = "<b>SIMULATOR</b> — the meter of this session is the built-in simulated outstation"
+SIM_BADGE_STYLE = (
+    "QLabel#simulatorBadge { color: #ffffff; background: #6a3d9a; padding: 4px 6px;"
+    " border-radius: 3px; }"
+)
+
+
 class SessionSidebar(QWidget):
     """List of sessions with New, and per-session Participants / Equipment / Software buttons."""
 
@@ -250,6 +258,9 @@ class SessionSidebar(QWidget):
         self.ctx = ctx
         self.list = QListWidget()
         self.list.currentItemChanged.connect(self._on_select)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.list.setMinimumHeight(84)  # two sessions stay readable beside a long result
         self.new_btn = QPushButton(icon("add"), "New session…")
         self.new_btn.clicked.connect(self.new_session)
         self.part_btn = QPushButton(icon("identity"), "Add participant…")
@@ -266,12 +277,23 @@ class SessionSidebar(QWidget):
         self.overall.setObjectName("overallResult")
         self.overall.setWordWrap(True)
         self.overall_status = ""
+        self.simulated = False
+        self.sim_badge = QLabel(SIM_BADGE)
+        self.sim_badge.setObjectName("simulatorBadge")
+        self.sim_badge.setWordWrap(True)
+        self.sim_badge.setToolTip(
+            "The session's bench record says the meter was the built-in simulated outstation: "
+            "no real meter was tested (the report says so too)."
+        )
+        self.sim_badge.setStyleSheet(SIM_BADGE_STYLE)
+        self.sim_badge.hide()
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         title = QLabel("Sessions")
         title.setObjectName("sidebarTitle")
         lay.addWidget(title)
         lay.addWidget(self.list, 2)
+        lay.addWidget(self.sim_badge)
         lay.addWidget(self.overall)
         lay.addWidget(self.new_btn)
         lay.addWidget(self.part_btn)
@@ -280,6 +302,9 @@ class SessionSidebar(QWidget):
         lay.addWidget(self.summary, 1)
         self.setMinimumWidth(230)
         self.setMaximumWidth(300)
+        ctx.data_changed.connect(
+            lambda kind: self.update_overall() if kind in ("session", "checklist") else None
+        )
         self.refresh()
 
     def refresh(self, select: int | None = None) -> None:
@@ -304,28 +329,46 @@ class SessionSidebar(QWidget):
         self._update_summary()
         self.session_selected.emit(sid)
 
-    def set_overall(self, status: str, reasons: list[str]) -> None:
-        """Show the session's overall result (``PASS``/``FAIL``/``INCOMPLETE``/``NOT RUN``) and why;
-        always visible above the session's buttons."""
+    def set_overall(self, status: str, reasons: list[str], tooltip: str = "") -> None:
+        """Show the session's overall result (``PASS``/``FAIL``/``INCOMPLETE``) and why; always
+        visible above the session's buttons."""
         from ui.panels.checklist_view import overall_html, overall_style
 
         self.overall_status = status
         self.overall.setText(overall_html(status, reasons))
-        self.overall.setToolTip("By the report's rules: any failed step fails the session")
+        self.overall.setToolTip(tooltip or "By the report's rules: any failed step fails")
         self.overall.setStyleSheet(overall_style(status))
 
     def update_overall(self) -> None:
-        """Recompute the overall result from the session's checklist (store, never SQL here)."""
+        """Recompute the overall result with the report's own rules
+        (:func:`bench_app.checklist.verdict.overall_result`) and the simulator marking."""
+        self._update_simulator()
         if self.ctx.session_id is None or self.ctx.store is None:
             self.set_overall("NOT RUN", ["no session open"])
             return
-        from ui.panels.checklist_view import checklist_overall
+        from bench_app.checklist.verdict import overall_result
+        from ui.panels.checklist_view import overall_lines, overall_tooltip
 
         try:
-            status, reasons = checklist_overall(self.ctx.store, self.ctx.session_id)
+            res = overall_result(self.ctx.store, self.ctx.session_id)
         except Exception as exc:  # noqa: BLE001 - the sidebar never breaks the window
-            status, reasons = "UNKNOWN", [str(exc)]
-        self.set_overall(status, reasons)
+            self.set_overall("UNKNOWN", [str(exc)])
+            return
+        self.set_overall(res.status, overall_lines(res), overall_tooltip(res))
+
+    def _update_simulator(self) -> None:
+        """Show the SIMULATOR badge when the session's bench record names the built-in
+        simulator (recorded by the GUI's connections and checklist runs, and the CLI)."""
+        sim = False
+        if self.ctx.session_id is not None and self.ctx.store is not None:
+            from bench_app.store.records import is_simulator_session
+
+            try:
+                sim = is_simulator_session(self.ctx.store, self.ctx.session_id)
+            except Exception:  # noqa: BLE001 - the sidebar never breaks the window
+                sim = False
+        self.simulated = sim
+        self.sim_badge.setVisible(sim)
 
     def _update_summary(self) -> None:
         has = self.ctx.session_id is not None and self.ctx.store is not None
