@@ -70,3 +70,21 @@ def test_the_source_label_is_not_clipped(qtbot, ctx):
     assert label in text and panel.source_combo.toolTip() == text
     needed = panel.source_combo.fontMetrics().horizontalAdvance(text)
     assert panel.source_combo.width() > needed
+
+
+def test_times_are_gb_local_with_zone_and_utc_beside(qtbot):
+    from datetime import UTC, datetime
+
+    panel = TracePanel()
+    qtbot.addWidget(panel)
+    trace = Trace()
+    trace.add("tx", encode_frame(SERVER, 0x21, 0x93))
+    summer = datetime(2026, 7, 1, 9, 30, 5, 250000, tzinfo=UTC)  # 10:30:05 BST
+    trace.records[0].wall_ns = int(summer.timestamp() * 1e9)
+    panel.set_trace(trace)
+    m = panel.model
+    assert m.headerData(1, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole) == (
+        "Time (GB local)"
+    )
+    assert m.data(m.index(0, 1), Qt.ItemDataRole.DisplayRole) == "10:30:05.250 BST"
+    assert "(09:30:05 UTC)" in m.data(m.index(0, 1), Qt.ItemDataRole.ToolTipRole)

@@ -40,6 +40,7 @@ from drivers.trace import Trace, TraceRecord
 from ui.context import BenchContext
 from ui.errors import InlineMessage
 from ui.icons import icon
+from ui.timebase import LONDON, gb_and_utc
 
 TX_COLOUR, RX_COLOUR = QColor("#1f5fa8"), QColor("#1e7b34")
 TX_BG, RX_BG = QColor("#eef4fc"), QColor("#eef8f0")
@@ -63,7 +64,7 @@ class TraceModel(QAbstractTableModel):
 
     #: the bytes themselves are in the detail view beside the decoded tree, so that the
     #: decoding gets the table's width
-    HEADERS = ["#", "Time (UTC)", "Δt ms", "Dir", "Bytes", "Decoded"]
+    HEADERS = ["#", "Time (GB local)", "Δt ms", "Dir", "Bytes", "Decoded"]
     DECODED = 5
 
     def __init__(self) -> None:
@@ -101,9 +102,9 @@ class TraceModel(QAbstractTableModel):
         rec = self.records[i]
         if col == 0:
             return str(i + 1)
-        if col == 1:
-            t = datetime.fromtimestamp(rec.wall_ns / 1e9, UTC)
-            return t.strftime("%H:%M:%S.") + f"{t.microsecond // 1000:03d}"
+        if col == 1:  # GB local time with its zone; UTC in the tooltip
+            t = datetime.fromtimestamp(rec.wall_ns / 1e9, UTC).astimezone(LONDON)
+            return t.strftime("%H:%M:%S.") + f"{t.microsecond // 1000:03d} {t.tzname()}"
         if col == 2:
             return f"{(rec.t_ns - self.records[i - 1].t_ns) / 1e6:.1f}" if i else "0.0"
         if col == 3:
@@ -121,6 +122,8 @@ class TraceModel(QAbstractTableModel):
         level = self.level(i)
         if role == Qt.ItemDataRole.DisplayRole:
             return self._text(i, col)
+        if role == Qt.ItemDataRole.ToolTipRole and col == 1:
+            return gb_and_utc(datetime.fromtimestamp(rec.wall_ns / 1e9, UTC))
         if role == Qt.ItemDataRole.ToolTipRole and col == self.DECODED:
             return self.summary(i) + (f"\nnote: {rec.note}" if rec.note else "")
         if role == Qt.ItemDataRole.ForegroundRole:
