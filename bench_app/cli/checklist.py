@@ -346,11 +346,8 @@ def cmd_show(args) -> int:
     print(f"\nOverall result: {overall.status}")
     for reason in overall.reasons:
         print(f"  - {reason}")
-    for dev in overall.deviations:
-        print(
-            f"  deviation {dev.step_id or dev.kind}: {dev.text}"
-            + (f" — {dev.reason}" if dev.reason else "")
-        )
+    for dev in (d.to_json() for d in overall.deviations):
+        print(f"  deviation {dev['kind']} {dev['reference'] or '—'}: {dev['text']}")
     return 0
 
 

@@ -17,7 +17,6 @@ from bench_app import __version__
 from bench_app.checklist.template import find_template
 from bench_app.checklist.verdict import overall_result
 from bench_app.equipment.checks import check_session, meter_identity
-from bench_app.equipment.deviations import deviation_dicts
 from bench_app.errors import BenchError, TemplateError
 from bench_app.reconcile import main_bench_collection, reference_comparison
 
@@ -91,8 +90,13 @@ class ReportData:
     #: :func:`bench_app.equipment.check_session` findings as dicts (code, severity, message,
     #: source, component, declared, read) — see :mod:`bench_app.equipment.checks`.
     equipment_findings: list[dict[str, Any]] = field(default_factory=list)
-    #: :func:`bench_app.equipment.deviations.session_deviations` as dicts (kind, reference, text)
+    #: the one list of deviations (kind, reference, text): the overall result's
+    #: :attr:`~bench_app.checklist.verdict.OverallResult.deviations`, which include
+    #: :func:`bench_app.equipment.deviations.session_deviations`
     deviations: list[dict[str, Any]] = field(default_factory=list)
+    #: :meth:`bench_app.store.Store.incomplete_collections`: reads that stopped early (issue 16),
+    #: each with ``reason`` and ``span``
+    incomplete: list[dict[str, Any]] = field(default_factory=list)
     checklist: dict[str, Any] | None = None  #: run: template, template_version, status…
     steps: list[StepRow] = field(default_factory=list)
     reconciliation: Reconciliation = field(
@@ -317,7 +321,8 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
 
     findings = _equipment_findings(store, session_id, identity)
     return ReportData(
-        deviations=deviation_dicts(store, session_id, findings),
+        deviations=[dev.to_json() for dev in verdict.deviations],
+        incomplete=store.incomplete_collections(session_id),
         session=session,
         participants=store.participants(session_id),
         equipment=store.equipment(session_id),

@@ -164,26 +164,10 @@ def evidence_text(evidence: dict) -> str:
 
 
 def deviations(d: ReportData, st: Styles, number: str = "") -> list:
-    """The Deviations section: manual overrides (bench's proposal, recorded verdict, who, why),
-    n/a without the template's reason and equipment warnings."""
-    out: list = [CondPageBreak(120), Paragraph(f"{number}Deviations".strip(), st.h1)]
-    devs = list(d.verdict.deviations) if d.verdict is not None else []
-    if not devs:
-        return out + [para("None: no verdict was overridden and no deviation was found.", st.body)]
-    rows = [
-        [
-            dev.step_id or "—",
-            dev.kind,
-            (dev.proposed or "").upper() or "—",
-            (dev.verdict or "").upper() or "—",
-            dev.by or "—",
-            dev.reason or dev.text,
-        ]
-        for dev in devs
-    ]
-    widths = [W * f for f in (0.09, 0.12, 0.11, 0.11, 0.15, 0.42)]
-    header = ["Step", "Kind", "Bench proposed", "Recorded", "By", "Reason / finding"]
-    return out + [table(header, rows, widths, st)]
+    """The one Deviations section (:mod:`bench_app.report.deviations`)."""
+    from bench_app.report.deviations import section
+
+    return section(d, st, number)
 
 
 def declarations(d: ReportData, st: Styles) -> list:

@@ -34,7 +34,6 @@ from reportlab.platypus import (
 )
 
 from bench_app.errors import ReportError
-from bench_app.report import deviations as report_deviations
 from bench_app.report import layout as L
 from bench_app.report import record, sections
 from bench_app.report.data import ReportData
@@ -157,7 +156,6 @@ def build_story(data: ReportData, st: Styles) -> list:
     story += sections.equipment(data, st)
     story += sections.software(data, st)
     story += sections.results(data, st)
-    story += report_deviations.section(data, st)
     story += sections.reconciliation(data, st)
     story += sections.clock(data, st)
     story += sections.events(data, st)
