@@ -217,6 +217,7 @@ def cmd_run(args) -> int:
             by=args.by,
             sleep=waiting,
             progress=_wait_progress,
+            meter=args.meter or "",
         )
         if args.port:
             _record_bench(store, args, control)
@@ -279,8 +280,9 @@ def _record_bench(store, args, control) -> None:
         "probe": "",
     }
     old = store.session_records(args.session).get("bench") or {}
-    if control is not None:
-        data["meter"] = str((control.state() or {}).get("serial", ""))
+    if control is not None:  # the simulator's description name (older simulators: serial)
+        state = control.state() or {}
+        data["meter"] = args.meter or str(state.get("meter") or state.get("serial", ""))
     if {k: old.get(k) for k in data} != data:
         store.set_session_record(args.session, "bench", data)
 
