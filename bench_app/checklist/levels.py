@@ -39,7 +39,7 @@ def describe_meter(outstation_type: str = "", name: str = "") -> Description:
     :raises UsageError: ``name`` is not a valid description.
     """
     if name:
-        return meters.load(name)
+        return meters.load(name)  # a name or the path of the file
     if outstation_type:
         for desc in meters.all_descriptions():
             if desc.outstation_type == outstation_type:
@@ -62,25 +62,8 @@ def association(level: int, outstation_type: str = "", meter: str = "") -> Assoc
     return Association(level, desc.level(level).client_sap, desc.name)
 
 
-def session_meter(store: Any, session_id: int) -> str:
-    """The description the session's bench record names, if it is one ("" otherwise)."""
-    records = store.session_records(session_id) if hasattr(store, "session_records") else {}
-    name = str((records.get("bench") or {}).get("meter") or "")
-    if not name:
-        return ""
-    try:
-        meters.find(name)
-    except UsageError:  # an older record holds the simulator's serial, not a description
-        return ""
-    return name
-
-
 def session_association(store: Any, session_id: int, level: int, meter: str = "") -> Association:
     """:func:`association` for the run's ``meter`` (``--meter``), else the session's bench record,
     else the outstation type declared in the session's equipment."""
-    equipment = store.equipment(session_id) or {}
-    return association(
-        level,
-        str(equipment.get("outstation_type") or ""),
-        meter or session_meter(store, session_id),
-    )
+    desc = meters.load(meter) if meter else meters.session_description(store, session_id)
+    return association(level, meter=str(desc.source) if desc else "")
