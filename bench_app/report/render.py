@@ -96,14 +96,15 @@ def _canvas_class(data: ReportData, fonts: FontSet, extra_info: dict[str, str]) 
         def _furniture(self, total: int) -> None:
             w, h = L.PAGE_WIDTH, L.PAGE_HEIGHT
             self.saveState()
-            right = _fit(f"Checklist template: {template}", fonts.regular, 7.5, L.FRAME_WIDTH * 0.4)
+            # the left text takes what it needs (up to 55 %), the template name the rest: a short
+            # reference leaves the template name whole
+            left = _fit(f"Witness report — {reference}", fonts.bold, 8, L.FRAME_WIDTH * 0.55)
+            room = L.FRAME_WIDTH - stringWidth(left, fonts.bold, 8) - 12
+            right = _fit(f"Checklist template: {template}", fonts.regular, 7.5, room)
             self.setFont(fonts.regular, 7.5)
             self.drawRightString(w - L.MARGIN, h - 36, right)
-            room = L.FRAME_WIDTH - stringWidth(right, fonts.regular, 7.5) - 12
             self.setFont(fonts.bold, 8)
-            self.drawString(
-                L.MARGIN, h - 36, _fit(f"Witness report — {reference}", fonts.bold, 8, room)
-            )
+            self.drawString(L.MARGIN, h - 36, left)
             self.setStrokeColor(colors.grey)
             self.setLineWidth(0.5)
             self.line(L.MARGIN, h - 42, w - L.MARGIN, h - 42)
