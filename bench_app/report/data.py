@@ -75,7 +75,8 @@ class Reconciliation:
     summary: dict[str, Any] = field(default_factory=dict)
     discrepancies: list[dict[str, Any]] = field(default_factory=list)
     bench_collection: int | None = None
-    hhdc_collection: int | None = None
+    hhdc_collection: int | None = None  #: the export's collection (A), whichever its source
+    source: str = "hhdc"  #: the export compared with the bench: ``hhdc`` or ``manufacturer``
 
 
 @dataclass
@@ -102,6 +103,9 @@ class ReportData:
     reconciliation: Reconciliation = field(
         default_factory=lambda: Reconciliation(False, "not collected")
     )
+    #: the manufacturer-software export against the bench (the overall result counts it too);
+    #: None for synthetic data
+    manufacturer_reconciliation: Reconciliation | None = None
     clock_observations: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     series: list[ChannelSeries] = field(default_factory=list)
@@ -184,9 +188,6 @@ def _flat(obj: Any) -> dict[str, Any]:
     return {"value": obj}
 
 
-#: Reconciliation compares A = HHDC with B = bench; show the sides by name.
-_SIDE = {"a": "HHDC (A)", "b": "bench (B)"}
-_SIDE_VALUE = {"a": "HHDC", "b": "bench"}
 
 
 def _latest(collections: list[dict], source: str) -> dict | None:
@@ -206,28 +207,39 @@ def _step_catalogue(template: str) -> dict[str, dict[str, str]]:
     }
 
 
-def _reconcile(store: Any, session_id: int) -> Reconciliation:
-    """HHDC collection (A) against the bench read that covers it, over the HHDC's span."""
+#: How the report names each export.
+SOURCE_TEXT = {"hhdc": "HHDC", "manufacturer": "manufacturer-software"}
+
+
+def _reconcile(store: Any, session_id: int, source: str = "hhdc") -> Reconciliation:
+    """The ``source`` export (A) against the bench read that covers it, over the export's span."""
+    name = SOURCE_TEXT.get(source, source)
     try:
-        result = reference_comparison(store, session_id, "hhdc")
+        result = reference_comparison(store, session_id, source)
     except BenchError as exc:
-        return Reconciliation(False, f"Not performed: {exc}")
+        return Reconciliation(False, f"Not performed: {exc}", source=source)
     if result is None:
         sources = {c["source"] for c in store.collections(session_id) if c["rows"]}
-        missing = "HHDC collection" if "hhdc" not in sources else "bench read covering it"
-        return Reconciliation(False, f"Not performed: the session has no {missing}.")
-    summary = {_SIDE.get(k, k): v for k, v in _flat(result.summary()).items()}
+        missing = f"{name} collection" if source not in sources else "bench read covering it"
+        return Reconciliation(False, f"Not performed: the session has no {missing}.",
+                              source=source)  # fmt: skip
+    short = "HHDC" if source == "hhdc" else "manufacturer"
+    side = {"a": f"{short} (A)", "b": "bench (B)"}
+    side_value = {"a": short, "b": "bench"}
+    summary = {side.get(k, k): v for k, v in _flat(result.summary()).items()}
     discrepancies = [
-        {_SIDE_VALUE.get(k, k): v for k, v in _flat(d).items()} for d in result.discrepancies
+        {side_value.get(k, k): v for k, v in _flat(d).items()} for d in result.discrepancies
     ]
     return Reconciliation(
         True,
-        f"HHDC collection #{result.collection_a} against bench collection "
-        f"#{result.collection_b}, over the {result.days} settlement day(s) the HHDC export covers.",
+        f"{name[0].upper() + name[1:]} collection #{result.collection_a} against bench "
+        f"collection #{result.collection_b}, over the {result.days} settlement day(s) the "
+        f"{name} export covers.",
         summary,
         discrepancies,
         result.collection_b,
         result.collection_a,
+        source,
     )
 
 
@@ -332,6 +344,7 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
         checklist=run,
         steps=steps,
         reconciliation=_reconcile(store, session_id),
+        manufacturer_reconciliation=_reconcile(store, session_id, "manufacturer"),
         clock_observations=store.clock_observations(session_id),
         events=store.events(session_id),
         series=_series(store, chart_col),

@@ -6,7 +6,14 @@ from collections import Counter
 from typing import Any
 
 from reportlab.lib import colors
-from reportlab.platypus import CondPageBreak, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    CondPageBreak,
+    KeepTogether,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from bench_app.report import layout as L
 from bench_app.report import record
@@ -328,12 +335,33 @@ def results(d: ReportData, st: Styles) -> list:
 
 
 def reconciliation(d: ReportData, st: Styles) -> list:
-    rec = d.reconciliation
-    out: list = [*_head("4. Reconciliation: bench against HHDC", st.h1), para(rec.note, st.body)]
+    """Each export against the bench: the HHDC's, then the manufacturer software's (when the
+    report has it: the overall result counts both)."""
+    recs = [d.reconciliation]
+    if d.manufacturer_reconciliation is not None:
+        recs.append(d.manufacturer_reconciliation)
+    if len(recs) == 1:
+        return [*_head("4. Reconciliation: bench against HHDC", st.h1),
+                *_one_reconciliation(recs[0], st)]  # fmt: skip
+    out: list = [*_head("4. Reconciliation: bench against the exports", st.h1)]
+    for n, rec in enumerate(recs, start=1):
+        name = "HHDC export" if rec.source == "hhdc" else "Manufacturer-software export"
+        body = _one_reconciliation(rec, st)
+        # heading, note and figures on one page; the discrepancies may follow on the next
+        cut = next((i for i, f in enumerate(body) if isinstance(f, CondPageBreak)), len(body))
+        out += [CondPageBreak(90),
+                KeepTogether([Paragraph(f"4.{n} {name} against the bench read", st.h2),
+                              *body[:cut]]),
+                *body[cut:]]  # fmt: skip
+    return out
+
+
+def _one_reconciliation(rec: Any, st: Styles) -> list:
+    out: list = [para(rec.note, st.body)]
     if not rec.performed:
         return out
     if rec.summary:
-        out += _reconciliation_summary(rec.summary, st)
+        out += _reconciliation_summary(rec.summary, st, rec.source)
     out += _head(f"Discrepancies ({len(rec.discrepancies)})", st.h2)
     if not rec.discrepancies:
         out.append(para("None: every settlement period and channel agrees.", st.body))
@@ -366,9 +394,10 @@ def reconciliation(d: ReportData, st: Styles) -> list:
     return out
 
 
-def _reconciliation_summary(summary: dict, st: Styles) -> list:
-    """The comparison's figures in words, and one row per channel (A = HHDC, B = bench)."""
+def _reconciliation_summary(summary: dict, st: Styles, source: str = "hhdc") -> list:
+    """The comparison's figures in words, and one row per channel (A = the export, B = bench)."""
     g = summary.get
+    who = "HHDC" if source == "hhdc" else "manufacturer"
     days = g("clock_change_days") or []
     out: list = [
         key_values(
@@ -378,7 +407,7 @@ def _reconciliation_summary(summary: dict, st: Styles) -> list:
                 ("Tolerance", f"{g('tolerance')} per period and channel"),
                 ("Compared / matched", f"{g('compared')} / {g('matched')} period values"),
                 ("Values / flags differing", f"{g('value_diffs')} / {g('flag_diffs')}"),
-                ("Missing in the HHDC export", str(g("missing_in_a"))),
+                (f"Missing in the {who} export", str(g("missing_in_a"))),
                 ("Missing in the bench read", str(g("missing_in_b"))),
                 ("Settlement days", f"{g('days')}; clock-change days: "
                  + (", ".join(map(str, days)) if days else "none")),  # fmt: skip
@@ -398,8 +427,8 @@ def _reconciliation_summary(summary: dict, st: Styles) -> list:
         out += [
             Spacer(1, 4),
             table(
-                ["Channel", "Compared", "Matched", "Value diffs", "Flag diffs", "Missing HHDC",
-                 "Missing bench", "Total HHDC", "Total bench"],
+                ["Channel", "Compared", "Matched", "Value diffs", "Flag diffs",
+                 "Missing in export", "Missing in bench", "Total export", "Total bench"],
                 rows,
                 _cols(1.9, 1.4, 1.25, 1, 1, 1.1, 1.1, 1.4, 1.4),
                 st,

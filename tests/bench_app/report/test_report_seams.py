@@ -43,3 +43,28 @@ def test_header_names_the_whole_template_and_the_reconciliation_reads_as_words(s
     text = " ".join(" ".join(pages).split())
     assert "Missing in the HHDC export" in text and "missing_in_a" not in text
     assert "ok True" not in text
+
+
+def test_the_manufacturer_exports_reconciliation_is_shown_as_the_result_counts_it(store, tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from bench_app.checklist.verdict import overall_result
+    from drivers.model import Channel, ProfileRow
+
+    sid = store.create_session("BSCP601-R", "protocol-approval")
+    start = datetime(2026, 11, 2, tzinfo=UTC)
+    rows = [ProfileRow(start + timedelta(minutes=30 * i), [1.0 + i % 7], 0) for i in range(96)]
+    for source in ("bench", "hhdc", "manufacturer"):
+        cid = store.new_collection(sid, source)
+        block = rows if source != "manufacturer" else [
+            ProfileRow(r.start, [r.values[0] + (0.5 if i == 10 else 0.0)], 0)
+            for i, r in enumerate(rows)
+        ]  # fmt: skip
+        store.add_profile_block(cid, [Channel("1.0.1.8.0.255", "kWh")], block)
+    res = overall_result(store, sid)
+    assert any("reconciliation manufacturer" in r and "disagrees" in r for r in res.reasons)
+    text = " ".join(" ".join(_pages(render_report(collect_report_data(store, sid),
+                                                  tmp_path / "r.pdf"))).split())  # fmt: skip
+    assert "4.1 HHDC export against the bench read" in text
+    assert "4.2 Manufacturer-software export against the bench read" in text
+    assert "Discrepancies (1)" in text and "Missing in the manufacturer export" in text
