@@ -33,3 +33,23 @@ def cop_ref_lenient(text: str) -> tuple[str, str] | None:
 def cop_text(cop_no: str, issue: str = "") -> str:
     """``("5", "6")`` → ``"CoP 5 issue 6"``; without an issue ``"CoP 5"``."""
     return f"CoP {cop_no} issue {issue}" if issue else f"CoP {cop_no}"
+
+
+def session_cops(session: dict, records: dict | None = None) -> list[tuple[str, str]]:
+    """The session's CoPs, each with its issue: the issue the session's CoP names (``CoP 5 issue
+    6`` at ``session new``), else the one ``session set cop-issue`` recorded (the ``cop_issues``
+    session record), else ``""``. One list for the register's checks and the report's cover.
+
+    >>> session_cops({"cops": ["CoP 5 issue 6", "1"]}, {"cop_issues": {"issues": {"1": "2"}}})
+    [('5', '6'), ('1', '2')]
+    """
+    recorded = ((records or {}).get("cop_issues") or {}).get("issues") or {}
+    out: list[tuple[str, str]] = []
+    for text in session.get("cops") or []:
+        ref = cop_ref_lenient(str(text))
+        if ref is not None:
+            cop, issue = ref
+            item = (cop, issue or str(recorded.get(cop) or ""))
+            if item not in out:
+                out.append(item)
+    return out

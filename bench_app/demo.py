@@ -265,6 +265,17 @@ def _create_session(store: Store, desc, protocol: str) -> int:
         channel_types=", ".join(c.name for c in desc.channels),
         comms_method="RS232 DLMS/COSEM over HDLC" if protocol == "dlms" else "optical IEC 62056-21",
     )
+    # the issues the published Prometer 100 approval cites (domain reference, "Approval records")
+    store.set_session_record(
+        sid, "cop_issues", {"issues": {"1": "2", "2": "4", "3": "5", "5": "6", "10": "2"}}
+    )
+    store.set_session_record(
+        sid, "test_equipment", {"items": ["none: the built-in simulator over TCP (no probe)"]}
+    )
+    store.set_session_record(
+        sid, "time_source",
+        {"source": "this PC's clock (UTC); simulated time advanced by bench control"},
+    )  # fmt: skip
     store.set_software(
         sid,
         hhdc_name="Demo Data Collection Ltd",

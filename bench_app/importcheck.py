@@ -4,8 +4,9 @@
   hour and the skipped spring hour (:class:`LocalTimes`).
 * **Plausible values** (:func:`check_plausible`): an energy advance per period is never negative
   (export is a channel of its own) and never more than the meter can pass in one period —
-  ``--max-kwh-per-period``, the mapping's ``[checks] max_kwh_per_period`` or
-  :data:`DEFAULT_MAX_KWH`.
+  ``--max-kwh-per-period``, else the session's meter description's ``max_kwh_per_period``
+  (:func:`bench_app.meters.session_description`), else the mapping's ``[checks]
+  max_kwh_per_period``, else :data:`DEFAULT_MAX_KWH`.
 * **Identity** (:func:`identity_check`): the file's meter serial against the session's declared
   equipment and the serials the bench read (or, when the session has neither, earlier imports),
   and its MPAN against the MPANs of earlier imports.
@@ -71,7 +72,8 @@ def check_plausible(value: Decimal, unit: str, limit: Decimal, what: str) -> Non
     if value > limit:
         raise LineError(
             f"{what} {shown} {unit} is more than {limit.normalize():f} {unit} in one period, "
-            "more than the meter can pass (bound: --max-kwh-per-period)"
+            "more than the meter can pass (bound: --max-kwh-per-period, else the session's meter "
+            "description's max_kwh_per_period, else the mapping's)"
         )
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -387,6 +387,17 @@ def file_sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
+def _meter_limit(store: Store, session_id: int, opts: ImportOptions) -> tuple[ImportOptions, str]:
+    """``opts`` with the per-period bound of the session's meter description, when it has one."""
+    from bench_app.meters import session_description
+
+    desc = session_description(store, session_id)
+    if desc is None or desc.max_kwh_per_period is None:
+        return opts, ""
+    limit = Decimal(repr(desc.max_kwh_per_period))
+    return replace(opts, max_kwh_per_period=limit), f"meter description {desc.name}"
+
+
 def import_csv(
     store: Store,
     session_id: int,
@@ -409,7 +420,15 @@ def import_csv(
     store.check_unlocked(session_id)
     if not isinstance(mapping, Mapping):
         mapping = load_mapping(mapping)
+    if opts.max_kwh_per_period is None:  # the session's meter's own bound, if it has one
+        opts, limit_source = _meter_limit(store, session_id, opts)
+    else:
+        limit_source = "--max-kwh-per-period"
     readings, errors, meta = parse_csv(path, mapping, opts)
+    if opts.max_kwh_per_period is None:
+        limit_source = (f"mapping {mapping.name}" if mapping.max_kwh_per_period else
+                        "default (no meter rating known)")  # fmt: skip
+    meta["max_kwh_per_period_source"] = limit_source
     if errors and not keep_valid:
         shown = "\n  ".join(str(e) for e in errors[:MAX_ERRORS_SHOWN])
         more = f"\n  … and {len(errors) - MAX_ERRORS_SHOWN} more" if len(errors) > 10 else ""

@@ -68,3 +68,22 @@ def all_descriptions() -> list[Description]:
         except UsageError:
             continue
     return out
+
+
+def session_description(store, session_id: int) -> Description | None:
+    """The description of the session's meter, or None when the session names none: the one
+    its bench record names (``simulate --meter``, ``session set bench --meter``, the demo), else
+    the one whose Valid Outstation Type code is the declared outstation type."""
+    records = store.session_records(session_id) if hasattr(store, "session_records") else {}
+    name = str((records.get("bench") or {}).get("meter") or "")
+    if name:
+        try:
+            return load(name)
+        except UsageError:  # an older record holds the simulator's serial, not a description
+            pass
+    kind = str((store.equipment(session_id) or {}).get("outstation_type") or "")
+    if kind:
+        for desc in all_descriptions():
+            if desc.outstation_type == kind:
+                return desc
+    return None

@@ -109,6 +109,9 @@ class Description:
     status_bits: dict[int, StatusFlag] = field(default_factory=dict)
     iec21: dict[str, str] = field(default_factory=dict)
     quirks: frozenset[str] = frozenset()
+    #: the most energy (kWh or kvarh) one settlement period can plausibly hold on this meter type
+    #: (its rating × 0.5 h); None when the description does not know (a generic description)
+    max_kwh_per_period: float | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     # -- the small API the checklist and the drivers use ----------------------------------------
@@ -221,7 +224,8 @@ class _Reader:
 
 def _kind_name(kind: type | tuple) -> str:
     kinds = kind if isinstance(kind, tuple) else (kind,)
-    names = {str: "text", int: "an integer", list: "a list", dict: "a table", bool: "true/false"}
+    names = {str: "text", int: "an integer", list: "a list", dict: "a table", bool: "true/false",
+             float: "a number"}  # fmt: skip
     return " or ".join(names.get(k, k.__name__) for k in kinds)
 
 
@@ -304,6 +308,9 @@ def parse_description(text: str, source: str = "<text>", *, default_name: str = 
         if q not in QUIRKS:
             raise r.fail(f"quirks.{q}", f"unknown quirk; known: {', '.join(QUIRKS)}")
         r.get(quirk_table, q, f"quirks.{q}", bool)
+    limit = r.get(raw, "max_kwh_per_period", "max_kwh_per_period", (int, float), None)
+    if limit is not None and not (0 < limit < float("inf")):
+        raise r.fail("max_kwh_per_period", f"{limit!r} is not a number > 0")
     iec = r.get(raw, "iec21", "iec21", dict, {})
     for k in iec:
         r.get(iec, k, f"iec21.{k}", str)
@@ -330,6 +337,7 @@ def parse_description(text: str, source: str = "<text>", *, default_name: str = 
         status_bits=_mapping(r, raw, "status_bits", StatusFlag, 31),
         iec21=dict(iec),
         quirks=frozenset(q for q, on in quirk_table.items() if on),
+        max_kwh_per_period=None if limit is None else float(limit),
         raw=raw,
     )
 

@@ -204,11 +204,12 @@ class Acquisition:
         self.collection_id = collection_id
         return collection_id
 
-    def finish(self) -> None:
-        """Mark the open collection complete (its read ended normally)."""
+    def finish(self, reason: str = "") -> None:
+        """Mark the open collection complete (its read ended normally; ``reason`` records the
+        warnings of a read that could not get every optional object)."""
         if self.storing and self.collection_id is not None:
             self.store_trace("end of read")
-            self.store.mark_collection(self.collection_id, "complete")
+            self.store.mark_collection(self.collection_id, "complete", reason)
 
     def stopped(self, exc: BaseException) -> None:
         """Mark the open collection incomplete with the reason ``exc`` gives; never raises."""

@@ -5,12 +5,22 @@ run. It continues the newest incomplete collection of the same meter in the sess
 store holds: the intervals after the newest stored one and before the oldest), stores every block
 with its bytes (see :mod:`bench_app.acquire.service`) and marks the collection complete at the end,
 or incomplete with the reason when the read stops early.
+
+Tolerant, like :func:`drivers.meter.read_all`: an optional object the meter lacks, refuses or sends
+undecodable (:class:`~drivers.errors.ObjectError`: the clock, the registers, the profile, the event
+log) becomes a :class:`~drivers.model.ReadWarning`; the rest is read and stored. The collection is
+then marked ``complete`` with the warnings as its reason (:data:`WARNINGS_PREFIX`, one per line):
+the collection's meta is covered by the audit chain from the moment it is created, so what is
+learnt at the end of the read goes into its (also audited) completion record —
+:meth:`bench_app.store.Store.collection_state` returns them as ``warnings``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from bench_app.acquire.service import (
     Acquisition,
@@ -20,8 +30,10 @@ from bench_app.acquire.service import (
     resume_segments,
 )
 from bench_app.errors import UsageError
+from bench_app.store.acquisition import WARNINGS_PREFIX
+from drivers.errors import AuthenticationError, ObjectError
 from drivers.meter import MeterDriver
-from drivers.model import MeterReading, utc
+from drivers.model import MeterReading, ReadWarning, utc
 
 
 @dataclass
@@ -43,6 +55,13 @@ class AcquireResult:
     def trace_id(self) -> int | None:
         """The last trace segment stored (None when the read stored no bytes)."""
         return self.trace_ids[-1] if self.trace_ids else None
+
+
+def warnings_reason(warnings: list[ReadWarning]) -> str:
+    """The completion reason that records a read's warnings ("" for a clean read)."""
+    if not warnings:
+        return ""
+    return "\n".join([WARNINGS_PREFIX, *(str(w) for w in warnings)])
 
 
 def find_resumable(store, session_id: int, serial: str) -> int | None:
@@ -163,18 +182,30 @@ def acquire_all(
             outer(block)
 
     acq.on_block = count
+    own: list[ReadWarning] = []
+
+    def optional(what: str, fn: Callable[[], Any], default: Any) -> Any:
+        try:
+            return fn()
+        except AuthenticationError:
+            raise  # the whole group refused at this level: a password problem, not a gap
+        except ObjectError as exc:
+            own.append(ReadWarning(exc.obj or what, exc.attribute, f"{what}: {exc.reason}"))
+            return default
+
     try:
-        clock = acq.read_clock("clock at start of read")
-        profile = acq.read_profile_segments(segments)
-        events = acq.read_events()
-        registers = acq.read_registers()
+        clock = optional("clock", lambda: acq.read_clock("clock at start of read"), None)
+        profile = optional("load profile", lambda: acq.read_profile_segments(segments), None)
+        events = optional("events", acq.read_events, [])
+        registers = optional("registers", acq.read_registers, [])
     except BaseException as exc:
         acq.stopped(exc)
         raise
     finally:
         acq.on_block = outer
-    acq.finish()
-    warnings = list(getattr(acq.meter, "warnings", []))  # optional objects it could not read
+    # optional objects the driver (identity, one event log of two…) or this read could not get
+    warnings = list(getattr(acq.meter, "warnings", [])) + own
+    acq.finish(warnings_reason(warnings))
     reading = MeterReading(identity, clock, registers, profile, events, warnings=warnings)
     assert acq.collection_id is not None
     return AcquireResult(acq.collection_id, reading, stored, resumed_from, list(acq.trace_ids))

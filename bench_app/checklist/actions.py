@@ -153,12 +153,12 @@ def collect_and_reconcile(ctx: ActionContext) -> ActionResult:
         cid, profile = ctx.collect_profile(meter, bench_start, end, "DR1-1 collection")
     if not profile.rows:
         return ActionResult(
-            f"bench collected no data for {iso(bench_start)}–{iso(end)}", "fail", ctx.evidence
+            f"bench collected no data for {iso(bench_start)} – {iso(end)}", "fail", ctx.evidence
         )
     lines.insert(
         0,
         f"bench collected {len(profile.rows)} periods × {len(profile.channels)} channels "
-        f"({iso(bench_start)}–{iso(end)}, collection {cid})",
+        f"({iso(bench_start)} – {iso(end)}, collection {cid})",
     )
     for src in sources:
         res = reconcile(ctx.store, refs[src]["id"], cid, tol, start=bench_start, end=end)
@@ -193,7 +193,7 @@ def recollect_unchanged(ctx: ActionContext) -> ActionResult:
         second, profile = ctx.collect_profile(meter, start, end, "repeated collection")
     cmp = compare_readings(ctx.store.readings(first), ctx.store.readings(second), tol)
     ctx.evidence["comparison"] = cmp
-    what = f"collections {first} and {second} ({iso(start)}–{iso(end)})"
+    what = f"collections {first} and {second} ({iso(start)} – {iso(end)})"
     if not profile.rows:
         return ActionResult(f"repeated collection returned no data; {what}", "fail", ctx.evidence)
     if differences(cmp):

@@ -94,6 +94,8 @@ class ActionContext:
     _acquisitions: dict = field(default_factory=dict, repr=False)
     #: reference time (simulated on a simulator with bench control); None = the bare PC clock.
     bench_time: BenchTime | None = None
+    #: meter description named for the run (``--meter``); "" = the session's (levels, SAPs)
+    meter_description: str = ""
 
     @property
     def params(self) -> dict:
@@ -124,7 +126,9 @@ class ActionContext:
         level = self.step.params.get("association_level")
         if level is not None and self.protocol == "dlms" and "client_sap" not in overrides:
             # DR2/DR3 run on the level-2 (HHDC) association of the described meter
-            assoc = session_association(self.store, self.session_id, int(level))
+            assoc = session_association(
+                self.store, self.session_id, int(level), self.meter_description
+            )
             overrides["client_sap"] = assoc.client_sap
             self.evidence["association"] = assoc._asdict()
         driver = self.meter_factory(**overrides)

@@ -86,8 +86,11 @@ class ChecklistEngine:
         now: Callable[[], datetime] | None = None,
         sleep: Callable[[float], None] | None = None,
         progress: Progress | None = None,
+        meter: str = "",
     ) -> None:
         self.store = store
+        #: meter description named for the run (levels and SAPs; "" = the session's)
+        self.meter = meter
         self.session_id = session_id
         self.template = template
         self.meter_factory = meter_factory
@@ -230,6 +233,7 @@ class ChecklistEngine:
             now=self.now,
             sleep=self.sleep,
             bench_time=self.bench_time,
+            meter_description=self.meter,
         )
         try:
             if self.meter_factory is None:

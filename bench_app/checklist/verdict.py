@@ -6,13 +6,19 @@ Rules (printed in the report by :data:`RULES`):
   ``na`` with the template's own reason, or recorded automatically because the protocol cannot do
   the step), the run is confirmed by tester and witness, the equipment check found no mismatch and
   every reconciliation performed agrees.
-* Any step ``fail``, an equipment mismatch (serial, type, firmware, declaration) or a
-  reconciliation that disagrees → **FAIL**.
+* Any step ``fail`` (also one a metering dispensation covers: a dispensation explains a failure,
+  it never turns it into a pass), an equipment mismatch (serial, type, firmware, declaration), a
+  condition of the approval or certificate that is not met, or a reconciliation that disagrees →
+  **FAIL**.
 * Otherwise any step not run (never attempted, skipped, ended at a prompt), ``na`` without the
-  template's reason, an unconfirmed run or no checklist run at all → **INCOMPLETE**.
-* Other equipment warnings (certificates missing or removed), manual overrides of the bench's
-  proposed verdict and export periods no bench read covered are listed as **deviations** next to
-  the result; they never pass silently.
+  template's reason, a collection a step used (or the reconciliation compared) whose read stopped
+  early, an unconfirmed run or no checklist run at all → **INCOMPLETE**.
+* Every other departure is listed as a **deviation** (kind, reference, text) next to the result —
+  manual overrides of the bench's proposed verdict, dispensations, CoP departures, a certificate
+  of another CoP issue, conditions that cannot be told, a template run on a session it does not
+  serve, imports accepted despite another serial (``--accept-serial``), other equipment warnings
+  (certificates missing or removed), incomplete collections no step used and export periods no
+  bench read covered. A PASS with deviations says so in its reasons: never a silent PASS.
 
 >>> res = overall_result(store, session_id)
 >>> res.status, res.reasons[:1], [r.step_id for r in res.steps][:2]
@@ -34,10 +40,16 @@ RULES = (
     "PASS only when every step of the template has a current verdict of pass (or n/a for the "
     "template's own reason), the run is confirmed by the tester and the witness, the equipment "
     "check found no mismatch and every reconciliation performed agrees.",
-    "Any step that failed, an equipment mismatch or a reconciliation that disagrees gives FAIL.",
-    "Otherwise any step not run, an unconfirmed run or no run gives INCOMPLETE.",
-    "Manual overrides of the bench's proposed verdict and equipment warnings are listed as "
-    "deviations.",
+    "Any step that failed (also one a metering dispensation covers: a dispensation never turns "
+    "a FAIL into a PASS), an equipment mismatch, an approval or certificate condition that is "
+    "not met or a reconciliation that disagrees gives FAIL.",
+    "Otherwise any step not run, a collection a step used whose read stopped early (incomplete), "
+    "an unconfirmed run or no run gives INCOMPLETE.",
+    "Every other departure is listed under Deviations with its kind and reference (manual "
+    "overrides, dispensations, CoP departures, a certificate of another CoP issue, conditions "
+    "that cannot be told, template overrides, imports of another serial accepted, other "
+    "equipment warnings, incomplete collections no step used, export periods not compared); a "
+    "PASS with deviations says so.",
 )
 
 @dataclass
@@ -63,15 +75,28 @@ class StepVerdict:
 
 @dataclass
 class Deviation:
-    """A departure the witness must see: a manual override or an equipment warning."""
+    """A departure the witness must see, in the report's one Deviations section.
 
-    kind: str  #: "override" | "equipment" | "reconciliation" | "na"
+    ``kind``: ``override`` | ``na`` | ``equipment`` | ``reconciliation`` | ``serial-accepted`` |
+    ``incomplete-collection`` | the kinds of :func:`bench_app.equipment.deviations.
+    session_deviations` (``dispensation``, ``dispensation-expired``, ``cop-departure``,
+    ``cop-issue``, ``condition``, ``template-override``) | ``error``. ``reference`` is what the
+    deviation is about or covered by (step, dispensation reference, CoP, collection…).
+    """
+
+    kind: str
     step_id: str
     text: str
     proposed: str = ""
     verdict: str = ""
     by: str = ""
     reason: str = ""
+    reference: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        """``{"kind", "reference", "text"}`` as the report and the CLI print it."""
+        text = self.text + (f"; reason: {self.reason}" if self.reason else "")
+        return {"kind": self.kind, "reference": self.reference or self.step_id, "text": text}
 
 
 @dataclass
@@ -228,9 +253,16 @@ def overall_result(store: Any, session_id: int, template: str | None = None) -> 
     for f in findings:
         if f.get("code") in mismatch:
             fails.append(f"equipment check: {f.get('message')}")
-        elif f.get("severity") == "warning":
-            res.deviations.append(Deviation("equipment", "", str(f.get("message"))))
+        elif f.get("code") == "condition-not-met":
+            fails.append(f"condition not met: {f.get('message')}")
+        elif f.get("severity") == "warning" and f.get("code") not in _LISTED_BY_REGISTER:
+            res.deviations.append(Deviation("equipment", "", str(f.get("message")),
+                                            reference=str(f.get("component") or "")))  # fmt: skip
+    res.deviations += _register_deviations(store, session_id, findings)
+    res.deviations += _import_deviations(store, session_id)
+    used = {cid for row in res.steps for cid in row.evidence.get("collection_ids") or []}
     for source, rec in _reconciliations(store, session_id):
+        used |= {rec.collection_a, rec.collection_b}
         what = f"reconciliation {source} #{rec.collection_a} vs bench #{rec.collection_b}"
         if rec.value_diffs or rec.flag_diffs or rec.missing_in_a:
             fails.append(
@@ -240,8 +272,67 @@ def overall_result(store: Any, session_id: int, template: str | None = None) -> 
         elif rec.missing_in_b or not rec.compared:
             res.deviations.append(
                 Deviation("reconciliation", "", f"{what}: the bench read does not cover "
-                          f"{rec.missing_in_b} of the export's periods (not compared)")  # fmt: skip
+                          f"{rec.missing_in_b} of the export's periods (not compared)",
+                          reference=f"collection #{rec.collection_a}")  # fmt: skip
+            )
+    for coll in _incomplete(store, session_id):
+        text = f"collection #{coll['id']} ({_label(coll)}) is incomplete: {coll['reason']}"
+        if coll["id"] in used:
+            incomplete.append(f"{text}; a step or the reconciliation used it — read it again")
+        else:
+            ref = f"collection #{coll['id']}"
+            res.deviations.append(
+                Deviation("incomplete-collection", "", f"{text} (no step used it)", reference=ref)
             )
     res.status = "FAIL" if fails else "INCOMPLETE" if incomplete else "PASS"
     res.reasons = fails + incomplete
+    if res.status == "PASS" and res.deviations:
+        res.reasons.append(
+            f"PASS with {len(res.deviations)} deviation(s) listed under Deviations: "
+            + ", ".join(sorted({d.kind for d in res.deviations}))
+        )
     return res
+
+
+#: Equipment findings :func:`bench_app.equipment.deviations.session_deviations` lists itself.
+_LISTED_BY_REGISTER = frozenset({"certificate-wrong-issue", "condition-not-met"})
+
+
+def _register_deviations(store: Any, session_id: int, findings: list[dict]) -> list[Deviation]:
+    """Dispensations, CoP departures and issues, conditions, template overrides (issue 18)."""
+    from bench_app.equipment.deviations import session_deviations
+
+    try:
+        found = session_deviations(store, session_id, findings)
+    except BenchError as exc:
+        return [Deviation("error", "", f"register deviations not listed: {exc}")]
+    out = []
+    for d in found:
+        step = ""
+        if d.kind.startswith("dispensation"):
+            step = d.text.removeprefix("step ").split(" ", 1)[0]
+        out.append(Deviation(d.kind, step, d.text, reference=d.reference))
+    return out
+
+
+def _import_deviations(store: Any, session_id: int) -> list[Deviation]:
+    """Imports stored although their serial/MPAN differs (``--accept-serial``, issue 19)."""
+    out = []
+    for coll in store.collections(session_id):
+        for text in (coll.get("meta") or {}).get("deviations") or []:
+            ref = f"collection #{coll['id']} {coll.get('source_file') or coll['source']}"
+            out.append(Deviation("serial-accepted", "", f"{coll['source']} import: {text}",
+                                 reference=ref.strip()))  # fmt: skip
+    return out
+
+
+def _incomplete(store: Any, session_id: int) -> list[dict]:
+    """The session's collections whose read stopped early (issue 16), if the store knows."""
+    if not hasattr(store, "incomplete_collections"):
+        return []
+    return list(store.incomplete_collections(session_id))
+
+
+def _label(coll: dict) -> str:
+    meta = coll.get("meta") or {}
+    return str(meta.get("label") or meta.get("step") or coll.get("source") or "")

@@ -44,7 +44,8 @@ EXIT_CODES = {
     13: "gui: no display (use --smoke-test, QT_QPA_PLATFORM=offscreen, or xvfb-run)",
     14: "a file or folder cannot be read or written (permission, disk full …)",
     15: "verify: UNTRUSTED (everything passed but a signer is not among the --trust certificates)",
-    16: "read: read with warnings (an optional object was missing, refused or undecodable)",
+    16: "read: read with warnings (an optional object was missing, refused or undecodable; the "
+    "rest was read and stored)",
     70: "internal error (a defect; WITNESS_BENCH_DEBUG=1 shows the traceback)",
     130: "interrupted (Ctrl-C)",
 }

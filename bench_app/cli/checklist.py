@@ -217,6 +217,7 @@ def cmd_run(args) -> int:
             by=args.by,
             sleep=waiting,
             progress=_wait_progress,
+            meter=args.meter or "",
         )
         if args.port:
             _record_bench(store, args, control)
@@ -261,6 +262,15 @@ def _wait_progress(remaining_s: float, message: str) -> None:
         print(f"  … {message}", file=sys.stderr, flush=True)
 
 
+def _simulated_meter(args, control) -> str:
+    """The simulator's description name (``--meter``, else what the simulator says; older
+    simulators only give their serial); empty on a real bench."""
+    if control is None:
+        return ""
+    state = control.state() or {}
+    return str(args.meter or state.get("meter") or state.get("serial", ""))
+
+
 def _record_bench(store, args, control) -> None:
     """Record how the meter was reached (a new record only when it changed): bench control means
     the built-in simulator; otherwise port, protocol, baud and framing."""
@@ -270,7 +280,7 @@ def _record_bench(store, args, control) -> None:
         store,
         args.session,
         simulator=control is not None,
-        meter=str((control.state() or {}).get("serial", "")) if control is not None else "",
+        meter=_simulated_meter(args, control),
         port=args.port,
         protocol=args.protocol,
         baud=args.baud,
@@ -339,11 +349,8 @@ def cmd_show(args) -> int:
     print(f"\nOverall result: {overall.status}")
     for reason in overall.reasons:
         print(f"  - {reason}")
-    for dev in overall.deviations:
-        print(
-            f"  deviation {dev.step_id or dev.kind}: {dev.text}"
-            + (f" — {dev.reason}" if dev.reason else "")
-        )
+    for dev in (d.to_json() for d in overall.deviations):
+        print(f"  deviation {dev['kind']} {dev['reference'] or '—'}: {dev['text']}")
     return 0
 
 

@@ -57,7 +57,8 @@ The encoding (UTF-8 with/without BOM, cp1252, Latin-1), the delimiter (comma, se
 pipe) and the decimal mark are detected and printed; override them with --encoding, --delimiter,
 --decimal. The file's meter serial and MPAN must match the session's (declared equipment, bench
 read, earlier imports) unless --accept-serial (recorded as a deviation). Values must be >= 0 and
-at most --max-kwh-per-period (default: the mapping's, else 1000000 kWh). Errors are file:line."""
+at most --max-kwh-per-period (default: the session's meter description's max_kwh_per_period,
+else the mapping's, else 1000000 kWh). Errors are file:line."""
 
 RECONCILE_DESCRIPTION = """\
 Compare collections of a session per settlement period and channel (exact decimal arithmetic).
@@ -99,7 +100,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--max-kwh-per-period",
         type=validate.positive_decimal,
         metavar="KWH",
-        help="largest plausible value of one period (the meter's rating × 0.5 h)",
+        help="largest plausible value of one period (the meter's rating × 0.5 h; default: the "
+        "session's meter description's max_kwh_per_period)",
     )
     p.add_argument(
         "--accept-serial",
@@ -177,6 +179,9 @@ def run_import(args: argparse.Namespace) -> int:
     meta = res.meta
     print(f"read {res.file} as {meta['format_text']} (mapping {meta['mapping']})")
     print(f"  {meta['identity_check']['result']}")
+    source = meta.get("max_kwh_per_period_source")
+    print(f"  values bounded by {meta['max_kwh_per_period']} per period"
+          + (f" ({source})" if source else ""))  # fmt: skip
     if meta.get("repeated_local_hours"):
         print(f"  repeated autumn hour placed on {', '.join(meta['repeated_local_hours'])}")
     first, last = (str(meta.get(k, "?")).replace("+00:00", "Z") for k in ("first", "last"))

@@ -133,7 +133,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "the event log. Writes: with --session the read into that session (resumable); "
             "with --trace the byte trace as JSON Lines (its folder must exist). Prints a "
             "summary, or --json one object. Exit codes: 0 ok, 2 usage, 3 transport/timeout, "
-            "4 protocol, 5 authentication."
+            "4 protocol, 5 authentication, 16 read with warnings (the rest was read and stored)."
         ),
     )
     add_connection_options(p)

@@ -191,6 +191,8 @@ def run_show(args: argparse.Namespace) -> int:
         state = c["state"]
         if state and state["state"] == "incomplete":
             print(f"    INCOMPLETE: {state['reason']}")
+        for warning in (state or {}).get("warnings") or []:
+            print(f"    read with warning: {warning}")
     print(
         f"  traces {len(info['traces'])}  attachments {len(info['attachments'])}  "
         f"checklist runs {len(info['checklist_runs'])}"

@@ -120,6 +120,8 @@ ACTION_ARGS = {
     "reverse": "on|off: run energy backwards (reverse running)",
     "clock-offset": "MINUTES: set the meter clock to UTC + MINUTES (e.g. -10), no event",
     "change-parameter": "NAME VALUE: change a parameter through the port",
+    "advance": "SECONDS (0 < SECONDS <= 604800): let simulated time pass at once (clock, "
+    "closing periods, events)",
     "state": "(none): print the simulator's state as JSON",
 }
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from bench_app.cops import session_cops
 from bench_app.equipment import fields as F
 from bench_app.equipment.conditions import MET, NOT_MET, UNKNOWN, session_conditions
 from bench_app.equipment.records import Register
@@ -218,7 +219,8 @@ def _register_findings(
     classes = {c.class_key for c in tested}
     keys_ok = {c.key for c in reg.combinations(code) if c.class_key in classes}
     certs = reg.certificates(code)
-    cops = [c for c in (F.cop_ref_lenient(str(x)) for x in session.get("cops") or []) if c]
+    records = store.session_records(session["id"]) if hasattr(store, "session_records") else {}
+    cops = session_cops(session, records)  # the issue named at creation or by session set
     used: list[int] = []
     for cop, issue in dict.fromkeys(cops):
         mine = [

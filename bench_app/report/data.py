@@ -17,7 +17,6 @@ from bench_app import __version__
 from bench_app.checklist.template import find_template
 from bench_app.checklist.verdict import overall_result
 from bench_app.equipment.checks import check_session, meter_identity
-from bench_app.equipment.deviations import deviation_dicts
 from bench_app.errors import BenchError, TemplateError
 from bench_app.reconcile import main_bench_collection, reference_comparison
 
@@ -76,7 +75,8 @@ class Reconciliation:
     summary: dict[str, Any] = field(default_factory=dict)
     discrepancies: list[dict[str, Any]] = field(default_factory=list)
     bench_collection: int | None = None
-    hhdc_collection: int | None = None
+    hhdc_collection: int | None = None  #: the export's collection (A), whichever its source
+    source: str = "hhdc"  #: the export compared with the bench: ``hhdc`` or ``manufacturer``
 
 
 @dataclass
@@ -91,13 +91,21 @@ class ReportData:
     #: :func:`bench_app.equipment.check_session` findings as dicts (code, severity, message,
     #: source, component, declared, read) — see :mod:`bench_app.equipment.checks`.
     equipment_findings: list[dict[str, Any]] = field(default_factory=list)
-    #: :func:`bench_app.equipment.deviations.session_deviations` as dicts (kind, reference, text)
+    #: the one list of deviations (kind, reference, text): the overall result's
+    #: :attr:`~bench_app.checklist.verdict.OverallResult.deviations`, which include
+    #: :func:`bench_app.equipment.deviations.session_deviations`
     deviations: list[dict[str, Any]] = field(default_factory=list)
+    #: :meth:`bench_app.store.Store.incomplete_collections`: reads that stopped early (issue 16),
+    #: each with ``reason`` and ``span``
+    incomplete: list[dict[str, Any]] = field(default_factory=list)
     checklist: dict[str, Any] | None = None  #: run: template, template_version, status…
     steps: list[StepRow] = field(default_factory=list)
     reconciliation: Reconciliation = field(
         default_factory=lambda: Reconciliation(False, "not collected")
     )
+    #: the manufacturer-software export against the bench (the overall result counts it too);
+    #: None for synthetic data
+    manufacturer_reconciliation: Reconciliation | None = None
     clock_observations: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     series: list[ChannelSeries] = field(default_factory=list)
@@ -180,9 +188,6 @@ def _flat(obj: Any) -> dict[str, Any]:
     return {"value": obj}
 
 
-#: Reconciliation compares A = HHDC with B = bench; show the sides by name.
-_SIDE = {"a": "HHDC (A)", "b": "bench (B)"}
-_SIDE_VALUE = {"a": "HHDC", "b": "bench"}
 
 
 def _latest(collections: list[dict], source: str) -> dict | None:
@@ -202,28 +207,39 @@ def _step_catalogue(template: str) -> dict[str, dict[str, str]]:
     }
 
 
-def _reconcile(store: Any, session_id: int) -> Reconciliation:
-    """HHDC collection (A) against the bench read that covers it, over the HHDC's span."""
+#: How the report names each export.
+SOURCE_TEXT = {"hhdc": "HHDC", "manufacturer": "manufacturer-software"}
+
+
+def _reconcile(store: Any, session_id: int, source: str = "hhdc") -> Reconciliation:
+    """The ``source`` export (A) against the bench read that covers it, over the export's span."""
+    name = SOURCE_TEXT.get(source, source)
     try:
-        result = reference_comparison(store, session_id, "hhdc")
+        result = reference_comparison(store, session_id, source)
     except BenchError as exc:
-        return Reconciliation(False, f"Not performed: {exc}")
+        return Reconciliation(False, f"Not performed: {exc}", source=source)
     if result is None:
         sources = {c["source"] for c in store.collections(session_id) if c["rows"]}
-        missing = "HHDC collection" if "hhdc" not in sources else "bench read covering it"
-        return Reconciliation(False, f"Not performed: the session has no {missing}.")
-    summary = {_SIDE.get(k, k): v for k, v in _flat(result.summary()).items()}
+        missing = f"{name} collection" if source not in sources else "bench read covering it"
+        return Reconciliation(False, f"Not performed: the session has no {missing}.",
+                              source=source)  # fmt: skip
+    short = "HHDC" if source == "hhdc" else "manufacturer"
+    side = {"a": f"{short} (A)", "b": "bench (B)"}
+    side_value = {"a": short, "b": "bench"}
+    summary = {side.get(k, k): v for k, v in _flat(result.summary()).items()}
     discrepancies = [
-        {_SIDE_VALUE.get(k, k): v for k, v in _flat(d).items()} for d in result.discrepancies
+        {side_value.get(k, k): v for k, v in _flat(d).items()} for d in result.discrepancies
     ]
     return Reconciliation(
         True,
-        f"HHDC collection #{result.collection_a} against bench collection "
-        f"#{result.collection_b}, over the {result.days} settlement day(s) the HHDC export covers.",
+        f"{name[0].upper() + name[1:]} collection #{result.collection_a} against bench "
+        f"collection #{result.collection_b}, over the {result.days} settlement day(s) the "
+        f"{name} export covers.",
         summary,
         discrepancies,
         result.collection_b,
         result.collection_a,
+        source,
     )
 
 
@@ -317,7 +333,8 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
 
     findings = _equipment_findings(store, session_id, identity)
     return ReportData(
-        deviations=deviation_dicts(store, session_id, findings),
+        deviations=[dev.to_json() for dev in verdict.deviations],
+        incomplete=store.incomplete_collections(session_id),
         session=session,
         participants=store.participants(session_id),
         equipment=store.equipment(session_id),
@@ -327,6 +344,7 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
         checklist=run,
         steps=steps,
         reconciliation=_reconcile(store, session_id),
+        manufacturer_reconciliation=_reconcile(store, session_id, "manufacturer"),
         clock_observations=store.clock_observations(session_id),
         events=store.events(session_id),
         series=_series(store, chart_col),

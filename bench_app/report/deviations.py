@@ -1,9 +1,13 @@
-"""Report section "Deviations" (issue 18): dispensation-covered failures, CoP departures,
-CoP-issue mismatches, unmet conditions and template overrides
-(:func:`bench_app.equipment.deviations.session_deviations`).
+"""Report section "Deviations": the ONE list of departures the witness signs with the result.
 
-A deviation never changes a verdict or the overall result: a failure covered by a dispensation
-is still listed as FAIL in the results and counted as one in the overall result.
+It shows :attr:`bench_app.checklist.verdict.OverallResult.deviations` (kind, reference, text):
+manual overrides and n/a without the template's reason (issue 13), dispensation-covered failures,
+CoP departures, CoP-issue mismatches, conditions and template overrides (issue 18,
+:func:`bench_app.equipment.deviations.session_deviations`), imports accepted with another serial
+(issue 19), incomplete collections (issue 16), equipment warnings and export periods not compared.
+
+A deviation never turns a failure into a pass: a failure covered by a dispensation is still FAIL
+in the results and in the overall result.
 """
 
 from __future__ import annotations
@@ -16,30 +20,72 @@ from bench_app.report import layout as L
 from bench_app.report.styles import Styles, para, table
 
 KIND_TEXT = {
+    "override": "Verdict overridden",
+    "na": "N/A without template reason",
+    "equipment": "Equipment warning",
+    "reconciliation": "Reconciliation",
+    "serial-accepted": "Import of another serial accepted",
+    "incomplete-collection": "Incomplete collection",
     "dispensation": "Dispensation (failure)",
     "dispensation-expired": "Dispensation not valid",
     "cop-departure": "CoP departure",
     "cop-issue": "CoP issue",
     "condition": "Condition",
     "template-override": "Template override",
+    "error": "Not listed (error)",
 }
 
 
-def section(d: Any, st: Styles) -> list:
-    """Flowables of the Deviations section (nothing when the session has none)."""
+def section(d: Any, st: Styles, number: str = "") -> list:
+    """Flowables of the Deviations section (a "None" line when the session has none)."""
     rows = getattr(d, "deviations", None) or []
+    out: list = [CondPageBreak(120), Paragraph(f"{number}Deviations".strip(), st.h1)]
     if not rows:
-        return []
-    out: list = [CondPageBreak(120), Paragraph("Deviations", st.h1)]
-    out.append(para(f"Overall result stays {d.overall}: a dispensation documents a departure "
-                    "or a failure; it never turns a FAIL into a PASS.", st.body))  # fmt: skip
+        none = para("None: no verdict was overridden and no deviation was found.", st.body)
+        return [*out, none, *incomplete_section(d, st)]
+    out.append(
+        para(
+            f"Overall result stays {d.overall} with the {len(rows)} deviation(s) below: a "
+            "dispensation documents a departure or a failure and never turns a FAIL into a "
+            "PASS; the rest are listed so that nothing passes silently.",
+            st.body,
+        )
+    )
     w = L.FRAME_WIDTH
     out.append(
         table(
             ["Kind", "Reference", "Deviation"],
-            [[KIND_TEXT.get(r["kind"], r["kind"]), r["reference"], r["text"]] for r in rows],
-            [w * 0.18, w * 0.2, w * 0.62],
+            [[KIND_TEXT.get(r["kind"], r["kind"]), r["reference"] or "—", r["text"]]
+             for r in rows],  # fmt: skip
+            [w * 0.19, w * 0.19, w * 0.62],
             st,
         )
     )
+    return out + incomplete_section(d, st)
+
+
+def incomplete_section(d: Any, st: Styles) -> list:
+    """Collections whose read stopped early, with the reason (nothing when there are none)."""
+    rows = getattr(d, "incomplete", None) or []
+    if not rows:
+        return []
+    out: list = [CondPageBreak(90), Paragraph("Incomplete collections", st.h2)]
+    out.append(
+        para(
+            "These reads stopped before they ended; what they stored is kept with its bytes. "
+            "A result that used one of them is not a PASS (see the reasons above).",
+            st.small,
+        )
+    )
+    w = L.FRAME_WIDTH
+    body = []
+    for c in rows:
+        meta = c.get("meta") or {}
+        span = c.get("span")
+        when = (f"{span[0]:%Y-%m-%d %H:%M} – {span[1]:%Y-%m-%d %H:%M} UTC" if span else
+                "no intervals stored")  # fmt: skip
+        body.append([f"#{c['id']}", str(meta.get("label") or c.get("source", "")), when,
+                     str(c.get("reason") or "")])  # fmt: skip
+    out.append(table(["#", "Label", "Stored span", "Reason"], body,
+                     [w * 0.07, w * 0.25, w * 0.3, w * 0.38], st))  # fmt: skip
     return out

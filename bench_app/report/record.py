@@ -75,14 +75,17 @@ def bench_text(d: ReportData) -> str:
 
 
 def cop_text(d: ReportData) -> str:
-    """CoPs with the issue tested against (``CoP 1 issue 2``), or the bare numbers."""
-    issues = (d.records.get("cop_issues") or {}).get("issues") or {}
-    cops = [str(c) for c in d.session.get("cops") or []]
-    names = [c.removeprefix("CoP").strip() for c in cops] or list(issues)
-    out = []
-    for c in names:
-        issue = issues.get(c)
-        out.append(f"CoP {c} issue {issue}" if issue else f"CoP {c} (issue not recorded)")
+    """CoPs with the issue tested against (``CoP 1 issue 2``): the issue the session's CoP names,
+    else the one recorded with ``session set cop-issue`` (:func:`bench_app.cops.session_cops`)."""
+    from bench_app.cops import session_cops
+
+    cops = session_cops(d.session, d.records)
+    if not cops:  # no CoP on the session: what session set cop-issue recorded, if anything
+        cops = list(((d.records.get("cop_issues") or {}).get("issues") or {}).items())
+    out = [
+        f"CoP {cop} issue {issue}" if issue else f"CoP {cop} (issue not recorded)"
+        for cop, issue in cops
+    ]
     return ", ".join(out) or "—"
 
 
@@ -164,26 +167,10 @@ def evidence_text(evidence: dict) -> str:
 
 
 def deviations(d: ReportData, st: Styles, number: str = "") -> list:
-    """The Deviations section: manual overrides (bench's proposal, recorded verdict, who, why),
-    n/a without the template's reason and equipment warnings."""
-    out: list = [CondPageBreak(120), Paragraph(f"{number}Deviations".strip(), st.h1)]
-    devs = list(d.verdict.deviations) if d.verdict is not None else []
-    if not devs:
-        return out + [para("None: no verdict was overridden and no deviation was found.", st.body)]
-    rows = [
-        [
-            dev.step_id or "—",
-            dev.kind,
-            (dev.proposed or "").upper() or "—",
-            (dev.verdict or "").upper() or "—",
-            dev.by or "—",
-            dev.reason or dev.text,
-        ]
-        for dev in devs
-    ]
-    widths = [W * f for f in (0.09, 0.12, 0.11, 0.11, 0.15, 0.42)]
-    header = ["Step", "Kind", "Bench proposed", "Recorded", "By", "Reason / finding"]
-    return out + [table(header, rows, widths, st)]
+    """The one Deviations section (:mod:`bench_app.report.deviations`)."""
+    from bench_app.report.deviations import section
+
+    return section(d, st, number)
 
 
 def declarations(d: ReportData, st: Styles) -> list:
@@ -273,10 +260,10 @@ def daily_totals(s: ChannelSeries, st: Styles) -> Table:
 
 def profile_section(d: ReportData, st: Styles, number: str = "7.") -> list:
     """The profile: per channel a days × settlement-periods heat map and the daily totals."""
-    out: list = [CondPageBreak(120), Paragraph(f"{number} Half-hourly profile", st.h1)]
+    head: list = [Paragraph(f"{number} Half-hourly profile", st.h1)]
     if not d.series:
-        return out + [para("No interval data was collected.", st.body)]
-    out.append(
+        return [CondPageBreak(120), *head, para("No interval data was collected.", st.body)]
+    head.append(
         para(
             "Per channel: one row per settlement day (GB local time), one column per settlement "
             "period; darker = more energy; periods with a status flag are outlined in red. "
@@ -284,9 +271,11 @@ def profile_section(d: ReportData, st: Styles, number: str = "7.") -> list:
             st.small,
         )
     )
-    for s in d.series:
+    out: list = []
+    for i, s in enumerate(d.series):
         title = Paragraph(f"{s.obis} ({s.unit}), collection #{s.collection_id}", st.h2)
-        out.append(KeepTogether([title, heatmap(s, st), Spacer(1, 4)]))
+        # the section heading stays with the first map: never alone at a page bottom
+        out.append(KeepTogether([*(head if i == 0 else []), title, heatmap(s, st), Spacer(1, 4)]))
         out.append(daily_totals(s, st))
         out.append(Spacer(1, 8))
     return out

@@ -34,7 +34,6 @@ from reportlab.platypus import (
 )
 
 from bench_app.errors import ReportError
-from bench_app.report import deviations as report_deviations
 from bench_app.report import layout as L
 from bench_app.report import record, sections
 from bench_app.report.data import ReportData
@@ -97,14 +96,15 @@ def _canvas_class(data: ReportData, fonts: FontSet, extra_info: dict[str, str]) 
         def _furniture(self, total: int) -> None:
             w, h = L.PAGE_WIDTH, L.PAGE_HEIGHT
             self.saveState()
-            right = _fit(f"Checklist template: {template}", fonts.regular, 7.5, L.FRAME_WIDTH * 0.4)
+            # the left text takes what it needs (up to 55 %), the template name the rest: a short
+            # reference leaves the template name whole
+            left = _fit(f"Witness report — {reference}", fonts.bold, 8, L.FRAME_WIDTH * 0.55)
+            room = L.FRAME_WIDTH - stringWidth(left, fonts.bold, 8) - 12
+            right = _fit(f"Checklist template: {template}", fonts.regular, 7.5, room)
             self.setFont(fonts.regular, 7.5)
             self.drawRightString(w - L.MARGIN, h - 36, right)
-            room = L.FRAME_WIDTH - stringWidth(right, fonts.regular, 7.5) - 12
             self.setFont(fonts.bold, 8)
-            self.drawString(
-                L.MARGIN, h - 36, _fit(f"Witness report — {reference}", fonts.bold, 8, room)
-            )
+            self.drawString(L.MARGIN, h - 36, left)
             self.setStrokeColor(colors.grey)
             self.setLineWidth(0.5)
             self.line(L.MARGIN, h - 42, w - L.MARGIN, h - 42)
@@ -157,7 +157,6 @@ def build_story(data: ReportData, st: Styles) -> list:
     story += sections.equipment(data, st)
     story += sections.software(data, st)
     story += sections.results(data, st)
-    story += report_deviations.section(data, st)
     story += sections.reconciliation(data, st)
     story += sections.clock(data, st)
     story += sections.events(data, st)

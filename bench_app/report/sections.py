@@ -6,7 +6,14 @@ from collections import Counter
 from typing import Any
 
 from reportlab.lib import colors
-from reportlab.platypus import CondPageBreak, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    CondPageBreak,
+    KeepTogether,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from bench_app.report import layout as L
 from bench_app.report import record
@@ -328,12 +335,33 @@ def results(d: ReportData, st: Styles) -> list:
 
 
 def reconciliation(d: ReportData, st: Styles) -> list:
-    rec = d.reconciliation
-    out: list = [*_head("4. Reconciliation: bench against HHDC", st.h1), para(rec.note, st.body)]
+    """Each export against the bench: the HHDC's, then the manufacturer software's (when the
+    report has it: the overall result counts both)."""
+    recs = [d.reconciliation]
+    if d.manufacturer_reconciliation is not None:
+        recs.append(d.manufacturer_reconciliation)
+    if len(recs) == 1:
+        return [*_head("4. Reconciliation: bench against HHDC", st.h1),
+                *_one_reconciliation(recs[0], st)]  # fmt: skip
+    out: list = [*_head("4. Reconciliation: bench against the exports", st.h1)]
+    for n, rec in enumerate(recs, start=1):
+        name = "HHDC export" if rec.source == "hhdc" else "Manufacturer-software export"
+        body = _one_reconciliation(rec, st)
+        # heading, note and figures on one page; the discrepancies may follow on the next
+        cut = next((i for i, f in enumerate(body) if isinstance(f, CondPageBreak)), len(body))
+        out += [CondPageBreak(90),
+                KeepTogether([Paragraph(f"4.{n} {name} against the bench read", st.h2),
+                              *body[:cut]]),
+                *body[cut:]]  # fmt: skip
+    return out
+
+
+def _one_reconciliation(rec: Any, st: Styles) -> list:
+    out: list = [para(rec.note, st.body)]
     if not rec.performed:
         return out
     if rec.summary:
-        out.append(key_values([(k.replace("_", " "), v) for k, v in rec.summary.items()], st, W))
+        out += _reconciliation_summary(rec.summary, st, rec.source)
     out += _head(f"Discrepancies ({len(rec.discrepancies)})", st.h2)
     if not rec.discrepancies:
         out.append(para("None: every settlement period and channel agrees.", st.body))
@@ -363,6 +391,49 @@ def reconciliation(d: ReportData, st: Styles) -> list:
                 st.small,
             )
         )
+    return out
+
+
+def _reconciliation_summary(summary: dict, st: Styles, source: str = "hhdc") -> list:
+    """The comparison's figures in words, and one row per channel (A = the export, B = bench)."""
+    g = summary.get
+    who = "HHDC" if source == "hhdc" else "manufacturer"
+    days = g("clock_change_days") or []
+    out: list = [
+        key_values(
+            [
+                ("Verdict", str(g("verdict") or "")),
+                ("Span compared", str(g("span_text") or "—")),
+                ("Tolerance", f"{g('tolerance')} per period and channel"),
+                ("Compared / matched", f"{g('compared')} / {g('matched')} period values"),
+                ("Values / flags differing", f"{g('value_diffs')} / {g('flag_diffs')}"),
+                (f"Missing in the {who} export", str(g("missing_in_a"))),
+                ("Missing in the bench read", str(g("missing_in_b"))),
+                ("Settlement days", f"{g('days')}; clock-change days: "
+                 + (", ".join(map(str, days)) if days else "none")),  # fmt: skip
+            ],
+            st,
+            W,
+        )
+    ]
+    channels = g("channels") or []
+    if channels:
+        rows = [
+            [c.get("channel", ""), c.get("compared", ""), c.get("matched", ""),
+             c.get("value_diffs", ""), c.get("flag_diffs", ""), c.get("missing_in_a", ""),
+             c.get("missing_in_b", ""), c.get("sum_a", ""), c.get("sum_b", "")]
+            for c in channels
+        ]  # fmt: skip
+        out += [
+            Spacer(1, 4),
+            table(
+                ["Channel", "Compared", "Matched", "Value diffs", "Flag diffs",
+                 "Missing in export", "Missing in bench", "Total export", "Total bench"],
+                rows,
+                _cols(1.9, 1.4, 1.25, 1, 1, 1.1, 1.1, 1.4, 1.4),
+                st,
+            ),  # fmt: skip
+        ]
     return out
 
 
@@ -490,11 +561,23 @@ def appendix(d: ReportData, st: Styles) -> list:
         )
     )
     items = []
+    events = Counter(e.get("collection_id") for e in d.events)
     for c in d.collections:
         meta: dict = c["meta"] if isinstance(c.get("meta"), dict) else {}
         label = " ".join(str(meta.get(k)) for k in ("step", "label") if meta.get(k))
+        if label.startswith(f"{meta.get('step')} {meta.get('step')} "):  # "DR1-1 DR1-1 …"
+            label = label.split(" ", 1)[1]
         span = c.get("span")
-        digest = c.get("rows_sha256") or "—"
+        rows = int(c.get("rows") or 0)
+        n_events = events.get(c.get("id"), 0)
+        contents = f"{rows} readings" if rows else ""
+        if n_events:
+            many = "events" if n_events > 1 else "event"
+            contents = ", ".join(x for x in (contents, f"{n_events} {many}") if x)
+        digest = c.get("rows_sha256") or (
+            "— (no interval readings" + ("; its events are listed in section 6)" if n_events
+                                         else ")")  # fmt: skip
+        )
         if c.get("source_hash"):
             digest += f"; source file {c['source_hash']}"
         items.append(
@@ -506,16 +589,16 @@ def appendix(d: ReportData, st: Styles) -> list:
                     f"{fmt_ts(span[0].timestamp())} – {fmt_ts(span[1].timestamp())}"
                     if span
                     else "—",
-                    c.get("rows", ""),
+                    contents or "nothing stored",
                 ],
                 digest,
             )
         )
     out.append(
         _hashed(
-            ["#", "Source", "Label", "Span (interval starts)", "Rows"],
+            ["#", "Source", "Label", "Span (interval starts)", "Contents"],
             items,
-            _cols(0.4, 1.25, 2.75, 2.9, 0.7),
+            _cols(0.4, 1.2, 2.6, 2.75, 1.05),
             st,
         )  # fmt: skip
     )

@@ -25,6 +25,9 @@ BLOCK_KINDS = ("clock", "set-clock", "profile", "events", "registers", "trace")
 #: States a collection can be put in (:meth:`AcquisitionMixin.mark_collection`).
 STATES = ("started", "resumed", "complete", "incomplete")
 #: Reason given for a collection whose read never recorded its end.
+#: Start of the completion reason of a read that finished with warnings (one warning per line,
+#: written by :func:`bench_app.acquire.session.acquire_all`).
+WARNINGS_PREFIX = "read with warnings:"
 KILLED_REASON = (
     "the read stopped without recording its end (program killed, crashed or power lost)"
 )
@@ -130,8 +133,9 @@ class AcquisitionMixin(StoreBase):
         return self._insert("acq_status", session_id, record)
 
     def collection_state(self, collection_id: int) -> dict | None:
-        """``{"state": "complete"|"incomplete"|"reading", "reason", "at", "history"}`` of a bench
-        read, or None for a collection no read stored (an import, an older database).
+        """``{"state": "complete"|"incomplete"|"reading", "reason", "at", "history", "warnings"}``
+        of a bench read, or None for a collection no read stored (an import, an older database).
+        ``warnings``: what a complete read could not get (tolerant reads), one text each.
 
         ``state`` is ``incomplete`` when the read stopped early (``reason`` says why) or never
         recorded its end (:data:`KILLED_REASON`; a read still running looks the same).
@@ -149,7 +153,11 @@ class AcquisitionMixin(StoreBase):
         state, reason = last["state"], last["reason"]
         if state in ("started", "resumed"):
             state, reason = "incomplete", KILLED_REASON
-        return {"state": state, "reason": reason, "at": last["at"], "history": rows}
+        warnings: list[str] = []
+        if state == "complete" and reason.startswith(WARNINGS_PREFIX):
+            warnings = [w for w in reason.splitlines()[1:] if w]
+        return {"state": state, "reason": reason, "at": last["at"], "history": rows,
+                "warnings": warnings}  # fmt: skip
 
     def incomplete_collections(self, session_id: int) -> list[dict]:
         """Bench collections of a session whose read stopped early, oldest first: each the

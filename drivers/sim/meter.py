@@ -516,6 +516,7 @@ class SimMeter:
         """A summary for bench control and the GUI."""
         with self._lock:
             return {
+                "meter": self.description.name,
                 "serial": self.description.serial,
                 "meter_time": self.meter_now().isoformat(),
                 "clock_offset_s": self.clock_offset_s,

@@ -165,7 +165,8 @@ def test_negative_and_absurd_values_are_file_line_errors(store, sid):
     with pytest.raises(DataImportError) as err:
         import_csv(store, sid, CORPUS / "absurd-values.csv", source="hhdc")
     text = str(err.value)
-    assert "absurd-values.csv:4: value 1E+308 kWh is more than 1000000 kWh" in text
+    # the session declares a PRO: the Prometer description's bound (max_kwh_per_period)
+    assert "absurd-values.csv:4: value 1E+308 kWh is more than 2286 kWh" in text
     assert "absurd-values.csv:5: value 1E+29 kWh is more than" in text
     assert store.collections(sid) == []
 

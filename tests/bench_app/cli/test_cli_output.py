@@ -93,5 +93,27 @@ def test_readme_exit_code_table_matches_the_cli():
 
     readme = (Path(__file__).parents[3] / "README.md").read_text(encoding="utf-8")
     table = readme.split("## Exit codes", 1)[1].split("\n## ", 1)[0]
-    codes = {int(m) for m in re.findall(r"^\| (\d+) \|", table, flags=re.M)}
-    assert codes == set(EXIT_CODES)
+    rows = dict(re.findall(r"^\| (\d+) \| (.*) \|$", table, flags=re.M))
+    assert {int(c) for c in rows} == set(EXIT_CODES)
+    for code, meaning in EXIT_CODES.items():  # same meaning: the lead clause of each agrees
+        lead = re.split(r"[:;(]", meaning, maxsplit=1)[0].strip().lower()
+        assert lead in rows[str(code)].replace("`", "").lower(), (code, lead, rows[str(code)])
+
+
+def test_readme_command_line_lists_every_defect_and_sim_control_action():
+    import re
+    from pathlib import Path
+
+    from bench_app.cli.simulate import ACTION_ARGS
+    from drivers.sim.control import ACTIONS
+    from drivers.sim.meter import DEFECTS
+
+    readme = (Path(__file__).parents[3] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Command line", 1)[1].split("\n## ", 1)[0]
+    text = re.sub(r"\s+", " ", section)
+    for defect in DEFECTS:
+        assert defect in text, defect
+    for action in ACTIONS:
+        assert f"`{action}" in text, action
+        assert ACTION_ARGS.get(action), f"sim-control --help says nothing about {action}"
+    assert "`advance SECONDS`" in text and "password-length-unchecked" in text

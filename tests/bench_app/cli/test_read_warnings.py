@@ -110,3 +110,58 @@ def test_simulate_unknown_meter_names_the_known_ones():
     )
     assert out.returncode == 2
     assert "northgate-nx7" in out.stderr and "prometer100" in out.stderr
+
+
+def test_session_read_without_event_log_stores_the_rest_and_records_the_warning(
+    tmp_path, capsys
+):
+    """``read --session`` is as tolerant as a read without one: identity, clock, profile and
+    registers are stored, the collection is complete with the warning recorded, exit 16."""
+    from bench_app.store import Store
+
+    db = tmp_path / "s.db"
+    with Store.open(db) as store:
+        sid = store.create_session("BSCP601-W", "protocol-approval")
+    proc, url = _simulate("--protocol", "dlms", "--without", EVENT_LOG)
+    try:
+        code = main(["read", "--port", url, "--protocol", "dlms", "--password", "HHDC2PASS",
+                     "--session", str(sid), "--db", str(db)])  # fmt: skip
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    captured = capsys.readouterr()
+    assert code == EXIT_READ_WITH_WARNINGS, captured.err
+    assert any(line.startswith("Warning") and EVENT_LOG in line
+               for line in captured.out.splitlines())  # fmt: skip
+    assert "read with 1 warning(s)" in captured.err
+    with Store.open(db) as store:
+        (coll,) = store.collections(sid)
+        state = store.collection_state(coll["id"])
+        assert state["state"] == "complete"
+        (warning,) = state["warnings"]
+        assert EVENT_LOG in warning and "event log" in warning
+        assert coll["rows"] >= 4 * (2 * 48 - 1) and len(store.registers(coll["id"])) == 4
+        assert store.events(sid) == [] and store.incomplete_collections(sid) == []
+        assert store.verify(sid).ok
+    assert main(["session", "show", str(sid), "--db", str(db)]) == 0
+    assert f"read with warning: {EVENT_LOG}" in capsys.readouterr().out
+
+
+def test_session_read_without_a_register_is_not_aborted(tmp_path, capsys):
+    """The case that aborted with exit 4 before: a profile column whose register is missing."""
+    from bench_app.store import Store
+
+    db = tmp_path / "s.db"
+    with Store.open(db) as store:
+        sid = store.create_session("BSCP601-W", "protocol-approval")
+    opts = SimOptions(meter="prometer100", days=1, without=["1.0.2.8.0.255"])
+    with start_simulator("dlms", options=opts) as sim:
+        code = main(["read", "--port", sim.url, "--protocol", "dlms", "--password", "HHDC2PASS",
+                     "--session", str(sid), "--db", str(db)])  # fmt: skip
+    assert code == EXIT_READ_WITH_WARNINGS, capsys.readouterr().err
+    with Store.open(db) as store:
+        (coll,) = store.collections(sid)
+        state = store.collection_state(coll["id"])
+        assert state["state"] == "complete" and len(store.registers(coll["id"])) == 3
+        assert any(w.startswith("1.0.2.8.0.255 attribute 3: load profile")
+                   for w in state["warnings"])  # fmt: skip
