@@ -159,7 +159,11 @@ def register_commands(es) -> None:
     add_db_option(q)
     q.set_defaults(func=run_shares)
 
-    q = es.add_parser("deviations", help="a session's deviations (dispensations, CoP issues…)")
+    q = es.add_parser(
+        "deviations",
+        help="a session's deviations, as in the report (overrides, "
+        "dispensations, CoP issues, conditions, serials, incomplete reads…)",
+    )
     q.add_argument("--session", type=int, required=True)
     q.add_argument("--json", action="store_true")
     add_db_option(q)
@@ -196,16 +200,18 @@ def run_shares(a: argparse.Namespace) -> int:
 
 
 def run_deviations(a: argparse.Namespace) -> int:
-    from bench_app.equipment.deviations import session_deviations
+    """The session's full Deviations list, as the report and the overall result hold it (manual
+    overrides, register deviations, accepted serial mismatches, incomplete collections…)."""
+    from bench_app.checklist.verdict import overall_result
 
     with open_store(a) as store:
-        devs = session_deviations(store, a.session)
+        devs = [d.to_json() for d in overall_result(store, a.session).deviations]
     if a.json:
-        print_json([d.to_json() for d in devs])
+        print_json(devs)
     elif not devs:
         print(f"session {a.session}: no deviations")
     for d in devs if not a.json else []:
-        print(f"{d.kind:<20} {d.reference:<16} {d.text}")
+        print(f"{d['kind']:<20} {d['reference'] or '—':<16} {d['text']}")
     return 0
 
 

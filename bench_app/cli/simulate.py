@@ -16,7 +16,13 @@ from bench_app import meters
 from bench_app.cli import validate
 from bench_app.errors import UsageError
 from drivers.obis import Obis, ObisError
-from drivers.sim import DEFAULT_METER, DEFECTS, SimOptions, start_simulator
+from drivers.sim import (
+    DEFAULT_IDLE_TIMEOUT_S,
+    DEFAULT_METER,
+    DEFECTS,
+    SimOptions,
+    start_simulator,
+)
 from drivers.sim.control import ACTIONS, RemoteBenchControl
 from drivers.sim.faults import KINDS
 
@@ -92,6 +98,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=0,
         help="bench-control TCP port (0 = any)",
     )
+    p.add_argument(
+        "--idle-timeout",
+        type=validate.positive_float,
+        default=DEFAULT_IDLE_TIMEOUT_S,
+        metavar="SECONDS",
+        help="drop a client that has sent nothing for this long, seconds > 0 "
+        f"(default {DEFAULT_IDLE_TIMEOUT_S:g})",
+    )
     p.set_defaults(func=run_simulate)
 
     c = sub.add_parser(
@@ -165,6 +179,7 @@ def run_simulate(args: argparse.Namespace) -> int:
             options=options,
             control_port=args.control_port,
             baud=args.baud,
+            idle_timeout_s=args.idle_timeout,
             **extra,
         )
     except (ValueError, OSError) as exc:

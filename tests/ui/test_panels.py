@@ -223,3 +223,26 @@ def test_trace_decodes_a_redacted_aarq_but_not_a_corrupt_frame():
     corrupt = bytearray(frame)
     corrupt[-3] ^= 1
     assert summarise(bytes(corrupt)).startswith("BAD HDLC frame: FCS wrong — unchecked: AARQ")
+
+
+def test_profile_day_header_counts_periods_not_ended_yet_apart_from_missing(qtbot, monkeypatch):
+    """At 14:00 on the current settlement day, SP 29…48 have not ended: not "missing". Only ended
+    periods with no value are missing — the heat map's white/red rule, with the same "now"."""
+    from ui.panels.profile_flags import NO_DATA_RGBA, NOT_YET_RGBA
+
+    day = date(2026, 7, 1)  # BST: 14:00 local is 13:00 UTC
+    now = datetime(2026, 7, 1, 13, 0, tzinfo=UTC)
+    panel = ProfilePanel()
+    qtbot.addWidget(panel)
+    monkeypatch.setattr(panel, "now", lambda: now, raising=False)
+    periods = day_periods(day)
+    rows = [ProfileRow(p, [1.0], 0) for i, p in enumerate(periods[:27]) if i != 9]  # no SP 10
+    panel.set_series(ProfileSeries.from_rows([Channel("a", "kWh")], rows))
+    panel.day_edit.setDate(day)
+    text = panel.day_info.text()
+    assert "· 2 missing" in text, text  # SP 10 and SP 28 (ended at 14:00, no value)
+    assert "· 20 not ended yet" in text, text
+    panel.view_combo.setCurrentIndex(2)  # the heat map tells them apart the same way
+    back = panel.heat_back.image[panel.heat_days.index(day)]
+    assert int(np.all(back == NO_DATA_RGBA, axis=-1).sum()) == 2
+    assert int(np.all(back == NOT_YET_RGBA, axis=-1).sum()) == 20

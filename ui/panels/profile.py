@@ -33,6 +33,7 @@ from ui.panels.compare import ComparePlot
 from ui.panels.profile_data import (
     LONDON,
     ProfileSeries,
+    day_gaps,
     flag_colour,
     settlement_day,
 )
@@ -304,7 +305,7 @@ class ProfilePanel(QWidget):
         self.day_plot.setYRange(
             0, float(finite.max()) * 1.1 if finite.size and finite.max() > 0 else 1
         )
-        missing = int(np.isnan(vals).sum())
+        missing, not_yet = day_gaps(periods, vals, self.now())
         note = " — clock-change day" if n != 48 else ""
         total = float(np.nansum(vals)) if finite.size else 0.0
         flagged = int(np.count_nonzero(status))
@@ -312,8 +313,15 @@ class ProfilePanel(QWidget):
             f"{n} periods{note} · times in {self.zone_text()} · total {total:,.3f} {unit}"
             + (f" · {flagged} flagged" if flagged else "")
             + (f" · {missing} missing" if missing else "")
+            + (f" · {not_yet} not ended yet" if not_yet else "")
         )
         return int(np.bitwise_or.reduce(status)) if n else 0
+
+    def now(self) -> datetime:
+        """The instant that tells ended periods from those not ended yet, for the day header and
+        the heat map alike: this PC's clock (UTC). Periods a meter on simulated time has already
+        closed hold values, so they are never counted as missing either way."""
+        return datetime.now(UTC)
 
     def _draw_range(self) -> int:
         s = self.series
@@ -354,7 +362,7 @@ class ProfilePanel(QWidget):
             self.day_info.setText("no data")
             return 0
         self.heat.setImage(mat, autoLevels=False)  # NaN cells are transparent
-        self.heat_back.setImage(heat_background(days, mat), autoLevels=False)
+        self.heat_back.setImage(heat_background(days, mat, self.now()), autoLevels=False)
         unit = self.series.units[ch] if ch < len(self.series.units) else ""
         self.heat_bar.axis.setLabel(f"per period ({unit})" if unit else "value")
         finite = mat[np.isfinite(mat)]

@@ -18,7 +18,15 @@ from bench_app.settlement import day_periods as _day_periods
 from bench_app.settlement import settlement_day as _settlement_day
 from drivers.model import Channel, ProfileRow, StatusFlag, normalise
 
-__all__ = ["LONDON", "SP_SECONDS", "ProfileSeries", "day_periods", "flag_colour", "settlement_day"]
+__all__ = [
+    "LONDON",
+    "SP_SECONDS",
+    "ProfileSeries",
+    "day_gaps",
+    "day_periods",
+    "flag_colour",
+    "settlement_day",
+]
 
 #: Flag → colour used for flagged periods (bars, markers, legend); first match wins. Chosen to be
 #: told apart from each other and from the unflagged blue at a glance.
@@ -48,6 +56,16 @@ def flag_colour(status: int) -> str:
 def day_periods(day: date) -> list[datetime]:
     """UTC start of each settlement period of local day ``day`` (46, 48 or 50 entries)."""
     return _day_periods(day)
+
+
+def day_gaps(periods: list[datetime], vals: np.ndarray, now: datetime) -> tuple[int, int]:
+    """``(missing, not ended yet)`` among the periods with no value: a period is missing only
+    once it has ended by ``now`` (its end ≤ ``now``, the heat map's rule); one still to end on the
+    current settlement day is not missing."""
+    ends = np.array([p.timestamp() + SP_SECONDS for p in periods], dtype=float)
+    empty = ~np.isfinite(np.asarray(vals, dtype=float))
+    ended = ends <= now.timestamp()
+    return int(np.count_nonzero(empty & ended)), int(np.count_nonzero(empty & ~ended))
 
 
 def settlement_day(t: datetime) -> date:

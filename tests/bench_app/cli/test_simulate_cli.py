@@ -67,3 +67,43 @@ def test_bad_fault_is_a_usage_error():
     )
     assert out.returncode == 2
     assert "unknown fault 'explode'" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_idle_timeout_drops_a_silent_client():
+    import socket
+    import time
+
+    proc, first, _ = start("--protocol", "iec21", "--days", "1", "--idle-timeout", "0.5")
+    try:
+        assert first.startswith("listening on socket://127.0.0.1:"), first
+        host, port = first.removeprefix("listening on socket://").rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            started = time.monotonic()
+            assert sock.recv(1) == b""  # the simulator closed the silent connection
+            assert time.monotonic() - started < 8
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "soon"])
+def test_idle_timeout_must_be_positive(value):
+    out = subprocess.run(
+        [sys.executable, "-m", "bench_app", "simulate", "--idle-timeout", value],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert out.returncode == 2
+    assert "--idle-timeout" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_idle_timeout_is_in_the_help():
+    out = subprocess.run(
+        [sys.executable, "-m", "bench_app", "simulate", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert out.returncode == 0
+    assert "--idle-timeout SECONDS" in out.stdout

@@ -131,7 +131,11 @@ def test_conditions_dispensations_override_deviations_publish(db, capsys, tmp_pa
     capsys.readouterr()
     assert main(["equipment", "deviations", "--session", str(sid), "--json", *base]) == 0
     kinds = [d["kind"] for d in json.loads(capsys.readouterr().out)]
-    assert kinds == ["cop-departure", "template-override"]
+    # the register's own deviations, among the rest the report lists (equipment warnings…)
+    assert [k for k in kinds if k in ("cop-departure", "template-override")] == [
+        "cop-departure",
+        "template-override",
+    ]
     assert (
         main(
             [
@@ -184,3 +188,29 @@ def test_conditions_dispensations_override_deviations_publish(db, capsys, tmp_pa
         != 0
     )
     assert "list version is required" in capsys.readouterr().err
+
+
+def test_deviations_command_lists_what_the_report_lists(tmp_path, capsys):
+    """Not only the register's deviations: accepted serials and incomplete reads too (issue 19,
+    16), exactly as the overall result and the report's Deviations section hold them."""
+    from bench_app.checklist.verdict import overall_result
+
+    db = str(tmp_path / "dev.db")
+    with Store.open(db) as store:
+        sid = store.create_session("APP-20", "protocol-approval")
+        accepted = (
+            "meter serial X9 in h.csv is not the session's meter; accepted with --accept-serial"
+        )
+        store.new_collection(sid, "hhdc", source_file="h.csv", meta={"deviations": [accepted]})
+        spare = store.new_collection(sid, "bench", meta={"label": "bench read"})
+        store.mark_collection(spare, "started")
+        store.mark_collection(spare, "incomplete", "TimeoutError: no answer from the meter")
+        want = [d.to_json() for d in overall_result(store, sid).deviations]
+    assert {d["kind"] for d in want} >= {"serial-accepted", "incomplete-collection"}
+    assert main(["equipment", "deviations", "--session", str(sid), "--json", "--db", db]) == 0
+    assert json.loads(capsys.readouterr().out) == want
+    assert main(["equipment", "deviations", "--session", str(sid), "--db", db]) == 0
+    out = capsys.readouterr().out
+    for d in want:
+        assert d["kind"] in out and d["reference"] in out and d["text"] in out
+    assert "no deviations" not in out
