@@ -16,7 +16,6 @@ from typing import Any
 
 from reportlab.platypus import CondPageBreak, Paragraph
 
-from bench_app.report import layout as L
 from bench_app.report.styles import Styles, para, table
 
 KIND_TEXT = {
@@ -51,13 +50,12 @@ def section(d: Any, st: Styles, number: str = "") -> list:
             st.body,
         )
     )
-    w = L.FRAME_WIDTH
     out.append(
         table(
             ["Kind", "Reference", "Deviation"],
             [[KIND_TEXT.get(r["kind"], r["kind"]), r["reference"] or "—", r["text"]]
              for r in rows],  # fmt: skip
-            [w * 0.19, w * 0.19, w * 0.62],
+            None,
             st,
         )
     )
@@ -77,7 +75,6 @@ def incomplete_section(d: Any, st: Styles) -> list:
             st.small,
         )
     )
-    w = L.FRAME_WIDTH
     body = []
     for c in rows:
         meta = c.get("meta") or {}
@@ -86,6 +83,5 @@ def incomplete_section(d: Any, st: Styles) -> list:
                 "no intervals stored")  # fmt: skip
         body.append([f"#{c['id']}", str(meta.get("label") or c.get("source", "")), when,
                      str(c.get("reason") or "")])  # fmt: skip
-    out.append(table(["#", "Label", "Stored span", "Reason"], body,
-                     [w * 0.07, w * 0.25, w * 0.3, w * 0.38], st))  # fmt: skip
+    out.append(table(["#", "Label", "Stored span", "Reason"], body, None, st))
     return out

@@ -100,9 +100,9 @@ def _pdf(rows: list[dict], which: str, version: str, when: str, path: Path) -> N
         Spacer(1, 6),
     ]
     if rows:
-        w = doc.width / len(cols)
         story.append(table([c.replace("_", " ") for c in cols],
-                           [[r[c] for c in cols] for r in rows], [w] * len(cols), st))  # fmt: skip
+                           [[r[c] for c in cols] for r in rows], None, st,
+                           total=doc.width))  # fmt: skip
     else:
         story.append(Paragraph("The register holds no entries for this list.", st.body))
     doc.build(story)

@@ -50,11 +50,6 @@ def _head(text: str, style) -> list:
     return [CondPageBreak(120 if style.fontSize > 12 else 90), Paragraph(text, style)]
 
 
-def _cols(*fractions: float) -> list[float]:
-    total = sum(fractions)
-    return [W * f / total for f in fractions]
-
-
 def cover(d: ReportData, st: Styles) -> list:
     s = d.session
     kind = KIND_TEXT.get(str(s.get("kind", "")), str(s.get("kind", "")))
@@ -99,7 +94,7 @@ def cover(d: ReportData, st: Styles) -> list:
         table(
             ["Name", "Organisation", "Role", "MPID"],
             rows or [["—", "", "", ""]],
-            _cols(3, 3, 1.2, 1.2),
+            None,
             st,
         )
     )
@@ -198,7 +193,7 @@ def equipment(d: ReportData, st: Styles) -> list:
             table(
                 ["Component", "Declared", "Read from meter", "Status"],
                 rows,
-                _cols(2, 3, 3, 1.3),
+                None,
                 st,
                 extra_style=extra,
             )
@@ -324,7 +319,7 @@ def results(d: ReportData, st: Styles) -> list:
         table(
             ["Step", "Objective", "Expected", "Actual", "Evidence", "Verdict"],
             rows,
-            _cols(1.1, 2, 2, 3.2, 1.5, 0.95),
+            None,
             st,
             extra_style=extra,
         )
@@ -372,18 +367,7 @@ def _one_reconciliation(rec: Any, st: Styles) -> list:
     keys = keys[:8]
     shown = rec.discrepancies[:MAX_DISCREPANCY_ROWS]
     rows = [[row.get(k, "") for k in keys] for row in shown]
-    weights = [
-        min(
-            max(
-                max((len(fmt(r.get(k, ""))) for r in shown[:50]), default=4),
-                max(len(w) for w in k.split("_")) + 1,
-                4,
-            ),
-            24,
-        )
-        for k in keys
-    ]
-    out.append(table([k.replace("_", " ") for k in keys], rows, _cols(*weights), st))
+    out.append(table([k.replace("_", " ") for k in keys], rows, None, st))
     if len(rec.discrepancies) > len(shown):
         out.append(
             para(
@@ -430,7 +414,7 @@ def _reconciliation_summary(summary: dict, st: Styles, source: str = "hhdc") -> 
                 ["Channel", "Compared", "Matched", "Value diffs", "Flag diffs",
                  "Missing in export", "Missing in bench", "Total export", "Total bench"],
                 rows,
-                _cols(1.9, 1.4, 1.25, 1, 1, 1.1, 1.1, 1.4, 1.4),
+                None,
                 st,
             ),  # fmt: skip
         ]
@@ -455,7 +439,7 @@ def clock(d: ReportData, st: Styles) -> list:
         table(
             ["#", "Meter time", "Reference time", "Deviation (s)", "Note"],  # local (UTC)
             rows,
-            _cols(0.5, 2, 2, 1.2, 3),
+            None,
             st,
         )
     )
@@ -478,9 +462,7 @@ def events(d: ReportData, st: Styles) -> list:
         [e["time"], e["code"], e["text"], ", ".join(f"#{c}" for c in e["collections"])]
         for e in distinct_events(d.events)
     ]
-    out.append(
-        table(["Time (local, UTC)", "Code", "Text", "Read in"], rows, _cols(2.6, 0.6, 3.2, 2.3), st)
-    )
+    out.append(table(["Time (local, UTC)", "Code", "Text", "Read in"], rows, None, st))
     return out
 
 
@@ -520,7 +502,9 @@ def _flag_names(status: list[int]) -> str:
     return ", ".join(f"{k} ×{n}" for k, n in counts.most_common())
 
 
-def _hashed(header: list[str], items: list[tuple[list[Any], str]], widths: list[float], st: Styles):
+def _hashed(
+    header: list[str], items: list[tuple[list[Any], str]], widths: list[float] | None, st: Styles
+):
     """A table with each item's SHA-256 on its own full-width line below the item's row."""
     rows: list[list[Any]] = []
     extra: list[tuple] = []
@@ -598,7 +582,7 @@ def appendix(d: ReportData, st: Styles) -> list:
         _hashed(
             ["#", "Source", "Label", "Span (interval starts)", "Contents"],
             items,
-            _cols(0.4, 1.2, 2.6, 2.75, 1.05),
+            None,
             st,
         )  # fmt: skip
     )
@@ -619,7 +603,7 @@ def appendix(d: ReportData, st: Styles) -> list:
                 )
                 for t in d.traces
             ],
-            _cols(0.4, 2.5, 1.7, 1.3, 2.3),
+            None,
             st,
         )
     )
@@ -632,7 +616,7 @@ def appendix(d: ReportData, st: Styles) -> list:
                     ([a.get("id"), a.get("name", ""), a.get("mime", "")], a.get("sha256", ""))
                     for a in d.attachments
                 ],
-                _cols(0.4, 5, 2),
+                None,
                 st,
             )
         )

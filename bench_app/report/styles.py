@@ -10,8 +10,10 @@ from xml.sax.saxutils import escape
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Paragraph, Table, TableStyle
 
+from bench_app.report import layout as L
 from bench_app.report.fonts import FontSet
 from bench_app.settlement import to_local
 
@@ -103,19 +105,120 @@ def para(text: Any, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(fmt(text)).replace("\n", "<br/>"), style)
 
 
+#: a cell's left plus right padding (see :func:`table`), plus a little slack for rounding
+CELL_PAD = 3 + 3 + 0.5
+
+
+def _spanned(extra_style: Sequence[tuple], n_rows: int, n_cols: int) -> set[tuple[int, int]]:
+    """(row, col) of every cell inside a ``SPAN`` of more than one column."""
+    cells: set[tuple[int, int]] = set()
+    for cmd in extra_style:
+        if cmd[0] != "SPAN":
+            continue
+        (c0, r0), (c1, r1) = cmd[1], cmd[2]
+        c0, c1 = c0 % n_cols, c1 % n_cols
+        r0, r1 = r0 % n_rows, r1 % n_rows
+        if c1 > c0:
+            cells |= {(r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)}
+    return cells
+
+
+def _plain(cell: Paragraph) -> str:
+    """A Paragraph's text with its ``<br/>`` line breaks as newlines."""
+    frags = getattr(cell, "frags", None)
+    if not frags:
+        return cell.getPlainText()
+    return "".join(
+        "\n" if getattr(f, "lineBreak", False) else getattr(f, "text", "") for f in frags
+    )
+
+
+def _capped(widths: list[float], total: float) -> list[float]:
+    """``widths`` with the largest cut down to one common cap so that they sum to ``total``."""
+    rest = total
+    ordered = sorted(widths)
+    for k, w in enumerate(ordered):
+        cap = rest / (len(ordered) - k)
+        if w > cap:
+            return [min(x, cap) for x in widths]
+        rest -= w
+    return widths
+
+
+def content_widths(
+    data: Sequence[Sequence[Any]],
+    total: float,
+    *,
+    skip: set[tuple[int, int]] | frozenset = frozenset(),
+) -> list[float]:
+    """Column widths (points, summing to ``total``) that follow the content of ``data``'s
+    Paragraph cells, measured with their own fonts.
+
+    Every column is at least as wide as its widest unbreakable token (a word, a timestamp's date
+    or time, a code), so no cell breaks inside a token; the rest of the width goes to the columns
+    in proportion to their typical (mean) text width, a column never wider than its longest line
+    needs, so short columns (#, verdict, codes) stay narrow and text columns take the rest. Only
+    when the tokens alone do not fit do the columns with the widest tokens give way (and split).
+    """
+    n = max((len(r) for r in data), default=0)
+    token = [0.0] * n  # widest unbreakable token
+    longest = [0.0] * n  # widest line
+    typical = [0.0] * n  # mean text width of the body cells
+    counted = [0] * n
+    for r, row in enumerate(data):
+        for c, cell in enumerate(row):
+            if (r, c) in skip or not isinstance(cell, Paragraph):
+                continue
+            font, size = cell.style.fontName, cell.style.fontSize
+            text = _plain(cell)
+            for line in text.split("\n"):
+                words = line.split()
+                token[c] = max([token[c]] + [stringWidth(w, font, size) for w in words])
+                longest[c] = max(longest[c], stringWidth(" ".join(words), font, size))
+            if r:
+                typical[c] += stringWidth(" ".join(text.split()), font, size)
+                counted[c] += 1
+    widths = [t + CELL_PAD for t in token]
+    need = [max(w, lg + CELL_PAD) for w, lg in zip(widths, longest, strict=True)]
+    mean = [max(t / k if k else 0.0, 1.0) for t, k in zip(typical, counted, strict=True)]
+    if sum(widths) >= total:  # a token wider than the page: only the widest columns give way
+        return _capped(widths, total)
+    extra = total - sum(widths)
+    growing = {c for c in range(n) if need[c] > widths[c]}
+    while extra > 1e-6 and growing:
+        weight = sum(mean[c] for c in growing)
+        share = {c: extra * mean[c] / weight for c in growing}
+        full = {c for c in growing if widths[c] + share[c] >= need[c]}
+        if not full:
+            for c in growing:
+                widths[c] += share[c]
+            extra = 0.0
+            break
+        for c in full:
+            extra -= need[c] - widths[c]
+            widths[c] = need[c]
+        growing -= full
+    if extra > 1e-6:  # everything fits on one line: spread the rest, the table stays full width
+        base = sum(widths)
+        widths = [w + extra * w / base for w in widths]
+    return widths
+
+
 def table(
     header: Sequence[str],
     rows: Sequence[Sequence[Any]],
-    widths: Sequence[float],
+    widths: Sequence[float] | None,
     st: Styles,
     *,
     mono_cols: Sequence[int] = (),
     extra_style: Sequence[tuple] = (),
     zebra: bool = True,
+    total: float = L.FRAME_WIDTH,
 ) -> Table:
     """A full-width table with a repeated dark header row and wrapped Paragraph cells.
 
     Cells that are already flowables are used as they are; everything else is escaped text.
+    ``widths`` None: the columns follow their content (:func:`content_widths`) within ``total``.
     """
     data = [[para(h, st.cell_head) for h in header]]
     for row in rows:
@@ -126,6 +229,9 @@ def table(
             else:
                 cells.append(para(value, st.cell_mono if i in mono_cols else st.cell))
         data.append(cells)
+    if widths is None:
+        skip = _spanned(extra_style, len(data), len(header))
+        widths = content_widths(data, total, skip=skip)
     t = Table(data, colWidths=list(widths), repeatRows=1, hAlign="LEFT")
     style = [
         ("FONTNAME", (0, 0), (-1, -1), st.fonts.regular),

@@ -15,9 +15,12 @@ to ``on_block`` before the next is asked for. A block holds :attr:`Iec21Meter.bl
 or by default as many as take about :attr:`Iec21Meter.block_target_s` (10 s) on the wire at the
 negotiated baud (1 day at 300 Bd, ~5 days at 9600 Bd): every request costs the meter's reaction
 time (200 ms for most meters), so fewer, larger blocks read faster while a crash still loses at
-most ~10 s of reading. Without a start time the driver walks back block by block from the end
-until :attr:`Iec21Meter.empty_blocks_stop` consecutive blocks come back empty (``on_block`` then
-sees the newest block first).
+most ~10 s of reading. Without an end time the read ends at the day after the *meter's* clock
+(not the PC's: a meter days behind the PC would otherwise answer only empty blocks). Without a
+start time the driver walks back block by block from the end until at least
+:attr:`Iec21Meter.empty_blocks_stop` consecutive blocks covering at least
+:attr:`Iec21Meter.empty_days_stop` days come back empty, so small blocks do not stop at a short
+gap (``on_block`` then sees the newest block first).
 """
 
 from __future__ import annotations
@@ -111,8 +114,10 @@ class Iec21Meter:
     #: whole days per R5 request; None = sized so that a block takes ~block_target_s on the wire
     block_days: int | None = None
     block_target_s = 10.0
-    #: without a start time: stop walking back after this many empty blocks
+    #: without a start time: stop walking back after this many empty blocks ...
     empty_blocks_stop = 3
+    #: ... covering at least this many days
+    empty_days_stop = 7
 
     def __init__(self, options: ConnectOptions, transport: Transport | None = None) -> None:
         self.options = options
@@ -306,12 +311,12 @@ class Iec21Meter:
         """
         self._listening("load profile", "P.01")
         self._programming()
-        end = utc(end) if end else self._now_ceiling()
+        end = utc(end) if end else self._end_ceiling()
         start = utc(start) if start else None
         rows: list[ProfileRow] = []
         profile = Profile(self.period_min or 30, [])
         total = 0 if start is None else math.ceil((end - _day_floor(start)) / _DAY)
-        done = empty = n = 0
+        done = empty = empty_days = n = 0
         hi = end
         lo = start if start is not None else end
         while True:
@@ -321,7 +326,7 @@ class Iec21Meter:
                     break
                 hi = min(end, _day_floor(lo) + days * _DAY)
             else:
-                if empty >= self.empty_blocks_stop:
+                if empty >= self.empty_blocks_stop and empty_days >= self.empty_days_stop:
                     break
                 lo = _day_floor(hi - timedelta(microseconds=1)) - (days - 1) * _DAY
             n += 1
@@ -337,6 +342,7 @@ class Iec21Meter:
                 if block_days >= 0.99:
                     self._day_bytes = (self.trace.byte_counts()[1] - rx_before) / block_days
             empty = 0 if block.rows else empty + 1
+            empty_days = 0 if block.rows else empty_days + math.ceil(block_days)
             rows.extend(block.rows)
             done += math.ceil(block_days)
             if on_block is not None and block.rows:
@@ -362,8 +368,14 @@ class Iec21Meter:
         fit = self.block_target_s * self.client.baud / 10 / per_day
         return max(1, min(31, int(fit)))
 
-    def _now_ceiling(self) -> datetime:
-        now = datetime.now(UTC) + timedelta(days=1)
+    def _end_ceiling(self) -> datetime:
+        """Midnight after the meter's clock (the PC's if the clock cannot be read)."""
+        try:
+            now = self.read_clock().meter_time
+        except DriverError as exc:
+            log.warning("meter clock unreadable (%s); the profile ends at the PC's date", exc)
+            now = datetime.now(UTC)
+        now += _DAY
         return datetime(now.year, now.month, now.day, tzinfo=UTC)
 
     def _block(self, lo: datetime, hi: datetime, n: int) -> LoadProfile:
