@@ -143,6 +143,21 @@ def create_meter(protocol: str, options: ConnectOptions) -> MeterDriver:
     return cls(options)
 
 
+def read_optional(
+    what: str, fn: Callable[[], Any], default: Any, warnings: list[ReadWarning]
+) -> Any:
+    """``fn()``, or ``default`` with a :class:`ReadWarning` appended to ``warnings`` when the
+    object is missing, refused or undecodable (:class:`ObjectError`). Authentication errors
+    still raise: a whole group refused at this level is a password problem, not a gap."""
+    try:
+        return fn()
+    except AuthenticationError:
+        raise
+    except ObjectError as exc:
+        warnings.append(ReadWarning(exc.obj or what, exc.attribute, f"{what}: {exc.reason}"))
+        return default
+
+
 def read_all(
     meter: MeterDriver,
     start: datetime | None = None,
@@ -162,13 +177,7 @@ def read_all(
     own: list[ReadWarning] = []
 
     def optional(what: str, fn: Callable[[], Any], default: Any) -> Any:
-        try:
-            return fn()
-        except AuthenticationError:
-            raise  # the whole group refused at this level: a password problem, not a gap
-        except ObjectError as exc:
-            own.append(ReadWarning(exc.obj or what, exc.attribute, f"{what}: {exc.reason}"))
-            return default
+        return read_optional(what, fn, default, own)
 
     identity = meter.read_identity()
     clock = optional("clock", meter.read_clock, None)

@@ -31,8 +31,7 @@ from bench_app.acquire.service import (
 )
 from bench_app.errors import UsageError
 from bench_app.store.acquisition import WARNINGS_PREFIX
-from drivers.errors import AuthenticationError, ObjectError
-from drivers.meter import MeterDriver
+from drivers.meter import MeterDriver, read_optional
 from drivers.model import MeterReading, ReadWarning, utc
 
 
@@ -117,7 +116,6 @@ def read_into_session(
     on_block: BlockHook | None = None,
     should_stop: StopHook | None = None,
     label: str = "bench read",
-    redact: tuple[bytes, ...] = (),
 ) -> AcquireResult:
     """Read identity, clock, profile, events and registers from a *connected* meter.
 
@@ -131,7 +129,6 @@ def read_into_session(
         on_block=on_block,
         progress=progress,
         should_stop=should_stop,
-        redact=redact,
     )
     return acquire_all(acq, start, end, resume=resume, collection_id=collection_id)
 
@@ -185,13 +182,7 @@ def acquire_all(
     own: list[ReadWarning] = []
 
     def optional(what: str, fn: Callable[[], Any], default: Any) -> Any:
-        try:
-            return fn()
-        except AuthenticationError:
-            raise  # the whole group refused at this level: a password problem, not a gap
-        except ObjectError as exc:
-            own.append(ReadWarning(exc.obj or what, exc.attribute, f"{what}: {exc.reason}"))
-            return default
+        return read_optional(what, fn, default, own)
 
     try:
         clock = optional("clock", lambda: acq.read_clock("clock at start of read"), None)
