@@ -128,15 +128,6 @@ class Trace:
             self.records.append(rec)
             return len(self.records) - 1
 
-    def redact(self, secret: bytes, *, note: str = REDACTED_NOTE) -> int:
-        """Kept for callers written before :mod:`drivers.redact`; does nothing, returns 0.
-
-        Protocol layers now pass the password's byte spans with each write, so no record ever
-        holds it. Searching recorded bytes for a secret would also rewrite the meter's answers
-        and command letters that happen to contain the same bytes, so this no longer does it.
-        """
-        return 0
-
     def mask_stream(self, direction: str, first: int, spans: Sequence[Span]) -> int:
         """Mask ``spans`` of the byte stream formed by the ``direction`` records from index
         ``first`` on (an echo of a password that arrived in several chunks); returns the number

@@ -87,7 +87,8 @@ class Acquisition:
 
     :param store: a :class:`bench_app.store.Store` or None (read without storing).
     :param label: prefix of stored trace labels (``"bench read"``, ``"DR1-1 collection"``…).
-    :param redact: secrets (passwords) blanked out of every stored trace segment.
+    Passwords never reach the driver's trace (the protocol layers mask them as they write), so
+    segments are stored as recorded.
     """
 
     def __init__(
@@ -100,7 +101,6 @@ class Acquisition:
         on_block: BlockHook | None = None,
         progress: ProgressHook | None = None,
         should_stop: StopHook | None = None,
-        redact: Sequence[bytes] = (),
     ) -> None:
         self.store = store
         self.session_id = session_id
@@ -109,7 +109,6 @@ class Acquisition:
         self.on_block = on_block
         self.progress = progress
         self.should_stop = should_stop
-        self.redact = [s for s in redact if s]
         self.identity: Identity | None = None
         self.collection_id: int | None = None
         self.trace_ids: list[int] = []
@@ -135,13 +134,10 @@ class Acquisition:
 
     # -- trace segments -------------------------------------------------------------------------
     def _segment(self) -> Trace:
-        """The trace records not stored yet (redacted), advancing the mark."""
+        """The trace records not stored yet, advancing the mark."""
         records = self.meter.trace.since(self._mark)
         self._mark += len(records)
-        seg = Trace(records=list(records))
-        for secret in self.redact:
-            seg.redact(secret)
-        return seg
+        return Trace(records=list(records))
 
     def store_trace(self, what: str) -> int | None:
         """Store the bytes not stored yet as one trace segment (linked to the open collection);

@@ -160,7 +160,6 @@ class ActionContext:
                 self.session_id,
                 driver,
                 label=f"{self.step.id} {label}".strip(),
-                redact=(self.password.encode(),) if self.password else (),
             )
             self._acquisitions[key] = acq
         return acq
