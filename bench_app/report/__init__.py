@@ -1,6 +1,7 @@
 """Witness report: gather a session's data (:func:`collect_report_data`) and render it to an A4
 PDF (:func:`render_report`) ready for the tester's and witness's PAdES signatures."""
 
+from bench_app.pdf_layout import SIGNATURE_BOXES, SIGNATURE_FIELDS
 from bench_app.report.data import (
     ChannelSeries,
     Reconciliation,
@@ -8,7 +9,6 @@ from bench_app.report.data import (
     StepRow,
     collect_report_data,
 )
-from bench_app.report.layout import SIGNATURE_BOXES, SIGNATURE_FIELDS
 from bench_app.report.render import render_report
 
 __all__ = [

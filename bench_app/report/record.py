@@ -15,8 +15,8 @@ from reportlab.platypus import CondPageBreak, KeepTogether, Paragraph, Spacer, T
 
 from bench_app import settlement
 from bench_app.checklist.verdict import RULES
+from bench_app.pdf_layout import FRAME_WIDTH as W
 from bench_app.report.data import ChannelSeries, ReportData
-from bench_app.report.layout import FRAME_WIDTH as W
 from bench_app.report.styles import WARN_BG, WARN_BORDER, Styles, para, table
 
 #: Text on every page and on the cover of a simulator session.

@@ -2,7 +2,7 @@
 
 The document has a running header (session reference, checklist template version), a footer
 with "Page x of y" and the audit-chain head, embedded TrueType fonts, and a final signature page
-whose two empty boxes (:data:`bench_app.report.layout.SIGNATURE_BOXES`) receive the tester's
+whose two empty boxes (:data:`bench_app.pdf_layout.SIGNATURE_BOXES`) receive the tester's
 and the witness's visible signatures. The audit head, session id and reference are also stored
 in the document information dictionary (``/WitnessBenchAuditHead`` …, and in ``/Keywords``) for
 ``bench-app verify``.
@@ -33,8 +33,8 @@ from reportlab.platypus import (
     Spacer,
 )
 
+from bench_app import pdf_layout as L
 from bench_app.errors import ReportError
-from bench_app.report import layout as L
 from bench_app.report import record, sections
 from bench_app.report.data import ReportData
 from bench_app.report.fonts import FontSet, register_fonts

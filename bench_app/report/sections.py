@@ -15,7 +15,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from bench_app.report import layout as L
+from bench_app import pdf_layout as L
 from bench_app.report import record
 from bench_app.report.data import ReportData
 from bench_app.report.styles import (

@@ -13,7 +13,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Paragraph, Table, TableStyle
 
-from bench_app.report import layout as L
+from bench_app import pdf_layout as L
 from bench_app.report.fonts import FontSet
 from bench_app.settlement import to_local
 

@@ -8,7 +8,7 @@ import pytest
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Paragraph, Table
 
-from bench_app.report import layout as L
+from bench_app import pdf_layout as L
 from bench_app.report import sections
 from bench_app.report.fonts import register_fonts
 from bench_app.report.render import build_story

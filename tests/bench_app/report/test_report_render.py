@@ -9,8 +9,8 @@ import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from bench_app.errors import ReportError
+from bench_app.pdf_layout import INFO_AUDIT_HEAD, INFO_SESSION_ID
 from bench_app.report import collect_report_data, render_report
-from bench_app.report.layout import INFO_AUDIT_HEAD, INFO_SESSION_ID
 from tests.bench_app.report.report_fixtures import fill_session, pdftotext
 from tests.bench_app.report.sample_data import synthetic_report_data
 
