@@ -83,7 +83,7 @@ SOURCE_TEXT = {"hhdc": "HHDC", "manufacturer": "manufacturer-software"}
 def _setup_problem(ctx: ActionContext, src: str, col: dict) -> str:
     """The BSCP601 set-up condition for one export: at least ``setup_days`` days of half-hourly
     data that is not uniform (one channel with at least two different values)."""
-    need = float(ctx.param("setup_days", 20))
+    need = float(ctx.limit("setup_days"))
     span = ctx.store.interval_span(col["id"])
     if span is None:
         return f"the {SOURCE_TEXT[src]} export (collection {col['id']}) holds no data"
@@ -284,6 +284,16 @@ def right_password_collects(ctx: ActionContext) -> ActionResult:
     )
 
 
+def _offset_minutes(ctx: ActionContext) -> float:
+    """The script's clock offset (minutes, from the limits table) with the step's direction:
+    ``slow`` = UTC − offset, ``fast`` = UTC + offset."""
+    minutes = abs(float(ctx.limit("offset_min")))
+    direction = str(ctx.param("direction", ""))
+    if direction not in ("slow", "fast"):
+        raise StepAborted(f"step {ctx.step.id}: direction must be slow or fast, not {direction!r}")
+    return -minutes if direction == "slow" else minutes
+
+
 def _offset_clock(ctx: ActionContext, minutes: float) -> None:
     """Put the meter clock ``minutes`` off UTC: bench control, or the right password on a real
     meter (that setting itself is logged by the meter; the checks count events after it)."""
@@ -323,8 +333,8 @@ def _read_offset(ctx: ActionContext, minutes: float, tol: float, meter=None):
 def clock_correction_refused(ctx: ActionContext) -> ActionResult:
     """DR3-1: with the clock off by ``offset_min``, a correction with a wrong password is refused
     and the clock stays where it was (within ``tolerance_s``)."""
-    minutes = float(ctx.param("offset_min", -10))
-    tol = float(ctx.param("tolerance_s", 30))
+    minutes = _offset_minutes(ctx)
+    tol = float(ctx.limit("tolerance_s"))
     wrong = _wrong_password(ctx)
     _offset_clock(ctx, minutes)
     try:
@@ -361,8 +371,8 @@ def clock_correction_flagged(ctx: ActionContext) -> ActionResult:
     clock must be within ``tolerance_s`` of UTC, a new CLOCK_SET event logged (full identity), and
     — once the period has **closed** — the affected settlement period's profile status must carry
     CLOCK_CHANGE/PERIOD_ADJUSTED, in two reads (not cleared by reading)."""
-    minutes = float(ctx.param("offset_min", -10))
-    tol = float(ctx.param("tolerance_s", 30))
+    minutes = _offset_minutes(ctx)
+    tol = float(ctx.limit("tolerance_s"))
     _offset_clock(ctx, minutes)
     corrected = False
     try:

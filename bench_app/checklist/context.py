@@ -104,6 +104,19 @@ class ActionContext:
     def param(self, name: str, default: Any = None) -> Any:
         return self.step.params.get(name, default)
 
+    def limit(self, name: str) -> Any:
+        """A figure the step is judged by: its param, which the template takes from the limits
+        table (``"@name"``, resolved for the session); never a default in code.
+
+        :raises StepAborted: the template gives no such param.
+        """
+        if name not in self.step.params:
+            raise StepAborted(f"step {self.step.id} gives no {name} (from the limits table)")
+        value = self.step.params[name]
+        if isinstance(value, str) and value.startswith("@"):
+            raise StepAborted(f"step {self.step.id}: {name} {value} not resolved for the session")
+        return value
+
     def link(self, kind: str, row_id: int | list[int]) -> None:
         """Add stored row id(s) to ``evidence[kind]`` (kinds: collection_ids, trace_ids,
         event_ids, clock_observation_ids, attachment_ids)."""

@@ -1,10 +1,11 @@
 """Automatic Code of Practice compliance checks (template ``cop-compliance-core``).
 
-Names: ``unique_identity``, ``storage_depth`` (params ``min_days``, ``max_gap_periods``),
+Names: ``unique_identity``, ``storage_depth`` (params ``min_days``),
 ``integration_period`` (``options_min``), ``hh_sum_vs_register`` (``tolerance_pct``, ``periods``,
 ``max_wait_s``, ``settle_s``, ``channel_map`` profile OBIS → register OBIS
 where they differ) and ``clock_in_utc``
-(``max_deviation_s``). Figures come from the template, never from here.
+(``max_deviation_s``). Figures come from the limits table through the template's ``"@name"``
+params (:meth:`ActionContext.limit`), never from here.
 """
 
 from __future__ import annotations
@@ -44,8 +45,8 @@ def unique_identity(ctx: ActionContext) -> ActionResult:
 @action("storage_depth")
 def storage_depth(ctx: ActionContext) -> ActionResult:
     """At least ``min_days`` days of every channel, with at most ``max_gap_periods`` gaps."""
-    days = float(ctx.param("min_days", 90))
-    max_gaps = int(ctx.param("max_gap_periods", 0))
+    days = float(ctx.limit("min_days"))
+    max_gaps = 0  # every period of every channel stored: the rule allows no gap
     with ctx.meter("storage depth") as meter:
         clock = meter.read_clock()
         ctx.observe_clock(clock, "clock before storage-depth read")
@@ -86,7 +87,7 @@ def storage_depth(ctx: ActionContext) -> ActionResult:
 @action("integration_period")
 def integration_period(ctx: ActionContext) -> ActionResult:
     """The profile's integration period is one of the CoP options (minutes)."""
-    options = [int(o) for o in ctx.param("options_min", [30, 20, 15, 10, 5])]
+    options = [int(o) for o in ctx.limit("options_min")]
     with ctx.meter("integration period") as meter:
         clock = meter.read_clock()
         profile = meter.read_profile(clock.meter_time - timedelta(hours=2), None)
@@ -111,7 +112,7 @@ def hh_sum_vs_register(ctx: ActionContext) -> ActionResult:
     """Register advance over ``periods`` whole integration periods against the HH sum, per channel,
     within ``tolerance_pct`` %. Both register reads are taken ``settle_s`` after a period boundary,
     so they cover the same whole periods; waits at most ``max_wait_s`` (else not-run)."""
-    tol = float(ctx.param("tolerance_pct", 0.1))
+    tol = float(ctx.limit("tolerance_pct"))
     periods = int(ctx.param("periods", 2))
     settle = float(ctx.param("settle_s", 5))
     max_wait = float(ctx.param("max_wait_s", 7200))
@@ -167,7 +168,7 @@ def hh_sum_vs_register(ctx: ActionContext) -> ActionResult:
 @action("clock_in_utc")
 def clock_in_utc(ctx: ActionContext) -> ActionResult:
     """The meter clock agrees with the PC's UTC within ``max_deviation_s`` (not local time)."""
-    limit = float(ctx.param("max_deviation_s", 10))
+    limit = float(ctx.limit("max_deviation_s"))
     with ctx.meter("clock") as meter:
         clock = meter.read_clock()
     ctx.observe_clock(clock, "clock against UTC")
@@ -198,7 +199,7 @@ def password_length_rule(ctx: ActionContext) -> ActionResult:
     and accepted; the meter refuses it with characters added beyond ``max_length`` and a prefix
     shorter than ``min_length`` (a meter that compares only a fixed number of characters or
     accepts any length fails)."""
-    lo, hi = int(ctx.param("min_length", 6)), int(ctx.param("max_length", 12))
+    lo, hi = int(ctx.limit("min_length")), int(ctx.limit("max_length"))
     password = ctx.password or ""
     if not password:
         raise StepAborted("no Level 2 password given for the session (--password)")

@@ -92,7 +92,11 @@ class ChecklistEngine:
         #: meter description named for the run (levels and SAPs; "" = the session's)
         self.meter = meter
         self.session_id = session_id
-        self.template = template
+        store.get_session(session_id)  # NotFoundError early
+        from bench_app.limits import session_limits
+
+        #: the template with the session's figures from the limits table (CoP issues)
+        self.template = template.resolved(session_limits(store, session_id))
         self.meter_factory = meter_factory
         self.control = control
         self.prompt = prompt
@@ -109,7 +113,6 @@ class ChecklistEngine:
         self.bench_time = BenchTime(now, control, self.sleep, progress)
         self.now = self.bench_time.now
         self._run_id: int | None = None
-        store.get_session(session_id)  # NotFoundError early
 
     # -- runs ------------------------------------------------------------------------------------
     def current_run(self) -> dict | None:
@@ -210,6 +213,10 @@ class ChecklistEngine:
                 f"protocol {self.protocol} cannot do this step (needs {', '.join(missing)})"
             )
             return self._record(step, reason, "na", proposed="na")
+        decl = self.declaration(step)
+        if decl is not None and not decl.fitted:  # "(where fitted)" and declared not fitted
+            return self._record(step, f"not applicable: not fitted — {decl.quote()}", "na",
+                                {"declaration": decl.to_json()}, proposed="na")  # fmt: skip
         if step.kind in ("automatic", "stimulus"):
             return self._run_action(run_id, step)
         try:
@@ -218,6 +225,15 @@ class ChecklistEngine:
             return self._ask_attachment(step)
         except StepAborted as exc:  # end of input at a prompt: not done, never pass or fail
             return self._record(step, f"not run: {exc}", "not-run")
+
+    def declaration(self, step: Step):
+        """The session's declaration of the capability a "(where fitted)" step needs (None when
+        the step needs none or nothing is declared)."""
+        if not step.fitted:
+            return None
+        from bench_app.capabilities import declared
+
+        return declared(self.store, self.session_id, self.meter).get(step.fitted)
 
     def _run_action(self, run_id: int, step: Step) -> StepOutcome:
         ctx = ActionContext(
@@ -245,6 +261,10 @@ class ChecklistEngine:
             actual, verdict, evidence = f"not run: {exc}", "not-run", ctx.evidence
         except (DriverError, ValueError, OSError) as exc:
             actual, verdict, evidence = f"could not complete: {exc}", "not-run", ctx.evidence
+        decl = self.declaration(step)
+        if decl is not None:  # declared fitted: the step runs and says so
+            evidence = {**evidence, "declaration": decl.to_json()}
+            actual = f"{actual} [{decl.quote()}]"
         return self._record(step, actual, verdict, evidence, proposed=verdict)
 
     def _ask_manual(self, step: Step) -> StepOutcome:
@@ -300,6 +320,9 @@ class ChecklistEngine:
         if not actual.strip():
             raise UsageError(f"step {step_id}: the actual result is empty")
         step = self.template.step(step_id)
+        decl = self.declaration(step)
+        if verdict == "na" and decl is not None and decl.fitted:
+            raise UsageError(f"step {step_id} cannot be n/a: {decl.quote()}")
         return self._record(step, actual, verdict, evidence or {}, note=note, by=by or self.by)
 
     def attach(self, step_id: str, path: str | Path, note: str = "", by: str = "") -> StepOutcome:
@@ -338,6 +361,8 @@ class ChecklistEngine:
         note: str = "",
         by: str = "",
     ) -> StepOutcome:
+        if step.limits:  # the figures the step was judged by, with their sources
+            evidence = {**(evidence or {}), "limits": step.limits}
         rid = self.store.record_step(
             self.run_id,
             step.id,

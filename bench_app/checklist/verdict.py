@@ -46,7 +46,8 @@ RULES = (
     "Otherwise any step not run, a collection a step used whose read stopped early (incomplete), "
     "an unconfirmed run or no run gives INCOMPLETE.",
     "Every other departure is listed under Deviations with its kind and reference (manual "
-    "overrides, dispensations, CoP departures, a certificate of another CoP issue, conditions "
+    "overrides, figures of the limits table marked NOT CONFIRMED, dispensations, CoP "
+    "departures, a certificate of another CoP issue, conditions "
     "that cannot be told, template overrides, imports of another serial accepted, other "
     "equipment warnings, incomplete collections no step used, export periods not compared); a "
     "PASS with deviations says so.",
@@ -130,11 +131,36 @@ def current_run(store: Any, session_id: int, template: str | None = None) -> dic
     return max(runs, key=lambda r: r["id"]) if runs else None
 
 
-def _template(name: str) -> Template | None:
+def _template(name: str, store: Any = None, session_id: int | None = None) -> Template | None:
+    """The template by name, with the session's figures when a session is given."""
     try:
-        return find_template(name)
+        tpl = find_template(name)
+        if store is not None and session_id is not None:
+            from bench_app.limits import session_limits
+
+            tpl = tpl.resolved(session_limits(store, session_id))
+        return tpl
     except BenchError:
         return None
+
+
+def _limit_deviations(steps: list[StepVerdict]) -> list[Deviation]:
+    """One deviation per figure of the limits table a step was judged by that is NOT CONFIRMED
+    (the figures each attempt recorded in its evidence, with their notes)."""
+    used: dict[str, tuple[dict, list[str]]] = {}
+    for row in steps:
+        for name, fig in (row.evidence.get("limits") or {}).items():
+            if not fig.get("confirmed", True):
+                used.setdefault(name, (fig, []))[1].append(row.step_id)
+    out = []
+    for name, (fig, step_ids) in sorted(used.items()):
+        from bench_app.limits import value_text
+
+        value = f"{value_text(fig.get('value'))} {fig.get('unit') or ''}".strip()
+        text = (f"NOT CONFIRMED: {name} = {value} used by {', '.join(step_ids)}; "
+                + "; ".join(fig.get("notes") or []))  # fmt: skip
+        out.append(Deviation("limit-not-confirmed", "", text, reference=name))
+    return out
 
 
 def _step_rows(store: Any, run: dict, tpl: Template | None) -> list[StepVerdict]:
@@ -167,11 +193,15 @@ def _step_rows(store: Any, run: dict, tpl: Template | None) -> list[StepVerdict]
     return rows
 
 
-def _na_justified(row: StepVerdict, tpl: Template | None) -> bool:
-    """n/a counts only for the template's own reason or the bench's automatic protocol check."""
+def _na_justified(row: StepVerdict, tpl: Template | None, declared=None) -> bool:
+    """n/a counts only for the template's own reason, the bench's automatic protocol check or a
+    "(where fitted)" capability declared not fitted — never when it is declared fitted."""
+    step = next((s for s in tpl.steps if s.id == row.step_id), None) if tpl else None
+    decl = declared.get(step.fitted) if (declared is not None and step and step.fitted) else None
+    if decl is not None:
+        return not decl.fitted
     if row.proposed == "na":
         return True
-    step = next((s for s in tpl.steps if s.id == row.step_id), None) if tpl else None
     return bool(step and step.na_reason)
 
 
@@ -214,14 +244,17 @@ def overall_result(store: Any, session_id: int, template: str | None = None) -> 
         incomplete.append("no checklist run was recorded")
     else:
         res.run_id, res.template = run["id"], f"{run['template']} {run['template_version']}"
-        tpl = _template(run["template"])
+        tpl = _template(run["template"], store, session_id)
         res.steps = _step_rows(store, run, tpl)
+        from bench_app.capabilities import declared
+
+        decl = declared(store, session_id)
         for row in res.steps:
             if row.verdict == "fail":
                 fails.append(f"{row.step_id} failed: {row.actual}")
             elif row.verdict == "not-run":
                 incomplete.append(f"{row.step_id} not run: {row.reason}")
-            elif row.verdict == "na" and not _na_justified(row, tpl):
+            elif row.verdict == "na" and not _na_justified(row, tpl, decl):
                 incomplete.append(f"{row.step_id} n/a without the template's reason: {row.reason}")
                 res.deviations.append(
                     Deviation(
@@ -245,6 +278,7 @@ def overall_result(store: Any, session_id: int, template: str | None = None) -> 
                         reason=row.actual,
                     )
                 )
+        res.deviations += _limit_deviations(res.steps)
         roles = {c.get("role") for c in run.get("confirmations") or []}
         missing = [r for r in ("tester", "witness") if r not in roles]
         if missing:

@@ -97,6 +97,13 @@ class MeterDescription:
     associations: tuple[AssociationSpec, ...]
     channels: tuple[ChannelSpec, ...]
     meter_type: Description | None = None
+    #: what is fitted (``[capabilities]``: battery, reset_alarm, reverse_running…); a facility
+    #: declared not fitted raises no alarm in the simulator
+    capabilities: dict[str, object] = field(default_factory=dict)
+
+    def fitted(self, name: str) -> bool:
+        """True unless the description declares ``name`` not fitted."""
+        return bool(self.capabilities.get(name, True))
 
     @classmethod
     def load(cls, name_or_path: str | Path = "prometer100") -> MeterDescription:
@@ -134,6 +141,7 @@ class MeterDescription:
                 ),
                 channels=tuple(ChannelSpec(**c) for c in raw["channels"]),
                 meter_type=meter_type,
+                capabilities=dict(raw.get("capabilities") or {}),
             )
         except (KeyError, TypeError) as exc:
             raise DescriptionError(
@@ -482,16 +490,20 @@ class SimMeter:
     def battery_fault(self) -> None:
         with self._lock:
             self._battery_ok = False
-            self.log(EventCode.BATTERY_FAULT)
+            if self.description.fitted("battery"):
+                self.log(EventCode.BATTERY_FAULT)
 
     def reset(self) -> None:
         with self._lock:
-            self.log(EventCode.RESET)
+            if self.description.fitted("reset_alarm"):
+                self.log(EventCode.RESET)
 
     def reverse(self, on: bool = True) -> None:
         with self._lock:
             if on != self._reverse:
                 self._reverse = on
+                if not self.description.fitted("reverse_running"):
+                    return
                 self.log(
                     EventCode.REVERSE_RUNNING if on else EventCode.REVERSE_RUNNING_END, flag=on
                 )

@@ -66,7 +66,10 @@ def test_healthy_meter_passes_every_dr_step_with_resolvable_evidence(sim_engine,
     engine.confirm("witness", "B. Witness")
     result = overall_result(store, session)  # no full bench read: the rest is a deviation
     assert result.status == "PASS", result.reasons
-    assert all(d.kind == "reconciliation" for d in result.deviations)
+    assert {d.kind for d in result.deviations} == {"reconciliation", "limit-not-confirmed"}
+    (nc,) = [d for d in result.deviations if d.kind == "limit-not-confirmed"]
+    assert nc.reference == "clock_accuracy_s" and "NOT CONFIRMED" in nc.text
+    assert "DR3-2" in nc.text
     # the real password never reaches a stored trace
     for t in store.traces(session):
         assert b"HHDC2PASS" not in b"".join(r.data for r in store.load_trace(t["id"]))
@@ -293,7 +296,7 @@ def test_cop_identity_storage_period_and_clock(sim_engine, store, session):
     assert out.verdict == "fail" and "not among" in out.actual
     short, _ = sim_engine("cop-compliance-core", days=3)
     out = short.run_step("CC-02")
-    assert out.verdict == "fail" and "less than 90 days" in out.actual
+    assert out.verdict == "fail" and "less than 20 days" in out.actual  # CoP 5 (limits table)
     sim.set_clock_offset(60)
     out = engine.run_step("CC-08")
     assert out.verdict == "fail" and "local time" in out.actual
@@ -335,6 +338,7 @@ def test_protocol_name_requirement_and_custom_reason(store, session, sim_parts):
 [[steps]]
 id = "S1"\ntitle = "t"\nobjective = "o"\nmethod = "m"\nexpected = "e"\nkind = "automatic"
 action = "clock_in_utc"\nrequires = ["dlms"]\nna_reason = "only DLMS meters log this"
+[steps.params]\nmax_deviation_s = "@clock_accuracy_s"
 """
     template = parse_template(text, "x.toml")
     sim = make_sim()
