@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from bench_app.checklist.alarms import close_period
 from bench_app.checklist.context import (
     ACTIONS,
+    SP,
     ActionContext,
     ActionResult,
     StepAborted,
@@ -294,6 +295,48 @@ def _offset_minutes(ctx: ActionContext) -> float:
     return -minutes if direction == "slow" else minutes
 
 
+def _wait_for_reentry(ctx: ActionContext, minutes: float) -> None:
+    """Let time pass (simulated, or a real wait with progress) until the reference is half the
+    offset before a settlement-period boundary: the clock then put ``minutes`` fast has closed
+    the period, and its correction re-enters it (what DR3-3 is about)."""
+    if ctx.bench_time is None:
+        return
+    now = ctx.now()
+    into = (now - sp_start(now)).total_seconds()
+    target = SP.total_seconds() - minutes * 60 / 2
+    wait = (target - into) % SP.total_seconds()
+    if wait > 1:
+        ctx.bench_time.advance(wait)
+
+
+def _reentry_check(ctx: ActionContext, held: list, before, after, profile, profile2):
+    """DR3-3: the period the fast clock had closed and the correction re-entered must be held
+    once (no duplicate) and must not count its energy again: after it closes again, each value is
+    at most the value held before × (period + re-entered time) / period. → (text, failed)."""
+    if not held:
+        return ("the correction re-entered no closed period (none was held before it)", False)
+    start = sp_start(held[0].start)
+    span = SP.total_seconds()
+    back = (start + SP - after.meter_time).total_seconds()  # re-entered seconds
+    if back <= 0:
+        return (f"the correction did not re-enter {sp_name(start)}", False)
+    ctx.evidence["reentered_period"] = {"period": sp_name(start), "reentered_s": round(back, 1)}
+    for n, prof in ((1, profile), (2, profile2)):
+        rows = [r for r in prof.rows if r.start == held[0].start]
+        if len(rows) != 1:
+            return (f"re-entered period {sp_name(start)} held {len(rows)} times in read {n} "
+                    "(duplicate)" if rows else f"re-entered period {sp_name(start)} missing "
+                    f"in read {n}", True)  # fmt: skip
+        for i, (old, new) in enumerate(zip(held[0].values, rows[0].values, strict=False)):
+            bound = float(old) * (span + back) / span
+            if float(new) > bound + 1e-9:
+                return (f"re-entered period {sp_name(start)} DOUBLE COUNTED: channel {i + 1} "
+                        f"held {float(old):g} before the correction, {float(new):g} after "
+                        f"(at most {bound:g} for {back:.0f} s re-entered)", True)  # fmt: skip
+    return (f"re-entered period {sp_name(start)} held once, not double counted "
+            f"({back:.0f} s re-entered)", False)  # fmt: skip
+
+
 def _offset_clock(ctx: ActionContext, minutes: float) -> None:
     """Put the meter clock ``minutes`` off UTC: bench control, or the right password on a real
     meter (that setting itself is logged by the meter; the checks count events after it)."""
@@ -373,13 +416,20 @@ def clock_correction_flagged(ctx: ActionContext) -> ActionResult:
     CLOCK_CHANGE/PERIOD_ADJUSTED, in two reads (not cleared by reading)."""
     minutes = _offset_minutes(ctx)
     tol = float(ctx.limit("tolerance_s"))
+    if minutes > 0:  # DR3-3: the correction must take the meter back into a closed period
+        _wait_for_reentry(ctx, minutes)
     _offset_clock(ctx, minutes)
     corrected = False
+    reentered: list = []
     try:
         with ctx.meter("offset check, events, correction") as meter:
             before = _read_offset(ctx, minutes, tol, meter)
             look_from = sp_start(before.meter_time) - timedelta(hours=1)
             old = event_identities(meter.read_events(look_from, None))
+            if minutes > 0:  # the period the fast clock closed: what the meter held for it
+                last = sp_start(before.meter_time) - SP
+                reentered = [r for r in meter.read_profile(last, last + SP).rows
+                             if sp_start(r.start) == last]  # fmt: skip
             after = meter.set_clock(ctx.now())
         ctx.observe_clock(after, "clock after correction with the right password")
         corrected = abs(after.deviation_s) <= tol
@@ -421,6 +471,11 @@ def clock_correction_flagged(ctx: ActionContext) -> ActionResult:
     ctx.evidence["closed_periods"] = [sp_name(s) for s in flagged]
     if not flagged:
         problems.append(f"closed period {where} NOT flagged in the profile")
+    reentry = ""
+    if minutes > 0:
+        reentry, bad = _reentry_check(ctx, reentered, before, after, profile, profile2)
+        if bad:
+            problems.append(reentry)
     if problems:
         return ActionResult(
             f"clock at UTC{minutes:+g} min: " + "; ".join(problems), "fail", ctx.evidence
@@ -428,7 +483,7 @@ def clock_correction_flagged(ctx: ActionContext) -> ActionResult:
     return ActionResult(
         f"clock at UTC{minutes:+g} min corrected to {secs(after.deviation_s)} s; "
         f"{len(new)} clock-change event(s) logged; closed {' / '.join(map(sp_name, flagged))} "
-        f"flagged ({how}); still flagged on a second read",
+        f"flagged ({how}); still flagged on a second read" + (f"; {reentry}" if reentry else ""),
         "pass",
         ctx.evidence,
     )

@@ -4,7 +4,7 @@ Names: ``unique_identity``, ``storage_depth`` (params ``min_days``),
 ``integration_period`` (``options_min``), ``hh_sum_vs_register`` (``tolerance_pct``, ``periods``,
 ``max_wait_s``, ``settle_s``, ``channel_map`` profile OBIS → register OBIS
 where they differ) and ``clock_in_utc``
-(``max_deviation_s``). Figures come from the limits table through the template's ``"@name"``
+(``max_deviation_s``) and ``password_set_and_use`` (``min_length``, ``max_length``). Figures come from the limits table through the template's ``"@name"``
 params (:meth:`ActionContext.limit`), never from here.
 """
 
@@ -193,39 +193,69 @@ def _signs_on(ctx: ActionContext, label: str, password: str) -> tuple[bool, str]
     return True, ""
 
 
-@action("password_length_rule")
-def password_length_rule(ctx: ActionContext) -> ActionResult:
-    """CoP password rule: the Level 2 password in use is ``min_length``–``max_length`` characters
-    and accepted; the meter refuses it with characters added beyond ``max_length`` and a prefix
-    shorter than ``min_length`` (a meter that compares only a fixed number of characters or
-    accepts any length fails)."""
+def _test_password(length: int, salt: int) -> str:
+    """A mixed-case test password of ``length`` characters (letters and digits, never derived from
+    the real one): upper and lower case, so a meter must not reject it for its case."""
+    base = "Wb7kQ2xR9mT4pZ8n"
+    return (base[salt:] + base[:salt])[:length]
+
+
+def _set_level2(ctx: ActionContext, password: str, what: str) -> str:
+    """Set the Level 2 password: bench control on a simulator (what the manufacturer's tool does on
+    a real meter), else the tester with the manufacturer's tool. → refusal text ("" = set)."""
+    try:
+        ctx.stimulus("set_password", 2, password,
+                     instruction=f"set the Level 2 password to the {what} with the "
+                     f"manufacturer's tool: {password}")  # fmt: skip
+    except ValueError as exc:  # the meter (simulator) refused to store it
+        return str(exc)
+    return ""
+
+
+@action("password_set_and_use")
+def password_set_and_use(ctx: ActionContext) -> ActionResult:
+    """CoP password rule, set and used end to end: set a ``min_length`` and a ``max_length``
+    character Level 2 password (mixed case), associate with each, then restore the original and
+    associate with it. A meter that refuses to set either, or refuses the association afterwards
+    (e.g. it stored the password cut short), FAILs; a meter left without its original password
+    FAILs too. Passwords are never quoted in the result, only their lengths."""
     lo, hi = int(ctx.limit("min_length")), int(ctx.limit("max_length"))
-    password = ctx.password or ""
-    if not password:
+    original = ctx.password or ""
+    if not original:
         raise StepAborted("no Level 2 password given for the session (--password)")
     problems, notes = [], []
-    if not lo <= len(password) <= hi:
-        problems.append(
-            f"the Level 2 password in use has {len(password)} characters, not {lo}–{hi}"
-        )
-    ok, refusal = _signs_on(ctx, "password in use", password)
-    if not ok:
-        problems.append(f"the Level 2 password in use was refused ({refusal})")
+    for n, length in enumerate((lo, hi)):
+        pw = _test_password(length, n)
+        what = f"{length}-character test password"
+        refused = _set_level2(ctx, pw, what)
+        if refused:
+            problems.append(f"the meter REFUSED to set a {what}: {refused}")
+            continue
+        ok, refusal = _signs_on(ctx, what, pw)
+        if ok:
+            notes.append(f"{what} set and accepted for the association")
+        else:
+            problems.append(f"{what} set, then REFUSED for the association ({refusal}): "
+                            "the meter does not hold it as set")  # fmt: skip
+            continue
+        if length == hi:  # the whole password counts: one character more is another password
+            longer = pw + "X"
+            ok, _ = _signs_on(ctx, f"{len(longer)}-character password", longer)
+            if ok:
+                problems.append(f"a {len(longer)}-character password (the {what} plus one "
+                                "character) was ACCEPTED: the meter compares only part of it")
+            else:
+                notes.append(f"{len(longer)}-character password refused")
+    refused = _set_level2(ctx, original, "original password (restore)")
+    ok, refusal = (False, refused) if refused else _signs_on(ctx, "original password", original)
+    restored = not refused and ok
+    ctx.evidence["password_lengths"] = {"min": lo, "max": hi, "original": len(original),
+                                        "restored": restored}  # fmt: skip
+    if restored:
+        notes.append("original Level 2 password restored and accepted")
     else:
-        notes.append(f"{len(password)}-character password accepted")
-    long_pw = password + "0123456789ABCDEF"[: hi + 1 - len(password) + 1]
-    ok, refusal = _signs_on(ctx, f"{len(long_pw)}-character password", long_pw)
-    if ok:
-        problems.append(f"a {len(long_pw)}-character password (above {hi}) was ACCEPTED")
-    else:
-        notes.append(f"{len(long_pw)}-character password refused")
-    short_pw = password[: lo - 1]
-    ok, refusal = _signs_on(ctx, f"{len(short_pw)}-character password", short_pw)
-    if ok:
-        problems.append(f"a {len(short_pw)}-character password (below {lo}) was ACCEPTED")
-    else:
-        notes.append(f"{len(short_pw)}-character password refused")
-    ctx.evidence["password_lengths"] = {"min": lo, "max": hi, "in_use": len(password)}
+        problems.append(f"original Level 2 password NOT restored ({refusal}): the meter is left "
+                        "with a test password")  # fmt: skip
     if problems:
         return ActionResult("; ".join(problems + notes), "fail", ctx.evidence)
     return ActionResult(f"rule {lo}–{hi} characters: " + "; ".join(notes), "pass", ctx.evidence)

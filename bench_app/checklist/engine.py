@@ -301,7 +301,14 @@ class ChecklistEngine:
         ).strip()
         if not answer:
             return self._record(step, "attachment step: skipped by the tester", "not-run")
-        return self.attach(step.id, answer)
+        attached = self.attach(step.id, answer)
+        judged = (self.prompt(f"{step.id}: what does {Path(answer).name} show? (expected: "
+                              f"{step.expected}) ") or "").strip()  # fmt: skip
+        verdict = self._ask_verdict(step) if judged else None
+        if verdict is None:
+            return attached
+        return self.record(step.id, f"{attached.actual.split(';')[0]}: {judged}", verdict,
+                           evidence=attached.evidence, by=self.by)  # fmt: skip
 
     # -- results from people ---------------------------------------------------------------------
     def record(
@@ -323,7 +330,25 @@ class ChecklistEngine:
         decl = self.declaration(step)
         if verdict == "na" and decl is not None and decl.fitted:
             raise UsageError(f"step {step_id} cannot be n/a: {decl.quote()}")
-        return self._record(step, actual, verdict, evidence or {}, note=note, by=by or self.by)
+        evidence = dict(evidence or {})
+        if step.kind == "attachment":  # the judgement keeps the attachment it judged
+            ids = evidence.get("attachment_ids") or self._attachments_of(step.id)
+            if verdict == "pass" and not ids:
+                raise UsageError(f"step {step_id}: attach the file before judging it a pass")
+            if ids:
+                evidence["attachment_ids"] = ids
+        return self._record(step, actual, verdict, evidence, note=note, by=by or self.by)
+
+    def _attachments_of(self, step_id: str) -> list[int]:
+        """Attachment ids of the step's attempts in the open run (newest attempt first)."""
+        run = self.current_run()
+        if run is None:
+            return []
+        for a in reversed(self.store.step_results(run["id"], latest_only=False)):
+            ids = (a.get("evidence") or {}).get("attachment_ids")
+            if a["step_id"] == step_id and ids:
+                return list(ids)
+        return []
 
     def attach(self, step_id: str, path: str | Path, note: str = "", by: str = "") -> StepOutcome:
         """Attach a file (hashed by the store) to a step and record it as the step's evidence."""
@@ -341,10 +366,12 @@ class ChecklistEngine:
                 f"step {step_id}: {path.name} is {mime}; accepted: {', '.join(accept)}"
             )
         aid = self.store.add_attachment(self.session_id, path.name, data, mime=mime)
+        # never an automatic pass: the witness judges what the file shows (record the verdict)
         return self._record(
             step,
-            f"attached {path.name} ({len(data)} bytes, {mime})",
-            "pass",
+            f"attached {path.name} ({len(data)} bytes, {mime}); awaiting the judgement of what "
+            "it shows (record the verdict)",
+            "not-run",
             {"attachment_ids": [aid]},
             note=note,
             by=by or self.by,

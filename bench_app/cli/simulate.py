@@ -130,6 +130,8 @@ ACTION_ARGS = {
     "supply-cut": "(none): cut the outstation's auxiliary supply",
     "supply-restore": "(none): restore the supply",
     "battery-fault": "(none): simulate a battery fault",
+    "battery-restore": "(none): replace the battery (the fault condition clears)",
+    "set-password": "LEVEL PASSWORD: set a level's password (as the manufacturer's tool would)",
     "reset": "(none): a reset not caused by a supply failure",
     "reverse": "on|off: run energy backwards (reverse running)",
     "clock-offset": "MINUTES: set the meter clock to UTC + MINUTES (e.g. -10), no event",

@@ -204,12 +204,12 @@ def test_each_defect_fails_the_matching_step(
 @pytest.mark.parametrize("protocol", ["dlms", "iec21"])
 def test_password_length_defect_fails_cc07(bench, capsys, protocol):
     start, db, sid = bench
-    for defects, verdict in (((), "pass"), (("password-length-unchecked",), "fail")):
+    for defects, verdict in (((), "pass"), (("password-truncated-at-8",), "fail")):
         run, sim = start(protocol, *defects, exports=())
         argv = ["checklist", "run", "--session", str(sid), "--db", str(db), "--template",
                 "cop-compliance-core", "--auto", "--json", "--port", sim.url, "--protocol",
                 protocol, "--password", STACKS[protocol][2], "--step", "CC-07",
-                "--timeout", "5"]  # fmt: skip
+                "--timeout", "5", "--control", sim.control_url]  # fmt: skip
         if defects:
             argv += ["--supersede", "re-test with the defect"]
         assert main(argv) == 0
