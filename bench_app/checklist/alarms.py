@@ -242,7 +242,7 @@ def check_alarm(
     texts, ok = extra() if extra else ([], True)
     if problems or not ok:
         return ActionResult("; ".join(problems + texts), "fail", ctx.evidence)
-    names = "/".join(f.name for f in flags) or "alarm"
+    names = "/".join(str(f.name) for f in flags) or "alarm"
     summary = (
         "; ".join(found_texts) + "; event and flag still present on a second read; first full "
         f"period after the restore ({sp_name(clear)}) closed without {names}: the alarm cleared"

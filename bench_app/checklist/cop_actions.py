@@ -2,10 +2,10 @@
 
 Names: ``unique_identity``, ``storage_depth`` (params ``min_days``),
 ``integration_period`` (``options_min``), ``hh_sum_vs_register`` (``tolerance_pct``, ``periods``,
-``max_wait_s``, ``settle_s``, ``channel_map`` profile OBIS → register OBIS
-where they differ) and ``clock_in_utc``
-(``max_deviation_s``) and ``password_set_and_use`` (``min_length``, ``max_length``). Figures come from the limits table through the template's ``"@name"``
-params (:meth:`ActionContext.limit`), never from here.
+``max_wait_s``, ``settle_s``, ``channel_map`` profile OBIS → register OBIS where they differ),
+``clock_in_utc`` (``max_deviation_s``) and ``password_set_and_use`` (``min_length``,
+``max_length``). Figures come from the limits table through the template's ``"@name"`` params
+(:meth:`ActionContext.limit`), never from here.
 """
 
 from __future__ import annotations
