@@ -397,7 +397,8 @@ def supply_failure(ctx: ActionContext) -> ActionResult:
                          f"±{clock_tol:g} s")  # fmt: skip
             ok = False
         else:
-            texts.append(f"clock after restore {secs(dev)} s (within ±{clock_tol:g} s)")
+            texts.append(f"clock after restore {secs(dev)} s (within ±{clock_tol:g} s; "
+                         f"reference: {ctx.reference_text()})")  # fmt: skip
         return texts, ok
 
     return check_alarm(

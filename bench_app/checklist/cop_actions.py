@@ -173,7 +173,8 @@ def clock_in_utc(ctx: ActionContext) -> ActionResult:
         clock = meter.read_clock()
     ctx.observe_clock(clock, "clock against UTC")
     text = (
-        f"meter {iso(clock.meter_time)} vs PC UTC {iso(clock.pc_time)}: {secs(clock.deviation_s)} s"
+        f"meter {iso(clock.meter_time)} vs reference UTC {iso(clock.pc_time)}: "
+        f"{secs(clock.deviation_s)} s (reference: {ctx.reference_text()})"
     )
     if abs(clock.deviation_s) <= limit:
         return ActionResult(f"{text} (limit ±{limit:g} s)", "pass", ctx.evidence)

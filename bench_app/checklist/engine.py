@@ -28,7 +28,7 @@ from typing import Any
 from bench_app.checklist.context import ActionContext, MeterFactory, Prompt, StepAborted
 from bench_app.checklist.registry import load_actions
 from bench_app.checklist.simtime import BenchTime, Progress
-from bench_app.checklist.template import Step, Template
+from bench_app.checklist.template import Step, Template, freeze
 from bench_app.equipment.approvals import check_template_serves
 from bench_app.errors import SessionLockedError, UsageError
 from bench_app.outcomes import VERDICTS
@@ -68,6 +68,8 @@ class ChecklistEngine:
     :param capabilities: overrides :data:`DEFAULT_CAPABILITIES` for the protocol.
     :param progress: ``progress(remaining_s, message)`` while a step waits for a settlement
         period to close on a real meter (on a simulator, time is advanced instead).
+    :param time_source: :class:`bench_app.timesource.TimeSource` measured with every clock
+        reading (the PC's offset is stored with it and corrects the reference); None: the PC.
     """
 
     def __init__(
@@ -87,6 +89,7 @@ class ChecklistEngine:
         sleep: Callable[[float], None] | None = None,
         progress: Progress | None = None,
         meter: str = "",
+        time_source: Any = None,
     ) -> None:
         self.store = store
         #: meter description named for the run (levels and SAPs; "" = the session's)
@@ -110,7 +113,7 @@ class ChecklistEngine:
         )
         self.sleep = sleep or time.sleep
         #: reference time; simulated (bench control ``advance``) on a simulator
-        self.bench_time = BenchTime(now, control, self.sleep, progress)
+        self.bench_time = BenchTime(now, control, self.sleep, progress, time_source)
         self.now = self.bench_time.now
         self._run_id: int | None = None
 
@@ -132,7 +135,8 @@ class ChecklistEngine:
             if run is None:
                 check_template_serves(self.store, self.session_id, self.template)
                 self._run_id = self.store.start_checklist_run(
-                    self.session_id, self.template.name, self.template.version
+                    self.session_id, self.template.name, self.template.version,
+                    frozen=freeze(self.template),
                 )
             else:
                 self._run_id = run["id"]
@@ -168,6 +172,7 @@ class ChecklistEngine:
             self.template.version,
             supersedes=old["id"] if old else None,
             reason=reason,
+            frozen=freeze(self.template),
         )
         return self._run_id
 

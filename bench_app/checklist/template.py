@@ -377,3 +377,40 @@ def find_template(name_or_path: str, folder: str | Path | None = None) -> Templa
             return load_template(path)
     names = ", ".join(p.stem for p in list_templates(folder))
     raise TemplateError(f"no checklist template {name_or_path!r} (available: {names})")
+
+
+#: Step fields a frozen template keeps (what the report prints and the verdict reads).
+FROZEN_STEP_FIELDS = ("id", "title", "objective", "method", "expected", "kind", "action",
+                      "na_reason", "fitted", "params", "limits")  # fmt: skip
+
+
+def freeze(template: Template) -> dict:
+    """The template as a run uses it (texts and figures resolved for the session) → a JSON-able
+    dict stored with the run (:meth:`bench_app.store.Store.start_checklist_run`)."""
+    return {
+        "name": template.name,
+        "title": template.title,
+        "version": template.version,
+        "cops": list(template.cops),
+        "source": template.source,
+        "steps": [{k: getattr(s, k) for k in FROZEN_STEP_FIELDS} for s in template.steps],
+    }
+
+
+def thaw(frozen: dict) -> Template:
+    """A :class:`Template` back from :func:`freeze`'s dict (steps as they were run)."""
+    steps = tuple(
+        Step(
+            id=str(s["id"]), title=str(s.get("title", "")), objective=str(s.get("objective", "")),
+            method=str(s.get("method", "")), expected=str(s.get("expected", "")),
+            kind=str(s.get("kind", "")), action=s.get("action"),
+            na_reason=str(s.get("na_reason", "")), fitted=str(s.get("fitted", "")),
+            params=dict(s.get("params") or {}), limits=dict(s.get("limits") or {}),
+        )
+        for s in frozen.get("steps") or []
+    )  # fmt: skip
+    return Template(
+        name=str(frozen.get("name", "")), title=str(frozen.get("title", "")),
+        version=str(frozen.get("version", "")), applies_to=(), steps=steps,
+        cops=tuple(frozen.get("cops") or ()), source=str(frozen.get("source", "")),
+    )  # fmt: skip

@@ -30,7 +30,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bench_app.checklist.template import Template, find_template
+from bench_app.checklist.template import Template, find_template, thaw
 from bench_app.errors import BenchError
 from bench_app.outcomes import Cause, CauseKind, Deviation, DeviationKind, Status, Verdict
 
@@ -245,8 +245,9 @@ def overall_result(store: Any, session_id: int, template: str | None = None) -> 
     if run is not None:
         from bench_app.capabilities import declared
 
-        facts.steps = _step_rows(store, run, _template(run["template"], store, session_id),
-                                 declared(store, session_id))  # fmt: skip
+        tpl = thaw(run["frozen"]) if run.get("frozen") else _template(run["template"], store,
+                                                                         session_id)  # fmt: skip
+        facts.steps = _step_rows(store, run, tpl, declared(store, session_id))
     facts.findings, facts.mismatch_codes = _equipment(store, session_id)
     facts.listed = _register_deviations(store, session_id, facts.findings)
     facts.listed += _import_deviations(store, session_id)

@@ -305,7 +305,12 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
     template_version = ""
     if run is not None:
         template_version = f"{run.get('template', '')} {run.get('template_version', '')}".strip()
-        catalogue = _step_catalogue(run.get("template", ""), store, session_id)
+        frozen = run.get("frozen")  # the template as run (stored with the run, hashed)
+        catalogue = (
+            {s["id"]: {k: s.get(k, "") for k in ("objective", "method", "expected")}
+             for s in frozen.get("steps") or []}
+            if frozen else _step_catalogue(run.get("template", ""), store, session_id)
+        )  # fmt: skip
         for res in verdict.steps:  # every template step, attempted or not
             info = catalogue.get(res.step_id, {})
             steps.append(

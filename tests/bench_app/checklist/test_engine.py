@@ -139,23 +139,57 @@ def test_script_tests_as_titled(sim_engine):
 def test_dr1_1_compares_both_exports_and_the_bench(sim_engine, store, session, bump, verdict):
     from tests.bench_app.checklist.conftest import add_exports
 
-    engine, sim = sim_engine(days=22)
+    engine, sim = sim_engine(days=25)  # the outstation holds 25 days (set-up: 20)
     first = engine.run_step("DR1-1")
     assert first.verdict == "not-run" and "import the HHDC export" in first.actual
-    add_exports(store, session, sim, days=5, bump=bump)
-    short = engine.run_step("DR1-1")  # the set-up condition is checked, not assumed
-    assert short.verdict == "not-run" and "at least 20 days" in short.actual
-    cols = add_exports(store, session, sim, days=21, bump=bump)
+    cols = add_exports(store, session, sim, days=1, bump=bump)  # a one-day HHDC collection
     again = engine.run_step("DR1-1")
     assert again.verdict == verdict, again.actual
     assert set(cols.values()) <= set(again.evidence["collection_ids"])
+    assert again.evidence["setup"]["days_held"] >= 20
+    assert "outstation holds" in again.actual and "at the export's resolution" in again.actual
     if verdict == "pass":
         assert "HHDC (collection" in again.actual and "identical" in again.actual
     else:  # the HHDC export disagrees with the manufacturer's directly
         assert "HHDC vs manufacturer-software disagree" in again.actual
         assert "1 with different values" in again.actual and "SP " in again.actual
-    attempts = store.step_results(engine.run_id, latest_only=False)
-    assert [a["attempt"] for a in attempts if a["step_id"] == "DR1-1"] == [1, 2, 3]
+        # a corrected export imported later is judged; the earlier DIFFER stays, with why
+        add_exports(store, session, sim, days=1, sources=("hhdc",))
+        fixed = engine.run_step("DR1-1")
+        assert fixed.verdict == "pass", fixed.actual
+        assert "DIFFERED from the bench" in fixed.actual and "superseded by collection" in (
+            fixed.actual)
+        (old,) = [x for x in fixed.evidence["superseded"] if x["result"] == "DIFFER"]
+        assert old["collection"] == cols["hhdc"]
+
+
+def test_dr1_1_setup_is_checked_on_the_outstation(sim_engine, store, session):
+    from tests.bench_app.checklist.conftest import add_exports
+
+    engine, sim = sim_engine(days=10)  # the outstation holds 10 days: the set-up is not met
+    add_exports(store, session, sim, days=1)
+    out = engine.run_step("DR1-1")
+    assert out.verdict == "not-run", out.actual
+    assert "set-up not met: the outstation holds" in out.actual and "20 days" in out.actual
+
+
+def test_dr1_1_identical_means_at_the_exports_resolution(sim_engine, store, session):
+    """Values in Wh exported as kWh with 3 decimals: the bench's finer value rounded to the
+    export's last digit must equal it; a difference of one digit of the export is a DIFFER."""
+    from drivers.model import Channel, ProfileRow
+
+    engine, sim = sim_engine(days=22)
+    now = sim.meter_now()
+    end = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    rows = sim.profile_rows(end - timedelta(days=1), end)
+    chans = [Channel(c.obis, "Wh") for c in sim.description.channels]
+    for source in ("hhdc", "manufacturer"):
+        cid = store.new_collection(session, source, meta={"resolution": "1"})
+        store.add_profile_block(cid, chans, [ProfileRow(t, [float(v) for v in vals], st)
+                                             for t, vals, st in rows])  # fmt: skip
+    out = engine.run_step("DR1-1")
+    assert out.verdict == "pass", out.actual
+    assert out.evidence["resolution_kwh"] == {"hhdc": "1", "manufacturer": "1"}
 
 
 def test_requirements_the_protocol_lacks_make_steps_na(store, session, sim_parts):
