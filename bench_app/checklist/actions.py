@@ -249,7 +249,8 @@ def recollect_unchanged(ctx: ActionContext) -> ActionResult:
     previous = None
     for col in ctx.store.collections(ctx.session_id):
         meta = col.get("meta") or {}
-        if col["source"] == "bench" and meta.get("step") == prev_step and meta.get("start"):
+        if (col["source"] == "bench" and meta.get("step") == prev_step and meta.get("start")
+                and meta.get("end")):  # the step's own collection, not its set-up read
             previous = col
     with ctx.meter("re-collect") as meter:
         if previous is None:  # no DR1-1 yet: collect twice here

@@ -116,6 +116,17 @@ def close_period(
     return meter_now
 
 
+def _wait_for_clear_period(ctx: ActionContext, clear: datetime) -> None:
+    """On resuming a step: let the first full period after the restore (starting ``clear``)
+    close — nothing to wait for when it already has."""
+    with ctx.meter("clock at resume") as meter:
+        clock = meter.read_clock()
+    ctx.observe_clock(clock, "clock at resume")
+    if ctx.bench_time is not None:
+        ctx.bench_time.wait_until_meter(clock.meter_time, clear + SP,
+                                        float(ctx.param("close_margin_s", 2.0)))  # fmt: skip
+
+
 def _pending(ctx: ActionContext) -> dict | None:
     """What the step's latest attempt left for a resumed check (None when nothing is pending)."""
     latest = [r for r in ctx.store.step_results(ctx.run_id) if r["step_id"] == ctx.step.id]
@@ -158,8 +169,7 @@ def check_alarm(
         lo, hi = _utc(pending["lo"]), _utc(pending["hi"])
         old = {tuple(i) for i in pending["old"]}
         ctx.evidence["resumed"] = pending
-        close_period(ctx, "clock at resume")  # closed already, or wait for it now
-        close_period(ctx, "clock at resume, first full period after the restore")
+        _wait_for_clear_period(ctx, hi)  # closed already, or wait for it now
     else:
         with ctx.meter("before stimulus") as meter:
             before = meter.read_clock()
@@ -228,6 +238,9 @@ def check_alarm(
             found_texts.append(f"'{name}' at {iso(hit['time'])} ({where})")
     if groups:
         problems += _groups_problems(new_first, groups, lo, hi, ctx.evidence)
+        wanted = set().union(*groups)
+        periods += [sp_start(r["time"]) for r in new_first
+                    if int(r["code"]) in wanted and lo <= r["time"] < hi]  # fmt: skip
     flags = [EventCode(c).flag for c in sorted(codes) if EventCode(c).flag]
     for sp in must_flag() if must_flag else []:
         for flag in flags:

@@ -144,7 +144,7 @@ def test_auto_run_against_healthy_dlms_passes_every_dr_step(bench, capsys):
         assert re.search(r"closed \d{4}-\d\d-\d\d SP \d+, ", steps[step]["actual"]), step
         assert steps[step]["evidence"]["closed_periods"], step
     phases = steps["DR4-1a"]["evidence"]["closed_periods"]
-    assert len(phases) == 3  # one phase failure per consecutive settlement period
+    assert len(phases) == 4  # each phase, then a combination, in consecutive settlement periods
     assert steps["DR2-2"]["evidence"]["association"]["client_sap"] == 48
     assert sim.meter.state()["advanced_s"] > 0  # simulated time closed the periods
     with Store.open(db) as store:

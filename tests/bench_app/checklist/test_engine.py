@@ -227,7 +227,7 @@ def test_real_meter_prompts_the_tester_for_stimuli(store, session, sim_parts):
 
     def tester(message):  # the tester does what is asked on the (simulated) meter
         asked.append(message)
-        if "battery" in message:
+        if "battery fault" in message:
             sim.battery_fault()
         return ""
 
@@ -484,7 +484,7 @@ def test_real_meter_step_can_be_left_waiting_and_resumed(store, session, sim_par
 
     def tester(message: str) -> str:
         answers.append(message)
-        if "battery" in message:
+        if "battery fault" in message:
             sim.battery_fault()
         return "later" if "closes in" in message else ""
 
@@ -498,9 +498,19 @@ def test_real_meter_step_can_be_left_waiting_and_resumed(store, session, sim_par
     assert left.evidence["pending"]["hi"] == "2026-11-29T08:00:00Z"
     faults = len(sim.events())
     pc[0] += timedelta(minutes=30)  # the tester comes back after the period closed
-    done = engine(lambda m: "").run_step("DR4-2")
+    waited = []
+
+    def sleep(seconds):  # the resumed step waits for the first full period after the restore
+        waited.append(seconds)
+        pc[0] += timedelta(seconds=seconds)
+
+    done = ChecklistEngine(store, session, find_template("bscp601-protocol-cop1-2-3-5-10"),
+                           factory_for(sim), None, lambda m: "", protocol="dlms",
+                           now=lambda: pc[0], sleep=sleep).run_step("DR4-2")  # fmt: skip
     assert done.verdict == "pass", done.actual
     assert "closed 2026-11-29 SP 16, 07:30–08:00 GMT" in done.actual
+    assert "first full period after the restore (2026-11-29 SP 17" in done.actual
+    assert 25 * 60 <= sum(waited) <= 26 * 60  # until 08:30 (+ margin), not a period more
     assert len(sim.events()) == faults  # no second stimulus
 
 
