@@ -262,12 +262,28 @@ def template_overrides(conn, session_id: int) -> list[dict]:
     return [dict(zip(("id", "template", "reason", "by", "created_at"), r)) for r in rows]
 
 
+def _regime_mismatch(store, session_id: int) -> list[str]:
+    """Every checklist template is of the BSC regime (BSCP601, CoP compliance): a session whose
+    outstation type is a SMETS device model cites the other regime's records."""
+    from bench_app.equipment.records import Register
+
+    reg = Register(store)
+    app = reg.application_for_session(session_id) or {}
+    code = str((store.equipment(session_id) or {}).get("outstation_type") or
+               app.get("outstation_type") or "").strip().upper()  # fmt: skip
+    known = {t["code"]: t for t in reg.types()}
+    if code in known and known[code].get("regime") == "smets":
+        return [f"outstation type {code} is a SMETS device model under the DCC regime, exempt "
+                "from BSCP601 protocol approval and CoP 10 compliance testing"]
+    return []
+
+
 def check_template_serves(store, session_id: int, template) -> None:
     """Refuse a template that does not serve the session, unless an override is recorded.
 
     :raises UsageError: naming the template, the session and each mismatch, and how to override.
     """
-    why = template.mismatches(store.get_session(session_id))
+    why = template.mismatches(store.get_session(session_id)) + _regime_mismatch(store, session_id)
     if not why:
         return
     if any(o["template"] == template.name for o in template_overrides(store.conn, session_id)):

@@ -196,3 +196,18 @@ def test_equivalences_written_before_are_migrated_in_the_dccs_order(tmp_path):
         types = Register(store).types()
     assert rows == {"B": ("assurance", ""), "C": ("assessed", "unstated")}
     assert types[0]["regime"] == "bsc"
+
+
+def test_a_bsc_template_on_a_smets_session_needs_a_recorded_reason(store):
+    from bench_app.equipment.approvals import check_template_serves
+
+    reg = Register(store)
+    reg.add_type("XS1", "Example", regime="smets")
+    sid = store.create_session("S-2", "protocol-approval")
+    store.set_equipment(sid, outstation_type="XS1", model="XS1")
+    template = find_template("bscp601-protocol-cop1-2-3-5-10")
+    with pytest.raises(UsageError, match="SMETS device model under the DCC regime"):
+        check_template_serves(store, sid, template)
+    reg.record_template_override(sid, template.name, "rehearsal of the HHDC's read path", "Sam")
+    check_template_serves(store, sid, template)  # allowed, and listed as a deviation
+    assert any(d.kind == "template-override" for d in session_deviations(store, sid))
