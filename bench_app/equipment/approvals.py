@@ -264,15 +264,17 @@ def template_overrides(conn, session_id: int) -> list[dict]:
 
 def _regime_mismatch(store, session_id: int) -> list[str]:
     """Every checklist template is of the BSC regime (BSCP601, CoP compliance): a session whose
-    outstation type is a SMETS device model cites the other regime's records."""
-    from bench_app.equipment.records import Register
-
-    reg = Register(store)
-    app = reg.application_for_session(session_id) or {}
-    code = str((store.equipment(session_id) or {}).get("outstation_type") or
-               app.get("outstation_type") or "").strip().upper()  # fmt: skip
-    known = {t["code"]: t for t in reg.types()}
-    if code in known and known[code].get("regime") == "smets":
+    outstation type (its equipment record's, else its application's) is a SMETS device model
+    cites the other regime's records."""
+    codes = [str((store.equipment(session_id) or {}).get("outstation_type") or "").upper()]
+    codes += [r[0] for r in store.conn.execute(
+        "SELECT t.code FROM eq_applications a JOIN eq_types t ON t.id = a.type_id "
+        "WHERE a.reference = (SELECT reference FROM sessions WHERE id = ?) OR a.id IN "
+        "(SELECT application_id FROM eq_application_sessions WHERE session_id = ?)",
+        (session_id, session_id))]  # fmt: skip
+    code = next((c for c in codes if c), "")
+    row = store.conn.execute("SELECT regime FROM eq_types WHERE code = ?", (code,)).fetchone()
+    if row and row[0] == "smets":
         return [f"outstation type {code} is a SMETS device model under the DCC regime, exempt "
                 "from BSCP601 protocol approval and CoP 10 compliance testing"]
     return []
