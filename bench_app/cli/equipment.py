@@ -227,6 +227,8 @@ def run_list(args: argparse.Namespace) -> int:
     cols = list(COLUMNS[args.kind])
     if args.kind in ("certs", "approvals", *X.NEW_KINDS) and "id" not in cols:
         cols = ["id", *cols]
+    if args.kind == "certs":  # where equipment compliant with the CoP can be registered
+        cols.append("registrable")
     print_table(rows, cols)
     return 0
 
