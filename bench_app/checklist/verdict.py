@@ -299,7 +299,7 @@ _LISTED_BY_REGISTER = frozenset({"certificate-wrong-issue", "condition-not-met"}
 
 
 def _register_deviations(store: Any, session_id: int, findings: list[dict]) -> list[Deviation]:
-    """Dispensations, CoP departures and issues, conditions, template overrides (issue 18)."""
+    """The equipment register's: dispensations, CoP departures and issues, conditions, overrides."""
     from bench_app.equipment.deviations import session_deviations
 
     try:
@@ -316,7 +316,7 @@ def _register_deviations(store: Any, session_id: int, findings: list[dict]) -> l
 
 
 def _import_deviations(store: Any, session_id: int) -> list[Deviation]:
-    """Imports stored although their serial/MPAN differs (``--accept-serial``, issue 19)."""
+    """Imports stored although their serial/MPAN differs (``--accept-serial``)."""
     out = []
     for coll in store.collections(session_id):
         for text in (coll.get("meta") or {}).get("deviations") or []:
@@ -327,7 +327,7 @@ def _import_deviations(store: Any, session_id: int) -> list[Deviation]:
 
 
 def _incomplete(store: Any, session_id: int) -> list[dict]:
-    """The session's collections whose read stopped early (issue 16), if the store knows."""
+    """The session's collections whose read stopped early, if the store knows."""
     if not hasattr(store, "incomplete_collections"):
         return []
     return list(store.incomplete_collections(session_id))

@@ -95,7 +95,7 @@ class ReportData:
     #: :attr:`~bench_app.checklist.verdict.OverallResult.deviations`, which include
     #: :func:`bench_app.equipment.deviations.session_deviations`
     deviations: list[dict[str, Any]] = field(default_factory=list)
-    #: :meth:`bench_app.store.Store.incomplete_collections`: reads that stopped early (issue 16),
+    #: :meth:`bench_app.store.Store.incomplete_collections`: reads that stopped early,
     #: each with ``reason`` and ``span``
     incomplete: list[dict[str, Any]] = field(default_factory=list)
     checklist: dict[str, Any] | None = None  #: run: template, template_version, status…

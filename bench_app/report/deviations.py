@@ -1,10 +1,10 @@
 """Report section "Deviations": the ONE list of departures the witness signs with the result.
 
 It shows :attr:`bench_app.checklist.verdict.OverallResult.deviations` (kind, reference, text):
-manual overrides and n/a without the template's reason (issue 13), dispensation-covered failures,
-CoP departures, CoP-issue mismatches, conditions and template overrides (issue 18,
-:func:`bench_app.equipment.deviations.session_deviations`), imports accepted with another serial
-(issue 19), incomplete collections (issue 16), equipment warnings and export periods not compared.
+manual overrides and n/a without the template's reason, dispensation-covered failures, CoP
+departures, CoP Issue mismatches, conditions and template overrides
+(:func:`bench_app.equipment.deviations.session_deviations`), imports accepted with another serial,
+incomplete collections, equipment warnings and export periods not compared.
 
 A deviation never turns a failure into a pass: a failure covered by a dispensation is still FAIL
 in the results and in the overall result.

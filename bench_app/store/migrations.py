@@ -276,7 +276,7 @@ def _m3_indexes(db: sqlite_utils.Database) -> None:
 
 
 def _m4_equipment_register(db: sqlite_utils.Database) -> None:
-    """Equipment register (issue 10): outstation types, device model combinations, compliance
+    """Equipment register: outstation types, device model combinations, compliance
     certificates, protocol approvals, BSCP601 applications and their links to sessions.
 
     Register rows are reference data, not session evidence: they are updated in place (a
@@ -365,7 +365,7 @@ def _m4_equipment_register(db: sqlite_utils.Database) -> None:
 
 
 def _m7_approval_records(db: sqlite_utils.Database) -> None:
-    """Approval records (issue 18): scopes and conditions on certificates and approvals,
+    """Approval records: scopes and conditions on certificates and approvals,
     metering dispensations (BSCP32), amendments, devices of a combination, equivalence
     assessments, dated installed-base snapshots, upgrade plans, template-scope overrides and
     the published lists' versions. Reference data like migration 4 (updated in place)."""
@@ -461,7 +461,7 @@ def _m7_approval_records(db: sqlite_utils.Database) -> None:
 
 
 def _m5_acquisition(db: sqlite_utils.Database) -> None:
-    """Acquisition blocks and collection states (issue 16).
+    """Acquisition blocks and collection states.
 
     ``acq_blocks``: one row per stored block of a bench read (identity/clock, profile block,
     event log, registers) naming the SHA-256 of the trace segment stored with it in the same
@@ -496,7 +496,7 @@ def _m5_acquisition(db: sqlite_utils.Database) -> None:
 
 
 def _m6_session_records(db: sqlite_utils.Database) -> None:
-    """Session records set from the CLI (issue 13): bench connection (simulator or port, baud,
+    """Session records set from the CLI: bench connection (simulator or port, baud,
     framing, probe), test equipment, reference time source, CoP issues. ``kind`` names the record,
     ``data`` is a JSON object; the newest record of a kind supersedes older ones (append-only)."""
     db["session_records"].create(
