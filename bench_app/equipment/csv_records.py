@@ -41,7 +41,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "dcc": ("combination", "list", "status"),
     "tirs": ("reference", "title"),
 }
-#: Columns added to the issue-10 kinds (optional on import, written on export).
+#: Columns added to the register's first kinds (optional on import, written on export).
 EXTRA_COLUMNS: dict[str, tuple[str, ...]] = {
     "types": ("regime", "major_pattern"),
     "combos": ("solution_release", "fuel"),
@@ -58,7 +58,7 @@ def _int(text: str, what: str) -> int:
 
 
 def store_row(reg, kind: str, r: dict[str, str]) -> int:
-    """Add or update one entry of an issue-18 kind from a CSV row; returns its id."""
+    """Add or update one entry of an approval-record kind from a CSV row; returns its id."""
     if kind == "devices":
         return reg.add_device(r["combination"], r["role"], r["model"], r["hardware_version"],
                               r["hardware_revision"], r["firmware"], r["factory_config"],
@@ -114,7 +114,7 @@ def store_equivalence(reg, r: dict[str, str]) -> int:
 
 
 def rows(reg, kind: str) -> list[dict]:
-    """Register rows of an issue-18 kind, keyed by :data:`COLUMNS` names."""
+    """Register rows of an approval-record kind, keyed by :data:`COLUMNS` names."""
     if kind == "devices":
         return reg.devices()
     if kind == "conditions":
@@ -133,7 +133,7 @@ def rows(reg, kind: str) -> list[dict]:
 
 
 def extra_values(reg, kind: str, row: dict) -> dict:
-    """Values of :data:`EXTRA_COLUMNS` for an exported issue-10 row."""
+    """Values of :data:`EXTRA_COLUMNS` for an exported row of the first kinds."""
     if kind == "types":
         return {"regime": row.get("regime") or "bsc", "major_pattern": row.get("major_pattern")}
     if kind == "combos":
