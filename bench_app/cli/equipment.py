@@ -91,6 +91,13 @@ def register(sub: argparse._SubParsersAction) -> None:
             q.add_argument("--session", type=int, required=True)
             add_db_option(q)
             q.set_defaults(func=run_link)
+            q = ks.add_parser("decide", help="record an application's outcome (a granted "
+                              "variant amendment covers the variant)")  # fmt: skip
+            q.add_argument("reference")
+            q.add_argument("decision", choices=("granted", "refused", "pending"))
+            q.add_argument("--date", default="", help="decision date YYYY-MM-DD")
+            add_db_option(q)
+            q.set_defaults(func=run_decide)
 
     X.register_commands(es)
     q = es.add_parser("equivalents", help="combinations equivalent to KEY (differ in hardware)")
@@ -291,6 +298,13 @@ def run_link(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         Register(store).link_session(args.reference, args.session)
     print(f"session {args.session} linked to application {args.reference}")
+    return 0
+
+
+def run_decide(args: argparse.Namespace) -> int:
+    with open_store(args) as store:
+        Register(store).decide_application(args.reference, args.decision, args.date)
+    print(f"application {args.reference}: {args.decision}")
     return 0
 
 

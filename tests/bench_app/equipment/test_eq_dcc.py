@@ -211,3 +211,19 @@ def test_a_bsc_template_on_a_smets_session_needs_a_recorded_reason(store):
     reg.record_template_override(sid, template.name, "rehearsal of the HHDC's read path", "Sam")
     check_template_serves(store, sid, template)  # allowed, and listed as a deviation
     assert any(d.kind == "template-override" for d in session_deviations(store, sid))
+
+
+def test_decide_from_the_cli(tmp_path, capsys):
+    from bench_app.cli import main
+
+    db = ["--db", str(tmp_path / "eq.db")]
+    assert main(["equipment", "types", "add", "--code", "PRO", "--cop", "5", *db]) == 0
+    assert main(["equipment", "applications", "add", "--reference", "APP-7", "--type", "PRO",
+                 *db]) == 0  # fmt: skip
+    assert main(["equipment", "applications", "decide", "APP-7", "granted", *db]) == 2
+    assert "decision date" in capsys.readouterr().err
+    assert main(["equipment", "applications", "decide", "APP-7", "granted", "--date",
+                 "2026-12-01", *db]) == 0  # fmt: skip
+    assert main(["equipment", "applications", "list", "--json", *db]) == 0
+    (app,) = __import__("json").loads(capsys.readouterr().out.split("\n", 1)[1])
+    assert (app["decision"], app["decision_date"]) == ("granted", "2026-12-01")
