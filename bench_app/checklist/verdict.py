@@ -2,7 +2,10 @@
 
 Rules (printed in the report by :data:`RULES`):
 
-* **PASS** only when every step of the session's template has a current verdict of ``pass`` (or
+* Every checklist run of the session counts. A run is set aside only as *superseded* (a later run
+  names it, or :meth:`~bench_app.store.Store.supersede_run` recorded the reason); it stays in the
+  report as run history, and a failed step in it still gives **FAIL**.
+* **PASS** only when every step of every current run has a verdict of ``pass`` (or
   ``na`` with the template's own reason, or recorded automatically because the protocol cannot do
   the step), the run is confirmed by tester and witness, the equipment check found no mismatch and
   every reconciliation performed agrees.
@@ -37,9 +40,11 @@ STATUSES = ("PASS", "FAIL", "INCOMPLETE")
 
 #: The rules as the report states them (one sentence each).
 RULES = (
-    "PASS only when every step of the template has a current verdict of pass (or n/a for the "
-    "template's own reason), the run is confirmed by the tester and the witness, the equipment "
-    "check found no mismatch and every reconciliation performed agrees.",
+    "PASS only when every step of every current checklist run has a verdict of pass (or n/a for "
+    "the template's own reason), each run is confirmed by the tester and the witness, the "
+    "equipment check found no mismatch and every reconciliation performed agrees.",
+    "Every run of the session counts: a run is set aside only as superseded, with a recorded "
+    "reason, and stays in the report as run history; a step that failed in it still gives FAIL.",
     "Any step that failed (also one a metering dispensation covers: a dispensation never turns "
     "a FAIL into a PASS), an equipment mismatch, an approval or certificate condition that is "
     "not met or a reconciliation that disagrees gives FAIL.",
@@ -100,8 +105,22 @@ class Deviation:
 
 
 @dataclass
+class RunResult:
+    """One checklist run of the session as the result sees it: the run (as
+    :meth:`~bench_app.store.Store.checklist_runs` gives it), its step rows, and whether it
+    counts as current (``False``: superseded, with the recorded reason, kept as run history)."""
+
+    run: dict
+    steps: list[StepVerdict] = field(default_factory=list)
+    current: bool = True
+
+
+@dataclass
 class OverallResult:
-    """:func:`overall_result`'s answer. ``status`` is one of :data:`STATUSES`."""
+    """:func:`overall_result`'s answer. ``status`` is one of :data:`STATUSES`.
+
+    ``steps`` are the steps of every current run (in run order), ``runs`` every run of the
+    session, superseded ones included; ``run_id``/``template`` name the latest current run."""
 
     status: str
     reasons: list[str] = field(default_factory=list)
@@ -109,6 +128,7 @@ class OverallResult:
     deviations: list[Deviation] = field(default_factory=list)
     template: str = ""
     run_id: int | None = None
+    runs: list[RunResult] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -118,6 +138,11 @@ class OverallResult:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def current_runs(store: Any, session_id: int) -> list[dict]:
+    """Every run of the session that is not superseded, oldest first."""
+    return [r for r in store.checklist_runs(session_id) if r.get("status") != "superseded"]
 
 
 def current_run(store: Any, session_id: int, template: str | None = None) -> dict | None:
@@ -177,8 +202,12 @@ def _na_justified(row: StepVerdict, tpl: Template | None) -> bool:
 
 def _equipment(store: Any, session_id: int) -> tuple[list[dict], frozenset]:
     """The equipment findings and the codes that mean "not what was declared" (fail)."""
+    from bench_app.equipment import snapshot
     from bench_app.equipment.checks import MISMATCH_CODES, check_session  # import cost: lazily
 
+    frozen = snapshot.stored(store, session_id)
+    if frozen is not None:  # a locked session: the register as it was when it locked
+        return list(frozen.get("findings") or []), MISMATCH_CODES
     try:
         return [f.to_json() for f in check_session(store, session_id)], MISMATCH_CODES
     except BenchError:
@@ -206,49 +235,33 @@ def overall_result(store: Any, session_id: int, template: str | None = None) -> 
     :raises bench_app.errors.NotFoundError: when the session does not exist.
     """
     store.get_session(session_id)
-    run = current_run(store, session_id, template)
     fails: list[str] = []
     incomplete: list[str] = []
     res = OverallResult("INCOMPLETE")
-    if run is None:
-        incomplete.append("no checklist run was recorded")
+    if template is not None:
+        chosen = current_run(store, session_id, template)
+        runs = [chosen] if chosen is not None else []
     else:
-        res.run_id, res.template = run["id"], f"{run['template']} {run['template_version']}"
+        runs = store.checklist_runs(session_id)
+    if not [r for r in runs if r.get("status") != "superseded"]:
+        incomplete.append("no checklist run was recorded")
+    several = len(runs) > 1
+    for run in runs:
+        current = run.get("status") != "superseded"
         tpl = _template(run["template"])
-        res.steps = _step_rows(store, run, tpl)
-        for row in res.steps:
-            if row.verdict == "fail":
-                fails.append(f"{row.step_id} failed: {row.actual}")
-            elif row.verdict == "not-run":
-                incomplete.append(f"{row.step_id} not run: {row.reason}")
-            elif row.verdict == "na" and not _na_justified(row, tpl):
-                incomplete.append(f"{row.step_id} n/a without the template's reason: {row.reason}")
-                res.deviations.append(
-                    Deviation(
-                        "na",
-                        row.step_id,
-                        f"marked n/a by {row.by}: {row.reason}",
-                        verdict="na",
-                        by=row.by,
-                    )  # fmt: skip
-                )
-            if row.proposed and row.proposed != row.verdict and row.attempt:
-                res.deviations.append(
-                    Deviation(
-                        "override",
-                        row.step_id,
-                        f"bench proposed {row.proposed.upper()}, recorded {row.verdict.upper()} "
-                        f"by {row.by or 'unknown'}",
-                        proposed=row.proposed,
-                        verdict=row.verdict,
-                        by=row.by,
-                        reason=row.actual,
-                    )
-                )
-        roles = {c.get("role") for c in run.get("confirmations") or []}
-        missing = [r for r in ("tester", "witness") if r not in roles]
-        if missing:
-            incomplete.append(f"run #{run['id']} not confirmed by the {' and '.join(missing)}")
+        rows = _step_rows(store, run, tpl)
+        res.runs.append(RunResult(run, rows, current))
+        prefix = f"run #{run['id']} ({run['template']}) " if several else ""
+        if not current:  # run history: its failures still count, nothing else does
+            why = run.get("superseded_reason") or run.get("reason") or "no reason"
+            for row in rows:
+                if row.verdict == "fail":
+                    fails.append(f"{prefix}{row.step_id} failed (run superseded: {why}; a "
+                                 f"failure stays a failure): {row.actual}")  # fmt: skip
+            continue
+        res.run_id, res.template = run["id"], f"{run['template']} {run['template_version']}"
+        res.steps += rows
+        _judge_run(run, rows, tpl, prefix, fails, incomplete, res)
     findings, mismatch = _equipment(store, session_id)
     for f in findings:
         if f.get("code") in mismatch:
@@ -294,16 +307,71 @@ def overall_result(store: Any, session_id: int, template: str | None = None) -> 
     return res
 
 
+def _judge_run(
+    run: dict,
+    rows: list[StepVerdict],
+    tpl: Template | None,
+    prefix: str,
+    fails: list[str],
+    incomplete: list[str],
+    res: OverallResult,
+) -> None:
+    """Add one current run's failures, gaps and deviations (``prefix`` names the run when the
+    session has several)."""
+    for row in rows:
+        if row.verdict == "fail":
+            fails.append(f"{prefix}{row.step_id} failed: {row.actual}")
+        elif row.verdict == "not-run":
+            incomplete.append(f"{prefix}{row.step_id} not run: {row.reason}")
+        elif row.verdict == "na" and not _na_justified(row, tpl):
+            incomplete.append(
+                f"{prefix}{row.step_id} n/a without the template's reason: {row.reason}"
+            )
+            res.deviations.append(
+                Deviation(
+                    "na",
+                    row.step_id,
+                    f"marked n/a by {row.by}: {row.reason}",
+                    verdict="na",
+                    by=row.by,
+                )  # fmt: skip
+            )
+        if row.proposed and row.proposed != row.verdict and row.attempt:
+            res.deviations.append(
+                Deviation(
+                    "override",
+                    row.step_id,
+                    f"bench proposed {row.proposed.upper()}, recorded {row.verdict.upper()} "
+                    f"by {row.by or 'unknown'}",
+                    proposed=row.proposed,
+                    verdict=row.verdict,
+                    by=row.by,
+                    reason=row.actual,
+                )
+            )
+    roles = {c.get("role") for c in run.get("confirmations") or []}
+    missing = [r for r in ("tester", "witness") if r not in roles]
+    if missing:
+        incomplete.append(f"run #{run['id']} not confirmed by the {' and '.join(missing)}")
+
+
 #: Equipment findings :func:`bench_app.equipment.deviations.session_deviations` lists itself.
 _LISTED_BY_REGISTER = frozenset({"certificate-wrong-issue", "condition-not-met"})
 
 
 def _register_deviations(store: Any, session_id: int, findings: list[dict]) -> list[Deviation]:
     """Dispensations, CoP departures and issues, conditions, template overrides (issue 18)."""
+    from bench_app.equipment import snapshot
+    from bench_app.equipment.deviations import Deviation as RegisterDeviation
     from bench_app.equipment.deviations import session_deviations
 
+    frozen = snapshot.stored(store, session_id)
     try:
-        found = session_deviations(store, session_id, findings)
+        found = (
+            [RegisterDeviation(**d) for d in frozen.get("deviations") or []]
+            if frozen is not None
+            else session_deviations(store, session_id, findings)
+        )
     except BenchError as exc:
         return [Deviation("error", "", f"register deviations not listed: {exc}")]
     out = []

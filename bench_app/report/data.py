@@ -98,8 +98,12 @@ class ReportData:
     #: :meth:`bench_app.store.Store.incomplete_collections`: reads that stopped early (issue 16),
     #: each with ``reason`` and ``span``
     incomplete: list[dict[str, Any]] = field(default_factory=list)
-    checklist: dict[str, Any] | None = None  #: run: template, template_version, status…
+    checklist: dict[str, Any] | None = None  #: latest current run: template, version, status…
+    #: the steps of every current run, in run order (the results tables)
     steps: list[StepRow] = field(default_factory=list)
+    #: every checklist run of the session (the run as the store gives it, plus ``steps``: its
+    #: StepRows, and ``current``: False when superseded, shown as run history with the reason)
+    runs: list[dict[str, Any]] = field(default_factory=list)
     reconciliation: Reconciliation = field(
         default_factory=lambda: Reconciliation(False, "not collected")
     )
@@ -268,7 +272,13 @@ def _series(store: Any, collection: dict | None) -> list[ChannelSeries]:
 
 
 def _equipment_findings(store: Any, session_id: int, identity: dict | None) -> list[dict]:
-    """Equipment-register findings for the session (meter vs application, certificates)."""
+    """Equipment-register findings for the session (meter vs application, certificates); a
+    locked session's as recorded when it locked (:mod:`bench_app.equipment.snapshot`)."""
+    from bench_app.equipment import snapshot
+
+    frozen = snapshot.stored(store, session_id)
+    if frozen is not None:
+        return list(frozen.get("findings") or [])
     try:
         return [f.to_json() for f in check_session(store, session_id, identity=identity)]
     except BenchError as exc:
@@ -299,33 +309,24 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
 
     verdict = overall_result(store, session_id)
     run = (
-        next((r for r in store.checklist_runs(session_id) if r["id"] == verdict.run_id), None)
+        next((r.run for r in verdict.runs if r.run["id"] == verdict.run_id), None)
         if verdict.run_id is not None
         else None
     )
-    steps: list[StepRow] = []
     template_version = ""
     if run is not None:
-        template_version = f"{run.get('template', '')} {run.get('template_version', '')}".strip()
-        catalogue = _step_catalogue(run.get("template", ""))
-        for res in verdict.steps:  # every template step, attempted or not
-            info = catalogue.get(res.step_id, {})
-            steps.append(
-                StepRow(
-                    step_id=res.step_id,
-                    objective=info.get("objective", ""),
-                    method=info.get("method", ""),
-                    expected=info.get("expected", ""),
-                    actual=res.actual or (f"not run: {res.reason}" if res.reason else ""),
-                    verdict=res.verdict,
-                    attempt=res.attempt,
-                    by=res.by,
-                    title=res.title,
-                    reason=res.reason,
-                    proposed=res.proposed if res.proposed != res.verdict else "",
-                    evidence=res.evidence,
-                )
-            )
+        names = list(dict.fromkeys(
+            f"{r.run.get('template', '')} {r.run.get('template_version', '')}".strip()
+            for r in verdict.runs if r.current
+        ))  # fmt: skip
+        template_version = " + ".join(names)
+    runs: list[dict[str, Any]] = []
+    steps: list[StepRow] = []
+    for result in verdict.runs:
+        rows = _step_rows(result.steps, result.run.get("template", ""))
+        runs.append({**result.run, "current": result.current, "steps": rows})
+        if result.current:
+            steps += rows
     first, last = store.conn.execute(
         "SELECT min(at), max(at) FROM audit WHERE session_id = ?", (session_id,)
     ).fetchone()
@@ -343,6 +344,7 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
         equipment_findings=findings,
         checklist=run,
         steps=steps,
+        runs=runs,
         reconciliation=_reconcile(store, session_id),
         manufacturer_reconciliation=_reconcile(store, session_id, "manufacturer"),
         clock_observations=store.clock_observations(session_id),
@@ -353,12 +355,39 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
         attachments=store.attachments(session_id),
         audit_head=store.audit_head(session_id),
         template_version=template_version,
+        generated_at=_when(last) or datetime(1970, 1, 1, tzinfo=UTC),
         verdict=verdict,
         records=records,
         started_at=_when(first),
         ended_at=_when(last),
         app_build=_build(),
     )
+
+
+def _step_rows(results: list, template: str) -> list[StepRow]:
+    """StepRows of one run: every template step, attempted or not (descriptions from the
+    template)."""
+    catalogue = _step_catalogue(template)
+    rows = []
+    for res in results:
+        info = catalogue.get(res.step_id, {})
+        rows.append(
+            StepRow(
+                step_id=res.step_id,
+                objective=info.get("objective", ""),
+                method=info.get("method", ""),
+                expected=info.get("expected", ""),
+                actual=res.actual or (f"not run: {res.reason}" if res.reason else ""),
+                verdict=res.verdict,
+                attempt=res.attempt,
+                by=res.by,
+                title=res.title,
+                reason=res.reason,
+                proposed=res.proposed if res.proposed != res.verdict else "",
+                evidence=res.evidence,
+            )
+        )
+    return rows
 
 
 def _traces_with_findings(store: Any, session_id: int) -> list[dict[str, Any]]:

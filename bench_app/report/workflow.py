@@ -3,7 +3,8 @@
 Used by ``bench-app report``, the GUI's Report panel and the demo, so all three behave the same:
 
 1. a signer's key is loaded (and its passphrase checked) *before* anything is locked or written;
-2. signing locks the session first, so the rendered report carries the final audit-chain head;
+2. signing locks the session first (recording the register facts it used), so the rendered
+   report carries the final audit-chain head and a statement ``verify`` can re-derive;
 3. a file that already holds a signed report of the same session is countersigned (incremental
    update) instead of being re-rendered, so the tester's signature stays valid when the witness
    signs.
@@ -17,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from bench_app.errors import ReportError, UsageError
-from bench_app.report.data import collect_report_data
-from bench_app.report.render import render_report
+from bench_app.report.render import render_statement
+from bench_app.report.statement import build_statement
 from bench_app.signing.sign import sign_pdf, signer_name
 from bench_app.signing.verify import report_info, verify_pdf
 
@@ -86,8 +87,8 @@ def write_report(
         if session["status"] == "draft":
             store.lock_session(session_id, by=outcome.signer, reason="signed report")
             outcome.locked_now = True
-    if not countersign:
-        render_report(collect_report_data(store, session_id), out)
+    if not countersign:  # the pages are drawn from the statement, which is embedded with them
+        render_statement(build_statement(store, session_id), out)
     if signer is not None and role is not None:
         sign_pdf(out, out, None, None, role, timestamp_url=timestamp_url, signer=signer)
         outcome.signed_as = role
