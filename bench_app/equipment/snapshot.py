@@ -2,9 +2,9 @@
 
 The equipment register (types, certificates, conditions, dispensations, template overrides,
 variants, application links) is reference data updated in place and outside the audit chain. A
-signed report must not change when the register does, so :meth:`bench_app.store.Store.
-lock_session` records, as an audited ``register_snapshot`` session record written just before the
-lock:
+signed report must not change when the register does, so :func:`lock_session` (the way signing
+and ``bench-app session lock`` lock a session) records, as an audited ``register_snapshot``
+session record written in the same transaction just before the lock:
 
 * ``findings`` — :func:`bench_app.equipment.checks.check_session` as the session saw it;
 * ``deviations`` — :func:`bench_app.equipment.deviations.session_deviations` (dispensations,
@@ -33,6 +33,22 @@ SCOPED = {
 }
 #: Columns that change without changing a fact (bookkeeping stamps).
 _IGNORED = frozenset({"updated_at"})
+
+
+def lock_session(store: Any, session_id: int, by: str, reason: str = "") -> None:
+    """Record the register snapshot of ``session_id`` and lock it, in one transaction (nothing
+    is written when the lock is refused).
+
+    :raises UsageError: no name. :raises SessionLockedError: already locked.
+    """
+    from bench_app.errors import UsageError
+
+    if not by or not by.strip():
+        raise UsageError("say who locks the session (--by NAME)")
+    with store.atomic():
+        store.check_unlocked(session_id)
+        store.set_session_record(session_id, KIND, take(store, session_id))
+        store.lock_session(session_id, by=by, reason=reason)
 
 
 def scoped_rows(conn: sqlite3.Connection, session_id: int) -> dict[str, list[dict]]:

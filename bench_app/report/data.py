@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from bench_app import __version__
@@ -104,6 +105,9 @@ class ReportData:
     #: every checklist run of the session (the run as the store gives it, plus ``steps``: its
     #: StepRows, and ``current``: False when superseded, shown as run history with the reason)
     runs: list[dict[str, Any]] = field(default_factory=list)
+    #: each template the runs used: name, the version each run recorded, and the SHA-256 of the
+    #: template file the step descriptions were read from ("" when the file is gone)
+    templates: list[dict[str, Any]] = field(default_factory=list)
     reconciliation: Reconciliation = field(
         default_factory=lambda: Reconciliation(False, "not collected")
     )
@@ -345,6 +349,7 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
         checklist=run,
         steps=steps,
         runs=runs,
+        templates=_templates(runs),
         reconciliation=_reconcile(store, session_id),
         manufacturer_reconciliation=_reconcile(store, session_id, "manufacturer"),
         clock_observations=store.clock_observations(session_id),
@@ -362,6 +367,23 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
         ended_at=_when(last),
         app_build=_build(),
     )
+
+
+def _templates(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Name, recorded versions and file SHA-256 of each template the runs used."""
+    out: dict[str, dict[str, Any]] = {}
+    for run in runs:
+        name = str(run.get("template", ""))
+        entry = out.setdefault(name, {"name": name, "versions": [], "sha256": ""})
+        if run.get("template_version") not in entry["versions"]:
+            entry["versions"].append(run.get("template_version"))
+    for name, entry in out.items():
+        try:
+            source = find_template(name).source
+            entry["sha256"] = hashlib.sha256(Path(source).read_bytes()).hexdigest()
+        except (TemplateError, OSError):
+            pass
+    return list(out.values())
 
 
 def _step_rows(results: list, template: str) -> list[StepRow]:

@@ -118,9 +118,44 @@ def parse(data: bytes) -> dict:
     return obj
 
 
-def _run_dicts(data: ReportData) -> list[dict]:
-    runs = data.runs or ([data.checklist] if data.checklist else [])
-    return [_plain(r) for r in runs]
+def _evidence_index(data: ReportData) -> dict[str, dict[Any, str]]:
+    """Local id → what identifies it anywhere: traces and attachments by SHA-256, collections by
+    uid and the SHA-256 of their readings."""
+    cols = {
+        c.get("id"): f"{c.get('uid', '')} rows {c.get('rows_sha256') or '-'}"
+        for c in data.collections
+    }
+    return {
+        "trace_ids": {t.get("id"): str(t.get("sha256", "")) for t in data.traces},
+        "collection_ids": cols,
+        "attachment_ids": {a.get("id"): str(a.get("sha256", "")) for a in data.attachments},
+    }
+
+
+def _step_dicts(steps: list[StepRow], index: dict[str, dict[Any, str]]) -> list[dict]:
+    """Steps as dicts, each with ``evidence_hashes``: the hashes/uids of the evidence it names
+    (compared by ``verify`` where the local ids cannot be)."""
+    out = []
+    for step in steps:
+        row = _plain(step)
+        ev = step.evidence if isinstance(step.evidence, dict) else {}
+        row["evidence_hashes"] = {
+            key: [index[key].get(i, f"unknown {key[:-4]} #{i}") for i in ev.get(key) or []]
+            for key in index
+            if ev.get(key)
+        }
+        out.append(row)
+    return out
+
+
+def _run_dicts(data: ReportData, index: dict[str, dict[Any, str]]) -> list[dict]:
+    runs = data.runs or ([{**data.checklist, "steps": data.steps}] if data.checklist else [])
+    out = []
+    for run in runs:
+        row = _plain({k: v for k, v in run.items() if k != "steps"})
+        row["steps"] = _step_dicts(list(run.get("steps") or []), index)
+        out.append(row)
+    return out
 
 
 def build_statement(store: Any, session_id: int) -> dict:
@@ -134,6 +169,7 @@ def build_statement(store: Any, session_id: int) -> dict:
 def statement_from_data(data: ReportData) -> dict:
     """The statement of ``data`` (JSON-able; :func:`canonical_bytes` gives its bytes)."""
     verdict = data.verdict
+    index = _evidence_index(data)
     overall = {"status": data.overall, "reasons": list(getattr(verdict, "reasons", []) or [])}
     return {
         "format": FORMAT,
@@ -147,9 +183,10 @@ def statement_from_data(data: ReportData) -> dict:
         "meter_identity": _plain(data.meter_identity),
         "equipment_findings": _plain(data.equipment_findings),
         "template": data.template_version,
+        "templates": _plain(data.templates),
         "checklist": _plain(data.checklist),
-        "runs": _run_dicts(data),
-        "steps": _plain(data.steps),
+        "runs": _run_dicts(data, index),
+        "steps": _step_dicts(data.steps, index),
         "overall": overall,
         "deviations": _plain(data.deviations),
         "incomplete": _plain(data.incomplete),
@@ -205,6 +242,7 @@ def data_from_statement(statement: dict) -> ReportData:
         incomplete=s.get("incomplete") or [],
         checklist=s.get("checklist"),
         runs=runs,
+        templates=s.get("templates") or [],
         steps=_steps(s.get("steps") or []),
         reconciliation=_reconciliation(s.get("reconciliation"))
         or Reconciliation(False, "not collected"),
@@ -227,6 +265,37 @@ def data_from_statement(statement: dict) -> ReportData:
         ended_at=s.get("ended_at"),
         app_build=str(gen.get("app_build", "")),
     )
+
+
+def evidence_mismatches(statement: dict) -> list[str]:
+    """Steps whose evidence ids do not name the evidence their ``evidence_hashes`` say, by the
+    statement's own lists of traces, collections and attachments (a hand-made statement)."""
+    index = {
+        "trace_ids": {t.get("id"): str(t.get("sha256", "")) for t in statement.get("traces") or []},
+        "collection_ids": {
+            c.get("id"): f"{c.get('uid', '')} rows {c.get('rows_sha256') or '-'}"
+            for c in statement.get("collections") or []
+        },
+        "attachment_ids": {
+            a.get("id"): str(a.get("sha256", "")) for a in statement.get("attachments") or []
+        },
+    }
+    out = []
+    runs = statement.get("runs") or []
+    steps = [(f"runs[{n}].steps[{i}]", s) for n, r in enumerate(runs)
+             for i, s in enumerate(r.get("steps") or [])]  # fmt: skip
+    steps += [(f"steps[{i}]", s) for i, s in enumerate(statement.get("steps") or [])]
+    for path, step in steps:
+        ev = step.get("evidence") if isinstance(step.get("evidence"), dict) else {}
+        want = {
+            key: [index[key].get(i, f"unknown {key[:-4]} #{i}") for i in ev.get(key) or []]
+            for key in index
+            if ev.get(key)
+        }
+        if want != (step.get("evidence_hashes") or {}):
+            out.append(f"{path} ({step.get('step_id')}): its evidence ids do not name the "
+                       "evidence its hashes say")  # fmt: skip
+    return out
 
 
 # -- comparison ----------------------------------------------------------------------------------

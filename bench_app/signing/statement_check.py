@@ -138,6 +138,9 @@ def compare_with_database(store: Any, session_id: int, signed: dict) -> list[str
     derived = stmt.build_statement(store, session_id)
     diffs = stmt.differences(signed, derived, limit=SHOWN_DIFFERENCES + 1)
     out = [f"the report differs from the database: {d.text()}" for d in diffs]
+    out += [
+        f"the report's statement is inconsistent: {m}" for m in stmt.evidence_mismatches(signed)
+    ]
     if len(out) > SHOWN_DIFFERENCES:
         out[SHOWN_DIFFERENCES:] = ["… and more differences"]
     out += [f"register changed after signing: {c}" for c in scoped_changes(store, session_id)]

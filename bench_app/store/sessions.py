@@ -82,8 +82,9 @@ class SessionMixin(StoreBase):
     def lock_session(self, session_id: int, by: str, reason: str = "") -> None:
         """Lock the session (after signing): from now on every write is refused.
 
-        The lock is itself an audit record; it cannot be undone. Just before it, the register
-        facts the session used are recorded in its chain (:mod:`bench_app.equipment.snapshot`).
+        The lock is itself an audit record; it cannot be undone. Lock through
+        :func:`bench_app.equipment.snapshot.lock_session`, which first records the register facts
+        the session used in its chain.
         """
         if not by or not by.strip():
             raise UsageError("say who locks the session (--by NAME)")
@@ -93,21 +94,12 @@ class SessionMixin(StoreBase):
                 raise SessionLockedError(
                     f"session {session_id} is already locked by {locked_by} at {locked_at}"
                 )
-            self._snapshot_register(session_id)
             self.conn.execute(
                 "UPDATE sessions SET status = 'locked', locked_by = ?, locked_at = ?, "
                 "lock_reason = ? WHERE id = ?",
                 (by.strip(), now_iso(), reason, session_id),
             )
             self._append_audit(session_id, "lock", "sessions", session_id, session_id)
-
-    def _snapshot_register(self, session_id: int) -> None:
-        """Record the register snapshot (certificates, conditions, dispensations…) as an audited
-        session record, so a signed report never depends on register rows outside the chain."""
-        from bench_app.equipment import snapshot  # the register reads the store: import late
-
-        data = snapshot.take(self, session_id)
-        self.set_session_record(session_id, snapshot.KIND, data)  # type: ignore[attr-defined]
 
     # -- participants ---------------------------------------------------------------------------
 

@@ -17,13 +17,14 @@ import sys
 import pytest
 
 from bench_app.cli import main
+from bench_app.equipment.snapshot import lock_session
 from bench_app.report import render as render_mod
 from bench_app.report import statement as stmt
 from bench_app.report.render import render_bytes, render_statement
-from bench_app.report.workflow import write_report
 from bench_app.signing import new_self_signed
 from bench_app.signing.sign import load_signer, sign_pdf
 from bench_app.signing.statement_check import embedded_statement
+from bench_app.signing.workflow import write_report
 from bench_app.store import Store
 from tests.bench_app.report.report_fixtures import fill_session, pdftotext
 
@@ -78,7 +79,7 @@ def test_doctored_copy_report_fails_against_the_real_database(tmp_path, keys, ca
         sid = fill_session(store)  # DR2-1 fails
         store.set_equipment(sid, outstation_type="PRO", model="HH-1", serials=["SN1"],
                             firmware={"metrology": "1.02", "application": "4.2"}, channels=2)
-        store.lock_session(sid, by="Alice Tester", reason="signed report")
+        lock_session(store, sid, by="Alice Tester", reason="signed report")
     copy = tmp_path / "copy.db"
     shutil.copy(real, copy)
     con = sqlite3.connect(copy)
@@ -105,7 +106,7 @@ def test_pages_that_do_not_show_their_statement_fail(tmp_path, keys, capsys, mon
     db = tmp_path / "s.db"
     with Store.open(db) as store:
         sid = fill_session(store)
-        store.lock_session(sid, by="Alice Tester", reason="signed report")
+        lock_session(store, sid, by="Alice Tester", reason="signed report")
         real = stmt.build_statement(store, sid)
     fake = json.loads(json.dumps(real))
     fake["overall"]["status"] = "PASS"

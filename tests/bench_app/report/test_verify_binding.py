@@ -16,9 +16,9 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from bench_app.cli import main
-from bench_app.report.workflow import write_report
 from bench_app.signing import new_self_signed
 from bench_app.signing.sign import load_signer
+from bench_app.signing.workflow import write_report
 from bench_app.store import Store
 from tests.bench_app.report.report_fixtures import fill_session
 
