@@ -33,10 +33,12 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from dataclasses import asdict, dataclass, fields, is_dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from bench_app.checklist.verdict import OverallResult
+from bench_app.outcomes import Cause, CauseKind, Deviation, DeviationKind, Status
 from bench_app.report.data import ChannelSeries, Reconciliation, ReportData, StepRow
 
 FORMAT = "witness-bench-statement"
@@ -170,7 +172,11 @@ def statement_from_data(data: ReportData) -> dict:
     """The statement of ``data`` (JSON-able; :func:`canonical_bytes` gives its bytes)."""
     verdict = data.verdict
     index = _evidence_index(data)
-    overall = {"status": data.overall, "reasons": list(getattr(verdict, "reasons", []) or [])}
+    overall = {
+        "status": data.overall,
+        "reasons": list(verdict.reasons),
+        "causes": [_plain(c) for c in verdict.causes],
+    }
     return {
         "format": FORMAT,
         "version": STATEMENT_VERSION,
@@ -205,12 +211,18 @@ def statement_from_data(data: ReportData) -> dict:
     }
 
 
-@dataclass
-class StatementVerdict:
-    """The overall result as the statement carries it (what the renderer reads of a verdict)."""
-
-    status: str
-    reasons: list[str] = field(default_factory=list)
+def _verdict(overall: dict, deviations: list[dict]) -> OverallResult:
+    """The overall result as the statement states it (status, causes, deviations)."""
+    causes = [
+        Cause(CauseKind(c.get("kind", "note")), str(c.get("text", "")), str(c.get("step_id", "")))
+        for c in overall.get("causes") or []
+    ]
+    devs = [
+        Deviation(DeviationKind(d.get("kind", "error")), str(d.get("text", "")),
+                  step_id=str(d.get("step_id", "")), reference=str(d.get("reference", "")))
+        for d in deviations
+    ]  # fmt: skip
+    return OverallResult(Status(overall.get("status", "INCOMPLETE")), causes, deviations=devs)
 
 
 def _steps(rows: list[dict]) -> list[StepRow]:
@@ -238,7 +250,6 @@ def data_from_statement(statement: dict) -> ReportData:
         software=s.get("software"),
         meter_identity=s.get("meter_identity"),
         equipment_findings=s.get("equipment_findings") or [],
-        deviations=s.get("deviations") or [],
         incomplete=s.get("incomplete") or [],
         checklist=s.get("checklist"),
         runs=runs,
@@ -257,9 +268,7 @@ def data_from_statement(statement: dict) -> ReportData:
         template_version=s.get("template") or "",
         generated_at=s.get("as_of") or datetime(1970, 1, 1, tzinfo=UTC),
         app_version=str(gen.get("app_version", "")),
-        verdict=StatementVerdict(
-            str(overall.get("status", "")), list(overall.get("reasons") or [])
-        ),
+        verdict=_verdict(overall, s.get("deviations") or []),
         records=s.get("records") or {},
         started_at=s.get("started_at"),
         ended_at=s.get("ended_at"),
@@ -325,18 +334,20 @@ _MISSING = object()
 _LOCAL_NUMBER = re.compile(r"#\d+")
 
 
-def differences(signed: dict, database: dict, limit: int = 50) -> list[Difference]:
+def differences(signed: dict, database: dict, limit: int = 200) -> list[Difference]:
     """Field-by-field differences between two statements (local ids and the generator are not
-    compared); at most ``limit``, most significant first (overall result, then steps…)."""
+    compared); at most ``limit``, most significant first: the overall result's status, the runs
+    and their steps, the deviations, the session, everything else, then the result's reasons."""
     out: list[Difference] = []
-    order = ["overall", "runs", "steps", "deviations", "session"]
-    keys = order + sorted((set(signed) | set(database)) - set(order))
-    for key in keys:
-        if key in LOCAL_KEYS:
-            continue
+    so, do = signed.get("overall") or {}, database.get("overall") or {}
+    _diff(so.get("status", _MISSING), do.get("status", _MISSING), "overall.status", out, limit)
+    first = ["runs", "steps", "deviations", "session"]
+    rest = sorted((set(signed) | set(database)) - set(first) - {"overall"} - LOCAL_KEYS)
+    for key in [*first, *rest]:
         _diff(signed.get(key, _MISSING), database.get(key, _MISSING), key, out, limit)
-        if len(out) >= limit:
-            break
+    so = {k: v for k, v in so.items() if k != "status"}
+    do = {k: v for k, v in do.items() if k != "status"}
+    _diff(so, do, "overall", out, limit)
     return out
 
 

@@ -136,12 +136,13 @@ def compare_with_database(store: Any, session_id: int, signed: dict) -> list[str
     from bench_app.equipment.snapshot import scoped_changes
 
     derived = stmt.build_statement(store, session_id)
-    diffs = stmt.differences(signed, derived, limit=SHOWN_DIFFERENCES + 1)
-    out = [f"the report differs from the database: {d.text()}" for d in diffs]
+    diffs = stmt.differences(signed, derived)
+    out = [f"the report differs from the database: {d.text()}"
+           for d in diffs[:SHOWN_DIFFERENCES]]  # fmt: skip
+    if len(diffs) > SHOWN_DIFFERENCES:
+        out.append(f"… and {len(diffs) - SHOWN_DIFFERENCES} more difference(s)")
     out += [
         f"the report's statement is inconsistent: {m}" for m in stmt.evidence_mismatches(signed)
     ]
-    if len(out) > SHOWN_DIFFERENCES:
-        out[SHOWN_DIFFERENCES:] = ["… and more differences"]
     out += [f"register changed after signing: {c}" for c in scoped_changes(store, session_id)]
     return out

@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 
 from bench_app.errors import NotFoundError, SessionLockedError, UsageError
+from bench_app.outcomes import VERDICTS
 from bench_app.store.base import StoreBase, new_uid, now_iso
 
-VERDICTS = ("pass", "fail", "na", "not-run")
 #: Session record kind holding the runs superseded by :meth:`ChecklistMixin.supersede_run`.
 SUPERSESSIONS = "run_supersessions"
 CONFIRM_ROLES = ("tester", "witness")
