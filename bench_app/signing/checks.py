@@ -117,9 +117,9 @@ def check_session_data(
             ok, lines = _check(store, db, int(sid), ref, head)
             if not ok:
                 return ok, lines
-            if statement is None:
-                return _fail("the signed report carries no statement, so what it says cannot "
-                             "be compared with the database")  # fmt: skip
+            if statement is None:  # verify names this problem once, from the PDF
+                return False, [*lines, "session data: the report's content was NOT compared "
+                               "with the database (the report carries no statement)"]  # fmt: skip
             from bench_app.signing.statement_check import compare_with_database
 
             problems = compare_with_database(store, int(sid), statement)

@@ -26,6 +26,11 @@ from bench_app.report import statement as stmt
 
 #: Differences named in full before the rest are counted.
 SHOWN_DIFFERENCES = 8
+NO_STATEMENT = (
+    f"the signed report carries no statement ({stmt.FILE_NAME}): what its pages say cannot be "
+    "compared with the database (a report made before reports embedded one: render and sign it "
+    "again)"
+)
 _STARTXREF = re.compile(rb"startxref\s+(\d+)\s+%%EOF\s*$")
 
 
@@ -46,12 +51,12 @@ def embedded_statement(path: str | Path) -> tuple[dict | None, str]:
             try:
                 pairs = root["/Names"]["/EmbeddedFiles"]["/Names"]
             except KeyError:
-                return None, "the signed report carries no statement (no embedded files)"
+                return None, NO_STATEMENT
             for i in range(0, len(pairs) - 1, 2):
                 if str(pairs[i]) == stmt.FILE_NAME:
                     stream = pairs[i + 1]["/EF"]["/F"]
                     return stmt.parse(stream.data), ""
-            return None, f"the signed report carries no {stmt.FILE_NAME}"
+            return None, NO_STATEMENT
     except (OSError, ValueError, KeyError, TypeError) as exc:
         return None, f"the report's statement cannot be read: {exc}"
     except Exception as exc:  # pyHanko's parse errors

@@ -369,7 +369,8 @@ def check_report(
     verdict.data += lines
     if not ok:
         failed = [ln.removeprefix("session data: FAILED - ") for ln in lines if "FAILED" in ln]
-        verdict.problems.extend(failed or ["session data not checked"])
+        if failed or statement is not None:
+            verdict.problems.extend(failed or ["session data not checked"])
     return verdict
 
 
