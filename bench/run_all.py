@@ -29,6 +29,7 @@ RUNS = {
     "decode": ["decode.py"],
     "store": ["store_bench.py"],
     "report": ["report_bench.py"],
+    "verify": ["verify_bench.py"],
     "live_plot": ["live_plot.py"],
     "rehearsal_dlms_9600": ["rehearsal.py", "--protocol", "dlms", "--baud", "9600", "--json"],
     "rehearsal_iec21_9600": ["rehearsal.py", "--protocol", "iec21", "--baud", "9600", "--json"],

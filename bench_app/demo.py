@@ -30,11 +30,11 @@ from bench_app.checklist.verdict import overall_result
 from bench_app.compare_basis import export_span
 from bench_app.importers import import_csv
 from bench_app.reconcile import reconcile
-from bench_app.report.workflow import write_report
 from bench_app.settlement import period_number, settlement_day
 from bench_app.signing.keys import new_self_signed
 from bench_app.signing.sign import load_signer
 from bench_app.signing.verify import verify_report
+from bench_app.signing.workflow import write_report
 from bench_app.store import Reading, Store
 from drivers.meter import ConnectOptions, create_meter
 from drivers.sim import start_simulator

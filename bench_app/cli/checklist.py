@@ -10,6 +10,8 @@
 * ``checklist record --session ID --step ID --actual TEXT --verdict V`` — a tester's result.
 * ``checklist attach --session ID --step ID --file PATH`` — attach evidence (hashed).
 * ``checklist confirm --session ID --role tester|witness --name N`` — sign-off.
+* ``checklist supersede RUN --reason TEXT --by NAME`` — set a run aside with the reason; it stays
+  in the report as run history and a failure in it still counts.
 """
 
 from __future__ import annotations
@@ -125,6 +127,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--role", required=True, choices=["tester", "witness"])
     q.add_argument("--name", required=True)
     q.set_defaults(func=cmd_confirm)
+
+
+    q = cs.add_parser(
+        "supersede",
+        help="set a checklist run aside, saying why (it stays in the report as run history)",
+        description=(
+            "Needs the run id, --reason and --by. Writes an audited record that the run is "
+            "superseded, with the reason and who decided; the run and its verdicts stay in the "
+            "session and in the report (run history), and a failure in it still counts. "
+            "Prints the run and the reason."
+        ),
+    )
+    q.add_argument("run", type=int, help="checklist run id (checklist show --json names it)")
+    q.add_argument("--reason", required=True, help="why the run no longer counts as current")
+    q.add_argument("--by", required=True, help="who decided")
+    q.add_argument("--db", help="session database (default: user data folder)")
+    q.set_defaults(func=cmd_supersede)
 
 
 def _session_args(q: argparse.ArgumentParser, template_required: bool = False) -> None:
@@ -405,4 +424,18 @@ def cmd_confirm(args) -> int:
         store.close()
     assert run is not None  # checked above, in the same process
     print(f"run {run['id']} confirmed by {args.role} {args.name}; status {run['status']}")
+    return 0
+
+
+def cmd_supersede(args) -> int:
+    store = _open_store(args)
+    try:
+        store.supersede_run(args.run, args.reason, args.by)
+        run = store.checklist_run(args.run)
+    finally:
+        store.close()
+    print(
+        f"run {run['id']} ({run['template']}) superseded by {run.get('superseded_by')}: "
+        f"{run.get('superseded_reason')}; it stays in the report as run history"
+    )
     return 0

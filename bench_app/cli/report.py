@@ -43,9 +43,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bench_app.report.workflow import write_report
     from bench_app.signing.keys import read_passphrase
     from bench_app.signing.sign import load_signer
+    from bench_app.signing.workflow import write_report
 
     validate.output_file(args.out, "--out")
     signer = None

@@ -202,8 +202,10 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_lock(args: argparse.Namespace) -> int:
+    from bench_app.equipment.snapshot import lock_session
+
     with open_store(args) as store:
-        store.lock_session(args.id, args.by, args.reason)
+        lock_session(store, args.id, args.by, args.reason)
         s = store.get_session(args.id)
     print(f"session {args.id} locked by {s['locked_by']} at {s['locked_at']}")
     return 0

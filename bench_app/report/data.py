@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from bench_app import __version__
@@ -92,8 +93,15 @@ class ReportData:
     #: :meth:`bench_app.store.Store.incomplete_collections`: reads that stopped early,
     #: each with ``reason`` and ``span``
     incomplete: list[dict[str, Any]] = field(default_factory=list)
-    checklist: dict[str, Any] | None = None  #: run: template, template_version, status…
+    checklist: dict[str, Any] | None = None  #: latest current run: template, version, status…
+    #: the steps of every current run, in run order (the results tables)
     steps: list[StepRow] = field(default_factory=list)
+    #: every checklist run of the session (the run as the store gives it, plus ``steps``: its
+    #: StepRows, and ``current``: False when superseded, shown as run history with the reason)
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    #: each template the runs used: name, the version each run recorded, and the SHA-256 of the
+    #: template file the step descriptions were read from ("" when the file is gone)
+    templates: list[dict[str, Any]] = field(default_factory=list)
     reconciliation: Reconciliation = field(
         default_factory=lambda: Reconciliation(False, "not collected")
     )
@@ -266,7 +274,13 @@ def _series(store: Any, collection: dict | None) -> list[ChannelSeries]:
 
 
 def _equipment_findings(store: Any, session_id: int, identity: dict | None) -> list[dict]:
-    """Equipment-register findings for the session (meter vs application, certificates)."""
+    """Equipment-register findings for the session (meter vs application, certificates); a
+    locked session's as recorded when it locked (:mod:`bench_app.equipment.snapshot`)."""
+    from bench_app.equipment import snapshot
+
+    frozen = snapshot.stored(store, session_id)
+    if frozen is not None:
+        return list(frozen.get("findings") or [])
     try:
         return [f.to_json() for f in check_session(store, session_id, identity=identity)]
     except BenchError as exc:
@@ -297,38 +311,24 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
 
     verdict = overall_result(store, session_id)
     run = (
-        next((r for r in store.checklist_runs(session_id) if r["id"] == verdict.run_id), None)
+        next((r.run for r in verdict.runs if r.run["id"] == verdict.run_id), None)
         if verdict.run_id is not None
         else None
     )
-    steps: list[StepRow] = []
     template_version = ""
     if run is not None:
-        template_version = f"{run.get('template', '')} {run.get('template_version', '')}".strip()
-        frozen = run.get("frozen")  # the template as run (stored with the run, hashed)
-        catalogue = (
-            {s["id"]: {k: s.get(k, "") for k in ("objective", "method", "expected")}
-             for s in frozen.get("steps") or []}
-            if frozen else _step_catalogue(run.get("template", ""), store, session_id)
-        )  # fmt: skip
-        for res in verdict.steps:  # every template step, attempted or not
-            info = catalogue.get(res.step_id, {})
-            steps.append(
-                StepRow(
-                    step_id=res.step_id,
-                    objective=info.get("objective", ""),
-                    method=info.get("method", ""),
-                    expected=info.get("expected", ""),
-                    actual=res.actual or (f"not run: {res.reason}" if res.reason else ""),
-                    verdict=res.verdict,
-                    attempt=res.attempt,
-                    by=res.by,
-                    title=res.title,
-                    reason=res.reason,
-                    proposed=res.proposed if res.proposed != res.verdict else "",
-                    evidence=res.evidence,
-                )
-            )
+        names = list(dict.fromkeys(
+            f"{r.run.get('template', '')} {r.run.get('template_version', '')}".strip()
+            for r in verdict.runs if r.current
+        ))  # fmt: skip
+        template_version = " + ".join(names)
+    runs: list[dict[str, Any]] = []
+    steps: list[StepRow] = []
+    for result in verdict.runs:
+        rows = _step_rows(result.steps, result.run, store, session_id)
+        runs.append({**result.run, "current": result.current, "steps": rows})
+        if result.current:
+            steps += rows
     first, last = store.conn.execute(
         "SELECT min(at), max(at) FROM audit WHERE session_id = ?", (session_id,)
     ).fetchone()
@@ -345,6 +345,8 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
         equipment_findings=findings,
         checklist=run,
         steps=steps,
+        runs=runs,
+        templates=_templates(runs),
         reconciliation=_reconcile(store, session_id),
         manufacturer_reconciliation=_reconcile(store, session_id, "manufacturer"),
         clock_observations=store.clock_observations(session_id),
@@ -355,12 +357,63 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
         attachments=store.attachments(session_id),
         audit_head=store.audit_head(session_id),
         template_version=template_version,
+        generated_at=_when(last) or datetime(1970, 1, 1, tzinfo=UTC),
         verdict=verdict,
         records=records,
         started_at=_when(first),
         ended_at=_when(last),
         app_build=_build(),
     )
+
+
+def _templates(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Name, recorded versions and file SHA-256 of each template the runs used."""
+    out: dict[str, dict[str, Any]] = {}
+    for run in runs:
+        name = str(run.get("template", ""))
+        entry = out.setdefault(name, {"name": name, "versions": [], "sha256": ""})
+        if run.get("template_version") not in entry["versions"]:
+            entry["versions"].append(run.get("template_version"))
+    for name, entry in out.items():
+        try:
+            source = find_template(name).source
+            entry["sha256"] = hashlib.sha256(Path(source).read_bytes()).hexdigest()
+        except (TemplateError, OSError):
+            pass
+    return list(out.values())
+
+
+def _step_rows(results: list, run: dict, store: Any = None,
+               session_id: int | None = None) -> list[StepRow]:  # fmt: skip
+    """StepRows of one run: every template step, attempted or not. Objective, method and
+    expected are those frozen with the run when it started (the template as run, figures
+    included); a run from before runs froze their template takes them from the template file."""
+    frozen = run.get("frozen")
+    catalogue = (
+        {s["id"]: {k: s.get(k, "") for k in ("objective", "method", "expected")}
+         for s in frozen.get("steps") or []}
+        if frozen else _step_catalogue(run.get("template", ""), store, session_id)
+    )  # fmt: skip
+    rows = []
+    for res in results:
+        info = catalogue.get(res.step_id, {})
+        rows.append(
+            StepRow(
+                step_id=res.step_id,
+                objective=info.get("objective", ""),
+                method=info.get("method", ""),
+                expected=info.get("expected", ""),
+                actual=res.actual or (f"not run: {res.reason}" if res.reason else ""),
+                verdict=res.verdict,
+                attempt=res.attempt,
+                by=res.by,
+                title=res.title,
+                reason=res.reason,
+                proposed=res.proposed if res.proposed != res.verdict else "",
+                evidence=res.evidence,
+            )
+        )
+    return rows
 
 
 def _traces_with_findings(store: Any, session_id: int) -> list[dict[str, Any]]:

@@ -40,6 +40,7 @@ from bench_app.pdf_layout import (
     INFO_AUDIT_HEAD,
     INFO_SESSION_ID,
     INFO_SESSION_REF,
+    INFO_SESSION_UID,
     SIGNATURE_FIELDS,
 )
 from bench_app.signing.checks import STRICT_DIFF_POLICY, describe_changes
@@ -57,6 +58,7 @@ VERIFY_UNTRUSTED = 15
 
 _INFO_KEYS = {
     INFO_SESSION_ID: "session_id",
+    INFO_SESSION_UID: "session_uid",
     INFO_SESSION_REF: "reference",
     INFO_AUDIT_HEAD: "audit_head",
 }
@@ -356,17 +358,46 @@ def check_report(
     if first is not None and first.field != SIGNATURE_FIELDS["tester"]:
         verdict.problems.append(f"the first signature is {first.field}, not the tester's")
     verdict.signed = report_info(pdf_path) if reports else {}
+    statement = _check_statement(pdf_path, verdict) if reports else None
     if not check_db:
-        verdict.data = ["session data: NOT CHECKED (--no-db: signatures only)"]
+        verdict.data.append("session data: NOT CHECKED (--no-db: signatures only)")
         return verdict
     from bench_app.signing.checks import check_session_data
 
-    ok, lines = check_session_data(verdict.signed, db_path)
+    ok, lines = check_session_data(verdict.signed, db_path, statement)
     verdict.data_checked = ok
-    verdict.data = lines
+    verdict.data += lines
     if not ok:
-        verdict.problems.append(lines[-1] if lines else "session data not checked")
+        failed = [ln.removeprefix("session data: FAILED - ") for ln in lines if "FAILED" in ln]
+        if failed or statement is not None:
+            verdict.problems.extend(failed or ["session data not checked"])
     return verdict
+
+
+def _check_statement(pdf_path: str | Path, verdict: ReportVerdict) -> dict | None:
+    """The statement the tester signed, after checking that the signed pages are its rendering
+    (problems go to ``verdict``); None when the report carries none."""
+    from bench_app.signing.statement_check import check_pages, embedded_statement
+
+    statement, why = embedded_statement(pdf_path)
+    if statement is None:
+        verdict.problems.append(why)
+        return None
+    session = statement.get("session") or {}
+    verdict.signed.setdefault("session_uid", str(session.get("uid", "")))
+    if verdict.signed.get("audit_head", "") != statement.get("audit_head", ""):
+        verdict.problems.append(
+            f"the statement's audit head {str(statement.get('audit_head'))[:16]}... is not the "
+            f"document's {verdict.signed.get('audit_head', '')[:16]}..."
+        )
+    pages = check_pages(pdf_path, statement)
+    verdict.problems.extend(pages)
+    if not pages:
+        verdict.data.append(
+            f"statement: overall result {(statement.get('overall') or {}).get('status', '?')}, "
+            f"{len(statement.get('runs') or [])} checklist run(s); every page is its rendering"
+        )
+    return statement
 
 
 def verify_report(
@@ -391,7 +422,8 @@ def verify_report(
     if verdict.signed:
         s = verdict.signed
         print(
-            f"signed session: id {s.get('session_id', '?')}, reference "
+            f"signed session: uid {s.get('session_uid', '?')}, id {s.get('session_id', '?')}, "
+            f"reference "
             f"{s.get('reference', '?')!r}, audit head {s.get('audit_head', '?')}",
             file=out,
         )

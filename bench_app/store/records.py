@@ -20,7 +20,12 @@ import json
 from bench_app.errors import UsageError
 from bench_app.store.base import now_iso
 
-RECORD_KINDS = ("bench", "test_equipment", "time_source", "cop_issues", "capabilities")
+RECORD_KINDS = (
+    "bench", "test_equipment", "time_source", "cop_issues", "capabilities",
+    # written by the store itself: runs superseded with a reason, and the register facts
+    # (certificates, conditions, dispensations…) a session used, snapshotted when it locks
+    "run_supersessions", "register_snapshot",
+)  # fmt: skip
 
 
 class SessionRecordsMixin:

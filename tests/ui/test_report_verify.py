@@ -13,9 +13,9 @@ import pytest
 from PySide6.QtWidgets import QFileDialog
 
 from bench_app.cli import main
-from bench_app.report.workflow import write_report
 from bench_app.signing import new_self_signed
 from bench_app.signing.sign import load_signer
+from bench_app.signing.workflow import write_report
 from tests.bench_app.report.report_fixtures import fill_session
 from ui.panels.report import GOOD, ReportPanel
 

@@ -10,9 +10,9 @@ import subprocess
 import pytest
 
 from bench_app.checklist.verdict import overall_result
-from bench_app.report.workflow import write_report
 from bench_app.signing.keys import new_self_signed
 from bench_app.signing.sign import load_signer
+from bench_app.signing.workflow import write_report
 from tests.bench_app.report.report_fixtures import pdftotext
 
 TEMPLATE_STEPS = ["DR1-1", "DR1-2", "DR2-1", "DR2-2", "DR3-1", "DR3-2", "DR3-3", "DR4-1a",

@@ -3,7 +3,8 @@
 Used by ``bench-app report``, the GUI's Report panel and the demo, so all three behave the same:
 
 1. a signer's key is loaded (and its passphrase checked) *before* anything is locked or written;
-2. signing locks the session first, so the rendered report carries the final audit-chain head;
+2. signing locks the session first (recording the register facts it used), so the rendered
+   report carries the final audit-chain head and a statement ``verify`` can re-derive;
 3. a file that already holds a signed report of the same session is countersigned (incremental
    update) instead of being re-rendered, so the tester's signature stays valid when the witness
    signs.
@@ -16,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench_app.equipment.snapshot import lock_session
 from bench_app.errors import ReportError, UsageError
-from bench_app.report.data import collect_report_data
-from bench_app.report.render import render_report
+from bench_app.report.render import render_statement
+from bench_app.report.statement import build_statement
 from bench_app.signing.sign import sign_pdf, signer_name
 from bench_app.signing.verify import report_info, verify_pdf
 
@@ -37,7 +39,7 @@ class ReportOutcome:
     countersigned: bool = False
 
 
-def existing_signed(out: Path, session_id: int) -> bool:
+def existing_signed(out: Path, session_id: int, session_uid: str = "") -> bool:
     """True when ``out`` is already a signed report of this session (so: countersign it).
 
     :raises UsageError: ``out`` is a signed report of another session.
@@ -51,13 +53,18 @@ def existing_signed(out: Path, session_id: int) -> bool:
         return False
     if not signed:
         return False
-    sid = report_info(out).get("session_id")
-    if sid != str(session_id):
-        raise UsageError(
-            f"{out} is a signed report of session {sid or '?'}, not {session_id}; "
-            "choose another output file"
-        )
-    return True
+    info = report_info(out)
+    sid = info.get("session_id")
+    if session_uid and info.get("session_uid"):  # the same session wherever it lives
+        if info["session_uid"] == session_uid:
+            return True
+        sid = f"{sid} (uid {info['session_uid']})"
+    elif sid == str(session_id):
+        return True
+    raise UsageError(
+        f"{out} is a signed report of session {sid or '?'}, not {session_id}; "
+        "choose another output file"
+    )
 
 
 def write_report(
@@ -78,16 +85,16 @@ def write_report(
     out = Path(out)
     if signer is not None and role is None:
         raise UsageError("signing needs a role: tester or witness")
-    countersign = signer is not None and existing_signed(out, session_id)
-    outcome = ReportOutcome(out, rendered=not countersign, countersigned=countersign)
     session = store.get_session(session_id)
+    countersign = signer is not None and existing_signed(out, session_id, session.get("uid", ""))
+    outcome = ReportOutcome(out, rendered=not countersign, countersigned=countersign)
     if signer is not None:
         outcome.signer = signer_name(signer)
         if session["status"] == "draft":
-            store.lock_session(session_id, by=outcome.signer, reason="signed report")
+            lock_session(store, session_id, by=outcome.signer, reason="signed report")
             outcome.locked_now = True
-    if not countersign:
-        render_report(collect_report_data(store, session_id), out)
+    if not countersign:  # the pages are drawn from the statement, which is embedded with them
+        render_statement(build_statement(store, session_id), out)
     if signer is not None and role is not None:
         sign_pdf(out, out, None, None, role, timestamp_url=timestamp_url, signer=signer)
         outcome.signed_as = role
