@@ -125,6 +125,8 @@ class DlmsClient:
         self.status_obis = OBIS_STATUS
         #: quirk: send range-selection date-times with deviation "not specified".
         self.range_deviation_unspecified = False
+        #: no range selection on this meter: :meth:`buffer` reads whole buffers (then filtered)
+        self.whole_buffers = False
         self._scalers: dict[str, tuple[int, str | None]] = {}
 
     # -- association ------------------------------------------------------------------------------
@@ -381,7 +383,7 @@ class DlmsClient:
         """Profile buffer rows (plain tuples); by range when ``start``/``end`` are given
         (inclusive on the clock column)."""
         access = None
-        if start is not None or end is not None:
+        if (start is not None or end is not None) and not self.whole_buffers:
             lo = utc(start) if start else datetime(2000, 1, 1)
             hi = utc(end) if end else datetime(2099, 12, 31, 23, 59, 59)
             dev = self.clock_deviation

@@ -394,6 +394,8 @@ class DlmsFrontEnd:
             return self._next_block(req)
         self.blocks = None
         if req.kind == "get-list":
+            if not self.meter.behaviour.get_with_list:
+                return ap.exception_response(ap.STATE_SERVICE_UNKNOWN, ap.SERVICE_NOT_SUPPORTED)
             return self._get_list(req)
         try:
             obj = self.model.find(req.class_id, req.obis)
@@ -418,6 +420,16 @@ class DlmsFrontEnd:
             return response
         self.blocks = (req.invoke, data, max(16, limit - ap.BLOCK_OVERHEAD))
         return self._block(1)
+
+    def _conformance(self) -> int:
+        """What this meter offers: the simulator's full set less what its behaviour lacks."""
+        b = self.meter.behaviour
+        out = ap.SERVER_CONFORMANCE
+        if not b.selective_access:
+            out &= ~ap.SELECTIVE_ACCESS
+        if not b.get_with_list:
+            out &= ~ap.MULTIPLE_REFERENCES
+        return out
 
     def _get_list(self, req: ap.Request) -> bytes:
         """GET-with-list: each item answered on its own (data or its Data-Access-Result)."""
@@ -487,7 +499,7 @@ class DlmsFrontEnd:
                 return ap.aare(1, diag)
         self.ctx = Context(spec.level, sap)
         self.client_pdu = aarq.max_pdu
-        conformance = aarq.conformance & ap.SERVER_CONFORMANCE
+        conformance = aarq.conformance & self._conformance()
         return ap.aare(
             0,
             conformance=conformance,

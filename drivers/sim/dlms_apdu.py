@@ -33,6 +33,8 @@ MECHANISM_LLS = bytes.fromhex("60857405080201")
 
 #: conformance bits (bit 0 = MSB of 24): block-transfer-with-get (11), multiple-references (14,
 #: GET-with-list), get (19), set (20), selective-access (21), action (23).
+MULTIPLE_REFERENCES = 1 << (23 - 14)
+SELECTIVE_ACCESS = 1 << (23 - 21)
 SERVER_CONFORMANCE = (
     (1 << (23 - 11)) | (1 << (23 - 14)) | (1 << (23 - 19)) | (1 << (23 - 20)) | (1 << (23 - 21)) | 1
 )
