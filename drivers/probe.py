@@ -21,6 +21,7 @@ from drivers.dlms.values import _text
 from drivers.errors import AuthenticationError, DriverError, ObjectError
 from drivers.meter import ConnectOptions, create_meter
 from drivers.obis import Obis, ObisError
+from drivers.probe_trials import Trial, findings, run_trials
 
 OBIS_ASSOCIATION = "0.0.40.0.0.255"
 OBIS_LDN = "0.0.42.0.0.255"
@@ -66,6 +67,8 @@ class ProbeResult:
     identification: str = ""
     capture: dict[str, list[str]] = field(default_factory=dict)  #: profile → column OBIS codes
     notes: list[str] = field(default_factory=list)
+    #: behaviour tried on the reading association (:mod:`drivers.probe_trials`)
+    trials: list[Trial] = field(default_factory=list)
 
     def codes(self) -> set[str]:
         return {o.obis for o in self.objects} | set(self.addresses)
@@ -79,7 +82,13 @@ class ProbeResult:
             "addresses": self.addresses,
             "capture_objects": self.capture,
             "notes": self.notes,
-        }
+            "trials": [t.to_json() for t in self.trials],
+            "findings": {
+                k: ({q: {"value": v, "seen": why} for q, (v, why) in f.items()}
+                    if k == "quirks" else f)
+                for k, f in findings(self.trials).items()
+            },
+        }  # fmt: skip
 
 
 def parse_object_list(value: Any) -> list[ObjectInfo]:
@@ -130,13 +139,40 @@ def probe_dlms(options: ConnectOptions) -> ProbeResult:
                         result.capture[o.obis] = [c.obis for c in client.capture_objects(o.obis)]
                     except ObjectError as exc:
                         result.notes.append(f"{o.obis} capture objects: {exc.reason}")
-            return result
+            break
         except (AuthenticationError, ObjectError) as exc:
             last = exc
         finally:
             meter.close()
-    assert last is not None
-    raise last
+    else:
+        assert last is not None
+        raise last
+    result.trials = try_behaviour(options, result)
+    return result
+
+
+def _load_profile(result: ProbeResult) -> str | None:
+    for o in result.objects:
+        code = Obis.parse(o.obis)
+        if o.class_id == 7 and code.c == 99 and code.d in (1, 2):
+            return o.obis
+    return None
+
+
+def try_behaviour(options: ConnectOptions, result: ProbeResult) -> list[Trial]:
+    """Trials (:func:`drivers.probe_trials.run_trials`) on one association at the reading level
+    (the given password's, else the public one), proposing the largest HDLC window and
+    information field so the UA says what the meter accepts."""
+    opts = replace(options, max_info=2030, window=7) if options.framing == "hdlc" else options
+    meter: Any = create_meter("dlms", opts)
+    try:
+        meter.connect()
+        return run_trials(meter, _load_profile(result))
+    except DriverError as exc:
+        result.notes.append(f"behaviour trials stopped: {exc}")
+        return []
+    finally:
+        meter.close()
 
 
 def probe_iec21(options: ConnectOptions) -> ProbeResult:
@@ -238,4 +274,23 @@ def draft_toml(result: ProbeResult, name: str, reading_sap: int | None = None) -
         lines.append(f'firmware_{n} = "{code}"')
     lines += ["", '[event_codes]  # meter code = bench kind, e.g. "1" = "SUPPLY_FAILURE"']
     lines += ["", '[status_bits]  # bit = flag, e.g. "7" = "SUPPLY_FAILURE"', ""]
+    lines += _behaviour_lines(result)
     return "\n".join(lines)
+
+
+def _behaviour_lines(result: ProbeResult) -> list[str]:
+    """``[quirks]`` as the trials found them, each with what the probe saw."""
+    if not result.trials:
+        return ["# behaviour not probed: [quirks] left at their defaults", ""]
+    found = findings(result.trials)
+    lines = ["# What `probe` saw the meter do (each trial: bench-app probe --json):"]
+    lines += [f"#   {_one_line(t)}" for t in result.trials]
+    lines += ["", "[quirks]"]
+    for name, (value, why) in found["quirks"].items():
+        lines.append(f"# {_one_line(why)}")
+        lines.append(f"{name} = {'true' if value else 'false'}")
+    return [*lines, ""]
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())

@@ -128,6 +128,7 @@ class DlmsClient:
         #: no range selection on this meter: :meth:`buffer` reads whole buffers (then filtered)
         self.whole_buffers = False
         self._scalers: dict[str, tuple[int, str | None]] = {}
+        self.blocks_received = 0  #: data blocks of long answers so far (the probe reports it)
 
     # -- association ------------------------------------------------------------------------------
     def associate(self, password: bytes | str | None = None) -> A.AssociationResult:
@@ -204,6 +205,7 @@ class DlmsClient:
                     f"data block {resp.block_number} arrived, expected {expected}", step=step
                 )
             data += resp.data or b""
+            self.blocks_received += 1
             if resp.last:
                 return bytes(data)
             request = A.get_request_next(resp.block_number)

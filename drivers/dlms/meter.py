@@ -367,18 +367,36 @@ class DlmsMeter:
     def _check_profile(
         self, access: RangeAccess, rows: list[ProfileRow], start: datetime, end: datetime
     ) -> None:
-        """Never a silent empty read: warn when the meter holds entries in ``[start, end)`` but
-        none came back, and when the profile stopped capturing (its newest entry ends well
-        before the meter's clock while the span reaches the clock)."""
+        """Never a silent empty or short read: warn when the meter holds entries in
+        ``[start, end)`` but none came back, and when the span reaches past the newest entry the
+        meter holds while its clock is well beyond that entry (the profile stopped capturing).
+        Costs nothing when the rows reach the span's end or the meter's latest period."""
         obis, period = access.obis, access.period
-        if not rows:
+        newest = rows[-1].start + period if rows else None
+        if newest is not None and end - newest <= 2 * period:
+            return
+        later: datetime | None = None
+        try:
+            now = self._meter_now()
+            if newest is not None and now - newest <= 2 * period:
+                return  # the newest row is the meter's latest period: the span ends ahead
             try:
                 held = access.held()
-            except ObjectError as exc:
+            except ObjectError as exc:  # no entry selection: look past the span by range
                 held = None
-                self._warn(obis, 2, f"load profile: no rows for the span, and the times of the "
-                                    f"entries the meter holds could not be read ({exc.reason})")
-            if held and held[0] - period < end and start < held[1]:
+                later = access.newest_after(newest or start, min(now, end + BLOCK))
+                if not rows and later is None:
+                    self._warn(obis, 2, "load profile: no rows for the span, and the times of "
+                                        f"the entries the meter holds could not be read "
+                                        f"({exc.reason})")  # fmt: skip
+                    return
+        except ObjectError:
+            return
+        if held is None:
+            last = later if later is not None else newest
+        else:
+            last = held[1]
+            if not rows and held[0] - period < end and start < held[1]:
                 self._warn(
                     obis, 2,
                     f"load profile: the meter holds entries from {held[0]:%Y-%m-%d %H:%M} to "
@@ -386,26 +404,13 @@ class DlmsMeter:
                     f"–{end:%Y-%m-%d %H:%M} ({self.profile_access} selection)",
                 )  # fmt: skip
                 return
-        newest = rows[-1].start + period if rows else None
-        if newest is not None and end - newest <= 2 * period:
-            return  # rows up to the end of the span: nothing stopped
-        try:
-            now = self._meter_now()
-            if end < now - 2 * period:
-                return  # the span ends in the past: quiet periods there are gaps, shown as such
-            if newest is not None and now - newest <= 2 * period:
-                return  # the newest row is the meter's latest period: the span ends in the future
-            after = newest or start
-            later = access.newest_after(after, now)
-            last = later or newest or (access.held() or (None, None))[1]
-        except ObjectError:
-            return
-        if last is not None and now - last > 2 * period:
+        if last is not None and end - last > 2 * period and now - last > 2 * period:
             self._warn(
                 obis, 2,
                 f"load profile: the newest entry the meter holds ends at {last:%Y-%m-%d %H:%M} "
                 f"UTC, {(now - last).total_seconds() / 3600:.1f} h before its clock "
-                f"({now:%Y-%m-%d %H:%M} UTC): the profile has stopped capturing",
+                f"({now:%Y-%m-%d %H:%M} UTC) and before the span's end: the profile has stopped "
+                "capturing",
             )  # fmt: skip
 
     def days_per_block(self, period_s: int, columns: int) -> int:

@@ -42,8 +42,10 @@ gaps = st.lists(
 def test_the_first_entry_at_or_after_a_time_is_found_exactly(steps, data):
     times = profile(steps)
     span = (times[-1] - T0) // PERIOD + 4
-    when = T0 + PERIOD * data.draw(st.integers(-2, span)) + data.draw(
-        st.sampled_from([timedelta(0), timedelta(minutes=7)])
+    when = (
+        T0
+        + PERIOD * data.draw(st.integers(-2, span))
+        + data.draw(st.sampled_from([timedelta(0), timedelta(minutes=7)]))
     )
     loc = locator(times)
     got = loc.first_at_or_after(when)
