@@ -110,6 +110,8 @@ class Description:
     status_bits: dict[int, StatusFlag] = field(default_factory=dict)
     iec21: dict[str, str] = field(default_factory=dict)
     quirks: frozenset[str] = frozenset()
+    #: DLMS referencing: ``"ln"`` logical names or ``"sn"`` short names (base names)
+    referencing: str = "ln"
     #: the most energy (kWh or kvarh) one settlement period can plausibly hold on this meter type
     #: (its rating × 0.5 h); None when the description does not know (a generic description)
     max_kwh_per_period: float | None = None
@@ -347,6 +349,9 @@ def parse_description(
         value = r.get(dlms, key, f"dlms.{key}", str, default)
         return r.obis(value, f"dlms.{key}") if value else ""
 
+    referencing = r.get(dlms, "referencing", "dlms.referencing", str, "ln")
+    if referencing not in ("ln", "sn"):
+        raise r.fail("dlms.referencing", f"{referencing!r} is not 'ln' or 'sn'")
     quirk_table = r.get(raw, "quirks", "quirks", dict, {})
     for q in quirk_table:
         if q not in QUIRKS:
@@ -381,6 +386,7 @@ def parse_description(
         status_bits=_mapping(r, raw, "status_bits", StatusFlag, 31),
         iec21=dict(iec),
         quirks=frozenset(q for q, on in quirk_table.items() if on),
+        referencing=referencing,
         max_kwh_per_period=None if limit is None else float(limit),
         raw=raw,
     )

@@ -115,6 +115,10 @@ class DlmsClient:
     :param max_pdu: client max receive PDU size proposed in the AARQ (bytes).
     """
 
+    referencing = "ln"  #: logical names (:class:`drivers.dlms.sn.SnClient` speaks short names)
+    context = A.CONTEXT_LN
+    conformance = A.DEFAULT_CONFORMANCE
+
     def __init__(self, link: Link, *, client_sap: int = 16, max_pdu: int = 0xFFFF) -> None:
         self.link = link
         self.client_sap = client_sap
@@ -135,7 +139,9 @@ class DlmsClient:
         """Connect the link (if needed) and send AARQ; AARE rejected → AuthenticationError."""
         if not getattr(self.link, "connected", True):
             self.link.connect()
-        request = A.aarq(password, max_pdu=self.max_pdu)
+        request = A.aarq(
+            password, max_pdu=self.max_pdu, conformance=self.conformance, context=self.context
+        )
         # the password's place in the logical AARQ; every frame carrying it is traced masked
         answer = self.link.exchange(request, step="AARQ", secret=aarq_password_spans(request))
         if answer[:1] in (bytes([A.EXCEPTION_RESPONSE]), bytes([A.CONFIRMED_SERVICE_ERROR])):
@@ -143,12 +149,15 @@ class DlmsClient:
         result = A.parse_aare(answer)
         if not result.accepted:
             mode = "no authentication" if password is None else "low level security (password)"
-            raise AuthenticationError(
-                f"meter rejected the association for client SAP {self.client_sap} with {mode}: "
+            error = AuthenticationError(
+                f"meter rejected the association for client SAP {self.client_sap} with {mode}"
+                f" ({'short' if self.referencing == 'sn' else 'logical'} names): "
                 f"{result.diagnostic_text}",
                 port=self.link.transport.url,
                 step="AARQ",
             )
+            error.diagnostic = result.diagnostic  # type: ignore[attr-defined]
+            raise error
         self.association = result
         return result
 

@@ -26,6 +26,7 @@ from drivers.dlms.apdu import AccessDenied
 from drivers.dlms.client import DlmsClient
 from drivers.dlms.link import HdlcLink, Link, WrapperLink, mode_e_sign_on
 from drivers.dlms.profile_access import RangeAccess, access_for
+from drivers.dlms.sn import SnClient
 from drivers.errors import DriverError, ObjectError, ProtocolError
 from drivers.meter import BlockCallback, ConnectOptions, ProgressCallback
 from drivers.model import (
@@ -118,8 +119,9 @@ class DlmsMeter:
             )
         else:
             raise ValueError(f"unknown DLMS framing {o.framing!r}; use 'hdlc' or 'wrapper'")
-        self.client = DlmsClient(self.link, client_sap=o.client_sap)
         d = self.description
+        client_cls = SnClient if (o.referencing or d.referencing) == "sn" else DlmsClient
+        self.client = client_cls(self.link, client_sap=o.client_sap)
         self.client.status_obis = d.profile_status or C.OBIS_STATUS
         self.client.range_deviation_unspecified = d.has_quirk("range_deviation_unspecified")
         #: event logs of a meter without range selection are read whole and filtered
