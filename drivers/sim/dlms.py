@@ -431,7 +431,7 @@ class DlmsFrontEnd:
         limit = min(self.client_pdu, self.max_pdu)
         if len(response) <= limit:
             return response
-        self.blocks = (req.invoke, data, max(16, limit - ap.BLOCK_OVERHEAD))
+        self.blocks = (req.invoke, data, self._block_size(limit))
         return self._block(1)
 
     def _conformance(self) -> int:
@@ -457,8 +457,24 @@ class DlmsFrontEnd:
         limit = min(self.client_pdu, self.max_pdu)
         if len(response) <= limit:
             return response
-        self.blocks = (req.invoke, response[3:], max(16, limit - ap.BLOCK_OVERHEAD))
+        self.blocks = (req.invoke, response[3:], self._block_size(limit))
         return self._block(1)
+
+    def _block_size(self, limit: int) -> int:
+        """Raw data bytes per GET-Response-With-Datablock within the negotiated PDU ``limit``.
+
+        Over HDLC each block (with its LLC header) is cut into frames of the negotiated max
+        info length, sent a window at a time: a block that fills whole frames, and whole windows
+        when it holds two or more, leaves no short last frame and no short last window (one RR
+        less per block); it is chosen when it keeps at least half the PDU."""
+        size = max(16, limit - ap.BLOCK_OVERHEAD)
+        if self.framing != "hdlc" or self.tx_max <= 0:
+            return size
+        frames = (limit + len(hdlc.LLC_RESPONSE)) // self.tx_max
+        if frames >= 2 * self.window_tx:  # whole windows: no short window at a block's end
+            frames -= frames % self.window_tx
+        aligned = frames * self.tx_max - len(hdlc.LLC_RESPONSE) - ap.BLOCK_OVERHEAD
+        return aligned if aligned >= max(16, limit // 2) else size
 
     def _block(self, number: int) -> bytes:
         assert self.blocks is not None
