@@ -37,7 +37,7 @@ gaps = st.lists(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(gaps, st.data())
 def test_the_first_entry_at_or_after_a_time_is_found_exactly(steps, data):
     times = profile(steps)
@@ -77,3 +77,49 @@ def test_an_empty_profile_and_times_past_the_newest():
     assert locator([]).first_at_or_after(T0) == 1
     times = profile([1, 1, 1])
     assert locator(times).first_at_or_after(times[-1] + PERIOD) == 4
+
+
+class ShiftingProfile:
+    """A fake client over a full FIFO profile: after ``shift_after`` buffer reads the meter
+    captures a period, dropping its oldest entry (every entry number moves down by one under
+    the reader)."""
+
+    def __init__(self, times: list[datetime], shift_after: int) -> None:
+        self.times = list(times)
+        self.reads = 0
+        self.shift_after = shift_after
+
+    def get(self, class_id, obis, attr, access=None):
+        from drivers.dlms.axdr import decode
+
+        if attr == 7:
+            return len(self.times)
+        self.reads += 1
+        if self.reads == self.shift_after + 1:
+            self.times = self.times[1:] + [self.times[-1] + PERIOD]
+        first, last = decode(access[1])[0][:2]
+        return [(t,) for t in self.times[first - 1 : last]]
+
+    def profile_rows(self, raw, period_s, columns, obis):
+        from drivers.model import ProfileRow
+
+        return [ProfileRow(t - PERIOD, [], 0) for (t,) in raw]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 12), st.integers(0, 30))
+def test_entry_reads_survive_a_fifo_renumbering_mid_read(shift_after, gap_at):
+    from drivers.dlms.profile_access import EntryAccess
+
+    steps = [1] * 400
+    steps[100 + gap_at] = 5  # one outage before the span
+    times = profile(steps)
+    fake = ShiftingProfile(times, shift_after)
+    access = EntryAccess(fake, "1.0.99.1.0.255", 1800, [])
+    lo = times[150] - PERIOD
+    rows = []
+    for day in range(4):  # consecutive day blocks
+        start = lo + day * 48 * PERIOD
+        rows += access.rows(start, start + 48 * PERIOD)
+    ends = [r.start + PERIOD for r in rows]
+    assert ends == [t for t in times if lo < t <= lo + 4 * 48 * PERIOD]
