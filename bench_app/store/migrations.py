@@ -509,6 +509,20 @@ def _m6_session_records(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX session_records_session ON session_records (session_id, kind)")
 
 
+def _m9_reference_and_frozen(db: sqlite_utils.Database) -> None:
+    """The reference clock with every clock observation (the PC's offset from the time source,
+    its uncertainty and the source) and the frozen template of each checklist run (objective,
+    method, expected and the figures, as run). NULL in rows written before: hashed only when set
+    (:data:`bench_app.store.audit.OPTIONAL_HASHED`), so older chains still verify."""
+    for sql in (
+        "ALTER TABLE clock_observations ADD COLUMN reference_offset_s REAL",
+        "ALTER TABLE clock_observations ADD COLUMN reference_uncertainty_s REAL",
+        "ALTER TABLE clock_observations ADD COLUMN reference_source TEXT",
+        "ALTER TABLE checklist_runs ADD COLUMN frozen TEXT",
+    ):
+        db.execute(sql)
+
+
 #: (version, description, function); version n upgrades n-1 → n.
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "core evidence tables and audit chain", _m1_core),
@@ -520,6 +534,8 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
      _m6_session_records),
     (7, "approval records: conditions, dispensations, devices, snapshots", _m7_approval_records),
     (8, "DCC regime: PPCL/EPCL, TIRs, assessed equivalence, BSCP32 reach", m_dcc_regime),
+    (9, "reference clock offsets with clock observations; frozen run templates",
+     _m9_reference_and_frozen),
 ]  # fmt: skip
 
 #: The schema version this code writes.
