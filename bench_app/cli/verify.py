@@ -77,4 +77,6 @@ def run(args: argparse.Namespace) -> int:
     if not args.json:
         scope = f"session {args.session}" if args.session is not None else "all sessions"
         print(f"audit chain ok ({scope}): {result.checked} records, head {result.head}")
+        if result.warning:
+            print(f"warning: {result.warning} (written before full-width digests)")
     return 0
