@@ -312,7 +312,8 @@ def time_problems(facts: SignerFacts, *, now: datetime | None = None) -> list[st
 def lock_problems(facts: SignerFacts, locked_at: datetime) -> list[str]:
     """A signing time before the session was locked (signing locks the session first)."""
     t = facts.signing_time
-    if t is None or _aware(t) >= _aware(locked_at):
+    # a CMS signing time has whole seconds; the lock record has microseconds
+    if t is None or _aware(t) >= _aware(locked_at).replace(microsecond=0):
         return []
     return [
         f"signing time {_aware(t).isoformat()} ({facts.time_source}) is before the session was "
