@@ -11,7 +11,8 @@ A *trust file* names certificates per role, or a real CA for labs that run one::
 ``verify --trust`` takes such a ``.toml`` file, or certificate files (PEM bundles or DER), each
 optionally prefixed with its role: ``tester=alice.pem``, ``witness=bob.pem``, ``ca=lab-ca.pem``.
 A certificate given without a role is pinned for the role its own OU names (Witness Bench keys
-carry it), or taken as a CA when it is one.
+carry it) — even when it has CA flags, so a tester's certificate never becomes a CA by being
+trusted — else taken as a CA when it is one (``ca=`` says so explicitly).
 
 A signature is *trusted* when its certificate is one the trust file pins for the role of the
 field it signs, or when pyHanko validates its chain to a trusted CA allowed for that role. A
@@ -120,15 +121,15 @@ def _entry(cert, key: str | None, source: str) -> TrustEntry:
     """The entry for ``cert`` given under ``key`` (None: no role given)."""
     holder = certificate_holder(cert)
     if key is None:
+        role = certificate_role(cert)
+        if role:  # a signer's certificate, even one with CA flags: pinned, never a CA
+            return TrustEntry(cert, (role,), False, source)
         if is_ca(cert):
             return TrustEntry(cert, ROLES, True, source)
-        role = certificate_role(cert)
-        if not role:
-            raise ReportError(
-                f"{source}: {holder}'s certificate names no role and is not a CA; give it as "
-                "tester=FILE or witness=FILE, or in a trust file"
-            )
-        return TrustEntry(cert, (role,), False, source)
+        raise ReportError(
+            f"{source}: {holder}'s certificate names no role and is not a CA; give it as "
+            "tester=FILE or witness=FILE, or in a trust file"
+        )
     roles, ca = _KEYS[key]
     if ca and not is_ca(cert):
         raise ReportError(

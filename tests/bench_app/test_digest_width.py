@@ -112,3 +112,24 @@ def test_an_odd_digest_size_is_refused(tmp_path, size):
     conn.close()
     with Store.open(db) as store:
         assert not store.verify().ok
+
+
+def test_a_legacy_session_signed_report_verifies_with_the_warning(tmp_path, capsys):
+    from bench_app.report.workflow import write_report
+    from bench_app.signing import new_self_signed
+    from bench_app.signing.sign import load_signer
+
+    db = tmp_path / "a.db"
+    sid = _make(db)
+    legacyize(db)  # recorded by an old Witness Bench, signed after the upgrade
+    t = new_self_signed("Alice Tester", "Lab", "tester", tmp_path, passphrase=b"tester-pass-1")
+    w = new_self_signed("Bob Witness", "Elexon", "witness", tmp_path, passphrase=b"witness-pass")
+    pdf = tmp_path / "r.pdf"
+    with Store.open(db) as store:
+        write_report(store, sid, pdf, signer=load_signer(t[0], b"tester-pass-1"), role="tester")
+        write_report(store, sid, pdf, signer=load_signer(w[0], b"witness-pass"), role="witness",
+                     trust=[str(t[1])])  # fmt: skip
+    args = ["verify", str(pdf), "--db", str(db), "--trust", str(t[1]), "--trust", str(w[1])]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert f"session data: warning - {LEGACY_WARNING} in " in out and out.splitlines()[-1] == "OK"

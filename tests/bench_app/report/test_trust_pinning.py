@@ -257,3 +257,17 @@ def test_a_witness_signing_before_the_tester_fails(tmp_path, keys, monkeypatch, 
     _sign_at(monkeypatch, when, pdf, pdf, keys["witness"][0], W_PASS, "witness")
     code, out = _run(pdf, [keys["tester"][1], keys["witness"][1]], capsys)
     assert code == 11 and "before the tester" in out and "the tester signs first" in out
+
+
+def test_a_signer_certificate_with_ca_flags_is_pinned_not_a_ca(tmp_path):
+    """A tester key made with other software may carry CA:TRUE; trusting it must not let it
+    issue witness certificates."""
+    from bench_app.signing.trust import load_trust_file
+
+    key = new_key()
+    cert = make_cert(name("Alice Tester", "tester"), key, ca=True)
+    _, pem = write_p12(tmp_path, "alice-ca-flags", key, cert)
+    (entry,) = load_trust_file([str(pem)]).entries
+    assert entry.roles == ("tester",) and not entry.ca
+    (entry,) = load_trust_file([f"ca={pem}"]).entries  # only an explicit ca= makes it one
+    assert entry.ca
