@@ -19,6 +19,7 @@ from collections.abc import Callable
 import sqlite_utils
 
 from bench_app.errors import StoreError
+from bench_app.store.migrations_dcc import m_dcc_regime
 
 #: ``PRAGMA application_id`` of a Witness Bench database ("WBNC").
 APPLICATION_ID = 0x57424E43
@@ -200,7 +201,7 @@ def _m1_core(db: sqlite_utils.Database) -> None:
             "lo": int,  # first row id covered
             "hi": int,  # last row id covered
             "n": int,  # number of rows covered
-            "digests": bytes,  # per row in id order: 8-byte SHA-256 prefix (full 32 from m8)
+            "digests": bytes,  # per row in id order: 8-byte SHA-256 prefix (full 32 from m9)
             "content": str,  # sha256 hex of digests
             "prev": str,
             "hash": str,
@@ -508,7 +509,7 @@ def _m6_session_records(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX session_records_session ON session_records (session_id, kind)")
 
 
-def _m8_full_digests(db: sqlite_utils.Database) -> None:
+def _m9_full_digests(db: sqlite_utils.Database) -> None:
     """Full-width row digests: new audit records keep each row's whole SHA-256 (32 bytes); a
     64-bit prefix can be collided on a laptop. ``digest_size`` says how many bytes per row a record
     keeps; records already written are legacy (8) and still verify, with a warning."""
@@ -525,7 +526,8 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (6, "session records: bench connection, test equipment, time source, CoP issues",
      _m6_session_records),
     (7, "approval records: conditions, dispensations, devices, snapshots", _m7_approval_records),
-    (8, "full-width (SHA-256) row digests in the audit chain", _m8_full_digests),
+    (8, "DCC regime: PPCL/EPCL, TIRs, assessed equivalence, BSCP32 reach", m_dcc_regime),
+    (9, "full-width (SHA-256) row digests in the audit chain", _m9_full_digests),
 ]  # fmt: skip
 
 #: The schema version this code writes.
