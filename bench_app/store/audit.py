@@ -99,6 +99,14 @@ HASHED_COLUMNS: dict[tuple[str, str], tuple[str, ...]] = {
     ("insert", "session_records"): ("session_id", "kind", "data", "created_at"),
 }  # fmt: skip
 
+#: Columns added later, hashed only when not NULL (older rows keep their digests).
+OPTIONAL_HASHED: dict[tuple[str, str], tuple[str, ...]] = {
+    ("insert", "clock_observations"): (
+        "reference_offset_s", "reference_uncertainty_s", "reference_source",
+    ),
+    ("insert", "checklist_runs"): ("frozen",),
+}  # fmt: skip
+
 #: Evidence table → SQL selecting the ids of its rows that belong to session ``?``.
 SESSION_ROWS = {
     "sessions": "SELECT id FROM sessions WHERE id = ?",
@@ -169,6 +177,8 @@ def row_digests(
 ) -> tuple[list[int], list[bytes]]:
     """Ids and digests of the rows ``lo..hi`` of ``table`` as the record ``action`` covers them."""
     cols = HASHED_COLUMNS[(action, table)]
+    optional = OPTIONAL_HASHED.get((action, table), ())
+    cols = (*cols, *optional)
     sql = f"SELECT id, {', '.join(cols)} FROM {table} WHERE id BETWEEN ? AND ? ORDER BY id"
     rows = conn.execute(sql, (lo, hi)).fetchall()
     if table == "readings":
@@ -178,6 +188,8 @@ def row_digests(
         ids.append(row[0])
         obj = {}
         for col, val in zip(cols, row[1:]):
+            if col in optional and val is None:
+                continue  # a column added later, not set for this row
             if col in FK_TABLES:
                 val = uids(FK_TABLES[col], val)
             elif isinstance(val, bytes):

@@ -46,13 +46,13 @@ def test_new_records_keep_the_whole_sha256_of_every_row(tmp_path):
     assert res.ok and res.legacy == 0 and res.warning == ""
 
 
-def test_a_schema_8_database_migrates_and_verifies_with_a_warning(tmp_path, capsys):
+def test_a_schema_9_database_migrates_and_verifies_with_a_warning(tmp_path, capsys):
     db = tmp_path / "old.db"
     _make(db)
     legacyize(db)
     conn = sqlite3.connect(db)  # back to what an old Witness Bench left: no digest_size column
     conn.execute("ALTER TABLE audit DROP COLUMN digest_size")
-    conn.execute("PRAGMA user_version = 8")
+    conn.execute("PRAGMA user_version = 9")
     conn.commit()
     conn.close()
     assert main(["verify", "--db", str(db)]) == 0  # read-only: migrated in memory
@@ -60,7 +60,7 @@ def test_a_schema_8_database_migrates_and_verifies_with_a_warning(tmp_path, caps
     assert "audit chain ok" in out and f"warning: {LEGACY_WARNING} in " in out
     Store.open(db).close()  # a writable open migrates the file
     conn = sqlite3.connect(db)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] >= 9
+    assert conn.execute("PRAGMA user_version").fetchone()[0] >= 10
     assert conn.execute("SELECT DISTINCT digest_size FROM audit").fetchall() == [(8,)]
     conn.close()
     # legacy rows are still checked (their 64-bit prefix): an edit is found
