@@ -27,6 +27,7 @@ from typing import Any
 
 from bench_app.checklist.context import ActionContext, MeterFactory, Prompt, StepAborted
 from bench_app.checklist.registry import load_actions
+from bench_app.checklist.running import step_running
 from bench_app.checklist.simtime import BenchTime, Progress
 from bench_app.checklist.template import Step, Template, freeze
 from bench_app.equipment.approvals import check_template_serves
@@ -205,7 +206,11 @@ class ChecklistEngine:
         ]
 
     def run_step(self, step_id: str) -> StepOutcome:
-        """Run one step and record a new attempt."""
+        """Run one step and record a new attempt (signing is refused meanwhile)."""
+        with step_running(self.store, self.session_id, step_id):
+            return self._run_step(step_id)
+
+    def _run_step(self, step_id: str) -> StepOutcome:
         run_id = self._check_open()
         step = self.template.step(step_id)
         if self.protocol and self.protocol not in self.template.applies_to:

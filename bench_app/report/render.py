@@ -53,6 +53,7 @@ from reportlab.platypus import (
 
 from bench_app import pdf_layout as L
 from bench_app.errors import ReportError
+from bench_app.paths import private_dir
 from bench_app.report import record, sections
 from bench_app.report import statement as stmt
 from bench_app.report.data import ReportData
@@ -260,7 +261,7 @@ def render_statement(statement: dict[str, Any], out_path: str | Path) -> Path:
     """
     out = Path(out_path)
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(out.parent)
         fd, tmp_name = tempfile.mkstemp(prefix=".report-", suffix=".pdf", dir=out.parent)
         os.close(fd)
     except OSError as exc:

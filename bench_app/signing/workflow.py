@@ -7,7 +7,10 @@ Used by ``bench-app report``, the GUI's Report panel and the demo, so all three 
    report carries the final audit-chain head and a statement ``verify`` can re-derive;
 3. a file that already holds a signed report of the same session is countersigned (incremental
    update) instead of being re-rendered, so the tester's signature stays valid when the witness
-   signs.
+   signs;
+4. a refused signature changes nothing, the witness countersigns only what verifies against
+   their trust file, and a signed PDF is never written over
+   (:mod:`bench_app.signing.guard`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from bench_app.equipment.snapshot import lock_session
 from bench_app.errors import ReportError, UsageError
 from bench_app.report.render import render_statement
 from bench_app.report.statement import build_statement
+from bench_app.signing.guard import before_signing, keep_signed
 from bench_app.signing.sign import sign_pdf, signer_name
 from bench_app.signing.verify import report_info, verify_pdf
 
@@ -37,6 +41,7 @@ class ReportOutcome:
     signer: str | None = None
     locked_now: bool = False
     countersigned: bool = False
+    kept_as: Path | None = None
 
 
 def existing_signed(out: Path, session_id: int, session_uid: str = "") -> bool:
@@ -75,19 +80,29 @@ def write_report(
     signer: Any | None = None,
     role: str | None = None,
     timestamp_url: str | None = None,
+    trust: Any = None,
+    force: bool = False,
 ) -> ReportOutcome:
     """Render (and optionally sign as ``role``) the report of ``session_id`` to ``out``.
 
     :param signer: a loaded pyHanko signer (:func:`bench_app.signing.sign.load_signer`), or None
         for an unsigned draft report.
     :param role: ``"tester"`` or ``"witness"`` — required with ``signer``.
+    :param trust: the signer's ``--trust`` values; the witness needs them to countersign.
+    :param force: an unsigned report may replace a signed PDF, which is kept under a new name.
     """
     out = Path(out)
     if signer is not None and role is None:
         raise UsageError("signing needs a role: tester or witness")
     session = store.get_session(session_id)
     countersign = signer is not None and existing_signed(out, session_id, session.get("uid", ""))
+    kept = None
+    if signer is None:
+        kept = keep_signed(out, force)
+    elif role is not None:
+        before_signing(store, session_id, out, signer, role, countersign=countersign, trust=trust)
     outcome = ReportOutcome(out, rendered=not countersign, countersigned=countersign)
+    outcome.kept_as = kept
     if signer is not None:
         outcome.signer = signer_name(signer)
         if session["status"] == "draft":

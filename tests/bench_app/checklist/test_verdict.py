@@ -42,9 +42,9 @@ def test_only_dr2_2_run_confirmed_and_signed_is_incomplete_and_lists_every_step(
     assert [s.step_id for s in result.steps] == TEMPLATE_STEPS
     assert sum(s.verdict == "not-run" for s in result.steps) == 13
     assert all(s.reason == "never attempted" for s in result.steps if s.verdict == "not-run")
-    p12, _ = new_self_signed("A. Tester", "Lab", "tester", tmp_path, passphrase=b"pw")
+    p12, _ = new_self_signed("A. Tester", "Lab", "tester", tmp_path, passphrase=b"tester-pass-1")
     out = tmp_path / "r.pdf"
-    write_report(store, session, out, signer=load_signer(p12, b"pw"), role="tester")
+    write_report(store, session, out, signer=load_signer(p12, b"tester-pass-1"), role="tester")
     text = "".join(_pages(out))
     assert "Overall result: INCOMPLETE" in text and "Overall result: PASS" not in text
     for step in TEMPLATE_STEPS:
