@@ -63,8 +63,11 @@ def existing_signed(out: Path, session_id: int, session_uid: str = "") -> bool:
     if session_uid and info.get("session_uid"):  # the same session wherever it lives
         if info["session_uid"] == session_uid:
             return True
-        sid = f"{sid} (uid {info['session_uid']})"
-    elif sid == str(session_id):
+        raise UsageError(
+            f"{out} is a signed report of another session (uid {info['session_uid']}), not "
+            f"session {session_id} (uid {session_uid}); choose another output file"
+        )
+    if sid == str(session_id):
         return True
     raise UsageError(
         f"{out} is a signed report of session {sid or '?'}, not {session_id}; "

@@ -41,7 +41,8 @@ def keys(tmp_path_factory):
 
 def _sign_both(store, sid, pdf, keys):
     write_report(store, sid, pdf, signer=load_signer(keys["tester"][0], T_PASS), role="tester")
-    write_report(store, sid, pdf, signer=load_signer(keys["witness"][0], W_PASS), role="witness")
+    write_report(store, sid, pdf, signer=load_signer(keys["witness"][0], W_PASS), role="witness",
+                 trust=[keys["trust"][0]])
 
 
 def _verify(pdf, db, keys, capsys) -> tuple[int, str]:
