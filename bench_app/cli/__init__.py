@@ -69,6 +69,7 @@ COMMAND_MODULES = [
     "bench_app.cli.keys",
     "bench_app.cli.equipment",
     "bench_app.cli.trace",
+    "bench_app.cli.observe",
 ]
 
 
