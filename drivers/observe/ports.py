@@ -113,9 +113,21 @@ class _RawPort(SerialTransport):
         super().__init__(url, settings, trace=Trace())
 
     def chunk(self, timeout: float) -> bytes:
-        if self._port is None:
+        """Like ``_read`` but without changing the port's timeout per call: on POSIX every
+        timeout change is a ``tcsetattr`` on a port the other direction is writing to."""
+        port = self._port
+        if port is None:
             raise OSError("the port was closed")
-        return self._read(timeout)
+        if port.timeout != timeout:
+            port.timeout = timeout
+        data = port.read(1)
+        if data:
+            waiting = port.in_waiting
+            if waiting:
+                data += port.read(waiting)
+        if data and self.software_framing and self._settings.bytesize == 7:
+            data = bytes(b & 0x7F for b in data)
+        return data
 
     def send(self, data: bytes) -> None:
         if self._port is None:

@@ -35,6 +35,8 @@ POLL_S = 0.05
 #: forwarding latencies kept for measurement (ns).
 LATENCIES_KEPT = 100_000
 ROLE = {"tx": "HHDC → meter", "rx": "meter → HHDC"}
+#: longest message that can carry a password (an HDLC frame: 2047 bytes + flags).
+MAX_MESSAGE = 2050
 
 
 @dataclass(frozen=True)
@@ -79,13 +81,30 @@ class _Recorder:
         self.masked: set[tuple[int, int]] = set()
         self.last_activity = time.monotonic()
 
-    def add(self, direction: str, data: bytes, baud: int, line: str, note: str = "") -> int:
+    def add(
+        self,
+        direction: str,
+        data: bytes,
+        baud: int,
+        line: str,
+        note: str = "",
+        at: tuple[int, int] | None = None,
+    ) -> int:
+        """Record a chunk; ``at`` = (monotonic ns, UTC wall ns) of its arrival (default now)."""
         with self.lock:
             self.last_activity = time.monotonic()
             index = self.trace.add(direction, data, baud=baud, line=line, note=note)
-            if direction == "tx":
+            if at is not None:
+                rec = self.trace.records[index]
+                rec.t_ns, rec.wall_ns = at
+            if direction == "tx" and data:
+                # a message holding a password is at most one HDLC frame long: rescan only the
+                # tail that can still hold one that the new bytes complete
+                start = max(0, len(self.tx_stream) - MAX_MESSAGE)
                 self.tx_stream += data
-                new = [s for s in password_spans(bytes(self.tx_stream)) if s not in self.masked]
+                found = password_spans(bytes(self.tx_stream[start:]))
+                new = [(a + start, b + start) for a, b in found]
+                new = [s for s in new if s not in self.masked]
                 if new:
                     self.trace.mask_stream("tx", 0, new)
                     self.masked.update(new)
@@ -133,10 +152,17 @@ class _Observer:
         self.stop_event.set()
 
     # -- recording -------------------------------------------------------------------------------
-    def _record(self, direction: str, data: bytes, src: Endpoint, dst: Endpoint | None) -> int:
+    def _record(
+        self,
+        direction: str,
+        data: bytes,
+        src: Endpoint,
+        dst: Endpoint | None,
+        at: tuple[int, int],
+    ) -> int:
         settings = src.settings or (dst.settings if dst is not None else None)
         baud, line = (settings.baud, settings.name) if settings else (0, "")
-        return self._rec.add(direction, data, baud, line)
+        return self._rec.add(direction, data, baud, line, at=at)
 
     def _notify(self, direction: str, index: int, forward_ns: int) -> None:
         if self.on_chunk is None:
@@ -196,19 +222,20 @@ class _Observer:
                 return
             if not data:
                 continue
-            t0 = time.monotonic_ns()
-            index = self._record(direction, data, src, dst)
+            at = (time.monotonic_ns(), time.time_ns())
             forward = 0
-            if dst is not None:
+            if dst is not None:  # forward first: recording never delays the line
                 try:
                     dst.write(data)
                 except PeerClosed as exc:
+                    self._record(direction, data, src, dst, at)
                     why.append(f"{'meter' if direction == 'tx' else 'HHDC'} side closed ({exc})")
                     done.set()
                     return
-                forward = time.monotonic_ns() - t0
+                forward = time.monotonic_ns() - at[0]
                 self.forward_ns.append(forward)
                 self.bytes_forwarded[direction] += len(data)
+            index = self._record(direction, data, src, dst, at)
             if direction == "tx":
                 self._follow(data, ends, dst)
             self._notify(direction, index, forward)
