@@ -98,17 +98,21 @@ class _Recorder:
                 rec = self.trace.records[index]
                 rec.t_ns, rec.wall_ns = at
             if direction == "tx" and data:
-                # a message holding a password is at most one HDLC frame long: rescan only the
-                # tail that can still hold one that the new bytes complete
-                start = max(0, len(self.tx_stream) - MAX_MESSAGE)
                 self.tx_stream += data
-                found = password_spans(bytes(self.tx_stream[start:]))
-                new = [(a + start, b + start) for a, b in found]
-                new = [s for s in new if s not in self.masked]
-                if new:
-                    self.trace.mask_stream("tx", 0, new)
-                    self.masked.update(new)
             return index
+
+    def scan(self, added: int) -> None:
+        """Mask the passwords the last ``added`` HHDC → meter bytes completed."""
+        with self.lock:
+            # a message holding a password is at most one HDLC frame long: rescan only the
+            # tail that can still hold one that the new bytes complete
+            start = max(0, len(self.tx_stream) - added - MAX_MESSAGE)
+            found = password_spans(bytes(self.tx_stream[start:]))
+            new = [(a + start, b + start) for a, b in found]
+            new = [sp for sp in new if sp not in self.masked]
+            if new:
+                self.trace.mask_stream("tx", 0, new)
+                self.masked.update(new)
 
     def cut(self) -> Trace:
         with self.lock:
@@ -223,19 +227,22 @@ class _Observer:
             if not data:
                 continue
             at = (time.monotonic_ns(), time.time_ns())
+            # the record takes its place in arrival order before the bytes go on (an answer
+            # can never be recorded before its request); masking waits until they have gone
+            index = self._record(direction, data, src, dst, at)
             forward = 0
-            if dst is not None:  # forward first: recording never delays the line
+            if dst is not None:
                 try:
                     dst.write(data)
                 except PeerClosed as exc:
-                    self._record(direction, data, src, dst, at)
                     why.append(f"{'meter' if direction == 'tx' else 'HHDC'} side closed ({exc})")
                     done.set()
                     return
                 forward = time.monotonic_ns() - at[0]
                 self.forward_ns.append(forward)
                 self.bytes_forwarded[direction] += len(data)
-            index = self._record(direction, data, src, dst, at)
+            if direction == "tx":
+                self._rec.scan(len(data))
             if direction == "tx":
                 self._follow(data, ends, dst)
             self._notify(direction, index, forward)

@@ -5,6 +5,7 @@ each side sent, and ``trace show --exchanges`` lists association / GET / SET lin
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -69,6 +70,12 @@ def test_observed_collection_is_stored_byte_identical_and_decoded(store, session
     assert "SET clock from" in shown and "→ success" in shown
     assert main(["trace", "show", "--session", str(sid), "--db", str(db)]) == 0
     assert "HHDC→M" in capsys.readouterr().out
+    pdf = db.parent / "observed.pdf"
+    assert main(["report", "--session", str(sid), "--db", str(db), "--out", str(pdf)]) == 0
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+        assert "Appendix B. Observed HHDC" in text and "step DR1-1" in text
+        assert "SET clock from" in text and "HHDC2PASS" not in text
 
 
 def test_sigterm_stores_what_was_observed(store, session_id):
