@@ -26,7 +26,7 @@ from typing import Any
 from drivers.dlms import hdlc
 from drivers.dlms.apdu import ACCESS_RESULTS, ACSE_DIAGNOSTICS, parse_aare
 from drivers.dlms.axdr import DataType, Typed, as_datetime, decode_typed
-from drivers.dlms.dissect import OBIS_NAMES
+from drivers.dlms.dissect import OBIS_NAMES, _ber_items
 from drivers.errors import ProtocolError
 from drivers.iec62056_21.dissect import RANGES, IecStream
 from drivers.trace import REDACTED_BYTE, TraceRecord
@@ -232,7 +232,7 @@ class _Pairing:
         return None
 
     def _aarq(self, apdu: bytes, sap: int) -> Exchange:
-        items = _ber(apdu[2:])
+        items = dict(_ber_items(apdu[2:]))
         mech = items.get(0x8B, b"")
         auth = "none"
         if mech.endswith(b"\x02\x01"):
@@ -387,20 +387,6 @@ class _Pairing:
         if statuses:
             shown = ", ".join(f"{k} 0x{v:X}" for k, v in list(statuses.items())[:4])
             ex.result += f" ({shown}{' …' if len(statuses) > 4 else ''})"
-
-
-def _ber(data: bytes) -> dict[int, bytes]:
-    out, pos = {}, 0
-    while pos + 2 <= len(data):
-        tag, n = data[pos], data[pos + 1]
-        pos += 2
-        if n & 0x80:
-            size = n & 0x7F
-            n = int.from_bytes(data[pos : pos + size], "big")
-            pos += size
-        out[tag] = data[pos : pos + n]
-        pos += n
-    return out
 
 
 def _capture_obis(entry: Typed) -> str:

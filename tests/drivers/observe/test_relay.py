@@ -27,6 +27,18 @@ def _run(observer) -> threading.Thread:
     return t
 
 
+def _serial_relay(hhdc, meter, hhdc_line=L9600, meter_line=L9600, **kwargs):
+    """A serial ↔ serial relay between two pty pairs; returns (relay, thread, segments)."""
+    segments: list = []
+    relay = Relay(
+        SerialEndpoint(hhdc.path, hhdc_line).open(),
+        lambda: SerialEndpoint(meter.path, meter_line).open(),
+        on_segment=segments.append,
+        **kwargs,
+    )
+    return relay, _run(relay), segments
+
+
 def _joined(segments, direction: str) -> bytes:
     return b"".join(r.data for s in segments for r in s.trace if r.direction == direction)
 
@@ -37,13 +49,7 @@ def _speed(fd: int) -> int:
 
 def test_serial_relay_is_byte_exact_both_ways_with_each_sides_line(pty_pair):
     hhdc, meter = pty_pair(), pty_pair()
-    segments = []
-    relay = Relay(
-        SerialEndpoint(hhdc.path, L9600).open(),
-        lambda: SerialEndpoint(meter.path, L115200).open(),
-        on_segment=segments.append,
-    )
-    t = _run(relay)
+    relay, t, segments = _serial_relay(hhdc, meter, L9600, L115200)
     time.sleep(0.2)
     assert _speed(hhdc.slave) == termios.B9600  # each side its own line settings
     assert _speed(meter.slave) == termios.B115200
@@ -67,14 +73,7 @@ def test_serial_relay_is_byte_exact_both_ways_with_each_sides_line(pty_pair):
 
 def test_slow_traffic_is_forwarded_byte_by_byte_and_split_on_idle(pty_pair):
     hhdc, meter = pty_pair(), pty_pair()
-    segments = []
-    relay = Relay(
-        SerialEndpoint(hhdc.path, L9600).open(),
-        lambda: SerialEndpoint(meter.path, L9600).open(),
-        on_segment=segments.append,
-        split_idle_s=0.3,
-    )
-    t = _run(relay)
+    relay, t, segments = _serial_relay(hhdc, meter, L9600, L9600, split_idle_s=0.3)
     msg = b"slow request\r\n"
     for b in msg:
         hhdc.send(bytes([b]))
@@ -93,14 +92,8 @@ def test_slow_traffic_is_forwarded_byte_by_byte_and_split_on_idle(pty_pair):
 
 def test_iec_option_select_switches_both_sides_then_break_returns(pty_pair):
     hhdc, meter = pty_pair(), pty_pair()
-    segments = []
-    relay = Relay(
-        SerialEndpoint(hhdc.path, IEC_SIGN_ON).open(),
-        lambda: SerialEndpoint(meter.path, IEC_SIGN_ON).open(),
-        on_segment=segments.append,
-        follower=SpeedFollower(IEC_SIGN_ON),
-    )
-    t = _run(relay)
+    follower = SpeedFollower(IEC_SIGN_ON)
+    relay, t, segments = _serial_relay(hhdc, meter, IEC_SIGN_ON, IEC_SIGN_ON, follower=follower)
     time.sleep(0.2)
     assert _speed(hhdc.slave) == _speed(meter.slave) == termios.B300
     hhdc.send(b"/?!\r\n")
@@ -145,13 +138,7 @@ def test_mode_e_switches_to_8n1_and_binary_is_never_read_as_iec(pty_pair):
 
 def test_meter_side_disconnect_ends_the_serial_relay(pty_pair):
     hhdc, meter = pty_pair(), pty_pair()
-    segments = []
-    relay = Relay(
-        SerialEndpoint(hhdc.path, L9600).open(),
-        lambda: SerialEndpoint(meter.path, L9600).open(),
-        on_segment=segments.append,
-    )
-    t = _run(relay)
+    relay, t, segments = _serial_relay(hhdc, meter, L9600, L9600)
     hhdc.send(b"hello")
     assert meter.receive(5) == b"hello"
     os.close(meter.master)  # the meter side goes away (cable pulled)
@@ -226,13 +213,7 @@ def test_password_is_masked_in_the_record_never_on_the_wire(pty_pair, chunks):
     from drivers.dlms.apdu import aarq
 
     hhdc, meter = pty_pair(), pty_pair()
-    segments = []
-    relay = Relay(
-        SerialEndpoint(hhdc.path, L9600).open(),
-        lambda: SerialEndpoint(meter.path, L9600).open(),
-        on_segment=segments.append,
-    )
-    t = _run(relay)
+    relay, t, segments = _serial_relay(hhdc, meter, L9600, L9600)
     info = b"\xe6\xe6\x00" + aarq(password="SECRET99")
     frame = hdlc.encode_frame(0x03, 0x61, 0x10, info)
     step = -(-len(frame) // chunks)
