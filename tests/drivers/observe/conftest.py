@@ -26,11 +26,18 @@ class Pty:
         tty.setraw(self.master)
         self.path = os.ttyname(self.slave)
 
-    def send(self, data: bytes) -> None:
+    def send(self, data: bytes, timeout: float = 20.0) -> None:
+        """Write all of ``data``; never blocks for ever (the pty buffer is small)."""
+        os.set_blocking(self.master, False)
         view = memoryview(data)
+        deadline = time.monotonic() + timeout
         while view:
-            select.select([], [self.master], [], 1.0)
-            n = os.write(self.master, view[:4096])
+            assert time.monotonic() < deadline, f"pty write stalled, {len(view)} bytes left"
+            select.select([], [self.master], [], 0.1)
+            try:
+                n = os.write(self.master, view[:4096])
+            except BlockingIOError:
+                continue
             view = view[n:]
 
     def receive(self, n: int, timeout: float = 5.0) -> bytes:

@@ -39,6 +39,16 @@ def _serial_relay(hhdc, meter, hhdc_line=L9600, meter_line=L9600, **kwargs):
     return relay, _run(relay), segments
 
 
+def _through(sender, receiver, data: bytes) -> bytes:
+    """Send ``data`` while the other end reads it (as a real line does); what arrived."""
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(receiver.receive(len(data), 20)))
+    reader.start()
+    sender.send(data)
+    reader.join(25)
+    return got[0] if got else b""
+
+
 def _joined(segments, direction: str) -> bytes:
     return b"".join(r.data for s in segments for r in s.trace if r.direction == direction)
 
@@ -56,10 +66,8 @@ def test_serial_relay_is_byte_exact_both_ways_with_each_sides_line(pty_pair):
     rnd = random.Random(7)
     up = bytes(rnd.randrange(256) for _ in range(20000))  # every byte value, a burst
     down = bytes(rnd.randrange(256) for _ in range(30000))
-    hhdc.send(up)
-    assert meter.receive(len(up)) == up
-    meter.send(down)
-    assert hhdc.receive(len(down)) == down
+    assert _through(hhdc, meter, up) == up
+    assert _through(meter, hhdc, down) == down
     relay.stop()
     t.join(5)
     assert _joined(segments, "tx") == up
@@ -161,8 +169,10 @@ def test_tcp_relay_records_each_call_and_either_side_hanging_up(tcp_peer):
     host, port = listener.url[len("socket://") :].split(":")
     hhdc = socket.create_connection((host, int(port)))
     burst = os.urandom(200_000)
-    hhdc.sendall(burst)
-    assert tcp_peer.receive(len(burst)) == burst
+    sender = threading.Thread(target=hhdc.sendall, args=(burst,))
+    sender.start()  # the meter side reads while the HHDC sends, as on a real line
+    assert tcp_peer.receive(len(burst), timeout=20) == burst
+    sender.join(5)
     conn = tcp_peer.wait()
     conn.sendall(b"answer")
     got = b""
