@@ -138,3 +138,17 @@ def test_cli_step_writes_the_export_and_says_what_happened(line, tmp_path, capsy
     assert main([*argv[:6], "DR2-1", *argv[7:], "--wrong-password", "NOTTHEONE"]) == 0
     assert "DR2-1: collect refused" in capsys.readouterr().out
     assert not (out / "hhdc-DR2-1.csv").exists()
+
+
+def test_import_step_tags_the_hhdc_export_with_its_step(line, store, session_id, tmp_path,
+                                                        capsys):  # fmt: skip
+    from bench_app.cli import main
+
+    sim, obs = line
+    start, end = _window(sim)
+    outcome = _hhdc(obs, tmp_path).collect("DR4-1a", start, end)
+    assert main(["import", "--session", str(session_id), "--db", str(store.path), "--source",
+                 "hhdc", "--step", "DR4-1a", str(outcome.export)]) == 0  # fmt: skip
+    assert "evidence for step DR4-1a" in capsys.readouterr().out
+    hhdc = [c for c in store.collections(session_id) if c["source"] == "hhdc"]
+    assert [c["meta"].get("step") for c in hhdc] == ["DR4-1a"]
