@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import select
 import socket
+import threading
 from abc import ABC, abstractmethod
 
 import serial
@@ -67,6 +68,10 @@ class SerialEndpoint(Endpoint):
     def __init__(self, url: str, settings: LineSettings) -> None:
         self.name = url
         self._port = _RawPort(url, settings)
+        # A settings change may close and reopen the port (software framing): the other
+        # direction's reader or writer must not take that for the device going away.
+        self._config = threading.Lock()
+        self._generation = 0
 
     def open(self) -> SerialEndpoint:
         self._port.open()
@@ -81,26 +86,43 @@ class SerialEndpoint(Endpoint):
         return self._port.software_framing
 
     def set_line(self, settings: LineSettings) -> None:
-        self._port.set_line(settings)
+        with self._config:
+            self._generation += 1
+            self._port.set_line(settings)
+            self._generation += 1
 
     def drain(self) -> None:
         self._port.drain()
 
+    def _reconfigured(self, generation: int) -> bool:
+        """True when a settings change ran (or runs) since ``generation`` was taken."""
+        return self._config.locked() or self._generation != generation
+
     def read(self, timeout: float) -> bytes:
         if not self._port.is_open:
             raise PeerClosed(f"{self.name} is closed")
+        generation = self._generation
         try:
             return self._port.chunk(timeout)
         except _GONE as exc:
+            if self._reconfigured(generation):
+                return b""  # the port was reopened under this read: nothing was lost
             raise PeerClosed(f"{self.name}: {exc}") from exc
 
     def write(self, data: bytes) -> None:
         if not self._port.is_open:
             raise PeerClosed(f"{self.name} is closed")
+        generation = self._generation
         try:
             self._port.send(data)
         except _GONE as exc:
-            raise PeerClosed(f"{self.name}: {exc}") from exc
+            if not self._reconfigured(generation):
+                raise PeerClosed(f"{self.name}: {exc}") from exc
+            with self._config:  # the port was reopened under this write: send it again
+                try:
+                    self._port.send(data)
+                except _GONE as again:
+                    raise PeerClosed(f"{self.name}: {again}") from again
 
     def close(self) -> None:
         self._port.close()
