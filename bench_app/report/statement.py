@@ -21,7 +21,8 @@ Layout (``version`` :data:`STATEMENT_VERSION`; new sections slot in as new keys)
      "deviations": [...], "incomplete": [...], "reconciliation": {...},
      "manufacturer_reconciliation": {...}, "clock_observations": [...], "events": [...],
      "series": [...], "collections": [...with rows_sha256...], "traces": [...with sha256...],
-     "attachments": [...with sha256...], "records": {...}, "started_at", "ended_at",
+     "attachments": [...with sha256...], "records": {...}, "observed": [...HHDC exchanges...],
+     "started_at", "ended_at",
      "generator": {"app_version", "app_build"}}
 
 Times are ISO 8601 text (UTC); floats are JSON numbers (round-trip exact). Row ids are the
@@ -205,6 +206,7 @@ def statement_from_data(data: ReportData) -> dict:
         "traces": _plain(data.traces),
         "attachments": _plain(data.attachments),
         "records": _plain(data.records),
+        "observed": _plain(data.observed),
         "started_at": _plain(data.started_at),
         "ended_at": _plain(data.ended_at),
         "generator": {"app_version": data.app_version, "app_build": data.app_build},
@@ -270,6 +272,7 @@ def data_from_statement(statement: dict) -> ReportData:
         app_version=str(gen.get("app_version", "")),
         verdict=_verdict(overall, s.get("deviations") or []),
         records=s.get("records") or {},
+        observed=s.get("observed") or [],
         started_at=s.get("started_at"),
         ended_at=s.get("ended_at"),
         app_build=str(gen.get("app_build", "")),
