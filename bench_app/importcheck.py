@@ -77,11 +77,6 @@ def check_plausible(value: Decimal, unit: str, limit: Decimal, what: str) -> Non
         )
 
 
-def periods_in_day(day: date) -> int:
-    """Settlement periods of ``day`` (46/48/50); see :func:`bench_app.settlement.periods_in_day`."""
-    return settlement.periods_in_day(day)
-
-
 def clock_change_note(day: date) -> str:
     """``" — the clocks go forward that day"`` on a clock-change day, else ``""``."""
     n = settlement.periods_in_day(day)
@@ -183,7 +178,7 @@ class LocalTimes:
             day = dt.date()
             raise LineError(
                 f"{dt.isoformat()} does not exist in {self.name}: the clocks skip that hour on "
-                f"{day.isoformat()}, a settlement day of {periods_in_day(day)} periods"
+                f"{day.isoformat()}, a settlement day of {settlement.periods_in_day(day)} periods"
             )
         if first.utcoffset() == second.utcoffset():
             return first

@@ -24,7 +24,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from bench_app import importcheck
+from bench_app import importcheck, settlement
 from bench_app.csvformat import (
     FormatError,
     TextFormat,
@@ -352,7 +352,7 @@ class _RowParser:
         if not d:
             raise LineError("date is empty")
         day = _date(d, mapping)
-        n = importcheck.periods_in_day(day)
+        n = settlement.periods_in_day(day)
         channel = self._channel(row)
         unit_in = _cell(row, cols.index("unit")) or mapping.fmt.get("default_unit", "kWh")
         if cols.pattern_index("values", n) is None:

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 import pyqtgraph as pg
 
 from bench_app.settlement import LONDON, day_start, settlement_period
+from bench_app.settlement import as_utc as _utc
 
 __all__ = [
     "GBTimeAxis",
@@ -22,10 +23,6 @@ __all__ = [
     "sp_text",
     "zone_name",
 ]
-
-
-def _utc(dt: datetime) -> datetime:
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
 def zone_name(dt: datetime | None = None) -> str:

@@ -30,9 +30,10 @@ from bench_app.acquire.service import (
     resume_segments,
 )
 from bench_app.errors import UsageError
+from bench_app.settlement import parse_utc
 from bench_app.store.acquisition import WARNINGS_PREFIX
 from drivers.meter import MeterDriver, read_optional
-from drivers.model import MeterReading, ReadWarning, utc
+from drivers.model import MeterReading, ReadWarning
 
 
 @dataclass
@@ -97,10 +98,7 @@ def collection_range(store, collection_id: int) -> tuple[datetime | None, dateti
     meta = store.collection(collection_id).get("meta") or {}
     lo, hi = meta.get("range") or [meta.get("start"), meta.get("end")]
 
-    def parse(text: str | None) -> datetime | None:
-        return utc(datetime.fromisoformat(text.replace("Z", "+00:00"))) if text else None
-
-    return parse(lo), parse(hi)
+    return (parse_utc(lo) if lo else None), (parse_utc(hi) if hi else None)
 
 
 def read_into_session(

@@ -21,9 +21,10 @@ from bench_app import meters
 from bench_app.cli import validate
 from bench_app.cli.password import add_password_options, resolve_password
 from bench_app.errors import UsageError
+from bench_app.settlement import parse_utc
 from drivers.errors import AuthenticationError, DriverError
 from drivers.meter import ConnectOptions, MeterDriver, create_meter, read_all
-from drivers.model import MeterReading, iso, utc
+from drivers.model import MeterReading, iso
 
 #: exit code of a read that finished but could not get every object (see ``warnings``).
 EXIT_READ_WITH_WARNINGS = 16
@@ -118,7 +119,7 @@ def parse_time(text: str | None, name: str) -> datetime | None:
     if not text:
         return None
     try:
-        return utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+        return parse_utc(text)
     except ValueError:
         raise UsageError(f"{name}: {text!r} is not an ISO 8601 date/time") from None
 

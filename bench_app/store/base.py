@@ -20,6 +20,7 @@ import sqlite_utils
 
 from bench_app.errors import NotFoundError, SessionLockedError, StoreError
 from bench_app.paths import default_db_path
+from bench_app.settlement import parse_utc
 from bench_app.store import audit, opening
 from bench_app.store.migrations import SCHEMA_VERSION, migrate
 
@@ -37,10 +38,7 @@ def to_iso(dt: datetime) -> str:
 
 def from_iso(text: str | None) -> datetime | None:
     """Parse what :func:`to_iso` wrote (aware UTC), None stays None."""
-    if not text:
-        return None
-    dt = datetime.fromisoformat(text)
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    return parse_utc(text) if text else None
 
 
 def new_uid() -> str:
