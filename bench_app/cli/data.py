@@ -108,6 +108,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="import although the file's serial/MPAN differs from the session's (a deviation)",
     )
+    p.add_argument(
+        "--again",
+        action="store_true",
+        help="import a file the session already holds (same bytes) once more",
+    )
     p.add_argument("--keep-valid", action="store_true", help="store the good lines of a bad file")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("file", help="CSV file")
@@ -158,6 +163,7 @@ def run_import(args: argparse.Namespace) -> int:
         decimal=args.decimal,
         max_kwh_per_period=args.max_kwh_per_period,
         accept_serial=args.accept_serial,
+        again=args.again,
     )
     with open_store(args) as store:
         res = import_csv(
@@ -243,7 +249,7 @@ def run_reconcile(args: argparse.Namespace) -> int:
             _print_result(r, args.limit)
     verdicts = {r.verdict for r in results}
     if "CANNOT COMPARE" in verdicts:
-        raise CannotCompareError(
+        exc = CannotCompareError(
             "nothing to compare in the span for: "
             + ", ".join(
                 f"{r.source_a} {r.collection_a} vs {r.source_b} {r.collection_b}"
@@ -251,6 +257,10 @@ def run_reconcile(args: argparse.Namespace) -> int:
                 if r.verdict == "CANNOT COMPARE"
             )
         )
+        if not args.json:
+            raise exc
+        print(f"error: {exc}", file=sys.stderr)  # the JSON above says CANNOT COMPARE already
+        return exc.exit_code
     return EXIT_DIFFER if "DIFFER" in verdicts else 0
 
 

@@ -9,6 +9,8 @@ ones, which stay in the audit chain:
   calibration dates).
 * ``time_source`` — ``source``: the reference time source (e.g. "GPS-disciplined NTP server X").
 * ``cop_issues`` — ``issues``: CoP number → issue, e.g. ``{"1": "2", "5": "6"}``.
+* ``accepted_incomplete`` — ``entries``: each ``{run_id, role, name, steps}`` of a checklist run
+  confirmed with steps not run (``checklist confirm --accept-incomplete``; a deviation).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import json
 from bench_app.errors import UsageError
 from bench_app.store.base import now_iso
 
-RECORD_KINDS = ("bench", "test_equipment", "time_source", "cop_issues")
+RECORD_KINDS = ("bench", "test_equipment", "time_source", "cop_issues", "accepted_incomplete")
 
 
 class SessionRecordsMixin:
