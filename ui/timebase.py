@@ -82,7 +82,7 @@ class GBTimeAxis(pg.DateAxisItem):
     def title_text(self, when: datetime | None = None) -> str:
         return f"{self._title} (GB local, {zone_name(when)})"
 
-    def tickStrings(self, values: list, scale: float, spacing: float) -> list[str]:  # noqa: N802
+    def tickStrings(self, values: list, scale: float, spacing: float) -> list[str]:
         if values and self._titled:
             title = self.title_text(datetime.fromtimestamp(float(values[-1]), UTC))
             if title != self.labelText:  # relabel only when the zone changes (GMT <-> BST)
@@ -105,7 +105,7 @@ class GBTimeAxis(pg.DateAxisItem):
                 out.append("")
         return out
 
-    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:  # noqa: N802,N803
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:
         """One tick level (DateAxisItem draws two, each in its own format): the coarsest level
         with at least three ticks in view, else the finest one that has any."""
         mid = datetime.fromtimestamp((float(minVal) + float(maxVal)) / 2, UTC)

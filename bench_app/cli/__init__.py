@@ -170,7 +170,7 @@ def _run(args: argparse.Namespace, args_list: list[str]) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         err = FileAccessError(f"{where}{exc.strerror or exc}", hint=os_hint(exc))
         return report_error(err, args)
-    except Exception as exc:  # noqa: BLE001 - a defect: one clear line and the log, no traceback
+    except Exception as exc:  # a defect: one clear line and the log, never a traceback
         log.error("internal error in %s: %s: %s", args_list[:1], type(exc).__name__, exc)
         log.debug("traceback of the internal error", exc_info=exc)
         if os.environ.get("WITNESS_BENCH_DEBUG"):
