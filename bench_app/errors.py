@@ -78,6 +78,16 @@ class UsageError(BenchError):
     exit_code = 2
 
 
+class MeterMismatchError(UsageError):
+    """The meter connected is not the session's (declared serial, or the meter read before)."""
+
+    title = "Another meter"
+    hint = (
+        "Connect the session's meter, or read with --accept-serial to store this read as a "
+        "deviation the report lists."
+    )
+
+
 class StoreError(BenchError):
     """The session database cannot be opened, migrated or written (locked, newer, disk full)."""
 

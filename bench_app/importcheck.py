@@ -194,14 +194,17 @@ class LocalTimes:
         return second if seen else first
 
 
-def _session_serials(store, session_id: int) -> set[str]:
+def session_serials(store, session_id: int) -> set[str]:
+    """The session's meter serials: declared (equipment) and read by the bench — a bench read of
+    another meter stored with ``--accept-serial`` (it carries ``deviations``) does not count."""
     serials: set[str] = set()
     eq = store.equipment(session_id)
     if eq:
         serials |= {str(s) for s in eq.get("serials") or [] if s}
     for coll in store.collections(session_id):
-        ident = (coll.get("meta") or {}).get("identity") or {}
-        if coll["source"] == "bench" and ident.get("serial"):
+        meta = coll.get("meta") or {}
+        ident = meta.get("identity") or {}
+        if coll["source"] == "bench" and ident.get("serial") and not meta.get("deviations"):
             serials.add(str(ident["serial"]))
     return serials
 
@@ -222,7 +225,7 @@ def identity_check(store, session_id: int, fname: str, meta: dict, accept: bool)
 
     :raises DataImportError: a mismatch and not ``accept`` (nothing is stored then).
     """
-    want_serials = _session_serials(store, session_id)
+    want_serials = session_serials(store, session_id)
     whose = "the session's meter"
     if not want_serials:  # nothing declared or read: earlier imports are the reference
         want_serials, whose = _imported(store, session_id, "serials"), "earlier imports"

@@ -328,7 +328,8 @@ def _import_deviations(store: Any, session_id: int) -> list[Deviation]:
     for coll in store.collections(session_id):
         for text in (coll.get("meta") or {}).get("deviations") or []:
             ref = f"collection #{coll['id']} {coll.get('source_file') or coll['source']}"
-            out.append(Deviation(DeviationKind.SERIAL_ACCEPTED, f"{coll['source']} import: {text}",
+            what = "bench read" if coll["source"] == "bench" else f"{coll['source']} import"
+            out.append(Deviation(DeviationKind.SERIAL_ACCEPTED, f"{what}: {text}",
                                  reference=ref.strip()))  # fmt: skip
     return out
 

@@ -151,6 +151,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--trace", help="save the byte trace as JSON Lines to this file (its folder must exist)"
     )
     p.add_argument("--session", type=int, help="store the read in this session")
+    p.add_argument(
+        "--accept-serial",
+        action="store_true",
+        help="with --session: store the read although the meter is not the session's "
+        "(declared or read before); recorded as a deviation",
+    )
     p.add_argument("--db", help="session database (default: user data folder)")
     p.set_defaults(func=run)
 
@@ -250,7 +256,14 @@ def _read_into_session(args, meter: MeterDriver, start, end, progress) -> MeterR
     store = Store.open(db_path(args))
     try:
         result = read_into_session(
-            store, args.session, meter, start, end, progress=progress.hook, label="bench read"
+            store,
+            args.session,
+            meter,
+            start,
+            end,
+            progress=progress.hook,
+            label="bench read",
+            accept_serial=args.accept_serial,
         )
     finally:
         store.close()
