@@ -130,6 +130,7 @@ def read_into_session(
     should_stop: StopHook | None = None,
     label: str = "bench read",
     accept_serial: bool = False,
+    time_source: Any = None,
 ) -> AcquireResult:
     """Read identity, clock, profile, events and registers from a *connected* meter.
 
@@ -143,6 +144,7 @@ def read_into_session(
         on_block=on_block,
         progress=progress,
         should_stop=should_stop,
+        time_source=time_source,
     )
     return acquire_all(
         acq, start, end, resume=resume, collection_id=collection_id, accept_serial=accept_serial

@@ -23,6 +23,7 @@ from typing import NoReturn
 from bench_app import __version__
 from bench_app.errors import BenchError, FileAccessError, os_hint
 from bench_app.logs import configure_cli, hint_of
+from bench_app.textsafe import printable
 from drivers.errors import DriverError
 
 log = logging.getLogger(__name__)
@@ -213,7 +214,7 @@ def report_error(exc: DriverError | BenchError, args: argparse.Namespace | None 
     object on stdout); log it; return the exit code."""
     log.info("%s ended the command: %s", type(exc).__name__, exc)
     log.debug("traceback", exc_info=exc)
-    print(f"error: {exc}", file=sys.stderr)
+    print(f"error: {printable(exc)}", file=sys.stderr)
     hint = hint_of(exc)
     if hint:
         print(f"hint: {hint}", file=sys.stderr)

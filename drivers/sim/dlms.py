@@ -472,6 +472,7 @@ class DlmsFrontEnd:
         expected = spec.password
         if spec.level == 2 and self.options.password:
             expected = self.options.password
+        expected = self.meter.password_of(spec.level, expected)  # one set through a port wins
         if expected:
             if aarq.mechanism not in (None, ap.MECHANISM_LLS):
                 return ap.aare(1, ap.DIAG_MECHANISM_NOT_RECOGNISED)
