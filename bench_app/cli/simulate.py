@@ -98,6 +98,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--no-mode-e", action="store_true", help="DLMS: ignore IEC sign-on (optical)")
     p.add_argument(
+        "--referencing", choices=["ln", "sn"],
+        help="DLMS: logical names or short names (default: the description's, else ln)",
+    )  # fmt: skip
+    p.add_argument(
         "--control-port",
         type=validate.int_range(0, 65535),
         default=0,
@@ -191,6 +195,7 @@ def run_simulate(args: argparse.Namespace) -> int:
                 "max_pdu": args.max_pdu,
                 "window": args.window,
                 "mode_e": not args.no_mode_e,
+                "referencing": args.referencing,
             }
         sim = start_simulator(
             args.protocol,

@@ -29,14 +29,20 @@ from __future__ import annotations
 import bisect
 import math
 import threading
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from drivers.description import Description, DescriptionError, builtin_dir, parse_description
+from drivers.description import (
+    Description,
+    DescriptionError,
+    builtin_dir,
+    parse_description,
+    read_description,
+)
 from drivers.model import EventCode, MeterEvent
+from drivers.sim.behaviour import Behaviour
 
 METERS_DIR = builtin_dir()
 DEFECTS = (
@@ -122,11 +128,10 @@ class MeterDescription:
         if not path.suffix:
             path = METERS_DIR / f"{name_or_path}.toml"
         try:
-            text = path.read_text(encoding="utf-8")
-            raw = tomllib.loads(text)
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raw, text = read_description(path)
+        except DescriptionError as exc:
             raise DescriptionError(f"cannot load meter description {path}: {exc}") from exc
-        meter_type = parse_description(text, str(path), default_name=path.stem)
+        meter_type = parse_description(text, str(path), default_name=path.stem, raw=raw)
         try:
             return cls(
                 name=raw["name"],
@@ -242,6 +247,16 @@ class SimMeter:
         end = self._floor(self._meter_epoch())
         self._first = end - (span // step) * step
         self._extend_to(end)
+        #: protocol behaviour and profile gaps / stop from the description's [simulation] table
+        self.behaviour = Behaviour.of(self.description.meter_type)
+        self._stop_at: int | None = None  #: the profile captures no period starting here or later
+        if self.behaviour.profile_stopped_hours is not None:
+            self._stop_at = self._floor(end - self.behaviour.profile_stopped_hours * 3600)
+        for days_ago, hours in self.behaviour.profile_gaps:
+            first = self._floor(end - days_ago * 86400)
+            self._lost.update(
+                t for t in range(first, first + int(hours * 3600), step) if self._first <= t < end
+            )
 
     # -- time ------------------------------------------------------------------------------------
     @property
@@ -339,6 +354,8 @@ class SimMeter:
                 if end is None
                 else bisect.bisect_left(self._starts, math.ceil(end.timestamp()))
             )
+            if self._stop_at is not None:
+                hi = min(hi, bisect.bisect_left(self._starts, self._stop_at))
             out = [
                 (datetime.fromtimestamp(ts, UTC), list(self._values[ts]), self._status.get(ts, 0))
                 for ts in self._starts[lo:hi]
@@ -352,7 +369,10 @@ class SimMeter:
     def interval_count(self) -> int:
         with self._lock:
             self._refresh()
-            return len(self._starts) - len(self._lost)
+            if self._stop_at is None:
+                return len(self._starts) - len(self._lost)
+            held = bisect.bisect_left(self._starts, self._stop_at)
+            return held - sum(1 for ts in self._lost if ts < self._stop_at)
 
     def registers_wh(self) -> list[tuple[ChannelSpec, int]]:
         """Cumulative registers: base + every closed interval's advance (Wh / varh)."""
