@@ -19,14 +19,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from report_bench import CHANNELS, DAYS, fill  # noqa: E402
+from report_bench import CHANNELS, DAYS, fill
 
-from bench_app.signing import new_self_signed, verify_pdf  # noqa: E402
-from bench_app.signing.checks import _check  # noqa: E402
-from bench_app.signing.sign import load_signer  # noqa: E402
-from bench_app.signing.verify import check_report, report_info  # noqa: E402
-from bench_app.signing.workflow import write_report  # noqa: E402
-from bench_app.store import Store  # noqa: E402
+from bench_app.signing import new_self_signed, verify_pdf
+from bench_app.signing.checks import _check
+from bench_app.signing.sign import load_signer
+from bench_app.signing.verify import check_report, report_info
+from bench_app.signing.workflow import write_report
+from bench_app.store import Store
 
 GOAL_S = 3.0
 T_PASS, W_PASS = b"tester-passphrase-1", b"witness-passphrase-1"

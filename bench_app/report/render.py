@@ -66,7 +66,7 @@ class _ExtraInfo(PDFInfo):
 
     extra: dict[str, str] = {}
 
-    def format(self, document):  # noqa: D102 - ReportLab protocol
+    def format(self, document):
         d = {
             "Title": PDFString(self.title),
             "Author": PDFString(self.author),
@@ -136,7 +136,7 @@ def _canvas_class(
             self._doc.info = info
             self._pages: list[dict] = []
 
-        def showPage(self):  # noqa: N802 - ReportLab API
+        def showPage(self):
             self._pages.append(dict(self.__dict__))
             self._startPage()
 

@@ -15,6 +15,7 @@ tester signs. ``bench-app verify`` then checks:
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,8 @@ NO_STATEMENT = (
     "again)"
 )
 _STARTXREF = re.compile(rb"startxref\s+(\d+)\s+%%EOF\s*$")
+
+log = logging.getLogger(__name__)
 
 
 def _first_signed_revision(reader: PdfFileReader) -> int | None:
@@ -59,7 +62,8 @@ def embedded_statement(path: str | Path) -> tuple[dict | None, str]:
             return None, NO_STATEMENT
     except (OSError, ValueError, KeyError, TypeError) as exc:
         return None, f"the report's statement cannot be read: {exc}"
-    except Exception as exc:  # pyHanko's parse errors
+    except Exception as exc:  # pyHanko's parse errors have no common base class
+        log.warning("statement of %s unreadable", path, exc_info=True)
         return None, f"the report's statement cannot be read: {exc}"
 
 
@@ -106,7 +110,8 @@ def _page_difference(reader: PdfFileReader, first: int | None, rendered: bytes, 
         resolver = reader.get_historical_resolver(first) if first is not None else reader
         signed_pages = _page_contents(resolver)
         fresh = _page_contents(PdfFileReader(io.BytesIO(rendered), strict=False))
-    except Exception as exc:
+    except Exception as exc:  # pyHanko's parse errors have no common base class
+        log.warning("signed pages not comparable with the rendering", exc_info=True)
         return f"the signed pages differ from the statement's rendering ({exc}){made}"
     if len(signed_pages) != len(fresh):
         return (f"the signed report has {len(signed_pages)} pages, its statement renders "
