@@ -19,6 +19,7 @@ from collections.abc import Callable
 import sqlite_utils
 
 from bench_app.errors import StoreError
+from bench_app.store.migrations_dcc import m_dcc_regime
 
 #: ``PRAGMA application_id`` of a Witness Bench database ("WBNC").
 APPLICATION_ID = 0x57424E43
@@ -518,6 +519,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (6, "session records: bench connection, test equipment, time source, CoP issues",
      _m6_session_records),
     (7, "approval records: conditions, dispensations, devices, snapshots", _m7_approval_records),
+    (8, "DCC regime: PPCL/EPCL, TIRs, assessed equivalence, BSCP32 reach", m_dcc_regime),
 ]  # fmt: skip
 
 #: The schema version this code writes.
