@@ -253,6 +253,9 @@ def parse_csv(
         "serials": sorted(serials),
         "readings": len(readings),
         "bad_lines": len(errors),
+        # the export's own resolution (its last written digit, in kWh/kvarh): DR1-1 compares
+        # "identical" at it
+        "resolution": str(Decimal(1).scaleb(parser.finest)),
     }
     if parser.local_times.repeated:
         meta["repeated_local_hours"] = sorted(parser.local_times.repeated)
@@ -309,10 +312,14 @@ class _RowParser:
         self.limit = limit or mapping.max_kwh_per_period or importcheck.DEFAULT_MAX_KWH
         self.local_times = LocalTimes(mapping.fmt.get("timezone", "UTC"))
         self.parse = self._interval if mapping.layout == "interval" else self._per_day
+        self.finest = 0  # exponent of the finest decimal place seen in a value
 
     def _value(self, raw: str, unit: str, what: str) -> tuple[float, str]:
         value = parse_decimal(raw, what, self.mark)
         value, unit = importcheck.to_kilo(value, unit)
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int):  # the finest digit the export writes (kWh/kvarh)
+            self.finest = min(self.finest, exponent)
         importcheck.check_plausible(value, unit, self.limit, what)
         return float(value), unit
 

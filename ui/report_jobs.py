@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench_app.errors import BenchError, ReportError, UsageError
+from bench_app.paths import private_dir
 from bench_app.pdf_layout import SIGNATURE_FIELDS
 from bench_app.report import collect_report_data, render_report
 from bench_app.report.workflow import write_report
@@ -111,7 +112,7 @@ def preview_pages(pdf: Path, out_dir: Path, dpi: int = PREVIEW_DPI) -> list[Path
             "page preview needs poppler's pdftoppm, which is not installed "
             "(Debian/Ubuntu: apt install poppler-utils); the PDF itself is fine"
         )
-    out_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(out_dir)
     for old in out_dir.glob("page-*.png"):
         old.unlink()
     try:
@@ -230,7 +231,7 @@ def sign(
     signer = load_signer(p12, passphrase)
     store = store_factory()
     try:
-        done = write_report(store, session_id, pdf, signer=signer, role=role)
+        done = write_report(store, session_id, pdf, signer=signer, role=role, trust=list(trust))
     finally:
         store.close()
     note = f"Session locked by {done.signer}. " if done.locked_now else ""

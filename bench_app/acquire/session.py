@@ -116,6 +116,7 @@ def read_into_session(
     on_block: BlockHook | None = None,
     should_stop: StopHook | None = None,
     label: str = "bench read",
+    time_source: Any = None,
 ) -> AcquireResult:
     """Read identity, clock, profile, events and registers from a *connected* meter.
 
@@ -129,6 +130,7 @@ def read_into_session(
         on_block=on_block,
         progress=progress,
         should_stop=should_stop,
+        time_source=time_source,
     )
     return acquire_all(acq, start, end, resume=resume, collection_id=collection_id)
 

@@ -104,6 +104,27 @@ class ActionContext:
     def param(self, name: str, default: Any = None) -> Any:
         return self.step.params.get(name, default)
 
+    def reference_text(self) -> str:
+        """How the clock verdict's reference is named: the time source with the PC offset and
+        its uncertainty, or "PC clock, not traceable"."""
+        from bench_app.timesource import describe
+
+        ref = self.bench_time.last_reference if self.bench_time is not None else None
+        return describe(ref)  # type: ignore[arg-type]
+
+    def limit(self, name: str) -> Any:
+        """A figure the step is judged by: its param, which the template takes from the limits
+        table (``"@name"``, resolved for the session); never a default in code.
+
+        :raises StepAborted: the template gives no such param.
+        """
+        if name not in self.step.params:
+            raise StepAborted(f"step {self.step.id} gives no {name} (from the limits table)")
+        value = self.step.params[name]
+        if isinstance(value, str) and value.startswith("@"):
+            raise StepAborted(f"step {self.step.id}: {name} {value} not resolved for the session")
+        return value
+
     def link(self, kind: str, row_id: int | list[int]) -> None:
         """Add stored row id(s) to ``evidence[kind]`` (kinds: collection_ids, trace_ids,
         event_ids, clock_observation_ids, attachment_ids)."""
@@ -230,9 +251,14 @@ class ActionContext:
         return cid, self.store.events(self.session_id, collection_id=cid)
 
     def observe_clock(self, reading: ClockReading, note: str) -> int:
+        """Store a clock reading with the reference measured for it (the time source's offset)."""
+        ref = self.bench_time.last_reference if self.bench_time is not None else None
         oid = self.store.add_clock_observation(
-            self.session_id, reading, note=f"{self.step.id}: {note}"
+            self.session_id, reading, note=f"{self.step.id}: {note}",
+            reference=ref.to_json() if ref is not None else None,  # type: ignore[attr-defined]
         )
+        if ref is not None:
+            self.evidence["reference"] = ref.to_json()  # type: ignore[attr-defined]
         self.link("clock_observation_ids", oid)
         return oid
 

@@ -27,8 +27,9 @@ from typing import Any
 
 from bench_app.checklist.context import ActionContext, MeterFactory, Prompt, StepAborted
 from bench_app.checklist.registry import load_actions
+from bench_app.checklist.running import step_running
 from bench_app.checklist.simtime import BenchTime, Progress
-from bench_app.checklist.template import Step, Template
+from bench_app.checklist.template import Step, Template, freeze
 from bench_app.equipment.approvals import check_template_serves
 from bench_app.errors import SessionLockedError, UsageError
 from bench_app.outcomes import VERDICTS
@@ -68,6 +69,8 @@ class ChecklistEngine:
     :param capabilities: overrides :data:`DEFAULT_CAPABILITIES` for the protocol.
     :param progress: ``progress(remaining_s, message)`` while a step waits for a settlement
         period to close on a real meter (on a simulator, time is advanced instead).
+    :param time_source: :class:`bench_app.timesource.TimeSource` measured with every clock
+        reading (the PC's offset is stored with it and corrects the reference); None: the PC.
     """
 
     def __init__(
@@ -87,12 +90,17 @@ class ChecklistEngine:
         sleep: Callable[[float], None] | None = None,
         progress: Progress | None = None,
         meter: str = "",
+        time_source: Any = None,
     ) -> None:
         self.store = store
         #: meter description named for the run (levels and SAPs; "" = the session's)
         self.meter = meter
         self.session_id = session_id
-        self.template = template
+        store.get_session(session_id)  # NotFoundError early
+        from bench_app.limits import session_limits
+
+        #: the template with the session's figures from the limits table (CoP issues)
+        self.template = template.resolved(session_limits(store, session_id))
         self.meter_factory = meter_factory
         self.control = control
         self.prompt = prompt
@@ -106,10 +114,9 @@ class ChecklistEngine:
         )
         self.sleep = sleep or time.sleep
         #: reference time; simulated (bench control ``advance``) on a simulator
-        self.bench_time = BenchTime(now, control, self.sleep, progress)
+        self.bench_time = BenchTime(now, control, self.sleep, progress, time_source)
         self.now = self.bench_time.now
         self._run_id: int | None = None
-        store.get_session(session_id)  # NotFoundError early
 
     # -- runs ------------------------------------------------------------------------------------
     def current_run(self) -> dict | None:
@@ -129,7 +136,8 @@ class ChecklistEngine:
             if run is None:
                 check_template_serves(self.store, self.session_id, self.template)
                 self._run_id = self.store.start_checklist_run(
-                    self.session_id, self.template.name, self.template.version
+                    self.session_id, self.template.name, self.template.version,
+                    frozen=freeze(self.template),
                 )
             else:
                 self._run_id = run["id"]
@@ -165,6 +173,7 @@ class ChecklistEngine:
             self.template.version,
             supersedes=old["id"] if old else None,
             reason=reason,
+            frozen=freeze(self.template),
         )
         return self._run_id
 
@@ -197,7 +206,11 @@ class ChecklistEngine:
         ]
 
     def run_step(self, step_id: str) -> StepOutcome:
-        """Run one step and record a new attempt."""
+        """Run one step and record a new attempt (signing is refused meanwhile)."""
+        with step_running(self.store, self.session_id, step_id):
+            return self._run_step(step_id)
+
+    def _run_step(self, step_id: str) -> StepOutcome:
         run_id = self._check_open()
         step = self.template.step(step_id)
         if self.protocol and self.protocol not in self.template.applies_to:
@@ -210,6 +223,10 @@ class ChecklistEngine:
                 f"protocol {self.protocol} cannot do this step (needs {', '.join(missing)})"
             )
             return self._record(step, reason, "na", proposed="na")
+        decl = self.declaration(step)
+        if decl is not None and not decl.fitted:  # "(where fitted)" and declared not fitted
+            return self._record(step, f"not applicable: not fitted — {decl.quote()}", "na",
+                                {"declaration": decl.to_json()}, proposed="na")  # fmt: skip
         if step.kind in ("automatic", "stimulus"):
             return self._run_action(run_id, step)
         try:
@@ -218,6 +235,15 @@ class ChecklistEngine:
             return self._ask_attachment(step)
         except StepAborted as exc:  # end of input at a prompt: not done, never pass or fail
             return self._record(step, f"not run: {exc}", "not-run")
+
+    def declaration(self, step: Step):
+        """The session's declaration of the capability a "(where fitted)" step needs (None when
+        the step needs none or nothing is declared)."""
+        if not step.fitted:
+            return None
+        from bench_app.capabilities import declared
+
+        return declared(self.store, self.session_id, self.meter).get(step.fitted)
 
     def _run_action(self, run_id: int, step: Step) -> StepOutcome:
         ctx = ActionContext(
@@ -245,6 +271,10 @@ class ChecklistEngine:
             actual, verdict, evidence = f"not run: {exc}", "not-run", ctx.evidence
         except (DriverError, ValueError, OSError) as exc:
             actual, verdict, evidence = f"could not complete: {exc}", "not-run", ctx.evidence
+        decl = self.declaration(step)
+        if decl is not None:  # declared fitted: the step runs and says so
+            evidence = {**evidence, "declaration": decl.to_json()}
+            actual = f"{actual} [{decl.quote()}]"
         return self._record(step, actual, verdict, evidence, proposed=verdict)
 
     def _ask_manual(self, step: Step) -> StepOutcome:
@@ -281,7 +311,14 @@ class ChecklistEngine:
         ).strip()
         if not answer:
             return self._record(step, "attachment step: skipped by the tester", "not-run")
-        return self.attach(step.id, answer)
+        attached = self.attach(step.id, answer)
+        judged = (self.prompt(f"{step.id}: what does {Path(answer).name} show? (expected: "
+                              f"{step.expected}) ") or "").strip()  # fmt: skip
+        verdict = self._ask_verdict(step) if judged else None
+        if verdict is None:
+            return attached
+        return self.record(step.id, f"{attached.actual.split(';')[0]}: {judged}", verdict,
+                           evidence=attached.evidence, by=self.by)  # fmt: skip
 
     # -- results from people ---------------------------------------------------------------------
     def record(
@@ -300,7 +337,28 @@ class ChecklistEngine:
         if not actual.strip():
             raise UsageError(f"step {step_id}: the actual result is empty")
         step = self.template.step(step_id)
-        return self._record(step, actual, verdict, evidence or {}, note=note, by=by or self.by)
+        decl = self.declaration(step)
+        if verdict == "na" and decl is not None and decl.fitted:
+            raise UsageError(f"step {step_id} cannot be n/a: {decl.quote()}")
+        evidence = dict(evidence or {})
+        if step.kind == "attachment":  # the judgement keeps the attachment it judged
+            ids = evidence.get("attachment_ids") or self._attachments_of(step.id)
+            if verdict == "pass" and not ids:
+                raise UsageError(f"step {step_id}: attach the file before judging it a pass")
+            if ids:
+                evidence["attachment_ids"] = ids
+        return self._record(step, actual, verdict, evidence, note=note, by=by or self.by)
+
+    def _attachments_of(self, step_id: str) -> list[int]:
+        """Attachment ids of the step's attempts in the open run (newest attempt first)."""
+        run = self.current_run()
+        if run is None:
+            return []
+        for a in reversed(self.store.step_results(run["id"], latest_only=False)):
+            ids = (a.get("evidence") or {}).get("attachment_ids")
+            if a["step_id"] == step_id and ids:
+                return list(ids)
+        return []
 
     def attach(self, step_id: str, path: str | Path, note: str = "", by: str = "") -> StepOutcome:
         """Attach a file (hashed by the store) to a step and record it as the step's evidence."""
@@ -318,10 +376,12 @@ class ChecklistEngine:
                 f"step {step_id}: {path.name} is {mime}; accepted: {', '.join(accept)}"
             )
         aid = self.store.add_attachment(self.session_id, path.name, data, mime=mime)
+        # never an automatic pass: the witness judges what the file shows (record the verdict)
         return self._record(
             step,
-            f"attached {path.name} ({len(data)} bytes, {mime})",
-            "pass",
+            f"attached {path.name} ({len(data)} bytes, {mime}); awaiting the judgement of what "
+            "it shows (record the verdict)",
+            "not-run",
             {"attachment_ids": [aid]},
             note=note,
             by=by or self.by,
@@ -338,6 +398,8 @@ class ChecklistEngine:
         note: str = "",
         by: str = "",
     ) -> StepOutcome:
+        if step.limits:  # the figures the step was judged by, with their sources
+            evidence = {**(evidence or {}), "limits": step.limits}
         rid = self.store.record_step(
             self.run_id,
             step.id,

@@ -30,7 +30,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bench_app.checklist.template import Template, find_template
+from bench_app.checklist.template import Template, find_template, thaw
 from bench_app.errors import BenchError
 from bench_app.outcomes import Cause, CauseKind, Deviation, DeviationKind, Status, Verdict
 
@@ -47,7 +47,8 @@ RULES = (
     "Otherwise any step not run, a collection a step used whose read stopped early (incomplete), "
     "an unconfirmed run or no run gives INCOMPLETE.",
     "Every other departure is listed under Deviations with its kind and reference (manual "
-    "overrides, dispensations, CoP departures, a certificate of another CoP issue, conditions "
+    "overrides, figures of the limits table marked NOT CONFIRMED, dispensations, CoP "
+    "departures, a certificate of another CoP issue, conditions "
     "that cannot be told, template overrides, imports of another serial accepted, other "
     "equipment warnings, incomplete collections no step used, export periods not compared); a "
     "PASS with deviations says so.",
@@ -132,14 +133,40 @@ def current_run(store: Any, session_id: int, template: str | None = None) -> dic
     return max(runs, key=lambda r: r["id"]) if runs else None
 
 
-def _template(name: str) -> Template | None:
+def _template(name: str, store: Any = None, session_id: int | None = None) -> Template | None:
+    """The template by name, with the session's figures when a session is given."""
     try:
-        return find_template(name)
+        tpl = find_template(name)
+        if store is not None and session_id is not None:
+            from bench_app.limits import session_limits
+
+            tpl = tpl.resolved(session_limits(store, session_id))
+        return tpl
     except BenchError:
         return None
 
 
-def _step_rows(store: Any, run: dict, tpl: Template | None) -> list[StepVerdict]:
+def _limit_deviations(steps: list[StepVerdict]) -> list[Deviation]:
+    """One deviation per figure of the limits table a step was judged by that is NOT CONFIRMED
+    (the figures each attempt recorded in its evidence, with their notes)."""
+    used: dict[str, tuple[dict, list[str]]] = {}
+    for row in steps:
+        for name, fig in (row.evidence.get("limits") or {}).items():
+            if not fig.get("confirmed", True):
+                used.setdefault(name, (fig, []))[1].append(row.step_id)
+    out = []
+    for name, (fig, step_ids) in sorted(used.items()):
+        from bench_app.limits import value_text
+
+        value = f"{value_text(fig.get('value'))} {fig.get('unit') or ''}".strip()
+        text = (f"NOT CONFIRMED: {name} = {value} used by {', '.join(step_ids)}; "
+                + "; ".join(fig.get("notes") or []))  # fmt: skip
+        out.append(Deviation(DeviationKind.LIMIT_NOT_CONFIRMED, text, reference=name))
+    return out
+
+
+def _step_rows(store: Any, run: dict, tpl: Template | None, declared: Any = None
+               ) -> list[StepVerdict]:  # fmt: skip
     attempts = store.step_results(run["id"], latest_only=False)
     latest: dict[str, dict] = {}
     proposed: dict[str, str] = {}
@@ -165,9 +192,21 @@ def _step_rows(store: Any, run: dict, tpl: Template | None) -> list[StepVerdict]
             row.proposed = proposed.get(sid, "")
             if row.verdict in (Verdict.NOT_RUN, Verdict.NA):
                 row.reason = row.actual or ("not run" if row.verdict == Verdict.NOT_RUN else "n/a")
-        row.na_justified = row.proposed == Verdict.NA or bool(step and step.na_reason)
+        row.na_justified = _na_justified(row, tpl, declared)
         rows.append(row)
     return rows
+
+
+def _na_justified(row: StepVerdict, tpl: Template | None, declared=None) -> bool:
+    """n/a counts only for the template's own reason, the bench's automatic protocol check or a
+    "(where fitted)" capability declared not fitted — never when it is declared fitted."""
+    step = next((s for s in tpl.steps if s.id == row.step_id), None) if tpl else None
+    decl = declared.get(step.fitted) if (declared is not None and step and step.fitted) else None
+    if decl is not None:
+        return not decl.fitted
+    if row.proposed == "na":
+        return True
+    return bool(step and step.na_reason)
 
 
 def _equipment(store: Any, session_id: int) -> tuple[list[dict], frozenset]:
@@ -204,7 +243,11 @@ def overall_result(store: Any, session_id: int, template: str | None = None) -> 
     run = current_run(store, session_id, template)
     facts = Facts(run)
     if run is not None:
-        facts.steps = _step_rows(store, run, _template(run["template"]))
+        from bench_app.capabilities import declared
+
+        tpl = thaw(run["frozen"]) if run.get("frozen") else _template(run["template"], store,
+                                                                         session_id)  # fmt: skip
+        facts.steps = _step_rows(store, run, tpl, declared(store, session_id))
     facts.findings, facts.mismatch_codes = _equipment(store, session_id)
     facts.listed = _register_deviations(store, session_id, facts.findings)
     facts.listed += _import_deviations(store, session_id)
@@ -226,6 +269,7 @@ def judge(facts: Facts) -> OverallResult:
         res.template = f"{run.get('template', '')} {run.get('template_version', '')}".strip()
         for row in res.steps:
             _judge_step(row, fails, incomplete, res.deviations)
+        res.deviations += _limit_deviations(res.steps)
         roles = {c.get("role") for c in _confirmations(run)}
         missing = [r for r in ("tester", "witness") if r not in roles]
         if missing:

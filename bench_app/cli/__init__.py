@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from bench_app import __version__
 from bench_app.errors import BenchError, FileAccessError
 from bench_app.logs import configure_cli, hint_of
+from bench_app.textsafe import printable
 from drivers.errors import DriverError
 
 log = logging.getLogger(__name__)
@@ -161,7 +162,7 @@ def main(argv: Sequence[str] | None = None, plugins: Sequence[str] | None = None
 def report_error(exc: DriverError | BenchError) -> int:
     """Print ``error: …`` and ``hint: …`` on stderr, log the traceback (debug); the exit code."""
     log.debug("%s ended the command", type(exc).__name__, exc_info=exc)
-    print(f"error: {exc}", file=sys.stderr)
+    print(f"error: {printable(exc)}", file=sys.stderr)
     if hint := hint_of(exc):
         print(f"hint: {hint}", file=sys.stderr)
     return exc.exit_code

@@ -62,6 +62,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--auto", action="store_true", help="ask nobody (simulator with --control)")
     q.add_argument("--step", action="append", help="run only this step (repeatable)")
     q.add_argument("--control", help="bench control of a simulator: tcp://HOST:PORT")
+    from bench_app.cli.read import add_time_source_option
+
+    add_time_source_option(q)
     q.add_argument("--by", default="bench", help="who runs the bench (recorded per result)")
     q.add_argument("--supersede", metavar="REASON", help="start a new run replacing the last one")
     q.add_argument("--json", action="store_true", help="print the outcomes as JSON")
@@ -218,6 +221,7 @@ def cmd_run(args) -> int:
             sleep=waiting,
             progress=_wait_progress,
             meter=args.meter or "",
+            time_source=_time_source(args),
         )
         if args.port:
             _record_bench(store, args, control)
@@ -352,6 +356,14 @@ def cmd_show(args) -> int:
     for dev in (d.to_json() for d in overall.deviations):
         print(f"  deviation {dev['kind']} {dev['reference'] or '—'}: {dev['text']}")
     return 0
+
+
+def _time_source(args):
+    """The ``--time-source`` of a run (None for the bare PC clock: nothing measured)."""
+    from bench_app.timesource import parse
+
+    spec = getattr(args, "time_source", "pc") or "pc"
+    return None if spec == "pc" else parse(spec)
 
 
 def _engine(store, args) -> ChecklistEngine:

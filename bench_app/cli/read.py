@@ -151,7 +151,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--session", type=int, help="store the read in this session")
     p.add_argument("--db", help="session database (default: user data folder)")
+    add_time_source_option(p)
     p.set_defaults(func=run)
+
+
+def add_time_source_option(p: argparse.ArgumentParser) -> None:
+    """``--time-source pc | gps:PORT | ntp:HOST`` (the reference clock, docs/criteria.md)."""
+    p.add_argument(
+        "--time-source", default="pc", metavar="SOURCE",
+        help="reference clock measured with every clock reading: pc (default, not traceable), "
+        "gps:PORT (NMEA receiver, e.g. gps:COM5) or ntp:HOST",
+    )  # fmt: skip
 
 
 class _Progress:
@@ -207,12 +217,15 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--to must be after --from")
     if args.trace:
         validate.output_file(args.trace, "--trace")
+    from bench_app.timesource import parse as parse_time_source
+
+    time_source = parse_time_source(getattr(args, "time_source", "pc"))
     meter = create_meter(args.protocol, connect_options(args))
     progress = _Progress(args.port, args.timeout)
     try:
         meter.connect()
         if args.session is not None:
-            reading = _read_into_session(args, meter, start, end, progress)
+            reading = _read_into_session(args, meter, start, end, progress, time_source)
         else:
             reading = read_all(meter, start, end, progress=progress)
     except DriverError as exc:
@@ -241,7 +254,8 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_into_session(args, meter: MeterDriver, start, end, progress) -> MeterReading:
+def _read_into_session(args, meter: MeterDriver, start, end, progress, time_source=None
+                       ) -> MeterReading:  # fmt: skip
     from bench_app.acquire import read_into_session
     from bench_app.cli.common import db_path
     from bench_app.store import Store
@@ -249,7 +263,8 @@ def _read_into_session(args, meter: MeterDriver, start, end, progress) -> MeterR
     store = Store.open(db_path(args))
     try:
         result = read_into_session(
-            store, args.session, meter, start, end, progress=progress.hook, label="bench read"
+            store, args.session, meter, start, end, progress=progress.hook, label="bench read",
+            time_source=time_source,
         )
     finally:
         store.close()

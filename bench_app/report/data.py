@@ -187,10 +187,16 @@ def _latest(collections: list[dict], source: str) -> dict | None:
     return max(matching, key=lambda c: c["id"]) if matching else None
 
 
-def _step_catalogue(template: str) -> dict[str, dict[str, str]]:
-    """Objective/method/expected per step id from the checklist template (empty if it is gone)."""
+def _step_catalogue(template: str, store=None, session_id: int | None = None
+                    ) -> dict[str, dict[str, str]]:  # fmt: skip
+    """Objective/method/expected per step id from the checklist template (empty if it is gone),
+    with the session's figures from the limits table."""
     try:
         tpl = find_template(template)
+        if store is not None and session_id is not None:
+            from bench_app.limits import session_limits
+
+            tpl = tpl.resolved(session_limits(store, session_id))
     except TemplateError:  # a missing template only loses the descriptive columns
         return {}
     return {
@@ -299,7 +305,12 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
     template_version = ""
     if run is not None:
         template_version = f"{run.get('template', '')} {run.get('template_version', '')}".strip()
-        catalogue = _step_catalogue(run.get("template", ""))
+        frozen = run.get("frozen")  # the template as run (stored with the run, hashed)
+        catalogue = (
+            {s["id"]: {k: s.get(k, "") for k in ("objective", "method", "expected")}
+             for s in frozen.get("steps") or []}
+            if frozen else _step_catalogue(run.get("template", ""), store, session_id)
+        )  # fmt: skip
         for res in verdict.steps:  # every template step, attempted or not
             info = catalogue.get(res.step_id, {})
             steps.append(

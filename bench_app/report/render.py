@@ -35,6 +35,7 @@ from reportlab.platypus import (
 
 from bench_app import pdf_layout as L
 from bench_app.errors import ReportError
+from bench_app.paths import private_dir
 from bench_app.report import record, sections
 from bench_app.report.data import ReportData
 from bench_app.report.fonts import FontSet, register_fonts
@@ -210,7 +211,7 @@ def render_report(data: ReportData, out_path: str | Path) -> Path:
         f"session-ref={session.get('reference', '')}; audit-head={data.audit_head}"
     )
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(out.parent)
         fd, tmp_name = tempfile.mkstemp(prefix=".report-", suffix=".pdf", dir=out.parent)
         os.close(fd)
     except OSError as exc:

@@ -299,25 +299,27 @@ def results(d: ReportData, st: Styles) -> list:
             [
                 f"{s.step_id}\n{s.title}" if s.title else s.step_id,
                 s.objective,
+                s.method,
                 s.expected,
                 actual,
                 para(record.evidence_text(s.evidence), st.cell),
                 para(VERDICT_TEXT.get(s.verdict, s.verdict.upper()), st.cell_center),
             ]
         )
-        extra.append(("BACKGROUND", (5, i), (5, i), VERDICT_BG.get(s.verdict, VERDICT_BG["na"])))
+        extra.append(("BACKGROUND", (6, i), (6, i), VERDICT_BG.get(s.verdict, VERDICT_BG["na"])))
     out.append(
         para(
             "Every step of the template is listed, including those not run and not applicable, "
-            "with the reason. The method of each step is in the template; Evidence names the "
-            "stored traces, collections, events and clock observations the result rests on "
+            "with the reason. Objective, method and expected are those stored with the run when "
+            "it started (the template as run, figures included); Evidence names the stored "
+            "traces, collections, events and clock observations the result rests on "
             "(Appendix A).",
             st.small,
         )
     )
     out.append(
         table(
-            ["Step", "Objective", "Expected", "Actual", "Evidence", "Verdict"],
+            ["Step", "Objective", "Method", "Expected", "Actual", "Evidence", "Verdict"],
             rows,
             None,
             st,

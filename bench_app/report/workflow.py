@@ -6,7 +6,10 @@ Used by ``bench-app report``, the GUI's Report panel and the demo, so all three 
 2. signing locks the session first, so the rendered report carries the final audit-chain head;
 3. a file that already holds a signed report of the same session is countersigned (incremental
    update) instead of being re-rendered, so the tester's signature stays valid when the witness
-   signs.
+   signs;
+4. a refused signature changes nothing, the witness countersigns only what verifies against
+   their trust file, and a signed PDF is never written over
+   (:mod:`bench_app.signing.guard`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 from bench_app.errors import ReportError, UsageError
 from bench_app.report.data import collect_report_data
 from bench_app.report.render import render_report
+from bench_app.signing.guard import before_signing, keep_signed
 from bench_app.signing.sign import sign_pdf, signer_name
 from bench_app.signing.verify import report_info, verify_pdf
 
@@ -35,6 +39,7 @@ class ReportOutcome:
     signer: str | None = None
     locked_now: bool = False
     countersigned: bool = False
+    kept_as: Path | None = None
 
 
 def existing_signed(out: Path, session_id: int) -> bool:
@@ -68,18 +73,28 @@ def write_report(
     signer: Any | None = None,
     role: str | None = None,
     timestamp_url: str | None = None,
+    trust: Any = None,
+    force: bool = False,
 ) -> ReportOutcome:
     """Render (and optionally sign as ``role``) the report of ``session_id`` to ``out``.
 
     :param signer: a loaded pyHanko signer (:func:`bench_app.signing.sign.load_signer`), or None
         for an unsigned draft report.
     :param role: ``"tester"`` or ``"witness"`` — required with ``signer``.
+    :param trust: the signer's ``--trust`` values; the witness needs them to countersign.
+    :param force: an unsigned report may replace a signed PDF, which is kept under a new name.
     """
     out = Path(out)
     if signer is not None and role is None:
         raise UsageError("signing needs a role: tester or witness")
     countersign = signer is not None and existing_signed(out, session_id)
+    kept = None
+    if signer is None:
+        kept = keep_signed(out, force)
+    elif role is not None:
+        before_signing(store, session_id, out, signer, role, countersign=countersign, trust=trust)
     outcome = ReportOutcome(out, rendered=not countersign, countersigned=countersign)
+    outcome.kept_as = kept
     session = store.get_session(session_id)
     if signer is not None:
         outcome.signer = signer_name(signer)

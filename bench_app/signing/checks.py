@@ -144,7 +144,11 @@ def _check(store, db: Path, sid: int, ref: str, head: str) -> tuple[bool, list[s
             f"{later[0]} audit record(s) were added to session {sid} after signing "
             f"(first: {first[0]} {first[1]} id {first[2]} at {first[3]})"
         )
-    return True, [
+    lines = [
         f"session data: session {sid} {ref!r} in {db}: {result.checked} audit records and "
         f"every row they cover re-verified; signed head {head[:16]}... matches"
     ]
+    if result.warning:
+        lines.append(f"session data: warning - {result.warning} (written before full-width "
+                     "digests; a 64-bit digest can be collided)")  # fmt: skip
+    return True, lines

@@ -243,8 +243,22 @@ class StoreBase:
         digest = audit.record_hash(session_uid, seq, at, action, table, n, content, prev)
         self.conn.execute(
             "INSERT INTO audit (session_id, seq, at, action, tbl, lo, hi, n, digests, content, "
-            "prev, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (session_id, seq, at, action, table, lo, hi, n, blob, content, prev, digest),
+            "prev, hash, digest_size) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                session_id,
+                seq,
+                at,
+                action,
+                table,
+                lo,
+                hi,
+                n,
+                blob,
+                content,
+                prev,
+                digest,
+                audit.DIGEST_LEN,
+            ),
         )
         return digest
 
@@ -276,11 +290,12 @@ class StoreBase:
         uids = audit.UidResolver(self.conn)
         if session_id is not None:
             return audit.verify_session(self.conn, session_id, uids)
-        total, head = 0, ""
+        total, head, legacy = 0, "", 0
         ids = [r[0] for r in self.conn.execute("SELECT id FROM sessions ORDER BY id")]
         for sid in ids:
             res = audit.verify_session(self.conn, sid, uids)
             total += res.checked
+            legacy += res.legacy
             if not res.ok:
                 return audit.VerifyResult(False, total, res.first_broken, res.head)
             head = res.head
@@ -295,7 +310,7 @@ class StoreBase:
             return audit.VerifyResult(
                 False, total, f"audit id {stray[0]}: session {stray[1]} is missing", head
             )
-        return audit.VerifyResult(True, total, None, head)
+        return audit.VerifyResult(True, total, None, head, legacy)
 
     def integrity_check(self) -> str:
         """``PRAGMA integrity_check`` result (``"ok"`` when the file is sound)."""

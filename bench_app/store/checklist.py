@@ -27,8 +27,14 @@ class ChecklistMixin(StoreBase):
         template_version: str,
         supersedes: int | None = None,
         reason: str = "",
+        frozen: dict | None = None,
     ) -> int:
-        """Open a run of a checklist template; ``supersedes`` names an earlier run it replaces."""
+        """Open a run of a checklist template; ``supersedes`` names an earlier run it replaces.
+
+        :param frozen: the template as run (objective, method, expected, figures per step; see
+            :func:`bench_app.checklist.template.freeze`), stored with the run and hashed into the
+            audit chain, so the report prints what was run, not the file as it is now.
+        """
         if supersedes is not None:
             if self._parent_session("checklist_runs", supersedes) != session_id:
                 raise UsageError(f"checklist run {supersedes} belongs to another session")
@@ -43,6 +49,9 @@ class ChecklistMixin(StoreBase):
             "reason": reason,
             "created_at": now_iso(),
         }
+        if frozen is not None:
+            record["frozen"] = json.dumps(frozen, sort_keys=True, separators=(",", ":"),
+                                          ensure_ascii=False)  # fmt: skip
         return self._insert("checklist_runs", session_id, record)
 
     def _confirmations(self, run_id: int) -> list[dict]:
@@ -64,7 +73,8 @@ class ChecklistMixin(StoreBase):
 
     def checklist_runs(self, session_id: int) -> list[dict]:
         """id, uid, template, template_version, status (open|confirmed|superseded), supersedes,
-        reason, created_at, confirmations (list of {role, name, at})."""
+        reason, created_at, confirmations (list of {role, name, at}), frozen (the template as
+        run, a dict; None for runs started before templates were frozen)."""
         self._session_row(session_id)
         runs = list(
             self.db.query(
@@ -72,6 +82,7 @@ class ChecklistMixin(StoreBase):
             )
         )
         for run in runs:
+            run["frozen"] = json.loads(run["frozen"]) if run.get("frozen") else None
             run["confirmations"] = self._confirmations(run["id"])
             run["status"] = self._run_status(run["id"], run["confirmations"])
         return runs

@@ -342,8 +342,15 @@ class EvidenceMixin(StoreBase):
             row["time"] = from_iso(row["time"])
         return rows
 
-    def add_clock_observation(self, session_id: int, reading: ClockReading, note: str = "") -> int:
-        """Record meter time against the reference (PC/UTC) time; deviation in seconds."""
+    def add_clock_observation(
+        self, session_id: int, reading: ClockReading, note: str = "", reference: dict | None = None
+    ) -> int:
+        """Record meter time against the reference time; deviation in seconds.
+
+        :param reference: the time source measured with this reading
+            (:meth:`bench_app.timesource.Reference.to_json`): ``offset_s`` (PC − reference, s),
+            ``uncertainty_s`` and ``source``; ``reading`` is then already against the reference.
+        """
         record = {
             "session_id": session_id,
             "meter_time": to_iso(reading.meter_time),
@@ -351,14 +358,25 @@ class EvidenceMixin(StoreBase):
             "deviation_s": _finite(reading.deviation_s, "clock deviation"),
             "note": note,
         }
+        if reference is not None:
+            unc = reference.get("uncertainty_s")
+            record.update({
+                "reference_offset_s": _finite(float(reference["offset_s"]), "PC clock offset"),
+                "reference_uncertainty_s": None if unc is None else _finite(float(unc),
+                                                                            "offset uncertainty"),
+                "reference_source": str(reference.get("text") or reference.get("source") or ""),
+            })  # fmt: skip
         return self._insert("clock_observations", session_id, record)
 
     def clock_observations(self, session_id: int) -> list[dict]:
-        """id, meter_time, reference_time (aware UTC), deviation_s (meter − reference), note."""
+        """id, meter_time, reference_time (aware UTC), deviation_s (meter − reference), note,
+        reference_offset_s (PC − reference, s; None: the bare PC clock), reference_uncertainty_s,
+        reference_source."""
         self._session_row(session_id)
         rows = list(
             self.db.query(
-                "SELECT id, meter_time, reference_time, deviation_s, note FROM clock_observations "
+                "SELECT id, meter_time, reference_time, deviation_s, note, reference_offset_s, "
+                "reference_uncertainty_s, reference_source FROM clock_observations "
                 "WHERE session_id = ? ORDER BY id",
                 [session_id],
             )

@@ -22,6 +22,7 @@ from pathlib import Path
 import sqlite_utils
 
 from bench_app.errors import DamagedDatabaseError, StoreError
+from bench_app.paths import private_dir
 from bench_app.store.migrations import SCHEMA_VERSION, migrate
 
 _CORRUPT_WORDS = ("malformed", "corrupt", "disk image")
@@ -74,7 +75,7 @@ def prepare_writable(path: Path) -> None:
     read-only and refuse it (foreign, newer, damaged) before anything is written."""
     try:
         if not path.parent.exists():
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            private_dir(path.parent)
         if not path.exists():
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             os.close(fd)

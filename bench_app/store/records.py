@@ -9,6 +9,8 @@ ones, which stay in the audit chain:
   calibration dates).
 * ``time_source`` — ``source``: the reference time source (e.g. "GPS-disciplined NTP server X").
 * ``cop_issues`` — ``issues``: CoP number → issue, e.g. ``{"1": "2", "5": "6"}``.
+* ``capabilities`` — ``declared``: capability → yes/no or a count, ``by``: who declared it
+  (:mod:`bench_app.capabilities`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import json
 from bench_app.errors import UsageError
 from bench_app.store.base import now_iso
 
-RECORD_KINDS = ("bench", "test_equipment", "time_source", "cop_issues")
+RECORD_KINDS = ("bench", "test_equipment", "time_source", "cop_issues", "capabilities")
 
 
 class SessionRecordsMixin:

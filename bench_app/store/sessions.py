@@ -9,7 +9,7 @@ from bench_app.errors import NotFoundError, SessionLockedError, UsageError
 from bench_app.store.base import StoreBase, new_uid, now_iso
 
 KINDS = ("protocol-approval", "cop-compliance")
-ROLES = ("tester", "witness", "hhdc", "manufacturer")
+ROLES = ("tester", "witness", "hhdc", "amhhdc", "manufacturer")
 
 
 def _json(obj: object) -> str:

@@ -101,6 +101,7 @@ def test_spring_day(store, sid):
         store, sid, CORPUS / "local-spring-46.csv", source="hhdc", mapping="local-time-interval"
     )
     assert res.rows == 46
+    assert res.meta["resolution"] == "0.001"  # the export's own last digit (DR1-1 compares at it)
     with pytest.raises(DataImportError) as err:
         import_csv(
             store,

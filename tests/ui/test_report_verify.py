@@ -36,7 +36,8 @@ def signed(qapp, store, tmp_path):
     pdf = tmp_path / "reports" / "r.pdf"
     pdf.parent.mkdir()
     write_report(store, sid, pdf, signer=load_signer(tester[0], PASS), role="tester")
-    write_report(store, sid, pdf, signer=load_signer(witness[0], PASS), role="witness")
+    witness_signer = load_signer(witness[0], PASS)
+    write_report(store, sid, pdf, signer=witness_signer, role="witness", trust=[str(tester[1])])
     ctx = BenchContext(store, store.path)
     ctx.set_session(sid)
     yield {"ctx": ctx, "pdf": pdf, "tester": tester[1], "witness": witness[1]}

@@ -14,7 +14,7 @@ from bench_app.cli import EXIT_CODES, EXIT_INTERNAL, build_parser, main
 
 #: Commands that, given valid arguments, run until stopped or do a long job: only arguments
 #: argparse itself refuses are tried on them.
-LONG_RUNNING = {("simulate",), ("demo",), ("gui",)}
+LONG_RUNNING = {("simulate",), ("simulate-gps",), ("demo",), ("gui",)}
 MISSING = "/nonexistent/wb-cli-test/file.csv"
 GARBAGE = "%%not-valid%%"
 

@@ -28,8 +28,12 @@ from tests.bench_app.report.sample_data import synthetic_report_data
 def keys(tmp_path_factory):
     d = tmp_path_factory.mktemp("keys")
     return {
-        "tester": new_self_signed("Alice Tester", "Meter Co", "tester", d, passphrase=b"t-pass"),
-        "witness": new_self_signed("Bob Witness", "Elexon", "witness", d, passphrase=b"w-pass"),
+        "tester": new_self_signed(
+            "Alice Tester", "Meter Co", "tester", d, passphrase=b"tester-pass"
+        ),
+        "witness": new_self_signed(
+            "Bob Witness", "Elexon", "witness", d, passphrase=b"witness-pass"
+        ),
     }
 
 
@@ -38,8 +42,8 @@ def signed(tmp_path_factory, keys):
     d = tmp_path_factory.mktemp("signed")
     data = synthetic_report_data(days=90, channels=4, discrepancies=50)
     pdf = render_report(data, d / "report.pdf")
-    sign_pdf(pdf, pdf, keys["tester"][0], b"t-pass", "tester")
-    sign_pdf(pdf, pdf, keys["witness"][0], b"w-pass", "witness")
+    sign_pdf(pdf, pdf, keys["tester"][0], b"tester-pass", "tester")
+    sign_pdf(pdf, pdf, keys["witness"][0], b"witness-pass", "witness")
     return data, pdf
 
 
@@ -124,7 +128,7 @@ def test_same_role_cannot_sign_twice_and_file_is_untouched(signed, keys):
     _, pdf = signed
     before = pdf.read_bytes()
     with pytest.raises(SigningError, match="already signed"):
-        sign_pdf(pdf, pdf, keys["tester"][0], b"t-pass", "tester")
+        sign_pdf(pdf, pdf, keys["tester"][0], b"tester-pass", "tester")
     assert pdf.read_bytes() == before
     assert not [p for p in pdf.parent.iterdir() if p.name.startswith(".signing-")]
 
@@ -142,16 +146,16 @@ def test_new_key_is_encrypted_with_signing_key_usage(keys):
     data = p12.read_bytes()
     with pytest.raises(ValueError):
         pkcs12.load_key_and_certificates(data, None)
-    key, cert, _ = pkcs12.load_key_and_certificates(data, b"w-pass")
+    key, cert, _ = pkcs12.load_key_and_certificates(data, b"witness-pass")
     assert key is not None
     ku = cert.extensions.get_extension_for_class(x509.KeyUsage).value
     assert ku.digital_signature and ku.content_commitment and not ku.key_cert_sign
     assert x509.load_pem_x509_certificate(pem.read_bytes()) == cert
     assert (p12.stat().st_mode & 0o077) == 0
     with pytest.raises(UsageError, match="already exists"):
-        new_self_signed("Bob Witness", "Elexon", "witness", p12.parent, passphrase=b"x")
+        new_self_signed("Bob Witness", "Elexon", "witness", p12.parent, passphrase=b"x-long-pass")
     with pytest.raises(UsageError, match="role"):
-        new_self_signed("Bob", "Elexon", "boss", p12.parent, passphrase=b"x")
+        new_self_signed("Bob", "Elexon", "boss", p12.parent, passphrase=b"x-long-pass")
 
 
 def test_read_passphrase_sources(tmp_path, monkeypatch):

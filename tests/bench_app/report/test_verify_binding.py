@@ -22,17 +22,22 @@ from bench_app.signing.sign import load_signer
 from bench_app.store import Store
 from tests.bench_app.report.report_fixtures import fill_session
 
+T_PASS, W_PASS = b"tester-pass-1", b"witness-pass-1"
+
 
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory):
     """A session database, both keys and the report signed by tester then witness."""
     d = tmp_path_factory.mktemp("bench")
-    tester = new_self_signed("Alice Tester", "Meter Co", "tester", d, passphrase=b"t")
-    witness = new_self_signed("Bob Witness", "Elexon", "witness", d, passphrase=b"w")
+    tester = new_self_signed("Alice Tester", "Meter Co", "tester", d, passphrase=T_PASS)
+    witness = new_self_signed("Bob Witness", "Elexon", "witness", d, passphrase=W_PASS)
     with Store.open(d / "s.db") as store:
         sid = fill_session(store)
-        write_report(store, sid, d / "r.pdf", signer=load_signer(tester[0], b"t"), role="tester")
-        write_report(store, sid, d / "r.pdf", signer=load_signer(witness[0], b"w"), role="witness")
+        write_report(store, sid, d / "r.pdf", signer=load_signer(tester[0], T_PASS), role="tester")
+        write_report(
+            store, sid, d / "r.pdf", signer=load_signer(witness[0], W_PASS), role="witness",
+            trust=[str(tester[1])],
+        )  # fmt: skip
         head = store.audit_head(sid)
     return {"dir": d, "db": d / "s.db", "pdf": d / "r.pdf", "sid": sid, "head": head,
             "trust": [str(tester[1]), str(witness[1])]}  # fmt: skip
