@@ -32,6 +32,7 @@ RUNS = {
     "live_plot": ["live_plot.py"],
     "rehearsal_dlms_9600": ["rehearsal.py", "--protocol", "dlms", "--baud", "9600", "--json"],
     "rehearsal_iec21_9600": ["rehearsal.py", "--protocol", "iec21", "--baud", "9600", "--json"],
+    "observe_latency": ["observe_latency.py"],
 }  # fmt: skip
 
 

@@ -415,8 +415,12 @@ def import_csv(
     keep_valid: bool = False,
     protocol: str = "",
     options: ImportOptions | None = None,
+    step: str = "",
 ) -> ImportResult:
     """Import a CSV export as a new collection of ``source`` (``hhdc`` or ``manufacturer``).
+
+    :param step: the checklist step the export is evidence for (e.g. ``DR4-1a``: the HHDC's
+        export after that stimulus); kept in the collection's ``meta["step"]``.
 
     :raises DataImportError: bad lines (file:line: reason for the first few) and not
         ``keep_valid``; no readings at all; or the file's serial/MPAN differs from the
@@ -447,6 +451,8 @@ def import_csv(
         raise DataImportError(f"{path.name}: no readings found with mapping {mapping.name!r}")
     meta.update(importcheck.identity_check(store, session_id, path.name, meta, opts.accept_serial))
     meta["keep_valid"] = keep_valid
+    if step:
+        meta["step"] = step
     with store.atomic():
         cid = store.new_collection(
             session_id,

@@ -70,6 +70,8 @@ COMMAND_MODULES = [
     "bench_app.cli.keys",
     "bench_app.cli.equipment",
     "bench_app.cli.trace",
+    "bench_app.cli.observe",
+    "bench_app.cli.simulate_hhdc",
 ]
 
 

@@ -109,6 +109,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="import although the file's serial/MPAN differs from the session's (a deviation)",
     )
     p.add_argument("--keep-valid", action="store_true", help="store the good lines of a bad file")
+    p.add_argument(
+        "--step", default="", help="checklist step the export is evidence for, e.g. DR4-1a"
+    )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("file", help="CSV file")
     add_db_option(p)
@@ -168,6 +171,7 @@ def run_import(args: argparse.Namespace) -> int:
             mapping=args.mapping,
             keep_valid=args.keep_valid,
             options=options,
+            step=args.step,
         )
     if args.json:
         print_json(res.to_json())
@@ -188,6 +192,7 @@ def run_import(args: argparse.Namespace) -> int:
     print(
         f"collection {res.collection_id}: {res.rows} readings from {res.file} "
         f"({args.source}, intervals {first} → {last})"
+        + (f", evidence for step {args.step}" if args.step else "")
     )
     return 0
 

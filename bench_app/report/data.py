@@ -105,6 +105,8 @@ class ReportData:
     series: list[ChannelSeries] = field(default_factory=list)
     collections: list[dict[str, Any]] = field(default_factory=list)
     traces: list[dict[str, Any]] = field(default_factory=list)
+    #: observed HHDC ↔ meter traces with their exchanges (:mod:`bench_app.report.observed`)
+    observed: list[dict[str, Any]] = field(default_factory=list)
     attachments: list[dict[str, Any]] = field(default_factory=list)
     audit_head: str = ""
     template_version: str = ""
@@ -352,6 +354,7 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
         series=_series(store, chart_col),
         collections=[_with_rows_hash(store, c) for c in collections],
         traces=_traces_with_findings(store, session_id),
+        observed=_observed(store, session_id),
         attachments=store.attachments(session_id),
         audit_head=store.audit_head(session_id),
         template_version=template_version,
@@ -373,6 +376,13 @@ def _traces_with_findings(store: Any, session_id: int) -> list[dict[str, Any]]:
         levels = [d.level for d in dissect_trace(store.load_trace(t["id"]))]
         out.append({**t, "bad": levels.count("bad"), "refused": levels.count("refused")})
     return out
+
+
+def _observed(store: Any, session_id: int) -> list[dict[str, Any]]:
+    """Observed HHDC ↔ meter traces with their decoded exchanges."""
+    from bench_app.report.observed import collect
+
+    return collect(store, session_id)
 
 
 def _with_rows_hash(store: Any, col: dict) -> dict:

@@ -36,7 +36,7 @@ from reportlab.platypus import (
 from bench_app import pdf_layout as L
 from bench_app.errors import ReportError
 from bench_app.paths import private_dir
-from bench_app.report import record, sections
+from bench_app.report import observed, record, sections
 from bench_app.report.data import ReportData
 from bench_app.report.fonts import FontSet, register_fonts
 from bench_app.report.styles import Styles
@@ -163,6 +163,7 @@ def build_story(data: ReportData, st: Styles) -> list:
     story += sections.events(data, st)
     story += sections.charts(data, st)
     story += sections.appendix(data, st)
+    story += observed.section(data.observed, st)
     story.append(NextPageTemplate("signatures"))
     story.append(PageBreak())
     story.append(
