@@ -26,10 +26,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import tty  # noqa: E402 - POSIX only, like the pty pairs
+import tty
 
-from drivers.observe import Relay, SerialEndpoint  # noqa: E402
-from drivers.transport import LineSettings  # noqa: E402
+from drivers.observe import Relay, SerialEndpoint
+from drivers.transport import LineSettings
 
 GOAL_P99_MS = 5.0
 

@@ -35,11 +35,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from drivers.dlms.axdr import decode_length  # noqa: E402
-from drivers.iec62056_21.client import BAUD_CODES  # noqa: E402
-from drivers.meter import ConnectOptions, create_meter  # noqa: E402
-from drivers.sim import DEFAULT_METER, MeterDescription, start_simulator  # noqa: E402
-from drivers.trace import Trace  # noqa: E402
+from drivers.dlms.axdr import decode_length
+from drivers.iec62056_21.client import BAUD_CODES
+from drivers.meter import ConnectOptions, create_meter
+from drivers.sim import DEFAULT_METER, MeterDescription, start_simulator
+from drivers.trace import Trace
 
 
 def connect_options(

@@ -28,16 +28,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from profile_read import gaps  # noqa: E402  (this folder: the wall-time split)
+from profile_read import gaps
 
-from bench_app.acquire import read_into_session  # noqa: E402
-from bench_app.checklist import ChecklistEngine, find_template  # noqa: E402
-from bench_app.checklist.verdict import overall_result  # noqa: E402
-from bench_app.demo import REFERENCE_DAYS, import_reference_exports  # noqa: E402
-from bench_app.store import Store  # noqa: E402
-from drivers.meter import ConnectOptions, create_meter  # noqa: E402
-from drivers.sim import start_simulator  # noqa: E402
-from drivers.trace import Trace  # noqa: E402
+from bench_app.acquire import read_into_session
+from bench_app.checklist import ChecklistEngine, find_template
+from bench_app.checklist.verdict import overall_result
+from bench_app.demo import REFERENCE_DAYS, import_reference_exports
+from bench_app.store import Store
+from drivers.meter import ConnectOptions, create_meter
+from drivers.sim import start_simulator
+from drivers.trace import Trace
 
 TEMPLATE = "bscp601-protocol-cop1-2-3-5-10"
 GOAL_WALL_S = 120

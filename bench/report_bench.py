@@ -15,10 +15,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench_app.report import collect_report_data, render_report  # noqa: E402
-from bench_app.signing import new_self_signed, sign_pdf, verify_pdf  # noqa: E402
-from bench_app.store import Store  # noqa: E402
-from drivers.model import Channel, MeterEvent, ProfileRow  # noqa: E402
+from bench_app.report import collect_report_data, render_report
+from bench_app.signing import new_self_signed, sign_pdf, verify_pdf
+from bench_app.store import Store
+from drivers.model import Channel, MeterEvent, ProfileRow
 
 DAYS, CHANNELS, GOAL_S = 90, 4, 3.0
 

@@ -315,9 +315,11 @@ def _run_checklist(store, sid, protocol, base, control, password, log: Log) -> d
         log(head + lines[0])
         for more in lines[1:]:
             log(" " * len(head) + more)
-    engine.confirm("tester", TESTER[0])
-    engine.confirm("witness", WITNESS[0])
-    log("   run confirmed by tester and witness")
+    missing = engine.steps_not_run()  # a short demo cannot run DR1-1 (it needs 20 days)
+    engine.confirm("tester", TESTER[0], accept_incomplete=bool(missing))
+    engine.confirm("witness", WITNESS[0], accept_incomplete=bool(missing))
+    log("   run confirmed by tester and witness"
+        + (f" (accepted with steps not run: {', '.join(missing)})" if missing else ""))
     return verdicts
 
 

@@ -43,11 +43,11 @@ class SafeFormatter(logging.Formatter):
         finally:
             record.exc_text = saved
 
-    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+    def formatMessage(self, record: logging.LogRecord) -> str:
         record.message = printable(record.message)
         return super().formatMessage(record)
 
-    def formatException(self, ei) -> str:  # noqa: N802 - logging's name
+    def formatException(self, ei) -> str:
         """The traceback's frames as Python writes them, its exception line(s) escaped."""
         kind, value, tb = ei
         frames = "".join(traceback.format_tb(tb)) if tb is not None else ""

@@ -224,7 +224,7 @@ class MainWindow(QMainWindow):
         self.ctx.set_session(session_id)
         self.sidebar._update_summary()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:
         if self.remember:
             try:
                 save_window(self)

@@ -32,6 +32,7 @@ from bench_app.checklist.context import (
 )
 from bench_app.checklist.simtime import secs, sp_name
 from bench_app.reconcile import DIFFER, reconcile
+from bench_app.settlement import parse_utc
 from drivers.errors import AuthenticationError
 from drivers.model import EventCode, StatusFlag, iso
 
@@ -258,8 +259,8 @@ def recollect_unchanged(ctx: ActionContext) -> ActionResult:
             first, _ = ctx.collect_profile(meter, start, end, "first collection")
         else:
             first = previous["id"]
-            start = datetime.fromisoformat(previous["meta"]["start"].replace("Z", "+00:00"))
-            end = datetime.fromisoformat(previous["meta"]["end"].replace("Z", "+00:00"))
+            start = parse_utc(previous["meta"]["start"])
+            end = parse_utc(previous["meta"]["end"])
             ctx.link("collection_ids", first)
         second, profile = ctx.collect_profile(meter, start, end, "repeated collection")
     cmp = compare_readings(ctx.store.readings(first), ctx.store.readings(second), tol)

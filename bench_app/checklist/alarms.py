@@ -36,6 +36,7 @@ from bench_app.checklist.context import (
     sp_start,
 )
 from bench_app.checklist.simtime import secs, sp_name
+from bench_app.settlement import parse_utc
 from drivers.errors import DriverTimeout, TransportError
 from drivers.model import ClockReading, EventCode, iso
 
@@ -54,10 +55,6 @@ def _first_read(ctx: ActionContext, label: str, body: Callable):
                 raise
             ctx.sleep(0.5)
             waited += 0.5
-
-
-def _utc(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def _status_of(profile, when) -> int | None:
@@ -166,7 +163,7 @@ def check_alarm(
     resumable = before_read is None and after_read is None and extra is None
     pending = _pending(ctx) if resumable else None
     if pending:  # a tester left this step waiting for the period: check it now, no new stimulus
-        lo, hi = _utc(pending["lo"]), _utc(pending["hi"])
+        lo, hi = parse_utc(pending["lo"]), parse_utc(pending["hi"])
         old = {tuple(i) for i in pending["old"]}
         ctx.evidence["resumed"] = pending
         _wait_for_clear_period(ctx, hi)  # closed already, or wait for it now

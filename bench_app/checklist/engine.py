@@ -177,12 +177,50 @@ class ChecklistEngine:
         )
         return self._run_id
 
-    def confirm(self, role: str, name: str) -> None:
-        """Sign off the run as ``tester`` or ``witness``; after both it is read-only."""
+    def steps_not_run(self) -> list[str]:
+        """Steps of the template whose latest attempt in the open run is not-run (or none)."""
+        latest = {r["step_id"]: r for r in self.store.step_results(self.run_id, latest_only=True)}
+        return [
+            s.id
+            for s in self.template.steps
+            if (latest.get(s.id) or {}).get("verdict", "not-run") == "not-run"
+        ]
+
+    def confirm(self, role: str, name: str, *, accept_incomplete: bool = False) -> None:
+        """Sign off the run as ``tester`` or ``witness``; after both it is read-only.
+
+        :param accept_incomplete: confirm although steps were not run; recorded (session record
+            ``accepted_incomplete``) and listed as a deviation. Without it such a run is refused.
+        :raises UsageError: unknown role, no name, the same person in both roles, or steps not
+            run without ``accept_incomplete``.
+        """
         if role not in ("tester", "witness"):
             raise UsageError(f"role must be tester or witness, not {role!r}")
         if not name.strip():
             raise UsageError("a confirmation needs the person's name")
+        run = self.current_run()
+        for c in (run or {}).get("confirmations") or []:
+            if c.get("role") != role and str(c.get("name", "")).strip().casefold() == (
+                name.strip().casefold()
+            ):
+                raise UsageError(
+                    f"{name.strip()} already confirmed run {self.run_id} as the {c.get('role')}; "
+                    f"the {role} must be another person"
+                )
+        missing = self.steps_not_run()
+        if missing and not accept_incomplete:
+            raise UsageError(
+                f"run {self.run_id} has {len(missing)} step(s) not run ({', '.join(missing)}); "
+                "run them, or confirm with --accept-incomplete (recorded as a deviation)"
+            )
+        if missing:
+            old = self.store.session_records(self.session_id).get("accepted_incomplete") or {}
+            entries = list(old.get("entries") or [])
+            entries.append({"run_id": self.run_id, "role": role, "name": name.strip(),
+                            "steps": missing})  # fmt: skip
+            self.store.set_session_record(
+                self.session_id, "accepted_incomplete", {"entries": entries}
+            )
         self.store.confirm_run(self.run_id, role, name)
 
     # -- steps -----------------------------------------------------------------------------------
@@ -331,12 +369,21 @@ class ChecklistEngine:
         evidence: dict | None = None,
     ) -> StepOutcome:
         """Record a tester's actual result and verdict (any kind of step; a new attempt)."""
-        self._check_open()
+        run_id = self._check_open()
         if verdict not in VERDICTS:
             raise UsageError(f"verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
         if not actual.strip():
             raise UsageError(f"step {step_id}: the actual result is empty")
         step = self.template.step(step_id)
+        if not by.strip():
+            proposed = [r.get("proposed_verdict") for r in
+                        self.store.step_results(run_id, latest_only=False)
+                        if r["step_id"] == step_id and r.get("proposed_verdict")]  # fmt: skip
+            if proposed and proposed[-1] != verdict:
+                raise UsageError(
+                    f"step {step_id}: the bench proposed {str(proposed[-1]).upper()}; recording "
+                    f"{verdict.upper()} instead needs the name of the person who decides (--by)"
+                )
         decl = self.declaration(step)
         if verdict == "na" and decl is not None and decl.fitted:
             raise UsageError(f"step {step_id} cannot be n/a: {decl.quote()}")

@@ -251,6 +251,7 @@ def overall_result(store: Any, session_id: int, template: str | None = None) -> 
     facts.findings, facts.mismatch_codes = _equipment(store, session_id)
     facts.listed = _register_deviations(store, session_id, facts.findings)
     facts.listed += _import_deviations(store, session_id)
+    facts.listed += _accepted_incomplete(store, session_id, run)
     facts.reconciliations = _reconciliations(store, session_id)
     facts.incomplete = _incomplete(store, session_id)
     return judge(facts)
@@ -371,9 +372,26 @@ def _import_deviations(store: Any, session_id: int) -> list[Deviation]:
     for coll in store.collections(session_id):
         for text in (coll.get("meta") or {}).get("deviations") or []:
             ref = f"collection #{coll['id']} {coll.get('source_file') or coll['source']}"
-            out.append(Deviation(DeviationKind.SERIAL_ACCEPTED, f"{coll['source']} import: {text}",
+            what = "bench read" if coll["source"] == "bench" else f"{coll['source']} import"
+            out.append(Deviation(DeviationKind.SERIAL_ACCEPTED, f"{what}: {text}",
                                  reference=ref.strip()))  # fmt: skip
     return out
+
+
+def _accepted_incomplete(store: Any, session_id: int, run: dict | None) -> list[Deviation]:
+    """Confirmations of the current run given with steps not run (``--accept-incomplete``)."""
+    if run is None or not hasattr(store, "session_records"):
+        return []
+    record = store.session_records(session_id).get("accepted_incomplete") or {}
+    return [
+        Deviation(DeviationKind.INCOMPLETE_RUN,
+                  f"run #{e.get('run_id')} confirmed by the {e.get('role')} {e.get('name')} "
+                  f"with {len(e.get('steps') or [])} step(s) not run: "
+                  f"{', '.join(e.get('steps') or [])}",
+                  reference=f"run #{e.get('run_id')}", by=str(e.get("name") or ""))  # fmt: skip
+        for e in record.get("entries") or []
+        if e.get("run_id") == run.get("id")
+    ]
 
 
 def _incomplete(store: Any, session_id: int) -> list[dict]:

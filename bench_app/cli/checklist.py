@@ -9,7 +9,9 @@
   Actual | Verdict.
 * ``checklist record --session ID --step ID --actual TEXT --verdict V`` — a tester's result.
 * ``checklist attach --session ID --step ID --file PATH`` — attach evidence (hashed).
-* ``checklist confirm --session ID --role tester|witness --name N`` — sign-off.
+* ``checklist confirm --session ID --role tester|witness --name N [--accept-incomplete]`` —
+  sign-off; refused while steps are not run (unless ``--accept-incomplete``, a deviation) and
+  for the person who already confirmed in the other role.
 """
 
 from __future__ import annotations
@@ -95,7 +97,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--actual", required=True)
     q.add_argument("--verdict", required=True, choices=VERDICTS)
     q.add_argument("--note", default="")
-    q.add_argument("--by", default="")
+    q.add_argument("--by", required=True, help="who decides the verdict (recorded with it)")
     q.set_defaults(func=cmd_record)
 
     q = cs.add_parser(
@@ -124,6 +126,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     _session_args(q)
     q.add_argument("--role", required=True, choices=["tester", "witness"])
     q.add_argument("--name", required=True)
+    q.add_argument(
+        "--accept-incomplete",
+        action="store_true",
+        help="confirm although steps were not run (recorded as a deviation)",
+    )
     q.set_defaults(func=cmd_confirm)
 
 
@@ -399,7 +406,7 @@ def cmd_confirm(args) -> int:
         engine = _engine(store, args)
         if engine.current_run() is None:
             raise UsageError(f"session {args.session}: no run of {engine.template.name} to confirm")
-        engine.confirm(args.role, args.name)
+        engine.confirm(args.role, args.name, accept_incomplete=args.accept_incomplete)
         run = engine.current_run()
     finally:
         store.close()

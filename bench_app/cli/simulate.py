@@ -35,7 +35,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--protocol", choices=["iec21", "dlms"], default="dlms")
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--listen", default="tcp://127.0.0.1:0", help="tcp://HOST:PORT (0 = any)")
+    where.add_argument(
+        "--listen",
+        default="tcp://127.0.0.1:0",
+        type=validate.listen_url,
+        help="tcp://HOST:PORT (0 = any)",
+    )
     where.add_argument("--pty", action="store_true", help="serve on a pseudo-terminal")
     p.add_argument(
         "--meter",

@@ -20,6 +20,7 @@ from bench_app.equipment.checks import check_session, meter_identity
 from bench_app.errors import BenchError, TemplateError
 from bench_app.outcomes import Verdict
 from bench_app.reconcile import main_bench_collection, reference_comparison
+from bench_app.settlement import parse_utc_or_none
 
 
 @dataclass
@@ -406,13 +407,7 @@ def _with_rows_hash(store: Any, col: dict) -> dict:
 
 def _when(text: str | None) -> datetime | None:
     """An audit timestamp (ISO text) as an aware UTC datetime; None when absent or unreadable."""
-    if not text:
-        return None
-    try:
-        when = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+    return parse_utc_or_none(text)
 
 
 def _build() -> str:

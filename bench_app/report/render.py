@@ -47,7 +47,7 @@ class _ExtraInfo(PDFInfo):
 
     extra: dict[str, str] = {}
 
-    def format(self, document):  # noqa: D102 - ReportLab protocol
+    def format(self, document):
         d = {
             "Title": PDFString(self.title),
             "Author": PDFString(self.author),
@@ -82,7 +82,7 @@ def _canvas_class(data: ReportData, fonts: FontSet, extra_info: dict[str, str]) 
             self._doc.info = info
             self._pages: list[dict] = []
 
-        def showPage(self):  # noqa: N802 - ReportLab API
+        def showPage(self):
             self._pages.append(dict(self.__dict__))
             self._startPage()
 

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,8 @@ def _signatures(path: Path) -> list:
         with path.open("rb") as fh:
             reader = PdfFileReader(fh, strict=False)
             return [sig.signer_cert for sig in reader.embedded_signatures]
-    except Exception:
+    except Exception as exc:  # noqa: BLE001 - pyHanko raises many types on an unreadable PDF
+        logging.getLogger(__name__).info("signatures not readable: %s", exc)
         return []
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import hashlib
+import logging
 import os
 import re
 import sys
@@ -27,6 +28,8 @@ from cryptography.x509.oid import NameOID
 
 from bench_app.errors import SigningError, UsageError
 from bench_app.paths import private_dir, user_data_dir
+
+log = logging.getLogger(__name__)
 
 PASSPHRASE_ENV = "WITNESS_BENCH_PASSPHRASE"
 ROLES = ("tester", "witness")
@@ -184,7 +187,10 @@ def certificate_fingerprint(cert) -> str:
 def _subject(cert) -> dict:
     try:
         return dict(cert.subject.native)
-    except Exception:  # pragma: no cover - exotic subjects
+    except Exception as exc:  # noqa: BLE001 - asn1crypto may raise anything on exotic subjects
+        log.warning(
+            "certificate subject not readable (%s: %s); shown as empty", type(exc).__name__, exc
+        )
         return {}
 
 

@@ -81,7 +81,7 @@ def tail_problems(path: str | Path) -> list[str]:
                 now = _entries(reader.get_historical_resolver(rev))
                 problems.extend(_revision_problems(rev, before, now, rev in signed))
                 before = now
-    except Exception as exc:  # unreadable structure: the signature checks say so already
+    except Exception as exc:  # noqa: BLE001 - unreadable structure: the signature checks say so
         problems.append(f"cannot compare the revisions after signing: {exc}")
     return problems
 

@@ -25,6 +25,7 @@ certificate's validity, not in the future, and the witness signs after the teste
 
 from __future__ import annotations
 
+import logging
 import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -100,7 +101,8 @@ def is_ca(cert) -> bool:
     try:
         bc = cert.basic_constraints_value
         ku = cert.key_usage_value
-    except Exception:  # pragma: no cover - malformed extensions
+    except Exception as exc:  # noqa: BLE001 - asn1crypto raises many types on malformed extensions
+        logging.getLogger(__name__).info("certificate extensions not readable: %s", exc)
         return False
     return bool(bc and bc["ca"].native) and bool(ku) and "key_cert_sign" in ku.native
 
@@ -212,7 +214,8 @@ def _issued_by(cert, candidate) -> bool:
         return False
     try:
         _crypto(cert).verify_directly_issued_by(_crypto(candidate))
-    except Exception:
+    except Exception as exc:  # noqa: BLE001 - cryptography raises several types for "not issued by"
+        logging.getLogger(__name__).debug("not issued by the candidate: %s", exc)
         return False
     return True
 

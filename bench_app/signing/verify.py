@@ -64,6 +64,8 @@ from bench_app.signing.trust import (
 )
 from bench_app.textsafe import printable
 
+log = logging.getLogger(__name__)
+
 #: Exit codes of ``bench-app verify REPORT``.
 VERIFY_OK = 0
 VERIFY_FAILED = 11
@@ -141,7 +143,8 @@ def _name(cert) -> str:
         subject = cert.subject.native
         cn, org = subject.get("common_name"), subject.get("organization_name")
         return f"{cn} ({org})" if cn and org else str(cn or cert.subject.human_friendly)
-    except Exception:  # pragma: no cover
+    except Exception as exc:  # noqa: BLE001 - asn1crypto may raise anything on exotic subjects
+        log.warning("signer subject not readable (%s); shown as '?'", exc)
         return "?"
 
 
@@ -179,7 +182,8 @@ def verify_pdf(
                     st = validate_pdf_signature(
                         sig, signer_validation_context=context, diff_policy=STRICT_DIFF_POLICY
                     )
-                except Exception as exc:  # a broken signature must not hide the others
+                except Exception as exc:  # noqa: BLE001 - one broken signature must not hide the others
+                    log.info("signature %s failed validation: %s", sig.field_name, exc)
                     out.append(_failed(sig, exc))
                     continue
                 out.append(_report(sig, st))
@@ -264,7 +268,8 @@ def report_info(path: str | Path) -> dict[str, str]:
             else:
                 info = raw
             return {v: str(info.get("/" + k, "")) for k, v in _INFO_KEYS.items() if "/" + k in info}
-    except Exception:
+    except Exception as exc:  # noqa: BLE001 - any unreadable PDF: the report has no bench metadata
+        log.info("report metadata not readable: %s", exc)
         return {}
 
 
@@ -276,7 +281,8 @@ def _signature_fields(path: str | Path) -> set[str]:
         with Path(path).open("rb") as fh:
             reader = PdfFileReader(fh, strict=False)
             return {name for name, _value, _ref in enumerate_sig_fields(reader)}
-    except Exception:  # unreadable: verify_pdf has said so already
+    except Exception as exc:  # noqa: BLE001 - unreadable: verify_pdf has said so already
+        log.debug("signature fields not readable: %s", exc)
         return set()
 
 

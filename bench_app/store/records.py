@@ -11,6 +11,8 @@ ones, which stay in the audit chain:
 * ``cop_issues`` — ``issues``: CoP number → issue, e.g. ``{"1": "2", "5": "6"}``.
 * ``capabilities`` — ``declared``: capability → yes/no or a count, ``by``: who declared it
   (:mod:`bench_app.capabilities`).
+* ``accepted_incomplete`` — ``entries``: each ``{run_id, role, name, steps}`` of a checklist run
+  confirmed with steps not run (``checklist confirm --accept-incomplete``; a deviation).
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ import json
 from bench_app.errors import UsageError
 from bench_app.store.base import now_iso
 
-RECORD_KINDS = ("bench", "test_equipment", "time_source", "cop_issues", "capabilities")
+RECORD_KINDS = (
+    "bench", "test_equipment", "time_source", "cop_issues", "capabilities", "accepted_incomplete"
+)
 
 
 class SessionRecordsMixin:

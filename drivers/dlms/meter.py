@@ -133,7 +133,7 @@ class DlmsMeter:
         try:
             if self.client is not None:
                 self.client.release()
-        except Exception:  # noqa: BLE001 - close never raises
+        except Exception:  # close never raises: a failed release is logged, the port still closes
             log.warning("close: releasing the association failed", exc_info=True)
         finally:
             if self.transport is not None:
@@ -191,7 +191,7 @@ class DlmsMeter:
             self._warn(value.obj or obis, value.attribute, f"{what}: {value.reason}")
             return None
         if isinstance(value, bytes | str | int) and not isinstance(value, bool):
-            return C._text(value)  # noqa: SLF001 — the client's one text rule
+            return C._text(value)
         self._warn(obis, 2, f"{what}: {type(value).__name__} value is not text")
         return None
 

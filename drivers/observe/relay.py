@@ -174,7 +174,7 @@ class _Observer:
         try:
             record = self._rec.trace.records[index]
             self.on_chunk(Chunk(direction, record, index, forward_ns))
-        except Exception:  # noqa: BLE001 - a display callback must never stop the evidence
+        except Exception:  # a display callback must never stop the evidence (logged below)
             log.exception("observer: on_chunk callback failed")
 
     def _cut(self, reason: str) -> None:

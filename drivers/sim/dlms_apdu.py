@@ -272,7 +272,7 @@ class Request:
 def _decode_all(data: bytes, apdu: bytes, what: str) -> Any:
     try:
         value, rest = axdr.decode(data)
-    except Exception as exc:  # ProtocolError from the codec
+    except Exception as exc:  # noqa: BLE001 - any codec failure is the client's bad request
         raise RequestError(f"{what}: {exc}", apdu) from None
     if rest:
         raise RequestError(f"{what}: {len(rest)} trailing bytes", apdu)

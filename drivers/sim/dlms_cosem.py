@@ -558,7 +558,7 @@ class CosemModel:
 
     # -- data sources -----------------------------------------------------------------------------
     def _last_event(self) -> bytes:
-        events = self.meter._events  # noqa: SLF001 — peek without the read side effects
+        events = self.meter._events
         return axdr.encode(self._code(events[-1][1]) if events else 0, DataType.UINT16)
 
     def _instantaneous(self) -> list[CosemObject]:

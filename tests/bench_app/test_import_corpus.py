@@ -201,8 +201,11 @@ def test_cli_import_reports_format_and_mapping_help(tmp_path, capsys):
     with pytest.raises(SystemExit) as usage:
         main([*args, "--encoding", "klingon", str(CORPUS / "tab.tsv")])
     assert usage.value.code == 2 and "unknown encoding 'klingon'" in capsys.readouterr().err
-    assert main([*args, "--delimiter", "semicolon", "--decimal", "comma",
-                 str(CORPUS / "semicolon-decimal-comma.csv")]) == 0  # fmt: skip
+    again = [*args, "--delimiter", "semicolon", "--decimal", "comma",
+             str(CORPUS / "semicolon-decimal-comma.csv")]  # fmt: skip
+    assert main(again) == 8  # the session holds these bytes already
+    assert "already holds this file" in capsys.readouterr().err
+    assert main([*again[:-1], "--again", again[-1]]) == 0
     assert "semicolon, decimal comma" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         main(["import", "--help"])

@@ -311,9 +311,13 @@ def test_confirmed_run_refuses_edits_and_can_be_superseded(sim_engine, store, se
     engine.record("DR1-1", "HHDC screen shows identical values", "pass", by="A. Tester")
     with pytest.raises(UsageError, match="verdict must be one of"):
         engine.record("DR1-1", "x", "maybe")
-    engine.confirm("tester", "A. Tester")
+    with pytest.raises(UsageError, match="not run"):
+        engine.confirm("tester", "A. Tester")
+    engine.confirm("tester", "A. Tester", accept_incomplete=True)
     engine.run_step("DR2-2")  # still open after one confirmation
-    engine.confirm("witness", "B. Witness")
+    with pytest.raises(UsageError, match="another person"):
+        engine.confirm("witness", "A. TESTER", accept_incomplete=True)
+    engine.confirm("witness", "B. Witness", accept_incomplete=True)
     with pytest.raises(SessionLockedError, match="confirmed"):
         engine.run_step("DR2-2")
     with pytest.raises(SessionLockedError):

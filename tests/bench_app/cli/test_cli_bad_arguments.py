@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator
 
+import pytest
+
 from bench_app.cli import EXIT_CODES, EXIT_INTERNAL, build_parser, main
 
 #: Commands that, given valid arguments, run until stopped or do a long job: only arguments
@@ -95,6 +97,7 @@ def _run(argv: list[str], capfd) -> tuple[int, str, str]:
     return code, out, err
 
 
+@pytest.mark.timeout(900)  # 150+ commands, each building the whole parser: slow on a busy runner
 def test_every_command_with_bad_arguments_fails_cleanly(tmp_path, capfd, monkeypatch):
     monkeypatch.delenv("WITNESS_BENCH_PASSPHRASE", raising=False)
     work = tmp_path / "cwd"

@@ -114,6 +114,21 @@ def test_flipping_one_signed_byte_fails_verification(signed, keys, tmp_path, whi
     bad.write_bytes(bytes(raw))
     assert verify_report(bad, _trust(keys), check_db=False) == 11
     assert "FAILED" in capsys.readouterr().out
+    if which == 0:
+        _closed_pipe_keeps_the_exit_code(bad)
+
+
+def _closed_pipe_keeps_the_exit_code(bad) -> None:
+    """``bench-app verify tampered.pdf | head -1``: the reader goes away, the command still
+    exits with its own FAILED code (not 0, not a traceback)."""
+    import sys
+    from pathlib import Path
+
+    exe = Path(sys.executable).with_name("bench-app")
+    script = f"'{exe}' verify --no-db '{bad}' | true; echo ${{PIPESTATUS[0]}}"
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "11", (done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
 
 
 def test_wrong_passphrase_writes_nothing(signed, keys, tmp_path):

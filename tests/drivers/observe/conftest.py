@@ -14,7 +14,7 @@ import pytest
 if sys.platform == "win32":  # pragma: no cover - the observer's pty tests are POSIX only
     pytest.skip("pty pairs are POSIX only", allow_module_level=True)
 
-import tty  # noqa: E402 - POSIX only
+import tty
 
 
 class Pty:
