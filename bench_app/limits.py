@@ -55,7 +55,8 @@ class FigureDef:
 
 @dataclass(frozen=True)
 class Figure:
-    """One value with its provenance: ``scope`` is ``"CoP 5 issue 6"`` or the script's name."""
+    """One value with its provenance: ``scope`` is a CoP with its Issue (``cop_text``) or the
+    script's name."""
 
     name: str
     value: Any
@@ -69,7 +70,7 @@ class Figure:
 class Resolved:
     """A figure chosen for a session: the value, where it comes from, and whether it is sourced.
 
-    :param basis: ``"CoP 5 issue 6: clause …; source …"`` for each figure that gave the value.
+    :param basis: ``"<CoP and Issue>: clause …; source …"`` for each figure that gave the value.
     :param notes: why the figure is NOT CONFIRMED for this session (empty when confirmed).
     """
 
