@@ -289,7 +289,8 @@ def overall_result(store: Any, session_id: int, template: str | None = None) -> 
     facts.findings, facts.mismatch_codes = _equipment(store, session_id)
     facts.listed = _register_deviations(store, session_id, facts.findings)
     facts.listed += _import_deviations(store, session_id)
-    facts.listed += _accepted_incomplete(store, session_id, run)
+    for run in runs:  # confirmations given with steps not run, per run
+        facts.listed += _accepted_incomplete(store, session_id, run)
     facts.reconciliations = _reconciliations(store, session_id)
     facts.incomplete = _incomplete(store, session_id)
     return judge(facts)
