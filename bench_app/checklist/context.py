@@ -88,6 +88,10 @@ class ActionContext:
     bench_time: BenchTime | None = None
     #: meter description named for the run (``--meter``); "" = the session's (levels, SAPs)
     meter_description: str = ""
+    #: the HHDC's system under test, when the bench can drive it (a simulated HHDC: see
+    #: :class:`bench_app.checklist.hhdc_evidence.HhdcAgent`); None: the HHDC's operator acts and
+    #: a witnessed step asks the tester, or judges the evidence already stored for the step
+    hhdc: Any | None = None
 
     @property
     def params(self) -> dict:

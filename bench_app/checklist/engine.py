@@ -71,6 +71,9 @@ class ChecklistEngine:
         period to close on a real meter (on a simulator, time is advanced instead).
     :param time_source: :class:`bench_app.timesource.TimeSource` measured with every clock
         reading (the PC's offset is stored with it and corrects the reference); None: the PC.
+    :param hhdc: the HHDC's system under test when the bench drives it (a simulated HHDC,
+        :class:`bench_app.checklist.hhdc_evidence.HhdcAgent`); witnessed steps otherwise ask the
+        tester or judge the HHDC evidence already stored for the step.
     """
 
     def __init__(
@@ -91,10 +94,13 @@ class ChecklistEngine:
         progress: Progress | None = None,
         meter: str = "",
         time_source: Any = None,
+        hhdc: Any = None,
     ) -> None:
         self.store = store
         #: meter description named for the run (levels and SAPs; "" = the session's)
         self.meter = meter
+        #: the HHDC's system when the bench drives it (a simulated HHDC); None otherwise
+        self.hhdc = hhdc
         self.session_id = session_id
         store.get_session(session_id)  # NotFoundError early
         from bench_app.limits import session_limits
@@ -298,6 +304,7 @@ class ChecklistEngine:
             sleep=self.sleep,
             bench_time=self.bench_time,
             meter_description=self.meter,
+            hhdc=self.hhdc,
         )
         try:
             if self.meter_factory is None:
