@@ -227,6 +227,10 @@ def run_demo(
             )
             _, mf = import_reference_exports(store, sid, got.collection_id, desc.serial, out,
                                              sources=("manufacturer",))  # fmt: skip
+            # a sample HHDC export for meter-side rehearsals (docs/user-guide.md), made from
+            # the bench read: written, never imported — the HHDC's evidence here is its own
+            write_interval_export(_export_rows(store.readings(got.collection_id), REFERENCE_DAYS),
+                                  desc.serial, out / "hhdc-export.csv")  # fmt: skip
             log(
                 f"4. imported the manufacturer-software export ({mf.rows} readings) of the last "
                 f"{REFERENCE_DAYS} days (the HHDC's exports come from its own collections, "
@@ -261,6 +265,7 @@ def run_demo(
     result.files = {
         "session database": db_path,
         "HHDC exports (one per step)": out / "hhdc-exports",
+        "sample HHDC export for rehearsals (not imported)": out / "hhdc-export.csv",
         "manufacturer export": out / "manufacturer-export.csv",
         "signing keys (PKCS#12) and certificates": out / "keys",
         "trust file (both certificates)": trust,

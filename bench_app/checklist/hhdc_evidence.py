@@ -104,11 +104,11 @@ class HhdcEvidence:
     def lines(self, store: Any) -> list[str]:
         """The evidence in words, for the report's "Actual (HHDC)"."""
         out = [f"HHDC's system: {self.claimed}"] if self.claimed else []
-        shown = [e for e in self.exchanges if e.kind not in ("release",)
-                 and not (e.kind == "get" and e.details.get("obis") == "0.0.1.0.0.255")]
-        out += [f"observed: {e.text}" for e in shown[:12]]
-        if len(shown) > 12:
-            out.append(f"observed: … {len(shown) - 12} more exchanges")
+        shown = [e for e in self.exchanges if e.kind == "association" or e in self.clock_sets
+                 or "entries" in e.details or e.level in ("refused", "bad")]  # fmt: skip
+        out += [f"observed: {_short(e.text)}" for e in shown[:6]]
+        if len(shown) > 6:
+            out.append(f"observed: … {len(shown) - 6} more exchanges (Appendix B)")
         if not self.exchanges:
             out.append(f"observed: nothing on the line for {self.step}")
         cid = self.export_id
@@ -123,6 +123,10 @@ class HhdcEvidence:
             out.append(f"export (collection #{cid}): {len(rows)} readings{span}; "
                        f"{len(flagged)} period(s) flagged{': ' + shown_f if flagged else ''}")
         return out
+
+
+def _short(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _mark(store: Any, session_id: int) -> tuple[int, int]:
