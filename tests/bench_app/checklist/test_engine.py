@@ -8,6 +8,7 @@ import pytest
 
 from bench_app.checklist.verdict import overall_result
 from bench_app.errors import SessionLockedError, UsageError
+from tests.bench_app.checklist.conftest import rehearsal_pass
 
 DR_IDS = [
     "DR1-1",
