@@ -137,6 +137,12 @@ class OverallResult:
         """The causes as sentences: failures first, then what keeps it incomplete, then notes."""
         return [c.text for c in self.causes]
 
+    @property
+    def rehearsal(self) -> bool:
+        """Every current run is a meter-side rehearsal: titled :data:`REHEARSAL_TITLE`, never a
+        protocol-approval PASS."""
+        return rehearsal_only([{**r.run, "current": r.current} for r in self.runs])
+
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
         for s in self.steps:
@@ -385,7 +391,7 @@ def judge(facts: Facts) -> OverallResult:
             res.deviations.append(Deviation(DeviationKind.INCOMPLETE_COLLECTION,
                                             f"{text} (no step used it)",
                                             reference=f"collection #{coll['id']}"))  # fmt: skip
-    if rehearsal_only([{**r.run, "current": r.current} for r in res.runs]):
+    if res.rehearsal:
         incomplete.append(Cause(CauseKind.INCOMPLETE, f"{REHEARSAL_TITLE}: every current run is "
                                 "the bench collecting from the meter itself; only a witnessed "
                                 "run (the HHDC's system observed and judged on its own evidence) "

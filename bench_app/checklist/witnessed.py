@@ -84,7 +84,7 @@ def _level_problem(ctx: ActionContext, ev: he.HhdcEvidence) -> tuple[list[str], 
         return [], [f"the level of the HHDC's association (client SAP {saps}) is not known: "
                     "name the meter description of the session"]  # fmt: skip
     if want not in levels:
-        return [f"the HHDC associated at level {sorted(levels)}, not level {want}"], []
+        return [f"the HHDC associated at level {sorted(map(str, levels))}, not level {want}"], []
     return [], []
 
 
@@ -200,10 +200,10 @@ def hhdc_wrong_password_refused(ctx: ActionContext) -> ActionResult:
         fails.append(f"the meter returned {sum(g.details['entries'] for g in got)} settlement "
                      "periods to the HHDC")  # fmt: skip
     if ev.export_id is not None and ctx.store.readings(ev.export_id):
-        rows = len(ctx.store.readings(ev.export_id))
-        fails.append(f"the HHDC's system exported {rows} readings for {ctx.step.id} although "
+        count = len(ctx.store.readings(ev.export_id))
+        fails.append(f"the HHDC's system exported {count} readings for {ctx.step.id} although "
                      "the meter refused it: data it did not collect in this step")  # fmt: skip
-    ref = []
+    ref: list[str] = []
     with ctx.meter("reference: event log after the HHDC's attempt") as meter:
         events = meter.read_events(start, None)
     _, rows = ctx.store_events(events, "events after the HHDC's wrong password")

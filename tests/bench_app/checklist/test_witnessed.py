@@ -87,3 +87,36 @@ def test_missing_hhdc_evidence_is_never_a_pass(bench):
     assert out.verdict == "not-run"
     assert "no observed HHDC ↔ meter trace tagged DR2-2" in out.actual
     assert "no HHDC export imported for DR2-2" in out.actual
+
+
+def _all_recorded(store, sid, template):
+    eng = ChecklistEngine(store, sid, find_template(template))
+    for step in eng.template.steps:
+        eng.record(step.id, "seen by the witness", "pass", by="A. Tester")
+    eng.confirm("tester", "A. Tester")
+    eng.confirm("witness", "B. Witness")
+
+
+@pytest.mark.parametrize(("template", "status"), [
+    ("bscp601-protocol-cop1-2-3-5-10", "INCOMPLETE"), (WITNESSED, "PASS")])  # fmt: skip
+def test_only_a_witnessed_run_gives_a_protocol_approval_pass(store, template, status):
+    """A rehearsal with every step passed and confirmed is never a protocol-approval PASS: the
+    report's cover and result say "Meter-side rehearsal — not a protocol approval"."""
+    from bench_app.checklist.verdict import REHEARSAL_TITLE, overall_result
+    from bench_app.report.render import render_bytes
+    from bench_app.report.statement import build_statement
+    from tests.bench_app.report.report_fixtures import pdftotext
+
+    sid = store.create_session("RK-1", "protocol-approval")
+    _all_recorded(store, sid, template)
+    res = overall_result(store, sid)
+    assert res.status == status and res.rehearsal == (status == "INCOMPLETE"), res.reasons
+    statement = build_statement(store, sid)
+    assert statement["overall"]["status"] == status
+    pdf = store.path.parent / "r.pdf"
+    pdf.write_bytes(render_bytes(statement))
+    pages = pdftotext(pdf).split("\f")
+    text = " ".join(" ".join(pages).split())
+    assert (REHEARSAL_TITLE in " ".join(pages[0].split())) == (status == "INCOMPLETE")
+    assert f"Overall result: {status}" in text
+    assert ("Objective | Method | Expected" in text) == (status == "PASS")  # HHDC | reference
