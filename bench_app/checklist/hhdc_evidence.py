@@ -219,13 +219,11 @@ def compare_text(store: Any, a: int, b: int, what: str, start=None, end=None) ->
         return 1, f"{what}: nothing to compare"
     if not n:
         return 0, f"{what}: {cmp['compared']} period values identical, same flags"
-    first, second = (w.strip() for w in what.split(" vs ", 1)) if " vs " in what else (
-        "the first", "the second")  # fmt: skip
+    first = what.split(" vs ", 1)[0] if " vs " in what else "the first"
     parts = [f"{cmp[k]} {label}" for k, label in (
         ("value_diffs", "values differ"), ("flag_diffs", "flags differ"),
         ("missing_in_b", f"period values only in {first}"),
         ("missing_in_a", f"period values missing in {first}")) if cmp[k]]  # fmt: skip
-    del second
     return n, f"{what}: " + ", ".join(parts) + f" (e.g. {'; '.join(cmp['examples'])})"
 
 

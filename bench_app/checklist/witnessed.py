@@ -16,6 +16,7 @@ Names: ``hhdc_collects_identical`` (DR1-1), ``hhdc_recollects_identical`` (DR1-2
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bench_app.checklist import hhdc_evidence as he
@@ -99,6 +100,34 @@ def _collected(ev: he.HhdcEvidence) -> tuple[list[str], list[str], int]:
     return [], [], n
 
 
+@dataclass
+class Collected:
+    """An HHDC collection judged against the bench's reference read of the same periods."""
+
+    ev: he.HhdcEvidence
+    fails: list[str]
+    missing: list[str]
+    periods: int  #: settlement periods the meter returned to the HHDC (observed)
+    reference_id: int  #: the bench's reference read (collection id)
+    ref: list[str]
+
+
+def _collection(ctx: ActionContext, start: datetime, end: datetime, instruction: str,
+                compare: bool = True) -> Collected:  # fmt: skip
+    """The HHDC collects ``[start, end)`` (observed, export imported), the bench reads the same
+    periods; the association level, the observed GETs and the export against the reference."""
+    ev = he.hhdc_act(ctx, "collect", instruction, start=start, end=end)
+    fails, missing = _level_problem(ctx, ev)
+    f2, m2, n = _collected(ev)
+    cid, text = _reference_read(ctx, start, end)
+    out = Collected(ev, fails + f2, missing + m2 + he.missing_text(ev), n, cid, [text])
+    if compare and ev.export_id is not None:
+        diff, text = he.compare_text(ctx.store, ev.export_id, cid,
+                                     "HHDC export vs the bench's reference read")  # fmt: skip
+        (out.fails if diff else out.ref).append(text)
+    return out
+
+
 @action("hhdc_collects_identical")
 def hhdc_collects_identical(ctx: ActionContext) -> ActionResult:
     """DR1-1: the HHDC's collection (observed and exported, at least ``hhdc_min_days``) is
@@ -117,15 +146,12 @@ def hhdc_collects_identical(ctx: ActionContext) -> ActionResult:
         if span is not None:
             end = min(end, span[1] + timedelta(seconds=span[2]))
     start = end - timedelta(days=days)
-    ev = he.hhdc_act(ctx, "collect", f"collect {sp_label(start)} to {sp_label(end - SP)} "
-                     f"({days:g} day)", start=start, end=end)  # fmt: skip
-    fails, missing = _level_problem(ctx, ev)
-    f2, m2, n = _collected(ev)
-    fails, missing = fails + f2, missing + m2 + he.missing_text(ev)
+    got = _collection(ctx, start, end, f"collect {sp_label(start)} to {sp_label(end - SP)} "
+                      f"({days:g} day)")  # fmt: skip
+    ev, fails, missing, n = got.ev, got.fails, got.missing, got.periods
+    ref += got.ref
     if setup:
         fails.append(setup)
-    cid, text = _reference_read(ctx, start, end)
-    ref.append(text)
     if ev.export_id is not None:
         col = next(c for c in ctx.store.collections(ctx.session_id) if c["id"] == ev.export_id)
         short = _export_problem(ctx, "hhdc", col)
@@ -140,9 +166,6 @@ def hhdc_collects_identical(ctx: ActionContext) -> ActionResult:
         else:
             missing.append("no manufacturer-software export imported (bench-app import "
                            "--source manufacturer FILE)")  # fmt: skip
-        diff, text = he.compare_text(ctx.store, ev.export_id, cid,
-                                     "HHDC export vs the bench's reference read")  # fmt: skip
-        (fails if diff else ref).append(text)
     return _result(ctx, ev, ref, fails, missing,
                    f"the HHDC's system collected {n} settlement periods at level "
                    f"{ctx.param('hhdc_level', 2)} (observed); its export is identical to the "
@@ -161,20 +184,13 @@ def hhdc_recollects_identical(ctx: ActionContext) -> ActionResult:
     if span is None:
         raise StepAborted(f"the HHDC export of {prev} holds no data")
     start, end = span[0], span[1] + timedelta(seconds=span[2])
-    ev = he.hhdc_act(ctx, "collect", f"collect {sp_label(start)} to {sp_label(end - SP)} again",
-                     start=start, end=end)  # fmt: skip
-    fails, missing = _level_problem(ctx, ev)
-    f2, m2, n = _collected(ev)
-    fails, missing = fails + f2, missing + m2 + he.missing_text(ev)
+    got = _collection(ctx, start, end, f"collect {sp_label(start)} to {sp_label(end - SP)} "
+                      "again")  # fmt: skip
+    ev, fails, missing, n, ref = got.ev, got.fails, got.missing, got.periods, got.ref
     ctx.link("collection_ids", first[-1]["id"])
-    cid, text = _reference_read(ctx, start, end)
-    ref = [text]
     if ev.export_id is not None:
         diff, text = he.compare_text(ctx.store, ev.export_id, first[-1]["id"],
                                      f"repeated HHDC export vs its {prev} export")  # fmt: skip
-        (fails if diff else ref).append(text)
-        diff, text = he.compare_text(ctx.store, ev.export_id, cid,
-                                     "repeated HHDC export vs the bench's reference read")
         (fails if diff else ref).append(text)
     return _result(ctx, ev, ref, fails, missing,
                    f"the HHDC's repeated collection ({n} settlement periods, observed) is "
@@ -222,21 +238,12 @@ def hhdc_right_password_collects(ctx: ActionContext) -> ActionResult:
     equals the bench's reference read."""
     end = sp_start(ctx.now())
     start = end - timedelta(hours=float(ctx.param("collect_hours", 6)))
-    ev = he.hhdc_act(ctx, "collect", f"collect {sp_label(start)} to {sp_label(end - SP)} with "
-                     "the correct Level 2 password", start=start, end=end)  # fmt: skip
-    fails, missing = _level_problem(ctx, ev)
-    f2, m2, n = _collected(ev)
-    fails, missing = fails + f2, missing + m2 + he.missing_text(ev)
-    cid, text = _reference_read(ctx, start, end)
-    ref = [text]
-    if ev.export_id is not None:
-        diff, text = he.compare_text(ctx.store, ev.export_id, cid,
-                                     "HHDC export vs the bench's reference read")  # fmt: skip
-        (fails if diff else ref).append(text)
-    return _result(ctx, ev, ref, fails, missing,
+    got = _collection(ctx, start, end, f"collect {sp_label(start)} to {sp_label(end - SP)} "
+                      "with the correct Level 2 password")  # fmt: skip
+    return _result(ctx, got.ev, got.ref, got.fails, got.missing,
                    f"access granted to the HHDC at level {ctx.param('hhdc_level', 2)} (observed); "
-                   f"it collected {n} settlement periods and exported them as the meter holds "
-                   "them")
+                   f"it collected {got.periods} settlement periods and exported them as the meter "
+                   "holds them")
 
 
 @action("hhdc_clock_set_refused")
@@ -301,33 +308,27 @@ def hhdc_clock_set_flagged(ctx: ActionContext) -> ActionResult:
     close_period(ctx, "clock before the affected period closed", since=after)
     affected = sorted({sp_start(before.meter_time), sp_start(after.meter_time)})
     start, end = affected[0] - SP, sp_start(ctx.now())
-    ev = he.hhdc_act(ctx, "collect", f"collect {sp_label(start)} to {sp_label(end - SP)} with "
-                     "the event log", start=start, end=end)  # fmt: skip
+    got = _collection(ctx, start, end, f"collect {sp_label(start)} to {sp_label(end - SP)} with "
+                      "the event log")  # fmt: skip
+    ev, fails, missing, cid = got.ev, got.fails, got.missing, got.reference_id
     sets = set_ev.clock_sets
     ev.claimed = "; ".join(x for x in (set_ev.claimed, ev.claimed) if x)
-    fails: list[str] = []
-    missing = he.missing_text(ev)
     ok_sets = [s for s in sets if s.details.get("accepted")]
     if not ok_sets:
         what = f" ({sets[-1].text})" if sets else ""
-        (fails if not corrected else missing).append(
-            f"no accepted clock correction by the HHDC observed{what}")
+        (fails if not corrected else missing).insert(
+            0, f"no accepted clock correction by the HHDC observed{what}")
     if not corrected:
-        fails.append(f"the bench's clock read shows the clock NOT corrected "
+        fails.insert(1, f"the bench's clock read shows the clock NOT corrected "
                      f"({secs(after.deviation_s)} s)")
-    cid, text = _reference_read(ctx, start, end)
-    ref.append(text)
     ref_flag = he.flagged(ctx.store, cid, he.CLOCK_FLAGS) & set(affected)
-    ref.append("bench read: affected period(s) " + (", ".join(map(sp_name, sorted(ref_flag)))
-               or "none") + " flagged")  # fmt: skip
+    ref += [*got.ref, "bench read: affected period(s) " + (", ".join(map(sp_name,
+            sorted(ref_flag))) or "none") + " flagged"]  # fmt: skip
     if ev.export_id is not None:
         mine = he.flagged(ctx.store, ev.export_id, he.CLOCK_FLAGS) & set(affected)
         if not mine:
             fails.append("the HHDC's export holds no flagged affected period ("
                          + " / ".join(map(sp_name, affected)) + ")")
-        diff, text = he.compare_text(ctx.store, ev.export_id, cid,
-                                     "HHDC export vs the bench's reference read")  # fmt: skip
-        (fails if diff else ref).append(text)
     if ev.trace_ids and he.CLOCK_EVENT not in ev.event_codes:
         (fails if ev.buffers((he.EVENT_LOG,)) else missing).append(
             "the clock-change event is not in the event log the HHDC collected")
@@ -356,16 +357,12 @@ def hhdc_sees_alarm(ctx: ActionContext) -> ActionResult:
     if meter_side.verdict == "not-run":
         return meter_side
     start, end = sp_start(t0) - SP, sp_start(ctx.now())
-    ev = he.hhdc_act(ctx, "collect", f"collect {sp_label(start)} to {sp_label(end - SP)}",
-                     start=start, end=end)
-    fails, missing = _level_problem(ctx, ev)
-    f2, m2, n = _collected(ev)
-    fails, missing = fails + f2, missing + m2 + he.missing_text(ev)
-    ref = [f"meter-side check (bench): {meter_side.verdict.upper()} — {meter_side.actual}"]
+    got = _collection(ctx, start, end, f"collect {sp_label(start)} to {sp_label(end - SP)}")
+    ev, fails, missing, n, cid = got.ev, got.fails, got.missing, got.periods, got.reference_id
+    ref = [f"meter-side check (bench): {meter_side.verdict.upper()} — {meter_side.actual}",
+           *got.ref]  # fmt: skip
     if meter_side.verdict == "fail":
         fails.append("the meter-side check failed (see the reference)")
-    cid, text = _reference_read(ctx, start, end)
-    ref.append(text)
     alarm = ~he.CLOCK_FLAGS & 0xFFFFFFFF  # the clock steps' flags are not this alarm's
     want = he.flagged(ctx.store, cid, alarm)
     sent = sum(int(g.details.get("flagged") or 0) for g in ev.profile_gets)
@@ -374,12 +371,9 @@ def hhdc_sees_alarm(ctx: ActionContext) -> ActionResult:
     if ev.export_id is not None:
         mine = he.flagged(ctx.store, ev.export_id, alarm)
         if want and not mine:
-            fails.append(f"the HHDC's export LOST the flag: the bench read {len(want)} flagged "
-                         f"period(s) ({', '.join(map(sp_name, sorted(want)[:3]))}), the meter "
-                         f"sent {sent} to the HHDC (observed), its export holds none")
-        diff, text = he.compare_text(ctx.store, ev.export_id, cid,
-                                     "HHDC export vs the bench's reference read")  # fmt: skip
-        (fails if diff else ref).append(text)
+            fails.insert(0, f"the HHDC's export LOST the flag: the bench read {len(want)} "
+                         f"flagged period(s) ({', '.join(map(sp_name, sorted(want)[:3]))}), the "
+                         f"meter sent {sent} to the HHDC (observed), its export holds none")
     shown = ", ".join(sp_name(s) for s in sorted(want)[:3])
     return _result(ctx, ev, ref, fails, missing,
                    f"the HHDC's collection ({n} settlement periods, {sent} flagged as observed) "
