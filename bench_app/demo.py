@@ -306,6 +306,18 @@ def _create_session(store: Store, desc, protocol: str) -> int:
     store.set_session_record(
         sid, "test_equipment", {"items": ["none: the built-in simulator over TCP (no probe)"]}
     )
+    from bench_app.test_record import merged
+
+    store.set_session_record(sid, "test_record", merged({}, {
+        "application_reference": "BSCP601-DEMO-0001", "applicant": "Demo Applicant",
+        "pta_role": "HHDC", "pta_testers": ["Demo HHDC operator"],
+        "protocols": ["DLMS/COSEM over HDLC (IEC 62056-46, -53, -61, -62)" if protocol == "dlms"
+                      else "IEC 62056-21 mode C"],
+        "approval_roles": ["sva-hhdc"],
+        "script_reference": "BSCP601 protocol test script (Elexon sample), CoPs 1, 2, 3, 5, 10",
+        "script_version": "demo 1.0",
+        "departures": ["the outstation and the HHDC's system are simulated (demo only)"],
+    }))  # fmt: skip
     store.set_session_record(
         sid, "time_source",
         {"source": "this PC's clock (UTC); simulated time advanced by bench control"},

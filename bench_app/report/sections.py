@@ -17,7 +17,7 @@ from reportlab.platypus import (
 
 from bench_app import pdf_layout as L
 from bench_app.checklist.verdict import REHEARSAL_TITLE, rehearsal_only, run_kind
-from bench_app.report import record
+from bench_app.report import record, test_record
 from bench_app.report.data import ReportData
 from bench_app.report.styles import (
     OVERALL_BG,
@@ -87,6 +87,8 @@ def cover(d: ReportData, st: Styles) -> list:
             W,
         ),
         *record.simulator_notice(d, st),
+        *test_record.result_summary(d, st),
+        *test_record.header(d, st),
         *_head("Participants", st.h2),
     ]
     rows = [
