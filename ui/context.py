@@ -89,10 +89,18 @@ class BenchContext(QObject):
             self.data_changed.emit("trace")
 
     def record_bench(
-        self, protocol: str, url: str, baud: int | None, mode_e: bool, framing: str = "hdlc"
+        self,
+        protocol: str,
+        url: str,
+        baud: int | None,
+        mode_e: bool,
+        framing: str = "hdlc",
+        *,
+        simulated_serial: str = "",
     ) -> bool:
-        """Record in the open session how the meter is reached (the built-in simulator when
-        ``url`` is the running simulator's), through the CLI's own
+        """Record in the open session how the meter is reached (a simulator when ``url`` is the
+        built-in simulator's, or when ``simulated_serial`` names the simulated outstation that
+        announced itself on a port), through the CLI's own
         :func:`bench_app.store.records.record_bench`; tells the window when it changed."""
         if self.store is None or self.session_id is None:
             return False
@@ -104,8 +112,8 @@ class BenchContext(QObject):
         changed = record_bench(
             self.store,
             self.session_id,
-            simulator=sim is not None,
-            meter=meter,
+            simulator=sim is not None or bool(simulated_serial),
+            meter=meter or simulated_serial,
             port=url,
             protocol=protocol,
             baud=baud,

@@ -96,6 +96,8 @@ class ActionContext:
     bench_time: BenchTime | None = None
     #: meter description named for the run (``--meter``); "" = the session's (levels, SAPs)
     meter_description: str = ""
+    #: the meter is a simulated outstation (None: not known); stored with every piece of evidence
+    simulated: bool | None = None
 
     @property
     def params(self) -> dict:
@@ -160,6 +162,7 @@ class ActionContext:
                 self.session_id,
                 driver,
                 label=f"{self.step.id} {label}".strip(),
+                simulated=self.simulated,
             )
             self._acquisitions[key] = acq
         return acq
@@ -181,7 +184,9 @@ class ActionContext:
     # -- storing evidence ------------------------------------------------------------------------
     def new_collection(self, label: str, source: str = "bench", **meta: Any) -> int:
         meta = {"step": self.step.id, "run_id": self.run_id, "label": label, **meta}
-        cid = self.store.new_collection(self.session_id, source, protocol=self.protocol, meta=meta)
+        cid = self.store.new_collection(
+            self.session_id, source, protocol=self.protocol, meta=meta, simulated=self.simulated
+        )
         self.link("collection_ids", cid)
         return cid
 
@@ -231,7 +236,7 @@ class ActionContext:
 
     def observe_clock(self, reading: ClockReading, note: str) -> int:
         oid = self.store.add_clock_observation(
-            self.session_id, reading, note=f"{self.step.id}: {note}"
+            self.session_id, reading, note=f"{self.step.id}: {note}", simulated=self.simulated
         )
         self.link("clock_observation_ids", oid)
         return oid

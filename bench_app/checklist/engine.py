@@ -68,6 +68,8 @@ class ChecklistEngine:
     :param capabilities: overrides :data:`DEFAULT_CAPABILITIES` for the protocol.
     :param progress: ``progress(remaining_s, message)`` while a step waits for a settlement
         period to close on a real meter (on a simulator, time is advanced instead).
+    :param simulated: the meter is a simulated outstation; default: True with bench control,
+        else not known. Stored with every collection, trace and clock observation of a step.
     """
 
     def __init__(
@@ -87,8 +89,10 @@ class ChecklistEngine:
         sleep: Callable[[float], None] | None = None,
         progress: Progress | None = None,
         meter: str = "",
+        simulated: bool | None = None,
     ) -> None:
         self.store = store
+        self.simulated = simulated if simulated is not None else (True if control else None)
         #: meter description named for the run (levels and SAPs; "" = the session's)
         self.meter = meter
         self.session_id = session_id
@@ -234,6 +238,7 @@ class ChecklistEngine:
             sleep=self.sleep,
             bench_time=self.bench_time,
             meter_description=self.meter,
+            simulated=self.simulated,
         )
         try:
             if self.meter_factory is None:

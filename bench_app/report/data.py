@@ -19,6 +19,7 @@ from bench_app.checklist.verdict import overall_result
 from bench_app.equipment.checks import check_session, meter_identity
 from bench_app.errors import BenchError, TemplateError
 from bench_app.reconcile import main_bench_collection, reference_comparison
+from bench_app.store.records import is_simulator_session
 
 #: Verdicts in display order; anything else is shown as given.
 VERDICTS = ("pass", "fail", "na", "not-run")
@@ -124,11 +125,15 @@ class ReportData:
     started_at: datetime | None = None  #: first audit record of the session
     ended_at: datetime | None = None  #: newest audit record of the session
     app_build: str = ""
+    #: some evidence of the session came from a simulated outstation
+    #: (:func:`bench_app.store.records.is_simulator_session`)
+    simulated_evidence: bool = False
 
     @property
     def simulator(self) -> bool:
-        """True when the session's meter was the built-in simulator."""
-        return bool((self.records.get("bench") or {}).get("simulator"))
+        """True when any evidence of the session came from a simulated outstation (whatever
+        the newest bench record says)."""
+        return self.simulated_evidence or bool((self.records.get("bench") or {}).get("simulator"))
 
     @property
     def document_number(self) -> str:
@@ -330,6 +335,7 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
         "SELECT min(at), max(at) FROM audit WHERE session_id = ?", (session_id,)
     ).fetchone()
     records = store.session_records(session_id) if hasattr(store, "session_records") else {}
+    simulated = hasattr(store, "session_records") and is_simulator_session(store, session_id)
 
     findings = _equipment_findings(store, session_id, identity)
     return ReportData(
@@ -358,6 +364,7 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
         started_at=_when(first),
         ended_at=_when(last),
         app_build=_build(),
+        simulated_evidence=simulated,
     )
 
 

@@ -56,17 +56,17 @@ HASHED_COLUMNS: dict[tuple[str, str], tuple[str, ...]] = {
     ),
     ("insert", "collections"): (
         "uid", "session_id", "source", "protocol", "started_at", "meta", "source_file",
-        "source_hash",
+        "source_hash", "simulated",
     ),
     ("insert", "readings"): ("collection_id", "start", "channel", "value", "unit", "status"),
     ("insert", "registers"): ("collection_id", "obis", "value", "unit"),
     ("insert", "events"): ("collection_id", "time", "code", "text"),
     ("insert", "clock_observations"): (
-        "session_id", "meter_time", "reference_time", "deviation_s", "note",
+        "session_id", "meter_time", "reference_time", "deviation_s", "note", "simulated",
     ),
     ("insert", "traces"): (
         "session_id", "collection_id", "label", "sha256", "records", "bytes_tx", "bytes_rx",
-        "created_at", "data",
+        "created_at", "data", "simulated",
     ),
     ("insert", "attachments"): (
         "session_id", "name", "mime", "size", "sha256", "created_at", "data",
@@ -86,6 +86,10 @@ HASHED_COLUMNS: dict[tuple[str, str], tuple[str, ...]] = {
     ("insert", "acq_status"): ("collection_id", "state", "reason", "at"),
     ("insert", "session_records"): ("session_id", "kind", "data", "created_at"),
 }  # fmt: skip
+
+#: Columns added after rows were first hashed: hashed only when set (NULL leaves a row's digest
+#: as it was before the column existed, so older chains still verify).
+OPTIONAL_COLUMNS = frozenset({"simulated"})
 
 #: Evidence table → SQL selecting the ids of its rows that belong to session ``?``.
 SESSION_ROWS = {
@@ -157,6 +161,9 @@ def row_digests(
 ) -> tuple[list[int], list[bytes]]:
     """Ids and digests of the rows ``lo..hi`` of ``table`` as the record ``action`` covers them."""
     cols = HASHED_COLUMNS[(action, table)]
+    if OPTIONAL_COLUMNS.intersection(cols):  # a file not migrated yet may lack them
+        have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+        cols = tuple(c for c in cols if c in have or c not in OPTIONAL_COLUMNS)
     sql = f"SELECT id, {', '.join(cols)} FROM {table} WHERE id BETWEEN ? AND ? ORDER BY id"
     rows = conn.execute(sql, (lo, hi)).fetchall()
     if table == "readings":
@@ -166,6 +173,8 @@ def row_digests(
         ids.append(row[0])
         obj = {}
         for col, val in zip(cols, row[1:]):
+            if val is None and col in OPTIONAL_COLUMNS:
+                continue
             if col in FK_TABLES:
                 val = uids(FK_TABLES[col], val)
             elif isinstance(val, bytes):

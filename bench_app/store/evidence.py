@@ -20,7 +20,15 @@ from datetime import UTC, datetime
 
 from bench_app.errors import IntegrityError, NotFoundError, StoreError, UsageError
 from bench_app.store.base import StoreBase, from_iso, new_uid, now_iso, to_iso
-from drivers.model import Channel, ClockReading, MeterEvent, ProfileRow, RegisterValue, normalise
+from drivers.model import (
+    Channel,
+    ClockReading,
+    Identity,
+    MeterEvent,
+    ProfileRow,
+    RegisterValue,
+    normalise,
+)
 from drivers.trace import Trace
 
 SOURCES = ("bench", "hhdc", "manufacturer")
@@ -79,8 +87,10 @@ class EvidenceMixin(StoreBase):
         meta: dict | None = None,
         source_file: str = "",
         source_hash: str = "",
+        simulated: bool | None = None,
     ) -> int:
-        """Start a collection: who read (``bench``/``hhdc``/``manufacturer``), how, from where."""
+        """Start a collection: who read (``bench``/``hhdc``/``manufacturer``), how, from where;
+        ``simulated``: the source was a simulated outstation (None: not known)."""
         if source not in SOURCES:
             raise UsageError(
                 f"collection source must be one of {', '.join(SOURCES)}, not {source!r}"
@@ -95,6 +105,8 @@ class EvidenceMixin(StoreBase):
             "source_file": source_file,
             "source_hash": source_hash,
         }
+        if simulated is not None:  # NULL (not known) is the column's default
+            record["simulated"] = int(bool(simulated))
         return self._insert("collections", session_id, record)
 
     def _collection_dicts(self, where: str, params: list) -> list[dict]:
@@ -342,8 +354,15 @@ class EvidenceMixin(StoreBase):
             row["time"] = from_iso(row["time"])
         return rows
 
-    def add_clock_observation(self, session_id: int, reading: ClockReading, note: str = "") -> int:
-        """Record meter time against the reference (PC/UTC) time; deviation in seconds."""
+    def add_clock_observation(
+        self,
+        session_id: int,
+        reading: ClockReading,
+        note: str = "",
+        simulated: bool | None = None,
+    ) -> int:
+        """Record meter time against the reference (PC/UTC) time; deviation in seconds;
+        ``simulated``: read from a simulated outstation (None: not known)."""
         record = {
             "session_id": session_id,
             "meter_time": to_iso(reading.meter_time),
@@ -351,6 +370,8 @@ class EvidenceMixin(StoreBase):
             "deviation_s": _finite(reading.deviation_s, "clock deviation"),
             "note": note,
         }
+        if simulated is not None:  # NULL (not known) is the column's default
+            record["simulated"] = int(bool(simulated))
         return self._insert("clock_observations", session_id, record)
 
     def clock_observations(self, session_id: int) -> list[dict]:
@@ -371,9 +392,15 @@ class EvidenceMixin(StoreBase):
     # -- traces and attachments -----------------------------------------------------------------
 
     def add_trace(
-        self, session_id: int, trace: Trace, label: str = "", collection_id: int | None = None
+        self,
+        session_id: int,
+        trace: Trace,
+        label: str = "",
+        collection_id: int | None = None,
+        simulated: bool | None = None,
     ) -> int:
-        """Store a byte trace zlib-compressed with the SHA-256 of its JSON Lines text."""
+        """Store a byte trace zlib-compressed with the SHA-256 of its JSON Lines text;
+        ``simulated``: exchanged with a simulated outstation (None: not known)."""
         text = trace.to_jsonl().encode("utf-8")
         tx, rx = trace.byte_counts()
         record = {
@@ -387,7 +414,30 @@ class EvidenceMixin(StoreBase):
             "created_at": now_iso(),
             "data": zlib.compress(text, 6),
         }
+        if simulated is not None:  # NULL (not known) is the column's default
+            record["simulated"] = int(bool(simulated))
         return self._insert("traces", session_id, record)
+
+    def simulated_evidence(self, session_id: int) -> int:
+        """How many collections, traces and clock observations of the session came from a
+        simulated outstation (their ``simulated`` mark, or a simulated identity in a
+        collection's meta)."""
+        self._session_row(session_id)
+        n = 0
+        for table in ("collections", "traces", "clock_observations"):
+            n += int(
+                self.conn.execute(
+                    f"SELECT count(*) FROM {table} WHERE session_id = ? AND simulated = 1",
+                    (session_id,),
+                ).fetchone()[0]
+            )
+        for (meta,) in self.conn.execute(
+            "SELECT meta FROM collections WHERE session_id = ? AND simulated IS NULL",
+            (session_id,),
+        ):
+            identity = (json.loads(meta or "{}") or {}).get("identity") or {}
+            n += bool(identity) and Identity.announces_simulator(identity)
+        return n
 
     def traces(self, session_id: int) -> list[dict]:
         """id, collection_id, label, sha256, records, bytes_tx, bytes_rx, created_at."""

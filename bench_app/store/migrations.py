@@ -508,6 +508,15 @@ def _m6_session_records(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX session_records_session ON session_records (session_id, kind)")
 
 
+def _m8_simulated_sources(db: sqlite_utils.Database) -> None:
+    """Whether each piece of bench evidence came from a simulated outstation: ``simulated`` on
+    collections, traces and clock observations (1 simulated, 0 a real meter, NULL not recorded —
+    rows written before this migration). A session with any simulated evidence is marked as a
+    simulator session whatever its bench record says later."""
+    for table in ("collections", "traces", "clock_observations"):
+        db.execute(f"ALTER TABLE {table} ADD COLUMN simulated INTEGER")
+
+
 #: (version, description, function); version n upgrades n-1 → n.
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "core evidence tables and audit chain", _m1_core),
@@ -518,6 +527,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (6, "session records: bench connection, test equipment, time source, CoP issues",
      _m6_session_records),
     (7, "approval records: conditions, dispensations, devices, snapshots", _m7_approval_records),
+    (8, "simulated marks on collections, traces and clock observations", _m8_simulated_sources),
 ]  # fmt: skip
 
 #: The schema version this code writes.

@@ -408,6 +408,8 @@ class ConnectionPanel(QWidget):
         lab = self.result_labels
         if op == "identity":
             self.identity = result
+            if result.simulated:  # a simulator on a port announced itself: the session says so
+                self._record_bench(simulated_serial=result.serial)
             self.check_identity()
             self.offer_resume(result.serial)
         elif op in ("clock", "set_clock"):
@@ -430,12 +432,12 @@ class ConnectionPanel(QWidget):
             self._request("clock")
         self._update_buttons()
 
-    def _record_bench(self) -> None:
+    def _record_bench(self, simulated_serial: str = "") -> None:
         """The session's bench record: simulator or port, as connected (never fatal)."""
         if self._bench is None:
             return
         try:
-            self.ctx.record_bench(*self._bench)
+            self.ctx.record_bench(*self._bench, simulated_serial=simulated_serial)
         except Exception as exc:  # noqa: BLE001 - shown inline, the connection stays
             self.message.show_error(exc)
 

@@ -241,7 +241,7 @@ class SoftwareDialog(FormDialog):
 
 
 #: the sidebar's badge on a session whose meter was the built-in simulator
-SIM_BADGE = "<b>SIMULATOR</b> — the meter of this session is the built-in simulated outstation"
+SIM_BADGE = "<b>SIMULATOR</b> — evidence of this session came from a simulated outstation"
 SIM_BADGE_STYLE = (
     "QLabel#simulatorBadge { color: #ffffff; background: #6a3d9a; padding: 4px 6px;"
     " border-radius: 3px; }"
@@ -282,8 +282,9 @@ class SessionSidebar(QWidget):
         self.sim_badge.setObjectName("simulatorBadge")
         self.sim_badge.setWordWrap(True)
         self.sim_badge.setToolTip(
-            "The session's bench record says the meter was the built-in simulated outstation: "
-            "no real meter was tested (the report says so too)."
+            "Collections, traces or clock readings of this session came from a simulated "
+            "outstation (it announced itself, or the bench record names the simulator): the "
+            "report marks every page SIMULATED, whatever is recorded later."
         )
         self.sim_badge.setStyleSheet(SIM_BADGE_STYLE)
         self.sim_badge.hide()
@@ -357,8 +358,8 @@ class SessionSidebar(QWidget):
         self.set_overall(res.status, overall_lines(res), overall_tooltip(res))
 
     def _update_simulator(self) -> None:
-        """Show the SIMULATOR badge when the session's bench record names the built-in
-        simulator (recorded by the GUI's connections and checklist runs, and the CLI)."""
+        """Show the SIMULATOR badge when any evidence of the session came from a simulated
+        outstation (:func:`bench_app.store.records.is_simulator_session`)."""
         sim = False
         if self.ctx.session_id is not None and self.ctx.store is not None:
             from bench_app.store.records import is_simulator_session
