@@ -44,6 +44,10 @@ class BenchContext(QObject):
         self.port: PortController | None = None
         self.sim: Any = None
         self.trace: Trace | None = None
+        #: the identity the latest connection read (its ``simulated`` marks step evidence)
+        self.identity: Any = None
+        #: a checklist step is running (writes to the meter outside it are refused)
+        self.run_active = False
         self._on_shutdown: list = []
         self.status: dict = {
             "port": "",

@@ -204,8 +204,10 @@ class PortWorker(QObject):
     def _op_clock(self, ctx: dict) -> Any:
         return self._need_acq().read_clock("read from GUI")
 
-    def _op_set_clock(self, ctx: dict, meter_time: datetime) -> Any:
-        return self._need_acq().set_clock(meter_time, "after set clock")
+    def _op_set_clock(self, ctx: dict, meter_time: datetime, note: str = "after set clock") -> Any:
+        """Write the meter clock; ``note`` (who and why, from the confirmation) is stored with
+        the reading taken after the write."""
+        return self._need_acq().set_clock(meter_time, note)
 
     def _op_instantaneous(self, ctx: dict) -> Any:
         return self._need_acq().read_instantaneous()

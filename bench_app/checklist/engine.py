@@ -239,6 +239,7 @@ class ChecklistEngine:
             bench_time=self.bench_time,
             meter_description=self.meter,
             simulated=self.simulated,
+            by=self.by,
         )
         try:
             if self.meter_factory is None:

@@ -167,7 +167,13 @@ def evidence_text(evidence: dict) -> str:
     assoc = evidence.get("association")
     if assoc:
         parts.append(f"level {assoc.get('level')} (SAP {assoc.get('client_sap')})")
+    for done in evidence.get("stimuli") or []:  # what the tester did at the bench, when, who
+        parts.append(
+            f"{done.get('instruction')}: confirmed {local_utc(done.get('done_at'))} "
+            f"by {done.get('by') or '—'}"
+        )
     return "; ".join(parts) or "—"
+
 
 
 def deviations(d: ReportData, st: Styles, number: str = "") -> list:

@@ -135,7 +135,7 @@ class ConnectionPanel(QWidget):
         self.identity_btn.clicked.connect(lambda: self._request("identity"))
         self.clock_btn = QPushButton(icon("clock"), "Read clock")
         self.clock_btn.clicked.connect(lambda: self._request("clock"))
-        self.set_clock_btn = QPushButton(icon("clock"), "Set clock to PC UTC")
+        self.set_clock_btn = QPushButton(icon("clock"), "Set clock to PC UTC…")
         self.set_clock_btn.clicked.connect(self.set_clock)
         self.events_btn = QPushButton(icon("events"), "Read events")
         self.events_btn.clicked.connect(lambda: self._request("events"))
@@ -381,8 +381,44 @@ class ConnectionPanel(QWidget):
             "warning",
         )
 
+    def write_refusal(self) -> str:
+        """Why a write to the meter is refused now (``""``: it may be asked for)."""
+        if getattr(self.ctx, "run_active", False):
+            return "A checklist step is running: no writes to the meter outside the step"
+        session = self.ctx.session() if self.ctx.session_id is not None else None
+        if session is not None and session.get("status") == "locked":
+            return "The session is signed and locked: nothing more is recorded in it"
+        return ""
+
     def set_clock(self) -> None:
-        self._request("set_clock", meter_time=datetime.now(UTC) + timedelta(seconds=0))
+        """Set the meter clock to PC UTC after a confirmation with who and why (the note of
+        the reading stored after the write carries both)."""
+        refused = self.write_refusal()
+        if refused:
+            self.message.show_message(f"Clock not set. {refused}.", "warning")
+            return
+        dev = f"{self.clock.deviation_s:+.1f} s" if self.clock is not None else "not read yet"
+        intent = self.ask_write(
+            "Set the meter clock?",
+            f"The meter clock is set to this PC's UTC time (deviation now {dev}).",
+            "A clock-change event in the meter's event log and the settlement period in "
+            "progress flagged as shortened or lengthened — the evidence DR3-2 and DR3-3 "
+            "examine. Neither can be removed from the meter afterwards.",
+        )
+        if intent is None:
+            self.message.show_message("Clock not set (cancelled).", "info")
+            return
+        self._request(
+            "set_clock",
+            meter_time=datetime.now(UTC) + timedelta(seconds=0),
+            note=intent.note("clock set to PC UTC"),
+        )
+
+    def ask_write(self, title: str, changes: str, leaves: str) -> Any:
+        """The write confirmation (:func:`ui.write_confirm.ask_write`); tests replace it."""
+        from ui.write_confirm import ask_write
+
+        return ask_write(self, title, changes, leaves)
 
     def cancel(self) -> None:
         if self.ctx.port is not None:
@@ -408,6 +444,7 @@ class ConnectionPanel(QWidget):
         lab = self.result_labels
         if op == "identity":
             self.identity = result
+            self.ctx.identity = result
             if result.simulated:  # a simulator on a port announced itself: the session says so
                 self._record_bench(simulated_serial=result.serial)
             self.check_identity()

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QSizePolicy,
@@ -122,6 +123,8 @@ class ReportPanel(QWidget):
         self.ctx = ctx
         self.state: jobs.ReportState | None = None
         self.trust: list[Path] = []
+        #: why render and sign are disabled now ("" = they are not)
+        self.blocked = ""
         self._tmp = tempfile.TemporaryDirectory(prefix="wb-preview-")
         self._renders = 0
         self.runner = TaskRunner("report-worker", self)
@@ -166,7 +169,7 @@ class ReportPanel(QWidget):
         self.key_btn.clicked.connect(self.choose_key)
         self.pass_edit = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
         self.pass_edit.setPlaceholderText("key passphrase (not stored)")
-        self.pass_edit.returnPressed.connect(self.sign)
+        # Enter in the passphrase field never signs: signing is always a deliberate click
         self.sign_btn = QPushButton(icon("sign"), "Sign as tester")
         self.sign_btn.clicked.connect(self.sign)
         self.newkey_btn = QPushButton(icon("add"), "Create a key…")
@@ -290,11 +293,25 @@ class ReportPanel(QWidget):
             self.inspect(quiet=True)
         self._update_buttons()
 
+    def set_blocked(self, reason: str) -> None:
+        """Disable render and sign while ``reason`` holds (a step or a read is running:
+        a report then would state a step 'never attempted' that is still in progress);
+        ``""`` lifts it."""
+        self.blocked = reason
+        self._update_buttons()
+
     def _update_buttons(self, *_a: Any) -> None:
         has = self.ctx.session_id is not None and self.ctx.db_path is not None
         busy = self.runner.busy
+        blocked = self.blocked
+        why = (
+            "Open a session first"
+            if not has
+            else blocked or ("Working on the report…" if busy else "")
+        )
         for w in (self.render_btn, self.sign_btn, self.verify_btn):
-            w.setEnabled(has and not busy)
+            w.setEnabled(has and not busy and not (blocked and w is not self.verify_btn))
+            w.setToolTip(why)
         role = self.role_combo.currentText()
         signer = self.signed_by(role)
         if signer:  # countersigned (or signed) already: a second signature in a role is refused
@@ -303,7 +320,6 @@ class ReportPanel(QWidget):
             self.sign_btn.setToolTip(f"This report is already signed as {role} by {signer}")
         else:
             self.sign_btn.setText(f"Sign as {role}")
-            self.sign_btn.setToolTip("")
         # signed in both roles: nothing left to sign, the verification gets the room
         self.sign_box.setVisible(not all(self.signed_by(r) for r in ROLES))
 
@@ -371,6 +387,12 @@ class ReportPanel(QWidget):
             self.message.show_message("Type the passphrase of your key.", "warning")
             self.pass_edit.setFocus()
             return
+        if self.blocked:
+            self.message.show_message(self.blocked, "warning")
+            return
+        if not any(self.signed_by(r) for r in ROLES) and not self.confirm_first_signature(role):
+            self.message.show_message("Not signed: the confirmation was declined.", "info")
+            return
         passphrase = self.pass_edit.text().encode("utf-8")
         self.pass_edit.clear()  # never kept in the widget once used
         fn = partial(
@@ -386,6 +408,31 @@ class ReportPanel(QWidget):
         )
         del passphrase
         self._submit("sign", fn, f"Signing as {role}…")
+
+    def first_signature_sheet(self) -> str:
+        """What the first signature locks, as the confirmation sheet states it: the overall
+        result, the steps not run and the cover fields still missing (HTML)."""
+        from ui.sign_sheet import sheet_html
+
+        return sheet_html(self.ctx.store, self.ctx.session_id)
+
+    def confirm_first_signature(self, role: str) -> bool:
+        """The confirmation sheet before the first signature (it locks the session); the
+        default button is Cancel, so Enter never signs."""
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Sign and lock the session?")
+        box.setText(
+            f"<b>Signing as {role} locks the session</b>: no step, record or reading can be "
+            "added or changed afterwards."
+        )
+        box.setInformativeText(self.first_signature_sheet())
+        sign = box.addButton(f"Sign as {role} and lock", QMessageBox.ButtonRole.AcceptRole)
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)
+        box.setEscapeButton(cancel)
+        box.exec()
+        return box.clickedButton() is sign
 
     def choose_path(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
