@@ -1,4 +1,4 @@
-"""Take the README screenshots: the real window at 1366×768 against the built-in simulator.
+"""Take the screenshots of docs/gui.md: the real window at 1366×768 against the built-in simulator.
 
 Creates a session (participants, equipment, software under test), connects to the simulated
 outstation, shows the identity checked against the declared equipment (and, in a second session,

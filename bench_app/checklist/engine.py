@@ -31,9 +31,9 @@ from bench_app.checklist.simtime import BenchTime, Progress
 from bench_app.checklist.template import Step, Template
 from bench_app.equipment.approvals import check_template_serves
 from bench_app.errors import SessionLockedError, UsageError
+from bench_app.outcomes import VERDICTS
 from drivers.errors import DriverError
 
-VERDICTS = ("pass", "fail", "na", "not-run")
 PROTOCOLS = ("dlms", "iec21")
 #: What each protocol's driver can do (``requires`` entries other than protocol names).
 DEFAULT_CAPABILITIES: dict[str, set[str]] = {

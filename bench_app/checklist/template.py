@@ -16,7 +16,7 @@ Optional step fields: ``requires`` (protocol names such as ``"dlms"`` or capabil
 action — tolerances, days, clock offsets in minutes).
 
 Optional top-level fields: ``session_kind`` / ``session_kinds`` (the session kinds the template
-serves) and ``cops`` (the Codes of Practice with their issues it serves, e.g. ``"CoP 5 issue 6"``;
+serves) and ``cops`` (the Codes of Practice with their issues it serves, e.g. ``"CoP 5 Issue 6"``;
 empty: any). :meth:`Template.mismatches` says why a template does not serve a session; the engine
 refuses to start such a run unless an override is recorded (a deviation in the report).
 
@@ -205,7 +205,7 @@ def parse_template(
         raise fail("applies_to", "field 'applies_to' must be a non-empty list of protocol names")
     cops = data.get("cops", [])
     if not isinstance(cops, list) or not all(isinstance(c, str) for c in cops):
-        raise fail("cops", "field 'cops' must be a list of texts such as 'CoP 5 issue 6'")
+        raise fail("cops", "field 'cops' must be a list of texts such as 'CoP 5 Issue 6'")
     from bench_app.cops import cop_ref
 
     for c in cops:

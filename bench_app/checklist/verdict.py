@@ -32,8 +32,9 @@ from typing import Any
 
 from bench_app.checklist.template import Template, find_template
 from bench_app.errors import BenchError
+from bench_app.outcomes import Cause, CauseKind, Deviation, DeviationKind, Status, Verdict
 
-STATUSES = ("PASS", "FAIL", "INCOMPLETE")
+STATUSES = tuple(s.value for s in Status)
 
 #: The rules as the report states them (one sentence each).
 RULES = (
@@ -52,11 +53,12 @@ RULES = (
     "PASS with deviations says so.",
 )
 
+
 @dataclass
 class StepVerdict:
     """One template step as the result sees it (latest attempt of the current run).
 
-    :param verdict: ``pass`` | ``fail`` | ``na`` | ``not-run``.
+    :param verdict: a :class:`~bench_app.outcomes.Verdict`.
     :param proposed: the bench's automatic verdict of the latest automatic attempt ("" if none).
     :param reason: why the step is not run / n/a (empty for pass/fail).
     """
@@ -64,51 +66,32 @@ class StepVerdict:
     step_id: str
     title: str
     kind: str
-    verdict: str = "not-run"
+    verdict: str = Verdict.NOT_RUN
     proposed: str = ""
     actual: str = ""
     reason: str = ""
     by: str = ""
     attempt: int = 0
     evidence: dict = field(default_factory=dict)
-
-
-@dataclass
-class Deviation:
-    """A departure the witness must see, in the report's one Deviations section.
-
-    ``kind``: ``override`` | ``na`` | ``equipment`` | ``reconciliation`` | ``serial-accepted`` |
-    ``incomplete-collection`` | the kinds of :func:`bench_app.equipment.deviations.
-    session_deviations` (``dispensation``, ``dispensation-expired``, ``cop-departure``,
-    ``cop-issue``, ``condition``, ``template-override``) | ``error``. ``reference`` is what the
-    deviation is about or covered by (step, dispensation reference, CoP, collection…).
-    """
-
-    kind: str
-    step_id: str
-    text: str
-    proposed: str = ""
-    verdict: str = ""
-    by: str = ""
-    reason: str = ""
-    reference: str = ""
-
-    def to_json(self) -> dict[str, str]:
-        """``{"kind", "reference", "text"}`` as the report and the CLI print it."""
-        text = self.text + (f"; reason: {self.reason}" if self.reason else "")
-        return {"kind": self.kind, "reference": self.reference or self.step_id, "text": text}
+    #: the template gives a reason for n/a (or the bench proposed n/a): n/a then counts
+    na_justified: bool = False
 
 
 @dataclass
 class OverallResult:
-    """:func:`overall_result`'s answer. ``status`` is one of :data:`STATUSES`."""
+    """:func:`overall_result`'s answer: ``status`` and the typed ``causes`` behind it."""
 
-    status: str
-    reasons: list[str] = field(default_factory=list)
+    status: Status
+    causes: list[Cause] = field(default_factory=list)
     steps: list[StepVerdict] = field(default_factory=list)
     deviations: list[Deviation] = field(default_factory=list)
     template: str = ""
     run_id: int | None = None
+
+    @property
+    def reasons(self) -> list[str]:
+        """The causes as sentences: failures first, then what keeps it incomplete, then notes."""
+        return [c.text for c in self.causes]
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -117,7 +100,26 @@ class OverallResult:
         return out
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "reasons": self.reasons}
+
+
+@dataclass
+class Facts:
+    """Everything :func:`judge` decides on, gathered from the store by :func:`overall_result`
+    (or built directly for synthetic report data)."""
+
+    run: dict | None  #: the current run (``id``, ``template``, ``confirmations``…), None if none
+    steps: list[StepVerdict] = field(default_factory=list)
+    #: equipment findings as dicts (code, severity, message, component)
+    findings: list[dict] = field(default_factory=list)
+    #: the finding codes that mean "not what was declared" (FAIL)
+    mismatch_codes: frozenset = frozenset()
+    #: deviations found elsewhere (the register's, accepted serials), listed as they are
+    listed: list[Deviation] = field(default_factory=list)
+    #: ``(source, ReconcileResult)`` of each reconciliation performed
+    reconciliations: list[tuple[str, Any]] = field(default_factory=list)
+    #: the session's collections whose read stopped early (``id``, ``reason``, ``meta``…)
+    incomplete: list[dict] = field(default_factory=list)
 
 
 def current_run(store: Any, session_id: int, template: str | None = None) -> dict | None:
@@ -155,24 +157,17 @@ def _step_rows(store: Any, run: dict, tpl: Template | None) -> list[StepVerdict]
         if a is None:
             row.reason = "never attempted"
         else:
-            row.verdict = a.get("verdict") or "not-run"
+            row.verdict = Verdict(a.get("verdict") or Verdict.NOT_RUN)
             row.actual = a.get("actual") or ""
             row.by = a.get("by") or ""
             row.attempt = int(a.get("attempt") or 0)
             row.evidence = a.get("evidence") or {}
             row.proposed = proposed.get(sid, "")
-            if row.verdict in ("not-run", "na"):
-                row.reason = row.actual or ("not run" if row.verdict == "not-run" else "n/a")
+            if row.verdict in (Verdict.NOT_RUN, Verdict.NA):
+                row.reason = row.actual or ("not run" if row.verdict == Verdict.NOT_RUN else "n/a")
+        row.na_justified = row.proposed == Verdict.NA or bool(step and step.na_reason)
         rows.append(row)
     return rows
-
-
-def _na_justified(row: StepVerdict, tpl: Template | None) -> bool:
-    """n/a counts only for the template's own reason or the bench's automatic protocol check."""
-    if row.proposed == "na":
-        return True
-    step = next((s for s in tpl.steps if s.id == row.step_id), None) if tpl else None
-    return bool(step and step.na_reason)
 
 
 def _equipment(store: Any, session_id: int) -> tuple[list[dict], frozenset]:
@@ -207,91 +202,109 @@ def overall_result(store: Any, session_id: int, template: str | None = None) -> 
     """
     store.get_session(session_id)
     run = current_run(store, session_id, template)
-    fails: list[str] = []
-    incomplete: list[str] = []
-    res = OverallResult("INCOMPLETE")
+    facts = Facts(run)
+    if run is not None:
+        facts.steps = _step_rows(store, run, _template(run["template"]))
+    facts.findings, facts.mismatch_codes = _equipment(store, session_id)
+    facts.listed = _register_deviations(store, session_id, facts.findings)
+    facts.listed += _import_deviations(store, session_id)
+    facts.reconciliations = _reconciliations(store, session_id)
+    facts.incomplete = _incomplete(store, session_id)
+    return judge(facts)
+
+
+def judge(facts: Facts) -> OverallResult:
+    """The one overall-result rule (:data:`RULES`) applied to ``facts``; no store involved."""
+    fails: list[Cause] = []
+    incomplete: list[Cause] = []
+    res = OverallResult(Status.INCOMPLETE, steps=list(facts.steps))
+    run = facts.run
     if run is None:
-        incomplete.append("no checklist run was recorded")
+        incomplete.append(Cause(CauseKind.INCOMPLETE, "no checklist run was recorded"))
     else:
-        res.run_id, res.template = run["id"], f"{run['template']} {run['template_version']}"
-        tpl = _template(run["template"])
-        res.steps = _step_rows(store, run, tpl)
+        res.run_id = run.get("id")
+        res.template = f"{run.get('template', '')} {run.get('template_version', '')}".strip()
         for row in res.steps:
-            if row.verdict == "fail":
-                fails.append(f"{row.step_id} failed: {row.actual}")
-            elif row.verdict == "not-run":
-                incomplete.append(f"{row.step_id} not run: {row.reason}")
-            elif row.verdict == "na" and not _na_justified(row, tpl):
-                incomplete.append(f"{row.step_id} n/a without the template's reason: {row.reason}")
-                res.deviations.append(
-                    Deviation(
-                        "na",
-                        row.step_id,
-                        f"marked n/a by {row.by}: {row.reason}",
-                        verdict="na",
-                        by=row.by,
-                    )  # fmt: skip
-                )
-            if row.proposed and row.proposed != row.verdict and row.attempt:
-                res.deviations.append(
-                    Deviation(
-                        "override",
-                        row.step_id,
-                        f"bench proposed {row.proposed.upper()}, recorded {row.verdict.upper()} "
-                        f"by {row.by or 'unknown'}",
-                        proposed=row.proposed,
-                        verdict=row.verdict,
-                        by=row.by,
-                        reason=row.actual,
-                    )
-                )
-        roles = {c.get("role") for c in run.get("confirmations") or []}
+            _judge_step(row, fails, incomplete, res.deviations)
+        roles = {c.get("role") for c in _confirmations(run)}
         missing = [r for r in ("tester", "witness") if r not in roles]
         if missing:
-            incomplete.append(f"run #{run['id']} not confirmed by the {' and '.join(missing)}")
-    findings, mismatch = _equipment(store, session_id)
-    for f in findings:
-        if f.get("code") in mismatch:
-            fails.append(f"equipment check: {f.get('message')}")
+            text = f"run #{run.get('id')} not confirmed by the {' and '.join(missing)}"
+            incomplete.append(Cause(CauseKind.INCOMPLETE, text))
+    for f in facts.findings:
+        if f.get("code") in facts.mismatch_codes:
+            fails.append(Cause(CauseKind.FAIL, f"equipment check: {f.get('message')}"))
         elif f.get("code") == "condition-not-met":
-            fails.append(f"condition not met: {f.get('message')}")
+            fails.append(Cause(CauseKind.FAIL, f"condition not met: {f.get('message')}"))
         elif f.get("severity") == "warning" and f.get("code") not in _LISTED_BY_REGISTER:
-            res.deviations.append(Deviation("equipment", "", str(f.get("message")),
+            res.deviations.append(Deviation(DeviationKind.EQUIPMENT, str(f.get("message")),
                                             reference=str(f.get("component") or "")))  # fmt: skip
-    res.deviations += _register_deviations(store, session_id, findings)
-    res.deviations += _import_deviations(store, session_id)
+    res.deviations += facts.listed
     used = {cid for row in res.steps for cid in row.evidence.get("collection_ids") or []}
-    for source, rec in _reconciliations(store, session_id):
+    for source, rec in facts.reconciliations:
         used |= {rec.collection_a, rec.collection_b}
         what = f"reconciliation {source} #{rec.collection_a} vs bench #{rec.collection_b}"
         if rec.value_diffs or rec.flag_diffs or rec.missing_in_a:
-            fails.append(
+            fails.append(Cause(CauseKind.FAIL,
                 f"{what} disagrees: {rec.value_diffs} values and {rec.flag_diffs} flags differ, "
-                f"{rec.missing_in_a} periods missing in the {source} export"
-            )
+                f"{rec.missing_in_a} periods missing in the {source} export"))  # fmt: skip
         elif rec.missing_in_b or not rec.compared:
             res.deviations.append(
-                Deviation("reconciliation", "", f"{what}: the bench read does not cover "
+                Deviation(DeviationKind.RECONCILIATION, f"{what}: the bench read does not cover "
                           f"{rec.missing_in_b} of the export's periods (not compared)",
                           reference=f"collection #{rec.collection_a}")  # fmt: skip
             )
-    for coll in _incomplete(store, session_id):
+    for coll in facts.incomplete:
         text = f"collection #{coll['id']} ({_label(coll)}) is incomplete: {coll['reason']}"
         if coll["id"] in used:
-            incomplete.append(f"{text}; a step or the reconciliation used it — read it again")
+            incomplete.append(Cause(CauseKind.INCOMPLETE,
+                                    f"{text}; a step or the reconciliation used it — read it "
+                                    "again"))  # fmt: skip
         else:
-            ref = f"collection #{coll['id']}"
-            res.deviations.append(
-                Deviation("incomplete-collection", "", f"{text} (no step used it)", reference=ref)
-            )
-    res.status = "FAIL" if fails else "INCOMPLETE" if incomplete else "PASS"
-    res.reasons = fails + incomplete
-    if res.status == "PASS" and res.deviations:
-        res.reasons.append(
-            f"PASS with {len(res.deviations)} deviation(s) listed under Deviations: "
-            + ", ".join(sorted({d.kind for d in res.deviations}))
-        )
+            res.deviations.append(Deviation(DeviationKind.INCOMPLETE_COLLECTION,
+                                            f"{text} (no step used it)",
+                                            reference=f"collection #{coll['id']}"))  # fmt: skip
+    res.status = Status.FAIL if fails else Status.INCOMPLETE if incomplete else Status.PASS
+    res.causes = fails + incomplete
+    if res.status == Status.PASS and res.deviations:
+        kinds = ", ".join(sorted({str(d.kind) for d in res.deviations}))
+        res.causes.append(Cause(CauseKind.NOTE, f"PASS with {len(res.deviations)} deviation(s) "
+                                f"listed under Deviations: {kinds}"))  # fmt: skip
     return res
+
+
+def _judge_step(
+    row: StepVerdict, fails: list[Cause], incomplete: list[Cause], deviations: list[Deviation]
+) -> None:
+    """One step's contribution: a failure, a step not run, an unjustified n/a, an override."""
+    sid = row.step_id
+    if row.verdict == Verdict.FAIL:
+        fails.append(Cause(CauseKind.FAIL, f"{sid} failed: {row.actual}", sid))
+    elif row.verdict == Verdict.NOT_RUN:
+        incomplete.append(Cause(CauseKind.NOT_RUN, f"{sid} not run: {row.reason}", sid))
+    elif row.verdict == Verdict.NA and not row.na_justified:
+        incomplete.append(Cause(CauseKind.INCOMPLETE,
+                                f"{sid} n/a without the template's reason: {row.reason}", sid))
+        deviations.append(Deviation(DeviationKind.NA, f"marked n/a by {row.by}: {row.reason}",
+                                    step_id=sid, verdict=Verdict.NA, by=row.by))  # fmt: skip
+    if row.proposed and row.proposed != row.verdict and row.attempt:
+        deviations.append(
+            Deviation(
+                DeviationKind.OVERRIDE,
+                f"bench proposed {row.proposed.upper()}, recorded {row.verdict.upper()} "
+                f"by {row.by or 'unknown'}",
+                step_id=sid,
+                proposed=row.proposed,
+                verdict=row.verdict,
+                by=row.by,
+                reason=row.actual,
+            )
+        )
+
+
+def _confirmations(run: dict) -> list[dict]:
+    conf = run.get("confirmations") or []
+    return [c for c in conf if isinstance(c, dict)] if isinstance(conf, list) else []
 
 
 #: Equipment findings :func:`bench_app.equipment.deviations.session_deviations` lists itself.
@@ -299,35 +312,28 @@ _LISTED_BY_REGISTER = frozenset({"certificate-wrong-issue", "condition-not-met"}
 
 
 def _register_deviations(store: Any, session_id: int, findings: list[dict]) -> list[Deviation]:
-    """Dispensations, CoP departures and issues, conditions, template overrides (issue 18)."""
+    """Dispensations, CoP departures and issues, conditions, template overrides."""
     from bench_app.equipment.deviations import session_deviations
 
     try:
-        found = session_deviations(store, session_id, findings)
+        return session_deviations(store, session_id, findings)
     except BenchError as exc:
-        return [Deviation("error", "", f"register deviations not listed: {exc}")]
-    out = []
-    for d in found:
-        step = ""
-        if d.kind.startswith("dispensation"):
-            step = d.text.removeprefix("step ").split(" ", 1)[0]
-        out.append(Deviation(d.kind, step, d.text, reference=d.reference))
-    return out
+        return [Deviation(DeviationKind.ERROR, f"register deviations not listed: {exc}")]
 
 
 def _import_deviations(store: Any, session_id: int) -> list[Deviation]:
-    """Imports stored although their serial/MPAN differs (``--accept-serial``, issue 19)."""
+    """Imports stored although their serial/MPAN differs (``--accept-serial``)."""
     out = []
     for coll in store.collections(session_id):
         for text in (coll.get("meta") or {}).get("deviations") or []:
             ref = f"collection #{coll['id']} {coll.get('source_file') or coll['source']}"
-            out.append(Deviation("serial-accepted", "", f"{coll['source']} import: {text}",
+            out.append(Deviation(DeviationKind.SERIAL_ACCEPTED, f"{coll['source']} import: {text}",
                                  reference=ref.strip()))  # fmt: skip
     return out
 
 
 def _incomplete(store: Any, session_id: int) -> list[dict]:
-    """The session's collections whose read stopped early (issue 16), if the store knows."""
+    """The session's collections whose read stopped early, if the store knows."""
     if not hasattr(store, "incomplete_collections"):
         return []
     return list(store.incomplete_collections(session_id))

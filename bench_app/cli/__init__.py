@@ -2,7 +2,7 @@
 
 Each command group lives in its own module with a ``register(subparsers)`` function that adds its
 sub-command(s) and sets ``func`` on the parsed arguments. :func:`main` maps typed errors to exit
-codes (:data:`EXIT_CODES`; the README's table is the same): never a traceback. An unexpected
+codes (:data:`EXIT_CODES`; docs/cli.md's table is the same): never a traceback. An unexpected
 exception is a defect: it is reported in one line with exit code 70 (set ``WITNESS_BENCH_DEBUG=1``
 for the traceback). An error is printed as ``error: …`` followed by ``hint: …`` (what
 to do, from the error class). ``-v``/``-vv`` and ``--log FILE`` (before the command) control
@@ -26,7 +26,7 @@ from drivers.errors import DriverError
 
 log = logging.getLogger(__name__)
 
-#: Every exit code of ``bench-app`` and what it means (kept in step with the README table).
+#: Every exit code of ``bench-app`` and what it means (kept in step with the table in docs/cli.md).
 EXIT_CODES = {
     0: "ok; reconcile: AGREE; verify: report valid",
     1: "reconcile: DIFFER; other unclassified failure",

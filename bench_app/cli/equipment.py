@@ -3,7 +3,7 @@
     bench-app equipment types|combos|certs|approvals|applications list [--json]
     bench-app equipment types add --code PRO --manufacturer "Secure" --model P3E --model R3E --cop 5
     bench-app equipment combos add --type PRO --model "Prometer 100" --metrology 1.02 … --hardware X
-    bench-app equipment certs add --type PRO --cop 5 --issue 6 --agent "Lab" --date 2024-03-01
+    bench-app equipment certs add --type PRO --cop 5 --issue=6 --agent "Lab" --date 2024-03-01
     bench-app equipment certs remove ID --date 2025-01-01 --reason "..."
     bench-app equipment KIND import FILE.csv | export FILE.csv
     bench-app equipment equivalents KEY
@@ -11,7 +11,7 @@
     bench-app equipment check --session ID [--json]
     bench-app equipment coverage --base FILE.csv --tested KEY … --target 0.8 [--json]
 
-The approval records of issue 18 (devices, conditions, dispensations, equivalences, dated
+The approval records (devices, conditions, dispensations, equivalences, dated
 snapshots, upgrade plans, overrides, shares, deviations, published lists) are in
 :mod:`bench_app.cli.equipment_records`.
 

@@ -1,4 +1,4 @@
-"""``bench-app equipment`` commands of the issue-18 records (wired in by
+"""``bench-app equipment`` commands of the approval records (wired in by
 :mod:`bench_app.cli.equipment`)::
 
     bench-app equipment devices add --combination KEY --role ESME --model M --firmware F \\
@@ -37,7 +37,7 @@ ADD_HELP = {
 
 
 def add_options(kind: str, q: argparse.ArgumentParser) -> None:
-    """Options of ``equipment KIND add`` for an issue-18 kind."""
+    """Options of ``equipment KIND add`` for an approval-record kind."""
     if kind == "devices":
         q.add_argument("--combination", required=True)
         q.add_argument("--role", required=True, help="outstation, ESME, GSME, CH or PPMID")

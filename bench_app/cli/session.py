@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--cop",
         action="append",
         default=[],
-        help="Code of Practice with its issue, e.g. 'CoP 5 issue 6' (repeatable)",
+        help="Code of Practice with its issue, e.g. 'CoP 5 Issue 6' (repeatable)",
     )
     q.add_argument("--location", default="", help="where the test takes place")
     q.add_argument(

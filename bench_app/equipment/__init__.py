@@ -1,4 +1,4 @@
-"""Equipment register (issue 10): outstation types, device model combinations, compliance
+"""Equipment register: outstation types, device model combinations, compliance
 certificates, protocol approvals and BSCP601 applications; CSV import/export; the checks that
 compare the meter with what was declared; installed-base coverage.
 

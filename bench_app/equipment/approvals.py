@@ -1,4 +1,4 @@
-"""Approval records of the register (issue 18): conditions, metering dispensations and
+"""Approval records of the register: conditions, metering dispensations and
 template-scope overrides.
 
 * A **condition** belongs to a certificate or a protocol approval and is a short text the session

@@ -11,7 +11,7 @@ mismatch. Codes:
 * ``declaration-mismatch`` (warning) — the session's equipment contradicts its application;
 * ``certificate-missing`` / ``certificate-removed`` (warning) — no issued certificate for a CoP;
 * ``certificate-wrong-issue`` (warning) — certificates exist for the CoP, but not at the issue
-  the session declares (``CoP 5 issue 6`` is not satisfied by issue 5);
+  the session declares (CoP 5 Issue 6 is not satisfied by Issue 5);
 * ``condition-met`` / ``condition-unknown`` (info), ``condition-not-met`` (warning) — the
   conditions of the certificates and approvals the session relies on;
 * ``approval-scope`` (warning) — the HHDC's approvals are scoped for another role (asset

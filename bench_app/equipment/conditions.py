@@ -52,7 +52,7 @@ class ConditionResult:
     text: str
     status: str
     detail: str
-    owner: str = ""  #: what carries it, e.g. "certificate 3 (PRO CoP 5 issue 6)"
+    owner: str = ""  #: what carries it, e.g. "certificate 3 (PRO CoP 5 Issue 6)"
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -1,4 +1,4 @@
-"""CSV columns and row handling of the issue-18 record kinds (merged into
+"""CSV columns and row handling of the approval-record kinds (merged into
 :mod:`bench_app.equipment.csvio`, which does the reading, checking and reporting of bad rows).
 
 Kinds: ``devices`` (of a combination), ``conditions`` (on a certificate or approval, by register
@@ -32,7 +32,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "base": ("snapshot", "snapshot_date", "combination"),
     "upgrades": ("plan", "from", "to", "count"),
 }
-#: Columns added to the issue-10 kinds (optional on import, written on export).
+#: Columns added to the register's first kinds (optional on import, written on export).
 EXTRA_COLUMNS: dict[str, tuple[str, ...]] = {
     "combos": ("solution_release",),
     "certs": ("scope",),
@@ -48,7 +48,7 @@ def _int(text: str, what: str) -> int:
 
 
 def store_row(reg, kind: str, r: dict[str, str]) -> int:
-    """Add or update one entry of an issue-18 kind from a CSV row; returns its id."""
+    """Add or update one entry of an approval-record kind from a CSV row; returns its id."""
     if kind == "devices":
         return reg.add_device(r["combination"], r["role"], r["model"], r["hardware_version"],
                               r["hardware_revision"], r["firmware"], r["factory_config"],
@@ -81,7 +81,7 @@ def store_row(reg, kind: str, r: dict[str, str]) -> int:
 
 
 def rows(reg, kind: str) -> list[dict]:
-    """Register rows of an issue-18 kind, keyed by :data:`COLUMNS` names."""
+    """Register rows of an approval-record kind, keyed by :data:`COLUMNS` names."""
     if kind == "devices":
         return reg.devices()
     if kind == "conditions":
@@ -96,7 +96,7 @@ def rows(reg, kind: str) -> list[dict]:
 
 
 def extra_values(reg, kind: str, row: dict) -> dict:
-    """Values of :data:`EXTRA_COLUMNS` for an exported issue-10 row."""
+    """Values of :data:`EXTRA_COLUMNS` for an exported row of the first kinds."""
     if kind == "combos":
         return {"solution_release": reg.solution_release(row["key"])}
     if kind in ("certs", "approvals"):

@@ -1,7 +1,7 @@
 """A session's deviations: what departs from the Codes of Practice or from the approval records,
 with the reference that covers it (or that nothing does).
 
-:func:`session_deviations` returns :class:`Deviation` objects of these kinds:
+:func:`session_deviations` returns :class:`bench_app.outcomes.Deviation` objects of these kinds:
 
 * ``dispensation`` — a failed checklist step covered by a recorded BSCP32 metering dispensation.
   The step **stays FAIL**: a dispensation explains a failure, it never turns it into a pass;
@@ -18,24 +18,11 @@ The report shows them in their own section (:mod:`bench_app.report.deviations`).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from typing import Any
 
 from bench_app.equipment import fields as F
 from bench_app.equipment.records import Register
-
-
-@dataclass(frozen=True)
-class Deviation:
-    """One deviation: ``kind`` (see the module docstring), ``reference`` (dispensation reference,
-    CoP, condition owner or template) and a sentence for the report."""
-
-    kind: str
-    reference: str
-    text: str
-
-    def to_json(self) -> dict:
-        return asdict(self)
+from bench_app.outcomes import Deviation, DeviationKind
 
 
 def _failed_steps(store: Any, session_id: int) -> list[tuple[str, str]]:
@@ -83,17 +70,19 @@ def session_deviations(
             if d["status"] == "granted" and (not d["expiry"] or not when or d["expiry"] >= when)
         ]  # fmt: skip
         for d in valid:
-            out.append(Deviation("dispensation", d["reference"],
+            out.append(Deviation(DeviationKind.DISPENSATION,
                                  f"step {step} ({template}) FAILED; the failure is covered by "
                                  f"metering dispensation {d['reference']} (BSCP32; "
-                                 f"{_dispensation_text(d)}). The step remains FAIL."))  # fmt: skip
+                                 f"{_dispensation_text(d)}). The step remains FAIL.",
+                                 step_id=step, reference=d["reference"]))  # fmt: skip
         for d in mine:
             if d not in valid:
                 why = (f"was withdrawn on {d['removed_date']}" if d["status"] != "granted"
                        else f"expired on {d['expiry']}")  # fmt: skip
-                out.append(Deviation("dispensation-expired", d["reference"],
+                out.append(Deviation(DeviationKind.DISPENSATION_EXPIRED,
                                      f"step {step} ({template}) FAILED; dispensation "
-                                     f"{d['reference']} {why} and does not cover it."))  # fmt: skip
+                                     f"{d['reference']} {why} and does not cover it.",
+                                     step_id=step, reference=d["reference"]))  # fmt: skip
     cops = {c[0] for c in (F.cop_ref_lenient(str(x)) for x in session.get("cops") or []) if c}
     for d in disps:
         if d["cop"] and d["status"] == "granted" and (d["session_id"] == session_id
@@ -103,25 +92,16 @@ def session_deviations(
                     f"{d['reference']} (BSCP32; {_dispensation_text(d)})")  # fmt: skip
             if expired:
                 text += " — EXPIRED before the session date"
-            out.append(Deviation("cop-departure", d["reference"], text))
+            out.append(Deviation(DeviationKind.COP_DEPARTURE, text, reference=d["reference"]))
     for f in findings:
         if f.get("code") == "certificate-wrong-issue":
-            out.append(Deviation("cop-issue", str(f.get("component", "")), str(f["message"])))
+            out.append(Deviation(DeviationKind.COP_ISSUE, str(f["message"]),
+                                 reference=str(f.get("component", ""))))  # fmt: skip
         elif f.get("code") in ("condition-not-met", "condition-unknown"):
-            out.append(Deviation("condition", str(f.get("declared", "")), str(f["message"])))
+            out.append(Deviation(DeviationKind.CONDITION, str(f["message"]),
+                                 reference=str(f.get("declared", ""))))  # fmt: skip
     for o in reg.template_overrides(session_id):
         text = (f"template {o['template']} was run although it does not serve this session "
                 f"(override by {o['by'] or 'unnamed'}: {o['reason']})")  # fmt: skip
-        out.append(Deviation("template-override", o["template"], text))
+        out.append(Deviation(DeviationKind.TEMPLATE_OVERRIDE, text, reference=o["template"]))
     return out
-
-
-def deviation_dicts(store: Any, session_id: int, findings: list[dict] | None = None) -> list[dict]:
-    """:func:`session_deviations` as dicts for the report; a register problem becomes one
-    ``error`` row instead of stopping the report."""
-    from bench_app.errors import BenchError
-
-    try:
-        return [d.to_json() for d in session_deviations(store, session_id, findings)]
-    except BenchError as exc:
-        return [{"kind": "error", "reference": "", "text": f"deviations not listed: {exc}"}]

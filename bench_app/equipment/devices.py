@@ -1,5 +1,5 @@
 """Devices of a combination, equivalence assessments, installed-base snapshots and upgrade plans
-(issue 18; the SMETS1 device-model-combination case).
+(the SMETS1 device-model-combination case).
 
 * A combination can list **devices** (role ``ESME``/``GSME``/``CH``/``PPMID`` or ``outstation``),
   each with model, hardware version and revision, firmware and factory configuration. A

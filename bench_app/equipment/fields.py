@@ -146,7 +146,7 @@ def required(text: str | None, what: str) -> str:
     return value
 
 
-# -- issue 18: CoP issues, scopes, device roles, versions -------------------------------------
+# -- approval records: CoP Issues, scopes, device roles, versions ---------------------------------
 #: Approval / certificate scope: the HHDC collecting for SVA settlement, for the CDCA (CVA), or
 #: as an asset-metering HHDC (CoP 11).
 SCOPES = ("sva-hhdc", "cva-cdca", "asset-hhdc")

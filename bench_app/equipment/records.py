@@ -76,7 +76,7 @@ class Register(ApprovalRecordsMixin, DevicesMixin, TypesMixin):
         :param scope: names from :data:`~bench_app.equipment.fields.SCOPES`.
         """
         code = checked(F.type_code, outstation_type, what="outstation type")
-        cop, issue = checked(F.cop_ref, cop, what="certificate")  # "CoP 5 issue 6" allowed
+        cop, issue = checked(F.cop_ref, cop, what="certificate")  # "CoP 5 Issue 6" allowed
         if issue and (cop_issue or "").strip() not in ("", issue):
             raise UsageError(f"certificate: CoP {cop} issue {issue} contradicts issue {cop_issue}")
         cop_issue = (cop_issue or "").strip() or issue

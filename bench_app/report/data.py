@@ -15,14 +15,12 @@ from typing import Any
 
 from bench_app import __version__
 from bench_app.checklist.template import find_template
-from bench_app.checklist.verdict import overall_result
+from bench_app.checklist.verdict import Facts, OverallResult, judge, overall_result
 from bench_app.equipment.checks import check_session, meter_identity
 from bench_app.errors import BenchError, TemplateError
+from bench_app.outcomes import Verdict
 from bench_app.reconcile import main_bench_collection, reference_comparison
 from bench_app.store.records import is_simulator_session
-
-#: Verdicts in display order; anything else is shown as given.
-VERDICTS = ("pass", "fail", "na", "not-run")
 
 
 @dataclass
@@ -34,7 +32,7 @@ class StepRow:
     method: str = ""
     expected: str = ""
     actual: str = ""
-    verdict: str = "not-run"  #: pass | fail | na | not-run
+    verdict: str = Verdict.NOT_RUN  #: a :class:`~bench_app.outcomes.Verdict`
     note: str = ""
     attempt: int = 1
     by: str = ""
@@ -92,11 +90,7 @@ class ReportData:
     #: :func:`bench_app.equipment.check_session` findings as dicts (code, severity, message,
     #: source, component, declared, read) — see :mod:`bench_app.equipment.checks`.
     equipment_findings: list[dict[str, Any]] = field(default_factory=list)
-    #: the one list of deviations (kind, reference, text): the overall result's
-    #: :attr:`~bench_app.checklist.verdict.OverallResult.deviations`, which include
-    #: :func:`bench_app.equipment.deviations.session_deviations`
-    deviations: list[dict[str, Any]] = field(default_factory=list)
-    #: :meth:`bench_app.store.Store.incomplete_collections`: reads that stopped early (issue 16),
+    #: :meth:`bench_app.store.Store.incomplete_collections`: reads that stopped early,
     #: each with ``reason`` and ``span``
     incomplete: list[dict[str, Any]] = field(default_factory=list)
     checklist: dict[str, Any] | None = None  #: run: template, template_version, status…
@@ -117,9 +111,10 @@ class ReportData:
     template_version: str = ""
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     app_version: str = __version__
-    #: :func:`bench_app.checklist.verdict.overall_result` — the one overall result (None for
-    #: synthetic data, where :attr:`overall` falls back to the step verdicts).
-    verdict: Any = None
+    #: :func:`bench_app.checklist.verdict.overall_result` — the one overall result (synthetic
+    #: data builds it with :func:`~bench_app.checklist.verdict.judge`, the same rule); the
+    #: default is the rule applied to a session without a checklist run.
+    verdict: OverallResult = field(default_factory=lambda: judge(Facts(None)))
     #: session records (migration 6): bench, test_equipment, time_source, cop_issues.
     records: dict[str, Any] = field(default_factory=dict)
     started_at: datetime | None = None  #: first audit record of the session
@@ -144,18 +139,15 @@ class ReportData:
 
     @property
     def overall(self) -> str:
-        """The overall result: :attr:`verdict`'s status (PASS / FAIL / INCOMPLETE); for synthetic
-        data without one: FAIL if any fail, PASS if all pass/na, else INCOMPLETE (NOT RUN)."""
-        if self.verdict is not None:
-            return str(self.verdict.status)
-        if not self.steps:
-            return "NOT RUN"
-        verdicts = {s.verdict for s in self.steps}
-        if "fail" in verdicts:
-            return "FAIL"
-        if verdicts <= {"pass", "na"}:
-            return "PASS"
-        return "INCOMPLETE"
+        """The overall result: :attr:`verdict`'s status (PASS / FAIL / INCOMPLETE)."""
+        return str(self.verdict.status)
+
+    @property
+    def deviations(self) -> list[dict[str, str]]:
+        """The one list of deviations (kind, reference, step_id, text): the overall result's
+        :attr:`~bench_app.checklist.verdict.OverallResult.deviations`, which include
+        :func:`bench_app.equipment.deviations.session_deviations`."""
+        return [dev.to_json() for dev in self.verdict.deviations]
 
     @property
     def firmware_mismatches(self) -> list[tuple[str, str, str]]:
@@ -339,7 +331,6 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
 
     findings = _equipment_findings(store, session_id, identity)
     return ReportData(
-        deviations=[dev.to_json() for dev in verdict.deviations],
         incomplete=store.incomplete_collections(session_id),
         session=session,
         participants=store.participants(session_id),

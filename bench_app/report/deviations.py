@@ -1,10 +1,11 @@
 """Report section "Deviations": the ONE list of departures the witness signs with the result.
 
 It shows :attr:`bench_app.checklist.verdict.OverallResult.deviations` (kind, reference, text):
-manual overrides and n/a without the template's reason (issue 13), dispensation-covered failures,
-CoP departures, CoP-issue mismatches, conditions and template overrides (issue 18,
-:func:`bench_app.equipment.deviations.session_deviations`), imports accepted with another serial
-(issue 19), incomplete collections (issue 16), equipment warnings and export periods not compared.
+manual overrides and n/a without the template's reason, dispensation-covered failures, CoP
+departures, CoP-issue mismatches, conditions and template overrides
+(:func:`bench_app.equipment.deviations.session_deviations`), imports accepted with another serial,
+incomplete collections, equipment warnings and export periods not compared — one
+:class:`bench_app.outcomes.Deviation` each.
 
 A deviation never turns a failure into a pass: a failure covered by a dispensation is still FAIL
 in the results and in the overall result.
@@ -16,23 +17,16 @@ from typing import Any
 
 from reportlab.platypus import CondPageBreak, Paragraph
 
+from bench_app.outcomes import DeviationKind
 from bench_app.report.styles import Styles, para, table
 
-KIND_TEXT = {
-    "override": "Verdict overridden",
-    "na": "N/A without template reason",
-    "equipment": "Equipment warning",
-    "reconciliation": "Reconciliation",
-    "serial-accepted": "Import of another serial accepted",
-    "incomplete-collection": "Incomplete collection",
-    "dispensation": "Dispensation (failure)",
-    "dispensation-expired": "Dispensation not valid",
-    "cop-departure": "CoP departure",
-    "cop-issue": "CoP issue",
-    "condition": "Condition",
-    "template-override": "Template override",
-    "error": "Not listed (error)",
-}
+
+def kind_text(kind: str) -> str:
+    """The report's name of a deviation kind (the kind itself when it is not a known one)."""
+    try:
+        return DeviationKind(kind).label
+    except ValueError:
+        return str(kind)
 
 
 def section(d: Any, st: Styles, number: str = "") -> list:
@@ -53,7 +47,7 @@ def section(d: Any, st: Styles, number: str = "") -> list:
     out.append(
         table(
             ["Kind", "Reference", "Deviation"],
-            [[KIND_TEXT.get(r["kind"], r["kind"]), r["reference"] or "—", r["text"]]
+            [[kind_text(r["kind"]), r["reference"] or "—", r["text"]]
              for r in rows],  # fmt: skip
             None,
             st,

@@ -1,4 +1,4 @@
-"""Report parts that make it a formal record (issue 13): the bench connection (simulator marking),
+"""Report parts that make it a formal record: the bench connection (simulator marking),
 the overall-result rules and reasons, deviations, declarations and the profile heat map.
 
 Times are shown in GB local time with UTC alongside (:func:`local_utc`).
@@ -79,7 +79,7 @@ def bench_text(d: ReportData) -> str:
 
 
 def cop_text(d: ReportData) -> str:
-    """CoPs with the issue tested against (``CoP 1 issue 2``): the issue the session's CoP names,
+    """CoPs with the issue tested against (CoP 1 with Issue 2): the issue the session's CoP names,
     else the one recorded with ``session set cop-issue`` (:func:`bench_app.cops.session_cops`)."""
     from bench_app.cops import session_cops
 

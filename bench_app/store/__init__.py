@@ -5,8 +5,9 @@ session's evidence, with a tamper-evident SHA-256 audit chain per session.
 >>> store = Store.open(path)            # None → bench_app.paths.default_db_path()
 >>> sid = store.create_session("BSCP601-042", "protocol-approval", cops=["CoP5"])
 
-See ``/work/helpers/store_api.md`` for the full contract; all datetimes are aware UTC and a locked
-session refuses every write with :class:`bench_app.errors.SessionLockedError`.
+The layer's design (storage, audit chain, migrations) is in ``docs/architecture.md``. All datetimes
+are aware UTC; a locked session refuses every write with
+:class:`bench_app.errors.SessionLockedError`.
 """
 
 from __future__ import annotations

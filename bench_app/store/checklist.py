@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 
 from bench_app.errors import NotFoundError, SessionLockedError, UsageError
+from bench_app.outcomes import VERDICTS
 from bench_app.store.base import StoreBase, new_uid, now_iso
 
-VERDICTS = ("pass", "fail", "na", "not-run")
 CONFIRM_ROLES = ("tester", "witness")
 
 

@@ -276,7 +276,7 @@ def _m3_indexes(db: sqlite_utils.Database) -> None:
 
 
 def _m4_equipment_register(db: sqlite_utils.Database) -> None:
-    """Equipment register (issue 10): outstation types, device model combinations, compliance
+    """Equipment register: outstation types, device model combinations, compliance
     certificates, protocol approvals, BSCP601 applications and their links to sessions.
 
     Register rows are reference data, not session evidence: they are updated in place (a
@@ -365,7 +365,7 @@ def _m4_equipment_register(db: sqlite_utils.Database) -> None:
 
 
 def _m7_approval_records(db: sqlite_utils.Database) -> None:
-    """Approval records (issue 18): scopes and conditions on certificates and approvals,
+    """Approval records: scopes and conditions on certificates and approvals,
     metering dispensations (BSCP32), amendments, devices of a combination, equivalence
     assessments, dated installed-base snapshots, upgrade plans, template-scope overrides and
     the published lists' versions. Reference data like migration 4 (updated in place)."""
@@ -461,7 +461,7 @@ def _m7_approval_records(db: sqlite_utils.Database) -> None:
 
 
 def _m5_acquisition(db: sqlite_utils.Database) -> None:
-    """Acquisition blocks and collection states (issue 16).
+    """Acquisition blocks and collection states.
 
     ``acq_blocks``: one row per stored block of a bench read (identity/clock, profile block,
     event log, registers) naming the SHA-256 of the trace segment stored with it in the same
@@ -496,7 +496,7 @@ def _m5_acquisition(db: sqlite_utils.Database) -> None:
 
 
 def _m6_session_records(db: sqlite_utils.Database) -> None:
-    """Session records set from the CLI (issue 13): bench connection (simulator or port, baud,
+    """Session records set from the CLI: bench connection (simulator or port, baud,
     framing, probe), test equipment, reference time source, CoP issues. ``kind`` names the record,
     ``data`` is a JSON object; the newest record of a kind supersedes older ones (append-only)."""
     db["session_records"].create(
@@ -544,12 +544,23 @@ def migrate(
 ) -> int:
     """Bring ``db`` to schema version ``target``; returns the version found before migrating.
 
+    A file written while the approval records were numbered 9 (see :data:`_RENUMBERED_VERSION`)
+    counts as the last version it holds without a gap and gets the migrations it lacks.
+
     :raises StoreError: the database is newer than this code, or is not a Witness Bench file.
     """
     conn = db.conn
     found = schema_version(conn)
     app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
-    if found > SCHEMA_VERSION:
+    start = found
+    renumbered = _renumbered_versions(conn, found) if app_id == APPLICATION_ID else None
+    if renumbered is not None:
+        found = max(v for v in range(1, _RENUMBERED_AS + 1) if set(range(1, v + 1)) <= renumbered)
+        if target < _RENUMBERED_AS:  # a header check: the file stays as it is
+            return found
+        _fill_renumbered(db, renumbered)
+        start = _RENUMBERED_AS
+    elif found > SCHEMA_VERSION:
         raise StoreError(
             f"{where} has schema version {found}, but this Witness Bench only knows versions up to "
             f"{SCHEMA_VERSION}; open it with a newer Witness Bench (nothing was changed)"
@@ -557,7 +568,7 @@ def migrate(
     if app_id not in (0, APPLICATION_ID) or (found == 0 and _has_user_tables(conn)):
         raise StoreError(f"{where} is not a Witness Bench session database (nothing was changed)")
     for version, _description, func in MIGRATIONS:
-        if version <= found or version > target:
+        if version <= start or version > target:
             continue
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -569,6 +580,53 @@ def migrate(
             raise
         conn.execute("COMMIT")
     return found
+
+
+#: ``user_version`` that main wrote from 2026-11-29 09:31 to 10:16 UTC, when the approval records
+#: (today's migration 7) were numbered 9 and migrations 6 (and, until 09:36, 5) did not exist yet.
+_RENUMBERED_VERSION = 9
+#: Today's number of that migration, and a table it creates.
+_RENUMBERED_AS, _RENUMBERED_TABLE = 7, "eq_conditions"
+#: A table each migration that such a file may lack creates (today's numbering).
+_MARKER_TABLES = {5: "acq_blocks", 6: "session_records"}
+
+
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    row = conn.execute(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+    ).fetchone()
+    return bool(row[0])
+
+
+def _renumbered_versions(conn: sqlite3.Connection, found: int) -> set[int] | None:
+    """The migrations (today's numbers) a file written under the old numbering holds, else None.
+
+    Such a file says ``user_version`` 9 but holds migrations 1-4, perhaps 5, and the approval
+    records; a file at today's version 9 or later always holds migration 6 (``session_records``).
+    """
+    if found != _RENUMBERED_VERSION or _has_table(conn, _MARKER_TABLES[6]):
+        return None
+    if not _has_table(conn, _RENUMBERED_TABLE):
+        return None
+    present = {1, 2, 3, 4, _RENUMBERED_AS}
+    present |= {v for v, table in _MARKER_TABLES.items() if _has_table(conn, table)}
+    return present
+
+
+def _fill_renumbered(db: sqlite_utils.Database, present: set[int]) -> None:
+    """Apply the migrations up to today's 7 that a renumbered file lacks, in one transaction
+    with ``user_version`` 7, so a crash leaves the file as it was."""
+    conn = db.conn
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for version, _description, func in MIGRATIONS:
+            if version <= _RENUMBERED_AS and version not in present:
+                func(db)
+        conn.execute(f"PRAGMA user_version = {_RENUMBERED_AS}")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def _has_user_tables(conn: sqlite3.Connection) -> bool:

@@ -7,6 +7,7 @@ import html
 from datetime import datetime
 from typing import Any
 
+from bench_app.outcomes import CauseKind
 from ui.timebase import gb
 
 #: verdict → (banner text colour, banner background, word shown)
@@ -76,13 +77,12 @@ def verdict_banner_style(verdict: str) -> str:
 
 def overall_lines(result: Any, limit: int = 4) -> list[str]:
     """The reasons of an :class:`bench_app.checklist.verdict.OverallResult`, short enough for the
-    sidebar: failures first (at most ``limit``), the steps not run as one line, then the rest."""
-    not_run = [s.step_id for s in result.steps if s.verdict == "not-run"]
-    prefixes = tuple(f"{sid} not run:" for sid in not_run)
-    kept = [r for r in result.reasons if not r.startswith(prefixes)]
-    fails = [r for r in kept if " failed:" in r or r.startswith("equipment") or "disagrees" in r]
-    rest = [r for r in kept if r not in fails]
-    fails = [_short(r) for r in fails]
+    sidebar: failures first (at most ``limit``), the steps not run as one line, then the rest.
+    The result's typed causes say which is which."""
+    causes = list(result.causes)
+    not_run = [c.step_id for c in causes if c.kind == CauseKind.NOT_RUN]
+    fails = [_short(c.text) for c in causes if c.kind == CauseKind.FAIL]
+    rest = [c.text for c in causes if c.kind not in (CauseKind.FAIL, CauseKind.NOT_RUN)]
     lines = fails[:limit]
     if len(fails) > limit:
         lines.append(f"… {len(fails) - limit} more failures")

@@ -85,14 +85,14 @@ def test_gui_without_a_display_exits_13_before_qt(monkeypatch, tmp_path, capsys)
     assert not (tmp_path / "g.db").exists()
 
 
-def test_readme_exit_code_table_matches_the_cli():
+def test_docs_exit_code_table_matches_the_cli():
     import re
     from pathlib import Path
 
     from bench_app.cli import EXIT_CODES
 
-    readme = (Path(__file__).parents[3] / "README.md").read_text(encoding="utf-8")
-    table = readme.split("## Exit codes", 1)[1].split("\n## ", 1)[0]
+    doc = (Path(__file__).parents[3] / "docs" / "cli.md").read_text(encoding="utf-8")
+    table = doc.split("\n## Exit codes", 1)[1].split("\n## ", 1)[0]
     rows = dict(re.findall(r"^\| (\d+) \| (.*) \|$", table, flags=re.M))
     assert {int(c) for c in rows} == set(EXIT_CODES)
     for code, meaning in EXIT_CODES.items():  # same meaning: the lead clause of each agrees
@@ -100,7 +100,7 @@ def test_readme_exit_code_table_matches_the_cli():
         assert lead in rows[str(code)].replace("`", "").lower(), (code, lead, rows[str(code)])
 
 
-def test_readme_command_line_lists_every_defect_and_sim_control_action():
+def test_docs_cli_lists_every_defect_and_sim_control_action():
     import re
     from pathlib import Path
 
@@ -108,8 +108,8 @@ def test_readme_command_line_lists_every_defect_and_sim_control_action():
     from drivers.sim.control import ACTIONS
     from drivers.sim.meter import DEFECTS
 
-    readme = (Path(__file__).parents[3] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Command line", 1)[1].split("\n## ", 1)[0]
+    doc = (Path(__file__).parents[3] / "docs" / "cli.md").read_text(encoding="utf-8")
+    section = doc.split("\n## simulate and sim-control", 1)[1].split("\n## ", 1)[0]
     text = re.sub(r"\s+", " ", section)
     for defect in DEFECTS:
         assert defect in text, defect

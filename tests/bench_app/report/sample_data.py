@@ -10,6 +10,7 @@ import hashlib
 import math
 from datetime import UTC, datetime, timedelta
 
+from bench_app.checklist.verdict import Facts, StepVerdict, judge
 from bench_app.report.data import ChannelSeries, Reconciliation, ReportData, StepRow
 
 _LONG = (
@@ -200,6 +201,8 @@ def synthetic_report_data(
         }
         for i in range(3)
     ]
+    run = {"id": 1, "template": "bscp601", "template_version": "2026.1", "status": "open",
+           "confirmations": []}  # fmt: skip
     return ReportData(
         session={
             "id": session_id,
@@ -243,13 +246,9 @@ def synthetic_report_data(
             "outstation_type": "PRO",
             "firmware": {"metrology": "1.02", "application": "4.2"},
         },
-        checklist={
-            "id": 1,
-            "template": "bscp601",
-            "template_version": "2026.1",
-            "status": "open",
-            "confirmations": "",
-        },
+        checklist=run,
+        verdict=judge(Facts(run, [StepVerdict(s.step_id, s.title, "", s.verdict, actual=s.actual)
+                                  for s in steps])),
         steps=steps,
         reconciliation=recon,
         clock_observations=clock,
