@@ -345,6 +345,7 @@ def run(out: Path) -> dict:
             "Alice Tester", "Acme Meter Lab", "tester", keys, passphrase=PASS
         )
         w_key, w_pem = new_self_signed("Bob Witness", "Elexon", "witness", keys, passphrase=PASS)
+        rep.confirm_first_signature = lambda role: True  # the tester read the sheet and signs
         for role, key in (("tester", t_key), ("witness", w_key)):
             rep.role_combo.setCurrentText(role)
             rep.key_edit.setText(str(key))

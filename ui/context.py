@@ -7,6 +7,7 @@ signals. The store handle here belongs to the GUI thread; workers open their own
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ from PySide6.QtCore import QObject, Signal
 
 from drivers.trace import Trace
 from ui.workers import MeterFactory, PortController
+
+log = logging.getLogger(__name__)
 
 
 def open_store(db_path: str | Path | None) -> Any:
@@ -133,7 +136,7 @@ class BenchContext(QObject):
             try:
                 sim.stop()
             except Exception:  # noqa: BLE001 - stopping a simulator never blocks closing
-                pass
+                log.warning("the built-in simulator did not stop cleanly", exc_info=True)
 
     def update_status(self, **fields: Any) -> None:
         self.status.update(fields)
@@ -151,4 +154,4 @@ class BenchContext(QObject):
             try:
                 fn()
             except Exception:  # noqa: BLE001 - closing never raises to the caller
-                pass
+                log.warning("a shutdown step failed", exc_info=True)

@@ -290,6 +290,7 @@ class MainWindow(QMainWindow):
         try:
             return float((control.state() or {}).get("advanced_s") or 0) if control else 0.0
         except Exception:  # noqa: BLE001 - the status bar never breaks the window
+            log.warning("simulated time not read from bench control", exc_info=True)
             return 0.0
 
     def open_session(self, session_id: int | None) -> None:

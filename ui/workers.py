@@ -20,6 +20,7 @@ continues an incomplete collection from what the store holds (also after a resta
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -32,6 +33,8 @@ from bench_app.errors import AcquisitionStopped
 from drivers.meter import MeterDriver
 from drivers.model import Identity
 from ui.errors import Cancelled
+
+log = logging.getLogger(__name__)
 
 MeterFactory = Callable[[], MeterDriver]
 StoreFactory = Callable[[], Any]
@@ -115,6 +118,7 @@ class PortWorker(QObject):
         except Exception as exc:  # noqa: BLE001 - every failure is reported, never raised
             if isinstance(exc, AcquisitionStopped):
                 exc = Cancelled(str(exc))
+            log.info("port operation %s ended: %s: %s", op, type(exc).__name__, exc)
             if not isinstance(exc, Cancelled) and op in ("connect", "profile", "events", "read"):
                 self.state_changed.emit("error")
             self.failed.emit(op, exc, context)
@@ -127,12 +131,12 @@ class PortWorker(QObject):
         try:
             self._op_disconnect({})
         except Exception:  # noqa: BLE001 - closing never raises to the caller
-            pass
+            log.warning("closing the meter at shutdown failed", exc_info=True)
         if self._store is not None:
             try:
                 self._store.close()
-            except Exception:  # noqa: BLE001
-                pass
+            except Exception:  # noqa: BLE001 - closing never raises to the caller
+                log.warning("closing the worker's store failed", exc_info=True)
             self._store = None
 
     # -- hooks -> signals ----------------------------------------------------------------------
@@ -298,16 +302,16 @@ class PortController(QObject):
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        self.thread = QThread()
-        self.thread.setObjectName("port-worker")
+        self.worker_thread = QThread()
+        self.worker_thread.setObjectName("port-worker")
         self.worker = PortWorker(meter_factory, store_factory, session_id)
-        self.worker.moveToThread(self.thread)
+        self.worker.moveToThread(self.worker_thread)
         self.submit.connect(self.worker.run)
         self.worker.finished.connect(self._done)
         self.worker.failed.connect(self._done)
         self._seq = 0
         self.pending = 0
-        self.thread.start()
+        self.worker_thread.start()
 
     @property
     def busy(self) -> bool:
@@ -333,7 +337,7 @@ class PortController(QObject):
 
     def shutdown(self, timeout_ms: int = 10000) -> None:
         """Cancel, close the meter in its own thread, stop the thread (waits ≤ ``timeout_ms``)."""
-        if not self.thread.isRunning():
+        if not self.worker_thread.isRunning():
             return
         self.cancel()
         from PySide6.QtCore import QMetaObject, Qt
@@ -341,8 +345,8 @@ class PortController(QObject):
         QMetaObject.invokeMethod(
             self.worker, "shutdown", Qt.ConnectionType.BlockingQueuedConnection
         )
-        self.thread.quit()
-        self.thread.wait(timeout_ms)
+        self.worker_thread.quit()
+        self.worker_thread.wait(timeout_ms)
 
 
 class _TaskWorker(QObject):
@@ -356,6 +360,7 @@ class _TaskWorker(QObject):
         try:
             result = fn()
         except Exception as exc:  # noqa: BLE001 - every failure is reported, never raised
+            log.info("background job %s failed: %s: %s", name, type(exc).__name__, exc)
             self.failed.emit(name, exc)
         else:
             self.done.emit(name, result)
@@ -376,15 +381,15 @@ class TaskRunner(QObject):
 
     def __init__(self, name: str = "task-worker", parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.thread = QThread()
-        self.thread.setObjectName(name)
+        self.worker_thread = QThread()
+        self.worker_thread.setObjectName(name)
         self.worker = _TaskWorker()
-        self.worker.moveToThread(self.thread)
+        self.worker.moveToThread(self.worker_thread)
         self._submit.connect(self.worker.run)
         self.worker.done.connect(self._on_done)
         self.worker.failed.connect(self._on_failed)
         self.pending = 0
-        self.thread.start()
+        self.worker_thread.start()
 
     @property
     def busy(self) -> bool:
@@ -411,6 +416,6 @@ class TaskRunner(QObject):
         self.failed.emit(name, exc)
 
     def shutdown(self, timeout_ms: int = 30000) -> None:
-        if self.thread.isRunning():
-            self.thread.quit()
-            self.thread.wait(timeout_ms)
+        if self.worker_thread.isRunning():
+            self.worker_thread.quit()
+            self.worker_thread.wait(timeout_ms)

@@ -70,7 +70,7 @@ class ChecklistPanel(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.rows: list[dict] = []
-        self.thread: QThread | None = None
+        self.worker_thread: QThread | None = None
         self.worker: ChecklistWorker | None = None
         self._form: Any = None
         #: ``() -> (protocol, ConnectOptions)`` for step connections; set by the main window.
@@ -86,6 +86,7 @@ class ChecklistPanel(QWidget):
             try:
                 title = find_template(path.stem).title or path.stem
             except Exception:  # noqa: BLE001 - a broken template still shows by its file name
+                log.warning("template %s does not load", path, exc_info=True)
                 title = path.stem
             self.template_combo.addItem(title, path.stem)
             self.template_combo.setItemData(
@@ -272,7 +273,7 @@ class ChecklistPanel(QWidget):
             f"<p><b>Expected:</b> {r['expected']}</p>{last}"
         )
         auto = r["kind"] in ("automatic", "stimulus")
-        self.run_btn.setEnabled(auto and self.thread is None)
+        self.run_btn.setEnabled(auto and self.worker_thread is None)
         self.run_btn.setToolTip(
             "" if auto else "Manual steps are recorded by hand below (Record result)"
         )
@@ -371,7 +372,7 @@ class ChecklistPanel(QWidget):
     @property
     def running(self) -> bool:
         """A step runs now (its worker thread is alive)."""
-        return self.thread is not None
+        return self.worker_thread is not None
 
     def running_text(self) -> str:
         """What runs, for a question before closing: ``DR4-1a (waiting: SP 5 closes …)``."""
@@ -397,10 +398,10 @@ class ChecklistPanel(QWidget):
     def stop(self, timeout_ms: int = 120000) -> bool:
         """Cancel and wait for the worker thread to end (closing the window); True when it
         ended. The step in progress is recorded as not run with its evidence."""
-        if self.thread is None:
+        if self.worker_thread is None:
             return True
         self.cancel_run()
-        thread = self.thread
+        thread = self.worker_thread
         thread.quit()  # ends once the worker's run returns
         ended = bool(thread.wait(timeout_ms))
         if not ended:
@@ -410,7 +411,7 @@ class ChecklistPanel(QWidget):
         return True
 
     def run_steps(self, step_ids: list[str]) -> None:
-        if self.thread is not None or not step_ids or self.ctx.session_id is None:
+        if self.worker_thread is not None or not step_ids or self.ctx.session_id is None:
             return
         setup = self.meter_setup() if callable(self.meter_setup) else None
         if setup is None:
@@ -428,7 +429,7 @@ class ChecklistPanel(QWidget):
         control = getattr(self.ctx.sim, "control", None)
         identity = getattr(self.ctx, "identity", None)
         simulated = True if control is not None or (identity and identity.simulated) else None
-        self.thread = QThread()
+        self.worker_thread = QThread()
         self.worker = ChecklistWorker(
             self.ctx.db_path,
             self.ctx.session_id,
@@ -438,7 +439,7 @@ class ChecklistPanel(QWidget):
             simulated=simulated,
             by=self.by_edit.text().strip() or "bench",
         )
-        self.worker.moveToThread(self.thread)
+        self.worker.moveToThread(self.worker_thread)
         self.submit.connect(self.worker.run)
         # slots of this panel (decorated): they run in the GUI thread, queued
         self.worker.finished.connect(self._done)
@@ -446,7 +447,7 @@ class ChecklistPanel(QWidget):
         self.worker.prompt_requested.connect(self._prompt)
         self.worker.waiting.connect(self._waiting)
         self.worker.step_started.connect(self._step_started)
-        self.thread.start()
+        self.worker_thread.start()
         self._set_running(True)
         self.message.show_message(f"Running {', '.join(step_ids)}…", "info")
         self.submit.emit(step_ids)
@@ -486,18 +487,22 @@ class ChecklistPanel(QWidget):
         from ui.stimulus_form import StimulusForm, parse_prompt
 
         form = StimulusForm(parse_prompt(text), self.by_edit.text().strip(), self)
-        form.answered.connect(lambda answer: self.worker and self.worker.answer(answer))
+        form.answered.connect(self._answer)
         form.finished.connect(lambda _r: setattr(self, "_form", None))
         self._form = form
         form.show()
 
+    def _answer(self, text: str) -> None:
+        if self.worker is not None:
+            self.worker.answer(text)
+
     def _stop_thread(self) -> None:
-        if self.thread is not None:
+        if self.worker_thread is not None:
             self.submit.disconnect()
-            self.thread.quit()
-            if not self.thread.wait(120000):
+            self.worker_thread.quit()
+            if not self.worker_thread.wait(120000):
                 log.error("checklist worker thread still running after 120 s")
-            self.thread = None
+            self.worker_thread = None
             self.worker = None
         if self._form is not None:
             self._form.withdraw()

@@ -6,14 +6,14 @@ this panel only builds :class:`~drivers.meter.ConnectOptions` and shows progress
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import logging
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -34,6 +34,9 @@ from ui.errors import InlineMessage
 from ui.icons import icon
 from ui.identity_view import IdentityView
 from ui.timebase import gb_and_utc, gb_day_span, sp_text
+from ui.widgets import date_edit
+
+log = logging.getLogger(__name__)
 
 #: (label, protocol, mode_e)
 PROTOCOLS = [
@@ -59,6 +62,7 @@ def list_serial_ports() -> list[tuple[str, str]]:
 
         return sorted((p.device, p.description or "") for p in list_ports.comports())
     except Exception:  # noqa: BLE001 - no port enumeration on this platform
+        log.warning("serial ports could not be listed", exc_info=True)
         return []
 
 
@@ -88,7 +92,9 @@ class ConnectionPanel(QWidget):
     def _build(self) -> None:
         self.port_combo = QComboBox(editable=True)
         self.port_combo.setMinimumWidth(320)
-        self.port_combo.lineEdit().setPlaceholderText("/dev/ttyUSB0, COM3 or socket://host:port")
+        port_edit = self.port_combo.lineEdit()
+        if port_edit is not None:
+            port_edit.setPlaceholderText("/dev/ttyUSB0, COM3 or socket://host:port")
         self.refresh_btn = QPushButton(icon("refresh"), "Refresh")
         self.refresh_btn.clicked.connect(self.refresh_ports)
         self.protocol_combo = QComboBox()
@@ -141,10 +147,8 @@ class ConnectionPanel(QWidget):
         self.events_btn.clicked.connect(lambda: self._request("events"))
         today = QDate.currentDate()
         # GB settlement days, both ends included (a BST day starts at 23:00 UTC the day before)
-        self.from_date = QDateEdit(
-            today.addDays(-7), calendarPopup=True, displayFormat="ddd yyyy-MM-dd"
-        )
-        self.to_date = QDateEdit(today, calendarPopup=True, displayFormat="ddd yyyy-MM-dd")
+        self.from_date = date_edit(today.addDays(-7))
+        self.to_date = date_edit(today)
         for w in (self.from_date, self.to_date):
             w.setToolTip("GB settlement days (Europe/London), both days included")
         self.profile_btn = QPushButton(icon("profile"), "Read profile")
@@ -331,7 +335,9 @@ class ConnectionPanel(QWidget):
 
         :raises ValueError: the 'to' day is before the 'from' day.
         """
-        return gb_day_span(self.from_date.date().toPython(), self.to_date.date().toPython())
+        first, last = self.from_date.date().toPython(), self.to_date.date().toPython()
+        assert isinstance(first, date) and isinstance(last, date)
+        return gb_day_span(first, last)
 
     def read_profile(self) -> None:
         try:
@@ -369,6 +375,7 @@ class ConnectionPanel(QWidget):
                 if ((c.get("meta") or {}).get("identity") or {}).get("serial") == serial
             ]
         except Exception:  # noqa: BLE001 - an offer, never an error
+            log.warning("incomplete collections not looked up", exc_info=True)
             return
         if not found:
             return
@@ -478,6 +485,25 @@ class ConnectionPanel(QWidget):
         except Exception as exc:  # noqa: BLE001 - shown inline, the connection stays
             self.message.show_error(exc)
 
+    def _never_opened(self, exc: BaseException) -> None:
+        """A connection that failed to open: say so (not "Connection lost"), release the port
+        so the button offers Connect again."""
+        from ui.errors import ErrorInfo, log_shown
+
+        url = self._bench[1] if self._bench else self.port_url()
+        first = str(exc).split(";")[0].split(": [Errno")[0]
+        info = ErrorInfo(
+            "Port did not open",
+            f"{url}: {first}",
+            "Check the port name or URL, that the cable or optical probe is plugged in, and "
+            "that no other program holds the port; then press Connect.",
+        )
+        log_shown(info, exc)
+        self.message.show_message(f"<b>{info.title}:</b> {info.what}<br>{info.todo}", "error")
+        self.progress.setFormat("connect: port did not open")
+        self.ctx.close_port()
+        self._update_buttons()
+
     def check_identity(self) -> list:
         """Show the identity read and compare it at once with the session's declared equipment
         (:func:`bench_app.equipment.checks.check_session`); returns the mismatch findings."""
@@ -497,6 +523,9 @@ class ConnectionPanel(QWidget):
     def _on_failed(self, op: str, exc: BaseException, context: dict) -> None:
         self.progress.setRange(0, 100)
         self.progress.setValue(0)
+        if op == "connect":  # the port never opened: not a lost connection, nothing to resume
+            self._never_opened(exc)
+            return
         info = self.message.show_error(exc)
         self.progress.setFormat(f"{op}: {info.title.lower()}")
         if op in ("profile", "read", "resume"):

@@ -92,7 +92,7 @@ class NewKeyDialog(FormDialog):
             return "The two passphrases differ."
         return None
 
-    def create(self) -> tuple[Path, Path]:
+    def create(self) -> tuple[Path, Path]:  # type: ignore[override]  # not QWidget.create
         """Write the key files; returns ``(p12, pem)``. Raises UsageError/SigningError."""
         return new_self_signed(
             self.name.text().strip(),
@@ -134,8 +134,12 @@ class ReportPanel(QWidget):
         self._build()
         self._show_trust([], [])
         ctx.session_changed.connect(lambda _s: self.load_session())
-        thread = self.runner.thread  # stopped with the window (ctx.shutdown), not by GC
-        ctx.add_shutdown(lambda: (thread.quit(), thread.wait(30000)))
+        thread = self.runner.worker_thread  # stopped with the window (ctx.shutdown), not by GC
+        def stop_thread() -> None:
+            thread.quit()
+            thread.wait(30000)
+
+        ctx.add_shutdown(stop_thread)
         self.load_session()
 
     # -- layout --------------------------------------------------------------------------------
@@ -340,7 +344,7 @@ class ReportPanel(QWidget):
         self._update_buttons()
 
     # -- actions -------------------------------------------------------------------------------
-    def render(self) -> None:
+    def render(self) -> None:  # type: ignore[override]  # the report, not QWidget.render
         pdf = self.pdf_path()
         if pdf is None or self.ctx.session_id is None:
             self.message.show_message("Choose the report file first.", "warning")
@@ -622,11 +626,11 @@ class ReportPanel(QWidget):
             self.hash_label.set_full_text("—", "The report carries no session hash")
         result = state.result
         untrusted = [s.holder or s.signer for s in sigs if not s.error and not s.trusted]
-        who = " and ".join(dict.fromkeys(untrusted)) or "a signer"
+        names = " and ".join(dict.fromkeys(untrusted)) or "a signer"
         headline = {
             jobs.OK: "OK — every signature intact, valid and trusted; the session's data "
             "re-verified in the database.",
-            jobs.UNTRUSTED: f"UNTRUSTED — intact and valid, data re-verified, but {who} is "
+            jobs.UNTRUSTED: f"UNTRUSTED — intact and valid, data re-verified, but {names} is "
             "not among the certificates you trust.",
             jobs.FAILED: "FAILED — do not rely on this report: "
             + ("see the problems below." if len(state.problems) != 1 else "see the problem below."),
@@ -683,7 +687,7 @@ class ReportPanel(QWidget):
         if verdict is not None and verdict.data_checked:
             out += [f"<span style='color:{GOOD}'>{escape(d)}</span>" for d in verdict.data]
         if state.hash_message:  # an unsigned draft
-            colour = {True: GOOD, False: MEH}.get(state.hash_ok, "#555")
+            colour = "#555" if state.hash_ok is None else (GOOD if state.hash_ok else MEH)
             out.append(f"<span style='color:{colour}'>{escape(state.hash_message)}</span>")
         sigs = [s for s in state.signatures if s.fingerprint]
         if sigs:

@@ -6,13 +6,13 @@ Every form validates before it writes (required fields, MPID = 4 letters, firmwa
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -30,6 +30,9 @@ from PySide6.QtWidgets import (
 from ui.context import BenchContext
 from ui.errors import InlineMessage, show_error
 from ui.icons import icon
+from ui.widgets import date_edit
+
+log = logging.getLogger(__name__)
 
 KINDS = [("Protocol approval (BSCP601)", "protocol-approval"), ("CoP compliance", "cop-compliance")]
 ROLES = ["tester", "witness", "hhdc", "manufacturer"]
@@ -78,7 +81,7 @@ class NewSessionDialog(FormDialog):
             self.kind.addItem(label, value)
         self.cops = QLineEdit(placeholderText="e.g. 5, 10")
         self.location = QLineEdit()
-        self.date = QDateEdit(QDate.currentDate(), calendarPopup=True, displayFormat="yyyy-MM-dd")
+        self.date = date_edit(QDate.currentDate(), "yyyy-MM-dd")
         self.title = QLineEdit()
         self.form.addRow("Reference *", self.reference)
         self.form.addRow("Kind", self.kind)
@@ -353,6 +356,7 @@ class SessionSidebar(QWidget):
         try:
             res = overall_result(self.ctx.store, self.ctx.session_id)
         except Exception as exc:  # noqa: BLE001 - the sidebar never breaks the window
+            log.exception("overall result of session %s", self.ctx.session_id)
             self.set_overall("UNKNOWN", [str(exc)])
             return
         self.set_overall(res.status, overall_lines(res), overall_tooltip(res))
@@ -367,6 +371,7 @@ class SessionSidebar(QWidget):
             try:
                 sim = is_simulator_session(self.ctx.store, self.ctx.session_id)
             except Exception:  # noqa: BLE001 - the sidebar never breaks the window
+                log.exception("simulator marking of session %s", self.ctx.session_id)
                 sim = False
         self.simulated = sim
         self.sim_badge.setVisible(sim)
