@@ -91,6 +91,13 @@ def register(sub: argparse._SubParsersAction) -> None:
             q.add_argument("--session", type=int, required=True)
             add_db_option(q)
             q.set_defaults(func=run_link)
+            q = ks.add_parser("decide", help="record an application's outcome (a granted "
+                              "variant amendment covers the variant)")  # fmt: skip
+            q.add_argument("reference")
+            q.add_argument("decision", choices=("granted", "refused", "pending"))
+            q.add_argument("--date", default="", help="decision date YYYY-MM-DD")
+            add_db_option(q)
+            q.set_defaults(func=run_decide)
 
     X.register_commands(es)
     q = es.add_parser("equivalents", help="combinations equivalent to KEY (differ in hardware)")
@@ -130,6 +137,10 @@ def _add_options(kind: str, q: argparse.ArgumentParser) -> None:
         q.add_argument("--model", action="append", default=[], help="model/variant (repeatable)")
         q.add_argument("--cop", action="append", default=[], help="CoP (repeatable)")
         q.add_argument("--notes", default="")
+        q.add_argument("--regime", default="bsc", choices=("bsc", "smets"),
+                       help="bsc: BSCP601/CoPs; smets: a SMETS device model under the DCC regime")
+        q.add_argument("--major-pattern", default="",
+                       help=r"regex whose group is the major firmware iteration, e.g. (\d+\.\d+)")
     elif kind == "combos":
         q.add_argument("--type", required=True, dest="outstation_type")
         q.add_argument("--model", required=True)
@@ -139,6 +150,8 @@ def _add_options(kind: str, q: argparse.ArgumentParser) -> None:
         q.add_argument("--key", default="", help="name of the combination (default: derived)")
         q.add_argument("--notes", default="")
         q.add_argument("--solution-release", default="", help="e.g. 8.0.12g (bundled firmware)")
+        q.add_argument("--fuel", default="", choices=("", "dual", "electricity", "gas"),
+                       help="fuel of a SMETS device model combination")
     elif kind == "certs":
         q.add_argument("--type", required=True, dest="outstation_type")
         q.add_argument("--cop", required=True)
@@ -221,6 +234,8 @@ def run_list(args: argparse.Namespace) -> int:
     cols = list(COLUMNS[args.kind])
     if args.kind in ("certs", "approvals", *X.NEW_KINDS) and "id" not in cols:
         cols = ["id", *cols]
+    if args.kind == "certs":  # where equipment compliant with the CoP can be registered
+        cols.append("registrable")
     print_table(rows, cols)
     return 0
 
@@ -231,11 +246,12 @@ def run_add(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         reg = Register(store)
         if kind == "types":
-            new = reg.add_type(a.code, a.manufacturer, a.model, a.cop, a.notes, replace=a.replace)
+            new = reg.add_type(a.code, a.manufacturer, a.model, a.cop, a.notes, regime=a.regime,
+                               major_pattern=a.major_pattern, replace=a.replace)
         elif kind == "combos":
             fw = {p: getattr(a, p) for p in ("metrology", "application", "communications")}
             new = reg.add_combination(a.outstation_type, a.model, fw, a.hardware, a.key, a.notes,
-                                      solution_release=a.solution_release,
+                                      solution_release=a.solution_release, fuel=a.fuel,
                                       replace=a.replace)  # fmt: skip
             new = reg.combination(new).key
         elif kind == "certs":
@@ -282,6 +298,13 @@ def run_link(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         Register(store).link_session(args.reference, args.session)
     print(f"session {args.session} linked to application {args.reference}")
+    return 0
+
+
+def run_decide(args: argparse.Namespace) -> int:
+    with open_store(args) as store:
+        Register(store).decide_application(args.reference, args.decision, args.date)
+    print(f"application {args.reference}: {args.decision}")
     return 0
 
 

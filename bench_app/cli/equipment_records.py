@@ -15,14 +15,20 @@
     bench-app equipment override --session ID --template NAME --reason TEXT [--by NAME]
     bench-app equipment shares --snapshot S --tested KEY … [--plan P] [--json]
     bench-app equipment deviations --session ID [--json]
-    bench-app equipment publish approvals|types --version 75.0 --date D --out FILE.csv|.pdf
+    bench-app equipment publish approvals|types|ppcl|epcl --version 75.0 [--date D]
+        [--out FILE.csv|.pdf]
+    bench-app equipment dcc add --combination KEY --list ppcl --status "in testing" --stage DMCT
+    bench-app equipment tirs add --reference TIR-1 --title T --outcome workaround \\
+        --combination KEY --detail "S1SP workaround: …"
 """
 
 from __future__ import annotations
 
 import argparse
+from datetime import UTC
 
 from bench_app.cli.common import add_db_option, open_store, print_json
+from bench_app.equipment import fields as F
 from bench_app.equipment.csv_records import COLUMNS as NEW_KINDS
 from bench_app.equipment.records import Register
 
@@ -30,9 +36,12 @@ ADD_HELP = {
     "devices": "add a device (role, model, hardware version and revision, firmware) to a combo",
     "conditions": "attach a condition to a certificate or an approval",
     "dispensations": "record a BSCP32 metering dispensation",
-    "equivalences": "propose (or, with --by/--date/--evidence, assess) an equivalent variant",
+    "equivalences": "a hardware variant's way: --assurance (the manufacturer's), then --by/--date/"
+                    "--evidence (the assessment), then --proposed DATE, then --eligible DATE",
     "base": "count a combination in a dated installed-base snapshot",
     "upgrades": "plan an upgrade of installations from one combination to another",
+    "dcc": "put a SMETS combination on the PPCL or EPCL with its status and stage",
+    "tirs": "record a Testing Issue Resolution and the combinations it affects",
 }
 
 
@@ -40,13 +49,18 @@ def add_options(kind: str, q: argparse.ArgumentParser) -> None:
     """Options of ``equipment KIND add`` for an approval-record kind."""
     if kind == "devices":
         q.add_argument("--combination", required=True)
-        q.add_argument("--role", required=True, help="outstation, ESME, GSME, CH or PPMID")
+        q.add_argument("--role", required=True, help="outstation, ESME, GSME, CH, PPMID or IHD")
         q.add_argument("--model", required=True)
         q.add_argument("--firmware", required=True)
         q.add_argument("--hardware", default="", help="hardware version")
         q.add_argument("--revision", default="", help="hardware revision")
         q.add_argument("--factory-config", default="")
         q.add_argument("--notes", default="")
+        q.add_argument("--manufacturer", default="", help="the device's manufacturer")
+        q.add_argument("--upgradable", action="store_true",
+                       help="its firmware can be upgraded (a consumer display that can is a PPMID)")
+        q.add_argument("--smso", default="", help="communications hub: its SMSO")
+        q.add_argument("--wan-provider", default="", help="communications hub: its WAN provider")
     elif kind == "conditions":
         q.add_argument("--target", required=True, choices=("certificate", "approval"))
         q.add_argument("--id", type=int, required=True, help="certificate/approval id")
@@ -59,12 +73,37 @@ def add_options(kind: str, q: argparse.ArgumentParser) -> None:
         q.add_argument("--scope", default="")
         q.add_argument("--expiry", default="", help="YYYY-MM-DD")
         q.add_argument("--text", default="")
+        q.add_argument("--msid", default="", help="granted for this Metering System (13 digits)")
+        q.add_argument("--site", default="", help="granted for this site")
+        q.add_argument("--type", default="", dest="outstation_type",
+                       help="generic grant for this outstation type (with --cop)")
     elif kind == "equivalences":
         q.add_argument("--combination", required=True)
         q.add_argument("--tested", required=True)
+        q.add_argument("--assurance", default=None,
+                       help="the manufacturer's assurance of no material difference (reference)")
         q.add_argument("--by", default="", help="who assessed it")
         q.add_argument("--date", default="", help="assessment date YYYY-MM-DD")
-        q.add_argument("--evidence", default="", help="e.g. manufacturer's statement ref")
+        q.add_argument("--evidence", default="",
+                       help="the assessment's own evidence (a manufacturer's statement alone is "
+                            "the assurance, not an assessment)")
+        q.add_argument("--proposed", default="", metavar="DATE", help="proposed for the EPCL")
+        q.add_argument("--eligible", default="", metavar="DATE", help="made eligible")
+    elif kind == "dcc":
+        q.add_argument("--combination", required=True)
+        q.add_argument("--list", required=True, choices=("ppcl", "epcl"), dest="dcc_list")
+        q.add_argument("--status", required=True, help="; ".join(F.DCC_STATUSES))
+        q.add_argument("--stage", default="", choices=F.DCC_STAGES)
+        q.add_argument("--since", default="", help="YYYY-MM-DD")
+        q.add_argument("--notes", default="")
+    elif kind == "tirs":
+        q.add_argument("--reference", required=True)
+        q.add_argument("--title", required=True)
+        q.add_argument("--outcome", default="open", choices=F.TIR_OUTCOMES)
+        q.add_argument("--combination", action="append", default=[], help="affected (repeat)")
+        q.add_argument("--detail", default="", help="the workaround or documented behaviour")
+        q.add_argument("--fixed-firmware", default="")
+        q.add_argument("--date", default="", help="raised YYYY-MM-DD")
     elif kind == "base":
         q.add_argument("--snapshot", required=True)
         q.add_argument("--date", required=True, help="snapshot date YYYY-MM-DD")
@@ -86,18 +125,33 @@ def run_add(a: argparse.Namespace) -> int:
         if kind == "devices":
             new = reg.add_device(a.combination, a.role, a.model, a.hardware, a.revision,
                                  a.firmware, a.factory_config, a.notes,
+                                 manufacturer=a.manufacturer, upgradable=a.upgradable,
+                                 smso=a.smso, wan_provider=a.wan_provider,
                                  replace=a.replace)  # fmt: skip
         elif kind == "conditions":
             new = reg.add_condition(a.target, a.id, a.text)
         elif kind == "dispensations":
             new = reg.add_dispensation(a.reference, session_id=a.session, step_id=a.step,
                                        cop=a.cop, scope=a.scope, expiry=a.expiry, text=a.text,
+                                       msid=a.msid, site=a.site,
+                                       outstation_type=a.outstation_type,
                                        replace=a.replace)  # fmt: skip
         elif kind == "equivalences":
+            new = 0
+            if a.assurance is not None or not (a.by or a.date or a.evidence or a.proposed
+                                               or a.eligible):
+                new = reg.record_assurance(a.combination, a.tested, a.assurance or "")
             if a.by or a.date or a.evidence:
                 new = reg.assess_equivalent(a.combination, a.tested, a.by, a.date, a.evidence)
-            else:
-                new = reg.propose_equivalent(a.combination, a.tested)
+            for step in ("proposed", "eligible"):
+                if getattr(a, step):
+                    new = reg.advance_equivalence(a.combination, a.tested, step, getattr(a, step))
+        elif kind == "dcc":
+            new = reg.set_dcc_entry(a.combination, a.dcc_list, a.status, a.stage, a.since,
+                                    a.notes)  # fmt: skip
+        elif kind == "tirs":
+            new = reg.add_tir(a.reference, a.title, a.outcome, a.combination, a.detail,
+                              a.fixed_firmware, a.date, replace=a.replace)  # fmt: skip
         elif kind == "base":
             new = reg.add_base_count(a.snapshot, a.date, a.combination, a.active, a.dormant,
                                      replace=a.replace)  # fmt: skip
@@ -110,11 +164,10 @@ def run_add(a: argparse.Namespace) -> int:
 
 def add_remove(kind: str, ks) -> None:
     """``equipment KIND remove`` for kinds other than certs/approvals (handled there)."""
-    by_name = kind in ("base", "upgrades")
     q = ks.add_parser("remove", help=f"remove from {kind}" + (
         " (withdrawn, with date and reason)" if kind == "dispensations" else ""))  # fmt: skip
-    q.add_argument("id", help="snapshot name" if kind == "base" else "plan name" if by_name
-                   else "id (as 'list' shows it)")  # fmt: skip
+    q.add_argument("id", help={"base": "snapshot name", "upgrades": "plan name",
+                               "tirs": "TIR reference"}.get(kind, "id (as 'list' shows it)"))
     if kind == "dispensations":
         q.add_argument("--date", required=True, help="withdrawal date YYYY-MM-DD")
         q.add_argument("--reason", required=True)
@@ -127,6 +180,8 @@ def run_remove(a: argparse.Namespace) -> int:
         reg = Register(store)
         if a.kind in ("base", "upgrades"):
             reg.remove_rows("snapshot" if a.kind == "base" else "plan", a.id)
+        elif a.kind == "tirs":
+            reg.remove_tir(a.id)
         else:
             if not str(a.id).isdigit():
                 from bench_app.errors import UsageError
@@ -137,6 +192,8 @@ def run_remove(a: argparse.Namespace) -> int:
              "equivalences": reg.remove_equivalence}.get(a.kind, lambda i: None)(rid)  # fmt: skip
             if a.kind == "dispensations":
                 reg.remove_dispensation(rid, a.date, a.reason)
+            if a.kind == "dcc":
+                reg.remove_dcc_entry(rid)
     print(f"{a.kind} {a.id} removed")
     return 0
 
@@ -170,12 +227,13 @@ def register_commands(es) -> None:
     q.set_defaults(func=run_deviations)
 
     q = es.add_parser("publish", help="export a published list as versioned CSV or PDF")
-    q.add_argument("list", choices=("approvals", "types"),
+    q.add_argument("list", choices=("approvals", "types", "ppcl", "epcl"),
                    help="approvals: CoP Compliance and Protocol Approval; types: Valid "
-                   "Outstation Types")  # fmt: skip
+                   "Outstation Types; ppcl/epcl: the DCC's Pending/Eligible Product "
+                   "Combinations Lists")  # fmt: skip
     q.add_argument("--version", required=True, help="list version, e.g. 75.0")
-    q.add_argument("--date", required=True, help="list date YYYY-MM-DD")
-    q.add_argument("--out", required=True, help="FILE.csv or FILE.pdf")
+    q.add_argument("--date", default="", help="list date YYYY-MM-DD (default: today)")
+    q.add_argument("--out", default="", help="FILE.csv or FILE.pdf (default: LIST-vVERSION.csv)")
     add_db_option(q)
     q.set_defaults(func=run_publish)
 
@@ -216,10 +274,14 @@ def run_deviations(a: argparse.Namespace) -> int:
 
 
 def run_publish(a: argparse.Namespace) -> int:
+    from datetime import datetime
+
     from bench_app.report.published_lists import publish
 
+    when = a.date or datetime.now(UTC).date().isoformat()
+    out = a.out or f"{a.list}-v{a.version.strip()}.csv"
     with open_store(a) as store:
-        path, n = publish(store, a.list, a.version, a.date, a.out)
+        path, n = publish(store, a.list, a.version, when, out)
     print(f"{n} rows written to {path}")
     return 0
 

@@ -85,10 +85,18 @@ class ApprovalRecordsMixin(RegisterBase):
         scope: str = "",
         expiry: str = "",
         text: str = "",
+        msid: str = "",
+        site: str = "",
+        outstation_type: str = "",
         replace: bool = False,
     ) -> int:
         """Record a BSCP32 metering dispensation covering a session's failed step and/or a CoP
-        departure. It is evidence of a deviation, never of a pass."""
+        departure. It is evidence of a deviation, never of a pass.
+
+        BSCP32 grants a dispensation for one Metering System (``msid``, the 13-digit MSID), for
+        a ``site``, or generically for an equipment type (``outstation_type``) and CoP; a grant
+        for a session's step is the bench's own record of which grant covers that step.
+        """
         reference = checked(F.required, reference, "dispensation reference (BSCP32)",
                             what="dispensation")  # fmt: skip
         step_id = (step_id or "").strip()
@@ -97,6 +105,15 @@ class ApprovalRecordsMixin(RegisterBase):
             raise UsageError(f"dispensation {reference}: say what it covers (a step or a CoP)")
         if step_id and session_id is None:
             raise UsageError(f"dispensation {reference}: a step needs the session it belongs to")
+        msid = (msid or "").strip()
+        if msid and not (msid.isdigit() and len(msid) == 13):
+            raise UsageError(f"dispensation {reference}: MSID {msid!r} must be the 13-digit "
+                             "Metering System Identifier")  # fmt: skip
+        code = checked(F.type_code, outstation_type, what=f"dispensation {reference}") \
+            if (outstation_type or "").strip() else ""
+        if code and not cop_no:
+            raise UsageError(f"dispensation {reference}: a generic grant for type {code} names "
+                             "the CoP it departs from")  # fmt: skip
         record = {
             "reference": reference,
             "session_id": int(session_id) if session_id is not None else None,
@@ -105,14 +122,19 @@ class ApprovalRecordsMixin(RegisterBase):
             "scope": (scope or "").strip(),
             "expiry": checked(F.iso_date, expiry, what="dispensation expiry"),
             "text": (text or "").strip(),
+            "msid": msid,
+            "site": (site or "").strip(),
+            "outstation_type": code,
         }
         with self.store.atomic():
             if session_id is not None:
                 self.store.check_unlocked(int(session_id))  # names the session / who locked it
             match = (
-                "reference = ? AND ifnull(session_id, 0) = ? AND step_id = ? AND cop = ?",
-                (reference, record["session_id"] or 0, step_id, cop_no),
-            )
+                "reference = ? AND ifnull(session_id, 0) = ? AND step_id = ? AND cop = ? AND "
+                "msid = ? AND site = ? AND outstation_type = ?",
+                (reference, record["session_id"] or 0, step_id, cop_no, msid, record["site"],
+                 code),
+            )  # fmt: skip
             return self._upsert("eq_dispensations", match, record, replace,
                                 f"dispensation {reference}")  # fmt: skip
 
@@ -131,7 +153,8 @@ class ApprovalRecordsMixin(RegisterBase):
         removed_reason, created_at. With ``session_id``: that session's plus the session-less
         ones. A session's own dispensation can only be added while the session is not locked."""
         keys = ("id", "reference", "session_id", "step_id", "cop", "scope", "expiry", "text",
-                "status", "removed_date", "removed_reason", "created_at")  # fmt: skip
+                "status", "removed_date", "removed_reason", "created_at", "msid", "site",
+                "outstation_type")  # fmt: skip
         sql = f"SELECT {', '.join(keys)} FROM eq_dispensations"
         args: list = []
         if session_id is not None:
@@ -139,6 +162,18 @@ class ApprovalRecordsMixin(RegisterBase):
             args.append(int(session_id))
         rows = self.conn.execute(sql + " ORDER BY reference, id", args)
         return [dict(zip(keys, r)) for r in rows]
+
+    def grant_reach(self, d: dict) -> str:
+        """Whom a dispensation was granted for, in words."""
+        if d.get("session_id"):
+            return f"this session's step {d['step_id']}" if d.get("step_id") else "this session"
+        if d.get("msid"):
+            return f"Metering System {d['msid']}"
+        if d.get("site"):
+            return f"site {d['site']}"
+        if d.get("outstation_type"):
+            return f"generic for type {d['outstation_type']} and CoP {d['cop']}"
+        return f"CoP {d['cop']} (reach not recorded)"
 
     # -- removal of types, combinations and applications -------------------------------------
     def _refuse_if_used(self, what: str, uses: list[tuple[str, str, tuple]]) -> None:
@@ -227,12 +262,30 @@ def template_overrides(conn, session_id: int) -> list[dict]:
     return [dict(zip(("id", "template", "reason", "by", "created_at"), r)) for r in rows]
 
 
+def _regime_mismatch(store, session_id: int) -> list[str]:
+    """Every checklist template is of the BSC regime (BSCP601, CoP compliance): a session whose
+    outstation type (its equipment record's, else its application's) is a SMETS device model
+    cites the other regime's records."""
+    codes = [str((store.equipment(session_id) or {}).get("outstation_type") or "").upper()]
+    codes += [r[0] for r in store.conn.execute(
+        "SELECT t.code FROM eq_applications a JOIN eq_types t ON t.id = a.type_id "
+        "WHERE a.reference = (SELECT reference FROM sessions WHERE id = ?) OR a.id IN "
+        "(SELECT application_id FROM eq_application_sessions WHERE session_id = ?)",
+        (session_id, session_id))]  # fmt: skip
+    code = next((c for c in codes if c), "")
+    row = store.conn.execute("SELECT regime FROM eq_types WHERE code = ?", (code,)).fetchone()
+    if row and row[0] == "smets":
+        return [f"outstation type {code} is a SMETS device model under the DCC regime, exempt "
+                "from BSCP601 protocol approval and CoP 10 compliance testing"]
+    return []
+
+
 def check_template_serves(store, session_id: int, template) -> None:
     """Refuse a template that does not serve the session, unless an override is recorded.
 
     :raises UsageError: naming the template, the session and each mismatch, and how to override.
     """
-    why = template.mismatches(store.get_session(session_id))
+    why = template.mismatches(store.get_session(session_id)) + _regime_mismatch(store, session_id)
     if not why:
         return
     if any(o["template"] == template.name for o in template_overrides(store.conn, session_id)):

@@ -17,6 +17,10 @@ mismatch. Codes:
 * ``approval-scope`` (warning) — the HHDC's approvals are scoped for another role (asset
   metering vs SVA/CVA collection);
 * ``approval-removed`` (warning) — the HHDC's approval for this combination was removed;
+* ``variant-not-assessed`` (warning, fails EQ-1) — the session's hardware is a variant of a
+  certified/approved combination with the same firmware, but no equivalence was *assessed* and
+  no variant amendment granted: a certificate or approval covers exactly its combination;
+* ``variant-covered`` (info) — the variant is covered, and by what (assessment or amendment);
 * ``no-declaration`` (warning), ``no-identity``, ``type-not-registered``,
   ``combination-not-registered`` (info) — something could not be compared.
 
@@ -37,7 +41,8 @@ from bench_app.equipment.register import Combination
 
 #: Codes meaning "the meter / declaration is not what the application says" (fail EQ-1).
 MISMATCH_CODES = frozenset(
-    {"firmware-mismatch", "type-mismatch", "serial-mismatch", "declaration-mismatch"}
+    {"firmware-mismatch", "type-mismatch", "serial-mismatch", "declaration-mismatch",
+     "variant-not-assessed"}
 )
 
 
@@ -190,13 +195,73 @@ def check_session(store: Any, session_id: int, identity: dict | None = None) -> 
                         f"application {ref} ({combo.key}) declares {f.declared}", "application",
                         f.component, f.declared, f.read)
             )  # fmt: skip
+    hw = str(eq.get("hardware_version") or "").strip()
     out += _register_findings(reg, store, session, combo, eq_type or app_type or read_type,
-                              read_fw or eq_fw)  # fmt: skip
+                              read_fw or eq_fw, hw)  # fmt: skip
     return out
 
 
+def _granted_to(reg: Register, combo: Combination) -> set[str]:
+    """Combinations whose approvals a granted variant amendment extends to ``combo``."""
+    out = set()
+    app = reg.granted_variant(combo.key)
+    if app and app["amends"]:
+        for a in reg.approvals():
+            if a["id"] == app["amends"]:
+                out.add(a["combination"])
+    return out
+
+
+def session_coverage(
+    reg: Register, code: str, fw: dict, hw: str, combo: Combination | None
+) -> tuple[set[str], set[str], list[Finding]]:
+    """Which combinations' certificates and approvals cover the session's equipment.
+
+    A certificate or approval covers exactly its combination; a hardware variant is covered
+    only through an *assessed* equivalence or a *granted* variant amendment.
+
+    :param hw: the hardware version the session's equipment declares ('' = not declared: the
+        firmware-matching combinations are taken as they are).
+    :returns: (covering keys, keys of same-firmware twins that do not cover it, info findings).
+    """
+    candidates = [combo] if combo is not None else reg.matching(code, fw)
+    if not hw and combo is None:  # hardware unknown: the firmware-matching combinations
+        return {c.key for c in candidates}, set(), []
+    hw = hw or (combo.hardware_version if combo is not None else "")
+    mine = [c for c in candidates if c.hardware_version == hw]
+    if not mine:
+        for c in candidates:
+            sig = reg.signature(c)
+            mine += [o for o in reg.combinations(c.outstation_type)
+                     if o.hardware_version == hw and reg.signature(o) == sig]  # fmt: skip
+    covering = {c.key for c in mine}
+    notes: list[Finding] = []
+    for x in mine:
+        for t in reg.combinations(x.outstation_type):
+            eq = reg.covered_equivalence(x.key, t.key)
+            if eq is not None:
+                covering.add(t.key)
+                notes.append(Finding(
+                    "variant-covered", "info",
+                    f"{x.key} (hardware {hw}) is covered by {t.key}'s records: equivalence "
+                    f"{eq['status']} by {eq['assessed_by']} on {eq['assessed_date']} "
+                    f"({eq['evidence']})", "register", "hardware", t.key, x.key))
+        for key in _granted_to(reg, x):
+            covering.add(key)
+            notes.append(Finding(
+                "variant-covered", "info", f"{x.key} (hardware {hw}) is covered by {key}'s "
+                "approval through a granted variant amendment", "register", "hardware", key,
+                x.key))  # fmt: skip
+    twins = {c.key for c in candidates} - covering
+    for x in mine or candidates:
+        twins |= {o.key for o in reg.combinations(x.outstation_type)
+                  if o.class_key == x.class_key} - covering  # fmt: skip
+    return covering, twins, notes
+
+
 def _register_findings(
-    reg: Register, store: Any, session: dict, combo: Combination | None, code: str, fw: dict
+    reg: Register, store: Any, session: dict, combo: Combination | None, code: str, fw: dict,
+    hw: str = "",
 ) -> list[Finding]:
     """Type/combination registered, certificates per CoP, removed approvals."""
     if not code:
@@ -216,8 +281,8 @@ def _register_findings(
                     f"no {code} combination in the register has firmware "
                     + ", ".join(f"{k} {v}" for k, v in sorted(fw.items())), "register")
         )  # fmt: skip
-    classes = {c.class_key for c in tested}
-    keys_ok = {c.key for c in reg.combinations(code) if c.class_key in classes}
+    keys_ok, twins, notes = session_coverage(reg, code, fw, hw, combo)
+    out += notes
     certs = reg.certificates(code)
     records = store.session_records(session["id"]) if hasattr(store, "session_records") else {}
     cops = session_cops(session, records)  # the issue named at creation or by session set
@@ -231,6 +296,12 @@ def _register_findings(
         right = [c for c in issued if not issue or c["cop_issue"] == issue]
         if right:
             used += [c["id"] for c in right]
+            continue
+        twin = [c for c in certs if c["cop"] == cop and c["combination"] in twins
+                and c["status"] == "issued"]  # fmt: skip
+        if twin:
+            out.append(_variant_finding(f"CoP {cop} certificate {twin[0]['reference'] or ''}",
+                                        twin[0]["combination"], hw))  # fmt: skip
             continue
         if issued:
             held = ", ".join(sorted({c["cop_issue"] or "unstated" for c in issued}))
@@ -277,9 +348,28 @@ def _register_findings(
         if a["combination"] in keys_ok and a["status"] == "approved"
         and (not mpid or a["hhdc_mpid"] == mpid)
     ]  # fmt: skip
+    twin_approvals = [
+        a for a in reg.approvals()
+        if a["combination"] in twins and a["status"] == "approved"
+        and (not mpid or a["hhdc_mpid"] == mpid)
+    ]  # fmt: skip
+    if twin_approvals and not in_force:
+        a = twin_approvals[0]
+        out.append(_variant_finding(f"protocol approval for {a['hhdc_mpid']} "
+                                    f"{a['hhdc_software']} {a['hhdc_version']}",
+                                    a["combination"], hw))  # fmt: skip
     out += _scope_findings(in_force, [c for c, _ in cops], mpid)
     approved = [a["id"] for a in in_force]
     return out + condition_findings(reg, store, session["id"], used, approved)
+
+
+def _variant_finding(record: str, combination: str, hw: str) -> Finding:
+    return Finding(
+        "variant-not-assessed", "warning",
+        f"variant not assessed: the session's hardware {hw or '(not declared)'} is not "
+        f"{combination}'s, and the {record} covers exactly {combination} — no assessed "
+        "equivalence or granted variant amendment extends it to this hardware",
+        "register", "hardware", combination, hw)
 
 
 def _scope_findings(in_force: list[dict], cops: list[str], mpid: str) -> list[Finding]:

@@ -277,7 +277,7 @@ def analyse(
     covered_keys = sorted(e.key for e in base if tested_mask >> index[e.class_key] & 1)
     exact_tested = sum(e.count for e in base if e.key in tested)
     ok = {(q["combination"]) for q in (register.equivalences() if register is not None else [])
-          if q["status"] == "assessed" and q["tested"] in tested}  # fmt: skip
+          if q["status"] in F.EQUIVALENCE_COVERED and q["tested"] in tested}  # fmt: skip
     assessed = sum(e.count for e in base if e.key in ok and e.key in covered_keys
                    and e.key not in tested)  # fmt: skip
     return CoverageResult(total, list(tested), wsum(tested_mask), share(tested_mask),

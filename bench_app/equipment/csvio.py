@@ -73,6 +73,7 @@ def _store_row(reg: Register, kind: str, r: dict[str, str]) -> int:
         return R.store_row(reg, kind, r)
     if kind == "types":
         return reg.add_type(r["code"], r["manufacturer"], r["models"], r["cops"], r["notes"],
+                            regime=r["regime"], major_pattern=r["major_pattern"],
                             replace=True)  # fmt: skip
     if kind == "combos":
         fw = {p: r[p] for p in F.FIRMWARE_PARTS}
@@ -84,6 +85,7 @@ def _store_row(reg: Register, kind: str, r: dict[str, str]) -> int:
             r["key"],
             r["notes"],
             solution_release=r["solution_release"],
+            fuel=r["fuel"],
             replace=True,
         )
         return cid
@@ -113,12 +115,15 @@ def _store_row(reg: Register, kind: str, r: dict[str, str]) -> int:
             if not part.strip().isdigit():
                 raise ValueError(f"session id {part.strip()!r} is not a number")
             sessions.append(int(part))
-    return reg.add_application(
+    app_id = reg.add_application(
         r["reference"], r["applicant"], r["asks"], r["outstation_type"] or None,
         r["combination"] or None, r["cops"], r["notes"], sessions,
         amends=int(r["amends"]) if r["amends"].isdigit() else (r["amends"] or None),
         amendment=r["amendment"], replace=True,
     )  # fmt: skip
+    if r["decision"] or r["decision_date"]:
+        reg.decide_application(r["reference"], r["decision"] or "pending", r["decision_date"])
+    return app_id
 
 
 def import_csv(store, kind: str, path: str | Path) -> int:

@@ -43,6 +43,19 @@ def _dispensation_text(d: dict) -> str:
     return "; ".join(b for b in bits if b)
 
 
+def _reaches(d: dict, outstation_type: str, site: str) -> bool:
+    """A session-less BSCP32 grant applies to the session: generic for the session's outstation
+    type, for the session's site (its location), or with no reach recorded. A grant for one
+    Metering System does not reach a bench session, which names none."""
+    if d.get("msid"):
+        return False
+    if d.get("site"):
+        return d["site"].casefold() == site
+    if d.get("outstation_type"):
+        return d["outstation_type"] == outstation_type
+    return True
+
+
 def session_deviations(
     store: Any, session_id: int, findings: list[dict] | None = None
 ) -> list[Deviation]:
@@ -84,12 +97,16 @@ def session_deviations(
                                      f"{d['reference']} {why} and does not cover it.",
                                      step_id=step, reference=d["reference"]))  # fmt: skip
     cops = {c[0] for c in (F.cop_ref_lenient(str(x)) for x in session.get("cops") or []) if c}
+    eq_type = str((store.equipment(session_id) or {}).get("outstation_type") or "").upper()
+    site = str(session.get("location") or "").strip().casefold()
     for d in disps:
-        if d["cop"] and d["status"] == "granted" and (d["session_id"] == session_id
-                                                      or d["cop"] in cops):  # fmt: skip
+        if d["cop"] and d["status"] == "granted" and (
+            d["session_id"] == session_id or (d["cop"] in cops and _reaches(d, eq_type, site))
+        ):
             expired = bool(d["expiry"] and when and d["expiry"] < when)
             text = (f"departure from CoP {d['cop']} under metering dispensation "
-                    f"{d['reference']} (BSCP32; {_dispensation_text(d)})")  # fmt: skip
+                    f"{d['reference']} (BSCP32, granted for {reg.grant_reach(d)}; "
+                    f"{_dispensation_text(d)})")  # fmt: skip
             if expired:
                 text += " — EXPIRED before the session date"
             out.append(Deviation(DeviationKind.COP_DEPARTURE, text, reference=d["reference"]))

@@ -156,7 +156,9 @@ _SCOPE_ALIASES = {
     "asset": "asset-hhdc", "amhhdc": "asset-hhdc", "asset-hhdc": "asset-hhdc",
 }  # fmt: skip
 #: Device roles in a device model combination (SMETS1 DMC terms; ``outstation`` for HH meters).
-ROLES = ("outstation", "ESME", "GSME", "CH", "PPMID")
+ROLES = ("outstation", "ESME", "GSME", "CH", "PPMID", "IHD")
+#: Consumer display roles: a display that takes firmware upgrades is a PPMID, never an IHD.
+CONSUMER_DISPLAYS = ("PPMID", "IHD")
 
 
 def scopes(items) -> list[str]:
@@ -205,3 +207,101 @@ def compare_versions(a: str, b: str) -> int:
 
 #: What an amendment of an existing approval changes.
 AMENDMENTS = ("firmware", "hhdc-software", "variant")
+
+
+# -- regimes, the DCC's lists and equivalence assessment ---------------------------------------
+#: ``bsc``: an outstation type under BSCP601 and the CoPs (certificates, protocol approvals, a
+#: Valid Outstation Type code). ``smets``: a SMETS device model under the DCC's regime (PPCL/EPCL,
+#: device model combinations) — exempt from BSCP601 protocol approval and CoP 10 compliance
+#: testing, so it carries no BSCP601 certificate or approval.
+REGIMES = ("bsc", "smets")
+#: Fuel of a device model combination (SMETS): dual fuel, or one fuel only.
+FUELS = ("", "dual", "electricity", "gas")
+#: The DCC's path of a hardware variant, in order: the manufacturer's assurance of no material
+#: difference (firmware, hardware, configuration) → the DCC's assessment ("judged substantively
+#: equivalent") → proposed for the Eligible Product Combinations List → eligible. Only an
+#: assessment (and what follows it) makes the variant count as covered.
+EQUIVALENCE_STATUSES = ("assurance", "assessed", "proposed", "eligible", "removed")
+EQUIVALENCE_COVERED = ("assessed", "proposed", "eligible")
+#: Evidence an assessment rests on: its own (``independent``: the assessor's review, tests) —
+#: a manufacturer's statement alone is the assurance, not an assessment.
+EVIDENCE_KINDS = ("independent", "manufacturer", "unstated")
+#: The DCC's lists: Pending and Eligible Product Combinations Lists.
+DCC_LISTS = ("ppcl", "epcl")
+DCC_LIST_TITLES = {"ppcl": "Pending Product Combinations List",
+                   "epcl": "Eligible Product Combinations List"}  # fmt: skip
+#: Testing stage of a combination: System Integration Testing, Device Model Combination Testing.
+DCC_STAGES = ("", "SIT", "DMCT")
+DCC_STATUSES = ("selected for testing", "in testing", "being assessed",
+                "pending migration testing", "proposed for EPCL", "eligible",
+                "withdrawn")  # fmt: skip
+#: Testing Issue Resolution outcomes.
+TIR_OUTCOMES = ("open", "documented-behaviour", "workaround", "firmware-fix")
+APPLICATION_DECISIONS = ("pending", "granted", "refused")
+
+
+def regime(text: str | None) -> str:
+    """``bsc`` (default) or ``smets``, case-blind; ``dcc``/``smets1``/``smets2`` read as smets."""
+    value = (text or "").strip().lower()
+    if value in ("", "bsc", "bscp601", "cop"):
+        return "bsc"
+    if value in ("smets", "smets1", "smets2", "dcc"):
+        return "smets"
+    raise ValueError(f"regime {text!r} must be one of {', '.join(REGIMES)}")
+
+
+def choice(text: str | None, allowed: tuple[str, ...], what: str) -> str:
+    """``text`` (stripped; lower-cased unless ``allowed`` has capitals) if it is in ``allowed``."""
+    value = (text or "").strip()
+    for a in allowed:
+        if a.lower() == value.lower():
+            return a
+    shown = ", ".join(a or "(empty)" for a in allowed)
+    raise ValueError(f"{what} {text!r} must be one of {shown}")
+
+
+def flag(text) -> bool:
+    """yes/no, true/false, 1/0 (empty = no)."""
+    value = str(text if text is not None else "").strip().lower()
+    if value in ("", "0", "no", "n", "false"):
+        return False
+    if value in ("1", "yes", "y", "true"):
+        return True
+    raise ValueError(f"{text!r} is not yes or no")
+
+
+def major_pattern(text: str | None) -> str:
+    """A regular expression whose first group is a firmware version's *major iteration*
+    (e.g. ``(\\d+\\.\\d+)`` reads ``E-8.0.12`` as ``8.0``); empty = the whole version."""
+    value = (text or "").strip()
+    if value:
+        try:
+            rx = re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"major-iteration pattern {value!r} is not a regular expression: "
+                             f"{exc}") from None
+        if rx.groups < 1:
+            raise ValueError(f"major-iteration pattern {value!r} needs one (group) for the "
+                             "major iteration")
+    return value
+
+
+def major(version: str, pattern: str) -> str:
+    """The major iteration of ``version`` under the manufacturer's declared ``pattern`` (the
+    whole version when no pattern is declared or it does not match)."""
+    version = (version or "").strip()
+    if pattern:
+        m = re.search(pattern, version)
+        if m and m.group(1):
+            return m.group(1)
+    return version
+
+
+def registrability(cop: str) -> str:
+    """Where equipment compliant with this CoP can be registered: CoPs 1, 2, 3 and 5 — CMRS
+    (CVA) and SMRS (SVA); CoPs 6–10 — SMRS only; CoP 11 (asset metering) — neither."""
+    if cop in ("1", "2", "3", "5"):
+        return "CMRS and SMRS"
+    if cop in ("6", "7", "8", "9", "10"):
+        return "SMRS"
+    return "not for settlement registration"

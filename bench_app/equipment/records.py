@@ -17,6 +17,7 @@ from collections.abc import Iterable
 
 from bench_app.equipment import fields as F
 from bench_app.equipment.approvals import ApprovalRecordsMixin
+from bench_app.equipment.dcc import DccMixin
 from bench_app.equipment.devices import DevicesMixin
 from bench_app.equipment.register import Combination, TypesMixin, _json, checked
 from bench_app.errors import NotFoundError, UsageError
@@ -28,7 +29,7 @@ def _scoped(row: dict) -> dict:
     return row
 
 
-class Register(ApprovalRecordsMixin, DevicesMixin, TypesMixin):
+class Register(DccMixin, ApprovalRecordsMixin, DevicesMixin, TypesMixin):
     """The equipment register over an open :class:`~bench_app.store.Store`."""
 
     # -- shared -------------------------------------------------------------------------------
@@ -52,6 +53,16 @@ class Register(ApprovalRecordsMixin, DevicesMixin, TypesMixin):
                 raise UsageError(f"{what}: a removed entry needs a removal reason")
             return {"status": status, "removed_date": removed_date, "removed_reason": reason}
         return {"status": status, "removed_date": None, "removed_reason": None}
+
+    def _bsc_only(self, code: str, what: str) -> None:
+        """Refuse a BSCP601 record (certificate, approval, application) for a SMETS model."""
+        if self.get_type(code).get("regime") == "smets":
+            raise UsageError(
+                f"{what}: {code} is a SMETS device model under the DCC regime — SMETS meters are "
+                "exempt from BSCP601 protocol approval and CoP 10 compliance testing, so it "
+                "takes no BSCP601 certificate, approval or application (use the DCC's lists: "
+                "bench-app equipment dcc)"
+            )
 
     # -- certificates -------------------------------------------------------------------------
     def add_certificate(
@@ -91,6 +102,7 @@ class Register(ApprovalRecordsMixin, DevicesMixin, TypesMixin):
             **self._removal(status, removed_date, removed_reason, "certificate"),
         }
         with self.store.atomic():
+            self._bsc_only(code, f"certificate CoP {cop}")
             record["type_id"] = self._type_id(code)
             record["combination_id"] = None
             if combination:
@@ -130,7 +142,10 @@ class Register(ApprovalRecordsMixin, DevicesMixin, TypesMixin):
             "id", "outstation_type", "combination", "cop", "cop_issue", "testing_agent",
             "issued_date", "reference", "status", "removed_date", "removed_reason", "scope",
         )  # fmt: skip
-        return [_scoped(dict(zip(keys, r))) for r in self.conn.execute(sql, args)]
+        out = [_scoped(dict(zip(keys, r))) for r in self.conn.execute(sql, args)]
+        for c in out:  # where equipment compliant with this CoP can be registered
+            c["registrable"] = F.registrability(c["cop"])
+        return out
 
     # -- protocol approvals -------------------------------------------------------------------
     def add_approval(
@@ -164,6 +179,7 @@ class Register(ApprovalRecordsMixin, DevicesMixin, TypesMixin):
         }
         with self.store.atomic():
             combo = self.combination(combination)
+            self._bsc_only(combo.outstation_type, f"protocol approval of {combo.key}")
             record["combination_id"] = combo.id
             match = (
                 "combination_id = ? AND hhdc_mpid = ? AND hhdc_software = ? AND hhdc_version = ?",
@@ -251,6 +267,8 @@ class Register(ApprovalRecordsMixin, DevicesMixin, TypesMixin):
                     "in the equipment register"
                 )
             code = code or (combo.outstation_type if combo else "")
+            if code:
+                self._bsc_only(code, f"application {reference}")
             record["type_id"] = self._type_id(code) if code else None
             record["combination_id"] = combo.id if combo else None
             app_id = self._upsert(
@@ -264,6 +282,26 @@ class Register(ApprovalRecordsMixin, DevicesMixin, TypesMixin):
                 self.link_session(reference, int(sid))
         return app_id
 
+    def decide_application(self, reference: str, decision: str, on: str) -> None:
+        """Record the outcome of an application: ``granted`` or ``refused`` on a date. A
+        hardware variant is covered through a *granted* variant amendment."""
+        decision = checked(F.choice, decision, F.APPLICATION_DECISIONS, "decision",
+                           what=f"application {reference}")  # fmt: skip
+        on = checked(F.iso_date, on, required=decision != "pending", what="decision date")
+        with self.store.atomic():
+            app = self.application(reference)
+            self.conn.execute("UPDATE eq_applications SET decision = ?, decision_date = ?, "
+                              "updated_at = ? WHERE id = ?",
+                              (decision, on, now_iso(), app["id"]))  # fmt: skip
+
+    def granted_variant(self, combination: str) -> dict | None:
+        """A granted variant amendment whose declared combination is ``combination``."""
+        for app in self.applications():
+            if app["combination"] == combination and app["amendment"] == "variant" and \
+                    app["decision"] == "granted":
+                return app
+        return None
+
     def link_session(self, reference: str, session_id: int) -> None:
         """Link a session to the application ``reference`` (idempotent)."""
         with self.store.atomic():
@@ -276,7 +314,7 @@ class Register(ApprovalRecordsMixin, DevicesMixin, TypesMixin):
             )
 
     def _app_dict(self, row) -> dict:
-        app_id, ref, applicant, asks, code, key, cops, notes, amends, amendment = row
+        app_id, ref, applicant, asks, code, key, cops, notes, amends, amendment, dec, on = row
         linked = {
             r[0]
             for r in self.conn.execute(
@@ -306,11 +344,13 @@ class Register(ApprovalRecordsMixin, DevicesMixin, TypesMixin):
             "linked_sessions": explicit,
             "amends": amends,
             "amendment": amendment,
+            "decision": dec,
+            "decision_date": on,
         }
 
     _APP_SQL = (
         "SELECT a.id, a.reference, a.applicant, a.asks, t.code, c.key, a.cops, a.notes, "
-        "a.amends_approval_id, a.amendment "
+        "a.amends_approval_id, a.amendment, a.decision, a.decision_date "
         "FROM eq_applications a LEFT JOIN eq_types t ON t.id = a.type_id "
         "LEFT JOIN eq_combinations c ON c.id = a.combination_id"
     )

@@ -69,6 +69,8 @@ class Combination:
     notes: str = ""
     #: manufacturer solution release bundling the devices' firmware (multi-device combinations)
     solution_release: str = ""
+    #: ``dual``, ``electricity`` or ``gas`` for a SMETS device model combination ('' otherwise)
+    fuel: str = ""
 
     @property
     def class_key(self) -> tuple[str, ...]:
@@ -104,6 +106,7 @@ class Combination:
             "hardware_version": self.hardware_version,
             "notes": self.notes,
             "solution_release": self.solution_release,
+            "fuel": self.fuel,
         }
 
 
@@ -115,15 +118,15 @@ def default_key(code: str, model: str, firmware: dict[str, str], hardware_versio
 
 _COMBO_SQL = (
     "SELECT c.id, c.key, t.code, c.model, c.metrology_fw, c.application_fw, c.communications_fw, "
-    "c.hardware_version, c.notes, c.solution_release "
+    "c.hardware_version, c.notes, c.solution_release, c.fuel "
     "FROM eq_combinations c JOIN eq_types t ON t.id = c.type_id"
 )
 
 
 def _combo(row) -> Combination:
-    cid, key, code, model, met, app, comms, hw, notes, release = row
+    cid, key, code, model, met, app, comms, hw, notes, release, fuel = row
     fw = dict(zip(F.FIRMWARE_PARTS, (met, app, comms)))
-    return Combination(cid, key, code, model, fw, hw, notes, release or "")
+    return Combination(cid, key, code, model, fw, hw, notes, release or "", fuel or "")
 
 
 class RegisterBase:
@@ -196,12 +199,18 @@ class TypesMixin(RegisterBase):
         cops: Iterable[str] | str = (),
         notes: str = "",
         *,
+        regime: str = "bsc",
+        major_pattern: str = "",
         replace: bool = False,
     ) -> int:
         """Add an outstation type (3-character code); ``replace`` updates an existing one.
 
         :param models: model names / variants (``;``-separated text or a list).
         :param cops: Codes of Practice the type is built to (``"5"`` or ``"CoP5"``).
+        :param regime: ``bsc`` (BSCP601 / CoPs) or ``smets`` (a SMETS device model under the
+            DCC regime: no BSCP601 certificates or approvals, no CoPs).
+        :param major_pattern: regular expression naming the *major iteration* of a firmware
+            version (its first group), as the manufacturer declares it.
         :raises UsageError: bad field, or the code exists and ``replace`` is False.
         """
         code = checked(F.type_code, code, what="outstation type")
@@ -211,16 +220,22 @@ class TypesMixin(RegisterBase):
             "models": _json(F.names(models)),
             "cops": _json(checked(F.cops, cops, what=f"type {code} CoPs")),
             "notes": (notes or "").strip(),
+            "regime": checked(F.regime, regime, what=f"type {code}"),
+            "major_pattern": checked(F.major_pattern, major_pattern, what=f"type {code}"),
         }
+        if record["regime"] == "smets" and json.loads(record["cops"]):
+            raise UsageError(f"type {code}: a SMETS device model is exempt from CoP compliance "
+                             "testing and BSCP601 protocol approval; it lists no CoPs")
         with self.store.atomic():
             return self._upsert(
                 "eq_types", ("code = ?", (code,)), record, replace, f"outstation type {code}"
             )
 
     def types(self) -> list[dict]:
-        """id, code, manufacturer, models (list), cops (list), notes — by code."""
+        """id, code, manufacturer, models (list), cops (list), notes, regime, major_pattern."""
         rows = self.conn.execute(
-            "SELECT id, code, manufacturer, models, cops, notes FROM eq_types ORDER BY code"
+            "SELECT id, code, manufacturer, models, cops, notes, regime, major_pattern "
+            "FROM eq_types ORDER BY code"
         ).fetchall()
         return [
             {
@@ -230,6 +245,8 @@ class TypesMixin(RegisterBase):
                 "models": json.loads(r[3] or "[]"),
                 "cops": json.loads(r[4] or "[]"),
                 "notes": r[5],
+                "regime": r[6],
+                "major_pattern": r[7],
             }
             for r in rows
         ]
@@ -256,6 +273,7 @@ class TypesMixin(RegisterBase):
         notes: str = "",
         *,
         solution_release: str = "",
+        fuel: str = "",
         replace: bool = False,
     ) -> int:
         """Add a device model combination; returns its id.
@@ -326,6 +344,9 @@ class TypesMixin(RegisterBase):
                 self.conn.execute(
                     "UPDATE eq_combinations SET solution_release = ? WHERE id = ?", (release, cid)
                 )
+            if fuel:
+                self.conn.execute("UPDATE eq_combinations SET fuel = ? WHERE id = ?",
+                                  (checked(F.choice, fuel, F.FUELS, "fuel"), cid))  # fmt: skip
             return cid
 
     def combinations(self, outstation_type: str | None = None) -> list[Combination]:

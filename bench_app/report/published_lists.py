@@ -4,7 +4,11 @@
   compliance certificate (type, CoP with issue, testing agent, date, scope, conditions) and per
   protocol approval in force (combination, HHDC name and MPID, software and version, year, scope,
   conditions, the approval it amends). Removed entries are left out.
-* ``types`` — the "Valid Outstation Types" list: 3-character code, manufacturer, models.
+* ``types`` — the "Valid Outstation Types" list: 3-character code, manufacturer, models (BSC
+  outstation types only: SMETS device models have no Valid Outstation Type code).
+* ``ppcl`` / ``epcl`` — the DCC's Pending / Eligible Product Combinations Lists: each SMETS
+  combination with its fuel, solution release, devices, status, stage (SIT/DMCT) and the
+  Testing Issue Resolutions against it. The rows of each published version are kept.
 
 Every CSV row carries ``list_version`` and ``list_date``; the PDF names both in its title. Each
 export is recorded in ``eq_publications`` (list, version, date, rows).
@@ -25,13 +29,35 @@ from bench_app.store.base import now_iso
 TITLES = {
     "approvals": "CoP Compliance and Protocol Approval",
     "types": "Valid Outstation Types",
+    **F.DCC_LIST_TITLES,
 }
 COLUMNS = {
     "approvals": ("entry", "outstation_type", "combination", "cop", "testing_agent",
                   "issued_date", "hhdc_name", "hhdc_mpid", "hhdc_software", "hhdc_version",
-                  "year", "scope", "conditions", "amends"),
+                  "year", "scope", "conditions", "amends", "registrable"),
     "types": ("code", "manufacturer", "models"),
+    "ppcl": ("combination", "model", "fuel", "solution_release", "devices", "status", "stage",
+             "since", "tirs", "notes"),
 }  # fmt: skip
+COLUMNS["epcl"] = COLUMNS["ppcl"]
+
+
+def _dcc_rows(reg: Register, which: str) -> list[dict]:
+    tirs: dict[str, list[str]] = {}
+    for t in reg.tirs():
+        for key in t["combinations"]:
+            tirs.setdefault(key, []).append(f"{t['reference']} ({t['outcome']})")
+    out = []
+    for e in reg.dcc_entries(which):
+        combo = reg.combination(e["combination"])
+        devs = "; ".join(f"{d['role']} {d['model']} HW {d['hardware_version']}"
+                         f"{d['hardware_revision']} FW {d['firmware']}"
+                         for d in reg.devices(combo.key))  # fmt: skip
+        out.append({"combination": combo.key, "model": combo.model, "fuel": combo.fuel,
+                    "solution_release": combo.solution_release, "devices": devs,
+                    "status": e["status"], "stage": e["stage"], "since": e["since"],
+                    "tirs": "; ".join(tirs.get(combo.key, [])), "notes": e["notes"]})
+    return out
 
 
 def list_rows(store, which: str) -> list[dict[str, str]]:
@@ -39,9 +65,13 @@ def list_rows(store, which: str) -> list[dict[str, str]]:
     if which not in TITLES:
         raise UsageError(f"published list must be one of {', '.join(TITLES)}, not {which!r}")
     reg = Register(store)
+    if which in F.DCC_LISTS:
+        return [{k: str(r.get(k, "") or "") for k in COLUMNS[which]}
+                for r in _dcc_rows(reg, which)]  # fmt: skip
     if which == "types":
         return [{"code": t["code"], "manufacturer": t["manufacturer"],
-                 "models": "; ".join(t["models"])} for t in reg.types()]  # fmt: skip
+                 "models": "; ".join(t["models"])} for t in reg.types()
+                if t.get("regime") != "smets"]  # fmt: skip
     conds: dict[tuple[str, int], list[str]] = {}
     for c in reg.conditions():
         conds.setdefault((c["target"], c["target_id"]), []).append(c["text"])
@@ -56,6 +86,7 @@ def list_rows(store, which: str) -> list[dict[str, str]]:
             "testing_agent": c["testing_agent"], "issued_date": c["issued_date"],
             "scope": "; ".join(c["scope"]),
             "conditions": "; ".join(conds.get(("certificate", c["id"]), [])),
+            "registrable": F.registrability(c["cop"]),
         })  # fmt: skip
     for a in reg.approvals():
         if a["status"] != "approved":
@@ -129,9 +160,11 @@ def publish(store, which: str, version: str, when: str, out: str | Path) -> tupl
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
     with store.atomic():
-        store.conn.execute(
+        cur = store.conn.execute(
             "INSERT INTO eq_publications (list, version, list_date, rows, created_at) "
             "VALUES (?,?,?,?,?)",
             (which, version, when, len(rows), now_iso()),
         )
+        if which in F.DCC_LISTS:
+            Register(store).snapshot_dcc_list(int(cur.lastrowid or 0), rows)
     return path, len(rows)

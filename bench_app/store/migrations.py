@@ -19,6 +19,7 @@ from collections.abc import Callable
 import sqlite_utils
 
 from bench_app.errors import StoreError
+from bench_app.store.migrations_dcc import m_dcc_regime
 
 #: ``PRAGMA application_id`` of a Witness Bench database ("WBNC").
 APPLICATION_ID = 0x57424E43
@@ -508,7 +509,7 @@ def _m6_session_records(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX session_records_session ON session_records (session_id, kind)")
 
 
-def _m8_simulated_sources(db: sqlite_utils.Database) -> None:
+def _m9_simulated_sources(db: sqlite_utils.Database) -> None:
     """Whether each piece of bench evidence came from a simulated outstation: ``simulated`` on
     collections, traces and clock observations (1 simulated, 0 a real meter, NULL not recorded —
     rows written before this migration). A session with any simulated evidence is marked as a
@@ -527,7 +528,8 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (6, "session records: bench connection, test equipment, time source, CoP issues",
      _m6_session_records),
     (7, "approval records: conditions, dispensations, devices, snapshots", _m7_approval_records),
-    (8, "simulated marks on collections, traces and clock observations", _m8_simulated_sources),
+    (8, "DCC regime: PPCL/EPCL, TIRs, assessed equivalence, BSCP32 reach", m_dcc_regime),
+    (9, "simulated marks on collections, traces and clock observations", _m9_simulated_sources),
 ]  # fmt: skip
 
 #: The schema version this code writes.

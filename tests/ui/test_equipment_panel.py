@@ -43,19 +43,19 @@ def test_approval_record_tabs_remove_deviations_shares_publish(qtbot, store, tmp
 
     panel = EquipmentPanel(store)
     qtbot.addWidget(panel)
-    for kind in ("types", "combos", "devices", "equivalences", "base", "upgrades"):
+    for kind in ("types", "combos", "devices", "equivalences", "base", "upgrades", "dcc"):
         path = resource_path("samples", "equipment", f"dmc_{kind}.csv")
         assert panel.import_file(kind, str(path)), panel.message.text()
-    assert panel.tables["devices"].rowCount() == 14
+    assert panel.tables["devices"].rowCount() == 18
     eq = panel.tables["equivalences"]
     status_col = [eq.horizontalHeaderItem(i).text() for i in range(eq.columnCount())].index(
         "Status"
     )
-    assert sorted(eq.item(r, status_col).text() for r in range(2)) == ["assessed", "proposed"]
+    assert sorted(eq.item(r, status_col).text() for r in range(2)) == ["assurance", "proposed"]
     res = panel.shares("2026-09", ["DMC-DF-A"], "2027-Q1")
-    assert [r.counts["exact"] for r in res] == [5, 155]
+    assert [r.counts["exact"] for r in res] == [5, 5]
     texts = [panel.findings.item(i).text() for i in range(panel.findings.count())]
-    assert any("proposed" in t and "30.00%" in t for t in texts)
+    assert any("pending-assessment" in t and "26.50%" in t for t in texts)
     sid = store.create_session("APP-18", "protocol-approval", cops=["CoP 5 issue 6"])
     from bench_app.equipment import Register
 
@@ -75,5 +75,5 @@ def test_approval_record_tabs_remove_deviations_shares_publish(qtbot, store, tmp
     panel.check(sid)
     texts = [panel.findings.item(i).text() for i in range(panel.findings.count())]
     assert any("template-override, cop6-compliance" in t for t in texts)
-    assert panel.publish_list("types", "12.0", "2026-11-29", str(tmp_path / "types.csv"))
-    assert "12.0" in (tmp_path / "types.csv").read_text()
+    assert panel.publish_list("ppcl", "12.0", "2026-11-29", str(tmp_path / "ppcl.csv"))
+    assert "12.0" in (tmp_path / "ppcl.csv").read_text()

@@ -54,6 +54,8 @@ TITLES = {
     "equivalences": "Equivalences",
     "base": "Installed base",
     "upgrades": "Upgrade plans",
+    "dcc": "PPCL/EPCL",
+    "tirs": "Testing issues",
 }
 WARN = QColor("#fde2e1")
 REMOVED = QColor("#eeeeee")
@@ -123,7 +125,7 @@ class EquipmentPanel(QWidget):
                                 self.plan_edit.text().strip() or None)
         )  # fmt: skip
         self.list_choice = QComboBox()
-        self.list_choice.addItems(["approvals", "types"])
+        self.list_choice.addItems(["approvals", "types", "ppcl", "epcl"])
         self.publish_btn = QPushButton("Publish list…")
         self.publish_btn.clicked.connect(self._ask_publish)
 
@@ -182,7 +184,7 @@ class EquipmentPanel(QWidget):
             table.setHorizontalHeaderLabels([_heading(c) for c in cols])
             table.setRowCount(len(rows))
             for r, row in enumerate(rows):
-                tint = {"removed": REMOVED, "proposed": PROPOSED}.get(str(row.get("status")))
+                tint = {"removed": REMOVED, "assurance": PROPOSED}.get(str(row.get("status")))
                 for c, col in enumerate(cols):
                     item = QTableWidgetItem(_text(row.get(col)))
                     if tint is not None:

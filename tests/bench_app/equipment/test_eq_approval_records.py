@@ -164,8 +164,11 @@ def test_amendment_links_to_the_approval_it_amends(store, pro):
         reg.add_application("BSCP601-21", amends=999, amendment="firmware")
 
 
+DMC_KINDS = ("types", "combos", "devices", "equivalences", "base", "upgrades", "dcc", "tirs")
+
+
 def _load_dmc_samples(store):
-    for kind in ("types", "combos", "devices", "equivalences", "base", "upgrades"):
+    for kind in DMC_KINDS:
         import_csv(store, kind, SAMPLES / f"dmc_{kind}.csv")
     return Register(store)
 
@@ -174,28 +177,52 @@ def test_three_device_combination_from_csv_and_shares_now_and_after_upgrade(stor
     reg = _load_dmc_samples(store)
     devs = reg.devices("DMC-DF-A")
     assert [(d["role"], d["hardware_revision"]) for d in devs] == [
-        ("CH", "A"), ("ESME", "A"), ("GSME", "B")]  # fmt: skip
+        ("CH", "A"), ("ESME", "A"), ("GSME", "B"), ("PPMID", "A")]  # fmt: skip
+    ch = [d for d in devs if d["role"] == "CH"][0]
+    assert (ch["smso"], ch["wan_provider"]) == ("Example SMSO", "Example WAN North")
     assert reg.solution_release("DMC-DF-A") == "8.0.12g"
     now, after = coverage_shares(reg, "2026-09", ["DMC-DF-A"], plan="2027-Q1")
     assert now.total == after.total == 1000
-    assert now.counts == {"exact": 5, "shared-firmware": 100, "assessed": 400, "proposed": 300,
+    # the seed's two figures: the exact DMC is tiny, with assessed equivalents large
+    assert now.counts == {"exact": 5, "assessed-equivalent": 535, "pending-assessment": 265,
                           "uncovered": 195}  # fmt: skip
     assert now.share("exact") == pytest.approx(0.005)
-    assert now.covered_share == pytest.approx(0.505)  # proposed is NOT covered
-    assert after.counts["exact"] == 155 and after.counts["uncovered"] == 45
+    assert now.covered_share == pytest.approx(0.54)  # pending assessment is NOT covered
+    pending = {r["combination"]: r["via"] for r in now.rows
+               if r["category"] == "pending-assessment"}  # fmt: skip
+    assert "being assessed, pending any necessary migration testing" in pending["DMC-SF-E"]
+    assert "manufacturer's assurance only" in pending["DMC-DF-A-HW2"]
+    # upgrades move firmware, never hardware: the 150 upgraded HW0 units are a variant of the
+    # tested DMC (not assessed), so the exact share does not grow
+    assert after.counts["exact"] == 5 and after.counts["uncovered"] == 45
+    assert after.counts["pending-assessment"] == 265 + 150
+    assert "DMC-DF-A firmware on DMC-DF-B hardware" in {r["combination"] for r in after.rows}
     assert "2026-09-30" in now.label and "2027-03-31" in after.label
-    # the proposal counts only once assessed
-    reg.assess_equivalent("DMC-DF-A-HW2", "DMC-DF-A", "B. Assessor", "2026-11-01", "MS-18")
+    # the assurance counts only once assessed on evidence of its own
+    reg.assess_equivalent("DMC-DF-A-HW2", "DMC-DF-A", "DCC device assurance", "2026-11-01",
+                          "DCC assessment DA-43")  # fmt: skip
     (again,) = coverage_shares(reg, "2026-09", ["DMC-DF-A"])
-    assert again.counts["assessed"] == 700 and again.counts["proposed"] == 0
+    assert again.counts["assessed-equivalent"] == 685 and again.counts["pending-assessment"] == 115
 
 
-def test_equivalence_needs_a_hardware_only_difference_and_full_assessment(store):
+def test_equivalence_follows_the_dccs_order(store):
     reg = _load_dmc_samples(store)
     with pytest.raises(UsageError, match="more than hardware"):
-        reg.propose_equivalent("DMC-DF-B", "DMC-DF-A")
+        reg.record_assurance("DMC-DF-B", "DMC-DF-A")
     with pytest.raises(UsageError, match="evidence"):
         reg.assess_equivalent("DMC-DF-A-HW2", "DMC-DF-A", "B. Assessor", "2026-11-01", "")
+    with pytest.raises(UsageError, match="not an assessment"):
+        reg.assess_equivalent("DMC-DF-A-HW2", "DMC-DF-A", "B. Assessor", "2026-11-01",
+                              "manufacturer's statement MS-18", "manufacturer")
+    with pytest.raises(UsageError, match="only once assessed"):
+        reg.advance_equivalence("DMC-DF-A-HW2", "DMC-DF-A", "proposed", "2026-11-02")
+    reg.add_combination("XS1", "XS1 dual fuel", hardware_version="HW9", key="DMC-DF-A-HW9",
+                        solution_release="8.0.12g")  # fmt: skip
+    with pytest.raises(UsageError, match="assurance"):  # no assurance recorded first
+        reg.assess_equivalent("DMC-DF-A-HW9", "DMC-DF-A", "B. Assessor", "2026-11-01", "DA-9")
+    hw3 = [e for e in reg.equivalences() if e["combination"] == "DMC-DF-A-HW3"][0]
+    assert (hw3["status"], hw3["evidence_kind"]) == ("proposed", "independent")
+    reg.advance_equivalence("DMC-DF-A-HW3", "DMC-DF-A", "eligible", "2026-12-01")
     with pytest.raises(UsageError, match="dated 2026-09-30"):
         reg.add_base_count("2026-09", "2026-10-01", "DMC-DF-A", 1)
 
@@ -273,6 +300,7 @@ def test_planner_keeps_dmcs_of_other_releases_apart_and_splits_assessed(store):
         "DMC-DF-A", "DMC-DF-A-HW2", "DMC-DF-A-HW3"]  # fmt: skip  # not DMC-DF-B (7.9.3)
     text = "combination,count\nDMC-DF-A,5\nDMC-DF-A-HW2,300\nDMC-DF-A-HW3,400\nDMC-DF-B,195\n"
     res = analyse(parse_base(text, register=reg), ["DMC-DF-A"], register=reg)
+    # the planner groups by firmware; it keeps the unassessed variants apart
     assert (res.covered, res.exact_tested, res.assessed, res.unassessed) == (705, 5, 400, 300)
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from bench_app.checklist import ChecklistEngine, find_template
 from bench_app.equipment import Register, check_session, meter_identity
+from bench_app.errors import UsageError
 from bench_app.report import collect_report_data, render_report
 from drivers.sim.meter import MeterDescription
 from tests.bench_app.checklist.conftest import PASSWORD, factory_for, make_sim
@@ -20,8 +21,9 @@ SIM = MeterDescription.load("prometer100")  # serial PRO-SIM-000123, type PRO, f
 
 @pytest.fixture
 def declared(store):
-    """Register with the simulated Prometer's firmware in two hardware variants, an application
-    declaring the rack variant, and a session of that application (CoPs 5 and 10)."""
+    """Register with the simulated Prometer's firmware in two hardware variants (the rack variant
+    assessed equivalent to the wall one), an application declaring the rack variant, and a
+    session of that application (CoPs 5 and 10)."""
     reg = Register(store)
     reg.add_type("PRO", "Secure Meters", ["Prometer 100 P3E", "Prometer 100 R3E"], ["5", "10"])
     reg.add_combination("PRO", "Prometer 100", dict(SIM.firmware), "P3E", key="SIM-P3E")
@@ -30,6 +32,9 @@ def declared(store):
     sid = store.create_session("BSCP601-77", "protocol-approval", cops=["CoP5", "CoP10"])
     reg.add_certificate("PRO", "5", "6", "Lab A", "2024-03-01", combination="SIM-P3E")
     reg.add_certificate("PRO", "10", "2", "Lab B", "2024-04-01")
+    reg.record_assurance("SIM-R3E", "SIM-P3E", "manufacturer's statement MS-1")
+    reg.assess_equivalent("SIM-R3E", "SIM-P3E", "A. Assessor", "2026-11-01",
+                          "lab comparison LC-9 of both variants")  # fmt: skip
     return reg, sid
 
 
@@ -45,10 +50,26 @@ def _codes(findings) -> list[tuple[str, str]]:
     return [(f.code, f.component) for f in findings if f.severity == "warning"]
 
 
-def test_matching_meter_and_equivalent_certificate_give_no_warning(store, declared):
-    _, sid = declared
-    # the certificate names the P3E variant; the application declares R3E: equivalent
-    assert _codes(check_session(store, sid, identity=_identity())) == []
+def test_a_variant_is_covered_only_once_assessed(store, declared):
+    reg, sid = declared
+    # the certificate names the P3E variant; the application declares R3E: same firmware, other
+    # hardware — not covered once the assessed equivalence is withdrawn
+    (eq,) = reg.equivalences()
+    reg.remove_equivalence(eq["id"])
+    got = check_session(store, sid, identity=_identity())
+    assert _codes(got) == [("variant-not-assessed", "hardware")]
+    assert got[-1].is_mismatch and "variant not assessed" in got[-1].message
+    reg.record_assurance("SIM-R3E", "SIM-P3E", "manufacturer's statement MS-1")
+    assert _codes(check_session(store, sid, identity=_identity())) == [
+        ("variant-not-assessed", "hardware")]  # an assurance alone does not cover
+    with pytest.raises(UsageError, match="not an assessment"):
+        reg.assess_equivalent("SIM-R3E", "SIM-P3E", "A. Assessor", "2026-11-01",
+                              "manufacturer's statement MS-1", "manufacturer")
+    reg.assess_equivalent("SIM-R3E", "SIM-P3E", "A. Assessor", "2026-11-01",
+                          "lab comparison LC-9 of both variants")  # fmt: skip
+    got = check_session(store, sid, identity=_identity())
+    assert _codes(got) == []
+    assert [f.code for f in got if f.code == "variant-covered"] == ["variant-covered"]
 
 
 def test_firmware_differs_from_the_application_combination(store, declared):

@@ -35,7 +35,8 @@ def test_samples_load_and_list(db, capsys, tmp_path):
     assert main(["equipment", "certs", "list", "--db", db]) == 0
     assert "superseded by CoP 1 issue 5" in capsys.readouterr().out
     assert main(["equipment", "types", "export", str(tmp_path / "t.csv"), "--db", db]) == 0
-    assert (tmp_path / "t.csv").read_text().startswith("code,manufacturer,models,cops,notes\n")
+    assert (tmp_path / "t.csv").read_text().startswith(
+        "code,manufacturer,models,cops,notes,regime,major_pattern\n")
 
 
 def test_add_remove_and_usage_errors(db, capsys):

@@ -12,7 +12,7 @@ from bench_app.cli import main
 from bench_app.paths import resource_path
 from bench_app.store import Store
 
-DMC = ["types", "combos", "devices", "equivalences", "base", "upgrades"]
+DMC = ["types", "combos", "devices", "equivalences", "base", "upgrades", "dcc", "tirs"]
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def db(tmp_path, capsys):
     for kind in DMC:
         sample = resource_path("samples", "equipment", f"dmc_{kind}.csv")
         assert main(["equipment", kind, "import", str(sample), "--db", path]) == 0
-    assert "14 devices imported" in capsys.readouterr().out
+    assert "18 devices imported" in capsys.readouterr().out
     return path
 
 
@@ -30,10 +30,10 @@ def test_shares_devices_and_removal(db, capsys, tmp_path):
     assert main([*args, "--plan", "2027-Q1", "--db", db, "--json"]) == 0
     now, after = json.loads(capsys.readouterr().out)
     assert now["shares"]["exact"] == pytest.approx(0.005)
-    assert now["shares"]["proposed"] == pytest.approx(0.3)
-    assert after["counts"]["exact"] == 155
+    assert now["shares"]["pending-assessment"] == pytest.approx(0.265)
+    assert after["counts"]["exact"] == 5  # upgraded units keep their hardware
     assert main([*args, "--db", db]) == 0
-    assert "proposed is not covered" in capsys.readouterr().out
+    assert "pending assessment is not covered" in capsys.readouterr().out
     assert main(["equipment", "devices", "list", "--db", db, "--json"]) == 0
     first = json.loads(capsys.readouterr().out)[0]
     assert main(["equipment", "devices", "remove", str(first["id"]), "--db", db]) == 0
@@ -45,13 +45,42 @@ def test_shares_devices_and_removal(db, capsys, tmp_path):
     assert "outstation type XS1 is still used by 5 combination(s)" in capsys.readouterr().err
     out = tmp_path / "dev.csv"
     assert main(["equipment", "devices", "export", str(out), "--db", db]) == 0
-    assert out.read_text().count("\n") == 14  # header + 13 devices
+    assert out.read_text().count("\n") == 18  # header + 17 devices
+
+
+def test_a_smets_device_model_takes_no_bscp601_certificate(db, capsys, tmp_path):
+    base = ["--db", db]
+    cert = ["equipment", "certs", "add", "--type", "XS1", "--cop", "5", "--issue", "6", *base]
+    assert main(cert) == 2
+    err = capsys.readouterr().err
+    assert "SMETS device model" in err and "exempt from BSCP601" in err
+    assert main(["equipment", "approvals", "add", "--combination", "DMC-DF-A", "--hhdc-name",
+                 "X", "--mpid", "UKDC", *base]) == 2  # fmt: skip
+    assert "exempt from BSCP601" in capsys.readouterr().err
+    # the DCC's own list instead, with each combination's status and stage
+    out = tmp_path / "ppcl-v1.0.csv"
+    assert main(["equipment", "publish", "ppcl", "--version", "1.0", "--out", str(out),
+                 *base]) == 0  # fmt: skip
+    text = out.read_text(encoding="utf-8")
+    header, *rows = text.splitlines()
+    assert "status" in header.split(",") and "stage" in header.split(",")
+    assert len(rows) == 5 and "Pending Product Combinations List" in rows[0]
+    assert any("DMC-DF-A," in r and ",in testing,DMCT," in r for r in rows)
+    assert any("TIR-0001 (workaround)" in r for r in rows)
+    assert main(["equipment", "publish", "types", "--version", "2", "--out",
+                 str(tmp_path / "t.csv"), *base]) == 0  # fmt: skip
+    assert "XS1" not in (tmp_path / "t.csv").read_text()  # no Valid Outstation Type code
+    # an EPCL entry needs an eligible status and no open TIR
+    assert main(["equipment", "dcc", "add", "--combination", "DMC-DF-B", "--list", "epcl",
+                 "--status", "in testing", *base]) == 2  # fmt: skip
+    assert "EPCL lists eligible combinations only" in capsys.readouterr().err
 
 
 def test_conditions_dispensations_override_deviations_publish(db, capsys, tmp_path):
     with Store.open(db) as store:
         sid = store.create_session("APP-18", "protocol-approval", cops=["CoP 5 issue 5"])
     base = ["--db", db]
+    assert main(["equipment", "types", "add", "--code", "XB1", "--cop", "5", *base]) == 0
     assert (
         main(
             [
@@ -59,7 +88,7 @@ def test_conditions_dispensations_override_deviations_publish(db, capsys, tmp_pa
                 "certs",
                 "add",
                 "--type",
-                "XS1",
+                "XB1",
                 "--cop",
                 "5",
                 "--issue",
