@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from drivers.errors import TransportError
 from drivers.meter import ConnectOptions, create_meter
 from drivers.model import ClockReading, Identity
 from drivers.trace import Trace
@@ -523,7 +524,8 @@ class ConnectionPanel(QWidget):
     def _on_failed(self, op: str, exc: BaseException, context: dict) -> None:
         self.progress.setRange(0, 100)
         self.progress.setValue(0)
-        if op == "connect":  # the port never opened: not a lost connection, nothing to resume
+        if op == "connect" and isinstance(exc, TransportError | OSError):
+            # the port never opened: not a lost connection, nothing to resume
             self._never_opened(exc)
             return
         info = self.message.show_error(exc)
