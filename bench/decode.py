@@ -18,9 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from drivers.dlms import axdr  # noqa: E402
-from drivers.dlms.axdr import CosemDateTime, DataType, Typed  # noqa: E402
-from drivers.dlms.client import CaptureObject, DlmsClient  # noqa: E402
+from drivers.dlms import axdr
+from drivers.dlms.axdr import CosemDateTime, DataType, Typed
+from drivers.dlms.client import CaptureObject, DlmsClient
 
 
 def build_buffer(days: int, period_min: int = 30) -> bytes:

@@ -28,14 +28,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench_app.acquire import read_into_session  # noqa: E402
-from bench_app.checklist import ChecklistEngine, find_template  # noqa: E402
-from bench_app.checklist.verdict import overall_result  # noqa: E402
-from bench_app.demo import REFERENCE_DAYS, import_reference_exports  # noqa: E402
-from bench_app.store import Store  # noqa: E402
-from drivers.meter import ConnectOptions, create_meter  # noqa: E402
-from drivers.sim import start_simulator  # noqa: E402
-from drivers.trace import Trace  # noqa: E402
+from profile_read import gaps
+
+from bench_app.acquire import read_into_session
+from bench_app.checklist import ChecklistEngine, find_template
+from bench_app.checklist.verdict import overall_result
+from bench_app.demo import REFERENCE_DAYS, import_reference_exports
+from bench_app.store import Store
+from drivers.meter import ConnectOptions, create_meter
+from drivers.sim import start_simulator
+from drivers.trace import Trace
 
 TEMPLATE = "bscp601-protocol-cop1-2-3-5-10"
 GOAL_WALL_S = 120
@@ -84,12 +86,19 @@ def run(protocol: str, baud: int) -> dict:
             result = overall_result(store, sid)
             script = time.monotonic() - t_script
             script_wire = sum(t.wire_time_s() for t in traces[1:])
+            waits = [gaps(t) for t in traces[1:]]
     wall = time.monotonic() - t0
     return {
         "protocol": protocol,
         "baud": baud,
         "wall_s": round(script, 2),
         "wire_s": round(script_wire, 2),
+        "ratio": round(script / max(script_wire, 1e-9), 3),
+        # the meter's reaction before each answer (IEC 62056-21: tr >= 200 ms, 20 ms when the
+        # identification says so) and the client's turnaround, over every connection
+        "meter_reaction_s": round(sum(w["meter_reaction_s"] for w in waits), 2),
+        "client_turnaround_s": round(sum(w["client_turnaround_s"] for w in waits), 2),
+        "connections": len(waits),
         "setup_wall_s": round(wall - script, 2),
         "steps": len(outcomes),
         "passed": sum(o.verdict == "pass" for o in outcomes),

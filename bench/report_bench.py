@@ -15,10 +15,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench_app.report import collect_report_data, render_report  # noqa: E402
-from bench_app.signing import new_self_signed, sign_pdf, verify_pdf  # noqa: E402
-from bench_app.store import Store  # noqa: E402
-from drivers.model import Channel, MeterEvent, ProfileRow  # noqa: E402
+from bench_app.report import collect_report_data, render_report
+from bench_app.signing import new_self_signed, sign_pdf, verify_pdf
+from bench_app.store import Store
+from drivers.model import Channel, MeterEvent, ProfileRow
 
 DAYS, CHANNELS, GOAL_S = 90, 4, 3.0
 
@@ -59,8 +59,8 @@ def fill(store: Store) -> int:
 def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
-        kt = new_self_signed("Alice Tester", "Meter Co", "tester", d, passphrase=b"t")
-        kw = new_self_signed("Bob Witness", "Elexon", "witness", d, passphrase=b"w")
+        kt = new_self_signed("Alice Tester", "Meter Co", "tester", d, passphrase=b"tester-pass")
+        kw = new_self_signed("Bob Witness", "Elexon", "witness", d, passphrase=b"witness-pass")
         with Store.open(d / "s.db") as store:
             sid = fill(store)
             t0 = time.perf_counter()
@@ -68,9 +68,9 @@ def main() -> int:
             t1 = time.perf_counter()
         pdf = render_report(data, d / "report.pdf")
         t2 = time.perf_counter()
-        sign_pdf(pdf, pdf, kt[0], b"t", "tester")
+        sign_pdf(pdf, pdf, kt[0], b"tester-pass", "tester")
         t3 = time.perf_counter()
-        sign_pdf(pdf, pdf, kw[0], b"w", "witness")
+        sign_pdf(pdf, pdf, kw[0], b"witness-pass", "witness")
         t4 = time.perf_counter()
         reports = verify_pdf(pdf, [kt[1], kw[1]])
         t5 = time.perf_counter()

@@ -29,9 +29,11 @@ RUNS = {
     "decode": ["decode.py"],
     "store": ["store_bench.py"],
     "report": ["report_bench.py"],
+    "verify": ["verify_bench.py"],
     "live_plot": ["live_plot.py"],
     "rehearsal_dlms_9600": ["rehearsal.py", "--protocol", "dlms", "--baud", "9600", "--json"],
     "rehearsal_iec21_9600": ["rehearsal.py", "--protocol", "iec21", "--baud", "9600", "--json"],
+    "observe_latency": ["observe_latency.py"],
 }  # fmt: skip
 
 

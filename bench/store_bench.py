@@ -18,9 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench_app.reconcile import reconcile_many  # noqa: E402
-from bench_app.store import Store  # noqa: E402
-from drivers.model import Channel, ProfileRow  # noqa: E402
+from bench_app.reconcile import reconcile_many
+from bench_app.store import Store
+from drivers.model import Channel, ProfileRow
 
 CHANNELS = [Channel(f"1.0.{c}.8.0.255", "kWh") for c in (1, 2, 3, 4)]
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

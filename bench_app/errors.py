@@ -8,14 +8,65 @@ by the CLI as ``hint: …`` and shown by the GUI.
 
 from __future__ import annotations
 
+import errno
+
 
 class BenchError(Exception):
-    """Base of every error raised by ``bench_app``."""
+    """Base of every error raised by ``bench_app``.
+
+    :param hint: what to do, when this error knows better than its class (e.g. the hint of
+        :func:`os_hint` for the operating-system error behind it).
+    """
 
     title = "Bench error"
     hint = "Try again; if it persists, report it with the session's trace and the log file."
 
     exit_code = 1
+
+    def __init__(self, *args: object, hint: str | None = None) -> None:
+        super().__init__(*args)
+        if hint:
+            self.hint = hint
+
+
+#: errno → what to do about it
+_ERRNO_HINTS = {
+    errno.EACCES: "Check the permissions of the file and its folder, or choose a folder you can "
+    "write to.",
+    errno.EPERM: "Check the permissions of the file and its folder, or choose a folder you can "
+    "write to.",
+    errno.EROFS: "The disk is read-only: choose a folder on a writable disk.",
+    errno.ENOSPC: "Free some space on the disk (or choose another disk) and try again.",
+    errno.ENOENT: "Check the path: the file or its folder does not exist.",
+    errno.EISDIR: "The path names a folder: give a file name.",
+    errno.ENOTDIR: "A part of the path is a file, not a folder: check the path.",
+}
+#: words of an SQLite error → what to do about it
+_SQLITE_HINTS = (
+    ("readonly", _ERRNO_HINTS[errno.EACCES]),
+    ("unable to open", "Check the path exists and you may write to its folder."),
+    ("locked", "Close the other program (or other Witness Bench window) using this database."),
+    ("busy", "Close the other program (or other Witness Bench window) using this database."),
+    ("full", _ERRNO_HINTS[errno.ENOSPC]),
+)
+
+
+def os_hint(exc: BaseException) -> str | None:
+    """The hint that fits the operating-system or SQLite error ``exc`` (permission, disk full,
+    missing path, locked database…); None when there is none more precise than the class's."""
+    code = getattr(exc, "errno", None)
+    if isinstance(code, int) and code in _ERRNO_HINTS:
+        return _ERRNO_HINTS[code]
+    text = str(exc).lower()
+    if "permission denied" in text:
+        return _ERRNO_HINTS[errno.EACCES]
+    if "no space" in text:
+        return _ERRNO_HINTS[errno.ENOSPC]
+    if type(exc).__module__ == "sqlite3":
+        for word, hint in _SQLITE_HINTS:
+            if word in text:
+                return hint
+    return None
 
 
 class UsageError(BenchError):
@@ -27,11 +78,24 @@ class UsageError(BenchError):
     exit_code = 2
 
 
+class MeterMismatchError(UsageError):
+    """The meter connected is not the session's (declared serial, or the meter read before)."""
+
+    title = "Another meter"
+    hint = (
+        "Connect the session's meter, or read with --accept-serial to store this read as a "
+        "deviation the report lists."
+    )
+
+
 class StoreError(BenchError):
     """The session database cannot be opened, migrated or written (locked, newer, disk full)."""
 
     title = "Session database problem"
-    hint = "Check the disk has space and the database file is not open in another program."
+    hint = (
+        "Check the database file named above: a writable folder, space on the disk, not open in "
+        "another program."
+    )
 
     exit_code = 6
 
@@ -135,5 +199,5 @@ class FileAccessError(BenchError):
     it and the reason, e.g. permission denied, disk full)."""
 
     title = "File not accessible"
-    hint = "Check the path, its permissions and the free space on the disk."
+    hint = "Check the path named above and try again."
     exit_code = 14

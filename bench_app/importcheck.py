@@ -77,11 +77,6 @@ def check_plausible(value: Decimal, unit: str, limit: Decimal, what: str) -> Non
         )
 
 
-def periods_in_day(day: date) -> int:
-    """Settlement periods of ``day`` (46/48/50); see :func:`bench_app.settlement.periods_in_day`."""
-    return settlement.periods_in_day(day)
-
-
 def clock_change_note(day: date) -> str:
     """``" — the clocks go forward that day"`` on a clock-change day, else ``""``."""
     n = settlement.periods_in_day(day)
@@ -183,7 +178,7 @@ class LocalTimes:
             day = dt.date()
             raise LineError(
                 f"{dt.isoformat()} does not exist in {self.name}: the clocks skip that hour on "
-                f"{day.isoformat()}, a settlement day of {periods_in_day(day)} periods"
+                f"{day.isoformat()}, a settlement day of {settlement.periods_in_day(day)} periods"
             )
         if first.utcoffset() == second.utcoffset():
             return first
@@ -199,14 +194,17 @@ class LocalTimes:
         return second if seen else first
 
 
-def _session_serials(store, session_id: int) -> set[str]:
+def session_serials(store, session_id: int) -> set[str]:
+    """The session's meter serials: declared (equipment) and read by the bench — a bench read of
+    another meter stored with ``--accept-serial`` (it carries ``deviations``) does not count."""
     serials: set[str] = set()
     eq = store.equipment(session_id)
     if eq:
         serials |= {str(s) for s in eq.get("serials") or [] if s}
     for coll in store.collections(session_id):
-        ident = (coll.get("meta") or {}).get("identity") or {}
-        if coll["source"] == "bench" and ident.get("serial"):
+        meta = coll.get("meta") or {}
+        ident = meta.get("identity") or {}
+        if coll["source"] == "bench" and ident.get("serial") and not meta.get("deviations"):
             serials.add(str(ident["serial"]))
     return serials
 
@@ -227,7 +225,7 @@ def identity_check(store, session_id: int, fname: str, meta: dict, accept: bool)
 
     :raises DataImportError: a mismatch and not ``accept`` (nothing is stored then).
     """
-    want_serials = _session_serials(store, session_id)
+    want_serials = session_serials(store, session_id)
     whose = "the session's meter"
     if not want_serials:  # nothing declared or read: earlier imports are the reference
         want_serials, whose = _imported(store, session_id, "serials"), "earlier imports"

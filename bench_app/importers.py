@@ -24,7 +24,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from bench_app import importcheck
+from bench_app import importcheck, settlement
 from bench_app.csvformat import (
     FormatError,
     TextFormat,
@@ -71,6 +71,7 @@ class ImportOptions:
     :param max_kwh_per_period: largest plausible value of one period (kWh or kvarh), > 0.
     :param accept_serial: store a file whose serial/MPAN differs from the session's, recording
         the difference as a deviation in the collection's metadata.
+    :param again: import a file whose exact bytes the session already holds (refused otherwise).
     """
 
     encoding: str | None = None
@@ -78,6 +79,7 @@ class ImportOptions:
     decimal: str | None = None
     max_kwh_per_period: Decimal | None = None
     accept_serial: bool = False
+    again: bool = False
 
 
 @dataclass
@@ -253,6 +255,9 @@ def parse_csv(
         "serials": sorted(serials),
         "readings": len(readings),
         "bad_lines": len(errors),
+        # the export's own resolution (its last written digit, in kWh/kvarh): DR1-1 compares
+        # "identical" at it
+        "resolution": str(Decimal(1).scaleb(parser.finest)),
     }
     if parser.local_times.repeated:
         meta["repeated_local_hours"] = sorted(parser.local_times.repeated)
@@ -309,10 +314,14 @@ class _RowParser:
         self.limit = limit or mapping.max_kwh_per_period or importcheck.DEFAULT_MAX_KWH
         self.local_times = LocalTimes(mapping.fmt.get("timezone", "UTC"))
         self.parse = self._interval if mapping.layout == "interval" else self._per_day
+        self.finest = 0  # exponent of the finest decimal place seen in a value
 
     def _value(self, raw: str, unit: str, what: str) -> tuple[float, str]:
         value = parse_decimal(raw, what, self.mark)
         value, unit = importcheck.to_kilo(value, unit)
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int):  # the finest digit the export writes (kWh/kvarh)
+            self.finest = min(self.finest, exponent)
         importcheck.check_plausible(value, unit, self.limit, what)
         return float(value), unit
 
@@ -352,7 +361,7 @@ class _RowParser:
         if not d:
             raise LineError("date is empty")
         day = _date(d, mapping)
-        n = importcheck.periods_in_day(day)
+        n = settlement.periods_in_day(day)
         channel = self._channel(row)
         unit_in = _cell(row, cols.index("unit")) or mapping.fmt.get("default_unit", "kWh")
         if cols.pattern_index("values", n) is None:
@@ -408,16 +417,30 @@ def import_csv(
     keep_valid: bool = False,
     protocol: str = "",
     options: ImportOptions | None = None,
+    step: str = "",
 ) -> ImportResult:
     """Import a CSV export as a new collection of ``source`` (``hhdc`` or ``manufacturer``).
 
+    :param step: the checklist step the export is evidence for (e.g. ``DR4-1a``: the HHDC's
+        export after that stimulus); kept in the collection's ``meta["step"]``.
+
     :raises DataImportError: bad lines (file:line: reason for the first few) and not
         ``keep_valid``; no readings at all; or the file's serial/MPAN differs from the
-        session's and ``options.accept_serial`` is not set. Nothing is stored then.
+        session's and ``options.accept_serial`` is not set; or the session already holds a
+        collection imported from the same bytes and ``options.again`` is not set. Nothing is
+        stored then.
     """
     path = Path(path)
     opts = options or ImportOptions()
     store.check_unlocked(session_id)
+    digest = file_sha256(path)
+    same = [c for c in store.collections(session_id) if c.get("source_hash") == digest]
+    if same and not opts.again:
+        raise DataImportError(
+            f"{path.name}: the session already holds this file (collection "
+            f"{same[-1]['id']}, {same[-1]['source']}, SHA-256 {digest[:12]}…); nothing imported "
+            "(use --again to import it once more)"
+        )
     if not isinstance(mapping, Mapping):
         mapping = load_mapping(mapping)
     if opts.max_kwh_per_period is None:  # the session's meter's own bound, if it has one
@@ -440,6 +463,8 @@ def import_csv(
         raise DataImportError(f"{path.name}: no readings found with mapping {mapping.name!r}")
     meta.update(importcheck.identity_check(store, session_id, path.name, meta, opts.accept_serial))
     meta["keep_valid"] = keep_valid
+    if step:
+        meta["step"] = step
     with store.atomic():
         cid = store.new_collection(
             session_id,
@@ -447,7 +472,7 @@ def import_csv(
             protocol=protocol or f"csv:{mapping.name}",
             meta=meta,
             source_file=path.name,
-            source_hash=file_sha256(path),
+            source_hash=digest,
         )
         rows = store.add_readings(cid, readings)
     return ImportResult(cid, path.name, rows, errors, meta)

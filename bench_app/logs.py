@@ -16,9 +16,11 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import sys
+import traceback
 from pathlib import Path
 
-from bench_app.paths import user_data_dir
+from bench_app.paths import private_dir, user_data_dir
+from bench_app.textsafe import printable
 
 FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(threadName)s] %(message)s"
 #: log file of the GUI, inside the user data folder.
@@ -26,6 +28,32 @@ GUI_LOG_NAME = "witness-bench.log"
 GUI_LOG_BYTES = 1_000_000
 GUI_LOG_BACKUPS = 5
 _MARK = "_witness_bench_handler"
+
+
+class SafeFormatter(logging.Formatter):
+    """A formatter that shows control characters of the message as escapes, so data in a message
+    (a session reference with a newline, a terminal escape) cannot forge or hide log lines.
+    Tracebacks appended after the message keep their own lines."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.exc_text  # another handler may have cached its own, unescaped traceback
+        record.exc_text = None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_text = saved
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = printable(record.message)
+        return super().formatMessage(record)
+
+    def formatException(self, ei) -> str:
+        """The traceback's frames as Python writes them, its exception line(s) escaped."""
+        kind, value, tb = ei
+        frames = "".join(traceback.format_tb(tb)) if tb is not None else ""
+        last = "".join(traceback.format_exception_only(kind, value)).rstrip("\n")
+        head = "Traceback (most recent call last):\n" if frames else ""
+        return head + frames + printable(last)
 
 
 class _Stderr:
@@ -56,14 +84,14 @@ def configure_cli(verbosity: int = 0, log_file: str | Path | None = None) -> Non
     console.setLevel(
         logging.DEBUG if verbosity >= 2 else logging.INFO if verbosity == 1 else logging.WARNING
     )
-    console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    console.setFormatter(SafeFormatter("%(levelname)s %(name)s: %(message)s"))
     handlers: list[logging.Handler] = [console]
     if log_file is not None:
         path = Path(log_file)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         file = logging.FileHandler(path, encoding="utf-8")
         file.setLevel(logging.DEBUG)
-        file.setFormatter(logging.Formatter(FORMAT))
+        file.setFormatter(SafeFormatter(FORMAT))
         handlers.append(file)
     _install(handlers, logging.DEBUG if log_file is not None or verbosity >= 2 else console.level)
 
@@ -80,12 +108,12 @@ def configure_gui(folder: str | Path | None = None) -> Path:
     :returns: the log file path (shown in the GUI's About/Help so a tester can attach it).
     """
     path = gui_log_path(folder)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     handler = logging.handlers.RotatingFileHandler(
         path, maxBytes=GUI_LOG_BYTES, backupCount=GUI_LOG_BACKUPS, encoding="utf-8"
     )
     handler.setLevel(logging.INFO)
-    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.setFormatter(SafeFormatter(FORMAT))
     _install([handler], logging.INFO)
     previous = sys.excepthook
 

@@ -69,6 +69,7 @@ class DeviationKind(enum.StrEnum):
     COP_ISSUE = "cop-issue"
     CONDITION = "condition"
     TEMPLATE_OVERRIDE = "template-override"
+    LIMIT_NOT_CONFIRMED = "limit-not-confirmed"
     ERROR = "error"
 
     @property
@@ -91,6 +92,7 @@ _LABELS = {
     DeviationKind.COP_ISSUE: "CoP issue",
     DeviationKind.CONDITION: "Condition",
     DeviationKind.TEMPLATE_OVERRIDE: "Template override",
+    DeviationKind.LIMIT_NOT_CONFIRMED: "Figure NOT CONFIRMED",
     DeviationKind.ERROR: "Not listed (error)",
 }
 

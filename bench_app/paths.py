@@ -45,3 +45,27 @@ def default_db_path() -> Path:
     """The session database: ``WITNESS_BENCH_DB`` if set, else ``<user data>/sessions.db``."""
     env = os.environ.get("WITNESS_BENCH_DB")
     return Path(env) if env else user_data_dir() / "sessions.db"
+
+
+def private_dir(path: str | Path) -> Path:
+    """Create folder ``path`` and each missing parent readable by the owner only (0700 where the
+    OS has POSIX modes; on Windows the user profile's ACLs apply); returns it.
+
+    ``Path.mkdir(mode=…, parents=True)`` gives the mode to the last folder only, so a new user
+    data folder above ``keys/`` would be world-readable; here every folder created gets 0700.
+    Existing folders are left as they are.
+    """
+    path = Path(path)
+    missing: list[Path] = []
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        missing.append(probe)
+        probe = probe.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        if os.name == "posix":
+            os.chmod(folder, 0o700)  # mkdir's mode is masked by the umask
+    return path

@@ -182,54 +182,35 @@ class MultiReconcileResult:
         return {"ok": self.ok, "pairs": [r.to_json() for r in self.results]}
 
 
-def _period_seconds(starts: list[int]) -> int:
-    """Integration period of a collection: smallest gap between distinct starts (≤ 1800 s)."""
-    best = settlement.SP_SECONDS
-    for x, y in zip(starts, starts[1:]):
-        if 0 < y - x < best:
-            best = y - x
-    return best
-
-
 def _periods(
     store: Store, collection_id: int, channel_map: Mapping[str, str] | None
 ) -> tuple[dict[tuple[int, str], list], dict[str, str]]:
     """``{(sp_start_epoch, canonical channel): [value, status]}`` and canonical → shown name.
 
-    Intervals are rolled up to 30-minute periods; a 20-minute interval straddling a half hour
-    is split in proportion to time (see :func:`bench_app.settlement.roll_up`).
+    Intervals are rolled up to 30-minute periods by :func:`bench_app.settlement.half_hours` (a
+    20-minute interval straddling a half hour is split in proportion to time).
     """
     store.collection(collection_id)  # NotFoundError for an unknown id
     rows = store.conn.execute(
         "SELECT start, channel, value, status FROM readings WHERE collection_id = ?",
         (collection_id,),
     ).fetchall()
-    period = _period_seconds(sorted({r[0] for r in rows}))
-    aligned = settlement.SP_SECONDS % period == 0
-    out: dict[tuple[int, str], list] = {}
     names: dict[str, str] = {}
     canon: dict[str, str] = {}
-    for start, channel, value, status in rows:
-        key_ch = canon.get(channel)
-        if key_ch is None:
-            mapped = channel_map.get(channel, channel) if channel_map else channel
-            key_ch = canon[channel] = canonical_channel(mapped)
-            names.setdefault(key_ch, channel)
-        parts = (
-            ((start - start % settlement.SP_SECONDS, 1.0),)
-            if aligned
-            else settlement.split_period(start, period)
-        )
-        dec = to_decimal(value)
-        for sp_start, frac in parts:
-            key = (sp_start, key_ch)
-            part = dec if frac == 1.0 else to_decimal(dec * Decimal(repr(frac)))
-            cell = out.get(key)
-            if cell is None:
-                out[key] = [part, status]
-            else:
-                cell[0] += part
-                cell[1] |= status
+
+    def channel(name: str) -> str:
+        key = canon.get(name)
+        if key is None:
+            mapped = channel_map.get(name, name) if channel_map else name
+            key = canon[name] = canonical_channel(mapped)
+            names.setdefault(key, name)
+        return key
+
+    cells = settlement.half_hours(
+        ((start, channel(ch), to_decimal(value), status) for start, ch, value, status in rows),
+        part=lambda dec, frac: to_decimal(dec * Decimal(repr(frac))),
+    )
+    out = {key: [cell[0], cell[1]] for key, cell in cells.items()}
     return out, names
 
 
@@ -467,14 +448,20 @@ def main_bench_collection(
     return max(ids, key=lambda cid: (counts.get(cid, 0), cid))
 
 
-def reference_comparison(
-    store: Store, session_id: int, source: str = "hhdc", tolerance: float = DEFAULT_TOLERANCE
-) -> ReconcileResult | None:
-    """Compare the newest ``source`` collection (A) with the bench over the reference's own span.
+@dataclass(frozen=True)
+class Pair:
+    """Two collections to compare over ``span`` (None = every period), and why these."""
 
-    A reference export (HHDC system, manufacturer software) covers a few days; the bench read
-    that best covers those days is B. None when either side is missing.
-    """
+    a: int
+    b: int
+    span: tuple[datetime, datetime] | None
+    why: str
+
+
+def reference_pair(store: Store, session_id: int, source: str = "hhdc") -> Pair | None:
+    """The comparison the report and the overall result make for ``source``: the newest
+    ``source`` export (A) against the bench read that best covers its span (B), over that span.
+    None when either side is missing."""
     refs = [c for c in store.collections(session_id) if c["source"] == source and c["rows"]]
     if not refs:
         return None
@@ -482,8 +469,36 @@ def reference_comparison(
     span = export_span(store, ref["id"])
     if span is None:
         return None
-    start, end = span
-    bench = main_bench_collection(store, session_id, start, end)
+    bench = main_bench_collection(store, session_id, *span)
     if bench is None:
         return None
-    return reconcile(store, ref["id"], bench, tolerance, start=start, end=end)
+    why = (f"the report's comparison: the newest {source} export against the bench read "
+           "that covers most of its span, over the export's span")  # fmt: skip
+    return Pair(ref["id"], bench, span, why)
+
+
+def session_pairs(store: Store, session_id: int) -> list[Pair]:
+    """Every comparison the report and DR1-1 make in a session: each export (HHDC,
+    manufacturer) against the bench read covering it (:func:`reference_pair`), and the HHDC
+    export against the manufacturer's over both their spans (DR1-1's direct comparison)."""
+    pairs = [p for s in ("hhdc", "manufacturer") if (p := reference_pair(store, session_id, s))]
+    if len(pairs) == 2:
+        a, b = pairs[0].a, pairs[1].a
+        spans = [sp for sp in (pairs[0].span, pairs[1].span) if sp]
+        span = (min(s[0] for s in spans), max(s[1] for s in spans)) if spans else None
+        pairs.append(Pair(a, b, span, "DR1-1's direct comparison of the two exports, over "
+                          "both their spans"))  # fmt: skip
+    return pairs
+
+
+def reference_comparison(
+    store: Store, session_id: int, source: str = "hhdc", tolerance: float = DEFAULT_TOLERANCE
+) -> ReconcileResult | None:
+    """Compare the newest ``source`` collection (A) with the bench over the reference's own span
+    (:func:`reference_pair`). A reference export (HHDC system, manufacturer software) covers a
+    few days; the bench read that best covers those days is B. None when either side is
+    missing."""
+    pair = reference_pair(store, session_id, source)
+    if pair is None or pair.span is None:
+        return None
+    return reconcile(store, pair.a, pair.b, tolerance, start=pair.span[0], end=pair.span[1])

@@ -4,7 +4,14 @@ A settlement day runs from local midnight to local midnight (Europe/London). Per
 minutes long and numbered from 1: 48 on a normal day, 46 on the spring clock-change day (e.g.
 2026-03-29) and 50 on the autumn one (2026-10-25). Meters record in UTC; London's offset is always
 a whole hour, so UTC half-hours and local half-hours coincide; an interval of 5/10/15/30
-minutes never straddles two settlement periods (a 20-minute one can, see :func:`roll_up`).
+minutes never straddles two settlement periods (a 20-minute one can, see :func:`half_hours`).
+
+This is the one place for settlement time: SP boundaries and labels, GB local ↔ UTC, ISO-8601
+parsing (:func:`parse_utc`), the roll-up of 5/10/15/20/30-minute intervals to settlement periods
+(:func:`half_hours`, one rule: split pro rata across the half hour) and the day × SP grid
+(:func:`day_grid`, 46/48/50-period days). The reconciliation, the GUI's Compare tab, the report's
+heat map and daily table, the checklist and the importers all use it, so they give the same
+per-SP values for the same data.
 
 The time-zone rules come from the ``tzdata`` package when the operating system has none (Windows),
 so this works offline.
@@ -12,11 +19,23 @@ so this works offline.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from drivers.model import ProfileRow
+from drivers.model import ProfileRow, iso
+from drivers.model import utc as as_utc
+
+K = TypeVar("K")
+
+__all__ = [
+    "INTEGRATION_PERIODS", "LONDON", "SP", "SP_SECONDS", "as_utc", "day_grid", "day_periods",
+    "day_start", "describe", "floor_to_period", "half_hours", "integration_seconds", "iso",
+    "local_to_utc", "parse_utc", "parse_utc_or_none", "period_number", "period_start",
+    "periods_in_day", "roll_up", "settlement_day", "settlement_period", "sp_label",
+    "split_period", "to_local",
+]  # fmt: skip
 
 LONDON = ZoneInfo("Europe/London")
 #: Length of a settlement period in seconds.
@@ -24,11 +43,6 @@ SP_SECONDS = 1800
 SP = timedelta(seconds=SP_SECONDS)
 #: Integration (demand) periods the CoPs allow, minutes.
 INTEGRATION_PERIODS = (5, 10, 15, 20, 30)
-
-
-def as_utc(dt: datetime) -> datetime:
-    """``dt`` as aware UTC; naive datetimes are taken to be UTC."""
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
 def to_local(dt: datetime) -> datetime:
@@ -119,13 +133,10 @@ def split_period(start_s: int, period_s: int) -> list[tuple[int, float]]:
 def roll_up(
     rows: Iterable[ProfileRow], period_min: int, *, complete_only: bool = False
 ) -> list[ProfileRow]:
-    """Roll integration periods of ``period_min`` (5/10/15/20/30) up to 30-minute periods.
-
-    Values are summed per channel (energy advances add up) and status flags OR-ed. 20-minute
-    periods do not divide a half hour: the one straddling a boundary (hh:20–hh:40) is split in
-    proportion to time (uniform consumption assumed) and its flags go to both periods. A period
-    not fully covered is partial: kept by default, dropped with ``complete_only``. ``None`` values
-    stay None only if every row had None for that channel.
+    """:func:`half_hours` for :class:`~drivers.model.ProfileRow` lists of a known integration
+    period ``period_min`` (5/10/15/20/30): values summed per channel, flags OR-ed, a 20-minute
+    interval straddling a half hour split pro rata. A period not fully covered is partial: kept
+    by default, dropped with ``complete_only``. A value stays None only if every row had None.
 
     :raises ValueError: ``period_min`` is not an allowed integration period, or a row does not
         start on a ``period_min`` boundary.
@@ -135,28 +146,29 @@ def roll_up(
             f"integration period must be one of {INTEGRATION_PERIODS} minutes, not {period_min}"
         )
     period_s = period_min * 60
-    buckets: dict[int, list] = {}  # sp start → [values, status, covered seconds]
+    flat: list[tuple[int, int, Any, int]] = []
+    width = 0
     for row in rows:
         ts = int(as_utc(row.start).timestamp())
         if ts % period_s:
             raise ValueError(
                 f"row {as_utc(row.start).isoformat()} is not on a {period_min}-minute boundary"
             )
-        for key, frac in split_period(ts, period_s):
-            cell = buckets.get(key)
-            if cell is None:
-                cell = buckets[key] = [[None] * len(row.values), 0, 0.0]
-            values = cell[0]
-            for i, v in enumerate(row.values):
-                if v is None:
-                    continue
-                part = v * frac if frac != 1 else v
-                values[i] = part if values[i] is None else values[i] + part
-            cell[1] |= int(row.status)
-            cell[2] += frac * period_s
+        width = max(width, len(row.values))
+        flat += [(ts, i, v, int(row.status)) for i, v in enumerate(row.values)]
+        if not row.values:
+            flat.append((ts, -1, None, int(row.status)))
+    cells = half_hours(flat, period_s)
     out = []
-    for key in sorted(buckets):
-        values, status, covered = buckets[key]
+    for key in sorted({k[0] for k in cells}):
+        values: list = [cells[(key, i)][0] if (key, i) in cells else None for i in range(width)]
+        status = 0
+        covered = 0.0
+        for i in range(-1, width):
+            cell = cells.get((key, i))
+            if cell is not None:
+                status |= cell[1]
+                covered = max(covered, cell[2])
         if complete_only and covered < SP_SECONDS - 1e-6:
             continue
         out.append(ProfileRow(datetime.fromtimestamp(key, UTC), values, status))
@@ -171,3 +183,96 @@ def describe(dt: datetime) -> str:
         f"{day.isoformat()} SP{sp:02d} ({local.strftime('%H:%M %Z')}, "
         f"{as_utc(dt).strftime('%H:%MZ')})"
     )
+
+
+def parse_utc(text: str) -> datetime:
+    """ISO 8601 text (``…Z``, ``…+01:00`` or naive = UTC) → aware UTC datetime.
+
+    :raises ValueError: not an ISO 8601 date-time.
+    """
+    return as_utc(datetime.fromisoformat(str(text).strip()))
+
+
+def parse_utc_or_none(text: str | None) -> datetime | None:
+    """:func:`parse_utc`, or None for empty or unreadable text."""
+    if not text:
+        return None
+    try:
+        return parse_utc(text)
+    except ValueError:
+        return None
+
+
+def sp_label(when: datetime) -> str:
+    """``"SP 03:30–04:00Z 2026-11-24"``: the half hour containing ``when``, for messages."""
+    s = floor_to_period(when)
+    return f"SP {s:%H:%M}–{s + SP:%H:%M}Z {s:%Y-%m-%d}"
+
+
+def integration_seconds(starts: Iterable[int]) -> int:
+    """Integration period of a series: the smallest gap between distinct interval starts (UTC
+    epoch seconds), at most 1800 s (a lone interval counts as half-hourly)."""
+    ordered = sorted(set(starts))
+    best = SP_SECONDS
+    for x, y in zip(ordered, ordered[1:]):
+        if 0 < y - x < best:
+            best = y - x
+    return best
+
+
+def _scale(value: Any, fraction: float) -> Any:
+    return value * fraction
+
+
+def half_hours(
+    rows: Iterable[tuple[int, K, Any, int]],
+    period_s: int | None = None,
+    *,
+    part: Callable[[Any, float], Any] = _scale,
+) -> dict[tuple[int, K], list]:
+    """THE roll-up of interval data to settlement periods, used by every view (reconcile, the
+    GUI's Compare tab, the report's heat map and daily table, :func:`roll_up`).
+
+    Rule: an interval's value is split across the half hours it covers in proportion to time
+    (uniform consumption assumed); status flags go to every half hour it touches. Intervals of
+    5/10/15/30 minutes never straddle a half hour, so only 20-minute ones (hh:20–hh:40) are split,
+    1/2 to each side. Half hours are UTC-aligned: London's offset is a whole hour, so they are the
+    GB settlement periods in GMT and BST alike.
+
+    :param rows: ``(start UTC epoch s, key, value, status)``; ``key`` is usually the channel;
+        ``value`` None counts for coverage and flags only.
+    :param period_s: the integration period in seconds (default: :func:`integration_seconds`
+        of the rows' starts).
+    :param part: ``part(value, fraction)`` → the share of a split value (exact decimals in the
+        reconciliation); called only when the fraction is not 1.
+    :returns: ``{(SP start epoch s, key): [value or None, status OR-ed, covered seconds]}``.
+    """
+    rows = list(rows)
+    if period_s is None:
+        period_s = integration_seconds(int(r[0]) for r in rows)
+    aligned = SP_SECONDS % period_s == 0
+    out: dict[tuple[int, K], list] = {}
+    for start, key, value, status in rows:
+        ts = int(start)
+        parts = ((ts - ts % SP_SECONDS, 1.0),) if aligned else split_period(ts, period_s)
+        for sp_start, frac in parts:
+            share = value if value is None or frac == 1.0 else part(value, frac)
+            cell = out.get((sp_start, key))
+            if cell is None:
+                out[(sp_start, key)] = [share, int(status or 0), frac * period_s]
+                continue
+            if share is not None:
+                cell[0] = share if cell[0] is None else cell[0] + share
+            cell[1] |= int(status or 0)
+            cell[2] += frac * period_s
+    return out
+
+
+def day_grid(cells: Iterable[tuple[int, Any, int]]) -> dict[date, dict[int, tuple[Any, int]]]:
+    """Half-hour cells ``(SP start epoch s, value, status)`` (one channel) as the day × SP grid:
+    ``{settlement day: {SP number 1…46/48/50: (value, status)}}``, days and SPs in time order."""
+    out: dict[date, dict[int, tuple[Any, int]]] = {}
+    for sp_start, value, status in sorted(cells, key=lambda c: c[0]):
+        day, sp = settlement_period(datetime.fromtimestamp(sp_start, UTC))
+        out.setdefault(day, {})[sp] = (value, status)
+    return out

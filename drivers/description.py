@@ -38,6 +38,7 @@ QUIRKS = {
     "range_deviation_unspecified": "send range-selection date-times with deviation 'not specified'",
     "entry_based_profile": "no range selection: read the load profile by entry (selector 2)",
     "no_get_with_list": "never use GET-with-list even if the conformance block allows it",
+    "no_selective_access": "no selective access: read whole buffers, then keep the span",
 }
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-\"]+)\s*\]\]?")
 _KEY = re.compile(r"^\s*\"?([A-Za-z0-9_\-]+)\"?\s*=")
@@ -109,6 +110,8 @@ class Description:
     status_bits: dict[int, StatusFlag] = field(default_factory=dict)
     iec21: dict[str, str] = field(default_factory=dict)
     quirks: frozenset[str] = frozenset()
+    #: DLMS referencing: ``"ln"`` logical names or ``"sn"`` short names (base names)
+    referencing: str = "ln"
     #: the most energy (kWh or kvarh) one settlement period can plausibly hold on this meter type
     #: (its rating × 0.5 h); None when the description does not know (a generic description)
     max_kwh_per_period: float | None = None
@@ -229,23 +232,66 @@ def _kind_name(kind: type | tuple) -> str:
     return " or ".join(names.get(k, k.__name__) for k in kinds)
 
 
-def load_description(path: str | Path) -> Description:
-    """Read and validate the description at ``path`` (DescriptionError names file:line)."""
+def _toml(text: str, source: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"line (\d+)", str(exc))
+        raise DescriptionError(f"{source}:{m.group(1) if m else 1}: {exc}") from None
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``over`` on top of ``base``: tables merge key by key, anything else is replaced."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def read_description(path: str | Path, _depth: int = 0) -> tuple[dict[str, Any], str]:
+    """The TOML table and text of the description at ``path``, with ``extends = "NAME"`` resolved:
+    the file is read on top of ``NAME.toml`` (same folder first, then the built-in ones), so a
+    variant of a meter type names only what differs (a simulated behaviour, other SAPs)."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise DescriptionError(f"{p}: cannot read the meter description: {exc}") from None
-    return parse_description(text, str(p), default_name=p.stem)
+    raw = _toml(text, str(p))
+    base_name = raw.pop("extends", None)
+    if base_name is None:
+        return raw, text
+    if not isinstance(base_name, str) or not base_name or _depth > 4:
+        line = _Lines(text).of("extends")
+        raise DescriptionError(f"{p}:{line}: extends: {base_name!r} is not a description name")
+    base = next(
+        (d / f"{base_name}.toml" for d in (p.parent, builtin_dir()) if (d / f"{base_name}.toml")
+         .is_file()), None,
+    )  # fmt: skip
+    if base is None or base.resolve() == p.resolve():
+        line = _Lines(text).of("extends")
+        raise DescriptionError(f"{p}:{line}: extends: no description {base_name!r} to extend")
+    base_raw, _ = read_description(base, _depth + 1)
+    return _merge(base_raw, raw), text
 
 
-def parse_description(text: str, source: str = "<text>", *, default_name: str = "") -> Description:
-    """Validate a description given as TOML text; ``source`` is named in errors."""
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"line (\d+)", str(exc))
-        raise DescriptionError(f"{source}:{m.group(1) if m else 1}: {exc}") from None
+def load_description(path: str | Path) -> Description:
+    """Read and validate the description at ``path`` (DescriptionError names file:line)."""
+    p = Path(path)
+    raw, text = read_description(p)
+    return parse_description(text, str(p), default_name=p.stem, raw=raw)
+
+
+def parse_description(
+    text: str, source: str = "<text>", *, default_name: str = "", raw: dict | None = None
+) -> Description:
+    """Validate a description given as TOML text (or its already merged table ``raw``, see
+    :func:`read_description`); ``source`` is named in errors."""
+    if raw is None:
+        raw = _toml(text, source)
     r = _Reader(source, text)
     name = r.get(raw, "name", "name", str, default_name)
     if not name:
@@ -303,6 +349,9 @@ def parse_description(text: str, source: str = "<text>", *, default_name: str = 
         value = r.get(dlms, key, f"dlms.{key}", str, default)
         return r.obis(value, f"dlms.{key}") if value else ""
 
+    referencing = r.get(dlms, "referencing", "dlms.referencing", str, "ln")
+    if referencing not in ("ln", "sn"):
+        raise r.fail("dlms.referencing", f"{referencing!r} is not 'ln' or 'sn'")
     quirk_table = r.get(raw, "quirks", "quirks", dict, {})
     for q in quirk_table:
         if q not in QUIRKS:
@@ -337,6 +386,7 @@ def parse_description(text: str, source: str = "<text>", *, default_name: str = 
         status_bits=_mapping(r, raw, "status_bits", StatusFlag, 31),
         iec21=dict(iec),
         quirks=frozenset(q for q, on in quirk_table.items() if on),
+        referencing=referencing,
         max_kwh_per_period=None if limit is None else float(limit),
         raw=raw,
     )

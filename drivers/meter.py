@@ -81,6 +81,8 @@ class ConnectOptions:
     description: Description | None = None
     #: IEC 62056-21 mode D: send nothing, take the telegram the meter pushes (passive port).
     listen_only: bool = False
+    #: DLMS ``"ln"`` or ``"sn"`` referencing; None = the description's (default LN).
+    referencing: str | None = None
 
 
 @runtime_checkable

@@ -21,6 +21,7 @@ from drivers.dlms.values import _text
 from drivers.errors import AuthenticationError, DriverError, ObjectError
 from drivers.meter import ConnectOptions, create_meter
 from drivers.obis import Obis, ObisError
+from drivers.probe_trials import Trial, findings, run_trials
 
 OBIS_ASSOCIATION = "0.0.40.0.0.255"
 OBIS_LDN = "0.0.42.0.0.255"
@@ -41,8 +42,12 @@ class ObjectInfo:
     version: int
     obis: str
     access: dict[int, int] = field(default_factory=dict, compare=False)
+    #: short-name referencing: the object's base name (the SN object list has no access rights)
+    base_name: int | None = field(default=None, compare=False)
 
     def readable(self, attr: int = 2) -> bool:
+        if self.base_name is not None and not self.access:
+            return True  # an SN list says nothing about access: try
         return bool(self.access.get(attr, 0) & 1)
 
     def to_json(self) -> dict:
@@ -52,6 +57,7 @@ class ObjectInfo:
             "version": self.version,
             "obis": self.obis,
             "access": {str(a): ACCESS.get(m, str(m)) for a, m in sorted(self.access.items())},
+            **({} if self.base_name is None else {"base_name": f"0x{self.base_name:04X}"}),
         }
 
 
@@ -66,6 +72,9 @@ class ProbeResult:
     identification: str = ""
     capture: dict[str, list[str]] = field(default_factory=dict)  #: profile → column OBIS codes
     notes: list[str] = field(default_factory=list)
+    referencing: str = "ln"  #: ``"ln"`` or ``"sn"`` (the meter refused the LN context)
+    #: behaviour tried on the reading association (:mod:`drivers.probe_trials`)
+    trials: list[Trial] = field(default_factory=list)
 
     def codes(self) -> set[str]:
         return {o.obis for o in self.objects} | set(self.addresses)
@@ -75,11 +84,18 @@ class ProbeResult:
             "protocol": self.protocol,
             "level": self.level,
             "identification": self.identification,
+            "referencing": self.referencing,
             "objects": [o.to_json() for o in self.objects],
             "addresses": self.addresses,
             "capture_objects": self.capture,
             "notes": self.notes,
-        }
+            "trials": [t.to_json() for t in self.trials],
+            "findings": {
+                k: ({q: {"value": v, "seen": why} for q, (v, why) in f.items()}
+                    if k == "quirks" else f)
+                for k, f in findings(self.trials).items()
+            },
+        }  # fmt: skip
 
 
 def parse_object_list(value: Any) -> list[ObjectInfo]:
@@ -111,11 +127,19 @@ def probe_dlms(options: ConnectOptions) -> ProbeResult:
         attempts.append(options)
     last: DriverError | None = None
     for opts in attempts:
-        meter: Any = create_meter("dlms", opts)
+        meter: Any = None
         try:
-            meter.connect()
+            meter = _connect(opts)
             client = meter.client
-            objects = parse_object_list(client.get(15, OBIS_ASSOCIATION, 2))
+            options = replace(options, referencing=client.referencing)
+            attempts = [replace(a, referencing=client.referencing) for a in attempts]
+            if client.referencing == "sn":
+                objects = [
+                    ObjectInfo(c, v, Obis.parse(ln).long, base_name=base)
+                    for base, c, v, ln in client.object_list()
+                ]
+            else:
+                objects = parse_object_list(client.get(15, OBIS_ASSOCIATION, 2))
             level = "public (SAP 16)" if opts.password is None else f"SAP {opts.client_sap}"
             ident = meter.identification or ""
             if not ident and any(o.obis == OBIS_LDN and o.readable() for o in objects):
@@ -124,19 +148,68 @@ def probe_dlms(options: ConnectOptions) -> ProbeResult:
                 except ObjectError:
                     pass
             result = ProbeResult("dlms", level, objects, identification=ident)
+            result.referencing = client.referencing
             for o in objects:
                 if o.class_id == 7 and o.readable(3):
                     try:
                         result.capture[o.obis] = [c.obis for c in client.capture_objects(o.obis)]
                     except ObjectError as exc:
                         result.notes.append(f"{o.obis} capture objects: {exc.reason}")
-            return result
+            break
         except (AuthenticationError, ObjectError) as exc:
             last = exc
         finally:
-            meter.close()
-    assert last is not None
-    raise last
+            if meter is not None:
+                meter.close()
+    else:
+        assert last is not None
+        raise last
+    result.trials = try_behaviour(options, result)
+    return result
+
+
+def _connect(opts: ConnectOptions) -> Any:
+    """A connected DLMS meter: logical names first; a meter that refuses the LN application
+    context (AARE diagnostic 2) is associated again with short names."""
+    meter: Any = create_meter("dlms", opts)
+    try:
+        meter.connect()
+        return meter
+    except AuthenticationError as exc:
+        meter.close()
+        if getattr(exc, "diagnostic", None) != 2 or opts.referencing == "sn":
+            raise
+    meter = create_meter("dlms", replace(opts, referencing="sn"))
+    try:
+        meter.connect()
+    except DriverError:
+        meter.close()
+        raise
+    return meter
+
+
+def _load_profile(result: ProbeResult) -> str | None:
+    for o in result.objects:
+        code = Obis.parse(o.obis)
+        if o.class_id == 7 and code.c == 99 and code.d in (1, 2):
+            return o.obis
+    return None
+
+
+def try_behaviour(options: ConnectOptions, result: ProbeResult) -> list[Trial]:
+    """Trials (:func:`drivers.probe_trials.run_trials`) on one association at the reading level
+    (the given password's, else the public one), proposing the largest HDLC window and
+    information field so the UA says what the meter accepts."""
+    opts = replace(options, max_info=2030, window=7) if options.framing == "hdlc" else options
+    meter: Any = create_meter("dlms", opts)
+    try:
+        meter.connect()
+        return run_trials(meter, _load_profile(result))
+    except DriverError as exc:
+        result.notes.append(f"behaviour trials stopped: {exc}")
+        return []
+    finally:
+        meter.close()
 
 
 def probe_iec21(options: ConnectOptions) -> ProbeResult:
@@ -220,6 +293,9 @@ def draft_toml(result: ProbeResult, name: str, reading_sap: int | None = None) -
     lines += [
         "",
         "[dlms]",
+        f'referencing = "{result.referencing}"  # probe: the meter accepted '
+        + ("short names (it refused the logical-name context)" if result.referencing == "sn"
+           else "logical names"),
         f'clock = "{next((o.obis for o in objs if o.class_id == 8), "0.0.1.0.0.255")}"',
         f'load_profile = "{load[0] if load else ""}"',
         f'profile_status = "{status[0] if status else ""}"',
@@ -238,4 +314,23 @@ def draft_toml(result: ProbeResult, name: str, reading_sap: int | None = None) -
         lines.append(f'firmware_{n} = "{code}"')
     lines += ["", '[event_codes]  # meter code = bench kind, e.g. "1" = "SUPPLY_FAILURE"']
     lines += ["", '[status_bits]  # bit = flag, e.g. "7" = "SUPPLY_FAILURE"', ""]
+    lines += _behaviour_lines(result)
     return "\n".join(lines)
+
+
+def _behaviour_lines(result: ProbeResult) -> list[str]:
+    """``[quirks]`` as the trials found them, each with what the probe saw."""
+    if not result.trials:
+        return ["# behaviour not probed: [quirks] left at their defaults", ""]
+    found = findings(result.trials)
+    lines = ["# What `probe` saw the meter do (each trial: bench-app probe --json):"]
+    lines += [f"#   {_one_line(t)}" for t in result.trials]
+    lines += ["", "[quirks]"]
+    for name, (value, why) in found["quirks"].items():
+        lines.append(f"# {_one_line(why)}")
+        lines.append(f"{name} = {'true' if value else 'false'}")
+    return [*lines, ""]
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())

@@ -44,6 +44,8 @@ EXTRA_HIDDEN = (
     "serial.tools.list_ports",
     "reportlab.rl_settings",
     "platformdirs",
+    "pynmea2",  # bench_app.timesource imports it when a GPS time source is used
+    "ntplib",  # likewise for an NTP time source
 )
 
 #: Qt modules the application uses (ui/ imports QtCore/QtGui/QtWidgets; QtSvg backs the SVG icons).

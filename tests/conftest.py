@@ -5,8 +5,16 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# Property tests judge the code, not the machine: on a loaded 2-core runner drawing inputs can be
+# slow, which says nothing about the property.
+settings.register_profile(
+    "bench", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("bench")
 
 
 @pytest.fixture(autouse=True)

@@ -135,7 +135,7 @@ class BenchContext(QObject):
             sim, self.sim = self.sim, None
             try:
                 sim.stop()
-            except Exception:  # noqa: BLE001 - stopping a simulator never blocks closing
+            except Exception:
                 log.warning("the built-in simulator did not stop cleanly", exc_info=True)
 
     def update_status(self, **fields: Any) -> None:
@@ -153,5 +153,5 @@ class BenchContext(QObject):
             fn = self._on_shutdown.pop()
             try:
                 fn()
-            except Exception:  # noqa: BLE001 - closing never raises to the caller
+            except Exception:
                 log.warning("a shutdown step failed", exc_info=True)

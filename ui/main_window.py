@@ -210,7 +210,7 @@ class MainWindow(QMainWindow):
 
         try:
             store = open_store(path)
-        except Exception as exc:  # noqa: BLE001 - shown, the current database stays open
+        except Exception as exc:
             log.exception("opening database %s", path)
             show_error(self, exc)
             return
@@ -289,7 +289,7 @@ class MainWindow(QMainWindow):
         control = getattr(self.ctx.sim, "control", None)
         try:
             return float((control.state() or {}).get("advanced_s") or 0) if control else 0.0
-        except Exception:  # noqa: BLE001 - the status bar never breaks the window
+        except Exception:
             log.warning("simulated time not read from bench control", exc_info=True)
             return 0.0
 
@@ -319,7 +319,7 @@ class MainWindow(QMainWindow):
         )
         return answer == QMessageBox.StandardButton.Yes
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:
         busy = self.busy_text()
         if busy and not self.ask_close(busy):
             event.ignore()
@@ -327,7 +327,7 @@ class MainWindow(QMainWindow):
         if self.remember:
             try:
                 save_window(self)
-            except Exception:  # noqa: BLE001 - remembering settings never blocks closing
+            except Exception:
                 log.exception("window settings not saved")
         self.statusBar().showMessage("Stopping the running step…")
         if not self.checklist.stop():

@@ -113,7 +113,7 @@ def import_bundle(window: Any) -> None:
         return
     try:
         sid = import_session(window.ctx.store, path)
-    except Exception as exc:  # noqa: BLE001 - shown to the user and logged, never a traceback
+    except Exception as exc:
         log.exception("bundle import %s", path)
         from ui.errors import show_error
 
@@ -137,7 +137,7 @@ def export_bundle(window: Any) -> None:
         return
     try:
         export_session(window.ctx.store, sid, path)
-    except Exception as exc:  # noqa: BLE001 - shown to the user and logged, never a traceback
+    except Exception as exc:
         log.exception("bundle export of session %s", sid)
         from ui.errors import show_error
 

@@ -6,7 +6,7 @@ Each job opens its own store (SQLite connections are per thread) and returns a
 prints: signatures, roles, the session link signed by the tester and the session's data re-hashed
 in the database. The panel never judges a report by the current audit head alone.
 
-Signing goes through :func:`bench_app.report.workflow.write_report`, like ``bench-app report
+Signing goes through :func:`bench_app.signing.workflow.write_report`, like ``bench-app report
 --sign``: open the key first (a wrong passphrase fails before anything is locked or written); if
 the file already holds a signed report of this session, add the signature to it (countersign, no
 re-render); otherwise lock the session (when still a draft) **before** rendering, so the
@@ -23,11 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from bench_app.errors import BenchError, ReportError, UsageError
+from bench_app.paths import private_dir
 from bench_app.pdf_layout import SIGNATURE_FIELDS
 from bench_app.report import collect_report_data, render_report
-from bench_app.report.workflow import write_report
 from bench_app.signing import check_report, load_signer, verify_pdf
 from bench_app.signing.verify import ReportVerdict, SignatureReport, load_trust, report_info
+from bench_app.signing.workflow import write_report
 
 PREVIEW_DPI = 110  #: preview resolution (dots per inch): an A4 page is ~910 × 1290 px, sharp
 #: at fit width on a 1366×768 screen and at 150 % zoom
@@ -112,7 +113,7 @@ def preview_pages(pdf: Path, out_dir: Path, dpi: int = PREVIEW_DPI) -> list[Path
             "page preview needs poppler's pdftoppm, which is not installed "
             "(Debian/Ubuntu: apt install poppler-utils); the PDF itself is fine"
         )
-    out_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(out_dir)
     for old in out_dir.glob("page-*.png"):
         old.unlink()
     try:
@@ -231,7 +232,7 @@ def sign(
     signer = load_signer(p12, passphrase)
     store = store_factory()
     try:
-        done = write_report(store, session_id, pdf, signer=signer, role=role)
+        done = write_report(store, session_id, pdf, signer=signer, role=role, trust=list(trust))
     finally:
         store.close()
     note = f"Session locked by {done.signer}. " if done.locked_now else ""

@@ -163,7 +163,7 @@ class StimulusForm(QDialog):
         if ok and reason.strip():
             self._send(f"skip: {reason.strip()}")
 
-    def reject(self) -> None:  # noqa: D102 - Esc or the close box is not an answer
+    def reject(self) -> None:
         return
 
     def withdraw(self) -> None:

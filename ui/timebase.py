@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 import pyqtgraph as pg
 
 from bench_app.settlement import LONDON, day_start, settlement_period
+from bench_app.settlement import as_utc as _utc
 
 __all__ = [
     "GBTimeAxis",
@@ -22,10 +23,6 @@ __all__ = [
     "sp_text",
     "zone_name",
 ]
-
-
-def _utc(dt: datetime) -> datetime:
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
 def zone_name(dt: datetime | None = None) -> str:
@@ -85,7 +82,7 @@ class GBTimeAxis(pg.DateAxisItem):
     def title_text(self, when: datetime | None = None) -> str:
         return f"{self._title} (GB local, {zone_name(when)})"
 
-    def tickStrings(self, values: list, scale: float, spacing: float) -> list[str]:  # noqa: N802
+    def tickStrings(self, values: list, scale: float, spacing: float) -> list[str]:
         if values and self._titled:
             title = self.title_text(datetime.fromtimestamp(float(values[-1]), UTC))
             if title != self.labelText:  # relabel only when the zone changes (GMT <-> BST)
@@ -108,7 +105,7 @@ class GBTimeAxis(pg.DateAxisItem):
                 out.append("")
         return out
 
-    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:  # noqa: N802,N803
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:
         """One tick level (DateAxisItem draws two, each in its own format): the coarsest level
         with at least three ticks in view, else the finest one that has any."""
         mid = datetime.fromtimestamp((float(minVal) + float(maxVal)) / 2, UTC)

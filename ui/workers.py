@@ -130,12 +130,12 @@ class PortWorker(QObject):
         """Close the meter (saving the trace) and the store; called before the thread stops."""
         try:
             self._op_disconnect({})
-        except Exception:  # noqa: BLE001 - closing never raises to the caller
+        except Exception:
             log.warning("closing the meter at shutdown failed", exc_info=True)
         if self._store is not None:
             try:
                 self._store.close()
-            except Exception:  # noqa: BLE001 - closing never raises to the caller
+            except Exception:
                 log.warning("closing the worker's store failed", exc_info=True)
             self._store = None
 

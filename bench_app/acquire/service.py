@@ -105,11 +105,15 @@ class Acquisition:
         progress: ProgressHook | None = None,
         should_stop: StopHook | None = None,
         simulated: bool | None = None,
+        time_source: Any = None,
     ) -> None:
         self.store = store
         self.simulated = simulated
         self.session_id = session_id
         self.meter = meter
+        #: :class:`bench_app.timesource.TimeSource` measured with every clock reading (None: the
+        #: bare PC clock, nothing stored about it)
+        self.time_source = time_source
         self.label = label
         self.on_block = on_block
         self.progress = progress
@@ -265,9 +269,20 @@ class Acquisition:
         return self._clock_block("set-clock", self.meter.set_clock(meter_time), note)
 
     def _clock_block(self, kind: str, reading: ClockReading, note: str) -> ClockReading:
+        reference = None
+        if self.time_source is not None:  # the PC's offset, measured with this reading
+            from bench_app.timesource import corrected
+
+            ref = self.time_source.measure()
+            reading, reference = corrected(reading, ref), ref.to_json()
+
         def store() -> int:
             self.store.add_clock_observation(
-                self.session_id, reading, note=f"{self.label}: {note}", simulated=self.simulated
+                self.session_id,
+                reading,
+                note=f"{self.label}: {note}",
+                reference=reference,
+                simulated=self.simulated,
             )
             return 1
 

@@ -29,10 +29,11 @@ from bench_app.acquire.service import (
     StopHook,
     resume_segments,
 )
-from bench_app.errors import UsageError
+from bench_app.errors import MeterMismatchError, UsageError
+from bench_app.settlement import parse_utc
 from bench_app.store.acquisition import WARNINGS_PREFIX
 from drivers.meter import MeterDriver, read_optional
-from drivers.model import MeterReading, ReadWarning, utc
+from drivers.model import MeterReading, ReadWarning
 
 
 @dataclass
@@ -91,16 +92,28 @@ def _check_same_meter(store, collection_id: int, serial: str) -> None:
         )
 
 
+def _identity_deviations(store, session_id: int, serial: str, accept: bool) -> list[str]:
+    """[] when ``serial`` is the session's meter (or the session knows none); the deviation text
+    when it is not and ``accept``; else :class:`MeterMismatchError`."""
+    from bench_app.importcheck import session_serials
+
+    want = session_serials(store, session_id)
+    if not want or serial in want:
+        return []
+    text = (f"meter {serial or '(no serial)'} read, but the session's meter is "
+            f"{', '.join(sorted(want))} (declared or read before)")  # fmt: skip
+    if not accept:
+        raise MeterMismatchError(f"session {session_id}: {text}; nothing stored")
+    return [f"{text}; stored with --accept-serial"]
+
+
 def collection_range(store, collection_id: int) -> tuple[datetime | None, datetime | None]:
     """The ``(start, end)`` a stored bench collection was asked to read (None = open end), from
     its meta (``range`` from a whole read, ``start``/``end`` from a profile read)."""
     meta = store.collection(collection_id).get("meta") or {}
     lo, hi = meta.get("range") or [meta.get("start"), meta.get("end")]
 
-    def parse(text: str | None) -> datetime | None:
-        return utc(datetime.fromisoformat(text.replace("Z", "+00:00"))) if text else None
-
-    return parse(lo), parse(hi)
+    return (parse_utc(lo) if lo else None), (parse_utc(hi) if hi else None)
 
 
 def read_into_session(
@@ -116,6 +129,8 @@ def read_into_session(
     on_block: BlockHook | None = None,
     should_stop: StopHook | None = None,
     label: str = "bench read",
+    accept_serial: bool = False,
+    time_source: Any = None,
 ) -> AcquireResult:
     """Read identity, clock, profile, events and registers from a *connected* meter.
 
@@ -129,8 +144,11 @@ def read_into_session(
         on_block=on_block,
         progress=progress,
         should_stop=should_stop,
+        time_source=time_source,
     )
-    return acquire_all(acq, start, end, resume=resume, collection_id=collection_id)
+    return acquire_all(
+        acq, start, end, resume=resume, collection_id=collection_id, accept_serial=accept_serial
+    )
 
 
 def acquire_all(
@@ -140,6 +158,7 @@ def acquire_all(
     *,
     resume: bool = True,
     collection_id: int | None = None,
+    accept_serial: bool = False,
 ) -> AcquireResult:
     """A whole read through ``acq`` (its store and session must be set).
 
@@ -148,12 +167,17 @@ def acquire_all(
     :param resume: continue the newest incomplete collection of the same meter, if any.
     :param collection_id: continue exactly this collection (the GUI's Resume); ``start`` and
         ``end`` default to the range it was asked for.
+    :param accept_serial: store the read although the meter is not the session's (declared
+        serial, or the meter read before); the difference is recorded as a deviation.
     :raises AcquisitionStopped: ``should_stop()`` returned True (collection marked incomplete).
+    :raises MeterMismatchError: the meter is not the session's and not ``accept_serial``
+        (nothing is stored then).
     """
     store, session_id = acq.store, acq.session_id
     store.check_unlocked(session_id)
     assert session_id is not None  # check_unlocked refused a missing session (None too)
     identity = acq.read_identity()
+    deviations = _identity_deviations(store, session_id, identity.serial, accept_serial)
     if collection_id is not None:
         _check_same_meter(store, collection_id, identity.serial)
         if start is None and end is None:
@@ -163,10 +187,12 @@ def acquire_all(
     span = store.interval_span(collection_id) if collection_id is not None else None
     segments = resume_segments(span, start, end)
     resumed_from = segments[-1][0] if span is not None else None
-    meta = {
+    meta: dict[str, Any] = {
         "label": acq.label,
         "range": [start.isoformat() if start else None, end.isoformat() if end else None],
     }
+    if deviations:
+        meta["deviations"] = deviations
     acq.begin(meta, collection_id=collection_id)
     stored = 0
     outer = acq.on_block

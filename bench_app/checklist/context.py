@@ -8,8 +8,8 @@ stored and linked as evidence when the connection ends), acts on the bench throu
 what it read with :meth:`collect_profile`, :meth:`store_events` and :meth:`observe_clock`, which
 add the new row ids to :attr:`ActionContext.evidence`.
 
-Times are aware UTC; settlement periods are the 30-minute UTC-aligned periods (GB SP boundaries fall
-on :00 and :30 in both GMT and BST).
+Times are aware UTC; settlement periods come from :mod:`bench_app.settlement` (30-minute UTC-aligned
+periods: GB SP boundaries fall on :00 and :30 in both GMT and BST).
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ import contextlib
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, NamedTuple, cast
 
+from bench_app import settlement
 from bench_app.acquire.service import Acquisition
 from bench_app.checklist import registry
 from bench_app.checklist.levels import session_association
@@ -29,7 +30,10 @@ from bench_app.checklist.template import Step
 from drivers.meter import MeterDriver
 from drivers.model import ClockReading, EventCode, MeterEvent, Profile, iso
 
-SP = timedelta(minutes=30)
+#: The actions' names for the settlement helpers (:mod:`bench_app.settlement` owns them).
+sp_start = settlement.floor_to_period
+sp_label = settlement.sp_label
+SP = settlement.SP
 
 #: ``meter_factory(**overrides) -> MeterDriver`` (not connected); overrides are ConnectOptions
 #: fields such as ``password``.
@@ -53,18 +57,6 @@ class StepAborted(Exception):
 # The registry lives in its own module (re-exported here for the action modules).
 ACTIONS = registry.ACTIONS
 action = registry.action
-
-
-def sp_start(when: datetime) -> datetime:
-    """Start of the 30-minute settlement period containing ``when`` (UTC)."""
-    when = when.astimezone(UTC)
-    return when.replace(minute=when.minute - when.minute % 30, second=0, microsecond=0)
-
-
-def sp_label(when: datetime) -> str:
-    """``"SP 03:30–04:00Z 2026-11-24"`` for messages."""
-    s = sp_start(when)
-    return f"SP {s:%H:%M}–{s + SP:%H:%M}Z {s:%Y-%m-%d}"
 
 
 @dataclass
@@ -107,6 +99,27 @@ class ActionContext:
 
     def param(self, name: str, default: Any = None) -> Any:
         return self.step.params.get(name, default)
+
+    def reference_text(self) -> str:
+        """How the clock verdict's reference is named: the time source with the PC offset and
+        its uncertainty, or "PC clock, not traceable"."""
+        from bench_app.timesource import describe
+
+        ref = self.bench_time.last_reference if self.bench_time is not None else None
+        return describe(ref)  # type: ignore[arg-type]
+
+    def limit(self, name: str) -> Any:
+        """A figure the step is judged by: its param, which the template takes from the limits
+        table (``"@name"``, resolved for the session); never a default in code.
+
+        :raises StepAborted: the template gives no such param.
+        """
+        if name not in self.step.params:
+            raise StepAborted(f"step {self.step.id} gives no {name} (from the limits table)")
+        value = self.step.params[name]
+        if isinstance(value, str) and value.startswith("@"):
+            raise StepAborted(f"step {self.step.id}: {name} {value} not resolved for the session")
+        return value
 
     def link(self, kind: str, row_id: int | list[int]) -> None:
         """Add stored row id(s) to ``evidence[kind]`` (kinds: collection_ids, trace_ids,
@@ -249,9 +262,15 @@ class ActionContext:
         return cid, self.store.events(self.session_id, collection_id=cid)
 
     def observe_clock(self, reading: ClockReading, note: str) -> int:
+        """Store a clock reading with the reference measured for it (the time source's offset)."""
+        ref = self.bench_time.last_reference if self.bench_time is not None else None
         oid = self.store.add_clock_observation(
-            self.session_id, reading, note=f"{self.step.id}: {note}", simulated=self.simulated
+            self.session_id, reading, note=f"{self.step.id}: {note}",
+            reference=ref.to_json() if ref is not None else None,  # type: ignore[attr-defined]
+            simulated=self.simulated,
         )
+        if ref is not None:
+            self.evidence["reference"] = ref.to_json()  # type: ignore[attr-defined]
         self.link("clock_observation_ids", oid)
         return oid
 

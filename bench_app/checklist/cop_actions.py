@@ -1,10 +1,11 @@
 """Automatic Code of Practice compliance checks (template ``cop-compliance-core``).
 
-Names: ``unique_identity``, ``storage_depth`` (params ``min_days``, ``max_gap_periods``),
+Names: ``unique_identity``, ``storage_depth`` (params ``min_days``),
 ``integration_period`` (``options_min``), ``hh_sum_vs_register`` (``tolerance_pct``, ``periods``,
-``max_wait_s``, ``settle_s``, ``channel_map`` profile OBIS → register OBIS
-where they differ) and ``clock_in_utc``
-(``max_deviation_s``). Figures come from the template, never from here.
+``max_wait_s``, ``settle_s``, ``channel_map`` profile OBIS → register OBIS where they differ),
+``clock_in_utc`` (``max_deviation_s``) and ``password_set_and_use`` (``min_length``,
+``max_length``). Figures come from the limits table through the template's ``"@name"`` params
+(:meth:`ActionContext.limit`), never from here.
 """
 
 from __future__ import annotations
@@ -44,8 +45,8 @@ def unique_identity(ctx: ActionContext) -> ActionResult:
 @action("storage_depth")
 def storage_depth(ctx: ActionContext) -> ActionResult:
     """At least ``min_days`` days of every channel, with at most ``max_gap_periods`` gaps."""
-    days = float(ctx.param("min_days", 90))
-    max_gaps = int(ctx.param("max_gap_periods", 0))
+    days = float(ctx.limit("min_days"))
+    max_gaps = 0  # every period of every channel stored: the rule allows no gap
     with ctx.meter("storage depth") as meter:
         clock = meter.read_clock()
         ctx.observe_clock(clock, "clock before storage-depth read")
@@ -86,7 +87,7 @@ def storage_depth(ctx: ActionContext) -> ActionResult:
 @action("integration_period")
 def integration_period(ctx: ActionContext) -> ActionResult:
     """The profile's integration period is one of the CoP options (minutes)."""
-    options = [int(o) for o in ctx.param("options_min", [30, 20, 15, 10, 5])]
+    options = [int(o) for o in ctx.limit("options_min")]
     with ctx.meter("integration period") as meter:
         clock = meter.read_clock()
         profile = meter.read_profile(clock.meter_time - timedelta(hours=2), None)
@@ -111,7 +112,7 @@ def hh_sum_vs_register(ctx: ActionContext) -> ActionResult:
     """Register advance over ``periods`` whole integration periods against the HH sum, per channel,
     within ``tolerance_pct`` %. Both register reads are taken ``settle_s`` after a period boundary,
     so they cover the same whole periods; waits at most ``max_wait_s`` (else not-run)."""
-    tol = float(ctx.param("tolerance_pct", 0.1))
+    tol = float(ctx.limit("tolerance_pct"))
     periods = int(ctx.param("periods", 2))
     settle = float(ctx.param("settle_s", 5))
     max_wait = float(ctx.param("max_wait_s", 7200))
@@ -167,12 +168,13 @@ def hh_sum_vs_register(ctx: ActionContext) -> ActionResult:
 @action("clock_in_utc")
 def clock_in_utc(ctx: ActionContext) -> ActionResult:
     """The meter clock agrees with the PC's UTC within ``max_deviation_s`` (not local time)."""
-    limit = float(ctx.param("max_deviation_s", 10))
+    limit = float(ctx.limit("max_deviation_s"))
     with ctx.meter("clock") as meter:
         clock = meter.read_clock()
     ctx.observe_clock(clock, "clock against UTC")
     text = (
-        f"meter {iso(clock.meter_time)} vs PC UTC {iso(clock.pc_time)}: {secs(clock.deviation_s)} s"
+        f"meter {iso(clock.meter_time)} vs reference UTC {iso(clock.pc_time)}: "
+        f"{secs(clock.deviation_s)} s (reference: {ctx.reference_text()})"
     )
     if abs(clock.deviation_s) <= limit:
         return ActionResult(f"{text} (limit ±{limit:g} s)", "pass", ctx.evidence)
@@ -192,39 +194,69 @@ def _signs_on(ctx: ActionContext, label: str, password: str) -> tuple[bool, str]
     return True, ""
 
 
-@action("password_length_rule")
-def password_length_rule(ctx: ActionContext) -> ActionResult:
-    """CoP password rule: the Level 2 password in use is ``min_length``–``max_length`` characters
-    and accepted; the meter refuses it with characters added beyond ``max_length`` and a prefix
-    shorter than ``min_length`` (a meter that compares only a fixed number of characters or
-    accepts any length fails)."""
-    lo, hi = int(ctx.param("min_length", 6)), int(ctx.param("max_length", 12))
-    password = ctx.password or ""
-    if not password:
+def _test_password(length: int, salt: int) -> str:
+    """A mixed-case test password of ``length`` characters (letters and digits, never derived from
+    the real one): upper and lower case, so a meter must not reject it for its case."""
+    base = "Wb7kQ2xR9mT4pZ8n"
+    return (base[salt:] + base[:salt])[:length]
+
+
+def _set_level2(ctx: ActionContext, password: str, what: str) -> str:
+    """Set the Level 2 password: bench control on a simulator (what the manufacturer's tool does on
+    a real meter), else the tester with the manufacturer's tool. → refusal text ("" = set)."""
+    try:
+        ctx.stimulus("set_password", 2, password,
+                     instruction=f"set the Level 2 password to the {what} with the "
+                     f"manufacturer's tool: {password}")  # fmt: skip
+    except ValueError as exc:  # the meter (simulator) refused to store it
+        return str(exc)
+    return ""
+
+
+@action("password_set_and_use")
+def password_set_and_use(ctx: ActionContext) -> ActionResult:
+    """CoP password rule, set and used end to end: set a ``min_length`` and a ``max_length``
+    character Level 2 password (mixed case), associate with each, then restore the original and
+    associate with it. A meter that refuses to set either, or refuses the association afterwards
+    (e.g. it stored the password cut short), FAILs; a meter left without its original password
+    FAILs too. Passwords are never quoted in the result, only their lengths."""
+    lo, hi = int(ctx.limit("min_length")), int(ctx.limit("max_length"))
+    original = ctx.password or ""
+    if not original:
         raise StepAborted("no Level 2 password given for the session (--password)")
     problems, notes = [], []
-    if not lo <= len(password) <= hi:
-        problems.append(
-            f"the Level 2 password in use has {len(password)} characters, not {lo}–{hi}"
-        )
-    ok, refusal = _signs_on(ctx, "password in use", password)
-    if not ok:
-        problems.append(f"the Level 2 password in use was refused ({refusal})")
+    for n, length in enumerate((lo, hi)):
+        pw = _test_password(length, n)
+        what = f"{length}-character test password"
+        refused = _set_level2(ctx, pw, what)
+        if refused:
+            problems.append(f"the meter REFUSED to set a {what}: {refused}")
+            continue
+        ok, refusal = _signs_on(ctx, what, pw)
+        if ok:
+            notes.append(f"{what} set and accepted for the association")
+        else:
+            problems.append(f"{what} set, then REFUSED for the association ({refusal}): "
+                            "the meter does not hold it as set")  # fmt: skip
+            continue
+        if length == hi:  # the whole password counts: one character more is another password
+            longer = pw + "X"
+            ok, _ = _signs_on(ctx, f"{len(longer)}-character password", longer)
+            if ok:
+                problems.append(f"a {len(longer)}-character password (the {what} plus one "
+                                "character) was ACCEPTED: the meter compares only part of it")
+            else:
+                notes.append(f"{len(longer)}-character password refused")
+    refused = _set_level2(ctx, original, "original password (restore)")
+    ok, refusal = (False, refused) if refused else _signs_on(ctx, "original password", original)
+    restored = not refused and ok
+    ctx.evidence["password_lengths"] = {"min": lo, "max": hi, "original": len(original),
+                                        "restored": restored}  # fmt: skip
+    if restored:
+        notes.append("original Level 2 password restored and accepted")
     else:
-        notes.append(f"{len(password)}-character password accepted")
-    long_pw = password + "0123456789ABCDEF"[: hi + 1 - len(password) + 1]
-    ok, refusal = _signs_on(ctx, f"{len(long_pw)}-character password", long_pw)
-    if ok:
-        problems.append(f"a {len(long_pw)}-character password (above {hi}) was ACCEPTED")
-    else:
-        notes.append(f"{len(long_pw)}-character password refused")
-    short_pw = password[: lo - 1]
-    ok, refusal = _signs_on(ctx, f"{len(short_pw)}-character password", short_pw)
-    if ok:
-        problems.append(f"a {len(short_pw)}-character password (below {lo}) was ACCEPTED")
-    else:
-        notes.append(f"{len(short_pw)}-character password refused")
-    ctx.evidence["password_lengths"] = {"min": lo, "max": hi, "in_use": len(password)}
+        problems.append(f"original Level 2 password NOT restored ({refusal}): the meter is left "
+                        "with a test password")  # fmt: skip
     if problems:
         return ActionResult("; ".join(problems + notes), "fail", ctx.evidence)
     return ActionResult(f"rule {lo}–{hi} characters: " + "; ".join(notes), "pass", ctx.evidence)

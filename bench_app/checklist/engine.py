@@ -27,8 +27,9 @@ from typing import Any
 
 from bench_app.checklist.context import ActionContext, MeterFactory, Prompt, StepAborted
 from bench_app.checklist.registry import load_actions
+from bench_app.checklist.running import step_running
 from bench_app.checklist.simtime import BenchTime, Progress
-from bench_app.checklist.template import Step, Template
+from bench_app.checklist.template import Step, Template, freeze
 from bench_app.equipment.approvals import check_template_serves
 from bench_app.errors import SessionLockedError, UsageError
 from bench_app.outcomes import VERDICTS
@@ -70,6 +71,8 @@ class ChecklistEngine:
         period to close on a real meter (on a simulator, time is advanced instead).
     :param simulated: the meter is a simulated outstation; default: True with bench control,
         else not known. Stored with every collection, trace and clock observation of a step.
+    :param time_source: :class:`bench_app.timesource.TimeSource` measured with every clock
+        reading (the PC's offset is stored with it and corrects the reference); None: the PC.
     """
 
     def __init__(
@@ -90,13 +93,18 @@ class ChecklistEngine:
         progress: Progress | None = None,
         meter: str = "",
         simulated: bool | None = None,
+        time_source: Any = None,
     ) -> None:
         self.store = store
         self.simulated = simulated if simulated is not None else (True if control else None)
         #: meter description named for the run (levels and SAPs; "" = the session's)
         self.meter = meter
         self.session_id = session_id
-        self.template = template
+        store.get_session(session_id)  # NotFoundError early
+        from bench_app.limits import session_limits
+
+        #: the template with the session's figures from the limits table (CoP issues)
+        self.template = template.resolved(session_limits(store, session_id))
         self.meter_factory = meter_factory
         self.control = control
         self.prompt = prompt
@@ -110,10 +118,9 @@ class ChecklistEngine:
         )
         self.sleep = sleep or time.sleep
         #: reference time; simulated (bench control ``advance``) on a simulator
-        self.bench_time = BenchTime(now, control, self.sleep, progress)
+        self.bench_time = BenchTime(now, control, self.sleep, progress, time_source)
         self.now = self.bench_time.now
         self._run_id: int | None = None
-        store.get_session(session_id)  # NotFoundError early
 
     # -- runs ------------------------------------------------------------------------------------
     def current_run(self) -> dict | None:
@@ -133,7 +140,8 @@ class ChecklistEngine:
             if run is None:
                 check_template_serves(self.store, self.session_id, self.template)
                 self._run_id = self.store.start_checklist_run(
-                    self.session_id, self.template.name, self.template.version
+                    self.session_id, self.template.name, self.template.version,
+                    frozen=freeze(self.template),
                 )
             else:
                 self._run_id = run["id"]
@@ -169,15 +177,54 @@ class ChecklistEngine:
             self.template.version,
             supersedes=old["id"] if old else None,
             reason=reason,
+            frozen=freeze(self.template),
         )
         return self._run_id
 
-    def confirm(self, role: str, name: str) -> None:
-        """Sign off the run as ``tester`` or ``witness``; after both it is read-only."""
+    def steps_not_run(self) -> list[str]:
+        """Steps of the template whose latest attempt in the open run is not-run (or none)."""
+        latest = {r["step_id"]: r for r in self.store.step_results(self.run_id, latest_only=True)}
+        return [
+            s.id
+            for s in self.template.steps
+            if (latest.get(s.id) or {}).get("verdict", "not-run") == "not-run"
+        ]
+
+    def confirm(self, role: str, name: str, *, accept_incomplete: bool = False) -> None:
+        """Sign off the run as ``tester`` or ``witness``; after both it is read-only.
+
+        :param accept_incomplete: confirm although steps were not run; recorded (session record
+            ``accepted_incomplete``) and listed as a deviation. Without it such a run is refused.
+        :raises UsageError: unknown role, no name, the same person in both roles, or steps not
+            run without ``accept_incomplete``.
+        """
         if role not in ("tester", "witness"):
             raise UsageError(f"role must be tester or witness, not {role!r}")
         if not name.strip():
             raise UsageError("a confirmation needs the person's name")
+        run = self.current_run()
+        for c in (run or {}).get("confirmations") or []:
+            if c.get("role") != role and str(c.get("name", "")).strip().casefold() == (
+                name.strip().casefold()
+            ):
+                raise UsageError(
+                    f"{name.strip()} already confirmed run {self.run_id} as the {c.get('role')}; "
+                    f"the {role} must be another person"
+                )
+        missing = self.steps_not_run()
+        if missing and not accept_incomplete:
+            raise UsageError(
+                f"run {self.run_id} has {len(missing)} step(s) not run ({', '.join(missing)}); "
+                "run them, or confirm with --accept-incomplete (recorded as a deviation)"
+            )
+        if missing:
+            old = self.store.session_records(self.session_id).get("accepted_incomplete") or {}
+            entries = list(old.get("entries") or [])
+            entries.append({"run_id": self.run_id, "role": role, "name": name.strip(),
+                            "steps": missing})  # fmt: skip
+            self.store.set_session_record(
+                self.session_id, "accepted_incomplete", {"entries": entries}
+            )
         self.store.confirm_run(self.run_id, role, name)
 
     # -- steps -----------------------------------------------------------------------------------
@@ -201,7 +248,11 @@ class ChecklistEngine:
         ]
 
     def run_step(self, step_id: str) -> StepOutcome:
-        """Run one step and record a new attempt."""
+        """Run one step and record a new attempt (signing is refused meanwhile)."""
+        with step_running(self.store, self.session_id, step_id):
+            return self._run_step(step_id)
+
+    def _run_step(self, step_id: str) -> StepOutcome:
         run_id = self._check_open()
         step = self.template.step(step_id)
         if self.protocol and self.protocol not in self.template.applies_to:
@@ -214,6 +265,10 @@ class ChecklistEngine:
                 f"protocol {self.protocol} cannot do this step (needs {', '.join(missing)})"
             )
             return self._record(step, reason, "na", proposed="na")
+        decl = self.declaration(step)
+        if decl is not None and not decl.fitted:  # "(where fitted)" and declared not fitted
+            return self._record(step, f"not applicable: not fitted — {decl.quote()}", "na",
+                                {"declaration": decl.to_json()}, proposed="na")  # fmt: skip
         if step.kind in ("automatic", "stimulus"):
             return self._run_action(run_id, step)
         try:
@@ -222,6 +277,15 @@ class ChecklistEngine:
             return self._ask_attachment(step)
         except StepAborted as exc:  # end of input at a prompt: not done, never pass or fail
             return self._record(step, f"not run: {exc}", "not-run")
+
+    def declaration(self, step: Step):
+        """The session's declaration of the capability a "(where fitted)" step needs (None when
+        the step needs none or nothing is declared)."""
+        if not step.fitted:
+            return None
+        from bench_app.capabilities import declared
+
+        return declared(self.store, self.session_id, self.meter).get(step.fitted)
 
     def _run_action(self, run_id: int, step: Step) -> StepOutcome:
         ctx = ActionContext(
@@ -251,6 +315,10 @@ class ChecklistEngine:
             actual, verdict, evidence = f"not run: {exc}", "not-run", ctx.evidence
         except (DriverError, ValueError, OSError) as exc:
             actual, verdict, evidence = f"could not complete: {exc}", "not-run", ctx.evidence
+        decl = self.declaration(step)
+        if decl is not None:  # declared fitted: the step runs and says so
+            evidence = {**evidence, "declaration": decl.to_json()}
+            actual = f"{actual} [{decl.quote()}]"
         return self._record(step, actual, verdict, evidence, proposed=verdict)
 
     def _ask_manual(self, step: Step) -> StepOutcome:
@@ -287,7 +355,14 @@ class ChecklistEngine:
         ).strip()
         if not answer:
             return self._record(step, "attachment step: skipped by the tester", "not-run")
-        return self.attach(step.id, answer)
+        attached = self.attach(step.id, answer)
+        judged = (self.prompt(f"{step.id}: what does {Path(answer).name} show? (expected: "
+                              f"{step.expected}) ") or "").strip()  # fmt: skip
+        verdict = self._ask_verdict(step) if judged else None
+        if verdict is None:
+            return attached
+        return self.record(step.id, f"{attached.actual.split(';')[0]}: {judged}", verdict,
+                           evidence=attached.evidence, by=self.by)  # fmt: skip
 
     # -- results from people ---------------------------------------------------------------------
     def record(
@@ -300,13 +375,43 @@ class ChecklistEngine:
         evidence: dict | None = None,
     ) -> StepOutcome:
         """Record a tester's actual result and verdict (any kind of step; a new attempt)."""
-        self._check_open()
+        run_id = self._check_open()
         if verdict not in VERDICTS:
             raise UsageError(f"verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
         if not actual.strip():
             raise UsageError(f"step {step_id}: the actual result is empty")
         step = self.template.step(step_id)
-        return self._record(step, actual, verdict, evidence or {}, note=note, by=by or self.by)
+        if not by.strip():
+            proposed = [r.get("proposed_verdict") for r in
+                        self.store.step_results(run_id, latest_only=False)
+                        if r["step_id"] == step_id and r.get("proposed_verdict")]  # fmt: skip
+            if proposed and proposed[-1] != verdict:
+                raise UsageError(
+                    f"step {step_id}: the bench proposed {str(proposed[-1]).upper()}; recording "
+                    f"{verdict.upper()} instead needs the name of the person who decides (--by)"
+                )
+        decl = self.declaration(step)
+        if verdict == "na" and decl is not None and decl.fitted:
+            raise UsageError(f"step {step_id} cannot be n/a: {decl.quote()}")
+        evidence = dict(evidence or {})
+        if step.kind == "attachment":  # the judgement keeps the attachment it judged
+            ids = evidence.get("attachment_ids") or self._attachments_of(step.id)
+            if verdict == "pass" and not ids:
+                raise UsageError(f"step {step_id}: attach the file before judging it a pass")
+            if ids:
+                evidence["attachment_ids"] = ids
+        return self._record(step, actual, verdict, evidence, note=note, by=by or self.by)
+
+    def _attachments_of(self, step_id: str) -> list[int]:
+        """Attachment ids of the step's attempts in the open run (newest attempt first)."""
+        run = self.current_run()
+        if run is None:
+            return []
+        for a in reversed(self.store.step_results(run["id"], latest_only=False)):
+            ids = (a.get("evidence") or {}).get("attachment_ids")
+            if a["step_id"] == step_id and ids:
+                return list(ids)
+        return []
 
     def attach(self, step_id: str, path: str | Path, note: str = "", by: str = "") -> StepOutcome:
         """Attach a file (hashed by the store) to a step and record it as the step's evidence."""
@@ -324,10 +429,12 @@ class ChecklistEngine:
                 f"step {step_id}: {path.name} is {mime}; accepted: {', '.join(accept)}"
             )
         aid = self.store.add_attachment(self.session_id, path.name, data, mime=mime)
+        # never an automatic pass: the witness judges what the file shows (record the verdict)
         return self._record(
             step,
-            f"attached {path.name} ({len(data)} bytes, {mime})",
-            "pass",
+            f"attached {path.name} ({len(data)} bytes, {mime}); awaiting the judgement of what "
+            "it shows (record the verdict)",
+            "not-run",
             {"attachment_ids": [aid]},
             note=note,
             by=by or self.by,
@@ -344,6 +451,8 @@ class ChecklistEngine:
         note: str = "",
         by: str = "",
     ) -> StepOutcome:
+        if step.limits:  # the figures the step was judged by, with their sources
+            evidence = {**(evidence or {}), "limits": step.limits}
         rid = self.store.record_step(
             self.run_id,
             step.id,

@@ -19,6 +19,7 @@ ACTION_MODULES = (
     "bench_app.checklist.alarms",
     "bench_app.checklist.cop_actions",
     "bench_app.checklist.equipment_action",
+    "bench_app.checklist.asset_meter",
 )
 
 #: action name (the template's ``action`` field) → ``fn(ActionContext) -> ActionResult``.

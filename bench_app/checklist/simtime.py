@@ -59,8 +59,13 @@ class BenchTime:
         control: object | None = None,
         sleep: Callable[[float], None] | None = None,
         progress: Progress | None = None,
+        time_source: object | None = None,
     ) -> None:
         self._now = now or (lambda: datetime.now(UTC))
+        #: :class:`bench_app.timesource.TimeSource` measured with every clock reading (None: the
+        #: bare PC clock); :attr:`last_reference` is the latest measurement
+        self.time_source = time_source
+        self.last_reference: object | None = None
         self.control = control
         self.sleep = sleep or time.sleep
         self.progress = progress
@@ -75,7 +80,14 @@ class BenchTime:
         return self._now() + self.shift
 
     def adjust(self, reading: ClockReading) -> ClockReading:
-        """A driver's clock reading against the reference time instead of the bare PC clock."""
+        """A driver's clock reading against the reference time instead of the bare PC clock: the
+        simulated time advanced, and the PC's offset from the time source measured now."""
+        if self.time_source is not None:
+            from bench_app.timesource import corrected
+
+            ref = self.time_source.measure()  # type: ignore[attr-defined]
+            self.last_reference = ref
+            reading = corrected(reading, ref)
         if not self.shift:
             return reading
         return ClockReading.of(reading.meter_time, reading.pc_time + self.shift)

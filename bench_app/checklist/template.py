@@ -12,6 +12,8 @@ and a ``kind``:
 
 Optional step fields: ``requires`` (protocol names such as ``"dlms"`` or capabilities such as
 ``"set_clock"``; a step whose requirement the meter lacks is recorded ``na`` with the reason),
+``fitted`` (a "(where fitted)" test: the declared capability it needs, see
+:mod:`bench_app.capabilities`),
 ``na_reason`` (text used for that reason) and ``params`` (a table of numbers and texts given to the
 action — tolerances, days, clock offsets in minutes).
 
@@ -41,7 +43,7 @@ KINDS = ("automatic", "stimulus", "manual", "attachment")
 SESSION_KINDS = ("protocol-approval", "cop-compliance")
 TOP_REQUIRED = ("name", "title", "version", "applies_to", "steps")
 STEP_REQUIRED = ("id", "title", "objective", "method", "expected", "kind")
-STEP_OPTIONAL = ("action", "requires", "na_reason", "params")
+STEP_OPTIONAL = ("action", "requires", "na_reason", "params", "fitted")
 TOP_OPTIONAL = ("session_kind", "session_kinds", "cops", "description")
 
 _HEADER = re.compile(r"^\s*\[\[\s*([A-Za-z0-9_.\-]+)\s*\]\]\s*(#.*)?$")
@@ -115,6 +117,19 @@ class Step:
     na_reason: str = ""
     params: dict[str, Any] = field(default_factory=dict)
     line: int = 0
+    #: "(where fitted)": the capability (bench_app.capabilities) the step needs; n/a when the
+    #: session declares it not fitted, never n/a when declared fitted
+    fitted: str = ""
+    #: figures of the limits table the step refers to, as chosen for the session
+    #: (:meth:`Template.resolved`): name → :meth:`bench_app.limits.Resolved.to_json`
+    limits: dict[str, Any] = field(default_factory=dict)
+
+    def references(self) -> list[str]:
+        """Names of the limits-table figures the step's texts and params refer to."""
+        from bench_app.limits import references
+
+        texts = [self.title, self.objective, self.method, self.expected, self.na_reason]
+        return list(dict.fromkeys(references(texts) + references(self.params)))
 
 
 @dataclass(frozen=True)
@@ -132,13 +147,37 @@ class Template:
     #: session kinds the template serves (``session_kind`` plus ``session_kinds``; empty: any)
     session_kinds: tuple[str, ...] = ()
 
-    def mismatches(self, session: dict) -> list[str]:
+    def resolved(self, limits: Any) -> Template:
+        """This template with every ``@name`` / ``{name}`` replaced by the session's figure
+        (``limits``: :class:`bench_app.limits.SessionLimits`); each step's :attr:`Step.limits`
+        says which figures it used and where they come from."""
+        from dataclasses import replace
+
+        from bench_app.limits import resolve_value
+
+        steps = []
+        for s in self.steps:
+            steps.append(replace(
+                s,
+                title=resolve_value(s.title, limits),
+                objective=resolve_value(s.objective, limits),
+                method=resolve_value(s.method, limits),
+                expected=resolve_value(s.expected, limits),
+                na_reason=resolve_value(s.na_reason, limits),
+                params=resolve_value(s.params, limits),
+                limits={n: limits.get(n).to_json() for n in s.references()},
+            ))  # fmt: skip
+        return replace(self, title=resolve_value(self.title, limits), steps=tuple(steps))
+
+    def mismatches(self, session: dict, records: dict | None = None) -> list[str]:
         """Why this template does not serve ``session`` (kind, cops); empty when it does.
 
         A session CoP must be one of the template's (when it names any); when both state an
-        issue, the issues must agree. A session CoP without an issue is not refused for it.
+        issue, the issues must agree. The session's issue is the one named at creation or
+        recorded later (``session set cop-issue``, in ``records``): both are checked. A session
+        CoP without an issue is not refused for it (its figures are NOT CONFIRMED instead).
         """
-        from bench_app.cops import cop_ref_lenient, cop_text
+        from bench_app.cops import cop_ref_lenient, cop_text, session_cops
 
         out = []
         kind = str(session.get("kind") or "")
@@ -146,8 +185,7 @@ class Template:
             out.append(f"it serves {' / '.join(self.session_kinds)} sessions, not {kind}")
         mine = [r for r in (cop_ref_lenient(c) for c in self.cops) if r]
         if mine:
-            for cop, issue in (r for r in (cop_ref_lenient(str(c)) for c in session.get("cops")
-                                           or []) if r):  # fmt: skip
+            for cop, issue in session_cops(session, records):
                 issues = {i for c, i in mine if c == cop}
                 if not issues:
                     out.append(f"it does not serve CoP {cop}")
@@ -268,6 +306,20 @@ def parse_template(
         na_reason = raw.get("na_reason", "")
         if not isinstance(na_reason, str):
             raise fail(f"{base}.na_reason", f"{label}: field 'na_reason' must be a text")
+        fitted = raw.get("fitted", "")
+        from bench_app.capabilities import CAPABILITIES
+
+        if fitted and fitted not in CAPABILITIES:
+            raise fail(f"{base}.fitted", f"{label}: field 'fitted': unknown capability "
+                       f"{fitted!r} (known: {', '.join(CAPABILITIES)})")  # fmt: skip
+        from bench_app.limits import references, table
+
+        known = table().names()
+        for key in (*STEP_REQUIRED, "na_reason", "params"):
+            for name in references(raw.get(key, "")):
+                if name not in known:
+                    raise fail(f"{base}.{key}", f"{label}: field {key!r} refers to {name!r}, "
+                               "which is not in the limits table (resources/cops/figures.toml)")
         steps.append(
             Step(
                 id=raw["id"],
@@ -281,6 +333,7 @@ def parse_template(
                 na_reason=na_reason,
                 params=dict(params),
                 line=loc.line(base),
+                fitted=str(fitted),
             )
         )
     return Template(
@@ -324,3 +377,40 @@ def find_template(name_or_path: str, folder: str | Path | None = None) -> Templa
             return load_template(path)
     names = ", ".join(p.stem for p in list_templates(folder))
     raise TemplateError(f"no checklist template {name_or_path!r} (available: {names})")
+
+
+#: Step fields a frozen template keeps (what the report prints and the verdict reads).
+FROZEN_STEP_FIELDS = ("id", "title", "objective", "method", "expected", "kind", "action",
+                      "na_reason", "fitted", "params", "limits")  # fmt: skip
+
+
+def freeze(template: Template) -> dict:
+    """The template as a run uses it (texts and figures resolved for the session) → a JSON-able
+    dict stored with the run (:meth:`bench_app.store.Store.start_checklist_run`)."""
+    return {
+        "name": template.name,
+        "title": template.title,
+        "version": template.version,
+        "cops": list(template.cops),
+        "source": template.source,
+        "steps": [{k: getattr(s, k) for k in FROZEN_STEP_FIELDS} for s in template.steps],
+    }
+
+
+def thaw(frozen: dict) -> Template:
+    """A :class:`Template` back from :func:`freeze`'s dict (steps as they were run)."""
+    steps = tuple(
+        Step(
+            id=str(s["id"]), title=str(s.get("title", "")), objective=str(s.get("objective", "")),
+            method=str(s.get("method", "")), expected=str(s.get("expected", "")),
+            kind=str(s.get("kind", "")), action=s.get("action"),
+            na_reason=str(s.get("na_reason", "")), fitted=str(s.get("fitted", "")),
+            params=dict(s.get("params") or {}), limits=dict(s.get("limits") or {}),
+        )
+        for s in frozen.get("steps") or []
+    )  # fmt: skip
+    return Template(
+        name=str(frozen.get("name", "")), title=str(frozen.get("title", "")),
+        version=str(frozen.get("version", "")), applies_to=(), steps=steps,
+        cops=tuple(frozen.get("cops") or ()), source=str(frozen.get("source", "")),
+    )  # fmt: skip

@@ -2,7 +2,10 @@
 
 Rules (printed in the report by :data:`RULES`):
 
-* **PASS** only when every step of the session's template has a current verdict of ``pass`` (or
+* Every checklist run of the session counts. A run is set aside only as *superseded* (a later run
+  names it, or :meth:`~bench_app.store.Store.supersede_run` recorded the reason); it stays in the
+  report as run history, and a failed step in it still gives **FAIL**.
+* **PASS** only when every step of every current run has a verdict of ``pass`` (or
   ``na`` with the template's own reason, or recorded automatically because the protocol cannot do
   the step), the run is confirmed by tester and witness, the equipment check found no mismatch and
   every reconciliation performed agrees.
@@ -30,7 +33,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bench_app.checklist.template import Template, find_template
+from bench_app.checklist.template import Template, find_template, thaw
 from bench_app.errors import BenchError
 from bench_app.outcomes import Cause, CauseKind, Deviation, DeviationKind, Status, Verdict
 
@@ -38,16 +41,19 @@ STATUSES = tuple(s.value for s in Status)
 
 #: The rules as the report states them (one sentence each).
 RULES = (
-    "PASS only when every step of the template has a current verdict of pass (or n/a for the "
-    "template's own reason), the run is confirmed by the tester and the witness, the equipment "
-    "check found no mismatch and every reconciliation performed agrees.",
+    "PASS only when every step of every current checklist run has a verdict of pass (or n/a for "
+    "the template's own reason), each run is confirmed by the tester and the witness, the "
+    "equipment check found no mismatch and every reconciliation performed agrees.",
+    "Every run of the session counts: a run is set aside only as superseded, with a recorded "
+    "reason, and stays in the report as run history; a step that failed in it still gives FAIL.",
     "Any step that failed (also one a metering dispensation covers: a dispensation never turns "
     "a FAIL into a PASS), an equipment mismatch, an approval or certificate condition that is "
     "not met or a reconciliation that disagrees gives FAIL.",
     "Otherwise any step not run, a collection a step used whose read stopped early (incomplete), "
     "an unconfirmed run or no run gives INCOMPLETE.",
     "Every other departure is listed under Deviations with its kind and reference (manual "
-    "overrides, dispensations, CoP departures, a certificate of another CoP issue, conditions "
+    "overrides, figures of the limits table marked NOT CONFIRMED, dispensations, CoP "
+    "departures, a certificate of another CoP issue, conditions "
     "that cannot be told, template overrides, imports of another serial accepted, other "
     "equipment warnings, incomplete collections no step used, export periods not compared); a "
     "PASS with deviations says so.",
@@ -78,8 +84,22 @@ class StepVerdict:
 
 
 @dataclass
+class RunResult:
+    """One checklist run of the session as the result sees it: the run (as
+    :meth:`~bench_app.store.Store.checklist_runs` gives it), its step rows, and whether it
+    counts as current (``False``: superseded, with the recorded reason, kept as run history)."""
+
+    run: dict
+    steps: list[StepVerdict] = field(default_factory=list)
+    current: bool = True
+
+
+@dataclass
 class OverallResult:
-    """:func:`overall_result`'s answer: ``status`` and the typed ``causes`` behind it."""
+    """:func:`overall_result`'s answer: ``status`` and the typed ``causes`` behind it.
+
+    ``steps`` are the steps of every current run (in run order), ``runs`` every run of the
+    session, superseded ones included; ``run_id``/``template`` name the latest current run."""
 
     status: Status
     causes: list[Cause] = field(default_factory=list)
@@ -87,6 +107,7 @@ class OverallResult:
     deviations: list[Deviation] = field(default_factory=list)
     template: str = ""
     run_id: int | None = None
+    runs: list[RunResult] = field(default_factory=list)
 
     @property
     def reasons(self) -> list[str]:
@@ -110,6 +131,9 @@ class Facts:
 
     run: dict | None  #: the current run (``id``, ``template``, ``confirmations``…), None if none
     steps: list[StepVerdict] = field(default_factory=list)
+    #: every run of the session with its steps (superseded ones too); when empty, ``run`` and
+    #: ``steps`` are the one run judged
+    runs: list[RunResult] = field(default_factory=list)
     #: equipment findings as dicts (code, severity, message, component)
     findings: list[dict] = field(default_factory=list)
     #: the finding codes that mean "not what was declared" (FAIL)
@@ -122,6 +146,11 @@ class Facts:
     incomplete: list[dict] = field(default_factory=list)
 
 
+def current_runs(store: Any, session_id: int) -> list[dict]:
+    """Every run of the session that is not superseded, oldest first."""
+    return [r for r in store.checklist_runs(session_id) if r.get("status") != "superseded"]
+
+
 def current_run(store: Any, session_id: int, template: str | None = None) -> dict | None:
     """The session's latest run that is not superseded (of ``template`` when given)."""
     runs = [
@@ -132,14 +161,40 @@ def current_run(store: Any, session_id: int, template: str | None = None) -> dic
     return max(runs, key=lambda r: r["id"]) if runs else None
 
 
-def _template(name: str) -> Template | None:
+def _template(name: str, store: Any = None, session_id: int | None = None) -> Template | None:
+    """The template by name, with the session's figures when a session is given."""
     try:
-        return find_template(name)
+        tpl = find_template(name)
+        if store is not None and session_id is not None:
+            from bench_app.limits import session_limits
+
+            tpl = tpl.resolved(session_limits(store, session_id))
+        return tpl
     except BenchError:
         return None
 
 
-def _step_rows(store: Any, run: dict, tpl: Template | None) -> list[StepVerdict]:
+def _limit_deviations(steps: list[StepVerdict]) -> list[Deviation]:
+    """One deviation per figure of the limits table a step was judged by that is NOT CONFIRMED
+    (the figures each attempt recorded in its evidence, with their notes)."""
+    used: dict[str, tuple[dict, list[str]]] = {}
+    for row in steps:
+        for name, fig in (row.evidence.get("limits") or {}).items():
+            if not fig.get("confirmed", True):
+                used.setdefault(name, (fig, []))[1].append(row.step_id)
+    out = []
+    for name, (fig, step_ids) in sorted(used.items()):
+        from bench_app.limits import value_text
+
+        value = f"{value_text(fig.get('value'))} {fig.get('unit') or ''}".strip()
+        text = (f"NOT CONFIRMED: {name} = {value} used by {', '.join(step_ids)}; "
+                + "; ".join(fig.get("notes") or []))  # fmt: skip
+        out.append(Deviation(DeviationKind.LIMIT_NOT_CONFIRMED, text, reference=name))
+    return out
+
+
+def _step_rows(store: Any, run: dict, tpl: Template | None, declared: Any = None
+               ) -> list[StepVerdict]:  # fmt: skip
     attempts = store.step_results(run["id"], latest_only=False)
     latest: dict[str, dict] = {}
     proposed: dict[str, str] = {}
@@ -165,15 +220,31 @@ def _step_rows(store: Any, run: dict, tpl: Template | None) -> list[StepVerdict]
             row.proposed = proposed.get(sid, "")
             if row.verdict in (Verdict.NOT_RUN, Verdict.NA):
                 row.reason = row.actual or ("not run" if row.verdict == Verdict.NOT_RUN else "n/a")
-        row.na_justified = row.proposed == Verdict.NA or bool(step and step.na_reason)
+        row.na_justified = _na_justified(row, tpl, declared)
         rows.append(row)
     return rows
 
 
+def _na_justified(row: StepVerdict, tpl: Template | None, declared=None) -> bool:
+    """n/a counts only for the template's own reason, the bench's automatic protocol check or a
+    "(where fitted)" capability declared not fitted — never when it is declared fitted."""
+    step = next((s for s in tpl.steps if s.id == row.step_id), None) if tpl else None
+    decl = declared.get(step.fitted) if (declared is not None and step and step.fitted) else None
+    if decl is not None:
+        return not decl.fitted
+    if row.proposed == "na":
+        return True
+    return bool(step and step.na_reason)
+
+
 def _equipment(store: Any, session_id: int) -> tuple[list[dict], frozenset]:
     """The equipment findings and the codes that mean "not what was declared" (fail)."""
+    from bench_app.equipment import snapshot
     from bench_app.equipment.checks import MISMATCH_CODES, check_session  # import cost: lazily
 
+    frozen = snapshot.stored(store, session_id)
+    if frozen is not None:  # a locked session: the register as it was when it locked
+        return list(frozen.get("findings") or []), MISMATCH_CODES
     try:
         return [f.to_json() for f in check_session(store, session_id)], MISMATCH_CODES
     except BenchError:
@@ -197,17 +268,29 @@ def _reconciliations(store: Any, session_id: int) -> list[tuple[str, Any]]:
 def overall_result(store: Any, session_id: int, template: str | None = None) -> OverallResult:
     """Judge the session (see the module docstring for the rules).
 
-    :param template: judge the current run of this template (default: the latest run).
+    :param template: judge only the current run of this template (default: every run).
     :raises bench_app.errors.NotFoundError: when the session does not exist.
     """
     store.get_session(session_id)
-    run = current_run(store, session_id, template)
-    facts = Facts(run)
-    if run is not None:
-        facts.steps = _step_rows(store, run, _template(run["template"]))
+    from bench_app.capabilities import declared
+
+    caps = declared(store, session_id)
+    if template is not None:
+        chosen = current_run(store, session_id, template)
+        runs = [chosen] if chosen is not None else []
+    else:
+        runs = store.checklist_runs(session_id)
+    facts = Facts(current_run(store, session_id, template))
+    for run in runs:  # each run judged on the template frozen with it when it started
+        tpl = thaw(run["frozen"]) if run.get("frozen") else _template(run["template"], store,
+                                                                         session_id)  # fmt: skip
+        rows = _step_rows(store, run, tpl, caps)
+        facts.runs.append(RunResult(run, rows, run.get("status") != "superseded"))
     facts.findings, facts.mismatch_codes = _equipment(store, session_id)
     facts.listed = _register_deviations(store, session_id, facts.findings)
     facts.listed += _import_deviations(store, session_id)
+    for run in runs:  # confirmations given with steps not run, per run
+        facts.listed += _accepted_incomplete(store, session_id, run)
     facts.reconciliations = _reconciliations(store, session_id)
     facts.incomplete = _incomplete(store, session_id)
     return judge(facts)
@@ -217,15 +300,30 @@ def judge(facts: Facts) -> OverallResult:
     """The one overall-result rule (:data:`RULES`) applied to ``facts``; no store involved."""
     fails: list[Cause] = []
     incomplete: list[Cause] = []
-    res = OverallResult(Status.INCOMPLETE, steps=list(facts.steps))
-    run = facts.run
-    if run is None:
+    res = OverallResult(Status.INCOMPLETE)
+    one = [RunResult(facts.run, list(facts.steps))] if facts.run is not None else []
+    res.runs = list(facts.runs) or one
+    if not any(r.current for r in res.runs):
         incomplete.append(Cause(CauseKind.INCOMPLETE, "no checklist run was recorded"))
-    else:
+    several = len(res.runs) > 1
+    for result in res.runs:
+        run = result.run
+        prefix = f"run #{run.get('id')} ({run.get('template', '')}) " if several else ""
+        if not result.current:  # run history: its failures still count, nothing else does
+            why = run.get("superseded_reason") or run.get("reason") or "no reason recorded"
+            for row in result.steps:
+                if row.verdict == Verdict.FAIL:
+                    fails.append(Cause(CauseKind.FAIL, f"{prefix}{row.step_id} failed (the run "
+                                       f"was superseded: {why}; a failure stays a failure): "
+                                       f"{row.actual}", row.step_id))  # fmt: skip
+            continue
         res.run_id = run.get("id")
         res.template = f"{run.get('template', '')} {run.get('template_version', '')}".strip()
-        for row in res.steps:
-            _judge_step(row, fails, incomplete, res.deviations)
+        res.steps += result.steps
+        for row in result.steps:
+            _judge_step(row, fails, incomplete, res.deviations, prefix)
+        known = {d.text for d in res.deviations}
+        res.deviations += [d for d in _limit_deviations(result.steps) if d.text not in known]
         roles = {c.get("role") for c in _confirmations(run)}
         missing = [r for r in ("tester", "witness") if r not in roles]
         if missing:
@@ -274,17 +372,22 @@ def judge(facts: Facts) -> OverallResult:
 
 
 def _judge_step(
-    row: StepVerdict, fails: list[Cause], incomplete: list[Cause], deviations: list[Deviation]
+    row: StepVerdict,
+    fails: list[Cause],
+    incomplete: list[Cause],
+    deviations: list[Deviation],
+    prefix: str = "",
 ) -> None:
-    """One step's contribution: a failure, a step not run, an unjustified n/a, an override."""
+    """One step's contribution: a failure, a step not run, an unjustified n/a, an override
+    (``prefix`` names the run when the session has several)."""
     sid = row.step_id
     if row.verdict == Verdict.FAIL:
-        fails.append(Cause(CauseKind.FAIL, f"{sid} failed: {row.actual}", sid))
+        fails.append(Cause(CauseKind.FAIL, f"{prefix}{sid} failed: {row.actual}", sid))
     elif row.verdict == Verdict.NOT_RUN:
-        incomplete.append(Cause(CauseKind.NOT_RUN, f"{sid} not run: {row.reason}", sid))
+        incomplete.append(Cause(CauseKind.NOT_RUN, f"{prefix}{sid} not run: {row.reason}", sid))
     elif row.verdict == Verdict.NA and not row.na_justified:
-        incomplete.append(Cause(CauseKind.INCOMPLETE,
-                                f"{sid} n/a without the template's reason: {row.reason}", sid))
+        incomplete.append(Cause(CauseKind.INCOMPLETE, f"{prefix}{sid} n/a without the "
+                                f"template's reason: {row.reason}", sid))  # fmt: skip
         deviations.append(Deviation(DeviationKind.NA, f"marked n/a by {row.by}: {row.reason}",
                                     step_id=sid, verdict=Verdict.NA, by=row.by))  # fmt: skip
     if row.proposed and row.proposed != row.verdict and row.attempt:
@@ -312,9 +415,18 @@ _LISTED_BY_REGISTER = frozenset({"certificate-wrong-issue", "condition-not-met"}
 
 
 def _register_deviations(store: Any, session_id: int, findings: list[dict]) -> list[Deviation]:
-    """Dispensations, CoP departures and issues, conditions, template overrides."""
+    """Dispensations, CoP departures and issues, conditions, template overrides; a locked
+    session's as recorded when it locked (:mod:`bench_app.equipment.snapshot`)."""
+    from bench_app.equipment import snapshot
     from bench_app.equipment.deviations import session_deviations
 
+    frozen = snapshot.stored(store, session_id)
+    if frozen is not None:
+        return [
+            Deviation(DeviationKind(d["kind"]), str(d.get("text", "")),
+                      step_id=str(d.get("step_id", "")), reference=str(d.get("reference", "")))
+            for d in frozen.get("deviations") or []
+        ]  # fmt: skip
     try:
         return session_deviations(store, session_id, findings)
     except BenchError as exc:
@@ -327,9 +439,26 @@ def _import_deviations(store: Any, session_id: int) -> list[Deviation]:
     for coll in store.collections(session_id):
         for text in (coll.get("meta") or {}).get("deviations") or []:
             ref = f"collection #{coll['id']} {coll.get('source_file') or coll['source']}"
-            out.append(Deviation(DeviationKind.SERIAL_ACCEPTED, f"{coll['source']} import: {text}",
+            what = "bench read" if coll["source"] == "bench" else f"{coll['source']} import"
+            out.append(Deviation(DeviationKind.SERIAL_ACCEPTED, f"{what}: {text}",
                                  reference=ref.strip()))  # fmt: skip
     return out
+
+
+def _accepted_incomplete(store: Any, session_id: int, run: dict | None) -> list[Deviation]:
+    """Confirmations of the current run given with steps not run (``--accept-incomplete``)."""
+    if run is None or not hasattr(store, "session_records"):
+        return []
+    record = store.session_records(session_id).get("accepted_incomplete") or {}
+    return [
+        Deviation(DeviationKind.INCOMPLETE_RUN,
+                  f"run #{e.get('run_id')} confirmed by the {e.get('role')} {e.get('name')} "
+                  f"with {len(e.get('steps') or [])} step(s) not run: "
+                  f"{', '.join(e.get('steps') or [])}",
+                  reference=f"run #{e.get('run_id')}", by=str(e.get("name") or ""))  # fmt: skip
+        for e in record.get("entries") or []
+        if e.get("run_id") == run.get("id")
+    ]
 
 
 def _incomplete(store: Any, session_id: int) -> list[dict]:

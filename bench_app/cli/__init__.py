@@ -18,10 +18,12 @@ import os
 import sqlite3
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from bench_app import __version__
-from bench_app.errors import BenchError, FileAccessError
+from bench_app.errors import BenchError, FileAccessError, os_hint
 from bench_app.logs import configure_cli, hint_of
+from bench_app.textsafe import printable
 from drivers.errors import DriverError
 
 log = logging.getLogger(__name__)
@@ -69,6 +71,8 @@ COMMAND_MODULES = [
     "bench_app.cli.keys",
     "bench_app.cli.equipment",
     "bench_app.cli.trace",
+    "bench_app.cli.observe",
+    "bench_app.cli.simulate_hhdc",
 ]
 
 
@@ -79,9 +83,20 @@ def plugin_modules() -> list[str]:
     return [ep.value for ep in entry_points(group=PLUGIN_GROUP)]
 
 
+class BenchParser(argparse.ArgumentParser):
+    """argparse that also answers a usage error in JSON when ``--json`` was asked for."""
+
+    json_errors = False
+
+    def error(self, message: str) -> NoReturn:
+        if BenchParser.json_errors:
+            _json_error("UsageError", f"{self.prog}: {message}", "see --help", 2)
+        super().error(message)
+
+
 def build_parser(plugins: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The ``bench-app`` parser: domain commands plus ``plugins`` (default: the installed ones)."""
-    parser = argparse.ArgumentParser(
+    parser = BenchParser(
         prog="bench-app",
         description="Witness Bench: read, witness and report on half-hourly metering outstations.",
     )
@@ -115,7 +130,7 @@ def database_error(args: argparse.Namespace, exc: sqlite3.DatabaseError) -> Benc
     path = Path(getattr(args, "db", None) or default_db_path())
     if is_damage(exc):
         return damaged(path, exc)
-    return StoreError(f"session database {path}: {exc}")
+    return StoreError(f"session database {path}: {exc}", hint=os_hint(exc))
 
 
 def main(argv: Sequence[str] | None = None, plugins: Sequence[str] | None = None) -> int:
@@ -129,25 +144,38 @@ def main(argv: Sequence[str] | None = None, plugins: Sequence[str] | None = None
         print(f"bench-app {__version__}")
         return 0
     parser = build_parser(plugins)
+    BenchParser.json_errors = "--json" in args_list
     args = parser.parse_args(args_list)
     configure_cli(args.verbose, args.log)
+    guard = PipeGuard.install()
+    try:
+        code = _run(args, args_list)
+        log.info("bench-app %s ended with exit code %d (%s)", args.command, code,
+                 EXIT_CODES.get(code, "see the exit-code table"))  # fmt: skip
+        return code
+    finally:
+        guard.uninstall()
+
+
+def _run(args: argparse.Namespace, args_list: list[str]) -> int:
+    """Run the command; every outcome is an exit code (typed errors → :data:`EXIT_CODES`)."""
+    log.info("bench-app %s started: %s", args.command, " ".join(redacted(args_list)))
     try:
         return int(args.func(args) or 0)
     except (DriverError, BenchError) as exc:
-        return report_error(exc)
+        return report_error(exc, args)
     except sqlite3.DatabaseError as exc:  # damaged pages met after opening: name the file
-        return report_error(database_error(args, exc))
+        return report_error(database_error(args, exc), args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return 0
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
-        return FileAccessError.exit_code
-    except Exception as exc:  # a defect; the user still gets one clear line, not a traceback
-        log.exception("internal error in %s", args_list[:1])
+        err = FileAccessError(f"{where}{exc.strerror or exc}", hint=os_hint(exc))
+        return report_error(err, args)
+    except Exception as exc:  # a defect: one clear line and the log, never a traceback
+        log.error("internal error in %s: %s: %s", args_list[:1], type(exc).__name__, exc)
+        log.debug("traceback of the internal error", exc_info=exc)
         if os.environ.get("WITNESS_BENCH_DEBUG"):
             raise
         print(
@@ -155,13 +183,101 @@ def main(argv: Sequence[str] | None = None, plugins: Sequence[str] | None = None
             "with WITNESS_BENCH_DEBUG=1 for the traceback and report it",
             file=sys.stderr,
         )
+        if getattr(args, "json", False):
+            _json_error(type(exc).__name__, str(exc), "", EXIT_INTERNAL)
         return EXIT_INTERNAL
 
 
-def report_error(exc: DriverError | BenchError) -> int:
-    """Print ``error: …`` and ``hint: …`` on stderr, log the traceback (debug); the exit code."""
-    log.debug("%s ended the command", type(exc).__name__, exc_info=exc)
-    print(f"error: {exc}", file=sys.stderr)
-    if hint := hint_of(exc):
+#: Options whose value is never logged.
+_SECRET_OPTIONS = ("--password", "--passphrase", "--secret")
+
+
+def redacted(argv: Sequence[str]) -> list[str]:
+    """``argv`` with the values of password-like options replaced by ``***``."""
+    out: list[str] = []
+    hide = False
+    for arg in argv:
+        if hide:
+            out.append("***")
+            hide = False
+        elif arg.startswith(_SECRET_OPTIONS):
+            if "=" in arg:
+                out.append(arg.split("=", 1)[0] + "=***")
+            else:
+                out.append(arg)
+                hide = True
+        else:
+            out.append(arg)
+    return out
+
+
+def report_error(exc: DriverError | BenchError, args: argparse.Namespace | None = None) -> int:
+    """Print ``error: …`` and ``hint: …`` on stderr (and, with ``--json``, the same as a JSON
+    object on stdout); log it; return the exit code."""
+    log.info("%s ended the command: %s", type(exc).__name__, exc)
+    log.debug("traceback", exc_info=exc)
+    print(f"error: {printable(exc)}", file=sys.stderr)
+    hint = hint_of(exc)
+    if hint:
         print(f"hint: {hint}", file=sys.stderr)
+    if args is not None and getattr(args, "json", False):
+        _json_error(type(exc).__name__, str(exc), hint, exc.exit_code)
     return exc.exit_code
+
+
+def _json_error(kind: str, message: str, hint: str, code: int) -> None:
+    """The JSON object ``--json`` prints for a refusal or an error."""
+    from bench_app.cli.common import print_json
+
+    print_json({"ok": False, "error": kind, "message": message, "hint": hint,
+                "exit_code": code, "meaning": EXIT_CODES.get(code, "")})  # fmt: skip
+
+
+class PipeGuard:
+    """``sys.stdout`` that survives a reader going away (``bench-app verify x.pdf | head -1``):
+    the first broken pipe sends the rest of the output to the null device, so the command ends
+    normally and keeps its own exit code instead of 0 or a traceback."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+        self.broken = False
+
+    @classmethod
+    def install(cls) -> PipeGuard:
+        guard = cls(sys.stdout)
+        if sys.stdout is not None and not isinstance(sys.stdout, PipeGuard):
+            sys.stdout = guard
+        return guard
+
+    def uninstall(self) -> None:
+        self.flush()
+        if sys.stdout is self:
+            sys.stdout = self._stream
+
+    def write(self, text: str) -> int:
+        if not self.broken:
+            try:
+                return int(self._stream.write(text))
+            except BrokenPipeError:
+                self._broke()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.broken and self._stream is not None:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._broke()
+
+    def _broke(self) -> None:
+        self.broken = True
+        log.info("stdout closed by its reader (broken pipe); the rest of the output is dropped")
+        try:  # what is still buffered goes nowhere instead of failing again at exit
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError) as exc:
+            log.debug("stdout could not be redirected to the null device: %s", exc)
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)

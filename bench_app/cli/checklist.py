@@ -9,7 +9,11 @@
   Actual | Verdict.
 * ``checklist record --session ID --step ID --actual TEXT --verdict V`` — a tester's result.
 * ``checklist attach --session ID --step ID --file PATH`` — attach evidence (hashed).
-* ``checklist confirm --session ID --role tester|witness --name N`` — sign-off.
+* ``checklist confirm --session ID --role tester|witness --name N [--accept-incomplete]`` —
+  sign-off; refused while steps are not run (unless ``--accept-incomplete``, a deviation) and
+  for the person who already confirmed in the other role.
+* ``checklist supersede RUN --reason TEXT --by NAME`` — set a run aside with the reason; it stays
+  in the report as run history and a failure in it still counts.
 """
 
 from __future__ import annotations
@@ -62,6 +66,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--auto", action="store_true", help="ask nobody (simulator with --control)")
     q.add_argument("--step", action="append", help="run only this step (repeatable)")
     q.add_argument("--control", help="bench control of a simulator: tcp://HOST:PORT")
+    from bench_app.cli.read import add_time_source_option
+
+    add_time_source_option(q)
     q.add_argument("--by", default="bench", help="who runs the bench (recorded per result)")
     q.add_argument("--supersede", metavar="REASON", help="start a new run replacing the last one")
     q.add_argument("--json", action="store_true", help="print the outcomes as JSON")
@@ -92,7 +99,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--actual", required=True)
     q.add_argument("--verdict", required=True, choices=VERDICTS)
     q.add_argument("--note", default="")
-    q.add_argument("--by", default="")
+    q.add_argument("--by", required=True, help="who decides the verdict (recorded with it)")
     q.set_defaults(func=cmd_record)
 
     q = cs.add_parser(
@@ -121,7 +128,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     _session_args(q)
     q.add_argument("--role", required=True, choices=["tester", "witness"])
     q.add_argument("--name", required=True)
+    q.add_argument(
+        "--accept-incomplete",
+        action="store_true",
+        help="confirm although steps were not run (recorded as a deviation)",
+    )
     q.set_defaults(func=cmd_confirm)
+
+
+    q = cs.add_parser(
+        "supersede",
+        help="set a checklist run aside, saying why (it stays in the report as run history)",
+        description=(
+            "Needs the run id, --reason and --by. Writes an audited record that the run is "
+            "superseded, with the reason and who decided; the run and its verdicts stay in the "
+            "session and in the report (run history), and a failure in it still counts. "
+            "Prints the run and the reason."
+        ),
+    )
+    q.add_argument("run", type=int, help="checklist run id (checklist show --json names it)")
+    q.add_argument("--reason", required=True, help="why the run no longer counts as current")
+    q.add_argument("--by", required=True, help="who decided")
+    q.add_argument("--db", help="session database (default: user data folder)")
+    q.set_defaults(func=cmd_supersede)
 
 
 def _session_args(q: argparse.ArgumentParser, template_required: bool = False) -> None:
@@ -218,6 +247,7 @@ def cmd_run(args) -> int:
             sleep=waiting,
             progress=_wait_progress,
             meter=args.meter or "",
+            time_source=_time_source(args),
         )
         if args.port:
             _record_bench(store, args, control)
@@ -354,6 +384,14 @@ def cmd_show(args) -> int:
     return 0
 
 
+def _time_source(args):
+    """The ``--time-source`` of a run (None for the bare PC clock: nothing measured)."""
+    from bench_app.timesource import parse
+
+    spec = getattr(args, "time_source", "pc") or "pc"
+    return None if spec == "pc" else parse(spec)
+
+
 def _engine(store, args) -> ChecklistEngine:
     return ChecklistEngine(store, args.session, _template_for(store, args))
 
@@ -387,10 +425,24 @@ def cmd_confirm(args) -> int:
         engine = _engine(store, args)
         if engine.current_run() is None:
             raise UsageError(f"session {args.session}: no run of {engine.template.name} to confirm")
-        engine.confirm(args.role, args.name)
+        engine.confirm(args.role, args.name, accept_incomplete=args.accept_incomplete)
         run = engine.current_run()
     finally:
         store.close()
     assert run is not None  # checked above, in the same process
     print(f"run {run['id']} confirmed by {args.role} {args.name}; status {run['status']}")
+    return 0
+
+
+def cmd_supersede(args) -> int:
+    store = _open_store(args)
+    try:
+        store.supersede_run(args.run, args.reason, args.by)
+        run = store.checklist_run(args.run)
+    finally:
+        store.close()
+    print(
+        f"run {run['id']} ({run['template']}) superseded by {run.get('superseded_by')}: "
+        f"{run.get('superseded_reason')}; it stays in the report as run history"
+    )
     return 0

@@ -108,7 +108,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="import although the file's serial/MPAN differs from the session's (a deviation)",
     )
+    p.add_argument(
+        "--again",
+        action="store_true",
+        help="import a file the session already holds (same bytes) once more",
+    )
     p.add_argument("--keep-valid", action="store_true", help="store the good lines of a bad file")
+    p.add_argument(
+        "--step", default="", help="checklist step the export is evidence for, e.g. DR4-1a"
+    )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("file", help="CSV file")
     add_db_option(p)
@@ -158,6 +166,7 @@ def run_import(args: argparse.Namespace) -> int:
         decimal=args.decimal,
         max_kwh_per_period=args.max_kwh_per_period,
         accept_serial=args.accept_serial,
+        again=args.again,
     )
     with open_store(args) as store:
         res = import_csv(
@@ -168,6 +177,7 @@ def run_import(args: argparse.Namespace) -> int:
             mapping=args.mapping,
             keep_valid=args.keep_valid,
             options=options,
+            step=args.step,
         )
     if args.json:
         print_json(res.to_json())
@@ -188,6 +198,7 @@ def run_import(args: argparse.Namespace) -> int:
     print(
         f"collection {res.collection_id}: {res.rows} readings from {res.file} "
         f"({args.source}, intervals {first} → {last})"
+        + (f", evidence for step {args.step}" if args.step else "")
     )
     return 0
 
@@ -195,7 +206,13 @@ def run_import(args: argparse.Namespace) -> int:
 def run_reconcile(args: argparse.Namespace) -> int:
     from bench_app.cli.read import parse_time
     from bench_app.compare_basis import default_span
-    from bench_app.reconcile import DEFAULT_TOLERANCE, pick_collection, reconcile
+    from bench_app.reconcile import (
+        DEFAULT_TOLERANCE,
+        Pair,
+        pick_collection,
+        reconcile,
+        session_pairs,
+    )
 
     tol = DEFAULT_TOLERANCE if args.tolerance is None else args.tolerance
     start, end = parse_time(args.start, "--from"), parse_time(args.end, "--to")
@@ -208,28 +225,25 @@ def run_reconcile(args: argparse.Namespace) -> int:
             if not (args.a and args.b):
                 raise UsageError("give both --a and --b, or neither")
             ids = [pick_collection(store, args.session, w) for w in (args.a, args.b)]
+            span, text = default_span(store, *ids)
+            pairs = [Pair(ids[0], ids[1], span, text)]
         else:
-            colls = store.collections(args.session)
-            ids = []
-            for source in ("bench", "hhdc", "manufacturer"):
-                if any(c["source"] == source and c["rows"] for c in colls):
-                    ids.append(pick_collection(store, args.session, source))
-            if len(ids) < 2:
+            pairs = session_pairs(store, args.session)
+            if not pairs:
                 raise CannotCompareError(
-                    f"session {args.session} needs readings from at least two sources "
-                    "(bench, hhdc, manufacturer) to reconcile; import an export first"
+                    f"session {args.session} has no export (hhdc or manufacturer) with a bench "
+                    "read covering it, so there is nothing the report compares; import an "
+                    "export and read the meter first, or name two collections with --a/--b"
                 )
         results = []
-        for i, ca in enumerate(ids):
-            for cb in ids[i + 1 :]:
-                lo, hi, text = start, end, None
-                if not (start or end or args.all_periods):
-                    span, text = default_span(store, ca, cb)
-                    lo, hi = span if span else (None, None)
-                r = reconcile(store, ca, cb, tol, start=lo, end=hi)
-                if text:
-                    r.span_text = text
-                results.append(r)
+        for pair in pairs:
+            lo, hi = start, end
+            if not (start or end or args.all_periods):
+                lo, hi = pair.span if pair.span else (None, None)
+            r = reconcile(store, pair.a, pair.b, tol, start=lo, end=hi)
+            if not (start or end or args.all_periods):
+                r.span_text = pair.why if args.a else f"{r.span_text}: {pair.why}"
+            results.append(r)
     if args.json:
         if len(results) == 1:
             print_json(results[0].to_json())
@@ -240,7 +254,7 @@ def run_reconcile(args: argparse.Namespace) -> int:
             _print_result(r, args.limit)
     verdicts = {r.verdict for r in results}
     if "CANNOT COMPARE" in verdicts:
-        raise CannotCompareError(
+        exc = CannotCompareError(
             "nothing to compare in the span for: "
             + ", ".join(
                 f"{r.source_a} {r.collection_a} vs {r.source_b} {r.collection_b}"
@@ -248,6 +262,10 @@ def run_reconcile(args: argparse.Namespace) -> int:
                 if r.verdict == "CANNOT COMPARE"
             )
         )
+        if not args.json:
+            raise exc
+        print(f"error: {exc}", file=sys.stderr)  # the JSON above says CANNOT COMPARE already
+        return exc.exit_code
     return EXIT_DIFFER if "DIFFER" in verdicts else 0
 
 

@@ -2,7 +2,10 @@
 
 DLMS: reads the association's object list (0.0.40.0.0.255 attribute 2, with access rights) at the
 lowest level that works — the public client first, the given password's level if the public one
-is refused — and the profiles' capture objects where allowed. IEC 62056-21: the data readout.
+is refused — and the profiles' capture objects where allowed; then tries, at the reading level,
+how the meter behaves (HDLC window and info field, referencing, GET-with-list, block transfer,
+the clock's deviation, range / entry / no selective access on the load profile) and records each
+trial, and the quirks it implies, in the draft. IEC 62056-21: the data readout.
 Prints the objects, then the best matching description (``resources/meters`` and the user's
 ``meters`` folder). ``--draft FILE`` writes a description of this meter to edit (DLMS).
 Exit codes as ``read``; 0 also when nothing matches (the output says so).
@@ -67,6 +70,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {a}")
     for note in result.notes:
         print(f"  note: {note}")
+    if result.trials:
+        print("behaviour (tried on the reading association):")
+    for trial in result.trials:
+        print(f"  {trial}")
     if best:
         print(f"matches description {best[1].name!r} ({best[0]:.0%} of its objects present)")
     else:

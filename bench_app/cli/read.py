@@ -21,9 +21,10 @@ from bench_app import meters
 from bench_app.cli import validate
 from bench_app.cli.password import add_password_options, resolve_password
 from bench_app.errors import UsageError
+from bench_app.settlement import parse_utc
 from drivers.errors import AuthenticationError, DriverError
 from drivers.meter import ConnectOptions, MeterDriver, create_meter, read_all
-from drivers.model import MeterReading, iso, utc
+from drivers.model import MeterReading, iso
 
 #: exit code of a read that finished but could not get every object (see ``warnings``).
 EXIT_READ_WITH_WARNINGS = 16
@@ -118,7 +119,7 @@ def parse_time(text: str | None, name: str) -> datetime | None:
     if not text:
         return None
     try:
-        return utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+        return parse_utc(text)
     except ValueError:
         raise UsageError(f"{name}: {text!r} is not an ISO 8601 date/time") from None
 
@@ -150,8 +151,24 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--trace", help="save the byte trace as JSON Lines to this file (its folder must exist)"
     )
     p.add_argument("--session", type=int, help="store the read in this session")
+    p.add_argument(
+        "--accept-serial",
+        action="store_true",
+        help="with --session: store the read although the meter is not the session's "
+        "(declared or read before); recorded as a deviation",
+    )
     p.add_argument("--db", help="session database (default: user data folder)")
+    add_time_source_option(p)
     p.set_defaults(func=run)
+
+
+def add_time_source_option(p: argparse.ArgumentParser) -> None:
+    """``--time-source pc | gps:PORT | ntp:HOST`` (the reference clock, docs/criteria.md)."""
+    p.add_argument(
+        "--time-source", default="pc", metavar="SOURCE",
+        help="reference clock measured with every clock reading: pc (default, not traceable), "
+        "gps:PORT (NMEA receiver, e.g. gps:COM5) or ntp:HOST",
+    )  # fmt: skip
 
 
 class _Progress:
@@ -207,12 +224,15 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--to must be after --from")
     if args.trace:
         validate.output_file(args.trace, "--trace")
+    from bench_app.timesource import parse as parse_time_source
+
+    time_source = parse_time_source(getattr(args, "time_source", "pc"))
     meter = create_meter(args.protocol, connect_options(args))
     progress = _Progress(args.port, args.timeout)
     try:
         meter.connect()
         if args.session is not None:
-            reading = _read_into_session(args, meter, start, end, progress)
+            reading = _read_into_session(args, meter, start, end, progress, time_source)
         else:
             reading = read_all(meter, start, end, progress=progress)
     except DriverError as exc:
@@ -241,7 +261,8 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_into_session(args, meter: MeterDriver, start, end, progress) -> MeterReading:
+def _read_into_session(args, meter: MeterDriver, start, end, progress, time_source=None
+                       ) -> MeterReading:  # fmt: skip
     from bench_app.acquire import read_into_session
     from bench_app.cli.common import db_path
     from bench_app.store import Store
@@ -249,7 +270,15 @@ def _read_into_session(args, meter: MeterDriver, start, end, progress) -> MeterR
     store = Store.open(db_path(args))
     try:
         result = read_into_session(
-            store, args.session, meter, start, end, progress=progress.hook, label="bench read"
+            store,
+            args.session,
+            meter,
+            start,
+            end,
+            progress=progress.hook,
+            label="bench read",
+            accept_serial=args.accept_serial,
+            time_source=time_source,
         )
     finally:
         store.close()

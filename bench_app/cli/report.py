@@ -1,10 +1,13 @@
 """``bench-app report``: write a session's witness report, optionally signing it.
 
 ``--sign --p12 KEY --role tester|witness`` signs as that role. Signing locks the session first
-(so the report carries the final audit-chain head); a wrong passphrase is detected before anything
-is locked or written. When ``--out`` already holds a signed report of the same session, the new
-signature is added to it (incremental update) instead of re-rendering, so the tester's signature
-stays valid when the witness countersigns.
+(so the report carries the final audit-chain head); a wrong passphrase, a key made for another
+role or a checklist step still running is refused before anything is locked or written. When
+``--out`` already holds a signed report of the same session, the new signature is added to it
+(incremental update) instead of re-rendering, so the tester's signature stays valid when the
+witness countersigns. The witness countersigns only a report the tester signed first and that
+``verify`` finds OK with the witness's ``--trust`` and the database. An unsigned report is never
+written over a signed PDF (``--force`` keeps the signed one under a new name first).
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
             "Needs --session and --out FILE.pdf (in an existing folder). Writes the witness "
             "report PDF; with --sign --p12 KEY --role tester|witness it also signs it (the "
             "first signature locks the session; a second role countersigns the same file "
-            "without invalidating the first)."
+            "without invalidating the first, after verifying the tester's signature with "
+            "--trust). A signed PDF is never written over."
         ),
     )
     p.add_argument("--session", type=int, required=True, help="session id")
@@ -38,14 +42,27 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--role", choices=ROLES, help="sign as tester or witness")
     p.add_argument("--passphrase-file", metavar="FILE", help="first line is the passphrase")
     p.add_argument("--timestamp-url", metavar="URL", help="RFC 3161 server for PAdES B-T")
+    p.add_argument(
+        "--trust",
+        metavar="FILE",
+        action="append",
+        default=None,
+        help="witness: your trust file (.toml) or the tester's certificate (tester=CERT.pem); "
+        "the report is verified with it before you countersign; repeatable",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="unsigned report over a signed PDF: keep the signed one as NAME.signed-N.pdf first",
+    )
     add_db_option(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from bench_app.report.workflow import write_report
     from bench_app.signing.keys import read_passphrase
     from bench_app.signing.sign import load_signer
+    from bench_app.signing.workflow import write_report
 
     validate.output_file(args.out, "--out")
     signer = None
@@ -63,7 +80,11 @@ def run(args: argparse.Namespace) -> int:
             signer=signer,
             role=args.role,
             timestamp_url=args.timestamp_url,
+            trust=args.trust,
+            force=args.force,
         )
+    if done.kept_as:
+        print(f"signed report kept as {done.kept_as}")
     if done.locked_now:
         print(f"session {args.session} locked by {done.signer}")
     if done.rendered:

@@ -12,6 +12,7 @@ import argparse
 from bench_app.cli import session_set, validate
 from bench_app.cli.common import add_db_option, db_path, open_store, print_json
 from bench_app.store.sessions import KINDS
+from bench_app.textsafe import printable
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -125,6 +126,11 @@ def run_new(args: argparse.Namespace) -> int:
     return 0
 
 
+def _say(line: str) -> None:
+    """Print one line with the control characters of its data shown as escapes."""
+    print(printable(line))
+
+
 def run_list(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -137,10 +143,10 @@ def run_list(args: argparse.Namespace) -> int:
         print_json(sessions)
         return 0
     if not sessions:
-        print("no sessions")
+        _say("no sessions")
     for s in sessions:
         cops = ",".join(s["cops"]) or "-"
-        print(
+        _say(
             f"{s['id']:>4}  {s['date']}  {s['status']:<6}  {s['kind']:<17}  {cops:<10}  "
             f"{s['reference']}"
         )
@@ -167,45 +173,47 @@ def run_show(args: argparse.Namespace) -> int:
         print_json(info)
         return 0
     s = info["session"]
-    print(f"session {s['id']}: {s['reference']} ({s['kind']})")
-    print(
+    _say(f"session {s['id']}: {s['reference']} ({s['kind']})")
+    _say(
         f"  date {s['date']}  location {s['location'] or '-'}  CoPs {', '.join(s['cops']) or '-'}"
     )
     status = s["status"]
     if status != "draft":
         status += f" by {s['locked_by']} at {s['locked_at']}"
-    print(f"  status {status}")
+    _say(f"  status {status}")
     for p in info["participants"]:
         mpid = f" [{p['mpid']}]" if p["mpid"] else ""
-        print(f"  {p['role']:<12} {p['name']} {p['organisation']}{mpid}")
+        _say(f"  {p['role']:<12} {p['name']} {p['organisation']}{mpid}")
     eq = info["equipment"]
     if eq:
-        print(
+        _say(
             f"  equipment {eq['outstation_type']} {eq['model']} serials {', '.join(eq['serials'])}"
         )
     for c in info["collections"]:
-        print(
+        _say(
             f"  collection {c['id']}: {c['source']:<12} {c['protocol'] or '-':<22} "
             f"{c['rows']:>7} readings  {c['source_file']}"
         )
         state = c["state"]
         if state and state["state"] == "incomplete":
-            print(f"    INCOMPLETE: {state['reason']}")
+            _say(f"    INCOMPLETE: {state['reason']}")
         for warning in (state or {}).get("warnings") or []:
-            print(f"    read with warning: {warning}")
-    print(
+            _say(f"    read with warning: {warning}")
+    _say(
         f"  traces {len(info['traces'])}  attachments {len(info['attachments'])}  "
         f"checklist runs {len(info['checklist_runs'])}"
     )
-    print(f"  audit head {info['audit_head']}")
+    _say(f"  audit head {info['audit_head']}")
     return 0
 
 
 def run_lock(args: argparse.Namespace) -> int:
+    from bench_app.equipment.snapshot import lock_session
+
     with open_store(args) as store:
-        store.lock_session(args.id, args.by, args.reason)
+        lock_session(store, args.id, args.by, args.reason)
         s = store.get_session(args.id)
-    print(f"session {args.id} locked by {s['locked_by']} at {s['locked_at']}")
+    _say(f"session {args.id} locked by {s['locked_by']} at {s['locked_at']}")
     return 0
 
 

@@ -11,6 +11,9 @@ WHAT is one of:
 * ``test-equipment --item TEXT …`` — probe, cables, supply, with serials and calibration
 * ``time-source TEXT`` — the reference time source
 * ``cop-issue COP:ISSUE …`` — the Codes of Practice with the issue tested against
+* ``capabilities NAME=yes|no … [--by NAME]`` — what the outstation has fitted (battery,
+  reset_alarm, reverse_running, internal_clock, hh_storage, any_storage, instantaneous_power,
+  energy_flow_direction; export_channels=COUNT): "(where fitted)" steps are n/a when not fitted
 * ``bench (--simulator [--meter NAME] | --port URL [--baud N] [--framing F] [--probe P])``
 
 Equipment and software records are merged with the newest record (fields not given are kept); a
@@ -68,6 +71,9 @@ def register(ss: argparse._SubParsersAction) -> None:
     q.add_argument("source", help="e.g. 'GPS-disciplined NTP server ntp1.lab (stratum 1)'")
     q = sub("cop-issue", "Codes of Practice with the issue tested against")
     q.add_argument("issues", nargs="+", metavar="COP:ISSUE", help="e.g. 1:2 5:6")
+    q = sub("capabilities", "what the outstation has fitted (the '(where fitted)' tests)")
+    q.add_argument("values", nargs="+", metavar="NAME=yes|no", help="e.g. battery=no")
+    q.add_argument("--by", default="", help="who declares it (quoted with the n/a verdict)")
     q = sub("bench", "how the meter was reached: the simulator, or port, baud, framing, probe")
     q.add_argument("--simulator", action="store_true", help="the built-in simulated outstation")
     q.add_argument("--meter", default="", help="simulated meter description (with --simulator)")
@@ -142,6 +148,11 @@ def run_set(args: argparse.Namespace) -> int:
             done = "CoP issues recorded: " + ", ".join(
                 f"CoP {c} issue {i}" for c, i in issues.items()
             )
+        elif what == "capabilities":
+            from bench_app.capabilities import parse_pairs, record
+
+            merged = record(store, sid, parse_pairs(args.values), args.by)
+            done = "capabilities declared: " + ", ".join(f"{k}={v}" for k, v in merged.items())
         else:
             done = _set_bench(store, sid, args)
     print(f"session {sid}: {done}")

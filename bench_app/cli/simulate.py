@@ -35,7 +35,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--protocol", choices=["iec21", "dlms"], default="dlms")
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--listen", default="tcp://127.0.0.1:0", help="tcp://HOST:PORT (0 = any)")
+    where.add_argument(
+        "--listen",
+        default="tcp://127.0.0.1:0",
+        type=validate.listen_url,
+        help="tcp://HOST:PORT (0 = any)",
+    )
     where.add_argument("--pty", action="store_true", help="serve on a pseudo-terminal")
     p.add_argument(
         "--meter",
@@ -93,6 +98,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--no-mode-e", action="store_true", help="DLMS: ignore IEC sign-on (optical)")
     p.add_argument(
+        "--referencing", choices=["ln", "sn"],
+        help="DLMS: logical names or short names (default: the description's, else ln)",
+    )  # fmt: skip
+    p.add_argument(
         "--control-port",
         type=validate.int_range(0, 65535),
         default=0,
@@ -122,6 +131,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("args", nargs="*", help="the action's arguments (see the list above)")
     c.set_defaults(func=run_control)
 
+    g = sub.add_parser(
+        "simulate-gps",
+        help="run a simulated GPS receiver (NMEA) for --time-source gps:PORT",
+        description="Send NMEA RMC sentences once a second on a pty (POSIX) or a TCP port, as a "
+        "GPS receiver would. First stdout line: 'gps on PORT' (give --time-source gps:PORT). "
+        "--pc-offset S makes the receiver see a PC clock S seconds fast.",
+    )
+    g.add_argument("--pc-offset", type=float, default=0.0, metavar="SECONDS",
+                   help="how fast the PC clock is against the simulated receiver")  # fmt: skip
+    g.add_argument("--listen", default="", help="tcp://HOST:PORT instead of a pty")
+    g.set_defaults(func=run_gps)
+
 
 #: What each sim-control action takes (help text; arity comes from drivers.sim.control.ACTIONS).
 ACTION_ARGS = {
@@ -130,6 +151,8 @@ ACTION_ARGS = {
     "supply-cut": "(none): cut the outstation's auxiliary supply",
     "supply-restore": "(none): restore the supply",
     "battery-fault": "(none): simulate a battery fault",
+    "battery-restore": "(none): replace the battery (the fault condition clears)",
+    "set-password": "LEVEL PASSWORD: set a level's password (as the manufacturer's tool would)",
     "reset": "(none): a reset not caused by a supply failure",
     "reverse": "on|off: run energy backwards (reverse running)",
     "clock-offset": "MINUTES: set the meter clock to UTC + MINUTES (e.g. -10), no event",
@@ -172,6 +195,7 @@ def run_simulate(args: argparse.Namespace) -> int:
                 "max_pdu": args.max_pdu,
                 "window": args.window,
                 "mode_e": not args.no_mode_e,
+                "referencing": args.referencing,
             }
         sim = start_simulator(
             args.protocol,
@@ -225,4 +249,21 @@ def run_control(args: argparse.Namespace) -> int:
         print(json.dumps(result, indent=2, default=str))
     else:
         print(f"ok: {args.action} {' '.join(args.args)}".rstrip())
+    return 0
+
+
+def run_gps(args: argparse.Namespace) -> int:
+    """``bench-app simulate-gps``: serve until Ctrl-C."""
+    import math
+
+    from drivers.sim.gps import GpsSimulator, serve_forever
+
+    if not math.isfinite(args.pc_offset) or abs(args.pc_offset) > 86400:
+        raise UsageError("--pc-offset must be a number of seconds within one day")
+    try:
+        sim = GpsSimulator(args.pc_offset, args.listen).start()
+    except (ValueError, OSError) as exc:
+        raise UsageError(f"simulate-gps: {exc}") from None
+    print(f"gps on {sim.url}", flush=True)
+    serve_forever(sim)
     return 0

@@ -92,6 +92,20 @@ def int_range(lo: int, hi: int):
     return check
 
 
+def listen_url(text: str) -> str:
+    """Where ``simulate`` listens: ``tcp://HOST:PORT`` with a port 0…65535 (0 = any free one)."""
+    value = text.strip()
+    scheme, sep, rest = value.partition("://")
+    host, colon, port = rest.rpartition(":")
+    if sep and scheme.lower() in ("tcp", "socket") and colon and host and port.isdigit():
+        if 0 <= int(port) <= 65535:
+            return f"tcp://{host}:{int(port)}"
+        raise argparse.ArgumentTypeError(f"{text!r}: port {port} is not 0…65535")
+    raise argparse.ArgumentTypeError(
+        f"{text!r} is not tcp://HOST:PORT (e.g. tcp://127.0.0.1:4059; port 0 = any free port)"
+    )
+
+
 def port_url(text: str) -> str:
     """A port: serial device (``/dev/ttyUSB0``, ``COM3``) or URL. ``tcp://HOST:PORT`` (what
     ``simulate`` prints) is accepted as ``socket://HOST:PORT``."""

@@ -2,10 +2,12 @@
 
 Without a file it re-hashes every audit record and every row it covers and exits 7 naming the
 first broken row (e.g. ``readings id 1234: content changed``). With ``REPORT.pdf`` it checks the
-report's signatures (trusted only through ``--trust``, repeatable, PEM bundles allowed), the signer
-roles, the session link signed by the first signature, and re-verifies that session's data in the
-database (``--no-db``: signatures only) — exit 0 OK, 11 FAILED, 15 UNTRUSTED
-(:mod:`bench_app.signing.verify`). The database is opened read-only.
+report's signatures (trusted only as ``--trust`` says: a trust file pinning certificates per role,
+``tester=``/``witness=``/``ca=`` certificate files, or plain PEM/DER files; see
+:mod:`bench_app.signing.trust`), the signer roles, the signing times, the session link signed by
+the first signature, and re-verifies that session's data in the database (``--no-db``: signatures
+only) — exit 0 OK, 11 FAILED, 15 UNTRUSTED (:mod:`bench_app.signing.verify`). The database is
+opened read-only.
 """
 
 from __future__ import annotations
@@ -22,20 +24,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="verify the audit chain, or a signed report PDF",
         description=(
             "Without a file: re-hashes the session database's audit chain (exit 7 naming "
-            "the first broken row). With REPORT.pdf: checks every signature (trusted when "
-            "--trust names a PEM holding the signers' certificates; put both tester and "
-            "witness certificates in one file) and the report's link to --db (exit 11 when "
-            "anything fails). Writes nothing."
+            "the first broken row). With REPORT.pdf: checks every signature (trusted only "
+            "when --trust pins the signer's certificate for the role it signed, or names a "
+            "real CA for it), the signing times and the report's link to --db (exit 11 when "
+            "anything fails, 15 when a signer is not trusted). Writes nothing."
         ),
     )
     p.add_argument("report", nargs="?", help="signed report PDF to verify")
     p.add_argument("--session", type=int, help="only this session's chain")
     p.add_argument(
         "--trust",
-        metavar="CERT.pem",
+        metavar="FILE",
         action="append",
         default=None,
-        help="trusted signer/CA certificate(s), PEM bundle or DER; repeat for several",
+        help="trust file (.toml), or certificate file(s) as tester=CERT.pem, witness=CERT.pem, "
+        "ca=CA.pem or plain CERT.pem (role from its OU); repeat for several",
     )
     p.add_argument(
         "--no-db",
@@ -77,4 +80,6 @@ def run(args: argparse.Namespace) -> int:
     if not args.json:
         scope = f"session {args.session}" if args.session is not None else "all sessions"
         print(f"audit chain ok ({scope}): {result.checked} records, head {result.head}")
+        if result.warning:
+            print(f"warning: {result.warning} (written before full-width digests)")
     return 0

@@ -285,7 +285,9 @@ def check_template_serves(store, session_id: int, template) -> None:
 
     :raises UsageError: naming the template, the session and each mismatch, and how to override.
     """
-    why = template.mismatches(store.get_session(session_id)) + _regime_mismatch(store, session_id)
+    records = store.session_records(session_id) if hasattr(store, "session_records") else {}
+    why = (template.mismatches(store.get_session(session_id), records)
+           + _regime_mismatch(store, session_id))  # fmt: skip
     if not why:
         return
     if any(o["template"] == template.name for o in template_overrides(store.conn, session_id)):

@@ -20,6 +20,7 @@ from bench_app.equipment import csv_records as R
 from bench_app.equipment import fields as F
 from bench_app.equipment.records import Register
 from bench_app.errors import BenchError, DataImportError, StoreError, UsageError
+from bench_app.textsafe import csv_row, csv_text
 
 #: kind → columns written by export and accepted by import, in order.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -184,7 +185,7 @@ def import_text(store, kind: str, text: str, name: str = "<csv>") -> int:
                     errors.append(f"{name}:{start}: {len(values)} fields, header has {len(cols)}")
                     continue
                 row = dict.fromkeys(COLUMNS[kind], "")
-                row.update({c: v.strip() for c, v in zip(cols, values)})
+                row.update({c: csv_text(v).strip() for c, v in zip(cols, values)})
                 try:
                     with store.atomic():
                         row_id = _store_row(reg, kind, row)
@@ -246,13 +247,16 @@ def rows_for(store, kind: str) -> list[dict[str, str]]:
 
 
 def export_csv(store, kind: str, path: str | Path) -> int:
-    """Write register ``kind`` to ``path`` (UTF-8, header row); returns the number of rows."""
+    """Write register ``kind`` to ``path`` (UTF-8, header row); returns the number of rows.
+
+    Cells that start like a spreadsheet formula are written as text (:func:`csv_cell`); reading
+    the file back (:func:`import_text`) removes that mark again."""
     rows = rows_for(store, kind)
     path = Path(path)
     buf = io.StringIO(newline="")
     writer = csv.DictWriter(buf, fieldnames=list(COLUMNS[kind]), lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows(csv_row(r) for r in rows)  # no cell a spreadsheet would run as a formula
     try:
         path.write_text(buf.getvalue(), encoding="utf-8", newline="")
     except OSError as exc:

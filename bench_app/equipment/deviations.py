@@ -26,11 +26,10 @@ from bench_app.outcomes import Deviation, DeviationKind
 
 
 def _failed_steps(store: Any, session_id: int) -> list[tuple[str, str]]:
-    """(template, step id) of each step whose latest attempt is ``fail`` (runs not superseded)."""
+    """(template, step id) of each step whose latest attempt is ``fail``, in every run (a
+    superseded run's failure still counts, so a dispensation may cover it)."""
     out = []
     for run in store.checklist_runs(session_id):
-        if run.get("status") == "superseded":
-            continue
         for res in store.step_results(run["id"], latest_only=True):
             if res.get("verdict") == "fail":
                 out.append((str(run.get("template", "")), str(res["step_id"])))

@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from bench_app import __version__
@@ -20,6 +21,7 @@ from bench_app.equipment.checks import check_session, meter_identity
 from bench_app.errors import BenchError, TemplateError
 from bench_app.outcomes import Verdict
 from bench_app.reconcile import main_bench_collection, reference_comparison
+from bench_app.settlement import parse_utc_or_none
 from bench_app.store.records import is_simulator_session
 
 
@@ -93,8 +95,15 @@ class ReportData:
     #: :meth:`bench_app.store.Store.incomplete_collections`: reads that stopped early,
     #: each with ``reason`` and ``span``
     incomplete: list[dict[str, Any]] = field(default_factory=list)
-    checklist: dict[str, Any] | None = None  #: run: template, template_version, status…
+    checklist: dict[str, Any] | None = None  #: latest current run: template, version, status…
+    #: the steps of every current run, in run order (the results tables)
     steps: list[StepRow] = field(default_factory=list)
+    #: every checklist run of the session (the run as the store gives it, plus ``steps``: its
+    #: StepRows, and ``current``: False when superseded, shown as run history with the reason)
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    #: each template the runs used: name, the version each run recorded, and the SHA-256 of the
+    #: template file the step descriptions were read from ("" when the file is gone)
+    templates: list[dict[str, Any]] = field(default_factory=list)
     reconciliation: Reconciliation = field(
         default_factory=lambda: Reconciliation(False, "not collected")
     )
@@ -106,6 +115,8 @@ class ReportData:
     series: list[ChannelSeries] = field(default_factory=list)
     collections: list[dict[str, Any]] = field(default_factory=list)
     traces: list[dict[str, Any]] = field(default_factory=list)
+    #: observed HHDC ↔ meter traces with their exchanges (:mod:`bench_app.report.observed`)
+    observed: list[dict[str, Any]] = field(default_factory=list)
     attachments: list[dict[str, Any]] = field(default_factory=list)
     audit_head: str = ""
     template_version: str = ""
@@ -192,10 +203,16 @@ def _latest(collections: list[dict], source: str) -> dict | None:
     return max(matching, key=lambda c: c["id"]) if matching else None
 
 
-def _step_catalogue(template: str) -> dict[str, dict[str, str]]:
-    """Objective/method/expected per step id from the checklist template (empty if it is gone)."""
+def _step_catalogue(template: str, store=None, session_id: int | None = None
+                    ) -> dict[str, dict[str, str]]:  # fmt: skip
+    """Objective/method/expected per step id from the checklist template (empty if it is gone),
+    with the session's figures from the limits table."""
     try:
         tpl = find_template(template)
+        if store is not None and session_id is not None:
+            from bench_app.limits import session_limits
+
+            tpl = tpl.resolved(session_limits(store, session_id))
     except TemplateError:  # a missing template only loses the descriptive columns
         return {}
     return {
@@ -265,7 +282,13 @@ def _series(store: Any, collection: dict | None) -> list[ChannelSeries]:
 
 
 def _equipment_findings(store: Any, session_id: int, identity: dict | None) -> list[dict]:
-    """Equipment-register findings for the session (meter vs application, certificates)."""
+    """Equipment-register findings for the session (meter vs application, certificates); a
+    locked session's as recorded when it locked (:mod:`bench_app.equipment.snapshot`)."""
+    from bench_app.equipment import snapshot
+
+    frozen = snapshot.stored(store, session_id)
+    if frozen is not None:
+        return list(frozen.get("findings") or [])
     try:
         return [f.to_json() for f in check_session(store, session_id, identity=identity)]
     except BenchError as exc:
@@ -296,33 +319,24 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
 
     verdict = overall_result(store, session_id)
     run = (
-        next((r for r in store.checklist_runs(session_id) if r["id"] == verdict.run_id), None)
+        next((r.run for r in verdict.runs if r.run["id"] == verdict.run_id), None)
         if verdict.run_id is not None
         else None
     )
-    steps: list[StepRow] = []
     template_version = ""
     if run is not None:
-        template_version = f"{run.get('template', '')} {run.get('template_version', '')}".strip()
-        catalogue = _step_catalogue(run.get("template", ""))
-        for res in verdict.steps:  # every template step, attempted or not
-            info = catalogue.get(res.step_id, {})
-            steps.append(
-                StepRow(
-                    step_id=res.step_id,
-                    objective=info.get("objective", ""),
-                    method=info.get("method", ""),
-                    expected=info.get("expected", ""),
-                    actual=res.actual or (f"not run: {res.reason}" if res.reason else ""),
-                    verdict=res.verdict,
-                    attempt=res.attempt,
-                    by=res.by,
-                    title=res.title,
-                    reason=res.reason,
-                    proposed=res.proposed if res.proposed != res.verdict else "",
-                    evidence=res.evidence,
-                )
-            )
+        names = list(dict.fromkeys(
+            f"{r.run.get('template', '')} {r.run.get('template_version', '')}".strip()
+            for r in verdict.runs if r.current
+        ))  # fmt: skip
+        template_version = " + ".join(names)
+    runs: list[dict[str, Any]] = []
+    steps: list[StepRow] = []
+    for result in verdict.runs:
+        rows = _step_rows(result.steps, result.run, store, session_id)
+        runs.append({**result.run, "current": result.current, "steps": rows})
+        if result.current:
+            steps += rows
     first, last = store.conn.execute(
         "SELECT min(at), max(at) FROM audit WHERE session_id = ?", (session_id,)
     ).fetchone()
@@ -340,6 +354,8 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
         equipment_findings=findings,
         checklist=run,
         steps=steps,
+        runs=runs,
+        templates=_templates(runs),
         reconciliation=_reconcile(store, session_id),
         manufacturer_reconciliation=_reconcile(store, session_id, "manufacturer"),
         clock_observations=store.clock_observations(session_id),
@@ -347,9 +363,11 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
         series=_series(store, chart_col),
         collections=[_with_rows_hash(store, c) for c in collections],
         traces=_traces_with_findings(store, session_id),
+        observed=_observed(store, session_id),
         attachments=store.attachments(session_id),
         audit_head=store.audit_head(session_id),
         template_version=template_version,
+        generated_at=_when(last) or datetime(1970, 1, 1, tzinfo=UTC),
         verdict=verdict,
         records=records,
         started_at=_when(first),
@@ -357,6 +375,56 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
         app_build=_build(),
         simulated_evidence=simulated,
     )
+
+
+def _templates(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Name, recorded versions and file SHA-256 of each template the runs used."""
+    out: dict[str, dict[str, Any]] = {}
+    for run in runs:
+        name = str(run.get("template", ""))
+        entry = out.setdefault(name, {"name": name, "versions": [], "sha256": ""})
+        if run.get("template_version") not in entry["versions"]:
+            entry["versions"].append(run.get("template_version"))
+    for name, entry in out.items():
+        try:
+            source = find_template(name).source
+            entry["sha256"] = hashlib.sha256(Path(source).read_bytes()).hexdigest()
+        except (TemplateError, OSError):
+            pass
+    return list(out.values())
+
+
+def _step_rows(results: list, run: dict, store: Any = None,
+               session_id: int | None = None) -> list[StepRow]:  # fmt: skip
+    """StepRows of one run: every template step, attempted or not. Objective, method and
+    expected are those frozen with the run when it started (the template as run, figures
+    included); a run from before runs froze their template takes them from the template file."""
+    frozen = run.get("frozen")
+    catalogue = (
+        {s["id"]: {k: s.get(k, "") for k in ("objective", "method", "expected")}
+         for s in frozen.get("steps") or []}
+        if frozen else _step_catalogue(run.get("template", ""), store, session_id)
+    )  # fmt: skip
+    rows = []
+    for res in results:
+        info = catalogue.get(res.step_id, {})
+        rows.append(
+            StepRow(
+                step_id=res.step_id,
+                objective=info.get("objective", ""),
+                method=info.get("method", ""),
+                expected=info.get("expected", ""),
+                actual=res.actual or (f"not run: {res.reason}" if res.reason else ""),
+                verdict=res.verdict,
+                attempt=res.attempt,
+                by=res.by,
+                title=res.title,
+                reason=res.reason,
+                proposed=res.proposed if res.proposed != res.verdict else "",
+                evidence=res.evidence,
+            )
+        )
+    return rows
 
 
 def _traces_with_findings(store: Any, session_id: int) -> list[dict[str, Any]]:
@@ -369,6 +437,13 @@ def _traces_with_findings(store: Any, session_id: int) -> list[dict[str, Any]]:
         levels = [d.level for d in dissect_trace(store.load_trace(t["id"]))]
         out.append({**t, "bad": levels.count("bad"), "refused": levels.count("refused")})
     return out
+
+
+def _observed(store: Any, session_id: int) -> list[dict[str, Any]]:
+    """Observed HHDC ↔ meter traces with their decoded exchanges."""
+    from bench_app.report.observed import collect
+
+    return collect(store, session_id)
 
 
 def _with_rows_hash(store: Any, col: dict) -> dict:
@@ -392,13 +467,7 @@ def _with_rows_hash(store: Any, col: dict) -> dict:
 
 def _when(text: str | None) -> datetime | None:
     """An audit timestamp (ISO text) as an aware UTC datetime; None when absent or unreadable."""
-    if not text:
-        return None
-    try:
-        when = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+    return parse_utc_or_none(text)
 
 
 def _build() -> str:

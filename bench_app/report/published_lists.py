@@ -25,6 +25,7 @@ from bench_app.equipment.records import Register
 from bench_app.equipment.register import checked
 from bench_app.errors import UsageError
 from bench_app.store.base import now_iso
+from bench_app.textsafe import csv_row
 
 TITLES = {
     "approvals": "CoP Compliance and Protocol Approval",
@@ -109,7 +110,8 @@ def _csv(rows: list[dict], which: str, version: str, when: str) -> str:
     w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
     w.writeheader()
     for r in rows:
-        w.writerow({"list": TITLES[which], "list_version": version, "list_date": when, **r})
+        row = {"list": TITLES[which], "list_version": version, "list_date": when, **r}
+        w.writerow(csv_row(row))  # no cell a spreadsheet would run as a formula
     return buf.getvalue()
 
 

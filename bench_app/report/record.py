@@ -6,7 +6,6 @@ Times are shown in GB local time with UTC alongside (:func:`local_utc`).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import UTC, datetime
 
 from reportlab.graphics.shapes import Drawing, Line, Rect, String
@@ -40,12 +39,10 @@ def local_utc(when: datetime | str | None) -> str:
         return "—"
     if isinstance(when, str):
         try:
-            when = datetime.fromisoformat(when.replace("Z", "+00:00"))
+            when = settlement.parse_utc(when)
         except ValueError:
             return str(when)
-    assert isinstance(when, datetime)
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
+    when = settlement.as_utc(when)
     local = settlement.to_local(when)
     return f"{local:%Y-%m-%d %H:%M:%S %Z} ({when.astimezone(UTC):%H:%M:%S} UTC)"
 
@@ -198,13 +195,12 @@ def declarations(d: ReportData, st: Styles) -> list:
 
 
 def _day_rows(s: ChannelSeries) -> dict:
-    """Settlement day → {SP number: (value, status)}."""
-    days: dict = defaultdict(dict)
-    for t, v, f in zip(s.times, s.values, s.status, strict=False):
-        day, sp = settlement.settlement_period(datetime.fromtimestamp(t, UTC))
-        old = days[day].get(sp, (0.0, 0))
-        days[day][sp] = (old[0] + v, old[1] | int(f))
-    return days
+    """Settlement day → {SP number: (value, status)}: the series rolled up to settlement periods
+    by :func:`bench_app.settlement.half_hours` (the reconciliation's rule) on the day × SP grid."""
+    cells = settlement.half_hours(
+        (int(t), 0, v, int(f)) for t, v, f in zip(s.times, s.values, s.status, strict=False)
+    )
+    return settlement.day_grid((k[0], c[0], c[1]) for k, c in cells.items())
 
 
 def heatmap(s: ChannelSeries, st: Styles, height: float = 220) -> Drawing:

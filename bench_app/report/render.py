@@ -1,4 +1,11 @@
-"""Render a :class:`~bench_app.report.data.ReportData` to an A4 PDF with ReportLab platypus.
+"""Render a report's statement (:mod:`bench_app.report.statement`) to an A4 PDF with ReportLab
+platypus: every page is drawn from the statement alone, and the statement itself is embedded as
+the file ``witness-statement.json`` (``/EmbeddedFiles`` and the catalog's ``/AF``, the way
+Factur-X invoices carry their XML), so the tester signs pages and data together.
+
+Rendering is deterministic (ReportLab's invariant mode: no clock, a fixed document id; times come
+from the statement), so the same statement always gives the same bytes and ``bench-app verify``
+can re-render the pages and compare them with the signed ones.
 
 The document has a running header (session reference, checklist template version), a footer
 with "Page x of y" and the audit-chain head, embedded TrueType fonts, and a final signature page
@@ -13,13 +20,24 @@ leaves a partial PDF behind.
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from reportlab.graphics.shapes import STATE_DEFAULTS
 from reportlab.lib import colors
-from reportlab.pdfbase.pdfdoc import PDFDate, PDFDictionary, PDFInfo, PDFName, PDFString
+from reportlab.pdfbase.pdfdoc import (
+    PDFArray,
+    PDFDate,
+    PDFDictionary,
+    PDFInfo,
+    PDFName,
+    PDFStream,
+    PDFString,
+)
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
@@ -35,7 +53,9 @@ from reportlab.platypus import (
 
 from bench_app import pdf_layout as L
 from bench_app.errors import ReportError
-from bench_app.report import record, sections
+from bench_app.paths import private_dir
+from bench_app.report import observed, record, sections
+from bench_app.report import statement as stmt
 from bench_app.report.data import ReportData
 from bench_app.report.fonts import FontSet, register_fonts
 from bench_app.report.styles import Styles
@@ -46,7 +66,7 @@ class _ExtraInfo(PDFInfo):
 
     extra: dict[str, str] = {}
 
-    def format(self, document):  # noqa: D102 - ReportLab protocol
+    def format(self, document):
         d = {
             "Title": PDFString(self.title),
             "Author": PDFString(self.author),
@@ -64,7 +84,42 @@ class _ExtraInfo(PDFInfo):
         return PDFDictionary(d).format(document)
 
 
-def _canvas_class(data: ReportData, fonts: FontSet, extra_info: dict[str, str]) -> type[Canvas]:
+def _name(text: str) -> str:
+    """``text`` as a PDF name body: ``/`` and ``#`` written as ``#2F``/``#23`` (PDF 1.7 7.3.5)."""
+    return text.replace("#", "#23").replace("/", "#2F")
+
+
+def _attach_statement(canvas: Canvas, payload: bytes) -> None:
+    """Embed ``payload`` (the statement's canonical JSON) as the document's associated file."""
+    doc = canvas._doc
+    stream = PDFStream(
+        PDFDictionary({"Type": PDFName("EmbeddedFile"), "Subtype": PDFName(_name(stmt.MIME))}),
+        payload,
+        filters=None,
+    )
+    stream.dictionary["Params"] = PDFDictionary({"Size": len(payload)})
+    spec = PDFDictionary(
+        {
+            "Type": PDFName("Filespec"),
+            "F": PDFString(stmt.FILE_NAME),
+            "UF": PDFString(stmt.FILE_NAME),
+            "Desc": PDFString("Witness report statement: everything the report asserts"),
+            "AFRelationship": PDFName("Data"),
+            "EF": PDFDictionary({"F": doc.Reference(stream)}),
+        }
+    )
+    ref = doc.Reference(spec)
+    catalog = doc.Catalog
+    catalog.Names = PDFDictionary(
+        {"EmbeddedFiles": PDFDictionary({"Names": PDFArray([PDFString(stmt.FILE_NAME), ref])})}
+    )
+    catalog.AF = PDFArray([ref])
+    catalog.__NoDefault__ = [*catalog.__NoDefault__, "AF"]
+
+
+def _canvas_class(
+    data: ReportData, fonts: FontSet, extra_info: dict[str, str], payload: bytes
+) -> type[Canvas]:
     reference = str(data.session.get("reference", ""))
     template = data.template_version or "no checklist run"
     head = data.audit_head or "(none)"
@@ -81,7 +136,7 @@ def _canvas_class(data: ReportData, fonts: FontSet, extra_info: dict[str, str]) 
             self._doc.info = info
             self._pages: list[dict] = []
 
-        def showPage(self):  # noqa: N802 - ReportLab API
+        def showPage(self):
             self._pages.append(dict(self.__dict__))
             self._startPage()
 
@@ -91,6 +146,7 @@ def _canvas_class(data: ReportData, fonts: FontSet, extra_info: dict[str, str]) 
                 self.__dict__.update(state)
                 self._furniture(total)
                 super().showPage()
+            _attach_statement(self, payload)
             super().save()
 
         def _furniture(self, total: int) -> None:
@@ -162,6 +218,7 @@ def build_story(data: ReportData, st: Styles) -> list:
     story += sections.events(data, st)
     story += sections.charts(data, st)
     story += sections.appendix(data, st)
+    story += observed.section(data.observed, st)
     story.append(NextPageTemplate("signatures"))
     story.append(PageBreak())
     story.append(
@@ -191,34 +248,65 @@ def build_story(data: ReportData, st: Styles) -> list:
 
 
 def render_report(data: ReportData, out_path: str | Path) -> Path:
-    """Write the report PDF to ``out_path`` (A4, fonts embedded) and return the path.
+    """Write the report of ``data`` to ``out_path``: its statement
+    (:func:`~bench_app.report.statement.statement_from_data`) rendered by
+    :func:`render_statement`, so the pages show exactly what the statement says."""
+    return render_statement(stmt.statement_from_data(data), out_path)
+
+
+def render_statement(statement: dict[str, Any], out_path: str | Path) -> Path:
+    """Write the report PDF of ``statement`` to ``out_path`` (A4, fonts and statement embedded)
+    and return the path. Written to a temporary file beside it and renamed.
 
     :raises ReportError: when the file cannot be written (the message names the path).
     """
     out = Path(out_path)
-    fonts = register_fonts()
-    st = Styles(fonts)
-    session = data.session
-    extra = {
-        L.INFO_AUDIT_HEAD: data.audit_head,
-        L.INFO_SESSION_ID: str(session.get("id", "")),
-        L.INFO_SESSION_REF: str(session.get("reference", "")),
-        L.INFO_TEMPLATE: data.template_version,
-    }
-    keywords = (
-        f"witness-bench; session-id={session.get('id', '')}; "
-        f"session-ref={session.get('reference', '')}; audit-head={data.audit_head}"
-    )
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(out.parent)
         fd, tmp_name = tempfile.mkstemp(prefix=".report-", suffix=".pdf", dir=out.parent)
         os.close(fd)
     except OSError as exc:
         raise ReportError(f"cannot write report to {out}: {exc}") from exc
     tmp = Path(tmp_name)
     try:
+        tmp.write_bytes(render_bytes(statement))
+        os.replace(tmp, out)
+    except ReportError:
+        tmp.unlink(missing_ok=True)
+        raise
+    except Exception as exc:
+        tmp.unlink(missing_ok=True)
+        raise ReportError(f"cannot render report to {out}: {exc}") from exc
+    return out
+
+
+def render_bytes(statement: dict[str, Any]) -> bytes:
+    """The report PDF of ``statement`` as bytes: the same statement always gives the same bytes.
+
+    :raises ReportError: the statement cannot be rendered.
+    """
+    payload = stmt.canonical_bytes(statement)
+    # drawn from the bytes that are embedded, so the pages are exactly what the file says
+    data = stmt.data_from_statement(json.loads(payload))
+    fonts = register_fonts()
+    st = Styles(fonts)
+    session = data.session
+    extra = {
+        L.INFO_AUDIT_HEAD: data.audit_head,
+        L.INFO_SESSION_ID: str(session.get("id", "")),
+        L.INFO_SESSION_UID: str(session.get("uid", "")),
+        L.INFO_SESSION_REF: str(session.get("reference", "")),
+        L.INFO_TEMPLATE: data.template_version,
+    }
+    keywords = (
+        f"witness-bench; session-id={session.get('id', '')}; "
+        f"session-uid={session.get('uid', '')}; "
+        f"session-ref={session.get('reference', '')}; audit-head={data.audit_head}"
+    )
+    buf = io.BytesIO()
+    try:
         doc = BaseDocTemplate(
-            str(tmp),
+            buf,
             pagesize=(L.PAGE_WIDTH, L.PAGE_HEIGHT),
             leftMargin=L.MARGIN,
             rightMargin=L.MARGIN,
@@ -229,6 +317,7 @@ def render_report(data: ReportData, out_path: str | Path) -> Path:
             subject=f"{session.get('kind', '')} session #{session.get('id', '')}",
             keywords=keywords,
             creator=f"Witness Bench {data.app_version}",
+            invariant=1,
         )
         main = Frame(
             L.MARGIN,
@@ -263,14 +352,11 @@ def render_report(data: ReportData, out_path: str | Path) -> Path:
         saved_font = STATE_DEFAULTS["fontName"]
         STATE_DEFAULTS["fontName"] = fonts.regular
         try:
-            doc.build(build_story(data, st), canvasmaker=_canvas_class(data, fonts, extra))
+            doc.build(
+                build_story(data, st), canvasmaker=_canvas_class(data, fonts, extra, payload)
+            )
         finally:
             STATE_DEFAULTS["fontName"] = saved_font
-        os.replace(tmp, out)
-    except ReportError:
-        tmp.unlink(missing_ok=True)
-        raise
     except Exception as exc:
-        tmp.unlink(missing_ok=True)
-        raise ReportError(f"cannot render report to {out}: {exc}") from exc
-    return out
+        raise ReportError(f"cannot render the report: {exc}") from exc
+    return buf.getvalue()

@@ -76,7 +76,7 @@ def cover(d: ReportData, st: Styles) -> list:
                     ),
                 ),
                 ("Checklist template", d.template_version or "no checklist run"),
-                ("Generated", fmt(d.generated_at)),
+                ("Data as of", f"{fmt(d.generated_at)} (the audit head's record)"),
                 *record.cover_rows(d),
                 ("Audit head", d.audit_head or "(none)"),
             ],
@@ -271,25 +271,70 @@ def software(d: ReportData, st: Styles) -> list:
 
 
 def results(d: ReportData, st: Styles) -> list:
+    """Every checklist run: the current runs' results tables, the overall result, then the run
+    history (superseded runs with the reason and their verdicts)."""
     out: list = [*_head("3. Test results", st.h1)]
-    run = d.checklist
-    if run is None:
+    runs = d.runs or ([{**d.checklist, "steps": d.steps, "current": True}] if d.checklist else [])
+    if not runs:
         out.append(para("No checklist run was recorded for this session.", st.body))
         return out + [Spacer(1, 6), _overall_badge(d, st), *record.overall_reasons(d, st)]
+    current = [r for r in runs if r.get("current", True)]
+    history = [r for r in runs if not r.get("current", True)]
+    out.append(
+        para(
+            "Every step of each template is listed, including those not run and not applicable, "
+            "with the reason. Objective, method and expected are those stored with the run when "
+            "it started (the template as run, figures included); Evidence names the "
+            "stored traces, collections, events and clock observations the result rests on "
+            "(Appendix A). Every run of the session counts; a superseded run is listed under "
+            "Run history with the reason, and a failure in it stays a failure.",
+            st.small,
+        )
+    )
+    if not current:
+        out.append(para("Every checklist run of this session was superseded.", st.body))
+    for run in current:
+        out += _run_table(run, st, len(runs) > 1)
+    out += [Spacer(1, 8), _overall_badge(d, st), *record.overall_reasons(d, st)]
+    out += [Spacer(1, 6), *record.deviations(d, st, "3a. ")]
+    if history:
+        out += _head("3b. Run history: superseded runs", st.h1)
+        note = ("These runs were set aside with the reason shown; their verdicts stay part of "
+                "the record and a failure in them still counts.")  # fmt: skip
+        out.append(para(note, st.small))
+        for run in history:
+            out += _run_table(run, st, True)
+    return out
+
+
+def _run_line(run: dict) -> str:
     conf = "; ".join(
         f"{c.get('role')} {c.get('name')} at {record.local_utc(c.get('at'))}"
         for c in run.get("confirmations") or []
     )
-    out.append(
-        para(
-            f"Checklist {run.get('template', '')} version "
-            f"{run.get('template_version', '')}, run #{run.get('id', '')} "
-            f"({run.get('status', '')}){'; confirmed by ' + conf if conf else ''}.",
-            st.body,
-        )
+    text = (
+        f"Checklist {run.get('template', '')} version {run.get('template_version', '')}, "
+        f"run #{run.get('id', '')} ({run.get('status', '')})"
+        f"{'; confirmed by ' + conf if conf else ''}."
     )
+    if not run.get("current", True):
+        text += (
+            f" Superseded by {run.get('superseded_by') or '—'} at "
+            f"{record.local_utc(run.get('superseded_at'))}; reason: "
+            f"{run.get('superseded_reason') or '—'}."
+        )
+    return text
+
+
+def _run_table(run: dict, st: Styles, heading: bool) -> list:
+    """One run: its line (template, version, status, confirmations) and its steps table."""
+    out: list = []
+    if heading:
+        title = f"Run #{run.get('id', '')}: {run.get('template', '')}"
+        out += [CondPageBreak(90), Paragraph(title, st.h2)]
+    out.append(para(_run_line(run), st.body))
     rows, extra = [], []
-    for i, s in enumerate(d.steps, start=1):
+    for i, s in enumerate(run.get("steps") or [], start=1):
         actual = s.actual + (f"\nNote: {s.note}" if s.note else "")
         if s.attempt > 1:
             actual += f"\n(attempt {s.attempt})"
@@ -299,33 +344,25 @@ def results(d: ReportData, st: Styles) -> list:
             [
                 f"{s.step_id}\n{s.title}" if s.title else s.step_id,
                 s.objective,
+                s.method,
                 s.expected,
                 actual,
                 para(record.evidence_text(s.evidence), st.cell),
                 para(VERDICT_TEXT.get(s.verdict, s.verdict.upper()), st.cell_center),
             ]
         )
-        extra.append(("BACKGROUND", (5, i), (5, i), VERDICT_BG.get(s.verdict, VERDICT_BG["na"])))
-    out.append(
-        para(
-            "Every step of the template is listed, including those not run and not applicable, "
-            "with the reason. The method of each step is in the template; Evidence names the "
-            "stored traces, collections, events and clock observations the result rests on "
-            "(Appendix A).",
-            st.small,
-        )
-    )
+        extra.append(("BACKGROUND", (6, i), (6, i), VERDICT_BG.get(s.verdict, VERDICT_BG["na"])))
+    if not rows:
+        return [*out, para("No steps recorded.", st.body)]
     out.append(
         table(
-            ["Step", "Objective", "Expected", "Actual", "Evidence", "Verdict"],
+            ["Step", "Objective", "Method", "Expected", "Actual", "Evidence", "Verdict"],
             rows,
             None,
             st,
             extra_style=extra,
         )
     )
-    out += [Spacer(1, 8), _overall_badge(d, st), *record.overall_reasons(d, st)]
-    out += [Spacer(1, 6), *record.deviations(d, st, "3a. ")]
     return out
 
 

@@ -83,16 +83,23 @@ def _fail(text: str) -> tuple[bool, list[str]]:
 
 
 def check_session_data(
-    signed: dict[str, str], db_path: str | Path | None
+    signed: dict[str, str], db_path: str | Path | None, statement: dict | None = None
 ) -> tuple[bool, list[str]]:
     """``(ok, lines)``: the re-check of the signed session in ``db_path`` (default database when
-    None). The last line of a failure names the reason."""
+    None). The session is found by its uid (the statement's, else the signed document
+    information's), wherever it lives: a bundle imported into another database verifies. With
+    the report's ``statement``, the statement re-derived from the database must equal it
+    (:func:`bench_app.signing.statement_check.compare_with_database`). The last line of a
+    failure names the reason."""
     head, sid, ref = (
         signed.get("audit_head", ""),
         signed.get("session_id", ""),
         signed.get("reference", ""),
     )
-    if not head or not sid.isdigit():
+    uid = str(((statement or {}).get("session") or {}).get("uid") or signed.get("session_uid", ""))
+    if statement is not None:
+        head = str(statement.get("audit_head") or "")
+    if not head or not (uid or sid.isdigit()):
         return _fail("the signed report names no session and audit head")
     from bench_app.paths import default_db_path
     from bench_app.store import Store
@@ -102,7 +109,24 @@ def check_session_data(
         return _fail(f"no database at {db} (give --db DB, or --no-db to check signatures only)")
     try:
         with Store.open(db, readonly=True) as store:
-            return _check(store, db, int(sid), ref, head)
+            if uid:
+                row = store.conn.execute("SELECT id FROM sessions WHERE uid = ?", (uid,)).fetchone()
+                if row is None:
+                    return _fail(f"session {uid} ({ref or 'no reference'}) is not in {db}")
+                sid = str(row[0])
+            ok, lines = _check(store, db, int(sid), ref, head)
+            if not ok:
+                return ok, lines
+            if statement is None:  # verify names this problem once, from the PDF
+                return False, [*lines, "session data: the report's content was NOT compared "
+                               "with the database (the report carries no statement)"]  # fmt: skip
+            from bench_app.signing.statement_check import compare_with_database
+
+            problems = compare_with_database(store, int(sid), statement)
+            if problems:
+                return False, [*lines, *(f"session data: FAILED - {p}" for p in problems)]
+            return True, [*lines, f"session data: the report's statement equals the database's "
+                                  f"(session {uid}, every run, step, verdict and deviation)"]
     except BenchError as exc:
         return _fail(str(exc))
     except sqlite3.DatabaseError as exc:
@@ -144,7 +168,11 @@ def _check(store, db: Path, sid: int, ref: str, head: str) -> tuple[bool, list[s
             f"{later[0]} audit record(s) were added to session {sid} after signing "
             f"(first: {first[0]} {first[1]} id {first[2]} at {first[3]})"
         )
-    return True, [
+    lines = [
         f"session data: session {sid} {ref!r} in {db}: {result.checked} audit records and "
         f"every row they cover re-verified; signed head {head[:16]}... matches"
     ]
+    if result.warning:
+        lines.append(f"session data: warning - {result.warning} (written before full-width "
+                     "digests; a 64-bit digest can be collided)")  # fmt: skip
+    return True, lines

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import hashlib
+import logging
 import os
 import re
 import sys
@@ -26,10 +27,14 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 from bench_app.errors import SigningError, UsageError
-from bench_app.paths import user_data_dir
+from bench_app.paths import private_dir, user_data_dir
+
+log = logging.getLogger(__name__)
 
 PASSPHRASE_ENV = "WITNESS_BENCH_PASSPHRASE"
 ROLES = ("tester", "witness")
+#: Fewest characters a new key's passphrase may have (a stolen .p12 is attacked offline).
+MIN_PASSPHRASE = 10
 
 
 def read_passphrase(
@@ -65,6 +70,19 @@ def read_passphrase(
     return value.encode("utf-8")
 
 
+def check_new_passphrase(passphrase: bytes) -> None:
+    """Refuse a new key's passphrase shorter than :data:`MIN_PASSPHRASE` characters.
+
+    :raises UsageError: naming the length found and needed.
+    """
+    n = len(passphrase.decode("utf-8", "replace"))
+    if n < MIN_PASSPHRASE:
+        raise UsageError(
+            f"a signing key's passphrase needs at least {MIN_PASSPHRASE} characters "
+            f"(this one has {n}): the key file can be attacked offline if it is copied"
+        )
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "key"
 
@@ -87,14 +105,14 @@ def new_self_signed(
     :param out_dir: folder for both files; default ``<user data>/keys``.
     :param days: validity in days from now.
     :returns: ``(p12_path, cert_pem_path)``.
-    :raises UsageError: bad role, empty name/passphrase, or the files already exist.
+    :raises UsageError: bad role, empty name, a passphrase shorter than
+        :data:`MIN_PASSPHRASE` characters, or the files already exist.
     """
     if role not in ROLES:
         raise UsageError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     if not name.strip():
         raise UsageError("a signing key needs a --name")
-    if not passphrase:
-        raise UsageError("a signing key needs a non-empty passphrase")
+    check_new_passphrase(passphrase)
     folder = Path(out_dir) if out_dir else user_data_dir() / "keys"
     stem = f"{_slug(name)}-{role}"
     p12_path, pem_path = folder / f"{stem}.p12", folder / f"{stem}.pem"
@@ -143,7 +161,7 @@ def new_self_signed(
         stem.encode(), key, cert, None, serialization.BestAvailableEncryption(passphrase)
     )
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_dir(folder)
         _write_private(p12_path, p12)
         pem_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     except OSError as exc:
@@ -169,7 +187,10 @@ def certificate_fingerprint(cert) -> str:
 def _subject(cert) -> dict:
     try:
         return dict(cert.subject.native)
-    except Exception:  # pragma: no cover - exotic subjects
+    except Exception as exc:  # noqa: BLE001 - asn1crypto may raise anything on exotic subjects
+        log.warning(
+            "certificate subject not readable (%s: %s); shown as empty", type(exc).__name__, exc
+        )
         return {}
 
 

@@ -11,6 +11,7 @@ target that is renamed at the end (and removed on any failure).
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -24,6 +25,8 @@ from pyhanko.stamp import TextStampStyle
 from bench_app.errors import SigningError, UsageError
 from bench_app.pdf_layout import SIGNATURE_BOXES, SIGNATURE_FIELDS
 from bench_app.signing.keys import certificate_fingerprint, check_role
+
+log = logging.getLogger(__name__)
 
 ROLES = tuple(SIGNATURE_FIELDS)
 
@@ -61,7 +64,8 @@ def signer_name(signer: signers.SimpleSigner) -> str:
         return "(no certificate)"
     try:
         return str(cert.subject.native.get("common_name") or cert.subject.human_friendly)
-    except Exception:  # pragma: no cover - exotic subjects
+    except Exception as exc:  # noqa: BLE001 - asn1crypto may raise anything on exotic subjects
+        log.warning("certificate common name not readable (%s); using the whole subject", exc)
         return cert.subject.human_friendly
 
 

@@ -21,6 +21,7 @@ database re-check (:mod:`bench_app.signing.checks`), and returns the exit code:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import sys
@@ -29,7 +30,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
-from pyhanko.keys import load_certs_from_pemder
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
@@ -40,6 +40,7 @@ from bench_app.pdf_layout import (
     INFO_AUDIT_HEAD,
     INFO_SESSION_ID,
     INFO_SESSION_REF,
+    INFO_SESSION_UID,
     SIGNATURE_FIELDS,
 )
 from bench_app.signing.checks import STRICT_DIFF_POLICY, describe_changes
@@ -49,6 +50,22 @@ from bench_app.signing.keys import (
     certificate_role,
     same_person,
 )
+from bench_app.signing.tail import tail_problems
+from bench_app.signing.trust import (
+    SignerFacts,
+    TrustFile,
+    chain_problems,
+    key_problems,
+    load_trust_file,
+    lock_problems,
+    lock_time,
+    order_problems,
+    time_problems,
+    trusted_as,
+)
+from bench_app.textsafe import printable
+
+log = logging.getLogger(__name__)
 
 #: Exit codes of ``bench-app verify REPORT``.
 VERIFY_OK = 0
@@ -57,6 +74,7 @@ VERIFY_UNTRUSTED = 15
 
 _INFO_KEYS = {
     INFO_SESSION_ID: "session_id",
+    INFO_SESSION_UID: "session_uid",
     INFO_SESSION_REF: "reference",
     INFO_AUDIT_HEAD: "audit_head",
 }
@@ -76,6 +94,8 @@ class SignatureReport:
     :param holder: the person the certificate names (its CN).
     :param revision: the document revision this signature covers (0 = first).
     :param changes: disallowed later changes, named (empty when there are none).
+    :param problems: trust-file, chain and signing-time failures of this signature
+        (:mod:`bench_app.signing.trust`).
     """
 
     field: str
@@ -93,6 +113,8 @@ class SignatureReport:
     holder: str = ""
     revision: int = -1
     changes: str = ""
+    problems: list[str] = dataclasses.field(default_factory=list)
+    facts: SignerFacts | None = dataclasses.field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -100,7 +122,7 @@ class SignatureReport:
         return self.intact and self.valid and self.docmdp_ok and not self.error
 
     def to_json(self) -> dict:
-        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "facts"}
         out["signing_time"] = self.signing_time.isoformat() if self.signing_time else None
         out["ok"] = self.ok
         return out
@@ -123,28 +145,17 @@ def _name(cert) -> str:
         subject = cert.subject.native
         cn, org = subject.get("common_name"), subject.get("organization_name")
         return f"{cn} ({org})" if cn and org else str(cn or cert.subject.human_friendly)
-    except Exception:  # pragma: no cover
+    except Exception as exc:  # noqa: BLE001 - asn1crypto may raise anything on exotic subjects
+        log.warning("signer subject not readable (%s); shown as '?'", exc)
         return "?"
 
 
 def load_trust(trust: list[Path] | list[str] | str | Path | None) -> list:
-    """Every certificate in the given PEM (bundles allowed) or DER files.
+    """Every certificate the ``--trust`` values name (see :func:`load_trust_file`).
 
     :raises ReportError: a file is unreadable or holds no certificate.
     """
-    if trust is None:
-        return []
-    files = [Path(trust)] if isinstance(trust, (str, Path)) else [Path(t) for t in trust]
-    roots = []
-    for path in files:
-        try:
-            certs = list(load_certs_from_pemder([str(path)]))
-        except Exception as exc:
-            raise ReportError(f"cannot load trust certificate(s) from {path}: {exc}") from exc
-        if not certs:
-            raise ReportError(f"trust file {path} holds no certificate")
-        roots.extend(certs)
-    return roots
+    return load_trust_file(trust).certs()
 
 
 def _failed(sig, exc: Exception) -> SignatureReport:
@@ -154,13 +165,15 @@ def _failed(sig, exc: Exception) -> SignatureReport:
 
 
 def verify_pdf(
-    path: str | Path, trust: list[Path] | list[str] | str | Path | None = None
+    path: str | Path, trust: list[Path] | list[str] | str | Path | TrustFile | None = None
 ) -> list[SignatureReport]:
-    """Validate every signature in ``path``; ``trust`` are PEM/DER files (bundles) to trust.
+    """Validate every signature in ``path`` against the trust file(s) ``trust``
+    (:func:`bench_app.signing.trust.load_trust_file`): pinned signers per role, or real CAs.
 
     :raises ReportError: when the file cannot be read or parsed as PDF, or a trust file is bad.
     """
-    roots = load_trust(trust)
+    trusted = load_trust_file(trust)
+    roots = trusted.ca_roots()  # pyHanko chains only to real CAs; pinned signers are matched
     out: list[SignatureReport] = []
     try:
         with _quiet_pyhanko(), Path(path).open("rb") as fh:
@@ -171,38 +184,72 @@ def verify_pdf(
                     st = validate_pdf_signature(
                         sig, signer_validation_context=context, diff_policy=STRICT_DIFF_POLICY
                     )
-                except Exception as exc:  # a broken signature must not hide the others
+                except Exception as exc:  # noqa: BLE001 - one broken signature must not hide the others
+                    log.info("signature %s failed validation: %s", sig.field_name, exc)
                     out.append(_failed(sig, exc))
                     continue
-                level = st.modification_level
-                docmdp_ok = st.docmdp_ok is not False
-                changes = "" if docmdp_ok else describe_changes(st.diff_result)
-                cert = st.signing_cert
-                out.append(
-                    SignatureReport(
-                        field=sig.field_name,
-                        signer=_name(cert),
-                        signing_time=st.signer_reported_dt,
-                        intact=bool(st.intact),
-                        valid=bool(st.valid),
-                        trusted=bool(st.trusted) and bool(roots),
-                        coverage=st.coverage.name if st.coverage else "",
-                        modifications=level.name if level is not None else "",
-                        docmdp_ok=docmdp_ok,
-                        fingerprint=certificate_fingerprint(cert),
-                        role=certificate_role(cert),
-                        holder=certificate_holder(cert),
-                        revision=int(sig.signed_revision),
-                        changes=changes,
-                    )
-                )
+                out.append(_report(sig, st))
     except OSError as exc:
         raise ReportError(f"cannot read {path}: {exc}") from exc
     except ReportError:
         raise
     except Exception as exc:
         raise ReportError(f"{path} is not a readable PDF: {exc}") from exc
+    _judge_trust(out, trusted)
     return out
+
+
+def _report(sig, st) -> SignatureReport:
+    """One signature's report from pyHanko's status (trust is judged by :func:`_judge_trust`)."""
+    level = st.modification_level
+    docmdp_ok = st.docmdp_ok is not False
+    changes = "" if docmdp_ok else describe_changes(st.diff_result)
+    cert = st.signing_cert
+    tst = st.timestamp_validity
+    stamped = tst is not None and tst.intact and tst.valid
+    when = tst.timestamp if stamped else st.signer_reported_dt
+    anchor = None
+    if st.trusted and st.validation_path is not None:
+        anchor = st.validation_path[0]
+    role = {f: r for r, f in SIGNATURE_FIELDS.items()}.get(sig.field_name, "")
+    facts = SignerFacts(
+        field_role=role,
+        cert=cert,
+        anchor=anchor,
+        embedded=list(sig.other_embedded_certs),
+        signing_time=when,
+        time_source="from its RFC 3161 timestamp" if stamped else "claimed by the signer",
+    )
+    return SignatureReport(
+        field=sig.field_name,
+        signer=_name(cert),
+        signing_time=when,
+        intact=bool(st.intact),
+        valid=bool(st.valid),
+        trusted=False,
+        coverage=st.coverage.name if st.coverage else "",
+        modifications=level.name if level is not None else "",
+        docmdp_ok=docmdp_ok,
+        fingerprint=certificate_fingerprint(cert),
+        role=certificate_role(cert),
+        holder=certificate_holder(cert),
+        revision=int(sig.signed_revision),
+        changes=changes,
+        facts=facts,
+    )
+
+
+def _judge_trust(reports: list[SignatureReport], trusted: TrustFile) -> None:
+    """Trusted only as the trust file says; forged chains, borrowed keys and impossible signing
+    times are problems of the signature (see :mod:`bench_app.signing.trust`)."""
+    facts = [r.facts for r in reports if r.facts is not None]
+    known = trusted.certs() + [f.cert for f in facts] + [c for f in facts for c in f.embedded]
+    for r in reports:
+        if r.facts is None:
+            continue
+        ok, problems = trusted_as(r.facts, trusted)
+        r.trusted = ok and not trusted.empty
+        r.problems = problems + chain_problems(r.facts, known) + time_problems(r.facts)
 
 
 def report_info(path: str | Path) -> dict[str, str]:
@@ -223,7 +270,8 @@ def report_info(path: str | Path) -> dict[str, str]:
             else:
                 info = raw
             return {v: str(info.get("/" + k, "")) for k, v in _INFO_KEYS.items() if "/" + k in info}
-    except Exception:
+    except Exception as exc:  # noqa: BLE001 - any unreadable PDF: the report has no bench metadata
+        log.info("report metadata not readable: %s", exc)
         return {}
 
 
@@ -235,7 +283,8 @@ def _signature_fields(path: str | Path) -> set[str]:
         with Path(path).open("rb") as fh:
             reader = PdfFileReader(fh, strict=False)
             return {name for name, _value, _ref in enumerate_sig_fields(reader)}
-    except Exception:  # unreadable: verify_pdf has said so already
+    except Exception as exc:  # noqa: BLE001 - unreadable: verify_pdf has said so already
+        log.debug("signature fields not readable: %s", exc)
         return set()
 
 
@@ -323,12 +372,18 @@ def check_report(
     db_path: str | Path | None = None,
     *,
     check_db: bool = True,
+    awaiting: tuple[str, ...] = (),
 ) -> ReportVerdict:
     """Verify signatures, roles, the signed session link and (unless ``check_db`` is False) the
-    session's data in ``db_path``; see the module docstring for the verdicts."""
+    session's data in ``db_path``; see the module docstring for the verdicts.
+
+    :param awaiting: roles not expected to have signed yet (``("witness",)`` before the witness
+        countersigns); everything else is checked as for a finished report.
+    """
     verdict = ReportVerdict(str(pdf_path))
     try:
-        verdict.signatures = reports = verify_pdf(pdf_path, trust)
+        trusted = load_trust_file(trust)
+        verdict.signatures = reports = verify_pdf(pdf_path, trusted)
     except ReportError as exc:
         verdict.problems.append(str(exc))
         return verdict
@@ -345,28 +400,83 @@ def check_report(
         elif not r.trusted:
             verdict.untrusted = True
     verdict.problems.extend(role_problems(reports))
+    verdict.problems.extend(pinning_problems(reports, trusted))
+    if reports:
+        verdict.problems.extend(tail_problems(pdf_path))
     present = {r.field for r in reports}
     for fld in sorted((present | _signature_fields(pdf_path)) - set(SIGNATURE_FIELDS.values())):
         # an extra field, even unsigned, has a widget whose appearance can cover page content
         verdict.problems.append(f"{fld}: a signature field a witness report does not have")
     for role, fld in SIGNATURE_FIELDS.items():
-        if reports and fld not in present:
+        if reports and fld not in present and role not in awaiting:
             verdict.problems.append(f"{fld}: not signed (no {role} signature in the report)")
     first = min((r for r in reports if not r.error), key=lambda r: r.revision, default=None)
     if first is not None and first.field != SIGNATURE_FIELDS["tester"]:
         verdict.problems.append(f"the first signature is {first.field}, not the tester's")
     verdict.signed = report_info(pdf_path) if reports else {}
+    statement = _check_statement(pdf_path, verdict) if reports else None
     if not check_db:
-        verdict.data = ["session data: NOT CHECKED (--no-db: signatures only)"]
+        verdict.data.append("session data: NOT CHECKED (--no-db: signatures only)")
         return verdict
     from bench_app.signing.checks import check_session_data
 
-    ok, lines = check_session_data(verdict.signed, db_path)
+    ok, lines = check_session_data(verdict.signed, db_path, statement)
     verdict.data_checked = ok
-    verdict.data = lines
+    verdict.data += lines
     if not ok:
-        verdict.problems.append(lines[-1] if lines else "session data not checked")
+        failed = [ln.removeprefix("session data: FAILED - ") for ln in lines if "FAILED" in ln]
+        if failed or statement is not None:
+            verdict.problems.extend(failed or ["session data not checked"])
+    else:
+        verdict.problems.extend(session_lock_problems(reports, verdict.signed, db_path))
     return verdict
+
+
+def _check_statement(pdf_path: str | Path, verdict: ReportVerdict) -> dict | None:
+    """The statement the tester signed, after checking that the signed pages are its rendering
+    (problems go to ``verdict``); None when the report carries none."""
+    from bench_app.signing.statement_check import check_pages, embedded_statement
+
+    statement, why = embedded_statement(pdf_path)
+    if statement is None:
+        verdict.problems.append(why)
+        return None
+    session = statement.get("session") or {}
+    verdict.signed.setdefault("session_uid", str(session.get("uid", "")))
+    if verdict.signed.get("audit_head", "") != statement.get("audit_head", ""):
+        verdict.problems.append(
+            f"the statement's audit head {str(statement.get('audit_head'))[:16]}... is not the "
+            f"document's {verdict.signed.get('audit_head', '')[:16]}..."
+        )
+    pages = check_pages(pdf_path, statement)
+    verdict.problems.extend(pages)
+    if not pages:
+        verdict.data.append(
+            f"statement: overall result {(statement.get('overall') or {}).get('status', '?')}, "
+            f"{len(statement.get('runs') or [])} checklist run(s); every page is its rendering"
+        )
+    return statement
+
+
+def pinning_problems(reports: list[SignatureReport], trusted: TrustFile) -> list[str]:
+    """Each signature's trust-file, chain and time problems, one key signing as both roles, and
+    a witness who signed before the tester."""
+    out = [f"{r.field}: {p}" for r in reports for p in r.problems]
+    facts = [r.facts for r in reports if r.facts is not None]
+    return out + key_problems(facts, trusted) + order_problems(facts)
+
+
+def session_lock_problems(
+    reports: list[SignatureReport], signed: dict[str, str], db_path: str | Path | None
+) -> list[str]:
+    """A signature claimed before the session was locked (the lock time is in its audit chain)."""
+    locked = lock_time(signed, db_path)
+    if locked is None:
+        return []
+    return [
+        f"{r.field}: {p}" for r in reports if r.facts is not None
+        for p in lock_problems(r.facts, locked)
+    ]  # fmt: skip
 
 
 def verify_report(
@@ -387,18 +497,20 @@ def verify_report(
         out.write("\n")
         return verdict.exit_code
     for line in _signature_lines(verdict.signatures):
-        print(line, file=out)
+        print(printable(line), file=out)
     if verdict.signed:
         s = verdict.signed
         print(
-            f"signed session: id {s.get('session_id', '?')}, reference "
-            f"{s.get('reference', '?')!r}, audit head {s.get('audit_head', '?')}",
+            printable(
+                f"signed session: uid {s.get('session_uid', '?')}, id {s.get('session_id', '?')}, "
+                f"reference {s.get('reference', '?')!r}, audit head {s.get('audit_head', '?')}"
+            ),
             file=out,
         )
     for line in verdict.data:
-        print(line, file=out)
+        print(printable(line), file=out)
     for problem in verdict.problems:
-        print(f"problem: {problem}", file=out)
+        print(printable(f"problem: {problem}"), file=out)
     if verdict.result == "UNTRUSTED":
         print("a signer's certificate is not among the --trust certificates", file=out)
     print(verdict.result, file=out)

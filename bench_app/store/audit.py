@@ -1,8 +1,8 @@
 """Tamper-evident audit chain: canonical JSON → SHA-256, one chain per session.
 
 Every write of evidence (one record, or a batch such as one profile block) appends one row to the
-``audit`` table. The row covers a contiguous range of row ids ``lo..hi`` in one table and stores an
-8-byte SHA-256 prefix (*digest*) of the canonical content of each row, in id order. Its hash is
+``audit`` table. The row covers a contiguous range of row ids ``lo..hi`` in one table and stores the
+full 32-byte SHA-256 (*digest*) of the canonical content of each row, in id order. Its hash is
 
     sha256(canonical([session_uid, seq, at, action, table, n, sha256(digests), prev_hash]))
 
@@ -14,6 +14,12 @@ keeps exactly the same hashes. BLOB columns are represented by their SHA-256 hex
 
 Readings, the bulk of the data, use a fast path that yields exactly
 ``canonical([collection_uid, start, channel, value, unit, status])``.
+
+Records written before full-width digests keep their 8-byte prefixes (``digest_size`` 8): they
+still verify, and :class:`VerifyResult` counts them so verification warns of "legacy 64-bit row
+digests" (a 64-bit prefix can be collided on a laptop). The width is bound by the record hash
+(``n`` and the SHA-256 of the digests are hashed), and a legacy record after a full-width one in
+the same chain is refused (no downgrade).
 """
 
 from __future__ import annotations
@@ -26,8 +32,14 @@ from dataclasses import dataclass
 
 #: ``prev`` of the first record of every session chain.
 GENESIS = "0" * 64
-#: Bytes kept of each row's SHA-256.
-DIGEST_LEN = 8
+#: Bytes of each row's SHA-256 kept by new audit records (the full digest).
+DIGEST_LEN = 32
+#: Bytes kept by records written before full-width digests (64-bit prefixes).
+LEGACY_DIGEST_LEN = 8
+#: Digest widths a record may carry.
+DIGEST_SIZES = (LEGACY_DIGEST_LEN, DIGEST_LEN)
+#: The warning verification gives for a chain with legacy records.
+LEGACY_WARNING = "legacy 64-bit row digests"
 
 #: Column that references a parent record → the parent table (its ``uid`` is hashed).
 FK_TABLES = {
@@ -56,17 +68,17 @@ HASHED_COLUMNS: dict[tuple[str, str], tuple[str, ...]] = {
     ),
     ("insert", "collections"): (
         "uid", "session_id", "source", "protocol", "started_at", "meta", "source_file",
-        "source_hash", "simulated",
+        "source_hash",
     ),
     ("insert", "readings"): ("collection_id", "start", "channel", "value", "unit", "status"),
     ("insert", "registers"): ("collection_id", "obis", "value", "unit"),
     ("insert", "events"): ("collection_id", "time", "code", "text"),
     ("insert", "clock_observations"): (
-        "session_id", "meter_time", "reference_time", "deviation_s", "note", "simulated",
+        "session_id", "meter_time", "reference_time", "deviation_s", "note",
     ),
     ("insert", "traces"): (
         "session_id", "collection_id", "label", "sha256", "records", "bytes_tx", "bytes_rx",
-        "created_at", "data", "simulated",
+        "created_at", "data",
     ),
     ("insert", "attachments"): (
         "session_id", "name", "mime", "size", "sha256", "created_at", "data",
@@ -87,9 +99,19 @@ HASHED_COLUMNS: dict[tuple[str, str], tuple[str, ...]] = {
     ("insert", "session_records"): ("session_id", "kind", "data", "created_at"),
 }  # fmt: skip
 
-#: Columns added after rows were first hashed: hashed only when set (NULL leaves a row's digest
-#: as it was before the column existed, so older chains still verify).
-OPTIONAL_COLUMNS = frozenset({"simulated"})
+#: Columns added later, hashed only when not NULL (older rows keep their digests). ``simulated``
+#: (1 a simulated outstation, 0 a real meter) is evidence: changing it breaks the chain.
+OPTIONAL_HASHED: dict[tuple[str, str], tuple[str, ...]] = {
+    ("insert", "collections"): ("simulated",),
+    ("insert", "clock_observations"): (
+        "reference_offset_s", "reference_uncertainty_s", "reference_source", "simulated",
+    ),
+    ("insert", "traces"): ("simulated",),
+    ("insert", "checklist_runs"): ("frozen",),
+}  # fmt: skip
+
+#: Every optional column name (a bundle written before a column existed may lack it).
+OPTIONAL_COLUMNS = frozenset(c for cols in OPTIONAL_HASHED.values() for c in cols)
 
 #: Evidence table → SQL selecting the ids of its rows that belong to session ``?``.
 SESSION_ROWS = {
@@ -161,9 +183,11 @@ def row_digests(
 ) -> tuple[list[int], list[bytes]]:
     """Ids and digests of the rows ``lo..hi`` of ``table`` as the record ``action`` covers them."""
     cols = HASHED_COLUMNS[(action, table)]
-    if OPTIONAL_COLUMNS.intersection(cols):  # a file not migrated yet may lack them
+    optional = OPTIONAL_HASHED.get((action, table), ())
+    if optional:  # a file written at an older version (not migrated yet) may lack some
         have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
-        cols = tuple(c for c in cols if c in have or c not in OPTIONAL_COLUMNS)
+        optional = tuple(c for c in optional if c in have)
+    cols = (*cols, *optional)
     sql = f"SELECT id, {', '.join(cols)} FROM {table} WHERE id BETWEEN ? AND ? ORDER BY id"
     rows = conn.execute(sql, (lo, hi)).fetchall()
     if table == "readings":
@@ -173,14 +197,14 @@ def row_digests(
         ids.append(row[0])
         obj = {}
         for col, val in zip(cols, row[1:]):
-            if val is None and col in OPTIONAL_COLUMNS:
-                continue
+            if col in optional and val is None:
+                continue  # a column added later, not set for this row
             if col in FK_TABLES:
                 val = uids(FK_TABLES[col], val)
             elif isinstance(val, bytes):
                 val = {"sha256": sha256_hex(val)}
             obj[col] = val
-        out.append(hashlib.sha256(canonical(obj)).digest()[:DIGEST_LEN])
+        out.append(hashlib.sha256(canonical(obj)).digest())
     return ids, out
 
 
@@ -193,7 +217,6 @@ def reading_digests(rows: Iterable[Sequence], uids: UidResolver) -> list[bytes]:
     prefixes: dict[int, str] = {}
     middles: dict[tuple[str, str | None], tuple[str, str]] = {}
     sha = hashlib.sha256
-    n = DIGEST_LEN
     out: list[bytes] = []
     append = out.append
     for _id, cid, start, channel, value, unit, status in rows:
@@ -206,7 +229,7 @@ def reading_digests(rows: Iterable[Sequence], uids: UidResolver) -> list[bytes]:
                 "," + dumps(channel, ensure_ascii=False) + ",",
                 "," + dumps(unit, ensure_ascii=False) + ",",
             )
-        append(sha(f"{pre}{start}{mid[0]}{value!r}{mid[1]}{status}]".encode()).digest()[:n])
+        append(sha(f"{pre}{start}{mid[0]}{value!r}{mid[1]}{status}]".encode()).digest())
     return out
 
 
@@ -219,12 +242,21 @@ class VerifyResult:
     :param first_broken: None, or text naming the table and row id (and the audit record).
     :param head: hex hash of the chain head (of the session when one was given, else of the
         last session checked); empty when there is no record.
+    :param legacy: records checked that carry legacy 64-bit row digests.
     """
 
     ok: bool
     checked: int
     first_broken: str | None = None
     head: str = ""
+    legacy: int = 0
+
+    @property
+    def warning(self) -> str:
+        """``""``, or the legacy-digest warning with its count."""
+        if not self.legacy:
+            return ""
+        return f"{LEGACY_WARNING} in {self.legacy} of {self.checked} audit records"
 
     def to_json(self) -> dict:
         return {
@@ -232,6 +264,8 @@ class VerifyResult:
             "checked": self.checked,
             "first_broken": self.first_broken,
             "head": self.head,
+            "legacy_records": self.legacy,
+            "warning": self.warning,
         }
 
 
@@ -244,14 +278,14 @@ def verify_session(conn: sqlite3.Connection, session_id: int, uids: UidResolver)
         return VerifyResult(False, 0, f"sessions id {session_id}: no such session")
     session_uid, status, locked_by = srow
     records = conn.execute(
-        "SELECT id, seq, at, action, tbl, lo, hi, n, digests, content, prev, hash "
+        "SELECT id, seq, at, action, tbl, lo, hi, n, digests, content, prev, hash, digest_size "
         "FROM audit WHERE session_id = ? ORDER BY seq",
         (session_id,),
     ).fetchall()
-    prev, checked = GENESIS, 0
+    prev, checked, legacy = GENESIS, 0, 0
     covered: dict[str, list[tuple[int, int]]] = {}
     locked = False
-    for aid, seq, at, action, tbl, lo, hi, n, digests, content, prev_s, hsh in records:
+    for aid, seq, at, action, tbl, lo, hi, n, digests, content, prev_s, hsh, size in records:
         where = f"audit id {aid} (session {session_id}, seq {seq})"
         if seq != checked + 1:
             return VerifyResult(False, checked, f"{where}: expected seq {checked + 1}", prev)
@@ -262,8 +296,14 @@ def verify_session(conn: sqlite3.Connection, session_id: int, uids: UidResolver)
         digests = digests or b""
         if record_hash(session_uid, seq, at, action, tbl, n, content, prev_s) != hsh:
             return VerifyResult(False, checked, f"{where}: record hash does not match", prev)
-        if sha256_hex(digests) != content or len(digests) != n * DIGEST_LEN:
+        if sha256_hex(digests) != content or size not in DIGEST_SIZES or len(digests) != n * size:
             return VerifyResult(False, checked, f"{where}: row digests do not match", prev)
+        if size == LEGACY_DIGEST_LEN:
+            if checked > legacy:  # a full-width record came before: no downgrade
+                return VerifyResult(
+                    False, checked, f"{where}: 64-bit row digests after full-width ones", prev
+                )
+            legacy += 1
         if lo is None or hi is None or hi - lo + 1 != n:
             return VerifyResult(False, checked, f"{where}: covered row range changed", prev)
         ids, got = row_digests(conn, action, tbl, lo, hi, uids)
@@ -273,7 +313,7 @@ def verify_session(conn: sqlite3.Connection, session_id: int, uids: UidResolver)
             have = by_id.get(rid)
             if have is None:
                 return VerifyResult(False, checked, f"{tbl} id {rid}: row missing ({where})", prev)
-            if have != digests[i * DIGEST_LEN : (i + 1) * DIGEST_LEN]:
+            if have[:size] != digests[i * size : (i + 1) * size]:
                 return VerifyResult(
                     False, checked, f"{tbl} id {rid}: content changed ({where})", prev
                 )
@@ -283,6 +323,7 @@ def verify_session(conn: sqlite3.Connection, session_id: int, uids: UidResolver)
             covered.setdefault(tbl, []).append((lo, hi))
         prev = hsh
         checked += 1
+    done = VerifyResult(True, checked, None, prev, legacy)
     if (status != "draft" or locked_by) and not locked:
         return VerifyResult(
             False, checked, f"sessions id {session_id}: locked without an audit record", prev
@@ -296,7 +337,7 @@ def verify_session(conn: sqlite3.Connection, session_id: int, uids: UidResolver)
             return VerifyResult(
                 False, checked, f"{tbl} id {bad}: not covered by the audit chain", prev
             )
-    return VerifyResult(True, checked, None, prev)
+    return done
 
 
 def _first_uncovered(

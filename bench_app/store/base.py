@@ -15,11 +15,13 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Self
 
 import sqlite_utils
 
-from bench_app.errors import NotFoundError, SessionLockedError, StoreError
+from bench_app.errors import NotFoundError, SessionLockedError, StoreError, os_hint
 from bench_app.paths import default_db_path
+from bench_app.settlement import parse_utc
 from bench_app.store import audit, opening
 from bench_app.store.migrations import SCHEMA_VERSION, migrate
 
@@ -37,10 +39,7 @@ def to_iso(dt: datetime) -> str:
 
 def from_iso(text: str | None) -> datetime | None:
     """Parse what :func:`to_iso` wrote (aware UTC), None stays None."""
-    if not text:
-        return None
-    dt = datetime.fromisoformat(text)
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    return parse_utc(text) if text else None
 
 
 def new_uid() -> str:
@@ -70,7 +69,7 @@ class StoreBase:
         *,
         synchronous: str | None = None,
         readonly: bool = False,
-    ):
+    ) -> Self:
         """Open (creating and migrating as needed) the session database at ``path``.
 
         :param path: SQLite file; None → :func:`bench_app.paths.default_db_path`.
@@ -92,7 +91,9 @@ class StoreBase:
                 str(path), isolation_level=None, check_same_thread=False, timeout=10.0
             )
         except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"cannot open session database {path}: {exc}") from exc
+            raise StoreError(
+                f"cannot open session database {path}: {exc}", hint=os_hint(exc)
+            ) from exc
         try:
             conn.execute("PRAGMA foreign_keys = ON")
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -106,7 +107,9 @@ class StoreBase:
             conn.close()
             if opening.is_damage(exc):
                 raise opening.damaged(path, exc) from exc
-            raise StoreError(f"cannot open session database {path}: {exc}") from exc
+            raise StoreError(
+                f"cannot open session database {path}: {exc}", hint=os_hint(exc)
+            ) from exc
         except BaseException:
             conn.close()
             raise
@@ -154,7 +157,9 @@ class StoreBase:
             try:
                 self.conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
-                raise StoreError(f"session database {self.path} is busy: {exc}") from exc
+                raise StoreError(
+                    f"session database {self.path} is busy: {exc}", hint=os_hint(exc)
+                ) from exc
             try:
                 yield
             except BaseException as exc:
@@ -170,7 +175,7 @@ class StoreBase:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
                 self._forget_caches()
-                raise StoreError(f"cannot commit to {self.path}: {exc}") from exc
+                raise StoreError(f"cannot commit to {self.path}: {exc}", hint=os_hint(exc)) from exc
 
     def _forget_caches(self) -> None:
         """Ids may be reused after a rollback, so cached uids and parents are dropped."""
@@ -243,8 +248,22 @@ class StoreBase:
         digest = audit.record_hash(session_uid, seq, at, action, table, n, content, prev)
         self.conn.execute(
             "INSERT INTO audit (session_id, seq, at, action, tbl, lo, hi, n, digests, content, "
-            "prev, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (session_id, seq, at, action, table, lo, hi, n, blob, content, prev, digest),
+            "prev, hash, digest_size) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                session_id,
+                seq,
+                at,
+                action,
+                table,
+                lo,
+                hi,
+                n,
+                blob,
+                content,
+                prev,
+                digest,
+                audit.DIGEST_LEN,
+            ),
         )
         return digest
 
@@ -276,11 +295,12 @@ class StoreBase:
         uids = audit.UidResolver(self.conn)
         if session_id is not None:
             return audit.verify_session(self.conn, session_id, uids)
-        total, head = 0, ""
+        total, head, legacy = 0, "", 0
         ids = [r[0] for r in self.conn.execute("SELECT id FROM sessions ORDER BY id")]
         for sid in ids:
             res = audit.verify_session(self.conn, sid, uids)
             total += res.checked
+            legacy += res.legacy
             if not res.ok:
                 return audit.VerifyResult(False, total, res.first_broken, res.head)
             head = res.head
@@ -295,7 +315,7 @@ class StoreBase:
             return audit.VerifyResult(
                 False, total, f"audit id {stray[0]}: session {stray[1]} is missing", head
             )
-        return audit.VerifyResult(True, total, None, head)
+        return audit.VerifyResult(True, total, None, head, legacy)
 
     def integrity_check(self) -> str:
         """``PRAGMA integrity_check`` result (``"ok"`` when the file is sound)."""

@@ -292,12 +292,12 @@ def _copy_in(store, db_file: Path, old_sid: int) -> int:
         with store.atomic():
             maps: dict[str, dict[int, int]] = {t: {} for t in set(_REMAP.values())}
             records = conn.execute(
-                "SELECT id, seq, at, action, tbl, lo, hi, n, digests, content, prev, hash "
-                "FROM bundle.audit WHERE session_id = ? ORDER BY seq",
+                "SELECT id, seq, at, action, tbl, lo, hi, n, digests, content, prev, hash, "
+                "digest_size FROM bundle.audit WHERE session_id = ? ORDER BY seq",
                 (old_sid,),
             ).fetchall()
             new_sid = None
-            for _aid, seq, at, action, tbl, lo, hi, n, digests, content, prev, hsh in records:
+            for _aid, seq, at, action, tbl, lo, hi, n, digests, content, prev, hsh, size in records:
                 if action == "lock":
                     new_lo = new_hi = new_sid
                 else:
@@ -308,8 +308,22 @@ def _copy_in(store, db_file: Path, old_sid: int) -> int:
                     raise IntegrityError(f"bundle audit record {seq} does not fit its rows")
                 conn.execute(
                     "INSERT INTO audit (session_id, seq, at, action, tbl, lo, hi, n, digests, "
-                    "content, prev, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (new_sid, seq, at, action, tbl, new_lo, new_hi, n, digests, content, prev, hsh),
+                    "content, prev, hash, digest_size) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        new_sid,
+                        seq,
+                        at,
+                        action,
+                        tbl,
+                        new_lo,
+                        new_hi,
+                        n,
+                        digests,
+                        content,
+                        prev,
+                        hsh,
+                        size,
+                    ),  # fmt: skip
                 )
             if new_sid is None:
                 raise IntegrityError("bundle holds no session record")

@@ -1,9 +1,10 @@
 """Checklist results: runs, step attempts and confirmations (the engine is bench_app.checklist).
 
 Nothing here is updated in place. A run's status is derived: ``superseded`` when a later run names
-it in ``supersedes``, ``confirmed`` once both a tester and a witness confirmed it (it is then
-read-only), else ``open``. Each :meth:`ChecklistMixin.record_step` call adds a new attempt; earlier
-attempts stay.
+it in ``supersedes`` or :meth:`ChecklistMixin.supersede_run` recorded a reason for it (an audited
+``run_supersessions`` session record), ``confirmed`` once both a tester and a witness confirmed
+it (it is then read-only), else ``open``. Each :meth:`ChecklistMixin.record_step` call adds a new
+attempt; earlier attempts stay.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from bench_app.errors import NotFoundError, SessionLockedError, UsageError
 from bench_app.outcomes import VERDICTS
 from bench_app.store.base import StoreBase, new_uid, now_iso
 
+#: Session record kind holding the runs superseded by :meth:`ChecklistMixin.supersede_run`.
+SUPERSESSIONS = "run_supersessions"
 CONFIRM_ROLES = ("tester", "witness")
 
 
@@ -27,8 +30,14 @@ class ChecklistMixin(StoreBase):
         template_version: str,
         supersedes: int | None = None,
         reason: str = "",
+        frozen: dict | None = None,
     ) -> int:
-        """Open a run of a checklist template; ``supersedes`` names an earlier run it replaces."""
+        """Open a run of a checklist template; ``supersedes`` names an earlier run it replaces.
+
+        :param frozen: the template as run (objective, method, expected, figures per step; see
+            :func:`bench_app.checklist.template.freeze`), stored with the run and hashed into the
+            audit chain, so the report prints what was run, not the file as it is now.
+        """
         if supersedes is not None:
             if self._parent_session("checklist_runs", supersedes) != session_id:
                 raise UsageError(f"checklist run {supersedes} belongs to another session")
@@ -43,6 +52,9 @@ class ChecklistMixin(StoreBase):
             "reason": reason,
             "created_at": now_iso(),
         }
+        if frozen is not None:
+            record["frozen"] = json.dumps(frozen, sort_keys=True, separators=(",", ":"),
+                                          ensure_ascii=False)  # fmt: skip
         return self._insert("checklist_runs", session_id, record)
 
     def _confirmations(self, run_id: int) -> list[dict]:
@@ -53,28 +65,81 @@ class ChecklistMixin(StoreBase):
             )
         )
 
+    def _supersessions(self, session_id: int) -> dict[str, dict]:
+        """Run uid → {reason, by, at} of the runs superseded by :meth:`supersede_run`."""
+        row = self.conn.execute(
+            "SELECT data FROM session_records WHERE session_id = ? AND kind = ? "
+            "ORDER BY id DESC LIMIT 1",
+            (session_id, SUPERSESSIONS),
+        ).fetchone()
+        runs = json.loads(row[0]).get("runs", []) if row else []
+        return {str(r.get("run")): r for r in runs}
+
     def _run_status(self, run_id: int, confirmations: list[dict]) -> str:
         later = self.conn.execute(
             "SELECT 1 FROM checklist_runs WHERE supersedes = ? LIMIT 1", (run_id,)
         ).fetchone()
         if later:
             return "superseded"
+        uid, sid = self.conn.execute(
+            "SELECT uid, session_id FROM checklist_runs WHERE id = ?", (run_id,)
+        ).fetchone()
+        if uid in self._supersessions(sid):
+            return "superseded"
         roles = {c["role"] for c in confirmations}
         return "confirmed" if set(CONFIRM_ROLES) <= roles else "open"
 
     def checklist_runs(self, session_id: int) -> list[dict]:
         """id, uid, template, template_version, status (open|confirmed|superseded), supersedes,
-        reason, created_at, confirmations (list of {role, name, at})."""
+        reason, created_at, confirmations (list of {role, name, at}), frozen (the template as
+        run, a dict; None for runs started before templates were frozen)."""
         self._session_row(session_id)
         runs = list(
             self.db.query(
                 "SELECT * FROM checklist_runs WHERE session_id = ? ORDER BY id", [session_id]
             )
         )
+        recorded = self._supersessions(session_id)
         for run in runs:
+            run["frozen"] = json.loads(run["frozen"]) if run.get("frozen") else None
             run["confirmations"] = self._confirmations(run["id"])
             run["status"] = self._run_status(run["id"], run["confirmations"])
+            why = recorded.get(run["uid"])
+            later = next((r for r in runs if r.get("supersedes") == run["id"]), None)
+            if why is not None:
+                run["superseded_reason"] = str(why.get("reason", ""))
+                run["superseded_by"] = str(why.get("by", ""))
+                run["superseded_at"] = str(why.get("at", ""))
+            elif later is not None:
+                run["superseded_reason"] = str(later.get("reason") or "")
+                run["superseded_by"] = f"run #{later['id']}"
+                run["superseded_at"] = str(later.get("created_at") or "")
         return runs
+
+    def supersede_run(self, run_id: int, reason: str, by: str) -> None:
+        """Mark ``run_id`` superseded, saying why and who decided (an audited session record).
+
+        The run, its results and the reason stay in the session and in the report (run
+        history); a failure in it still counts.
+
+        :raises UsageError: no reason or no name, or the run is already superseded.
+        :raises SessionLockedError: the session is locked.
+        """
+        if not reason or not reason.strip():
+            raise UsageError("say why the checklist run is superseded (--reason TEXT)")
+        if not by or not by.strip():
+            raise UsageError("say who supersedes the checklist run (--by NAME)")
+        with self.atomic():
+            sid = self._parent_session("checklist_runs", run_id)
+            self.check_unlocked(sid)
+            if self._run_status(run_id, self._confirmations(run_id)) == "superseded":
+                raise UsageError(f"checklist run {run_id} is already superseded")
+            uid = self.conn.execute(
+                "SELECT uid FROM checklist_runs WHERE id = ?", (run_id,)
+            ).fetchone()[0]
+            runs = list(self._supersessions(sid).values())
+            runs.append({"run": uid, "reason": reason.strip(), "by": by.strip(), "at": now_iso()})
+            self.set_session_record(sid, SUPERSESSIONS, {"runs": runs})  # type: ignore[attr-defined]
 
     def checklist_run(self, run_id: int) -> dict:
         """One run as in :meth:`checklist_runs`."""

@@ -359,10 +359,16 @@ class EvidenceMixin(StoreBase):
         session_id: int,
         reading: ClockReading,
         note: str = "",
+        reference: dict | None = None,
         simulated: bool | None = None,
     ) -> int:
-        """Record meter time against the reference (PC/UTC) time; deviation in seconds;
-        ``simulated``: read from a simulated outstation (None: not known)."""
+        """Record meter time against the reference time; deviation in seconds.
+
+        :param reference: the time source measured with this reading
+            (:meth:`bench_app.timesource.Reference.to_json`): ``offset_s`` (PC − reference, s),
+            ``uncertainty_s`` and ``source``; ``reading`` is then already against the reference.
+        :param simulated: read from a simulated outstation (None: not known).
+        """
         record = {
             "session_id": session_id,
             "meter_time": to_iso(reading.meter_time),
@@ -370,16 +376,27 @@ class EvidenceMixin(StoreBase):
             "deviation_s": _finite(reading.deviation_s, "clock deviation"),
             "note": note,
         }
+        if reference is not None:
+            unc = reference.get("uncertainty_s")
+            record.update({
+                "reference_offset_s": _finite(float(reference["offset_s"]), "PC clock offset"),
+                "reference_uncertainty_s": None if unc is None else _finite(float(unc),
+                                                                            "offset uncertainty"),
+                "reference_source": str(reference.get("text") or reference.get("source") or ""),
+            })  # fmt: skip
         if simulated is not None:  # NULL (not known) is the column's default
             record["simulated"] = int(bool(simulated))
         return self._insert("clock_observations", session_id, record)
 
     def clock_observations(self, session_id: int) -> list[dict]:
-        """id, meter_time, reference_time (aware UTC), deviation_s (meter − reference), note."""
+        """id, meter_time, reference_time (aware UTC), deviation_s (meter − reference), note,
+        reference_offset_s (PC − reference, s; None: the bare PC clock), reference_uncertainty_s,
+        reference_source, simulated (1 a simulated outstation, 0 a real meter, None not known)."""
         self._session_row(session_id)
         rows = list(
             self.db.query(
-                "SELECT id, meter_time, reference_time, deviation_s, note FROM clock_observations "
+                "SELECT id, meter_time, reference_time, deviation_s, note, reference_offset_s, "
+                "reference_uncertainty_s, reference_source, simulated FROM clock_observations "
                 "WHERE session_id = ? ORDER BY id",
                 [session_id],
             )
@@ -440,12 +457,13 @@ class EvidenceMixin(StoreBase):
         return n
 
     def traces(self, session_id: int) -> list[dict]:
-        """id, collection_id, label, sha256, records, bytes_tx, bytes_rx, created_at."""
+        """id, collection_id, label, sha256, records, bytes_tx, bytes_rx, created_at, simulated
+        (1 a simulated outstation, 0 a real meter, None not known)."""
         self._session_row(session_id)
         return list(
             self.db.query(
-                "SELECT id, collection_id, label, sha256, records, bytes_tx, bytes_rx, created_at "
-                "FROM traces WHERE session_id = ? ORDER BY id",
+                "SELECT id, collection_id, label, sha256, records, bytes_tx, bytes_rx, created_at, "
+                "simulated FROM traces WHERE session_id = ? ORDER BY id",
                 [session_id],
             )
         )

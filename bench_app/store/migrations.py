@@ -201,7 +201,7 @@ def _m1_core(db: sqlite_utils.Database) -> None:
             "lo": int,  # first row id covered
             "hi": int,  # last row id covered
             "n": int,  # number of rows covered
-            "digests": bytes,  # 8-byte SHA-256 prefix per row, in id order
+            "digests": bytes,  # per row in id order: 8-byte SHA-256 prefix (full 32 from m10)
             "content": str,  # sha256 hex of digests
             "prev": str,
             "hash": str,
@@ -509,11 +509,33 @@ def _m6_session_records(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX session_records_session ON session_records (session_id, kind)")
 
 
-def _m9_simulated_sources(db: sqlite_utils.Database) -> None:
+def _m9_reference_and_frozen(db: sqlite_utils.Database) -> None:
+    """The reference clock with every clock observation (the PC's offset from the time source,
+    its uncertainty and the source) and the frozen template of each checklist run (objective,
+    method, expected and the figures, as run). NULL in rows written before: hashed only when set
+    (:data:`bench_app.store.audit.OPTIONAL_HASHED`), so older chains still verify."""
+    for sql in (
+        "ALTER TABLE clock_observations ADD COLUMN reference_offset_s REAL",
+        "ALTER TABLE clock_observations ADD COLUMN reference_uncertainty_s REAL",
+        "ALTER TABLE clock_observations ADD COLUMN reference_source TEXT",
+        "ALTER TABLE checklist_runs ADD COLUMN frozen TEXT",
+    ):
+        db.execute(sql)
+
+
+def _m10_full_digests(db: sqlite_utils.Database) -> None:
+    """Full-width row digests: new audit records keep each row's whole SHA-256 (32 bytes); a
+    64-bit prefix can be collided on a laptop. ``digest_size`` says how many bytes per row a record
+    keeps; records already written are legacy (8) and still verify, with a warning."""
+    db.execute("ALTER TABLE audit ADD COLUMN digest_size INTEGER NOT NULL DEFAULT 8")
+
+
+def _m11_simulated_sources(db: sqlite_utils.Database) -> None:
     """Whether each piece of bench evidence came from a simulated outstation: ``simulated`` on
     collections, traces and clock observations (1 simulated, 0 a real meter, NULL not recorded —
-    rows written before this migration). A session with any simulated evidence is marked as a
-    simulator session whatever its bench record says later."""
+    rows written before this migration; hashed only when set, see
+    :data:`bench_app.store.audit.OPTIONAL_HASHED`). A session with any simulated evidence is
+    marked as a simulator session whatever its bench record says later."""
     for table in ("collections", "traces", "clock_observations"):
         db.execute(f"ALTER TABLE {table} ADD COLUMN simulated INTEGER")
 
@@ -529,7 +551,10 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
      _m6_session_records),
     (7, "approval records: conditions, dispensations, devices, snapshots", _m7_approval_records),
     (8, "DCC regime: PPCL/EPCL, TIRs, assessed equivalence, BSCP32 reach", m_dcc_regime),
-    (9, "simulated marks on collections, traces and clock observations", _m9_simulated_sources),
+    (9, "reference clock offsets with clock observations; frozen run templates",
+     _m9_reference_and_frozen),
+    (10, "full-width (SHA-256) row digests in the audit chain", _m10_full_digests),
+    (11, "simulated marks on collections, traces and clock observations", _m11_simulated_sources),
 ]  # fmt: skip
 
 #: The schema version this code writes.

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import sqlite_utils
 
-from bench_app.errors import DamagedDatabaseError, StoreError
+from bench_app.errors import DamagedDatabaseError, StoreError, os_hint
+from bench_app.paths import private_dir
 from bench_app.store.migrations import SCHEMA_VERSION, migrate
 
 _CORRUPT_WORDS = ("malformed", "corrupt", "disk image")
@@ -66,7 +67,7 @@ def _check_header(conn: sqlite3.Connection, path: Path) -> int:
             ) from exc
         if is_damage(exc):
             raise damaged(path, exc) from exc
-        raise StoreError(f"cannot read {where}: {exc}") from exc
+        raise StoreError(f"cannot read {where}: {exc}", hint=os_hint(exc)) from exc
 
 
 def prepare_writable(path: Path) -> None:
@@ -74,7 +75,7 @@ def prepare_writable(path: Path) -> None:
     read-only and refuse it (foreign, newer, damaged) before anything is written."""
     try:
         if not path.parent.exists():
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            private_dir(path.parent)
         if not path.exists():
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             os.close(fd)
@@ -82,7 +83,9 @@ def prepare_writable(path: Path) -> None:
     except FileExistsError:
         pass
     except OSError as exc:
-        raise StoreError(f"cannot create session database {path}: {exc}") from exc
+        raise StoreError(
+            f"cannot create session database {path}: {exc}", hint=os_hint(exc)
+        ) from exc
     if not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
         raise StoreError(
             f"session database {path} (or its folder) is read-only; verify, session list/show "
@@ -93,7 +96,7 @@ def prepare_writable(path: Path) -> None:
     try:
         conn = sqlite3.connect(_uri(path), uri=True)
     except sqlite3.Error as exc:
-        raise StoreError(f"cannot open session database {path}: {exc}") from exc
+        raise StoreError(f"cannot open session database {path}: {exc}", hint=os_hint(exc)) from exc
     try:
         _check_header(conn, path)
         rows = conn.execute("PRAGMA quick_check(3)").fetchall()
@@ -102,7 +105,7 @@ def prepare_writable(path: Path) -> None:
     except sqlite3.DatabaseError as exc:
         if is_damage(exc):
             raise damaged(path, exc) from exc
-        raise StoreError(f"cannot read session database {path}: {exc}") from exc
+        raise StoreError(f"cannot read session database {path}: {exc}", hint=os_hint(exc)) from exc
     finally:
         conn.close()
 
@@ -145,10 +148,14 @@ def connect_readonly(path: Path) -> sqlite3.Connection:
         except (OSError, sqlite3.Error) as exc:
             if is_damage(exc):
                 raise damaged(path, exc) from exc
-            raise StoreError(f"cannot read session database {path}: {exc}") from exc
+            raise StoreError(
+                f"cannot read session database {path}: {exc}", hint=os_hint(exc)
+            ) from exc
     except sqlite3.DatabaseError as exc:
         if conn is None:  # connect() itself failed: there is no connection to check
-            raise StoreError(f"cannot read session database {path}: {exc}") from exc
+            raise StoreError(
+                f"cannot read session database {path}: {exc}", hint=os_hint(exc)
+            ) from exc
         # "not a database" and damage are named by the header check below
     try:
         found = _check_header(conn, path)

@@ -9,6 +9,10 @@ ones, which stay in the audit chain:
   calibration dates).
 * ``time_source`` — ``source``: the reference time source (e.g. "GPS-disciplined NTP server X").
 * ``cop_issues`` — ``issues``: CoP number → issue, e.g. ``{"1": "2", "5": "6"}``.
+* ``capabilities`` — ``declared``: capability → yes/no or a count, ``by``: who declared it
+  (:mod:`bench_app.capabilities`).
+* ``accepted_incomplete`` — ``entries``: each ``{run_id, role, name, steps}`` of a checklist run
+  confirmed with steps not run (``checklist confirm --accept-incomplete``; a deviation).
 """
 
 from __future__ import annotations
@@ -18,7 +22,13 @@ import json
 from bench_app.errors import UsageError
 from bench_app.store.base import now_iso
 
-RECORD_KINDS = ("bench", "test_equipment", "time_source", "cop_issues")
+RECORD_KINDS = (
+    "bench", "test_equipment", "time_source", "cop_issues", "capabilities",
+    "accepted_incomplete",
+    # written by the store itself: runs superseded with a reason, and the register facts
+    # (certificates, conditions, dispensations…) a session used, snapshotted when it locks
+    "run_supersessions", "register_snapshot",
+)  # fmt: skip
 
 
 class SessionRecordsMixin:

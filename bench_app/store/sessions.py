@@ -9,7 +9,7 @@ from bench_app.errors import NotFoundError, SessionLockedError, UsageError
 from bench_app.store.base import StoreBase, new_uid, now_iso
 
 KINDS = ("protocol-approval", "cop-compliance")
-ROLES = ("tester", "witness", "hhdc", "manufacturer")
+ROLES = ("tester", "witness", "hhdc", "amhhdc", "manufacturer")
 
 
 def _json(obj: object) -> str:
@@ -82,7 +82,9 @@ class SessionMixin(StoreBase):
     def lock_session(self, session_id: int, by: str, reason: str = "") -> None:
         """Lock the session (after signing): from now on every write is refused.
 
-        The lock is itself an audit record; it cannot be undone.
+        The lock is itself an audit record; it cannot be undone. Lock through
+        :func:`bench_app.equipment.snapshot.lock_session`, which first records the register facts
+        the session used in its chain.
         """
         if not by or not by.strip():
             raise UsageError("say who locks the session (--by NAME)")

@@ -202,9 +202,11 @@ def aarq(
     *,
     max_pdu: int = 0xFFFF,
     conformance: int = DEFAULT_CONFORMANCE,
+    context: bytes = CONTEXT_LN,
 ) -> bytes:
-    """AARQ for LN referencing: no authentication, or LLS with ``password``."""
-    body = _tlv(0xA1, _tlv(0x06, CONTEXT_LN))
+    """AARQ (LN context unless ``context`` says SN): no authentication, or LLS with
+    ``password``."""
+    body = _tlv(0xA1, _tlv(0x06, context))
     if password is not None:
         pw = password.encode("latin-1") if isinstance(password, str) else bytes(password)
         body += b"\x8a\x02\x07\x80" + _tlv(0x8B, MECHANISM_LLS) + _tlv(0xAC, _tlv(0x80, pw))

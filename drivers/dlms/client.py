@@ -115,6 +115,10 @@ class DlmsClient:
     :param max_pdu: client max receive PDU size proposed in the AARQ (bytes).
     """
 
+    referencing = "ln"  #: logical names (:class:`drivers.dlms.sn.SnClient` speaks short names)
+    context = A.CONTEXT_LN
+    conformance = A.DEFAULT_CONFORMANCE
+
     def __init__(self, link: Link, *, client_sap: int = 16, max_pdu: int = 0xFFFF) -> None:
         self.link = link
         self.client_sap = client_sap
@@ -125,14 +129,19 @@ class DlmsClient:
         self.status_obis = OBIS_STATUS
         #: quirk: send range-selection date-times with deviation "not specified".
         self.range_deviation_unspecified = False
+        #: no range selection on this meter: :meth:`buffer` reads whole buffers (then filtered)
+        self.whole_buffers = False
         self._scalers: dict[str, tuple[int, str | None]] = {}
+        self.blocks_received = 0  #: data blocks of long answers so far (the probe reports it)
 
     # -- association ------------------------------------------------------------------------------
     def associate(self, password: bytes | str | None = None) -> A.AssociationResult:
         """Connect the link (if needed) and send AARQ; AARE rejected → AuthenticationError."""
         if not getattr(self.link, "connected", True):
             self.link.connect()
-        request = A.aarq(password, max_pdu=self.max_pdu)
+        request = A.aarq(
+            password, max_pdu=self.max_pdu, conformance=self.conformance, context=self.context
+        )
         # the password's place in the logical AARQ; every frame carrying it is traced masked
         answer = self.link.exchange(request, step="AARQ", secret=aarq_password_spans(request))
         if answer[:1] in (bytes([A.EXCEPTION_RESPONSE]), bytes([A.CONFIRMED_SERVICE_ERROR])):
@@ -140,12 +149,15 @@ class DlmsClient:
         result = A.parse_aare(answer)
         if not result.accepted:
             mode = "no authentication" if password is None else "low level security (password)"
-            raise AuthenticationError(
-                f"meter rejected the association for client SAP {self.client_sap} with {mode}: "
+            error = AuthenticationError(
+                f"meter rejected the association for client SAP {self.client_sap} with {mode}"
+                f" ({'short' if self.referencing == 'sn' else 'logical'} names): "
                 f"{result.diagnostic_text}",
                 port=self.link.transport.url,
                 step="AARQ",
             )
+            error.diagnostic = result.diagnostic  # type: ignore[attr-defined]
+            raise error
         self.association = result
         return result
 
@@ -202,6 +214,7 @@ class DlmsClient:
                     f"data block {resp.block_number} arrived, expected {expected}", step=step
                 )
             data += resp.data or b""
+            self.blocks_received += 1
             if resp.last:
                 return bytes(data)
             request = A.get_request_next(resp.block_number)
@@ -381,7 +394,7 @@ class DlmsClient:
         """Profile buffer rows (plain tuples); by range when ``start``/``end`` are given
         (inclusive on the clock column)."""
         access = None
-        if start is not None or end is not None:
+        if (start is not None or end is not None) and not self.whole_buffers:
             lo = utc(start) if start else datetime(2000, 1, 1)
             hi = utc(end) if end else datetime(2099, 12, 31, 23, 59, 59)
             dev = self.clock_deviation

@@ -272,8 +272,9 @@ class HdlcLink(Link):
         frame = first
         stray = 0
         while True:
-            if frame.kind in ("RR", "RNR") and stray < self.retries:
-                # a late acknowledgement of a request segment we had repeated: the answer follows
+            if frame.kind in ("RR", "RNR", "UA") and stray < self.retries:
+                # a late acknowledgement of a request segment (or of an SNRM) we had repeated on
+                # a slow line: the answer follows
                 stray += 1
                 following = self._next_in_window(step)
                 if following is None:

@@ -15,16 +15,18 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from drivers.description import Description, builtin_dir, load_description
-from drivers.dlms import apdu as A
 from drivers.dlms import client as C
 from drivers.dlms.apdu import AccessDenied
 from drivers.dlms.client import DlmsClient
 from drivers.dlms.link import HdlcLink, Link, WrapperLink, mode_e_sign_on
+from drivers.dlms.profile_access import RangeAccess, access_for
+from drivers.dlms.sn import SnClient
 from drivers.errors import DriverError, ObjectError, ProtocolError
 from drivers.meter import BlockCallback, ConnectOptions, ProgressCallback
 from drivers.model import (
@@ -82,7 +84,7 @@ class DlmsMeter:
         self.warnings: list[ReadWarning] = []
         self._status_warned = False
         self._list_ok = True  #: GET-with-list still worth trying on this association
-        self._entries: tuple[int, datetime] | None = None  #: entry-based reads: count, newest
+        self._clock_seen: tuple[datetime, float] | None = None  #: meter time, monotonic s
         #: whole days per profile range GET; None = sized from the line baud (days_per_block)
         self.block_days: int | None = None
 
@@ -117,10 +119,13 @@ class DlmsMeter:
             )
         else:
             raise ValueError(f"unknown DLMS framing {o.framing!r}; use 'hdlc' or 'wrapper'")
-        self.client = DlmsClient(self.link, client_sap=o.client_sap)
         d = self.description
+        client_cls = SnClient if (o.referencing or d.referencing) == "sn" else DlmsClient
+        self.client = client_cls(self.link, client_sap=o.client_sap)
         self.client.status_obis = d.profile_status or C.OBIS_STATUS
         self.client.range_deviation_unspecified = d.has_quirk("range_deviation_unspecified")
+        #: event logs of a meter without range selection are read whole and filtered
+        self.client.whole_buffers = self.profile_access != "range"
         self.link.connect()
         self.client.associate(o.password)  # the link traces the AARQ's password masked
 
@@ -128,7 +133,7 @@ class DlmsMeter:
         try:
             if self.client is not None:
                 self.client.release()
-        except Exception:  # noqa: BLE001 - close never raises
+        except Exception:  # close never raises: a failed release is logged, the port still closes
             log.warning("close: releasing the association failed", exc_info=True)
         finally:
             if self.transport is not None:
@@ -186,7 +191,7 @@ class DlmsMeter:
             self._warn(value.obj or obis, value.attribute, f"{what}: {value.reason}")
             return None
         if isinstance(value, bytes | str | int) and not isinstance(value, bool):
-            return C._text(value)  # noqa: SLF001 — the client's one text rule
+            return C._text(value)
         self._warn(obis, 2, f"{what}: {type(value).__name__} value is not text")
         return None
 
@@ -217,10 +222,20 @@ class DlmsMeter:
             logical_device_name=ldn,
         )
 
+    def _meter_now(self) -> datetime:
+        """The meter's clock now: the last reading moved on by the time since, else a read."""
+        if self._clock_seen is not None:
+            seen, at = self._clock_seen
+            return seen + timedelta(seconds=time.monotonic() - at)
+        meter = self._c().read_clock().to_datetime()
+        return utc(meter) if meter is not None else utc(datetime.now().astimezone())
+
     def read_clock(self) -> ClockReading:
         cdt = self._c().read_clock()
         pc = datetime.now().astimezone()
         meter = cdt.to_datetime()
+        if meter is not None:
+            self._clock_seen = (utc(meter), time.monotonic())
         if meter is None:
             raise ObjectError(
                 f"meter clock has unspecified fields: {cdt}",
@@ -326,10 +341,11 @@ class DlmsMeter:
         done = 0
         if progress:
             progress(0, total)
+        access = access_for(c, obis, period_s, columns, self.profile_access)
         block_start = start
         while block_start < end:
             block_end = min(block_start + step, end)
-            block = self._block(block_start, block_end, period_s, columns)
+            block = access.rows(block_start, block_end)
             for row in block:
                 row.status = self._flags(row.status)
             rows.extend(block)
@@ -339,38 +355,65 @@ class DlmsMeter:
             if progress:
                 progress(done, total)
             block_start = block_end
+        self._check_profile(access, rows, start, end)
         return Profile(period_s // 60, channels, rows)
 
-    def _block(
-        self, lo: datetime, hi: datetime, period_s: int, columns: list[C.CaptureObject]
-    ) -> list[ProfileRow]:
-        """Rows with ``lo <= start < hi``: by range, or — quirk ``entry_based_profile``, for
-        meters without range selection — by entry numbers counted back from the newest row."""
-        c = self._c()
-        obis = self.description.load_profile
-        if not self.description.has_quirk("entry_based_profile"):
-            return c.read_load_profile(lo, hi, obis, layout=(period_s, columns))
-        if self._entries is None:
-            entries = c.get(C.CLASS_PROFILE, obis, 7)
-            if not isinstance(entries, int) or isinstance(entries, bool) or entries < 0:
-                raise C.bad_value(obis, 7, f"entries_in_use {entries!r} is not a count")
-            now = utc(c.read_clock().to_datetime() or datetime.now().astimezone())
-            newest_end = now - (now - now.replace(hour=0, minute=0, second=0)) % timedelta(
-                seconds=period_s
-            )
-            self._entries = (entries, newest_end.replace(microsecond=0))
-        entries, newest_end = self._entries
-        period = timedelta(seconds=period_s)
-        first = max(1, entries - -(-(newest_end - lo) // period))  # one spare on each side
-        last = min(entries, entries - (newest_end - hi) // period + 1)
-        if entries == 0 or first > last:
-            return []
-        raw = c.get(C.CLASS_PROFILE, obis, 2, A.entry_descriptor(first, last))
-        if not isinstance(raw, list):
-            raise C.bad_value(obis, 2, "buffer is not an array")
-        rows = c.profile_rows(raw, period_s, columns, obis)
-        # as a range read: rows that start at ``lo`` or later and have ended by ``hi``
-        return [r for r in rows if lo <= r.start and r.start + period <= hi]
+    @property
+    def profile_access(self) -> str:
+        """How the load profile is asked for: ``range``, ``entry`` or ``none`` (whole buffer)."""
+        d = self.description
+        if d.has_quirk("no_selective_access"):
+            return "none"
+        return "entry" if d.has_quirk("entry_based_profile") else "range"
+
+    def _check_profile(
+        self, access: RangeAccess, rows: list[ProfileRow], start: datetime, end: datetime
+    ) -> None:
+        """Never a silent empty or short read: warn when the meter holds entries in
+        ``[start, end)`` but none came back, and when the span reaches past the newest entry the
+        meter holds while its clock is well beyond that entry (the profile stopped capturing).
+        Costs nothing when the rows reach the span's end or the meter's latest period."""
+        obis, period = access.obis, access.period
+        newest = rows[-1].start + period if rows else None
+        if newest is not None and end - newest <= 2 * period:
+            return
+        later: datetime | None = None
+        try:
+            now = self._meter_now()
+            if newest is not None and now - newest <= 2 * period:
+                return  # the newest row is the meter's latest period: the span ends ahead
+            try:
+                held = access.held()
+            except ObjectError as exc:  # no entry selection: look past the span by range
+                held = None
+                later = access.newest_after(newest or start, min(now, end + BLOCK))
+                if not rows and later is None:
+                    self._warn(obis, 2, "load profile: no rows for the span, and the times of "
+                                        f"the entries the meter holds could not be read "
+                                        f"({exc.reason})")  # fmt: skip
+                    return
+        except ObjectError:
+            return
+        if held is None:
+            last = later if later is not None else newest
+        else:
+            last = held[1]
+            if not rows and held[0] - period < end and start < held[1]:
+                self._warn(
+                    obis, 2,
+                    f"load profile: the meter holds entries from {held[0]:%Y-%m-%d %H:%M} to "
+                    f"{held[1]:%Y-%m-%d %H:%M} UTC, but none came back for {start:%Y-%m-%d %H:%M}"
+                    f"–{end:%Y-%m-%d %H:%M} ({self.profile_access} selection)",
+                )  # fmt: skip
+                return
+        if last is not None and end - last > 2 * period and now - last > 2 * period:
+            self._warn(
+                obis, 2,
+                f"load profile: the newest entry the meter holds ends at {last:%Y-%m-%d %H:%M} "
+                f"UTC, {(now - last).total_seconds() / 3600:.1f} h before its clock "
+                f"({now:%Y-%m-%d %H:%M} UTC) and before the span's end: the profile has stopped "
+                "capturing",
+            )  # fmt: skip
 
     def days_per_block(self, period_s: int, columns: int) -> int:
         """Whole days per range GET: :attr:`block_days` if set, else as many as take about

@@ -6,8 +6,9 @@ simulate`` opens next to the meter port (``bench-app sim-control URL ACTION [ARG
 offer the same methods, so the checklist engine does not care which it has.
 
 Actions (CLI name → method): ``phase-failure N``, ``phase-restore N``, ``supply-cut``,
-``supply-restore``, ``battery-fault``, ``reset``, ``reverse on|off``, ``clock-offset MINUTES``,
-``change-parameter NAME VALUE``, ``advance SECONDS`` (simulated time, 0 < SECONDS ≤ one week),
+``supply-restore``, ``battery-fault``, ``battery-restore``, ``reset``, ``reverse on|off``,
+``clock-offset MINUTES``, ``change-parameter NAME VALUE``, ``set-password LEVEL PASSWORD`` (as the
+manufacturer's tool would), ``advance SECONDS`` (simulated time, 0 < SECONDS ≤ one week),
 ``state``.
 
 Arguments are validated before anything is done (a phase is 1…3, a clock offset a finite number
@@ -69,6 +70,17 @@ def _advance_seconds(text: str) -> float:
     return value
 
 
+def _level(text: str) -> int:
+    """``"0"``…``"4"`` → association level."""
+    try:
+        level = int(str(text).strip())
+    except ValueError:
+        raise ValueError(f"level must be 0…4, not {text!r}") from None
+    if not 0 <= level <= 4:
+        raise ValueError(f"level must be 0…4, not {text!r}")
+    return level
+
+
 def _on_off(text: str) -> bool:
     word = str(text).strip().lower()
     if word in ("1", "on", "true", "yes"):
@@ -99,6 +111,8 @@ ACTIONS: dict[str, tuple[str, tuple[Callable[[str], Any], ...]]] = {
     "supply-cut": ("supply_cut", ()),
     "supply-restore": ("supply_restore", ()),
     "battery-fault": ("battery_fault", ()),
+    "battery-restore": ("battery_restore", ()),
+    "set-password": ("set_password", (_level, _value)),
     "reset": ("reset", ()),
     "reverse": ("reverse", (_on_off,)),
     "clock-offset": ("set_clock_offset", (_minutes,)),
@@ -128,6 +142,12 @@ class BenchControl:
 
     def battery_fault(self) -> None:
         self.meter.battery_fault()
+
+    def battery_restore(self) -> None:
+        self.meter.battery_restore()
+
+    def set_password(self, level: int, password: str) -> str:
+        return self.meter.set_password(level, password)
 
     def reset(self) -> None:
         self.meter.reset()
@@ -278,6 +298,12 @@ class RemoteBenchControl:
 
     def battery_fault(self) -> None:
         self.do("battery-fault")
+
+    def battery_restore(self) -> None:
+        self.do("battery-restore")
+
+    def set_password(self, level: int, password: str) -> str:
+        return str(self.do("set-password", level, password))
 
     def reset(self) -> None:
         self.do("reset")

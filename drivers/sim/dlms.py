@@ -55,6 +55,7 @@ from drivers.dlms import hdlc
 from drivers.errors import ProtocolError
 from drivers.sim import dlms_apdu as ap
 from drivers.sim.dlms_cosem import Context, CosemError, CosemModel
+from drivers.sim.dlms_sn import SnServer
 from drivers.sim.faults import FaultPlan
 from drivers.sim.link import SimLink
 from drivers.sim.meter import SimMeter, SimOptions
@@ -96,6 +97,7 @@ class DlmsFrontEnd:
         max_pdu: int = 2048,
         mode_e: bool = True,
         window: int = 7,
+        referencing: str | None = None,
         **_ignored: Any,
     ) -> None:
         if framing not in FRAMINGS:
@@ -118,6 +120,10 @@ class DlmsFrontEnd:
             raise ValueError(f"HDLC window {window} outside 1…7")
         self.window = window
         self.model = CosemModel(meter, without=frozenset(self.options.without))
+        self.referencing = referencing or meter.behaviour.referencing
+        if self.referencing not in ("ln", "sn"):
+            raise ValueError(f"referencing must be 'ln' or 'sn', not {self.referencing!r}")
+        self.sn = SnServer(self.model) if self.referencing == "sn" else None
         self.link: SimLink | None = None
         self.client = hdlc.client_address(hdlc.PUBLIC_CLIENT_SAP)
         self.me = hdlc.server_address(server_logical, server_physical, 4)
@@ -383,6 +389,13 @@ class DlmsFrontEnd:
             return ap.exception_response(
                 ap.STATE_SERVICE_NOT_ALLOWED, ap.SERVICE_OPERATION_NOT_POSSIBLE
             )
+        if self.sn is not None:
+            several = apdu[0] in (0x05, 0x06) and len(apdu) >= 4 and apdu[1] > 1
+            if several and not self.meter.behaviour.get_with_list:  # multiple references
+                return ap.exception_response(ap.STATE_SERVICE_UNKNOWN, ap.SERVICE_NOT_SUPPORTED)
+            response = self.sn.handle(apdu, self.ctx, min(self.client_pdu, self.max_pdu))
+            self.sent_block = response[:3] == b"\x0c\x01\x02"
+            return response
         try:
             req = ap.parse_request(apdu)
         except ap.RequestError as exc:
@@ -394,6 +407,8 @@ class DlmsFrontEnd:
             return self._next_block(req)
         self.blocks = None
         if req.kind == "get-list":
+            if not self.meter.behaviour.get_with_list:
+                return ap.exception_response(ap.STATE_SERVICE_UNKNOWN, ap.SERVICE_NOT_SUPPORTED)
             return self._get_list(req)
         try:
             obj = self.model.find(req.class_id, req.obis)
@@ -416,8 +431,18 @@ class DlmsFrontEnd:
         limit = min(self.client_pdu, self.max_pdu)
         if len(response) <= limit:
             return response
-        self.blocks = (req.invoke, data, max(16, limit - ap.BLOCK_OVERHEAD))
+        self.blocks = (req.invoke, data, self._block_size(limit))
         return self._block(1)
+
+    def _conformance(self) -> int:
+        """What this meter offers: the simulator's full set less what its behaviour lacks."""
+        b = self.meter.behaviour
+        out = ap.SERVER_CONFORMANCE if self.sn is None else ap.SN_SERVER_CONFORMANCE
+        if not b.selective_access:
+            out &= ~(ap.SELECTIVE_ACCESS | ap.PARAMETERIZED_ACCESS)
+        if not b.get_with_list:
+            out &= ~ap.MULTIPLE_REFERENCES
+        return out
 
     def _get_list(self, req: ap.Request) -> bytes:
         """GET-with-list: each item answered on its own (data or its Data-Access-Result)."""
@@ -432,8 +457,24 @@ class DlmsFrontEnd:
         limit = min(self.client_pdu, self.max_pdu)
         if len(response) <= limit:
             return response
-        self.blocks = (req.invoke, response[3:], max(16, limit - ap.BLOCK_OVERHEAD))
+        self.blocks = (req.invoke, response[3:], self._block_size(limit))
         return self._block(1)
+
+    def _block_size(self, limit: int) -> int:
+        """Raw data bytes per GET-Response-With-Datablock within the negotiated PDU ``limit``.
+
+        Over HDLC each block (with its LLC header) is cut into frames of the negotiated max
+        info length, sent a window at a time: a block that fills whole frames, and whole windows
+        when it holds two or more, leaves no short last frame and no short last window (one RR
+        less per block); it is chosen when it keeps at least half the PDU."""
+        size = max(16, limit - ap.BLOCK_OVERHEAD)
+        if self.framing != "hdlc" or self.tx_max <= 0:
+            return size
+        frames = (limit + len(hdlc.LLC_RESPONSE)) // self.tx_max
+        if frames >= 2 * self.window_tx:  # whole windows: no short window at a block's end
+            frames -= frames % self.window_tx
+        aligned = frames * self.tx_max - len(hdlc.LLC_RESPONSE) - ap.BLOCK_OVERHEAD
+        return aligned if aligned >= max(16, limit // 2) else size
 
     def _block(self, number: int) -> bytes:
         assert self.blocks is not None
@@ -464,14 +505,16 @@ class DlmsFrontEnd:
             aarq = ap.parse_aarq(apdu)
         except ap.RequestError:
             return ap.aare(1, ap.DIAG_NO_REASON)
-        if aarq.context != ap.CONTEXT_LN or aarq.ciphered:
-            return ap.aare(1, ap.DIAG_CONTEXT_NOT_SUPPORTED, context=aarq.context or ap.CONTEXT_LN)
+        wanted = ap.CONTEXT_SN if self.sn is not None else ap.CONTEXT_LN
+        if aarq.context != wanted or aarq.ciphered:
+            return ap.aare(1, ap.DIAG_CONTEXT_NOT_SUPPORTED, context=aarq.context or wanted)
         spec = self.meter.association(sap)
         if spec is None:
             return ap.aare(1, ap.DIAG_NO_REASON)
         expected = spec.password
         if spec.level == 2 and self.options.password:
             expected = self.options.password
+        expected = self.meter.password_of(spec.level, expected)  # one set through a port wins
         if expected:
             if aarq.mechanism not in (None, ap.MECHANISM_LLS):
                 return ap.aare(1, ap.DIAG_MECHANISM_NOT_RECOGNISED)
@@ -487,10 +530,14 @@ class DlmsFrontEnd:
                 return ap.aare(1, diag)
         self.ctx = Context(spec.level, sap)
         self.client_pdu = aarq.max_pdu
-        conformance = aarq.conformance & ap.SERVER_CONFORMANCE
+        conformance = aarq.conformance & self._conformance()
+        if self.sn is not None:
+            self.sn.blocks = None
         return ap.aare(
             0,
             conformance=conformance,
             max_pdu=self.max_pdu,
             mechanism=ap.MECHANISM_LLS if aarq.mechanism == ap.MECHANISM_LLS else None,
+            context=wanted,
+            vaa_name=0xFA00 if self.sn is not None else 0x0007,
         )

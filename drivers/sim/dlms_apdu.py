@@ -33,6 +33,15 @@ MECHANISM_LLS = bytes.fromhex("60857405080201")
 
 #: conformance bits (bit 0 = MSB of 24): block-transfer-with-get (11), multiple-references (14,
 #: GET-with-list), get (19), set (20), selective-access (21), action (23).
+MULTIPLE_REFERENCES = 1 << (23 - 14)
+SELECTIVE_ACCESS = 1 << (23 - 21)
+PARAMETERIZED_ACCESS = 1 << (23 - 18)
+#: short names: read (3), write (4), block-transfer-with-get-or-read (11), multiple-references
+#: (14), parameterized-access (18).
+SN_SERVER_CONFORMANCE = (
+    (1 << (23 - 3)) | (1 << (23 - 4)) | (1 << (23 - 11))
+    | MULTIPLE_REFERENCES | PARAMETERIZED_ACCESS
+)  # fmt: skip
 SERVER_CONFORMANCE = (
     (1 << (23 - 11)) | (1 << (23 - 14)) | (1 << (23 - 19)) | (1 << (23 - 20)) | (1 << (23 - 21)) | 1
 )
@@ -203,6 +212,7 @@ def aare(
     max_pdu: int = 1024,
     mechanism: bytes | None = None,
     context: bytes = CONTEXT_LN,
+    vaa_name: int = 0x0007,
 ) -> bytes:
     """AARE: ``result`` 0 accepted, 1 rejected-permanent, 2 rejected-transient;
     ``diagnostic`` acse-service-user (13 = authentication-failure).
@@ -220,7 +230,7 @@ def aare(
             b"\x08\x00\x06\x5f\x1f\x04\x00"
             + (conformance & 0xFFFFFF).to_bytes(3, "big")
             + max_pdu.to_bytes(2, "big")
-            + b"\x00\x07"
+            + vaa_name.to_bytes(2, "big")
         )
         body += tlv(0xBE, tlv(0x04, ini))
     return tlv(AARE, body)
@@ -262,7 +272,7 @@ class Request:
 def _decode_all(data: bytes, apdu: bytes, what: str) -> Any:
     try:
         value, rest = axdr.decode(data)
-    except Exception as exc:  # ProtocolError from the codec
+    except Exception as exc:  # noqa: BLE001 - any codec failure is the client's bad request
         raise RequestError(f"{what}: {exc}", apdu) from None
     if rest:
         raise RequestError(f"{what}: {len(rest)} trailing bytes", apdu)

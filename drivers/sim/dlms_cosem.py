@@ -54,6 +54,7 @@ from drivers.dlms.axdr import CosemDateTime, DataType
 from drivers.model import EventCode
 from drivers.obis import Obis
 from drivers.sim import dlms_apdu as ap
+from drivers.sim.behaviour import Behaviour
 from drivers.sim.meter import SimMeter
 
 CLOCK = bytes([0, 0, 1, 0, 0, 255])
@@ -312,8 +313,10 @@ class ProfileObject(CosemObject):
         period_s: Callable[[], int],
         entries: Callable[[], int],
         capacity: Callable[[], int],
+        behaviour: Behaviour | None = None,
     ) -> None:
         super().__init__(obis)
+        self.behaviour = behaviour or Behaviour()
         self.columns = columns
         self.rows = rows
         self.getters.update(
@@ -349,6 +352,8 @@ class ProfileObject(CosemObject):
 
     def _buffer(self, ctx: Context, selector: int | None, params: Any) -> bytes:
         cols = list(range(len(self.columns)))
+        if selector is not None and selector not in self.behaviour.selectors:
+            raise CosemError(ap.OTHER_REASON)  # this meter offers no such selective access
         if selector is None:
             rows = self.rows(None, None)
         elif selector == 1:
@@ -362,6 +367,8 @@ class ProfileObject(CosemObject):
             start, end = _bound(lo), _bound(hi)
             rows = self.rows(start, end)
             cols = self._select_columns(selected)
+            if self.behaviour.range_deviation == "unspecified" and not _unspecified(lo, hi):
+                rows = []  # the meter quietly finds nothing for a range with a deviation
         elif selector == 2:
             try:
                 first, last, col_lo, col_hi = params
@@ -391,6 +398,14 @@ def _obis_value(value: Any) -> bytes:
     if not isinstance(value, bytes | bytearray) or len(value) != 6:
         raise TypeError("a logical name is a 6-byte octet-string")
     return bytes(value)
+
+
+def _unspecified(*values: Any) -> bool:
+    """Every date-time of ``values`` has deviation "not specified" (0x8000)."""
+    return all(
+        (dt := axdr.as_datetime(v)) is not None and dt.deviation == axdr.DEVIATION_NOT_SPECIFIED
+        for v in values
+    )
 
 
 def _bound(value: Any) -> datetime | None:
@@ -481,7 +496,7 @@ class CosemModel:
         objs += [o for o in self._instantaneous() if obis_text(o.obis) in wanted]
         per_day = 86400 // meter.period_s
         columns = [(1, status, 2)] + [(3, obis_of(c.obis), 2) for c in d.channels]
-        self.clock_column = int(t.raw.get("simulation", {}).get("clock_column", 0))
+        self.clock_column = meter.behaviour.clock_column
         columns.insert(self.clock_column, (8, CLOCK, 2))
         objs.append(
             ProfileObject(
@@ -491,6 +506,7 @@ class CosemModel:
                 lambda: meter.period_s,
                 meter.interval_count,
                 lambda: max(meter.interval_count(), 120 * per_day),
+                meter.behaviour,
             )
         )
         for n, log in enumerate(t.event_logs):
@@ -502,6 +518,7 @@ class CosemModel:
                     lambda: 0,
                     lambda: int(meter.state()["events"]),
                     lambda: max(int(meter.state()["events"]), 1000),
+                    meter.behaviour,
                 )
             )
         objs.append(AssociationObject(self))
@@ -541,7 +558,7 @@ class CosemModel:
 
     # -- data sources -----------------------------------------------------------------------------
     def _last_event(self) -> bytes:
-        events = self.meter._events  # noqa: SLF001 — peek without the read side effects
+        events = self.meter._events
         return axdr.encode(self._code(events[-1][1]) if events else 0, DataType.UINT16)
 
     def _instantaneous(self) -> list[CosemObject]:

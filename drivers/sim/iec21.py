@@ -283,7 +283,7 @@ class Iec21FrontEnd:
             self._idle(link)
         elif cmd in ("P1", "P2"):
             given = text.strip()[1:-1] if text.strip().startswith("(") else text.strip()
-            ok = self.meter.check_password(self.password, given)
+            ok = self.meter.check_password(self.meter.password_of(2, self.password), given)
             if self.faults.active("reject-password"):
                 ok = False
             self.authenticated = ok

@@ -14,7 +14,11 @@ Interval keys are the interval *start* in meter-clock time, as epoch seconds.
 Defects (``defects=``) make the meter misbehave on purpose so the checklist can be shown to catch
 it: ``accept-wrong-password``, ``clear-alarms-on-read``, ``lose-data-on-supply-cut``,
 ``clock-correction-unflagged``, ``reading-changes-data``, ``password-length-unchecked`` (the meter
-stops enforcing the 6–12 character password rule and ignores characters after the stored password).
+stops enforcing the 6–12 character password rule and ignores characters after the stored password),
+``alarm-never-clears`` (an alarm's status flag stays on every later period after the condition
+cleared), ``period-double-counted-after-clock-forward`` (a clock set back from fast re-enters a
+closed period and adds its energy again) and ``password-truncated-at-8`` (a password set through a
+port is stored cut to 8 characters).
 
 Simulated time: :meth:`SimMeter.advance` lets N seconds pass at once (clock, closing periods and
 everything after), so a bench can close a settlement period instead of waiting for it.
@@ -25,14 +29,20 @@ from __future__ import annotations
 import bisect
 import math
 import threading
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from drivers.description import Description, DescriptionError, builtin_dir, parse_description
+from drivers.description import (
+    Description,
+    DescriptionError,
+    builtin_dir,
+    parse_description,
+    read_description,
+)
 from drivers.model import EventCode, MeterEvent
+from drivers.sim.behaviour import Behaviour
 
 METERS_DIR = builtin_dir()
 DEFECTS = (
@@ -42,6 +52,9 @@ DEFECTS = (
     "clock-correction-unflagged",
     "reading-changes-data",
     "password-length-unchecked",
+    "alarm-never-clears",
+    "period-double-counted-after-clock-forward",
+    "password-truncated-at-8",
 )
 #: Largest single step of simulated time (:meth:`SimMeter.advance`), seconds: one week.
 MAX_ADVANCE_S = 7 * 86400
@@ -97,6 +110,13 @@ class MeterDescription:
     associations: tuple[AssociationSpec, ...]
     channels: tuple[ChannelSpec, ...]
     meter_type: Description | None = None
+    #: what is fitted (``[capabilities]``: battery, reset_alarm, reverse_running…); a facility
+    #: declared not fitted raises no alarm in the simulator
+    capabilities: dict[str, object] = field(default_factory=dict)
+
+    def fitted(self, name: str) -> bool:
+        """True unless the description declares ``name`` not fitted."""
+        return bool(self.capabilities.get(name, True))
 
     @classmethod
     def load(cls, name_or_path: str | Path = "prometer100") -> MeterDescription:
@@ -108,11 +128,10 @@ class MeterDescription:
         if not path.suffix:
             path = METERS_DIR / f"{name_or_path}.toml"
         try:
-            text = path.read_text(encoding="utf-8")
-            raw = tomllib.loads(text)
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raw, text = read_description(path)
+        except DescriptionError as exc:
             raise DescriptionError(f"cannot load meter description {path}: {exc}") from exc
-        meter_type = parse_description(text, str(path), default_name=path.stem)
+        meter_type = parse_description(text, str(path), default_name=path.stem, raw=raw)
         try:
             return cls(
                 name=raw["name"],
@@ -134,6 +153,7 @@ class MeterDescription:
                 ),
                 channels=tuple(ChannelSpec(**c) for c in raw["channels"]),
                 meter_type=meter_type,
+                capabilities=dict(raw.get("capabilities") or {}),
             )
         except (KeyError, TypeError) as exc:
             raise DescriptionError(
@@ -214,12 +234,29 @@ class SimMeter:
         self._battery_ok = True
         self.powered = True
         self._cut_at: float | None = None
-        self.parameters: dict[str, object] = {"capture_period_s": self.period_min * 60}
+        self._sticky = 0  # alarm-never-clears: flags every later period carries
+        #: parameters a port can change; ``ct_ratio`` as the rating plate shows it
+        self.parameters: dict[str, object] = {
+            "capture_period_s": self.period_min * 60,
+            "ct_ratio": "200/5",
+        }
+        #: passwords set through a port (level → password); the description's otherwise
+        self.passwords: dict[int, str] = {}
         span = (days if days is not None else self.description.days) * 86400
         step = self.period_s
         end = self._floor(self._meter_epoch())
         self._first = end - (span // step) * step
         self._extend_to(end)
+        #: protocol behaviour and profile gaps / stop from the description's [simulation] table
+        self.behaviour = Behaviour.of(self.description.meter_type)
+        self._stop_at: int | None = None  #: the profile captures no period starting here or later
+        if self.behaviour.profile_stopped_hours is not None:
+            self._stop_at = self._floor(end - self.behaviour.profile_stopped_hours * 3600)
+        for days_ago, hours in self.behaviour.profile_gaps:
+            first = self._floor(end - days_ago * 86400)
+            self._lost.update(
+                t for t in range(first, first + int(hours * 3600), step) if self._first <= t < end
+            )
 
     # -- time ------------------------------------------------------------------------------------
     @property
@@ -295,6 +332,8 @@ class SimMeter:
                 continue
             self._values[ts] = [self._value(i, c, ts) for i, c in enumerate(channels)]
             bisect.insort(self._starts, ts)
+            if self._sticky:  # alarm-never-clears: the flag is never reset
+                self._status[ts] = self._status.get(ts, 0) | self._sticky
 
     def _refresh(self) -> None:
         self._extend_to(self._floor(self._meter_epoch()))
@@ -315,6 +354,8 @@ class SimMeter:
                 if end is None
                 else bisect.bisect_left(self._starts, math.ceil(end.timestamp()))
             )
+            if self._stop_at is not None:
+                hi = min(hi, bisect.bisect_left(self._starts, self._stop_at))
             out = [
                 (datetime.fromtimestamp(ts, UTC), list(self._values[ts]), self._status.get(ts, 0))
                 for ts in self._starts[lo:hi]
@@ -328,7 +369,10 @@ class SimMeter:
     def interval_count(self) -> int:
         with self._lock:
             self._refresh()
-            return len(self._starts) - len(self._lost)
+            if self._stop_at is None:
+                return len(self._starts) - len(self._lost)
+            held = bisect.bisect_left(self._starts, self._stop_at)
+            return held - sum(1 for ts in self._lost if ts < self._stop_at)
 
     def registers_wh(self) -> list[tuple[ChannelSpec, int]]:
         """Cumulative registers: base + every closed interval's advance (Wh / varh)."""
@@ -423,6 +467,13 @@ class SimMeter:
             if not unflagged:
                 self.log(EventCode.CLOCK_SET)
             self._offset = new_meter_time - self.true_now()
+            if "period-double-counted-after-clock-forward" in self.defects and new_meter_time < old:
+                # the defect: the closed periods the clock re-enters count their energy again
+                for ts in self._starts:
+                    if new_meter_time.timestamp() - self.period_s < ts < old.timestamp() and (
+                        ts + self.period_s <= old.timestamp()
+                    ):
+                        self._values[ts] = [2 * v for v in self._values[ts]]
             self._refresh()
             if not unflagged:
                 self._flag(new_meter_time.timestamp(), EventCode.CLOCK_SET.flag)
@@ -446,6 +497,8 @@ class SimMeter:
         if flag:
             ts = self._floor(epoch)
             self._status[ts] = self._status.get(ts, 0) | int(flag)
+            if "alarm-never-clears" in self.defects:
+                self._sticky |= int(flag)
 
     # -- bench actions (what a tester does by hand) ----------------------------------------------
     def phase_failure(self, phase: int) -> None:
@@ -474,6 +527,11 @@ class SimMeter:
             if self.powered:
                 return
             self.powered = True
+            self._refresh()
+            if self._cut_at is not None:  # every period the outage touched carries the alarm
+                for ts in range(self._floor(self._cut_at), self._floor(self._meter_epoch()) + 1,
+                                self.period_s):  # fmt: skip
+                    self._flag(ts, EventCode.SUPPLY_FAILURE.flag)
             self.log(EventCode.SUPPLY_RESTORED)
             if "lose-data-on-supply-cut" in self.defects and self._cut_at is not None:
                 cut = self._floor(self._cut_at)
@@ -482,16 +540,43 @@ class SimMeter:
     def battery_fault(self) -> None:
         with self._lock:
             self._battery_ok = False
-            self.log(EventCode.BATTERY_FAULT)
+            if self.description.fitted("battery"):
+                self.log(EventCode.BATTERY_FAULT)
+
+    def battery_restore(self) -> None:
+        """The battery is replaced: the condition clears (no event)."""
+        with self._lock:
+            self._battery_ok = True
+
+    def set_password(self, level: int, password: str) -> str:
+        """A password set through a port (or the manufacturer's tool); returns what is stored
+        (cut to 8 characters with the ``password-truncated-at-8`` defect). A password outside
+        6–12 characters is refused (ValueError)."""
+        lo, hi = PASSWORD_LENGTHS
+        if not lo <= len(password) <= hi:
+            raise ValueError(f"password of {len(password)} characters refused ({lo}–{hi})")
+        with self._lock:
+            stored = password[:8] if "password-truncated-at-8" in self.defects else password
+            self.passwords[int(level)] = stored
+            self.log(EventCode.DATA_CHANGE)
+            return stored
+
+    def password_of(self, level: int, default: str) -> str:
+        """The password in force for ``level`` (set through a port, else ``default``)."""
+        with self._lock:
+            return self.passwords.get(int(level), default)
 
     def reset(self) -> None:
         with self._lock:
-            self.log(EventCode.RESET)
+            if self.description.fitted("reset_alarm"):
+                self.log(EventCode.RESET)
 
     def reverse(self, on: bool = True) -> None:
         with self._lock:
             if on != self._reverse:
                 self._reverse = on
+                if not self.description.fitted("reverse_running"):
+                    return
                 self.log(
                     EventCode.REVERSE_RUNNING if on else EventCode.REVERSE_RUNNING_END, flag=on
                 )
@@ -529,6 +614,7 @@ class SimMeter:
                 "events": len(self._events),
                 "defects": sorted(self.defects),
                 "period_min": self.period_min,
+                "parameters": dict(self.parameters),
             }
 
 

@@ -300,3 +300,23 @@ def test_resume_refuses_another_meters_collection(store, sid, sim):
     finally:
         meter.close()
     assert store.collection(cid)["rows"] == 0
+
+
+def test_another_meter_is_refused_unless_accepted(store, sid, sim):
+    """A read of a meter that is not the session's (declared serial) stores nothing, unless
+    --accept-serial: then it is stored and listed as a deviation, as for a CSV import."""
+    from bench_app.checklist.verdict import overall_result
+    from bench_app.errors import MeterMismatchError
+
+    store.set_equipment(sid, serials=["NOT-THIS-ONE"])
+    meter = _meter(sim)
+    try:
+        with pytest.raises(MeterMismatchError, match="NOT-THIS-ONE"):
+            read_into_session(store, sid, meter)
+        assert store.collections(sid) == []
+        res = read_into_session(store, sid, meter, accept_serial=True)
+    finally:
+        meter.close()
+    assert store.collection(res.collection_id)["meta"]["deviations"]
+    devs = [d for d in overall_result(store, sid).deviations if d.kind == "serial-accepted"]
+    assert devs and devs[0].text.startswith("bench read: meter ")

@@ -101,6 +101,7 @@ def test_spring_day(store, sid):
         store, sid, CORPUS / "local-spring-46.csv", source="hhdc", mapping="local-time-interval"
     )
     assert res.rows == 46
+    assert res.meta["resolution"] == "0.001"  # the export's own last digit (DR1-1 compares at it)
     with pytest.raises(DataImportError) as err:
         import_csv(
             store,
@@ -200,8 +201,11 @@ def test_cli_import_reports_format_and_mapping_help(tmp_path, capsys):
     with pytest.raises(SystemExit) as usage:
         main([*args, "--encoding", "klingon", str(CORPUS / "tab.tsv")])
     assert usage.value.code == 2 and "unknown encoding 'klingon'" in capsys.readouterr().err
-    assert main([*args, "--delimiter", "semicolon", "--decimal", "comma",
-                 str(CORPUS / "semicolon-decimal-comma.csv")]) == 0  # fmt: skip
+    again = [*args, "--delimiter", "semicolon", "--decimal", "comma",
+             str(CORPUS / "semicolon-decimal-comma.csv")]  # fmt: skip
+    assert main(again) == 8  # the session holds these bytes already
+    assert "already holds this file" in capsys.readouterr().err
+    assert main([*again[:-1], "--again", again[-1]]) == 0
     assert "semicolon, decimal comma" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         main(["import", "--help"])

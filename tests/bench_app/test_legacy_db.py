@@ -16,11 +16,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import sqlite_utils
 from cryptography import x509
 
 from bench_app.checklist.verdict import overall_result
 from bench_app.cli import main
-from bench_app.store import Store
+from bench_app.errors import StoreError
+from bench_app.store import Store, migrations
 from bench_app.store.migrations import MIGRATIONS, SCHEMA_VERSION
 from bench_app.store.opening import connect_readonly
 
@@ -122,3 +124,49 @@ def test_the_old_signed_report_against_the_upgraded_file(name, tmp_path, capsys)
     problems = [ln[len("problem: ") :] for ln in out.splitlines() if ln.startswith("problem: ")]
     assert (code, problems) == (expected["exit"], expected["problems"]), out
     assert out.rstrip().endswith("OK" if code == 0 else "FAILED")
+
+
+def test_a_version_9_file_with_session_records_is_not_taken_for_a_renumbered_one(tmp_path):
+    """Only a file stamped 9 that lacks migration 6's table is a renumbered one; a file written at
+    a real version 9 is newer than this code (while it knows less) or upgraded as usual."""
+    path = tmp_path / "real9.db"
+    if SCHEMA_VERSION < 9:
+        Store.open(path).close()
+        conn = sqlite3.connect(path)
+        conn.execute("PRAGMA user_version = 9")
+        conn.commit()
+        conn.close()
+        with pytest.raises(StoreError, match="schema version 9"):
+            Store.open(path)
+        assert _user_version(path) == 9
+        return
+    conn = sqlite3.connect(path, isolation_level=None)
+    migrations.migrate(sqlite_utils.Database(conn), target=9)
+    conn.close()
+    assert _user_version(path) == 9
+    with Store.open(path) as store:
+        assert store.verify().ok
+    assert _user_version(path) == SCHEMA_VERSION
+
+
+def test_a_failed_renumbered_upgrade_leaves_the_file_as_it_was(tmp_path, monkeypatch):
+    db = _copy("v9-renumbered-no-acquisition", tmp_path) / "demo.db"
+
+    def broken(_db):
+        raise RuntimeError("power lost")
+
+    patched = [(v, d, broken if v == 6 else f) for v, d, f in migrations.MIGRATIONS]
+    monkeypatch.setattr(migrations, "MIGRATIONS", patched)
+    with pytest.raises(RuntimeError, match="power lost"):
+        Store.open(db)
+    assert _user_version(db) == 9
+    conn = sqlite3.connect(db)
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    finally:
+        conn.close()
+    assert "acq_blocks" not in tables and "session_records" not in tables
+    monkeypatch.undo()
+    with Store.open(db) as store:  # and the next open upgrades it
+        assert store.verify().ok
+    assert _user_version(db) == SCHEMA_VERSION

@@ -122,3 +122,29 @@ def test_swallowed_release_errors_are_logged(caplog):
     logged = [r.getMessage() for r in caplog.records if r.name == "drivers.dlms.client"]
     assert any("no answer to RLRQ" in m for m in logged)
     assert any("port vanished" in m for m in logged)
+
+
+def test_successful_run_is_logged_with_v_and_log(tmp_path, capsys):
+    """-v and --log record what a successful command did (started with which arguments, ended
+    with which exit code), with passwords hidden."""
+    log = tmp_path / "run.log"
+    db = str(tmp_path / "s.db")
+    argv = ["session", "new", "--reference", "LOG-1", "--kind", "cop-compliance", "--db", db]
+    assert main(["-v", "--log", str(log), *argv]) == 0
+    text = log.read_text(encoding="utf-8")
+    assert "bench-app session started: -v --log" in text and "new --reference LOG-1" in text
+    assert "bench-app session ended with exit code 0" in text
+    assert "ended with exit code 0" in capsys.readouterr().err  # -v: on stderr too
+    from bench_app.cli import redacted
+
+    assert redacted(["read", "--password", "s3cret", "--password=x"]) == [
+        "read", "--password", "***", "--password=***"]  # fmt: skip
+
+
+def test_hint_fits_the_os_error():
+    import errno
+
+    perm = be.os_hint(PermissionError(errno.EACCES, "Permission denied", "x.db"))
+    assert perm and "permission" in perm.lower() and "space" not in perm.lower()
+    assert "space" in (be.os_hint(OSError(errno.ENOSPC, "No space left on device")) or "")
+    assert be.os_hint(ValueError("odd")) is None

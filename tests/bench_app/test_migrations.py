@@ -10,7 +10,7 @@ import sqlite_utils
 from bench_app.errors import StoreError
 from bench_app.store import Store
 from bench_app.store.migrations import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, migrate
-from tests.bench_app.storehelp import CHANNELS, profile_rows, utc
+from tests.bench_app.storehelp import CHANNELS, old_store, profile_rows, utc
 
 
 def _version(path) -> int:
@@ -46,13 +46,12 @@ def test_upgrades_in_place_from_each_earlier_version(tmp_path, start):
     conn.close()
     assert _version(path) == start
     # Write evidence with the store while the file is at the old version (version-1 tables only).
-    store = Store.__new__(Store)
-    conn = sqlite3.connect(path, isolation_level=None)
-    Store.__init__(store, path, conn)
-    sid = store.create_session("OLD-1", "protocol-approval")
-    cid = store.new_collection(sid, "bench", "iec21")
-    store.add_profile_block(cid, CHANNELS, profile_rows(utc(2026, 3, 28), 48))
-    head = store.audit_head(sid)
+    with old_store(path) as store:
+        sid = store.create_session("OLD-1", "protocol-approval")
+        cid = store.new_collection(sid, "bench", "iec21")
+        store.add_profile_block(cid, CHANNELS, profile_rows(utc(2026, 3, 28), 48))
+    with sqlite3.connect(path) as conn:
+        head = conn.execute("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()[0]
     conn.close()
 
     with Store.open(path) as store:

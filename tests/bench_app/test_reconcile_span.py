@@ -48,10 +48,11 @@ def test_three_day_export_of_a_90_day_read_agrees_over_its_span(bench_db, capsys
     assert code == 0
     code, out = run(capsys, "reconcile", "--session", str(sid), "--db", str(db))
     assert code == 0, out
-    assert "bench (collection 1) vs hhdc (collection 2): AGREE" in out
+    # A is the export, B the bench read covering it: the comparison the report makes
+    assert "hhdc (collection 2) vs bench (collection 1): AGREE" in out
     assert (
-        "over hhdc collection 2 span 2026-10-26T00:00Z → 2026-10-29T00:00Z "
-        "(settlement days 2026-10-26 … 2026-10-28)" in out
+        "over 2026-10-26T00:00Z → 2026-10-29T00:00Z (settlement days 2026-10-26 … 2026-10-28): "
+        "the report's comparison" in out
     )
     assert "compared 288 " in out  # 3 days × 48 × 2 channels, not 90 days' worth
     assert "0000000" not in out and "9999999" not in out  # no float noise anywhere
@@ -82,7 +83,7 @@ def test_whole_collections_differ_and_the_exit_code_says_so(bench_db, capsys):
 def test_cannot_compare_with_one_source(bench_db, capsys):
     db, sid, _export = bench_db
     assert main(["reconcile", "--session", str(sid), "--db", str(db)]) == 12
-    assert "at least two sources" in capsys.readouterr().err
+    assert "nothing the report compares" in capsys.readouterr().err
 
 
 def test_values_are_exact_decimals(tmp_path):

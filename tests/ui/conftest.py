@@ -6,9 +6,9 @@ import os
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
-import pytest  # noqa: E402
+import pytest
 
-from ui.qtfix import protect_none  # noqa: E402
+from ui.qtfix import protect_none
 
 protect_none()  # PySide6 6.12 leaks references to None on Python 3.11 (see ui/qtfix.py)
 

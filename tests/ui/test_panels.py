@@ -28,6 +28,7 @@ def _rows(start: datetime, days: int, flag_every: int = 0) -> list[ProfileRow]:
 def test_obis_keys_long_and_short():
     assert obis_key("1.0.32.7.0.255") == (32, 7)
     assert obis_key("32.7.0") == (32, 7)
+    assert obis_key("1-0:32.7.0*255") == (32, 7)  # the form Obis and the meters print
     assert obis_key("C.1.0") is None
 
 

@@ -76,6 +76,9 @@ def test_render_sign_countersign_verify(qtbot, ctx, panel, keys):
 
     panel.role_combo.setCurrentText("witness")
     assert panel.sign_btn.isEnabled() and panel.sign_btn.text() == "Sign as witness"
+    # the witness countersigns only what verifies with their trust: the tester's certificate
+    assert panel.set_trust([tester.with_suffix(".pem")], quiet=True)
+    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=60000)  # its re-check has run
     _sign(qtbot, panel, "witness", witness, PASS.decode())
     assert panel.confirmations == ["tester"]  # a countersignature locks nothing new: no sheet
     assert "Countersigned as witness by Bob Witness" in panel.message.label.text()

@@ -13,9 +13,9 @@ import pytest
 from PySide6.QtWidgets import QFileDialog
 
 from bench_app.cli import main
-from bench_app.report.workflow import write_report
 from bench_app.signing import new_self_signed
 from bench_app.signing.sign import load_signer
+from bench_app.signing.workflow import write_report
 from tests.bench_app.report.report_fixtures import fill_session
 from ui.panels.report import GOOD, ReportPanel
 
@@ -36,7 +36,8 @@ def signed(qapp, store, tmp_path):
     pdf = tmp_path / "reports" / "r.pdf"
     pdf.parent.mkdir()
     write_report(store, sid, pdf, signer=load_signer(tester[0], PASS), role="tester")
-    write_report(store, sid, pdf, signer=load_signer(witness[0], PASS), role="witness")
+    witness_signer = load_signer(witness[0], PASS)
+    write_report(store, sid, pdf, signer=witness_signer, role="witness", trust=[str(tester[1])])
     ctx = BenchContext(store, store.path)
     ctx.set_session(sid)
     yield {"ctx": ctx, "pdf": pdf, "tester": tester[1], "witness": witness[1]}

@@ -85,7 +85,7 @@ class ChecklistPanel(QWidget):
         for path in list_templates():
             try:
                 title = find_template(path.stem).title or path.stem
-            except Exception:  # noqa: BLE001 - a broken template still shows by its file name
+            except Exception:
                 log.warning("template %s does not load", path, exc_info=True)
                 title = path.stem
             self.template_combo.addItem(title, path.stem)

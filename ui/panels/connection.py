@@ -62,7 +62,7 @@ def list_serial_ports() -> list[tuple[str, str]]:
         from serial.tools import list_ports
 
         return sorted((p.device, p.description or "") for p in list_ports.comports())
-    except Exception:  # noqa: BLE001 - no port enumeration on this platform
+    except Exception:
         log.warning("serial ports could not be listed", exc_info=True)
         return []
 
@@ -375,7 +375,7 @@ class ConnectionPanel(QWidget):
                 for c in store.incomplete_collections(sid)
                 if ((c.get("meta") or {}).get("identity") or {}).get("serial") == serial
             ]
-        except Exception:  # noqa: BLE001 - an offer, never an error
+        except Exception:
             log.warning("incomplete collections not looked up", exc_info=True)
             return
         if not found:

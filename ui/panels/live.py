@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from drivers.obis import Obis, ObisError
 from ui.context import BenchContext
 from ui.errors import InlineMessage
 from ui.icons import icon
@@ -60,16 +61,13 @@ WINDOWS_S = [("Last 5 min", 300), ("Last hour", 3600), ("Last 8 h", 8 * 3600), (
 
 
 def obis_key(obis: str) -> tuple[int, int] | None:
-    """``(C, D)`` of a dotted OBIS code, long (``1.0.32.7.0.255``) or short (``32.7.0``)."""
+    """``(C, D)`` of an OBIS code in any form :class:`drivers.obis.Obis` reads (``1.0.32.7.0.255``,
+    ``1-0:32.7.0*255``, ``32.7.0``); None for text that is not one."""
     try:
-        parts = [int(p) for p in obis.replace(":", ".").replace("*", ".").split(".") if p != ""]
-    except ValueError:
+        code = Obis.parse(obis)
+    except ObisError:
         return None
-    if len(parts) >= 5:
-        return parts[2], parts[3]
-    if len(parts) >= 2:
-        return parts[0], parts[1]
-    return None
+    return code.c, code.d
 
 
 class LivePanel(QWidget):

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 
 import numpy as np
 
+from bench_app import settlement
 from bench_app.settlement import LONDON, SP_SECONDS
 from bench_app.settlement import day_periods as _day_periods
 from bench_app.settlement import settlement_day as _settlement_day
@@ -131,23 +132,31 @@ class ProfileSeries:
         return cls(names, list(channels.values()), np.array(starts, dtype=float), vals, status)
 
     def half_hourly(self) -> ProfileSeries:
-        """The series rolled up to 30-minute settlement periods (values summed, flags OR-ed), as
-        :func:`bench_app.settlement.roll_up` and the reconciliation do; unchanged when already
-        half-hourly. A period whose every value is missing stays NaN."""
-        if not len(self):
+        """The series rolled up to 30-minute settlement periods by
+        :func:`bench_app.settlement.half_hours` — the reconciliation's and the report's rule
+        (values summed, a 20-minute interval split pro rata across the half hour, flags OR-ed);
+        unchanged when already half-hourly. A period whose every value is missing stays NaN."""
+        if not len(self) or not np.any(np.mod(self.starts, SP_SECONDS)):
             return self
-        keys = self.starts - np.mod(self.starts, SP_SECONDS)
-        uniq, inv = np.unique(keys, return_inverse=True)
-        if len(uniq) == len(keys):
-            return self
-        vals = np.zeros((len(uniq), self.values.shape[1]))
-        seen = np.zeros((len(uniq), self.values.shape[1]))
-        np.add.at(vals, inv, np.nan_to_num(self.values))
-        np.add.at(seen, inv, np.isfinite(self.values))
-        vals[seen == 0] = np.nan
-        status = np.zeros(len(uniq), dtype=np.int64)
-        np.bitwise_or.at(status, inv, self.status)
-        return ProfileSeries(list(self.channels), list(self.units), uniq, vals, status)
+        starts = self.starts.astype(np.int64)
+        rows = [
+            (int(t), j, None if np.isnan(v) else float(v), int(f))
+            for t, vals, f in zip(starts, self.values, self.status, strict=True)
+            for j, v in enumerate(vals)
+        ]
+        cells = settlement.half_hours(rows)
+        keys = sorted({k[0] for k in cells})
+        index = {k: i for i, k in enumerate(keys)}
+        vals = np.full((len(keys), self.values.shape[1]), np.nan)
+        status = np.zeros(len(keys), dtype=np.int64)
+        for (sp_start, j), (value, flags, _covered) in cells.items():
+            i = index[sp_start]
+            if value is not None:
+                vals[i, j] = value
+            status[i] |= flags
+        return ProfileSeries(
+            list(self.channels), list(self.units), np.array(keys, dtype=float), vals, status
+        )
 
     def channel_index(self, name: str) -> int | None:
         """Column of channel ``name``, matched in canonical OBIS form (``1.0.1.8.0.255`` meets

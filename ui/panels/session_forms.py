@@ -355,7 +355,7 @@ class SessionSidebar(QWidget):
 
         try:
             res = overall_result(self.ctx.store, self.ctx.session_id)
-        except Exception as exc:  # noqa: BLE001 - the sidebar never breaks the window
+        except Exception as exc:
             log.exception("overall result of session %s", self.ctx.session_id)
             self.set_overall("UNKNOWN", [str(exc)])
             return
@@ -370,7 +370,7 @@ class SessionSidebar(QWidget):
 
             try:
                 sim = is_simulator_session(self.ctx.store, self.ctx.session_id)
-            except Exception:  # noqa: BLE001 - the sidebar never breaks the window
+            except Exception:
                 log.exception("simulator marking of session %s", self.ctx.session_id)
                 sim = False
         self.simulated = sim

@@ -46,7 +46,7 @@ class SimDriver:
         self.trace.add("tx", f"connect {pw}".encode(), note="in-process", secret=[(8, 8 + len(pw))])
         if not self.sim.powered:
             raise TransportError("no answer: outstation unpowered", port="sim://")
-        if not self.sim.check_password(PASSWORD, self.password):
+        if not self.sim.check_password(self.sim.password_of(2, PASSWORD), self.password):
             raise AuthenticationError("association refused (wrong password)", port="sim://")
         self.connected = True
 

@@ -144,7 +144,7 @@ def test_auto_run_against_healthy_dlms_passes_every_dr_step(bench, capsys):
         assert re.search(r"closed \d{4}-\d\d-\d\d SP \d+, ", steps[step]["actual"]), step
         assert steps[step]["evidence"]["closed_periods"], step
     phases = steps["DR4-1a"]["evidence"]["closed_periods"]
-    assert len(phases) == 3  # one phase failure per consecutive settlement period
+    assert len(phases) == 4  # each phase, then a combination, in consecutive settlement periods
     assert steps["DR2-2"]["evidence"]["association"]["client_sap"] == 48
     assert sim.meter.state()["advanced_s"] > 0  # simulated time closed the periods
     with Store.open(db) as store:
@@ -204,12 +204,12 @@ def test_each_defect_fails_the_matching_step(
 @pytest.mark.parametrize("protocol", ["dlms", "iec21"])
 def test_password_length_defect_fails_cc07(bench, capsys, protocol):
     start, db, sid = bench
-    for defects, verdict in (((), "pass"), (("password-length-unchecked",), "fail")):
+    for defects, verdict in (((), "pass"), (("password-truncated-at-8",), "fail")):
         run, sim = start(protocol, *defects, exports=())
         argv = ["checklist", "run", "--session", str(sid), "--db", str(db), "--template",
                 "cop-compliance-core", "--auto", "--json", "--port", sim.url, "--protocol",
                 protocol, "--password", STACKS[protocol][2], "--step", "CC-07",
-                "--timeout", "5"]  # fmt: skip
+                "--timeout", "5", "--control", sim.control_url]  # fmt: skip
         if defects:
             argv += ["--supersede", "re-test with the defect"]
         assert main(argv) == 0

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from bench_app.checklist import find_template
 from bench_app.cli import main
 from bench_app.store import Store
 
@@ -60,13 +61,25 @@ def test_run_record_attach_confirm_show(db, capsys, tmp_path, monkeypatch):
     table = capsys.readouterr().out
     assert "Objective" in table and "| Verdict" in table
     assert "four levels in the manual" in table and "cert.pdf" in table
-    assert main(["checklist", "confirm", *base, "--role", "tester", "--name", "A. Tester"]) == 0
-    assert main(["checklist", "confirm", *base, "--role", "witness", "--name", "B. W"]) == 0
+    confirm = ["checklist", "confirm", *base, "--role"]
     capsys.readouterr()
+    # steps not run: refused (exit 2, names them), unless accepted — a deviation
+    assert main([*confirm, "tester", "--name", "A. Tester"]) == 2
+    assert "step(s) not run" in capsys.readouterr().err
+    assert main([*confirm, "tester", "--name", "A. Tester", "--accept-incomplete"]) == 0
+    # the same person cannot confirm as the witness too
+    assert main([*confirm, "witness", "--name", " a. tester", "--accept-incomplete"]) == 2
+    assert "another person" in capsys.readouterr().err
+    assert main([*confirm, "witness", "--name", "B. W", "--accept-incomplete"]) == 0
+    capsys.readouterr()
+    with Store.open(path) as store:
+        from bench_app.checklist.verdict import overall_result
+
+        kinds = [d.kind for d in overall_result(store, sid).deviations]
+        assert kinds.count("incomplete-run") == 2
     # a confirmed run refuses edits with a clear error and the store's exit code
-    code = main(
-        ["checklist", "record", *base, "--step", "CC-07", "--actual", "x", "--verdict", "pass"]
-    )
+    code = main(["checklist", "record", *base, "--step", "CC-07", "--actual", "x", "--verdict",
+                 "pass", "--by", "A. Tester"])  # fmt: skip
     assert code == 6
     assert "confirmed" in capsys.readouterr().err
     assert main(["checklist", "show", *base, "--json"]) == 0
@@ -96,7 +109,7 @@ def test_run_record_attach_confirm_show(db, capsys, tmp_path, monkeypatch):
     with Store.open(path) as store:
         runs = store.checklist_runs(sid)
         assert [r["status"] for r in runs] == ["superseded", "open"]
-        assert runs[-1]["template_version"] == "1.1.0"
+        assert runs[-1]["template_version"] == find_template("cop-compliance-core").version
         assert store.verify(sid).ok
 
 

@@ -69,16 +69,17 @@ def test_bundled_templates_load_with_versions_and_data():
         "EQ-1",
     ]
     assert dr.version and set(dr.applies_to) == {"dlms", "iec21"}
-    assert dr.step("DR3-2").params["offset_min"] == -10
-    assert dr.step("DR3-3").params["offset_min"] == 10
+    assert dr.step("DR3-2").params["offset_min"] == "@script_clock_offset_min"
+    assert dr.step("DR3-2").params["direction"] == "slow"
+    assert dr.step("DR3-3").params["direction"] == "fast"
     assert all(s.kind in KINDS and s.expected for s in dr.steps)
     cop11 = find_template("bscp601-protocol-cop11")
-    assert "AMHHDC" in cop11.title and len(cop11.steps) == 14
+    assert "AMHHDC" in cop11.title and not [s for s in cop11.steps if s.id.startswith("DR4")]
     core = find_template("cop-compliance-core")
-    assert core.step("CC-02").params["min_days"] == 90
-    assert core.step("CC-04").params["tolerance_pct"] == 0.1
-    assert core.step("CC-07").params["min_length"] == 6
-    assert core.step("CC-07").params["max_length"] == 12
+    assert core.step("CC-02").params["min_days"] == "@storage_days"
+    assert core.step("CC-04").params["tolerance_pct"] == "@hh_register_tolerance_pct"
+    assert core.step("CC-07").params["min_length"] == "@password_min_length"
+    assert core.step("CC-07").params["max_length"] == "@password_max_length"
     assert {s.kind for s in core.steps} == set(KINDS)
 
 

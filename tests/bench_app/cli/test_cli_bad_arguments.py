@@ -10,11 +10,13 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator
 
+import pytest
+
 from bench_app.cli import EXIT_CODES, EXIT_INTERNAL, build_parser, main
 
 #: Commands that, given valid arguments, run until stopped or do a long job: only arguments
 #: argparse itself refuses are tried on them.
-LONG_RUNNING = {("simulate",), ("demo",), ("gui",)}
+LONG_RUNNING = {("simulate",), ("simulate-gps",), ("demo",), ("gui",)}
 MISSING = "/nonexistent/wb-cli-test/file.csv"
 GARBAGE = "%%not-valid%%"
 
@@ -95,6 +97,7 @@ def _run(argv: list[str], capfd) -> tuple[int, str, str]:
     return code, out, err
 
 
+@pytest.mark.timeout(900)  # 150+ commands, each building the whole parser: slow on a busy runner
 def test_every_command_with_bad_arguments_fails_cleanly(tmp_path, capfd, monkeypatch):
     monkeypatch.delenv("WITNESS_BENCH_PASSPHRASE", raising=False)
     work = tmp_path / "cwd"

@@ -110,6 +110,8 @@ def test_docs_cli_lists_every_defect_and_sim_control_action():
 
     doc = (Path(__file__).parents[3] / "docs" / "cli.md").read_text(encoding="utf-8")
     section = doc.split("\n## simulate and sim-control", 1)[1].split("\n## ", 1)[0]
+    # the simulator's defects and actions for the criteria checks are told with them
+    section += (Path(__file__).parents[3] / "docs" / "criteria.md").read_text(encoding="utf-8")
     text = re.sub(r"\s+", " ", section)
     for defect in DEFECTS:
         assert defect in text, defect

@@ -42,3 +42,16 @@ def test_the_user_docs_exist_and_readme_is_short():
     for name in ("user-guide", "cli", "architecture", "contributing", "glossary"):
         assert (REPO / "docs" / f"{name}.md").is_file(), name
     assert len((REPO / "README.md").read_bytes()) < 12 * 1024
+
+
+def test_every_doc_is_linked_from_the_readme_or_another_doc():
+    linked: set[Path] = set()
+    for doc in DOCS:
+        for target in LINK.findall(doc.read_text(encoding="utf-8")):
+            path_part = target.partition("#")[0]
+            if path_part and not re.match(r"^[a-z]+:", path_part):
+                linked.add((doc.parent / path_part).resolve())
+    orphans = [d.name for d in DOCS[1:] if d.resolve() not in linked]
+    assert not orphans, (
+        f"{orphans}: linked from nowhere; add a row to README.md's Documentation table"
+    )

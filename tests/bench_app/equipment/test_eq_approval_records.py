@@ -247,12 +247,16 @@ def test_template_scope_refusal_override_and_cop6_template(store, pro):
     store_session = store.get_session(sid)
     t = find_template("bscp601-protocol-cop1-2-3-5-10")
     assert t.mismatches(store_session) == []
+    # the protocol script is issue-neutral: a session of another CoP 5 issue is served (its
+    # issue chooses the figures of the limits table); a CoP the script does not name is not
     other = store.create_session("BSCP601-18", "protocol-approval", cops=["CoP 5 issue 5"])
-    with pytest.raises(UsageError, match="serves CoP 5 issue 6, not CoP 5 issue 5"):
-        ChecklistEngine(store, other, t).record("DR1-1", "x", "pass")
-    Register(store).record_template_override(other, t.name, "issue 5 re-test", by="Lead")
     ChecklistEngine(store, other, t).record("DR1-1", "x", "pass")
-    assert [d.kind for d in session_deviations(store, other)].count("template-override") == 1
+    cop6 = store.create_session("BSCP601-19", "protocol-approval", cops=["CoP 6"])
+    with pytest.raises(UsageError, match="does not serve CoP 6"):
+        ChecklistEngine(store, cop6, t).record("DR1-1", "x", "pass")
+    Register(store).record_template_override(cop6, t.name, "CoP 6 rehearsal", by="Lead")
+    ChecklistEngine(store, cop6, t).record("DR1-1", "x", "pass")
+    assert [d.kind for d in session_deviations(store, cop6)].count("template-override") == 1
     cop6 = find_template("cop6-compliance")
     assert cop6.cops == ("CoP 6",) and cop6.session_kinds == ("cop-compliance",)
     assert cop6.mismatches(store_session)  # a protocol-approval CoP 5 session is not served

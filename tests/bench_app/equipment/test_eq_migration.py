@@ -10,6 +10,7 @@ import sqlite_utils
 
 from bench_app.store import Store
 from bench_app.store.migrations import MIGRATIONS, SCHEMA_VERSION, migrate
+from tests.bench_app.storehelp import old_store
 
 TABLES = {
     "eq_types", "eq_combinations", "eq_certificates", "eq_approvals", "eq_applications",
@@ -33,12 +34,11 @@ def test_version_3_file_gains_the_register_and_keeps_its_evidence(tmp_path):
     migrate(sqlite_utils.Database(conn), target=3)
     conn.close()
     assert not TABLES & _tables(path)
-    store = Store.__new__(Store)
-    conn = sqlite3.connect(path, isolation_level=None)
-    Store.__init__(store, path, conn)
-    sid = store.create_session("OLD-3", "protocol-approval", cops=["CoP5"])
-    store.set_equipment(sid, outstation_type="PRO", firmware={"metrology": "1"})
-    head = store.audit_head(sid)
+    with old_store(path) as store:
+        sid = store.create_session("OLD-3", "protocol-approval", cops=["CoP5"])
+        store.set_equipment(sid, outstation_type="PRO", firmware={"metrology": "1"})
+    with sqlite3.connect(path) as conn:
+        head = conn.execute("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()[0]
     conn.close()
     with Store.open(path) as store:
         assert _tables(path) >= TABLES

@@ -76,6 +76,8 @@ def test_report_sign_countersign_verify(setup, capsys):
                 "witness",
                 "--passphrase-file",
                 str(tmp / "wp"),
+                "--trust",
+                str(keys / "alice-tester-tester.pem"),
             ]
         )
         == 0

@@ -28,8 +28,12 @@ from tests.bench_app.report.sample_data import synthetic_report_data
 def keys(tmp_path_factory):
     d = tmp_path_factory.mktemp("keys")
     return {
-        "tester": new_self_signed("Alice Tester", "Meter Co", "tester", d, passphrase=b"t-pass"),
-        "witness": new_self_signed("Bob Witness", "Elexon", "witness", d, passphrase=b"w-pass"),
+        "tester": new_self_signed(
+            "Alice Tester", "Meter Co", "tester", d, passphrase=b"tester-pass"
+        ),
+        "witness": new_self_signed(
+            "Bob Witness", "Elexon", "witness", d, passphrase=b"witness-pass"
+        ),
     }
 
 
@@ -38,8 +42,8 @@ def signed(tmp_path_factory, keys):
     d = tmp_path_factory.mktemp("signed")
     data = synthetic_report_data(days=90, channels=4, discrepancies=50)
     pdf = render_report(data, d / "report.pdf")
-    sign_pdf(pdf, pdf, keys["tester"][0], b"t-pass", "tester")
-    sign_pdf(pdf, pdf, keys["witness"][0], b"w-pass", "witness")
+    sign_pdf(pdf, pdf, keys["tester"][0], b"tester-pass", "tester")
+    sign_pdf(pdf, pdf, keys["witness"][0], b"witness-pass", "witness")
     return data, pdf
 
 
@@ -110,6 +114,21 @@ def test_flipping_one_signed_byte_fails_verification(signed, keys, tmp_path, whi
     bad.write_bytes(bytes(raw))
     assert verify_report(bad, _trust(keys), check_db=False) == 11
     assert "FAILED" in capsys.readouterr().out
+    if which == 0:
+        _closed_pipe_keeps_the_exit_code(bad)
+
+
+def _closed_pipe_keeps_the_exit_code(bad) -> None:
+    """``bench-app verify tampered.pdf | head -1``: the reader goes away, the command still
+    exits with its own FAILED code (not 0, not a traceback)."""
+    import sys
+    from pathlib import Path
+
+    exe = Path(sys.executable).with_name("bench-app")
+    script = f"'{exe}' verify --no-db '{bad}' | true; echo ${{PIPESTATUS[0]}}"
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "11", (done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
 
 
 def test_wrong_passphrase_writes_nothing(signed, keys, tmp_path):
@@ -124,7 +143,7 @@ def test_same_role_cannot_sign_twice_and_file_is_untouched(signed, keys):
     _, pdf = signed
     before = pdf.read_bytes()
     with pytest.raises(SigningError, match="already signed"):
-        sign_pdf(pdf, pdf, keys["tester"][0], b"t-pass", "tester")
+        sign_pdf(pdf, pdf, keys["tester"][0], b"tester-pass", "tester")
     assert pdf.read_bytes() == before
     assert not [p for p in pdf.parent.iterdir() if p.name.startswith(".signing-")]
 
@@ -142,16 +161,16 @@ def test_new_key_is_encrypted_with_signing_key_usage(keys):
     data = p12.read_bytes()
     with pytest.raises(ValueError):
         pkcs12.load_key_and_certificates(data, None)
-    key, cert, _ = pkcs12.load_key_and_certificates(data, b"w-pass")
+    key, cert, _ = pkcs12.load_key_and_certificates(data, b"witness-pass")
     assert key is not None
     ku = cert.extensions.get_extension_for_class(x509.KeyUsage).value
     assert ku.digital_signature and ku.content_commitment and not ku.key_cert_sign
     assert x509.load_pem_x509_certificate(pem.read_bytes()) == cert
     assert (p12.stat().st_mode & 0o077) == 0
     with pytest.raises(UsageError, match="already exists"):
-        new_self_signed("Bob Witness", "Elexon", "witness", p12.parent, passphrase=b"x")
+        new_self_signed("Bob Witness", "Elexon", "witness", p12.parent, passphrase=b"x-long-pass")
     with pytest.raises(UsageError, match="role"):
-        new_self_signed("Bob", "Elexon", "boss", p12.parent, passphrase=b"x")
+        new_self_signed("Bob", "Elexon", "boss", p12.parent, passphrase=b"x-long-pass")
 
 
 def test_read_passphrase_sources(tmp_path, monkeypatch):

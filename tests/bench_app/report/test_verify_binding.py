@@ -16,23 +16,28 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from bench_app.cli import main
-from bench_app.report.workflow import write_report
 from bench_app.signing import new_self_signed
 from bench_app.signing.sign import load_signer
+from bench_app.signing.workflow import write_report
 from bench_app.store import Store
 from tests.bench_app.report.report_fixtures import fill_session
+
+T_PASS, W_PASS = b"tester-pass-1", b"witness-pass-1"
 
 
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory):
     """A session database, both keys and the report signed by tester then witness."""
     d = tmp_path_factory.mktemp("bench")
-    tester = new_self_signed("Alice Tester", "Meter Co", "tester", d, passphrase=b"t")
-    witness = new_self_signed("Bob Witness", "Elexon", "witness", d, passphrase=b"w")
+    tester = new_self_signed("Alice Tester", "Meter Co", "tester", d, passphrase=T_PASS)
+    witness = new_self_signed("Bob Witness", "Elexon", "witness", d, passphrase=W_PASS)
     with Store.open(d / "s.db") as store:
         sid = fill_session(store)
-        write_report(store, sid, d / "r.pdf", signer=load_signer(tester[0], b"t"), role="tester")
-        write_report(store, sid, d / "r.pdf", signer=load_signer(witness[0], b"w"), role="witness")
+        write_report(store, sid, d / "r.pdf", signer=load_signer(tester[0], T_PASS), role="tester")
+        write_report(
+            store, sid, d / "r.pdf", signer=load_signer(witness[0], W_PASS), role="witness",
+            trust=[str(tester[1])],
+        )  # fmt: skip
         head = store.audit_head(sid)
     return {"dir": d, "db": d / "s.db", "pdf": d / "r.pdf", "sid": sid, "head": head,
             "trust": [str(tester[1]), str(witness[1])]}  # fmt: skip
@@ -126,7 +131,8 @@ def test_forged_database_plus_info_update_fails(bench, tmp_path, capsys):
     assert "DISALLOWED CHANGES after signing: revision 3 changed the document information" in out
     # the link is read from the tester's signed revision, not from the forged update
     assert f"audit head {bench['head']}" in out
-    assert "is not in session 1's chain" in out
+    # the session is found by the signed uid: the forged database's session is another one
+    assert "BSCP601-TEST-0001) is not in" in out and "forged.db" in out
 
 
 def test_page_update_after_witness_signature_fails(bench, tmp_path, capsys):
@@ -162,7 +168,8 @@ def test_missing_session_fails_unless_no_db(bench, tmp_path, capsys):
     empty = tmp_path / "empty.db"
     Store.open(empty).close()
     assert _verify(bench, db=empty) == 11
-    assert "session 1 is not in" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "(BSCP601-TEST-0001) is not in" in out and "empty.db" in out
     assert _verify(bench, db=tmp_path / "none.db") == 11
     assert "no database at" in capsys.readouterr().out
     assert _verify(bench, None, tmp_path / "none.db", "--no-db") == 0

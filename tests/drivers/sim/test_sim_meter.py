@@ -131,6 +131,9 @@ def test_defects_misbehave_as_named():
         "clock-correction-unflagged",
         "reading-changes-data",
         "password-length-unchecked",
+        "alarm-never-clears",
+        "period-double-counted-after-clock-forward",
+        "password-truncated-at-8",
     }
     m, _ = make(defects=["accept-wrong-password"])
     assert m.check_password("HHDC2PASS", "WRONG!")
