@@ -11,6 +11,8 @@ import html
 import logging
 from typing import Any
 
+from PySide6.QtWidgets import QMessageBox, QWidget
+
 log = logging.getLogger(__name__)
 
 #: session record kinds the report's cover prints, and what it says when one is missing
@@ -66,3 +68,22 @@ def sheet_html(store: Any, session_id: int | None) -> str:
     else:
         lines.append("<p>Every cover field is recorded.</p>")
     return "".join(lines)
+
+
+def confirm_first_signature(parent: QWidget, role: str, sheet: str) -> bool:
+    """Ask before the first signature (it locks the session), showing ``sheet``; the default
+    button is Cancel, so Enter never signs. True when the signer chose to sign."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle("Sign and lock the session?")
+    box.setText(
+        f"<b>Signing as {role} locks the session</b>: no step, record or reading can be "
+        "added or changed afterwards."
+    )
+    box.setInformativeText(sheet)
+    sign = box.addButton(f"Sign as {role} and lock", QMessageBox.ButtonRole.AcceptRole)
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(cancel)
+    box.setEscapeButton(cancel)
+    box.exec()
+    return box.clickedButton() is sign

@@ -4,17 +4,10 @@ a step runs; Enter in the passphrase field never signs; the first signature is c
 
 from __future__ import annotations
 
+from tests.ui.fakes import session_window
 from ui.write_confirm import WriteConfirmDialog, WriteIntent
 
-
-def _window(qtbot, ctx):
-    from ui.main_window import MainWindow
-
-    w = MainWindow(ctx)
-    qtbot.addWidget(w)
-    w.show()
-    w.open_session(ctx.session_id)
-    return w
+_window = session_window
 
 
 def _connect(qtbot, ctx, w):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from bench_app.store.records import is_simulator_session, record_bench
+from tests.ui.fakes import session_window
 
 
 class _Control:
@@ -13,14 +14,7 @@ class _Control:
         return {"serial": "PRO-SIM-000123"}
 
 
-def _window(qtbot, ctx):
-    from ui.main_window import MainWindow
-
-    w = MainWindow(ctx)
-    qtbot.addWidget(w)
-    w.show()
-    w.open_session(ctx.session_id)
-    return w
+_window = session_window
 
 
 def test_badge_follows_the_sessions_bench_record(qtbot, ctx):

@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QScrollArea,
     QSizePolicy,
@@ -135,6 +134,7 @@ class ReportPanel(QWidget):
         self._show_trust([], [])
         ctx.session_changed.connect(lambda _s: self.load_session())
         thread = self.runner.worker_thread  # stopped with the window (ctx.shutdown), not by GC
+
         def stop_thread() -> None:
             thread.quit()
             thread.wait(30000)
@@ -414,29 +414,16 @@ class ReportPanel(QWidget):
         self._submit("sign", fn, f"Signing as {role}…")
 
     def first_signature_sheet(self) -> str:
-        """What the first signature locks, as the confirmation sheet states it: the overall
-        result, the steps not run and the cover fields still missing (HTML)."""
+        """What the first signature locks (:func:`ui.sign_sheet.sheet_html`)."""
         from ui.sign_sheet import sheet_html
 
         return sheet_html(self.ctx.store, self.ctx.session_id)
 
     def confirm_first_signature(self, role: str) -> bool:
-        """The confirmation sheet before the first signature (it locks the session); the
-        default button is Cancel, so Enter never signs."""
-        box = QMessageBox(self)
-        box.setIcon(QMessageBox.Icon.Question)
-        box.setWindowTitle("Sign and lock the session?")
-        box.setText(
-            f"<b>Signing as {role} locks the session</b>: no step, record or reading can be "
-            "added or changed afterwards."
-        )
-        box.setInformativeText(self.first_signature_sheet())
-        sign = box.addButton(f"Sign as {role} and lock", QMessageBox.ButtonRole.AcceptRole)
-        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(cancel)
-        box.setEscapeButton(cancel)
-        box.exec()
-        return box.clickedButton() is sign
+        """The confirmation sheet before the first signature (Enter never signs)."""
+        from ui.sign_sheet import confirm_first_signature
+
+        return confirm_first_signature(self, role, self.first_signature_sheet())
 
     def choose_path(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
