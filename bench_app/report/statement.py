@@ -63,8 +63,16 @@ LOCAL_KEYS = frozenset(
 )  # fmt: skip
 
 
+_SCALARS = frozenset({str, int, bool, type(None)})
+
+
 def _plain(obj: Any) -> Any:
     """``obj`` as JSON-able data: datetimes → ISO text, tuples → lists, dataclasses → dicts."""
+    kind = type(obj)
+    if kind in _SCALARS:  # exact types first: a 90-day series is ~35 000 numbers
+        return obj
+    if kind is float:
+        return None if obj != obj else obj  # NaN has no JSON form
     if isinstance(obj, datetime):
         when = obj if obj.tzinfo else obj.replace(tzinfo=UTC)
         return when.astimezone(UTC).isoformat()
