@@ -22,6 +22,7 @@ from bench_app.errors import BenchError, TemplateError
 from bench_app.outcomes import Verdict
 from bench_app.reconcile import main_bench_collection, reference_comparison
 from bench_app.settlement import parse_utc_or_none
+from bench_app.store.records import is_simulator_session
 
 
 @dataclass
@@ -130,11 +131,15 @@ class ReportData:
     started_at: datetime | None = None  #: first audit record of the session
     ended_at: datetime | None = None  #: newest audit record of the session
     app_build: str = ""
+    #: some evidence of the session came from a simulated outstation
+    #: (:func:`bench_app.store.records.is_simulator_session`)
+    simulated_evidence: bool = False
 
     @property
     def simulator(self) -> bool:
-        """True when the session's meter was the built-in simulator."""
-        return bool((self.records.get("bench") or {}).get("simulator"))
+        """True when any evidence of the session came from a simulated outstation (whatever
+        the newest bench record says)."""
+        return self.simulated_evidence or bool((self.records.get("bench") or {}).get("simulator"))
 
     @property
     def document_number(self) -> str:
@@ -350,6 +355,7 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
         "SELECT min(at), max(at) FROM audit WHERE session_id = ?", (session_id,)
     ).fetchone()
     records = store.session_records(session_id) if hasattr(store, "session_records") else {}
+    simulated = hasattr(store, "session_records") and is_simulator_session(store, session_id)
 
     findings = _equipment_findings(store, session_id, identity)
     return ReportData(
@@ -383,6 +389,7 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
         started_at=_when(first),
         ended_at=_when(last),
         app_build=_build(),
+        simulated_evidence=simulated,
     )
 
 

@@ -20,7 +20,7 @@ from bench_app.report.data import ChannelSeries, ReportData
 from bench_app.report.styles import WARN_BG, WARN_BORDER, Styles, para, table
 
 #: Text on every page and on the cover of a simulator session.
-SIMULATOR_MARK = "SIMULATED OUTSTATION — built-in simulator, not a real meter"
+SIMULATOR_MARK = "SIMULATED OUTSTATION — evidence from a simulator, not a real meter"
 
 #: Declaration each signer makes by signing (one per role).
 DECLARATIONS = {
@@ -58,10 +58,14 @@ def bench_text(d: ReportData) -> str:
     """How the meter was reached, as the cover prints it."""
     bench = d.records.get("bench") or {}
     if not bench:
+        if d.simulator:
+            return f"{SIMULATOR_MARK} (the evidence says so; no bench record)"
         return "not recorded (bench-app session set ID bench …)"
     if bench.get("simulator"):
         meter = f" ({bench['meter']})" if bench.get("meter") else ""
         return f"{SIMULATOR_MARK}{meter}; port {bench.get('port') or '—'}"
+    if d.simulator:  # a port recorded now, but evidence of the session came from a simulator
+        return f"{SIMULATOR_MARK} (some evidence); now port {bench.get('port') or '—'}"
     parts = [
         f"port {bench.get('port') or '—'}",
         f"protocol {bench.get('protocol') or '—'}",
@@ -175,7 +179,13 @@ def evidence_text(evidence: dict) -> str:
     assoc = evidence.get("association")
     if assoc:
         parts.append(f"level {assoc.get('level')} (SAP {assoc.get('client_sap')})")
+    for done in evidence.get("stimuli") or []:  # what the tester did at the bench, when, who
+        parts.append(
+            f"{done.get('instruction')}: confirmed {local_utc(done.get('done_at'))} "
+            f"by {done.get('by') or '—'}"
+        )
     return "; ".join(parts) or "—"
+
 
 
 def deviations(d: ReportData, st: Styles, number: str = "") -> list:
