@@ -525,9 +525,6 @@ class CosemModel:
         gone = {Obis.parse(w).long for w in without}
         self.objects = {(o.class_id, o.obis): o for o in objs if obis_text(o.obis) not in gone}
 
-    def _status_now(self) -> bytes:
-        return axdr.encode(self._status(self.meter.meter_now()), DataType.UINT16)
-
     def _status(self, when: datetime) -> int:
         """The meter's status word for the period at ``when`` (description's bit numbering)."""
         return self.meter_type.status_of(self.meter.status_of(when)) & 0xFFFF
