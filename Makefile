@@ -26,7 +26,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
-# mypy settings live in pyproject.toml ([tool.mypy]: drivers/ and bench_app/).
+# mypy settings live in pyproject.toml ([tool.mypy]: drivers/, bench_app/ and ui/).
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 

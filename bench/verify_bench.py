@@ -51,7 +51,8 @@ def main() -> int:
         with Store.open(db) as store:
             sid = fill(store)
             write_report(store, sid, pdf, signer=load_signer(kt[0], T_PASS), role="tester")
-            write_report(store, sid, pdf, signer=load_signer(kw[0], W_PASS), role="witness")
+            write_report(store, sid, pdf, signer=load_signer(kw[0], W_PASS), role="witness",
+                         trust=[kt[1], kw[1]])
         trust = [kt[1], kw[1]]
         t0 = time.perf_counter()
         base_ok = _signatures_and_chain(pdf, trust, db)

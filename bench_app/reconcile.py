@@ -256,9 +256,8 @@ def reconcile(
 
     def locate(ts: int) -> tuple[datetime, date, int]:
         if ts not in where:
-            start = datetime.fromtimestamp(ts, UTC)
-            day, sp = settlement.settlement_period(start)
-            where[ts] = (start, day, sp)
+            day, sp = settlement.period_of_epoch(ts)
+            where[ts] = (datetime.fromtimestamp(ts, UTC), day, sp)
         return where[ts]
 
     found: list[tuple[tuple[int, str], Discrepancy]] = []

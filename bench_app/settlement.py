@@ -19,6 +19,7 @@ so this works offline.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
@@ -32,9 +33,9 @@ K = TypeVar("K")
 __all__ = [
     "INTEGRATION_PERIODS", "LONDON", "SP", "SP_SECONDS", "as_utc", "day_grid", "day_periods",
     "day_start", "describe", "floor_to_period", "half_hours", "integration_seconds", "iso",
-    "local_to_utc", "parse_utc", "parse_utc_or_none", "period_number", "period_start",
-    "periods_in_day", "roll_up", "settlement_day", "settlement_period", "sp_label",
-    "split_period", "to_local",
+    "local_to_utc", "parse_utc", "parse_utc_or_none", "period_number", "period_of_epoch",
+    "period_start", "periods_in_day", "roll_up", "settlement_day", "settlement_period",
+    "sp_label", "split_period", "to_local",
 ]  # fmt: skip
 
 LONDON = ZoneInfo("Europe/London")
@@ -252,10 +253,24 @@ def half_hours(
         period_s = integration_seconds(int(r[0]) for r in rows)
     aligned = SP_SECONDS % period_s == 0
     out: dict[tuple[int, K], list] = {}
+    if aligned:  # the common case, kept tight: long profiles go through here on every verify
+        covered = float(period_s)
+        get = out.get
+        for start, key, value, status in rows:
+            ts = int(start)
+            where = (ts - ts % SP_SECONDS, key)
+            flag = int(status or 0)
+            cell = get(where)
+            if cell is None:
+                out[where] = [value, flag, covered]
+                continue
+            if value is not None:
+                cell[0] = value if cell[0] is None else cell[0] + value
+            cell[1] |= flag
+            cell[2] += covered
+        return out
     for start, key, value, status in rows:
-        ts = int(start)
-        parts = ((ts - ts % SP_SECONDS, 1.0),) if aligned else split_period(ts, period_s)
-        for sp_start, frac in parts:
+        for sp_start, frac in split_period(int(start), period_s):
             share = value if value is None or frac == 1.0 else part(value, frac)
             cell = out.get((sp_start, key))
             if cell is None:
@@ -268,11 +283,27 @@ def half_hours(
     return out
 
 
+@functools.lru_cache(maxsize=4096)
+def _day_of_epoch_hour(hour_s: int) -> tuple[date, int]:
+    """``(settlement day, UTC epoch s of its local midnight)`` of the hour starting ``hour_s``.
+    London's offset is a whole hour, so every instant of a UTC hour has the same day."""
+    day = settlement_day(datetime.fromtimestamp(hour_s, UTC))
+    return day, int(day_start(day).timestamp())
+
+
+def period_of_epoch(ts: int) -> tuple[date, int]:
+    """``(settlement day, period number)`` of the instant ``ts`` (UTC epoch seconds): the same
+    answer as :func:`settlement_period`, worked out once per hour for long series."""
+    ts = int(ts)
+    day, midnight = _day_of_epoch_hour(ts - ts % 3600)
+    return day, (ts - midnight) // SP_SECONDS + 1
+
+
 def day_grid(cells: Iterable[tuple[int, Any, int]]) -> dict[date, dict[int, tuple[Any, int]]]:
     """Half-hour cells ``(SP start epoch s, value, status)`` (one channel) as the day × SP grid:
     ``{settlement day: {SP number 1…46/48/50: (value, status)}}``, days and SPs in time order."""
     out: dict[date, dict[int, tuple[Any, int]]] = {}
     for sp_start, value, status in sorted(cells, key=lambda c: c[0]):
-        day, sp = settlement_period(datetime.fromtimestamp(sp_start, UTC))
+        day, sp = period_of_epoch(sp_start)
         out.setdefault(day, {})[sp] = (value, status)
     return out

@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from typing import ClassVar
 
 
 class StatusFlag(enum.IntFlag):
@@ -153,6 +154,30 @@ class Identity:
 
     def to_json(self) -> dict:
         return asdict(self)
+
+    #: What a simulated outstation puts in its manufacturer and model text (every simulator
+    #: shipped in :mod:`drivers.sim` does, and its serial carries ``-SIM-``).
+    SIMULATED_MARK: ClassVar[str] = "(simulated)"
+
+    @property
+    def simulated(self) -> bool:
+        """The outstation says it is a simulator (see :meth:`announces_simulator`)."""
+        return Identity.announces_simulator(self.to_json())
+
+    @staticmethod
+    def announces_simulator(identity: dict) -> bool:
+        """True when an identity (as :meth:`to_json` gives it) is a simulated outstation's:
+        ``(simulated)`` in its manufacturer or model, ``-SIM-`` in its serial, or a DLMS logical
+        device name ``SIM`` after the manufacturer's 3-letter flag (``SMLSIM000000123``: the
+        one object even the public client reads)."""
+        texts = (str(identity.get("manufacturer") or ""), str(identity.get("model") or ""))
+        serial = str(identity.get("serial") or "").upper()
+        ldn = str(identity.get("logical_device_name") or "").upper()
+        return (
+            any(Identity.SIMULATED_MARK in t.lower() for t in texts)
+            or "-SIM-" in serial
+            or ldn[3:6] == "SIM"
+        )
 
 
 @dataclass

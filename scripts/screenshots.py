@@ -47,7 +47,7 @@ def settle(ms: int = 400) -> None:
 
 def grab(window, panel, name: str, out: Path) -> dict:
     """Show ``panel``'s tab and save the whole window as ``out/name.png`` (≤ 300 KB)."""
-    window.tabs.setCurrentWidget(panel)
+    window.show_panel(panel)
     settle(600)
     path = out / f"{name}.png"
     img = window.grab().toImage()
@@ -275,7 +275,7 @@ def run(out: Path) -> dict:
         window.open_session(sid)
 
         live = window.live
-        window.tabs.setCurrentWidget(live)
+        window.show_panel(live)
         live.rate_combo.setCurrentIndex(live.rate_combo.findData(10.0))
         live.start_btn.setChecked(True)
         wait_until(lambda: live.samples >= 80, 60, "live samples")
@@ -345,6 +345,7 @@ def run(out: Path) -> dict:
             "Alice Tester", "Acme Meter Lab", "tester", keys, passphrase=PASS
         )
         w_key, w_pem = new_self_signed("Bob Witness", "Elexon", "witness", keys, passphrase=PASS)
+        rep.confirm_first_signature = lambda role: True  # the tester read the sheet and signs
         for role, key in (("tester", t_key), ("witness", w_key)):
             rep.role_combo.setCurrentText(role)
             rep.key_edit.setText(str(key))

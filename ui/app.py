@@ -16,7 +16,8 @@ def make_app(argv: list[str] | None = None):
     from ui.qtfix import protect_none
 
     protect_none()
-    app = QApplication.instance() or QApplication(argv or sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(argv or sys.argv[:1])
     app.setApplicationName("Witness Bench")
     app.setOrganizationName("WitnessBench")
     app.setStyle("Fusion")

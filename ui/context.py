@@ -7,6 +7,7 @@ signals. The store handle here belongs to the GUI thread; workers open their own
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ from PySide6.QtCore import QObject, Signal
 
 from drivers.trace import Trace
 from ui.workers import MeterFactory, PortController
+
+log = logging.getLogger(__name__)
 
 
 def open_store(db_path: str | Path | None) -> Any:
@@ -44,6 +47,10 @@ class BenchContext(QObject):
         self.port: PortController | None = None
         self.sim: Any = None
         self.trace: Trace | None = None
+        #: the identity the latest connection read (its ``simulated`` marks step evidence)
+        self.identity: Any = None
+        #: a checklist step is running (writes to the meter outside it are refused)
+        self.run_active = False
         self._on_shutdown: list = []
         self.status: dict = {
             "port": "",
@@ -89,10 +96,18 @@ class BenchContext(QObject):
             self.data_changed.emit("trace")
 
     def record_bench(
-        self, protocol: str, url: str, baud: int | None, mode_e: bool, framing: str = "hdlc"
+        self,
+        protocol: str,
+        url: str,
+        baud: int | None,
+        mode_e: bool,
+        framing: str = "hdlc",
+        *,
+        simulated_serial: str = "",
     ) -> bool:
-        """Record in the open session how the meter is reached (the built-in simulator when
-        ``url`` is the running simulator's), through the CLI's own
+        """Record in the open session how the meter is reached (a simulator when ``url`` is the
+        built-in simulator's, or when ``simulated_serial`` names the simulated outstation that
+        announced itself on a port), through the CLI's own
         :func:`bench_app.store.records.record_bench`; tells the window when it changed."""
         if self.store is None or self.session_id is None:
             return False
@@ -104,8 +119,8 @@ class BenchContext(QObject):
         changed = record_bench(
             self.store,
             self.session_id,
-            simulator=sim is not None,
-            meter=meter,
+            simulator=sim is not None or bool(simulated_serial),
+            meter=meter or simulated_serial,
             port=url,
             protocol=protocol,
             baud=baud,
@@ -120,8 +135,8 @@ class BenchContext(QObject):
             sim, self.sim = self.sim, None
             try:
                 sim.stop()
-            except Exception:  # noqa: BLE001 - stopping a simulator never blocks closing
-                pass
+            except Exception:
+                log.warning("the built-in simulator did not stop cleanly", exc_info=True)
 
     def update_status(self, **fields: Any) -> None:
         self.status.update(fields)
@@ -138,5 +153,5 @@ class BenchContext(QObject):
             fn = self._on_shutdown.pop()
             try:
                 fn()
-            except Exception:  # noqa: BLE001 - closing never raises to the caller
-                pass
+            except Exception:
+                log.warning("a shutdown step failed", exc_info=True)

@@ -8,12 +8,15 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMessageBox, QWidget
 
 from bench_app import errors as be
 from drivers import errors as de
+
+log = logging.getLogger(__name__)
 
 
 class Cancelled(Exception):
@@ -72,9 +75,22 @@ def describe(exc: BaseException) -> ErrorInfo:
     )
 
 
+def log_shown(info: ErrorInfo, exc: BaseException) -> None:
+    """Every error the window shows is in the log too (with its traceback when unexpected)."""
+    expected = isinstance(exc, Cancelled | de.DriverError | be.BenchError | ValueError | OSError)
+    log.log(
+        logging.WARNING if info.severity == "warning" else logging.ERROR,
+        "shown to the user: %s: %s",
+        info.title,
+        info.what,
+        exc_info=None if expected else exc,
+    )
+
+
 def show_error(parent: QWidget | None, exc: BaseException) -> ErrorInfo:
     """Show a modal message box for ``exc`` and return the :class:`ErrorInfo` shown."""
     info = describe(exc)
+    log_shown(info, exc)
     box = QMessageBox(parent)
     box.setIcon(
         QMessageBox.Icon.Warning if info.severity == "warning" else QMessageBox.Icon.Critical
@@ -112,6 +128,7 @@ class InlineMessage(QFrame):
 
     def show_error(self, exc: BaseException) -> ErrorInfo:
         info = describe(exc)
+        log_shown(info, exc)
         self.show_message(f"<b>{info.title}:</b> {info.what}<br>{info.todo}", info.severity)
         return info
 

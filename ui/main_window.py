@@ -9,12 +9,21 @@ Passwords are never stored. Only the real GUI (``bench-app gui``) restores and s
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+)
 
 from bench_app.paths import user_data_dir
 from ui.context import BenchContext
@@ -30,6 +39,7 @@ from ui.panels.session_forms import SessionSidebar
 from ui.panels.trace import TracePanel
 
 FILE_NAME = "settings.ini"
+log = logging.getLogger(__name__)
 
 
 def app_settings() -> QSettings:
@@ -128,17 +138,26 @@ class MainWindow(QMainWindow):
             (self.report, "Report", "report"),
             (self.equipment, "Equipment", "identity"),
         ]:
-            self.tabs.addTab(panel, icon(ic), name)
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.sidebar)
-        split.addWidget(self.tabs)
-        split.setStretchFactor(1, 1)
-        split.setSizes([250, 1100])
-        self.setCentralWidget(split)
+            # each panel scrolls inside its tab: no panel's content can push the window past a
+            # 1280x720 laptop screen (the window's minimum size stays small, see tests)
+            scroll = QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QFrame.Shape.NoFrame)
+            scroll.setWidget(panel)
+            self.tabs.addTab(scroll, icon(ic), f"&{name}" if name != "Events" else "E&vents")
+        self.split = QSplitter(Qt.Orientation.Horizontal)
+        self.split.addWidget(self.sidebar)
+        self.split.addWidget(self.tabs)
+        self.split.setStretchFactor(1, 1)
+        self.split.setCollapsible(0, True)
+        self.split.setCollapsible(1, False)
+        self.split.setSizes([250, 1100])
+        self.setCentralWidget(self.split)
 
         self.connection.profile_block.connect(self._on_block)
         self.checklist.results_changed.connect(self.sidebar.update_overall)
         self.checklist.open_evidence.connect(self.open_evidence)
+        self.checklist.running_changed.connect(self._on_running)
         if hasattr(self.checklist, "meter_setup"):
             self.checklist.meter_setup = self.connection.meter_setup
         self.status_labels: dict[str, QLabel] = {}
@@ -154,8 +173,62 @@ class MainWindow(QMainWindow):
         self.bytes_timer.setInterval(500)
         self.bytes_timer.timeout.connect(self._update_bytes)
         self.bytes_timer.start()
+        from ui.menus import build_menus
+
+        self.actions_by_name = build_menus(self)
         if remember:
             restore_window(self)  # geometry, last port, protocol, baud, level, template
+
+    # -- layout helpers ----------------------------------------------------------------------------
+    def show_panel(self, panel: Any) -> None:
+        """Make ``panel``'s tab the current one."""
+        for i in range(self.tabs.count()):
+            if self.panel_at(i) is panel:
+                self.tabs.setCurrentIndex(i)
+                return
+
+    def panel_at(self, index: int) -> Any:
+        """The panel of tab ``index`` (inside its scroll area)."""
+        scroll = self.tabs.widget(index)
+        return scroll.widget() if isinstance(scroll, QScrollArea) else scroll
+
+    def current_panel(self) -> Any:
+        return self.panel_at(self.tabs.currentIndex())
+
+    def toggle_sidebar(self) -> None:
+        """Collapse or show the sessions sidebar (Ctrl+B): more room on a small screen."""
+        visible = not self.sidebar.isVisible()
+        self.sidebar.setVisible(visible)
+        act = getattr(self, "actions_by_name", {}).get("sidebar")
+        if act is not None:
+            act.setChecked(visible)
+
+    def switch_database(self, path: str) -> None:
+        """Open another session database in this window (File > Open database)."""
+        from ui.context import open_store
+        from ui.errors import show_error
+
+        try:
+            store = open_store(path)
+        except Exception as exc:
+            log.exception("opening database %s", path)
+            show_error(self, exc)
+            return
+        self.ctx.close_port()
+        old, self.ctx.store = self.ctx.store, store
+        self.ctx.db_path = Path(path)
+        if old is not None:
+            old.close()
+        self.open_session(None)
+        self.statusBar().showMessage(f"Database {path}", 8000)
+
+    def _on_running(self, on: bool) -> None:
+        """While a step runs, the report can be neither rendered nor signed, and nothing
+        writes to the meter outside the step."""
+        self.ctx.run_active = on
+        self.report.set_blocked(
+            "A checklist step is running: render and sign when it has finished" if on else ""
+        )
 
     def _on_block(self, block: dict) -> None:
         if not self.profile._live_rows and block.get("channels"):
@@ -175,9 +248,9 @@ class MainWindow(QMainWindow):
             idx = combo.findData(row_id)
             if idx >= 0:
                 combo.setCurrentIndex(idx)
-            self.tabs.setCurrentWidget(panel)
+            self.show_panel(panel)
         elif kind == "event":
-            self.tabs.setCurrentWidget(self.events)
+            self.show_panel(self.events)
 
     def _update_bytes(self) -> None:
         if self.ctx.trace is not None:
@@ -216,7 +289,8 @@ class MainWindow(QMainWindow):
         control = getattr(self.ctx.sim, "control", None)
         try:
             return float((control.state() or {}).get("advanced_s") or 0) if control else 0.0
-        except Exception:  # noqa: BLE001 - the status bar never breaks the window
+        except Exception:
+            log.warning("simulated time not read from bench control", exc_info=True)
             return 0.0
 
     def open_session(self, session_id: int | None) -> None:
@@ -224,12 +298,40 @@ class MainWindow(QMainWindow):
         self.ctx.set_session(session_id)
         self.sidebar._update_summary()
 
+    def busy_text(self) -> str:
+        """What is running now (a checklist step, a meter read), or ``""``."""
+        if self.checklist.running:
+            return f"Checklist step {self.checklist.running_text()} (running)."
+        port = self.ctx.port
+        if port is not None and port.busy:
+            return "A meter read is running on the Connection tab."
+        return ""
+
+    def ask_close(self, busy: str) -> bool:
+        """Ask before closing while something runs (No is the default)."""
+        answer = QMessageBox.question(
+            self,
+            "Close Witness Bench?",
+            f"{busy}\n\nClose anyway? The running step is stopped and recorded as not run; "
+            "the evidence stored so far is kept and the run can be resumed after a restart.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        busy = self.busy_text()
+        if busy and not self.ask_close(busy):
+            event.ignore()
+            return
         if self.remember:
             try:
                 save_window(self)
-            except Exception:  # noqa: BLE001 - remembering settings never blocks closing
-                pass
+            except Exception:
+                log.exception("window settings not saved")
+        self.statusBar().showMessage("Stopping the running step…")
+        if not self.checklist.stop():
+            log.error("closing with the checklist worker still running")
         self.ctx.shutdown()
         super().closeEvent(event)
 

@@ -57,7 +57,7 @@ def protect_none() -> bool:
     :func:`affected`); True when applied."""
     if getattr(protect_none, "_done", False) or not affected():
         return False
-    singletons = [None, True, False, Ellipsis, NotImplemented, (), ""]
+    singletons: list[object] = [None, True, False, Ellipsis, NotImplemented, (), ""]
     singletons += [int(i) for i in range(-5, 257)]
     for obj in singletons:
         ctypes.c_ssize_t.from_address(id(obj)).value += RESERVE

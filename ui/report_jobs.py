@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -131,7 +132,7 @@ def preview_pages(pdf: Path, out_dir: Path, dpi: int = PREVIEW_DPI) -> list[Path
 
 
 def _state(
-    store_factory: Any, session_id: int, pdf: Path, preview_dir: Path, trust: list[Path]
+    store_factory: Any, session_id: int, pdf: Path, preview_dir: Path, trust: Sequence[Path]
 ) -> ReportState:
     state = ReportState(pdf)
     try:
@@ -139,7 +140,7 @@ def _state(
     except ReportError as exc:
         state.preview_error = str(exc)
     try:
-        load_trust(trust)
+        load_trust(list(trust))
     except ReportError as exc:  # judged without them: UNTRUSTED at best, never OK
         state.trust_error = str(exc)
         trust = []
@@ -150,7 +151,7 @@ def _state(
     finally:
         store.close()
     # the very check of `bench-app verify REPORT --trust … --db DB` (the database read-only)
-    state.verdict = verdict = check_report(pdf, trust or None, db_path)
+    state.verdict = verdict = check_report(pdf, list(trust) or None, db_path)
     signed = verdict.signed if verdict.signatures else report_info(pdf)
     head, sid = signed.get("audit_head", ""), signed.get("session_id", "")
     state.report_hash = head
@@ -178,7 +179,7 @@ def _state(
 
 
 def inspect(
-    store_factory: Any, session_id: int, pdf: Path, preview_dir: Path, trust: list[Path] = ()
+    store_factory: Any, session_id: int, pdf: Path, preview_dir: Path, trust: Sequence[Path] = ()
 ) -> ReportState | None:
     """Preview and verify an existing report file (None when there is none yet)."""
     if not Path(pdf).is_file():
@@ -187,7 +188,7 @@ def inspect(
 
 
 def render(
-    store_factory: Any, session_id: int, pdf: Path, preview_dir: Path, trust: list[Path] = ()
+    store_factory: Any, session_id: int, pdf: Path, preview_dir: Path, trust: Sequence[Path] = ()
 ) -> ReportState:
     """Render the report of the session as it is now (an unsigned draft when not locked).
 
@@ -220,7 +221,7 @@ def sign(
     passphrase: bytes,
     role: str,
     preview_dir: Path,
-    trust: list[Path] = (),
+    trust: Sequence[Path] = (),
 ) -> ReportState:
     """Sign the session's report as ``role`` (see the module docstring for the order).
 

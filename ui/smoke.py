@@ -121,7 +121,7 @@ def run_smoke(db_path: str | Path | None = None) -> dict:
         out["stored_readings"] = len(ctx.store.readings(cid))
         t = time.perf_counter()
         window.profile.reload_collections()
-        window.tabs.setCurrentWidget(window.profile)
+        window.show_panel(window.profile)
         window.profile.redraw()
         out["periods_drawn"] = window.profile.periods_shown()
         out["days_loaded"] = len(window.profile.series.days())

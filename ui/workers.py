@@ -20,6 +20,7 @@ continues an incomplete collection from what the store holds (also after a resta
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -32,6 +33,8 @@ from bench_app.errors import AcquisitionStopped
 from drivers.meter import MeterDriver
 from drivers.model import Identity
 from ui.errors import Cancelled
+
+log = logging.getLogger(__name__)
 
 MeterFactory = Callable[[], MeterDriver]
 StoreFactory = Callable[[], Any]
@@ -115,6 +118,7 @@ class PortWorker(QObject):
         except Exception as exc:  # noqa: BLE001 - every failure is reported, never raised
             if isinstance(exc, AcquisitionStopped):
                 exc = Cancelled(str(exc))
+            log.info("port operation %s ended: %s: %s", op, type(exc).__name__, exc)
             if not isinstance(exc, Cancelled) and op in ("connect", "profile", "events", "read"):
                 self.state_changed.emit("error")
             self.failed.emit(op, exc, context)
@@ -126,13 +130,13 @@ class PortWorker(QObject):
         """Close the meter (saving the trace) and the store; called before the thread stops."""
         try:
             self._op_disconnect({})
-        except Exception:  # noqa: BLE001 - closing never raises to the caller
-            pass
+        except Exception:
+            log.warning("closing the meter at shutdown failed", exc_info=True)
         if self._store is not None:
             try:
                 self._store.close()
-            except Exception:  # noqa: BLE001
-                pass
+            except Exception:
+                log.warning("closing the worker's store failed", exc_info=True)
             self._store = None
 
     # -- hooks -> signals ----------------------------------------------------------------------
@@ -204,8 +208,10 @@ class PortWorker(QObject):
     def _op_clock(self, ctx: dict) -> Any:
         return self._need_acq().read_clock("read from GUI")
 
-    def _op_set_clock(self, ctx: dict, meter_time: datetime) -> Any:
-        return self._need_acq().set_clock(meter_time, "after set clock")
+    def _op_set_clock(self, ctx: dict, meter_time: datetime, note: str = "after set clock") -> Any:
+        """Write the meter clock; ``note`` (who and why, from the confirmation) is stored with
+        the reading taken after the write."""
+        return self._need_acq().set_clock(meter_time, note)
 
     def _op_instantaneous(self, ctx: dict) -> Any:
         return self._need_acq().read_instantaneous()
@@ -296,16 +302,16 @@ class PortController(QObject):
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        self.thread = QThread()
-        self.thread.setObjectName("port-worker")
+        self.worker_thread = QThread()
+        self.worker_thread.setObjectName("port-worker")
         self.worker = PortWorker(meter_factory, store_factory, session_id)
-        self.worker.moveToThread(self.thread)
+        self.worker.moveToThread(self.worker_thread)
         self.submit.connect(self.worker.run)
         self.worker.finished.connect(self._done)
         self.worker.failed.connect(self._done)
         self._seq = 0
         self.pending = 0
-        self.thread.start()
+        self.worker_thread.start()
 
     @property
     def busy(self) -> bool:
@@ -331,7 +337,7 @@ class PortController(QObject):
 
     def shutdown(self, timeout_ms: int = 10000) -> None:
         """Cancel, close the meter in its own thread, stop the thread (waits ≤ ``timeout_ms``)."""
-        if not self.thread.isRunning():
+        if not self.worker_thread.isRunning():
             return
         self.cancel()
         from PySide6.QtCore import QMetaObject, Qt
@@ -339,8 +345,8 @@ class PortController(QObject):
         QMetaObject.invokeMethod(
             self.worker, "shutdown", Qt.ConnectionType.BlockingQueuedConnection
         )
-        self.thread.quit()
-        self.thread.wait(timeout_ms)
+        self.worker_thread.quit()
+        self.worker_thread.wait(timeout_ms)
 
 
 class _TaskWorker(QObject):
@@ -354,6 +360,7 @@ class _TaskWorker(QObject):
         try:
             result = fn()
         except Exception as exc:  # noqa: BLE001 - every failure is reported, never raised
+            log.info("background job %s failed: %s: %s", name, type(exc).__name__, exc)
             self.failed.emit(name, exc)
         else:
             self.done.emit(name, result)
@@ -374,15 +381,15 @@ class TaskRunner(QObject):
 
     def __init__(self, name: str = "task-worker", parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.thread = QThread()
-        self.thread.setObjectName(name)
+        self.worker_thread = QThread()
+        self.worker_thread.setObjectName(name)
         self.worker = _TaskWorker()
-        self.worker.moveToThread(self.thread)
+        self.worker.moveToThread(self.worker_thread)
         self._submit.connect(self.worker.run)
         self.worker.done.connect(self._on_done)
         self.worker.failed.connect(self._on_failed)
         self.pending = 0
-        self.thread.start()
+        self.worker_thread.start()
 
     @property
     def busy(self) -> bool:
@@ -409,6 +416,6 @@ class TaskRunner(QObject):
         self.failed.emit(name, exc)
 
     def shutdown(self, timeout_ms: int = 30000) -> None:
-        if self.thread.isRunning():
-            self.thread.quit()
-            self.thread.wait(timeout_ms)
+        if self.worker_thread.isRunning():
+            self.worker_thread.quit()
+            self.worker_thread.wait(timeout_ms)

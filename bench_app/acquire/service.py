@@ -87,6 +87,9 @@ class Acquisition:
 
     :param store: a :class:`bench_app.store.Store` or None (read without storing).
     :param label: prefix of stored trace labels (``"bench read"``, ``"DR1-1 collection"``…).
+    :param simulated: the meter is a simulated outstation (None: not known yet — reading the
+        identity sets it from what the outstation announces); every collection, trace segment
+        and clock observation stored records it.
     Passwords never reach the driver's trace (the protocol layers mask them as they write), so
     segments are stored as recorded.
     """
@@ -101,9 +104,11 @@ class Acquisition:
         on_block: BlockHook | None = None,
         progress: ProgressHook | None = None,
         should_stop: StopHook | None = None,
+        simulated: bool | None = None,
         time_source: Any = None,
     ) -> None:
         self.store = store
+        self.simulated = simulated
         self.session_id = session_id
         self.meter = meter
         #: :class:`bench_app.timesource.TimeSource` measured with every clock reading (None: the
@@ -153,7 +158,11 @@ class Acquisition:
         if not len(seg):
             return None
         tid = self.store.add_trace(
-            self.session_id, seg, label=f"{self.label}: {what}", collection_id=self.collection_id
+            self.session_id,
+            seg,
+            label=f"{self.label}: {what}",
+            collection_id=self.collection_id,
+            simulated=self.simulated,
         )
         self.trace_ids.append(tid)
         return tid
@@ -196,7 +205,11 @@ class Acquisition:
                 full = {"identity": self.identity.to_json()} if self.identity else {}
                 full.update(meta or {})
                 collection_id = self.store.new_collection(
-                    self.session_id, "bench", protocol=self.meter.protocol, meta=full
+                    self.session_id,
+                    "bench",
+                    protocol=self.meter.protocol,
+                    meta=full,
+                    simulated=self.simulated,
                 )
                 self.store.mark_collection(collection_id, "started")
             else:
@@ -241,6 +254,8 @@ class Acquisition:
         """Serial, type code, firmware (not stored by itself: new collections carry it)."""
         self.check_stop()
         self.identity = self.meter.read_identity()
+        if self.identity.simulated:  # the outstation announces a simulator: its evidence says so
+            self.simulated = True
         return self.identity
 
     def read_clock(self, note: str = "clock read") -> ClockReading:
@@ -263,7 +278,11 @@ class Acquisition:
 
         def store() -> int:
             self.store.add_clock_observation(
-                self.session_id, reading, note=f"{self.label}: {note}", reference=reference
+                self.session_id,
+                reading,
+                note=f"{self.label}: {note}",
+                reference=reference,
+                simulated=self.simulated,
             )
             return 1
 

@@ -88,6 +88,10 @@ class ActionContext:
     bench_time: BenchTime | None = None
     #: meter description named for the run (``--meter``); "" = the session's (levels, SAPs)
     meter_description: str = ""
+    #: the meter is a simulated outstation (None: not known); stored with every piece of evidence
+    simulated: bool | None = None
+    #: who runs the bench (recorded with each stimulus the tester confirms)
+    by: str = ""
 
     @property
     def params(self) -> dict:
@@ -173,28 +177,43 @@ class ActionContext:
                 self.session_id,
                 driver,
                 label=f"{self.step.id} {label}".strip(),
+                simulated=self.simulated,
             )
             self._acquisitions[key] = acq
         return acq
 
     def stimulus(self, method: str, *args: Any, instruction: str) -> None:
         """Do ``control.method(*args)`` on a simulator, or ask the tester to do it on a real meter
-        and wait for the confirmation (:class:`StepAborted` when declined or nobody is there)."""
+        and wait for the confirmation (:class:`StepAborted` when declined — ``skip: reason`` —
+        or nobody is there). A confirmation (Enter, or ``done by NAME``) is recorded in the
+        step's evidence ``stimuli``: instruction, when asked, when confirmed (UTC) and by whom."""
         if self.control is not None:
             getattr(self.control, method)(*args)
             return
         if self.prompt is None:
             raise StepAborted(f"needs the tester to: {instruction} (no bench control, no prompt)")
+        asked = self.now()
         answer = (
             self.prompt(f"{self.step.id}: {instruction} — press Enter when done") or ""
         ).strip()
         if answer.lower().startswith(("n", "skip")):
-            raise StepAborted(f"tester did not confirm: {instruction}")
+            why = answer.partition(":")[2].strip()
+            raise StepAborted(
+                f"tester did not confirm: {instruction}" + (f" (reason: {why})" if why else "")
+            )
+        # when the tester confirmed and who: evidence of the step (the report lists it)
+        who = answer[8:].strip() if answer.lower().startswith("done by ") else ""
+        self.evidence.setdefault("stimuli", []).append(
+            {"instruction": instruction, "asked_at": iso(asked), "done_at": iso(self.now()),
+             "by": who or self.by}
+        )  # fmt: skip
 
     # -- storing evidence ------------------------------------------------------------------------
     def new_collection(self, label: str, source: str = "bench", **meta: Any) -> int:
         meta = {"step": self.step.id, "run_id": self.run_id, "label": label, **meta}
-        cid = self.store.new_collection(self.session_id, source, protocol=self.protocol, meta=meta)
+        cid = self.store.new_collection(
+            self.session_id, source, protocol=self.protocol, meta=meta, simulated=self.simulated
+        )
         self.link("collection_ids", cid)
         return cid
 
@@ -248,6 +267,7 @@ class ActionContext:
         oid = self.store.add_clock_observation(
             self.session_id, reading, note=f"{self.step.id}: {note}",
             reference=ref.to_json() if ref is not None else None,  # type: ignore[attr-defined]
+            simulated=self.simulated,
         )
         if ref is not None:
             self.evidence["reference"] = ref.to_json()  # type: ignore[attr-defined]

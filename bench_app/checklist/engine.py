@@ -69,6 +69,8 @@ class ChecklistEngine:
     :param capabilities: overrides :data:`DEFAULT_CAPABILITIES` for the protocol.
     :param progress: ``progress(remaining_s, message)`` while a step waits for a settlement
         period to close on a real meter (on a simulator, time is advanced instead).
+    :param simulated: the meter is a simulated outstation; default: True with bench control,
+        else not known. Stored with every collection, trace and clock observation of a step.
     :param time_source: :class:`bench_app.timesource.TimeSource` measured with every clock
         reading (the PC's offset is stored with it and corrects the reference); None: the PC.
     """
@@ -90,9 +92,11 @@ class ChecklistEngine:
         sleep: Callable[[float], None] | None = None,
         progress: Progress | None = None,
         meter: str = "",
+        simulated: bool | None = None,
         time_source: Any = None,
     ) -> None:
         self.store = store
+        self.simulated = simulated if simulated is not None else (True if control else None)
         #: meter description named for the run (levels and SAPs; "" = the session's)
         self.meter = meter
         self.session_id = session_id
@@ -298,6 +302,8 @@ class ChecklistEngine:
             sleep=self.sleep,
             bench_time=self.bench_time,
             meter_description=self.meter,
+            simulated=self.simulated,
+            by=self.by,
         )
         try:
             if self.meter_factory is None:

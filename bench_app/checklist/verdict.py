@@ -265,10 +265,18 @@ def _reconciliations(store: Any, session_id: int) -> list[tuple[str, Any]]:
     return out
 
 
-def overall_result(store: Any, session_id: int, template: str | None = None) -> OverallResult:
+def overall_result(
+    store: Any,
+    session_id: int,
+    template: str | None = None,
+    *,
+    reconciliations: list[tuple[str, Any]] | None = None,
+) -> OverallResult:
     """Judge the session (see the module docstring for the rules).
 
     :param template: judge only the current run of this template (default: every run).
+    :param reconciliations: the ``(source, result)`` comparisons when the caller has them
+        already (:func:`reconciliations`), so a report does not compare twice.
     :raises bench_app.errors.NotFoundError: when the session does not exist.
     """
     store.get_session(session_id)
@@ -291,7 +299,9 @@ def overall_result(store: Any, session_id: int, template: str | None = None) -> 
     facts.listed += _import_deviations(store, session_id)
     for run in runs:  # confirmations given with steps not run, per run
         facts.listed += _accepted_incomplete(store, session_id, run)
-    facts.reconciliations = _reconciliations(store, session_id)
+    facts.reconciliations = (
+        _reconciliations(store, session_id) if reconciliations is None else reconciliations
+    )
     facts.incomplete = _incomplete(store, session_id)
     return judge(facts)
 

@@ -22,6 +22,7 @@ from bench_app.errors import BenchError, TemplateError
 from bench_app.outcomes import Verdict
 from bench_app.reconcile import main_bench_collection, reference_comparison
 from bench_app.settlement import parse_utc_or_none
+from bench_app.store.records import is_simulator_session
 
 
 @dataclass
@@ -130,11 +131,15 @@ class ReportData:
     started_at: datetime | None = None  #: first audit record of the session
     ended_at: datetime | None = None  #: newest audit record of the session
     app_build: str = ""
+    #: some evidence of the session came from a simulated outstation
+    #: (:func:`bench_app.store.records.is_simulator_session`)
+    simulated_evidence: bool = False
 
     @property
     def simulator(self) -> bool:
-        """True when the session's meter was the built-in simulator."""
-        return bool((self.records.get("bench") or {}).get("simulator"))
+        """True when any evidence of the session came from a simulated outstation (whatever
+        the newest bench record says)."""
+        return self.simulated_evidence or bool((self.records.get("bench") or {}).get("simulator"))
 
     @property
     def document_number(self) -> str:
@@ -220,13 +225,24 @@ def _step_catalogue(template: str, store=None, session_id: int | None = None
 SOURCE_TEXT = {"hhdc": "HHDC", "manufacturer": "manufacturer-software"}
 
 
-def _reconcile(store: Any, session_id: int, source: str = "hhdc") -> Reconciliation:
-    """The ``source`` export (A) against the bench read that covers it, over the export's span."""
-    name = SOURCE_TEXT.get(source, source)
+def _compare(store: Any, session_id: int, source: str) -> Any:
+    """:func:`reference_comparison` of ``source``, or the :class:`BenchError` it raised."""
     try:
-        result = reference_comparison(store, session_id, source)
+        return reference_comparison(store, session_id, source)
     except BenchError as exc:
-        return Reconciliation(False, f"Not performed: {exc}", source=source)
+        return exc
+
+
+def _reconcile(
+    store: Any, session_id: int, source: str = "hhdc", result: Any = None
+) -> Reconciliation:
+    """The ``source`` export (A) against the bench read that covers it, over the export's span
+    (``result``: the comparison already made, else it is made here)."""
+    name = SOURCE_TEXT.get(source, source)
+    if result is None:
+        result = _compare(store, session_id, source)
+    if isinstance(result, BenchError):
+        return Reconciliation(False, f"Not performed: {result}", source=source)
     if result is None:
         sources = {c["source"] for c in store.collections(session_id) if c["rows"]}
         missing = f"{name} collection" if source not in sources else "bench read covering it"
@@ -312,7 +328,10 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
         identity = meter_identity(store, session_id)
     chart_col = next((c for c in bench_cols if c["id"] == main_bench), None)
 
-    verdict = overall_result(store, session_id)
+    compared = {src: _compare(store, session_id, src) for src in ("hhdc", "manufacturer")}
+    done = [(src, r) for src, r in compared.items()
+            if r is not None and not isinstance(r, BenchError)]  # fmt: skip
+    verdict = overall_result(store, session_id, reconciliations=done)
     run = (
         next((r.run for r in verdict.runs if r.run["id"] == verdict.run_id), None)
         if verdict.run_id is not None
@@ -336,6 +355,7 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
         "SELECT min(at), max(at) FROM audit WHERE session_id = ?", (session_id,)
     ).fetchone()
     records = store.session_records(session_id) if hasattr(store, "session_records") else {}
+    simulated = hasattr(store, "session_records") and is_simulator_session(store, session_id)
 
     findings = _equipment_findings(store, session_id, identity)
     return ReportData(
@@ -350,8 +370,10 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
         steps=steps,
         runs=runs,
         templates=_templates(runs),
-        reconciliation=_reconcile(store, session_id),
-        manufacturer_reconciliation=_reconcile(store, session_id, "manufacturer"),
+        reconciliation=_reconcile(store, session_id, "hhdc", compared["hhdc"]),
+        manufacturer_reconciliation=_reconcile(
+            store, session_id, "manufacturer", compared["manufacturer"]
+        ),
         clock_observations=store.clock_observations(session_id),
         events=store.events(session_id),
         series=_series(store, chart_col),
@@ -367,6 +389,7 @@ def collect_report_data(store: Any, session_id: int) -> ReportData:
         started_at=_when(first),
         ended_at=_when(last),
         app_build=_build(),
+        simulated_evidence=simulated,
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from reportlab.graphics.shapes import Drawing, Line, Rect, String
+from reportlab.graphics.shapes import Drawing, Line, String
 from reportlab.lib import colors
 from reportlab.platypus import CondPageBreak, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
@@ -19,7 +19,7 @@ from bench_app.report.data import ChannelSeries, ReportData
 from bench_app.report.styles import WARN_BG, WARN_BORDER, Styles, para, table
 
 #: Text on every page and on the cover of a simulator session.
-SIMULATOR_MARK = "SIMULATED OUTSTATION — built-in simulator, not a real meter"
+SIMULATOR_MARK = "SIMULATED OUTSTATION — evidence from a simulator, not a real meter"
 
 #: Declaration each signer makes by signing (one per role).
 DECLARATIONS = {
@@ -57,10 +57,14 @@ def bench_text(d: ReportData) -> str:
     """How the meter was reached, as the cover prints it."""
     bench = d.records.get("bench") or {}
     if not bench:
+        if d.simulator:
+            return f"{SIMULATOR_MARK} (the evidence says so; no bench record)"
         return "not recorded (bench-app session set ID bench …)"
     if bench.get("simulator"):
         meter = f" ({bench['meter']})" if bench.get("meter") else ""
         return f"{SIMULATOR_MARK}{meter}; port {bench.get('port') or '—'}"
+    if d.simulator:  # a port recorded now, but evidence of the session came from a simulator
+        return f"{SIMULATOR_MARK} (some evidence); now port {bench.get('port') or '—'}"
     parts = [
         f"port {bench.get('port') or '—'}",
         f"protocol {bench.get('protocol') or '—'}",
@@ -160,7 +164,13 @@ def evidence_text(evidence: dict) -> str:
     assoc = evidence.get("association")
     if assoc:
         parts.append(f"level {assoc.get('level')} (SAP {assoc.get('client_sap')})")
+    for done in evidence.get("stimuli") or []:  # what the tester did at the bench, when, who
+        parts.append(
+            f"{done.get('instruction')}: confirmed {local_utc(done.get('done_at'))} "
+            f"by {done.get('by') or '—'}"
+        )
     return "; ".join(parts) or "—"
+
 
 
 def deviations(d: ReportData, st: Styles, number: str = "") -> list:
@@ -193,29 +203,53 @@ def _day_rows(s: ChannelSeries) -> dict:
     return settlement.day_grid((k[0], c[0], c[1]) for k, c in cells.items())
 
 
-def heatmap(s: ChannelSeries, st: Styles, height: float = 220) -> Drawing:
+class _CellsDrawing(Drawing):
+    """A Drawing whose many plain cells are written as PDF fill operators in one go (``cells``:
+    operators in the drawing's own coordinates), below its shapes. A heat map of 90 days has
+    17 280 cells; as shape objects they made up most of a report's rendering time."""
+
+    def __init__(self, width: float, height: float, cells: str) -> None:
+        super().__init__(width, height)
+        self._cells = cells
+
+    def draw(self, showBoundary=None):  # ReportLab calls it with or without showBoundary
+        if self._cells:
+            self.canv.addLiteral(f"q\n{self._cells}Q")
+        return super().draw() if showBoundary is None else super().draw(showBoundary)
+
+
+def heatmap(
+    s: ChannelSeries, st: Styles, height: float = 220, days: dict | None = None
+) -> Drawing:
     """Days (rows) × settlement periods (columns) heat map of one channel; flagged periods are
-    outlined in red. Axis titles name the units."""
-    days = _day_rows(s)
+    outlined in red. Axis titles name the units. ``days``: the series' :func:`_day_rows`, when
+    the caller has them already."""
+    days = _day_rows(s) if days is None else days
     ordered = sorted(days)
     left, bottom, top = 58, 26, 14
-    dw = Drawing(W, height)
     plot_w, plot_h = W - left - 10, height - bottom - top
     n = max(len(ordered), 1)
     cw, ch = plot_w / 50, plot_h / n
     peak = max((v for d in days.values() for v, _ in d.values()), default=0) or 1.0
+    cells: list[str] = []
+    flagged: list[str] = []
+    labels: list[String] = []
     for i, day in enumerate(ordered):
         y = bottom + plot_h - (i + 1) * ch
         for sp, (v, flag) in days[day].items():
             x = left + (sp - 1) * cw
             shade = 1 - 0.85 * max(0.0, min(1.0, v / peak))
-            rect = Rect(x, y, cw, ch, strokeColor=None, fillColor=colors.Color(shade, shade, 1))
-            dw.add(rect)
+            cells.append(f"{shade:.4f} {shade:.4f} 1 rg {x:.3f} {y:.3f} {cw:.3f} {ch:.3f} re f\n")
             if flag:
-                dw.add(Rect(x, y, cw, ch, fillColor=None, strokeColor=colors.red, strokeWidth=0.8))
+                flagged.append(f"{x:.3f} {y:.3f} {cw:.3f} {ch:.3f} re S\n")
         if len(ordered) <= 31 or i % max(1, len(ordered) // 15) == 0:
             label = day.strftime("%d %b")
-            dw.add(_text(left - 3, y + ch / 2 - 2, label, st, 5.5, "end"))
+            labels.append(_text(left - 3, y + ch / 2 - 2, label, st, 5.5, "end"))
+    if flagged:
+        cells.append("1 0 0 RG 0.8 w\n" + "".join(flagged))
+    dw = _CellsDrawing(W, height, "".join(cells))
+    for label in labels:
+        dw.add(label)
     for sp in (1, 12, 24, 36, 48):
         x = left + (sp - 0.5) * cw
         dw.add(Line(x, bottom - 2, x, bottom, strokeColor=colors.grey))
@@ -231,9 +265,10 @@ def _text(x: float, y: float, text: str, st: Styles, size: float, anchor: str) -
     return String(x, y, text, fontName=st.fonts.regular, fontSize=size, textAnchor=anchor)
 
 
-def daily_totals(s: ChannelSeries, st: Styles) -> Table:
-    """Daily totals of one channel: day, periods, total, flagged periods (in columns of 3)."""
-    days = _day_rows(s)
+def daily_totals(s: ChannelSeries, st: Styles, days: dict | None = None) -> Table:
+    """Daily totals of one channel: day, periods, total, flagged periods (in columns of 3).
+    The cells are short single-line text, drawn as plain strings (no wrapping needed)."""
+    days = _day_rows(s) if days is None else days
     cells = []
     for day in sorted(days):
         sps = days[day]
@@ -251,7 +286,7 @@ def daily_totals(s: ChannelSeries, st: Styles) -> Table:
         rows.append(row)
     header = ["Day", "SPs", f"Total {s.unit}", "Flag"] * cols
     widths = [W / cols * f for f in (0.36, 0.14, 0.32, 0.18)] * cols
-    return table(header, rows or [[""] * len(header)], widths, st)
+    return table(header, rows or [[""] * len(header)], widths, st, plain=True)
 
 
 def profile_section(d: ReportData, st: Styles, number: str = "7.") -> list:
@@ -271,7 +306,9 @@ def profile_section(d: ReportData, st: Styles, number: str = "7.") -> list:
     for i, s in enumerate(d.series):
         title = Paragraph(f"{s.obis} ({s.unit}), collection #{s.collection_id}", st.h2)
         # the section heading stays with the first map: never alone at a page bottom
-        out.append(KeepTogether([*(head if i == 0 else []), title, heatmap(s, st), Spacer(1, 4)]))
-        out.append(daily_totals(s, st))
+        days = _day_rows(s)
+        chart = heatmap(s, st, days=days)
+        out.append(KeepTogether([*(head if i == 0 else []), title, chart, Spacer(1, 4)]))
+        out.append(daily_totals(s, st, days))
         out.append(Spacer(1, 8))
     return out

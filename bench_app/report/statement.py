@@ -22,7 +22,8 @@ Layout (``version`` :data:`STATEMENT_VERSION`; new sections slot in as new keys)
      "manufacturer_reconciliation": {...}, "clock_observations": [...], "events": [...],
      "series": [...], "collections": [...with rows_sha256...], "traces": [...with sha256...],
      "attachments": [...with sha256...], "records": {...}, "observed": [...HHDC exchanges...],
-     "started_at", "ended_at",
+     "simulated": true when any evidence came from a simulated outstation (or any bench record
+     named the simulator; every page then says SIMULATED), "started_at", "ended_at",
      "generator": {"app_version", "app_build"}}
 
 Times are ISO 8601 text (UTC); floats are JSON numbers (round-trip exact). Row ids are the
@@ -62,8 +63,16 @@ LOCAL_KEYS = frozenset(
 )  # fmt: skip
 
 
+_SCALARS = frozenset({str, int, bool, type(None)})
+
+
 def _plain(obj: Any) -> Any:
     """``obj`` as JSON-able data: datetimes → ISO text, tuples → lists, dataclasses → dicts."""
+    kind = type(obj)
+    if kind in _SCALARS:  # exact types first: a 90-day series is ~35 000 numbers
+        return obj
+    if kind is float:
+        return None if obj != obj else obj  # NaN has no JSON form
     if isinstance(obj, datetime):
         when = obj if obj.tzinfo else obj.replace(tzinfo=UTC)
         return when.astimezone(UTC).isoformat()
@@ -207,6 +216,7 @@ def statement_from_data(data: ReportData) -> dict:
         "attachments": _plain(data.attachments),
         "records": _plain(data.records),
         "observed": _plain(data.observed),
+        "simulated": data.simulator,
         "started_at": _plain(data.started_at),
         "ended_at": _plain(data.ended_at),
         "generator": {"app_version": data.app_version, "app_build": data.app_build},
@@ -276,6 +286,7 @@ def data_from_statement(statement: dict) -> ReportData:
         started_at=s.get("started_at"),
         ended_at=s.get("ended_at"),
         app_build=str(gen.get("app_build", "")),
+        simulated_evidence=bool(s.get("simulated")),
     )
 
 

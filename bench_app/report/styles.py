@@ -214,18 +214,23 @@ def table(
     extra_style: Sequence[tuple] = (),
     zebra: bool = True,
     total: float = L.FRAME_WIDTH,
+    plain: bool = False,
 ) -> Table:
     """A full-width table with a repeated dark header row and wrapped Paragraph cells.
 
     Cells that are already flowables are used as they are; everything else is escaped text.
     ``widths`` None: the columns follow their content (:func:`content_widths`) within ``total``.
+    ``plain``: body cells are short one-line texts drawn as strings in the cell font (no
+    wrapping; much faster for tables of hundreds of numbers).
     """
-    data = [[para(h, st.cell_head) for h in header]]
+    data: list[list[Any]] = [[para(h, st.cell_head) for h in header]]
     for row in rows:
-        cells = []
+        cells: list[Any] = []
         for i, value in enumerate(row):
             if hasattr(value, "wrapOn"):
                 cells.append(value)
+            elif plain:
+                cells.append(fmt(value))
             else:
                 cells.append(para(value, st.cell_mono if i in mono_cols else st.cell))
         data.append(cells)
@@ -235,6 +240,8 @@ def table(
     t = Table(data, colWidths=list(widths), repeatRows=1, hAlign="LEFT")
     style = [
         ("FONTNAME", (0, 0), (-1, -1), st.fonts.regular),
+        ("FONTSIZE", (0, 1), (-1, -1), st.cell.fontSize),
+        ("LEADING", (0, 1), (-1, -1), st.cell.leading),
         ("BACKGROUND", (0, 0), (-1, 0), HEADER_BG),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#a6a6a6")),

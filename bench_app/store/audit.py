@@ -99,13 +99,19 @@ HASHED_COLUMNS: dict[tuple[str, str], tuple[str, ...]] = {
     ("insert", "session_records"): ("session_id", "kind", "data", "created_at"),
 }  # fmt: skip
 
-#: Columns added later, hashed only when not NULL (older rows keep their digests).
+#: Columns added later, hashed only when not NULL (older rows keep their digests). ``simulated``
+#: (1 a simulated outstation, 0 a real meter) is evidence: changing it breaks the chain.
 OPTIONAL_HASHED: dict[tuple[str, str], tuple[str, ...]] = {
+    ("insert", "collections"): ("simulated",),
     ("insert", "clock_observations"): (
-        "reference_offset_s", "reference_uncertainty_s", "reference_source",
+        "reference_offset_s", "reference_uncertainty_s", "reference_source", "simulated",
     ),
+    ("insert", "traces"): ("simulated",),
     ("insert", "checklist_runs"): ("frozen",),
 }  # fmt: skip
+
+#: Every optional column name (a bundle written before a column existed may lack it).
+OPTIONAL_COLUMNS = frozenset(c for cols in OPTIONAL_HASHED.values() for c in cols)
 
 #: Evidence table → SQL selecting the ids of its rows that belong to session ``?``.
 SESSION_ROWS = {
@@ -178,6 +184,9 @@ def row_digests(
     """Ids and digests of the rows ``lo..hi`` of ``table`` as the record ``action`` covers them."""
     cols = HASHED_COLUMNS[(action, table)]
     optional = OPTIONAL_HASHED.get((action, table), ())
+    if optional:  # a file written at an older version (not migrated yet) may lack some
+        have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+        optional = tuple(c for c in optional if c in have)
     cols = (*cols, *optional)
     sql = f"SELECT id, {', '.join(cols)} FROM {table} WHERE id BETWEEN ? AND ? ORDER BY id"
     rows = conn.execute(sql, (lo, hi)).fetchall()

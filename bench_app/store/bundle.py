@@ -344,12 +344,15 @@ def _copy_rows(
         raise IntegrityError(f"bundle audit record names unknown table {table!r}")
     cols = [c for c in _columns(conn, "main", table) if c != "id"]  # our schema's columns
     theirs = set(_columns(conn, "bundle", table)) - {"id"}
-    if theirs != set(cols):
-        odd = sorted(theirs ^ set(cols))[0]
-        raise IntegrityError(f"bundle table {table} has a column set unlike ours ({odd!r})")
+    odd_cols = (theirs - set(cols)) | (set(cols) - theirs - audit.OPTIONAL_COLUMNS)
+    if odd_cols:  # a bundle of an older version lacks only the optional columns (left NULL)
+        raise IntegrityError(
+            f"bundle table {table} has a column set unlike ours ({sorted(odd_cols)[0]!r})"
+        )
     remap = [(i, maps[_REMAP[c]]) for i, c in enumerate(cols) if c in _REMAP]
+    picked = ", ".join(c if c in theirs else "NULL" for c in cols)
     rows = conn.execute(
-        f"SELECT id, {', '.join(cols)} FROM bundle.{table} WHERE id BETWEEN ? AND ? ORDER BY id",
+        f"SELECT id, {picked} FROM bundle.{table} WHERE id BETWEEN ? AND ? ORDER BY id",
         (lo, hi),
     ).fetchall()
     start = int(conn.execute(f"SELECT coalesce(max(id), 0) FROM main.{table}").fetchone()[0]) + 1

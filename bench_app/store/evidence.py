@@ -20,7 +20,15 @@ from datetime import UTC, datetime
 
 from bench_app.errors import IntegrityError, NotFoundError, StoreError, UsageError
 from bench_app.store.base import StoreBase, from_iso, new_uid, now_iso, to_iso
-from drivers.model import Channel, ClockReading, MeterEvent, ProfileRow, RegisterValue, normalise
+from drivers.model import (
+    Channel,
+    ClockReading,
+    Identity,
+    MeterEvent,
+    ProfileRow,
+    RegisterValue,
+    normalise,
+)
 from drivers.trace import Trace
 
 SOURCES = ("bench", "hhdc", "manufacturer")
@@ -79,8 +87,10 @@ class EvidenceMixin(StoreBase):
         meta: dict | None = None,
         source_file: str = "",
         source_hash: str = "",
+        simulated: bool | None = None,
     ) -> int:
-        """Start a collection: who read (``bench``/``hhdc``/``manufacturer``), how, from where."""
+        """Start a collection: who read (``bench``/``hhdc``/``manufacturer``), how, from where;
+        ``simulated``: the source was a simulated outstation (None: not known)."""
         if source not in SOURCES:
             raise UsageError(
                 f"collection source must be one of {', '.join(SOURCES)}, not {source!r}"
@@ -95,6 +105,8 @@ class EvidenceMixin(StoreBase):
             "source_file": source_file,
             "source_hash": source_hash,
         }
+        if simulated is not None:  # NULL (not known) is the column's default
+            record["simulated"] = int(bool(simulated))
         return self._insert("collections", session_id, record)
 
     def _collection_dicts(self, where: str, params: list) -> list[dict]:
@@ -343,13 +355,19 @@ class EvidenceMixin(StoreBase):
         return rows
 
     def add_clock_observation(
-        self, session_id: int, reading: ClockReading, note: str = "", reference: dict | None = None
+        self,
+        session_id: int,
+        reading: ClockReading,
+        note: str = "",
+        reference: dict | None = None,
+        simulated: bool | None = None,
     ) -> int:
         """Record meter time against the reference time; deviation in seconds.
 
         :param reference: the time source measured with this reading
             (:meth:`bench_app.timesource.Reference.to_json`): ``offset_s`` (PC − reference, s),
             ``uncertainty_s`` and ``source``; ``reading`` is then already against the reference.
+        :param simulated: read from a simulated outstation (None: not known).
         """
         record = {
             "session_id": session_id,
@@ -366,17 +384,19 @@ class EvidenceMixin(StoreBase):
                                                                             "offset uncertainty"),
                 "reference_source": str(reference.get("text") or reference.get("source") or ""),
             })  # fmt: skip
+        if simulated is not None:  # NULL (not known) is the column's default
+            record["simulated"] = int(bool(simulated))
         return self._insert("clock_observations", session_id, record)
 
     def clock_observations(self, session_id: int) -> list[dict]:
         """id, meter_time, reference_time (aware UTC), deviation_s (meter − reference), note,
         reference_offset_s (PC − reference, s; None: the bare PC clock), reference_uncertainty_s,
-        reference_source."""
+        reference_source, simulated (1 a simulated outstation, 0 a real meter, None not known)."""
         self._session_row(session_id)
         rows = list(
             self.db.query(
                 "SELECT id, meter_time, reference_time, deviation_s, note, reference_offset_s, "
-                "reference_uncertainty_s, reference_source FROM clock_observations "
+                "reference_uncertainty_s, reference_source, simulated FROM clock_observations "
                 "WHERE session_id = ? ORDER BY id",
                 [session_id],
             )
@@ -389,9 +409,15 @@ class EvidenceMixin(StoreBase):
     # -- traces and attachments -----------------------------------------------------------------
 
     def add_trace(
-        self, session_id: int, trace: Trace, label: str = "", collection_id: int | None = None
+        self,
+        session_id: int,
+        trace: Trace,
+        label: str = "",
+        collection_id: int | None = None,
+        simulated: bool | None = None,
     ) -> int:
-        """Store a byte trace zlib-compressed with the SHA-256 of its JSON Lines text."""
+        """Store a byte trace zlib-compressed with the SHA-256 of its JSON Lines text;
+        ``simulated``: exchanged with a simulated outstation (None: not known)."""
         text = trace.to_jsonl().encode("utf-8")
         tx, rx = trace.byte_counts()
         record = {
@@ -405,15 +431,39 @@ class EvidenceMixin(StoreBase):
             "created_at": now_iso(),
             "data": zlib.compress(text, 6),
         }
+        if simulated is not None:  # NULL (not known) is the column's default
+            record["simulated"] = int(bool(simulated))
         return self._insert("traces", session_id, record)
 
+    def simulated_evidence(self, session_id: int) -> int:
+        """How many collections, traces and clock observations of the session came from a
+        simulated outstation (their ``simulated`` mark, or a simulated identity in a
+        collection's meta)."""
+        self._session_row(session_id)
+        n = 0
+        for table in ("collections", "traces", "clock_observations"):
+            n += int(
+                self.conn.execute(
+                    f"SELECT count(*) FROM {table} WHERE session_id = ? AND simulated = 1",
+                    (session_id,),
+                ).fetchone()[0]
+            )
+        for (meta,) in self.conn.execute(
+            "SELECT meta FROM collections WHERE session_id = ? AND simulated IS NULL",
+            (session_id,),
+        ):
+            identity = (json.loads(meta or "{}") or {}).get("identity") or {}
+            n += bool(identity) and Identity.announces_simulator(identity)
+        return n
+
     def traces(self, session_id: int) -> list[dict]:
-        """id, collection_id, label, sha256, records, bytes_tx, bytes_rx, created_at."""
+        """id, collection_id, label, sha256, records, bytes_tx, bytes_rx, created_at, simulated
+        (1 a simulated outstation, 0 a real meter, None not known)."""
         self._session_row(session_id)
         return list(
             self.db.query(
-                "SELECT id, collection_id, label, sha256, records, bytes_tx, bytes_rx, created_at "
-                "FROM traces WHERE session_id = ? ORDER BY id",
+                "SELECT id, collection_id, label, sha256, records, bytes_tx, bytes_rx, created_at, "
+                "simulated FROM traces WHERE session_id = ? ORDER BY id",
                 [session_id],
             )
         )

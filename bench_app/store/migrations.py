@@ -530,6 +530,16 @@ def _m10_full_digests(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE audit ADD COLUMN digest_size INTEGER NOT NULL DEFAULT 8")
 
 
+def _m11_simulated_sources(db: sqlite_utils.Database) -> None:
+    """Whether each piece of bench evidence came from a simulated outstation: ``simulated`` on
+    collections, traces and clock observations (1 simulated, 0 a real meter, NULL not recorded —
+    rows written before this migration; hashed only when set, see
+    :data:`bench_app.store.audit.OPTIONAL_HASHED`). A session with any simulated evidence is
+    marked as a simulator session whatever its bench record says later."""
+    for table in ("collections", "traces", "clock_observations"):
+        db.execute(f"ALTER TABLE {table} ADD COLUMN simulated INTEGER")
+
+
 #: (version, description, function); version n upgrades n-1 → n.
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "core evidence tables and audit chain", _m1_core),
@@ -544,6 +554,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (9, "reference clock offsets with clock observations; frozen run templates",
      _m9_reference_and_frozen),
     (10, "full-width (SHA-256) row digests in the audit chain", _m10_full_digests),
+    (11, "simulated marks on collections, traces and clock observations", _m11_simulated_sources),
 ]  # fmt: skip
 
 #: The schema version this code writes.

@@ -104,6 +104,15 @@ def record_bench(
 
 
 def is_simulator_session(store: SessionRecordsMixin, session_id: int) -> bool:
-    """True when the session's newest ``bench`` record says the meter was the built-in
-    simulator (the report, the CLI and the GUI mark such sessions)."""
-    return bool((store.session_records(session_id).get("bench") or {}).get("simulator"))
+    """True when any of the session's evidence came from a simulated outstation: a collection,
+    trace or clock observation marked simulated (or a collection whose identity announces a
+    simulator), or any ``bench`` record — not only the newest — naming the simulator. A later
+    ``session set bench --port …`` never clears it (the report, the CLI and the GUI mark such
+    sessions)."""
+    for row in store.db.query(  # type: ignore[attr-defined]
+        "SELECT data FROM session_records WHERE session_id = ? AND kind = 'bench'", [session_id]
+    ):
+        if json.loads(row["data"]).get("simulator"):
+            return True
+    counter = getattr(store, "simulated_evidence", None)
+    return bool(counter(session_id)) if counter is not None else False

@@ -52,6 +52,8 @@ def test_a_schema_9_database_migrates_and_verifies_with_a_warning(tmp_path, caps
     legacyize(db)
     conn = sqlite3.connect(db)  # back to what an old Witness Bench left: no digest_size column
     conn.execute("ALTER TABLE audit DROP COLUMN digest_size")
+    for table in ("collections", "traces", "clock_observations"):  # nor the simulated marks
+        conn.execute(f"ALTER TABLE {table} DROP COLUMN simulated")
     conn.execute("PRAGMA user_version = 9")
     conn.commit()
     conn.close()

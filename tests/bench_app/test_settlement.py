@@ -66,6 +66,21 @@ def test_local_to_utc_and_gaps():
         s.local_to_utc(datetime(2026, 3, 29, 1, 30))
 
 
+@given(st.integers(min_value=1_577_836_800, max_value=2_082_758_399))
+def test_period_of_epoch_is_settlement_period(ts):
+    """The per-hour fast path the report and reconcile use gives the one rule's answer,
+    including the 46- and 50-period clock-change days (2020–2035)."""
+    assert s.period_of_epoch(ts) == s.settlement_period(datetime.fromtimestamp(ts, UTC))
+
+
+def test_period_of_epoch_on_clock_change_days():
+    for day, n in ((date(2026, 3, 29), 46), (date(2026, 10, 25), 50)):
+        starts = s.day_periods(day)
+        assert [s.period_of_epoch(int(t.timestamp())) for t in starts] == [
+            (day, k) for k in range(1, n + 1)
+        ]
+
+
 @given(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2035, 12, 31)))
 def test_period_start_inverts_settlement_period(naive):
     dt = naive.replace(tzinfo=UTC)

@@ -132,3 +132,14 @@ class FakeMeter:
                 BASE + timedelta(hours=3), EventCode.CLOCK_SET, "Date/time changed via port"
             ),
         ]
+
+
+def session_window(qtbot, ctx):
+    """The main window, shown, with ``ctx``'s session open (closed with the test)."""
+    from ui.main_window import MainWindow
+
+    w = MainWindow(ctx)
+    qtbot.addWidget(w)
+    w.show()
+    w.open_session(ctx.session_id)
+    return w

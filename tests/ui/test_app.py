@@ -19,7 +19,7 @@ def test_main_window_has_all_tabs_and_status(qtbot, ctx):
 
     w = MainWindow(ctx)
     qtbot.addWidget(w)
-    names = [w.tabs.tabText(i) for i in range(w.tabs.count())]
+    names = [w.tabs.tabText(i).replace("&", "") for i in range(w.tabs.count())]
     assert names == [
         "Connection",
         "Live",

@@ -31,6 +31,9 @@ def panel(qtbot, ctx, tmp_path):
     ctx.store.add_profile_block(cid, [Channel("1.0.1.29.0.255", "kWh")], rows)
     p = ReportPanel(ctx)
     qtbot.addWidget(p)
+    asked: list[str] = []  # the first signature's confirmation sheet, answered "sign"
+    p.confirmations = asked  # type: ignore[attr-defined]
+    p.confirm_first_signature = lambda role: asked.append(role) or True  # type: ignore[method-assign]
     qtbot.waitUntil(lambda: not p.runner.busy, timeout=10000)
     p.path_edit.setText(str(tmp_path / "out" / "report.pdf"))
     return p
@@ -64,6 +67,7 @@ def test_render_sign_countersign_verify(qtbot, ctx, panel, keys):
     assert ctx.session()["status"] == "draft"  # a preview render does not lock
 
     _sign(qtbot, panel, "tester", tester, PASS.decode())
+    assert panel.confirmations == ["tester"]  # the first signature was confirmed on a sheet
     assert ctx.session()["status"] == "locked"  # locked before the final render
     assert panel.valid_signatures() == 1 and panel.state.result == "INCOMPLETE"
     assert "waiting for the witness's signature" in panel.verdict_label.text()  # plain text
@@ -76,6 +80,7 @@ def test_render_sign_countersign_verify(qtbot, ctx, panel, keys):
     assert panel.set_trust([tester.with_suffix(".pem")], quiet=True)
     qtbot.waitUntil(lambda: not panel.runner.busy, timeout=60000)  # its re-check has run
     _sign(qtbot, panel, "witness", witness, PASS.decode())
+    assert panel.confirmations == ["tester"]  # a countersignature locks nothing new: no sheet
     assert "Countersigned as witness by Bob Witness" in panel.message.label.text()
     # once countersigned, "Sign as witness" is disabled and says by whom
     assert not panel.sign_btn.isEnabled() and "Bob Witness" in panel.sign_btn.toolTip()
@@ -115,7 +120,7 @@ def test_preview_zoom_fit_width_and_page_navigation(qtbot, ctx, panel):
     assert n >= 2 and pv.fit and pv.count_label.text() == f"of {n}"
     # fit width: the page fills the viewport width (readable), not a 500 px thumbnail
     page_w = pv.page_labels[0].pixmap().width()
-    avail = pv.scroll.viewport().width()
+    avail = pv.scroll_area.viewport().width()
     assert avail - 60 <= page_w <= avail
     pv.step_zoom(1)
     assert not pv.fit and pv.page_labels[0].pixmap().width() > page_w
@@ -124,9 +129,9 @@ def test_preview_zoom_fit_width_and_page_navigation(qtbot, ctx, panel):
     pv.set_fit(True)
     assert pv.page_labels[0].pixmap().width() == page_w
     pv.go_to(n - 1)
-    assert pv.scroll.verticalScrollBar().value() > 0
-    assert pv.current_page() == n - 1 or pv.scroll.verticalScrollBar().value() == (
-        pv.scroll.verticalScrollBar().maximum()
+    assert pv.scroll_area.verticalScrollBar().value() > 0
+    assert pv.current_page() == n - 1 or pv.scroll_area.verticalScrollBar().value() == (
+        pv.scroll_area.verticalScrollBar().maximum()
     )
     assert not pv.next_btn.isEnabled() or pv.current_page() < n - 1
     pv.go_to(0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from bench_app.store.records import is_simulator_session, record_bench
+from tests.ui.fakes import session_window
 
 
 class _Control:
@@ -13,14 +14,7 @@ class _Control:
         return {"serial": "PRO-SIM-000123"}
 
 
-def _window(qtbot, ctx):
-    from ui.main_window import MainWindow
-
-    w = MainWindow(ctx)
-    qtbot.addWidget(w)
-    w.show()
-    w.open_session(ctx.session_id)
-    return w
+_window = session_window
 
 
 def test_badge_follows_the_sessions_bench_record(qtbot, ctx):
@@ -30,12 +24,15 @@ def test_badge_follows_the_sessions_bench_record(qtbot, ctx):
     ctx.data_changed.emit("session")
     assert w.sidebar.sim_badge.isVisible() and w.sidebar.simulated
     assert "SIMULATOR" in w.sidebar.sim_badge.text()
-    # a real port later supersedes it: no badge
+    # a real port recorded later does not unmark evidence that came from a simulator
     record_bench(ctx.store, ctx.session_id, simulator=False, port="COM3", protocol="dlms")
     ctx.data_changed.emit("session")
-    assert not w.sidebar.sim_badge.isVisible()
-    # another session without a bench record shows no badge either
-    assert not is_simulator_session(ctx.store, ctx.session_id)
+    assert w.sidebar.sim_badge.isVisible()
+    assert is_simulator_session(ctx.store, ctx.session_id)
+    # another session without simulated evidence shows no badge
+    other = ctx.store.create_session("REAL-1", "protocol-approval")
+    record_bench(ctx.store, other, simulator=False, port="COM3", protocol="dlms")
+    assert not is_simulator_session(ctx.store, other)
 
 
 def test_record_bench_writes_only_changes(store, session_id):

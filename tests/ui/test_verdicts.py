@@ -102,7 +102,7 @@ def test_evidence_references_are_links_that_open_the_evidence(qtbot, ctx):
     panel.steps.setCurrentRow(_row(panel, "DR1-1"))
     assert f"href='collection:{cid}'" in panel.detail.text()
     panel.detail.linkActivated.emit(f"collection:{cid}")
-    assert w.tabs.currentWidget() is w.profile
+    assert w.current_panel() is w.profile
     assert w.profile.collection_combo.currentData() == cid
 
 

@@ -1,19 +1,21 @@
 """Checklist panel: walk a template's steps, run automatic/stimulus steps, record results, sign off.
 
-Steps run in a :class:`ChecklistWorker` thread with its own store connection and the
-:class:`bench_app.checklist.ChecklistEngine`; each step opens its own meter connection (the port's
-own connection is released first). On the built-in simulator, stimulus steps act on the simulated
-bench; on a real meter the engine's prompt shows the instruction here and waits for the tester.
+Steps run in a :class:`~ui.checklist_worker.ChecklistWorker` thread with its own store connection
+and the :class:`bench_app.checklist.ChecklistEngine`; each step opens its own meter connection
+(the port's own connection is released first). On the built-in simulator, stimulus steps act on
+the simulated bench; on a real meter the engine's prompt shows the instruction as a form and
+waits for the tester. While a step waits for a settlement period to close the panel shows a
+countdown (``SP 5 closes 02:30:00 GMT — 12:34``) and Cancel: the step is then recorded as not
+run with its evidence kept. Sign-off is disabled while a step runs.
 """
 
 from __future__ import annotations
 
 import html
-import threading
-from dataclasses import replace
+import logging
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import Qt, QThread, Signal, Slot
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QComboBox,
@@ -25,8 +27,8 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QPlainTextEdit,
+    QProgressBar,
     QPushButton,
     QSplitter,
     QVBoxLayout,
@@ -34,8 +36,8 @@ from PySide6.QtWidgets import (
 )
 
 from bench_app.checklist import ChecklistEngine, find_template, list_templates
-from drivers.meter import create_meter
-from ui.context import BenchContext, open_store
+from ui.checklist_worker import ChecklistWorker, countdown_text
+from ui.context import BenchContext
 from ui.errors import InlineMessage
 from ui.icons import icon, status_icon
 from ui.panels.checklist_view import (
@@ -47,63 +49,9 @@ from ui.panels.checklist_view import (
     when_text,
 )
 
+log = logging.getLogger(__name__)
 
-class ChecklistWorker(QObject):
-    """Runs engine steps in a worker thread; ``prompt`` questions are answered from the GUI."""
-
-    finished = Signal(object)  # list[StepOutcome]
-    failed = Signal(object)
-    prompt_requested = Signal(str)
-
-    def __init__(
-        self, db_path: Any, session_id: int, template_name: str, meter_setup: Any, control: Any
-    ) -> None:
-        super().__init__()
-        self.db_path, self.session_id, self.template_name = db_path, session_id, template_name
-        self.meter_setup, self.control = meter_setup, control
-        self._answer = ""
-        self._answered = threading.Event()
-
-    def answer(self, text: str) -> None:
-        self._answer = text
-        self._answered.set()
-
-    def _prompt(self, message: str) -> str:
-        self._answered.clear()
-        self.prompt_requested.emit(message)
-        self._answered.wait()
-        return self._answer
-
-    @Slot(object)
-    def run(self, step_ids: list[str]) -> None:
-        store = None
-        try:
-            store = open_store(self.db_path)
-            proto, opts = self.meter_setup if self.meter_setup else ("", None)
-            factory = (
-                (lambda **ov: create_meter(proto, replace(opts, trace=type(opts.trace)(), **ov)))
-                if opts is not None
-                else None
-            )
-            engine = ChecklistEngine(
-                store,
-                self.session_id,
-                find_template(self.template_name),
-                factory,
-                control=self.control,
-                prompt=self._prompt,
-                protocol=proto,
-                password=opts.password if opts is not None else None,
-                by="bench",
-            )
-            outcomes = [engine.run_step(s) for s in step_ids]
-        except Exception as exc:  # noqa: BLE001 - reported to the panel
-            self.failed.emit(exc)
-        else:
-            self.finished.emit(outcomes)
-        finally:
-            if store is not None:
-                store.close()
+__all__ = ["ChecklistPanel", "ChecklistWorker"]
 
 
 class ChecklistPanel(QWidget):
@@ -115,13 +63,16 @@ class ChecklistPanel(QWidget):
     open_evidence = Signal(str, int)
     #: the step results shown changed (a run, a record, another session or template)
     results_changed = Signal()
+    #: a run started (True) or ended (False): the report's sign and render follow it
+    running_changed = Signal(bool)
 
     def __init__(self, ctx: BenchContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.rows: list[dict] = []
-        self.thread: QThread | None = None
+        self.worker_thread: QThread | None = None
         self.worker: ChecklistWorker | None = None
+        self._form: Any = None
         #: ``() -> (protocol, ConnectOptions)`` for step connections; set by the main window.
         self.meter_setup: Any = None
         self._build()
@@ -134,7 +85,8 @@ class ChecklistPanel(QWidget):
         for path in list_templates():
             try:
                 title = find_template(path.stem).title or path.stem
-            except Exception:  # noqa: BLE001 - a broken template still shows by its file name
+            except Exception:
+                log.warning("template %s does not load", path, exc_info=True)
                 title = path.stem
             self.template_combo.addItem(title, path.stem)
             self.template_combo.setItemData(
@@ -144,16 +96,33 @@ class ChecklistPanel(QWidget):
             )
         self.template_combo.currentIndexChanged.connect(lambda _i: self.reload())
         self.run_label = QLabel("")
-        self.run_btn = QPushButton(icon("run"), "Run selected step")
+        self.run_btn = QPushButton(icon("run"), "&Run selected step")
         self.run_btn.clicked.connect(self.run_selected)
-        self.run_all_btn = QPushButton(icon("run"), "Run all automatic")
+        self.run_all_btn = QPushButton(icon("run"), "Run &all automatic")
         self.run_all_btn.clicked.connect(self.run_all_automatic)
-        bar = QHBoxLayout()
-        bar.addWidget(QLabel("Template"))
-        bar.addWidget(self.template_combo, 1)
-        bar.addWidget(self.run_label)
-        bar.addWidget(self.run_btn)
-        bar.addWidget(self.run_all_btn)
+        self.cancel_btn = QPushButton(icon("cancel"), "Cancel step")
+        self.cancel_btn.setToolTip(
+            "Stop the running step: it is recorded as not run, its evidence so far is kept"
+        )
+        self.cancel_btn.clicked.connect(self.cancel_run)
+        self.cancel_btn.setEnabled(False)
+        self.wait_bar = QProgressBar()
+        self.wait_bar.setTextVisible(True)
+        self.wait_bar.setFormat("")
+        self.wait_bar.hide()
+        # two rows: the template, then the run (fits a 1280-pixel-wide window)
+        bar = QVBoxLayout()
+        row1 = QHBoxLayout()
+        row1.addWidget(QLabel("Template"))
+        row1.addWidget(self.template_combo, 1)
+        row2 = QHBoxLayout()
+        row2.addWidget(self.run_label, 1)
+        row2.addWidget(self.run_btn)
+        row2.addWidget(self.run_all_btn)
+        row2.addWidget(self.cancel_btn)
+        bar.addLayout(row1)
+        bar.addLayout(row2)
+        bar.addWidget(self.wait_bar)
 
         self.steps = QListWidget()
         self.steps.setMinimumWidth(300)
@@ -304,7 +273,10 @@ class ChecklistPanel(QWidget):
             f"<p><b>Expected:</b> {r['expected']}</p>{last}"
         )
         auto = r["kind"] in ("automatic", "stimulus")
-        self.run_btn.setEnabled(auto and self.thread is None)
+        self.run_btn.setEnabled(auto and self.worker_thread is None)
+        self.run_btn.setToolTip(
+            "" if auto else "Manual steps are recorded by hand below (Record result)"
+        )
         self.run_btn.setText(
             "Perform stimulus and check" if r["kind"] == "stimulus" else "Run selected step"
         )
@@ -397,8 +369,49 @@ class ChecklistPanel(QWidget):
     def run_all_automatic(self) -> None:
         self.run_steps([r["step"] for r in self.rows if r["kind"] in ("automatic", "stimulus")])
 
+    @property
+    def running(self) -> bool:
+        """A step runs now (its worker thread is alive)."""
+        return self.worker_thread is not None
+
+    def running_text(self) -> str:
+        """What runs, for a question before closing: ``DR4-1a (waiting: SP 5 closes …)``."""
+        if self.worker is None:
+            return ""
+        step = self.worker.current or "a step"
+        return self.wait_bar.format() if not self.wait_bar.isHidden() else step
+
+    def cancel_run(self) -> None:
+        """Cancel the running step at its next wait or question (not-run, evidence kept)."""
+        if self.worker is not None:
+            self.worker.cancel()
+            self.message.show_message(
+                f"Cancelling {self.worker.current or 'the run'}… (the step is recorded as not "
+                "run, its evidence so far is kept)",
+                "warning",
+            )
+            self.cancel_btn.setEnabled(False)
+        if self._form is not None:
+            self._form.withdraw()
+            self._form = None
+
+    def stop(self, timeout_ms: int = 120000) -> bool:
+        """Cancel and wait for the worker thread to end (closing the window); True when it
+        ended. The step in progress is recorded as not run with its evidence."""
+        if self.worker_thread is None:
+            return True
+        self.cancel_run()
+        thread = self.worker_thread
+        thread.quit()  # ends once the worker's run returns
+        ended = bool(thread.wait(timeout_ms))
+        if not ended:
+            log.error("checklist worker did not stop within %d ms", timeout_ms)
+            return False
+        self._stop_thread()
+        return True
+
     def run_steps(self, step_ids: list[str]) -> None:
-        if self.thread is not None or not step_ids or self.ctx.session_id is None:
+        if self.worker_thread is not None or not step_ids or self.ctx.session_id is None:
             return
         setup = self.meter_setup() if callable(self.meter_setup) else None
         if setup is None:
@@ -414,46 +427,89 @@ class ChecklistPanel(QWidget):
         except Exception as exc:  # noqa: BLE001 - shown inline, never stops the run
             self.message.show_error(exc)
         control = getattr(self.ctx.sim, "control", None)
-        self.thread = QThread()
+        identity = getattr(self.ctx, "identity", None)
+        simulated = True if control is not None or (identity and identity.simulated) else None
+        self.worker_thread = QThread()
         self.worker = ChecklistWorker(
-            self.ctx.db_path, self.ctx.session_id, self.template_combo.currentData(), setup, control
+            self.ctx.db_path,
+            self.ctx.session_id,
+            self.template_combo.currentData(),
+            setup,
+            control,
+            simulated=simulated,
+            by=self.by_edit.text().strip() or "bench",
         )
-        self.worker.moveToThread(self.thread)
+        self.worker.moveToThread(self.worker_thread)
         self.submit.connect(self.worker.run)
+        # slots of this panel (decorated): they run in the GUI thread, queued
         self.worker.finished.connect(self._done)
         self.worker.failed.connect(self._failed)
         self.worker.prompt_requested.connect(self._prompt)
-        self.thread.start()
-        self.run_btn.setEnabled(False)
-        self.run_all_btn.setEnabled(False)
+        self.worker.waiting.connect(self._waiting)
+        self.worker.step_started.connect(self._step_started)
+        self.worker_thread.start()
+        self._set_running(True)
         self.message.show_message(f"Running {', '.join(step_ids)}…", "info")
         self.submit.emit(step_ids)
 
+    def _set_running(self, on: bool) -> None:
+        """Buttons while a step runs: no second run, no sign-off, Cancel available."""
+        self.run_btn.setEnabled(not on)
+        self.run_all_btn.setEnabled(not on)
+        self.cancel_btn.setEnabled(on)
+        why = "A step is running: sign off when it has finished" if on else ""
+        for w in (self.confirm_btn, self.record_btn, self.attach_btn):
+            w.setEnabled(not on)
+            w.setToolTip(why)
+        if not on:
+            self.wait_bar.hide()
+        self.running_changed.emit(on)
+
+    @Slot(str, int, int)
+    def _step_started(self, step_id: str, n: int, count: int) -> None:
+        self.wait_bar.hide()
+        self.message.show_message(f"Running {step_id} (step {n + 1} of {count})…", "info")
+
+    @Slot(float, str)
+    def _waiting(self, remaining_s: float, _message: str) -> None:
+        """Countdown while a step waits for a settlement period to close."""
+        text = countdown_text(remaining_s)
+        step = self.worker.current if self.worker is not None else ""
+        if self.wait_bar.isHidden() or remaining_s > self.wait_bar.maximum():
+            self.wait_bar.setRange(0, max(1, int(remaining_s)))
+        self.wait_bar.setValue(max(0, self.wait_bar.maximum() - int(remaining_s)))
+        self.wait_bar.setFormat(f"{step} waiting: {text}")
+        self.wait_bar.show()
+
+    @Slot(str)
     def _prompt(self, text: str) -> None:
-        box = QMessageBox(
-            QMessageBox.Icon.Information,
-            "Stimulus needed",
-            text,
-            QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel,
-            self,
-        )
-        box.finished.connect(
-            lambda res: (
-                self.worker
-                and self.worker.answer("" if res == QMessageBox.StandardButton.Ok else "skip")
-            )
-        )
-        box.open()
+        """The engine asks the tester: a stimulus form (never a bare OK/Cancel box)."""
+        from ui.stimulus_form import StimulusForm, parse_prompt
+
+        form = StimulusForm(parse_prompt(text), self.by_edit.text().strip(), self)
+        form.answered.connect(self._answer)
+        form.finished.connect(lambda _r: setattr(self, "_form", None))
+        self._form = form
+        form.show()
+
+    def _answer(self, text: str) -> None:
+        if self.worker is not None:
+            self.worker.answer(text)
 
     def _stop_thread(self) -> None:
-        if self.thread is not None:
+        if self.worker_thread is not None:
             self.submit.disconnect()
-            self.thread.quit()
-            self.thread.wait(5000)
-            self.thread = None
+            self.worker_thread.quit()
+            if not self.worker_thread.wait(120000):
+                log.error("checklist worker thread still running after 120 s")
+            self.worker_thread = None
             self.worker = None
-        self.run_all_btn.setEnabled(True)
+        if self._form is not None:
+            self._form.withdraw()
+            self._form = None
+        self._set_running(False)
 
+    @Slot(object)
     def _done(self, outcomes: list) -> None:
         self._stop_thread()
         verdicts = ", ".join(f"{o.step_id}: {o.verdict.upper()}" for o in outcomes)
@@ -463,6 +519,7 @@ class ChecklistPanel(QWidget):
         self.ctx.data_changed.emit("trace")
         self.step_finished.emit(outcomes)
 
+    @Slot(object)
     def _failed(self, exc: BaseException) -> None:
         self._stop_thread()
         self.reload()

@@ -6,14 +6,14 @@ this panel only builds :class:`~drivers.meter.ConnectOptions` and shows progress
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import logging
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from drivers.errors import TransportError
 from drivers.meter import ConnectOptions, create_meter
 from drivers.model import ClockReading, Identity
 from drivers.trace import Trace
@@ -34,6 +35,9 @@ from ui.errors import InlineMessage
 from ui.icons import icon
 from ui.identity_view import IdentityView
 from ui.timebase import gb_and_utc, gb_day_span, sp_text
+from ui.widgets import date_edit
+
+log = logging.getLogger(__name__)
 
 #: (label, protocol, mode_e)
 PROTOCOLS = [
@@ -58,7 +62,8 @@ def list_serial_ports() -> list[tuple[str, str]]:
         from serial.tools import list_ports
 
         return sorted((p.device, p.description or "") for p in list_ports.comports())
-    except Exception:  # noqa: BLE001 - no port enumeration on this platform
+    except Exception:
+        log.warning("serial ports could not be listed", exc_info=True)
         return []
 
 
@@ -88,7 +93,9 @@ class ConnectionPanel(QWidget):
     def _build(self) -> None:
         self.port_combo = QComboBox(editable=True)
         self.port_combo.setMinimumWidth(320)
-        self.port_combo.lineEdit().setPlaceholderText("/dev/ttyUSB0, COM3 or socket://host:port")
+        port_edit = self.port_combo.lineEdit()
+        if port_edit is not None:
+            port_edit.setPlaceholderText("/dev/ttyUSB0, COM3 or socket://host:port")
         self.refresh_btn = QPushButton(icon("refresh"), "Refresh")
         self.refresh_btn.clicked.connect(self.refresh_ports)
         self.protocol_combo = QComboBox()
@@ -135,16 +142,14 @@ class ConnectionPanel(QWidget):
         self.identity_btn.clicked.connect(lambda: self._request("identity"))
         self.clock_btn = QPushButton(icon("clock"), "Read clock")
         self.clock_btn.clicked.connect(lambda: self._request("clock"))
-        self.set_clock_btn = QPushButton(icon("clock"), "Set clock to PC UTC")
+        self.set_clock_btn = QPushButton(icon("clock"), "Set clock to PC UTC…")
         self.set_clock_btn.clicked.connect(self.set_clock)
         self.events_btn = QPushButton(icon("events"), "Read events")
         self.events_btn.clicked.connect(lambda: self._request("events"))
         today = QDate.currentDate()
         # GB settlement days, both ends included (a BST day starts at 23:00 UTC the day before)
-        self.from_date = QDateEdit(
-            today.addDays(-7), calendarPopup=True, displayFormat="ddd yyyy-MM-dd"
-        )
-        self.to_date = QDateEdit(today, calendarPopup=True, displayFormat="ddd yyyy-MM-dd")
+        self.from_date = date_edit(today.addDays(-7))
+        self.to_date = date_edit(today)
         for w in (self.from_date, self.to_date):
             w.setToolTip("GB settlement days (Europe/London), both days included")
         self.profile_btn = QPushButton(icon("profile"), "Read profile")
@@ -331,7 +336,9 @@ class ConnectionPanel(QWidget):
 
         :raises ValueError: the 'to' day is before the 'from' day.
         """
-        return gb_day_span(self.from_date.date().toPython(), self.to_date.date().toPython())
+        first, last = self.from_date.date().toPython(), self.to_date.date().toPython()
+        assert isinstance(first, date) and isinstance(last, date)
+        return gb_day_span(first, last)
 
     def read_profile(self) -> None:
         try:
@@ -368,7 +375,8 @@ class ConnectionPanel(QWidget):
                 for c in store.incomplete_collections(sid)
                 if ((c.get("meta") or {}).get("identity") or {}).get("serial") == serial
             ]
-        except Exception:  # noqa: BLE001 - an offer, never an error
+        except Exception:
+            log.warning("incomplete collections not looked up", exc_info=True)
             return
         if not found:
             return
@@ -381,8 +389,44 @@ class ConnectionPanel(QWidget):
             "warning",
         )
 
+    def write_refusal(self) -> str:
+        """Why a write to the meter is refused now (``""``: it may be asked for)."""
+        if getattr(self.ctx, "run_active", False):
+            return "A checklist step is running: no writes to the meter outside the step"
+        session = self.ctx.session() if self.ctx.session_id is not None else None
+        if session is not None and session.get("status") == "locked":
+            return "The session is signed and locked: nothing more is recorded in it"
+        return ""
+
     def set_clock(self) -> None:
-        self._request("set_clock", meter_time=datetime.now(UTC) + timedelta(seconds=0))
+        """Set the meter clock to PC UTC after a confirmation with who and why (the note of
+        the reading stored after the write carries both)."""
+        refused = self.write_refusal()
+        if refused:
+            self.message.show_message(f"Clock not set. {refused}.", "warning")
+            return
+        dev = f"{self.clock.deviation_s:+.1f} s" if self.clock is not None else "not read yet"
+        intent = self.ask_write(
+            "Set the meter clock?",
+            f"The meter clock is set to this PC's UTC time (deviation now {dev}).",
+            "A clock-change event in the meter's event log and the settlement period in "
+            "progress flagged as shortened or lengthened — the evidence DR3-2 and DR3-3 "
+            "examine. Neither can be removed from the meter afterwards.",
+        )
+        if intent is None:
+            self.message.show_message("Clock not set (cancelled).", "info")
+            return
+        self._request(
+            "set_clock",
+            meter_time=datetime.now(UTC) + timedelta(seconds=0),
+            note=intent.note("clock set to PC UTC"),
+        )
+
+    def ask_write(self, title: str, changes: str, leaves: str) -> Any:
+        """The write confirmation (:func:`ui.write_confirm.ask_write`); tests replace it."""
+        from ui.write_confirm import ask_write
+
+        return ask_write(self, title, changes, leaves)
 
     def cancel(self) -> None:
         if self.ctx.port is not None:
@@ -408,6 +452,9 @@ class ConnectionPanel(QWidget):
         lab = self.result_labels
         if op == "identity":
             self.identity = result
+            self.ctx.identity = result
+            if result.simulated:  # a simulator on a port announced itself: the session says so
+                self._record_bench(simulated_serial=result.serial)
             self.check_identity()
             self.offer_resume(result.serial)
         elif op in ("clock", "set_clock"):
@@ -430,14 +477,33 @@ class ConnectionPanel(QWidget):
             self._request("clock")
         self._update_buttons()
 
-    def _record_bench(self) -> None:
+    def _record_bench(self, simulated_serial: str = "") -> None:
         """The session's bench record: simulator or port, as connected (never fatal)."""
         if self._bench is None:
             return
         try:
-            self.ctx.record_bench(*self._bench)
+            self.ctx.record_bench(*self._bench, simulated_serial=simulated_serial)
         except Exception as exc:  # noqa: BLE001 - shown inline, the connection stays
             self.message.show_error(exc)
+
+    def _never_opened(self, exc: BaseException) -> None:
+        """A connection that failed to open: say so (not "Connection lost"), release the port
+        so the button offers Connect again."""
+        from ui.errors import ErrorInfo, log_shown
+
+        url = self._bench[1] if self._bench else self.port_url()
+        first = str(exc).split(";")[0].split(": [Errno")[0]
+        info = ErrorInfo(
+            "Port did not open",
+            f"{url}: {first}",
+            "Check the port name or URL, that the cable or optical probe is plugged in, and "
+            "that no other program holds the port; then press Connect.",
+        )
+        log_shown(info, exc)
+        self.message.show_message(f"<b>{info.title}:</b> {info.what}<br>{info.todo}", "error")
+        self.progress.setFormat("connect: port did not open")
+        self.ctx.close_port()
+        self._update_buttons()
 
     def check_identity(self) -> list:
         """Show the identity read and compare it at once with the session's declared equipment
@@ -458,6 +524,10 @@ class ConnectionPanel(QWidget):
     def _on_failed(self, op: str, exc: BaseException, context: dict) -> None:
         self.progress.setRange(0, 100)
         self.progress.setValue(0)
+        if op == "connect" and isinstance(exc, TransportError | OSError):
+            # the port never opened: not a lost connection, nothing to resume
+            self._never_opened(exc)
+            return
         info = self.message.show_error(exc)
         self.progress.setFormat(f"{op}: {info.title.lower()}")
         if op in ("profile", "read", "resume"):

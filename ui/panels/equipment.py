@@ -301,7 +301,8 @@ class EquipmentPanel(QWidget):
             self.message.setText("select the row to remove")
             return
         col = 1 if kind in ("base", "upgrades") else 0
-        key = table.item(row, col).text()
+        cell = table.item(row, col)
+        key = cell.text() if cell is not None else ""
         date = reason = ""
         if kind in DATED_REMOVAL:
             date, ok = QInputDialog.getText(self, "Remove", "Removal date (YYYY-MM-DD)")

@@ -249,7 +249,7 @@ class LivePanel(QWidget):
         for group, plot in self.plots.items():
             # explicit ranges instead of setXLink (linked views hit the PySide6 6.12 refcount
             # bug sooner, see ui/qtfix.py)
-            if window and last and last > lo:
+            if window and last is not None and lo is not None and last > lo:
                 plot.setXRange(lo, last, padding=0.01)
             else:
                 plot.enableAutoRange(axis="x")

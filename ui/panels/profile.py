@@ -16,7 +16,6 @@ from PySide6.QtCore import QDate, QPointF, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -46,6 +45,7 @@ from ui.panels.profile_flags import (
     period_tooltip,
 )
 from ui.timebase import GBTimeAxis, zone_name
+from ui.widgets import date_edit
 
 VIEWS = ["Settlement day", "Time range", "90-day heat map", "Compare collections"]
 
@@ -83,9 +83,7 @@ class ProfilePanel(QWidget):
         self.view_combo = QComboBox()
         self.view_combo.addItems(VIEWS)
         self.view_combo.currentIndexChanged.connect(self._set_view)
-        self.day_edit = QDateEdit(
-            QDate.currentDate(), calendarPopup=True, displayFormat="ddd yyyy-MM-dd"
-        )
+        self.day_edit = date_edit(QDate.currentDate())
         self.day_edit.dateChanged.connect(lambda _d: self.redraw())
         self.prev_btn = QPushButton("◀")
         self.next_btn = QPushButton("▶")
@@ -253,7 +251,9 @@ class ProfilePanel(QWidget):
         self.redraw()
 
     def day(self) -> date:
-        return self.day_edit.date().toPython()
+        day = self.day_edit.date().toPython()
+        assert isinstance(day, date)
+        return day
 
     def redraw(self) -> None:
         view = self.stack.currentIndex()

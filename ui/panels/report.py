@@ -91,7 +91,7 @@ class NewKeyDialog(FormDialog):
             return "The two passphrases differ."
         return None
 
-    def create(self) -> tuple[Path, Path]:
+    def create(self) -> tuple[Path, Path]:  # type: ignore[override]  # not QWidget.create
         """Write the key files; returns ``(p12, pem)``. Raises UsageError/SigningError."""
         return new_self_signed(
             self.name.text().strip(),
@@ -122,6 +122,8 @@ class ReportPanel(QWidget):
         self.ctx = ctx
         self.state: jobs.ReportState | None = None
         self.trust: list[Path] = []
+        #: why render and sign are disabled now ("" = they are not)
+        self.blocked = ""
         self._tmp = tempfile.TemporaryDirectory(prefix="wb-preview-")
         self._renders = 0
         self.runner = TaskRunner("report-worker", self)
@@ -131,8 +133,13 @@ class ReportPanel(QWidget):
         self._build()
         self._show_trust([], [])
         ctx.session_changed.connect(lambda _s: self.load_session())
-        thread = self.runner.thread  # stopped with the window (ctx.shutdown), not by GC
-        ctx.add_shutdown(lambda: (thread.quit(), thread.wait(30000)))
+        thread = self.runner.worker_thread  # stopped with the window (ctx.shutdown), not by GC
+
+        def stop_thread() -> None:
+            thread.quit()
+            thread.wait(30000)
+
+        ctx.add_shutdown(stop_thread)
         self.load_session()
 
     # -- layout --------------------------------------------------------------------------------
@@ -166,7 +173,7 @@ class ReportPanel(QWidget):
         self.key_btn.clicked.connect(self.choose_key)
         self.pass_edit = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
         self.pass_edit.setPlaceholderText("key passphrase (not stored)")
-        self.pass_edit.returnPressed.connect(self.sign)
+        # Enter in the passphrase field never signs: signing is always a deliberate click
         self.sign_btn = QPushButton(icon("sign"), "Sign as tester")
         self.sign_btn.clicked.connect(self.sign)
         self.newkey_btn = QPushButton(icon("add"), "Create a key…")
@@ -290,11 +297,25 @@ class ReportPanel(QWidget):
             self.inspect(quiet=True)
         self._update_buttons()
 
+    def set_blocked(self, reason: str) -> None:
+        """Disable render and sign while ``reason`` holds (a step or a read is running:
+        a report then would state a step 'never attempted' that is still in progress);
+        ``""`` lifts it."""
+        self.blocked = reason
+        self._update_buttons()
+
     def _update_buttons(self, *_a: Any) -> None:
         has = self.ctx.session_id is not None and self.ctx.db_path is not None
         busy = self.runner.busy
+        blocked = self.blocked
+        why = (
+            "Open a session first"
+            if not has
+            else blocked or ("Working on the report…" if busy else "")
+        )
         for w in (self.render_btn, self.sign_btn, self.verify_btn):
-            w.setEnabled(has and not busy)
+            w.setEnabled(has and not busy and not (blocked and w is not self.verify_btn))
+            w.setToolTip(why)
         role = self.role_combo.currentText()
         signer = self.signed_by(role)
         if signer:  # countersigned (or signed) already: a second signature in a role is refused
@@ -303,7 +324,6 @@ class ReportPanel(QWidget):
             self.sign_btn.setToolTip(f"This report is already signed as {role} by {signer}")
         else:
             self.sign_btn.setText(f"Sign as {role}")
-            self.sign_btn.setToolTip("")
         # signed in both roles: nothing left to sign, the verification gets the room
         self.sign_box.setVisible(not all(self.signed_by(r) for r in ROLES))
 
@@ -324,7 +344,7 @@ class ReportPanel(QWidget):
         self._update_buttons()
 
     # -- actions -------------------------------------------------------------------------------
-    def render(self) -> None:
+    def render(self) -> None:  # type: ignore[override]  # the report, not QWidget.render
         pdf = self.pdf_path()
         if pdf is None or self.ctx.session_id is None:
             self.message.show_message("Choose the report file first.", "warning")
@@ -371,6 +391,12 @@ class ReportPanel(QWidget):
             self.message.show_message("Type the passphrase of your key.", "warning")
             self.pass_edit.setFocus()
             return
+        if self.blocked:
+            self.message.show_message(self.blocked, "warning")
+            return
+        if not any(self.signed_by(r) for r in ROLES) and not self.confirm_first_signature(role):
+            self.message.show_message("Not signed: the confirmation was declined.", "info")
+            return
         passphrase = self.pass_edit.text().encode("utf-8")
         self.pass_edit.clear()  # never kept in the widget once used
         fn = partial(
@@ -386,6 +412,18 @@ class ReportPanel(QWidget):
         )
         del passphrase
         self._submit("sign", fn, f"Signing as {role}…")
+
+    def first_signature_sheet(self) -> str:
+        """What the first signature locks (:func:`ui.sign_sheet.sheet_html`)."""
+        from ui.sign_sheet import sheet_html
+
+        return sheet_html(self.ctx.store, self.ctx.session_id)
+
+    def confirm_first_signature(self, role: str) -> bool:
+        """The confirmation sheet before the first signature (Enter never signs)."""
+        from ui.sign_sheet import confirm_first_signature
+
+        return confirm_first_signature(self, role, self.first_signature_sheet())
 
     def choose_path(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
@@ -575,11 +613,11 @@ class ReportPanel(QWidget):
             self.hash_label.set_full_text("—", "The report carries no session hash")
         result = state.result
         untrusted = [s.holder or s.signer for s in sigs if not s.error and not s.trusted]
-        who = " and ".join(dict.fromkeys(untrusted)) or "a signer"
+        names = " and ".join(dict.fromkeys(untrusted)) or "a signer"
         headline = {
             jobs.OK: "OK — every signature intact, valid and trusted; the session's data "
             "re-verified in the database.",
-            jobs.UNTRUSTED: f"UNTRUSTED — intact and valid, data re-verified, but {who} is "
+            jobs.UNTRUSTED: f"UNTRUSTED — intact and valid, data re-verified, but {names} is "
             "not among the certificates you trust.",
             jobs.FAILED: "FAILED — do not rely on this report: "
             + ("see the problems below." if len(state.problems) != 1 else "see the problem below."),
@@ -636,7 +674,7 @@ class ReportPanel(QWidget):
         if verdict is not None and verdict.data_checked:
             out += [f"<span style='color:{GOOD}'>{escape(d)}</span>" for d in verdict.data]
         if state.hash_message:  # an unsigned draft
-            colour = {True: GOOD, False: MEH}.get(state.hash_ok, "#555")
+            colour = "#555" if state.hash_ok is None else (GOOD if state.hash_ok else MEH)
             out.append(f"<span style='color:{colour}'>{escape(state.hash_message)}</span>")
         sigs = [s for s in state.signatures if s.fingerprint]
         if sigs:

@@ -80,12 +80,14 @@ class PagePreview(QWidget):
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setMinimumWidth(380)
         self.pages_layout.addWidget(self.placeholder)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setWidget(self.pages_box)
-        self.scroll.setObjectName("reportPreview")
-        self.scroll.setStyleSheet("#reportPreview > QWidget > QWidget { background: #e4e7eb; }")
-        self.scroll.verticalScrollBar().valueChanged.connect(lambda _v: self._sync_page())
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setWidget(self.pages_box)
+        self.scroll_area.setObjectName("reportPreview")
+        self.scroll_area.setStyleSheet(
+            "#reportPreview > QWidget > QWidget { background: #e4e7eb; }"
+        )
+        self.scroll_area.verticalScrollBar().valueChanged.connect(lambda _v: self._sync_page())
         # fit width follows the viewport once the layout has settled (tab shown, window resized)
         self._refit_timer = QTimer(self)
         self._refit_timer.setSingleShot(True)
@@ -94,7 +96,7 @@ class PagePreview(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(bar)
-        lay.addWidget(self.scroll, 1)
+        lay.addWidget(self.scroll_area, 1)
         self._update_controls()
 
     # -- content -------------------------------------------------------------------------------
@@ -130,7 +132,7 @@ class PagePreview(QWidget):
         if not self.pixmaps:
             return 100
         width = max(pm.width() for pm in self.pixmaps) or 1
-        avail = max(100, self.scroll.viewport().width() - MARGIN)
+        avail = max(100, self.scroll_area.viewport().width() - MARGIN)
         return max(ZOOM_STEPS[0], min(ZOOM_STEPS[-1], int(100 * avail / width)))
 
     def set_fit(self, on: bool) -> None:
@@ -168,7 +170,7 @@ class PagePreview(QWidget):
         self.zoom_label.setText(f"{self.zoom} %")
         self.pages_layout.activate()
         # what the scroll area would do on its next layout pass, done now so navigation works
-        self.pages_box.resize(self.pages_box.sizeHint().expandedTo(self.scroll.viewport().size()))
+        self.pages_box.resize(self.pages_box.sizeHint().expandedTo(self.scroll_area.viewport().size()))
         self.go_to(page)
 
     def _refit(self) -> None:
@@ -186,7 +188,7 @@ class PagePreview(QWidget):
     # -- navigation ----------------------------------------------------------------------------
     def current_page(self) -> int:
         """0-based index of the page at the top of the viewport."""
-        y = self.scroll.verticalScrollBar().value()
+        y = self.scroll_area.verticalScrollBar().value()
         page = 0
         for i, lab in enumerate(self.page_labels):
             if lab.y() <= y + 20:
@@ -198,7 +200,7 @@ class PagePreview(QWidget):
         if not self.page_labels:
             return
         page = max(0, min(page, len(self.page_labels) - 1))
-        self.scroll.verticalScrollBar().setValue(max(0, self.page_labels[page].y() - 6))
+        self.scroll_area.verticalScrollBar().setValue(max(0, self.page_labels[page].y() - 6))
         self._sync_page(page)
 
     def _sync_page(self, page: int | None = None) -> None:

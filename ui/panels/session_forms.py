@@ -6,13 +6,13 @@ Every form validates before it writes (required fields, MPID = 4 letters, firmwa
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -30,6 +30,9 @@ from PySide6.QtWidgets import (
 from ui.context import BenchContext
 from ui.errors import InlineMessage, show_error
 from ui.icons import icon
+from ui.widgets import date_edit
+
+log = logging.getLogger(__name__)
 
 KINDS = [("Protocol approval (BSCP601)", "protocol-approval"), ("CoP compliance", "cop-compliance")]
 ROLES = ["tester", "witness", "hhdc", "manufacturer"]
@@ -78,7 +81,7 @@ class NewSessionDialog(FormDialog):
             self.kind.addItem(label, value)
         self.cops = QLineEdit(placeholderText="e.g. 5, 10")
         self.location = QLineEdit()
-        self.date = QDateEdit(QDate.currentDate(), calendarPopup=True, displayFormat="yyyy-MM-dd")
+        self.date = date_edit(QDate.currentDate(), "yyyy-MM-dd")
         self.title = QLineEdit()
         self.form.addRow("Reference *", self.reference)
         self.form.addRow("Kind", self.kind)
@@ -241,7 +244,7 @@ class SoftwareDialog(FormDialog):
 
 
 #: the sidebar's badge on a session whose meter was the built-in simulator
-SIM_BADGE = "<b>SIMULATOR</b> — the meter of this session is the built-in simulated outstation"
+SIM_BADGE = "<b>SIMULATOR</b> — evidence of this session came from a simulated outstation"
 SIM_BADGE_STYLE = (
     "QLabel#simulatorBadge { color: #ffffff; background: #6a3d9a; padding: 4px 6px;"
     " border-radius: 3px; }"
@@ -282,8 +285,9 @@ class SessionSidebar(QWidget):
         self.sim_badge.setObjectName("simulatorBadge")
         self.sim_badge.setWordWrap(True)
         self.sim_badge.setToolTip(
-            "The session's bench record says the meter was the built-in simulated outstation: "
-            "no real meter was tested (the report says so too)."
+            "Collections, traces or clock readings of this session came from a simulated "
+            "outstation (it announced itself, or the bench record names the simulator): the "
+            "report marks every page SIMULATED, whatever is recorded later."
         )
         self.sim_badge.setStyleSheet(SIM_BADGE_STYLE)
         self.sim_badge.hide()
@@ -351,21 +355,23 @@ class SessionSidebar(QWidget):
 
         try:
             res = overall_result(self.ctx.store, self.ctx.session_id)
-        except Exception as exc:  # noqa: BLE001 - the sidebar never breaks the window
+        except Exception as exc:
+            log.exception("overall result of session %s", self.ctx.session_id)
             self.set_overall("UNKNOWN", [str(exc)])
             return
         self.set_overall(res.status, overall_lines(res), overall_tooltip(res))
 
     def _update_simulator(self) -> None:
-        """Show the SIMULATOR badge when the session's bench record names the built-in
-        simulator (recorded by the GUI's connections and checklist runs, and the CLI)."""
+        """Show the SIMULATOR badge when any evidence of the session came from a simulated
+        outstation (:func:`bench_app.store.records.is_simulator_session`)."""
         sim = False
         if self.ctx.session_id is not None and self.ctx.store is not None:
             from bench_app.store.records import is_simulator_session
 
             try:
                 sim = is_simulator_session(self.ctx.store, self.ctx.session_id)
-            except Exception:  # noqa: BLE001 - the sidebar never breaks the window
+            except Exception:
+                log.exception("simulator marking of session %s", self.ctx.session_id)
                 sim = False
         self.simulated = sim
         self.sim_badge.setVisible(sim)

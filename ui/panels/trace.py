@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QFontDatabase
 from PySide6.QtWidgets import (
     QComboBox,
@@ -59,6 +59,10 @@ def summarise(data: bytes) -> str:
     return dissect_records([TraceRecord("tx", 0, 0, bytes(data))])[0].summary
 
 
+#: an index as the model methods receive it
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
 class TraceModel(QAbstractTableModel):
     """Rows = trace records (optionally filtered); columns as in :attr:`HEADERS`."""
 
@@ -81,10 +85,10 @@ class TraceModel(QAbstractTableModel):
         self.rows = list(range(len(records))) if rows is None else rows
         self.endResetModel()
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
 
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         return len(self.HEADERS)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
@@ -115,7 +119,7 @@ class TraceModel(QAbstractTableModel):
         extra = rec.note if any(w in rec.note for w in NOTE_WORDS) else ""
         return self.summary(i) + (f"  [{extra}]" if extra else "")
 
-    def data(self, index: QModelIndex, role: int = 0) -> Any:
+    def data(self, index: AnyIndex, role: int = 0) -> Any:
         i = self.rows[index.row()]
         rec = self.records[i]
         col = index.column()

@@ -122,8 +122,15 @@ def test_simulator_session_is_marked_on_every_page(sim_engine, store, session, t
     for n, page in enumerate(pages, start=1):
         assert "SIMULATED OUTSTATION" in page, f"page {n} is not marked"
     real = {"simulator": False, "port": "COM3", "baud": 9600, "framing": "7E1", "probe": "ABB"}
+    # a port recorded afterwards does not unmark evidence that came from the simulator
     store.set_session_record(session, "bench", real)
-    text = "".join(_pages(write_report(store, session, tmp_path / "real.pdf").path))
+    pages = _pages(write_report(store, session, tmp_path / "later.pdf").path)
+    assert all("SIMULATED OUTSTATION" in page for page in pages)
+    assert "now port COM3" in "".join(pages)
+    # a session whose evidence never came from a simulator is not marked
+    other = store.create_session("P601-REAL-1", "protocol-approval", cops=["5"])
+    store.set_session_record(other, "bench", real)
+    text = "".join(_pages(write_report(store, other, tmp_path / "real.pdf").path))
     assert "SIMULATED OUTSTATION" not in text
     assert "port COM3" in text and "baud 9600" in text and "probe ABB" in text
 

@@ -31,7 +31,7 @@ def test_probe_lists_objects_with_access_and_names_the_description(name, capsys)
     assert f"matches description {name!r}" in text
     assert (
         result["identification"]
-        == {"prometer100": "SMLPRO000000123", "northgate-nx7": "NGTNX70099887766"}[name]
+        == {"prometer100": "SMLSIM000000123", "northgate-nx7": "NGTSIM0099887766"}[name]
     )  # the LDN
     # the other built-in meter does not fit: its objects are not all there
     others = [c for c in result["candidates"] if c["name"] != name]

@@ -225,3 +225,42 @@ def test_supersede_needs_a_reason_and_the_run_stays_as_history(tmp_path, keys, c
     con.close()
     code, out = _verify(pdf, db, keys, capsys)
     assert code == 11 and "session_records" in out
+
+
+def test_simulated_evidence_is_stated_on_every_page_and_cannot_be_dropped(tmp_path, keys, capsys):
+    """Evidence read from a simulated outstation marks the statement and every page, a real
+    port recorded afterwards does not unmark it, a report rendered without the mark fails
+    against the database, and clearing the mark in the database breaks the audit chain."""
+    from bench_app.store.records import record_bench
+    from drivers.trace import Trace
+
+    db, pdf = tmp_path / "s.db", tmp_path / "r.pdf"
+    with Store.open(db) as store:
+        sid = fill_session(store)
+        trace = Trace()
+        trace.add("tx", b"/?!\r\n", baud=300)
+        store.add_trace(sid, trace, label="simulated read", simulated=True)
+        record_bench(store, sid, simulator=False, port="COM3", protocol="dlms")
+        assert stmt.build_statement(store, sid)["simulated"] is True
+        _sign_both(store, sid, pdf, keys)
+        statement = stmt.build_statement(store, sid)  # as signed
+    code, out = _verify(pdf, db, keys, capsys)
+    assert code == 0 and out.splitlines()[-1] == "OK", out
+    pages = pdftotext(pdf).split("\f")
+    pages = [p for p in pages if p.strip()]
+    assert pages and all("SIMULATED" in p for p in pages)
+    # a report whose statement drops the mark (drawn from it, signed) fails against the database
+    fake = json.loads(json.dumps(statement))
+    fake["simulated"] = False
+    other = render_statement(fake, tmp_path / "fake.pdf")
+    sign_pdf(other, other, keys["tester"][0], T_PASS, "tester")
+    sign_pdf(other, other, keys["witness"][0], W_PASS, "witness")
+    code, out = _verify(other, db, keys, capsys)
+    assert code == 11 and "simulated: report says false, database says true" in out, out
+    # the mark is inside the audit chain
+    con = sqlite3.connect(db)
+    con.execute("UPDATE traces SET simulated = 0 WHERE simulated = 1")
+    con.commit()
+    con.close()
+    with Store.open(db) as store:
+        assert "traces id" in (store.verify().first_broken or "")

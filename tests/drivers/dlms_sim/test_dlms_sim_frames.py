@@ -159,7 +159,7 @@ def test_public_client_reads_only_ldn_and_clock(sim_factory, raw_factory, h):
     c = raw_factory(sim.url, sap=16)
     c.snrm()
     assert bytes.fromhex("a203020100") in c.associate(None)
-    assert axdr.decode(c.get(h.get_req(1, "0.0.42.0.0.255", 2)))[0] == b"SMLPRO000000123"
+    assert axdr.decode(c.get(h.get_req(1, "0.0.42.0.0.255", 2)))[0] == b"SMLSIM000000123"
     clock = axdr.as_datetime(axdr.decode(c.get(h.get_req(8, "0.0.1.0.0.255", 2)))[0])
     assert clock.to_datetime() == h.T0 and clock.deviation == 0
     denied = c.request(h.get_req(1, "0.0.96.1.0.255", 2))
@@ -244,7 +244,7 @@ def test_selective_access_by_range_on_profile_and_event_log(sim_factory, raw_fac
 def test_mode_e_sign_on_then_hdlc(sim_factory, raw_factory):
     c = raw_factory(sim_factory().url)
     ident = c.raw(b"/?!\r\n", timeout=0.4)
-    assert ident == b"/SML5\\2SMLPRO000000123\r\n"
+    assert ident == b"/SML5\\2SMLSIM000000123\r\n"
     assert c.raw(b"\x06252\r\n", timeout=0.3) == b""  # ACK 2 Z 2: no answer, switch to HDLC
     assert c.snrm().kind == "UA"
     assert c.associate(b"HHDC2PASS")[0] == 0x61

@@ -1,0 +1,85 @@
+"""Writes need intent and signing only what is finished: set clock asks (reason and name go
+into the stored reading's note; refused while a step runs); render and sign are disabled while
+a step runs; Enter in the passphrase field never signs; the first signature is confirmed."""
+
+from __future__ import annotations
+
+from tests.ui.fakes import session_window
+from ui.write_confirm import WriteConfirmDialog, WriteIntent
+
+_window = session_window
+
+
+def _connect(qtbot, ctx, w):
+    panel = w.connection
+    panel.port_combo.setEditText("socket://127.0.0.1:4059")
+    panel.connect_meter()
+    qtbot.waitUntil(lambda: panel.clock is not None, timeout=5000)
+    qtbot.waitUntil(lambda: not ctx.port.busy, timeout=5000)
+    return panel
+
+
+def test_set_clock_asks_and_records_who_and_why(qtbot, ctx, fake_meter_factory):
+    w = _window(qtbot, ctx)
+    panel = _connect(qtbot, ctx, w)
+    asked: list = []
+    panel.ask_write = lambda *a: asked.append(a)  # cancelled: returns None
+    before = len(ctx.store.clock_observations(ctx.session_id))
+    panel.set_clock()
+    assert asked and "clock-change event" in asked[0][2]
+    qtbot.wait(200)
+    assert len(ctx.store.clock_observations(ctx.session_id)) == before  # nothing written
+    panel.ask_write = lambda *a: WriteIntent("A. Tester", "meter 15 min fast before DR1-1")
+    panel.set_clock()
+    qtbot.waitUntil(
+        lambda: len(ctx.store.clock_observations(ctx.session_id)) > before, timeout=5000
+    )
+    note = ctx.store.clock_observations(ctx.session_id)[-1]["note"]
+    assert "by A. Tester" in note and "meter 15 min fast before DR1-1" in note
+    ctx.close_port()
+
+
+def test_writes_are_refused_while_a_step_runs(qtbot, ctx, fake_meter_factory):
+    w = _window(qtbot, ctx)
+    panel = _connect(qtbot, ctx, w)
+    w._on_running(True)
+    asked: list = []
+    panel.ask_write = lambda *a: asked.append(a)
+    panel.set_clock()
+    assert not asked and "step is running" in panel.message.label.text()
+    # the report can be neither rendered nor signed meanwhile, and says why
+    assert not w.report.render_btn.isEnabled() and not w.report.sign_btn.isEnabled()
+    assert "running" in w.report.sign_btn.toolTip()
+    w._on_running(False)
+    assert w.report.render_btn.isEnabled()
+    ctx.close_port()
+
+
+def test_confirm_dialog_needs_reason_and_name_and_enter_never_writes(qtbot):
+    dlg = WriteConfirmDialog("Set the meter clock?", "clock", "event")
+    qtbot.addWidget(dlg)
+    ok = dlg.buttons.button(dlg.buttons.StandardButton.Ok)
+    assert not ok.isEnabled()
+    dlg.reason_edit.setText("why")
+    dlg.by_edit.setText("who")
+    assert ok.isEnabled() and not ok.isDefault()
+    assert dlg.intent().note("clock set") == "clock set by who — reason: why"
+
+
+def test_sign_button_off_while_running_and_enter_does_not_sign(qtbot, ctx, monkeypatch):
+    w = _window(qtbot, ctx)
+    rep = w.report
+    signed: list = []
+    monkeypatch.setattr("ui.panels.report.jobs.sign", lambda *a, **k: signed.append(a))
+    rep.key_edit.setText("/nonexistent/key.p12")
+    rep.pass_edit.setText("secret")
+    qtbot.keyClick(rep.pass_edit, "\r")  # Enter in the passphrase field
+    qtbot.wait(100)
+    assert not signed and rep.pass_edit.text() == "secret"
+    # the first signature asks, with the overall result and what is missing
+    asked: list = []
+    rep.confirm_first_signature = lambda role: asked.append(role) or False
+    rep.sign()
+    assert asked == ["tester"] and not signed
+    sheet = rep.first_signature_sheet()
+    assert "Overall result" in sheet and "witness (participant)" in sheet
