@@ -160,9 +160,6 @@ class PortWorker(QObject):
         self.acq.session_id = self.session_id
         return self.acq
 
-    def _need_meter(self) -> MeterDriver:
-        return self._need_acq().meter
-
     # -- operations ----------------------------------------------------------------------------
     def _op_connect(self, ctx: dict) -> dict:
         if self.meter is not None:
