@@ -168,6 +168,8 @@ class Readable(Protocol):
 
     def read_clock(self) -> ClockReading: ...
 
+    def read_registers(self) -> list[RegisterValue]: ...
+
     def read_profile(
         self,
         start: datetime | None = None,
@@ -181,8 +183,6 @@ class Readable(Protocol):
         self, start: datetime | None = None, end: datetime | None = None
     ) -> list[MeterEvent]: ...
 
-    def read_registers(self) -> list[RegisterValue]: ...
-
 
 def read_all(
     meter: Readable,
@@ -192,11 +192,11 @@ def read_all(
     on_block: BlockCallback | None = None,
     progress: ProgressCallback | None = None,
 ) -> MeterReading:
-    """Identity, clock, profile, events and registers in one go (the meter must be connected):
+    """Identity, clock, registers, profile and events in one go (the meter must be connected):
     the one whole-read sequence, used by ``bench-app read`` with and without a session.
 
-    Registers are read last: a store that holds a read's registers knows the read got to its
-    end, and the register values then cover every interval the profile read returned.
+    Registers come before the profile: a DLMS driver learns the channels' scalers from them, so
+    the profile read then asks for fewer objects.
 
     Tolerant: an object the meter lacks, refuses or sends undecodable (:class:`ObjectError`)
     becomes a :class:`ReadWarning` in ``MeterReading.warnings`` and the rest is read; transport,
@@ -211,12 +211,12 @@ def read_all(
 
     identity = meter.read_identity()
     clock = optional("clock", meter.read_clock, None)
+    registers = optional("registers", meter.read_registers, [])
     profile = optional(
         "load profile",
         lambda: meter.read_profile(start, end, on_block=on_block, progress=progress),
         None,
     )
     events = optional("events", lambda: meter.read_events(start, end), [])
-    registers = optional("registers", meter.read_registers, [])
     warnings = list(getattr(meter, "warnings", [])) + own
     return MeterReading(identity, clock, registers, profile, events, warnings=warnings)

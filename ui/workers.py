@@ -259,7 +259,7 @@ class PortWorker(QObject):
         collection_id: int | None = None,
         resume: bool = True,
     ) -> dict:
-        """A whole read (identity, clock, profile, events, registers) exactly as
+        """A whole read (identity, clock, registers, profile, events) exactly as
         ``bench-app read --session`` does it; continues ``collection_id`` when given."""
         acq = self._need_acq()
         ctx.update(collection_id=collection_id, rows_saved=0, resume_from=start, end=end)
@@ -281,7 +281,7 @@ class PortWorker(QObject):
 
     def _op_resume(self, ctx: dict, collection_id: int) -> dict:
         """Continue an incomplete collection from what the store holds (also after a restart):
-        the intervals still missing from its range, then events and registers."""
+        the registers, the intervals still missing from its range, then the events."""
         return self._op_read(ctx, collection_id=collection_id)
 
 

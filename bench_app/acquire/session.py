@@ -1,4 +1,4 @@
-"""A whole bench read into a session (identity, clock, profile, events, registers), resumable.
+"""A whole bench read into a session (identity, clock, registers, profile, events), resumable.
 
 :func:`read_into_session` is what ``bench-app read --session``, the demo and the GUI's *Read all*
 run. It continues the newest incomplete collection of the same meter in the session (from what the
@@ -77,7 +77,7 @@ def find_resumable(store, session_id: int, serial: str) -> int | None:
     """Newest bench collection of this meter in the session, if its read did not complete.
 
     A collection stored before acquisition states existed is incomplete when it has no registers
-    (registers are the last thing a read stores).
+    (registers were the last thing a read stored then).
     """
     for coll in sorted(store.collections(session_id), key=lambda c: c["id"], reverse=True):
         meta = coll.get("meta") or {}
@@ -141,7 +141,7 @@ def read_into_session(
     accept_serial: bool = False,
     time_source: Any = None,
 ) -> AcquireResult:
-    """Read identity, clock, profile, events and registers from a *connected* meter.
+    """Read identity, clock, registers, profile and events from a *connected* meter.
 
     Builds an :class:`Acquisition` with the hooks and runs :func:`acquire_all`.
     """
