@@ -128,3 +128,19 @@ def test_sidebar_shows_the_reports_overall_result_when_one_step_ran(qtbot, ctx):
     panel.reload()
     assert w.sidebar.overall_status == overall_result(ctx.store, ctx.session_id).status == "FAIL"
     assert "DR2-1 failed" in w.sidebar.overall.text()
+
+
+def test_a_rehearsal_only_session_is_titled_and_never_a_pass(qtbot, ctx):
+    """Every step of the meter-side rehearsal passed and both confirmed: the sidebar says
+    "Meter-side rehearsal — not a protocol approval" and the result is not PASS."""
+    from bench_app.checklist.verdict import REHEARSAL_TITLE
+
+    engine = ChecklistEngine(ctx.store, ctx.session_id, find_template(TEMPLATE))
+    for step in engine.template.steps:
+        engine.record(step.id, "seen by the witness", "pass", by="A. Tester")
+    engine.confirm("tester", "A. Tester")
+    engine.confirm("witness", "B. Witness")
+    w, _ = _panel(qtbot, ctx)
+    w.sidebar.update_overall()
+    assert w.sidebar.overall_status == "INCOMPLETE"
+    assert REHEARSAL_TITLE in w.sidebar.overall.text().split("<br>")[1]
