@@ -24,7 +24,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from drivers.dlms.axdr import decode_length, encode_length
+from drivers.dlms.ber import decode_length, encode_length
 from drivers.errors import ProtocolError
 
 #: APDU tag of general-block-transfer ([224]).
@@ -73,12 +73,7 @@ def parse(apdu: bytes) -> Block:
         raise ProtocolError("general-block-transfer APDU truncated or mis-tagged", data=apdu[:16])
     control = apdu[1]
     number, ack = struct.unpack(">HH", apdu[2:6])
-    try:
-        length, pos = decode_length(apdu, 6)
-    except (IndexError, ValueError, ProtocolError):
-        raise ProtocolError(
-            f"general-block-transfer block {number}: bad block-data length", data=apdu[:16]
-        ) from None
+    length, pos = decode_length(apdu, 6, f"general-block-transfer block {number} block-data")
     if pos + length != len(apdu):
         raise ProtocolError(
             f"general-block-transfer block {number}: block-data holds {len(apdu) - pos} bytes,"

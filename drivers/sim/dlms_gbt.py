@@ -12,13 +12,18 @@ last one of each window goes without the streaming bit, and the client's bare ac
 on. The window is the one the client last announced in this association — 1 until the client
 has announced any. Each block is sized so that, with the LLC header, it fills whole HDLC frames.
 
-Encoded here independently of the client's codec (``drivers.dlms.gbt``).
+Encoded here independently of the client's GBT codec (``drivers.dlms.gbt``); lengths are read
+and written by the one parser of DLMS length octets, :mod:`drivers.dlms.ber`.
 """
 
 from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+
+from drivers.dlms.ber import decode_length
+from drivers.dlms.ber import encode_length as _length
+from drivers.errors import ProtocolError
 
 TAG = 0xE0
 #: conformance bit 2 (bit 0 = MSB of 24): general-block-transfer.
@@ -30,13 +35,6 @@ OWN_WINDOW = 1
 
 class GbtError(Exception):
     """A client GBT APDU the meter cannot take (answered with an exception response)."""
-
-
-def _length(n: int) -> bytes:
-    if n < 0x80:
-        return bytes([n])
-    size = (n.bit_length() + 7) // 8
-    return bytes([0x80 | size]) + n.to_bytes(size, "big")
 
 
 def encode(last: bool, streaming: bool, window: int, number: int, ack: int, data: bytes) -> bytes:
@@ -62,14 +60,10 @@ def decode(apdu: bytes) -> Incoming:
         raise GbtError("GBT APDU truncated")
     control = apdu[1]
     number, ack = struct.unpack(">HH", apdu[2:6])
-    first = apdu[6]
-    if first < 0x80:
-        length, pos = first, 7
-    else:
-        size = first & 0x7F
-        if not 1 <= size <= 4 or len(apdu) < 7 + size:
-            raise GbtError("GBT block-data length malformed")
-        length, pos = int.from_bytes(apdu[7 : 7 + size], "big"), 7 + size
+    try:
+        length, pos = decode_length(apdu, 6, "GBT block-data")
+    except ProtocolError as exc:
+        raise GbtError(str(exc)) from None
     if pos + length != len(apdu):
         raise GbtError("GBT block-data length does not match")
     return Incoming(bool(control & _LAST), control & _WINDOW, number, ack, apdu[pos:])
