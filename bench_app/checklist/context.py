@@ -160,10 +160,20 @@ class ActionContext:
             with contextlib.suppress(Exception):
                 driver.close()
             acq.collection_id = None  # the connection's own bytes belong to the step
+            acq.simulated = self.evidence_simulated()
             acq.label = f"{self.step.id} {label}"
             acq.store_trace("connection")
             self.link("trace_ids", list(acq.trace_ids))
+            self.evidence_simulated()  # remembered after the connection's acquisition is gone
             self._acquisitions.pop(id(driver), None)
+
+    def evidence_simulated(self) -> bool | None:
+        """Whether evidence stored now comes from a simulated outstation: as the step was told,
+        or because a meter connection of the step read an identity announcing a simulator
+        (then every later piece of the step's evidence says so too)."""
+        if self.simulated is None and any(a.simulated for a in self._acquisitions.values()):
+            self.simulated = True
+        return self.simulated
 
     def acquisition(self, driver: MeterDriver, label: str = "") -> Acquisition:
         """The acquisition service for a driver opened by :meth:`meter` (made on first use)."""
@@ -212,7 +222,11 @@ class ActionContext:
     def new_collection(self, label: str, source: str = "bench", **meta: Any) -> int:
         meta = {"step": self.step.id, "run_id": self.run_id, "label": label, **meta}
         cid = self.store.new_collection(
-            self.session_id, source, protocol=self.protocol, meta=meta, simulated=self.simulated
+            self.session_id,
+            source,
+            protocol=self.protocol,
+            meta=meta,
+            simulated=self.evidence_simulated(),
         )
         self.link("collection_ids", cid)
         return cid
@@ -267,7 +281,7 @@ class ActionContext:
         oid = self.store.add_clock_observation(
             self.session_id, reading, note=f"{self.step.id}: {note}",
             reference=ref.to_json() if ref is not None else None,  # type: ignore[attr-defined]
-            simulated=self.simulated,
+            simulated=self.evidence_simulated(),
         )
         if ref is not None:
             self.evidence["reference"] = ref.to_json()  # type: ignore[attr-defined]

@@ -272,11 +272,15 @@ class ProfilePanel(QWidget):
         self._draw_legend(present, view)
 
     def zone_text(self) -> str:
-        """``"GB local (BST)"`` for the day shown, or ``"UTC"``."""
+        """``"GB local (BST)"`` for the day shown (``"GB local, BST then GMT"`` on a clock-change
+        day), or ``"UTC"``."""
         if not self.local_check.isChecked():
             return "UTC"
         d = self.day()
-        return f"GB local ({zone_name(datetime(d.year, d.month, d.day, 12, tzinfo=UTC))})"
+        first, last = (
+            zone_name(datetime(d.year, d.month, d.day, hh, tzinfo=UTC)) for hh in (0, 23)
+        )
+        return f"GB local ({first})" if first == last else f"GB local, {first} then {last}"
 
     def _tick_label(self, start: datetime) -> str:
         t = start.astimezone(LONDON) if self.local_check.isChecked() else start
@@ -411,6 +415,8 @@ class ProfilePanel(QWidget):
             extra = self.range_names
         elif view == 2:
             extra = HEAT_EXTRA
+        # the difference view colours by discrepancy (its own key above the plot), not by flag
+        self.legend.setHidden(view == 3 and self.compare.diff_check.isChecked())
         self.legend.setText(legend_html(present, extra=extra, normal=view != 2))
 
     # -- tooltips ------------------------------------------------------------------------------
