@@ -15,6 +15,7 @@ periods: GB SP boundaries fall on :00 and :30 in both GMT and BST).
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -27,8 +28,11 @@ from bench_app.checklist import registry
 from bench_app.checklist.levels import session_association
 from bench_app.checklist.simtime import BenchTime, ShiftedClockMeter
 from bench_app.checklist.template import Step
+from drivers.errors import DriverError
 from drivers.meter import MeterDriver
 from drivers.model import ClockReading, EventCode, MeterEvent, Profile, iso
+
+log = logging.getLogger(__name__)
 
 #: The actions' names for the settlement helpers (:mod:`bench_app.settlement` owns them).
 sp_start = settlement.floor_to_period
@@ -152,6 +156,8 @@ class ActionContext:
         acq = self.acquisition(driver, label)
         try:
             driver.connect()
+            if self.simulated is None:  # not known yet: the outstation says what it is
+                self._identify(acq)
             if self.bench_time is None:
                 yield driver
             else:  # same interface as the driver; clock readings against the bench time
@@ -166,6 +172,17 @@ class ActionContext:
             self.link("trace_ids", list(acq.trace_ids))
             self.evidence_simulated()  # remembered after the connection's acquisition is gone
             self._acquisitions.pop(id(driver), None)
+
+    def _identify(self, acq: Acquisition) -> None:
+        """Read the identity once (the step's first connection): a simulated outstation announces
+        itself there, so the evidence is marked whatever port reached it; a real meter's
+        identity marks it real (False). A meter that does not answer leaves it not known."""
+        try:
+            ident = acq.read_identity()
+        except (DriverError, OSError, ValueError) as exc:
+            log.info("%s: identity not read for the simulated mark (%s)", self.step.id, exc)
+            return
+        self.simulated = bool(ident.simulated)
 
     def evidence_simulated(self) -> bool | None:
         """Whether evidence stored now comes from a simulated outstation: as the step was told,

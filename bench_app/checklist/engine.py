@@ -315,8 +315,8 @@ class ChecklistEngine:
             actual, verdict, evidence = f"not run: {exc}", "not-run", ctx.evidence
         except (DriverError, ValueError, OSError) as exc:
             actual, verdict, evidence = f"could not complete: {exc}", "not-run", ctx.evidence
-        if ctx.evidence_simulated():  # the outstation announced a simulator: later steps say so
-            self.simulated = True
+        if ctx.evidence_simulated() is not None:  # what the outstation said: later steps follow
+            self.simulated = bool(ctx.simulated)
         decl = self.declaration(step)
         if decl is not None:  # declared fitted: the step runs and says so
             evidence = {**evidence, "declaration": decl.to_json()}

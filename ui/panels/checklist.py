@@ -484,6 +484,8 @@ class ChecklistPanel(QWidget):
         """Countdown while a step waits for a settlement period to close."""
         text = countdown_text(remaining_s)
         step = self.worker.current if self.worker is not None else ""
+        if self.wait_bar.isHidden():  # the evidence so far is stored: the sidebar shows it
+            self.ctx.data_changed.emit("trace")
         if self.wait_bar.isHidden() or remaining_s > self.wait_bar.maximum():
             self.wait_bar.setRange(0, max(1, int(remaining_s)))
         self.wait_bar.setValue(max(0, self.wait_bar.maximum() - int(remaining_s)))
