@@ -173,6 +173,36 @@ class Trace:
         with self._lock:
             return sum(len(r.data) * 10 / r.baud for r in self.records if r.baud)
 
+    def waits(self) -> tuple[list[float], list[float]]:
+        """``(meter reactions, client turnarounds)`` in seconds, one per change of direction.
+
+        A reaction runs from a request fully on the wire (its ``bytes × 10 / baud`` after it was
+        written) to the first byte of the answer, a turnaround from the last byte of an answer to
+        the next request. Echo records (a half-duplex head returning what was sent) are skipped.
+        """
+        reactions: list[float] = []
+        turnarounds: list[float] = []
+        with self._lock:
+            recs = [r for r in self.records if "echo" not in r.note]
+        for prev, rec in zip(recs, recs[1:]):
+            if prev.direction == rec.direction or not prev.baud:
+                continue
+            # t_ns is when a chunk was written (tx) or finished arriving (rx)
+            own = len(rec.data) * 10 / rec.baud if rec.baud else 0.0
+            gap = (rec.t_ns - prev.t_ns) / 1e9 - (own if rec.direction == "rx" else 0.0)
+            if prev.direction == "tx":
+                reactions.append(max(0.0, gap - len(prev.data) * 10 / prev.baud))
+            else:
+                turnarounds.append(max(0.0, gap))
+        return reactions, turnarounds
+
+    def mandated_wait_s(self, min_reaction_s: float) -> float:
+        """Time the protocol makes the meter wait before its answers, seconds: for each answer
+        the least of ``min_reaction_s`` (e.g. IEC 62056-21 ``tr``) and the reaction seen."""
+        if min_reaction_s <= 0:
+            return 0.0
+        return sum(min(r, min_reaction_s) for r in self.waits()[0])
+
     def to_jsonl(self) -> str:
         with self._lock:
             return "".join(json.dumps(r.to_json()) + "\n" for r in self.records)

@@ -18,7 +18,7 @@ import os
 import sqlite3
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from bench_app import __version__
 from bench_app.errors import BenchError, FileAccessError, os_hint
@@ -87,6 +87,15 @@ class BenchParser(argparse.ArgumentParser):
     """argparse that also answers a usage error in JSON when ``--json`` was asked for."""
 
     json_errors = False
+
+    def _get_values(self, action: argparse.Action, arg_strings: list[str]) -> Any:
+        # ``--opt=--``: argparse drops the "--" as if it ended the options and hands the option
+        # an empty list, unchecked against its choices; it is the literal value "--"
+        if action.nargs is None and action.option_strings and arg_strings == ["--"]:
+            value = self._get_value(action, "--")
+            self._check_value(action, value)
+            return value
+        return super()._get_values(action, arg_strings)
 
     def error(self, message: str) -> NoReturn:
         if BenchParser.json_errors:

@@ -97,6 +97,14 @@ UNIT_CODES = {v: k for k, v in UNITS.items()}
 CLASS_DATA, CLASS_REGISTER, CLASS_PROFILE, CLASS_CLOCK = 1, 3, 7, 8
 
 
+def _values(results: list[Any]) -> list[Any]:
+    """The values of a GET-with-list, raising the first item's :class:`ObjectError`."""
+    for value in results:
+        if isinstance(value, ObjectError):
+            raise value
+    return results
+
+
 @dataclass(frozen=True)
 class CaptureObject:
     """One profile column: class id, OBIS (dotted), attribute, data index."""
@@ -374,7 +382,10 @@ class DlmsClient:
 
     # -- profiles --------------------------------------------------------------------------------
     def capture_objects(self, obis: str) -> list[CaptureObject]:
-        value = self.get(CLASS_PROFILE, obis, 3)
+        return self._capture_objects_of(obis, self.get(CLASS_PROFILE, obis, 3))
+
+    @staticmethod
+    def _capture_objects_of(obis: str, value: Any) -> list[CaptureObject]:
         try:
             out = [CaptureObject(c, A.obis_str(ln), a, i) for (c, ln, a, i) in value]
         except (TypeError, ValueError, ProtocolError) as exc:
@@ -385,7 +396,10 @@ class DlmsClient:
 
     def capture_period(self, obis: str) -> int:
         """Profile attribute 4, seconds (0 = asynchronous, e.g. an event log)."""
-        value = self.get(CLASS_PROFILE, obis, 4)
+        return self._capture_period_of(obis, self.get(CLASS_PROFILE, obis, 4))
+
+    @staticmethod
+    def _capture_period_of(obis: str, value: Any) -> int:
         if not _is_int(value) or value < 0:
             raise bad_value(obis, 4, f"capture_period {_short(value)} is not a number of seconds")
         return value
@@ -409,9 +423,33 @@ class DlmsClient:
             raise bad_value(obis, 2, f"buffer is {_short(rows)}, not an array")
         return rows
 
-    def profile_layout(self, obis: str = OBIS_LOAD_PROFILE) -> tuple[int, list[CaptureObject]]:
-        """``(period_s, capture objects)`` of a load profile; register scalers are read too."""
-        period, columns = self.capture_period(obis), self.capture_objects(obis)
+    def profile_layout(
+        self, obis: str = OBIS_LOAD_PROFILE, *, with_list: bool = False
+    ) -> tuple[int, list[CaptureObject]]:
+        """``(period_s, capture objects)`` of a load profile; register scalers are read too.
+
+        :param with_list: the caller knows the meter takes GET-with-list: the period and the
+            capture objects go in one request, the scalers not yet known in a second one (two
+            exchanges instead of two plus one per channel). A refused item raises its
+            :class:`ObjectError` as a single GET would.
+        """
+        if with_list:
+            period_v, objects_v = _values(
+                self.get_list([(CLASS_PROFILE, obis, 4), (CLASS_PROFILE, obis, 3)])
+            )
+            period = self._capture_period_of(obis, period_v)
+            columns = self._capture_objects_of(obis, objects_v)
+            unknown = list(
+                dict.fromkeys(
+                    c.obis for c in columns if c.class_id in (3, 4) and c.obis not in self._scalers
+                )
+            )
+            if len(unknown) > 1:
+                values = _values(self.get_list([(CLASS_REGISTER, o, 3) for o in unknown]))
+                for code, value in zip(unknown, values, strict=True):
+                    self.remember_scaler_unit(code, value)
+        else:
+            period, columns = self.capture_period(obis), self.capture_objects(obis)
         for c in columns:
             if c.class_id in (3, 4):
                 self.scaler_unit(c.obis)

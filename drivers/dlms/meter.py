@@ -195,6 +195,18 @@ class DlmsMeter:
         self._warn(obis, 2, f"{what}: {type(value).__name__} value is not text")
         return None
 
+    def _profile_layout(self, obis: str) -> tuple[int, list[C.CaptureObject]]:
+        """The profile's period and columns, in two GET-with-lists when the meter allows."""
+        c = self._c()
+        if self._use_list():
+            try:
+                return c.profile_layout(obis, with_list=True)
+            except ObjectError:
+                raise
+            except ProtocolError:
+                self._list_ok = False  # conformance says yes, the meter says no: one by one
+        return c.profile_layout(obis)
+
     def read_identity(self) -> Identity:
         """Logical device name, serial, outstation type and each firmware identifier at the
         OBIS codes the description names (one GET-with-list when allowed); one that is missing
@@ -317,7 +329,7 @@ class DlmsMeter:
         """
         c = self._c()
         obis = self.description.load_profile
-        period_s, columns = c.profile_layout(obis)
+        period_s, columns = self._profile_layout(obis)
         if not 60 <= period_s <= 86400:
             raise C.bad_value(obis, 4, f"capture_period {period_s} s is not a load profile period")
         period = timedelta(seconds=period_s)

@@ -20,12 +20,16 @@ times, then :class:`~drivers.errors.ProtocolError` / :class:`~drivers.errors.Dri
 naming the port and the step. Partial blocks (ending in EOT) are acknowledged with ACK and
 joined.
 
-Reaction time: the meter must wait ``tr`` (20 ms if the identification's third letter is
-lowercase, else 200 ms, at most 1500 ms) before answering. ``reaction_ms`` is the longest the
-client allows for it: it is added to the first-byte timeout of every answer. The baud switch
-after the option select happens as soon as the ACK message has left the wire
-(:meth:`Transport.set_line` drains the output first) — waiting ``reaction_ms`` before switching
-would lose the first bytes of a meter that answers after 200 ms.
+Reaction time: the meter must wait ``tr`` before answering — at least 200 ms, or at least 20 ms
+when the identification's third letter is lowercase (:attr:`Identification.min_reaction_s`), and
+at most 1500 ms. That minimum is part of the line's pace: no client can be answered sooner.
+``reaction_ms`` is the longest the client allows for it: it is added to the first-byte timeout
+of every answer; the client itself never sleeps for it. The baud switch after the option select
+happens as soon as the ACK message has left the wire (:meth:`Transport.set_line` drains the
+output first) — the meter answers at the new baud no sooner than ``tr`` later, so waiting
+before switching would only risk losing the first bytes of a quick meter. Answers are scanned
+for their end while they arrive (each byte is looked at once), so a block is checked and parsed
+as soon as its BCC is in.
 """
 
 from __future__ import annotations
@@ -59,10 +63,15 @@ from drivers.iec62056_21.readout import (
 )
 from drivers.model import MeterEvent
 from drivers.redact import Span, iec_password_spans, iec_value_spans
+from drivers.trace import Trace
 from drivers.transport import IEC_SIGN_ON, Transport
 
 #: identification baud character → bits per second (protocol mode C).
 BAUD_CODES = {"0": 300, "1": 600, "2": 1200, "3": 2400, "4": 4800, "5": 9600, "6": 19200}
+#: the least reaction time ``tr`` a meter may take before answering (seconds) ...
+TR_MIN_S = 0.2
+#: ... and the least for a meter whose manufacturer flag's third letter is lowercase.
+TR_MIN_FAST_S = 0.02
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,11 @@ class Identification:
     raw: str
 
     @property
+    def min_reaction_s(self) -> float:
+        """The least time the meter may take before each answer, ``tr`` (s): 0.02 or 0.2."""
+        return TR_MIN_FAST_S if self.reaction_20ms else TR_MIN_S
+
+    @property
     def max_baud(self) -> int:
         """Highest baud the meter offers (300 when the character is not a mode C code)."""
         return BAUD_CODES.get(self.baud_char, 300)
@@ -98,6 +112,20 @@ class Identification:
         while len(ident) >= 2 and ident[0] == "\\":  # mode E "\W" enhancement sequences
             ident = ident[2:]
         return cls(text[:3], text[3], ident.strip(), text[2].islower(), text)
+
+
+def min_reaction_in(trace: Trace) -> float:
+    """The least reaction time ``tr`` allowed by the identification found in ``trace`` (s);
+    :data:`TR_MIN_S` when the trace holds none."""
+    rx = b"".join(r.data for r in trace if r.direction == "rx" and r.baud == IEC_SIGN_ON.baud)
+    slash = rx.find(b"/")
+    end = rx.find(b"\n", slash)
+    if slash < 0 or end < 0:
+        return TR_MIN_S
+    try:
+        return Identification.parse(rx[slash : end + 1]).min_reaction_s
+    except (ProtocolError, UnicodeDecodeError):
+        return TR_MIN_S
 
 
 #: a pushed telegram longer than this without an end is refused (bytes).
@@ -206,20 +234,20 @@ class Iec21Client:
         buf = bytearray()
         timeout = self._first_timeout() if first_timeout is None else first_timeout
         deadline = time.monotonic() + timeout
+        scanned = 1  # bytes of a started block already searched for its ETX/EOT
         while True:
-            start = next((i for i, b in enumerate(buf) if b in (ACK, NAK, SOH, STX)), -1)
-            if start < 0:
-                buf.clear()
-            elif start:
-                del buf[:start]
+            if buf and buf[0] not in _STARTS:
+                start = next((i for i, b in enumerate(buf) if b in _STARTS), -1)
+                del buf[: start if start > 0 else len(buf)]
             if buf and buf[0] in (ACK, NAK):
                 t.unread(bytes(buf[1:]))
                 return buf[0], bytes(buf[:1])
             if buf:
-                end = next((i for i in range(1, len(buf)) if buf[i] in (ETX, EOT)), -1)
+                end = _block_end(buf, scanned)
                 if 0 < end < len(buf) - 1:
                     t.unread(bytes(buf[end + 2 :]))
                     return buf[0], bytes(buf[: end + 2])
+                scanned = end if end > 0 else max(1, len(buf))
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise DriverTimeout(
@@ -510,3 +538,11 @@ class Iec21Client:
 
 
 NAK_BYTES = bytes([NAK])
+#: first bytes of a meter's answer: ACK, NAK or a framed block.
+_STARTS = (ACK, NAK, SOH, STX)
+
+
+def _block_end(buf: bytearray, start: int) -> int:
+    """Index of the first ETX/EOT at or after ``start`` in a block begun at ``buf[0]``, else -1."""
+    found = [i for i in (buf.find(ETX, start), buf.find(EOT, start)) if i >= 0]
+    return min(found) if found else -1

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from drivers.dlms import apdu as A
 from drivers.dlms import hdlc
 from drivers.dlms.axdr import CosemDateTime, DataType, Typed
 from drivers.dlms.meter import DlmsMeter
+from drivers.errors import ObjectError
 from drivers.meter import ConnectOptions, MeterDriver
 from drivers.model import EventCode
 from drivers.testing import ScriptedTransport
@@ -54,12 +57,16 @@ def clock(dt: datetime) -> Typed:
     return Typed(DataType.OCTET_STRING, CosemDateTime.from_datetime(dt).encode())
 
 
-def meter_for(requests: list[tuple[bytes, bytes]]) -> tuple[DlmsMeter, ScriptedTransport]:
+def meter_for(
+    requests: list[tuple[bytes, bytes]], *, with_list: bool = False
+) -> tuple[DlmsMeter, ScriptedTransport]:
     s = HdlcScript(SERVER, CLIENT, 1024, 1024)
     s.snrm(hdlc.encode_params(hdlc.HdlcParams(1024, 1024, 1, 1)))
-    # a meter without multiple-references: one GET per object (GET-with-list: dlms_sim tests)
-    no_list = S.DEFAULT_CONFORMANCE & ~A.MULTIPLE_REFERENCES
-    s.request(A.aarq("pw2level"), S.aare(lls=True, conformance=no_list))
+    # by default a meter without multiple-references: one GET per object
+    conformance = S.DEFAULT_CONFORMANCE
+    if not with_list:
+        conformance &= ~A.MULTIPLE_REFERENCES
+    s.request(A.aarq("pw2level"), S.aare(lls=True, conformance=conformance))
     for req, resp in requests:
         s.request(req, resp)
     s.request(A.rlrq(), S.rlre()).disc()
@@ -192,3 +199,54 @@ def test_profile_is_read_one_day_per_block() -> None:
     assert len(profile.rows) == 96 and profile.rows[48].start == T0 + timedelta(days=1)
     assert profile.rows[49].values == [101] and profile.channels[0].unit == "Wh"
     assert m.profile_channels == profile.channels
+
+
+def get_list(items: list[tuple[int, str, int]], values: list[Typed | int]) -> tuple[bytes, bytes]:
+    """GET-with-list of ``items``; each value is data, or a Data-Access-Result code."""
+    req = A.get_request_with_list([A.Descriptor.of(c, o, a) for c, o, a in items])
+    body = b"".join(
+        bytes([1, v]) if isinstance(v, int) else b"\x00" + v.encode() for v in values
+    )
+    return req, bytes([A.GET_RESPONSE, 3, A.DEFAULT_INVOKE, len(values)]) + body
+
+
+def test_profile_layout_takes_two_gets_with_list_when_the_meter_allows() -> None:
+    """Period and capture objects in one request, the channels' scalers in another: two
+    exchanges instead of four, and the rows are scaled with what the list brought."""
+    caps = Typed(
+        DataType.ARRAY,
+        (cap(8, "0.0.1.0.0.255"), cap(3, "1.0.1.8.0.255"), cap(3, "1.0.2.8.0.255")),
+    )
+    su = [Typed(DataType.STRUCTURE, (Typed(DataType.INT8, s), Typed(DataType.ENUM, 30)))
+          for s in (0, -1)]  # fmt: skip
+    rows = Typed(DataType.ARRAY, (Typed(DataType.STRUCTURE, (
+        clock(T0 + timedelta(minutes=30)), Typed(DataType.UINT32, 7), Typed(DataType.UINT32, 25),
+    )),))  # fmt: skip
+    half = T0 + timedelta(minutes=30)
+    sel = A.range_descriptor(half, half)
+    m, t = meter_for(
+        [
+            get_list([(7, LP, 4), (7, LP, 3)], [Typed(DataType.UINT32, 1800), caps]),
+            get_list([(3, "1.0.1.8.0.255", 3), (3, "1.0.2.8.0.255", 3)], su),
+            get(LP, 2, rows, cls=7, access=sel),
+        ],
+        with_list=True,
+    )
+    m.connect()
+    profile = m.read_profile(T0, half)
+    m.close()
+    t.assert_done()
+    assert [r.values for r in profile.rows] == [[7, 2.5]]
+
+
+def test_profile_layout_refused_in_a_list_is_the_objects_error() -> None:
+    """A refused capture_objects in the list is the same ObjectError a single GET gives."""
+    m, t = meter_for(
+        [get_list([(7, LP, 4), (7, LP, 3)], [Typed(DataType.UINT32, 1800), 3])], with_list=True
+    )
+    m.connect()
+    with pytest.raises(ObjectError) as info:
+        m.read_profile(T0, T0 + timedelta(days=1))
+    m.close()
+    t.assert_done()
+    assert info.value.obj == LP and info.value.attribute == 3

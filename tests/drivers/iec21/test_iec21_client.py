@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 import pytest
 
 from drivers.errors import AuthenticationError, DriverTimeout, ProtocolError
-from drivers.iec62056_21.client import Identification, Iec21Client
+from drivers.iec62056_21.client import Identification, Iec21Client, min_reaction_in
 from drivers.iec62056_21.readout import BREAK, command, data_block
 from drivers.model import StatusFlag
 from drivers.testing import ScriptedTransport
+from drivers.trace import Trace, TraceRecord
 
 ACK, NAK = b"\x06", b"\x15"
 IDENT = b"/GEN5GEN HH-4\r\n"
@@ -251,3 +252,68 @@ def test_half_duplex_echo_is_dropped_and_the_echoed_password_redacted():
     assert all(b"ABCDEF12" not in r.data for r in t.trace)
     assert any(r.note.startswith("echo") and b"********" in r.data for r in t.trace)
     t.assert_done()
+
+
+class DribbleTransport(ScriptedTransport):
+    """Hands each reply over a few bytes per read, as a slow line does."""
+
+    def __init__(self, script, size: int, **kwargs) -> None:
+        super().__init__(script, **kwargs)
+        self.size = size
+        self.reads = 0
+
+    def _read(self, timeout: float) -> bytes:
+        out = bytes(self._out[: self.size])
+        del self._out[: self.size]
+        self.reads += 1 if out else 0
+        return out
+
+
+@pytest.mark.parametrize("size", [1, 3, 64])
+def test_answers_arriving_in_small_chunks_are_cut_at_their_bcc(size):
+    """Noise before a block is dropped, the block ends at its BCC however the bytes arrive
+    (an ETX as the last byte of a chunk waits for the BCC), partial blocks are joined."""
+    part1 = data_block("P.01(02601150030)(0000)(30)(1)(1.8.0)(kWh)\r\n(1.0)\r\n", last=False)
+    part2 = data_block("(2.0)\r\n" * 40)
+    script = [
+        (SIGN_ON, IDENT), (b"\x06051\r\n", P0), (command("R5", "P.01(;)"), b"\x7f\x00" + part1),
+        (ACK, part2 + ACK),
+    ]  # fmt: skip
+    t = DribbleTransport(script, size, timeout=0.2)
+    t.open()
+    c = Iec21Client(t, reaction_ms=0)
+    c.start_programming(None)
+    p = c.read_load_profile(None, None)
+    assert [r.values for r in p.rows] == [[1.0]] + [[2.0]] * 40
+    assert t.read_available() == ACK  # what followed the block is left for the next reader
+    assert t.reads >= (len(part1) + len(part2)) // size
+    t.assert_done()
+
+
+def test_reaction_time_minimum_follows_the_flag_case():
+    assert Identification.parse(b"/GEN5GEN HH-4\r\n").min_reaction_s == 0.2
+    assert Identification.parse(b"/ABc6\\2LGZ ZMD\r\n").min_reaction_s == 0.02
+
+
+def _rec(direction: str, t_s: float, data: bytes, baud: int = 300, note: str = "") -> TraceRecord:
+    return TraceRecord(direction, int(t_s * 1e9), 0, data, baud, "7E1", note)
+
+
+def test_line_time_counts_the_mandated_reaction_but_never_more_than_was_seen():
+    """A 5-byte request at 300 Bd is on the wire 1/6 s after it was written; the first answer
+    comes 0.25 s later (the 0.2 s minimum counts), the second after only 0.05 s (a meter too
+    quick: only what was seen counts); a half-duplex echo is not a reaction."""
+    trace = Trace([
+        _rec("tx", 0.0, b"/?!\r\n"),
+        _rec("rx", 0.0 + 5 / 30 + 0.01, b"/?!\r\n", note="echo"),
+        _rec("rx", 5 / 30 + 0.25 + 15 / 30, b"/GEN5GEN HH-4\r\n"),
+        _rec("tx", 2.0, b"\x06051\r\n"),
+        _rec("rx", 2.0 + 6 / 30 + 0.05 + 1 / 30, b"\x06"),
+    ])  # fmt: skip
+    reactions, turnarounds = trace.waits()
+    assert reactions == pytest.approx([0.25, 0.05], abs=1e-6)
+    assert len(turnarounds) == 1
+    assert min_reaction_in(trace) == 0.2
+    assert trace.mandated_wait_s(min_reaction_in(trace)) == pytest.approx(0.25, abs=1e-6)
+    assert trace.mandated_wait_s(0.0) == 0.0
+    assert min_reaction_in(Trace()) == 0.2  # no identification seen: the usual minimum
