@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from bench_app.channel_names import channel_name
 from bench_app.settlement import periods_in_day
 from drivers.model import Channel, ProfileRow
 from ui.context import BenchContext
@@ -216,7 +217,7 @@ class ProfilePanel(QWidget):
         self.channel_combo.blockSignals(True)
         self.channel_combo.clear()
         for name, unit in zip(series.channels, series.units):
-            self.channel_combo.addItem(f"{name} ({unit})" if unit else name)
+            self.channel_combo.addItem(channel_name(name, unit), name)
         self.channel_combo.setCurrentIndex(max(0, min(current, len(series.channels) - 1)))
         self.channel_combo.blockSignals(False)
         if go_to_latest and len(series):
