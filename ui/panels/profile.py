@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -80,6 +81,12 @@ class ProfilePanel(QWidget):
         self.collection_combo.currentIndexChanged.connect(self._load_selected)
         self.channel_combo = QComboBox()
         self.channel_combo.setMinimumWidth(150)
+        for combo, chars in ((self.collection_combo, 18), (self.channel_combo, 34)):
+            # long names never widen the window past a laptop screen (the list shows them whole)
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(chars)
         self.channel_combo.currentIndexChanged.connect(lambda _i: self.redraw())
         self.view_combo = QComboBox()
         self.view_combo.addItems(VIEWS)
@@ -111,6 +118,9 @@ class ProfilePanel(QWidget):
         bar2.addWidget(self.next_btn)
         bar2.addWidget(self.local_check)
         self.day_info = QLabel("")
+        # the day's figures take the room there is (whole in the tooltip), never more
+        self.day_info.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.day_info.setWordWrap(True)
         bar2.addWidget(self.day_info, 1)
 
         self.stack = QStackedWidget()
@@ -271,6 +281,7 @@ class ProfilePanel(QWidget):
             present = self.compare.flags_present
             self.day_info.setText(f"{self.compare.periods} periods · times in {self.zone_text()}")
         self._draw_legend(present, view)
+        self.day_info.setToolTip(self.day_info.text())
 
     def zone_text(self) -> str:
         """``"GB local (BST)"`` for the day shown (``"GB local, BST then GMT"`` on a clock-change
