@@ -1,16 +1,19 @@
 """The demo story: a whole witnessed protocol test against the built-in simulated outstation.
 
 :func:`run_demo` starts a simulated DLMS (or IEC 62056-21) outstation, creates a session with its
-participants, equipment and software, reads the meter into the session, writes and imports an HHDC
-export and a manufacturer-software export of the last days (what the HHDC system and the vendor
-tool would have collected from the same meter), reconciles all three, runs the BSCP601 checklist
-automatically (the simulator's bench control pulls phases, cuts the supply…), writes the report,
-signs it as tester and as witness with demo keys, and verifies it.
+participants, equipment and software, reads the meter into the session, writes and imports a
+manufacturer-software export of the last days (what the vendor tool would have collected), then
+runs the **witnessed** BSCP601 script: a simulated HHDC's system (its own password, optional
+defect switches) collects and sets the clock through the bench's observer, step by step, its
+exports imported for each step; each step is judged on the HHDC's evidence with the bench's own
+read as the reference (the simulator's bench control pulls phases, cuts the supply… in simulated
+time). It writes the report, signs it as tester and as witness with demo keys, and verifies it.
 
-Everything goes to one output folder: ``demo.db`` (the session), ``hhdc-export.csv``,
-``manufacturer-export.csv``, ``keys/`` (demo keys; the passphrase is :data:`DEMO_PASSPHRASE` and
-is for the demo only; ``keys/demo-trust.pem`` holds both demo certificates) and
-``witness-report.pdf``. The steps are logged numbered once each, detail lines wrapped (never cut).
+Everything goes to one output folder: ``demo.db`` (the session), ``hhdc-exports/`` (the simulated
+HHDC's export of each step), ``manufacturer-export.csv``, ``keys/`` (demo keys; the passphrase is
+:data:`DEMO_PASSPHRASE` and is for the demo only; ``keys/demo-trust.pem`` holds both demo
+certificates) and ``witness-report.pdf``. The steps are logged numbered once each, detail lines
+wrapped (never cut).
 """
 
 from __future__ import annotations
@@ -44,7 +47,9 @@ from drivers.trace import Trace
 DEMO_PASSPHRASE = b"witness-bench-demo"
 #: File in ``keys/`` holding both demo certificates (the ``--trust`` of the printed verify command).
 TRUST_FILE = "demo-trust.pem"
-TEMPLATE = "bscp601-protocol-cop1-2-3-5-10"
+TEMPLATE = "bscp601-witnessed-cop1-2-3-5-10"
+#: The meter-side rehearsal script (the bench collecting from the meter itself).
+REHEARSAL_TEMPLATE = "bscp601-protocol-cop1-2-3-5-10"
 #: Days of HH data the HHDC and manufacturer exports cover: the BSCP601 set-up minimum (20).
 REFERENCE_DAYS = 20
 MPAN = "1200098765432"
@@ -164,10 +169,28 @@ def _fresh(out_dir: Path) -> Path:
     return db
 
 
+@dataclass(frozen=True)
+class HhdcSetup:
+    """The simulated HHDC's system of the demo: where it dials (the meter, through the bench's
+    observer), its standing data, where it writes its exports and its defect switches."""
+
+    meter_url: str
+    protocol: str
+    password: str
+    client_sap: int
+    out_dir: Path
+    defects: tuple[str, ...] = ()
+
+
 def run_demo(
-    out_dir: str | Path, *, protocol: str = "dlms", days: int = 90, log: Log = print
+    out_dir: str | Path, *, protocol: str = "dlms", days: int = 90, log: Log = print,
+    hhdc_defects: tuple[str, ...] | list[str] = (),
 ) -> DemoResult:
-    """Run the whole story; returns where everything is. Raises typed errors on failure."""
+    """Run the whole story; returns where everything is. Raises typed errors on failure.
+
+    :param hhdc_defects: switch on defects of the simulated HHDC's system
+        (:data:`drivers.sim.hhdc.HHDC_DEFECTS`): the witness's steps must catch them.
+    """
     t0 = time.monotonic()
     out = Path(out_dir)
     db_path = _fresh(out)
@@ -202,12 +225,18 @@ def run_demo(
                 f"{len(got.reading.events)} events "
                 f"(collection {got.collection_id})"
             )
-            hh, mf = import_reference_exports(store, sid, got.collection_id, desc.serial, out)
+            _, mf = import_reference_exports(store, sid, got.collection_id, desc.serial, out,
+                                             sources=("manufacturer",))  # fmt: skip
+            # a sample HHDC export for meter-side rehearsals (docs/user-guide.md), made from
+            # the bench read: written, never imported — the HHDC's evidence here is its own
+            write_interval_export(_export_rows(store.readings(got.collection_id), REFERENCE_DAYS),
+                                  desc.serial, out / "hhdc-export.csv")  # fmt: skip
             log(
-                f"4. imported HHDC export ({hh.rows} readings) and manufacturer export "
-                f"({mf.rows} readings) of the last {REFERENCE_DAYS} days"
+                f"4. imported the manufacturer-software export ({mf.rows} readings) of the last "
+                f"{REFERENCE_DAYS} days (the HHDC's exports come from its own collections, "
+                "step by step)"
             )
-            for name, cid in (("HHDC", hh.collection_id), ("manufacturer", mf.collection_id)):
+            for name, cid in (("manufacturer", mf.collection_id),):
                 span = export_span(store, cid) if cid is not None else None
                 if cid is None or span is None:  # an export with no readings has no collection
                     continue
@@ -217,7 +246,10 @@ def run_demo(
                     f"{res.compared} period values compared, {res.matched} identical, "
                     f"{len(res.discrepancies)} discrepancies"
                 )
-            verdicts = _run_checklist(store, sid, protocol, base, sim.control, password, log)
+            hhdc = HhdcSetup(sim.url, protocol, password, level2.sap, out / "hhdc-exports",
+                             tuple(hhdc_defects))  # fmt: skip
+            verdicts = _run_checklist(store, sid, protocol, base, sim.control, password, log,
+                                      hhdc)  # fmt: skip
             overall = overall_result(store, sid)
             log(f"   overall result: {overall.status}")
             for reason in overall.reasons:
@@ -232,7 +264,8 @@ def run_demo(
     result = DemoResult(out, db_path, sid, report, code, verdicts, certs, trust_file=trust)
     result.files = {
         "session database": db_path,
-        "HHDC export": out / "hhdc-export.csv",
+        "HHDC exports (one per step)": out / "hhdc-exports",
+        "sample HHDC export for rehearsals (not imported)": out / "hhdc-export.csv",
         "manufacturer export": out / "manufacturer-export.csv",
         "signing keys (PKCS#12) and certificates": out / "keys",
         "trust file (both certificates)": trust,
@@ -273,6 +306,18 @@ def _create_session(store: Store, desc, protocol: str) -> int:
     store.set_session_record(
         sid, "test_equipment", {"items": ["none: the built-in simulator over TCP (no probe)"]}
     )
+    from bench_app.test_record import merged
+
+    store.set_session_record(sid, "test_record", merged({}, {
+        "application_reference": "BSCP601-DEMO-0001", "applicant": "Demo Applicant",
+        "pta_role": "HHDC", "pta_testers": ["Demo HHDC operator"],
+        "protocols": ["DLMS/COSEM over HDLC (IEC 62056-46, -53, -61, -62)" if protocol == "dlms"
+                      else "IEC 62056-21 mode C"],
+        "approval_roles": ["sva-hhdc"],
+        "script_reference": "BSCP601 protocol test script (Elexon sample), CoPs 1, 2, 3, 5, 10",
+        "script_version": "demo 1.0",
+        "departures": ["the outstation and the HHDC's system are simulated (demo only)"],
+    }))  # fmt: skip
     store.set_session_record(
         sid, "time_source",
         {"source": "this PC's clock (UTC); simulated time advanced by bench control"},
@@ -292,7 +337,10 @@ def _create_session(store: Store, desc, protocol: str) -> int:
     return sid
 
 
-def _run_checklist(store, sid, protocol, base, control, password, log: Log) -> dict[str, int]:
+def _run_checklist(store, sid, protocol, base, control, password, log: Log,
+                   hhdc: HhdcSetup) -> dict[str, int]:  # fmt: skip
+    from bench_app.simulated_hhdc import ObservedSimHhdc
+
     def factory(**overrides):  # a fresh trace per connection: each step stores only its bytes
         return create_meter(protocol, replace(base, trace=Trace(), **overrides))
 
@@ -306,7 +354,15 @@ def _run_checklist(store, sid, protocol, base, control, password, log: Log) -> d
         password=password,
         by=TESTER[0],
     )
-    log(f"5. running checklist {TEMPLATE} automatically (bench control does the stimuli)")
+    engine.hhdc = ObservedSimHhdc(
+        store, sid, hhdc.meter_url, protocol=hhdc.protocol, password=hhdc.password,
+        client_sap=hhdc.client_sap, out_dir=hhdc.out_dir, defects=hhdc.defects,
+        clock=engine.now, mpan=MPAN,
+    )  # fmt: skip
+    defects = f" with defect(s) {', '.join(hhdc.defects)}" if hhdc.defects else ""
+    log(f"5. running the witnessed checklist {TEMPLATE}: the simulated HHDC's system{defects} "
+        "collects and sets the clock through the bench's observer, the bench reads the meter as "
+        "the reference (bench control does the stimuli, in simulated time)")
     verdicts: dict[str, int] = {}
     for outcome in engine.run_all():
         verdicts[outcome.verdict] = verdicts.get(outcome.verdict, 0) + 1

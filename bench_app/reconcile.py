@@ -485,8 +485,14 @@ def session_pairs(store: Store, session_id: int) -> list[Pair]:
         a, b = pairs[0].a, pairs[1].a
         spans = [sp for sp in (pairs[0].span, pairs[1].span) if sp]
         span = (min(s[0] for s in spans), max(s[1] for s in spans)) if spans else None
-        pairs.append(Pair(a, b, span, "DR1-1's direct comparison of the two exports, over "
-                          "both their spans"))  # fmt: skip
+        why = "DR1-1's direct comparison of the two exports, over both their spans"
+        dr11 = [c for c in store.collections(session_id) if c["source"] == "hhdc" and c["rows"]
+                and (c.get("meta") or {}).get("step") == "DR1-1"]  # fmt: skip
+        if dr11 and dr11[-1]["id"] != a:  # the HHDC's exports are per step (witnessed run)
+            a, span = dr11[-1]["id"], export_span(store, dr11[-1]["id"])
+            why = ("DR1-1's direct comparison: the HHDC's DR1-1 export against the "
+                   "manufacturer's, over the HHDC export's span")  # fmt: skip
+        pairs.append(Pair(a, b, span, why))
     return pairs
 
 

@@ -96,6 +96,10 @@ class ActionContext:
     simulated: bool | None = None
     #: who runs the bench (recorded with each stimulus the tester confirms)
     by: str = ""
+    #: the HHDC's system under test, when the bench can drive it (a simulated HHDC: see
+    #: :class:`bench_app.checklist.hhdc_evidence.HhdcAgent`); None: the HHDC's operator acts and
+    #: a witnessed step asks the tester, or judges the evidence already stored for the step
+    hhdc: Any | None = None
 
     @property
     def params(self) -> dict:

@@ -73,6 +73,9 @@ class ChecklistEngine:
         else not known. Stored with every collection, trace and clock observation of a step.
     :param time_source: :class:`bench_app.timesource.TimeSource` measured with every clock
         reading (the PC's offset is stored with it and corrects the reference); None: the PC.
+    :param hhdc: the HHDC's system under test when the bench drives it (a simulated HHDC,
+        :class:`bench_app.checklist.hhdc_evidence.HhdcAgent`); witnessed steps otherwise ask the
+        tester or judge the HHDC evidence already stored for the step.
     """
 
     def __init__(
@@ -94,11 +97,14 @@ class ChecklistEngine:
         meter: str = "",
         simulated: bool | None = None,
         time_source: Any = None,
+        hhdc: Any = None,
     ) -> None:
         self.store = store
         self.simulated = simulated if simulated is not None else (True if control else None)
         #: meter description named for the run (levels and SAPs; "" = the session's)
         self.meter = meter
+        #: the HHDC's system when the bench drives it (a simulated HHDC); None otherwise
+        self.hhdc = hhdc
         self.session_id = session_id
         store.get_session(session_id)  # NotFoundError early
         from bench_app.limits import session_limits
@@ -304,6 +310,7 @@ class ChecklistEngine:
             meter_description=self.meter,
             simulated=self.simulated,
             by=self.by,
+            hhdc=self.hhdc,
         )
         try:
             if self.meter_factory is None:

@@ -20,6 +20,7 @@ ACTION_MODULES = (
     "bench_app.checklist.cop_actions",
     "bench_app.checklist.equipment_action",
     "bench_app.checklist.asset_meter",
+    "bench_app.checklist.witnessed",
 )
 
 #: action name (the template's ``action`` field) → ``fn(ActionContext) -> ActionResult``.

@@ -44,7 +44,11 @@ SESSION_KINDS = ("protocol-approval", "cop-compliance")
 TOP_REQUIRED = ("name", "title", "version", "applies_to", "steps")
 STEP_REQUIRED = ("id", "title", "objective", "method", "expected", "kind")
 STEP_OPTIONAL = ("action", "requires", "na_reason", "params", "fitted")
-TOP_OPTIONAL = ("session_kind", "session_kinds", "cops", "description")
+TOP_OPTIONAL = ("session_kind", "session_kinds", "cops", "description", "run_kind")
+#: What a protocol-approval run is: the HHDC's system under test, observed and judged on its own
+#: evidence (``witnessed``), or the bench collecting from the meter itself (``rehearsal``): only a
+#: witnessed run can give a protocol approval its PASS.
+RUN_KINDS = ("witnessed", "rehearsal")
 
 _HEADER = re.compile(r"^\s*\[\[\s*([A-Za-z0-9_.\-]+)\s*\]\]\s*(#.*)?$")
 _TABLE = re.compile(r"^\s*\[\s*([A-Za-z0-9_.\-]+)\s*\]\s*(#.*)?$")
@@ -146,6 +150,8 @@ class Template:
     source: str = ""
     #: session kinds the template serves (``session_kind`` plus ``session_kinds``; empty: any)
     session_kinds: tuple[str, ...] = ()
+    #: :data:`RUN_KINDS` ("" for templates that are neither, e.g. CoP compliance)
+    run_kind: str = ""
 
     def resolved(self, limits: Any) -> Template:
         """This template with every ``@name`` / ``{name}`` replaced by the session's figure
@@ -255,6 +261,8 @@ def parse_template(
     if not isinstance(kinds, list) or not all(k in SESSION_KINDS for k in kinds):
         raise fail("session_kinds", "field 'session_kinds' must list session kinds from "
                    + ", ".join(SESSION_KINDS))  # fmt: skip
+    if data.get("run_kind") and data["run_kind"] not in RUN_KINDS:
+        raise fail("run_kind", f"field 'run_kind' must be one of {', '.join(RUN_KINDS)}")
     if data.get("session_kind") and data["session_kind"] not in SESSION_KINDS:
         raise fail("session_kind",
                    f"field 'session_kind' must be one of {', '.join(SESSION_KINDS)}")  # fmt: skip
@@ -348,6 +356,7 @@ def parse_template(
         session_kinds=tuple(dict.fromkeys(
             [k for k in [data.get("session_kind", "")] if k] + list(kinds)
         )),  # fmt: skip
+        run_kind=str(data.get("run_kind", "")),
     )
 
 
@@ -394,6 +403,7 @@ def freeze(template: Template) -> dict:
         "cops": list(template.cops),
         "source": template.source,
         "steps": [{k: getattr(s, k) for k in FROZEN_STEP_FIELDS} for s in template.steps],
+        **({"run_kind": template.run_kind} if template.run_kind else {}),
     }
 
 
@@ -413,4 +423,5 @@ def thaw(frozen: dict) -> Template:
         name=str(frozen.get("name", "")), title=str(frozen.get("title", "")),
         version=str(frozen.get("version", "")), applies_to=(), steps=steps,
         cops=tuple(frozen.get("cops") or ()), source=str(frozen.get("source", "")),
+        run_kind=str(frozen.get("run_kind", "")),
     )  # fmt: skip

@@ -13,6 +13,9 @@ Rules (printed in the report by :data:`RULES`):
   it never turns it into a pass), an equipment mismatch (serial, type, firmware, declaration), a
   condition of the approval or certificate that is not met, or a reconciliation that disagrees →
   **FAIL**.
+* Only a witnessed run can give a protocol approval its PASS: when every current run is a
+  meter-side rehearsal (template ``run_kind = "rehearsal"``), the result is **INCOMPLETE** with
+  the cause titled :data:`REHEARSAL_TITLE`.
 * Otherwise any step not run (never attempted, skipped, ended at a prompt), ``na`` without the
   template's reason, a collection a step used (or the reconciliation compared) whose read stopped
   early, an unconfirmed run or no checklist run at all → **INCOMPLETE**.
@@ -38,6 +41,22 @@ from bench_app.errors import BenchError
 from bench_app.outcomes import Cause, CauseKind, Deviation, DeviationKind, Status, Verdict
 
 STATUSES = tuple(s.value for s in Status)
+#: How a session whose current runs are all meter-side rehearsals is titled (report and GUI).
+REHEARSAL_TITLE = "Meter-side rehearsal — not a protocol approval"
+
+
+def run_kind(run: dict | None) -> str:
+    """``witnessed``, ``rehearsal`` or "" (a template of neither kind, or a run from before runs
+    recorded their kind) — as frozen with the run when it started."""
+    frozen = (run or {}).get("frozen")
+    return str(frozen.get("run_kind") or "") if isinstance(frozen, dict) else ""
+
+
+def rehearsal_only(runs: list[dict]) -> bool:
+    """True when there are current runs and every one is a meter-side rehearsal (the bench
+    collecting from the meter itself): such a session is never a protocol approval."""
+    current = [r for r in runs if r.get("current", r.get("status") != "superseded")]
+    return bool(current) and all(run_kind(r) == "rehearsal" for r in current)
 
 #: The rules as the report states them (one sentence each).
 RULES = (
@@ -51,6 +70,10 @@ RULES = (
     "not met or a reconciliation that disagrees gives FAIL.",
     "Otherwise any step not run, a collection a step used whose read stopped early (incomplete), "
     "an unconfirmed run or no run gives INCOMPLETE.",
+    "Only a witnessed run (the HHDC's system observed and judged on its own evidence) can give a "
+    "protocol approval its PASS: a session whose current runs are all meter-side rehearsals "
+    "(the bench collecting from the meter itself) is INCOMPLETE, titled \"" + REHEARSAL_TITLE
+    + "\".",
     "Every other departure is listed under Deviations with its kind and reference (manual "
     "overrides, figures of the limits table marked NOT CONFIRMED, dispensations, CoP "
     "departures, a certificate of another CoP issue, conditions "
@@ -113,6 +136,12 @@ class OverallResult:
     def reasons(self) -> list[str]:
         """The causes as sentences: failures first, then what keeps it incomplete, then notes."""
         return [c.text for c in self.causes]
+
+    @property
+    def rehearsal(self) -> bool:
+        """Every current run is a meter-side rehearsal: titled :data:`REHEARSAL_TITLE`, never a
+        protocol-approval PASS."""
+        return rehearsal_only([{**r.run, "current": r.current} for r in self.runs])
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -372,6 +401,11 @@ def judge(facts: Facts) -> OverallResult:
             res.deviations.append(Deviation(DeviationKind.INCOMPLETE_COLLECTION,
                                             f"{text} (no step used it)",
                                             reference=f"collection #{coll['id']}"))  # fmt: skip
+    if res.rehearsal:
+        incomplete.append(Cause(CauseKind.INCOMPLETE, f"{REHEARSAL_TITLE}: every current run is "
+                                "the bench collecting from the meter itself; only a witnessed "
+                                "run (the HHDC's system observed and judged on its own evidence) "
+                                "can give a protocol approval its PASS"))  # fmt: skip
     res.status = Status.FAIL if fails else Status.INCOMPLETE if incomplete else Status.PASS
     res.causes = fails + incomplete
     if res.status == Status.PASS and res.deviations:

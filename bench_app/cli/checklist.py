@@ -73,6 +73,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--supersede", metavar="REASON", help="start a new run replacing the last one")
     q.add_argument("--json", action="store_true", help="print the outcomes as JSON")
     add_connection_options(q, required=False)
+    _simulated_hhdc_args(q)
     q.set_defaults(func=cmd_run)
 
     q = cs.add_parser(
@@ -171,6 +172,39 @@ def _open_store(args):
     return Store.open(db_path(args))
 
 
+def _simulated_hhdc_args(q: argparse.ArgumentParser) -> None:
+    """``checklist run --simulated-hhdc``: a witnessed run on a simulator, rehearsed."""
+    from drivers.sim.hhdc import HHDC_DEFECTS
+
+    q.add_argument("--simulated-hhdc", action="store_true",
+                   help="a simulated HHDC's system does the HHDC's part of a witnessed run: it "
+                   "dials --port through the bench's observer with its own standing data and its "
+                   "exports are imported per step (rehearsals, demos; never a real HHDC)")
+    q.add_argument("--hhdc-password", help="the simulated HHDC's Level 2 password "
+                   "(default: --password)")
+    q.add_argument("--hhdc-client-sap", type=int, default=48,
+                   help="the simulated HHDC's DLMS client SAP (default 48)")
+    q.add_argument("--hhdc-defect", action="append", default=[], choices=HHDC_DEFECTS,
+                   help="switch on a defect of the simulated HHDC (repeatable)")
+    q.add_argument("--hhdc-out", default="hhdc-exports",
+                   help="folder for the simulated HHDC's exports (default hhdc-exports)")
+
+
+def _simulated_hhdc(store, args, engine) -> None:
+    """Attach the simulated HHDC to ``engine`` when ``--simulated-hhdc`` asks for it."""
+    if not args.simulated_hhdc:
+        return
+    if not args.port:
+        raise UsageError("--simulated-hhdc needs --port (the meter it dials through the observer)")
+    from bench_app.simulated_hhdc import ObservedSimHhdc
+
+    engine.hhdc = ObservedSimHhdc(
+        store, args.session, args.port, protocol=args.protocol,
+        password=args.hhdc_password or args.password or "", client_sap=args.hhdc_client_sap,
+        out_dir=args.hhdc_out, defects=tuple(args.hhdc_defect), clock=engine.now,
+    )  # fmt: skip
+
+
 def _template_for(store, args):
     if args.template:
         return find_template(args.template)
@@ -249,6 +283,7 @@ def cmd_run(args) -> int:
             meter=args.meter or "",
             time_source=_time_source(args),
         )
+        _simulated_hhdc(store, args, engine)
         if args.port:
             _record_bench(store, args, control)
         if args.supersede:

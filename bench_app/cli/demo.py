@@ -21,10 +21,13 @@ DEFAULT_OUT = "out/demo"
 
 DESCRIPTION = """\
 Run a whole witnessed protocol test against a built-in simulated outstation, headless:
-session, read, HHDC and manufacturer exports imported and reconciled, the BSCP601 checklist
-run automatically, the report signed by a demo tester and witness, and verified.
-Writes into --out (default out/demo): demo.db, hhdc-export.csv, manufacturer-export.csv,
-keys/ (demo keys, passphrase printed; keys/demo-trust.pem) and witness-report.pdf.
+session, read, manufacturer export imported and reconciled, the witnessed BSCP601 script run
+automatically with a simulated HHDC's system collecting through the bench's observer (each
+step judged on its evidence, the bench's read the reference), the report signed by a demo
+tester and witness, and verified. --hhdc-defect makes the simulated HHDC faulty.
+Writes into --out (default out/demo): demo.db, hhdc-exports/, hhdc-export.csv (a sample for
+rehearsals), manufacturer-export.csv, keys/ (demo keys, passphrase printed;
+keys/demo-trust.pem) and witness-report.pdf.
 Exits by itself with the verification's exit code; --gui opens the window afterwards."""
 
 
@@ -42,6 +45,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=90,
         help="days of data in the simulated meter (3…400, default 90)",
     )
+    from drivers.sim.hhdc import HHDC_DEFECTS
+
+    p.add_argument("--hhdc-defect", action="append", default=[], choices=HHDC_DEFECTS,
+                   help="switch on a defect of the simulated HHDC's system (repeatable): the "
+                   "witnessed step that must catch it FAILs")  # fmt: skip
     p.add_argument("--gui", action="store_true", help="then open the GUI on the demo session")
     p.add_argument("--headless", action="store_true", help="(the default; kept for old scripts)")
     p.add_argument(
@@ -62,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
     if args.gui and not has_display():
         raise NoDisplayError(NO_DISPLAY_HINT)
     out = Path(DEFAULT_OUT) if args.out is None else validate.output_dir(args.out, "--out")
-    result = run_demo(out, protocol=args.protocol, days=args.days)
+    result = run_demo(out, protocol=args.protocol, days=args.days,
+                      hhdc_defects=tuple(args.hhdc_defect))  # fmt: skip
     counts = ", ".join(f"{n} {v}" for v, n in sorted(result.verdicts.items()))
     print()
     print(f"Checklist:  {counts}")

@@ -99,6 +99,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.set_defaults(func=run_export)
 
     q = ss.add_parser(
+        "record-csv",
+        help="write the Elexon test record (header and every test's result) as CSV",
+        description=(
+            "Needs the session id and FILE.csv. Writes the test record's header fields, the "
+            "overall result and one row per test (Objective, Method, Expected, Actual (HHDC), "
+            "Reference (bench), Result); formulas are written as text."
+        ),
+    )
+    q.add_argument("id", type=int)
+    q.add_argument("file", help="CSV file to write")
+    add_db_option(q)
+    q.set_defaults(func=run_record_csv)
+
+    q = ss.add_parser(
         "import",
         help="check and import a .wbs bundle; prints the new id",
         description=(
@@ -110,6 +124,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("file", help="bundle to read (FILE.wbs)")
     add_db_option(q)
     q.set_defaults(func=run_import)
+
+
+def run_record_csv(args: argparse.Namespace) -> int:
+    from bench_app.report.data import collect_report_data
+    from bench_app.test_record import write_csv
+
+    with open_store(args) as store:
+        n = write_csv(collect_report_data(store, args.id), args.file)
+    print(f"session {args.id}: test record with {n} test(s) written to {args.file}")
+    return 0
 
 
 def run_new(args: argparse.Namespace) -> int:

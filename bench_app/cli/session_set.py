@@ -15,6 +15,11 @@ WHAT is one of:
   reset_alarm, reverse_running, internal_clock, hh_storage, any_storage, instantaneous_power,
   energy_flow_direction; export_channels=COUNT): "(where fitted)" steps are n/a when not fitted
 * ``bench (--simulator [--meter NAME] | --port URL [--baud N] [--framing F] [--probe P])``
+* ``test-record [--application-reference R] [--applicant A] [--pta-role HHDC|AMHHDC]
+  [--pta-tester NAME …] [--protocol TEXT …] [--approval-role sva-hhdc|cva-cdca …]
+  [--script-reference R] [--script-version V] [--departure TEXT …]`` — the Elexon test record's
+  fields the other records do not hold (merged with the newest; a repeated option replaces the
+  list)
 
 Equipment and software records are merged with the newest record (fields not given are kept); a
 new record supersedes the old one, which stays in the audit chain.
@@ -62,6 +67,7 @@ def register(ss: argparse._SubParsersAction) -> None:
     q.add_argument("--hardware", dest="hardware_version")
     q.add_argument("--channels", type=int)
     q.add_argument("--comms", dest="comms_method", help="remote communication method")
+    q.add_argument("--channel-types", help="type of each channel, e.g. 'import kWh, export kWh'")
     q = sub("software", "software under test: HHDC and manufacturer software with versions")
     for field in _SOFTWARE:
         q.add_argument("--" + field.replace("_", "-"), dest=field)
@@ -74,6 +80,22 @@ def register(ss: argparse._SubParsersAction) -> None:
     q = sub("capabilities", "what the outstation has fitted (the '(where fitted)' tests)")
     q.add_argument("values", nargs="+", metavar="NAME=yes|no", help="e.g. battery=no")
     q.add_argument("--by", default="", help="who declares it (quoted with the n/a verdict)")
+    q = sub("test-record", "the Elexon test record: application, applicant, PTA testers, "
+            "protocols, approval role, agreed script and departures")
+    q.add_argument("--application-reference", help="BSCP601 application reference")
+    q.add_argument("--applicant", help="who applied (usually the manufacturer)")
+    q.add_argument("--pta-role", help="the Protocol Testing Agent acts as HHDC or AMHHDC")
+    q.add_argument("--pta-tester", dest="pta_testers", action="append", metavar="NAME",
+                   help="a tester of the Protocol Testing Agent (repeatable)")
+    q.add_argument("--protocol", dest="protocols", action="append", metavar="TEXT",
+                   help="protocol in test with its version, e.g. 'DLMS/COSEM IEC 62056-5-3 "
+                   "ed. 2' (repeatable)")
+    q.add_argument("--approval-role", dest="approval_roles", action="append",
+                   metavar="sva-hhdc|cva-cdca", help="approval role sought (repeatable)")
+    q.add_argument("--script-reference", help="reference of the Elexon-agreed script")
+    q.add_argument("--script-version", help="version of the Elexon-agreed script")
+    q.add_argument("--departure", dest="departures", action="append", metavar="TEXT",
+                   help="one departure from the sample script agreed with Elexon (repeatable)")
     q = sub("bench", "how the meter was reached: the simulator, or port, baud, framing, probe")
     q.add_argument("--simulator", action="store_true", help="the built-in simulated outstation")
     q.add_argument("--meter", default="", help="simulated meter description (with --simulator)")
@@ -104,7 +126,8 @@ def _set_equipment(store, sid: int, args) -> str:
         sid,
         serials=args.serial if args.serial else old.get("serials") or [],
         firmware=firmware,
-        channel_types=old.get("channel_types") or "",
+        channel_types=args.channel_types if args.channel_types is not None
+        else old.get("channel_types") or "",
         variants_covered=old.get("variants_covered") or "",
         **{k: v if v is not None else ("" if k != "channels" else 0) for k, v in fields.items()},
     )
@@ -153,6 +176,13 @@ def run_set(args: argparse.Namespace) -> int:
 
             merged = record(store, sid, parse_pairs(args.values), args.by)
             done = "capabilities declared: " + ", ".join(f"{k}={v}" for k, v in merged.items())
+        elif what == "test-record":
+            from bench_app import test_record
+
+            before = store.session_records(sid).get("test_record") or {}
+            rec = test_record.merged(before, {k: getattr(args, k) for k in test_record.FIELDS})
+            store.set_session_record(sid, "test_record", rec)
+            done = "test record: " + ", ".join(k for k in rec if rec.get(k)) + " recorded"
         else:
             done = _set_bench(store, sid, args)
     print(f"session {sid}: {done}")

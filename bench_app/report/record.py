@@ -7,6 +7,7 @@ Times are shown in GB local time with UTC alongside (:func:`local_utc`).
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from reportlab.graphics.shapes import Drawing, Line, String
 from reportlab.lib import colors
@@ -146,6 +147,20 @@ def overall_reasons(d: ReportData, st: Styles) -> list:
         if len(v.reasons) > 20:
             out.append(para(f"… and {len(v.reasons) - 20} more.", st.small))
     return out
+
+
+def _cut(text: str, limit: int = 360) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def witnessed_cells(step: Any, actual: str, evidence: str) -> tuple[str, str]:
+    """A witnessed step's "Actual (HHDC)" and "Reference (bench)" cells: the HHDC's evidence
+    after the result, the bench's reference reads with the evidence ids (each text cut to a
+    length a table row can hold; the whole texts are in the statement)."""
+    ev = step.evidence if isinstance(step.evidence, dict) else {}
+    hhdc = "\n".join(_cut(t, 200) for t in ev.get("hhdc") or []) or "no HHDC evidence recorded"
+    ref = "\n".join(_cut(t) for t in ev.get("reference") or []) or "no reference read"
+    return f"{_cut(actual, 600)}\n{hhdc}", f"{ref}\nEvidence: {evidence}"
 
 
 def evidence_text(evidence: dict) -> str:

@@ -16,7 +16,8 @@ from reportlab.platypus import (
 )
 
 from bench_app import pdf_layout as L
-from bench_app.report import record
+from bench_app.checklist.verdict import REHEARSAL_TITLE, rehearsal_only, run_kind
+from bench_app.report import record, test_record
 from bench_app.report.data import ReportData
 from bench_app.report.styles import (
     OVERALL_BG,
@@ -54,10 +55,12 @@ def cover(d: ReportData, st: Styles) -> list:
     s = d.session
     kind = KIND_TEXT.get(str(s.get("kind", "")), str(s.get("kind", "")))
     hhdc = d.hhdc
+    rehearsal = rehearsal_only(_runs(d))
     out: list = [
         Spacer(1, 30),
         Paragraph("Witness Report", st.title),
-        para(s.get("title") or kind, st.subtitle),
+        para(REHEARSAL_TITLE if rehearsal else (s.get("title") or kind), st.subtitle),
+        *([para(s.get("title") or kind, st.body)] if rehearsal else []),
         key_values(
             [
                 ("Application reference", s.get("reference", "")),
@@ -84,6 +87,8 @@ def cover(d: ReportData, st: Styles) -> list:
             W,
         ),
         *record.simulator_notice(d, st),
+        *test_record.result_summary(d, st),
+        *test_record.header(d, st),
         *_head("Participants", st.h2),
     ]
     rows = [
@@ -102,9 +107,15 @@ def cover(d: ReportData, st: Styles) -> list:
     return out
 
 
+def _runs(d: ReportData) -> list[dict]:
+    return d.runs or ([{**d.checklist, "current": True}] if d.checklist else [])
+
+
 def _overall_badge(d: ReportData, st: Styles) -> Table:
     counts = Counter(s.verdict for s in d.steps)
     detail = ", ".join(f"{counts[v]} {v}" for v in ("pass", "fail", "na", "not-run") if counts[v])
+    if rehearsal_only(_runs(d)):
+        detail = f"{REHEARSAL_TITLE}: {detail or 'no checklist steps recorded'}"
     t = Table(
         [
             [Paragraph(f"Overall result: {d.overall}", st.badge)],
@@ -334,29 +345,37 @@ def _run_table(run: dict, st: Styles, heading: bool) -> list:
         out += [CondPageBreak(90), Paragraph(title, st.h2)]
     out.append(para(_run_line(run), st.body))
     rows, extra = [], []
+    witnessed = run_kind(run) == "witnessed"
     for i, s in enumerate(run.get("steps") or [], start=1):
         actual = s.actual + (f"\nNote: {s.note}" if s.note else "")
         if s.attempt > 1:
             actual += f"\n(attempt {s.attempt})"
         if s.proposed:
             actual += f"\nBench proposed {s.proposed.upper()}; recorded by {s.by or '—'}"
+        evidence = record.evidence_text(s.evidence)
+        texts = [s.objective, s.method, s.expected]
+        if witnessed:  # the HHDC's evidence and the bench's reference side by side
+            actual, evidence = record.witnessed_cells(s, actual, evidence)
+            texts = [f"Objective: {s.objective}\nMethod: {s.method}\nExpected: {s.expected}"]
         rows.append(
             [
                 f"{s.step_id}\n{s.title}" if s.title else s.step_id,
-                s.objective,
-                s.method,
-                s.expected,
+                *texts,
                 actual,
-                para(record.evidence_text(s.evidence), st.cell),
+                para(evidence, st.cell),
                 para(VERDICT_TEXT.get(s.verdict, s.verdict.upper()), st.cell_center),
             ]
         )
-        extra.append(("BACKGROUND", (6, i), (6, i), VERDICT_BG.get(s.verdict, VERDICT_BG["na"])))
+        col = len(rows[-1]) - 1
+        extra.append(("BACKGROUND", (col, i), (col, i),
+                      VERDICT_BG.get(s.verdict, VERDICT_BG["na"])))  # fmt: skip
     if not rows:
         return [*out, para("No steps recorded.", st.body)]
+    head = (["Objective | Method | Expected", "Actual (HHDC)", "Reference (bench)"] if witnessed
+            else ["Objective", "Method", "Expected", "Actual", "Evidence"])  # fmt: skip
     out.append(
         table(
-            ["Step", "Objective", "Method", "Expected", "Actual", "Evidence", "Verdict"],
+            ["Step", *head, "Verdict"],
             rows,
             None,
             st,

@@ -9,6 +9,9 @@ ones, which stay in the audit chain:
   calibration dates).
 * ``time_source`` — ``source``: the reference time source (e.g. "GPS-disciplined NTP server X").
 * ``cop_issues`` — ``issues``: CoP number → issue, e.g. ``{"1": "2", "5": "6"}``.
+* ``test_record`` — the Elexon test record's fields the other records do not hold
+  (:data:`bench_app.test_record.FIELDS`: application reference, applicant, PTA testers,
+  protocols, approval roles, agreed script reference and version, departures).
 * ``capabilities`` — ``declared``: capability → yes/no or a count, ``by``: who declared it
   (:mod:`bench_app.capabilities`).
 * ``accepted_incomplete`` — ``entries``: each ``{run_id, role, name, steps}`` of a checklist run
@@ -24,7 +27,7 @@ from bench_app.store.base import now_iso
 
 RECORD_KINDS = (
     "bench", "test_equipment", "time_source", "cop_issues", "capabilities",
-    "accepted_incomplete",
+    "accepted_incomplete", "test_record",
     # written by the store itself: runs superseded with a reason, and the register facts
     # (certificates, conditions, dispensations…) a session used, snapshotted when it locks
     "run_supersessions", "register_snapshot",

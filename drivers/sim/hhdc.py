@@ -98,11 +98,13 @@ class SimHhdc:
 
     # -- steps -------------------------------------------------------------------------------
     def collect(
-        self, step: str, start: datetime, end: datetime, *, password: str | None = None
+        self, step: str, start: datetime, end: datetime, *, password: str | None = None,
+        events: bool = False,
     ) -> StepOutcome:
         """Collect periods ``start``…``end`` (UTC) and write the step's export.
 
         :param password: use this password instead of the standing data's (DR2-1: wrong one).
+        :param events: read the event log from ``start`` too (alarms and clock changes).
         """
         try:
             meter = self._open(password)
@@ -112,6 +114,8 @@ class SimHhdc:
             if not self.serial:
                 self.serial = meter.read_identity().serial
             profile = meter.read_profile(utc(start), utc(end))
+            if events:
+                meter.read_events(utc(start), None)
         finally:
             meter.close()
         self._hold(profile)

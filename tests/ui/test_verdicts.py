@@ -157,3 +157,19 @@ def test_a_revised_record_keeps_the_earlier_attempt_in_view(qtbot, ctx):
     panel.steps.setCurrentRow(_row(panel, "DR2-2"))
     assert panel.actual_edit.toPlainText() == "" and panel.note_edit.text() == ""
     assert panel.detail_title.text().endswith("· AUTO")
+
+
+def test_a_rehearsal_only_session_is_titled_and_never_a_pass(qtbot, ctx):
+    """Every step of the meter-side rehearsal passed and both confirmed: the sidebar says
+    "Meter-side rehearsal — not a protocol approval" and the result is not PASS."""
+    from bench_app.checklist.verdict import REHEARSAL_TITLE
+
+    engine = ChecklistEngine(ctx.store, ctx.session_id, find_template(TEMPLATE))
+    for step in engine.template.steps:
+        engine.record(step.id, "seen by the witness", "pass", by="A. Tester")
+    engine.confirm("tester", "A. Tester")
+    engine.confirm("witness", "B. Witness")
+    w, _ = _panel(qtbot, ctx)
+    w.sidebar.update_overall()
+    assert w.sidebar.overall_status == "INCOMPLETE"
+    assert REHEARSAL_TITLE in w.sidebar.overall.text().split("<br>")[1]

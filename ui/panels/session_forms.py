@@ -359,7 +359,12 @@ class SessionSidebar(QWidget):
             log.exception("overall result of session %s", self.ctx.session_id)
             self.set_overall("UNKNOWN", [str(exc)])
             return
-        self.set_overall(res.status, overall_lines(res), overall_tooltip(res))
+        lines = overall_lines(res)
+        if res.rehearsal:  # titled as such: a rehearsal is never a protocol approval
+            from bench_app.checklist.verdict import REHEARSAL_TITLE
+
+            lines = [REHEARSAL_TITLE, *(x for x in lines if not x.startswith(REHEARSAL_TITLE))]
+        self.set_overall(res.status, lines, overall_tooltip(res))
 
     def _update_simulator(self) -> None:
         """Show the SIMULATOR badge when any evidence of the session came from a simulated

@@ -21,7 +21,7 @@ CHECKLISTS = sorted(resource_path("checklists").glob("*.toml"))
 PROCEDURE = {
     "association_level", "phases", "hold_s", "event_window_s", "days", "bench_days",
     "reconnect_s", "max_wait_s", "settle_s", "close_margin_s", "ask_above_s", "periods",
-    "combination",
+    "combination", "hhdc_level", "collect_hours",
 }  # fmt: skip
 #: A number followed by a unit in a text is a figure: it must be a {name} of the limits table.
 UNIT_NUMBER = re.compile(

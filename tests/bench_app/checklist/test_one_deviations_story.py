@@ -17,7 +17,8 @@ from drivers.sim.meter import MeterDescription
 from tests.bench_app.checklist.conftest import declare_sim_equipment
 from tests.bench_app.report.report_fixtures import pdftotext
 
-TEMPLATE = "bscp601-protocol-cop1-2-3-5-10"
+#: the witnessed script: the rules of the overall result are about a run that can PASS
+TEMPLATE = "bscp601-witnessed-cop1-2-3-5-10"
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from bench_app.checklist.verdict import overall_result
 from bench_app.signing.keys import new_self_signed
 from bench_app.signing.sign import load_signer
 from bench_app.signing.workflow import write_report
+from tests.bench_app.checklist.conftest import WITNESSED
 from tests.bench_app.report.report_fixtures import pdftotext
 
 TEMPLATE_STEPS = ["DR1-1", "DR1-2", "DR2-1", "DR2-2", "DR3-1", "DR3-2", "DR3-3", "DR4-1a",
@@ -54,7 +55,7 @@ def test_only_dr2_2_run_confirmed_and_signed_is_incomplete_and_lists_every_step(
 
 
 def test_pass_needs_confirmation_and_every_step(sim_engine, store, session):
-    engine, _ = sim_engine()
+    engine, _ = sim_engine(WITNESSED)
     for step in TEMPLATE_STEPS:
         engine.record(step, "seen by the witness", "pass", by="A. Tester")
     assert overall_result(store, session).status == "INCOMPLETE"  # not confirmed
@@ -81,7 +82,7 @@ def test_a_fail_anywhere_fails_and_na_needs_the_templates_reason(sim_engine, sto
 
 
 def test_equipment_mismatch_fails_the_session(sim_engine, store, session):
-    engine, _ = sim_engine()
+    engine, _ = sim_engine(WITNESSED)
     for step in TEMPLATE_STEPS[:-1]:
         engine.record(step, "ok", "pass")
     assert engine.run_step("EQ-1").verdict == "pass"  # reads the meter's identity

@@ -1,23 +1,27 @@
-"""Every ``bench-app`` command shown in docs/observe.md parses with today's options."""
+"""Every ``bench-app`` command shown in docs/observe.md and docs/witnessed.md parses with today's
+options."""
 
 from __future__ import annotations
 
 import shlex
 from pathlib import Path
 
+import pytest
+
 from bench_app.cli import build_parser
 
-DOC = Path(__file__).resolve().parents[3] / "docs" / "observe.md"
+DOCS = Path(__file__).resolve().parents[3] / "docs"
 
 
-def test_documented_commands_parse():
+@pytest.mark.parametrize(("name", "least"), [("observe.md", 6), ("witnessed.md", 5)])
+def test_documented_commands_parse(name, least):
     parser = build_parser([])
     commands = [
         line[len("$ bench-app ") :]
-        for line in DOC.read_text(encoding="utf-8").splitlines()
+        for line in (DOCS / name).read_text(encoding="utf-8").splitlines()
         if line.startswith("$ bench-app ")
     ]
-    assert len(commands) >= 6
+    assert len(commands) >= least
     for command in commands:
         args = parser.parse_args(shlex.split(command))
         assert callable(args.func), command
