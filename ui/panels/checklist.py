@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -193,7 +195,11 @@ class ChecklistPanel(QWidget):
         rl.setContentsMargins(6, 0, 0, 0)
         rl.addWidget(self.detail_title)
         rl.addWidget(self.banner)
-        rl.addWidget(self.detail, 1)
+        detail_scroll = QScrollArea()  # a long result or many attempts scroll, never clip
+        detail_scroll.setWidgetResizable(True)
+        detail_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        detail_scroll.setWidget(self.detail)
+        rl.addWidget(detail_scroll, 1)
         rl.addWidget(record_box)
         rl.addWidget(sign_box)
         split = QSplitter(Qt.Orientation.Horizontal)
