@@ -300,6 +300,9 @@ def run(out: Path) -> dict:
         wait_until(lambda: bool(finished), 600, "checklist steps")
         for step, name in (("DR4-1a", "checklist"), ("DR3-2", "checklist-fail")):
             chk.steps.setCurrentRow(next(i for i, r in enumerate(chk.rows) if r["step"] == step))
+            from scripts.screenshots_bench_day import show_detail_end
+
+            show_detail_end(window, chk)  # the result and its evidence links
             shots.append(grab(window, chk, name, out))
 
         # the profile read after the run holds the alarm steps' flags (meter time has advanced)

@@ -55,6 +55,22 @@ def grab_with_dialog(window: Any, dialog: Any, name: str, out: Path) -> dict:
     return save_image(img, out / f"{name}.png")
 
 
+def show_detail_end(window: Any, chk: Any) -> None:
+    """Show the checklist tab with its step detail scrolled to the end."""
+    from PySide6.QtWidgets import QScrollArea
+
+    from scripts.screenshots import settle
+
+    window.show_panel(chk)
+    settle(300)
+    area = chk.detail.parentWidget()
+    while area is not None and not isinstance(area, QScrollArea):
+        area = area.parentWidget()
+    if area is not None:
+        bar = area.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+
 def iec_session(store) -> int:
     """A CoP compliance session of a generic IEC 62056-21 outstation (the IEC simulator)."""
     sid = store.create_session(
@@ -179,6 +195,7 @@ def run_scenes(out: Path) -> dict:
         chk.record_result()
         chk.steps.setCurrentRow([r["step"] for r in chk.rows].index("CC-09"))
         checks["manual_verdict"] = chk.selected()["verdict"] if chk.selected() else None
+        show_detail_end(window, chk)  # the earlier attempt (the attachment) below the latest
         shots.append(grab(window, chk, "checklist-manual-attachment", out))
         ctx.stop_simulator()
 
