@@ -160,15 +160,43 @@ def read_optional(
         return default
 
 
+class Readable(Protocol):
+    """The five reads of a whole read (:func:`read_all`): a :class:`MeterDriver`, or a wrapper
+    that stores each one as it is read (``bench_app.acquire``)."""
+
+    def read_identity(self) -> Identity: ...
+
+    def read_clock(self) -> ClockReading: ...
+
+    def read_registers(self) -> list[RegisterValue]: ...
+
+    def read_profile(
+        self,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        *,
+        on_block: BlockCallback | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> Profile | None: ...
+
+    def read_events(
+        self, start: datetime | None = None, end: datetime | None = None
+    ) -> list[MeterEvent]: ...
+
+
 def read_all(
-    meter: MeterDriver,
+    meter: Readable,
     start: datetime | None = None,
     end: datetime | None = None,
     *,
     on_block: BlockCallback | None = None,
     progress: ProgressCallback | None = None,
 ) -> MeterReading:
-    """Identity, clock, registers, profile and events in one go (the meter must be connected).
+    """Identity, clock, registers, profile and events in one go (the meter must be connected):
+    the one whole-read sequence, used by ``bench-app read`` with and without a session.
+
+    Registers come before the profile: a DLMS driver learns the channels' scalers from them, so
+    the profile read then asks for fewer objects.
 
     Tolerant: an object the meter lacks, refuses or sends undecodable (:class:`ObjectError`)
     becomes a :class:`ReadWarning` in ``MeterReading.warnings`` and the rest is read; transport,

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from drivers.dlms.ber import decode_length
+from drivers.errors import ProtocolError
+
 #: Replacement for every secret byte in a trace.
 REDACTED_BYTE = ord("*")
 #: Note added to a trace record whose bytes were masked.
@@ -46,37 +49,26 @@ def spans_in_segment(spans: Sequence[Span], start: int, end: int) -> list[Span]:
     return out
 
 
-def _ber_length(data: bytes, pos: int) -> tuple[int, int]:
-    """``(length, position after the length octets)`` of a BER length at ``pos``."""
-    first = data[pos]
-    if not first & 0x80:
-        return first, pos + 1
-    n = first & 0x7F
-    if n == 0 or n > 3 or pos + 1 + n > len(data):
-        raise ValueError("bad BER length")
-    return int.from_bytes(data[pos + 1 : pos + 1 + n], "big"), pos + 1 + n
-
-
 def aarq_password_spans(aarq: bytes) -> list[Span]:
     """Span of the calling-authentication-value (``AC 80 len password``) in an AARQ APDU.
 
     Walks the AARQ's BER elements (tag 0x60, then single-byte context tags) — it does not
     search for the password. Empty when the AARQ carries no authentication value.
 
-    :raises ValueError: ``aarq`` is not a well-formed AARQ.
+    :raises ProtocolError: ``aarq`` is not a well-formed AARQ.
     """
     data = bytes(aarq)
     if not data or data[0] != 0x60:
-        raise ValueError("not an AARQ (tag 0x60)")
-    length, pos = _ber_length(data, 1)
+        raise ProtocolError("not an AARQ (tag 0x60)", data=data)
+    length, pos = decode_length(data, 1, "AARQ")
     end = min(len(data), pos + length)
     while pos + 2 <= end:
         tag = data[pos]
-        size, body = _ber_length(data, pos + 1)
+        size, body = decode_length(data, pos + 1, "AARQ")
         if tag == 0xAC and body + 2 <= body + size <= end:
             inner = data[body]
             if inner in (0x80, 0x81):  # charstring / bitstring choice
-                pw_len, pw_at = _ber_length(data, body + 1)
+                pw_len, pw_at = decode_length(data, body + 1, "AARQ")
                 return [(pw_at, min(pw_at + pw_len, body + size))]
             return [(body, body + size)]
         pos = body + size

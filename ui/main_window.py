@@ -33,6 +33,7 @@ from ui.panels.connection import ConnectionPanel
 from ui.panels.equipment import EquipmentPanel
 from ui.panels.events import EventsPanel
 from ui.panels.live import LivePanel
+from ui.panels.observer import ObserverPanel
 from ui.panels.profile import ProfilePanel
 from ui.panels.report import ReportPanel
 from ui.panels.session_forms import SessionSidebar
@@ -126,6 +127,7 @@ class MainWindow(QMainWindow):
         self.events = EventsPanel(ctx)
         self.checklist = ChecklistPanel(ctx)
         self.trace = TracePanel(ctx)
+        self.observer = ObserverPanel(ctx)
         self.report = ReportPanel(ctx)
         self.equipment = EquipmentPanel(ctx.store)
         for panel, name, ic in [
@@ -135,6 +137,7 @@ class MainWindow(QMainWindow):
             (self.events, "Events", "events"),
             (self.checklist, "Checklist", "checklist"),
             (self.trace, "Trace", "trace"),
+            (self.observer, "Observer", "trace"),
             (self.report, "Report", "report"),
             (self.equipment, "Equipment", "identity"),
         ]:
@@ -348,6 +351,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Stopping the running step…")
         if not self.checklist.stop():
             log.error("closing with the checklist worker still running")
+        self.observer.shutdown()  # the relay stops; what it saw is stored
         self.ctx.shutdown()
         super().closeEvent(event)
 

@@ -160,9 +160,6 @@ class PortWorker(QObject):
         self.acq.session_id = self.session_id
         return self.acq
 
-    def _need_meter(self) -> MeterDriver:
-        return self._need_acq().meter
-
     # -- operations ----------------------------------------------------------------------------
     def _op_connect(self, ctx: dict) -> dict:
         if self.meter is not None:
@@ -262,7 +259,7 @@ class PortWorker(QObject):
         collection_id: int | None = None,
         resume: bool = True,
     ) -> dict:
-        """A whole read (identity, clock, profile, events, registers) exactly as
+        """A whole read (identity, clock, registers, profile, events) exactly as
         ``bench-app read --session`` does it; continues ``collection_id`` when given."""
         acq = self._need_acq()
         ctx.update(collection_id=collection_id, rows_saved=0, resume_from=start, end=end)
@@ -284,7 +281,7 @@ class PortWorker(QObject):
 
     def _op_resume(self, ctx: dict, collection_id: int) -> dict:
         """Continue an incomplete collection from what the store holds (also after a restart):
-        the intervals still missing from its range, then events and registers."""
+        the registers, the intervals still missing from its range, then the events."""
         return self._op_read(ctx, collection_id=collection_id)
 
 

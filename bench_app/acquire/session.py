@@ -1,4 +1,4 @@
-"""A whole bench read into a session (identity, clock, profile, events, registers), resumable.
+"""A whole bench read into a session (identity, clock, registers, profile, events), resumable.
 
 :func:`read_into_session` is what ``bench-app read --session``, the demo and the GUI's *Read all*
 run. It continues the newest incomplete collection of the same meter in the session (from what the
@@ -6,18 +6,19 @@ store holds: the intervals after the newest stored one and before the oldest), s
 with its bytes (see :mod:`bench_app.acquire.service`) and marks the collection complete at the end,
 or incomplete with the reason when the read stops early.
 
-Tolerant, like :func:`drivers.meter.read_all`: an optional object the meter lacks, refuses or sends
-undecodable (:class:`~drivers.errors.ObjectError`: the clock, the registers, the profile, the event
-log) becomes a :class:`~drivers.model.ReadWarning`; the rest is read and stored. The collection is
-then marked ``complete`` with the warnings as its reason (:data:`WARNINGS_PREFIX`, one per line):
-the collection's meta is covered by the audit chain from the moment it is created, so what is
-learnt at the end of the read goes into its (also audited) completion record —
+The reads are :func:`drivers.meter.read_all`'s, the one whole-read sequence (``bench-app read``
+without a session runs it on the bare driver), each stored as it is read. Tolerant as it is: an
+optional object the meter lacks, refuses or sends undecodable (:class:`~drivers.errors.ObjectError`:
+the clock, the registers, the profile, the event log) becomes a :class:`~drivers.model.ReadWarning`;
+the rest is read and stored. The collection is then marked ``complete`` with the warnings as its
+reason (:data:`WARNINGS_PREFIX`, one per line): the collection's meta is covered by the audit chain
+from the moment it is created, so what is learnt at the end of the read goes into its (also
+audited) completion record —
 :meth:`bench_app.store.Store.collection_state` returns them as ``warnings``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -32,8 +33,16 @@ from bench_app.acquire.service import (
 from bench_app.errors import MeterMismatchError, UsageError
 from bench_app.settlement import parse_utc
 from bench_app.store.acquisition import WARNINGS_PREFIX
-from drivers.meter import MeterDriver, read_optional
-from drivers.model import MeterReading, ReadWarning
+from drivers.meter import MeterDriver, read_all
+from drivers.model import (
+    ClockReading,
+    Identity,
+    MeterEvent,
+    MeterReading,
+    Profile,
+    ReadWarning,
+    RegisterValue,
+)
 
 
 @dataclass
@@ -68,7 +77,7 @@ def find_resumable(store, session_id: int, serial: str) -> int | None:
     """Newest bench collection of this meter in the session, if its read did not complete.
 
     A collection stored before acquisition states existed is incomplete when it has no registers
-    (registers are the last thing a read stores).
+    (registers were the last thing a read stored then).
     """
     for coll in sorted(store.collections(session_id), key=lambda c: c["id"], reverse=True):
         meta = coll.get("meta") or {}
@@ -132,7 +141,7 @@ def read_into_session(
     accept_serial: bool = False,
     time_source: Any = None,
 ) -> AcquireResult:
-    """Read identity, clock, profile, events and registers from a *connected* meter.
+    """Read identity, clock, registers, profile and events from a *connected* meter.
 
     Builds an :class:`Acquisition` with the hooks and runs :func:`acquire_all`.
     """
@@ -149,6 +158,41 @@ def read_into_session(
     return acquire_all(
         acq, start, end, resume=resume, collection_id=collection_id, accept_serial=accept_serial
     )
+
+
+class _Storing:
+    """The connected meter as :func:`drivers.meter.read_all` sees it, each read going through
+    the acquisition (stored block by block with its bytes): the identity read before the
+    collection opened, the profile spans still missing (``segments``), the whole event log
+    (stored idempotently, so a resumed read adds no duplicates)."""
+
+    def __init__(
+        self,
+        acq: Acquisition,
+        identity: Identity,
+        segments: list[tuple[datetime | None, datetime | None]],
+    ) -> None:
+        self.acq, self.identity, self.segments = acq, identity, segments
+
+    @property
+    def warnings(self) -> list[ReadWarning]:
+        """The driver's own per-object warnings (a missing firmware identifier…)."""
+        return list(getattr(self.acq.meter, "warnings", []))
+
+    def read_identity(self) -> Identity:
+        return self.identity
+
+    def read_clock(self) -> ClockReading:
+        return self.acq.read_clock("clock at start of read")
+
+    def read_profile(self, start: Any = None, end: Any = None, **hooks: Any) -> Profile | None:
+        return self.acq.read_profile_segments(self.segments)
+
+    def read_events(self, start: Any = None, end: Any = None) -> list[MeterEvent]:
+        return self.acq.read_events()
+
+    def read_registers(self) -> list[RegisterValue]:
+        return self.acq.read_registers()
 
 
 def acquire_all(
@@ -205,24 +249,13 @@ def acquire_all(
             outer(block)
 
     acq.on_block = count
-    own: list[ReadWarning] = []
-
-    def optional(what: str, fn: Callable[[], Any], default: Any) -> Any:
-        return read_optional(what, fn, default, own)
-
     try:
-        clock = optional("clock", lambda: acq.read_clock("clock at start of read"), None)
-        profile = optional("load profile", lambda: acq.read_profile_segments(segments), None)
-        events = optional("events", acq.read_events, [])
-        registers = optional("registers", acq.read_registers, [])
+        reading = read_all(_Storing(acq, identity, segments))
     except BaseException as exc:
         acq.stopped(exc)
         raise
     finally:
         acq.on_block = outer
-    # optional objects the driver (identity, one event log of two…) or this read could not get
-    warnings = list(getattr(acq.meter, "warnings", [])) + own
-    acq.finish(warnings_reason(warnings))
-    reading = MeterReading(identity, clock, registers, profile, events, warnings=warnings)
+    acq.finish(warnings_reason(reading.warnings))
     assert acq.collection_id is not None
     return AcquireResult(acq.collection_id, reading, stored, resumed_from, list(acq.trace_ids))

@@ -310,11 +310,6 @@ class ActionContext:
         return oid
 
 
-def find_events(rows: list[dict], codes: set[int], lo: datetime, hi: datetime) -> list[dict]:
-    """Stored event rows whose code is in ``codes`` and time in ``[lo, hi)``."""
-    return [r for r in rows if int(r["code"]) in codes and lo <= r["time"] < hi]
-
-
 def event_key(row: dict | MeterEvent) -> tuple[str, int]:
     """``(time ISO, code)`` of a stored event row or a :class:`MeterEvent`."""
     if isinstance(row, dict):

@@ -175,11 +175,6 @@ class Facts:
     incomplete: list[dict] = field(default_factory=list)
 
 
-def current_runs(store: Any, session_id: int) -> list[dict]:
-    """Every run of the session that is not superseded, oldest first."""
-    return [r for r in store.checklist_runs(session_id) if r.get("status") != "superseded"]
-
-
 def current_run(store: Any, session_id: int, template: str | None = None) -> dict | None:
     """The session's latest run that is not superseded (of ``template`` when given)."""
     runs = [

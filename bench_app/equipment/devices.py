@@ -103,15 +103,6 @@ class DevicesMixin(RegisterBase):
         rows = self.conn.execute(sql + " ORDER BY c.key, d.role, d.model", args)
         return [dict(zip(_DEVICE_KEYS, r)) for r in rows]
 
-    def set_solution_release(self, combination: str, release: str) -> None:
-        """Name the manufacturer solution release bundling the combination's firmware."""
-        with self.store.atomic():
-            combo = self.combination(combination)
-            self.conn.execute(
-                "UPDATE eq_combinations SET solution_release = ?, updated_at = ? WHERE id = ?",
-                ((release or "").strip(), now_iso(), combo.id),
-            )
-
     def solution_release(self, combination: str) -> str:
         return self.combination(combination).solution_release
 

@@ -65,14 +65,6 @@ def cops(items) -> list[str]:
     return sorted({cop(str(c)) for c in items}, key=int)
 
 
-def cop_lenient(text: str) -> str | None:
-    """:func:`cop`, or None for text that is not a CoP (session CoPs are free text)."""
-    try:
-        return cop(text)
-    except ValueError:
-        return None
-
-
 def iso_date(text: str, *, required: bool = False) -> str:
     """``YYYY-MM-DD`` (checked as a calendar date); empty stays empty unless ``required``."""
     text = (text or "").strip()

@@ -198,11 +198,6 @@ def _flat(obj: Any) -> dict[str, Any]:
 
 
 
-def _latest(collections: list[dict], source: str) -> dict | None:
-    matching = [c for c in collections if c.get("source") == source]
-    return max(matching, key=lambda c: c["id"]) if matching else None
-
-
 def _step_catalogue(template: str, store=None, session_id: int | None = None
                     ) -> dict[str, dict[str, str]]:  # fmt: skip
     """Objective/method/expected per step id from the checklist template (empty if it is gone),

@@ -548,16 +548,6 @@ def fmt_ts(t: float) -> str:
     return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _flag_names(status: list[int]) -> str:
-    from drivers.model import StatusFlag
-
-    counts: Counter[str] = Counter()
-    for v in status:
-        if v:
-            counts.update(StatusFlag.names(v) or [f"0x{v:04x}"])
-    return ", ".join(f"{k} ×{n}" for k, n in counts.most_common())
-
-
 def _hashed(
     header: list[str], items: list[tuple[list[Any], str]], widths: list[float] | None, st: Styles
 ):

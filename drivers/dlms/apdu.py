@@ -22,7 +22,7 @@ import struct
 from dataclasses import dataclass
 from datetime import datetime
 
-from drivers.dlms import axdr
+from drivers.dlms import axdr, ber
 from drivers.dlms.axdr import CosemDateTime, DataType, Typed
 from drivers.errors import AuthenticationError, ObjectError, ProtocolError
 from drivers.obis import Obis
@@ -142,51 +142,6 @@ class Descriptor:
         return f"class {self.class_id} {obis_str(self.obis)} #{self.index}"
 
 
-# -- small BER helpers ----------------------------------------------------------------------------
-def _ber_len(n: int) -> bytes:
-    if n < 0x80:
-        return bytes([n])
-    size = (n.bit_length() + 7) // 8
-    return bytes([0x80 | size]) + n.to_bytes(size, "big")
-
-
-def _tlv(tag: int, value: bytes) -> bytes:
-    return bytes([tag]) + _ber_len(len(value)) + value
-
-
-def _ber_items(data: bytes, what: str) -> list[tuple[int, bytes]]:
-    """Split a BER sequence into (tag, value) pairs (single-byte tags)."""
-    items, pos = [], 0
-    while pos < len(data):
-        if pos + 2 > len(data):
-            raise ProtocolError(f"{what}: truncated element", data=data)
-        tag, first = data[pos], data[pos + 1]
-        pos += 2
-        if first & 0x80:
-            size = first & 0x7F
-            if size == 0 or size > 3 or pos + size > len(data):
-                raise ProtocolError(f"{what}: bad length form", data=data)
-            n = int.from_bytes(data[pos : pos + size], "big")
-            pos += size
-        else:
-            n = first
-        if pos + n > len(data):
-            raise ProtocolError(f"{what}: element 0x{tag:02X} truncated", data=data)
-        items.append((tag, data[pos : pos + n]))
-        pos += n
-    return items
-
-
-def _outer(data: bytes, tag: int, what: str) -> bytes:
-    data = bytes(data)
-    if not data or data[0] != tag:
-        raise ProtocolError(f"{what}: expected tag 0x{tag:02X}", data=data)
-    items = _ber_items(data, what)
-    if len(items) != 1:
-        raise ProtocolError(f"{what}: trailing bytes after the APDU", data=data)
-    return items[0][1]
-
-
 # -- association ----------------------------------------------------------------------------------
 def initiate_request(max_pdu: int = 0xFFFF, conformance: int = DEFAULT_CONFORMANCE) -> bytes:
     """xDLMS InitiateRequest (DLMS version 6), unciphered."""
@@ -206,12 +161,14 @@ def aarq(
 ) -> bytes:
     """AARQ (LN context unless ``context`` says SN): no authentication, or LLS with
     ``password``."""
-    body = _tlv(0xA1, _tlv(0x06, context))
+    body = ber.tlv(0xA1, ber.tlv(0x06, context))
     if password is not None:
         pw = password.encode("latin-1") if isinstance(password, str) else bytes(password)
-        body += b"\x8a\x02\x07\x80" + _tlv(0x8B, MECHANISM_LLS) + _tlv(0xAC, _tlv(0x80, pw))
-    body += _tlv(0xBE, _tlv(0x04, initiate_request(max_pdu, conformance)))
-    return _tlv(AARQ, body)
+        body += (
+            b"\x8a\x02\x07\x80" + ber.tlv(0x8B, MECHANISM_LLS) + ber.tlv(0xAC, ber.tlv(0x80, pw))
+        )
+    body += ber.tlv(0xBE, ber.tlv(0x04, initiate_request(max_pdu, conformance)))
+    return ber.tlv(AARQ, body)
 
 
 @dataclass(frozen=True)
@@ -236,20 +193,20 @@ class AssociationResult:
 def parse_aare(data: bytes) -> AssociationResult:
     """Parse an AARE; :class:`ProtocolError` when it is not one."""
     result, diagnostic, conformance, max_pdu = None, 0, 0, 0
-    for tag, value in _ber_items(_outer(data, AARE, "AARE"), "AARE"):
+    for tag, value in ber.items(ber.outer(data, AARE, "AARE"), "AARE"):
         if tag == 0xA2:
-            inner = _ber_items(value, "AARE result")
+            inner = ber.items(value, "AARE result")
             if not inner or inner[0][0] != 0x02 or len(inner[0][1]) != 1:
                 raise ProtocolError("AARE result is not a 1-byte integer", data=bytes(data))
             result = inner[0][1][0]
         elif tag == 0xA3:
-            inner = _ber_items(value, "AARE diagnostic")
+            inner = ber.items(value, "AARE diagnostic")
             if inner:
-                deeper = _ber_items(inner[0][1], "AARE diagnostic")
+                deeper = ber.items(inner[0][1], "AARE diagnostic")
                 if deeper and deeper[0][1]:
                     diagnostic = deeper[0][1][-1]
         elif tag == 0xBE:
-            ini = value[2:] if value[:1] == b"\x04" else value
+            ini = ber.first(value, "AARE user-information") if value[:1] == b"\x04" else value
             if ini[:1] == b"\x08" and b"\x5f\x1f\x04" in ini:
                 at = ini.index(b"\x5f\x1f\x04") + 4
                 conformance = int.from_bytes(ini[at : at + 3], "big")
@@ -328,14 +285,14 @@ MULTIPLE_REFERENCES = 1 << (23 - 14)
 def get_request_with_list(descs: list[Descriptor], invoke: int = DEFAULT_INVOKE) -> bytes:
     """GET-Request-With-List: several attributes (no selective access) in one request."""
     body = b"".join(d.encode() + b"\x00" for d in descs)
-    return bytes([GET_REQUEST, 3, invoke]) + axdr.encode_length(len(descs)) + body
+    return bytes([GET_REQUEST, 3, invoke]) + ber.encode_length(len(descs)) + body
 
 
 def parse_list_results(data: bytes) -> list[tuple[int, bytes]]:
     """The SEQUENCE OF Get-Data-Result of a GET-Response-With-List (count first):
     ``[(0, encoded Data) | (Data-Access-Result, b"")]``; malformed → ProtocolError."""
     try:
-        count, pos = axdr.decode_length(data, 0)
+        count, pos = ber.decode_length(data, 0)
     except (ValueError, IndexError) as exc:
         raise ProtocolError(f"GET-Response-With-List count unreadable: {exc}", data=data) from None
     out: list[tuple[int, bytes]] = []
@@ -431,7 +388,7 @@ def parse_response(apdu: bytes) -> Response:
         block = int.from_bytes(apdu[4:8], "big")
         if apdu[8] == 1:
             return Response("get-block", invoke, apdu[9], None, block, last)
-        n, pos = axdr.decode_length(apdu, 9)
+        n, pos = ber.decode_length(apdu, 9)
         if pos + n != len(apdu):
             raise ProtocolError("GET-Response data block length does not match", data=apdu)
         return Response("get-block", invoke, 0, apdu[pos:], block, last)

@@ -14,7 +14,7 @@ Two views of the same bytes:
 each element must be a :class:`Typed` (or an already encoded ``bytes`` element).
 
 Lengths and element counts use the A-XDR variable-length form: ``< 0x80`` one byte, otherwise
-``0x81 n``, ``0x82 nn``, ``0x83 nnn``, ``0x84 nnnn``.
+``0x81 n``, ``0x82 nn``, ``0x83 nnn``, ``0x84 nnnn`` (read and written by :mod:`drivers.dlms.ber`).
 
 COSEM date-time (12 bytes): year(2, 0xFFFF = not specified) month day weekday hour minute second
 hundredths (0xFF = not specified) deviation (int16 minutes, 0x8000 = not specified) clock-status
@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from drivers.dlms.ber import decode_length, encode_length
 from drivers.errors import ProtocolError
 
 NOT_SPECIFIED = 0xFF
@@ -249,33 +250,6 @@ class Typed:
         return self.value
 
 
-def encode_length(n: int) -> bytes:
-    """A-XDR variable-length integer (``0…0x7F`` one byte, else ``0x8k`` + k bytes)."""
-    if n < 0:
-        raise ValueError(f"negative length {n}")
-    if n < 0x80:
-        return bytes([n])
-    size = (n.bit_length() + 7) // 8
-    if size > 4:
-        raise ValueError(f"length {n} too large")
-    return bytes([0x80 | size]) + n.to_bytes(size, "big")
-
-
-def decode_length(data: bytes, pos: int = 0) -> tuple[int, int]:
-    """Read a variable-length integer at ``pos``; returns ``(value, new_pos)``."""
-    if pos >= len(data):
-        raise ProtocolError("A-XDR length missing", data=bytes(data[pos - 1 if pos else 0 :]))
-    first = data[pos]
-    if first < 0x80:
-        return first, pos + 1
-    size = first & 0x7F
-    if size == 0 or size > 4:
-        raise ProtocolError(f"A-XDR length form 0x{first:02X} not supported", data=bytes(data))
-    if pos + 1 + size > len(data):
-        raise ProtocolError("A-XDR length truncated", data=bytes(data[pos:]))
-    return int.from_bytes(data[pos + 1 : pos + 1 + size], "big"), pos + 1 + size
-
-
 def encode(value: Any, type: DataType | int) -> bytes:
     """Encode ``value`` as A-XDR ``Data`` of ``type`` (tag included).
 
@@ -423,4 +397,3 @@ def decode_typed(data: bytes) -> tuple[Typed, bytes]:
     data = bytes(data)
     value, pos = _decode(data, 0, True, 0)
     return value, data[pos:]
-

@@ -13,7 +13,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from drivers.dlms import hdlc
+from drivers.dlms import ber, hdlc
 from drivers.dlms.apdu import ACCESS_RESULTS, ACSE_DIAGNOSTICS, parse_aare
 from drivers.dlms.axdr import CosemDate, CosemDateTime, CosemTime, DataType, Typed, decode_typed
 from drivers.errors import ProtocolError
@@ -215,22 +215,8 @@ def dissect_apdu(apdu: bytes) -> Dissection:
     return Dissection(f"{name} ({len(apdu)} bytes)", [(0, name)])
 
 
-def _ber_items(data: bytes) -> list[tuple[int, bytes]]:
-    out, pos = [], 0
-    while pos + 2 <= len(data):
-        tag, n = data[pos], data[pos + 1]
-        pos += 2
-        if n & 0x80:
-            size = n & 0x7F
-            n = int.from_bytes(data[pos : pos + size], "big")
-            pos += size
-        out.append((tag, data[pos : pos + n]))
-        pos += n
-    return out
-
-
 def _aarq(apdu: bytes) -> Dissection:
-    items = dict(_ber_items(apdu[2:]))
+    items = dict(ber.items(ber.outer(apdu, 0x60, "AARQ"), "AARQ"))
     mech = items.get(0x8B, b"")
     auth = "no authentication"
     if mech.endswith(b"\x02\x01"):
@@ -239,7 +225,7 @@ def _aarq(apdu: bytes) -> Dissection:
         auth = f"HLS mechanism {mech[-1]}"
     tree = [(0, "AARQ: open an association"), (1, f"authentication: {auth}")]
     if 0xAC in items:
-        pw = items[0xAC][2:]
+        pw = ber.first(items[0xAC], "AARQ password")
         shown = "redacted in the trace" if bytes([REDACTED_BYTE]) in pw else "not shown"
         tree.append((1, f"password: {len(pw)} characters ({shown})"))
     ini = items.get(0xBE, b"")

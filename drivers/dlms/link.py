@@ -57,11 +57,6 @@ class Link(ABC):
     def disconnect(self) -> None:
         """Tear the link down (DISC for HDLC). Never raises for a meter that already left."""
 
-    @property
-    def max_apdu_hint(self) -> int:
-        """Bytes that fit in one frame (for information only)."""
-        return 0xFFFF
-
 
 class HdlcLink(Link):
     """HDLC data link, client side.
@@ -106,10 +101,6 @@ class HdlcLink(Link):
         self.ns = 0  #: our next send sequence number
         self.nr = 0  #: next sequence number we expect from the server
         self.connected = False
-
-    @property
-    def max_apdu_hint(self) -> int:
-        return self.params.max_info_tx
 
     # -- frame I/O -------------------------------------------------------------------------------
     def _send(

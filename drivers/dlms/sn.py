@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from drivers.dlms import apdu as A
-from drivers.dlms import axdr
+from drivers.dlms import axdr, ber
 from drivers.dlms.client import DlmsClient
 from drivers.errors import ObjectError, ProtocolError
 
@@ -50,7 +50,7 @@ def variable(base: int, attr: int) -> int:
 
 def read_request(items: list[tuple[int, tuple[int, bytes] | None]]) -> bytes:
     """ReadRequest for ``[(variable name, (selector, encoded parameters) | None)…]``."""
-    out = bytearray([READ_REQUEST]) + axdr.encode_length(len(items))
+    out = bytearray([READ_REQUEST]) + ber.encode_length(len(items))
     for name, access in items:
         if access is None:
             out += b"\x02" + struct.pack(">H", name & 0xFFFF)
@@ -95,7 +95,7 @@ def parse_read_response(apdu: bytes) -> list[ReadResult]:
     if apdu[0] != READ_RESPONSE:
         raise ProtocolError(f"expected ReadResponse, got tag 0x{apdu[0]:02X}", data=apdu)
     try:
-        count, pos = axdr.decode_length(apdu, 1)
+        count, pos = ber.decode_length(apdu, 1)
         out = []
         for _ in range(count):
             choice = apdu[pos]
@@ -110,7 +110,7 @@ def parse_read_response(apdu: bytes) -> list[ReadResult]:
                 pos += 1
             elif choice == 2:
                 last, number = apdu[pos] != 0, struct.unpack(">H", apdu[pos + 1 : pos + 3])[0]
-                n, at = axdr.decode_length(apdu, pos + 3)
+                n, at = ber.decode_length(apdu, pos + 3)
                 if at + n > len(apdu):
                     raise IndexError("raw-data truncated")
                 out.append(ReadResult("block", apdu[at : at + n], 0, last, number))
@@ -131,7 +131,7 @@ def parse_write_response(apdu: bytes) -> list[int]:
     if apdu[:1] != bytes([WRITE_RESPONSE]):
         raise ProtocolError("expected WriteResponse", data=apdu)
     try:
-        count, pos = axdr.decode_length(apdu, 1)
+        count, pos = ber.decode_length(apdu, 1)
         out = []
         for _ in range(count):
             if apdu[pos] == 0:

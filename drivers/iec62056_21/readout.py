@@ -257,8 +257,3 @@ def _parse_unframed(data: bytes) -> Readout:
         exc.data = data
         raise
     return Readout(ident, datasets, framed=False)
-
-
-def format_value(value: str, unit: str | None = None) -> str:
-    """``("018250.375", "kWh")`` → ``"(018250.375*kWh)"``."""
-    return f"({value}*{unit})" if unit else f"({value})"

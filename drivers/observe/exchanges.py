@@ -23,10 +23,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from drivers.dlms import hdlc
+from drivers.dlms import ber, hdlc
 from drivers.dlms.apdu import ACCESS_RESULTS, ACSE_DIAGNOSTICS, parse_aare
 from drivers.dlms.axdr import DataType, Typed, as_datetime, decode_typed
-from drivers.dlms.dissect import OBIS_NAMES, _ber_items
+from drivers.dlms.dissect import OBIS_NAMES
 from drivers.errors import ProtocolError
 from drivers.iec62056_21.dissect import RANGES, IecStream
 from drivers.trace import REDACTED_BYTE, TraceRecord
@@ -141,7 +141,11 @@ class _Messages(IecStream):
     def _apdu(self, index: int, rec: TraceRecord, apdu: bytes, src: int) -> list[_Msg]:
         # GET data blocks: hand over the whole value once the last block has arrived
         if apdu[:2] == b"\xc4\x02" and len(apdu) >= 10 and apdu[8] == 0:
-            _, pos = _length(apdu, 9)
+            try:
+                _, pos = ber.decode_length(apdu, 9, "GET data block")
+            except ProtocolError:  # a block cut short: shown as the bad answer it is
+                self.blocks.clear()
+                return [_Msg(self.direction, index, rec.wall_ns, "apdu", apdu, src)]
             self.blocks += apdu[pos:]
             if apdu[3] == 0:
                 return []
@@ -151,14 +155,6 @@ class _Messages(IecStream):
         if apdu[:2] == b"\xc0\x02":
             return []  # GET next: part of the same request
         return [_Msg(self.direction, index, rec.wall_ns, "apdu", apdu, src)]
-
-
-def _length(data: bytes, pos: int) -> tuple[int, int]:
-    first = data[pos]
-    if first < 0x80:
-        return first, pos + 1
-    n = first & 0x7F
-    return int.from_bytes(data[pos + 1 : pos + 1 + n], "big"), pos + 1 + n
 
 
 def _unchecked(exc: ProtocolError) -> hdlc.HdlcFrame | None:
@@ -232,14 +228,14 @@ class _Pairing:
         return None
 
     def _aarq(self, apdu: bytes, sap: int) -> Exchange:
-        items = dict(_ber_items(apdu[2:]))
+        items = dict(ber.items(ber.outer(apdu, 0x60, "AARQ"), "AARQ"))
         mech = items.get(0x8B, b"")
         auth = "none"
         if mech.endswith(b"\x02\x01"):
             auth = "LLS"
         elif mech:
             auth = f"HLS mechanism {mech[-1]}"
-        pw = items.get(0xAC, b"")[2:]
+        pw = ber.first(items.get(0xAC, b""), "AARQ password")
         level = self.levels.get(sap)
         who = f"client SAP {sap}" + (f" (level {level})" if level is not None else "")
         text = f"association {who}, authentication {auth}"

@@ -75,5 +75,5 @@ def _hdlc(stream: bytes, start: int) -> tuple[list[Span], int] | None:
 def _aarq(aarq: bytes, offset: int) -> list[Span]:
     try:
         return [(s + offset, e + offset) for s, e in aarq_password_spans(aarq)]
-    except (ValueError, IndexError):
+    except ProtocolError:  # not a whole AARQ: nothing to mask in it
         return []

@@ -4,7 +4,7 @@ Parses what a client sends (AARQ, GET/SET/ACTION requests, RLRQ) and builds what
 (AARE, GET-Response normal / with data block, SET-Response, ACTION-Response, RLRE,
 ExceptionResponse). Written from the standard's rules independently of the client's
 ``drivers.dlms.apdu`` so that the two cross-check each other in the end-to-end tests; A-XDR data
-uses :mod:`drivers.dlms.axdr`.
+uses :mod:`drivers.dlms.axdr` and length octets :mod:`drivers.dlms.ber` (one parser of both).
 
 Every malformed request raises :class:`RequestError` carrying the bytes; the front end answers
 it with an ExceptionResponse.
@@ -16,7 +16,8 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-from drivers.dlms import axdr
+from drivers.dlms import axdr, ber
+from drivers.errors import ProtocolError
 
 # -- constants ------------------------------------------------------------------------------------
 AARQ, AARE, RLRQ, RLRE = 0x60, 0x61, 0x62, 0x63
@@ -87,40 +88,15 @@ class RequestError(Exception):
 
 
 # -- BER (ACSE) -----------------------------------------------------------------------------------
-def _ber_len(n: int) -> bytes:
-    if n < 0x80:
-        return bytes([n])
-    size = (n.bit_length() + 7) // 8
-    return bytes([0x80 | size]) + n.to_bytes(size, "big")
+def _ber_items(data: bytes) -> list[tuple[int, bytes]]:
+    """Split a BER sequence of one-byte-tag elements into ``(tag, value)`` pairs.
 
-
-def tlv(tag: int, value: bytes) -> bytes:
-    """BER tag-length-value with a one-byte tag."""
-    return bytes([tag]) + _ber_len(len(value)) + value
-
-
-def ber_items(data: bytes) -> list[tuple[int, bytes]]:
-    """Split a BER sequence of one-byte-tag elements into ``(tag, value)`` pairs."""
-    items: list[tuple[int, bytes]] = []
-    pos = 0
-    while pos < len(data):
-        if pos + 2 > len(data):
-            raise RequestError("BER element truncated", data)
-        tag, first = data[pos], data[pos + 1]
-        pos += 2
-        if first & 0x80:
-            size = first & 0x7F
-            if not 0 < size <= 3 or pos + size > len(data):
-                raise RequestError("BER length form not supported", data)
-            n = int.from_bytes(data[pos : pos + size], "big")
-            pos += size
-        else:
-            n = first
-        if pos + n > len(data):
-            raise RequestError(f"BER element 0x{tag:02X} truncated", data)
-        items.append((tag, bytes(data[pos : pos + n])))
-        pos += n
-    return items
+    :raises RequestError: an element is cut short or has a length form DLMS does not use.
+    """
+    try:
+        return ber.items(data, "BER")
+    except ProtocolError as exc:
+        raise RequestError(exc.message, data) from None
 
 
 @dataclass(frozen=True)
@@ -150,22 +126,22 @@ def parse_aarq(apdu: bytes) -> Aarq:
 
     :raises RequestError: not an AARQ, bad BER, or no xDLMS InitiateRequest.
     """
-    outer = ber_items(apdu)
+    outer = _ber_items(apdu)
     if len(outer) != 1 or outer[0][0] != AARQ:
         raise RequestError("not an AARQ", apdu)
     context, mechanism, password = b"", None, None
     version, conformance, max_pdu, ciphered, found = 6, 0, 0xFFFF, False, False
-    for tag, value in ber_items(outer[0][1]):
+    for tag, value in _ber_items(outer[0][1]):
         if tag == 0xA1:  # application-context-name [1] OBJECT IDENTIFIER
-            inner = ber_items(value)
+            inner = _ber_items(value)
             context = inner[0][1] if inner and inner[0][0] == 0x06 else value
         elif tag == 0x8B:  # mechanism-name [11] IMPLICIT OBJECT IDENTIFIER
             mechanism = value
         elif tag == 0xAC:  # calling-authentication-value [12] CHOICE charstring [0]
-            inner = ber_items(value)
+            inner = _ber_items(value)
             password = inner[0][1] if inner else b""
         elif tag == 0xBE:  # user-information [30] OCTET STRING (xDLMS InitiateRequest)
-            inner = ber_items(value)
+            inner = _ber_items(value)
             ini = inner[0][1] if inner and inner[0][0] == 0x04 else value
             if ini[:1] in (b"\x21",):  # glo-initiateRequest
                 ciphered, found = True, True
@@ -220,11 +196,11 @@ def aare(
     Accepted: user-information = InitiateResponse (version 6, negotiated ``conformance``,
     server-max-receive-pdu-size ``max_pdu``, VAA name 0x0007). Rejected: no user-information.
     """
-    body = tlv(0xA1, tlv(0x06, context))
-    body += tlv(0xA2, tlv(0x02, bytes([result])))
-    body += tlv(0xA3, tlv(0xA1, tlv(0x02, bytes([diagnostic]))))
+    body = ber.tlv(0xA1, ber.tlv(0x06, context))
+    body += ber.tlv(0xA2, ber.tlv(0x02, bytes([result])))
+    body += ber.tlv(0xA3, ber.tlv(0xA1, ber.tlv(0x02, bytes([diagnostic]))))
     if result == 0 and mechanism is not None:
-        body += tlv(0x88, b"\x07\x80") + tlv(0x89, mechanism)
+        body += ber.tlv(0x88, b"\x07\x80") + ber.tlv(0x89, mechanism)
     if result == 0:
         ini = (
             b"\x08\x00\x06\x5f\x1f\x04\x00"
@@ -232,13 +208,13 @@ def aare(
             + max_pdu.to_bytes(2, "big")
             + vaa_name.to_bytes(2, "big")
         )
-        body += tlv(0xBE, tlv(0x04, ini))
-    return tlv(AARE, body)
+        body += ber.tlv(0xBE, ber.tlv(0x04, ini))
+    return ber.tlv(AARE, body)
 
 
 def rlre() -> bytes:
     """RLRE, reason normal (0)."""
-    return tlv(RLRE, tlv(0x80, b"\x00"))
+    return ber.tlv(RLRE, ber.tlv(0x80, b"\x00"))
 
 
 # -- xDLMS requests -------------------------------------------------------------------------------
@@ -329,8 +305,8 @@ def parse_request(apdu: bytes) -> Request:
 def _parse_get_list(apdu: bytes, invoke: int) -> Request:
     """GET-Request-With-List: count, then descriptor + access-selection flag (0) per item."""
     try:
-        count, pos = axdr.decode_length(apdu, 3)
-    except (ValueError, IndexError):
+        count, pos = ber.decode_length(apdu, 3)
+    except (ProtocolError, ValueError, IndexError):
         raise RequestError("GET-with-list count unreadable", apdu) from None
     items = []
     for _ in range(count):
@@ -350,7 +326,7 @@ def _parse_get_list(apdu: bytes, invoke: int) -> Request:
 def get_response_list(invoke: int, results: list[bytes | int]) -> bytes:
     """GET-Response-With-List: encoded Data or a Data-Access-Result per item."""
     parts = [b"\x00" + r if isinstance(r, bytes) else bytes([1, r]) for r in results]
-    return bytes([GET_RESPONSE, 3, invoke]) + axdr.encode_length(len(parts)) + b"".join(parts)
+    return bytes([GET_RESPONSE, 3, invoke]) + ber.encode_length(len(parts)) + b"".join(parts)
 
 
 # -- responses ------------------------------------------------------------------------------------
@@ -368,7 +344,7 @@ def get_response_block(
     head = bytes([GET_RESPONSE, 2, invoke, 1 if last else 0]) + struct.pack(">I", block)
     if raw is None:
         return head + bytes([1, result])
-    return head + b"\x00" + axdr.encode_length(len(raw)) + raw
+    return head + b"\x00" + ber.encode_length(len(raw)) + raw
 
 
 #: bytes of a GET-Response-With-Datablock around its raw data (with a 3-byte length).

@@ -49,7 +49,7 @@ from functools import partial
 from typing import Any
 
 from drivers.description import Description
-from drivers.dlms import axdr
+from drivers.dlms import axdr, ber
 from drivers.dlms.axdr import CosemDateTime, DataType
 from drivers.model import EventCode
 from drivers.obis import Obis
@@ -205,8 +205,8 @@ class CosemObject:
             for m, (lv, _) in sorted(self.methods.items())
         ]
         return (
-            b"\x02\x02\x01" + axdr.encode_length(len(attrs)) + b"".join(attrs)
-            + b"\x01" + axdr.encode_length(len(methods)) + b"".join(methods)
+            b"\x02\x02\x01" + ber.encode_length(len(attrs)) + b"".join(attrs)
+            + b"\x01" + ber.encode_length(len(methods)) + b"".join(methods)
         )  # fmt: skip
 
 
@@ -322,7 +322,7 @@ class ProfileObject(CosemObject):
         self.getters.update(
             {
                 2: self._buffer,
-                3: lambda c, s, x: b"\x01" + axdr.encode_length(len(columns))
+                3: lambda c, s, x: b"\x01" + ber.encode_length(len(columns))
                 + b"".join(_capture_def(*col) for col in columns),
                 4: lambda c, s, x: axdr.encode(period_s(), DataType.UINT32),
                 5: lambda c, s, x: axdr.encode(1, DataType.ENUM),  # fifo
@@ -383,8 +383,8 @@ class ProfileObject(CosemObject):
             cols = list(range(max(col_lo, 1) - 1, min(col_hi, len(self.columns))))
         else:
             raise CosemError(ap.OTHER_REASON)
-        head = b"\x02" + axdr.encode_length(len(cols))
-        parts = [b"\x01" + axdr.encode_length(len(rows))]
+        head = b"\x02" + ber.encode_length(len(cols))
+        parts = [b"\x01" + ber.encode_length(len(rows))]
         all_cols = len(cols) == len(self.columns)
         for _, values in rows:
             parts.append(
@@ -525,9 +525,6 @@ class CosemModel:
         gone = {Obis.parse(w).long for w in without}
         self.objects = {(o.class_id, o.obis): o for o in objs if obis_text(o.obis) not in gone}
 
-    def _status_now(self) -> bytes:
-        return axdr.encode(self._status(self.meter.meter_now()), DataType.UINT16)
-
     def _status(self, when: datetime) -> int:
         """The meter's status word for the period at ``when`` (description's bit numbering)."""
         return self.meter_type.status_of(self.meter.status_of(when)) & 0xFFFF
@@ -554,7 +551,7 @@ class CosemModel:
             + o.access_rights(ctx)
             for o in self.objects.values()
         ]
-        return b"\x01" + axdr.encode_length(len(items)) + b"".join(items)
+        return b"\x01" + ber.encode_length(len(items)) + b"".join(items)
 
     # -- data sources -----------------------------------------------------------------------------
     def _last_event(self) -> bytes:

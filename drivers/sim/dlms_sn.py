@@ -19,8 +19,9 @@ import bisect
 import struct
 from typing import Any
 
-from drivers.dlms import axdr
+from drivers.dlms import axdr, ber
 from drivers.dlms.axdr import DataType
+from drivers.errors import ProtocolError
 from drivers.sim import dlms_apdu as ap
 from drivers.sim.dlms_cosem import ASSOCIATION, Context, CosemError, CosemModel, CosemObject
 
@@ -68,14 +69,14 @@ class SnNames:
             + axdr.encode(o.obis, DataType.OCTET_STRING)
             for base, o in sorted(self.by_base.items())
         ]
-        return b"\x01" + axdr.encode_length(len(items)) + b"".join(items)
+        return b"\x01" + ber.encode_length(len(items)) + b"".join(items)
 
 
 def _items(apdu: bytes) -> list[tuple[str, int, int | None, Any]]:
     """ReadRequest / WriteRequest variable specifications → ``(kind, name or block, selector,
     parameters)``; kind ``name``, ``param`` or ``block``. Malformed → RequestError."""
     try:
-        count, pos = axdr.decode_length(apdu, 1)
+        count, pos = ber.decode_length(apdu, 1)
         out: list[tuple[str, int, int | None, Any]] = []
         for _ in range(count):
             tag = apdu[pos]
@@ -93,7 +94,7 @@ def _items(apdu: bytes) -> list[tuple[str, int, int | None, Any]]:
             else:
                 raise ap.RequestError(f"variable access {tag} not supported", apdu, unknown=True)
         return out + [("end", pos, None, None)]
-    except (IndexError, ValueError, struct.error) as exc:
+    except (ProtocolError, IndexError, ValueError, struct.error) as exc:
         raise ap.RequestError(f"SN request malformed: {exc}", apdu) from None
 
 
@@ -135,7 +136,7 @@ class SnServer:
                 parts.append(b"\x00" + obj.get(ctx, attr, selector, params))
             except CosemError as exc:
                 parts.append(bytes([1, exc.code]))
-        response = bytes([READ_RESPONSE]) + axdr.encode_length(len(parts)) + b"".join(parts)
+        response = bytes([READ_RESPONSE]) + ber.encode_length(len(parts)) + b"".join(parts)
         if len(response) <= limit or len(parts) != 1 or parts[0][0] != 0:
             return response
         self.blocks = (parts[0][1:], max(16, limit - 10))
@@ -150,7 +151,7 @@ class SnServer:
         if last:
             self.blocks = None
         head = bytes([READ_RESPONSE, 1, 2, 1 if last else 0]) + struct.pack(">H", number)
-        return head + axdr.encode_length(len(chunk)) + chunk
+        return head + ber.encode_length(len(chunk)) + chunk
 
     def _next_block(self, received: int) -> bytes:
         if self.blocks is None:
@@ -165,13 +166,13 @@ class SnServer:
         items = _items(apdu)
         pos = items.pop()[1]
         try:
-            count, pos = axdr.decode_length(apdu, pos)
+            count, pos = ber.decode_length(apdu, pos)
             values = []
             for _ in range(count):
                 value, rest = axdr.decode(apdu[pos:])
                 values.append(value)
                 pos = len(apdu) - len(rest)
-        except (IndexError, ValueError) as exc:
+        except (ProtocolError, IndexError, ValueError) as exc:
             raise ap.RequestError(f"WriteRequest data malformed: {exc}", apdu) from None
         if count != len(items) or pos != len(apdu):
             raise ap.RequestError("WriteRequest: variables and data do not pair up", apdu)
@@ -185,4 +186,4 @@ class SnServer:
                 codes.append(b"\x00")
             except CosemError as exc:
                 codes.append(bytes([1, exc.code]))
-        return bytes([WRITE_RESPONSE]) + axdr.encode_length(len(codes)) + b"".join(codes)
+        return bytes([WRITE_RESPONSE]) + ber.encode_length(len(codes)) + b"".join(codes)

@@ -17,7 +17,7 @@ from bench_app.errors import AcquisitionStopped, UsageError
 from bench_app.store import Store
 from bench_app.store.acquisition import KILLED_REASON
 from drivers.errors import TransportError
-from drivers.meter import ConnectOptions, create_meter
+from drivers.meter import ConnectOptions, create_meter, read_all
 from drivers.model import EventCode, MeterEvent, RegisterValue
 from drivers.sim import start_simulator
 
@@ -64,7 +64,7 @@ def test_every_block_is_stored_with_its_bytes(store, sid, sim):
     assert res.rows_stored == store.collection(cid)["rows"] == _expected_rows(sim)
     stored = store.blocks(cid)
     kinds = [b["kind"] for b in stored]
-    assert kinds[0] == "clock" and kinds[-2:] == ["events", "registers"]
+    assert kinds[:2] == ["clock", "registers"] and kinds[-1] == "events"
     assert "profile" in kinds and [b.kind for b in blocks] == kinds
     assert sum(b["added"] for b in stored if b["kind"] == "profile") == res.rows_stored
     if sim.protocol == "iec21":  # one stored block per day (the meter's clock is days behind)
@@ -214,6 +214,31 @@ def test_resume_segments_cover_both_ends_of_what_is_stored():
     # forwards (DLMS with a start): only after the newest stored interval
     start = t0
     assert resume_segments(span, start, None) == [(t0 + timedelta(hours=10.5), None)]
+
+
+def test_the_bare_read_and_the_stored_read_are_one_sequence(store, sid, sim):
+    """``bench-app read`` without a session (drivers.meter.read_all on the driver) and with one
+    (the acquisition service, storing each block) ask the meter the same things in the same
+    order and return the same reading."""
+    bare = _meter(sim)
+    try:
+        reading = read_all(bare)
+    finally:
+        bare.close()
+    kept = _meter(sim)
+    try:
+        res = read_into_session(store, sid, kept)
+    finally:
+        kept.close()
+
+    def requests(meter) -> list[bytes]:
+        return [r.data for r in meter.trace.records if r.direction == "tx"]
+
+    assert requests(kept) == requests(bare)
+    assert res.reading.identity == reading.identity
+    assert res.reading.registers == reading.registers and res.reading.events == reading.events
+    assert res.reading.profile.rows == reading.profile.rows
+    assert res.reading.warnings == reading.warnings == []
 
 
 def test_without_a_store_the_service_only_reads(sim):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from drivers.dlms import apdu as A
+from drivers.errors import ProtocolError
 from drivers.iec62056_21.readout import command
 from drivers.redact import (
     aarq_password_spans,
@@ -30,8 +31,10 @@ def test_aarq_span_is_exactly_the_calling_authentication_value(pw):
 
 def test_aarq_without_password_has_no_span():
     assert aarq_password_spans(A.aarq(None)) == []
-    with pytest.raises(ValueError):
+    with pytest.raises(ProtocolError, match="not an AARQ"):
         aarq_password_spans(b"\x61\x00")
+    with pytest.raises(ProtocolError, match="AARQ length truncated"):
+        aarq_password_spans(b"\x60\x82\x01")
 
 
 @pytest.mark.parametrize("pw", ["1", "P", "(", ")", "P1", "ABCDEF12", "(P1)"])

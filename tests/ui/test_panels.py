@@ -217,7 +217,7 @@ def test_events_panel_shows_flags(qtbot, ctx):
 
 
 def test_trace_decodes_a_redacted_aarq_but_not_a_corrupt_frame():
-    info = b"\xe6\xe6\x00\x60\x10\xac\x0a\x80\x08SECRET12"
+    info = b"\xe6\xe6\x00\x60\x0c\xac\x0a\x80\x08SECRET12"  # AARQ: 12 bytes, password 8
     frame = encode_frame(0x03, 0x21, 0x10, info)
     redacted = frame.replace(b"SECRET12", b"********")
     assert summarise(redacted).startswith("AARQ: associate with no authentication")

@@ -92,11 +92,6 @@ class EventsPanel(QWidget):
         self.collection_combo.blockSignals(False)
         self._fill()
 
-    def set_events(self, events: list[dict]) -> None:
-        """Show ``events`` (dicts with time, code, text, collection_id) without a store."""
-        self.events = list(events)
-        self._fill()
-
     def _fill(self) -> None:
         cid = self.collection_combo.currentData()
         needle = self.filter_edit.text().strip().lower()

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from drivers.dlms import hdlc
+from drivers.dlms import ber, hdlc
 from drivers.sim import dlms_apdu as ap
 from drivers.sim import start_simulator
 
@@ -31,13 +31,13 @@ class FakeClock:
 
 def aarq(password: bytes | None = None, max_pdu: int = 0xFFFF, context: bytes = ap.CONTEXT_LN):
     """Hand-built AARQ (BER) with an unciphered xDLMS InitiateRequest, LLS when ``password``."""
-    body = ap.tlv(0xA1, ap.tlv(0x06, context))
+    body = ber.tlv(0xA1, ber.tlv(0x06, context))
     if password is not None:
-        body += b"\x8a\x02\x07\x80" + ap.tlv(0x8B, ap.MECHANISM_LLS)
-        body += ap.tlv(0xAC, ap.tlv(0x80, password))
+        body += b"\x8a\x02\x07\x80" + ber.tlv(0x8B, ap.MECHANISM_LLS)
+        body += ber.tlv(0xAC, ber.tlv(0x80, password))
     ini = bytes.fromhex("01000000065f1f040000101d") + max_pdu.to_bytes(2, "big")
-    body += ap.tlv(0xBE, ap.tlv(0x04, ini))
-    return ap.tlv(0x60, body)
+    body += ber.tlv(0xBE, ber.tlv(0x04, ini))
+    return ber.tlv(0x60, body)
 
 
 def get_req(class_id: int, obis: str, attr: int, access: bytes = b"\x00") -> bytes:
@@ -129,9 +129,7 @@ class RawClient:
             assert resp[:2] == b"\xc4\x02", resp[:12].hex()
             last, block = resp[3], struct.unpack(">I", resp[4:8])[0]
             assert resp[8] == 0
-            from drivers.dlms import axdr
-
-            n, pos = axdr.decode_length(resp, 9)
+            n, pos = ber.decode_length(resp, 9)
             data += resp[pos : pos + n]
             if last:
                 return data

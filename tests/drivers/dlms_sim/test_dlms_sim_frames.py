@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from drivers.dlms import axdr, hdlc
+from drivers.dlms import axdr, ber, hdlc
 from drivers.errors import ProtocolError
 from drivers.model import EventCode, StatusFlag
 from drivers.sim import dlms_apdu as ap
@@ -71,12 +71,12 @@ def test_dm_when_disconnected_ua_to_disc(sim_factory, raw_factory):
 
 
 def h_aarq(password: bytes | None = b"HHDC2PASS", max_pdu: int = 0xFFFF) -> bytes:
-    body = ap.tlv(0xA1, ap.tlv(0x06, ap.CONTEXT_LN))
+    body = ber.tlv(0xA1, ber.tlv(0x06, ap.CONTEXT_LN))
     if password is not None:
-        body += b"\x8a\x02\x07\x80" + ap.tlv(0x8B, ap.MECHANISM_LLS)
-        body += ap.tlv(0xAC, ap.tlv(0x80, password))
+        body += b"\x8a\x02\x07\x80" + ber.tlv(0x8B, ap.MECHANISM_LLS)
+        body += ber.tlv(0xAC, ber.tlv(0x80, password))
     ini = bytes.fromhex("01000000065f1f040000101d") + max_pdu.to_bytes(2, "big")
-    return ap.tlv(0x60, body + ap.tlv(0xBE, ap.tlv(0x04, ini)))
+    return ber.tlv(0x60, body + ber.tlv(0xBE, ber.tlv(0x04, ini)))
 
 
 def test_snrm_parameters_are_negotiated(sim_factory, raw_factory):
