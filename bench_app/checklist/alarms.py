@@ -35,7 +35,7 @@ from bench_app.checklist.context import (
     new_events,
     sp_start,
 )
-from bench_app.checklist.simtime import secs, sp_name
+from bench_app.checklist.simtime import CLOSE_MARGIN_S, secs, sp_name
 from bench_app.settlement import parse_utc
 from drivers.errors import DriverTimeout, TransportError
 from drivers.model import ClockReading, EventCode, iso
@@ -109,7 +109,7 @@ def close_period(
                 "period"
             )
     if bt is not None:
-        bt.close_period(meter_now, float(ctx.param("close_margin_s", 2.0)))
+        bt.close_period(meter_now, float(ctx.param("close_margin_s", CLOSE_MARGIN_S)))
     return meter_now
 
 
@@ -120,8 +120,8 @@ def _wait_for_clear_period(ctx: ActionContext, clear: datetime) -> None:
         clock = meter.read_clock()
     ctx.observe_clock(clock, "clock at resume")
     if ctx.bench_time is not None:
-        ctx.bench_time.wait_until_meter(clock.meter_time, clear + SP,
-                                        float(ctx.param("close_margin_s", 2.0)))  # fmt: skip
+        margin = float(ctx.param("close_margin_s", CLOSE_MARGIN_S))
+        ctx.bench_time.wait_until_meter(clock.meter_time, clear + SP, margin)
 
 
 def _pending(ctx: ActionContext) -> dict | None:

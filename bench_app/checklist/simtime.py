@@ -22,6 +22,8 @@ from drivers.model import ClockReading
 
 #: ``progress(remaining_s, message)`` while the bench waits for a period to close.
 Progress = Callable[[float, str], None]
+#: seconds past a settlement period's end at which the bench reads it (``close_margin_s``)
+CLOSE_MARGIN_S = 2.0
 
 
 def sp_name(when: datetime) -> str:
@@ -36,6 +38,31 @@ def sp_name(when: datetime) -> str:
         f"{day.isoformat()} SP {sp}, {lo:%H:%M}–{hi:%H:%M} {zone} "
         f"(UTC {start.astimezone(UTC):%H:%M}–{end.astimezone(UTC):%H:%M})"
     )
+
+
+def duration_text(seconds: float) -> str:
+    """``2 h 05 min``, ``12 min 30 s``, ``45 s`` (rounded to the second; hours drop seconds)."""
+    total = int(round(max(0.0, float(seconds))))
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    if h:
+        return f"{h} h {m:02d} min"
+    if m:
+        return f"{m} min {s} s" if s else f"{m} min"
+    return f"{s} s"
+
+
+def clock_text(when: datetime, *, date: bool = True) -> str:
+    """``Sun 25 Oct 01:30:00 GMT (01:30:00 UTC)``: GB local time with its zone, UTC beside."""
+    local = settlement.to_local(when)
+    day = f"{local:%a %d %b} " if date else ""
+    return f"{day}{local:%H:%M:%S} {local.tzname()} ({settlement.as_utc(when):%H:%M:%S} UTC)"
+
+
+def sp_text(start: datetime) -> str:
+    """``SP 5 (25 Oct)``: the settlement period starting ``start``, numbered in its day."""
+    day, sp = settlement.settlement_period(start)
+    return f"SP {sp} ({day:%d %b})"
 
 
 def secs(value: float) -> str:
@@ -92,8 +119,9 @@ class BenchTime:
             return reading
         return ClockReading.of(reading.meter_time, reading.pc_time + self.shift)
 
-    def advance(self, seconds: float) -> None:
-        """Let ``seconds`` pass: at once on the simulator, by waiting on a real meter."""
+    def advance(self, seconds: float, what: str = "") -> None:
+        """Let ``seconds`` pass: at once on the simulator, by waiting on a real meter (telling
+        :attr:`progress` the seconds left and ``what`` it waits for, once a second)."""
         if seconds <= 0:
             return
         if self.simulated:
@@ -103,23 +131,25 @@ class BenchTime:
         left = float(seconds)
         while left > 0:  # counted by the sleeps done, so an injected sleep ends the wait too
             if self.progress:
-                self.progress(left, f"waiting {left:.0f} s for the settlement period to close")
+                self.progress(left, what or f"waiting {duration_text(left)}")
             step = min(left, 1.0)
             self.sleep(step)
             left -= step
 
     def wait_until_meter(
-        self, meter_now: datetime, target: datetime, margin_s: float = 2.0
+        self, meter_now: datetime, target: datetime, margin_s: float = CLOSE_MARGIN_S
     ) -> float:
         """Let time pass until the meter clock (now ``meter_now``) is ``margin_s`` past
         ``target``; returns the seconds that passed (0 when already there)."""
         seconds = (target - meter_now).total_seconds() + margin_s
         if seconds <= 0:
             return 0.0
-        self.advance(seconds)
+        start = settlement.floor_to_period(target - timedelta(seconds=1))
+        self.advance(seconds, f"waiting for {sp_text(start)} to close at "
+                     f"{clock_text(target, date=False)}")  # fmt: skip
         return seconds
 
-    def close_period(self, meter_now: datetime, margin_s: float = 2.0) -> datetime:
+    def close_period(self, meter_now: datetime, margin_s: float = CLOSE_MARGIN_S) -> datetime:
         """Close the settlement period containing ``meter_now`` (meter time); returns its end."""
         end = settlement.floor_to_period(meter_now) + settlement.SP
         self.wait_until_meter(meter_now, end, margin_s)
