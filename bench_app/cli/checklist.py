@@ -29,6 +29,7 @@ from bench_app.checklist import ChecklistEngine, find_template, list_templates, 
 from bench_app.checklist.context import StepAborted
 from bench_app.checklist.engine import VERDICTS
 from bench_app.checklist.verdict import overall_result
+from bench_app.cli.checklist_time import Interrupt, WaitLine, resume_steps, resume_template
 from bench_app.cli.common import AnnouncedSleep
 from bench_app.cli.read import add_connection_options, connect_options
 from bench_app.errors import UsageError
@@ -59,12 +60,18 @@ def register(sub: argparse._SubParsersAction) -> None:
             "(else only manual steps run), with --control and --auto the simulator's bench "
             "control does the stimuli and nobody is asked. Writes: one checklist run in the "
             "session (a result, evidence and trace per step). Prints one line per step and "
-            "a summary; waits over 2 s are announced."
+            "a summary; a wait for a settlement period to close shows what it waits for and "
+            "the time left (once a minute when not on a terminal). Ctrl-C during a wait records "
+            "the step not run with its evidence (exit 130); --resume continues the run."
         ),
     )
-    _session_args(q, template_required=True)
+    _session_args(q)
     q.add_argument("--auto", action="store_true", help="ask nobody (simulator with --control)")
     q.add_argument("--step", action="append", help="run only this step (repeatable)")
+    q.add_argument("--resume", nargs="?", type=int, const=0, metavar="RUN",
+                   help="run again the steps of the session's open run (RUN: its id, checked) "
+                   "that are not completed — not run, or never attempted; an alarm step left "
+                   "waiting checks its closed periods without a new stimulus")  # fmt: skip
     q.add_argument("--control", help="bench control of a simulator: tcp://HOST:PORT")
     from bench_app.cli.read import add_time_source_option
 
@@ -152,6 +159,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--by", required=True, help="who decided")
     q.add_argument("--db", help="session database (default: user data folder)")
     q.set_defaults(func=cmd_supersede)
+
+    from bench_app.cli import checklist_time
+
+    checklist_time.register(cs)
 
 
 def _session_args(q: argparse.ArgumentParser, template_required: bool = False) -> None:
@@ -248,7 +259,8 @@ def _terminal_prompt(message: str) -> str:
 def cmd_run(args) -> int:
     if bool(args.port) != bool(args.protocol):
         raise UsageError("give both --port and --protocol (or neither, for manual steps only)")
-    template = find_template(args.template)
+    if not args.template and args.resume is None:
+        raise UsageError("give --template (or --resume to continue the session's open run)")
     factory = None
     if args.port:
         from drivers.meter import create_meter
@@ -267,7 +279,10 @@ def cmd_run(args) -> int:
         control = RemoteBenchControl(args.control)
     store = _open_store(args)
     waiting = AnnouncedSleep()
+    line = WaitLine()
+    stop = Interrupt(waiting, line)
     try:
+        template = resume_template(store, args)
         engine = ChecklistEngine(
             store,
             args.session,
@@ -278,8 +293,8 @@ def cmd_run(args) -> int:
             protocol=args.protocol or "",
             password=args.password,
             by=args.by,
-            sleep=waiting,
-            progress=_wait_progress,
+            sleep=stop,
+            progress=line,
             meter=args.meter or "",
             time_source=_time_source(args),
         )
@@ -289,15 +304,24 @@ def cmd_run(args) -> int:
         if args.supersede:
             engine.supersede(args.supersede)
         steps = args.step or [s.id for s in template.steps]
+        if args.resume is not None:
+            steps = resume_steps(engine, args.resume, args.step)
         for sid in steps:
             template.step(sid)  # unknown step ids fail before anything runs
         outcomes = []
         for sid in steps:
-            waiting.what = f"step {sid}"
+            waiting.what, line.step = f"step {sid}", sid
             out = engine.run_step(sid)
+            line.end()
             outcomes.append(out)
             if not args.json:
                 print(f"{out.step_id:<8} {out.verdict:<8} {out.actual}", flush=True)
+            if stop.interrupted:
+                print(f"interrupted during {sid}: recorded not run with its evidence; continue "
+                      f"with: bench-app checklist run --session {args.session} --resume "
+                      f"{engine.run_id} (and the same connection options)",
+                      file=sys.stderr, flush=True)  # fmt: skip
+                return 130
         counts = {v: sum(o.verdict == v for o in outcomes) for v in VERDICTS}
         if args.json:
             print(
@@ -319,12 +343,6 @@ def cmd_run(args) -> int:
     finally:
         store.close()
     return 0
-
-
-def _wait_progress(remaining_s: float, message: str) -> None:
-    """A real meter: show the wait for a settlement period to close (every 30 s and the end)."""
-    if int(remaining_s) % 30 == 0 or remaining_s <= 1:
-        print(f"  … {message}", file=sys.stderr, flush=True)
 
 
 def _simulated_meter(args, control) -> str:
