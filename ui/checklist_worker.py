@@ -143,6 +143,7 @@ class ChecklistWorker(QObject):
                 progress=self._progress,
                 simulated=self.simulated,
             )
+            _ = engine.run_id  # the run is stored before its first step is announced
             for n, step_id in enumerate(step_ids):
                 if self._cancel.is_set():  # steps not started stay not run
                     break

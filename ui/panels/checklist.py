@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -42,6 +43,7 @@ from ui.checklist_worker import ChecklistWorker, countdown_text
 from ui.context import BenchContext
 from ui.errors import InlineMessage
 from ui.icons import icon, status_icon
+from ui.panels.checklist_plan import TimelineView
 from ui.panels.checklist_view import (
     KIND_MARK,
     NO_VERDICT,
@@ -78,6 +80,10 @@ class ChecklistPanel(QWidget):
         self._form: Any = None
         #: ``() -> (protocol, ConnectOptions)`` for step connections; set by the main window.
         self.meter_setup: Any = None
+        #: the step running now as ``(step id, index, count)`` (None between runs)
+        self._progress: tuple[str, int, int] | None = None
+        #: (session, template) the tabs were last chosen for
+        self._shown_for: tuple[Any, Any] = (None, None)
         self._build()
         ctx.session_changed.connect(lambda _s: self.reload())
         ctx.data_changed.connect(lambda k: self.reload() if k == "checklist" else None)
@@ -202,9 +208,15 @@ class ChecklistPanel(QWidget):
         rl.addWidget(detail_scroll, 1)
         rl.addWidget(record_box)
         rl.addWidget(sign_box)
+        # before a run: its timeline (when to act, which SP closes, when it is read, how long)
+        self.timeline = TimelineView(self.plan)
+        self.detail_tabs = QTabWidget()
+        self.detail_tabs.addTab(right, "Step")
+        self.detail_tabs.addTab(self.timeline, "Timeline before the run")
+        self.steps.itemClicked.connect(lambda _i: self.detail_tabs.setCurrentIndex(0))
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.steps)
-        split.addWidget(right)
+        split.addWidget(self.detail_tabs)
         split.setSizes([360, 700])
         self.message = InlineMessage()
         lay = QVBoxLayout(self)
@@ -218,6 +230,15 @@ class ChecklistPanel(QWidget):
         if self.ctx.store is None or self.ctx.session_id is None or not name:
             return None
         return ChecklistEngine(self.ctx.store, self.ctx.session_id, find_template(name), by="gui")
+
+    def plan(self) -> Any:
+        """The template's timeline for this session if it starts now (None: nothing chosen)."""
+        from bench_app.checklist.timeline import session_plan
+
+        name = self.template_combo.currentData()
+        if self.ctx.store is None or self.ctx.session_id is None or not name:
+            return None
+        return session_plan(self.ctx.store, self.ctx.session_id, find_template(name))
 
     def reload(self) -> None:
         eng = self.engine()
@@ -240,14 +261,31 @@ class ChecklistPanel(QWidget):
             self.steps.addItem(item)
         self.steps.blockSignals(False)
         run = eng.current_run() if eng is not None else None
-        if run:
-            done = sum(1 for r in self.rows if r["verdict"] != "not-run")
-            self.run_label.setText(f"Run #{run['id']} · {run['status']} · {done}/{len(self.rows)}")
-        else:
-            self.run_label.setText("No run yet")
+        self.timeline.refresh(force=True)
+        self.run_label.setText(self._run_text(run))
+        key = (self.ctx.session_id, self.template_combo.currentData())
+        if key != self._shown_for:  # another session or template: no run yet → its timeline
+            self._shown_for = key
+            self.detail_tabs.setCurrentIndex(1 if run is None else 0)
         if self.rows:
             self.steps.setCurrentRow(max(0, min(current, len(self.rows) - 1)))
         self.results_changed.emit()
+
+    def _run_text(self, run: dict | None) -> str:
+        """The run state: the running step first while a run is in progress (its run may not be
+        stored yet), else the run's status, else "No run yet" with the expected waiting."""
+        done = sum(1 for r in self.rows if r["verdict"] != "not-run")
+        stored = f"Run #{run['id']} · {run['status']} · {done}/{len(self.rows)}" if run else ""
+        if self.worker_thread is not None:
+            step, n, count = self._progress or ("", 0, 0)
+            now = f"Running {step} (step {n + 1} of {count})" if step else "Starting the run"
+            return f"{now} · {stored or 'new run'}"
+        if stored:
+            return stored
+        plan = self.timeline.plan
+        if plan is not None:
+            return f"No run yet · expected {plan.duration_text().split(' (')[0]}"
+        return "No run yet"
 
     def selected(self) -> dict | None:
         i = self.steps.currentRow()
@@ -462,7 +500,9 @@ class ChecklistPanel(QWidget):
         self.worker.waiting.connect(self._waiting)
         self.worker.step_started.connect(self._step_started)
         self.worker_thread.start()
+        self._progress = (step_ids[0], 0, len(step_ids))
         self._set_running(True)
+        self.reload()  # the run state says what runs from now on
         self.message.show_message(f"Running {', '.join(step_ids)}…", "info")
         self.submit.emit(step_ids)
 
@@ -482,6 +522,7 @@ class ChecklistPanel(QWidget):
     @Slot(str, int, int)
     def _step_started(self, step_id: str, n: int, count: int) -> None:
         self.wait_bar.hide()
+        self._progress = (step_id, n, count)
         self.reload()  # the run now exists (and earlier steps of this batch have results)
         self.message.show_message(f"Running {step_id} (step {n + 1} of {count})…", "info")
 
@@ -521,10 +562,16 @@ class ChecklistPanel(QWidget):
                 log.error("checklist worker thread still running after 120 s")
             self.worker_thread = None
             self.worker = None
+            self._progress = None
         if self._form is not None:
             self._form.withdraw()
             self._form = None
         self._set_running(False)
+        try:  # the label no longer says a step runs
+            eng = self.engine()
+            self.run_label.setText(self._run_text(eng.current_run() if eng else None))
+        except Exception:  # a closing store: the label is all it would change
+            log.warning("run state not refreshed", exc_info=True)
 
     @Slot(object)
     def _done(self, outcomes: list) -> None:
