@@ -25,6 +25,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from bench_app import settlement
 from bench_app.checklist import ChecklistEngine, find_template
 from bench_app.checklist.context import StepAborted
+from bench_app.checklist.simtime import countdown
 from drivers.meter import create_meter
 from ui.context import open_store
 
@@ -42,11 +43,8 @@ def countdown_text(remaining_s: float, now: datetime | None = None) -> str:
     end = settlement.floor_to_period(target)  # the boundary the wait runs to (plus a margin)
     day, sp = settlement.settlement_period(end - timedelta(seconds=1))
     local = settlement.to_local(end)
-    left = int(round(max(0.0, remaining_s)))
-    h, rest = divmod(left, 3600)
-    m, s = divmod(rest, 60)
-    clock = f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
-    return f"SP {sp} ({day:%d %b}) closes {local:%H:%M:%S} {local.tzname()} — {clock}"
+    left = countdown(remaining_s)
+    return f"SP {sp} ({day:%d %b}) closes {local:%H:%M:%S} {local.tzname()} — {left}"
 
 
 class ChecklistWorker(QObject):

@@ -52,6 +52,14 @@ def duration_text(seconds: float) -> str:
     return f"{s} s"
 
 
+def countdown(seconds: float) -> str:
+    """A wait's time left: ``12:34`` (minutes and seconds), ``1:02:03`` above an hour."""
+    total = int(round(max(0.0, float(seconds))))
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+
+
 def clock_text(when: datetime, *, date: bool = True) -> str:
     """``Sun 25 Oct 01:30:00 GMT (01:30:00 UTC)``: GB local time with its zone, UTC beside."""
     local = settlement.to_local(when)

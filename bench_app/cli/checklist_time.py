@@ -13,6 +13,8 @@ import json
 import sys
 from typing import Any
 
+from bench_app.checklist.simtime import countdown
+
 
 def register(cs: argparse._SubParsersAction) -> None:
     """Add ``plan`` to the ``checklist`` sub-commands."""
@@ -110,14 +112,6 @@ class WaitLine:
             self.stream.flush()
             self._open = False
         self._message = None
-
-
-def countdown(seconds: float) -> str:
-    """``12:34`` (minutes and seconds), ``1:02:03`` above an hour."""
-    total = int(round(max(0.0, seconds)))
-    h, rest = divmod(total, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
 class Interrupt:

@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bench_app.checklist import ChecklistEngine, find_template
-from bench_app.cli.checklist_time import Interrupt, WaitLine, countdown, resume_steps
+from bench_app.checklist.simtime import countdown
+from bench_app.cli.checklist_time import Interrupt, WaitLine, resume_steps
 from bench_app.errors import UsageError
 from drivers.sim.control import BenchControl
 
