@@ -1,7 +1,7 @@
 """A stimulus step's question as a form for hands at the bench, not command-line text.
 
-The engine asks in text (``DR4-1a: remove phase L2 — press Enter when done``; ``… closes in 1520
-s — press Enter to wait, or type 'later' …``). :func:`parse_prompt` turns that into a
+The engine asks in text (``DR4-1a: remove phase L2 — press Enter when done``; ``… closes in 25 min
+— press Enter to wait, or type 'later' …``). :func:`parse_prompt` turns that into a
 :class:`StimulusRequest`: what to do, where, a safety note, what the meter should show, the
 deadline (the end of the settlement period in progress) and buttons that say what they do
 ("Phase L2 removed", "Skip step…"). :class:`StimulusForm` shows it non-modally; its answer is

@@ -16,10 +16,10 @@ def test_prompts_become_requests():
         "Phase L2 restored"
     )
     wait = parse_prompt(
-        "DR4-2: 2026-12-07 SP 7, 03:00–03:30 GMT (UTC 03:00–03:30) closes in 900 s — press "
+        "DR4-2: 2026-12-07 SP 7, 03:00–03:30 GMT (UTC 03:00–03:30) closes in 15 min — press "
         "Enter to wait, or type 'later' to leave this step and re-run it after the period closed"
     )
-    assert wait.kind == "wait" and "closes in 900 s" in wait.instruction
+    assert wait.kind == "wait" and "closes in 15 min" in wait.instruction
 
 
 def test_form_answers_say_who_and_why(qtbot, monkeypatch):
