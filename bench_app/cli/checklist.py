@@ -70,8 +70,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--step", action="append", help="run only this step (repeatable)")
     q.add_argument("--resume", nargs="?", type=int, const=0, metavar="RUN",
                    help="run again the steps of the session's open run (RUN: its id, checked) "
-                   "that are not completed — not run, or never attempted; an alarm step left "
-                   "waiting checks its closed periods without a new stimulus")  # fmt: skip
+                   "that are not completed — not run, or never attempted; an alarm step stopped "
+                   "after its stimulus checks its closed periods without a new one")  # fmt: skip
     q.add_argument("--control", help="bench control of a simulator: tcp://HOST:PORT")
     from bench_app.cli.read import add_time_source_option
 
@@ -289,7 +289,7 @@ def cmd_run(args) -> int:
             template,
             factory,
             control,
-            None if args.auto else _terminal_prompt,
+            None if args.auto else stop.guard(_terminal_prompt, "at the prompt"),
             protocol=args.protocol or "",
             password=args.password,
             by=args.by,

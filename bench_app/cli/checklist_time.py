@@ -115,25 +115,33 @@ class WaitLine:
 
 
 class Interrupt:
-    """The engine's ``sleep`` for ``checklist run``: Ctrl-C during a wait ends the step as not
-    run with the evidence stored so far (:class:`StepAborted`, so the engine records it — an
-    alarm check left waiting keeps what ``--resume`` needs) and sets :attr:`interrupted`."""
+    """The engine's ``sleep`` for ``checklist run``: Ctrl-C during a wait (or at a prompt,
+    :meth:`guard`) ends the step as not run with the evidence stored so far
+    (:class:`StepAborted`, so the engine records it — an alarm check stopped after its stimulus
+    keeps what ``--resume`` needs) and sets :attr:`interrupted`."""
 
     def __init__(self, sleep: Any, line: WaitLine | None = None) -> None:
         self.sleep, self.line = sleep, line
         self.interrupted = False
 
     def __call__(self, seconds: float) -> None:
+        self.guard(self.sleep, "while waiting")(seconds)
+
+    def guard(self, fn: Any, where: str) -> Any:
+        """``fn`` with Ctrl-C turned into a not-run step (a prompt: ``where`` = "at the prompt")."""
         from bench_app.checklist.context import StepAborted
 
-        try:
-            self.sleep(seconds)
-        except KeyboardInterrupt:
-            self.interrupted = True
-            if self.line is not None:
-                self.line.end()
-            raise StepAborted("interrupted (Ctrl-C) while waiting; the evidence so far is kept "
-                              "— continue with checklist run --resume") from None  # fmt: skip
+        def call(*args: Any) -> Any:
+            try:
+                return fn(*args)
+            except KeyboardInterrupt:
+                self.interrupted = True
+                if self.line is not None:
+                    self.line.end()
+                raise StepAborted(f"interrupted (Ctrl-C) {where}; the evidence so far is kept "
+                                  "— continue with checklist run --resume") from None  # fmt: skip
+
+        return call
 
 
 def resume_template(store: Any, args: Any) -> Any:

@@ -88,6 +88,20 @@ def test_ctrl_c_during_the_wait_keeps_the_evidence_and_resume_finishes_the_check
     assert resume_steps(again, 0, ["DR4-2"]) == []
 
 
+def test_ctrl_c_at_a_stimulus_prompt_is_a_step_not_run(store, session):
+    bench = Bench()
+    stop = Interrupt(bench.sleep)
+
+    def prompt(text: str) -> str:
+        raise KeyboardInterrupt
+
+    engine = bench.engine(store, session, stop=stop)
+    engine.prompt = stop.guard(prompt, "at the prompt")
+    out = engine.run_step("DR4-2")
+    assert stop.interrupted and out.verdict == "not-run"
+    assert out.actual.startswith("not run: interrupted (Ctrl-C) at the prompt")
+
+
 def test_resume_refuses_another_run_and_a_session_without_one(store, session):
     bench = Bench()
     engine = bench.engine(store, session)
