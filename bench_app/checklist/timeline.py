@@ -65,10 +65,14 @@ class Event:
     at: datetime
     text: str
     sp: str = ""
+    #: an ``act``'s deadline: the end of the SP it must happen in (None: no deadline)
+    deadline: datetime | None = None
 
     def to_json(self) -> dict:
         return {"kind": self.kind, "at_utc": self.at.isoformat().replace("+00:00", "Z"),
-                "at": clock_text(self.at), "text": self.text, "sp": self.sp}  # fmt: skip
+                "at": clock_text(self.at), "text": self.text, "sp": self.sp,
+                "deadline_utc": self.deadline.isoformat().replace("+00:00", "Z")
+                if self.deadline else None}  # fmt: skip
 
 
 @dataclass
@@ -167,7 +171,8 @@ class _Clock:
         start = settlement.floor_to_period(self.t)
         if deadline:
             text += f" — before {sp_text(start)} ends at {clock_text(start + SP, date=False)}"
-        self.events.append(Event("act", self.t, text, sp_text(start)))
+        self.events.append(Event("act", self.t, text, sp_text(start),
+                                 start + SP if deadline else None))  # fmt: skip
 
     def pass_s(self, seconds: float) -> None:
         seconds = max(0.0, float(seconds))

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from bench_app import settlement
 from bench_app.checklist.simtime import clock_text, duration_text
 
 log = logging.getLogger(__name__)
@@ -88,8 +89,11 @@ class TimelineView(QWidget):
             top = QTreeWidgetItem([f"{s.step}", f"waits {wait}", s.title])
             top.setToolTip(2, s.title + (f" — {s.note}" if s.note else ""))
             for e in s.events:
-                child = QTreeWidgetItem([clock_text(e.at, date=False),
-                                         KIND_WORDS.get(e.kind, e.kind), e.text])  # fmt: skip
+                kind, what = KIND_WORDS.get(e.kind, e.kind), e.text
+                if e.deadline is not None:  # the deadline stays visible in a narrow window
+                    kind = f"act before {settlement.to_local(e.deadline):%H:%M %Z}"
+                    what = what.split(" — before ")[0]
+                child = QTreeWidgetItem([clock_text(e.at, date=False), kind, what])
                 child.setToolTip(2, e.text)
                 child.setToolTip(0, clock_text(e.at))
                 top.addChild(child)
