@@ -25,11 +25,12 @@ import shutil
 import sys
 import textwrap
 
-from bench_app.checklist import ChecklistEngine, find_template, list_templates, load_template
+from bench_app.checklist import ChecklistEngine, list_templates, load_template
 from bench_app.checklist.context import StepAborted
 from bench_app.checklist.engine import VERDICTS
 from bench_app.checklist.verdict import overall_result
 from bench_app.cli.checklist_time import Interrupt, WaitLine, resume_steps, resume_template
+from bench_app.cli.checklist_time import template_for as _template_for
 from bench_app.cli.common import AnnouncedSleep
 from bench_app.cli.read import add_connection_options, connect_options
 from bench_app.errors import UsageError
@@ -214,17 +215,6 @@ def _simulated_hhdc(store, args, engine) -> None:
         password=args.hhdc_password or args.password or "", client_sap=args.hhdc_client_sap,
         out_dir=args.hhdc_out, defects=tuple(args.hhdc_defect), clock=engine.now,
     )  # fmt: skip
-
-
-def _template_for(store, args):
-    if args.template:
-        return find_template(args.template)
-    names = sorted({r["template"] for r in store.checklist_runs(args.session)})
-    if len(names) == 1:
-        return find_template(names[0])
-    if not names:
-        raise UsageError(f"session {args.session} has no checklist run yet; give --template")
-    raise UsageError(f"session {args.session} has runs of {', '.join(names)}; give --template")
 
 
 def cmd_list(args) -> int:

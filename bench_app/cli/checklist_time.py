@@ -46,7 +46,6 @@ def register(cs: argparse._SubParsersAction) -> None:
 
 def cmd_plan(args) -> int:
     from bench_app.checklist.timeline import session_plan
-    from bench_app.cli.checklist import _template_for
     from bench_app.cli.common import open_store
     from bench_app.errors import UsageError
     from bench_app.settlement import parse_utc
@@ -59,7 +58,7 @@ def cmd_plan(args) -> int:
             raise UsageError(f"--start {args.start!r} is not an ISO 8601 date-time") from None
     store = open_store(args, readonly=True)
     try:
-        template = _template_for(store, args)
+        template = template_for(store, args)
         for sid in args.step or []:
             template.step(sid)  # unknown step ids name the known ones
         plan = session_plan(store, args.session, template, start, period_min=args.period,
@@ -144,14 +143,28 @@ class Interrupt:
         return call
 
 
+def template_for(store: Any, args: Any) -> Any:
+    """The ``--template`` named, else the one template the session has runs of."""
+    from bench_app.checklist import find_template
+    from bench_app.errors import UsageError
+
+    if args.template:
+        return find_template(args.template)
+    names = sorted({r["template"] for r in store.checklist_runs(args.session)})
+    if len(names) == 1:
+        return find_template(names[0])
+    if not names:
+        raise UsageError(f"session {args.session} has no checklist run yet; give --template")
+    raise UsageError(f"session {args.session} has runs of {', '.join(names)}; give --template")
+
+
 def resume_template(store: Any, args: Any) -> Any:
     """The template of ``--resume RUN`` (its run's), else as ``checklist show`` chooses it."""
     from bench_app.checklist import find_template
-    from bench_app.cli.checklist import _template_for
 
     if args.resume and not args.template:
         return find_template(store.checklist_run(args.resume)["template"])
-    return _template_for(store, args)
+    return template_for(store, args)
 
 
 def resume_steps(engine: Any, run_id: int, only: list[str] | None = None) -> list[str]:
