@@ -62,6 +62,15 @@ def merged(old: dict, changes: dict) -> dict:
     return out
 
 
+def record(store: Any, session_id: int, changes: dict) -> dict:
+    """Merge ``changes`` into the session's ``test_record`` and store it (a new session record
+    in the audit chain, the old one kept); returns the record now in force."""
+    before = store.session_records(session_id).get("test_record") or {}
+    rec = merged(before, changes)
+    store.set_session_record(session_id, "test_record", rec)
+    return rec
+
+
 def _text(value: Any) -> str:
     if isinstance(value, list):
         return "; ".join(str(v) for v in value)

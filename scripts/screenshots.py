@@ -11,7 +11,8 @@ simulated time (DR2-x, DR3-2 and the alarm steps DR4-x, which close the settleme
 they tagged; the simulator runs with the ``clock-correction-unflagged`` defect, so DR3-2 fails),
 reads the profile again so the alarm steps' flags are in it, selects a refused record and (from a
 second simulator that corrupts checksums) a bad frame in the trace, renders and signs the report
-(tester + witness) and grabs each view to ``<out>/<name>.png`` (14 files).
+(tester + witness) and grabs each view to ``<out>/<name>.png`` (16 files); then the real bench
+day of :mod:`scripts.screenshots_bench_day` (10 more).
 
 Run under a virtual display from any folder: ``xvfb-run -a -s "-screen 0 1366x768x24"
 .venv/bin/python scripts/screenshots.py [--out DIR]``. Prints one JSON line; exit 0 on success.
@@ -49,8 +50,11 @@ def grab(window, panel, name: str, out: Path) -> dict:
     """Show ``panel``'s tab and save the whole window as ``out/name.png`` (≤ 300 KB)."""
     window.show_panel(panel)
     settle(600)
-    path = out / f"{name}.png"
-    img = window.grab().toImage()
+    return save_image(window.grab().toImage(), out / f"{name}.png")
+
+
+def save_image(img, path: Path) -> dict:
+    """Save a QImage as the smallest PNG (a 256-colour palette when over 300 KB)."""
     img.save(str(path), "PNG", 0)  # 0 = smallest file
     if path.stat().st_size > MAX_BYTES:  # fall back to a 256-colour palette
         from PySide6.QtGui import QImage
@@ -296,6 +300,9 @@ def run(out: Path) -> dict:
         wait_until(lambda: bool(finished), 600, "checklist steps")
         for step, name in (("DR4-1a", "checklist"), ("DR3-2", "checklist-fail")):
             chk.steps.setCurrentRow(next(i for i, r in enumerate(chk.rows) if r["step"] == step))
+            from scripts.screenshots_bench_day import show_detail_end
+
+            show_detail_end(window, chk)  # the result and its evidence links
             shots.append(grab(window, chk, name, out))
 
         # the profile read after the run holds the alarm steps' flags (meter time has advanced)
@@ -317,6 +324,9 @@ def run(out: Path) -> dict:
         prof.view_combo.setCurrentIndex(3)
         prof.day_edit.setDate(QDate(flag_day.year, flag_day.month, flag_day.day))
         shots.append(grab(window, prof, "profile-compare", out))
+        prof.compare.diff_check.setChecked(True)  # B − A: the planted differences stand out
+        shots.append(grab(window, prof, "profile-compare-difference", out))
+        prof.compare.diff_check.setChecked(False)
 
         window.events.reload()
         shots.append(grab(window, window.events, "events", out))
@@ -346,6 +356,8 @@ def run(out: Path) -> dict:
         )
         w_key, w_pem = new_self_signed("Bob Witness", "Elexon", "witness", keys, passphrase=PASS)
         rep.confirm_first_signature = lambda role: True  # the tester read the sheet and signs
+        rep.set_trust([t_pem, w_pem])  # the witness countersigns a report whose signer they trust
+        wait_until(lambda: not rep.runner.busy, 120, "trusted certificates")
         for role, key in (("tester", t_key), ("witness", w_key)):
             rep.role_combo.setCurrentText(role)
             rep.key_edit.setText(str(key))
@@ -370,6 +382,10 @@ def run(out: Path) -> dict:
         result["report_verdict"] = rep.state.result if rep.state is not None else None
         result["checklist"] = [(o.step_id, o.verdict) for o in finished[0]] if finished[0] else []
         result["simulator_badge"] = window.sidebar.simulated
+        rep.set_trust([t_pem])  # a witness who trusts only the tester's certificate
+        wait_until(lambda: not rep.runner.busy, 120, "verification with one certificate")
+        result["one_trusted_verdict"] = rep.state.result if rep.state is not None else None
+        shots.append(grab(window, rep, "report-one-trusted", out))
         result["ok"] = (
             result["valid_signatures"] == 2
             and result["report_verdict"] == "OK"
@@ -377,6 +393,7 @@ def run(out: Path) -> dict:
             and ("DR3-2", "fail") in result["checklist"]
             and result["flagged_periods"] > 0
             and result["simulator_badge"]
+            and result["one_trusted_verdict"] == "UNTRUSTED"
         )
     except Exception as exc:  # noqa: BLE001 - reported in the JSON line, exit code 1
         from ui.errors import describe
@@ -394,8 +411,30 @@ def run(out: Path) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(ROOT / "docs" / "screenshots"), help="output folder")
+    ap.add_argument(
+        "--part",
+        choices=("all", "main", "bench-day"),
+        default="all",
+        help="main: the simulated-time session; bench-day: the real bench scenes "
+        "(scripts/screenshots_bench_day.py); all: both (default)",
+    )
     args = ap.parse_args()
-    result = run(Path(args.out).expanduser().resolve())
+    out = Path(args.out).expanduser().resolve()
+    result: dict = {"ok": True}
+    if args.part in ("all", "main"):
+        result = run(out)
+    if args.part in ("all", "bench-day"):
+        from scripts.screenshots_bench_day import run_scenes
+
+        try:
+            day = run_scenes(out)
+        except Exception as exc:  # noqa: BLE001 - reported in the JSON line, exit code 1
+            from ui.errors import describe
+
+            info = describe(exc)
+            day = {"ok": False, "error": f"{info.title}: {info.what}"}
+        result["bench_day"] = day
+        result["ok"] = bool(result["ok"] and day["ok"])
     print(json.dumps(result), flush=True)
     return 0 if result["ok"] else 1
 

@@ -47,8 +47,10 @@ class BenchContext(QObject):
         self.port: PortController | None = None
         self.sim: Any = None
         self.trace: Trace | None = None
-        #: the identity the latest connection read (its ``simulated`` marks step evidence)
+        #: the identity the latest connection read (its ``simulated`` marks step evidence of
+        #: steps run on the same port, ``identity_url``)
         self.identity: Any = None
+        self.identity_url: str | None = None
         #: a checklist step is running (writes to the meter outside it are refused)
         self.run_active = False
         self._on_shutdown: list = []
@@ -77,6 +79,7 @@ class BenchContext(QObject):
     def open_port(self, meter_factory: MeterFactory, *, port: str, protocol: str) -> PortController:
         """Create the worker thread for a port (closing any previous one)."""
         self.close_port()
+        self.identity = self.identity_url = None  # not known for this port until read
         db = self.db_path
         store_factory = (lambda: open_store(db)) if (self.store is not None and db) else None
         self.port = PortController(meter_factory, store_factory, self.session_id)

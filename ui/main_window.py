@@ -33,6 +33,7 @@ from ui.panels.connection import ConnectionPanel
 from ui.panels.equipment import EquipmentPanel
 from ui.panels.events import EventsPanel
 from ui.panels.live import LivePanel
+from ui.panels.observer import ObserverPanel
 from ui.panels.profile import ProfilePanel
 from ui.panels.report import ReportPanel
 from ui.panels.session_forms import SessionSidebar
@@ -126,6 +127,7 @@ class MainWindow(QMainWindow):
         self.events = EventsPanel(ctx)
         self.checklist = ChecklistPanel(ctx)
         self.trace = TracePanel(ctx)
+        self.observer = ObserverPanel(ctx)
         self.report = ReportPanel(ctx)
         self.equipment = EquipmentPanel(ctx.store)
         for panel, name, ic in [
@@ -135,6 +137,7 @@ class MainWindow(QMainWindow):
             (self.events, "Events", "events"),
             (self.checklist, "Checklist", "checklist"),
             (self.trace, "Trace", "trace"),
+            (self.observer, "Observer", "trace"),
             (self.report, "Report", "report"),
             (self.equipment, "Equipment", "identity"),
         ]:
@@ -158,6 +161,7 @@ class MainWindow(QMainWindow):
         self.checklist.results_changed.connect(self.sidebar.update_overall)
         self.checklist.open_evidence.connect(self.open_evidence)
         self.checklist.running_changed.connect(self._on_running)
+        ctx.port_changed.connect(self._on_port)
         if hasattr(self.checklist, "meter_setup"):
             self.checklist.meter_setup = self.connection.meter_setup
         self.status_labels: dict[str, QLabel] = {}
@@ -223,12 +227,27 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Database {path}", 8000)
 
     def _on_running(self, on: bool) -> None:
-        """While a step runs, the report can be neither rendered nor signed, and nothing
-        writes to the meter outside the step."""
+        """While a step runs, nothing writes to the meter outside the step (and the report
+        waits, :meth:`_update_blocked`)."""
         self.ctx.run_active = on
-        self.report.set_blocked(
-            "A checklist step is running: render and sign when it has finished" if on else ""
-        )
+        self._update_blocked()
+
+    def _on_port(self, port: Any) -> None:
+        if port is not None:
+            port.busy_changed.connect(self._update_blocked)
+        self._update_blocked()
+
+    def _update_blocked(self, *_a: Any) -> None:
+        """While a checklist step or a meter read runs, the report can be neither rendered nor
+        signed: it would state as missing what is still being recorded."""
+        port = self.ctx.port
+        if self.ctx.run_active:
+            why = "A checklist step is running: render and sign when it has finished"
+        elif port is not None and port.busy:
+            why = "A meter read is running: render and sign when it has finished"
+        else:
+            why = ""
+        self.report.set_blocked(why)
 
     def _on_block(self, block: dict) -> None:
         if not self.profile._live_rows and block.get("channels"):
@@ -332,6 +351,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Stopping the running step…")
         if not self.checklist.stop():
             log.error("closing with the checklist worker still running")
+        self.observer.shutdown()  # the relay stops; what it saw is stored
         self.ctx.shutdown()
         super().closeEvent(event)
 

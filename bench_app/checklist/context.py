@@ -15,6 +15,7 @@ periods: GB SP boundaries fall on :00 and :30 in both GMT and BST).
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -28,8 +29,11 @@ from bench_app.checklist.levels import session_association
 from bench_app.checklist.simtime import BenchTime, ShiftedClockMeter
 from bench_app.checklist.template import Step
 from bench_app.store.collection_meta import CollectionMeta
+from drivers.errors import DriverError
 from drivers.meter import MeterDriver
 from drivers.model import ClockReading, EventCode, MeterEvent, Profile, iso
+
+log = logging.getLogger(__name__)
 
 #: The actions' names for the settlement helpers (:mod:`bench_app.settlement` owns them).
 sp_start = settlement.floor_to_period
@@ -157,6 +161,8 @@ class ActionContext:
         acq = self.acquisition(driver, label)
         try:
             driver.connect()
+            if self.simulated is None:  # not known yet: the outstation says what it is
+                self._identify(acq)
             if self.bench_time is None:
                 yield driver
             else:  # same interface as the driver; clock readings against the bench time
@@ -165,10 +171,31 @@ class ActionContext:
             with contextlib.suppress(Exception):
                 driver.close()
             acq.collection_id = None  # the connection's own bytes belong to the step
+            acq.simulated = self.evidence_simulated()
             acq.label = f"{self.step.id} {label}"
             acq.store_trace("connection")
             self.link("trace_ids", list(acq.trace_ids))
+            self.evidence_simulated()  # remembered after the connection's acquisition is gone
             self._acquisitions.pop(id(driver), None)
+
+    def _identify(self, acq: Acquisition) -> None:
+        """Read the identity once (the step's first connection): a simulated outstation announces
+        itself there, so the evidence is marked whatever port reached it; a real meter's
+        identity marks it real (False). A meter that does not answer leaves it not known."""
+        try:
+            ident = acq.read_identity()
+        except (DriverError, OSError, ValueError) as exc:
+            log.info("%s: identity not read for the simulated mark (%s)", self.step.id, exc)
+            return
+        self.simulated = bool(ident.simulated)
+
+    def evidence_simulated(self) -> bool | None:
+        """Whether evidence stored now comes from a simulated outstation: as the step was told,
+        or because a meter connection of the step read an identity announcing a simulator
+        (then every later piece of the step's evidence says so too)."""
+        if self.simulated is None and any(a.simulated for a in self._acquisitions.values()):
+            self.simulated = True
+        return self.simulated
 
     def acquisition(self, driver: MeterDriver, label: str = "") -> Acquisition:
         """The acquisition service for a driver opened by :meth:`meter` (made on first use)."""
@@ -222,7 +249,11 @@ class ActionContext:
         """A collection of evidence stored without a meter read (no acquisition to open it)."""
         meta = self._meta(label, kind=kind).to_json()
         cid = self.store.new_collection(
-            self.session_id, source, protocol=self.protocol, meta=meta, simulated=self.simulated
+            self.session_id,
+            source,
+            protocol=self.protocol,
+            meta=meta,
+            simulated=self.evidence_simulated(),
         )
         self.link("collection_ids", cid)
         return cid
@@ -270,7 +301,7 @@ class ActionContext:
         oid = self.store.add_clock_observation(
             self.session_id, reading, note=f"{self.step.id}: {note}",
             reference=ref.to_json() if ref is not None else None,  # type: ignore[attr-defined]
-            simulated=self.simulated,
+            simulated=self.evidence_simulated(),
         )
         if ref is not None:
             self.evidence["reference"] = ref.to_json()  # type: ignore[attr-defined]

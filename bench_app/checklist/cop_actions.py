@@ -22,8 +22,8 @@ from drivers.model import iso, normalise
 @action("unique_identity")
 def unique_identity(ctx: ActionContext) -> ActionResult:
     """The outstation reports a non-empty identifier matching the session's equipment serials."""
-    with ctx.meter("identity") as meter:
-        ident = meter.read_identity()
+    with ctx.meter("identity") as meter:  # read by the acquisition: a simulator is marked
+        ident = ctx.acquisition(meter).read_identity()
     ctx.evidence["identity"] = ident.to_json()
     names = [n for n in (ident.serial, ident.logical_device_name) if n]
     if not ident.serial.strip():

@@ -322,6 +322,8 @@ class ChecklistEngine:
             actual, verdict, evidence = f"not run: {exc}", "not-run", ctx.evidence
         except (DriverError, ValueError, OSError) as exc:
             actual, verdict, evidence = f"could not complete: {exc}", "not-run", ctx.evidence
+        if ctx.evidence_simulated() is not None:  # what the outstation said: later steps follow
+            self.simulated = bool(ctx.simulated)
         decl = self.declaration(step)
         if decl is not None:  # declared fitted: the step runs and says so
             evidence = {**evidence, "declaration": decl.to_json()}
@@ -475,11 +477,16 @@ class ChecklistEngine:
     # -- reading back ----------------------------------------------------------------------------
     def results(self) -> list[dict]:
         """One row per template step: objective, method, expected, actual, verdict, evidence, by,
-        at, attempt (``not-run`` with an empty actual for steps never attempted)."""
-        latest = {}
+        at, attempt (``not-run`` with an empty actual for steps never attempted) and ``earlier``:
+        the step's earlier attempts in this run (kept, oldest first)."""
+        latest: dict[str, dict] = {}
+        earlier: dict[str, list[dict]] = {}
         run = self.current_run()
         if run is not None:
-            latest = {r["step_id"]: r for r in self.store.step_results(run["id"])}
+            for r in self.store.step_results(run["id"], latest_only=False):
+                if r["step_id"] in latest:
+                    earlier.setdefault(r["step_id"], []).append(latest[r["step_id"]])
+                latest[r["step_id"]] = r
         rows = []
         for step in self.template.steps:
             r = latest.get(step.id, {})
@@ -498,6 +505,7 @@ class ChecklistEngine:
                     "by": r.get("by", ""),
                     "at": r.get("at"),
                     "attempt": r.get("attempt", 0),
+                    "earlier": earlier.get(step.id, []),
                 }
             )
         return rows

@@ -17,8 +17,8 @@ from bench_app.equipment.checks import check_session
 @action("equipment_matches_application")
 def equipment_matches_application(ctx: ActionContext) -> ActionResult:
     """EQ-1: the outstation under test is the declared combination."""
-    with ctx.meter("identity") as meter:
-        ident = meter.read_identity()
+    with ctx.meter("identity") as meter:  # read by the acquisition: a simulator is marked
+        ident = ctx.acquisition(meter).read_identity()
     identity = ident.to_json()
     ctx.evidence["identity"] = identity
     findings = check_session(ctx.store, ctx.session_id, identity=identity)

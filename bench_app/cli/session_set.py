@@ -179,9 +179,7 @@ def run_set(args: argparse.Namespace) -> int:
         elif what == "test-record":
             from bench_app import test_record
 
-            before = store.session_records(sid).get("test_record") or {}
-            rec = test_record.merged(before, {k: getattr(args, k) for k in test_record.FIELDS})
-            store.set_session_record(sid, "test_record", rec)
+            rec = test_record.record(store, sid, {k: getattr(args, k) for k in test_record.FIELDS})
             done = "test record: " + ", ".join(k for k in rec if rec.get(k)) + " recorded"
         else:
             done = _set_bench(store, sid, args)

@@ -27,6 +27,7 @@ def test_main_window_has_all_tabs_and_status(qtbot, ctx):
         "Events",
         "Checklist",
         "Trace",
+        "Observer",
         "Report",
         "Equipment",
     ]

@@ -83,3 +83,19 @@ def test_sign_button_off_while_running_and_enter_does_not_sign(qtbot, ctx, monke
     assert asked == ["tester"] and not signed
     sheet = rep.first_signature_sheet()
     assert "Overall result" in sheet and "witness (participant)" in sheet
+
+
+def test_render_and_sign_off_while_a_meter_read_runs(qtbot, ctx, fake_meter_factory):
+    w = _window(qtbot, ctx)
+    _connect(qtbot, ctx, w)
+    rep, port = w.report, ctx.port
+    assert rep.render_btn.isEnabled() and rep.sign_btn.isEnabled()
+    port.pending += 1  # a read is queued on the port's worker
+    port.busy_changed.emit(True)
+    assert not rep.render_btn.isEnabled() and not rep.sign_btn.isEnabled()
+    assert "meter read is running" in rep.sign_btn.toolTip()
+    assert rep.verify_btn.isEnabled()  # checking a signed report changes nothing
+    port.pending -= 1
+    port.busy_changed.emit(False)
+    assert rep.render_btn.isEnabled() and rep.sign_btn.isEnabled()
+    ctx.close_port()

@@ -130,6 +130,35 @@ def test_sidebar_shows_the_reports_overall_result_when_one_step_ran(qtbot, ctx):
     assert "DR2-1 failed" in w.sidebar.overall.text()
 
 
+def test_a_revised_record_keeps_the_earlier_attempt_in_view(qtbot, ctx):
+    """Recording a step again is a revision: the new attempt is the result, the earlier one
+    (and its note) stays listed; the text typed for one step never carries over to another."""
+    w, panel = _panel(qtbot, ctx)
+    i = _row(panel, "DR2-1")
+    for actual, verdict, note in (
+        ("data returned", "fail", ""),
+        ("refused: the first reading was of the wrong port", "pass", "wrong port at first"),
+    ):
+        panel.steps.setCurrentRow(i)
+        panel.actual_edit.setPlainText(actual)
+        panel.verdict_combo.setCurrentText(verdict)
+        panel.note_edit.setText(note)
+        panel.by_edit.setText("A. Tester")
+        panel.record_result()
+    panel.steps.setCurrentRow(i)
+    row = panel.rows[i]
+    assert row["verdict"] == "pass" and row["attempt"] == 2
+    assert [e["verdict"] for e in row["earlier"]] == ["fail"]
+    text = panel.detail.text()
+    assert "Latest (attempt 2)" in text and "Earlier attempts (1, kept)" in text
+    assert "attempt 1: <b>FAIL</b> — data returned" in text
+    panel.actual_edit.setPlainText("typed for DR2-1")
+    panel.note_edit.setText("a note")
+    panel.steps.setCurrentRow(_row(panel, "DR2-2"))
+    assert panel.actual_edit.toPlainText() == "" and panel.note_edit.text() == ""
+    assert panel.detail_title.text().endswith("· AUTO")
+
+
 def test_a_rehearsal_only_session_is_titled_and_never_a_pass(qtbot, ctx):
     """Every step of the meter-side rehearsal passed and both confirmed: the sidebar says
     "Meter-side rehearsal — not a protocol approval" and the result is not PASS."""

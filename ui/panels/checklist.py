@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -44,6 +46,7 @@ from ui.panels.checklist_view import (
     KIND_MARK,
     NO_VERDICT,
     VERDICT_STYLE,
+    earlier_attempts_html,
     evidence_links,
     verdict_banner_style,
     when_text,
@@ -192,7 +195,11 @@ class ChecklistPanel(QWidget):
         rl.setContentsMargins(6, 0, 0, 0)
         rl.addWidget(self.detail_title)
         rl.addWidget(self.banner)
-        rl.addWidget(self.detail, 1)
+        detail_scroll = QScrollArea()  # a long result or many attempts scroll, never clip
+        detail_scroll.setWidgetResizable(True)
+        detail_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        detail_scroll.setWidget(self.detail)
+        rl.addWidget(detail_scroll, 1)
         rl.addWidget(record_box)
         rl.addWidget(sign_box)
         split = QSplitter(Qt.Orientation.Horizontal)
@@ -249,13 +256,15 @@ class ChecklistPanel(QWidget):
     def _show_step(self, _i: int) -> None:
         r = self.selected()
         self.verdict_combo.setCurrentIndex(0)  # never pre-filled from the previous step
+        self.actual_edit.clear()  # nor the text typed for another step or session
+        self.note_edit.clear()
         if r is None:
             self.detail_title.clear()
             self.detail.clear()
             self.banner.hide()
             return
         mark = KIND_MARK.get(r["kind"], r["kind"])
-        self.detail_title.setText(f"{r['step']} — {r['title']}  ({mark})")
+        self.detail_title.setText(f"{r['step']} — {r['title']} · {mark}")
         self._show_banner(r)
         last = ""
         if r["attempt"]:
@@ -267,6 +276,7 @@ class ChecklistPanel(QWidget):
                 f"{html.escape(str(r['actual']))}<br><i>by {html.escape(str(r['by']))} at "
                 f"{when_text(r['at'])}</i></p>"
                 + (f"<p><b>Evidence:</b> {links}</p>" if links else "")
+                + earlier_attempts_html(r.get("earlier") or [])
             )
         self.detail.setText(
             f"<p><b>Objective:</b> {r['objective']}</p><p><b>Method:</b> {r['method']}</p>"
@@ -288,6 +298,8 @@ class ChecklistPanel(QWidget):
         text = f"<b>{word}</b>"
         if r["verdict"] != "not-run":
             text += f" &nbsp;·&nbsp; {how}"
+        elif r.get("attempt"):
+            text += f" &nbsp;·&nbsp; attempt {r['attempt']} did not complete (see below)"
         else:
             text += " &nbsp;·&nbsp; no result recorded yet"
         self.banner.setText(text)
@@ -427,7 +439,9 @@ class ChecklistPanel(QWidget):
         except Exception as exc:  # noqa: BLE001 - shown inline, never stops the run
             self.message.show_error(exc)
         control = getattr(self.ctx.sim, "control", None)
-        identity = getattr(self.ctx, "identity", None)
+        # the meter read on the Connection tab marks the steps' evidence only on the same port
+        same_port = getattr(self.ctx, "identity_url", None) == opts.url
+        identity = getattr(self.ctx, "identity", None) if same_port else None
         simulated = True if control is not None or (identity and identity.simulated) else None
         self.worker_thread = QThread()
         self.worker = ChecklistWorker(
@@ -468,6 +482,7 @@ class ChecklistPanel(QWidget):
     @Slot(str, int, int)
     def _step_started(self, step_id: str, n: int, count: int) -> None:
         self.wait_bar.hide()
+        self.reload()  # the run now exists (and earlier steps of this batch have results)
         self.message.show_message(f"Running {step_id} (step {n + 1} of {count})…", "info")
 
     @Slot(float, str)
@@ -475,6 +490,8 @@ class ChecklistPanel(QWidget):
         """Countdown while a step waits for a settlement period to close."""
         text = countdown_text(remaining_s)
         step = self.worker.current if self.worker is not None else ""
+        if self.wait_bar.isHidden():  # the evidence so far is stored: the sidebar shows it
+            self.ctx.data_changed.emit("trace")
         if self.wait_bar.isHidden() or remaining_s > self.wait_bar.maximum():
             self.wait_bar.setRange(0, max(1, int(remaining_s)))
         self.wait_bar.setValue(max(0, self.wait_bar.maximum() - int(remaining_s)))
@@ -515,7 +532,9 @@ class ChecklistPanel(QWidget):
         verdicts = ", ".join(f"{o.step_id}: {o.verdict.upper()}" for o in outcomes)
         self.reload()
         failed = any(o.verdict == "fail" for o in outcomes)  # a fail is never shown in green
-        self.message.show_message(f"Finished — {verdicts}", "error" if failed else "ok")
+        passed = all(o.verdict == "pass" for o in outcomes)
+        level = "error" if failed else ("ok" if passed else "warning")
+        self.message.show_message(f"Finished — {verdicts}", level)
         self.ctx.data_changed.emit("trace")
         self.step_finished.emit(outcomes)
 

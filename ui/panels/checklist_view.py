@@ -56,6 +56,23 @@ def evidence_links(evidence: dict) -> str:
     return ", ".join(parts)
 
 
+def earlier_attempts_html(earlier: list[dict]) -> str:
+    """Earlier attempts of a step, newest first (every attempt is kept and counts: a repeated
+    run or a revised manual record never erases the one before), as HTML; "" when none."""
+    if not earlier:
+        return ""
+    items = []
+    for r in sorted(earlier, key=lambda r: r.get("attempt", 0), reverse=True):
+        word = VERDICT_STYLE.get(r.get("verdict", ""), ("", "", str(r.get("verdict", ""))))[2]
+        note = f" (note: {html.escape(str(r['note']))})" if r.get("note") else ""
+        items.append(
+            f"<li>attempt {int(r.get('attempt', 0))}: <b>{word}</b> — "
+            f"{html.escape(str(r.get('actual') or '—'))}{note} <i>by "
+            f"{html.escape(str(r.get('by') or '—'))} at {when_text(r.get('at'))}</i></li>"
+        )
+    return f"<p><b>Earlier attempts ({len(items)}, kept):</b></p><ul>{''.join(items)}</ul>"
+
+
 def when_text(at: Any) -> str:
     """A stored timestamp (aware datetime or ISO text, UTC) as GB local time with its zone."""
     if isinstance(at, datetime):

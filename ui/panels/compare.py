@@ -66,6 +66,7 @@ class ComparePlot(QWidget):
         self.plot = pg.PlotWidget(background="w")
         self.plot.showGrid(y=True, alpha=0.25)
         self.plot.setLabel("bottom", "Settlement period")
+        self.plot.getAxis("left").enableAutoSIPrefix(False)  # kWh as kWh, never "(x0.001)"
         self.plot.scene().sigMouseMoved.connect(self._hover)
         self.key = QLabel("")  # the legend, in its own line above the plot: never over the data
         self.key.setWordWrap(True)

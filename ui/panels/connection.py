@@ -118,6 +118,8 @@ class ConnectionPanel(QWidget):
         )
         self.sim_check = QCheckBox("Use the built-in simulated outstation (training)")
         self.sim_check.toggled.connect(lambda on: self.port_combo.setEnabled(not on))
+        self.protocol_combo.currentIndexChanged.connect(self._protocol_changed)
+        self._protocol_changed()
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
@@ -218,6 +220,19 @@ class ConnectionPanel(QWidget):
         if idx >= 0 and self.port_combo.itemText(idx) == text:
             return str(self.port_combo.itemData(idx))
         return text
+
+    def _protocol_changed(self, *_a: Any) -> None:
+        """IEC 62056-21 has no DLMS client levels: the level is disabled (the password is the
+        programming-mode P1 password then)."""
+        iec = self.protocol_combo.currentData()[0] == "iec21"
+        self.level_combo.setEnabled(not iec)
+        self.level_combo.setToolTip(
+            "IEC 62056-21 has no client levels: the password below is the programming-mode "
+            "(P1) password" if iec else "DLMS client level (client SAP) of the association"
+        )
+        self.password_edit.setPlaceholderText(
+            "programming-mode (P1) password" if iec else "6–12 characters, case-sensitive"
+        )
 
     def options(self, url: str) -> tuple[str, ConnectOptions]:
         proto, mode_e = self.protocol_combo.currentData()
@@ -453,6 +468,7 @@ class ConnectionPanel(QWidget):
         if op == "identity":
             self.identity = result
             self.ctx.identity = result
+            self.ctx.identity_url = self.ctx.status.get("port") or None
             if result.simulated:  # a simulator on a port announced itself: the session says so
                 self._record_bench(simulated_serial=result.serial)
             self.check_identity()

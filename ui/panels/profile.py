@@ -19,11 +19,13 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from bench_app.channel_names import channel_name
 from bench_app.settlement import periods_in_day
 from drivers.model import Channel, ProfileRow
 from ui.context import BenchContext
@@ -79,6 +81,12 @@ class ProfilePanel(QWidget):
         self.collection_combo.currentIndexChanged.connect(self._load_selected)
         self.channel_combo = QComboBox()
         self.channel_combo.setMinimumWidth(150)
+        for combo, chars in ((self.collection_combo, 18), (self.channel_combo, 34)):
+            # long names never widen the window past a laptop screen (the list shows them whole)
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(chars)
         self.channel_combo.currentIndexChanged.connect(lambda _i: self.redraw())
         self.view_combo = QComboBox()
         self.view_combo.addItems(VIEWS)
@@ -110,6 +118,9 @@ class ProfilePanel(QWidget):
         bar2.addWidget(self.next_btn)
         bar2.addWidget(self.local_check)
         self.day_info = QLabel("")
+        # the day's figures take the room there is (whole in the tooltip), never more
+        self.day_info.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.day_info.setWordWrap(True)
         bar2.addWidget(self.day_info, 1)
 
         self.stack = QStackedWidget()
@@ -216,7 +227,7 @@ class ProfilePanel(QWidget):
         self.channel_combo.blockSignals(True)
         self.channel_combo.clear()
         for name, unit in zip(series.channels, series.units):
-            self.channel_combo.addItem(f"{name} ({unit})" if unit else name)
+            self.channel_combo.addItem(channel_name(name, unit), name)
         self.channel_combo.setCurrentIndex(max(0, min(current, len(series.channels) - 1)))
         self.channel_combo.blockSignals(False)
         if go_to_latest and len(series):
@@ -270,13 +281,18 @@ class ProfilePanel(QWidget):
             present = self.compare.flags_present
             self.day_info.setText(f"{self.compare.periods} periods · times in {self.zone_text()}")
         self._draw_legend(present, view)
+        self.day_info.setToolTip(self.day_info.text())
 
     def zone_text(self) -> str:
-        """``"GB local (BST)"`` for the day shown, or ``"UTC"``."""
+        """``"GB local (BST)"`` for the day shown (``"GB local, BST then GMT"`` on a clock-change
+        day), or ``"UTC"``."""
         if not self.local_check.isChecked():
             return "UTC"
         d = self.day()
-        return f"GB local ({zone_name(datetime(d.year, d.month, d.day, 12, tzinfo=UTC))})"
+        first, last = (
+            zone_name(datetime(d.year, d.month, d.day, hh, tzinfo=UTC)) for hh in (0, 23)
+        )
+        return f"GB local ({first})" if first == last else f"GB local, {first} then {last}"
 
     def _tick_label(self, start: datetime) -> str:
         t = start.astimezone(LONDON) if self.local_check.isChecked() else start
@@ -411,6 +427,8 @@ class ProfilePanel(QWidget):
             extra = self.range_names
         elif view == 2:
             extra = HEAT_EXTRA
+        # the difference view colours by discrepancy (its own key above the plot), not by flag
+        self.legend.setHidden(view == 3 and self.compare.diff_check.isChecked())
         self.legend.setText(legend_html(present, extra=extra, normal=view != 2))
 
     # -- tooltips ------------------------------------------------------------------------------

@@ -272,6 +272,8 @@ class SessionSidebar(QWidget):
         self.equip_btn.clicked.connect(self.edit_equipment)
         self.soft_btn = QPushButton(icon("checklist"), "Software under test…")
         self.soft_btn.clicked.connect(self.edit_software)
+        self.record_btn = QPushButton(icon("report"), "Test record (BSCP601)…")
+        self.record_btn.clicked.connect(self.edit_test_record)
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
         self.summary.setAlignment(Qt.AlignmentFlag.AlignTop)
@@ -303,6 +305,7 @@ class SessionSidebar(QWidget):
         lay.addWidget(self.part_btn)
         lay.addWidget(self.equip_btn)
         lay.addWidget(self.soft_btn)
+        lay.addWidget(self.record_btn)
         lay.addWidget(self.summary, 1)
         self.setMinimumWidth(230)
         self.setMaximumWidth(300)
@@ -383,7 +386,7 @@ class SessionSidebar(QWidget):
 
     def _update_summary(self) -> None:
         has = self.ctx.session_id is not None and self.ctx.store is not None
-        for b in (self.part_btn, self.equip_btn, self.soft_btn):
+        for b in (self.part_btn, self.equip_btn, self.soft_btn, self.record_btn):
             b.setEnabled(has)
         self.update_overall()
         if not has:
@@ -441,4 +444,16 @@ class SessionSidebar(QWidget):
         dlg = SoftwareDialog(self.ctx.store.software(self.ctx.session_id), self)
         if dlg.exec() == QDialog.DialogCode.Accepted:
             self._store_call(self.ctx.store.set_software, self.ctx.session_id, **dlg.values())
+            self._update_summary()
+
+    def edit_test_record(self) -> None:
+        """The Elexon test record's own fields (``session set test-record`` in the CLI)."""
+        from bench_app import test_record
+        from ui.panels.test_record_form import TestRecordDialog
+
+        current = self.ctx.store.session_records(self.ctx.session_id).get("test_record")
+        dlg = TestRecordDialog(current, self)
+        if dlg.exec() == QDialog.DialogCode.Accepted:
+            self._store_call(test_record.record, self.ctx.store, self.ctx.session_id,
+                             dlg.values())  # fmt: skip
             self._update_summary()

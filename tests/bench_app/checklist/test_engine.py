@@ -559,3 +559,28 @@ def test_alarm_and_reentry_steps_wait_on_the_real_clock(store, session, sim_part
         assert sum(slept) > 60 and "held once, not double counted" in out.actual
     else:  # at least one whole period (the first full one after the restore) waited for
         assert sum(slept) >= 30 * 60 - 1
+
+
+def test_evidence_of_a_step_without_bench_control_is_marked_by_the_meters_identity(
+    store, session, sim_engine
+):
+    """No bench control (a simulator reached like a real meter): the step's evidence is marked
+    simulated because the outstation announces itself, not because of how it was reached."""
+    engine, _sim = sim_engine(control=False)
+    assert engine.simulated is None
+    first = engine.run_step("DR2-2")  # its first connection reads the identity: it announces
+    assert first.verdict == "pass", first.actual
+    assert engine.simulated is True  # and every later step's evidence says so
+    out = engine.run_step("DR2-2")
+    assert out.verdict == "pass", out.actual
+    ev = out.evidence
+    assert all(t["simulated"] == 1 for t in store.traces(session))  # both steps' bytes
+    assert all(c["simulated"] == 1 for c in store.collections(session))
+    cols = {c["id"]: c for c in store.collections(session)}
+    clocks = {c["id"]: c for c in store.clock_observations(session)}
+    traces = {t["id"]: t for t in store.traces(session)}
+    assert ev.get("collection_ids") and ev.get("trace_ids")
+    assert all(cols[i]["simulated"] == 1 for i in ev["collection_ids"])
+    assert all(traces[i]["simulated"] == 1 for i in ev["trace_ids"])
+    assert all(clocks[i]["simulated"] == 1 for i in ev.get("clock_observation_ids") or [])
+    assert store.verify(session).ok
