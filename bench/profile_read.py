@@ -28,7 +28,9 @@ the wire for the read (both directions, connection set-up included). Goals on a 
 profile at 9600 Bd: ≥ 0.87 with ``--max-info 128 --window 7``, ≥ 0.95 with ``--max-info 1024``,
 at the simulator's default xDLMS PDU (``--meter-pdu``, default 2048, as ``bench-app simulate``;
 65535 shows a meter that takes the client's 64 KB PDU and needs no block transfer). The
-simulated meter cuts its data blocks to fill whole HDLC frames and whole windows.
+simulated meter offers general block transfer (GBT): it streams its blocks, each filling whole
+HDLC frames, a window of the client's choosing at a time; ``--no-gbt`` makes it a meter without
+GBT, whose GET-Response-With-Datablock blocks fill whole frames and whole windows.
 
 ``--details`` adds where the rest of the time went: the meter's reaction before each answer
 (request fully on the wire → first answer byte), the client's turnaround (last answer byte → next
@@ -122,6 +124,7 @@ def run(
     max_info: int = 128,
     window: int = 7,
     meter_pdu: int = 2048,
+    meter_gbt: bool = True,
 ) -> dict:
     extra: dict = {}
     if protocol == "iec21":
@@ -130,6 +133,7 @@ def run(
     else:
         extra["baud"] = baud
         extra["max_pdu"] = meter_pdu
+        extra["general_block_transfer"] = meter_gbt
     sim = start_simulator(
         protocol, listen=listen, seed=1, days=days + 2, baud_emulation=True, **extra
     )
@@ -176,12 +180,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--meter-pdu", type=int, default=2048, help="DLMS: the simulated meter's max xDLMS PDU"
     )
+    ap.add_argument(
+        "--no-gbt", action="store_true",
+        help="DLMS: the simulated meter does not offer general block transfer",
+    )  # fmt: skip
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     ap.add_argument("--details", action="store_true", help="add where the time went")
     args = ap.parse_args(argv)
     result = run(
         args.protocol, args.baud, args.days, args.listen, args.password, args.max_info,
-        args.window, args.meter_pdu,
+        args.window, args.meter_pdu, not args.no_gbt,
     )  # fmt: skip
     details = result.pop("_details")
     if args.details:

@@ -5,7 +5,8 @@ the Protocol Testing Agent — HHDC or AMHHDC, name and MPID — and its testers
 name, version and date, modules and hosting; the manufacturer's software and version; the
 protocols in test with their versions; the outstation type, serials, firmware, number and type of
 channels; the remote communication method; the approval role sought; the Elexon-agreed script
-reference and version with each agreed departure) and a Test Result Summary of every test.
+reference and version with each agreed departure; the witness's overall remarks — remarks per
+step are each result's note) and a Test Result Summary of every test.
 
 Most fields already live in the session (participants, ``software``, ``equipment``); the rest is
 the session record ``test_record`` (:data:`FIELDS`), set with ``bench-app session set test-record``
@@ -34,6 +35,7 @@ FIELDS: dict[str, tuple[str, bool]] = {
     "script_reference": ("Elexon-agreed script reference", False),
     "script_version": ("Elexon-agreed script version", False),
     "departures": ("Agreed departures from the script", True),
+    "witness_remarks": ("Witness's overall remarks", False),
 }
 #: The approval roles a protocol approval can be sought for (BSCP601; domain reference).
 APPROVAL_ROLES = {
@@ -113,6 +115,7 @@ def header_rows(session: dict, records: dict, software: dict | None, equipment: 
          ", ".join(x for x in (rec.get("script_reference"), rec.get("script_version")) if x)),
         (FIELDS["departures"][0],
          "; ".join(f"{i}. {d}" for i, d in enumerate(departures, 1)) or "none recorded"),
+        (FIELDS["witness_remarks"][0], rec.get("witness_remarks") or "none recorded"),
     ]  # fmt: skip
     return [(k, v if str(v).strip() else "not recorded") for k, v in rows]
 

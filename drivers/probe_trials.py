@@ -33,6 +33,7 @@ from drivers.model import utc
 #: conformance bits (bit 0 = MSB of 24) the probe reports.
 CONFORMANCE = {
     "block transfer with GET": 1 << (23 - 11),
+    "general block transfer": 1 << (23 - 2),
     "GET-with-list (multiple references)": 1 << (23 - 14),
     "selective access": 1 << (23 - 21),
     "read (SN)": 1 << (23 - 3),

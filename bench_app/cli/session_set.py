@@ -17,7 +17,8 @@ WHAT is one of:
 * ``bench (--simulator [--meter NAME] | --port URL [--baud N] [--framing F] [--probe P])``
 * ``test-record [--application-reference R] [--applicant A] [--pta-role HHDC|AMHHDC]
   [--pta-tester NAME …] [--protocol TEXT …] [--approval-role sva-hhdc|cva-cdca …]
-  [--script-reference R] [--script-version V] [--departure TEXT …]`` — the Elexon test record's
+  [--script-reference R] [--script-version V] [--departure TEXT …] [--witness-remarks TEXT]`` —
+  the Elexon test record's
   fields the other records do not hold (merged with the newest; a repeated option replaces the
   list)
 
@@ -96,6 +97,8 @@ def register(ss: argparse._SubParsersAction) -> None:
     q.add_argument("--script-version", help="version of the Elexon-agreed script")
     q.add_argument("--departure", dest="departures", action="append", metavar="TEXT",
                    help="one departure from the sample script agreed with Elexon (repeatable)")
+    q.add_argument("--witness-remarks", metavar="TEXT",
+                   help="the witness's overall remarks (per step: checklist record --note)")
     q = sub("bench", "how the meter was reached: the simulator, or port, baud, framing, probe")
     q.add_argument("--simulator", action="store_true", help="the built-in simulated outstation")
     q.add_argument("--meter", default="", help="simulated meter description (with --simulator)")

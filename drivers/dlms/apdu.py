@@ -31,8 +31,9 @@ CONTEXT_LN = bytes.fromhex("60857405080101")
 MECHANISM_LLS = bytes.fromhex("60857405080201")
 MECHANISM_HLS_GMAC = bytes.fromhex("60857405080205")
 #: get, set, action, selective access, block transfer with get/set/action, multiple refs,
-#: priority management, attribute 0 with get, event notification.
-DEFAULT_CONFORMANCE = 0x007E1F
+#: priority management, attribute 0 with get, event notification, general block transfer
+#: (bit 2: used only when the meter's AARE grants it).
+DEFAULT_CONFORMANCE = 0x207E1F
 DEFAULT_INVOKE = 0xC1
 
 # Tags

@@ -48,7 +48,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from drivers.dlms import apdu as A
-from drivers.dlms import axdr
+from drivers.dlms import axdr, gbt
 from drivers.dlms.axdr import CosemDateTime, DataType, Typed
 from drivers.dlms.link import Link
 from drivers.dlms.values import _is_int, _short, _text, bad_value, check_scaler_unit, scale
@@ -141,6 +141,8 @@ class DlmsClient:
         self.whole_buffers = False
         self._scalers: dict[str, tuple[int, str | None]] = {}
         self.blocks_received = 0  #: data blocks of long answers so far (the probe reports it)
+        #: blocks this client takes before acknowledging a general block transfer (1…63)
+        self.gbt_window = gbt.MAX_WINDOW
 
     # -- association ------------------------------------------------------------------------------
     def associate(self, password: bytes | str | None = None) -> A.AssociationResult:
@@ -184,6 +186,54 @@ class DlmsClient:
                 log.info("release: disconnect failed: %s", exc)
 
     # -- services --------------------------------------------------------------------------------
+    @property
+    def general_block_transfer(self) -> bool:
+        """The association's negotiated conformance grants general block transfer."""
+        return self.association is not None and bool(
+            self.association.conformance & gbt.GENERAL_BLOCK_TRANSFER
+        )
+
+    def _exchange(self, request: bytes, step: str) -> bytes:
+        """Send ``request``; the answer APDU, reassembled if it came by general block transfer."""
+        answer = self.link.exchange(request, step=step)
+        if answer[:1] == bytes([gbt.GBT_TAG]) and self.general_block_transfer:
+            return self._gbt_receive(answer, step)
+        return answer
+
+    def _gbt_receive(self, first: bytes, step: str) -> bytes:
+        """Reassemble the APDU the meter sends as general-block-transfer blocks from ``first``.
+
+        Streamed blocks are taken as they come; a block that is not streamed on (the last of
+        the meter's window for us) is acknowledged with a bare GBT APDU carrying our window.
+        Blocks must arrive in order: a gap is a :class:`ProtocolError` naming the missing one.
+        """
+        data = bytearray()
+        expected, sent = 1, 0
+        apdu = first
+        while True:
+            try:
+                block = gbt.parse(apdu)
+            except ProtocolError as exc:
+                raise exc.located(port=self.link.transport.url, step=step) from None
+            if block.number != expected:
+                raise ProtocolError(
+                    f"general block transfer: block {expected} missing (block {block.number}"
+                    " arrived instead)",
+                    data=apdu[:16], port=self.link.transport.url, step=step,
+                )  # fmt: skip
+            data += block.data
+            self.blocks_received += 1
+            if block.last:
+                return bytes(data)
+            where = f"{step} GBT block {expected + 1}"
+            if block.streaming:
+                apdu = self.link.receive(step=where)
+            else:
+                sent += 1
+                ack = gbt.Block(False, False, self.gbt_window, sent, block.number)
+                apdu = self.link.exchange(ack.encode(), step=where)
+            expected += 1
+
     def get_raw(
         self,
         class_id: int,
@@ -203,7 +253,7 @@ class DlmsClient:
             raise
 
     def _get_raw(self, desc: A.Descriptor, access: tuple[int, bytes] | None, step: str) -> bytes:
-        resp = A.parse_response(self.link.exchange(A.get_request(desc, access), step=step))
+        resp = A.parse_response(self._exchange(A.get_request(desc, access), step))
         if resp.kind == "get":
             A.raise_for_result(resp.result, str(desc), resp.data or b"")
             return resp.data or b""
@@ -226,7 +276,7 @@ class DlmsClient:
             if resp.last:
                 return bytes(data)
             request = A.get_request_next(resp.block_number)
-            resp = A.parse_response(self.link.exchange(request, step=f"{step} block {expected}"))
+            resp = A.parse_response(self._exchange(request, f"{step} block {expected}"))
             expected += 1
 
     @property
@@ -241,7 +291,7 @@ class DlmsClient:
         per item (a refused or undecodable item does not spoil the others)."""
         descs = [A.Descriptor.of(c, o, a) for c, o, a in items]
         step = f"GET with list of {len(descs)}"
-        resp = A.parse_response(self.link.exchange(A.get_request_with_list(descs), step=step))
+        resp = A.parse_response(self._exchange(A.get_request_with_list(descs), step))
         if resp.kind == "get-list":
             raw = resp.data or b""
         elif resp.kind == "get-block":
@@ -294,7 +344,7 @@ class DlmsClient:
         """SET an attribute to encoded ``data`` (or a :class:`Typed`)."""
         desc = A.Descriptor.of(class_id, obis, attr)
         raw = data.encode() if isinstance(data, Typed) else data
-        resp = A.parse_response(self.link.exchange(A.set_request(desc, raw), step=f"SET {desc}"))
+        resp = A.parse_response(self._exchange(A.set_request(desc, raw), f"SET {desc}"))
         if resp.kind != "set":
             raise ProtocolError(f"expected SET-Response, got {resp.kind}", step=f"SET {desc}")
         A.raise_for_result(resp.result, str(desc))
@@ -305,9 +355,7 @@ class DlmsClient:
         """ACTION (method invocation); returns the decoded return value or None."""
         desc = A.Descriptor.of(class_id, obis, method)
         raw = data.encode() if isinstance(data, Typed) else data
-        resp = A.parse_response(
-            self.link.exchange(A.action_request(desc, raw), step=f"ACTION {desc}")
-        )
+        resp = A.parse_response(self._exchange(A.action_request(desc, raw), f"ACTION {desc}"))
         if resp.kind != "action":
             raise ProtocolError(f"expected ACTION-Response, got {resp.kind}")
         A.raise_for_result(resp.result, f"method {desc}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from drivers.dlms import ber, hdlc
+from drivers.dlms import ber, gbt, hdlc
 from drivers.dlms.apdu import ACCESS_RESULTS, ACSE_DIAGNOSTICS, parse_aare
 from drivers.dlms.axdr import CosemDate, CosemDateTime, CosemTime, DataType, Typed, decode_typed
 from drivers.errors import ProtocolError
@@ -23,7 +23,7 @@ APDU_NAMES = {
     0x60: "AARQ", 0x61: "AARE", 0x62: "RLRQ", 0x63: "RLRE",
     0xC0: "GET", 0xC4: "GET.response", 0xC1: "SET", 0xC5: "SET.response",
     0xC3: "ACTION", 0xC7: "ACTION.response", 0xD8: "ExceptionResponse",
-    0x0E: "ConfirmedServiceError",
+    0x0E: "ConfirmedServiceError", 0xE0: "general-block-transfer",
 }  # fmt: skip
 #: OBIS codes a witness recognises (the bench's own reads).
 OBIS_NAMES = {
@@ -204,6 +204,8 @@ def dissect_apdu(apdu: bytes) -> Dissection:
             return _request(apdu, name)
         if tag in (0xC4, 0xC5, 0xC7):
             return _response(apdu, name)
+        if tag == gbt.GBT_TAG:
+            return _gbt(apdu)
         if tag == 0xD8 and len(apdu) >= 3:
             text = (
                 f"ExceptionResponse: {STATE_ERRORS.get(apdu[1], apdu[1])}, "
@@ -213,6 +215,19 @@ def dissect_apdu(apdu: bytes) -> Dissection:
     except (ProtocolError, IndexError, struct.error, ValueError) as exc:
         return Dissection(f"{name}: malformed ({exc})", [(0, f"{name}: {exc}")], "bad")
     return Dissection(f"{name} ({len(apdu)} bytes)", [(0, name)])
+
+
+def _gbt(apdu: bytes) -> Dissection:
+    b = gbt.parse(apdu)
+    if not b.data and not b.last:
+        text = f"general-block-transfer: acknowledges block {b.ack}, window {b.window}"
+    else:
+        how = ", ".join(w for w, on in (("last", b.last), ("streaming", b.streaming)) if on)
+        text = (
+            f"general-block-transfer block {b.number} ({len(b.data)} bytes"
+            f"{', ' + how if how else ''}; window {b.window}, acknowledges {b.ack})"
+        )
+    return Dissection(text, [(0, text)])
 
 
 def _aarq(apdu: bytes) -> Dissection:

@@ -54,6 +54,10 @@ class Link(ABC):
         """
 
     @abstractmethod
+    def receive(self, *, step: str = "") -> bytes:
+        """The next APDU the server sends without a request of ours (a streamed block)."""
+
+    @abstractmethod
     def disconnect(self) -> None:
         """Tear the link down (DISC for HDLC). Never raises for a meter that already left."""
 
@@ -101,6 +105,7 @@ class HdlcLink(Link):
         self.ns = 0  #: our next send sequence number
         self.nr = 0  #: next sequence number we expect from the server
         self.connected = False
+        self._polled = True  #: the last answer frame carried the final bit (the server waits)
 
     # -- frame I/O -------------------------------------------------------------------------------
     def _send(
@@ -246,6 +251,21 @@ class HdlcLink(Link):
         assert answer is not None
         return self._collect(answer, step)
 
+    def receive(self, *, step: str = "") -> bytes:
+        """The next APDU of a stream: the frames following the last answer in the same window,
+        or, once the server has closed its window (final bit), those an RR asks for."""
+        if not self.connected:
+            raise ProtocolError(
+                "HDLC link is not connected", port=self.transport.url, step=step or "receive"
+            )
+        frame = None if self._polled else self._next_in_window(step)
+        if frame is None:
+            rr, _ = self._send(hdlc.rr_control(self.nr), note="RR")
+            frame = self._transact(rr, step)
+        else:
+            self._check_fatal(frame, step)
+        return self._collect(frame, step)
+
     def _next_in_window(self, step: str) -> HdlcFrame | None:
         """The next good frame of a window (damaged ones are skipped: the final frame's RR will
         ask for them again); None when nothing more comes in time (the final frame was lost)."""
@@ -283,6 +303,7 @@ class HdlcLink(Link):
                 self.nr = (self.nr + 1) & 7
                 data += frame.info
                 if not frame.segmented:
+                    self._polled = bool(ctrl.pf)
                     break
             if not ctrl.pf:  # more frames of this window are on their way: no reply yet
                 following = self._next_in_window(step)
@@ -328,6 +349,10 @@ class WrapperLink(Link):
     def exchange(self, apdu: bytes, *, step: str = "", secret: Sequence[Span] = ()) -> bytes:
         msg = self.header(self.VERSION, self.client_sap, self.server_logical, len(apdu)) + apdu
         self.transport.write(msg, note=step, secret=shift(secret, 8))
+        return self.receive(step=step)
+
+    def receive(self, *, step: str = "") -> bytes:
+        """The next APDU addressed to us (others' on a shared socket are skipped)."""
         while True:
             head = self.transport.read_exactly(8, step=step)
             version, src, dst, length = (

@@ -11,6 +11,9 @@ key                        meaning (default)
                            a deviation gets an empty buffer (the meter wants "not specified")
 ``get_with_list``          ``true`` (default); ``false`` drops multiple-references from the
                            conformance and refuses GET-with-list
+``general_block_transfer`` ``true`` (default): the meter offers general-block-transfer in its
+                           conformance and streams long answers in GBT blocks; ``false``: it
+                           answers with GET-Response-With-Datablock only
 ``profile_gaps``           ``[{days_ago = D, hours = H}, …]``: no entries for H hours starting D
                            days before start-up (an outage the meter did not record)
 ``profile_stopped_hours``  the profile stopped capturing this many hours before start-up (the
@@ -29,7 +32,7 @@ from drivers.description import Description, DescriptionError
 SELECTORS = {"range": 1, "entry": 2}
 _KEYS = {
     "referencing", "selective_access", "range_deviation", "get_with_list", "profile_gaps",
-    "profile_stopped_hours", "clock_column",
+    "profile_stopped_hours", "clock_column", "general_block_transfer",
 }  # fmt: skip
 
 
@@ -44,6 +47,7 @@ class Behaviour:
     profile_gaps: tuple[tuple[float, float], ...] = ()  #: (days before start-up, hours)
     profile_stopped_hours: float | None = None
     clock_column: int = 0
+    general_block_transfer: bool = True
 
     @property
     def selectors(self) -> frozenset[int]:
@@ -92,10 +96,13 @@ class Behaviour:
             not isinstance(stopped, int | float) or isinstance(stopped, bool) or stopped < 0
         ):
             raise fail("profile_stopped_hours", f"{stopped!r} is not a number of hours >= 0")
+        gbt = table.get("general_block_transfer", True)
+        if not isinstance(gbt, bool):
+            raise fail("general_block_transfer", "expected true or false")
         column = table.get("clock_column", 0)
         if not isinstance(column, int) or isinstance(column, bool) or column < 0:
             raise fail("clock_column", f"{column!r} is not a column number >= 0")
         return cls(
             ref, tuple(access), deviation, with_list, tuple(gaps),
-            None if stopped is None else float(stopped), column,
+            None if stopped is None else float(stopped), column, gbt,
         )  # fmt: skip

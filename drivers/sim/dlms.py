@@ -32,7 +32,10 @@ Connecting a third-party DLMS client
   Long responses are segmented (I-frames with the segmentation bit, RR to continue).
 * **xDLMS**: conformance get, set, action, selective-access, block-transfer-with-get; responses
   longer than ``min(client max PDU, max_pdu)`` (``max_pdu`` default 2048) go out as
-  GET-Response-With-Datablock. Server max receive PDU = ``max_pdu``.
+  GET-Response-With-Datablock — or, when the client proposes general-block-transfer and the
+  description does not switch it off (``[simulation] general_block_transfer = false``), as
+  streamed general-block-transfer APDUs (:mod:`drivers.sim.dlms_gbt`). Server max receive PDU
+  = ``max_pdu``.
 * **TCP wrapper** (``framing="wrapper"``): 8-byte header version 1, source wPort, destination
   wPort, length; client wPort = client SAP, server wPort = 1.
 * **Mode E** (optical port, HDLC framing only): a connection that starts with ``/?…!`` CR LF at
@@ -54,6 +57,7 @@ from typing import Any
 from drivers.dlms import hdlc
 from drivers.errors import ProtocolError
 from drivers.sim import dlms_apdu as ap
+from drivers.sim import dlms_gbt
 from drivers.sim.dlms_cosem import Context, CosemError, CosemModel
 from drivers.sim.dlms_sn import SnServer
 from drivers.sim.faults import FaultPlan
@@ -80,6 +84,8 @@ class DlmsFrontEnd:
     :param address_size: accept only this destination address size (1, 2, 4); None = all.
     :param max_info: largest HDLC information field granted, bytes (32…2030).
     :param max_pdu: largest xDLMS PDU the server sends or receives, bytes (≥ 64).
+    :param general_block_transfer: offer general block transfer (None: as the description's
+        ``[simulation] general_block_transfer``, default true).
     :param mode_e: answer an IEC 62056-21 sign-on with the mode E identification.
     """
 
@@ -98,6 +104,7 @@ class DlmsFrontEnd:
         mode_e: bool = True,
         window: int = 7,
         referencing: str | None = None,
+        general_block_transfer: bool | None = None,
         **_ignored: Any,
     ) -> None:
         if framing not in FRAMINGS:
@@ -124,6 +131,12 @@ class DlmsFrontEnd:
         if self.referencing not in ("ln", "sn"):
             raise ValueError(f"referencing must be 'ln' or 'sn', not {self.referencing!r}")
         self.sn = SnServer(self.model) if self.referencing == "sn" else None
+        #: offer general-block-transfer (None: as the description's behaviour says)
+        self.offers_gbt = (
+            meter.behaviour.general_block_transfer
+            if general_block_transfer is None
+            else general_block_transfer
+        )
         self.link: SimLink | None = None
         self.client = hdlc.client_address(hdlc.PUBLIC_CLIENT_SAP)
         self.me = hdlc.server_address(server_logical, server_physical, 4)
@@ -137,8 +150,10 @@ class DlmsFrontEnd:
         self.tx_max = self.rx_max = 128
         self.window_tx = 1  #: frames we may send before the client's RR (negotiated)
         self.rx_buf = bytearray()
-        self.tx_queue: list[bytes] = []
-        self.unacked: list[tuple[int, bytes]] = []  #: (N(S), segment) sent, not yet acknowledged
+        #: (segment, more segments of its APDU follow) waiting for the window
+        self.tx_queue: list[tuple[bytes, bool]] = []
+        #: (N(S), queued segment) sent, not yet acknowledged
+        self.unacked: list[tuple[int, tuple[bytes, bool]]] = []
         self.tx_is_block = False
         self.last_frame: bytes | None = None
         self.last_ns = 0
@@ -146,6 +161,9 @@ class DlmsFrontEnd:
         self.client_pdu = 0xFFFF
         self.blocks: tuple[int, bytes, int] | None = None  # invoke, data, block size
         self.sent_block = False
+        self.gbt = dlms_gbt.GbtSender()
+        self.gbt_granted = False
+        self.streamed: list[bytes] = []  #: GBT blocks that follow handle_apdu's answer unasked
 
     # -- serving ----------------------------------------------------------------------------------
     def serve(self, link: SimLink) -> None:
@@ -280,14 +298,13 @@ class DlmsFrontEnd:
     def _send_window(self) -> None:
         """Send queued segments while the window allows; the last one sent has the final bit."""
         while self.tx_queue and len(self.unacked) < self.window_tx:
-            chunk = self.tx_queue.pop(0)
-            more = bool(self.tx_queue)
-            final = not more or len(self.unacked) + 1 == self.window_tx
+            chunk, more = self.tx_queue.pop(0)
+            final = not self.tx_queue or len(self.unacked) + 1 == self.window_tx
             self._send_i(chunk, more, final)
 
     def _send_i(self, chunk: bytes, segmented: bool, final: bool = True) -> None:
         self.last_ns = self.vs
-        self.unacked.append((self.vs, chunk))
+        self.unacked.append((self.vs, (chunk, segmented)))
         frame = hdlc.encode_frame(
             self.client, self.me, hdlc.i_control(self.vs, self.vr, final), chunk, segmented
         )
@@ -324,11 +341,15 @@ class DlmsFrontEnd:
         info = bytes(self.rx_buf)
         self.rx_buf.clear()
         apdu = info[3:] if info[:2] == b"\xe6\xe6" else info
-        response = hdlc.LLC_RESPONSE + self.handle_apdu(apdu, hdlc.decode_address(self.client)[0])
+        answers = [self.handle_apdu(apdu, hdlc.decode_address(self.client)[0]), *self.streamed]
+        self.streamed = []
         self.tx_is_block = self.sent_block
         self.sent_block = False
         size = self.tx_max
-        self.tx_queue = [response[i : i + size] for i in range(0, len(response), size)]
+        for answer in answers:  # each APDU's last segment goes without the segmentation bit
+            response = hdlc.LLC_RESPONSE + answer
+            starts = range(0, len(response), size)
+            self.tx_queue += [(response[i : i + size], i + size < len(response)) for i in starts]
         self._send_window()
 
     def _on_rr(self, nr: int) -> None:
@@ -366,13 +387,16 @@ class DlmsFrontEnd:
             del buf[: 8 + length]
             if dst != self.server_logical or not self.meter.powered or self.faults.hit("nak"):
                 continue
-            response = self.handle_apdu(apdu, src)
+            answers = [self.handle_apdu(apdu, src), *self.streamed]
+            self.streamed = []
             block = self.sent_block
             self.sent_block = False
-            header = struct.pack(">HHHH", WRAPPER_VERSION, dst, src, len(response))
-            self._emit(header + response, slice(0, 2))
-            if block:
-                self.faults.after_data_block()
+            for response in answers:
+                header = struct.pack(">HHHH", WRAPPER_VERSION, dst, src, len(response))
+                self._emit(header + response, slice(0, 2))
+                if block:
+                    block = False
+                    self.faults.after_data_block()
 
     # -- application layer ------------------------------------------------------------------------
     def handle_apdu(self, apdu: bytes, sap: int) -> bytes:
@@ -389,6 +413,8 @@ class DlmsFrontEnd:
             return ap.exception_response(
                 ap.STATE_SERVICE_NOT_ALLOWED, ap.SERVICE_OPERATION_NOT_POSSIBLE
             )
+        if apdu[0] == dlms_gbt.TAG and self.gbt_granted:
+            return self._gbt_in(apdu, sap)
         if self.sn is not None:
             several = apdu[0] in (0x05, 0x06) and len(apdu) >= 4 and apdu[1] > 1
             if several and not self.meter.behaviour.get_with_list:  # multiple references
@@ -406,6 +432,7 @@ class DlmsFrontEnd:
         if req.kind == "get-next":
             return self._next_block(req)
         self.blocks = None
+        self.gbt.stop()
         if req.kind == "get-list":
             if not self.meter.behaviour.get_with_list:
                 return ap.exception_response(ap.STATE_SERVICE_UNKNOWN, ap.SERVICE_NOT_SUPPORTED)
@@ -431,6 +458,8 @@ class DlmsFrontEnd:
         limit = min(self.client_pdu, self.max_pdu)
         if len(response) <= limit:
             return response
+        if self.gbt_granted:
+            return self._gbt_start(response, limit)
         self.blocks = (req.invoke, data, self._block_size(limit))
         return self._block(1)
 
@@ -442,6 +471,8 @@ class DlmsFrontEnd:
             out &= ~(ap.SELECTIVE_ACCESS | ap.PARAMETERIZED_ACCESS)
         if not b.get_with_list:
             out &= ~ap.MULTIPLE_REFERENCES
+        if self.offers_gbt and self.sn is None:
+            out |= dlms_gbt.CONFORMANCE_BIT
         return out
 
     def _get_list(self, req: ap.Request) -> bytes:
@@ -457,8 +488,37 @@ class DlmsFrontEnd:
         limit = min(self.client_pdu, self.max_pdu)
         if len(response) <= limit:
             return response
+        if self.gbt_granted:
+            return self._gbt_start(response, limit)
         self.blocks = (req.invoke, response[3:], self._block_size(limit))
         return self._block(1)
+
+    def _gbt_start(self, response: bytes, limit: int) -> bytes:
+        """Send ``response`` by general block transfer: the first block is the answer, the
+        rest of the client's window is streamed after it."""
+        self.sent_block = True
+        frame = self.tx_max if self.framing == "hdlc" else None
+        blocks = self.gbt.start(response, dlms_gbt.block_size(limit, frame))
+        self.streamed = blocks[1:]
+        return blocks[0]
+
+    def _gbt_in(self, apdu: bytes, sap: int) -> bytes:
+        """A client's GBT APDU: an acknowledgement (the next window) or a one-block request."""
+        try:
+            block = dlms_gbt.decode(apdu)
+            if block.data:
+                if not (block.last and block.number == 1):
+                    raise dlms_gbt.GbtError("requests in several blocks are not supported")
+                self.gbt.window = block.window or 1
+                return self.handle_apdu(block.data, sap)
+            blocks = self.gbt.on_ack(block)
+        except dlms_gbt.GbtError:
+            return ap.exception_response(
+                ap.STATE_SERVICE_NOT_ALLOWED, ap.SERVICE_OPERATION_NOT_POSSIBLE
+            )
+        self.sent_block = True
+        self.streamed = blocks[1:]
+        return blocks[0]
 
     def _block_size(self, limit: int) -> int:
         """Raw data bytes per GET-Response-With-Datablock within the negotiated PDU ``limit``.
@@ -531,6 +591,8 @@ class DlmsFrontEnd:
         self.ctx = Context(spec.level, sap)
         self.client_pdu = aarq.max_pdu
         conformance = aarq.conformance & self._conformance()
+        self.gbt = dlms_gbt.GbtSender()
+        self.gbt_granted = bool(conformance & dlms_gbt.CONFORMANCE_BIT)
         if self.sn is not None:
             self.sn.blocks = None
         return ap.aare(

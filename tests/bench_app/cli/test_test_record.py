@@ -22,6 +22,7 @@ RECORD = [
     "--protocol", "DLMS/COSEM IEC 62056-5-3 ed. 2", "--approval-role", "sva-hhdc",
     "--approval-role", "cva-cdca", "--script-reference", "ELX-P601-SCRIPT-7",
     "--script-version", "2.1", "--departure", "DR4-3 run by forced reset via port 2",
+    "--witness-remarks", "HHDC operator repeated DR2-1 once (typing error)",
 ]  # fmt: skip
 
 
@@ -65,7 +66,8 @@ def test_header_fields_and_summary_on_page_one_from_the_cli(db, tmp_path):
                   "DLMS/COSEM IEC 62056-5-3 ed. 2", "collecting SVA data as an HHDC",
                   "on behalf of the CDCA", "ELX-P601-SCRIPT-7, 2.1",
                   "1. DR4-3 run by forced reset via port 2", "import kWh, export kWh",
-                  "PSTN modem", "Demo Collection Ltd (MPID UKDC)"):  # fmt: skip
+                  "PSTN modem", "Demo Collection Ltd (MPID UKDC)",
+                  "HHDC operator repeated DR2-1 once (typing error)"):  # fmt: skip
         assert value in text, value
 
 

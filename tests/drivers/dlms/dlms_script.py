@@ -59,3 +59,25 @@ class HdlcScript:
     def disc(self) -> HdlcScript:
         self.exchanges.append((self.to_server(hdlc.DISC), self.to_client(hdlc.UA)))
         return self
+
+    def stream(self, apdu: bytes, answers: list[bytes]) -> HdlcScript:
+        """Send ``apdu`` (one frame) and answer with several APDUs in one transmission (streamed
+        general-block-transfer blocks): each APDU's last segment without the segmentation bit,
+        only the very last frame with the final bit."""
+        req = self.to_server(hdlc.i_control(self.c_ns, self.c_nr), hdlc.LLC_REQUEST + apdu)
+        self.c_ns = (self.c_ns + 1) & 7
+        parts: list[tuple[bytes, bool]] = []
+        for answer in answers:
+            reply = hdlc.LLC_RESPONSE + answer
+            starts = range(0, len(reply), self.server_max)
+            parts += [
+                (reply[i : i + self.server_max], i + self.server_max < len(reply)) for i in starts
+            ]
+        out, s_ns = b"", self.c_nr
+        for k, (part, more) in enumerate(parts):
+            final = k == len(parts) - 1
+            out += self.to_client(hdlc.i_control(s_ns, self.c_ns, final), part, more)
+            s_ns = (s_ns + 1) & 7
+        self.exchanges.append((req, out))
+        self.c_nr = s_ns
+        return self

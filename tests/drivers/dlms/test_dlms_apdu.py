@@ -15,11 +15,11 @@ from drivers.sim import dlms_apdu as ap
 from tests.drivers.dlms import server_apdus as S
 
 AARQ_NO_AUTH = bytes.fromhex(
-    "60 1D A1 09 06 07 60 85 74 05 08 01 01 BE 10 04 0E 01 00 00 00 06 5F 1F 04 00 00 7E 1F 04 B0"
+    "60 1D A1 09 06 07 60 85 74 05 08 01 01 BE 10 04 0E 01 00 00 00 06 5F 1F 04 00 20 7E 1F 04 B0"
 )
 AARQ_LLS = bytes.fromhex(
     "60 36 A1 09 06 07 60 85 74 05 08 01 01 8A 02 07 80 8B 07 60 85 74 05 08 02 01"
-    " AC 0A 80 08 31 32 33 34 35 36 37 38 BE 10 04 0E 01 00 00 00 06 5F 1F 04 00 00 7E 1F 04 B0"
+    " AC 0A 80 08 31 32 33 34 35 36 37 38 BE 10 04 0E 01 00 00 00 06 5F 1F 04 00 20 7E 1F 04 B0"
 )
 AARE_OK = bytes.fromhex(
     "61 29 A1 09 06 07 60 85 74 05 08 01 01 A2 03 02 01 00 A3 05 A1 03 02 01 00"
