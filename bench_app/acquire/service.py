@@ -235,7 +235,11 @@ class Acquisition:
                 if self.identity and not meta.identity:
                     meta.identity = self.identity.to_json()
                 collection_id = self.store.new_collection(
-                    self.session_id, "bench", protocol=self.meter.protocol, meta=meta.to_json()
+                    self.session_id,
+                    "bench",
+                    protocol=self.meter.protocol,
+                    meta=meta.to_json(),
+                    simulated=self.simulated,
                 )
                 self.store.mark_collection(collection_id, "started")
             else:
