@@ -35,7 +35,8 @@ from bench_app.checklist.context import (
     new_events,
     sp_start,
 )
-from bench_app.checklist.simtime import CLOSE_MARGIN_S, duration_text, secs, sp_name
+from bench_app.checklist.simtime import CLOSE_MARGIN_S, secs, sp_name
+from bench_app.presentation import duration
 from bench_app.settlement import parse_utc
 from drivers.errors import DriverTimeout, TransportError
 from drivers.model import ClockReading, EventCode, iso
@@ -99,7 +100,7 @@ def close_period(
     ask = may_leave and bt is not None and not bt.simulated and ctx.prompt is not None
     if ask and wait > float(ctx.param("ask_above_s", 60)):
         answer = ctx.prompt(  # type: ignore[misc]
-            f"{ctx.step.id}: {sp_name(meter_now)} closes in {duration_text(wait)} — press Enter to "
+            f"{ctx.step.id}: {sp_name(meter_now)} closes in {duration(wait)} — press Enter to "
             "wait, or type 'later' to leave this step and re-run it after the period closed"
         )
         if (answer or "").strip().lower().startswith(("l", "n", "skip")):

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from bench_app import settlement
+from bench_app.presentation import duration, gb_and_utc, sp_text
 from drivers.model import ClockReading
 
 #: ``progress(remaining_s, message)`` while the bench waits for a period to close.
@@ -40,37 +41,12 @@ def sp_name(when: datetime) -> str:
     )
 
 
-def duration_text(seconds: float) -> str:
-    """``2 h 05 min``, ``12 min 30 s``, ``45 s`` (rounded to the second; hours drop seconds)."""
-    total = int(round(max(0.0, float(seconds))))
-    h, rest = divmod(total, 3600)
-    m, s = divmod(rest, 60)
-    if h:
-        return f"{h} h {m:02d} min"
-    if m:
-        return f"{m} min {s} s" if s else f"{m} min"
-    return f"{s} s"
-
-
 def countdown(seconds: float) -> str:
     """A wait's time left: ``12:34`` (minutes and seconds), ``1:02:03`` above an hour."""
     total = int(round(max(0.0, float(seconds))))
     h, rest = divmod(total, 3600)
     m, s = divmod(rest, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
-
-
-def clock_text(when: datetime, *, date: bool = True) -> str:
-    """``Sun 25 Oct 01:30:00 GMT (01:30:00 UTC)``: GB local time with its zone, UTC beside."""
-    local = settlement.to_local(when)
-    day = f"{local:%a %d %b} " if date else ""
-    return f"{day}{local:%H:%M:%S} {local.tzname()} ({settlement.as_utc(when):%H:%M:%S} UTC)"
-
-
-def sp_text(start: datetime) -> str:
-    """``SP 5 (25 Oct)``: the settlement period starting ``start``, numbered in its day."""
-    day, sp = settlement.settlement_period(start)
-    return f"SP {sp} ({day:%d %b})"
 
 
 def secs(value: float) -> str:
@@ -139,7 +115,7 @@ class BenchTime:
         left = float(seconds)
         while left > 0:  # counted by the sleeps done, so an injected sleep ends the wait too
             if self.progress:
-                self.progress(left, what or f"waiting {duration_text(left)}")
+                self.progress(left, what or f"waiting {duration(left)}")
             step = min(left, 1.0)
             self.sleep(step)
             left -= step
@@ -154,7 +130,7 @@ class BenchTime:
             return 0.0
         start = settlement.floor_to_period(target - timedelta(seconds=1))
         self.advance(seconds, f"waiting for {sp_text(start)} to close at "
-                     f"{clock_text(target, date=False)}")  # fmt: skip
+                     f"{gb_and_utc(target, '%H:%M:%S')}")  # fmt: skip
         return seconds
 
     def close_period(self, meter_now: datetime, margin_s: float = CLOSE_MARGIN_S) -> datetime:

@@ -17,9 +17,9 @@ session's newest bench read, else taken from the meter description's ``period_mi
 and whether an SP's data is complete when the bench reads it (a 20-minute period can straddle
 an SP's end).
 
-Times are shown the GB way (:func:`clock_text`): ``Sun 25 Oct 01:30:00 GMT (01:30:00 UTC)``;
-durations in h/min/s (:func:`duration_text`). No Qt: the CLI (``checklist plan``) and the
-window show the same :class:`Plan`.
+Times are shown as :mod:`bench_app.presentation` shows every time, GB local with the zone and UTC
+beside (``25 Oct 2026 01:30:00 GMT (01:30:00 UTC)``); durations in h/min/s. No Qt: the CLI
+(``checklist plan``) and the window show the same :class:`Plan`.
 """
 
 from __future__ import annotations
@@ -29,10 +29,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench_app import settlement
-from bench_app.checklist.simtime import CLOSE_MARGIN_S, clock_text, duration_text, sp_text
+from bench_app.checklist.simtime import CLOSE_MARGIN_S
 from bench_app.checklist.template import Step, Template
+from bench_app.presentation import duration as duration_text
+from bench_app.presentation import gb_and_utc, sp_text
 
 SP = settlement.SP
+
+
+def hms(when: datetime) -> str:
+    """``01:30:00 GMT (01:30:00 UTC)``: a time of the plan, GB local with its zone, UTC beside."""
+    return gb_and_utc(when, "%H:%M:%S")
+
 #: alarm actions (and what ``hhdc_sees_alarm`` names as its ``stimulus``) → what the operator does
 ALARM_ACTS = {
     "battery_fault": "remove the battery (battery fault), then refit a good one",
@@ -70,7 +78,7 @@ class Event:
 
     def to_json(self) -> dict:
         return {"kind": self.kind, "at_utc": self.at.isoformat().replace("+00:00", "Z"),
-                "at": clock_text(self.at), "text": self.text, "sp": self.sp,
+                "at": gb_and_utc(self.at), "text": self.text, "sp": self.sp,
                 "deadline_utc": self.deadline.isoformat().replace("+00:00", "Z")
                 if self.deadline else None}  # fmt: skip
 
@@ -133,8 +141,8 @@ class Plan:
         return {
             "template": self.template, "version": self.version,
             "start_utc": self.start.isoformat().replace("+00:00", "Z"),
-            "start": clock_text(self.start),
-            "end_utc": self.end.isoformat().replace("+00:00", "Z"), "end": clock_text(self.end),
+            "start": gb_and_utc(self.start),
+            "end_utc": self.end.isoformat().replace("+00:00", "Z"), "end": gb_and_utc(self.end),
             "profile_period_min": self.period.minutes, "profile_period_source": self.period.source,
             "duration_s": self.duration_s, "duration": self.duration_text(),
             "steps": [s.to_json() for s in self.steps], "warnings": list(self.warnings),
@@ -143,15 +151,15 @@ class Plan:
     def lines(self) -> list[str]:
         """The plan as text lines (``checklist plan``)."""
         out = [
-            f"{self.template} v{self.version}: timeline from {clock_text(self.start)}",
+            f"{self.template} v{self.version}: timeline from {gb_and_utc(self.start)}",
             f"profile period: {self.period.text()}",
-            f"expected: {self.duration_text()}; waits end {clock_text(self.end)}",
+            f"expected: {self.duration_text()}; waits end {gb_and_utc(self.end)}",
         ]
         for s in self.steps:
             wait = duration_text(s.wait_s) if s.wait_s is not None else "unknown"
             out.append(f"{s.step:<7} {s.title}  [{s.kind}; waits {wait}]")
             for e in s.events:
-                out.append(f"  {clock_text(e.at, date=False)}  {e.kind:<5} {e.text}")
+                out.append(f"  {hms(e.at)}  {e.kind:<5} {e.text}")
             if s.note:
                 out.append(f"  {s.note}")
         out += [f"warning: {w}" for w in self.warnings]
@@ -170,7 +178,7 @@ class _Clock:
         """Someone acts now; ``deadline``: before the SP the cursor is in ends."""
         start = settlement.floor_to_period(self.t)
         if deadline:
-            text += f" — before {sp_text(start)} ends at {clock_text(start + SP, date=False)}"
+            text += f" — before {sp_text(start)} ends at {hms(start + SP)}"
         self.events.append(Event("act", self.t, text, sp_text(start),
                                  start + SP if deadline else None))  # fmt: skip
 
@@ -201,8 +209,8 @@ class _Clock:
         if (done - end).total_seconds() > margin_s:
             self.warnings.append(
                 f"{sp_text(start)}: the {self.period.minutes}-minute profile period holding its "
-                f"end closes at {clock_text(done, date=False)}, after the bench reads it at "
-                f"{clock_text(end + timedelta(seconds=margin_s), date=False)}"
+                f"end closes at {hms(done)}, after the bench reads it at "
+                f"{hms(end + timedelta(seconds=margin_s))}"
             )
 
 
@@ -383,7 +391,7 @@ def session_plan(
 
             raise UsageError(f"--period must be one of {settlement.INTEGRATION_PERIODS} minutes, "
                              f"not {period_min}")  # fmt: skip
-        period = PeriodSource(period_min, "given (--period)")
+        period = PeriodSource(period_min, "given with --period")
     else:
         period = profile_period(store, session_id, meter)
     decl = declared(store, session_id, meter)

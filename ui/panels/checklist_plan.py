@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from bench_app import settlement
-from bench_app.checklist.simtime import clock_text, duration_text
+from bench_app.checklist.timeline import hms
+from bench_app.presentation import duration, gb_and_utc
 
 log = logging.getLogger(__name__)
 
@@ -80,12 +81,12 @@ class TimelineView(QWidget):
             self.summary.setText("Open a session and choose a template to see its timeline.")
             return
         self.summary.setText(
-            f"<b>If the run starts now</b> ({clock_text(plan.start)}): {plan.duration_text()}; "
-            f"waits end {clock_text(plan.end)}.<br>Profile period: {plan.period.text()}."
+            f"<b>If the run starts now</b> ({gb_and_utc(plan.start)}): {plan.duration_text()}; "
+            f"waits end {gb_and_utc(plan.end)}.<br>Profile period: {plan.period.text()}."
             + "".join(f"<br><b>Warning:</b> {w}" for w in plan.warnings)
         )
         for s in plan.steps:
-            wait = duration_text(s.wait_s) if s.wait_s is not None else "unknown"
+            wait = duration(s.wait_s) if s.wait_s is not None else "unknown"
             top = QTreeWidgetItem([f"{s.step}", f"waits {wait}", s.title])
             top.setToolTip(2, s.title + (f" — {s.note}" if s.note else ""))
             for e in s.events:
@@ -93,9 +94,9 @@ class TimelineView(QWidget):
                 if e.deadline is not None:  # the deadline stays visible in a narrow window
                     kind = f"act before {settlement.to_local(e.deadline):%H:%M %Z}"
                     what = what.split(" — before ")[0]
-                child = QTreeWidgetItem([clock_text(e.at, date=False), kind, what])
+                child = QTreeWidgetItem([hms(e.at), kind, what])
                 child.setToolTip(2, e.text)
-                child.setToolTip(0, clock_text(e.at))
+                child.setToolTip(0, gb_and_utc(e.at))
                 top.addChild(child)
             if s.note and not s.events:
                 top.addChild(QTreeWidgetItem(["", "", s.note]))

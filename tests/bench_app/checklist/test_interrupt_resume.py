@@ -71,8 +71,8 @@ def test_ctrl_c_during_the_wait_keeps_the_evidence_and_resume_finishes_the_check
     assert first.evidence["pending"] and first.evidence["stimuli"]  # what a resume needs
     # the wait said what it waits for, in GB time with UTC, and the time left — not raw seconds
     lines = out.getvalue().splitlines()
-    assert lines[0] == ("DR4-2: waiting for SP 4 (25 Oct) to close at 01:00:00 GMT (01:00:00 UTC)"
-                        " — 20:02 left")  # fmt: skip
+    assert lines[0] == ("DR4-2: waiting for SP 4 of Sun 25 Oct 2026 to close at 01:00:00 GMT "
+                        "(01:00:00 UTC) — 20:02 left")  # fmt: skip
     assert len(lines) == 6  # a log, not a terminal: the first line, then one a minute
 
     # a new process: the run is in the store; --resume picks the step up without a new stimulus
@@ -121,7 +121,7 @@ def test_on_a_terminal_the_countdown_is_one_line_rewritten():
     line = WaitLine(out)
     line.step = "DR4-1a"
     for left in (754.0, 753.0, 752.0, 1.0):
-        line(left, "waiting for SP 5 (25 Oct) to close at 02:30:00 GMT (02:30:00 UTC)")
+        line(left, "waiting for SP 5 of Sun 25 Oct 2026 to close at 02:30:00 GMT (02:30:00 UTC)")
     text = out.getvalue()
     assert text.count("\r") == 4 and text.count("\n") == 1 and text.endswith("\n")
     assert "— 12:34 left" in text and countdown(3723) == "1:02:03"

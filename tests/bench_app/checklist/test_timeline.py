@@ -10,9 +10,9 @@ import pytest
 
 from bench_app import settlement
 from bench_app.checklist import find_template
-from bench_app.checklist.simtime import clock_text, duration_text
-from bench_app.checklist.timeline import PeriodSource, plan_run, profile_period, session_plan
+from bench_app.checklist.timeline import PeriodSource, hms, plan_run, profile_period, session_plan
 from bench_app.limits import SessionLimits
+from bench_app.presentation import duration as duration_text
 from drivers.model import Channel, ProfileRow
 
 PROTOCOL = "bscp601-protocol-cop1-2-3-5-10"
@@ -47,13 +47,13 @@ def test_dr4_1a_on_the_50_period_day_names_the_repeated_hour_by_its_zone(minutes
         "remove phase L3, then restore it", "remove phase L1 and L2, then restore it",
     ]  # fmt: skip
     # SP 4 is 01:30–02:00 BST = 00:30–01:00 UTC; SP 5 starts the repeated hour, now in GMT
-    assert clock_text(acts[0].at, date=False) == "01:40:00 BST (00:40:00 UTC)"
-    assert "before SP 4 (25 Oct) ends at 01:00:00 GMT (01:00:00 UTC)" in acts[0].text
-    assert clock_text(acts[1].at, date=False) == "01:00:02 GMT (01:00:02 UTC)"
+    assert hms(acts[0].at) == "01:40:00 BST (00:40:00 UTC)"
+    assert "before SP 4 of Sun 25 Oct 2026 ends at 01:00:00 GMT (01:00:00 UTC)" in acts[0].text
+    assert hms(acts[1].at) == "01:00:02 GMT (01:00:02 UTC)"
     read = step.events[-1]
     assert read.kind == "read" and read.at == datetime(2026, 10, 25, 3, 0, 2, tzinfo=UTC)
     assert step.wait_s == pytest.approx((read.at - AUTUMN).total_seconds())  # holds inside
-    assert duration_text(step.wait_s) == "2 h 20 min"
+    assert duration_text(step.wait_s) == "2 h 20 min 2 s"
     assert plan.warnings == []  # 15 and 30 minutes both end with every SP
 
 
@@ -62,10 +62,10 @@ def test_dr4_1a_on_the_46_period_day_skips_the_missing_hour(minutes):
     plan = plan_run(_template(), PeriodSource(minutes, "given"), SPRING, steps=["DR4-1a"])
     (step,) = plan.steps
     assert _sps(step) == [2, 3, 4, 5, 6]
-    closes = [clock_text(e.at, date=False) for e in step.events if e.kind == "close"]
+    closes = [hms(e.at) for e in step.events if e.kind == "close"]
     assert closes[0] == "02:00:00 BST (01:00:00 UTC)"  # 01:00 GMT never happens: 02:00 BST
     assert closes[-1] == "04:00:00 BST (03:00:00 UTC)"
-    assert plan.duration_text() == "2 h 20 min of waiting (meter reads not included)"
+    assert plan.duration_text() == "2 h 20 min 2 s of waiting (meter reads not included)"
 
 
 def test_the_profile_period_decides_whole_period_waits():
@@ -96,12 +96,6 @@ def test_steps_declared_not_fitted_and_steps_without_waits_take_no_time():
     assert plan.steps[1].note == "n/a: battery = no"
 
 
-def test_durations_are_in_hours_minutes_seconds():
-    assert [duration_text(s) for s in (0, 45, 60, 750, 3600, 9002)] == [
-        "0 s", "45 s", "1 min", "12 min 30 s", "1 h 00 min", "2 h 30 min",
-    ]  # fmt: skip
-
-
 def test_the_period_is_measured_from_the_sessions_bench_read_else_unknown(store, session):
     bare = store.create_session("NOTHING-DECLARED", "protocol-approval", cops=["CoP5"])
     assert profile_period(store, bare).minutes is None
@@ -121,7 +115,7 @@ def test_the_period_is_measured_from_the_sessions_bench_read_else_unknown(store,
     assert profile_period(store, session).minutes == 15
     assert profile_period(store, session, "iec-generic").minutes == 15  # the read wins
     plan = session_plan(store, session, find_template(PROTOCOL), AUTUMN, period_min=30)
-    assert plan.period.source == "given (--period)"
+    assert plan.period.source == "given with --period"
 
 
 def test_the_plan_agrees_with_what_the_engine_does_on_the_simulator(sim_engine):
