@@ -74,7 +74,8 @@ def cmd_plan(args) -> int:
 
 class WaitLine:
     """The engine's ``progress`` on the terminal while a step waits for a settlement period:
-    ``DR4-1a: waiting for SP 5 of Sun 25 Oct 2026 to close at 02:30:00 GMT (02:30:00 UTC) — 12:34 left``.
+    ``DR4-1a: waiting for SP 5 of Sun 25 Oct 2026 to close at 02:30:00 GMT (02:30:00 UTC) —
+    12:34 left``.
 
     On a terminal the line is rewritten in place once a second; otherwise (a log, a pipe) one
     line is written when the wait changes and then once a minute of waiting, never more.
