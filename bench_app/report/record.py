@@ -39,6 +39,12 @@ def local_utc(when: datetime | str | None) -> str:
     return presentation.when(when)
 
 
+def signed(value: float, digits: int = 1) -> str:
+    """``+1.5`` / ``-0.3`` / ``0.0`` — never ``-0.0``."""
+    text = f"{value:+.{digits}f}"
+    return text[1:] if float(text) == 0 else text
+
+
 def bench_text(d: ReportData) -> str:
     """How the meter was reached, as the cover prints it."""
     bench = d.records.get("bench") or {}
