@@ -131,8 +131,9 @@ def flag_legend(present: int, st: Styles) -> Paragraph:
 
 def daily_totals(s: ChannelSeries, st: Styles, days: dict | None = None) -> Table:
     """Daily totals of one channel: day, periods, total and the flags of its periods by name with
-    the number of flagged periods (in three columns of days). Unflagged cells are short
-    single-line text drawn as plain strings; a flagged day's flags wrap."""
+    the number of flagged periods (three columns of days; two when a day is flagged, so the
+    names have room). Unflagged cells are short single-line text drawn as plain strings; a
+    flagged day's flags wrap."""
     days = _day_rows(s) if days is None else days
     cells = []
     for day in sorted(days):
@@ -148,7 +149,7 @@ def daily_totals(s: ChannelSeries, st: Styles, days: dict | None = None) -> Tabl
             many = "SP" if flagged == 1 else "SPs"
             flags = para(f"{P.flag_text(status)} ({flagged} {many})", st.cell)
         cells.append([P.day_text(day, weekday=False), str(len(sps)), f"{total:.3f}", flags])
-    cols = 3
+    cols = 2 if any(row[3] for row in cells) else 3  # flag names need the room
     per = -(-len(cells) // cols) if cells else 1
     rows = []
     for r in range(per):
