@@ -77,6 +77,11 @@ def test_a_write_is_recorded_listed_in_the_report_and_re_derived_by_verify(tmp_p
         (diff,) = stmt.differences(without, derived)
         assert diff.path == "meter_writes (count)" and (diff.signed, diff.database) == (0, 1)
         text = " ".join(pdftotext(render_report(data, tmp_path / "r.pdf")).split())
+        store.export_bundle(sid, tmp_path / "s.wbs")
+    with Store.open(tmp_path / "other.db") as other:  # a bundle carries the write with it
+        moved = other.import_bundle(tmp_path / "s.wbs")
+        assert stmt.differences(derived, stmt.build_statement(other, moved)) == []
+        assert [w["reason"] for w in meter_writes(other, moved)] == [write["reason"]]
     assert "Writes to the meter outside the checklist steps" in text
     assert "meter 15 min fast before DR1-1" in text and "A. Tester" in text
     # what the record says it leaves is in the meter: a clock-change event in its log
