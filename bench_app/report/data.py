@@ -359,7 +359,7 @@ def collect_report_data(store: SessionReader, session_id: int) -> ReportData:
     ).fetchone()
     records = store.session_records(session_id) if hasattr(store, "session_records") else {}
     simulated = hasattr(store, "session_records") and is_simulator_session(store, session_id)
-    writes = meter_writes(store, session_id) if hasattr(store, "session_record_list") else []
+    writes = meter_writes(store, session_id)
 
     findings = _equipment_findings(store, session_id, identity)
     return ReportData(
