@@ -271,8 +271,32 @@ class MainWindow(QMainWindow):
         elif kind == "event":
             self.show_panel(self.events)
 
+    def sync_actions(self) -> None:
+        """Menu actions follow the buttons they stand for: greyed out with the same reason when
+        the button cannot act (the shortcut then does nothing instead of failing)."""
+        acts = getattr(self, "actions_by_name", {})
+        conn, chk = self.connection, self.checklist
+        mirror = {
+            "clock": conn.clock_btn,
+            "set_clock": conn.set_clock_btn,
+            "run": chk.run_btn,
+            "cancel": chk.cancel_btn,
+            "render": self.report.render_btn,
+            "participant": self.sidebar.part_btn,
+            "equipment": self.sidebar.equip_btn,
+            "software": self.sidebar.soft_btn,
+        }
+        for name, button in mirror.items():
+            act = acts.get(name)
+            if act is not None:
+                act.setEnabled(button.isEnabled())
+                act.setToolTip(button.toolTip())
+        if "export" in acts:
+            acts["export"].setEnabled(self.ctx.session_id is not None)
+
     def _update_bytes(self) -> None:
-        if self.ctx.trace is not None:
+        self.sync_actions()
+        if self.ctx.trace is not None and self.ctx.port is not None:
             tx, rx = self.ctx.trace.byte_counts()
             if (tx, rx) != (self.ctx.status["bytes_out"], self.ctx.status["bytes_in"]):
                 self.ctx.update_status(bytes_out=tx, bytes_in=rx)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from PySide6.QtCore import QDate
-from PySide6.QtWidgets import QDateEdit
+from PySide6.QtWidgets import QDateEdit, QWidget
 
 
 def date_edit(day: QDate, display: str = "ddd yyyy-MM-dd") -> QDateEdit:
@@ -12,3 +14,12 @@ def date_edit(day: QDate, display: str = "ddd yyyy-MM-dd") -> QDateEdit:
     edit.setCalendarPopup(True)
     edit.setDisplayFormat(display)
     return edit
+
+
+def gate(widgets: Iterable[QWidget], reason: str, tip: str = "") -> None:
+    """Enable ``widgets`` when ``reason`` is empty; otherwise disable them and say why in the
+    tooltip (a control that cannot act is greyed out with its reason, never failing on click).
+    ``tip``: the tooltip while enabled."""
+    for w in widgets:
+        w.setEnabled(not reason)
+        w.setToolTip(reason or tip)

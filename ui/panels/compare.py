@@ -18,7 +18,15 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from bench_app.compare_basis import default_span, show
 from bench_app.reconcile import DEFAULT_TOLERANCE, ReconcileResult, canonical_channel, reconcile
@@ -91,6 +99,10 @@ class ComparePlot(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(bar)
         lay.addWidget(self.key)
+        # the plot takes what the bars, key and summary leave: its preferred height must not
+        # push the summary and the profile's flag legend below a 720 px screen
+        self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+        self.plot.setMinimumHeight(160)
         lay.addWidget(self.plot, 1)
         lay.addWidget(self.summary)
         self.series_a = ProfileSeries()

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from drivers.errors import TransportError
+from drivers.errors import TransportError, os_reason
 from drivers.meter import ConnectOptions, create_meter
 from drivers.model import ClockReading, Identity
 from drivers.trace import Trace
@@ -35,7 +35,7 @@ from ui.errors import InlineMessage
 from ui.icons import icon
 from ui.identity_view import IdentityView
 from ui.timebase import gb_and_utc, gb_day_span, sp_text
-from ui.widgets import date_edit
+from ui.widgets import date_edit, gate
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +85,7 @@ class ConnectionPanel(QWidget):
         self.refresh_ports()
         self._update_buttons()
         ctx.session_changed.connect(lambda _s: self.check_identity())
+        ctx.session_changed.connect(lambda _s: self._update_buttons())
         ctx.data_changed.connect(
             lambda kind: self.check_identity() if kind in ("equipment", "session") else None
         )
@@ -262,16 +263,23 @@ class ConnectionPanel(QWidget):
         self.connect_btn.setText("Disconnect" if port is not None else "Connect")
         self.connect_btn.setIcon(icon("disconnect" if port is not None else "connect"))
         self.connect_btn.setEnabled(not busy or port is None)
-        for b in (
-            self.identity_btn,
-            self.clock_btn,
-            self.set_clock_btn,
-            self.events_btn,
-            self.profile_btn,
-            self.resume_btn,
-        ):
-            b.setEnabled(live and not busy)
+        why = self.ctx.why_no_meter() if not (live and not busy) else ""
+        if not why and self.ctx.session_id is not None:
+            locked = self.ctx.why_read_only()  # a locked session takes no new readings
+            why = f"{locked}. Open or create another session to read the meter" if locked else ""
+        gate(
+            (
+                self.identity_btn,
+                self.clock_btn,
+                self.set_clock_btn,
+                self.events_btn,
+                self.profile_btn,
+                self.resume_btn,
+            ),
+            why,
+        )
         self.cancel_btn.setEnabled(busy)
+        self.cancel_btn.setToolTip("" if busy else "Nothing is being read")
 
     def _request(self, op: str, **kwargs: Any) -> None:
         if self.ctx.port is None:
@@ -508,10 +516,10 @@ class ConnectionPanel(QWidget):
         from ui.errors import ErrorInfo, log_shown
 
         url = self._bench[1] if self._bench else self.port_url()
-        first = str(exc).split(";")[0].split(": [Errno")[0]
+        reason = getattr(exc, "message", None) or os_reason(exc)  # the port is named once
         info = ErrorInfo(
             "Port did not open",
-            f"{url}: {first}",
+            f"{url}: {reason}",
             "Check the port name or URL, that the cable or optical probe is plugged in, and "
             "that no other program holds the port; then press Connect.",
         )

@@ -177,6 +177,10 @@ class ProfilePanel(QWidget):
         lay.addLayout(bar1)
         lay.addLayout(bar2)
         lay.addWidget(self.message)
+        # the plots take what the bars and legends leave (never less than a readable 220 px):
+        # their preferred size must not push the flag legend below a 720 px screen
+        self.stack.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+        self.stack.setMinimumHeight(220)
         lay.addWidget(self.stack, 1)
         lay.addWidget(self.legend)
 

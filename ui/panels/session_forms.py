@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from html import escape
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt, Signal
@@ -30,7 +31,7 @@ from PySide6.QtWidgets import (
 from ui.context import BenchContext
 from ui.errors import InlineMessage, show_error
 from ui.icons import icon
-from ui.widgets import date_edit
+from ui.widgets import date_edit, gate
 
 log = logging.getLogger(__name__)
 
@@ -251,6 +252,16 @@ SIM_BADGE_STYLE = (
 )
 
 
+def eut_line(eq: dict) -> str:
+    """``"EUT: GEN HH-4 (GEN-SIM-004711)"``: the model once (a model that already starts with the
+    outstation type's code is not prefixed again), then the serials."""
+    kind, model = str(eq.get("outstation_type") or "").strip(), str(eq.get("model") or "").strip()
+    first = model.split()[0].upper() if model else ""
+    name = model if kind and first == kind.upper() else f"{kind} {model}".strip()
+    serials = ", ".join(eq.get("serials", []) or [])
+    return f"EUT: {escape(name) or '—'}" + (f" ({escape(serials)})" if serials else "")
+
+
 class SessionSidebar(QWidget):
     """List of sessions with New, and per-session Participants / Equipment / Software buttons."""
 
@@ -386,8 +397,8 @@ class SessionSidebar(QWidget):
 
     def _update_summary(self) -> None:
         has = self.ctx.session_id is not None and self.ctx.store is not None
-        for b in (self.part_btn, self.equip_btn, self.soft_btn, self.record_btn):
-            b.setEnabled(has)
+        gate([self.record_btn], "" if has else self.ctx.why_read_only())
+        gate([self.part_btn, self.equip_btn, self.soft_btn], self.ctx.why_read_only())
         self.update_overall()
         if not has:
             self.summary.setText("No session open. Create one with New session…")
@@ -401,10 +412,7 @@ class SessionSidebar(QWidget):
         lines = [f"<b>{s['reference']}</b> ({s.get('status', '')})", f"{s.get('location') or ''}"]
         lines += [f"{p['role']}: {p['name']}" for p in people] or ["<i>no participants yet</i>"]
         if eq:
-            lines.append(
-                f"EUT: {eq.get('outstation_type', '')} {eq.get('model', '')} "
-                f"({', '.join(eq.get('serials', []) or [])})"
-            )
+            lines.append(eut_line(eq))
         if sw:
             lines.append(f"HHDC: {sw.get('hhdc_name', '')} {sw.get('hhdc_mpid', '')}")
         self.summary.setText("<br>".join(x for x in lines if x))
