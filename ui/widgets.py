@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from PySide6.QtCore import QDate
-from PySide6.QtWidgets import QDateEdit, QWidget
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import QDateEdit, QLabel, QWidget
 
 
 def date_edit(day: QDate, display: str = "ddd yyyy-MM-dd") -> QDateEdit:
@@ -23,3 +23,15 @@ def gate(widgets: Iterable[QWidget], reason: str, tip: str = "") -> None:
     for w in widgets:
         w.setEnabled(not reason)
         w.setToolTip(reason or tip)
+
+
+def empty_state(text: str = "") -> QLabel:
+    """A centred, word-wrapped grey message shown instead of empty axes (what is missing and
+    what to do about it)."""
+    label = QLabel(text)
+    label.setObjectName("emptyState")
+    label.setWordWrap(True)
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setStyleSheet("#emptyState { color: #555; font-size: 11pt; padding: 24px; }")
+    label.setMinimumHeight(120)
+    return label

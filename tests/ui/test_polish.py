@@ -210,3 +210,18 @@ def test_a_revised_manual_result_needs_a_reason_and_keeps_the_first(qtbot, ctx):
     (res,) = [r for r in chk.engine().results() if r["step"] == step]
     assert res["attempt"] == 2 and "Revision of attempt 1: serial misread" in res["note"]
     assert res["earlier"][0]["actual"] == "rating plate as declared"
+
+
+def test_empty_states_instead_of_empty_axes(qtbot, ctx):
+    w = _window(qtbot, ctx)
+    w.show_panel(w.profile)
+    w.profile.reload_collections()
+    assert w.profile.empty.isVisible() and not w.profile.stack.isVisible()
+    assert "Read profile" in w.profile.empty.text()
+    w.show_panel(w.live)
+    assert w.live.plot_stack.currentWidget() is w.live.empty and w.live.empty.isVisible()
+    assert not w.live.start_btn.isEnabled() and "Connection tab" in w.live.start_btn.toolTip()
+    w.live.feed(1.0e9, {"V1": 230.0})
+    assert w.live.plot_stack.currentWidget() is w.live.glw
+    w.live.clear()
+    assert w.live.plot_stack.currentWidget() is w.live.empty

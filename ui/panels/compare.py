@@ -245,6 +245,7 @@ class ComparePlot(QWidget):
         self.flags_present = int(np.bitwise_or.reduce(sa | sb)) if n else 0
         self._day = (periods, va, vb, sa, sb, unit)
         self.summary.setText(self._summary_text())
+        self.summary.setToolTip(f"Compared: {self.result.span_text}" if self.result else "")
 
     def tooltip(self, index: int) -> str:
         """Tooltip of settlement period ``index`` (0-based): A and B, their flags and causes."""
@@ -264,14 +265,14 @@ class ComparePlot(QWidget):
 
     def span_description(self) -> str:
         """Which periods the reconciliation compares, in GB settlement days and SP numbers:
-        ``SP 1 of Mon 26 Oct 2026 → SP 48 of Wed 28 Oct 2026 (hhdc collection 2 span …)``."""
+        ``SP 1 of Mon 26 Oct 2026 → SP 48 of Wed 28 Oct 2026``."""
         r = self.result
         if r is None:
             return ""
         if self.span is None:
-            return f"every period of both collections ({r.span_text})"
+            return "every period of both collections"
         lo, hi = self.span
-        return f"{sp_text(lo)} → {sp_text(hi - SP)} — {r.span_text}"
+        return f"{sp_text(lo)} → {sp_text(hi - SP)}"  # the raw span (UTC) is the tooltip
 
     def _day_in_span(self) -> tuple[int, int] | None:
         """``(first SP, last SP)`` of the day shown that lie in the compared span; None when

@@ -47,7 +47,7 @@ from ui.panels.profile_flags import (
     period_tooltip,
 )
 from ui.timebase import GBTimeAxis, zone_name
-from ui.widgets import date_edit
+from ui.widgets import date_edit, empty_state
 
 VIEWS = ["Settlement day", "Time range", "90-day heat map", "Compare collections"]
 
@@ -181,7 +181,10 @@ class ProfilePanel(QWidget):
         # their preferred size must not push the flag legend below a 720 px screen
         self.stack.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
         self.stack.setMinimumHeight(220)
+        self.empty = empty_state()  # instead of empty axes: what is missing, what to do
+        self.empty.hide()
         lay.addWidget(self.stack, 1)
+        lay.addWidget(self.empty, 1)
         lay.addWidget(self.legend)
 
     # -- data ----------------------------------------------------------------------------------
@@ -206,6 +209,9 @@ class ProfilePanel(QWidget):
         self.collection_combo.blockSignals(False)
         if cols:
             self._load_selected()
+        else:
+            self.series = ProfileSeries()
+            self.redraw()
 
     def _load_selected(self) -> None:
         cid = self.collection_combo.currentData()
@@ -270,7 +276,31 @@ class ProfilePanel(QWidget):
         assert isinstance(day, date)
         return day
 
+    def empty_text(self) -> str:
+        """Why there is nothing to plot (``""`` when there is): no session, no collection, or a
+        collection without profile periods. The comparison explains its own state."""
+        if self.stack.currentIndex() == 3:
+            return ""
+        if self.ctx is not None and self.ctx.session_id is None:
+            return "No session open. Open or create one in the sidebar."
+        if self.collection_combo.count() == 0 and not len(self.series):
+            return (
+                "No profile read in this session yet. Connect on the Connection tab and press "
+                "Read profile, or run the checklist: every read is stored and shown here."
+            )
+        if not len(self.series):
+            return "This collection holds no profile periods (its read stopped before any block)."
+        return ""
+
     def redraw(self) -> None:
+        why = self.empty_text()
+        self.empty.setText(why)
+        self.empty.setVisible(bool(why))
+        self.stack.setVisible(not why)
+        self.legend.setVisible(not why)
+        if why:
+            self.day_info.setText("")
+            return
         view = self.stack.currentIndex()
         ch = max(0, self.channel_combo.currentIndex())
         present = 0
