@@ -225,3 +225,22 @@ def test_empty_states_instead_of_empty_axes(qtbot, ctx):
     assert w.live.plot_stack.currentWidget() is w.live.glw
     w.live.clear()
     assert w.live.plot_stack.currentWidget() is w.live.empty
+
+
+def test_tab_order_of_the_record_form(qtbot, ctx):
+    """Tab walks the record form in reading order, and leaves the multi-line Actual field."""
+    from PySide6.QtCore import Qt
+
+    w = _window(qtbot, ctx)
+    chk = w.checklist
+    chk.template_combo.setCurrentIndex(0)
+    chk.reload()
+    w.show_panel(chk)
+    order = [chk.actual_edit, chk.verdict_combo, chk.by_edit, chk.note_edit, chk.record_btn]
+    chk.actual_edit.setFocus()
+    qtbot.waitUntil(chk.actual_edit.hasFocus, timeout=2000)
+    for here, there in zip(order, order[1:]):
+        assert here.hasFocus()
+        qtbot.keyClick(here, Qt.Key.Key_Tab)
+        qtbot.waitUntil(there.hasFocus, timeout=2000)
+    assert "\t" not in chk.actual_edit.toPlainText()

@@ -154,6 +154,7 @@ class ChecklistPanel(QWidget):
         self.actual_edit = QPlainTextEdit()
         self.actual_edit.setPlaceholderText("Actual result, as observed")
         self.actual_edit.setFixedHeight(64)
+        self.actual_edit.setTabChangesFocus(True)  # Tab moves on to the verdict, as in a form
         self.verdict_combo = QComboBox()
         self.verdict_combo.addItem(NO_VERDICT, None)  # no default: the tester must choose
         for v in ("pass", "fail", "na", "not-run"):

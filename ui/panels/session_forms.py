@@ -157,6 +157,7 @@ class EquipmentDialog(FormDialog):
         self.firmware = QPlainTextEdit("\n".join(f"{k}={v}" for k, v in fw.items()))
         self.firmware.setPlaceholderText("metrology=1.02\napplication=3.4\ncommunications=2.1")
         self.firmware.setFixedHeight(80)
+        self.firmware.setTabChangesFocus(True)  # Tab moves to the next field
         self.hardware = QLineEdit(cur.get("hardware_version", ""))
         self.channels = QSpinBox(minimum=0, maximum=64, value=int(cur.get("channels", 0) or 0))
         self.channel_types = QLineEdit(cur.get("channel_types", ""))
