@@ -14,18 +14,12 @@ from PySide6.QtWidgets import QScrollArea
 
 from drivers.errors import TransportError, os_reason
 from drivers.model import MeterEvent
+from tests.ui.fakes import session_window
 
 LIMIT = (1280, 720)
 
 
-def _window(qtbot, ctx):
-    from ui.main_window import MainWindow
-
-    w = MainWindow(ctx)
-    qtbot.addWidget(w)
-    w.show()
-    w.open_session(ctx.session_id)
-    return w
+_window = session_window
 
 
 def _closed_port() -> int:
