@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from bench_app.paths import user_data_dir
+from bench_app.presentation import clock_deviation, duration
 from ui.context import BenchContext
 from ui.icons import icon
 from ui.panels.checklist import ChecklistPanel
@@ -317,14 +318,17 @@ class MainWindow(QMainWindow):
         lab["state"].setText(f"State: <b style='color:{colour}'>{state}</b>")
         lab["bytes"].setText(f"Bytes in {st.get('bytes_in', 0):,} / out {st.get('bytes_out', 0):,}")
         dev = st.get("clock_dev_s")
-        text = "Clock deviation: —"
+        text = "Meter clock: —"
         if dev is not None:
-            text = f"Clock deviation: {round(dev, 1) + 0.0:+.1f} s"
+            text = f"Meter clock: {clock_deviation(dev)}"
         ahead = self._simulated_time_s()
         if dev is not None and ahead:
             # the checklist let simulated time pass in the simulator: say so, not "clock wrong"
-            text += f" (simulated time +{ahead / 3600:.1f} h)"
+            text += f" (simulated time moved on {duration(ahead)})"
         lab["clock"].setText(text)
+        lab["clock"].setToolTip(
+            "Meter clock minus this PC's UTC clock" + (f": {dev:+.3f} s" if dev is not None else "")
+        )
 
     def _simulated_time_s(self) -> float:
         """Seconds the built-in simulator's meter time was advanced (checklist runs with

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from PySide6.QtCore import QDate, Qt
-from PySide6.QtWidgets import QDateEdit, QLabel, QWidget
+from PySide6.QtWidgets import QComboBox, QDateEdit, QLabel, QWidget
+
+from bench_app.presentation import collection_name, collection_tooltip
 
 
-def date_edit(day: QDate, display: str = "ddd yyyy-MM-dd") -> QDateEdit:
+def date_edit(day: QDate, display: str = "ddd dd MMM yyyy") -> QDateEdit:
     """A date field with a calendar pop-up showing ``day`` in ``display`` format."""
     edit = QDateEdit(day)
     edit.setCalendarPopup(True)
@@ -35,3 +37,17 @@ def empty_state(text: str = "") -> QLabel:
     label.setStyleSheet("#emptyState { color: #555; font-size: 11pt; padding: 24px; }")
     label.setMinimumHeight(120)
     return label
+
+
+def collection_label(c: dict) -> str:
+    """A collection as a list shows it: ``"Profile read 07 Dec 10:02 GMT (DR4-1a) · 6,648
+    rows"`` (its id is in the tooltip, :func:`add_collection`)."""
+    rows = c.get("rows")
+    return collection_name(c) + (f" · {int(rows):,} rows" if rows else "")
+
+
+def add_collection(combo: QComboBox, c: dict) -> None:
+    """Add collection ``c`` (a store row) to ``combo``: named by purpose and time, the id as
+    the item's data and in its tooltip."""
+    combo.addItem(collection_label(c), c["id"])
+    combo.setItemData(combo.count() - 1, collection_tooltip(c), Qt.ItemDataRole.ToolTipRole)

@@ -30,6 +30,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from bench_app.acquire import Acquisition, Block, acquire_all
 from bench_app.errors import AcquisitionStopped
+from bench_app.store.collection_meta import CollectionMeta
 from drivers.meter import MeterDriver
 from drivers.model import Identity
 from ui.errors import Cancelled
@@ -205,10 +206,15 @@ class PortWorker(QObject):
     def _op_clock(self, ctx: dict) -> Any:
         return self._need_acq().read_clock("read from GUI")
 
-    def _op_set_clock(self, ctx: dict, meter_time: datetime, note: str = "after set clock") -> Any:
-        """Write the meter clock; ``note`` (who and why, from the confirmation) is stored with
-        the reading taken after the write."""
-        return self._need_acq().set_clock(meter_time, note)
+    def _op_set_clock(self, ctx: dict, meter_time: datetime, by: str, reason: str) -> Any:
+        """Write the meter clock as :func:`bench_app.meter_writes.set_clock` does for the CLI
+        (refused during a witnessed run; who and why, before and after recorded); returns the
+        clock reading taken after the write."""
+        from bench_app.meter_writes import WriteIntent, set_clock
+
+        _record, after = set_clock(self._need_acq(), meter_time, WriteIntent(by, reason),
+                                   what="clock set to PC UTC")  # fmt: skip
+        return after
 
     def _op_instantaneous(self, ctx: dict) -> Any:
         return self._need_acq().read_instantaneous()
@@ -229,21 +235,16 @@ class PortWorker(QObject):
         """Read the profile into a new collection (or continue ``collection_id`` from ``start``);
         each block is stored with its bytes before it is emitted."""
         acq = self._need_acq()
-        meta = {
-            "start": start.isoformat() if start else None,
-            "end": end.isoformat() if end else None,
-        }
-        acq.begin(meta, collection_id=collection_id)
-        ctx.update(collection_id=acq.collection_id, rows_saved=0, resume_from=start, end=end)
-        self.state_changed.emit("reading")
         try:
-            profile = acq.read_profile(start, end)
-        except BaseException as exc:
-            acq.stopped(exc)
-            raise
+            meta = CollectionMeta(start=start, end=end)
+            with acq.collection(meta, collection_id=collection_id):
+                ctx.update(
+                    collection_id=acq.collection_id, rows_saved=0, resume_from=start, end=end
+                )
+                self.state_changed.emit("reading")
+                profile = acq.read_profile(start, end)
         finally:
             self.state_changed.emit("connected" if self.meter is not None else "disconnected")
-        acq.finish()
         return {
             "collection_id": acq.collection_id,
             "rows": len(profile.rows),

@@ -23,8 +23,13 @@ Layout (``version`` :data:`STATEMENT_VERSION`; new sections slot in as new keys)
      "series": [...], "collections": [...with rows_sha256...], "traces": [...with sha256...],
      "attachments": [...with sha256...], "records": {...}, "observed": [...HHDC exchanges...],
      "simulated": true when any evidence came from a simulated outstation (or any bench record
-     named the simulator; every page then says SIMULATED), "started_at", "ended_at",
-     "generator": {"app_version", "app_build"}}
+     named the simulator; every page then says SIMULATED), "meter_writes": [...writes to the
+     meter outside a checklist step: what, change, before, after, leaves, by, reason, at...],
+     "started_at", "ended_at", "generator": {"app_version", "app_build"}}
+
+A key added after statements were first signed (:data:`ABSENT_MEANS`) compares as its empty value
+when a statement lacks it: a report signed before ``meter_writes`` existed still verifies against
+a database that holds no write to the meter.
 
 Times are ISO 8601 text (UTC); floats are JSON numbers (round-trip exact). Row ids are the
 database's local ids: they are not compared (:data:`LOCAL_KEYS`, and ``#12`` inside a text), as a
@@ -62,6 +67,9 @@ LOCAL_KEYS = frozenset(
      "attachment_ids", "generator"}
 )  # fmt: skip
 
+
+#: Keys added later → the value a statement without them states (nothing of the kind happened).
+ABSENT_MEANS: dict[str, Any] = {"meter_writes": []}
 
 _SCALARS = frozenset({str, int, bool, type(None)})
 
@@ -217,6 +225,7 @@ def statement_from_data(data: ReportData) -> dict:
         "records": _plain(data.records),
         "observed": _plain(data.observed),
         "simulated": data.simulator,
+        "meter_writes": _plain(data.meter_writes),
         "started_at": _plain(data.started_at),
         "ended_at": _plain(data.ended_at),
         "generator": {"app_version": data.app_version, "app_build": data.app_build},
@@ -287,6 +296,7 @@ def data_from_statement(statement: dict) -> ReportData:
         ended_at=s.get("ended_at"),
         app_build=str(gen.get("app_build", "")),
         simulated_evidence=bool(s.get("simulated")),
+        meter_writes=s.get("meter_writes") or [],
     )
 
 
@@ -358,7 +368,8 @@ def differences(signed: dict, database: dict, limit: int = 200) -> list[Differen
     first = ["runs", "steps", "deviations", "session"]
     rest = sorted((set(signed) | set(database)) - set(first) - {"overall"} - LOCAL_KEYS)
     for key in [*first, *rest]:
-        _diff(signed.get(key, _MISSING), database.get(key, _MISSING), key, out, limit)
+        absent = ABSENT_MEANS.get(key, _MISSING)
+        _diff(signed.get(key, absent), database.get(key, absent), key, out, limit)
     so = {k: v for k, v in so.items() if k != "status"}
     do = {k: v for k, v in do.items() if k != "status"}
     _diff(so, do, "overall", out, limit)

@@ -150,7 +150,7 @@ def test_events_read_twice_are_listed_once_with_the_reads(qtbot, ctx):
     qtbot.addWidget(panel)
     panel.reload()
     assert panel.table.rowCount() == 1
-    assert panel.table.item(0, 6).text() == f"{ids[0]}, {ids[1]}"
+    assert panel.table.item(0, 6).text() == f"#{ids[0]}, #{ids[1]}"
     assert panel.table.horizontalHeaderItem(6).text() == "Seen in reads"
 
 

@@ -34,6 +34,7 @@ from bench_app.settlement import SP, day_start
 from ui.panels.profile_data import LONDON, NORMAL_COLOUR, ProfileSeries, flag_colour
 from ui.panels.profile_flags import period_tooltip
 from ui.timebase import sp_text
+from ui.widgets import add_collection
 
 ALL_PERIODS = "all periods of both collections"
 
@@ -122,7 +123,7 @@ class ComparePlot(QWidget):
             combo.blockSignals(True)
             combo.clear()
             for c in cols:
-                combo.addItem(f"#{c['id']} {c['source']} ({c.get('rows', 0)})", c["id"])
+                add_collection(combo, c)
             combo.setCurrentIndex(min(i, combo.count() - 1))
             combo.blockSignals(False)
         self._stale = True  # loaded and reconciled when the Compare view is next drawn

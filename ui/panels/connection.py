@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from bench_app.presentation import clock_deviation
 from drivers.errors import TransportError, os_reason
 from drivers.meter import ConnectOptions, create_meter
 from drivers.model import ClockReading, Identity
@@ -416,19 +417,26 @@ class ConnectionPanel(QWidget):
         """Why a write to the meter is refused now (``""``: it may be asked for)."""
         if getattr(self.ctx, "run_active", False):
             return "A checklist step is running: no writes to the meter outside the step"
-        session = self.ctx.session() if self.ctx.session_id is not None else None
-        if session is not None and session.get("status") == "locked":
+        sid = self.ctx.session_id
+        session = self.ctx.session() if sid is not None else None
+        if session is None or sid is None:
+            return "No session is open: a write to the meter is recorded in a session"
+        if session.get("status") == "locked":
             return "The session is signed and locked: nothing more is recorded in it"
-        return ""
+        from bench_app.meter_writes import refusal
+
+        why = refusal(self.ctx.store, sid)  # a witnessed run is open
+        return why[:1].upper() + why[1:]
 
     def set_clock(self) -> None:
-        """Set the meter clock to PC UTC after a confirmation with who and why (the note of
-        the reading stored after the write carries both)."""
+        """Set the meter clock to PC UTC after a confirmation with who and why, through
+        :func:`bench_app.meter_writes.set_clock` (the same operation as ``bench-app set-clock``:
+        the clock before and after, and the write with who and why, are recorded)."""
         refused = self.write_refusal()
         if refused:
             self.message.show_message(f"Clock not set. {refused}.", "warning")
             return
-        dev = f"{self.clock.deviation_s:+.1f} s" if self.clock is not None else "not read yet"
+        dev = clock_deviation(self.clock.deviation_s) if self.clock is not None else "not read yet"
         intent = self.ask_write(
             "Set the meter clock?",
             f"The meter clock is set to this PC's UTC time (deviation now {dev}).",
@@ -442,7 +450,8 @@ class ConnectionPanel(QWidget):
         self._request(
             "set_clock",
             meter_time=datetime.now(UTC) + timedelta(seconds=0),
-            note=intent.note("clock set to PC UTC"),
+            by=intent.by,
+            reason=intent.reason,
         )
 
     def ask_write(self, title: str, changes: str, leaves: str) -> Any:
@@ -484,8 +493,8 @@ class ConnectionPanel(QWidget):
         elif op in ("clock", "set_clock"):
             self.clock = result
             lab["clock"].setText(f"{gb_and_utc(result.meter_time)}<br>{sp_text(result.meter_time)}")
-            dev = round(result.deviation_s, 1) + 0.0  # + 0.0: never show "-0.0"
-            lab["deviation"].setText(f"{dev:+.1f} s (meter − PC)")
+            lab["deviation"].setText(f"{clock_deviation(result.deviation_s)} (meter − PC)")
+            lab["deviation"].setToolTip(f"{result.deviation_s:+.3f} s")
             self.ctx.update_status(clock_dev_s=result.deviation_s)
         elif op in ("profile", "read", "resume"):
             lab["last"].setText(f"profile: {result['rows']} periods stored")

@@ -21,13 +21,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from drivers.model import EventCode, StatusFlag
+from bench_app.presentation import flag_text, utc_text
+from drivers.model import EventCode
 from ui.context import BenchContext
 from ui.errors import InlineMessage
 from ui.icons import icon
 from ui.panels.profile_data import flag_colour
 from ui.timebase import gb, sp_text
-from ui.widgets import gate
+from ui.widgets import add_collection, collection_label, gate
 
 
 class EventsPanel(QWidget):
@@ -48,6 +49,7 @@ class EventsPanel(QWidget):
         self.ctx = ctx
         self.events: list[dict] = []
         self._names: dict[int, str] = {}  # collection id -> name, for reads that hold events
+        self._simulated: set[int] = set()  # collections read from a simulated outstation
         self.collection_combo = QComboBox()
         self.collection_combo.setMinimumWidth(200)
         self.collection_combo.currentIndexChanged.connect(lambda _i: self._fill())
@@ -98,16 +100,18 @@ class EventsPanel(QWidget):
         ctx = self.ctx
         self.events = []
         self._names = {}
+        self._simulated = set()
         self.collection_combo.blockSignals(True)
         self.collection_combo.clear()
         self.collection_combo.addItem("All collections", None)
         if ctx is not None and ctx.store is not None and ctx.session_id is not None:
             self.events = list(ctx.store.events(ctx.session_id))
             for c in ctx.store.collections(ctx.session_id):
-                name = f"#{c['id']} {c['source']}"
                 if any(e.get("collection_id") == c["id"] for e in self.events):
-                    self._names[c["id"]] = name
-                self.collection_combo.addItem(name, c["id"])
+                    self._names[c["id"]] = f"#{c['id']} {collection_label(c)}"
+                if c.get("simulated"):  # its event times are the simulator's clock
+                    self._simulated.add(c["id"])
+                add_collection(self.collection_combo, c)
         self.collection_combo.blockSignals(False)
         self._fill()
 
@@ -126,12 +130,12 @@ class EventsPanel(QWidget):
             t: datetime = e["time"]
             flag = _flag_of(e.get("code"))
             cells = [
-                gb(t),
+                gb(t, simulated=any(c in self._simulated for c in e["reads"])),
                 t.astimezone(UTC).strftime("%H:%M:%S"),
                 sp_text(t),
                 str(e.get("code", "")),
                 str(e.get("text", "")),
-                ", ".join(StatusFlag.names(flag)).replace("_", " ").lower() or "—",
+                flag_text(flag, none="—"),
                 seen_text(e["reads"]),
             ]
             for c, text in enumerate(cells):
@@ -139,7 +143,7 @@ class EventsPanel(QWidget):
                 if c == 5 and flag:
                     item.setForeground(QBrush(QColor(flag_colour(flag))))
                 if c == 1:
-                    item.setToolTip(t.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"))
+                    item.setToolTip(utc_text(t))
                 if c == 6:
                     item.setToolTip(self._reads_tip(e["reads"]))
                 if c == 3:
@@ -185,13 +189,14 @@ def merge_reads(events: list[dict]) -> list[dict]:
 
 
 def seen_text(reads: list[int]) -> str:
-    """``"3, 5"`` (the reads by collection number), ``"—"`` when none is known."""
-    return ", ".join(str(c) for c in reads) or "—"
+    """``"#3, #5"`` (the reads by collection number, as the report's event table lists them),
+    ``"—"`` when none is known."""
+    return ", ".join(f"#{c}" for c in reads) or "—"
 
 
 def _haystack(event: dict) -> str:
     """Lower-case text a filter matches: event text, code and the names of the flags raised."""
-    flags = " ".join(StatusFlag.names(_flag_of(event.get("code")))).replace("_", " ")
+    flags = flag_text(_flag_of(event.get("code")))
     return f"{event.get('text', '')} {event.get('code', '')} {flags}".lower()
 
 

@@ -47,7 +47,7 @@ from ui.panels.profile_flags import (
     period_tooltip,
 )
 from ui.timebase import GBTimeAxis, zone_name
-from ui.widgets import date_edit, empty_state
+from ui.widgets import add_collection, date_edit, empty_state
 
 VIEWS = ["Settlement day", "Time range", "90-day heat map", "Compare collections"]
 
@@ -199,12 +199,7 @@ class ProfilePanel(QWidget):
             events = list(self.ctx.store.events(self.ctx.session_id))
         self.event_index = EventIndex(events)
         for c in cols:
-            started = str(c.get("started_at", ""))[:16].replace("T", " ")
-            self.collection_combo.addItem(
-                f"#{c['id']} {c['source']} {c.get('protocol') or ''} {started} "
-                f"({c.get('rows', 0)} rows)",
-                c["id"],
-            )
+            add_collection(self.collection_combo, c)
         self.compare.set_collections(cols)
         self.collection_combo.blockSignals(False)
         if cols:
