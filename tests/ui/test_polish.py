@@ -238,3 +238,12 @@ def test_tab_order_of_the_record_form(qtbot, ctx):
         qtbot.keyClick(here, Qt.Key.Key_Tab)
         qtbot.waitUntil(there.hasFocus, timeout=2000)
     assert "\t" not in chk.actual_edit.toPlainText()
+
+
+def test_a_long_overall_result_is_cut_to_three_reasons_never_mid_line(qtbot, ctx):
+    w = _window(qtbot, ctx)
+    reasons = [f"reason {i}" for i in range(6)]
+    w.sidebar.set_overall("FAIL", reasons)
+    text = w.sidebar.overall.text()
+    assert "reason 2" in text and "reason 3" not in text and "3 more" in text
+    assert all(r in w.sidebar.overall.toolTip() for r in reasons)

@@ -253,6 +253,10 @@ SIM_BADGE_STYLE = (
 )
 
 
+#: reasons the sidebar's overall-result box lists before "n more"
+SHOWN_REASONS = 3
+
+
 def eut_line(eq: dict) -> str:
     """``"EUT: GEN HH-4 (GEN-SIM-004711)"``: the model once (a model that already starts with the
     outstation type's code is not prefixed again), then the serials."""
@@ -354,8 +358,14 @@ class SessionSidebar(QWidget):
         from ui.panels.checklist_view import overall_html, overall_style
 
         self.overall_status = status
-        self.overall.setText(overall_html(status, reasons))
-        self.overall.setToolTip(tooltip or "By the report's rules: any failed step fails")
+        # at most SHOWN_REASONS lines: a long list would be cut mid-line on a 720 px screen;
+        # every reason is in the tooltip
+        shown = reasons[:SHOWN_REASONS]
+        if len(reasons) > SHOWN_REASONS:
+            shown.append(f"{len(reasons) - SHOWN_REASONS} more (hover to read all)")
+        self.overall.setText(overall_html(status, shown))
+        rule = "By the report's rules: any failed step fails"
+        self.overall.setToolTip(tooltip or "\n".join([*(f"· {r}" for r in reasons), rule]))
         self.overall.setStyleSheet(overall_style(status))
 
     def update_overall(self) -> None:
