@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from bench_app import settlement
-from bench_app.store import Store
+from bench_app.store.reader import SessionReader
 
 __all__ = ["RESOLUTION", "default_span", "describe_span", "export_span", "show", "to_decimal"]
 
@@ -48,7 +48,7 @@ def describe_span(start: datetime, end: datetime) -> str:
     return f"{_z(start)} → {_z(end)} (settlement day{'s' if first != last else ''} {days})"
 
 
-def export_span(store: Store, collection_id: int) -> tuple[datetime, datetime] | None:
+def export_span(store: SessionReader, collection_id: int) -> tuple[datetime, datetime] | None:
     """``[start, end)`` of the settlement periods a collection holds: from the start of its first
     period to the end of its last (30-minute periods; shorter intervals count whole). None when
     it holds no readings."""
@@ -60,7 +60,7 @@ def export_span(store: Store, collection_id: int) -> tuple[datetime, datetime] |
 
 
 def default_span(
-    store: Store, collection_a: int, collection_b: int
+    store: SessionReader, collection_a: int, collection_b: int
 ) -> tuple[tuple[datetime, datetime] | None, str]:
     """The span a comparison answers by default, and how it was chosen.
 

@@ -27,7 +27,7 @@ from decimal import Decimal
 from bench_app import settlement
 from bench_app.compare_basis import describe_span, export_span, show, to_decimal
 from bench_app.errors import NotFoundError, UsageError
-from bench_app.store import Store
+from bench_app.store.reader import SessionReader
 from drivers.obis import Obis, ObisError
 
 #: Default absolute tolerance on a period value, in the stored unit (kWh/kvarh): half of the last
@@ -183,7 +183,7 @@ class MultiReconcileResult:
 
 
 def _periods(
-    store: Store, collection_id: int, channel_map: Mapping[str, str] | None
+    store: SessionReader, collection_id: int, channel_map: Mapping[str, str] | None
 ) -> tuple[dict[tuple[int, str], list], dict[str, str]]:
     """``{(sp_start_epoch, canonical channel): [value, status]}`` and canonical → shown name.
 
@@ -215,7 +215,7 @@ def _periods(
 
 
 def reconcile(
-    store: Store,
+    store: SessionReader,
     collection_a: int,
     collection_b: int,
     tolerance: float = DEFAULT_TOLERANCE,
@@ -329,7 +329,7 @@ def reconcile(
 
 
 def reconcile_many(
-    store: Store,
+    store: SessionReader,
     collection_ids: Sequence[int],
     tolerance: float = DEFAULT_TOLERANCE,
     *,
@@ -360,7 +360,7 @@ def reconcile_many(
     return MultiReconcileResult(results)
 
 
-def pick_collection(store: Store, session_id: int, which: str | int) -> int:
+def pick_collection(store: SessionReader, session_id: int, which: str | int) -> int:
     """A collection of the session by id, or the newest one of a source (bench/hhdc/manufacturer)
     that holds readings."""
     colls = store.collections(session_id)
@@ -409,7 +409,7 @@ def check_advance(
 
 
 def register_check(
-    store: Store,
+    store: SessionReader,
     collection_id: int,
     channel: str,
     start: datetime,
@@ -429,7 +429,10 @@ def register_check(
 
 
 def main_bench_collection(
-    store: Store, session_id: int, start: datetime | None = None, end: datetime | None = None
+    store: SessionReader,
+    session_id: int,
+    start: datetime | None = None,
+    end: datetime | None = None,
 ) -> int | None:
     """The bench collection holding most readings in ``[start, end)`` (newest wins a tie)."""
     ids = [c["id"] for c in store.collections(session_id) if c["source"] == "bench"]
@@ -457,7 +460,7 @@ class Pair:
     why: str
 
 
-def reference_pair(store: Store, session_id: int, source: str = "hhdc") -> Pair | None:
+def reference_pair(store: SessionReader, session_id: int, source: str = "hhdc") -> Pair | None:
     """The comparison the report and the overall result make for ``source``: the newest
     ``source`` export (A) against the bench read that best covers its span (B), over that span.
     None when either side is missing."""
@@ -476,7 +479,7 @@ def reference_pair(store: Store, session_id: int, source: str = "hhdc") -> Pair 
     return Pair(ref["id"], bench, span, why)
 
 
-def session_pairs(store: Store, session_id: int) -> list[Pair]:
+def session_pairs(store: SessionReader, session_id: int) -> list[Pair]:
     """Every comparison the report and DR1-1 make in a session: each export (HHDC,
     manufacturer) against the bench read covering it (:func:`reference_pair`), and the HHDC
     export against the manufacturer's over both their spans (DR1-1's direct comparison)."""
@@ -497,7 +500,10 @@ def session_pairs(store: Store, session_id: int) -> list[Pair]:
 
 
 def reference_comparison(
-    store: Store, session_id: int, source: str = "hhdc", tolerance: float = DEFAULT_TOLERANCE
+    store: SessionReader,
+    session_id: int,
+    source: str = "hhdc",
+    tolerance: float = DEFAULT_TOLERANCE,
 ) -> ReconcileResult | None:
     """Compare the newest ``source`` collection (A) with the bench over the reference's own span
     (:func:`reference_pair`). A reference export (HHDC system, manufacturer software) covers a

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import html
 import logging
-from typing import Any
 
 from PySide6.QtWidgets import QMessageBox, QWidget
+
+from bench_app.store.reader import SessionReader
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +24,7 @@ COVER_RECORDS = {
 }
 
 
-def missing_cover_fields(store: Any, session_id: int) -> list[str]:
+def missing_cover_fields(store: SessionReader, session_id: int) -> list[str]:
     """Cover fields of the report not recorded for the session (participants by role,
     equipment, HHDC software and the session records the cover prints)."""
     missing: list[str] = []
@@ -40,7 +41,7 @@ def missing_cover_fields(store: Any, session_id: int) -> list[str]:
     return missing
 
 
-def sheet_html(store: Any, session_id: int | None) -> str:
+def sheet_html(store: SessionReader | None, session_id: int | None) -> str:
     """The sheet as HTML: overall result, steps not run, missing cover fields."""
     if store is None or session_id is None:
         return "No session is open."

@@ -1,5 +1,7 @@
 """One time base for every panel: GB local time (Europe/London) labelled GMT or BST, UTC beside
 it where a witness compares with the meter, and settlement periods as settlement day + SP number.
+The text formats are :mod:`bench_app.presentation`'s (the report uses the same); this module adds
+the plot axis.
 
 Meters keep UTC; the GB market settles in local days of 46, 48 or 50 half-hour periods
 (:mod:`bench_app.settlement`). These helpers only format and convert; they hold no state. All
@@ -12,8 +14,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pyqtgraph as pg
 
-from bench_app.settlement import LONDON, day_start, settlement_period
-from bench_app.settlement import as_utc as _utc
+from bench_app.presentation import gb, gb_and_utc, sp_text, zone_name
+from bench_app.settlement import LONDON, day_start
 
 __all__ = [
     "GBTimeAxis",
@@ -23,35 +25,6 @@ __all__ = [
     "sp_text",
     "zone_name",
 ]
-
-
-def zone_name(dt: datetime | None = None) -> str:
-    """``"GMT"`` or ``"BST"``: the GB zone in force at ``dt`` (default: now)."""
-    t = _utc(dt) if dt is not None else datetime.now(UTC)
-    return t.astimezone(LONDON).tzname() or "GMT"
-
-
-def gb(dt: datetime, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
-    """``dt`` as GB local time with its zone: ``"2026-07-01 10:30:00 BST"``."""
-    local = _utc(dt).astimezone(LONDON)
-    return f"{local.strftime(fmt)} {local.tzname()}"
-
-
-def gb_and_utc(dt: datetime, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
-    """GB local time with its zone and UTC beside it: ``"… 10:30:00 BST (09:30:00 UTC)"``.
-
-    The UTC part repeats the date only when it differs from the local date.
-    """
-    u = _utc(dt)
-    local = u.astimezone(LONDON)
-    utc_fmt = "%H:%M:%S" if local.date() == u.date() else "%Y-%m-%d %H:%M:%S"
-    return f"{gb(u, fmt)} ({u.strftime(utc_fmt)} UTC)"
-
-
-def sp_text(dt: datetime) -> str:
-    """Settlement day and period of instant ``dt``: ``"SP 21 of Wed 01 Jul 2026"``."""
-    day, sp = settlement_period(_utc(dt))
-    return f"SP {sp} of {day:%a %d %b %Y}"
 
 
 def gb_day_span(first: date, last: date) -> tuple[datetime, datetime]:

@@ -30,6 +30,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from bench_app.acquire import Acquisition, Block, acquire_all
 from bench_app.errors import AcquisitionStopped
+from bench_app.store.collection_meta import CollectionMeta
 from drivers.meter import MeterDriver
 from drivers.model import Identity
 from ui.errors import Cancelled
@@ -229,21 +230,16 @@ class PortWorker(QObject):
         """Read the profile into a new collection (or continue ``collection_id`` from ``start``);
         each block is stored with its bytes before it is emitted."""
         acq = self._need_acq()
-        meta = {
-            "start": start.isoformat() if start else None,
-            "end": end.isoformat() if end else None,
-        }
-        acq.begin(meta, collection_id=collection_id)
-        ctx.update(collection_id=acq.collection_id, rows_saved=0, resume_from=start, end=end)
-        self.state_changed.emit("reading")
         try:
-            profile = acq.read_profile(start, end)
-        except BaseException as exc:
-            acq.stopped(exc)
-            raise
+            meta = CollectionMeta(start=start, end=end)
+            with acq.collection(meta, collection_id=collection_id):
+                ctx.update(
+                    collection_id=acq.collection_id, rows_saved=0, resume_from=start, end=end
+                )
+                self.state_changed.emit("reading")
+                profile = acq.read_profile(start, end)
         finally:
             self.state_changed.emit("connected" if self.meter is not None else "disconnected")
-        acq.finish()
         return {
             "collection_id": acq.collection_id,
             "rows": len(profile.rows),

@@ -12,8 +12,11 @@ engine and the GUI worker. Evidence rules, the same for all of them:
   ``acq_blocks`` record naming that segment — a kill -9 at any moment leaves no stored reading
   without its bytes;
 * events and registers are stored idempotently (a resumed read adds no duplicates);
-* a collection is marked ``started``/``resumed`` when it opens, ``complete`` at the end and
-  ``incomplete`` with the reason when the read stops early (error, Ctrl-C, Cancel).
+* a collection is opened by one context manager, ``with acquisition.collection(meta) as c:``,
+  used by every writer (whole read, profile read, checklist step): marked ``started``/``resumed``
+  when it opens, ``complete`` (with ``c.reason``) when the body ends and ``incomplete`` with the
+  reason when the body raises (error, Ctrl-C, Cancel). Its meta is a
+  :class:`~bench_app.store.collection_meta.CollectionMeta`.
 
 Hooks (all optional, called in the caller's thread): ``on_block(Block)`` after a block is stored,
 ``progress(operation, done, total)`` (``total`` 0 = unknown) and ``should_stop() -> bool``,
@@ -30,6 +33,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bench_app.errors import AcquisitionStopped
+from bench_app.store.collection_meta import CollectionMeta
 from drivers.meter import MeterDriver
 from drivers.model import (
     Channel,
@@ -64,6 +68,18 @@ class Block:
     added: int = 0
     trace_id: int | None = None
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class OpenCollection:
+    """The collection a ``with acquisition.collection(meta) as c:`` body reads into.
+
+    :param id: the collection's id (None when the acquisition stores nothing).
+    :param reason: set by the body: the completion reason (a tolerant read's warnings).
+    """
+
+    id: int | None
+    reason: str = ""
 
 
 BlockHook = Callable[[Block], None]
@@ -191,24 +207,38 @@ class Acquisition:
         return added, tid
 
     # -- collections ----------------------------------------------------------------------------
-    def begin(self, meta: dict | None = None, *, collection_id: int | None = None) -> int | None:
-        """Open a new bench collection (or continue ``collection_id``) and mark it
-        ``started``/``resumed`` in the same transaction; returns its id (None when not storing).
+    @contextlib.contextmanager
+    def collection(
+        self, meta: CollectionMeta | None = None, *, collection_id: int | None = None
+    ) -> Iterator[OpenCollection]:
+        """Open a new bench collection (or continue ``collection_id``) for the ``with`` body.
 
-        A new collection's meta carries the identity read on this connection, if any.
+        Marked ``started``/``resumed`` in the transaction that opens it, ``complete`` with the
+        body's ``c.reason`` when the body ends, ``incomplete`` with the reason when it raises
+        (the exception goes on). A new collection's meta carries the identity read on this
+        connection, if any. Without a store the body runs and nothing is stored.
         """
+        opened = OpenCollection(self._begin(meta or CollectionMeta(), collection_id))
+        try:
+            yield opened
+        except BaseException as exc:
+            self._stopped(exc)
+            raise
+        self._finish(opened.reason)
+
+    def _begin(self, meta: CollectionMeta, collection_id: int | None) -> int | None:
         if not self.storing:
             self.collection_id = collection_id
             return collection_id
         with self.store.atomic():
             if collection_id is None:
-                full = {"identity": self.identity.to_json()} if self.identity else {}
-                full.update(meta or {})
+                if self.identity and not meta.identity:
+                    meta.identity = self.identity.to_json()
                 collection_id = self.store.new_collection(
                     self.session_id,
                     "bench",
                     protocol=self.meter.protocol,
-                    meta=full,
+                    meta=meta.to_json(),
                     simulated=self.simulated,
                 )
                 self.store.mark_collection(collection_id, "started")
@@ -217,14 +247,12 @@ class Acquisition:
         self.collection_id = collection_id
         return collection_id
 
-    def finish(self, reason: str = "") -> None:
-        """Mark the open collection complete (its read ended normally; ``reason`` records the
-        warnings of a read that could not get every optional object)."""
+    def _finish(self, reason: str = "") -> None:
         if self.storing and self.collection_id is not None:
             self.store_trace("end of read")
             self.store.mark_collection(self.collection_id, "complete", reason)
 
-    def stopped(self, exc: BaseException) -> None:
+    def _stopped(self, exc: BaseException) -> None:
         """Mark the open collection incomplete with the reason ``exc`` gives; never raises."""
         if not self.storing or self.collection_id is None:
             return
@@ -237,17 +265,11 @@ class Acquisition:
     def _collection(self) -> Iterator[int | None]:
         """The open collection; an operation run without one (the GUI's Events button) gets a
         collection of its own, marked complete — or incomplete — when the operation ends."""
-        own = self.storing and self.collection_id is None
-        if own:
-            self.begin()
-        try:
+        if not self.storing or self.collection_id is not None:
             yield self.collection_id
-        except BaseException as exc:
-            if own:
-                self.stopped(exc)
-            raise
-        if own:
-            self.finish()
+            return
+        with self.collection() as own:
+            yield own.id
 
     # -- operations -----------------------------------------------------------------------------
     def read_identity(self) -> Identity:

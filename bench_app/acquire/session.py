@@ -31,8 +31,8 @@ from bench_app.acquire.service import (
     resume_segments,
 )
 from bench_app.errors import MeterMismatchError, UsageError
-from bench_app.settlement import parse_utc
 from bench_app.store.acquisition import WARNINGS_PREFIX
+from bench_app.store.collection_meta import CollectionMeta
 from drivers.meter import MeterDriver, read_all
 from drivers.model import (
     ClockReading,
@@ -80,9 +80,7 @@ def find_resumable(store, session_id: int, serial: str) -> int | None:
     (registers were the last thing a read stored then).
     """
     for coll in sorted(store.collections(session_id), key=lambda c: c["id"], reverse=True):
-        meta = coll.get("meta") or {}
-        ident = meta.get("identity") or {}
-        if coll["source"] != "bench" or ident.get("serial") != serial:
+        if coll["source"] != "bench" or CollectionMeta.from_json(coll.get("meta")).serial != serial:
             continue
         state = store.collection_state(coll["id"])
         if state is None:
@@ -93,7 +91,7 @@ def find_resumable(store, session_id: int, serial: str) -> int | None:
 
 def _check_same_meter(store, collection_id: int, serial: str) -> None:
     coll = store.collection(collection_id)
-    theirs = ((coll.get("meta") or {}).get("identity") or {}).get("serial")
+    theirs = CollectionMeta.from_json(coll.get("meta")).serial
     if coll["source"] != "bench" or (theirs and theirs != serial):
         raise UsageError(
             f"collection {collection_id} is a {coll['source']} collection of meter "
@@ -118,11 +116,9 @@ def _identity_deviations(store, session_id: int, serial: str, accept: bool) -> l
 
 def collection_range(store, collection_id: int) -> tuple[datetime | None, datetime | None]:
     """The ``(start, end)`` a stored bench collection was asked to read (None = open end), from
-    its meta (``range`` from a whole read, ``start``/``end`` from a profile read)."""
-    meta = store.collection(collection_id).get("meta") or {}
-    lo, hi = meta.get("range") or [meta.get("start"), meta.get("end")]
-
-    return (parse_utc(lo) if lo else None), (parse_utc(hi) if hi else None)
+    its meta (older whole reads kept it as ``range``: read too)."""
+    meta = CollectionMeta.from_json(store.collection(collection_id).get("meta"))
+    return meta.start, meta.end
 
 
 def read_into_session(
@@ -231,13 +227,7 @@ def acquire_all(
     span = store.interval_span(collection_id) if collection_id is not None else None
     segments = resume_segments(span, start, end)
     resumed_from = segments[-1][0] if span is not None else None
-    meta: dict[str, Any] = {
-        "label": acq.label,
-        "range": [start.isoformat() if start else None, end.isoformat() if end else None],
-    }
-    if deviations:
-        meta["deviations"] = deviations
-    acq.begin(meta, collection_id=collection_id)
+    meta = CollectionMeta(label=acq.label, start=start, end=end, deviations=deviations)
     stored = 0
     outer = acq.on_block
 
@@ -248,14 +238,12 @@ def acquire_all(
         if outer is not None:
             outer(block)
 
-    acq.on_block = count
-    try:
-        reading = read_all(_Storing(acq, identity, segments))
-    except BaseException as exc:
-        acq.stopped(exc)
-        raise
-    finally:
-        acq.on_block = outer
-    acq.finish(warnings_reason(reading.warnings))
+    with acq.collection(meta, collection_id=collection_id) as opened:
+        acq.on_block = count
+        try:
+            reading = read_all(_Storing(acq, identity, segments))
+        finally:
+            acq.on_block = outer
+        opened.reason = warnings_reason(reading.warnings)
     assert acq.collection_id is not None
     return AcquireResult(acq.collection_id, reading, stored, resumed_from, list(acq.trace_ids))

@@ -32,7 +32,7 @@ from bench_app.checklist.context import (
 )
 from bench_app.checklist.simtime import secs, sp_name
 from bench_app.reconcile import DIFFER, reconcile
-from bench_app.settlement import parse_utc
+from bench_app.store.collection_meta import CollectionMeta
 from drivers.errors import AuthenticationError
 from drivers.model import EventCode, StatusFlag, iso
 
@@ -247,20 +247,18 @@ def recollect_unchanged(ctx: ActionContext) -> ActionResult:
     """DR1-2: collect the previous step's period again; a difference means reading changed data."""
     prev_step = ctx.param("previous_step", "DR1-1")
     tol = float(ctx.param("tolerance_kwh", 0.0))
-    previous = None
+    previous: tuple[int, datetime, datetime] | None = None
     for col in ctx.store.collections(ctx.session_id):
-        meta = col.get("meta") or {}
-        if (col["source"] == "bench" and meta.get("step") == prev_step and meta.get("start")
-                and meta.get("end")):  # the step's own collection, not its set-up read
-            previous = col
+        meta = CollectionMeta.from_json(col.get("meta"))
+        if (col["source"] == "bench" and meta.step == prev_step and meta.start
+                and meta.end):  # the step's own collection, not its set-up read
+            previous = (col["id"], meta.start, meta.end)
     with ctx.meter("re-collect") as meter:
         if previous is None:  # no DR1-1 yet: collect twice here
             start, end = _window(ctx, meter)
             first, _ = ctx.collect_profile(meter, start, end, "first collection")
         else:
-            first = previous["id"]
-            start = parse_utc(previous["meta"]["start"])
-            end = parse_utc(previous["meta"]["end"])
+            first, start, end = previous
             ctx.link("collection_ids", first)
         second, profile = ctx.collect_profile(meter, start, end, "repeated collection")
     cmp = compare_readings(ctx.store.readings(first), ctx.store.readings(second), tol)

@@ -28,6 +28,7 @@ from bench_app.checklist import registry
 from bench_app.checklist.levels import session_association
 from bench_app.checklist.simtime import BenchTime, ShiftedClockMeter
 from bench_app.checklist.template import Step
+from bench_app.store.collection_meta import CollectionMeta
 from drivers.errors import DriverError
 from drivers.meter import MeterDriver
 from drivers.model import ClockReading, EventCode, MeterEvent, Profile, iso
@@ -240,8 +241,13 @@ class ActionContext:
         )  # fmt: skip
 
     # -- storing evidence ------------------------------------------------------------------------
-    def new_collection(self, label: str, source: str = "bench", **meta: Any) -> int:
-        meta = {"step": self.step.id, "run_id": self.run_id, "label": label, **meta}
+    def _meta(self, label: str, **fields: Any) -> CollectionMeta:
+        """This step's collection meta (step, run, ``label``, and ``fields``)."""
+        return CollectionMeta(label=label, step=self.step.id, run_id=self.run_id, **fields)
+
+    def new_collection(self, label: str, source: str = "bench", kind: str = "") -> int:
+        """A collection of evidence stored without a meter read (no acquisition to open it)."""
+        meta = self._meta(label, kind=kind).to_json()
         cid = self.store.new_collection(
             self.session_id,
             source,
@@ -252,12 +258,15 @@ class ActionContext:
         self.link("collection_ids", cid)
         return cid
 
-    def _begin(self, acq: Acquisition, label: str, **meta: Any) -> int:
+    @contextlib.contextmanager
+    def _collection(self, acq: Acquisition, label: str, **fields: Any) -> Iterator[int]:
+        """The step's collection around the ``with`` body (see ``Acquisition.collection``)."""
         acq.label = f"{self.step.id} {label}"
-        cid = acq.begin({"step": self.step.id, "run_id": self.run_id, "label": label, **meta})
-        assert cid is not None
-        self.link("collection_ids", cid)
-        return cid
+        with acq.collection(self._meta(label, **fields)) as opened:
+            assert opened.id is not None
+            self.link("collection_ids", opened.id)
+            yield opened.id
+        self.link("trace_ids", list(acq.trace_ids))
 
     def collect_profile(
         self, meter: MeterDriver, start: datetime | None, end: datetime | None, label: str
@@ -266,16 +275,8 @@ class ActionContext:
         (each block stored with its bytes; an interrupted read leaves the collection marked
         incomplete with the reason)."""
         acq = self.acquisition(meter)
-        cid = self._begin(
-            acq, label, start=iso(start) if start else None, end=iso(end) if end else None
-        )
-        try:
+        with self._collection(acq, label, start=start, end=end) as cid:
             profile = acq.read_profile(start, end)
-        except BaseException as exc:
-            acq.stopped(exc)
-            raise
-        acq.finish()
-        self.link("trace_ids", list(acq.trace_ids))
         return cid, profile
 
     def store_events(self, events: list[MeterEvent], label: str) -> tuple[int, list[dict]]:
@@ -290,10 +291,8 @@ class ActionContext:
             if events:
                 self.store.add_events(cid, events)
         else:
-            cid = self._begin(acq, label, kind="events")
-            acq.store_events(events)
-            acq.finish()
-            self.link("trace_ids", list(acq.trace_ids))
+            with self._collection(acq, label, kind="events") as cid:
+                acq.store_events(events)
         return cid, self.store.events(self.session_id, collection_id=cid)
 
     def observe_clock(self, reading: ClockReading, note: str) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ from bench_app.errors import BenchError, TemplateError
 from bench_app.outcomes import Verdict
 from bench_app.reconcile import main_bench_collection, reference_comparison
 from bench_app.settlement import parse_utc_or_none
+from bench_app.store.reader import SessionReader
 from bench_app.store.records import is_simulator_session
 
 
@@ -220,7 +222,7 @@ def _step_catalogue(template: str, store=None, session_id: int | None = None
 SOURCE_TEXT = {"hhdc": "HHDC", "manufacturer": "manufacturer-software"}
 
 
-def _compare(store: Any, session_id: int, source: str) -> Any:
+def _compare(store: SessionReader, session_id: int, source: str) -> Any:
     """:func:`reference_comparison` of ``source``, or the :class:`BenchError` it raised."""
     try:
         return reference_comparison(store, session_id, source)
@@ -229,7 +231,7 @@ def _compare(store: Any, session_id: int, source: str) -> Any:
 
 
 def _reconcile(
-    store: Any, session_id: int, source: str = "hhdc", result: Any = None
+    store: SessionReader, session_id: int, source: str = "hhdc", result: Any = None
 ) -> Reconciliation:
     """The ``source`` export (A) against the bench read that covers it, over the export's span
     (``result``: the comparison already made, else it is made here)."""
@@ -263,9 +265,10 @@ def _reconcile(
     )
 
 
-def _series(store: Any, collection: dict | None) -> list[ChannelSeries]:
+def _series(store: SessionReader, collection: dict | None) -> list[ChannelSeries]:
     if collection is None:
         return []
+    rows: Sequence[tuple[float, str, float, str | None, int]]
     if hasattr(store, "readings_raw"):  # fast path: (epoch s, channel, value, unit, status)
         rows = store.readings_raw(collection["id"])
     else:
@@ -287,7 +290,9 @@ def _series(store: Any, collection: dict | None) -> list[ChannelSeries]:
     return list(by_channel.values())
 
 
-def _equipment_findings(store: Any, session_id: int, identity: dict | None) -> list[dict]:
+def _equipment_findings(
+    store: SessionReader, session_id: int, identity: dict | None
+) -> list[dict]:
     """Equipment-register findings for the session (meter vs application, certificates); a
     locked session's as recorded when it locked (:mod:`bench_app.equipment.snapshot`)."""
     from bench_app.equipment import snapshot
@@ -302,7 +307,7 @@ def _equipment_findings(store: Any, session_id: int, identity: dict | None) -> l
                  "message": f"equipment checks not run: {exc}"}]  # fmt: skip
 
 
-def collect_report_data(store: Any, session_id: int) -> ReportData:
+def collect_report_data(store: SessionReader, session_id: int) -> ReportData:
     """Read everything the report needs for ``session_id`` from ``store``.
 
     :raises bench_app.errors.NotFoundError: (from the Store) when the session does not exist.
@@ -405,7 +410,7 @@ def _templates(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(out.values())
 
 
-def _step_rows(results: list, run: dict, store: Any = None,
+def _step_rows(results: list, run: dict, store: SessionReader | None = None,
                session_id: int | None = None) -> list[StepRow]:  # fmt: skip
     """StepRows of one run: every template step, attempted or not. Objective, method and
     expected are those frozen with the run when it started (the template as run, figures
@@ -438,7 +443,7 @@ def _step_rows(results: list, run: dict, store: Any = None,
     return rows
 
 
-def _traces_with_findings(store: Any, session_id: int) -> list[dict[str, Any]]:
+def _traces_with_findings(store: SessionReader, session_id: int) -> list[dict[str, Any]]:
     """The session's traces, each with ``bad`` (frames with a wrong checksum or undecodable)
     and ``refused`` (NAK, rejected association, access denied) counted by the dissector."""
     from drivers.dissect import dissect_trace
@@ -450,14 +455,14 @@ def _traces_with_findings(store: Any, session_id: int) -> list[dict[str, Any]]:
     return out
 
 
-def _observed(store: Any, session_id: int) -> list[dict[str, Any]]:
+def _observed(store: SessionReader, session_id: int) -> list[dict[str, Any]]:
     """Observed HHDC ↔ meter traces with their decoded exchanges."""
     from bench_app.report.observed import collect
 
     return collect(store, session_id)
 
 
-def _with_rows_hash(store: Any, col: dict) -> dict:
+def _with_rows_hash(store: SessionReader, col: dict) -> dict:
     """The collection with ``rows_sha256`` (SHA-256 of its readings, one ``start,channel,value,
     unit,status`` line each in start/channel order) and ``span`` (first – last interval start)."""
     out = dict(col)

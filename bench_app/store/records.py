@@ -21,9 +21,13 @@ ones, which stay in the audit chain:
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from bench_app.errors import UsageError
 from bench_app.store.base import now_iso
+
+if TYPE_CHECKING:
+    from bench_app.store.reader import SessionReader
 
 RECORD_KINDS = (
     "bench", "test_equipment", "time_source", "cop_issues", "capabilities",
@@ -106,16 +110,16 @@ def record_bench(
     return True
 
 
-def is_simulator_session(store: SessionRecordsMixin, session_id: int) -> bool:
+def is_simulator_session(store: SessionReader, session_id: int) -> bool:
     """True when any of the session's evidence came from a simulated outstation: a collection,
     trace or clock observation marked simulated (or a collection whose identity announces a
     simulator), or any ``bench`` record — not only the newest — naming the simulator. A later
     ``session set bench --port …`` never clears it (the report, the CLI and the GUI mark such
     sessions)."""
-    for row in store.db.query(  # type: ignore[attr-defined]
+    for (data,) in store.conn.execute(
         "SELECT data FROM session_records WHERE session_id = ? AND kind = 'bench'", [session_id]
     ):
-        if json.loads(row["data"]).get("simulator"):
+        if json.loads(data).get("simulator"):
             return True
     counter = getattr(store, "simulated_evidence", None)
     return bool(counter(session_id)) if counter is not None else False

@@ -11,11 +11,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bench_app.acquire import Acquisition, find_resumable, read_into_session, resume_segments
+from bench_app.acquire import (
+    Acquisition,
+    collection_range,
+    find_resumable,
+    read_into_session,
+    resume_segments,
+)
 from bench_app.cli import main
 from bench_app.errors import AcquisitionStopped, UsageError
 from bench_app.store import Store
 from bench_app.store.acquisition import KILLED_REASON
+from bench_app.store.collection_meta import CollectionMeta
 from drivers.errors import TransportError
 from drivers.meter import ConnectOptions, create_meter, read_all
 from drivers.model import EventCode, MeterEvent, RegisterValue
@@ -239,6 +246,46 @@ def test_the_bare_read_and_the_stored_read_are_one_sequence(store, sid, sim):
     assert res.reading.registers == reading.registers and res.reading.events == reading.events
     assert res.reading.profile.rows == reading.profile.rows
     assert res.reading.warnings == reading.warnings == []
+
+
+def test_one_collection_lifecycle_marks_complete_or_incomplete(store, sid, sim):
+    """``with acquisition.collection(meta) as c``: started, then complete with the body's
+    reason, or incomplete with the reason of what the body raised (which goes on)."""
+    meter = _meter(sim)
+    try:
+        acq = Acquisition(store, sid, meter, label="lifecycle")
+        acq.read_identity()
+        meta = CollectionMeta(label="lifecycle", start=FROZEN - timedelta(days=1), end=FROZEN)
+        with acq.collection(meta) as c:
+            assert [h["state"] for h in store.collection_state(c.id)["history"]] == ["started"]
+            acq.read_clock()
+            c.reason = "read with warnings:\nclock: made up"
+        done = c.id
+        with pytest.raises(TransportError), acq.collection(CollectionMeta(label="cut")) as c2:
+            raise TransportError("cable pulled")
+    finally:
+        meter.close()
+    assert store.collection_state(done)["state"] == "complete"
+    assert store.collection_state(done)["warnings"] == ["clock: made up"]
+    stored = store.collection(done)["meta"]
+    assert stored["start"] == "2026-11-23T12:10:00Z" and stored["end"] == "2026-11-24T12:10:00Z"
+    assert stored["identity"]["serial"] == acq.identity.serial and "range" not in stored
+    state = store.collection_state(c2.id)
+    assert state["state"] == "incomplete" and "cable pulled" in state["reason"]
+
+
+def test_a_whole_read_writes_the_one_meta_scheme(store, sid, sim):
+    meter = _meter(sim)
+    try:
+        res = read_into_session(store, sid, meter, FROZEN - timedelta(days=1), FROZEN)
+    finally:
+        meter.close()
+    meta = store.collection(res.collection_id)["meta"]
+    assert {k: meta[k] for k in ("label", "start", "end")} == {
+        "label": "bench read", "start": "2026-11-23T12:10:00Z", "end": "2026-11-24T12:10:00Z"
+    }
+    assert "range" not in meta
+    assert collection_range(store, res.collection_id) == (FROZEN - timedelta(days=1), FROZEN)
 
 
 def test_without_a_store_the_service_only_reads(sim):

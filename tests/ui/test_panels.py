@@ -79,7 +79,7 @@ def test_profile_day_view_on_clock_change_day_and_flags(qtbot):
     panel.day_edit.setDate(date(2026, 10, 25))
     assert panel.periods_shown() == 50
     assert "clock-change day" in panel.day_info.text()
-    assert "phase failure" in panel.legend.text()
+    assert "Phase failure" in panel.legend.text()
     brushes = panel.bars.opts["brushes"]
     assert len({b.color().name() for b in brushes}) == 2  # flagged vs normal
     # UTC toggle changes the tick labels: SP 1 is 00:00 local = 23:00 UTC the day before
@@ -206,14 +206,14 @@ def test_events_panel_shows_flags(qtbot, ctx):
     qtbot.addWidget(panel)
     panel.reload()
     assert panel.table.rowCount() == 2
-    assert panel.table.item(0, 5).text() == "phase failure"
+    assert panel.table.item(0, 5).text() == "Phase failure"
     # GB local time with its zone, UTC beside it, and the settlement period (20 Oct 2026: BST)
-    assert panel.table.item(0, 0).text() == "2026-10-20 03:00:00 BST"
+    assert panel.table.item(0, 0).text() == "20 Oct 2026 03:00:00 BST"
     assert panel.table.item(0, 1).text() == "02:00:00"
     assert panel.table.item(0, 2).text() == "SP 7 of Tue 20 Oct 2026"
     panel.filter_edit.setText("clock")
     assert panel.table.rowCount() == 1
-    assert "clock change" in panel.table.item(0, 5).text()
+    assert "Clock change" in panel.table.item(0, 5).text()
 
 
 def test_trace_decodes_a_redacted_aarq_but_not_a_corrupt_frame():

@@ -111,11 +111,11 @@ def test_flags_are_visible_with_legend_and_a_tooltip_naming_flag_and_cause(qtbot
     qtbot.addWidget(panel)
     panel.reload_collections()
     panel.day_edit.setDate(datetime(2026, 10, 24).date())
-    assert "phase failure" in panel.legend.text() and "battery" not in panel.legend.text()
+    assert "Phase failure" in panel.legend.text() and "Battery" not in panel.legend.text()
     colours = [b.color().name() for b in panel.bars.opts["brushes"]]
     assert colours[20] == flag_colour(_phase()) and len(set(colours)) == 2
     tip = panel.day_tooltip(20)
-    assert "SP 21" in tip and "phase failure" in tip and "Phase failure L2" in tip
+    assert "SP 21" in tip and "<b>Phase failure</b>" in tip and "Phase failure L2" in tip
     assert "BST" in tip and "UTC" in tip
     assert "no flag" in panel.day_tooltip(0)
     # heat map: the title counts the days and marks the 50-period day; holes are "no data",
@@ -126,7 +126,7 @@ def test_flags_are_visible_with_legend_and_a_tooltip_naming_flag_and_cause(qtbot
     assert "no data" in panel.legend.text() and "no such SP" in panel.legend.text()
     row = panel.heat_days.index(datetime(2026, 10, 24).date())
     assert panel.heat_status[row, 20]  # the flagged cell is marked
-    assert "phase failure" in panel.heat_tooltip(row, 21)
+    assert "Phase failure" in panel.heat_tooltip(row, 21)
     assert "no SP 49" in panel.heat_tooltip(row, 49)
     back = panel.heat_back.image
     from ui.panels.profile_flags import NO_DATA_RGBA, NO_SUCH_SP_RGBA
@@ -141,7 +141,7 @@ def test_flags_are_visible_with_legend_and_a_tooltip_naming_flag_and_cause(qtbot
     panel.view_combo.setCurrentIndex(3)
     brushes = [b.color().name() for b in panel.compare.bars_a.opts["brushes"]]
     assert brushes[20] == flag_colour(_phase())
-    assert "phase failure" in panel.compare.tooltip(20)
+    assert "Phase failure" in panel.compare.tooltip(20)
     assert "A:" in panel.compare.key.text()
 
 

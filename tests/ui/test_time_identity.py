@@ -15,12 +15,12 @@ from ui.timebase import gb, gb_and_utc, gb_day_span, sp_text
 def test_gb_labels_name_the_zone_and_utc_beside():
     summer = datetime(2026, 7, 1, 9, 30, tzinfo=UTC)
     winter = datetime(2026, 11, 29, 9, 30, tzinfo=UTC)
-    assert gb(summer) == "2026-07-01 10:30:00 BST"
-    assert gb(winter) == "2026-11-29 09:30:00 GMT"
-    assert gb_and_utc(summer) == "2026-07-01 10:30:00 BST (09:30:00 UTC)"
+    assert gb(summer) == "01 Jul 2026 10:30:00 BST"
+    assert gb(winter) == "29 Nov 2026 09:30:00 GMT"
+    assert gb_and_utc(summer) == "01 Jul 2026 10:30:00 BST (09:30:00 UTC)"
     # 23:30 UTC on 30 June is already 1 July in GB: the UTC side carries its own date
     assert gb_and_utc(datetime(2026, 6, 30, 23, 30, tzinfo=UTC)).endswith(
-        "(2026-06-30 23:30:00 UTC)"
+        "(30 Jun 2026 23:30:00 UTC)"
     )
     assert sp_text(datetime(2026, 6, 30, 23, 0, tzinfo=UTC)) == "SP 1 of Wed 01 Jul 2026"
 

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from bench_app.presentation import flag_text
 from drivers.model import EventCode, StatusFlag
 from ui.context import BenchContext
 from ui.errors import InlineMessage
@@ -112,7 +113,7 @@ class EventsPanel(QWidget):
                 sp_text(t),
                 str(e.get("code", "")),
                 str(e.get("text", "")),
-                ", ".join(StatusFlag.names(flag)).replace("_", " ").lower() or "—",
+                flag_text(flag, none="—"),
                 f"#{e.get('collection_id', '')}",
             ]
             for c, text in enumerate(cells):

@@ -14,13 +14,16 @@ from datetime import UTC, date, datetime
 import numpy as np
 
 from bench_app import settlement
+from bench_app.presentation import FLAGS, NORMAL_COLOUR, flag_colour
 from bench_app.settlement import LONDON, SP_SECONDS
 from bench_app.settlement import day_periods as _day_periods
 from bench_app.settlement import settlement_day as _settlement_day
 from drivers.model import Channel, ProfileRow, StatusFlag, normalise
 
 __all__ = [
+    "FLAG_COLOURS",
     "LONDON",
+    "NORMAL_COLOUR",
     "SP_SECONDS",
     "ProfileSeries",
     "day_gaps",
@@ -29,29 +32,9 @@ __all__ = [
     "settlement_day",
 ]
 
-#: Flag → colour used for flagged periods (bars, markers, legend); first match wins. Chosen to be
-#: told apart from each other and from the unflagged blue at a glance.
-FLAG_COLOURS: list[tuple[StatusFlag, str]] = [
-    (StatusFlag.SUPPLY_FAILURE, "#b02a2a"),
-    (StatusFlag.PHASE_FAILURE, "#e67e22"),
-    (StatusFlag.CLOCK_CHANGE, "#8e44ad"),
-    (StatusFlag.PERIOD_ADJUSTED, "#e377c2"),
-    (StatusFlag.RESET, "#17becf"),
-    (StatusFlag.BATTERY, "#d4ac0d"),
-    (StatusFlag.DATA_CHANGE, "#2ca02c"),
-    (StatusFlag.REVERSE_RUNNING, "#2c3e50"),
-    (StatusFlag.OTHER_ERROR, "#7f8c8d"),
-    (StatusFlag.DATA_INVALID, "#000000"),
-]
-NORMAL_COLOUR = "#5b8fd6"
-
-
-def flag_colour(status: int) -> str:
-    """Colour for a period's status bits (:data:`NORMAL_COLOUR` when none are set)."""
-    for flag, colour in FLAG_COLOURS:
-        if status & flag:
-            return colour
-    return NORMAL_COLOUR
+#: Flag → colour used for flagged periods (bars, markers, legend); first match wins. The one flag
+#: table of :mod:`bench_app.presentation` (the report draws the same colours).
+FLAG_COLOURS: list[tuple[StatusFlag, str]] = [(f.flag, f.colour) for f in FLAGS]
 
 
 def day_periods(day: date) -> list[datetime]:

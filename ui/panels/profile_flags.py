@@ -15,9 +15,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 
+from bench_app import presentation
 from bench_app.settlement import SP_SECONDS, periods_in_day
-from drivers.model import EventCode, StatusFlag
-from ui.panels.profile_data import FLAG_COLOURS, NORMAL_COLOUR
+from drivers.model import EventCode
+from ui.panels.profile_data import NORMAL_COLOUR
 from ui.timebase import gb
 
 #: heat-map cell colours (RGBA) for periods without a value
@@ -33,8 +34,9 @@ HEAT_EXTRA = [
 
 
 def flag_names(status: int) -> list[str]:
-    """Readable names of the flag bits in ``status``: ``["phase failure", "battery"]``."""
-    return [str(f.name).replace("_", " ").lower() for f, _c in FLAG_COLOURS if status & f]
+    """Names of the flag bits in ``status``: ``["Phase failure", "Battery"]`` (the report's
+    names, :func:`bench_app.presentation.flag_names`)."""
+    return presentation.flag_names(status)
 
 
 def event_flag(code: object) -> int:
@@ -76,10 +78,8 @@ def period_tooltip(
     lines = [f"<b>{html.escape(head)}</b>", html.escape(val)]
     if status:
         causes = index.causes(start.timestamp(), status)
-        for flag, colour in FLAG_COLOURS:
-            if not status & flag:
-                continue
-            name = str(StatusFlag(flag).name).replace("_", " ").lower()
+        for style in presentation.flag_styles(status):
+            flag, colour, name = style.flag, style.colour, style.name
             why = [e for e in causes if event_flag(e.get("code")) & flag]
             cause = (
                 "; ".join(
@@ -102,10 +102,11 @@ def legend_html(
     """Legend: one entry per flag kind present (plus ``extra`` ``(colour, label)`` entries);
     ``normal`` adds the unflagged colour (not on the heat map, whose cells are values)."""
     items = [f"<span style='color:{NORMAL_COLOUR}'>■</span> no flag"] if normal else []
-    for flag, colour in FLAG_COLOURS:
-        if present & flag:
-            name = str(StatusFlag(flag).name).replace("_", " ").lower()
-            items.append(f"<span style='color:{colour}'>■</span> {name}")
+    for style in presentation.flag_styles(present):
+        items.append(
+            f"<span style='color:{style.colour}' title='{html.escape(style.legend)}'>■</span> "
+            f"{style.name}"
+        )
     if len(items) == int(normal):
         items.append("(no flagged periods shown)")
     for colour, label in extra or []:
