@@ -88,6 +88,17 @@ class MeterMismatchError(UsageError):
     )
 
 
+class WriteRefusedError(UsageError):
+    """A write to the meter outside a checklist step is refused now (a witnessed run is open,
+    or the session is locked)."""
+
+    title = "Write to the meter refused"
+    hint = (
+        "During a witnessed checklist run only its steps write to the meter. Confirm (or "
+        "supersede) the run first, or leave the meter as it is and record why."
+    )
+
+
 class StoreError(BenchError):
     """The session database cannot be opened, migrated or written (locked, newer, disk full)."""
 

@@ -8,7 +8,9 @@ Two layouts are supported (see ``resources/mappings/*.toml`` for the documented 
 The file's encoding, delimiter and decimal mark are detected unless the mapping or the caller
 fixes them (:mod:`bench_app.csvformat`). Every line is checked (dates, period numbers on
 clock-change days, local times in the repeated autumn hour and the skipped spring hour, numbers,
-flags, duplicates, plausible values: :mod:`bench_app.importcheck`). Bad lines are reported as
+flags, duplicates, plausible values: :mod:`bench_app.importcheck`). A mapped ``system`` column
+names the system that wrote the export; one saying ``(simulated)`` (the bench's HHDC simulator)
+makes the collection simulated evidence. Bad lines are reported as
 ``file:line: reason``; unless ``keep_valid`` is set nothing is stored when any line is bad. The
 file's meter serial and MPAN are compared with the session before anything is stored. A
 successful import is one new collection holding every reading, committed in one transaction
@@ -47,6 +49,7 @@ from bench_app.mappings import (
     parse_flag,
 )
 from bench_app.store import Reading, Store
+from drivers.model import Identity
 
 MAX_ERRORS_SHOWN = 10
 __all__ = [
@@ -223,6 +226,7 @@ def parse_csv(
     seen: dict[tuple[int, str], int] = {}
     mpans: set[str] = set()
     serials: set[str] = set()
+    systems: set[str] = set()
     for line, row in rows:
         try:
             got = parser.parse(row)
@@ -244,6 +248,8 @@ def parse_csv(
             mpans.add(mpan)
         if serial:
             serials.add(serial)
+        if system := _cell(row, cols.index("system")):
+            systems.add(system)
     errors.sort(key=lambda e: e.line)
     meta = {
         "mapping": mapping.name,
@@ -259,6 +265,8 @@ def parse_csv(
         # "identical" at it
         "resolution": str(Decimal(1).scaleb(parser.finest)),
     }
+    if systems:  # the system(s) that wrote the export, as it says
+        meta["systems"] = sorted(systems)
     if parser.local_times.repeated:
         meta["repeated_local_hours"] = sorted(parser.local_times.repeated)
     if readings:
@@ -388,6 +396,13 @@ class _RowParser:
         return out
 
 
+def simulated_export(meta: dict) -> bool | None:
+    """True when the export says a simulator wrote it (its System column carries the
+    ``(simulated)`` mark); None otherwise (a real system's export is not known to be anything)."""
+    mark = Identity.SIMULATED_MARK
+    return True if any(mark in str(s).lower() for s in meta.get("systems") or []) else None
+
+
 def file_sha256(path: str | Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -473,6 +488,7 @@ def import_csv(
             meta=meta,
             source_file=path.name,
             source_hash=digest,
+            simulated=simulated_export(meta),
         )
         rows = store.add_readings(cid, readings)
     return ImportResult(cid, path.name, rows, errors, meta)

@@ -116,6 +116,8 @@ class Observer:
     :param levels: client SAP → association level, to name levels in the exchanges.
     :param on_chunk: called from a relay thread with every recorded :class:`Chunk`.
     :param on_stored: called (from the polling thread) with every :class:`StoredSegment`.
+    :param simulated: the HHDC side is a simulated HHDC's system (the bench's own): every
+        observed trace is stored marked simulated (None: not known).
     """
 
     def __init__(
@@ -128,6 +130,7 @@ class Observer:
         levels: dict[int, int] | None = None,
         on_chunk: Callable[[Chunk], None] | None = None,
         on_stored: Callable[[StoredSegment], None] | None = None,
+        simulated: bool | None = None,
     ) -> None:
         spec.check()
         store.get_session(session_id)  # exists (NotFoundError otherwise)
@@ -138,6 +141,7 @@ class Observer:
         self.step = step
         self.levels = levels or {}
         self.on_stored = on_stored
+        self.simulated = simulated
         self.stored: list[StoredSegment] = []
         self._queue: queue.Queue[Segment] = queue.Queue()
         self._thread: threading.Thread | None = None
@@ -207,7 +211,8 @@ class Observer:
                 return out
 
     def _store(self, seg: Segment) -> StoredSegment:
-        trace_id = self.store.add_trace(self.session_id, seg.trace, observed_label(self.step, seg))
+        trace_id = self.store.add_trace(self.session_id, seg.trace, observed_label(self.step, seg),
+                                        simulated=self.simulated)  # fmt: skip
         stored = StoredSegment(trace_id, seg, exchanges(list(seg.trace), self.levels))
         self.stored.append(stored)
         if self.on_stored is not None:

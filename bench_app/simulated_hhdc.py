@@ -6,7 +6,9 @@ relay (:class:`~bench_app.observe.Observer`, traces tagged with the step) in fro
 has :class:`drivers.sim.hhdc.SimHhdc` (the project's client with the HHDC's own standing data and
 defect switches) dial it, stops the relay once the call is stored, and imports the export it wrote
 as the HHDC's evidence for the step (``import --source hhdc --step``). The bench never touches
-the HHDC's bytes: they are what the simulated HHDC sent and the meter answered.
+the HHDC's bytes: they are what the simulated HHDC sent and the meter answered. Both are marked
+simulated: the observed traces (this relay knows who dials it) and the imported export (its
+System column names the simulator), so the session is a simulator session.
 """
 
 from __future__ import annotations
@@ -70,7 +72,8 @@ class ObservedSimHhdc:
 
     def _observed(self, step: str, act: Callable[[], StepOutcome]) -> str:
         spec = ObserveSpec("tcp://127.0.0.1:0", self.meter_url)
-        obs = Observer(self.store, self.session_id, spec, step=step, levels=self.levels)
+        obs = Observer(self.store, self.session_id, spec, step=step, levels=self.levels,
+                       simulated=True)  # fmt: skip
         self.sim.url = obs.start()
         try:
             before = len(self.sim.outcomes)

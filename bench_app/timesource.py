@@ -10,7 +10,10 @@ A witness needs the PC's offset from a traceable source at the moment each meter
   sentence gives the UTC second it names, stamped with the PC time its line arrived. The offset is
   the smallest (PC − GPS) over the sentences read (the least-delayed one); the uncertainty is the
   spread of those differences plus the sentence's time resolution. Without a PPS line the
-  receiver's fixed output latency is not calibrated: the report says so;
+  receiver's fixed output latency is not calibrated: the report says so. A receiver whose
+  ``$GPTXT`` text sentences announce a simulator (``(simulated)``, as ``bench-app simulate-gps``
+  sends every second) gives a *simulated* reference: the clock observations it backs are stored
+  marked simulated and the session is a simulator session;
 * ``ntp:HOST`` — an NTP server (ntplib): offset and uncertainty (half the round trip plus the
   server's root dispersion) as the server reports them.
 
@@ -28,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench_app.errors import UsageError
-from drivers.model import ClockReading
+from drivers.model import ClockReading, Identity
 
 PC_TEXT = "PC clock, not traceable"
 
@@ -43,6 +46,7 @@ class Reference:
     :param text: how the report names it (``"GPS gps:COM5 (NMEA, no PPS), 7 sentences"``).
     :param traceable: False for the PC clock.
     :param at: PC time of the measurement (UTC).
+    :param simulated: the source announced itself as a simulator (a simulated GPS receiver).
     """
 
     offset_s: float
@@ -51,11 +55,20 @@ class Reference:
     text: str
     traceable: bool
     at: datetime
+    simulated: bool = False
 
     def to_json(self) -> dict:
-        return {"offset_s": self.offset_s, "uncertainty_s": self.uncertainty_s,
-                "source": self.source, "text": self.text, "traceable": self.traceable,
-                "at": self.at.isoformat().replace("+00:00", "Z")}  # fmt: skip
+        out = {"offset_s": self.offset_s, "uncertainty_s": self.uncertainty_s,
+               "source": self.source, "text": self.text, "traceable": self.traceable,
+               "at": self.at.isoformat().replace("+00:00", "Z")}  # fmt: skip
+        if self.simulated:  # a real source's record stays as it always was
+            out["simulated"] = True
+        return out
+
+
+def announces_simulator(text: str) -> bool:
+    """True when a receiver's text (an NMEA ``TXT`` sentence) names a simulator."""
+    return Identity.SIMULATED_MARK in text.lower()
 
 
 def corrected(reading: ClockReading, ref: Reference) -> ClockReading:
@@ -105,6 +118,7 @@ class TimeSource:
         import serial
 
         diffs: list[float] = []
+        announced = ""  # a TXT sentence naming a simulator
         try:
             port = serial.serial_for_url(self.where, baudrate=4800, timeout=0.5)
         except (serial.SerialException, ValueError, OSError) as exc:
@@ -122,7 +136,10 @@ class TimeSource:
                     msg = pynmea2.parse(text)
                 except pynmea2.ParseError:
                     continue
-                if getattr(msg, "sentence_type", "") != "RMC" or getattr(msg, "status", "") != "A":
+                kind = getattr(msg, "sentence_type", "")
+                if kind == "TXT" and announces_simulator(str(getattr(msg, "text", ""))):
+                    announced = str(msg.text).strip()
+                if kind != "RMC" or getattr(msg, "status", "") != "A":
                     continue
                 when = datetime.combine(msg.datestamp, msg.timestamp).replace(tzinfo=UTC)
                 diffs.append((pc - when).total_seconds())
@@ -137,7 +154,10 @@ class TimeSource:
         unc = (max(diffs) - offset) + 0.01  # spread + the sentence's 0.01 s time resolution
         text = (f"GPS receiver {self.where} (NMEA RMC, no PPS; receiver latency not calibrated), "
                 f"{len(diffs)} sentences")  # fmt: skip
-        return Reference(offset, unc, self.spec, text, True, datetime.now(UTC))
+        if announced:
+            text = f"SIMULATED {text}; the receiver says: {announced}"
+        return Reference(offset, unc, self.spec, text, True, datetime.now(UTC),
+                         simulated=bool(announced))  # fmt: skip
 
 
 def parse(spec: str | None) -> TimeSource:

@@ -206,10 +206,15 @@ class PortWorker(QObject):
     def _op_clock(self, ctx: dict) -> Any:
         return self._need_acq().read_clock("read from GUI")
 
-    def _op_set_clock(self, ctx: dict, meter_time: datetime, note: str = "after set clock") -> Any:
-        """Write the meter clock; ``note`` (who and why, from the confirmation) is stored with
-        the reading taken after the write."""
-        return self._need_acq().set_clock(meter_time, note)
+    def _op_set_clock(self, ctx: dict, meter_time: datetime, by: str, reason: str) -> Any:
+        """Write the meter clock as :func:`bench_app.meter_writes.set_clock` does for the CLI
+        (refused during a witnessed run; who and why, before and after recorded); returns the
+        clock reading taken after the write."""
+        from bench_app.meter_writes import WriteIntent, set_clock
+
+        _record, after = set_clock(self._need_acq(), meter_time, WriteIntent(by, reason),
+                                   what="clock set to PC UTC")  # fmt: skip
+        return after
 
     def _op_instantaneous(self, ctx: dict) -> Any:
         return self._need_acq().read_instantaneous()

@@ -3,14 +3,13 @@ the write leaves in the meter, and asks who and why.
 
 Setting the clock outside a step adds a clock-change event and a flagged (shortened or lengthened)
 settlement period to the meter — exactly the evidence DR3-2/DR3-3 examine — so the window never
-does it on one click. The reason and the name go into the note of the clock reading stored after
-the write (listed in the report's clock observations). During a running checklist step, or in a
-locked session, such writes are refused.
+does it on one click. The reason and the name go to :func:`bench_app.meter_writes.set_clock`
+(the same operation as ``bench-app set-clock``): the notes of the clock readings before and after
+the write, and the write's record the report lists under "Writes to the meter". During a running
+checklist step, an open witnessed run, or in a locked session, such writes are refused.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from PySide6.QtWidgets import (
     QDialog,
@@ -22,17 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-
-@dataclass
-class WriteIntent:
-    """Who writes and why (both required)."""
-
-    by: str
-    reason: str
-
-    def note(self, what: str) -> str:
-        """The note stored with the reading after the write."""
-        return f"{what} by {self.by} — reason: {self.reason}"
+from bench_app.meter_writes import WriteIntent
 
 
 class WriteConfirmDialog(QDialog):

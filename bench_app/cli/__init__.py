@@ -64,6 +64,7 @@ COMMAND_MODULES = [
     "bench_app.cli.demo",
     "bench_app.cli.simulate",
     "bench_app.cli.read",
+    "bench_app.cli.write",
     "bench_app.cli.probe",
     "bench_app.cli.session",
     "bench_app.cli.data",

@@ -135,7 +135,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "simulate-gps",
         help="run a simulated GPS receiver (NMEA) for --time-source gps:PORT",
         description="Send NMEA RMC sentences once a second on a pty (POSIX) or a TCP port, as a "
-        "GPS receiver would. First stdout line: 'gps on PORT' (give --time-source gps:PORT). "
+        "GPS receiver would, each after a $GPTXT notice naming the simulator (clock "
+        "observations measured against it are stored marked simulated). First stdout line: "
+        "'gps on PORT' (give --time-source gps:PORT). "
         "--pc-offset S makes the receiver see a PC clock S seconds fast.",
     )
     g.add_argument("--pc-offset", type=float, default=0.0, metavar="SECONDS",

@@ -20,6 +20,7 @@ from bench_app.checklist.template import find_template
 from bench_app.checklist.verdict import Facts, OverallResult, judge, overall_result
 from bench_app.equipment.checks import check_session, meter_identity
 from bench_app.errors import BenchError, TemplateError
+from bench_app.meter_writes import meter_writes
 from bench_app.outcomes import Verdict
 from bench_app.reconcile import main_bench_collection, reference_comparison
 from bench_app.settlement import parse_utc_or_none
@@ -136,6 +137,8 @@ class ReportData:
     #: some evidence of the session came from a simulated outstation
     #: (:func:`bench_app.store.records.is_simulator_session`)
     simulated_evidence: bool = False
+    #: writes to the meter outside a checklist step (:func:`bench_app.meter_writes.meter_writes`)
+    meter_writes: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def simulator(self) -> bool:
@@ -356,6 +359,7 @@ def collect_report_data(store: SessionReader, session_id: int) -> ReportData:
     ).fetchone()
     records = store.session_records(session_id) if hasattr(store, "session_records") else {}
     simulated = hasattr(store, "session_records") and is_simulator_session(store, session_id)
+    writes = meter_writes(store, session_id)
 
     findings = _equipment_findings(store, session_id, identity)
     return ReportData(
@@ -390,6 +394,7 @@ def collect_report_data(store: SessionReader, session_id: int) -> ReportData:
         ended_at=_when(last),
         app_build=_build(),
         simulated_evidence=simulated,
+        meter_writes=writes,
     )
 
 

@@ -54,7 +54,7 @@ from reportlab.platypus import (
 from bench_app import pdf_layout as L
 from bench_app.errors import ReportError
 from bench_app.paths import private_dir
-from bench_app.report import observed, record, sections
+from bench_app.report import observed, record, sections, writes
 from bench_app.report import statement as stmt
 from bench_app.report.data import ReportData
 from bench_app.report.fonts import FontSet, register_fonts
@@ -215,6 +215,7 @@ def build_story(data: ReportData, st: Styles) -> list:
     story += sections.results(data, st)
     story += sections.reconciliation(data, st)
     story += sections.clock(data, st)
+    story += writes.section(data, st)
     story += sections.events(data, st)
     story += sections.charts(data, st)
     story += sections.appendix(data, st)

@@ -24,17 +24,19 @@ Layout (``version`` :data:`STATEMENT_VERSION`; new sections slot in as new keys)
      "series": [...], "collections": [...with rows_sha256...], "traces": [...with sha256...],
      "attachments": [...with sha256...], "records": {...}, "observed": [...HHDC exchanges...],
      "simulated": true when any evidence came from a simulated outstation (or any bench record
-     named the simulator; every page then says SIMULATED), "started_at", "ended_at",
-     "generator": {"app_version", "app_build"}}
+     named the simulator; every page then says SIMULATED), "meter_writes": [...writes to the
+     meter outside a checklist step: what, change, before, after, leaves, by, reason, at...],
+     "started_at", "ended_at", "generator": {"app_version", "app_build"}}
 
 Times are ISO 8601 text (UTC); floats are JSON numbers (round-trip exact). Row ids are the
 database's local ids: they are not compared (:data:`LOCAL_KEYS`, and ``#12`` inside a text), as a
 bundle imported into another database renumbers them; uids and SHA-256 hashes are compared.
 
 A statement made before a key existed lacks it: compared with the database, a missing key equals
-an empty value (none, false, empty text, list or mapping) or what the older statement implies
-(:data:`IMPLIED`), and differs from anything else — an older report never hides data the database
-holds.
+an empty value (none, false, empty text, list or mapping; :data:`ABSENT_MEANS` names it for some
+keys) or what the older statement implies (:data:`IMPLIED`), and differs from anything else — an
+older report never hides data the database holds: a report signed before ``meter_writes`` existed
+verifies against a database that holds no write to the meter, and fails against one that does.
 """
 
 from __future__ import annotations
@@ -70,6 +72,9 @@ LOCAL_KEYS = frozenset(
      "attachment_ids", "generator"}
 )  # fmt: skip
 
+
+#: Keys added later → the value a statement without them states (nothing of the kind happened).
+ABSENT_MEANS: dict[str, Any] = {"meter_writes": []}
 
 _SCALARS = frozenset({str, int, bool, type(None)})
 
@@ -226,6 +231,7 @@ def statement_from_data(data: ReportData) -> dict:
         "records": _plain(data.records),
         "observed": _plain(data.observed),
         "simulated": data.simulator,
+        "meter_writes": _plain(data.meter_writes),
         "started_at": _plain(data.started_at),
         "ended_at": _plain(data.ended_at),
         "generator": {"app_version": data.app_version, "app_build": data.app_build},
@@ -296,6 +302,7 @@ def data_from_statement(statement: dict) -> ReportData:
         ended_at=s.get("ended_at"),
         app_build=str(gen.get("app_build", "")),
         simulated_evidence=bool(s.get("simulated")),
+        meter_writes=s.get("meter_writes") or [],
     )
 
 
@@ -390,10 +397,11 @@ def differences(signed: dict, database: dict, limit: int = 200) -> list[Differen
         (set(signed) | set(database)) - set(first) - {"overall"} - LOCAL_KEYS - _DRAWING_KEYS
     )
     for key in [*first, *rest]:
-        mine = signed.get(key, _MISSING)
+        absent = ABSENT_MEANS.get(key, _MISSING)
+        mine = signed.get(key, absent)
         if mine is _MISSING and key in IMPLIED:
             mine = IMPLIED[key](signed)
-        _diff(mine, database.get(key, _MISSING), key, out, limit)
+        _diff(mine, database.get(key, absent), key, out, limit)
     so = {k: v for k, v in so.items() if k != "status"}
     do = {k: v for k, v in do.items() if k != "status"}
     _diff(so, do, "overall", out, limit)

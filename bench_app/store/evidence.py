@@ -367,6 +367,8 @@ class EvidenceMixin(StoreBase):
         :param reference: the time source measured with this reading
             (:meth:`bench_app.timesource.Reference.to_json`): ``offset_s`` (PC − reference, s),
             ``uncertainty_s`` and ``source``; ``reading`` is then already against the reference.
+            A reference from a simulated source (``"simulated": true``, a simulated GPS receiver)
+            marks the observation simulated whatever the outstation is.
         :param simulated: read from a simulated outstation (None: not known).
         """
         record = {
@@ -384,6 +386,8 @@ class EvidenceMixin(StoreBase):
                                                                             "offset uncertainty"),
                 "reference_source": str(reference.get("text") or reference.get("source") or ""),
             })  # fmt: skip
+            if reference.get("simulated"):  # the reference clock itself is a simulator
+                simulated = True
         if simulated is not None:  # NULL (not known) is the column's default
             record["simulated"] = int(bool(simulated))
         return self._insert("clock_observations", session_id, record)
@@ -391,7 +395,8 @@ class EvidenceMixin(StoreBase):
     def clock_observations(self, session_id: int) -> list[dict]:
         """id, meter_time, reference_time (aware UTC), deviation_s (meter − reference), note,
         reference_offset_s (PC − reference, s; None: the bare PC clock), reference_uncertainty_s,
-        reference_source, simulated (1 a simulated outstation, 0 a real meter, None not known)."""
+        reference_source, simulated (1 a simulated outstation or reference clock, 0 a real meter,
+        None not known)."""
         self._session_row(session_id)
         rows = list(
             self.db.query(

@@ -16,6 +16,10 @@ ones, which stay in the audit chain:
   (:mod:`bench_app.capabilities`).
 * ``accepted_incomplete`` — ``entries``: each ``{run_id, role, name, steps}`` of a checklist run
   confirmed with steps not run (``checklist confirm --accept-incomplete``; a deviation).
+* ``meter_write`` — one write to the meter outside a checklist step (:mod:`bench_app.meter_writes`):
+  what, before, after, what it leaves in the meter, by, reason, at. Every record counts (none
+  supersedes another): :meth:`SessionRecordsMixin.session_record_list` lists them; they are not
+  in :meth:`~SessionRecordsMixin.session_records`.
 """
 
 from __future__ import annotations
@@ -35,7 +39,11 @@ RECORD_KINDS = (
     # written by the store itself: runs superseded with a reason, and the register facts
     # (certificates, conditions, dispensations…) a session used, snapshotted when it locks
     "run_supersessions", "register_snapshot",
+    # one record per write to the meter outside a step (a list: none supersedes another)
+    "meter_write",
 )  # fmt: skip
+#: Kinds where every record counts (listed by ``session_record_list``, not in ``session_records``).
+LISTED_KINDS = frozenset({"meter_write"})
 
 
 class SessionRecordsMixin:
@@ -56,15 +64,29 @@ class SessionRecordsMixin:
         return self._insert("session_records", session_id, record)  # type: ignore[attr-defined]
 
     def session_records(self, session_id: int) -> dict[str, dict]:
-        """Kind → the newest record's data (kinds never set are absent)."""
+        """Kind → the newest record's data (kinds never set are absent; :data:`LISTED_KINDS`
+        are not here: see :meth:`session_record_list`)."""
         self._session_row(session_id)  # type: ignore[attr-defined]
         out: dict[str, dict] = {}
         for row in self.db.query(  # type: ignore[attr-defined]
             "SELECT kind, data FROM session_records WHERE session_id = ? ORDER BY id",
             [session_id],
         ):
-            out[row["kind"]] = json.loads(row["data"])
+            if row["kind"] not in LISTED_KINDS:
+                out[row["kind"]] = json.loads(row["data"])
         return out
+
+    def session_record_list(self, session_id: int, kind: str) -> list[dict]:
+        """Every record of ``kind``, oldest first, each its data plus ``id`` (local row id)."""
+        self._session_row(session_id)  # type: ignore[attr-defined]
+        return [
+            {**json.loads(row["data"]), "id": row["id"]}
+            for row in self.db.query(  # type: ignore[attr-defined]
+                "SELECT id, data FROM session_records WHERE session_id = ? AND kind = ? "
+                "ORDER BY id",
+                [session_id, kind],
+            )
+        ]
 
 
 #: the ``bench`` record's fields, in the order the report lists them

@@ -1,5 +1,10 @@
 """A simulated GPS receiver: NMEA 0183 RMC sentences, one per second, on a pty or a TCP port.
 
+Before each RMC it sends a standard text sentence naming itself,
+``$GPTXT,01,01,02,WITNESS BENCH GPS SIMULATOR (SIMULATED)*hh`` (:data:`ANNOUNCEMENT`), as real
+receivers announce their firmware and antenna state: the bench reads it with the time and marks
+the clock observations this receiver backs as simulated (:mod:`bench_app.timesource`).
+
 For tests and the demo of the traceable reference clock (``--time-source gps:PORT``). Each
 sentence names the UTC second that has just begun, sent at that moment by the PC's clock shifted
 by ``pc_offset_s`` — i.e. the simulated receiver sees a PC that is ``pc_offset_s`` seconds fast, so
@@ -24,6 +29,26 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+#: What the simulated receiver says about itself in every ``$GPTXT`` (notice) sentence; the
+#: ``(simulated)`` mark is the one every simulated source carries
+#: (:attr:`drivers.model.Identity.SIMULATED_MARK`).
+ANNOUNCEMENT = "WITNESS BENCH GPS SIMULATOR (SIMULATED)"
+
+
+def _checksummed(body: str) -> str:
+    checksum = 0
+    for ch in body:
+        checksum ^= ord(ch)
+    return f"${body}*{checksum:02X}\r\n"
+
+
+def txt_sentence(text: str = ANNOUNCEMENT) -> str:
+    """``$GPTXT,01,01,02,TEXT*CS`` (one sentence of one, type 02 notice), with CR LF; ``text``
+    up to 61 printable characters without ``$``, ``*`` or ``,``."""
+    if len(text) > 61 or any(c in "$*,\r\n" for c in text):
+        raise ValueError(f"NMEA TXT text {text!r}: at most 61 characters, no $ * , or line end")
+    return _checksummed(f"GPTXT,01,01,02,{text}")
+
 
 def rmc_sentence(when: datetime) -> str:
     """``$GPRMC,…*CS`` for UTC ``when`` (a fix at a fixed position, status A), with CR LF."""
@@ -31,14 +56,12 @@ def rmc_sentence(when: datetime) -> str:
         f"GPRMC,{when:%H%M%S}.{when.microsecond // 10000:02d},A,5130.0000,N,00007.5000,W,"
         f"0.0,0.0,{when:%d%m%y},,,A"
     )
-    checksum = 0
-    for ch in body:
-        checksum ^= ord(ch)
-    return f"${body}*{checksum:02X}\r\n"
+    return _checksummed(body)
 
 
 class GpsSimulator:
-    """Send RMC sentences every second until :meth:`stop`.
+    """Send a TXT sentence naming the simulator and an RMC sentence every second until
+    :meth:`stop`.
 
     :param pc_offset_s: how fast the PC clock is against this receiver's UTC (seconds).
     :param where: ``"pty"`` (POSIX) or ``"tcp://HOST:PORT"`` (port 0 = any free one).
@@ -131,7 +154,7 @@ class GpsSimulator:
             wait = (second - gps_now).total_seconds()
             if self._stop.wait(max(0.0, wait)):
                 break
-            self._send(rmc_sentence(second).encode("ascii"))
+            self._send((txt_sentence() + rmc_sentence(second)).encode("ascii"))
 
 
 def serve_forever(sim: GpsSimulator) -> None:  # pragma: no cover - interactive

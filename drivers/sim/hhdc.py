@@ -4,8 +4,10 @@ For tests, the demo and rehearsals of a witnessed protocol test: :class:`SimHhdc
 meter (normally through ``bench-app observe``, so the bench records what it does) with its *own*
 standing data — the Level 2 password and client SAP it was given — and after each step writes an
 export in the generic HHDC interval layout (``resources/mappings/generic-interval.toml``: one line
-per period and channel, ``MPAN,Serial,Start,Channel,Value,Unit,Flag``, interval start in UTC),
-which ``bench-app import --source hhdc`` accepts.
+per period and channel, ``MPAN,Serial,Start,Channel,Value,Unit,Flag,System``, interval start in
+UTC), which ``bench-app import --source hhdc`` accepts. Its ``System`` column names the system that
+wrote the export, :data:`SYSTEM_NAME` — ``(simulated)`` in it, as every simulated source says —
+so the bench marks what it imports from it as simulated evidence.
 
 Defect switches (:data:`HHDC_DEFECTS`) make it behave like a faulty HHDC system a witness must
 catch:
@@ -36,8 +38,12 @@ HHDC_DEFECTS = (
     "stores-wrong-period",
     "accepts-data-after-refusal",
 )
-#: the export's columns (generic-interval mapping; Start is the interval start in UTC).
-EXPORT_COLUMNS = ("MPAN", "Serial", "Start", "Channel", "Value", "Unit", "Flag")
+#: the export's columns (generic-interval mapping; Start is the interval start in UTC; System
+#: names the system that wrote it).
+EXPORT_COLUMNS = ("MPAN", "Serial", "Start", "Channel", "Value", "Unit", "Flag", "System")
+#: What the simulated HHDC writes in its export's System column (the ``(simulated)`` mark of
+#: :attr:`drivers.model.Identity.SIMULATED_MARK`).
+SYSTEM_NAME = "Witness Bench HHDC simulator (simulated)"
 
 
 @dataclass
@@ -206,5 +212,5 @@ class SimHhdc:
                 start = (row.start + shift).strftime("%Y-%m-%dT%H:%M:%SZ")
                 for ch, value in zip(profile.channels, row.values, strict=False):
                     out.writerow([self.mpan, self.serial, start, ch.obis, f"{value:.6f}",
-                                  ch.unit or "kWh", flag])  # fmt: skip
+                                  ch.unit or "kWh", flag, SYSTEM_NAME])  # fmt: skip
         return path

@@ -1,9 +1,12 @@
 """Writes need intent and signing only what is finished: set clock asks (reason and name go
-into the stored reading's note; refused while a step runs); render and sign are disabled while
-a step runs; Enter in the passphrase field never signs; the first signature is confirmed."""
+into the stored reading's note and the recorded write — the same bench_app operation as
+``bench-app set-clock``; refused while a step runs or a witnessed run is open); render and sign
+are disabled while a step runs; Enter in the passphrase field never signs; the first signature is
+confirmed."""
 
 from __future__ import annotations
 
+from bench_app.meter_writes import meter_writes
 from tests.ui.fakes import session_window
 from ui.write_confirm import WriteConfirmDialog, WriteIntent
 
@@ -98,4 +101,34 @@ def test_render_and_sign_off_while_a_meter_read_runs(qtbot, ctx, fake_meter_fact
     port.pending -= 1
     port.busy_changed.emit(False)
     assert rep.render_btn.isEnabled() and rep.sign_btn.isEnabled()
+    ctx.close_port()
+
+
+def test_set_clock_from_the_window_is_a_recorded_write(qtbot, ctx, fake_meter_factory):
+    w = _window(qtbot, ctx)
+    panel = _connect(qtbot, ctx, w)
+    panel.ask_write = lambda *a: WriteIntent("A. Tester", "meter 12 s fast")
+    panel.set_clock()
+    qtbot.waitUntil(lambda: bool(meter_writes(ctx.store, ctx.session_id)), timeout=5000)
+    (write,) = meter_writes(ctx.store, ctx.session_id)
+    assert (write["by"], write["reason"], write["what"]) == ("A. Tester", "meter 12 s fast",
+                                                             "clock")  # fmt: skip
+    assert write["before"]["deviation_s"] != write["after"]["deviation_s"]
+    assert "clock-change event" in write["leaves"]
+    ctx.close_port()
+
+
+def test_set_clock_is_refused_while_a_witnessed_run_is_open(qtbot, ctx, fake_meter_factory):
+    ctx.store.start_checklist_run(ctx.session_id, "bscp601-witnessed", "1",
+                                  frozen={"run_kind": "witnessed"})  # fmt: skip
+    w = _window(qtbot, ctx)
+    panel = _connect(qtbot, ctx, w)
+    asked: list = []
+    panel.ask_write = lambda *a: asked.append(a)
+    before = len(ctx.store.clock_observations(ctx.session_id))
+    panel.set_clock()
+    assert not asked and "witnessed run still open" in panel.message.label.text()
+    qtbot.wait(200)
+    assert len(ctx.store.clock_observations(ctx.session_id)) == before
+    assert meter_writes(ctx.store, ctx.session_id) == []
     ctx.close_port()

@@ -408,14 +408,21 @@ class ConnectionPanel(QWidget):
         """Why a write to the meter is refused now (``""``: it may be asked for)."""
         if getattr(self.ctx, "run_active", False):
             return "A checklist step is running: no writes to the meter outside the step"
-        session = self.ctx.session() if self.ctx.session_id is not None else None
-        if session is not None and session.get("status") == "locked":
+        sid = self.ctx.session_id
+        session = self.ctx.session() if sid is not None else None
+        if session is None or sid is None:
+            return "No session is open: a write to the meter is recorded in a session"
+        if session.get("status") == "locked":
             return "The session is signed and locked: nothing more is recorded in it"
-        return ""
+        from bench_app.meter_writes import refusal
+
+        why = refusal(self.ctx.store, sid)  # a witnessed run is open
+        return why[:1].upper() + why[1:]
 
     def set_clock(self) -> None:
-        """Set the meter clock to PC UTC after a confirmation with who and why (the note of
-        the reading stored after the write carries both)."""
+        """Set the meter clock to PC UTC after a confirmation with who and why, through
+        :func:`bench_app.meter_writes.set_clock` (the same operation as ``bench-app set-clock``:
+        the clock before and after, and the write with who and why, are recorded)."""
         refused = self.write_refusal()
         if refused:
             self.message.show_message(f"Clock not set. {refused}.", "warning")
@@ -434,7 +441,8 @@ class ConnectionPanel(QWidget):
         self._request(
             "set_clock",
             meter_time=datetime.now(UTC) + timedelta(seconds=0),
-            note=intent.note("clock set to PC UTC"),
+            by=intent.by,
+            reason=intent.reason,
         )
 
     def ask_write(self, title: str, changes: str, leaves: str) -> Any:
