@@ -161,7 +161,7 @@ def _with_new_field(monkeypatch, value):
     """This build derives a field the signed statement's build did not write (a new section)."""
     build = stmt.build_statement
     monkeypatch.setattr(
-        stmt, "build_statement", lambda store, sid: {**build(store, sid), "meter_writes": value}
+        stmt, "build_statement", lambda store, sid: {**build(store, sid), "later_section": value}
     )
 
 
@@ -193,8 +193,21 @@ def test_a_field_the_old_statement_lacks_and_the_database_holds_something_in_fai
     _with_new_field(monkeypatch, [{"obis": "0.0.1.0.0.255", "value": "2026-01-01T00:00:00Z"}])
     code, out = _verify(pdf, db, keys, capsys)
     assert code == 11 and out.splitlines()[-1] == "FAILED", out
-    assert ("the report differs from the database: meter_writes: report says nothing (its "
+    assert ("the report differs from the database: later_section: report says nothing (its "
             'statement has no such field), database says [{"obis": "0.0.1.0.0.255"') in out
+
+
+def test_a_report_signed_before_meter_writes_existed_verifies(session, tmp_path, keys, capsys,
+                                                              monkeypatch):  # fmt: skip
+    db, _sid, real = session
+    assert real["meter_writes"] == []
+    old = {k: v for k, v in real.items() if k not in ("meter_writes", layout.LAYOUT_KEY)}
+    pdf = tmp_path / "r.pdf"
+    _render(old, pdf, monkeypatch)
+    sign_pdf(pdf, pdf, keys["tester"][0], T_PASS, "tester")
+    sign_pdf(pdf, pdf, keys["witness"][0], W_PASS, "witness")
+    code, out = _verify(pdf, db, keys, capsys)
+    assert code == 0 and "statement equals the database's" in out, out
 
 
 def test_missing_fields_compare_as_empty_at_every_depth_and_numbers_are_data():
