@@ -230,6 +230,7 @@ def test_tab_order_of_the_record_form(qtbot, ctx):
     chk.template_combo.setCurrentIndex(0)
     chk.reload()
     w.show_panel(chk)
+    chk.detail_tabs.setCurrentIndex(0)  # the Step tab (with no run yet the timeline shows first)
     order = [chk.actual_edit, chk.verdict_combo, chk.by_edit, chk.note_edit, chk.record_btn]
     chk.actual_edit.setFocus()
     qtbot.waitUntil(chk.actual_edit.hasFocus, timeout=2000)
