@@ -56,6 +56,7 @@ def test_the_run_state_names_the_running_step(qtbot, ctx, monkeypatch):
     panel.run_selected()
     qtbot.waitUntil(lambda: panel._form is not None, timeout=30000)  # asked to remove the battery
     label = panel.run_label.text()
+    assert panel.detail_tabs.currentIndex() == 0  # the run started: the Step tab
     assert "No run yet" not in label
     assert label.startswith("Running DR4-2 (step 1 of 1) · Run #"), label
     assert panel.stop(30000)

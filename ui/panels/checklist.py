@@ -533,6 +533,7 @@ class ChecklistPanel(QWidget):
         self.worker.step_started.connect(self._step_started)
         self.worker_thread.start()
         self._progress = (step_ids[0], 0, len(step_ids))
+        self.detail_tabs.setCurrentIndex(0)  # the run started: its steps' results, not the plan
         self._set_running(True)
         self.reload()  # the run state says what runs from now on
         self.message.show_message(f"Running {', '.join(step_ids)}…", "info")
