@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from bench_app.channel_names import QUANTITIES, channel_name
 from bench_app.settlement import LONDON, as_utc, parse_utc, settlement_period
-from drivers.model import StatusFlag
+from drivers.model import EventCode, StatusFlag
 
 __all__ = [
     "FLAGS",
@@ -37,7 +37,9 @@ __all__ = [
     "clock_deviation",
     "collection_name",
     "collection_tooltip",
+    "day_text",
     "duration",
+    "event_flag",
     "flag_colour",
     "flag_names",
     "flag_styles",
@@ -118,6 +120,25 @@ def sp_text(dt: datetime) -> str:
     """Settlement day and period of instant ``dt``: ``"SP 21 of Wed 01 Jul 2026"``."""
     day, sp = settlement_period(as_utc(dt))
     return f"SP {sp} of {day:%a %d %b %Y}"
+
+
+def day_text(day: date | str, *, weekday: bool = True) -> str:
+    """A settlement day: ``"Tue 08 Sep 2026"`` (``weekday=False``: ``"08 Sep 2026"``; GB local
+    days have no zone to name); ISO text is parsed, anything else returned as it is."""
+    if isinstance(day, str):
+        try:
+            return day_text(date.fromisoformat(day[:10]), weekday=weekday)
+        except ValueError:
+            return day
+    return day.strftime("%a %d %b %Y" if weekday else "%d %b %Y")
+
+
+def event_flag(code: object) -> int:
+    """The status flag an event code raises (0 for unknown codes and restorations)."""
+    try:
+        return int(EventCode(int(code)).flag)  # type: ignore[call-overload]
+    except (ValueError, TypeError):
+        return 0
 
 
 # ----------------------------------------------------------------------------------- durations

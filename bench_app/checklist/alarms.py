@@ -36,6 +36,7 @@ from bench_app.checklist.context import (
     sp_start,
 )
 from bench_app.checklist.simtime import secs, sp_name
+from bench_app.presentation import flag_text
 from bench_app.settlement import parse_utc
 from drivers.errors import DriverTimeout, TransportError
 from drivers.model import ClockReading, EventCode, iso
@@ -229,7 +230,7 @@ def check_alarm(
                 problems.append(problem)
                 continue
             found_texts.append(
-                f"'{name}' at {iso(hit['time'])}, closed {where} flagged {flag.name}"
+                f"'{name}' at {iso(hit['time'])}, closed {where} flagged '{flag_text(flag)}'"
             )
         else:
             found_texts.append(f"'{name}' at {iso(hit['time'])} ({where})")
@@ -252,7 +253,7 @@ def check_alarm(
     texts, ok = extra() if extra else ([], True)
     if problems or not ok:
         return ActionResult("; ".join(problems + texts), "fail", ctx.evidence)
-    names = "/".join(str(f.name) for f in flags) or "alarm"
+    names = "/".join(f"'{flag_text(f)}'" for f in flags) or "alarm"
     summary = (
         "; ".join(found_texts) + "; event and flag still present on a second read; first full "
         f"period after the restore ({sp_name(clear)}) closed without {names}: the alarm cleared"
@@ -267,9 +268,9 @@ def _flag_problem(profile, profile2, when: datetime, flag) -> str:
     if s1 is None:
         return f"period {where} not closed in the profile read after it ended"
     if not s1 & flag:
-        return f"closed period {where}: status lacks {flag.name}"
+        return f"closed period {where}: status lacks '{flag_text(flag)}'"
     if s2 is None or not s2 & flag:
-        return f"closed period {where}: {flag.name} cleared by the first read"
+        return f"closed period {where}: '{flag_text(flag)}' cleared by the first read"
     return ""
 
 
@@ -280,7 +281,7 @@ def _clear_problems(profile, profile2, clear: datetime, flags: list) -> list[str
     s1, s2 = _status_of(profile, clear), _status_of(profile2, clear)
     if s1 is None or s2 is None:
         return [f"first full period after the restore ({where}) has no data in the profile"]
-    still = [f.name for f in flags if (s1 | s2) & f]
+    still = [f"'{flag_text(f)}'" for f in flags if (s1 | s2) & f]
     if still:
         return [f"alarm did NOT clear: the first full period after the restore ({where}) is "
                 f"still flagged {', '.join(still)}"]  # fmt: skip

@@ -1,10 +1,10 @@
 """Report appendix: what the HHDC's system did on the line, as the bench observed it.
 
 One table per observed trace (``bench-app observe``): the checklist step it was tagged with and,
-per exchange, the record number, UTC time, what the HHDC's system asked and what the meter
-answered (associations with SAP/level and result — passwords masked —, GETs of the profile and
-events with the SPs returned and their status, clock SETs with old and new time, IEC 62056-21
-commands). Only rendered when the session holds observed traces.
+per exchange, the record number, the time (GB local, UTC beside), what the HHDC's system asked
+and what the meter answered (associations with SAP/level and result — passwords masked —, GETs
+of the profile and events with the SPs returned and their status, clock SETs with old and new
+time, IEC 62056-21 commands). Only rendered when the session holds observed traces.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 
 from reportlab.platypus import CondPageBreak, Paragraph
 
+from bench_app.presentation import when
 from bench_app.report.styles import Styles, para, table
 
 LEVEL_TEXT = {"ok": "ok", "refused": "REFUSED", "bad": "BAD", "unanswered": "NO ANSWER"}
@@ -63,11 +64,11 @@ def section(observed: list[dict[str, Any]], st: Styles) -> list:
         if not rows:
             out.append(para("No request/answer exchange was recognised.", st.body))
             continue
-        out.append(table(["Rec.", "UTC", "HHDC asked", "Meter answered", "Level"], rows, None,
+        out.append(table(["Rec.", "Time", "HHDC asked", "Meter answered", "Level"], rows, None,
                          st))  # fmt: skip
     return out
 
 
 def _utc(wall_ns: int) -> str:
-    when = datetime.fromtimestamp(wall_ns / 1e9, UTC)
-    return when.strftime("%Y-%m-%d %H:%M:%S")
+    """The bench's clock when the exchange was recorded, GB local with UTC beside."""
+    return when(datetime.fromtimestamp(wall_ns / 1e9, UTC))

@@ -201,7 +201,7 @@ def _signature_page(canvas: Canvas, doc) -> None:
         canvas.drawString(x1, y2 + 6, role.capitalize())
         canvas.setFont(fonts.regular, 7)
         canvas.setFillColor(colors.grey)
-        canvas.drawString(x1, y1 - 11, f"signature field {L.SIGNATURE_FIELDS[role]}")
+        canvas.drawString(x1, y1 - 11, f"The {role}'s digital signature (PAdES) goes in this box")
     canvas.restoreState()
 
 

@@ -17,7 +17,8 @@ from reportlab.platypus import (
 
 from bench_app import pdf_layout as L
 from bench_app.checklist.verdict import REHEARSAL_TITLE, rehearsal_only, run_kind
-from bench_app.report import record, test_record
+from bench_app.presentation import channel_name
+from bench_app.report import cells, profile, record, test_record
 from bench_app.report.data import ReportData
 from bench_app.report.styles import (
     OVERALL_BG,
@@ -162,12 +163,7 @@ def equipment(d: ReportData, st: Styles) -> list:
                 ("Variants covered", eq.get("variants_covered", "")),
                 (
                     "Identity read from meter",
-                    ", ".join(
-                        f"{k} {ident[k]}"
-                        for k in ("manufacturer", "model", "serial", "outstation_type")
-                        if ident.get(k)
-                    )
-                    or "not read",
+                    cells.identity_text(ident) or "not read",
                 ),
             ],
             st,
@@ -422,8 +418,8 @@ def _one_reconciliation(rec: Any, st: Styles) -> list:
         keys += [k for k in row if k not in keys]
     keys = keys[:8]
     shown = rec.discrepancies[:MAX_DISCREPANCY_ROWS]
-    rows = [[row.get(k, "") for k in keys] for row in shown]
-    out.append(table([k.replace("_", " ") for k in keys], rows, None, st))
+    rows = [cells.discrepancy_cells(row, keys) for row in shown]
+    out.append(table(cells.discrepancy_head(keys), rows, None, st))
     if len(rec.discrepancies) > len(shown):
         out.append(
             para(
@@ -459,7 +455,7 @@ def _reconciliation_summary(summary: dict, st: Styles, source: str = "hhdc") -> 
     channels = g("channels") or []
     if channels:
         rows = [
-            [c.get("channel", ""), c.get("compared", ""), c.get("matched", ""),
+            [channel_name(str(c.get("channel", ""))), c.get("compared", ""), c.get("matched", ""),
              c.get("value_diffs", ""), c.get("flag_diffs", ""), c.get("missing_in_a", ""),
              c.get("missing_in_b", ""), c.get("sum_a", ""), c.get("sum_b", "")]
             for c in channels
@@ -481,24 +477,8 @@ def clock(d: ReportData, st: Styles) -> list:
     out: list = [*_head("5. Clock observations", st.h1)]
     if not d.clock_observations:
         return out + [para("No clock observations were recorded.", st.body)]
-    rows = [
-        [
-            o.get("id", ""),
-            record.local_utc(o.get("meter_time")),
-            record.local_utc(o.get("reference_time")),
-            record.signed(float(o.get("deviation_s") or 0)),
-            o.get("note", ""),
-        ]
-        for o in d.clock_observations
-    ]
-    out.append(
-        table(
-            ["#", "Meter time", "Reference time", "Deviation (s)", "Note"],  # local (UTC)
-            rows,
-            None,
-            st,
-        )
-    )
+    head = ["#", "Meter time", "Reference time", "Meter clock vs reference", "Note"]
+    out.append(table(head, cells.clock_rows(d), None, st))
     return out
 
 
@@ -508,44 +488,20 @@ def events(d: ReportData, st: Styles) -> list:
         return out + [para("No events were recorded.", st.body)]
     out.append(
         para(
-            "Each event the meter logged, once; 'Read in' lists the collections whose event-log "
-            "read returned it (an alarm still present on a later read was not cleared by "
-            "reading).",
+            "Each event the meter logged, once, however many reads returned it; 'Seen in reads' "
+            "lists the collections whose event-log read returned it (Appendix A; an alarm still "
+            "present on a later read was not cleared by reading).",
             st.small,
         )
     )
-    rows = [
-        [e["time"], e["code"], e["text"], ", ".join(f"#{c}" for c in e["collections"])]
-        for e in distinct_events(d.events)
-    ]
-    out.append(table(["Time (local, UTC)", "Code", "Text", "Read in"], rows, None, st))
+    head = ["Time", "Code", "Event", "Flag raised", "Seen in reads"]
+    out.append(table(head, cells.event_rows(d), None, st))
     return out
-
-
-def distinct_events(events: list[dict]) -> list[dict]:
-    """One row per logged event (time, code, text), oldest first, with every collection that
-    read it — the same event appears in each event-log read of a session."""
-    seen: dict[tuple, dict] = {}
-    for e in events:
-        key = (str(e.get("time")), e.get("code", ""), e.get("text", ""))
-        row = seen.setdefault(
-            key, {"time": e.get("time"), "code": key[1], "text": key[2], "collections": []}
-        )
-        cid = e.get("collection_id")
-        if cid is not None and cid not in row["collections"]:
-            row["collections"].append(cid)
-    return sorted(seen.values(), key=lambda r: str(r["time"]))
 
 
 def charts(d: ReportData, st: Styles) -> list:
     """The profile as days × settlement periods heat maps with daily totals."""
-    return record.profile_section(d, st, "7.")
-
-
-def fmt_ts(t: float) -> str:
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return profile.profile_section(d, st, "7.")
 
 
 def _hashed(
@@ -554,12 +510,12 @@ def _hashed(
     """A table with each item's SHA-256 on its own full-width line below the item's row."""
     rows: list[list[Any]] = []
     extra: list[tuple] = []
-    for i, (cells, digest) in enumerate(items):
+    for i, (row, digest) in enumerate(items):
         r = 1 + 2 * i
-        rows.append(cells)
+        rows.append(row)
         rows.append(
             [Paragraph(f"SHA-256 <font face='{st.fonts.mono}'>{digest or '—'}</font>", st.cell)]
-            + [""] * (len(cells) - 1)
+            + [""] * (len(row) - 1)
         )
         extra += [
             ("SPAN", (0, r + 1), (-1, r + 1)),
@@ -584,58 +540,40 @@ def appendix(d: ReportData, st: Styles) -> list:
     ]
     out.append(
         para(
-            "Each collection with its label (the checklist step that made it), the span of its "
-            "intervals and the SHA-256 of its rows (one 'start,channel,value,unit,status' line "
-            "each); an imported file also gives the SHA-256 of the source file.",
+            "Each collection by purpose and time, with its label (the checklist step that made "
+            "it), the span of its intervals and the SHA-256 of its rows (one "
+            "'start,channel,value,unit,status' line each); an imported file also gives the "
+            "SHA-256 of the source file.",
             st.small,
         )
     )
     items = []
     events = Counter(e.get("collection_id") for e in d.events)
     for c in d.collections:
-        meta: dict = c["meta"] if isinstance(c.get("meta"), dict) else {}
-        label = " ".join(str(meta.get(k)) for k in ("step", "label") if meta.get(k))
-        if label.startswith(f"{meta.get('step')} {meta.get('step')} "):  # "DR1-1 DR1-1 …"
-            label = label.split(" ", 1)[1]
-        span = c.get("span")
-        rows = int(c.get("rows") or 0)
         n_events = events.get(c.get("id"), 0)
-        contents = f"{rows} readings" if rows else ""
-        if n_events:
-            many = "events" if n_events > 1 else "event"
-            contents = ", ".join(x for x in (contents, f"{n_events} {many}") if x)
         digest = c.get("rows_sha256") or (
             "— (no interval readings" + ("; its events are listed in section 6)" if n_events
                                          else ")")  # fmt: skip
         )
         if c.get("source_hash"):
             digest += f"; source file {c['source_hash']}"
-        items.append(
-            (
-                [
-                    c.get("id"),
-                    c.get("source", ""),
-                    label or c.get("source_file") or "",
-                    f"{fmt_ts(span[0].timestamp())} – {fmt_ts(span[1].timestamp())}"
-                    if span
-                    else "—",
-                    contents or "nothing stored",
-                ],
-                digest,
-            )
-        )
+        items.append(([c.get("id"), *cells.collection_cells(c, n_events)], digest))
     out.append(
         _hashed(
-            ["#", "Source", "Label", "Span (interval starts)", "Contents"],
+            ["#", "Collection", "Span (interval starts, GB local time)", "Contents"],
             items,
             None,
             st,
         )  # fmt: skip
+        if items
+        else para("No collection was recorded.", st.body)
     )
     out += _head("Communication traces", st.h2)
     out.append(
-        _hashed(
-            ["#", "Label", "Records", "Bytes tx / rx", "Created (local, UTC)"],
+        para("No communication trace was recorded.", st.body)
+        if not d.traces
+        else _hashed(
+            ["#", "Label", "Records", "Bytes tx / rx", "Created"],
             [
                 (
                     [

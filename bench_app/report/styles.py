@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -14,8 +14,8 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Paragraph, Table, TableStyle
 
 from bench_app import pdf_layout as L
+from bench_app.presentation import gb_and_utc
 from bench_app.report.fonts import FontSet
-from bench_app.settlement import to_local
 
 HEADER_BG = colors.HexColor("#1f4e79")
 ROW_ALT = colors.HexColor("#f2f5f9")
@@ -83,14 +83,14 @@ class Styles:
 
 def fmt(value: Any) -> str:
     """Display text of a value: aware datetimes in GB local time with UTC alongside
-    (``2026-11-29 09:30:00 GMT (09:30:00 UTC)``), floats to 6 digits."""
+    (``29 Nov 2026 09:30:00 GMT (09:30:00 UTC)``, :func:`bench_app.presentation.gb_and_utc`),
+    floats to 6 digits."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         if not value.tzinfo:
             return value.isoformat(" ")
-        local = to_local(value)
-        return f"{local:%Y-%m-%d %H:%M:%S %Z} ({value.astimezone(UTC):%H:%M:%S} UTC)"
+        return gb_and_utc(value)
     if isinstance(value, float):
         return f"{value:.6g}"
     if isinstance(value, (list, tuple, set)):

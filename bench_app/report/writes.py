@@ -9,6 +9,7 @@ from typing import Any
 
 from reportlab.platypus import CondPageBreak, Paragraph
 
+from bench_app.presentation import clock_deviation
 from bench_app.report import record
 from bench_app.report.data import ReportData
 from bench_app.report.styles import Styles, para, table
@@ -17,11 +18,11 @@ TITLE = "Writes to the meter outside the checklist steps"
 
 
 def _clock(r: Any) -> str:
-    """``meter 2026-… (deviation +900.0 s)`` of a before/after reading."""
+    """``meter 07 Dec 2026 … (clock 15 min ahead)`` of a before/after reading."""
     if not isinstance(r, dict):
         return "—"
     dev = r.get("deviation_s")
-    dev_text = "" if dev is None else f" (deviation {record.signed(float(dev))} s)"
+    dev_text = "" if dev is None else f" (clock {clock_deviation(float(dev))})"
     return f"meter {record.local_utc(r.get('meter_time'))}{dev_text}"
 
 

@@ -36,6 +36,7 @@ _STAMP = TextStampStyle(
         "Certificate SHA-256:\n%(fp1)s\n%(fp2)s"
     ),
     border_width=0,
+    timestamp_format="%d %b %Y %H:%M:%S %Z",  # the report's date format family
 )
 
 

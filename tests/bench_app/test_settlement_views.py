@@ -14,10 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench_app import settlement
+from bench_app.presentation import day_text
 from bench_app.reconcile import _periods, reconcile
 from bench_app.report.data import _series
 from bench_app.report.fonts import register_fonts
-from bench_app.report.record import _day_rows, daily_totals
+from bench_app.report.profile import _day_rows, daily_totals
 from bench_app.report.styles import Styles, _plain
 from bench_app.store import Reading, Store
 from drivers.model import Channel, ProfileRow
@@ -50,7 +51,7 @@ def _views(store: Store, cid: int, day: date) -> dict[str, list[float]]:
     grid = _day_rows(series)[day]
     table = daily_totals(series, Styles(register_fonts()))
     cells = [[c if isinstance(c, str) else _plain(c) for c in row] for row in table._cellvalues]
-    total = next(float(row[2]) for row in cells[1:] if row[0] == day.isoformat())
+    total = next(float(row[2]) for row in cells[1:] if row[0] == day_text(day, weekday=False))
     return {
         "reconcile": recon,
         "compare": [float(v) for v in compare],

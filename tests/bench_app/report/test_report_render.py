@@ -123,7 +123,7 @@ def test_unwritable_target_raises_and_leaves_nothing(tmp_path):
 
 
 def test_events_read_twice_are_listed_once_with_both_reads():
-    from bench_app.report.sections import distinct_events
+    from bench_app.report.cells import distinct_events
 
     rows = [
         {"time": "2026-11-24 10:05:00", "code": 20, "text": "Battery fault", "collection_id": 3},
