@@ -27,14 +27,20 @@ from bench_app.paths import private_dir
 from bench_app.pdf_layout import SIGNATURE_FIELDS
 from bench_app.report import collect_report_data, render_report
 from bench_app.signing import check_report, load_signer, verify_pdf
-from bench_app.signing.verify import ReportVerdict, SignatureReport, load_trust, report_info
+from bench_app.signing.verify import (
+    NOT_REDRAWN,  # noqa: F401 - re-exported: the panel shows it as a verdict
+    ReportVerdict,
+    SignatureReport,
+    load_trust,
+    report_info,
+)
 from bench_app.signing.workflow import write_report
 
 PREVIEW_DPI = 110  #: preview resolution (dots per inch): an A4 page is ~910 × 1290 px, sharp
 #: at fit width on a 1366×768 screen and at 150 % zoom
 
 
-#: What the panel shows as the verdict: the CLI's three, plus two states of a report that is not
+#: What the panel shows as the verdict: the CLI's four, plus two states of a report that is not
 #: finished yet (never shown as OK): NOT SIGNED (a draft) and INCOMPLETE (only the witness's
 #: signature is missing; ``bench-app verify`` says FAILED until it is there).
 OK = "OK"
@@ -77,7 +83,8 @@ class ReportState:
 
     @property
     def result(self) -> str:
-        """OK, UNTRUSTED, FAILED, NOT SIGNED or INCOMPLETE (see the module constants)."""
+        """OK, UNTRUSTED, PAGES NOT RE-DRAWN, FAILED, NOT SIGNED or INCOMPLETE (see the module
+        constants)."""
         v = self.verdict
         if v is None:
             return FAILED

@@ -48,6 +48,8 @@ EXIT_CODES = {
     15: "verify: UNTRUSTED (everything passed but a signer is not among the --trust certificates)",
     16: "read: read with warnings (an optional object was missing, refused or undecodable; the "
     "rest was read and stored)",
+    17: "verify: PAGES NOT RE-DRAWN (everything else passed, but the pages were drawn by an older "
+    "page layout, so they were not compared with the statement)",
     70: "internal error (a defect; WITNESS_BENCH_DEBUG=1 shows the traceback)",
     130: "interrupted (Ctrl-C)",
 }

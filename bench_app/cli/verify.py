@@ -6,7 +6,8 @@ report's signatures (trusted only as ``--trust`` says: a trust file pinning cert
 ``tester=``/``witness=``/``ca=`` certificate files, or plain PEM/DER files; see
 :mod:`bench_app.signing.trust`), the signer roles, the signing times, the session link signed by
 the first signature, and re-verifies that session's data in the database (``--no-db``: signatures
-only) — exit 0 OK, 11 FAILED, 15 UNTRUSTED (:mod:`bench_app.signing.verify`). The database is
+only) — exit 0 OK, 11 FAILED, 15 UNTRUSTED, 17 PAGES NOT RE-DRAWN (an older page layout:
+everything else checked, the pages not compared) (:mod:`bench_app.signing.verify`). The database is
 opened read-only.
 """
 
@@ -27,7 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
             "the first broken row). With REPORT.pdf: checks every signature (trusted only "
             "when --trust pins the signer's certificate for the role it signed, or names a "
             "real CA for it), the signing times and the report's link to --db (exit 11 when "
-            "anything fails, 15 when a signer is not trusted). Writes nothing."
+            "anything fails, 15 when a signer is not trusted, 17 when the pages were drawn by an "
+            "older page layout and could not be re-drawn). Writes nothing."
         ),
     )
     p.add_argument("report", nargs="?", help="signed report PDF to verify")

@@ -11,7 +11,8 @@ back into the renderer's :class:`~bench_app.report.data.ReportData`), so ``bench
 
 Layout (``version`` :data:`STATEMENT_VERSION`; new sections slot in as new keys)::
 
-    {"format": "witness-bench-statement", "version": 1,
+    {"format": "witness-bench-statement", "version": 1, "layout": 2 (the page layout that drew
+     the report, :mod:`bench_app.report.layout`),
      "session": {...uid, reference, kind, status, locked_by...}, "as_of": ISO time of the head,
      "audit_head": hex, "participants": [...], "equipment": {...}, "software": {...},
      "meter_identity": {...}, "equipment_findings": [...], "template": "name version",
@@ -27,19 +28,22 @@ Layout (``version`` :data:`STATEMENT_VERSION`; new sections slot in as new keys)
      meter outside a checklist step: what, change, before, after, leaves, by, reason, at...],
      "started_at", "ended_at", "generator": {"app_version", "app_build"}}
 
-A key added after statements were first signed (:data:`ABSENT_MEANS`) compares as its empty value
-when a statement lacks it: a report signed before ``meter_writes`` existed still verifies against
-a database that holds no write to the meter.
-
 Times are ISO 8601 text (UTC); floats are JSON numbers (round-trip exact). Row ids are the
 database's local ids: they are not compared (:data:`LOCAL_KEYS`, and ``#12`` inside a text), as a
 bundle imported into another database renumbers them; uids and SHA-256 hashes are compared.
+
+A statement made before a key existed lacks it: compared with the database, a missing key equals
+an empty value (none, false, empty text, list or mapping; :data:`ABSENT_MEANS` names it for some
+keys) or what the older statement implies (:data:`IMPLIED`), and differs from anything else — an
+older report never hides data the database holds: a report signed before ``meter_writes`` existed
+verifies against a database that holds no write to the meter, and fails against one that does.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, is_dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -47,6 +51,7 @@ from typing import Any
 from bench_app.checklist.verdict import OverallResult
 from bench_app.outcomes import Cause, CauseKind, Deviation, DeviationKind, Status
 from bench_app.report.data import ChannelSeries, Reconciliation, ReportData, StepRow
+from bench_app.report.layout import LAYOUT_KEY, LAYOUT_VERSION
 
 FORMAT = "witness-bench-statement"
 STATEMENT_VERSION = 1
@@ -198,6 +203,7 @@ def statement_from_data(data: ReportData) -> dict:
     return {
         "format": FORMAT,
         "version": STATEMENT_VERSION,
+        LAYOUT_KEY: LAYOUT_VERSION,
         "session": _plain(data.session),
         "audit_head": data.audit_head,
         "as_of": _plain(data.generated_at),
@@ -339,9 +345,16 @@ class Difference:
     path: str
     signed: Any
     database: Any
+    #: "signed" or "database": the side whose statement does not have the field at all (a
+    #: program that did not write it yet)
+    missing: str = ""
 
     def text(self) -> str:
         signed, database = _short(self.signed), _short(self.database)
+        if self.missing == "signed":
+            signed = "nothing (its statement has no such field)"
+        elif self.missing == "database":
+            database = "nothing (this build does not derive that field)"
         return f"{self.path}: report says {signed}, database says {database}"
 
     def to_json(self) -> dict:
@@ -354,6 +367,20 @@ def _short(value: Any, limit: int = 120) -> str:
 
 
 _MISSING = object()
+#: Top-level keys never compared with the database: the page layout that drew the report.
+_DRAWING_KEYS = frozenset({LAYOUT_KEY})
+
+
+def _bench_simulator(statement: dict) -> bool:
+    return bool(((statement.get("records") or {}).get("bench") or {}).get("simulator"))
+
+
+#: Top-level keys later statements added whose value an older statement still states elsewhere:
+#: key → that value, read from the older statement (compared with the database's as if signed).
+IMPLIED: dict[str, Callable[[dict], Any]] = {
+    # every page said SIMULATED when the bench record named the simulator
+    "simulated": _bench_simulator,
+}
 #: ``#12`` in a text: a local row number (collection, trace, run…), renumbered by a bundle import.
 _LOCAL_NUMBER = re.compile(r"#\d+")
 
@@ -366,10 +393,15 @@ def differences(signed: dict, database: dict, limit: int = 200) -> list[Differen
     so, do = signed.get("overall") or {}, database.get("overall") or {}
     _diff(so.get("status", _MISSING), do.get("status", _MISSING), "overall.status", out, limit)
     first = ["runs", "steps", "deviations", "session"]
-    rest = sorted((set(signed) | set(database)) - set(first) - {"overall"} - LOCAL_KEYS)
+    rest = sorted(
+        (set(signed) | set(database)) - set(first) - {"overall"} - LOCAL_KEYS - _DRAWING_KEYS
+    )
     for key in [*first, *rest]:
         absent = ABSENT_MEANS.get(key, _MISSING)
-        _diff(signed.get(key, absent), database.get(key, absent), key, out, limit)
+        mine = signed.get(key, absent)
+        if mine is _MISSING and key in IMPLIED:
+            mine = IMPLIED[key](signed)
+        _diff(mine, database.get(key, absent), key, out, limit)
     so = {k: v for k, v in so.items() if k != "status"}
     do = {k: v for k, v in do.items() if k != "status"}
     _diff(so, do, "overall", out, limit)
@@ -379,6 +411,8 @@ def differences(signed: dict, database: dict, limit: int = 200) -> list[Differen
 def _diff(a: Any, b: Any, path: str, out: list[Difference], limit: int) -> None:
     if len(out) >= limit:
         return
+    if (a is _MISSING and _empty(b)) or (b is _MISSING and _empty(a)):
+        return  # a key one side's program did not write yet, with nothing in it on the other
     if isinstance(a, dict) and isinstance(b, dict):
         for k in sorted(set(a) | set(b)):
             if k in LOCAL_KEYS:
@@ -398,7 +432,14 @@ def _diff(a: Any, b: Any, path: str, out: list[Difference], limit: int) -> None:
             _LOCAL_NUMBER.sub("#", b):
         return
     if a != b or type(a) is not type(b):
-        out.append(Difference(path, None if a is _MISSING else a, None if b is _MISSING else b))
+        missing = "signed" if a is _MISSING else "database" if b is _MISSING else ""
+        out.append(Difference(path, None if a is _MISSING else a, None if b is _MISSING else b,
+                              missing))  # fmt: skip
+
+
+def _empty(value: Any) -> bool:
+    """None, false, or an empty text, list or mapping (a number is data, even 0)."""
+    return value is None or (type(value) in (bool, str, list, dict) and not value)
 
 
 def _all_scalars(a: list, b: list) -> bool:

@@ -81,6 +81,9 @@ def before_signing(
         return
     why = "; ".join(verdict.problems) or (
         "the tester's certificate is not in your trust file (--trust)"
+        if verdict.untrusted
+        else "; ".join(verdict.warnings) + " (this build cannot show that the pages you sign "
+        "are the statement's: countersign with a build of that layout)"
     )
     raise SigningError(f"refusing to countersign {out} ({verdict.result}): {why}")
 

@@ -7,7 +7,9 @@ tester signs. ``bench-app verify`` then checks:
   signature covers, never from a later one;
 * :func:`check_pages` — the pages: re-rendered from that statement, they must be byte for byte the
   revision the tester signed (rendering is deterministic), and that revision must be the first
-  one of the file (nothing slipped in between rendering and signing);
+  one of the file (nothing slipped in between rendering and signing). Pages of an older page
+  layout (:mod:`bench_app.report.layout`) that this build draws differently are not compared:
+  the answer says so (never a plain OK); a newer layout is refused;
 * :func:`compare_with_database` — the data: the statement re-derived from the database at the
   signed audit head must equal the signed one field by field (every difference is named with
   both values), and the session's register rows must not have changed since it locked.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,7 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from bench_app.report import statement as stmt
+from bench_app.report.layout import LAYOUT_VERSION, newer_than_this_build, statement_layout
 
 #: Differences named in full before the rest are counted.
 SHOWN_DIFFERENCES = 8
@@ -67,62 +71,78 @@ def embedded_statement(path: str | Path) -> tuple[dict | None, str]:
         return None, f"the report's statement cannot be read: {exc}"
 
 
-def check_pages(path: str | Path, statement: dict) -> list[str]:
-    """Problems (empty when none): the signed first revision is not exactly the rendering of
-    ``statement``."""
+@dataclass
+class PageCheck:
+    """What :func:`check_pages` found: ``problems`` (each FAILS the report), and ``layout``, the
+    page layout that drew it, with ``redrawn`` False when this build could not re-draw it (an
+    older layout: the pages were not compared, which is never a plain OK)."""
+
+    problems: list[str] = field(default_factory=list)
+    layout: int = LAYOUT_VERSION
+    redrawn: bool = True
+
+
+def check_pages(path: str | Path, statement: dict) -> PageCheck:
+    """The signed first revision against the rendering of ``statement`` by this build: equal, or
+    a problem — unless the statement names an older page layout, which this build cannot draw
+    (``redrawn`` False: the pages differ, and only a build of that layout can compare them)."""
     from bench_app.errors import ReportError
     from bench_app.report.render import render_bytes
 
     try:
-        rendered = render_bytes(statement)
-    except ReportError as exc:
-        return [f"the pages cannot be re-rendered from the statement: {exc}"]
+        drawn = statement_layout(statement)
+    except ValueError as exc:
+        return PageCheck([str(exc)])
+    if drawn > LAYOUT_VERSION:
+        return PageCheck([newer_than_this_build(drawn)], drawn)
     data = Path(path).read_bytes()
     with Path(path).open("rb") as fh:
         reader = PdfFileReader(fh, strict=False)
         first = _first_signed_revision(reader)
-        start0 = reader.xrefs.get_startxref_for_revision(0)
         if first is not None and first != 1:
-            return [f"the tester's signature covers revision {first}, not the rendered report "
-                    "(revision 1): something was added between rendering and signing"]  # fmt: skip
+            return PageCheck([f"the tester's signature covers revision {first}, not the rendered "
+                              "report (revision 1): something was added between rendering and "
+                              "signing"], drawn)  # fmt: skip
+        older = PageCheck([], drawn, redrawn=False)  # what this build draws differs: not compared
+        try:
+            rendered = render_bytes(statement)
+        except ReportError as exc:
+            if drawn < LAYOUT_VERSION:
+                return older
+            return PageCheck([f"the pages cannot be re-rendered from the statement: {exc}"], drawn)
         if data[: len(rendered)] == rendered:
             m = _STARTXREF.search(rendered[-64:])
-            if m is None or int(m.group(1)) != start0:
-                return ["the first revision of the file is not the rendered report"]
-            return []
-        return [_page_difference(reader, first, rendered, statement)]
+            if m is None or int(m.group(1)) != reader.xrefs.get_startxref_for_revision(0):
+                return PageCheck(["the first revision of the file is not the rendered report"],
+                                 drawn)  # fmt: skip
+            return PageCheck([], drawn)
+        if drawn < LAYOUT_VERSION:
+            return older
+        return PageCheck([_page_difference(reader, first, rendered)], drawn)
 
 
-def _page_difference(reader: PdfFileReader, first: int | None, rendered: bytes, st: dict) -> str:
-    """Name the first page whose content differs from the re-rendering."""
+def _page_difference(reader: PdfFileReader, first: int | None, rendered: bytes) -> str:
+    """Name the first page whose content differs from the re-rendering (same layout)."""
     import io
 
-    version = (st.get("generator") or {}).get("app_version", "?")
-    from bench_app import __version__
-
-    made = (
-        ""
-        if version == __version__
-        else f" (the report was made by Witness Bench {version}, this is {__version__}: verify "
-        f"with {version} to compare its pages)"
-    )
     try:
         resolver = reader.get_historical_resolver(first) if first is not None else reader
-        signed_pages = _page_contents(resolver)
-        fresh = _page_contents(PdfFileReader(io.BytesIO(rendered), strict=False))
+        signed_pages = page_contents(resolver)
+        fresh = page_contents(PdfFileReader(io.BytesIO(rendered), strict=False))
     except Exception as exc:  # pyHanko's parse errors have no common base class
         log.warning("signed pages not comparable with the rendering", exc_info=True)
-        return f"the signed pages differ from the statement's rendering ({exc}){made}"
+        return f"the signed pages differ from the statement's rendering ({exc})"
     if len(signed_pages) != len(fresh):
         return (f"the signed report has {len(signed_pages)} pages, its statement renders "
-                f"{len(fresh)}{made}")  # fmt: skip
+                f"{len(fresh)}")  # fmt: skip
     for n, (a, b) in enumerate(zip(signed_pages, fresh), start=1):
         if a != b:
-            return f"page {n} of the signed report is not what its statement renders{made}"
-    return f"the signed report's bytes are not the rendering of its statement{made}"
+            return f"page {n} of the signed report is not what its statement renders"
+    return "the signed report's bytes are not the rendering of its statement"
 
 
-def _page_contents(resolver: Any) -> list[bytes]:
+def page_contents(resolver: Any) -> list[bytes]:
+    """Each page's content stream (decoded), in page order."""
     root = resolver.root
     out = []
     stack = [root["/Pages"]]

@@ -15,7 +15,11 @@ database re-check (:mod:`bench_app.signing.checks`), and returns the exit code:
   ``--no-db`` was asked for, and the output says the data was not checked);
 - ``11`` (:data:`VERIFY_FAILED`): a signature, a role, the signed link or the data failed;
 - ``15`` (:data:`VERIFY_UNTRUSTED`): all of that passed but a signer's certificate is not in the
-  trust roots given with ``--trust`` (or none were given).
+  trust roots given with ``--trust`` (or none were given);
+- ``17`` (:data:`VERIFY_NOT_REDRAWN`): all of that passed, but the pages were drawn by an older
+  page layout than this build draws (:mod:`bench_app.report.layout`), so they were not compared
+  with their statement: check them with a build of that layout. Never OK, so the witness does not
+  countersign it.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from bench_app.pdf_layout import (
     INFO_SESSION_UID,
     SIGNATURE_FIELDS,
 )
+from bench_app.report.layout import LAYOUT_VERSION, not_redrawn
 from bench_app.signing.checks import STRICT_DIFF_POLICY, describe_changes
 from bench_app.signing.keys import (
     certificate_fingerprint,
@@ -71,6 +76,9 @@ log = logging.getLogger(__name__)
 VERIFY_OK = 0
 VERIFY_FAILED = 11
 VERIFY_UNTRUSTED = 15
+VERIFY_NOT_REDRAWN = 17
+#: The result of a report whose pages this build could not re-draw (an older page layout).
+NOT_REDRAWN = "PAGES NOT RE-DRAWN"
 
 _INFO_KEYS = {
     INFO_SESSION_ID: "session_id",
@@ -333,7 +341,9 @@ def _signature_lines(reports: list[SignatureReport]) -> list[str]:
 
 @dataclass
 class ReportVerdict:
-    """Everything :func:`verify_report` found; ``result`` is OK, UNTRUSTED or FAILED."""
+    """Everything :func:`verify_report` found; ``result`` is OK, UNTRUSTED, PAGES NOT RE-DRAWN
+    (:data:`NOT_REDRAWN`) or FAILED. ``layout``: the page layout that drew the report;
+    ``warnings``: what was not checked (the pages of an older layout)."""
 
     file: str
     signatures: list[SignatureReport] = field(default_factory=list)
@@ -342,16 +352,22 @@ class ReportVerdict:
     data_checked: bool = False
     data: list[str] = field(default_factory=list)
     untrusted: bool = False
+    layout: int | None = None
+    pages_redrawn: bool = True
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def result(self) -> str:
         if self.problems:
             return "FAILED"
-        return "UNTRUSTED" if self.untrusted else "OK"
+        if self.untrusted:
+            return "UNTRUSTED"
+        return "OK" if self.pages_redrawn else NOT_REDRAWN
 
     @property
     def exit_code(self) -> int:
-        return {"OK": VERIFY_OK, "UNTRUSTED": VERIFY_UNTRUSTED}.get(self.result, VERIFY_FAILED)
+        codes = {"OK": VERIFY_OK, "UNTRUSTED": VERIFY_UNTRUSTED, NOT_REDRAWN: VERIFY_NOT_REDRAWN}
+        return codes.get(self.result, VERIFY_FAILED)
 
     def to_json(self) -> dict:
         return {
@@ -363,7 +379,10 @@ class ReportVerdict:
             "data_checked": self.data_checked,
             "data": self.data,
             "problems": self.problems,
-        }
+            "warnings": self.warnings,
+            "layout": {"report": self.layout, "this_build": LAYOUT_VERSION,
+                       "pages_redrawn": self.pages_redrawn},
+        }  # fmt: skip
 
 
 def check_report(
@@ -417,6 +436,7 @@ def check_report(
     statement = _check_statement(pdf_path, verdict) if reports else None
     if not check_db:
         verdict.data.append("session data: NOT CHECKED (--no-db: signatures only)")
+        _layout_warning(verdict, statement, "the signatures were verified")
         return verdict
     from bench_app.signing.checks import check_session_data
 
@@ -429,7 +449,19 @@ def check_report(
             verdict.problems.extend(failed or ["session data not checked"])
     else:
         verdict.problems.extend(session_lock_problems(reports, verdict.signed, db_path))
+    _layout_warning(verdict, statement, "the statement was verified" if ok else
+                    "the statement was not verified either")  # fmt: skip
     return verdict
+
+
+def _layout_warning(verdict: ReportVerdict, statement: dict | None, verified: str) -> None:
+    """Say (as a ``pages: warning`` line, like the data's legacy-digest warning) that pages of
+    an older layout were not re-drawn."""
+    if statement is None or verdict.pages_redrawn or verdict.layout is None:
+        return
+    text = not_redrawn(statement, verdict.layout, verified)
+    verdict.warnings.append(text)
+    verdict.data.append(f"pages: warning - {text}")
 
 
 def _check_statement(pdf_path: str | Path, verdict: ReportVerdict) -> dict | None:
@@ -449,12 +481,15 @@ def _check_statement(pdf_path: str | Path, verdict: ReportVerdict) -> dict | Non
             f"document's {verdict.signed.get('audit_head', '')[:16]}..."
         )
     pages = check_pages(pdf_path, statement)
-    verdict.problems.extend(pages)
-    if not pages:
+    verdict.problems.extend(pages.problems)
+    verdict.layout, verdict.pages_redrawn = pages.layout, pages.redrawn
+    if not pages.problems:
+        said = (f"every page is its rendering (page layout {pages.layout})" if pages.redrawn
+                else f"pages of page layout {pages.layout}, not re-drawn by this build")
         verdict.data.append(
             f"statement: overall result {(statement.get('overall') or {}).get('status', '?')}, "
-            f"{len(statement.get('runs') or [])} checklist run(s); every page is its rendering"
-        )
+            f"{len(statement.get('runs') or [])} checklist run(s); {said}"
+        )  # fmt: skip
     return statement
 
 
@@ -489,7 +524,8 @@ def verify_report(
     as_json: bool = False,
 ) -> int:
     """Print the verification of ``pdf_path`` (text, or JSON with ``as_json``); return the exit
-    code: :data:`VERIFY_OK` (0), :data:`VERIFY_FAILED` (11) or :data:`VERIFY_UNTRUSTED` (15)."""
+    code: :data:`VERIFY_OK` (0), :data:`VERIFY_FAILED` (11), :data:`VERIFY_UNTRUSTED` (15) or
+    :data:`VERIFY_NOT_REDRAWN` (17)."""
     out = out or sys.stdout
     verdict = check_report(pdf_path, trust, db_path, check_db=check_db)
     if as_json:

@@ -619,6 +619,8 @@ class ReportPanel(QWidget):
             "re-verified in the database.",
             jobs.UNTRUSTED: f"UNTRUSTED — intact and valid, data re-verified, but {names} is "
             "not among the certificates you trust.",
+            jobs.NOT_REDRAWN: "PAGES NOT RE-DRAWN — signatures and data verified, but the pages "
+            "were drawn by an older page layout: check them with a build of that layout.",
             jobs.FAILED: "FAILED — do not rely on this report: "
             + ("see the problems below." if len(state.problems) != 1 else "see the problem below."),
             jobs.INCOMPLETE: "INCOMPLETE — waiting for the witness's signature "
@@ -672,7 +674,10 @@ class ReportPanel(QWidget):
             )
         verdict = state.verdict
         if verdict is not None and verdict.data_checked:
-            out += [f"<span style='color:{GOOD}'>{escape(d)}</span>" for d in verdict.data]
+            out += [f"<span style='color:{GOOD}'>{escape(d)}</span>" for d in verdict.data
+                    if not d.startswith("pages: warning")]  # fmt: skip
+        if verdict is not None:
+            out += [f"<span style='color:{MEH}'>{escape(w)}</span>" for w in verdict.warnings]
         if state.hash_message:  # an unsigned draft
             colour = "#555" if state.hash_ok is None else (GOOD if state.hash_ok else MEH)
             out.append(f"<span style='color:{colour}'>{escape(state.hash_message)}</span>")

@@ -18,6 +18,7 @@ Usage (from the repository root, with the project's venv)::
 
     .venv/bin/python tests/bench_app/legacy_db/generate.py            # every build
     .venv/bin/python tests/bench_app/legacy_db/generate.py v4-register  # one build
+    .venv/bin/python tests/bench_app/legacy_db/generate.py --verify-only  # verify_today again
 
 A build is only needed once per schema version: the files are committed (``git add -f``, ``*.db``
 is ignored) and never rebuilt by the tests.
@@ -58,6 +59,16 @@ BUILDS: dict[str, tuple[str, str]] = {
     "v7-session-records": (
         "4aef420",
         "user_version 7: acquisition [5], session records [6], approval records renumbered [7]",
+    ),
+    "v10-first-statement": (
+        "11ee616",
+        "user_version 10: the first landing whose reports embed their statement (pages drawn "
+        "from it, no layout version recorded)",
+    ),
+    "v11-last-before-layout": (
+        "f67438b",
+        "user_version 11 (simulated marks [11]): the last landing before statements recorded "
+        "their page layout",
     ),
 }
 
@@ -108,7 +119,9 @@ def _verify_today(folder: Path) -> dict[str, object]:
         )  # fmt: skip
     lines = run.stdout.splitlines()
     problems = [ln[len("problem: ") :] for ln in lines if ln.startswith("problem: ")]
-    return {"exit": run.returncode, "problems": problems}
+    warnings = [ln for ln in lines if ": warning - " in ln]
+    return {"exit": run.returncode, "result": lines[-1] if lines else "", "problems": problems,
+            "warnings": warnings}  # fmt: skip
 
 
 def build(name: str, manifest: dict[str, dict[str, object]]) -> None:
@@ -147,6 +160,8 @@ def build(name: str, manifest: dict[str, dict[str, object]]) -> None:
 
 
 def main(argv: list[str]) -> int:
+    verify_only = "--verify-only" in argv
+    argv = [a for a in argv if a != "--verify-only"]
     names = argv or list(BUILDS)
     unknown = [n for n in names if n not in BUILDS]
     if unknown:
@@ -155,7 +170,11 @@ def main(argv: list[str]) -> int:
     path = HERE / "manifest.json"
     manifest = json.loads(path.read_text()) if path.exists() else {}
     for name in names:
-        build(name, manifest)
+        if verify_only:  # today's answer again (after a change to verify), nothing rebuilt
+            manifest[name]["verify_today"] = _verify_today(HERE / name)
+            print(f"{name}: verify {manifest[name]['verify_today']['result']}")
+        else:
+            build(name, manifest)
     path.write_text(json.dumps(dict(sorted(manifest.items())), indent=2) + "\n")
     return 0
 
