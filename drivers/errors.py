@@ -12,6 +12,29 @@ do" as the GUI.
 
 from __future__ import annotations
 
+import re
+
+_ERRNO = re.compile(r"\[Errno -?\d+\]\s*")
+_REPEATED = ("read failed:", "write failed:", "could not open port")
+
+
+def os_reason(exc: BaseException) -> str:
+    """The innermost reason of an OS or pyserial error, said once.
+
+    pyserial nests its messages (``"[Errno 2] could not open port X: [Errno 2] No such file or
+    directory: 'X'"``, ``"read failed: socket disconnected"``); the port is named by the
+    :class:`DriverError` itself, so only ``"No such file or directory: 'X'"`` or ``"socket
+    disconnected"`` is kept.
+    """
+    text = str(exc).strip()
+    parts = [p.strip().rstrip(":").strip() for p in _ERRNO.split(text)]
+    parts = [p for p in parts if p] or [text]
+    reason = parts[-1]
+    for prefix in _REPEATED:
+        if reason.lower().startswith(prefix) and ":" in reason:
+            reason = reason.split(":", 1)[1].strip()
+    return reason or type(exc).__name__
+
 
 class DriverError(Exception):
     """Base of every error raised by ``drivers``.

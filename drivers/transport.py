@@ -26,7 +26,7 @@ try:  # POSIX: pyserial lets termios errors through when a device refuses a sett
 except ImportError:  # Windows
     _TermiosError = OSError  # type: ignore[misc, assignment]
 
-from drivers.errors import DriverTimeout, ProtocolError, TransportError
+from drivers.errors import DriverTimeout, ProtocolError, TransportError, os_reason
 from drivers.redact import Span, mask, shift
 from drivers.trace import Trace
 
@@ -165,7 +165,9 @@ class Transport(ABC):
         try:
             self._write(bytes(data))
         except (OSError, serial.SerialException) as exc:
-            raise TransportError(f"write failed: {exc}", port=self.url, step=step or None) from exc
+            raise TransportError(
+                f"write failed: {os_reason(exc)}", port=self.url, step=step or None
+            ) from exc
         self.trace.add(
             "tx", data, baud=self._settings.baud, line=self._settings.name, note=note,
             secret=secret,
@@ -266,7 +268,9 @@ class Transport(ABC):
             chunk = self._read(max(0.0, timeout))
         except (OSError, serial.SerialException) as exc:
             raise TransportError(
-                f"read failed (unplugged?): {exc}", port=self.url, step=step or None
+                f"read failed: {os_reason(exc)} — cable pulled or meter off?",
+                port=self.url,
+                step=step or None,
             ) from exc
         if not chunk:
             return False
@@ -295,7 +299,9 @@ class SerialTransport(Transport):
             port.write_timeout = 10.0
             port.open()
         except (OSError, ValueError, serial.SerialException) as exc:
-            raise TransportError(f"cannot open port: {exc}", port=self.url, step="open") from exc
+            raise TransportError(
+                f"cannot open port: {os_reason(exc)}", port=self.url, step="open"
+            ) from exc
         self._port = port
         try:
             self._apply(self._settings)
@@ -359,7 +365,7 @@ class SerialTransport(Transport):
             try:
                 self._port.flush()
             except (OSError, serial.SerialException) as exc:
-                raise TransportError(f"flush failed: {exc}", port=self.url) from exc
+                raise TransportError(f"flush failed: {os_reason(exc)}", port=self.url) from exc
 
     def _write(self, data: bytes) -> None:
         assert self._port is not None
@@ -390,4 +396,3 @@ class SerialTransport(Transport):
         assert self._port is not None
         if self._port.timeout != timeout:
             self._port.timeout = timeout
-

@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, Slot
 
 from drivers.trace import Trace
 from ui.workers import MeterFactory, PortController
@@ -75,6 +75,31 @@ class BenchContext(QObject):
             return None
         return self.store.get_session(self.session_id)
 
+    def why_read_only(self) -> str:
+        """Why nothing can be recorded in the open session now (for a disabled control's
+        tooltip), or ``""`` when it can."""
+        if self.store is None or self.session_id is None:
+            return "Open a session first (sidebar, or Session > New session…)"
+        from bench_app.errors import BenchError, SessionLockedError
+
+        try:
+            self.store.check_unlocked(self.session_id)
+        except SessionLockedError:
+            return "This session is signed and locked: it can be read and exported, not changed"
+        except BenchError as exc:
+            return str(exc)
+        return ""
+
+    def why_no_meter(self) -> str:
+        """Why the meter cannot be read now (for a disabled control's tooltip), or ``""``."""
+        if self.port is None or self.status.get("state") not in ("connected", "reading"):
+            return "Not connected: connect on the Connection tab first (Ctrl+K)"
+        if self.port.busy:
+            return "A meter read is running: wait for it or press Cancel"
+        if self.run_active:
+            return "A checklist step is using the meter: wait for it or cancel the step"
+        return ""
+
     # -- port ----------------------------------------------------------------------------------
     def open_port(self, meter_factory: MeterFactory, *, port: str, protocol: str) -> PortController:
         """Create the worker thread for a port (closing any previous one)."""
@@ -83,10 +108,18 @@ class BenchContext(QObject):
         db = self.db_path
         store_factory = (lambda: open_store(db)) if (self.store is not None and db) else None
         self.port = PortController(meter_factory, store_factory, self.session_id)
-        self.port.worker.state_changed.connect(lambda s: self.update_status(state=s))
+        # a bound slot of this (GUI-thread) object: the worker's state arrives queued, in order
+        # with the window's own updates (a lambda would run in the worker thread and could
+        # re-show a closed port's status after close_port cleared it)
+        self.port.worker.state_changed.connect(self._worker_state)
         self.update_status(port=port, protocol=protocol, state="connecting")
         self.port_changed.emit(self.port)
         return self.port
+
+    @Slot(str)
+    def _worker_state(self, state: str) -> None:
+        if self.port is not None:  # a closed port's last words are not the window's state
+            self.update_status(state=state)
 
     def close_port(self) -> None:
         """Close the meter (its trace goes to the store) and stop the worker thread."""
@@ -95,7 +128,15 @@ class BenchContext(QObject):
             port.shutdown()
             port.deleteLater()
             self.port_changed.emit(None)
-            self.update_status(state="disconnected")
+            # nothing of the closed port stays in the status bar (name, protocol, counts, clock)
+            self.update_status(
+                port="",
+                protocol="",
+                state="disconnected",
+                bytes_in=0,
+                bytes_out=0,
+                clock_dev_s=None,
+            )
             self.data_changed.emit("trace")
 
     def record_bench(

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from bench_app.paths import user_data_dir
+from bench_app.presentation import clock_deviation, duration
 from ui.context import BenchContext
 from ui.icons import icon
 from ui.panels.checklist import ChecklistPanel
@@ -271,8 +272,32 @@ class MainWindow(QMainWindow):
         elif kind == "event":
             self.show_panel(self.events)
 
+    def sync_actions(self) -> None:
+        """Menu actions follow the buttons they stand for: greyed out with the same reason when
+        the button cannot act (the shortcut then does nothing instead of failing)."""
+        acts = getattr(self, "actions_by_name", {})
+        conn, chk = self.connection, self.checklist
+        mirror = {
+            "clock": conn.clock_btn,
+            "set_clock": conn.set_clock_btn,
+            "run": chk.run_btn,
+            "cancel": chk.cancel_btn,
+            "render": self.report.render_btn,
+            "participant": self.sidebar.part_btn,
+            "equipment": self.sidebar.equip_btn,
+            "software": self.sidebar.soft_btn,
+        }
+        for name, button in mirror.items():
+            act = acts.get(name)
+            if act is not None:
+                act.setEnabled(button.isEnabled())
+                act.setToolTip(button.toolTip())
+        if "export" in acts:
+            acts["export"].setEnabled(self.ctx.session_id is not None)
+
     def _update_bytes(self) -> None:
-        if self.ctx.trace is not None:
+        self.sync_actions()
+        if self.ctx.trace is not None and self.ctx.port is not None:
             tx, rx = self.ctx.trace.byte_counts()
             if (tx, rx) != (self.ctx.status["bytes_out"], self.ctx.status["bytes_in"]):
                 self.ctx.update_status(bytes_out=tx, bytes_in=rx)
@@ -293,14 +318,17 @@ class MainWindow(QMainWindow):
         lab["state"].setText(f"State: <b style='color:{colour}'>{state}</b>")
         lab["bytes"].setText(f"Bytes in {st.get('bytes_in', 0):,} / out {st.get('bytes_out', 0):,}")
         dev = st.get("clock_dev_s")
-        text = "Clock deviation: —"
+        text = "Meter clock: —"
         if dev is not None:
-            text = f"Clock deviation: {round(dev, 1) + 0.0:+.1f} s"
+            text = f"Meter clock: {clock_deviation(dev)}"
         ahead = self._simulated_time_s()
         if dev is not None and ahead:
             # the checklist let simulated time pass in the simulator: say so, not "clock wrong"
-            text += f" (simulated time +{ahead / 3600:.1f} h)"
+            text += f" (simulated time moved on {duration(ahead)})"
         lab["clock"].setText(text)
+        lab["clock"].setToolTip(
+            "Meter clock minus this PC's UTC clock" + (f": {dev:+.3f} s" if dev is not None else "")
+        )
 
     def _simulated_time_s(self) -> float:
         """Seconds the built-in simulator's meter time was advanced (checklist runs with

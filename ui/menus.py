@@ -35,6 +35,7 @@ def _act(window: Any, menu: Any, text: str, slot: Any, shortcut: Any = None) -> 
         action.setShortcut(QKeySequence(shortcut))
     action.triggered.connect(lambda _checked=False: slot())
     menu.addAction(action)
+    menu.setToolTipsVisible(True)  # a greyed-out action says why (the button's reason)
     return action
 
 

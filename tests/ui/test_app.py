@@ -35,7 +35,7 @@ def test_main_window_has_all_tabs_and_status(qtbot, ctx):
     assert w.equipment.session_spin.value() == ctx.session_id
     ctx.update_status(port="socket://x:1", protocol="dlms", state="connected", clock_dev_s=-2.5)
     assert "socket://x:1" in w.status_labels["port"].text()
-    assert "-2.5 s" in w.status_labels["clock"].text()
+    assert "2.5 s behind" in w.status_labels["clock"].text()  # h/min/s, as in the report
     assert w.sidebar.list.count() == 1
 
 

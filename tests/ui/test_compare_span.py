@@ -43,9 +43,11 @@ def test_compare_uses_and_names_the_exports_span(qtbot, ctx):
     assert r is not None and cmp.span == (lo, hi)
     assert r.verdict == "AGREE" and r.compared == expected.compared == (48 + 50 + 48) * 2
     summary = cmp.summary.text()
-    # the span in GB settlement days and SP numbers, and as the CLI prints it
+    # the span in GB settlement days and SP numbers; as the CLI prints it (UTC) on hover only
     assert "SP 1 of Sat 24 Oct 2026 → SP 48 of Mon 26 Oct 2026" in summary
-    assert f"hhdc collection {hhdc} span" in summary and "settlement days 2026-10-24" in summary
+    assert f"hhdc collection {hhdc} span" not in summary and "T00:00Z" not in summary
+    tip = cmp.summary.toolTip()
+    assert f"hhdc collection {hhdc} span" in tip and "settlement days 2026-10-24" in tip
     assert "AGREE" in summary and "agree on every compared period of this day" in summary
     assert cmp.discrepancies == [] and cmp.periods == 50  # the clock-change day
 

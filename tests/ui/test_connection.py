@@ -42,7 +42,7 @@ def test_connect_identity_clock_and_profile_are_stored(qtbot, ctx, fake_meter_fa
     panel = _panel(qtbot, ctx)
     _connect(qtbot, panel)
     assert ctx.status["state"] == "connected"
-    assert "+12.0 s" in panel.result_labels["deviation"].text()
+    assert "12.0 s ahead" in panel.result_labels["deviation"].text()
     blocks = []
     panel.profile_block.connect(blocks.append)
     with qtbot.waitSignal(panel.profile_done, timeout=10000) as sig:

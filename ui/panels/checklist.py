@@ -51,6 +51,7 @@ from ui.panels.checklist_view import (
     verdict_banner_style,
     when_text,
 )
+from ui.widgets import gate
 
 log = logging.getLogger(__name__)
 
@@ -153,15 +154,16 @@ class ChecklistPanel(QWidget):
         self.actual_edit = QPlainTextEdit()
         self.actual_edit.setPlaceholderText("Actual result, as observed")
         self.actual_edit.setFixedHeight(64)
+        self.actual_edit.setTabChangesFocus(True)  # Tab moves on to the verdict, as in a form
         self.verdict_combo = QComboBox()
         self.verdict_combo.addItem(NO_VERDICT, None)  # no default: the tester must choose
         for v in ("pass", "fail", "na", "not-run"):
             self.verdict_combo.addItem(v, v)
         self.note_edit = QLineEdit(placeholderText="Note (optional)")
         self.by_edit = QLineEdit(placeholderText="Your name")
-        self.record_btn = QPushButton(icon("note"), "Record result")
+        self.record_btn = QPushButton(icon("note"), "Record res&ult")
         self.record_btn.clicked.connect(self.record_result)
-        self.attach_btn = QPushButton(icon("attach"), "Attach file…")
+        self.attach_btn = QPushButton(icon("attach"), "Attach f&ile…")
         self.attach_btn.clicked.connect(self.attach_dialog)
         form = QFormLayout()
         form.addRow("Actual", self.actual_edit)
@@ -181,7 +183,7 @@ class ChecklistPanel(QWidget):
         self.role_combo = QComboBox()
         self.role_combo.addItems(["tester", "witness"])
         self.signer_edit = QLineEdit(placeholderText="Full name")
-        self.confirm_btn = QPushButton(icon("sign"), "Confirm run")
+        self.confirm_btn = QPushButton(icon("sign"), "Confir&m run")
         self.confirm_btn.clicked.connect(self.confirm_run)
         sign_row = QHBoxLayout()
         sign_row.addWidget(self.role_combo)
@@ -247,6 +249,7 @@ class ChecklistPanel(QWidget):
             self.run_label.setText("No run yet")
         if self.rows:
             self.steps.setCurrentRow(max(0, min(current, len(self.rows) - 1)))
+        self._gate_session()
         self.results_changed.emit()
 
     def selected(self) -> dict | None:
@@ -288,8 +291,26 @@ class ChecklistPanel(QWidget):
             "" if auto else "Manual steps are recorded by hand below (Record result)"
         )
         self.run_btn.setText(
-            "Perform stimulus and check" if r["kind"] == "stimulus" else "Run selected step"
+            "&Perform stimulus and check" if r["kind"] == "stimulus" else "&Run selected step"
         )
+        revising = bool(r["attempt"]) and r["verdict"] != "not-run"
+        self.record_btn.setText("Revise res&ult…" if revising else "Record res&ult")
+        self.note_edit.setPlaceholderText(
+            f"Reason for the revision (required; attempt {r['attempt']} is kept)"
+            if revising
+            else "Note (optional)"
+        )
+        self._gate_session()
+
+    def _gate_session(self) -> None:
+        """No session or a locked one: the run, record and sign-off controls are greyed out with
+        the reason (while a step runs :meth:`_set_running` governs them)."""
+        if self.worker_thread is not None:
+            return
+        why = self.ctx.why_read_only()
+        gate([self.run_all_btn, self.record_btn, self.attach_btn, self.confirm_btn], why)
+        if why:
+            gate([self.run_btn], why)
 
     def _show_banner(self, r: dict) -> None:
         """A coloured banner with the step's verdict word: red FAIL, green PASS, grey otherwise."""
@@ -337,12 +358,23 @@ class ChecklistPanel(QWidget):
             self.message.show_message("Choose a verdict first (there is no default).", "warning")
             self.verdict_combo.setFocus()
             return
+        note = self.note_edit.text().strip()
+        if r["attempt"] and r["verdict"] != "not-run":  # a revision: the earlier result stays
+            if not note:
+                self.message.show_message(
+                    f"{r['step']} already has a result (attempt {r['attempt']}, kept): type the "
+                    "reason for the revision in Note.",
+                    "warning",
+                )
+                self.note_edit.setFocus()
+                return
+            note = f"Revision of attempt {r['attempt']}: {note}"
         self._guard(
             eng.record,
             r["step"],
             self.actual_edit.toPlainText(),
             verdict,
-            note=self.note_edit.text(),
+            note=note,
             by=self.by_edit.text().strip(),
         )
 
@@ -477,6 +509,7 @@ class ChecklistPanel(QWidget):
             w.setToolTip(why)
         if not on:
             self.wait_bar.hide()
+            self._gate_session()
         self.running_changed.emit(on)
 
     @Slot(str, int, int)

@@ -4,11 +4,10 @@ references as links (``trace:5``, ``collection:3``) and timestamps in GB local t
 from __future__ import annotations
 
 import html
-from datetime import datetime
 from typing import Any
 
 from bench_app.outcomes import CauseKind
-from ui.timebase import gb
+from bench_app.presentation import when
 
 #: verdict → (banner text colour, banner background, word shown)
 VERDICT_STYLE = {
@@ -74,13 +73,9 @@ def earlier_attempts_html(earlier: list[dict]) -> str:
 
 
 def when_text(at: Any) -> str:
-    """A stored timestamp (aware datetime or ISO text, UTC) as GB local time with its zone."""
-    if isinstance(at, datetime):
-        return gb(at, "%Y-%m-%d %H:%M")
-    try:
-        return gb(datetime.fromisoformat(str(at)), "%Y-%m-%d %H:%M")
-    except ValueError:
-        return str(at or "")
+    """A stored timestamp (aware datetime or ISO text, UTC) as GB local time with its zone, in
+    the report's format (:func:`bench_app.presentation.when`)."""
+    return when(at, utc=False, empty="")
 
 
 def verdict_banner_style(verdict: str) -> str:

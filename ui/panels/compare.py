@@ -18,7 +18,15 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from bench_app.compare_basis import default_span, show
 from bench_app.reconcile import DEFAULT_TOLERANCE, ReconcileResult, canonical_channel, reconcile
@@ -26,6 +34,7 @@ from bench_app.settlement import SP, day_start
 from ui.panels.profile_data import LONDON, NORMAL_COLOUR, ProfileSeries, flag_colour
 from ui.panels.profile_flags import period_tooltip
 from ui.timebase import sp_text
+from ui.widgets import add_collection
 
 ALL_PERIODS = "all periods of both collections"
 
@@ -91,6 +100,10 @@ class ComparePlot(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(bar)
         lay.addWidget(self.key)
+        # the plot takes what the bars, key and summary leave: its preferred height must not
+        # push the summary and the profile's flag legend below a 720 px screen
+        self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+        self.plot.setMinimumHeight(160)
         lay.addWidget(self.plot, 1)
         lay.addWidget(self.summary)
         self.series_a = ProfileSeries()
@@ -110,7 +123,7 @@ class ComparePlot(QWidget):
             combo.blockSignals(True)
             combo.clear()
             for c in cols:
-                combo.addItem(f"#{c['id']} {c['source']} ({c.get('rows', 0)})", c["id"])
+                add_collection(combo, c)
             combo.setCurrentIndex(min(i, combo.count() - 1))
             combo.blockSignals(False)
         self._stale = True  # loaded and reconciled when the Compare view is next drawn
@@ -233,6 +246,7 @@ class ComparePlot(QWidget):
         self.flags_present = int(np.bitwise_or.reduce(sa | sb)) if n else 0
         self._day = (periods, va, vb, sa, sb, unit)
         self.summary.setText(self._summary_text())
+        self.summary.setToolTip(f"Compared: {self.result.span_text}" if self.result else "")
 
     def tooltip(self, index: int) -> str:
         """Tooltip of settlement period ``index`` (0-based): A and B, their flags and causes."""
@@ -252,14 +266,14 @@ class ComparePlot(QWidget):
 
     def span_description(self) -> str:
         """Which periods the reconciliation compares, in GB settlement days and SP numbers:
-        ``SP 1 of Mon 26 Oct 2026 → SP 48 of Wed 28 Oct 2026 (hhdc collection 2 span …)``."""
+        ``SP 1 of Mon 26 Oct 2026 → SP 48 of Wed 28 Oct 2026``."""
         r = self.result
         if r is None:
             return ""
         if self.span is None:
-            return f"every period of both collections ({r.span_text})"
+            return "every period of both collections"
         lo, hi = self.span
-        return f"{sp_text(lo)} → {sp_text(hi - SP)} — {r.span_text}"
+        return f"{sp_text(lo)} → {sp_text(hi - SP)}"  # the raw span (UTC) is the tooltip
 
     def _day_in_span(self) -> tuple[int, int] | None:
         """``(first SP, last SP)`` of the day shown that lie in the compared span; None when

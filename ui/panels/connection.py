@@ -26,7 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from drivers.errors import TransportError
+from bench_app.presentation import clock_deviation
+from drivers.errors import TransportError, os_reason
 from drivers.meter import ConnectOptions, create_meter
 from drivers.model import ClockReading, Identity
 from drivers.trace import Trace
@@ -35,7 +36,7 @@ from ui.errors import InlineMessage
 from ui.icons import icon
 from ui.identity_view import IdentityView
 from ui.timebase import gb_and_utc, gb_day_span, sp_text
-from ui.widgets import date_edit
+from ui.widgets import date_edit, gate
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ class ConnectionPanel(QWidget):
         self.refresh_ports()
         self._update_buttons()
         ctx.session_changed.connect(lambda _s: self.check_identity())
+        ctx.session_changed.connect(lambda _s: self._update_buttons())
         ctx.data_changed.connect(
             lambda kind: self.check_identity() if kind in ("equipment", "session") else None
         )
@@ -262,16 +264,23 @@ class ConnectionPanel(QWidget):
         self.connect_btn.setText("Disconnect" if port is not None else "Connect")
         self.connect_btn.setIcon(icon("disconnect" if port is not None else "connect"))
         self.connect_btn.setEnabled(not busy or port is None)
-        for b in (
-            self.identity_btn,
-            self.clock_btn,
-            self.set_clock_btn,
-            self.events_btn,
-            self.profile_btn,
-            self.resume_btn,
-        ):
-            b.setEnabled(live and not busy)
+        why = self.ctx.why_no_meter() if not (live and not busy) else ""
+        if not why and self.ctx.session_id is not None:
+            locked = self.ctx.why_read_only()  # a locked session takes no new readings
+            why = f"{locked}. Open or create another session to read the meter" if locked else ""
+        gate(
+            (
+                self.identity_btn,
+                self.clock_btn,
+                self.set_clock_btn,
+                self.events_btn,
+                self.profile_btn,
+                self.resume_btn,
+            ),
+            why,
+        )
         self.cancel_btn.setEnabled(busy)
+        self.cancel_btn.setToolTip("" if busy else "Nothing is being read")
 
     def _request(self, op: str, **kwargs: Any) -> None:
         if self.ctx.port is None:
@@ -427,7 +436,7 @@ class ConnectionPanel(QWidget):
         if refused:
             self.message.show_message(f"Clock not set. {refused}.", "warning")
             return
-        dev = f"{self.clock.deviation_s:+.1f} s" if self.clock is not None else "not read yet"
+        dev = clock_deviation(self.clock.deviation_s) if self.clock is not None else "not read yet"
         intent = self.ask_write(
             "Set the meter clock?",
             f"The meter clock is set to this PC's UTC time (deviation now {dev}).",
@@ -484,8 +493,8 @@ class ConnectionPanel(QWidget):
         elif op in ("clock", "set_clock"):
             self.clock = result
             lab["clock"].setText(f"{gb_and_utc(result.meter_time)}<br>{sp_text(result.meter_time)}")
-            dev = round(result.deviation_s, 1) + 0.0  # + 0.0: never show "-0.0"
-            lab["deviation"].setText(f"{dev:+.1f} s (meter − PC)")
+            lab["deviation"].setText(f"{clock_deviation(result.deviation_s)} (meter − PC)")
+            lab["deviation"].setToolTip(f"{result.deviation_s:+.3f} s")
             self.ctx.update_status(clock_dev_s=result.deviation_s)
         elif op in ("profile", "read", "resume"):
             lab["last"].setText(f"profile: {result['rows']} periods stored")
@@ -516,10 +525,10 @@ class ConnectionPanel(QWidget):
         from ui.errors import ErrorInfo, log_shown
 
         url = self._bench[1] if self._bench else self.port_url()
-        first = str(exc).split(";")[0].split(": [Errno")[0]
+        reason = getattr(exc, "message", None) or os_reason(exc)  # the port is named once
         info = ErrorInfo(
             "Port did not open",
-            f"{url}: {first}",
+            f"{url}: {reason}",
             "Check the port name or URL, that the cable or optical probe is plugged in, and "
             "that no other program holds the port; then press Connect.",
         )

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -38,6 +39,7 @@ from ui.errors import InlineMessage
 from ui.icons import icon
 from ui.panels.live_buffer import MAX_POINTS, SeriesBuffer
 from ui.timebase import GBTimeAxis
+from ui.widgets import empty_state, gate
 
 #: OBIS (C, D) → (key, plot group, label, unit)
 QUANTITIES: dict[tuple[int, int], tuple[str, str, str, str]] = {
@@ -94,6 +96,8 @@ class LivePanel(QWidget):
         self.draw_timer.start()
         if ctx is not None:
             ctx.port_changed.connect(self._on_port)
+            ctx.status_changed.connect(lambda _st: self.update_buttons())
+        self.update_buttons()
 
     def _build(self) -> None:
         self.rate_combo = QComboBox()
@@ -158,8 +162,15 @@ class LivePanel(QWidget):
         numbers.setLayout(grid)
         numbers.setMinimumWidth(240)
 
+        # no samples yet: a message instead of empty axes
+        self.empty = empty_state(
+            "No live values yet. Connect on the Connection tab, then press Start polling."
+        )
+        self.plot_stack = QStackedWidget()
+        self.plot_stack.addWidget(self.empty)
+        self.plot_stack.addWidget(self.glw)
         body = QHBoxLayout()
-        body.addWidget(self.glw, 1)
+        body.addWidget(self.plot_stack, 1)
         body.addWidget(numbers)
         lay = QVBoxLayout(self)
         lay.addLayout(bar)
@@ -195,6 +206,7 @@ class LivePanel(QWidget):
             if key in self.values:
                 self.values[key].setText(f"{y:,.3f}" if abs(y) < 100 else f"{y:,.1f}")
         self.samples += 1
+        self.plot_stack.setCurrentWidget(self.glw)
 
     def feed_registers(self, registers: list, t: float | None = None) -> None:
         """Add a :meth:`read_instantaneous` result (``RegisterValue`` list)."""
@@ -283,6 +295,7 @@ class LivePanel(QWidget):
         self.dirty.clear()
         self._zoomed.clear()
         self.samples = 0
+        self.plot_stack.setCurrentWidget(self.empty)
         for lab in self.values.values():
             lab.setText("—")
 
@@ -294,11 +307,26 @@ class LivePanel(QWidget):
             port.worker.failed.connect(self._on_failed)
         else:
             self.start_btn.setChecked(False)
+        self.update_buttons()
+
+    def update_buttons(self) -> None:
+        """Polling needs a connection (greyed out with the reason otherwise); while polling,
+        Stop stays available."""
+        if self.start_btn.isChecked():
+            gate([self.start_btn], "")
+            return
+        why = ""
+        if self.ctx is not None and (
+            self.ctx.port is None or self.ctx.status.get("state") not in ("connected", "reading")
+        ):
+            why = self.ctx.why_no_meter()
+        gate([self.start_btn], why, "Read the instantaneous values at the chosen rate")
 
     def _apply_rate(self) -> None:
         self.poll_timer.setInterval(int(1000 / float(self.rate_combo.currentData())))
 
     def set_polling(self, on: bool) -> None:
+        self.update_buttons()
         self.start_btn.setText("Stop polling" if on else "Start polling")
         self.start_btn.setIcon(icon("cancel" if on else "run"))
         if on:

@@ -47,7 +47,7 @@ from ui.panels.profile_flags import (
     period_tooltip,
 )
 from ui.timebase import GBTimeAxis, zone_name
-from ui.widgets import date_edit
+from ui.widgets import add_collection, date_edit, empty_state
 
 VIEWS = ["Settlement day", "Time range", "90-day heat map", "Compare collections"]
 
@@ -177,7 +177,14 @@ class ProfilePanel(QWidget):
         lay.addLayout(bar1)
         lay.addLayout(bar2)
         lay.addWidget(self.message)
+        # the plots take what the bars and legends leave (never less than a readable 220 px):
+        # their preferred size must not push the flag legend below a 720 px screen
+        self.stack.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+        self.stack.setMinimumHeight(220)
+        self.empty = empty_state()  # instead of empty axes: what is missing, what to do
+        self.empty.hide()
         lay.addWidget(self.stack, 1)
+        lay.addWidget(self.empty, 1)
         lay.addWidget(self.legend)
 
     # -- data ----------------------------------------------------------------------------------
@@ -192,16 +199,14 @@ class ProfilePanel(QWidget):
             events = list(self.ctx.store.events(self.ctx.session_id))
         self.event_index = EventIndex(events)
         for c in cols:
-            started = str(c.get("started_at", ""))[:16].replace("T", " ")
-            self.collection_combo.addItem(
-                f"#{c['id']} {c['source']} {c.get('protocol') or ''} {started} "
-                f"({c.get('rows', 0)} rows)",
-                c["id"],
-            )
+            add_collection(self.collection_combo, c)
         self.compare.set_collections(cols)
         self.collection_combo.blockSignals(False)
         if cols:
             self._load_selected()
+        else:
+            self.series = ProfileSeries()
+            self.redraw()
 
     def _load_selected(self) -> None:
         cid = self.collection_combo.currentData()
@@ -266,7 +271,31 @@ class ProfilePanel(QWidget):
         assert isinstance(day, date)
         return day
 
+    def empty_text(self) -> str:
+        """Why there is nothing to plot (``""`` when there is): no session, no collection, or a
+        collection without profile periods. The comparison explains its own state."""
+        if self.stack.currentIndex() == 3:
+            return ""
+        if self.ctx is not None and self.ctx.session_id is None:
+            return "No session open. Open or create one in the sidebar."
+        if self.collection_combo.count() == 0 and not len(self.series):
+            return (
+                "No profile read in this session yet. Connect on the Connection tab and press "
+                "Read profile, or run the checklist: every read is stored and shown here."
+            )
+        if not len(self.series):
+            return "This collection holds no profile periods (its read stopped before any block)."
+        return ""
+
     def redraw(self) -> None:
+        why = self.empty_text()
+        self.empty.setText(why)
+        self.empty.setVisible(bool(why))
+        self.stack.setVisible(not why)
+        self.legend.setVisible(not why)
+        if why:
+            self.day_info.setText("")
+            return
         view = self.stack.currentIndex()
         ch = max(0, self.channel_combo.currentIndex())
         present = 0

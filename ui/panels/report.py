@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from bench_app.errors import ReportError
 from bench_app.paths import user_data_dir
+from bench_app.presentation import utc_text
 from bench_app.signing import new_self_signed
 from bench_app.signing.keys import certificate_fingerprint, certificate_holder
 from bench_app.signing.verify import load_trust
@@ -582,7 +583,7 @@ class ReportPanel(QWidget):
             self.table.setItem(row, 1, who)
             when_item = QTableWidgetItem(when)
             if s.signing_time:
-                when_item.setToolTip(f"{s.signing_time:%Y-%m-%d %H:%M:%S} UTC")
+                when_item.setToolTip(utc_text(s.signing_time))
             self.table.setItem(row, 2, when_item)
             intact = s.intact and s.docmdp_ok and not s.error
             self.table.setItem(row, 3, _mark(intact, "intact", "NOT intact"))

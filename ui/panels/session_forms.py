@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from html import escape
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt, Signal
@@ -30,7 +31,7 @@ from PySide6.QtWidgets import (
 from ui.context import BenchContext
 from ui.errors import InlineMessage, show_error
 from ui.icons import icon
-from ui.widgets import date_edit
+from ui.widgets import date_edit, gate
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +157,7 @@ class EquipmentDialog(FormDialog):
         self.firmware = QPlainTextEdit("\n".join(f"{k}={v}" for k, v in fw.items()))
         self.firmware.setPlaceholderText("metrology=1.02\napplication=3.4\ncommunications=2.1")
         self.firmware.setFixedHeight(80)
+        self.firmware.setTabChangesFocus(True)  # Tab moves to the next field
         self.hardware = QLineEdit(cur.get("hardware_version", ""))
         self.channels = QSpinBox(minimum=0, maximum=64, value=int(cur.get("channels", 0) or 0))
         self.channel_types = QLineEdit(cur.get("channel_types", ""))
@@ -251,6 +253,20 @@ SIM_BADGE_STYLE = (
 )
 
 
+#: reasons the sidebar's overall-result box lists before "n more"
+SHOWN_REASONS = 3
+
+
+def eut_line(eq: dict) -> str:
+    """``"EUT: GEN HH-4 (GEN-SIM-004711)"``: the model once (a model that already starts with the
+    outstation type's code is not prefixed again), then the serials."""
+    kind, model = str(eq.get("outstation_type") or "").strip(), str(eq.get("model") or "").strip()
+    first = model.split()[0].upper() if model else ""
+    name = model if kind and first == kind.upper() else f"{kind} {model}".strip()
+    serials = ", ".join(eq.get("serials", []) or [])
+    return f"EUT: {escape(name) or '—'}" + (f" ({escape(serials)})" if serials else "")
+
+
 class SessionSidebar(QWidget):
     """List of sessions with New, and per-session Participants / Equipment / Software buttons."""
 
@@ -342,8 +358,14 @@ class SessionSidebar(QWidget):
         from ui.panels.checklist_view import overall_html, overall_style
 
         self.overall_status = status
-        self.overall.setText(overall_html(status, reasons))
-        self.overall.setToolTip(tooltip or "By the report's rules: any failed step fails")
+        # at most SHOWN_REASONS lines: a long list would be cut mid-line on a 720 px screen;
+        # every reason is in the tooltip
+        shown = reasons[:SHOWN_REASONS]
+        if len(reasons) > SHOWN_REASONS:
+            shown.append(f"{len(reasons) - SHOWN_REASONS} more (hover to read all)")
+        self.overall.setText(overall_html(status, shown))
+        rule = "By the report's rules: any failed step fails"
+        self.overall.setToolTip(tooltip or "\n".join([*(f"· {r}" for r in reasons), rule]))
         self.overall.setStyleSheet(overall_style(status))
 
     def update_overall(self) -> None:
@@ -386,8 +408,8 @@ class SessionSidebar(QWidget):
 
     def _update_summary(self) -> None:
         has = self.ctx.session_id is not None and self.ctx.store is not None
-        for b in (self.part_btn, self.equip_btn, self.soft_btn, self.record_btn):
-            b.setEnabled(has)
+        gate([self.record_btn], "" if has else self.ctx.why_read_only())
+        gate([self.part_btn, self.equip_btn, self.soft_btn], self.ctx.why_read_only())
         self.update_overall()
         if not has:
             self.summary.setText("No session open. Create one with New session…")
@@ -401,10 +423,7 @@ class SessionSidebar(QWidget):
         lines = [f"<b>{s['reference']}</b> ({s.get('status', '')})", f"{s.get('location') or ''}"]
         lines += [f"{p['role']}: {p['name']}" for p in people] or ["<i>no participants yet</i>"]
         if eq:
-            lines.append(
-                f"EUT: {eq.get('outstation_type', '')} {eq.get('model', '')} "
-                f"({', '.join(eq.get('serials', []) or [])})"
-            )
+            lines.append(eut_line(eq))
         if sw:
             lines.append(f"HHDC: {sw.get('hhdc_name', '')} {sw.get('hhdc_mpid', '')}")
         self.summary.setText("<br>".join(x for x in lines if x))

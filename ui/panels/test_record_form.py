@@ -29,6 +29,7 @@ class TestRecordDialog(FormDialog):
                 box = QPlainTextEdit("\n".join(cur.get(key) or []))
                 box.setPlaceholderText("one per line")
                 box.setFixedHeight(56)
+                box.setTabChangesFocus(True)  # Tab moves to the next field
                 self.lists[key] = box
                 self.form.addRow(label, box)
             else:
