@@ -117,7 +117,8 @@ class Observer:
     :param on_chunk: called from a relay thread with every recorded :class:`Chunk`.
     :param on_stored: called (from the polling thread) with every :class:`StoredSegment`.
     :param simulated: the HHDC side is a simulated HHDC's system (the bench's own): every
-        observed trace is stored marked simulated (None: not known).
+        observed trace is stored marked simulated (None: not known — a call whose association
+        announces a simulated HHDC, by its calling-AP-title, is then stored marked simulated).
     """
 
     def __init__(
@@ -211,9 +212,13 @@ class Observer:
                 return out
 
     def _store(self, seg: Segment) -> StoredSegment:
+        found = exchanges(list(seg.trace), self.levels)
+        simulated = self.simulated
+        if simulated is None and any(e.details.get("simulated") for e in found):
+            simulated = True  # the HHDC's association says it is the bench's simulator
         trace_id = self.store.add_trace(self.session_id, seg.trace, observed_label(self.step, seg),
-                                        simulated=self.simulated)  # fmt: skip
-        stored = StoredSegment(trace_id, seg, exchanges(list(seg.trace), self.levels))
+                                        simulated=simulated)  # fmt: skip
+        stored = StoredSegment(trace_id, seg, found)
         self.stored.append(stored)
         if self.on_stored is not None:
             self.on_stored(stored)

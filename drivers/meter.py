@@ -83,6 +83,9 @@ class ConnectOptions:
     listen_only: bool = False
     #: DLMS ``"ln"`` or ``"sn"`` referencing; None = the description's (default LN).
     referencing: str | None = None
+    #: DLMS: the client's system title sent as calling-AP-title (8 octets; b"" = none). The
+    #: bench's simulated HHDC sends :data:`drivers.model.SIMULATOR_SYSTEM_TITLE`.
+    calling_ap_title: bytes = b""
 
 
 @runtime_checkable

@@ -180,6 +180,17 @@ class Identity:
         )
 
 
+#: The DLMS system title the bench's simulated HHDC sends as its AARQ's calling-AP-title: a
+#: 3-letter flag, then ``SIM`` — the convention of a simulated outstation's logical device name.
+SIMULATOR_SYSTEM_TITLE = b"WBSSIM\x00\x01"
+
+
+def system_title_announces_simulator(title: bytes) -> bool:
+    """True when a DLMS system title (8 octets: 3-letter flag, 5 octets) says ``SIM`` after the
+    flag, as :data:`SIMULATOR_SYSTEM_TITLE` does."""
+    return len(title) == 8 and title[3:6] == b"SIM"
+
+
 @dataclass
 class ClockReading:
     """Meter clock against the PC clock at the moment of reading.

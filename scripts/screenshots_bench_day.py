@@ -212,6 +212,13 @@ def run_scenes(out: Path) -> dict:
             chk.template_combo.findData("bscp601-protocol-cop1-2-3-5-10")
         )
         chk.by_edit.setText("Alice Tester")
+        tabs, plan = getattr(chk, "detail_tabs", None), getattr(chk, "timeline", None)
+        if tabs is not None and plan is not None:  # the run's timeline before it starts
+            chk.steps.setCurrentRow([r["step"] for r in chk.rows].index("DR4-1a"))
+            tabs.setCurrentWidget(plan)
+            settle(600)
+            shots.append(grab(window, chk, "checklist-plan", out))
+            tabs.setCurrentIndex(0)
         finished: list = []
         chk.step_finished.connect(finished.append)
         chk.steps.setCurrentRow([r["step"] for r in chk.rows].index("DR4-1a"))

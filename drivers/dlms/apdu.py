@@ -13,7 +13,8 @@ Conventions:
   the client decodes them after reassembling blocks.
 * AARQ: application context LN without ciphering (``2.16.756.5.8.1.1``); authentication none
   or LLS (mechanism ``2.16.756.5.8.2.1``, ``…02 01``), the password being the
-  calling-authentication-value.
+  calling-authentication-value; optionally the client's system title as calling-AP-title
+  (``A6 0A 04 08`` + 8 octets), which says who is calling.
 """
 
 from __future__ import annotations
@@ -159,10 +160,15 @@ def aarq(
     max_pdu: int = 0xFFFF,
     conformance: int = DEFAULT_CONFORMANCE,
     context: bytes = CONTEXT_LN,
+    calling_ap_title: bytes = b"",
 ) -> bytes:
     """AARQ (LN context unless ``context`` says SN): no authentication, or LLS with
-    ``password``."""
+    ``password``; ``calling_ap_title`` (the client's 8-octet system title) when given."""
     body = ber.tlv(0xA1, ber.tlv(0x06, context))
+    if calling_ap_title:  # calling-AP-title [6] AP-title: OCTET STRING (system title)
+        if len(calling_ap_title) != 8:
+            raise ValueError("a calling-AP-title (system title) is 8 octets")
+        body += ber.tlv(0xA6, ber.tlv(0x04, bytes(calling_ap_title)))
     if password is not None:
         pw = password.encode("latin-1") if isinstance(password, str) else bytes(password)
         body += (

@@ -143,6 +143,8 @@ class DlmsClient:
         self.blocks_received = 0  #: data blocks of long answers so far (the probe reports it)
         #: blocks this client takes before acknowledging a general block transfer (1…63)
         self.gbt_window = gbt.MAX_WINDOW
+        #: the client's system title sent as calling-AP-title (8 octets; b"" = none)
+        self.calling_ap_title = b""
 
     # -- association ------------------------------------------------------------------------------
     def associate(self, password: bytes | str | None = None) -> A.AssociationResult:
@@ -150,8 +152,9 @@ class DlmsClient:
         if not getattr(self.link, "connected", True):
             self.link.connect()
         request = A.aarq(
-            password, max_pdu=self.max_pdu, conformance=self.conformance, context=self.context
-        )
+            password, max_pdu=self.max_pdu, conformance=self.conformance, context=self.context,
+            calling_ap_title=self.calling_ap_title,
+        )  # fmt: skip
         # the password's place in the logical AARQ; every frame carrying it is traced masked
         answer = self.link.exchange(request, step="AARQ", secret=aarq_password_spans(request))
         if answer[:1] in (bytes([A.EXCEPTION_RESPONSE]), bytes([A.CONFIRMED_SERVICE_ERROR])):

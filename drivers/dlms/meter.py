@@ -122,6 +122,7 @@ class DlmsMeter:
         d = self.description
         client_cls = SnClient if (o.referencing or d.referencing) == "sn" else DlmsClient
         self.client = client_cls(self.link, client_sap=o.client_sap)
+        self.client.calling_ap_title = o.calling_ap_title
         self.client.status_obis = d.profile_status or C.OBIS_STATUS
         self.client.range_deviation_unspecified = d.has_quirk("range_deviation_unspecified")
         #: event logs of a meter without range selection are read whole and filtered

@@ -29,6 +29,7 @@ from drivers.dlms.axdr import DataType, Typed, as_datetime, decode_typed
 from drivers.dlms.dissect import OBIS_NAMES
 from drivers.errors import ProtocolError
 from drivers.iec62056_21.dissect import RANGES, IecStream
+from drivers.model import system_title_announces_simulator
 from drivers.trace import REDACTED_BYTE, TraceRecord
 
 CLOCK = "0.0.1.0.0.255"
@@ -241,7 +242,15 @@ class _Pairing:
         text = f"association {who}, authentication {auth}"
         if pw:
             text += f", password {len(pw)} characters (masked)"
-        return Exchange("association", text, details={"sap": sap, "level": level, "auth": auth})
+        details: dict[str, Any] = {"sap": sap, "level": level, "auth": auth}
+        title = ber.first(items.get(0xA6, b""), "AARQ calling-AP-title")
+        if title:  # the caller's system title: who is calling
+            details["calling_ap_title"] = title.hex()
+            text += f", calling AP title {title.hex()}"
+            if system_title_announces_simulator(title):
+                details["simulated"] = True
+                text += " (a simulated HHDC)"
+        return Exchange("association", text, details=details)
 
     def _service(self, apdu: bytes) -> Exchange:
         class_id = int.from_bytes(apdu[3:5], "big")

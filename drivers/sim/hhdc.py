@@ -7,7 +7,9 @@ export in the generic HHDC interval layout (``resources/mappings/generic-interva
 per period and channel, ``MPAN,Serial,Start,Channel,Value,Unit,Flag,System``, interval start in
 UTC), which ``bench-app import --source hhdc`` accepts. Its ``System`` column names the system that
 wrote the export, :data:`SYSTEM_NAME` — ``(simulated)`` in it, as every simulated source says —
-so the bench marks what it imports from it as simulated evidence.
+so the bench marks what it imports from it as simulated evidence. Over DLMS it also sends its
+system title :data:`drivers.model.SIMULATOR_SYSTEM_TITLE` as the AARQ's calling-AP-title, so
+an observer marks the traces of its calls as simulated.
 
 Defect switches (:data:`HHDC_DEFECTS`) make it behave like a faulty HHDC system a witness must
 catch:
@@ -29,7 +31,7 @@ from pathlib import Path
 
 from drivers.errors import AuthenticationError
 from drivers.meter import ConnectOptions, MeterDriver, create_meter
-from drivers.model import Profile, utc
+from drivers.model import SIMULATOR_SYSTEM_TITLE, Profile, utc
 from drivers.trace import Trace
 
 HHDC_DEFECTS = (
@@ -157,6 +159,8 @@ class SimHhdc:
             client_sap=self.client_sap,
             timeout=self.timeout,
             trace=Trace(),
+            # it says who calls in its association (DLMS), as it names itself in its export
+            calling_ap_title=SIMULATOR_SYSTEM_TITLE if self.protocol == "dlms" else b"",
         )
         meter = self.connect(self.protocol, opts)
         try:

@@ -141,3 +141,62 @@ def test_a_real_hhdc_export_is_not_marked(store, session_id, tmp_path):
         assert coll["simulated"] is None
         assert coll["meta"].get("systems", []) == ([system] if system else [])
     assert not is_simulator_session(store, session_id)
+
+
+def test_an_observer_not_told_marks_the_simulated_hhdcs_calls_by_its_association(
+    store, session_id, tmp_path
+):
+    """``bench-app simulate-hhdc`` dialling an observer that knows nothing about it: its AARQ's
+    calling-AP-title names the simulator, so the stored call is marked; the project's own client
+    (no calling-AP-title, as a real HHDC's may send another) is not."""
+    from bench_app.cli import main
+    from bench_app.observe import Observer, ObserveSpec
+    from drivers.meter import ConnectOptions, create_meter
+    from drivers.model import SIMULATOR_SYSTEM_TITLE
+    from drivers.sim import SimOptions, start_simulator
+
+    with start_simulator("dlms", options=SimOptions(meter="prometer100", days=1)) as sim:
+        obs = Observer(store, session_id, ObserveSpec("tcp://127.0.0.1:0", sim.url))
+        url = obs.start()
+        try:
+            start, end = _window(sim)
+            assert main(["simulate-hhdc", "--port", url, "--password", "HHDC2PASS",
+                         "--step", "DR1-1", "--collect", "--from", start.isoformat(),
+                         "--to", end.isoformat(), "--out", str(tmp_path)]) == 0  # fmt: skip
+            other = create_meter("dlms", ConnectOptions(url=url, password="HHDC2PASS",
+                                                        client_sap=48))  # fmt: skip
+            other.connect()
+            other.read_clock()
+            other.close()
+            import time
+
+            deadline = time.monotonic() + 10
+            while len(obs.stored) < 2 and time.monotonic() < deadline:
+                obs.poll(0.1)
+        finally:
+            obs.stop()
+    first, second = obs.stored[:2]
+    assoc = first.exchanges[0]
+    assert assoc.kind == "association" and assoc.details["simulated"] is True
+    assert assoc.details["calling_ap_title"] == SIMULATOR_SYSTEM_TITLE.hex()
+    assert "a simulated HHDC" in assoc.text
+    assert "calling_ap_title" not in second.exchanges[0].details
+    marks = {t["id"]: t["simulated"] for t in store.traces(session_id)}
+    assert (marks[first.trace_id], marks[second.trace_id]) == (1, None)
+    assert is_simulator_session(store, session_id)
+
+
+def test_the_calling_ap_title_sits_in_the_aarq_and_the_password_stays_masked():
+    from drivers.dlms.apdu import aarq
+    from drivers.model import SIMULATOR_SYSTEM_TITLE, system_title_announces_simulator
+    from drivers.redact import aarq_password_spans
+    from drivers.sim.dlms_apdu import parse_aarq
+
+    request = aarq("HHDC2PASS", calling_ap_title=SIMULATOR_SYSTEM_TITLE)
+    assert b"\xa6\x0a\x04\x08" + SIMULATOR_SYSTEM_TITLE in request
+    ((lo, hi),) = aarq_password_spans(request)
+    assert request[lo:hi] == b"HHDC2PASS"
+    assert parse_aarq(request).password == b"HHDC2PASS"  # the simulator takes it as before
+    with pytest.raises(ValueError, match="8 octets"):
+        aarq(None, calling_ap_title=b"SHORT")
+    assert not system_title_announces_simulator(b"SMLXYZ\x00\x01")
