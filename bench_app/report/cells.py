@@ -10,9 +10,11 @@ re-render the same.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 from bench_app import presentation as P
+from bench_app import settlement
 from bench_app.report.data import ReportData
 
 
@@ -159,3 +161,22 @@ _IDENTITY = {
 def identity_text(ident: dict) -> str:
     """``"manufacturer (FLAG id) SML, model …, serial …, outstation type PRO"``."""
     return ", ".join(f"{label} {ident[k]}" for k, label in _IDENTITY.items() if ident.get(k))
+
+
+def span_text(summary: dict) -> str:
+    """The span a reconciliation compared: ``"07 Dec 2026 19:30 GMT → 07 Dec 2026 21:00 GMT
+    (settlement day Mon 07 Dec 2026)"`` from its ``span`` [start, end); the comparison's own
+    text when it has no span."""
+    span = summary.get("span")
+    if not (isinstance(span, (list, tuple)) and len(span) == 2):
+        return str(summary.get("span_text") or "—")
+    try:
+        start, end = (settlement.parse_utc(str(t)) for t in span)
+    except ValueError:
+        return str(summary.get("span_text") or "—")
+    first = settlement.settlement_day(start)
+    last = settlement.settlement_day(end - timedelta(seconds=1))
+    days = P.day_text(first) if first == last else f"{P.day_text(first)} … {P.day_text(last)}"
+    many = "s" if first != last else ""
+    fmt = "%d %b %Y %H:%M"
+    return f"{P.gb(start, fmt)} → {P.gb(end, fmt)} (settlement day{many} {days})"

@@ -32,13 +32,13 @@ from typing import Any
 LAYOUT_KEY = "layout"
 
 #: The layout this build draws. Bump it with every change to the drawing (see the module doc).
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 
 #: SHA-256 of the guard statement's rendering at :data:`LAYOUT_VERSION`: ``pages`` over every
 #: page's content stream, ``file`` over the whole PDF (both change when the drawing does).
 LAYOUT_GUARD = {
-    "pages": "d8cc84e416e95c78ceb19b7f7c79991891ddbf1d036a2dd65834aae7a8465c90",
-    "file": "cb749a7c2f2e9771d768685a31535795492a5add86a4c5fdd5e92e2fe7e2d836",
+    "pages": "f60f639b24d9cb9eee195f51a925fa1f863dfdb3d2c2bb8a7e0ca0fe41d8b350",
+    "file": "5dfdd5cf7b8fb73dde3a871c12d237e64e7856b069fb53920da0e447123caf2f",
 }
 
 #: The layout of a statement that names none: every build before statements recorded one.
@@ -48,6 +48,8 @@ UNRECORDED_LAYOUT = 1
 LAYOUTS: dict[int, str] = {
     1: "Witness Bench 0.1.0 builds of 2026-12-07 before statements recorded their layout",
     2: "Witness Bench 0.1.0 from 2026-12-07, the first to record its layout",
+    3: "Witness Bench 0.1.0 from 2026-12-07: the reconciliation's span and the session date in "
+    "the report's one date format",
 }
 
 

@@ -16,6 +16,7 @@ from reportlab.platypus import (
 )
 
 from bench_app import pdf_layout as L
+from bench_app import presentation as P
 from bench_app.checklist.verdict import REHEARSAL_TITLE, rehearsal_only, run_kind
 from bench_app.presentation import channel_name
 from bench_app.report import cells, profile, record, test_record
@@ -66,7 +67,7 @@ def cover(d: ReportData, st: Styles) -> list:
             [
                 ("Application reference", s.get("reference", "")),
                 ("Kind of test", kind),
-                ("Date", s.get("date") or ""),
+                ("Date", P.day_text(str(s.get("date") or ""))),
                 ("Location", s.get("location") or ""),
                 ("HHDC", f"{hhdc['name'] or '—'} (MPID {hhdc['mpid'] or '—'})"),
                 (
@@ -439,7 +440,7 @@ def _reconciliation_summary(summary: dict, st: Styles, source: str = "hhdc") -> 
         key_values(
             [
                 ("Verdict", str(g("verdict") or "")),
-                ("Span compared", str(g("span_text") or "—")),
+                ("Span compared", cells.span_text(summary)),
                 ("Tolerance", f"{g('tolerance')} per period and channel"),
                 ("Compared / matched", f"{g('compared')} / {g('matched')} period values"),
                 ("Values / flags differing", f"{g('value_diffs')} / {g('flag_diffs')}"),

@@ -154,18 +154,19 @@ def test_another_sessions_report_is_never_green(qtbot, signed):
 
 
 def test_a_report_of_an_older_page_layout_is_never_green(qtbot, signed, capsys, monkeypatch):
-    """As if this build drew layout 3 differently: the report's layout-2 pages are not re-drawn,
-    and the panel says so on an amber band, as the CLI does (exit 17)."""
+    """As if the next build drew the next layout differently: the report's pages (this build's
+    layout) are not re-drawn, and the panel says so on an amber band, as the CLI does (exit 17)."""
     from bench_app.report import layout
     from bench_app.report import render as render_mod
     from bench_app.signing import statement_check
 
-    monkeypatch.setattr(layout, "LAYOUT_VERSION", 3)
-    monkeypatch.setattr(statement_check, "LAYOUT_VERSION", 3)
+    drawn = layout.LAYOUT_VERSION
+    monkeypatch.setattr(layout, "LAYOUT_VERSION", drawn + 1)
+    monkeypatch.setattr(statement_check, "LAYOUT_VERSION", drawn + 1)
     monkeypatch.setattr(render_mod, "render_bytes", lambda _s: b"%PDF-1.4 another drawing")
     panel = _panel(qtbot, signed, [signed["tester"], signed["witness"]])
     assert panel.state.result == "PAGES NOT RE-DRAWN", panel.state.problems
     assert panel.verdict_label.text().startswith("PAGES NOT RE-DRAWN") and not _is_green(panel)
-    assert "pages drawn by layout 2" in panel.verify_label.text()
-    assert "this build draws layout 3" in panel.verify_label.text()
+    assert f"pages drawn by layout {drawn}" in panel.verify_label.text()
+    assert f"this build draws layout {drawn + 1}" in panel.verify_label.text()
     assert _cli(signed, [signed["tester"], signed["witness"]]) == 17

@@ -131,3 +131,20 @@ def test_rendered_report_shows_names_not_internal_codes(tmp_path):
     assert "The tester's digital signature (PAdES) goes in this box" in text
     assert "Active import, kWh (1.0.1.29.0.255)" in text
     assert "Outline colours:" in text and "Phase failure" in text
+
+
+def test_reconciliation_span_in_gb_time_with_its_settlement_days():
+    from bench_app.report.cells import span_text
+
+    one = {"span": ["2026-12-07T19:30:00Z", "2026-12-07T21:00:00Z"], "span_text": "raw"}
+    assert span_text(one) == (
+        "07 Dec 2026 19:30 GMT → 07 Dec 2026 21:00 GMT (settlement day Mon 07 Dec 2026)"
+    )
+    bst = {"span": ["2026-08-25T23:00:00Z", "2026-08-28T23:00:00Z"]}
+    assert span_text(bst) == (
+        "26 Aug 2026 00:00 BST → 29 Aug 2026 00:00 BST "
+        "(settlement days Wed 26 Aug 2026 … Fri 28 Aug 2026)"
+    )
+    assert span_text({"span": None, "span_text": "all periods of both collections"}) == (
+        "all periods of both collections"
+    )
