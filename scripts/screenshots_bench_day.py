@@ -212,13 +212,12 @@ def run_scenes(out: Path) -> dict:
             chk.template_combo.findData("bscp601-protocol-cop1-2-3-5-10")
         )
         chk.by_edit.setText("Alice Tester")
-        tabs, plan = getattr(chk, "detail_tabs", None), getattr(chk, "timeline", None)
-        if tabs is not None and plan is not None:  # the run's timeline before it starts
-            chk.steps.setCurrentRow([r["step"] for r in chk.rows].index("DR4-1a"))
-            tabs.setCurrentWidget(plan)
-            settle(600)
-            shots.append(grab(window, chk, "checklist-plan", out))
-            tabs.setCurrentIndex(0)
+        # the run's timeline before it starts
+        chk.steps.setCurrentRow([r["step"] for r in chk.rows].index("DR4-1a"))
+        chk.detail_tabs.setCurrentWidget(chk.timeline)
+        settle(600)
+        shots.append(grab(window, chk, "checklist-plan", out))
+        chk.detail_tabs.setCurrentIndex(0)
         finished: list = []
         chk.step_finished.connect(finished.append)
         chk.steps.setCurrentRow([r["step"] for r in chk.rows].index("DR4-1a"))
@@ -283,7 +282,7 @@ def run_scenes(out: Path) -> dict:
         checks["window_1280x720"] = (window.width(), window.height())
         shots.append(grab(window, chk, "window-1280x720", out))
         result["ok"] = (
-            len(shots) == 10
+            len(shots) == 11
             and checks["clock_change_periods"] == 50
             and checks["manual_verdict"] == "pass"
             and checks["repeated_attempt"] >= 2

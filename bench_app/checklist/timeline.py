@@ -96,6 +96,14 @@ class StepPlan:
     events: list[Event] = field(default_factory=list)
     note: str = ""
 
+    def wait_text(self) -> str:
+        """``waits 17 min 23 s``, ``no wait`` (a step that acts at once) or ``wait unknown``."""
+        if self.wait_s is None:
+            return "wait unknown"
+        if self.wait_s < 0.05:
+            return "no wait"
+        return f"waits {duration_text(self.wait_s)}"
+
     def to_json(self) -> dict:
         return {
             "step": self.step, "title": self.title, "kind": self.kind,
@@ -156,8 +164,7 @@ class Plan:
             f"expected: {self.duration_text()}; waits end {gb_and_utc(self.end)}",
         ]
         for s in self.steps:
-            wait = duration_text(s.wait_s) if s.wait_s is not None else "unknown"
-            out.append(f"{s.step:<7} {s.title}  [{s.kind}; waits {wait}]")
+            out.append(f"{s.step:<7} {s.title}  [{s.kind}; {s.wait_text()}]")
             for e in s.events:
                 out.append(f"  {hms(e.at)}  {e.kind:<5} {e.text}")
             if s.note:

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from bench_app import settlement
 from bench_app.checklist.timeline import hms
-from bench_app.presentation import duration, gb_and_utc
+from bench_app.presentation import gb_and_utc
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +86,7 @@ class TimelineView(QWidget):
             + "".join(f"<br><b>Warning:</b> {w}" for w in plan.warnings)
         )
         for s in plan.steps:
-            wait = duration(s.wait_s) if s.wait_s is not None else "unknown"
-            top = QTreeWidgetItem([f"{s.step}", f"waits {wait}", s.title])
+            top = QTreeWidgetItem([f"{s.step}", s.wait_text(), s.title])
             top.setToolTip(2, s.title + (f" — {s.note}" if s.note else ""))
             for e in s.events:
                 kind, what = KIND_WORDS.get(e.kind, e.kind), e.text

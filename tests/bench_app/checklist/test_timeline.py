@@ -94,6 +94,8 @@ def test_steps_declared_not_fitted_and_steps_without_waits_take_no_time():
     assert [s.wait_s for s in plan.steps] == [0.0, 0.0]
     assert plan.steps[0].note == "meter reads only: no wait"
     assert plan.steps[1].note == "n/a: battery = no"
+    assert [s.wait_text() for s in plan.steps] == ["no wait", "no wait"]  # never "waits 0.0 s"
+    assert "no wait]" in "\n".join(plan.lines())
 
 
 def test_the_period_is_measured_from_the_sessions_bench_read_else_unknown(store, session):
