@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 import pytest
@@ -24,6 +25,22 @@ def _isolated_user_data(tmp_path, monkeypatch):
     monkeypatch.setenv("WITNESS_BENCH_HOME", str(home))
     monkeypatch.setenv("WITNESS_BENCH_DB", str(home / "sessions.db"))
     yield
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_between_tests():
+    """Once a GUI test has made the application, automatic garbage collection is off for the
+    rest of this process (``ui.app.collect_in_gui_thread``: the GUI collects on a timer in its
+    own thread); tests that never run an event loop get the same collection here, in the main
+    thread, generation by generation as the thresholds say."""
+    yield
+    if gc.isenabled():
+        return
+    counts, limits = gc.get_count(), gc.get_threshold()
+    for generation in (2, 1, 0):
+        if counts[generation] > limits[generation]:
+            gc.collect(generation)
+            break
 
 
 @pytest.fixture

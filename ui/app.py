@@ -32,7 +32,21 @@ def make_app(argv: list[str] | None = None):
     import pyqtgraph as pg
 
     pg.setConfigOptions(antialias=False, background="w", foreground="#333")
+    collect_in_gui_thread(app)
     return app
+
+
+def collect_in_gui_thread(app) -> None:
+    """Python's cyclic garbage collector runs in whichever thread happens to allocate when its
+    threshold is crossed; if that is a worker QThread and the garbage holds Qt wrappers, Qt
+    objects of the GUI thread are destroyed from the worker and the process can crash
+    (seen: a segmentation fault inside a report-verify worker). pyqtgraph's
+    ``GarbageCollector`` turns automatic collection off and collects on a 1 s timer in the GUI
+    thread instead; one per application, kept on it."""
+    if getattr(app, "_wb_gc", None) is None:
+        from pyqtgraph.util.garbage_collector import GarbageCollector
+
+        app._wb_gc = GarbageCollector(interval=1.0)
 
 
 def build_window(
